@@ -1,0 +1,164 @@
+"""The process: one asyncio loop running the Telegram adapter, the web server (Twilio webhooks,
+Telegram webhook), the scheduler and the outbox dispatcher, with a clean stop on SIGTERM.
+
+This is the one place that knows every part and wires them together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+from sqlalchemy import Engine
+
+from bots.telegram.app import build_dispatcher
+from bots.telegram.sender import TelegramSender
+from handlers.context import Config
+from models.enums import Channel
+from models.migrate import upgrade
+from models.settings import Settings
+from models.store import make_engine
+from scheduler.app import run_scheduler
+from scheduler.dispatcher import Dispatcher as OutboxDispatcher
+from scheduler.sender import Sender
+
+log = logging.getLogger("ustaz")
+
+TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+
+
+def make_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
+    return Bot(settings.telegram_bot_token, session=session)
+
+
+@dataclass
+class Running:
+    """Handles to a started system, for the caller (the CLI, tests) to inspect or stop."""
+
+    settings: Settings
+    engine: Engine
+    web_url: str
+    bot: Bot | None = None
+    dispatcher: Dispatcher | None = None
+    outbox: OutboxDispatcher | None = None
+    senders: dict[str, Sender] = field(default_factory=dict)
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        if self.dispatcher is not None:
+            with contextlib.suppress(RuntimeError):
+                await self.dispatcher.stop_polling()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for cleanup in reversed(self.cleanups):
+            await cleanup()
+        self.engine.dispose()
+
+
+def handler_config(settings: Settings, bot_username: str = "") -> Config:
+    return Config(
+        invite_ttl=timedelta(days=settings.invite_ttl_days),
+        default_locale=settings.default_locale,
+        bot_username=bot_username,
+        max_photo_bytes=settings.max_photo_bytes,
+        max_photo_pixels=settings.max_photo_pixels,
+        media_dir=settings.media_dir,
+        time_zone=settings.zone,
+    )
+
+
+async def start(settings: Settings) -> Running:
+    """Start every part for these settings and return at once; `Running.stop()` ends them."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    await asyncio.to_thread(upgrade, engine)
+
+    app = web.Application()
+    runner = web.AppRunner(app)
+    running = Running(settings=settings, engine=engine, web_url="")
+
+    def wake_outbox() -> None:
+        if running.outbox is not None:
+            running.outbox.notify()
+
+    if settings.telegram_bot_token:
+        bot = make_bot(settings)
+        me = await bot.get_me()
+        dispatcher = build_dispatcher(
+            engine,
+            handler_config(settings, me.username or ""),
+            settings.max_photo_bytes,
+            after_turn=wake_outbox,
+        )
+        running.bot, running.dispatcher = bot, dispatcher
+        running.cleanups.append(bot.session.close)
+        if settings.telegram_webhook_url:
+            SimpleRequestHandler(
+                dispatcher, bot, secret_token=settings.telegram_webhook_secret or None
+            ).register(app, path=TELEGRAM_WEBHOOK_PATH)
+            await bot.set_webhook(
+                settings.telegram_webhook_url.rstrip("/") + TELEGRAM_WEBHOOK_PATH,
+                secret_token=settings.telegram_webhook_secret or None,
+                drop_pending_updates=False,
+            )
+        else:
+            await bot.delete_webhook()
+            running.tasks.append(
+                asyncio.create_task(
+                    dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False),
+                    name="telegram-polling",
+                )
+            )
+        running.senders[Channel.TELEGRAM.value] = TelegramSender(bot)
+        log.info("telegram adapter started (bot id %s)", me.id)
+
+    # The outbox copies its senders, so it is built once every adapter has registered its own.
+    running.outbox = OutboxDispatcher(engine, running.senders, settings)
+    running.tasks.append(asyncio.create_task(running.outbox.run(running.stop_event), name="outbox"))
+    running.tasks.append(
+        asyncio.create_task(
+            run_scheduler(engine, settings, running.stop_event, on_derived=wake_outbox), name="scheduler"
+        )
+    )
+
+    await runner.setup()
+    site = web.TCPSite(runner, settings.http_host, settings.http_port)
+    await site.start()
+    port = runner.addresses[0][1] if runner.addresses else settings.http_port
+    running.web_url = f"http://{settings.http_host}:{port}"
+    running.cleanups.insert(0, runner.cleanup)
+    return running
+
+
+async def serve(settings: Settings, announce: Callable[[Running], None] | None = None) -> None:
+    """Run until SIGTERM or SIGINT."""
+    running = await start(settings)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, running.stop_event.set)
+    if announce:
+        announce(running)
+    try:
+        await running.stop_event.wait()
+    finally:
+        log.info("stopping")
+        await running.stop()
+
+
+def announce(running: Running) -> None:
+    log.info("Ustaz is running; webhooks and pages at %s", running.web_url)

@@ -1,0 +1,1 @@
+"""The Telegram adapter: aiogram updates in, `Inbound` to the handlers, `Reply` rendered back."""

@@ -1,0 +1,54 @@
+"""The aiogram dispatcher: every private message and button press goes to the handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy import Engine
+
+from bots.telegram.inbound import callback_to_inbound, message_to_inbound
+from bots.telegram.render import send_reply
+from handlers.context import Config
+from handlers.router import process
+from handlers.types import Inbound
+
+log = logging.getLogger(__name__)
+
+
+def build_dispatcher(
+    engine: Engine, config: Config, max_upload_bytes: int, after_turn: Callable[[], None] = lambda: None
+) -> Dispatcher:
+    """`after_turn` wakes the outbox: a turn may have enqueued messages to other people."""
+    router = Router(name="ustaz")
+
+    async def run_turn(bot: Bot, inbound: Inbound, chat_id: int) -> None:
+        replies = await asyncio.to_thread(process, engine, inbound, config)
+        after_turn()
+        for reply in replies:
+            await send_reply(bot, chat_id, reply, config.default_locale)
+
+    @router.message(F.chat.type == "private")
+    async def on_private_message(message: Message, bot: Bot) -> None:
+        inbound = await message_to_inbound(message, bot, max_upload_bytes)
+        if inbound is not None:
+            await run_turn(bot, inbound, message.chat.id)
+
+    @router.message(F.chat.type.in_({"group", "supergroup"}))
+    async def on_group_message(message: Message, bot: Bot) -> None:
+        inbound = await message_to_inbound(message, bot, max_upload_bytes)
+        if inbound is not None:
+            await run_turn(bot, inbound, message.chat.id)
+
+    @router.callback_query()
+    async def on_button(query: CallbackQuery, bot: Bot) -> None:
+        await query.answer()
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        await run_turn(bot, callback_to_inbound(query), chat_id)
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    return dispatcher

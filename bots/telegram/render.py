@@ -1,0 +1,70 @@
+"""Render a `Reply` as a Telegram message: choices as an inline keyboard, contact request as a reply
+keyboard, media as a photo or a document."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from handlers.types import Reply
+from locales import T
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+# A direct reply waits out Telegram's per-chat flood control (a turn may answer with several
+# messages in a row) instead of losing the rest of the answer; beyond this many waits it gives up.
+MAX_FLOOD_WAITS = 3
+
+
+def markup(reply: Reply, locale: str) -> Markup:
+    if reply.request_contact:
+        button = KeyboardButton(text=T("join.share_phone").render(locale), request_contact=True)
+        return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
+    if not reply.choices:
+        return None
+    rows = [
+        [InlineKeyboardButton(text=choice.label.render(locale), callback_data=choice.value)]
+        for choice in reply.choices
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, fallback_locale: str) -> None:
+    locale = reply.locale or fallback_locale
+    text = reply.text.render(locale)
+    keyboard = markup(reply, locale)
+    if reply.media_path:
+        path = Path(reply.media_path)
+        media = BufferedInputFile(path.read_bytes(), filename=path.name)
+        if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
+            await waiting_out_flood(
+                lambda: bot.send_photo(chat_id, media, caption=text[:1024], reply_markup=keyboard)
+            )
+        else:
+            await waiting_out_flood(
+                lambda: bot.send_document(chat_id, media, caption=text[:1024], reply_markup=keyboard)
+            )
+        return
+    await waiting_out_flood(lambda: bot.send_message(chat_id, text, reply_markup=keyboard))
+
+
+async def waiting_out_flood(call: Callable[[], Awaitable[Any]]) -> Any:
+    for _ in range(MAX_FLOOD_WAITS):
+        try:
+            return await call()
+        except TelegramRetryAfter as flood:
+            await asyncio.sleep(flood.retry_after)
+    return await call()

@@ -1,0 +1,171 @@
+"""Consent: a guardian agrees (or not) to their child's participation, can read what is kept and
+why, and can withdraw at any time with /consent. Withdrawal stops every message to and about the
+pupil. Each decision is stored with the version of the text shown, the time and the channel."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select, update
+
+from handlers.context import Turn
+from handlers.family import children_of, guardians_of, subjects_of
+from handlers.types import Choice, Reply
+from locales import T, Text
+from models.consent_rules import has_consent
+from models.enums import NotificationStatus, Role
+from models.journal import AuditLog
+from models.notify import enqueue
+from models.outbox import Notification
+from models.people import Consent, Person
+
+TEXT_VERSION = "2026-11"
+PREFIX = "consent:"
+
+
+def current(turn: Turn, guardian_id: int, pupil_id: int) -> Consent | None:
+    """This guardian's latest decision for this pupil."""
+    return turn.session.exec(
+        select(Consent)
+        .where(Consent.guardian_id == guardian_id, Consent.pupil_id == pupil_id)
+        .order_by(col(Consent.decided_at).desc(), col(Consent.id).desc())
+    ).first()
+
+
+def _subjects(turn: Turn, pupil: Person) -> Text:
+    assert pupil.id is not None
+    names = [T(f"subject.{code}").render(turn.locale) for code in subjects_of(turn.session, pupil.id)]
+    return T("consent.subjects_list", subjects=", ".join(names) or "—")
+
+
+def ask(turn: Turn, pupil: Person) -> Reply:
+    return Reply(
+        T("consent.request", pupil=pupil.full_name, subjects=_subjects(turn, pupil)),
+        choices=(
+            Choice(f"{PREFIX}yes:{pupil.id}", T("consent.choice.yes")),
+            Choice(f"{PREFIX}no:{pupil.id}", T("consent.choice.no")),
+            Choice(f"{PREFIX}more:{pupil.id}", T("consent.choice.more")),
+        ),
+    )
+
+
+def pending(turn: Turn) -> list[Reply]:
+    """Consent questions for every child of this guardian with no decision yet."""
+    if turn.person is None or not turn.has_role(Role.GUARDIAN):
+        return []
+    assert turn.person.id is not None
+    return [
+        ask(turn, child)
+        for child in children_of(turn.session, turn.person.id)
+        if child.id is not None and current(turn, turn.person.id, child.id) is None
+    ]
+
+
+def status(turn: Turn) -> list[Reply]:
+    """/consent: each child's current decision, with a button to withdraw or to give it."""
+    assert turn.person is not None and turn.person.id is not None
+    children = children_of(turn.session, turn.person.id)
+    if not children:
+        return [Reply(T("consent.no_children"))]
+    replies = []
+    for child in children:
+        assert child.id is not None
+        decision = current(turn, turn.person.id, child.id)
+        if decision is not None and decision.given and decision.withdrawn_at is None:
+            replies.append(
+                Reply(
+                    T(
+                        "consent.status.given",
+                        pupil=child.full_name,
+                        date=decision.decided_at.date().isoformat(),
+                    ),
+                    choices=(Choice(f"{PREFIX}withdraw:{child.id}", T("consent.choice.withdraw")),),
+                )
+            )
+        else:
+            replies.append(ask(turn, child))
+    return replies
+
+
+def answer(turn: Turn, value: str) -> list[Reply]:
+    action, _, raw_id = value.removeprefix(PREFIX).partition(":")
+    assert turn.person is not None and turn.person.id is not None
+    child = next((c for c in children_of(turn.session, turn.person.id) if str(c.id) == raw_id), None)
+    if child is None or child.id is None:
+        return [Reply(T("common.not_allowed"))]
+    if action == "more":
+        return [Reply(T("consent.details", pupil=child.full_name)), ask(turn, child)]
+    if action in ("yes", "no"):
+        _decide(turn, child.id, given=action == "yes")
+        thanks = T("consent.thanks_yes", pupil=child.full_name)
+        if action == "no":
+            thanks = T("consent.thanks_no", pupil=child.full_name)
+        return [Reply(thanks)]
+    if action == "withdraw":
+        withdraw(turn, child.id)
+        return [Reply(T("consent.withdrawn", pupil=child.full_name))]
+    return [Reply(T("common.not_understood"))]
+
+
+def pupil_waits_for_parent(turn: Turn) -> list[Reply]:
+    """A pupil without consent who writes: told a parent must agree first; each guardian is
+    reminded once (the idempotency key makes "once" hold however often the pupil writes)."""
+    assert turn.person is not None and turn.person.id is not None
+    for guardian in guardians_of(turn.session, turn.person.id):
+        enqueue(
+            turn.session,
+            kind="consent.reminder",
+            text=T("consent.reminder", pupil=turn.person.full_name),
+            idempotency_key=f"consent-reminder:{turn.person.id}:{guardian.id}:",
+            person_id=guardian.id,
+            about_pupil_id=turn.person.id,
+        )
+    return [Reply(T("consent.pupil_needs_parent"))]
+
+
+def _decide(turn: Turn, pupil_id: int, *, given: bool) -> None:
+    assert turn.person is not None and turn.person.id is not None
+    decision = Consent(
+        guardian_id=turn.person.id,
+        pupil_id=pupil_id,
+        text_version=TEXT_VERSION,
+        given=given,
+        decided_at=turn.now,
+        channel=turn.identity.channel,
+    )
+    turn.session.add(decision)
+    turn.session.flush()
+    _audit(turn, "consent.given" if given else "consent.refused", decision.id, pupil_id)
+
+
+def withdraw(turn: Turn, pupil_id: int) -> None:
+    assert turn.person is not None
+    decision = current(turn, turn.person.id or 0, pupil_id)
+    if decision is not None and decision.withdrawn_at is None:
+        decision.withdrawn_at = turn.now
+        turn.session.add(decision)
+    turn.session.flush()
+    if not has_consent(turn.session, pupil_id):
+        cancel_messages_about(turn, pupil_id)
+    _audit(turn, "consent.withdrawn", decision.id if decision else None, pupil_id)
+
+
+def cancel_messages_about(turn: Turn, pupil_id: int) -> None:
+    turn.session.execute(
+        update(Notification)
+        .where(
+            (col(Notification.person_id) == pupil_id) | (col(Notification.about_pupil_id) == pupil_id),
+            col(Notification.status) == NotificationStatus.PENDING,
+        )
+        .values(status=NotificationStatus.CANCELLED)
+    )
+
+
+def _audit(turn: Turn, action: str, consent_id: int | None, pupil_id: int) -> None:
+    turn.session.add(
+        AuditLog(
+            actor_id=turn.person.id if turn.person else None,
+            action=action,
+            entity="consent",
+            entity_id=consent_id,
+            detail={"pupil_id": pupil_id, "channel": turn.identity.channel, "version": TEXT_VERSION},
+        )
+    )

@@ -1,0 +1,55 @@
+"""What a handler knows about the turn it is answering: who wrote, their roles, the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from handlers.types import Inbound
+from models.clock import utcnow
+from models.enums import Role
+from models.people import ChannelIdentity, Membership, Person
+
+ALMATY = ZoneInfo("Asia/Almaty")  # UTC+5 all year since March 2024
+
+
+@dataclass(frozen=True)
+class Config:
+    """The parts of the settings handlers use; built once by the process."""
+
+    invite_ttl: timedelta = timedelta(days=30)
+    default_locale: str = "kk"
+    bot_username: str = ""
+    # Homework photos: limits checked before decoding, and where our own copies are kept.
+    max_photo_bytes: int = 20 * 1024 * 1024
+    max_photo_pixels: int = 40_000_000
+    media_dir: Path = Path("data/media")
+    # Photos sent one by one within this window belong to the same submission.
+    album_window: timedelta = timedelta(minutes=3)
+    time_zone: ZoneInfo = ALMATY
+
+
+@dataclass
+class Turn:
+    session: Session
+    inbound: Inbound
+    identity: ChannelIdentity
+    config: Config
+    person: Person | None = None
+    roles: set[str] = field(default_factory=set)
+    now: datetime = field(default_factory=utcnow)
+
+    @property
+    def locale(self) -> str:
+        return self.person.locale if self.person else self.config.default_locale
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+def roles_of(session: Session, person_id: int) -> set[str]:
+    return set(session.exec(select(Membership.role).where(Membership.person_id == person_id)).all())

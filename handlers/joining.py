@@ -1,0 +1,69 @@
+"""Joining: an invite code (deep link or typed), a shared phone number that matches the roster, or a
+WhatsApp/SMS number the roster already knows. Strangers get a polite explanation and nothing else."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import select
+
+from handlers import language
+from handlers.context import Turn, roles_of
+from handlers.types import Reply
+from locales import T
+from models.invites import CODE_LENGTH, InviteError, normalise_code, redeem_invite
+from models.journal import AuditLog
+from models.people import Person
+from models.phones import BadPhone, normalize_phone
+
+_CODE_LIKE = re.compile(r"^[A-Za-z0-9\- ]{6,24}$")
+
+
+def start_argument(text: str) -> str | None:
+    """The payload of `/start CODE` (deep link) or a bare typed code."""
+    parts = text.strip().split(maxsplit=1)
+    if parts and parts[0].split("@")[0] == "/start":
+        return parts[1] if len(parts) > 1 else None
+    if _CODE_LIKE.match(text.strip()) and len(normalise_code(text)) == CODE_LENGTH:
+        return text
+    return None
+
+
+def bind(turn: Turn, person: Person, how: str) -> list[Reply]:
+    turn.identity.person_id = person.id
+    turn.session.add(turn.identity)
+    turn.person = person
+    assert person.id is not None
+    turn.roles = roles_of(turn.session, person.id)
+    turn.session.add(
+        AuditLog(
+            actor_id=person.id,
+            action="identity.bound",
+            entity="channel_identity",
+            entity_id=turn.identity.id,
+            detail={"how": how, "channel": turn.identity.channel},
+        )
+    )
+    return [Reply(T("join.welcome", name=person.full_name)), language.ask(turn)]
+
+
+def by_code(turn: Turn, code: str) -> list[Reply]:
+    try:
+        person = redeem_invite(turn.session, code, identity_id=turn.identity.id, now=turn.now)
+    except InviteError as error:
+        return [Reply(T(f"join.code_{error.reason}"))]
+    return bind(turn, person, "invite")
+
+
+def by_phone(turn: Turn, raw_phone: str) -> list[Reply] | None:
+    """A phone the roster knows binds at once; None when it is not on the roster."""
+    try:
+        phone = normalize_phone(raw_phone)
+    except BadPhone:
+        return None
+    person = turn.session.exec(select(Person).where(Person.phone == phone)).first()
+    return bind(turn, person, "phone") if person else None
+
+
+def stranger(turn: Turn) -> list[Reply]:
+    return [Reply(T("join.stranger"))]

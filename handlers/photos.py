@@ -1,0 +1,90 @@
+"""Homework photos: check, re-orient, strip, store as our own normalised JPEG.
+
+Order matters for safety: byte size before opening, format and pixel count from the header before
+decoding (a decompression bomb is refused without being decoded), then decode, apply the EXIF
+orientation, drop every metadata block (EXIF, GPS, XMP, ICC comments), and save a fresh JPEG whose
+sha256 is the receipt's hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "MPO", "BMP", "TIFF", "GIF"}
+MAX_SIDE = 4096  # stored pages are scaled down to this; enough for handwriting, kind to disks
+JPEG_QUALITY = 85
+
+
+class PhotoRejected(ValueError):
+    """Why an upload is not a usable page: too_big, not_image, too_many_pixels, broken."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    path: Path
+    sha256: str
+    size: int
+    width: int
+    height: int
+
+
+def normalise(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, int, int]:
+    """Return (jpeg bytes, width, height) of a clean page, or raise PhotoRejected."""
+    if len(data) > max_bytes:
+        raise PhotoRejected("too_big")
+    if not data:
+        raise PhotoRejected("broken")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise PhotoRejected("too_many_pixels") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            raise PhotoRejected("not_image") from None
+        with image:
+            if image.format not in ACCEPTED_FORMATS:
+                raise PhotoRejected("not_image")
+            width, height = image.size
+            if width * height > max_pixels:
+                raise PhotoRejected("too_many_pixels")
+            try:
+                image.load()
+                upright = ImageOps.exif_transpose(image)
+            except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+                raise PhotoRejected("broken") from None
+    page = upright.convert("RGB")
+    page.thumbnail((MAX_SIDE, MAX_SIDE))
+    out = io.BytesIO()
+    page.save(out, "JPEG", quality=JPEG_QUALITY, optimize=False, exif=b"")
+    return out.getvalue(), page.width, page.height
+
+
+def store(jpeg: bytes, folder: Path, width: int, height: int) -> StoredPhoto:
+    """Content-addressed: the same page stored twice is one file."""
+    digest = hashlib.sha256(jpeg).hexdigest()
+    path = folder / digest[:2] / f"{digest}.jpg"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(jpeg)
+        tmp.replace(path)
+    return StoredPhoto(path=path, sha256=digest, size=len(jpeg), width=width, height=height)
+
+
+def pages_to_pdf(paths: list[Path]) -> bytes:
+    """All pages of a submission as one PDF, for the tutor."""
+    pages = [Image.open(p).convert("RGB") for p in paths]
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", save_all=True, append_images=pages[1:])
+    return out.getvalue()

@@ -1,0 +1,13 @@
+"""The roster and timetable importer, channel-neutral: the CLI, the run command and the web upload
+page all call `import_roster` and print `format_report`.
+
+Modules, one job each: `schema` (sheets, columns, aliases — the file format is documented there),
+`reader` (xlsx/csv → rows of text), `fields` (one cell → a value or a reason), `validate` (rows →
+a typed roster + every error), `apply` (the difference into the store), `report` (the result and its
+text), `importer` (the transaction around them).
+"""
+
+from handlers.roster.importer import import_roster
+from handlers.roster.report import ImportReport, IssuedInvite, RowError, format_report
+
+__all__ = ["ImportReport", "IssuedInvite", "RowError", "format_report", "import_roster"]

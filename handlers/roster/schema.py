@@ -1,0 +1,260 @@
+"""The roster file's schema: sheets, columns, header aliases and value vocabularies.
+
+One schema for both formats.
+
+* **xlsx** — one sheet per kind, named ``schools``, ``classes``, ``people``, ``guardians``, ``groups``,
+  ``lessons``; the first row of each sheet holds the column names.
+* **csv** — one table (UTF-8, a BOM is tolerated, ``;`` or ``,`` as delimiter) whose first column is
+  ``sheet`` and says which kind each row is; the header is the union of every sheet's columns and a row
+  fills only its own. Row numbers in error reports are spreadsheet rows (the header is row 1).
+
+All six sheets must be present (they may be empty): the file is the whole roster of the schools it
+lists, so something absent from it is removed (memberships, group members) or deactivated (lessons).
+
+Columns (``*`` required):
+
+=========  ==================================================================================
+schools    code*, name*, locality, postal_point, day_start (HH:MM, default 08:00), day_end (14:00)
+classes    school, name* (8А), grade* (1–12), class_teacher (a person id)
+people     id*, full_name*, role* (pupil, guardian, tutor, assistant, class_teacher, coordinator;
+           several separated by commas), school, class (pupils), phone, language (kk, ru, en;
+           default kk), low_income, by_post (yes/no), postal_address (required when by_post)
+guardians  guardian* (person id), pupil* (person id)
+groups     code*, programme (default digital-tutor), subject*, school, tutor*, assistant,
+           pupils* (person ids separated by commas, semicolons or spaces)
+lessons    group*, weekday* (Mon…Sun, 1–7 with Monday 1, or Kazakh/Russian names), start* (HH:MM,
+           Asia/Almaty), minutes (default: the programme's lesson length), link (https://…)
+=========  ==================================================================================
+
+A blank ``school`` means the only school of the file (and, for a guardian, their pupils' schools).
+Kazakh and Russian names are accepted for sheets and columns (see ``SHEET_ALIASES`` and
+``COLUMN_ALIASES``), and for roles, languages, weekdays, subjects and yes/no values.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SCHOOLS: Final = "schools"
+CLASSES: Final = "classes"
+PEOPLE: Final = "people"
+GUARDIANS: Final = "guardians"
+GROUPS: Final = "groups"
+LESSONS: Final = "lessons"
+
+SHEET_COLUMN: Final = "sheet"
+
+COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    SCHOOLS: ("code", "name", "locality", "postal_point", "day_start", "day_end"),
+    CLASSES: ("school", "name", "grade", "class_teacher"),
+    PEOPLE: (
+        "id",
+        "full_name",
+        "role",
+        "school",
+        "class",
+        "phone",
+        "language",
+        "low_income",
+        "by_post",
+        "postal_address",
+    ),
+    GUARDIANS: ("guardian", "pupil"),
+    GROUPS: ("code", "programme", "subject", "school", "tutor", "assistant", "pupils"),
+    LESSONS: ("group", "weekday", "start", "minutes", "link"),
+}
+
+REQUIRED: Final[dict[str, tuple[str, ...]]] = {
+    SCHOOLS: ("code", "name"),
+    CLASSES: ("name", "grade"),
+    PEOPLE: ("id", "full_name", "role"),
+    GUARDIANS: ("guardian", "pupil"),
+    GROUPS: ("code", "subject", "tutor", "pupils"),
+    LESSONS: ("group", "weekday", "start"),
+}
+
+SHEETS: Final = tuple(COLUMNS)
+
+
+def csv_header() -> list[str]:
+    """The csv header: `sheet`, then every sheet's columns once, in sheet order."""
+    header = [SHEET_COLUMN]
+    for columns in COLUMNS.values():
+        header.extend(c for c in columns if c not in header)
+    return header
+
+
+SHEET_ALIASES: Final[dict[str, str]] = {
+    "мектептер": SCHOOLS,
+    "школы": SCHOOLS,
+    "сыныптар": CLASSES,
+    "классы": CLASSES,
+    "адамдар": PEOPLE,
+    "тізім": PEOPLE,
+    "люди": PEOPLE,
+    "список": PEOPLE,
+    "ата-аналар": GUARDIANS,
+    "заңды_өкілдер": GUARDIANS,
+    "родители": GUARDIANS,
+    "опекуны": GUARDIANS,
+    "топтар": GROUPS,
+    "группы": GROUPS,
+    "сабақтар": LESSONS,
+    "кесте": LESSONS,
+    "уроки": LESSONS,
+    "расписание": LESSONS,
+}
+
+COLUMN_ALIASES: Final[dict[str, str]] = {
+    "парақ": SHEET_COLUMN,
+    "лист": SHEET_COLUMN,
+    "коды": "code",
+    "код": "code",
+    "атауы": "name",
+    "аты": "name",
+    "название": "name",
+    "елді_мекен": "locality",
+    "населённый_пункт": "locality",
+    "населенный_пункт": "locality",
+    "пошта_бөлімшесі": "postal_point",
+    "почтовое_отделение": "postal_point",
+    "сабақ_басталуы": "day_start",
+    "начало_дня": "day_start",
+    "сабақ_аяқталуы": "day_end",
+    "конец_дня": "day_end",
+    "мектеп": "school",
+    "школа": "school",
+    "параллель": "grade",
+    "сынып_деңгейі": "grade",
+    "сынып_жетекшісі": "class_teacher",
+    "классный_руководитель": "class_teacher",
+    "external_id": "id",
+    "сәйкестендіргіш": "id",
+    "идентификатор": "id",
+    "аты-жөні": "full_name",
+    "аты_жөні": "full_name",
+    "фио": "full_name",
+    "рөлі": "role",
+    "роль": "role",
+    "сынып": "class",
+    "класс": "class",
+    "телефон": "phone",
+    "тіл": "language",
+    "язык": "language",
+    "тто": "low_income",
+    "малообеспеченные": "low_income",
+    "пошта_арқылы": "by_post",
+    "по_почте": "by_post",
+    "пошта_мекенжайы": "postal_address",
+    "почтовый_адрес": "postal_address",
+    "ата-ана": "guardian",
+    "родитель": "guardian",
+    "оқушы": "pupil",
+    "ученик": "pupil",
+    "бағдарлама": "programme",
+    "программа": "programme",
+    "пән": "subject",
+    "предмет": "subject",
+    "цифрлық_ұстаз": "tutor",
+    "тьютор": "tutor",
+    "ассистент": "assistant",
+    "оқушылар": "pupils",
+    "ученики": "pupils",
+    "топ": "group",
+    "группа": "group",
+    "апта_күні": "weekday",
+    "день_недели": "weekday",
+    "басталуы": "start",
+    "начало": "start",
+    "минут": "minutes",
+    "минуты": "minutes",
+    "сілтеме": "link",
+    "ссылка": "link",
+}
+
+ROLE_ALIASES: Final[dict[str, str]] = {
+    "pupil": "pupil",
+    "оқушы": "pupil",
+    "ученик": "pupil",
+    "guardian": "guardian",
+    "parent": "guardian",
+    "ата-ана": "guardian",
+    "родитель": "guardian",
+    "tutor": "tutor",
+    "цифрлық ұстаз": "tutor",
+    "тьютор": "tutor",
+    "assistant": "assistant",
+    "мұғалім-ассистент": "assistant",
+    "ассистент": "assistant",
+    "class_teacher": "class_teacher",
+    "сынып жетекшісі": "class_teacher",
+    "классный руководитель": "class_teacher",
+    "coordinator": "coordinator",
+    "үйлестіруші": "coordinator",
+    "координатор": "coordinator",
+}
+
+LANGUAGE_ALIASES: Final[dict[str, str]] = {
+    "kk": "kk",
+    "kz": "kk",
+    "қаз": "kk",
+    "қазақ": "kk",
+    "қазақша": "kk",
+    "каз": "kk",
+    "казахский": "kk",
+    "ru": "ru",
+    "орыс": "ru",
+    "орысша": "ru",
+    "рус": "ru",
+    "русский": "ru",
+    "en": "en",
+    "eng": "en",
+    "english": "en",
+    "ағылшын": "en",
+    "английский": "en",
+}
+
+TRUE_WORDS: Final = frozenset({"1", "yes", "y", "true", "x", "+", "иә", "ия", "да"})
+FALSE_WORDS: Final = frozenset({"0", "no", "n", "false", "-", "жоқ", "нет"})
+
+WEEKDAY_ALIASES: Final[dict[str, int]] = {
+    **{str(n + 1): n for n in range(7)},
+    **{name: n for n, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
+    **{
+        name: n
+        for n, name in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        )
+    },
+    **{name: n for n, name in enumerate(("пн", "вт", "ср", "чт", "пт", "сб", "вс"))},
+    **{
+        name: n
+        for n, name in enumerate(
+            ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
+        )
+    },
+    **{name: n for n, name in enumerate(("дс", "сс", "ср", "бс", "жм", "сн", "жс"))},
+    **{
+        name: n
+        for n, name in enumerate(
+            ("дүйсенбі", "сейсенбі", "сәрсенбі", "бейсенбі", "жұма", "сенбі", "жексенбі")
+        )
+    },
+}
+
+SUBJECT_ALIASES: Final[dict[str, str]] = {
+    "алгебра": "algebra",
+    "геометрия": "geometry",
+    "химия": "chemistry",
+    "физика": "physics",
+    "биология": "biology",
+    "history": "history_kz",
+    "қазақстан тарихы": "history_kz",
+    "история казахстана": "history_kz",
+    "математика": "mathematics",
+    "ағылшын тілі": "english",
+    "английский язык": "english",
+}
+
+DEFAULT_PROGRAMME: Final = "digital-tutor"
+DEFAULT_PROGRAMME_NAME: Final = "Цифрлық ұстаз"

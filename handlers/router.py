@@ -1,0 +1,137 @@
+"""The handlers' single entry point: one inbound turn in, replies and store writes out.
+
+`process` runs one turn in one transaction: it records the inbound (a retried delivery is ignored),
+finds or creates the chat identity, and routes to the conversation that owns the turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from handlers import choices, consent, conversation, homework, joining, language, review
+from handlers.context import Config, Turn, roles_of
+from handlers.types import Inbound, Reply
+from locales import T
+from models.consent_rules import has_consent
+from models.enums import Role
+from models.journal import InboundReceipt
+from models.people import ChannelIdentity, Person
+from models.store import session_scope
+
+
+def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
+    if inbound.external_id and _seen_before(engine, inbound):
+        return []
+    with session_scope(engine) as session:
+        turn = _turn(session, inbound, config)
+        state = conversation.load(turn)
+        if inbound.text and not inbound.choice and not inbound.uploads:
+            typed = choices.match(inbound.text, choices.recall(state.data.get("offered")))
+            if typed:
+                turn.inbound = replace(inbound, choice=typed, text="")
+        replies = _numbered(route(turn))
+        offered = [choice for reply in replies for choice in reply.choices]
+        state = conversation.load(turn)
+        state.data = {**state.data, "offered": choices.remember(offered)}
+        locale = turn.locale
+    return [reply if reply.locale else replace(reply, locale=locale) for reply in replies]
+
+
+def _numbered(replies: list[Reply]) -> list[Reply]:
+    """Number choices across all replies of the turn, so "3" means one thing."""
+    numbered, next_number = [], 1
+    for reply in replies:
+        numbered.append(replace(reply, first_number=next_number) if reply.choices else reply)
+        next_number += len(reply.choices)
+    return numbered
+
+
+def _seen_before(engine: Engine, inbound: Inbound) -> bool:
+    assert inbound.external_id is not None
+    try:
+        with session_scope(engine) as session:
+            session.add(InboundReceipt(channel=inbound.identity.channel, external_id=inbound.external_id))
+    except IntegrityError:
+        return True
+    return False
+
+
+def _turn(session: Session, inbound: Inbound, config: Config) -> Turn:
+    identity = session.exec(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == inbound.identity.channel,
+            ChannelIdentity.address == inbound.identity.address,
+        )
+    ).first()
+    if identity is None:
+        identity = ChannelIdentity(channel=inbound.identity.channel, address=inbound.identity.address)
+        session.add(identity)
+        session.flush()
+    turn = Turn(session=session, inbound=inbound, identity=identity, config=config)
+    identity.last_inbound_at = turn.now
+    if inbound.chat.id.lstrip("-").isdigit() and not inbound.chat.is_group:
+        identity.chat_id = int(inbound.chat.id)
+    if identity.person_id is not None:
+        turn.person = session.get(Person, identity.person_id)
+        turn.roles = roles_of(session, identity.person_id)
+    return turn
+
+
+def route(turn: Turn) -> list[Reply]:
+    inbound = turn.inbound
+    if inbound.chat.is_group:
+        return []
+    if turn.person is None:
+        return _route_stranger(turn)
+    if inbound.choice and inbound.choice.startswith(language.CHOICE_PREFIX):
+        return language.choose(turn, inbound.choice) + consent.pending(turn)
+    if inbound.choice and inbound.choice.startswith(consent.PREFIX) and turn.has_role(Role.GUARDIAN):
+        return consent.answer(turn, inbound.choice)
+    command = _command(inbound.text)
+    if command == "/start":
+        argument = joining.start_argument(inbound.text)
+        if argument:
+            return [Reply(T("join.already_joined"))]
+        return [Reply(T("start.greeting", name=turn.person.full_name))]
+    if command == "/language":
+        return [language.ask(turn)]
+    if not turn.person.locale_chosen:
+        return [language.ask(turn)]
+    if command == "/consent" and turn.has_role(Role.GUARDIAN):
+        return consent.status(turn)
+    for owner in (homework.route, review.route):  # /homework, /review, /replace, hw:, rv:, photos
+        handled = owner(turn, command)
+        if handled is not None:
+            return handled
+    if (
+        turn.has_role(Role.PUPIL)
+        and turn.person.id is not None
+        and not has_consent(turn.session, turn.person.id)
+    ):
+        return consent.pupil_waits_for_parent(turn)
+    return [Reply(T("help.menu"))]
+
+
+def _route_stranger(turn: Turn) -> list[Reply]:
+    inbound = turn.inbound
+    if inbound.contact_phone:
+        return joining.by_phone(turn, inbound.contact_phone) or [Reply(T("join.phone_unknown"))]
+    if inbound.identity.channel in ("whatsapp", "sms"):
+        known = joining.by_phone(turn, inbound.identity.address)
+        if known:
+            return known
+    code = joining.start_argument(inbound.text)
+    if code:
+        return joining.by_code(turn, code)
+    if _command(inbound.text) == "/start":
+        return [Reply(T("start.stranger"), request_contact=inbound.identity.channel == "telegram")]
+    return joining.stranger(turn)
+
+
+def _command(text: str) -> str:
+    head = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+    return head.split("@")[0].lower() if head.startswith("/") else ""

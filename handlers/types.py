@@ -1,0 +1,73 @@
+"""The inbound seam: what a channel adapter hands to the handlers, and what it gets back.
+
+Nothing here knows a messenger. An adapter builds an `Inbound` from its update, calls the router,
+and renders each `Reply` in its own way (inline keyboard, quick replies, numbered list).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from locales import Text
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who wrote: a channel and the address on it (Telegram user id, E.164 number)."""
+
+    channel: str
+    address: str
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class Chat:
+    """Where they wrote: a private chat or a group chat (Telegram groups only)."""
+
+    id: str
+    is_group: bool = False
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the person sent, downloaded by the adapter. A file over the size limit is not fetched:
+    `data` is empty and `size` says how big it was, so the handler can answer in the person's language."""
+
+    data: bytes
+    content_type: str
+    filename: str = ""
+    as_document: bool = False
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class Inbound:
+    identity: Identity
+    chat: Chat
+    text: str = ""
+    uploads: tuple[Upload, ...] = ()
+    choice: str | None = None
+    locale_hint: str | None = None
+    album_id: str | None = None
+    contact_phone: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button: `value` comes back as `Inbound.choice` when pressed (or typed as its number)."""
+
+    value: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: Text
+    choices: tuple[Choice, ...] = ()
+    media_path: str | None = None
+    locale: str | None = None
+    request_contact: bool = False
+    # Where this reply's choices start in a numbered list spanning all replies of the turn.
+    first_number: int = 1

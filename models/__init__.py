@@ -1,0 +1,39 @@
+"""The store: SQLModel tables, the engine and sessions, and the invariants the store enforces."""
+
+from models.homework import Feedback, Homework, Submission, SubmissionPage
+from models.journal import AuditLog, Conversation, InboundReceipt
+from models.outbox import Broadcast, DeliveryAttempt, Notification
+from models.people import ChannelIdentity, Consent, Guardianship, Invite, Membership, Person
+from models.postal import PostalItem, PostalRound, PostalSchedule
+from models.school import GroupMember, Programme, School, SchoolClass, TutoringGroup
+from models.timetable import Attendance, Lesson, LessonChange
+
+__all__ = [
+    "Attendance",
+    "AuditLog",
+    "Broadcast",
+    "ChannelIdentity",
+    "Consent",
+    "Conversation",
+    "DeliveryAttempt",
+    "Feedback",
+    "GroupMember",
+    "Guardianship",
+    "Homework",
+    "InboundReceipt",
+    "Invite",
+    "Lesson",
+    "LessonChange",
+    "Membership",
+    "Notification",
+    "Person",
+    "PostalItem",
+    "PostalRound",
+    "PostalSchedule",
+    "Programme",
+    "School",
+    "SchoolClass",
+    "Submission",
+    "SubmissionPage",
+    "TutoringGroup",
+]

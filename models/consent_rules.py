@@ -1,0 +1,68 @@
+"""Who may be messaged, by the consent rules of the programme.
+
+Participation is only on a guardian's application, so:
+
+* a **pupil** is reachable only while consent for them is current;
+* a **guardian**, tutor, assistant, class teacher or coordinator is reachable;
+* a message to a guardian **about a pupil** goes only while that pupil's consent is current, except
+  the consent conversation itself (kinds starting with ``consent.``: the request, the confirmation
+  of a decision), which must reach a guardian who has not decided yet or has just withdrawn.
+
+Consent is *current* when at least one guardian's latest decision for the pupil (scope
+``programme``) is "given" and has not been withdrawn. A later refusal by the same guardian
+supersedes an earlier yes; another guardian's yes still counts.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists
+from sqlmodel import Session, col, select
+
+from models.enums import Role
+from models.people import Consent, Guardianship, Membership
+from models.school import GroupMember
+
+PROGRAMME_SCOPE = "programme"
+CONSENT_KIND_PREFIX = "consent."
+
+
+def has_consent(session: Session, pupil_id: int, scope: str = PROGRAMME_SCOPE) -> bool:
+    """Whether some guardian's latest decision for this pupil is a consent still in force."""
+    rows = session.exec(
+        select(Consent)
+        .where(Consent.pupil_id == pupil_id, Consent.scope == scope)
+        .order_by(col(Consent.guardian_id), col(Consent.decided_at), col(Consent.id))
+    ).all()
+    latest: dict[int, Consent] = {}
+    for row in rows:
+        latest[row.guardian_id] = row  # ordered, so the last one per guardian wins
+    return any(row.given and row.withdrawn_at is None for row in latest.values())
+
+
+def is_pupil(session: Session, person_id: int) -> bool:
+    """A pupil is anyone with a pupil membership, a guardian, or a place in a tutoring group."""
+    statement = select(
+        exists().where(col(Membership.person_id) == person_id, col(Membership.role) == Role.PUPIL)
+        | exists().where(col(Guardianship.pupil_id) == person_id)
+        | exists().where(col(GroupMember.pupil_id) == person_id)
+    )
+    return bool(session.exec(statement).one())
+
+
+def is_consent_kind(kind: str) -> bool:
+    return kind.startswith(CONSENT_KIND_PREFIX)
+
+
+def reachable(session: Session, person_id: int, *, kind: str = "", about_pupil_id: int | None = None) -> bool:
+    """Whether a message of `kind` may be written to `person_id` (optionally about a pupil)."""
+    if is_consent_kind(kind):
+        return True
+    if (
+        about_pupil_id is not None
+        and about_pupil_id != person_id
+        and not has_consent(session, about_pupil_id)
+    ):
+        return False
+    if is_pupil(session, person_id):
+        return has_consent(session, person_id)
+    return True

@@ -1,0 +1,74 @@
+"""Vocabularies stored as plain strings (portable across SQLite and PostgreSQL, no enum types to migrate)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    PUPIL = "pupil"
+    GUARDIAN = "guardian"
+    TUTOR = "tutor"
+    ASSISTANT = "assistant"
+    CLASS_TEACHER = "class_teacher"
+    COORDINATOR = "coordinator"
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    SMS = "sms"
+    POST = "post"
+
+
+class Locale(StrEnum):
+    KK = "kk"
+    RU = "ru"
+    EN = "en"
+
+
+class AttendanceStatus(StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    ABSENT = "absent"
+
+
+class SubmissionStatus(StrEnum):
+    SUBMITTED = "submitted"
+    GRADED = "graded"
+    RETURNED = "returned"
+    REPLACED = "replaced"
+
+
+class HomeworkKind(StrEnum):
+    FORMATIVE = "formative"
+    SUMMATIVE = "summative"
+
+
+class Audience(StrEnum):
+    GROUP_CHAT = "group_chat"
+    GUARDIANS = "guardians"
+    PUPILS = "pupils"
+    TUTORING_GROUP = "tutoring_group"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    NO_CHANNEL = "no_channel"
+
+
+class AttemptOutcome(StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+class PostalItemStatus(StrEnum):
+    PENDING = "pending"
+    RECEIVED = "received"
+    MISSING = "missing"

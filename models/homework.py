@@ -1,0 +1,62 @@
+"""Homework, the pupils' submissions with their stored pages, and the tutor's feedback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.clock import utcnow
+
+
+class Homework(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="group_.id", index=True)
+    tutor_id: int | None = Field(default=None, foreign_key="person.id")
+    text: str = Field(max_length=4000)
+    attachment_path: str | None = Field(default=None, max_length=300)
+    kind: str = Field(default="formative", max_length=10)
+    scored: bool = False
+    max_points: int | None = None
+    due_at: datetime
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Submission(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    homework_id: int = Field(foreign_key="homework.id", index=True)
+    pupil_id: int = Field(foreign_key="person.id", index=True)
+    status: str = Field(default="submitted", max_length=10, index=True)
+    submitted_at: datetime = Field(default_factory=utcnow)
+    late: bool = False
+    channel: str = Field(max_length=10)
+
+
+class SubmissionPage(SQLModel, table=True):
+    """A stored page: our own normalised JPEG (EXIF stripped), never a messenger's file id."""
+
+    __tablename__ = "submission_page"
+    __table_args__ = (UniqueConstraint("submission_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    number: int
+    path: str = Field(max_length=300)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    width: int
+    height: int
+
+
+class Feedback(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    tutor_id: int | None = Field(default=None, foreign_key="person.id")
+    text: str = Field(default="", max_length=4000)
+    points: float | None = None
+    max_points: int | None = None
+    formative_score: int | None = Field(default=None, ge=1, le=10)
+    mark: int | None = Field(default=None, ge=2, le=5)
+    redo: bool = False
+    created_at: datetime = Field(default_factory=utcnow)

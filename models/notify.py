@@ -1,0 +1,192 @@
+"""The write side of the outbox: handlers and scheduler jobs call `enqueue` in the same transaction
+as the change that caused the message, so a message exists if and only if the change committed.
+
+* The idempotency key collapses repeats: a second `enqueue` with the same key (a re-derived reminder,
+  a retried handler, a concurrent writer) returns the existing row and writes nothing. The insert is
+  ``INSERT … ON CONFLICT (idempotency_key) DO NOTHING`` on both SQLite and PostgreSQL, so two writers
+  racing on one key never fail and never duplicate.
+* The consent gate (`models.consent_rules`) runs first: a message to a pupil without current consent,
+  or to a guardian about such a pupil, is not written and `enqueue` returns None.
+* The text is stored as its key and parameters and rendered in the recipient's language at send time.
+  A parameter may itself be a `Text` (say, a subject name); it is stored as ``{"$t": key, "$p": params}``.
+
+Keys are built from ids only, with ``:`` after every part, so a prefix (`cancel`) never matches a
+longer id: ``lesson:12:2025-03-03:`` does not match ``lesson:123:…``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from locales import Text
+from models.clock import utcnow
+from models.consent_rules import reachable
+from models.enums import NotificationStatus
+from models.journal import AuditLog
+from models.outbox import Notification
+from models.people import Membership
+
+_TEXT = "$t"
+_PARAMS = "$p"
+
+
+def params_to_json(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Text parameters as JSON: nested `Text` values become ``{"$t": key, "$p": {...}}``."""
+    return {name: _value_to_json(value) for name, value in params.items()}
+
+
+def _value_to_json(value: Any) -> Any:
+    if isinstance(value, Text):
+        return {_TEXT: value.key, _PARAMS: params_to_json(value.params)}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def params_from_json(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _value_from_json(value) for name, value in params.items()}
+
+
+def _value_from_json(value: Any) -> Any:
+    if isinstance(value, dict) and _TEXT in value:
+        return Text(str(value[_TEXT]), params_from_json(value.get(_PARAMS) or {}))
+    return value
+
+
+def stored_text(notification: Notification) -> Text:
+    """The notification's message as a `Text`, ready for `render(locale)`."""
+    return Text(notification.key, params_from_json(notification.params or {}))
+
+
+def _insert_for(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"outbox insert on {dialect}")
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    text: Text,
+    idempotency_key: str,
+    person_id: int | None = None,
+    group_chat_id: int | None = None,
+    about_pupil_id: int | None = None,
+    due_at: datetime | None = None,
+    urgent: bool = False,
+    media_path: str | None = None,
+    broadcast_id: int | None = None,
+) -> Notification | None:
+    """Write one outbox row (or find the one already written under `idempotency_key`).
+
+    Exactly one of `person_id` and `group_chat_id`. `about_pupil_id` names the pupil a message to a
+    guardian concerns, for the consent gate. Returns None when the consent gate refuses.
+    """
+    if (person_id is None) == (group_chat_id is None):
+        raise ValueError("enqueue needs exactly one of person_id and group_chat_id")
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise ValueError("idempotency_key must be 1–200 characters")
+    if person_id is not None and not reachable(session, person_id, kind=kind, about_pupil_id=about_pupil_id):
+        return None
+    now = utcnow()
+    values: dict[str, Any] = {
+        "idempotency_key": idempotency_key,
+        "person_id": person_id,
+        "group_chat_id": group_chat_id,
+        "about_pupil_id": about_pupil_id,
+        "kind": kind,
+        "key": text.key,
+        "params": params_to_json(text.params),
+        "media_path": media_path,
+        "urgent": urgent,
+        "status": NotificationStatus.PENDING.value,
+        "due_at": due_at or now,
+        "attempts": 0,
+        "broadcast_id": broadcast_id,
+        "created_at": now,
+    }
+    insert = _insert_for(session)
+    statement = (
+        insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    session.execute(statement)
+    return session.exec(select(Notification).where(Notification.idempotency_key == idempotency_key)).one()
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def cancel(session: Session, idempotency_key_prefix: str, *, keep_prefix: str | None = None) -> int:
+    """Withdraw pending notifications whose key starts with the prefix; returns how many.
+
+    Rows already being sent or sent are left alone. `keep_prefix` spares a sub-family (the current
+    version of a moved lesson's reminders while older versions are withdrawn).
+    """
+    if not idempotency_key_prefix:
+        raise ValueError("cancel needs a non-empty prefix")
+    statement = (
+        update(Notification)
+        .where(
+            col(Notification.status) == NotificationStatus.PENDING.value,
+            col(Notification.idempotency_key).like(_like_prefix(idempotency_key_prefix), escape="\\"),
+        )
+        .values(status=NotificationStatus.CANCELLED.value, last_error="withdrawn")
+        .execution_options(synchronize_session=False)
+    )
+    if keep_prefix:
+        statement = statement.where(
+            ~col(Notification.idempotency_key).like(_like_prefix(keep_prefix), escape="\\")
+        )
+    result = session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def unreached(session: Session, *, class_id: int | None = None) -> list[Notification]:
+    """The class teacher's "reach by phone or paper" list: notifications no channel could carry.
+
+    With `class_id`, only those to people with a membership in that class (pupils; guardians are
+    matched through the membership the roster gives them, if any).
+    """
+    statement = select(Notification).where(Notification.status == NotificationStatus.NO_CHANNEL.value)
+    if class_id is not None:
+        members = select(Membership.person_id).where(Membership.class_id == class_id)
+        statement = statement.where(col(Notification.person_id).in_(members))
+    return list(session.exec(statement.order_by(col(Notification.due_at), col(Notification.id))).all())
+
+
+def audit(session: Session, action: str, entity_id: int | None, **detail: Any) -> None:
+    """An audit row for the outbox: ids only, never names or addresses."""
+    session.add(AuditLog(action=action, entity="notification", entity_id=entity_id, detail=detail))
+
+
+def count_by_status(engine: Engine) -> dict[str, int]:
+    """Outbox rows by status, for monitoring."""
+    from sqlalchemy import func
+
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Notification.status, func.count()).group_by(col(Notification.status))
+        ).all()
+    return {str(status): int(count) for status, count in rows}
+
+
+def lesson_key_prefix(lesson_id: int, on_date: date) -> str:
+    """Every reminder of one lesson occurrence (for `cancel` when it is moved or cancelled)."""
+    return f"lesson:{lesson_id}:{on_date.isoformat()}:"
+
+
+def homework_key_prefix(homework_id: int, pupil_id: int) -> str:
+    """A pupil's pending deadline reminders for one homework (for `cancel` once they submit)."""
+    return f"homework:{homework_id}:{pupil_id}:"

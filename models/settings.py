@@ -1,0 +1,104 @@
+"""Every setting of the system, read from the environment or `.env` (see `.env.example`).
+
+A missing or malformed setting stops start-up with one line naming it: see `load_settings`.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TELEGRAM_DEFAULT_API = "https://api.telegram.org"
+TWILIO_DEFAULT_API = "https://api.twilio.com"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: str = ""
+    telegram_api_url: str = TELEGRAM_DEFAULT_API
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_api_url: str = TWILIO_DEFAULT_API
+    twilio_whatsapp_from: str = ""
+    twilio_sms_from: str = ""
+    public_base_url: str = ""
+
+    database_url: str = ""
+    data_dir: Path = Path("data")
+    tz_name: str = "Asia/Almaty"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+
+    quiet_hours_start: time = time(21, 0)
+    quiet_hours_end: time = time(8, 0)
+
+    telegram_rate_per_second: float = Field(default=30.0, gt=0)
+    telegram_rate_per_chat_per_second: float = Field(default=1.0, gt=0)
+    telegram_group_rate_per_minute: float = Field(default=20.0, gt=0)
+    twilio_rate_per_second: float = Field(default=80.0, gt=0)
+
+    invite_ttl_days: int = Field(default=30, ge=1)
+    max_photo_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_photo_pixels: int = Field(default=40_000_000, ge=10_000)
+    default_locale: str = "kk"
+
+    @field_validator("tz_name")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in ("kk", "ru", "en"):
+            raise ValueError("must be one of kk, ru, en")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz_name)
+
+    @property
+    def sandbox(self) -> bool:
+        """With no Telegram token and no Twilio account the system runs against its own emulators."""
+        return not self.telegram_bot_token and not self.twilio_account_sid
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'ustaz.sqlite3').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+
+class SettingsError(SystemExit):
+    """Start-up stops with one line naming the bad setting."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise SettingsError(f"ustaz: setting {name} is invalid: {first['msg']}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,52 @@
+"""The weekly timetable, its one-off changes, and attendance."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.clock import utcnow
+
+
+class Lesson(SQLModel, table=True):
+    """A weekly slot of a tutoring group, in local (school) time."""
+
+    __table_args__ = (UniqueConstraint("group_id", "weekday", "start_time"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="group_.id", index=True)
+    weekday: int = Field(ge=0, le=6)  # Monday is 0
+    start_time: time
+    minutes: int = 60
+    link: str = Field(default="", max_length=500)
+    active: bool = True
+
+
+class LessonChange(SQLModel, table=True):
+    """One occurrence of a lesson cancelled or moved by the coordinator."""
+
+    __tablename__ = "lesson_change"
+    __table_args__ = (UniqueConstraint("lesson_id", "on_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lesson_id: int = Field(foreign_key="lesson.id", index=True)
+    on_date: date
+    cancelled: bool = False
+    moved_to: datetime | None = None
+    link: str | None = Field(default=None, max_length=500)
+    changed_by: int | None = Field(default=None, foreign_key="person.id")
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class Attendance(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("lesson_id", "on_date", "pupil_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lesson_id: int = Field(foreign_key="lesson.id", index=True)
+    on_date: date
+    pupil_id: int = Field(foreign_key="person.id", index=True)
+    status: str = Field(max_length=10)
+    marked_by: int | None = Field(default=None, foreign_key="person.id")
+    marked_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,112 @@
+"""The sandbox: what `make run` starts when no tokens are configured.
+
+Both emulators on loopback, the demo school imported once into the SQLite store, and the real
+process (`bots.app`) talking to the emulators exactly as it would talk to Telegram and Twilio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import Session, col, func, select
+
+from bots.app import Running, serve
+from handlers.roster import import_roster
+from models.migrate import upgrade
+from models.people import Invite, Person
+from models.settings import Settings
+from models.store import make_engine
+from sandbox.telegram_emulator import TelegramEmulator
+from sandbox.twilio_emulator import TwilioEmulator
+
+log = logging.getLogger("ustaz.sandbox")
+
+SAMPLE_ROSTER = Path(__file__).resolve().parent / "sample_roster.xlsx"
+SANDBOX_TOKEN = "700000001:SandboxTokenForTheDemoSchool0000000"
+BOT_USERNAME = "ustaz_demo_bot"
+
+
+@dataclass
+class Sandbox:
+    settings: Settings
+    telegram: TelegramEmulator
+    twilio: TwilioEmulator
+
+    async def stop(self) -> None:
+        await self.telegram.stop()
+        await self.twilio.stop()
+
+
+async def start_sandbox(settings: Settings) -> Sandbox:
+    """Start the emulators and return settings that point the system at them."""
+    telegram = TelegramEmulator(SANDBOX_TOKEN, bot_username=BOT_USERNAME)
+    telegram_url = await telegram.start(settings.http_host, 0)
+    twilio = TwilioEmulator()
+    twilio_url = await twilio.start(settings.http_host, 0)
+    live = settings.model_copy(
+        update={
+            "telegram_bot_token": SANDBOX_TOKEN,
+            "telegram_api_url": telegram_url,
+            "twilio_account_sid": twilio.account_sid,
+            "twilio_auth_token": twilio.auth_token,
+            "twilio_api_url": twilio_url,
+            "twilio_whatsapp_from": "whatsapp:" + twilio.senders["whatsapp"][0],
+            "twilio_sms_from": twilio.senders["sms"][0],
+        }
+    )
+    return Sandbox(settings=live, telegram=telegram, twilio=twilio)
+
+
+def seed_demo_school(settings: Settings) -> int:
+    """Import the sample school into an empty store; returns how many people it holds."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    try:
+        upgrade(engine)
+        with Session(engine) as session:
+            people = session.exec(select(func.count()).select_from(Person)).one()
+        if people == 0:
+            report = import_roster(
+                engine, SAMPLE_ROSTER, dry_run=False, invite_ttl=timedelta(days=settings.invite_ttl_days)
+            )
+            if not report.ok:
+                raise RuntimeError("the sample roster did not import")
+        with Session(engine) as session:
+            return int(session.exec(select(func.count()).select_from(Person)).one())
+    finally:
+        engine.dispose()
+
+
+def open_invites(settings: Settings, limit: int = 5) -> list[str]:
+    """A few unused invite codes of the demo school, to try joining with."""
+    engine = make_engine(settings.db_url)
+    try:
+        with Session(engine) as session:
+            query = select(Invite.code).where(col(Invite.used_at).is_(None)).order_by(col(Invite.id))
+            return list(session.exec(query.limit(limit)).all())
+    finally:
+        engine.dispose()
+
+
+async def run_sandbox(settings: Settings) -> None:
+    sandbox = await start_sandbox(settings)
+    try:
+        people = await asyncio.to_thread(seed_demo_school, sandbox.settings)
+        invites = await asyncio.to_thread(open_invites, sandbox.settings)
+
+        def announce(running: Running) -> None:
+            print("Ustaz sandbox is running: no tokens configured, so it uses local emulators.", flush=True)
+            print(f"  web:               {running.web_url}/", flush=True)
+            print(f"  Telegram emulator: {sandbox.settings.telegram_api_url}", flush=True)
+            print(f"  Twilio emulator:   {sandbox.settings.twilio_api_url}", flush=True)
+            print(f"  demo school:       {people} people in {sandbox.settings.db_url}", flush=True)
+            for code in invites:
+                print(f"  invite: https://t.me/{BOT_USERNAME}?start={code}", flush=True)
+
+        await serve(sandbox.settings, announce=announce)
+    finally:
+        await sandbox.stop()

@@ -1,0 +1,435 @@
+"""The outbox dispatcher: delivers due notifications through the channel senders.
+
+Each round it claims due rows (`scheduler.claiming`: marked "sending" before any send), routes each
+one (`scheduler.routing`), checks quiet hours and pacing (`scheduler.pacing`), and starts a task per
+row up to the in-flight limit. A task records a `DeliveryAttempt` before calling the sender and its
+outcome after:
+
+* delivered → the row is "sent";
+* retry → back to pending with exponential backoff (2 s, 4 s, … capped at 10 min), or exactly the
+  provider's `retry_after` (HTTP 429); after `max_attempts` retries on one channel, that channel
+  counts as failed;
+* blocked → the identity is marked blocked and the next channel is tried at once;
+* failed → the next channel is tried at once;
+* no channel left (or the next one is `post`) → "no_channel": the class teacher's list of people to
+  reach by phone or on paper, with an audit row.
+
+Quiet hours (the person's own, else the settings', in local time): a non-urgent row due then is
+deferred to their end; an urgent one goes and is logged. A chat not yet allowed to send is put back
+until it is, so a slow chat never holds up the queue.
+
+Crash safety: `reconcile` returns rows left "sending" to pending at start-up (all of them when this is
+the only dispatcher, else those past the lease); such a message may be sent once more.
+
+Database work runs in worker threads (`asyncio.to_thread`) so sends continue while the store waits.
+Logs carry ids only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import string
+import time as _time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from locales import DEFAULT_LANGUAGE, LANGUAGES, Text, catalogue, translate
+from models.clock import utcnow
+from models.consent_rules import reachable
+from models.enums import AttemptOutcome, NotificationStatus
+from models.notify import audit, params_from_json
+from models.outbox import DeliveryAttempt, Notification
+from models.people import ChannelIdentity
+from models.settings import Settings
+from scheduler.claiming import claim, reconcile
+from scheduler.pacing import Pacer
+from scheduler.routing import Plan, Target, in_quiet_hours, plan, quiet_ends
+from scheduler.sender import Outcome, Outgoing, Sender, SendResult
+
+log = logging.getLogger("ustaz.outbox")
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = 2.0
+BACKOFF_CAP = 600.0
+LEASE = timedelta(minutes=5)
+
+
+def backoff(retries: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
+    """Seconds before retry number `retries` (1-based): base, 2·base, 4·base, … at most `cap`."""
+    return min(cap, base * 2 ** max(retries - 1, 0))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    notification_id: int
+    person_id: int | None
+    kind: str
+    text: str
+    template_params: tuple[str, ...]
+    media_path: str | None
+    plan: Plan
+
+
+def render(locale: str, key: str, params: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The message in `locale`, and its parameters in the order the text uses them (for templates)."""
+    text = translate(locale, key, **params)
+    language = locale if locale in LANGUAGES else DEFAULT_LANGUAGE
+    template = catalogue(language).get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or ""
+    ordered: list[str] = []
+    for _literal, name, _spec, _conv in string.Formatter().parse(template):
+        if name and name in params and name not in ordered:
+            ordered.append(name)
+    values = tuple(
+        params[name].render(language) if isinstance(params[name], Text) else str(params[name])
+        for name in ordered
+    )
+    return text, values
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: Engine,
+        senders: Mapping[str, Sender],
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        worker_id: str | None = None,
+        in_flight: int = 16,
+        poll_interval: float = 1.0,
+        lease: timedelta = LEASE,
+        single_process: bool = True,
+        max_attempts: int = MAX_ATTEMPTS,
+        backoff_base: float = BACKOFF_BASE,
+        backoff_cap: float = BACKOFF_CAP,
+        monotonic: Callable[[], float] = _time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.senders = dict(senders)
+        self.settings = settings
+        self.clock = clock
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:60]
+        self.in_flight = max(1, in_flight)
+        self.poll_interval = poll_interval
+        self.lease = lease
+        self.single_process = single_process
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.pacer = Pacer(settings, monotonic)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._paced: set[int] = set()
+        self._wake: asyncio.Event | None = None
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def notify(self) -> None:
+        """Wake the running loop: something was just enqueued."""
+        if self._wake is not None:
+            self._wake.set()
+
+    async def run_until_idle(self, timeout: float = 120.0) -> int:
+        """Deliver everything due now (waiting out pacing, not retries or quiet hours); returns the
+        number of rows taken."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        taken = 0
+        while True:
+            if loop.time() > deadline:
+                raise TimeoutError("outbox not idle in time")
+            if len(self._tasks) >= self.in_flight:
+                await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            claimed = await self._round()
+            taken += claimed
+            if claimed:
+                continue
+            if self._tasks:
+                await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            wait = await asyncio.to_thread(self._paced_wait)
+            if wait is None:
+                return taken
+            await asyncio.sleep(min(max(wait, 0.005), max(deadline - loop.time(), 0.0)))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver forever: poll every `poll_interval`, or sooner when `notify()` is called."""
+        self._wake = asyncio.Event()
+        returned = await asyncio.to_thread(
+            reconcile, self.engine, lease=None if self.single_process else self.lease, now=self.clock()
+        )
+        if returned:
+            log.warning("outbox: %d rows left sending were returned to pending", returned)
+        loop = asyncio.get_running_loop()
+        next_reconcile = loop.time() + self.lease.total_seconds() / 2
+        while not stop.is_set():
+            claimed = 0
+            if len(self._tasks) < self.in_flight:
+                try:
+                    claimed = await self._round()
+                except Exception:
+                    log.exception("outbox: claim round failed")
+            if not self.single_process and loop.time() >= next_reconcile:
+                next_reconcile = loop.time() + self.lease.total_seconds() / 2
+                await asyncio.to_thread(reconcile, self.engine, lease=self.lease, now=self.clock())
+            if claimed and len(self._tasks) < self.in_flight:
+                continue
+            await self._idle_wait(stop)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=30)
+
+    # -- rounds ---------------------------------------------------------------------------------
+
+    async def _idle_wait(self, stop: asyncio.Event) -> None:
+        assert self._wake is not None
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(
+                [*waiters, *self._tasks], timeout=self.poll_interval, return_when="FIRST_COMPLETED"
+            )
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            self._wake.clear()
+
+    async def _round(self) -> int:
+        capacity = self.in_flight - len(self._tasks)
+        ids = await asyncio.to_thread(claim, self.engine, self.worker_id, capacity, self.clock())
+        for notification_id in ids:
+            prepared = await asyncio.to_thread(self._prepare, notification_id)
+            if prepared is None:
+                continue
+            targets = [t for t in prepared.plan.targets if t.channel in self.senders]
+            if not targets:
+                await asyncio.to_thread(self._finish_unreached, prepared, "no_channel")
+                continue
+            if not await self._reserve_or_defer(prepared, targets[0]):
+                continue
+            task = asyncio.create_task(self._deliver(prepared, targets))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(ids)
+
+    async def _reserve_or_defer(self, prepared: Prepared, target: Target) -> bool:
+        wait = self.pacer.next_allowed(target.chat, target.is_group)
+        if wait <= 0:
+            self.pacer.take(target.chat)
+            self._paced.discard(prepared.notification_id)
+            return True
+        self._paced.add(prepared.notification_id)
+        await asyncio.to_thread(self._defer, prepared.notification_id, timedelta(seconds=wait), None)
+        return False
+
+    async def _deliver(self, prepared: Prepared, targets: list[Target]) -> None:
+        try:
+            for position, target in enumerate(targets):
+                if position > 0 and not await self._reserve_or_defer(prepared, target):
+                    return
+                result = await self._send_once(prepared, target)
+                if result is None:
+                    return  # delivered, or scheduled for a retry
+            reason = "post" if prepared.plan.ends_in_post else "channels_exhausted"
+            await asyncio.to_thread(self._finish_unreached, prepared, reason)
+        except Exception:
+            log.exception("outbox: notification %s failed in the dispatcher", prepared.notification_id)
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(
+                    self._defer, prepared.notification_id, timedelta(seconds=self.backoff_base), "internal"
+                )
+
+    async def _send_once(self, prepared: Prepared, target: Target) -> SendResult | None:
+        """One attempt on one channel. None when the row is settled (sent or retry scheduled);
+        the result when the dispatcher should move on to the next channel."""
+        attempt_id = await asyncio.to_thread(self._begin_attempt, prepared.notification_id, target)
+        message = Outgoing(
+            address=target.address,
+            text=prepared.text,
+            media_path=prepared.media_path,
+            template_key=prepared.kind,
+            template_params=prepared.template_params,
+            within_session=target.within_session,
+        )
+        try:
+            await self.pacer.start_send(target.channel, target.chat)
+            try:
+                result = await self.senders[target.channel].send(message)
+            except Exception as exc:
+                result = SendResult(Outcome.RETRY, error=f"sender raised {type(exc).__name__}")
+        finally:
+            self.pacer.release(target.chat)
+        settled = await asyncio.to_thread(self._record, prepared, target, attempt_id, result)
+        return None if settled else result
+
+    # -- store work (in threads) ----------------------------------------------------------------
+
+    def _prepare(self, notification_id: int) -> Prepared | None:
+        now = self.clock()
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            row = session.get(Notification, notification_id)
+            if row is None or row.status != NotificationStatus.SENDING or row.claimed_by != self.worker_id:
+                return None
+            if row.person_id is not None and not reachable(session, row.person_id, kind=row.kind):
+                row.status = NotificationStatus.CANCELLED.value
+                row.last_error = "no consent"
+                row.claimed_by = None
+                log.info("outbox: notification %s withdrawn, no consent", row.id)
+                return None
+            route = plan(session, row, self.settings, now)
+            local = now.astimezone(self.settings.zone)
+            if in_quiet_hours(local.time(), route.quiet):
+                if not row.urgent:
+                    row.status = NotificationStatus.PENDING.value
+                    row.next_attempt_at = quiet_ends(local, route.quiet)
+                    row.claimed_by = None
+                    row.claimed_at = None
+                    return None
+                log.info("outbox: urgent notification %s sent in quiet hours", row.id)
+            if route.ends_in_post and not [t for t in route.targets if t.channel in self.senders]:
+                self._unreached(session, row, "post")
+                return None
+            params = params_from_json(row.params or {})
+            text, ordered = render(route.locale, row.key, params)
+            assert row.id is not None
+            return Prepared(row.id, row.person_id, row.kind, text, ordered, row.media_path, route)
+
+    def _begin_attempt(self, notification_id: int, target: Target) -> int:
+        now = self.clock()
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            attempt = DeliveryAttempt(
+                notification_id=notification_id,
+                channel=target.channel,
+                identity_id=target.identity_id,
+                started_at=now,
+            )
+            session.add(attempt)
+            row = session.get(Notification, notification_id)
+            if row is not None:
+                row.attempts += 1
+                row.channel = target.channel
+                row.identity_id = target.identity_id
+            session.flush()
+            assert attempt.id is not None
+            return attempt.id
+
+    def _record(self, prepared: Prepared, target: Target, attempt_id: int, result: SendResult) -> bool:
+        """Write the attempt's outcome. True when the row is settled (sent, or a retry scheduled)."""
+        now = self.clock()
+        nid = prepared.notification_id
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            attempt = session.get(DeliveryAttempt, attempt_id)
+            row = session.get(Notification, nid)
+            assert attempt is not None and row is not None
+            attempt.finished_at = now
+            attempt.error = result.error[:300] or None
+            attempt.provider_id = result.provider_id[:64] or None
+            if result.outcome == Outcome.DELIVERED:
+                attempt.outcome = AttemptOutcome.DELIVERED.value
+                row.status = NotificationStatus.SENT.value
+                row.sent_at = now
+                row.last_error = None
+                row.next_attempt_at = None
+                log.info("outbox: notification %s sent on %s", nid, target.channel)
+                return True
+            row.last_error = (result.error or result.outcome.value)[:300]
+            if result.outcome == Outcome.RETRY:
+                retries = self._retries_on(session, nid, target) + 1
+                if retries < self.max_attempts:
+                    attempt.outcome = AttemptOutcome.RETRY.value
+                    delay = result.retry_after if result.retry_after > 0 else self._backoff(retries)
+                    row.status = NotificationStatus.PENDING.value
+                    row.next_attempt_at = now + timedelta(seconds=delay)
+                    row.claimed_by = None
+                    row.claimed_at = None
+                    log.info("outbox: notification %s retry %d in %.1fs", nid, retries, delay)
+                    return True
+                attempt.outcome = AttemptOutcome.FAILED.value
+                attempt.error = f"retries exhausted: {result.error}"[:300]
+                log.warning(
+                    "outbox: notification %s gave up on %s after %d tries", nid, target.channel, retries
+                )
+                return False
+            if result.outcome == Outcome.BLOCKED:
+                attempt.outcome = AttemptOutcome.BLOCKED.value
+                if target.identity_id is not None:
+                    identity = session.get(ChannelIdentity, target.identity_id)
+                    if identity is not None and identity.blocked_at is None:
+                        identity.blocked_at = now
+                log.info("outbox: identity %s blocked, notification %s falls back", target.identity_id, nid)
+                return False
+            attempt.outcome = AttemptOutcome.FAILED.value
+            log.info("outbox: notification %s failed on %s, falls back", nid, target.channel)
+            return False
+
+    def _backoff(self, retries: int) -> float:
+        return backoff(retries, self.backoff_base, self.backoff_cap)
+
+    @staticmethod
+    def _retries_on(session: Session, notification_id: int, target: Target) -> int:
+        statement = select(func.count()).where(
+            DeliveryAttempt.notification_id == notification_id,
+            DeliveryAttempt.channel == target.channel,
+            DeliveryAttempt.outcome == AttemptOutcome.RETRY.value,
+        )
+        if target.identity_id is not None:
+            statement = statement.where(DeliveryAttempt.identity_id == target.identity_id)
+        return int(session.exec(statement).one())
+
+    def _defer(self, notification_id: int, wait: timedelta, error: str | None) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = session.get(Notification, notification_id)
+            if row is None or row.status != NotificationStatus.SENDING:
+                return
+            row.status = NotificationStatus.PENDING.value
+            row.next_attempt_at = self.clock() + wait
+            row.claimed_by = None
+            row.claimed_at = None
+            if error:
+                row.last_error = error
+
+    def _finish_unreached(self, prepared: Prepared, reason: str) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = session.get(Notification, prepared.notification_id)
+            if row is not None:
+                self._unreached(session, row, reason)
+
+    def _unreached(self, session: Session, row: Notification, reason: str) -> None:
+        """No channel can carry it: a person goes on the class teacher's list; a group chat failed."""
+        to_group = row.group_chat_id is not None
+        row.status = (NotificationStatus.FAILED if to_group else NotificationStatus.NO_CHANNEL).value
+        row.claimed_by = None
+        row.last_error = reason
+        audit(
+            session,
+            "notification.failed" if to_group else "notification.no_channel",
+            row.id,
+            person_id=row.person_id,
+            kind=row.kind,
+            reason=reason,
+        )
+        log.info("outbox: notification %s unreached (%s)", row.id, reason)
+
+    def _paced_wait(self) -> float | None:
+        """Seconds until the earliest row put back for pacing is due; None when there is none."""
+        if not self._paced:
+            return None
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Notification.id, Notification.next_attempt_at).where(
+                    col(Notification.id).in_(list(self._paced)),
+                    Notification.status == NotificationStatus.PENDING.value,
+                )
+            ).all()
+        self._paced = {int(row_id) for row_id, _ in rows if row_id is not None}
+        moments = [moment for _, moment in rows if moment is not None]
+        if not moments:
+            return None if not self._paced else 0.0
+        return (min(moments) - self.clock()).total_seconds()

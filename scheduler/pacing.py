@@ -1,0 +1,88 @@
+"""Pacing: how fast the dispatcher may send, per channel and per chat, never faster.
+
+* One global limiter per channel (aiolimiter, capacity 1 so there is no burst): Telegram 30/s, each
+  Twilio sender number (WhatsApp, SMS) `twilio_rate_per_second`.
+* Per chat, a sliding window: a private chat (or a WhatsApp/SMS number) at most
+  `telegram_rate_per_chat_per_second` messages in any second, a group chat at most
+  `telegram_group_rate_per_minute` in any minute. A chat has at most one send in flight, and its
+  slot is recorded at the moment the send starts, so the window holds for the sends themselves.
+
+Checking a chat never waits: `next_allowed` says when a chat may send again and the dispatcher
+puts the row back until then, so one slow chat never stalls the others. The per-chat state lives in
+this process; several dispatcher processes each keep their own (a chat's rows are rarely split
+between them, but the bound is per process).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiolimiter import AsyncLimiter
+
+from models.enums import Channel
+from models.settings import Settings
+
+
+@dataclass(frozen=True)
+class Window:
+    count: int
+    seconds: float
+
+
+class Pacer:
+    def __init__(self, settings: Settings, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        twilio = settings.twilio_rate_per_second
+        rates = {
+            Channel.TELEGRAM.value: settings.telegram_rate_per_second,
+            Channel.WHATSAPP.value: twilio,
+            Channel.SMS.value: twilio,
+        }
+        self._limiters = {channel: AsyncLimiter(1, 1.0 / rate) for channel, rate in rates.items()}
+        self.private = _window(settings.telegram_rate_per_chat_per_second, 1.0)
+        self.group = _window(settings.telegram_group_rate_per_minute / 60.0, 60.0)
+        self._sent: dict[str, deque[float]] = {}
+        self._busy: set[str] = set()
+
+    def window(self, is_group: bool) -> Window:
+        return self.group if is_group else self.private
+
+    def next_allowed(self, chat: str, is_group: bool) -> float:
+        """Seconds until `chat` may send (0 when it may now). A busy chat answers a short wait."""
+        window = self.window(is_group)
+        if chat in self._busy:
+            return window.seconds / window.count
+        sent = self._sent.get(chat)
+        if not sent:
+            return 0.0
+        now = self._monotonic()
+        while sent and sent[0] <= now - window.seconds:
+            sent.popleft()
+        if len(sent) < window.count:
+            return 0.0
+        return max(0.0, sent[0] + window.seconds - now)
+
+    def take(self, chat: str) -> None:
+        """Reserve the chat for one send (call only after `next_allowed` said 0)."""
+        self._busy.add(chat)
+
+    async def start_send(self, channel: str, chat: str) -> None:
+        """Wait for the channel's global limiter, then record the chat's slot: call right before the send."""
+        limiter = self._limiters.get(channel)
+        if limiter is not None:
+            await limiter.acquire()
+        self._sent.setdefault(chat, deque()).append(self._monotonic())
+
+    def release(self, chat: str) -> None:
+        self._busy.discard(chat)
+
+
+def _window(rate: float, seconds: float) -> Window:
+    """A rate as a whole number of sends per window (at least one, rounding down: never above)."""
+    count = int(rate * seconds + 1e-9)
+    if count >= 1:
+        return Window(count, seconds)
+    return Window(1, 1.0 / rate)

@@ -1,0 +1,107 @@
+"""Routing: which channels a notification may take, in which language, under which quiet hours.
+
+A person's channel identities are tried in their `priority` order (lowest first), skipping blocked
+and opted-out ones and any that already failed permanently for this notification. A `post` identity
+ends the route: the person is reached by phone or on paper, through the class teacher's list.
+A group chat is a Telegram chat, rendered in the default language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from sqlmodel import Session, col, select
+
+from models.enums import AttemptOutcome, Channel
+from models.outbox import DeliveryAttempt, Notification
+from models.people import ChannelIdentity, Person
+from models.settings import Settings
+
+WHATSAPP_SESSION = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Target:
+    channel: str
+    address: str
+    identity_id: int | None
+    is_group: bool = False
+    within_session: bool = True
+
+    @property
+    def chat(self) -> str:
+        """The pacing key: one per chat or number."""
+        return f"{self.channel}:{self.address}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    locale: str
+    quiet: tuple[time, time]
+    targets: list[Target] = field(default_factory=list)
+    ends_in_post: bool = False
+
+
+def within_whatsapp_session(last_inbound_at: datetime | None, now: datetime) -> bool:
+    """Free text on WhatsApp only within 24 hours of the person's last message; templates after."""
+    return last_inbound_at is not None and now - last_inbound_at < WHATSAPP_SESSION
+
+
+def plan(session: Session, notification: Notification, settings: Settings, now: datetime) -> Plan:
+    default_quiet = (settings.quiet_hours_start, settings.quiet_hours_end)
+    if notification.group_chat_id is not None:
+        target = Target(Channel.TELEGRAM.value, str(notification.group_chat_id), None, is_group=True)
+        return Plan(settings.default_locale, default_quiet, [target])
+    person = session.get(Person, notification.person_id) if notification.person_id is not None else None
+    if person is None:
+        return Plan(settings.default_locale, default_quiet)
+    quiet = (
+        (person.quiet_start, person.quiet_end)
+        if person.quiet_start is not None and person.quiet_end is not None
+        else default_quiet
+    )
+    failed = set(
+        session.exec(
+            select(DeliveryAttempt.identity_id).where(
+                DeliveryAttempt.notification_id == notification.id,
+                DeliveryAttempt.outcome == AttemptOutcome.FAILED.value,
+            )
+        ).all()
+    )
+    identities = session.exec(
+        select(ChannelIdentity)
+        .where(ChannelIdentity.person_id == person.id)
+        .order_by(col(ChannelIdentity.priority), col(ChannelIdentity.id))
+    ).all()
+    targets: list[Target] = []
+    for identity in identities:
+        if identity.blocked_at is not None or identity.opted_out_at is not None or identity.id in failed:
+            continue
+        if identity.channel == Channel.POST:
+            return Plan(person.locale, quiet, targets, ends_in_post=True)
+        address = str(identity.chat_id) if identity.chat_id is not None else identity.address
+        session_open = (
+            within_whatsapp_session(identity.last_inbound_at, now)
+            if identity.channel == Channel.WHATSAPP
+            else True
+        )
+        targets.append(Target(identity.channel, address, identity.id, within_session=session_open))
+    return Plan(person.locale, quiet, targets)
+
+
+def in_quiet_hours(local: time, quiet: tuple[time, time]) -> bool:
+    start, end = quiet
+    if start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def quiet_ends(now_local: datetime, quiet: tuple[time, time]) -> datetime:
+    """The next end of quiet hours after `now_local` (aware, in the local zone)."""
+    end = now_local.replace(hour=quiet[1].hour, minute=quiet[1].minute, second=0, microsecond=0)
+    if end <= now_local:
+        end += timedelta(days=1)
+    return end

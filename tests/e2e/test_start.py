@@ -1,0 +1,89 @@
+"""End to end: the real process and the real aiogram client, over HTTP, against the emulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bots.app import start
+from locales import translate
+from models.settings import load_settings
+from sandbox.telegram_emulator.emulator import TelegramEmulator
+
+pytestmark = pytest.mark.flow
+
+
+async def test_start_gets_the_kazakh_greeting_over_http(tmp_path: Path, db_url: str) -> None:
+    async with TelegramEmulator() as telegram:
+        settings = load_settings(
+            telegram_bot_token=telegram.token,
+            telegram_api_url=telegram.base_url,
+            data_dir=tmp_path,
+            database_url=db_url,
+            http_port=0,
+        )
+        running = await start(settings)
+        try:
+            telegram.add_user(501, "Асқар", language_code="ru")
+            telegram.inject_text(501, "/start")
+            [reply] = await telegram.wait_for_messages(501, 1, timeout=10)
+        finally:
+            await running.stop()
+    assert reply.text == translate("kk", "start.stranger")
+    assert reply.reply_markup is not None and reply.reply_markup["keyboard"][0][0]["request_contact"]
+
+
+async def test_a_pupil_without_consent_gets_the_parent_reminded_through_the_outbox(
+    tmp_path: Path, db_url: str
+) -> None:
+    from datetime import timedelta
+
+    from models import ChannelIdentity, Guardianship, Membership, Person, School
+    from models.invites import issue_invite
+    from models.migrate import upgrade
+    from models.store import make_engine, session_scope
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        school = School(code="s1", name="№1")
+        parent = Person(external_id="g1", full_name="Гүлнар", locale="ru", locale_chosen=True)
+        pupil = Person(external_id="p1", full_name="Ерлан")
+        session.add_all([school, parent, pupil])
+        session.flush()
+        assert school.id and parent.id and pupil.id
+        session.add_all(
+            [
+                Guardianship(guardian_id=parent.id, pupil_id=pupil.id),
+                Membership(person_id=parent.id, role="guardian", school_id=school.id),
+                Membership(person_id=pupil.id, role="pupil", school_id=school.id),
+                ChannelIdentity(person_id=parent.id, channel="telegram", address="601", chat_id=601),
+            ]
+        )
+        code = issue_invite(session, pupil.id, ttl=timedelta(days=1)).code
+    engine.dispose()
+
+    async with TelegramEmulator() as telegram:
+        settings = load_settings(
+            telegram_bot_token=telegram.token,
+            telegram_api_url=telegram.base_url,
+            data_dir=tmp_path,
+            database_url=db_url,
+            http_port=0,
+        )
+        running = await start(settings)
+        try:
+            telegram.add_user(601, "Гүлнар")
+            telegram.add_user(602, "Ерлан")
+            telegram.inject_text(602, f"/start {code}")
+            _welcome, question = await telegram.wait_for_messages(602, 2, timeout=10)
+            telegram.press_button(602, question.message_id, "lang:kk")
+            await telegram.wait_for_messages(602, 3, timeout=10)
+            telegram.inject_text(602, "сәлем")
+            answer = await telegram.wait_for_messages(602, 4, timeout=10)
+            [reminder] = await telegram.wait_for_messages(601, 1, timeout=10)
+        finally:
+            await running.stop()
+    assert answer[-1].text == translate("kk", "consent.pupil_needs_parent")
+    assert reminder.text == translate("ru", "consent.reminder", pupil="Ерлан")
