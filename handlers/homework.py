@@ -47,6 +47,7 @@ FLOW_SUBMIT = "hw_submit"
 TITLE_CHARS = 40
 MAX_TEXT = 4000
 GRADING = ("formative", "summative", "none")
+LATE_DAYS = 14  # late work is accepted this long after the deadline
 
 
 # ---------------------------------------------------------------- shared with the review
@@ -485,18 +486,27 @@ def _is_ready_pupil(turn: Turn) -> bool:
 
 
 def open_homeworks(turn: Turn) -> list[Homework]:
-    """Homework of the pupil's groups not yet graded for them, earliest due first."""
+    """Homework of the pupil's groups not yet graded for them, earliest due first.
+
+    Late work is accepted for LATE_DAYS after the deadline, and work returned for a redo until it is
+    graded, so old homework does not crowd the question "which homework is this for?" for ever.
+    """
     assert turn.person is not None
     groups = _pupil_group_ids(turn)
     if not groups:
         return []
-    graded = select(Submission.homework_id).where(
-        Submission.pupil_id == turn.person.id, Submission.status == SubmissionStatus.GRADED
-    )
+    mine = select(Submission.homework_id).where(Submission.pupil_id == turn.person.id)
+    graded = mine.where(Submission.status == SubmissionStatus.GRADED)
+    returned = mine.where(Submission.status == SubmissionStatus.RETURNED)
+    recent = col(Homework.due_at) > turn.now - timedelta(days=LATE_DAYS)
     return list(
         turn.session.exec(
             select(Homework)
-            .where(col(Homework.group_id).in_(groups), col(Homework.id).not_in(graded))
+            .where(
+                col(Homework.group_id).in_(groups),
+                col(Homework.id).not_in(graded),
+                recent | col(Homework.id).in_(returned),
+            )
             .order_by(col(Homework.due_at), col(Homework.id))
         ).all()
     )
@@ -509,9 +519,15 @@ def submit(turn: Turn) -> list[Reply] | None:
     if not stored:
         return refused
     state = conversation.load(turn)
+    album = turn.inbound.album_id
     if state.flow == FLOW_PICK:
         pending = [*list(state.data.get("pending") or []), *(_photo_json(p) for p in stored)]
-        conversation.enter(turn, FLOW_PICK, "choose", pending=pending)
+        if album and album == state.data.get("album"):
+            # The rest of an album whose question is already asked (and its choices stay offered).
+            offered = state.data.get("offered") or []
+            conversation.enter(turn, FLOW_PICK, "choose", pending=pending, album=album, offered=offered)
+            return refused
+        conversation.enter(turn, FLOW_PICK, "choose", pending=pending, album=album)
         return [_pick_question(turn, pending), *refused]
     open_ = open_homeworks(turn)
     if not open_:
@@ -521,7 +537,7 @@ def submit(turn: Turn) -> list[Reply] | None:
         homework = open_[0]
     if homework is None:
         pending = [_photo_json(p) for p in stored]
-        conversation.enter(turn, FLOW_PICK, "choose", pending=pending)
+        conversation.enter(turn, FLOW_PICK, "choose", pending=pending, album=album)
         return [_pick_question(turn, pending), *refused]
     return [_attach(turn, homework, stored), *refused]
 

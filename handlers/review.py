@@ -182,13 +182,23 @@ def _on_choice(turn: Turn, value: str) -> list[Reply]:
     if action == "pdf":
         return [_pdf(turn, submission)]
     if submission.status != SubmissionStatus.SUBMITTED:
-        return [Reply(T("review.already_done")), *show_next(turn, None)]
+        return _no_longer_waiting(turn, submission)
     if action == "grade":
         return _start_grading(turn, submission, homework)
     if action == "redo":
         conversation.enter(turn, FLOW_REDO, "comment", submission_id=submission.id)
         return [Reply(T("review.ask_redo_comment", pupil=_pupil_name(turn, submission.pupil_id)))]
     return [Reply(T("common.not_understood"))]
+
+
+def _no_longer_waiting(turn: Turn, submission: Submission) -> list[Reply]:
+    """Reviewed already, or set aside by the pupil (whose new version joins the queue)."""
+    conversation.clear(turn)
+    if submission.status == SubmissionStatus.REPLACED:
+        notice = Reply(T("review.replaced_meanwhile", pupil=_pupil_name(turn, submission.pupil_id)))
+    else:
+        notice = Reply(T("review.already_done"))
+    return [notice, *show_next(turn, None)]
 
 
 def _pdf(turn: Turn, submission: Submission) -> Reply:
@@ -249,6 +259,8 @@ def _score(turn: Turn, raw: str) -> list[Reply]:
     if found is None:
         return [Reply(T("review.expired"))]
     data, submission, _homework = found
+    if submission.status != SubmissionStatus.SUBMITTED:
+        return _no_longer_waiting(turn, submission)
     if raw != "skip":
         if not raw.isdigit() or not grades.valid_formative_score(int(raw)):
             return [_score_question(_pupil_name(turn, submission.pupil_id))]
@@ -264,8 +276,7 @@ def _on_text(turn: Turn, flow: str, step: str, data: dict[str, Any], text: str) 
         return not_allowed()
     data, submission, homework = found
     if submission.status != SubmissionStatus.SUBMITTED:
-        conversation.clear(turn)
-        return [Reply(T("review.already_done")), *show_next(turn, None)]
+        return _no_longer_waiting(turn, submission)
     if step == "points":
         max_points = homework.max_points or 0
         points = grades.parse_points(text, max_points)

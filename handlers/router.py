@@ -36,7 +36,8 @@ def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
         replies = _numbered(route(turn))
         offered = [choice for reply in replies for choice in reply.choices]
         state = conversation.load(turn)
-        state.data = {**state.data, "offered": choices.remember(offered)}
+        if replies or "offered" not in state.data:  # a silent turn keeps the question asked before
+            state.data = {**state.data, "offered": choices.remember(offered)}
         locale = turn.locale
     return [reply if reply.locale else replace(reply, locale=locale) for reply in replies]
 

@@ -10,6 +10,7 @@ from aiogram import Bot, Dispatcher, F, Router
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy import Engine
 
+from bots.telegram.albums import AlbumCollector
 from bots.telegram.inbound import callback_to_inbound, message_to_inbound
 from bots.telegram.render import send_reply
 from handlers.context import Config
@@ -24,6 +25,7 @@ def build_dispatcher(
 ) -> Dispatcher:
     """`after_turn` wakes the outbox: a turn may have enqueued messages to other people."""
     router = Router(name="ustaz")
+    albums = AlbumCollector()
 
     async def run_turn(bot: Bot, inbound: Inbound, chat_id: int) -> None:
         replies = await asyncio.to_thread(process, engine, inbound, config)
@@ -34,6 +36,8 @@ def build_dispatcher(
     @router.message(F.chat.type == "private")
     async def on_private_message(message: Message, bot: Bot) -> None:
         inbound = await message_to_inbound(message, bot, max_upload_bytes)
+        if inbound is not None:
+            inbound = await albums.collect(inbound, message.message_id)
         if inbound is not None:
             await run_turn(bot, inbound, message.chat.id)
 

@@ -1,0 +1,168 @@
+"""End to end over HTTP through the Telegram emulator: a tutor sets homework, pupils are notified,
+a pupil hands in an album and files, the tutor reviews and grades, pupil and guardian hear back."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlmodel import Session, select
+
+from bots.app import start
+from locales import translate
+from models import SubmissionPage
+from models.migrate import upgrade
+from models.settings import Settings, load_settings
+from models.store import make_engine
+from sandbox.telegram_emulator.emulator import TelegramEmulator
+from sandbox.telegram_emulator.state import ChatMessage
+from tests.test_homework_support import PEOPLE, build_world, page_image
+
+pytestmark = pytest.mark.flow
+
+TELEGRAM_IDS = {name: 700 + number for number, name in enumerate(PEOPLE, start=1)}
+TASK = "Есеп 1–5, 42-бет"
+TUTOR, PUPIL, OTHER_PUPIL, GUARDIAN = (TELEGRAM_IDS[n] for n in ("t1", "p1", "p2", "g1"))
+
+
+def emulator_settings(telegram: TelegramEmulator, tmp_path: Path, db_url: str) -> Settings:
+    return load_settings(
+        telegram_bot_token=telegram.token,
+        telegram_api_url=telegram.base_url,
+        data_dir=tmp_path,
+        database_url=db_url,
+        http_port=0,
+        quiet_hours_start=time(0, 0),  # no quiet hours: the test may run at any time of day
+        quiet_hours_end=time(0, 0),
+    )
+
+
+def button(message: ChatMessage, prefix: str) -> str:
+    values = [b["callback_data"] for row in message.inline_keyboard for b in row]
+    return next(value for value in values if value.startswith(prefix))
+
+
+def receipt_pages(message: ChatMessage) -> int:
+    """The page count a Kazakh receipt states (its first line names the homework)."""
+    title, counts = (message.text or "").split("\n")[:2]
+    expected = translate("kk", "homework.receipt", title=TASK, pages=0, time="", hash="")
+    assert title == expected.split("\n")[0]
+    return int(re.findall(r"\d+", counts)[0])
+
+
+class Chatting:
+    """One person's side of a private chat: what they send and the bot's answers since."""
+
+    def __init__(self, telegram: TelegramEmulator, user_id: int) -> None:
+        self.telegram, self.user_id, self.seen = telegram, user_id, 0
+
+    async def answers(self, count: int) -> list[ChatMessage]:
+        got = await self.telegram.wait_for_messages(self.user_id, self.seen + count, timeout=15)
+        new, self.seen = got[self.seen :], len(got)
+        return new
+
+    async def text(self, text: str, count: int = 1) -> list[ChatMessage]:
+        self.telegram.inject_text(self.user_id, text)
+        return await self.answers(count)
+
+    async def press(self, message: ChatMessage, prefix: str, count: int = 1) -> list[ChatMessage]:
+        self.telegram.press_button(self.user_id, message.message_id, button(message, prefix))
+        return await self.answers(count)
+
+
+async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    build_world(engine, tmp_path / "media", TELEGRAM_IDS)
+    engine.dispose()
+
+    async with TelegramEmulator() as telegram:
+        for name, user_id in TELEGRAM_IDS.items():
+            telegram.add_user(user_id, PEOPLE[name][0])
+        running = await start(emulator_settings(telegram, tmp_path, db_url))
+        try:
+            tutor, pupil, guardian = (Chatting(telegram, uid) for uid in (TUTOR, PUPIL, GUARDIAN))
+            other = Chatting(telegram, OTHER_PUPIL)
+
+            # The tutor sets summative homework with a photo of the task.
+            [ask_group] = await tutor.text("/homework")
+            [ask_text] = await tutor.press(ask_group, "hw:group:")
+            assert ask_text.text == translate(
+                "kk", "homework.ask_text", group="A1", subject=translate("kk", "subject.algebra")
+            )
+            telegram.inject_photo(TUTOR, page_image("yellow"), caption=TASK)
+            await tutor.answers(1)
+            [grading] = await tutor.text("ертең 18:00")
+            [ask_max] = await tutor.press(grading, "hw:kind:summative")
+            assert ask_max.text == translate("kk", "homework.ask_max")
+            [summary] = await tutor.text("20")
+            [created] = await tutor.press(summary, "hw:confirm:yes")
+            assert created.text == translate("kk", "homework.created", group="A1", notified=2, total=3)
+
+            # Both pupils with consent are told, through the outbox, with the task's photo.
+            [notice] = await pupil.answers(1)
+            [notice_en] = await other.answers(1)
+            assert notice.message.get("photo") and TASK in (notice.caption or "")
+            assert "Due:" in (notice_en.caption or "")
+
+            # An album of three pages: one receipt for all three.
+            telegram.inject_album(PUPIL, [page_image(c) for c in ("white", "gray", "black")])
+            [receipt] = await pupil.answers(1)
+            assert receipt_pages(receipt) == 3
+
+            # A PDF is refused in the pupil's language; a full-resolution page sent as a file is kept.
+            telegram.inject_document(PUPIL, b"%PDF-1.4 essay", "essay.pdf")
+            [refused] = await pupil.answers(1)
+            assert refused.text == translate("kk", "homework.photo.not_image")
+            out = io.BytesIO()
+            Image.new("RGB", (1200, 1600), "white").save(out, "PNG")
+            telegram.inject_document(PUPIL, out.getvalue(), "page4.png")
+            [receipt4] = await pupil.answers(1)
+            assert receipt_pages(receipt4) == 4
+
+            # The tutor's review: header, four pages as photos, then one PDF of all pages.
+            header, *pages = await tutor.text("/review", 5)
+            assert header.text is not None and "Нұрлан Сейітов" in header.text
+            assert all(page.message.get("photo") for page in pages)
+            [pdf] = await tutor.press(pages[-1], "rv:pdf:", 1)
+            assert pdf.media and pdf.media[0].data.startswith(b"%PDF")
+            [ask_points] = await tutor.press(pdf, "rv:grade:")
+            assert ask_points.text == translate("kk", "review.ask_points", pupil="Нұрлан Сейітов", max=20)
+            [ask_comment] = await tutor.text("17")
+            assert ask_comment.text == translate("kk", "review.ask_comment", pupil="Нұрлан Сейітов")
+            done = await tutor.text("Жақсы! 4-есепті тексер.", 2)
+            assert done[-1].text == translate("kk", "review.empty")
+
+            # The pupil gets the feedback; the guardian (in Russian) the grade with percent and mark.
+            [feedback] = await pupil.answers(1)
+            [grade] = await guardian.answers(1)
+        finally:
+            await running.stop()
+
+    assert feedback.text is not None and "17/20" in feedback.text and "Жақсы!" in feedback.text
+    assert grade.text == translate(
+        "ru",
+        "review.notify.grade_points",
+        pupil="Нұрлан Сейітов",
+        subject=translate("ru", "subject.algebra"),
+        title=TASK,
+        comment="Жақсы! 4-есепті тексер.",
+        points="17",
+        max=20,
+        percent="85",
+        mark=5,
+    )
+    check = make_engine(db_url)
+    with Session(check) as session:
+        stored = session.exec(select(SubmissionPage)).all()
+    check.dispose()
+    assert [page.number for page in stored] == [1, 2, 3, 4]
+    for page in stored:
+        data = Path(page.path).read_bytes()
+        assert b"PhoneMaker" not in data
+        with Image.open(io.BytesIO(data)) as image:
+            assert 0x8825 not in image.getexif()
