@@ -23,7 +23,9 @@ from sqlalchemy import Engine
 
 from bots.telegram.app import build_dispatcher
 from bots.telegram.sender import TelegramSender
+from bots.web import SandboxLink, mount_web
 from handlers.context import Config
+from models.clock import utcnow
 from models.enums import Channel
 from models.migrate import upgrade
 from models.settings import Settings
@@ -82,8 +84,9 @@ def handler_config(settings: Settings, bot_username: str = "") -> Config:
     )
 
 
-async def start(settings: Settings) -> Running:
-    """Start every part for these settings and return at once; `Running.stop()` ends them."""
+async def start(settings: Settings, sandbox: SandboxLink | None = None) -> Running:
+    """Start every part for these settings and return at once; `Running.stop()` ends them.
+    With `sandbox`, the sandbox page is served and the scheduler and outbox run on its clock."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     await asyncio.to_thread(upgrade, engine)
@@ -128,13 +131,16 @@ async def start(settings: Settings) -> Running:
         log.info("telegram adapter started (bot id %s)", me.id)
 
     # The outbox copies its senders, so it is built once every adapter has registered its own.
-    running.outbox = OutboxDispatcher(engine, running.senders, settings)
+    clock = sandbox.clock if sandbox is not None else utcnow
+    running.outbox = OutboxDispatcher(engine, running.senders, settings, clock=clock)
     running.tasks.append(asyncio.create_task(running.outbox.run(running.stop_event), name="outbox"))
     running.tasks.append(
         asyncio.create_task(
-            run_scheduler(engine, settings, running.stop_event, on_derived=wake_outbox), name="scheduler"
+            run_scheduler(engine, settings, running.stop_event, on_derived=wake_outbox, clock=clock),
+            name="scheduler",
         )
     )
+    mount_web(app, engine, settings, wake_outbox, sandbox)
 
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
@@ -145,9 +151,13 @@ async def start(settings: Settings) -> Running:
     return running
 
 
-async def serve(settings: Settings, announce: Callable[[Running], None] | None = None) -> None:
+async def serve(
+    settings: Settings,
+    announce: Callable[[Running], None] | None = None,
+    sandbox: SandboxLink | None = None,
+) -> None:
     """Run until SIGTERM or SIGINT."""
-    running = await start(settings)
+    running = await start(settings, sandbox)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, running.stop_event.set)

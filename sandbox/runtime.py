@@ -15,6 +15,8 @@ from pathlib import Path
 from sqlmodel import Session, col, func, select
 
 from bots.app import Running, serve
+from bots.web import SandboxLink
+from bots.web.clock import OffsetClock
 from handlers.roster import import_roster
 from models.migrate import upgrade
 from models.people import Invite, Person
@@ -107,6 +109,7 @@ async def run_sandbox(settings: Settings) -> None:
             for code in invites:
                 print(f"  invite: https://t.me/{BOT_USERNAME}?start={code}", flush=True)
 
-        await serve(sandbox.settings, announce=announce)
+        link = SandboxLink(emulator_url=sandbox.settings.telegram_api_url, clock=OffsetClock())
+        await serve(sandbox.settings, announce=announce, sandbox=link)
     finally:
         await sandbox.stop()

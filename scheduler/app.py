@@ -61,6 +61,7 @@ def build_scheduler(
     interval: timedelta = timedelta(minutes=1),
     misfire_grace: timedelta = timedelta(minutes=10),
     options: DeriveOptions | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> AsyncIOScheduler:
     """The scheduler with its one job (not started). `on_derived` (say `Dispatcher.notify`) runs on
     the event loop after each derivation."""
@@ -75,7 +76,7 @@ def build_scheduler(
 
     async def tick() -> None:
         try:
-            await asyncio.to_thread(derive_once, engine, settings, options=options)
+            await asyncio.to_thread(derive_once, engine, settings, options=options, clock=clock)
         except Exception:
             log.exception("scheduler: derivation failed")
             return
@@ -122,6 +123,7 @@ async def run_scheduler(
     *,
     on_derived: Callable[[], None] | None = None,
     standby_poll: float = 10.0,
+    clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Run the scheduler until `stop` is set; on PostgreSQL only while holding the leader lock."""
     while not stop.is_set():
@@ -129,7 +131,7 @@ async def run_scheduler(
             if is_postgres(engine) and held is None:
                 log.info("scheduler: another process leads; standing by")
             else:
-                scheduler = build_scheduler(engine, settings, on_derived=on_derived)
+                scheduler = build_scheduler(engine, settings, on_derived=on_derived, clock=clock)
                 scheduler.start()
                 try:
                     await stop.wait()

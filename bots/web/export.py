@@ -1,0 +1,64 @@
+"""A monitoring table as a spreadsheet (XLSX, openpyxl) or CSV, headers in the reader's language."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from handlers.monitoring import Cell, Table
+from locales import Text, translate
+
+
+def cell_value(cell: Cell, lang: str) -> str | int | float | date | None:
+    return cell.render(lang) if isinstance(cell, Text) else cell
+
+
+def cell_text(cell: Cell, lang: str) -> str:
+    value = cell_value(cell, lang)
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def headers(table: Table, lang: str) -> list[str]:
+    return [translate(lang, f"web.col.{column}") for column in table.columns]
+
+
+def to_xlsx(table: Table, lang: str) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = translate(lang, f"web.table.{table.name}")[:31]
+    sheet.append(headers(table, lang))
+    for row in table.rows:
+        sheet.append([cell_value(cell, lang) for cell in row])
+    for index, column in enumerate(table.columns, start=1):
+        width = max(
+            [len(translate(lang, f"web.col.{column}"))]
+            + [len(cell_text(r[index - 1], lang)) for r in table.rows]
+        )
+        sheet.column_dimensions[get_column_letter(index)].width = min(60, width + 2)
+        for cells in sheet.iter_cols(min_col=index, max_col=index, min_row=2):
+            for item in cells:
+                if isinstance(item.value, date):
+                    item.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def to_csv(table: Table, lang: str) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens Cyrillic and Kazakh letters correctly."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers(table, lang))
+    for row in table.rows:
+        writer.writerow([cell_text(cell, lang) for cell in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -1,0 +1,42 @@
+"""The pages' language (kk by default; `?lang=` switches it and a cookie keeps it) and templates."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from locales import DEFAULT_LANGUAGE, LANGUAGES, translate
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANG_COOKIE = "ustaz_lang"
+
+
+def page_language(request: web.Request) -> str:
+    chosen = request.query.get("lang") or request.cookies.get(LANG_COOKIE) or DEFAULT_LANGUAGE
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@cache
+def environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+
+
+def render(request: web.Request, name: str, status: int = 200, **context: Any) -> web.Response:
+    lang = page_language(request)
+
+    def t(key: str, **params: Any) -> str:
+        return translate(lang, key, **params)
+
+    html = (
+        environment()
+        .get_template(name)
+        .render(t=t, lang=lang, languages=LANGUAGES, path=request.path, **context)
+    )
+    response = web.Response(text=html, content_type="text/html", status=status)
+    if request.query.get("lang") == lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
+    return response

@@ -1,0 +1,155 @@
+// The sandbox page: a chat pane that talks to the bot through the server's /sandbox/* routes.
+"use strict";
+(function () {
+  const state = { userId: null, chatId: null, signature: "", timer: null };
+  const $ = (id) => document.getElementById(id);
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(await response.text());
+    return response.json();
+  }
+
+  function renderMessage(message) {
+    const item = document.createElement("li");
+    const mine = !message.from_bot && message.sender_id === state.userId;
+    item.className = "msg " + (message.from_bot ? "bot" : mine ? "me" : "other");
+    item.dataset.seq = message.seq;
+    for (const media of message.media || []) {
+      if (media.kind === "photo") {
+        const image = document.createElement("img");
+        image.src = "/sandbox/files/" + encodeURIComponent(media.file_id);
+        image.alt = "";
+        item.appendChild(image);
+      } else {
+        const link = document.createElement("a");
+        link.href = "/sandbox/files/" + encodeURIComponent(media.file_id);
+        link.textContent = "📄 " + (media.file_name || media.kind);
+        link.target = "_blank";
+        item.appendChild(link);
+      }
+    }
+    const words = message.text || message.caption;
+    if (words) {
+      const text = document.createElement("div");
+      text.className = "text";
+      text.textContent = words;
+      item.appendChild(text);
+    }
+    if (message.message && message.message.contact) {
+      item.appendChild(document.createTextNode("📞 " + message.message.contact.phone_number));
+    }
+    const rows = (message.reply_markup && message.reply_markup.inline_keyboard) || [];
+    if (rows.length) {
+      const keyboard = document.createElement("div");
+      keyboard.className = "keyboard";
+      for (const row of rows) {
+        const line = document.createElement("div");
+        for (const button of row) {
+          const press = document.createElement("button");
+          press.type = "button";
+          press.textContent = button.text;
+          press.dataset.callback = button.callback_data || "";
+          press.addEventListener("click", () =>
+            post("/sandbox/press", { user_id: state.userId, message_id: message.message_id, data: button.callback_data })
+              .then(refresh)
+          );
+          line.appendChild(press);
+        }
+        keyboard.appendChild(line);
+      }
+      item.appendChild(keyboard);
+    }
+    return item;
+  }
+
+  async function refresh() {
+    if (state.chatId === null) return;
+    const response = await fetch("/sandbox/chats/" + state.chatId);
+    if (!response.ok) return;
+    const messages = (await response.json()).messages;
+    const signature = messages.map((m) => m.seq).join(",");
+    if (signature === state.signature) return;
+    state.signature = signature;
+    const list = $("messages");
+    list.replaceChildren(...messages.map(renderMessage));
+    list.scrollTop = list.scrollHeight;
+    const last = [...messages].reverse().find((m) => m.from_bot);
+    const contactAsked = Boolean(last && last.reply_markup && last.reply_markup.keyboard);
+    $("share-phone").hidden = !(contactAsked && state.chatId === state.userId);
+  }
+
+  function showChat(chatId) {
+    state.chatId = chatId;
+    state.signature = "";
+    $("messages").replaceChildren();
+    refresh();
+  }
+
+  async function openPerson(button) {
+    document.querySelectorAll(".person[aria-pressed]").forEach((b) => b.removeAttribute("aria-pressed"));
+    button.setAttribute("aria-pressed", "true");
+    const opened = await post("/sandbox/open", { person_id: Number(button.dataset.person) });
+    state.userId = opened.user_id;
+    $("who").textContent = button.dataset.name;
+    $("composer").hidden = false;
+    const select = $("chat-select");
+    select.hidden = false;
+    for (const option of select.options) {
+      option.hidden = option.value !== "private" && !opened.groups.includes(Number(option.value));
+    }
+    select.value = "private";
+    showChat(state.userId);
+    if (window.matchMedia("(max-width: 800px)").matches) $("who").scrollIntoView();
+  }
+
+  document.querySelectorAll(".person").forEach((button) =>
+    button.addEventListener("click", () => openPerson(button))
+  );
+
+  $("chat-select").addEventListener("change", (event) => {
+    const value = event.target.value;
+    showChat(value === "private" ? state.userId : Number(value));
+  });
+
+  $("composer").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const field = $("text");
+    const text = field.value.trim();
+    if (!text) return;
+    field.value = "";
+    const body = { user_id: state.userId, text };
+    if (state.chatId !== state.userId) body.chat_id = state.chatId;
+    await post("/sandbox/text", body);
+    refresh();
+  });
+
+  $("photo").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    const form = new FormData();
+    form.append("user_id", state.userId);
+    form.append("file", file);
+    await fetch("/sandbox/photo", { method: "POST", body: form });
+    event.target.value = "";
+    refresh();
+  });
+
+  $("share-phone").addEventListener("click", async () => {
+    await post("/sandbox/contact", { user_id: state.userId });
+    refresh();
+  });
+
+  document.querySelectorAll(".clock button").forEach((button) =>
+    button.addEventListener("click", async () => {
+      const moved = await post("/sandbox/clock", { step: button.dataset.step });
+      $("clock-now").textContent = moved.now;
+    })
+  );
+
+  state.timer = setInterval(refresh, 700);
+})();
