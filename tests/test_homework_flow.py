@@ -262,3 +262,38 @@ def test_window_expiry_starts_the_question_again(world: World) -> None:
     assert keys(world.photos("p1", page_image("gray"))) == ["homework.receipt"]
     with time_machine.travel(utcnow() + timedelta(minutes=10)):
         assert keys(world.photos("p1", page_image("black"))) == ["homework.ask_which"]
+
+
+@pytest.mark.parametrize("who", ["g1", "t1", "t2"])
+def test_only_the_pupil_can_pick_or_replace_their_work(world: World, who: str) -> None:
+    homework_id = world.homework()
+    [receipt] = world.photos("p1", page_image())
+    assert keys(world.press(who, f"hw:pick:{homework_id}")) == ["common.not_allowed"]
+    assert keys(world.press(who, receipt.choices[0].value)) == ["common.not_allowed"]
+    assert submissions(world)[0].status == "submitted"
+
+
+@pytest.mark.parametrize("who", ["p1", "g1"])
+def test_the_tutors_steps_are_refused_to_others(world: World, who: str) -> None:
+    for value in ("hw:kind:summative", "hw:confirm:yes"):
+        assert keys(world.press(who, value)) == ["common.not_allowed"]
+    with Session(world.engine) as session:
+        assert session.exec(select(Homework)).all() == []
+
+
+def test_a_parent_sending_a_photo_is_not_taken_as_homework(world: World) -> None:
+    world.homework()
+    assert keys(world.photos("g1", page_image())) == ["help.menu"]
+    assert submissions(world) == []
+
+
+def test_work_returned_for_redo_is_accepted_after_the_late_window(world: World) -> None:
+    world.homework(due=utcnow() + timedelta(hours=1))
+    world.photos("p1", page_image())
+    [submission] = submissions(world)
+    world.press("t1", f"rv:redo:{submission.id}")
+    world.say("t1", "Please redo task 2")
+    with time_machine.travel(utcnow() + timedelta(days=20)):
+        [receipt] = world.photos("p1", page_image("gray"))
+    assert receipt.text.key == "homework.receipt_late"
+    assert [s.status for s in submissions(world)] == ["returned", "submitted"]

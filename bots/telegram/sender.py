@@ -20,6 +20,8 @@ from models.enums import Channel
 from scheduler.sender import Outcome, Outgoing, SendResult
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
+CAPTION_LIMIT = 1024
+TEXT_LIMIT = 4096
 
 
 class TelegramSender:
@@ -48,8 +50,13 @@ class TelegramSender:
         if message.media_path:
             path = Path(message.media_path)
             media = BufferedInputFile(path.read_bytes(), filename=path.name)
-            caption = message.text[:1024]
+            # A text too long for a caption follows the file as its own message, uncut.
+            fits = len(message.text) <= CAPTION_LIMIT
+            caption = message.text if fits else None
             if path.suffix.lower() in PHOTO_SUFFIXES:
-                return (await self.bot.send_photo(chat_id, media, caption=caption)).message_id
-            return (await self.bot.send_document(chat_id, media, caption=caption)).message_id
-        return (await self.bot.send_message(chat_id, message.text[:4096])).message_id
+                sent = await self.bot.send_photo(chat_id, media, caption=caption)
+            else:
+                sent = await self.bot.send_document(chat_id, media, caption=caption)
+            if fits:
+                return sent.message_id
+        return (await self.bot.send_message(chat_id, message.text[:TEXT_LIMIT])).message_id

@@ -166,3 +166,28 @@ async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_u
         assert b"PhoneMaker" not in data
         with Image.open(io.BytesIO(data)) as image:
             assert 0x8825 not in image.getexif()
+
+
+async def test_a_homework_text_too_long_for_a_caption_follows_its_photo_uncut(tmp_path: Path) -> None:
+    from aiogram import Bot
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+
+    from bots.telegram.sender import TelegramSender
+    from scheduler.sender import Outcome, Outgoing
+
+    photo = tmp_path / "task.jpg"
+    photo.write_bytes(page_image())
+    text = "Есеп. " * 400  # 2400 characters: more than a caption holds
+    async with TelegramEmulator() as telegram:
+        telegram.add_user(900, "Нұрлан")
+        assert telegram.base_url is not None
+        bot = Bot(telegram.token, session=AiohttpSession(api=TelegramAPIServer.from_base(telegram.base_url)))
+        try:
+            result = await TelegramSender(bot).send(Outgoing("900", text, media_path=str(photo)))
+        finally:
+            await bot.session.close()
+        sent = telegram.sent(900)
+    assert result.outcome == Outcome.DELIVERED
+    assert [bool(m.message.get("photo")) for m in sent] == [True, False]
+    assert sent[0].caption is None and sent[1].text == text
