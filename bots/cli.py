@@ -1,4 +1,4 @@
-"""The `ustaz` command: run the system, import a roster, migrate the store."""
+"""The `ustaz` command: run the system, import a roster, migrate the store, change the plan."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from models.migrate import upgrade
 from models.settings import SettingsError, get_settings
 from models.store import make_engine
 from sandbox.runtime import run_sandbox
+from scheduler.cli import add_commands as add_plan_commands
 
 
 def _run(_args: argparse.Namespace) -> int:
@@ -57,6 +58,7 @@ def parser() -> argparse.ArgumentParser:
     importing.add_argument("--lang", choices=["kk", "ru", "en"], help="language of the report")
     importing.set_defaults(func=_import)
     commands.add_parser("migrate", help="bring the database to the newest schema").set_defaults(func=_migrate)
+    add_plan_commands(commands)  # postal set, lesson move|cancel
     return top
 
 

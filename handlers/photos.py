@@ -60,14 +60,17 @@ def normalise(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, i
                 raise PhotoRejected("too_many_pixels")
             try:
                 image.load()
-                upright = ImageOps.exif_transpose(image)
+                ImageOps.exif_transpose(image, in_place=True)
             except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
                 raise PhotoRejected("broken") from None
-    page = upright.convert("RGB")
-    page.thumbnail((MAX_SIDE, MAX_SIDE))
-    out = io.BytesIO()
-    page.save(out, "JPEG", quality=JPEG_QUALITY, optimize=False, exif=b"")
-    return out.getvalue(), page.width, page.height
+            # No copies beyond what is needed: a phone's RGB JPEG is re-encoded as it is.
+            page = image if image.mode == "RGB" else image.convert("RGB")
+            if max(page.size) > MAX_SIDE:
+                page.thumbnail((MAX_SIDE, MAX_SIDE))
+            out = io.BytesIO()
+            # Pillow would carry a JPEG comment over from the original: write none, and no EXIF.
+            page.save(out, "JPEG", quality=JPEG_QUALITY, optimize=False, exif=b"", comment=b"")
+            return out.getvalue(), page.width, page.height
 
 
 def store(jpeg: bytes, folder: Path, width: int, height: int) -> StoredPhoto:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from handlers import choices, consent, conversation, homework, joining, language, review
+from handlers import choices, consent, conversation, homework, joining, language, postal, review
 from handlers.context import Config, Turn, roles_of
 from handlers.types import Inbound, Reply
 from locales import T
@@ -104,7 +104,9 @@ def route(turn: Turn) -> list[Reply]:
         return [language.ask(turn)]
     if command == "/consent" and turn.has_role(Role.GUARDIAN):
         return consent.status(turn)
-    for owner in (homework.route, review.route):  # /homework, /review, /replace, hw:, rv:, photos
+    # /post, post: and scans first (a teacher's photos there are a family's paper work), then
+    # /homework, /review, /replace, hw:, rv:, photos
+    for owner in (postal.route, homework.route, review.route):
         handled = owner(turn, command)
         if handled is not None:
             return handled

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -19,6 +19,14 @@ class PostalSchedule(SQLModel, table=True):
     anchor: date
     interval_days: int = 14
     point: str = Field(default="", max_length=300)
+
+    def collection_on_or_after(self, day: date) -> date:
+        """The first collection day (anchor + k × interval, k ≥ 0) on or after `day`."""
+        if day <= self.anchor:
+            return self.anchor
+        step = max(1, self.interval_days)
+        rounds = -(-(day - self.anchor).days // step)
+        return self.anchor + timedelta(days=rounds * step)
 
 
 class PostalRound(SQLModel, table=True):

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     telegram_group_rate_per_minute: float = Field(default=20.0, gt=0)
     twilio_rate_per_second: float = Field(default=80.0, gt=0)
 
+    # Kazpost rounds: a collection every N days from each class's anchor date; the notice and the
+    # teacher's collection list go this many days before.
+    postal_interval_days: int = Field(default=14, ge=1, le=14)
+    postal_notice_days: int = Field(default=2, ge=0, le=13)
+
     invite_ttl_days: int = Field(default=30, ge=1)
     max_photo_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_photo_pixels: int = Field(default=40_000_000, ge=10_000)

@@ -16,6 +16,7 @@ after a restart, after a timetable re-import) and never writes a row twice:
   they start, so it still comes before the deadline); at the deadline, once it has passed, a notice to
   the guardians of each pupil who has not submitted (`homework:{homework_id}:{pupil_id}:due:{guardian_id}:`)
   and the list to the tutor. A handler cancels `homework_key_prefix(homework, pupil)` on submission.
+* Kazpost rounds (`scheduler.postal`), when the options carry postal settings.
 
 Every message goes through `enqueue`, so the consent gate applies.
 """
@@ -38,6 +39,7 @@ from models.people import Guardianship, Person
 from models.school import GroupMember, TutoringGroup
 from models.settings import Settings
 from models.timetable import Lesson, LessonChange
+from scheduler.postal import PostalOptions, derive_rounds
 
 ALMATY = ZoneInfo("Asia/Almaty")
 
@@ -49,12 +51,14 @@ class DeriveOptions:
     zone: ZoneInfo = ALMATY
     quiet: tuple[time, time] = (time(21, 0), time(8, 0))
     change_horizon: timedelta = timedelta(days=14)
+    postal: PostalOptions | None = None  # Kazpost rounds are opened too when set
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> DeriveOptions:
         values: dict[str, object] = {
             "zone": settings.zone,
             "quiet": (settings.quiet_hours_start, settings.quiet_hours_end),
+            "postal": PostalOptions.from_settings(settings),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
@@ -81,6 +85,8 @@ def derive_due(
     written = _lesson_changes(session, moment, opts)
     written += _lesson_reminders(session, window_start, window_end, moment, opts)
     written += _homework(session, window_start, window_end, moment, opts)
+    if opts.postal is not None:
+        written += derive_rounds(session, moment, opts.postal)
     return written
 
 

@@ -2,7 +2,9 @@
 
 A person's channel identities are tried in their `priority` order (lowest first), skipping blocked
 and opted-out ones and any that already failed permanently for this notification. A `post` identity
-ends the route: the person is reached by phone or on paper, through the class teacher's list.
+ends the route: the person is reached by phone or on paper, through the class teacher's list —
+except for the Kazpost messages themselves (kinds `postal.…`), which skip it and go through any
+other channel the person has, SMS included.
 A group chat is a Telegram chat, rendered in the default language.
 """
 
@@ -19,6 +21,7 @@ from models.people import ChannelIdentity, Person
 from models.settings import Settings
 
 WHATSAPP_SESSION = timedelta(hours=24)
+POSTAL_KIND_PREFIX = "postal."
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ def plan(session: Session, notification: Notification, settings: Settings, now: 
         if identity.blocked_at is not None or identity.opted_out_at is not None or identity.id in failed:
             continue
         if identity.channel == Channel.POST:
+            if notification.kind.startswith(POSTAL_KIND_PREFIX):
+                continue
             return Plan(person.locale, quiet, targets, ends_in_post=True)
         address = str(identity.chat_id) if identity.chat_id is not None else identity.address
         session_open = (

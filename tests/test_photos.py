@@ -89,3 +89,23 @@ def test_store_is_content_addressed_and_pdf_joins_pages(tmp_path: Path) -> None:
     assert len(first.sha256) == 64
     pdf = pages_to_pdf([first.path, again.path])
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 1
+
+
+def test_a_jpeg_comment_and_xmp_do_not_survive() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (120, 80), "white").save(
+        out, "JPEG", comment=b"Phone of A. Seitova", xmp=b"<x:xmpmeta>GPS 43.25 76.9</x:xmpmeta>"
+    )
+    clean, _width, _height = normalise(out.getvalue(), **LIMITS)
+    assert b"Seitova" not in clean and b"xmpmeta" not in clean
+    with Image.open(io.BytesIO(clean)) as image:
+        assert "comment" not in image.info and "xmp" not in image.info
+
+
+def test_a_palette_png_and_a_huge_page_are_normalised() -> None:
+    out = io.BytesIO()
+    Image.new("P", (5000, 2500)).save(out, "PNG")
+    clean, width, height = normalise(out.getvalue(), **LIMITS)
+    assert (width, height) == (4096, 2048)
+    with Image.open(io.BytesIO(clean)) as image:
+        assert image.mode == "RGB" and image.size == (4096, 2048)

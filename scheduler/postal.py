@@ -1,0 +1,358 @@
+"""Kazpost rounds: paper work of families without internet, collected every N days per class.
+
+Each class with a `PostalSchedule` has a collection day every `interval_days` (default 14, the
+programme's "at least once every two weeks") from its anchor date. `notice_days` before it (default
+2, at `notice_time` local), `derive_rounds` opens the round once:
+
+* the round's items: for each pupil of the class whose family is "by post" (a `post` channel
+  identity or the roster's by-post mark in the family, or no other channel at all), the items
+  marked missing in an earlier round and not yet carried (`carried_from_id`), then each homework
+  of the pupil's groups due by the collection day, not submitted and not yet in a round; a pupil
+  with none gets one item for paper work in general;
+* the notice to each family (the guardians, else the pupil): what to prepare, the date and the
+  point, through any channel the family has — SMS included (`postal.` kinds skip the `post`
+  identity in routing instead of ending there);
+* the collection list to the responsible teacher: a message, a printable PDF and an XLSX.
+
+Keys: `postal:{round_id}:notice:{person_id}:`, `postal:{round_id}:list:{teacher_id}:{part}:`.
+A round is opened once (unique per class and day), so a re-derivation after a restart writes
+nothing new. Marking items received or missing is the teacher's conversation (`handlers.postal`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from locales import DEFAULT_LANGUAGE, T, catalogue, translate
+from models.clock import to_utc, utcnow
+from models.enums import Channel, PostalItemStatus, Role
+from models.homework import Homework, Submission
+from models.notify import enqueue
+from models.outbox import Notification
+from models.people import ChannelIdentity, Guardianship, Membership, Person
+from models.postal import PostalItem, PostalRound, PostalSchedule
+from models.school import GroupMember, School, SchoolClass, TutoringGroup
+from models.settings import Settings
+from scheduler.postal_sheets import Sheet, pdf_bytes, xlsx_bytes
+
+ALMATY = ZoneInfo("Asia/Almaty")
+TITLE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class PostalOptions:
+    zone: ZoneInfo = ALMATY
+    notice_days: int = 2
+    notice_time: time = time(10, 0)
+    out_dir: Path = Path("data/postal")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PostalOptions:
+        return cls(
+            zone=settings.zone,
+            notice_days=settings.postal_notice_days,
+            out_dir=settings.data_dir / "postal",
+        )
+
+
+@dataclass(frozen=True)
+class Family:
+    pupil: Person
+    guardians: list[Person]
+    address: str
+
+
+def derive_rounds(session: Session, now: datetime | None = None, options: PostalOptions | None = None) -> int:
+    """Open every round whose notice time has come; returns the notifications written."""
+    opts = options or PostalOptions()
+    moment = now or utcnow()
+    today = moment.astimezone(opts.zone).date()
+    written = 0
+    for schedule in session.exec(select(PostalSchedule).order_by(col(PostalSchedule.id))).all():
+        day = schedule.collection_on_or_after(today)
+        opens = to_utc(datetime.combine(day - timedelta(days=opts.notice_days), opts.notice_time), opts.zone)
+        if moment < opens or _round_exists(session, schedule.class_id, day):
+            continue
+        written += open_round(session, schedule, day, moment, opts)
+    return written
+
+
+def _round_exists(session: Session, class_id: int, day: date) -> bool:
+    found = session.exec(
+        select(PostalRound.id).where(PostalRound.class_id == class_id, PostalRound.collection_date == day)
+    ).first()
+    return found is not None
+
+
+def open_round(
+    session: Session, schedule: PostalSchedule, day: date, now: datetime, opts: PostalOptions
+) -> int:
+    """Create the round, its items, the families' notices and the teacher's list."""
+    round_ = PostalRound(class_id=schedule.class_id, teacher_id=schedule.teacher_id, collection_date=day)
+    session.add(round_)
+    session.flush()
+    assert round_.id is not None
+    families = by_post_families(session, schedule.class_id)
+    for family in families:
+        _fill(session, round_, family, day, opts.zone)
+    session.flush()
+    point = _point(session, schedule)
+    written = 0
+    for family in families:
+        written += _notify_family(session, round_, family, point, now)
+    written += _send_list(session, round_, families, point, now, opts)
+    return written
+
+
+# -- who is by post --------------------------------------------------------------------------------
+
+
+def by_post_families(session: Session, class_id: int) -> list[Family]:
+    pupils = session.exec(
+        select(Person)
+        .join(Membership, col(Membership.person_id) == Person.id)
+        .where(Membership.class_id == class_id, Membership.role == Role.PUPIL.value)
+        .order_by(col(Person.full_name), col(Person.id))
+    ).all()
+    families: list[Family] = []
+    unique = {pupil.id: pupil for pupil in pupils}  # a pupil with two class memberships comes once
+    for pupil in unique.values():
+        guardians = list(
+            session.exec(
+                select(Person)
+                .join(Guardianship, col(Guardianship.guardian_id) == Person.id)
+                .where(Guardianship.pupil_id == pupil.id)
+                .order_by(col(Person.id))
+            ).all()
+        )
+        members = [pupil, *guardians]
+        identities = session.exec(
+            select(ChannelIdentity).where(col(ChannelIdentity.person_id).in_([p.id for p in members]))
+        ).all()
+        posts = [i for i in identities if i.channel == Channel.POST]
+        others = [
+            i
+            for i in identities
+            if i.channel != Channel.POST and i.blocked_at is None and i.opted_out_at is None
+        ]
+        if not posts and others and not any(p.by_post for p in members):
+            continue
+        address = next(
+            (a for a in [*(i.address for i in posts), *(p.postal_address for p in members)] if a), ""
+        )
+        families.append(Family(pupil, guardians, address))
+    return families
+
+
+def _point(session: Session, schedule: PostalSchedule) -> str:
+    if schedule.point:
+        return schedule.point
+    school = session.exec(
+        select(School)
+        .join(SchoolClass, col(SchoolClass.school_id) == School.id)
+        .where(SchoolClass.id == schedule.class_id)
+    ).first()
+    return school.postal_point if school is not None else ""
+
+
+# -- items -----------------------------------------------------------------------------------------
+
+
+def _fill(session: Session, round_: PostalRound, family: Family, day: date, zone: ZoneInfo) -> None:
+    pupil_id = family.pupil.id
+    assert pupil_id is not None and round_.id is not None
+    carried = session.exec(
+        select(PostalItem)
+        .join(PostalRound, col(PostalRound.id) == PostalItem.round_id)
+        .where(
+            PostalRound.class_id == round_.class_id,
+            PostalItem.pupil_id == pupil_id,
+            PostalItem.status == PostalItemStatus.MISSING.value,
+            col(PostalItem.round_id) != round_.id,
+        )
+    ).all()
+    already = set(
+        session.exec(select(PostalItem.carried_from_id).where(PostalItem.pupil_id == pupil_id)).all()
+    )
+    taken: set[int | None] = set()
+    for item in carried:
+        if item.id in already:
+            continue
+        session.add(
+            PostalItem(
+                round_id=round_.id, pupil_id=pupil_id, homework_id=item.homework_id, carried_from_id=item.id
+            )
+        )
+        taken.add(item.homework_id)
+    for homework in pending_homework(
+        session, pupil_id, to_utc(datetime.combine(day + timedelta(days=1), time(0)), zone)
+    ):
+        if homework.id not in taken:
+            session.add(PostalItem(round_id=round_.id, pupil_id=pupil_id, homework_id=homework.id))
+            taken.add(homework.id)
+    if not taken:
+        session.add(PostalItem(round_id=round_.id, pupil_id=pupil_id, homework_id=None))
+
+
+def pending_homework(session: Session, pupil_id: int, due_before: datetime) -> list[Homework]:
+    """Homework of the pupil's groups due before the moment, not submitted, not yet in any round."""
+    submitted = select(Submission.homework_id).where(
+        Submission.pupil_id == pupil_id, Submission.status != "replaced"
+    )
+    in_rounds = select(PostalItem.homework_id).where(
+        PostalItem.pupil_id == pupil_id, col(PostalItem.homework_id).is_not(None)
+    )
+    return list(
+        session.exec(
+            select(Homework)
+            .join(GroupMember, col(GroupMember.group_id) == Homework.group_id)
+            .where(
+                GroupMember.pupil_id == pupil_id,
+                col(Homework.due_at) < due_before,
+                col(Homework.id).not_in(submitted),
+                col(Homework.id).not_in(in_rounds),
+            )
+            .order_by(col(Homework.due_at), col(Homework.id))
+        ).all()
+    )
+
+
+def items_of(session: Session, round_id: int, pupil_id: int | None = None) -> list[PostalItem]:
+    statement = select(PostalItem).where(PostalItem.round_id == round_id)
+    if pupil_id is not None:
+        statement = statement.where(PostalItem.pupil_id == pupil_id)
+    return list(session.exec(statement.order_by(col(PostalItem.pupil_id), col(PostalItem.id))).all())
+
+
+def work_title(session: Session, item: PostalItem, locale: str) -> str:
+    """What the item is, in `locale`: "Subject: the homework's first words", or paper work in general."""
+    if item.homework_id is None:
+        return translate(locale, "postal.work.general")
+    homework = session.get(Homework, item.homework_id)
+    group = session.get(TutoringGroup, homework.group_id) if homework is not None else None
+    if homework is None or group is None:
+        return translate(locale, "postal.work.general")
+    subject_key = f"notify.subject.{group.subject}"
+    subject = translate(locale, subject_key) if subject_key in catalogue(DEFAULT_LANGUAGE) else group.subject
+    text = " ".join(homework.text.split())
+    title = text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
+    return f"{subject}: {title}"
+
+
+# -- messages --------------------------------------------------------------------------------------
+
+
+def _notify_family(session: Session, round_: PostalRound, family: Family, point: str, now: datetime) -> int:
+    assert round_.id is not None and family.pupil.id is not None
+    recipients = family.guardians or [family.pupil]
+    written = 0
+    for person in recipients:
+        assert person.id is not None
+        works = "; ".join(
+            work_title(session, i, person.locale) for i in items_of(session, round_.id, family.pupil.id)
+        )
+        row = enqueue(
+            session,
+            person_id=person.id,
+            kind="postal.notice",
+            text=T(
+                "postal.notice",
+                pupil=family.pupil.full_name,
+                date=round_.collection_date.strftime("%d.%m.%Y"),
+                works=works,
+                point=point or family.address,
+            ),
+            idempotency_key=f"postal:{round_.id}:notice:{person.id}:",
+            due_at=now,
+            about_pupil_id=family.pupil.id if person.id != family.pupil.id else None,
+        )
+        written += row is not None
+    return written
+
+
+def collection_sheet(session: Session, round_: PostalRound, locale: str) -> Sheet:
+    """The round's collection list as rows (pupil, address, work, an empty mark column), in `locale`."""
+    assert round_.id is not None
+    school_class = session.get(SchoolClass, round_.class_id)
+    addresses = {f.pupil.id: f.address for f in by_post_families(session, round_.class_id)}
+    rows: list[tuple[str, ...]] = []
+    for item in items_of(session, round_.id):
+        pupil = session.get(Person, item.pupil_id)
+        work = work_title(session, item, locale)
+        if item.carried_from_id is not None:
+            work += " " + translate(locale, "postal.work.carried")
+        address = addresses.get(item.pupil_id) or (pupil.postal_address if pupil else "")
+        rows.append((pupil.full_name if pupil else "", address, work, ""))
+    return Sheet(
+        title=translate(
+            locale,
+            "postal.sheet.title",
+            class_name=school_class.name if school_class else "",
+            date=round_.collection_date.strftime("%d.%m.%Y"),
+        ),
+        headers=tuple(
+            translate(locale, key)
+            for key in (
+                "postal.sheet.pupil",
+                "postal.sheet.address",
+                "postal.sheet.work",
+                "postal.sheet.mark",
+            )
+        ),
+        rows=rows,
+    )
+
+
+def _send_list(
+    session: Session,
+    round_: PostalRound,
+    families: list[Family],
+    point: str,
+    now: datetime,
+    opts: PostalOptions,
+) -> int:
+    assert round_.id is not None
+    teacher = session.get(Person, round_.teacher_id)
+    if teacher is None:
+        return 0
+    prefix = f"postal:{round_.id}:list:{round_.teacher_id}:"
+    exists = session.exec(
+        select(Notification.id).where(Notification.idempotency_key == f"{prefix}text:")
+    ).first()
+    if exists is not None:
+        return 0
+    sheet = collection_sheet(session, round_, teacher.locale)
+    lines = "\n".join(f"• {pupil} — {address}: {work}" for pupil, address, work, _mark in sheet.rows)
+    school_class = session.get(SchoolClass, round_.class_id)
+    common = {
+        "date": round_.collection_date.strftime("%d.%m.%Y"),
+        "class_name": school_class.name if school_class else "",
+    }
+    opts.out_dir.mkdir(parents=True, exist_ok=True)
+    pdf = opts.out_dir / f"postal-round-{round_.id}.pdf"
+    xlsx = opts.out_dir / f"postal-round-{round_.id}.xlsx"
+    pdf.write_bytes(pdf_bytes(sheet))
+    xlsx.write_bytes(xlsx_bytes(sheet))
+    parts = [
+        ("text", T("postal.list", families=len(families), lines=lines, point=point, **common), None),
+        ("pdf", T("postal.list.document", **common), str(pdf)),
+        ("xlsx", T("postal.list.document", **common), str(xlsx)),
+    ]
+    written = 0
+    for part, text, media in parts:
+        row = enqueue(
+            session,
+            person_id=round_.teacher_id,
+            kind="postal.list",
+            text=text,
+            idempotency_key=f"{prefix}{part}:",
+            due_at=now,
+            media_path=media,
+        )
+        written += row is not None
+    return written
