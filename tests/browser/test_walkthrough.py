@@ -1,0 +1,183 @@
+"""A week in the sandbox, in a real browser: a tutor sets homework, a parent joins and consents, the
+pupil hands in a photo, the tutor grades it and the grade reaches the parent; then the coordinator
+signs in to the dashboard with a code sent through the bot, sees the submission counted and
+downloads the table as XLSX."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+from sqlmodel import Session, col, select
+
+from models.enums import Role
+from models.people import Guardianship, Membership, Person
+from models.school import GroupMember, TutoringGroup
+from models.store import make_engine
+from tests.browser.conftest import RunningSandbox
+
+pytestmark = pytest.mark.browser
+WAIT = 20_000  # ms
+
+
+@dataclass(frozen=True)
+class Cast:
+    tutor: int
+    group_code: str
+    pupil: int
+    parent: int
+    coordinator: str  # roster id, typed at sign-in
+
+
+def cast_of(sandbox: RunningSandbox) -> Cast:
+    engine = make_engine(f"sqlite:///{sandbox.data_dir / 'ustaz.sqlite3'}")
+    try:
+        with Session(engine) as session:
+            group = session.exec(select(TutoringGroup).order_by(col(TutoringGroup.code))).first()
+            assert group is not None and group.tutor_id is not None
+            pupils = session.exec(select(GroupMember.pupil_id).where(GroupMember.group_id == group.id)).all()
+            pupil, parent = session.exec(
+                select(Guardianship.pupil_id, Guardianship.guardian_id)
+                .where(col(Guardianship.pupil_id).in_(pupils))
+                .order_by(col(Guardianship.pupil_id))
+            ).first() or (0, 0)
+            coordinator = session.exec(
+                select(Person.external_id)
+                .join(Membership, col(Membership.person_id) == col(Person.id))
+                .where(Membership.role == Role.COORDINATOR.value)
+            ).first()
+            assert coordinator is not None
+            return Cast(group.tutor_id, group.code, pupil, parent, coordinator)
+    finally:
+        engine.dispose()
+
+
+class Phone:
+    """The sandbox page's chat pane, as a visitor uses it."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def open(self, person_id: int) -> None:
+        person = self.page.locator(f'.person[data-person="{person_id}"]').first
+        details = self.page.locator("details", has=person).first
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
+        person.click()
+        self.page.wait_for_function(
+            "id => document.querySelector('.person[aria-pressed]')?.dataset.person === String(id)",
+            arg=person_id,
+        )
+
+    def bot_said(self, pattern: str) -> str:
+        message = self.page.locator("#messages li.msg.bot", has_text=re.compile(pattern)).last
+        message.wait_for(timeout=WAIT)
+        return str(message.inner_text())
+
+    def press(self, callback: str) -> None:
+        button = self.page.locator(f'#messages button[data-callback="{callback}"]').last
+        button.wait_for(timeout=WAIT)
+        button.click()
+
+    def press_starting(self, prefix: str) -> str:
+        button = self.page.locator(f'#messages button[data-callback^="{prefix}"]').last
+        button.wait_for(timeout=WAIT)
+        value = str(button.get_attribute("data-callback"))
+        button.click()
+        return value
+
+    def say(self, text: str) -> None:
+        self.page.fill("#text", text)
+        self.page.press("#text", "Enter")
+        self.page.locator("#messages li.msg.me", has_text=text).last.wait_for(timeout=WAIT)
+
+    def choose_english(self) -> None:
+        self.press("lang:en")
+        self.bot_said("English")
+
+
+def photo(tmp_path: Path) -> Path:
+    path = tmp_path / "page.jpg"
+    Image.new("RGB", (600, 800), "white").save(path, "JPEG")
+    return path
+
+
+def test_a_week_in_the_sandbox_and_the_dashboard(
+    sandbox: RunningSandbox, browser: Any, tmp_path: Path
+) -> None:
+    cast = cast_of(sandbox)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(sandbox.url + "/?lang=en")
+    assert page.title().startswith("Sandbox")
+    phone = Phone(page)
+
+    # The tutor sets homework for their group.
+    phone.open(cast.tutor)
+    phone.choose_english()
+    phone.say("/homework")
+    phone.press_starting("hw:group:")
+    phone.say("Exercises 1-5 on page 42")
+    phone.say("tomorrow 18:00")
+    phone.press("hw:kind:formative")
+    phone.press("hw:confirm:yes")
+
+    # A parent joins by their invite and gives consent.
+    phone.open(cast.parent)
+    phone.choose_english()
+    phone.press(f"consent:yes:{cast.pupil}")
+
+    # The pupil joins and hands in a photo.
+    phone.open(cast.pupil)
+    phone.choose_english()
+    page.set_input_files("#photo", str(photo(tmp_path)))
+    page.locator("#messages li.msg.me img").last.wait_for(timeout=WAIT)
+    phone.bot_said("Received ✓")
+
+    # The tutor grades it.
+    phone.open(cast.tutor)
+    phone.say("/review")
+    phone.press_starting("rv:grade:")
+    phone.press("rv:score:8")
+    phone.say("Well done, check exercise 3.")
+
+    # The grade reaches the parent through the outbox.
+    phone.open(cast.parent)
+    grade = phone.bot_said("Well done, check exercise 3")
+    assert "Exercises 1-5 on page 42" in grade and "8/10" in grade
+
+    # The coordinator joins, then signs in to the dashboard with the code the bot sends.
+    phone.open(int(page.locator(".person[data-role=coordinator]").first.get_attribute("data-person")))
+    phone.bot_said(".")
+    dashboard = context.new_page()
+    dashboard.goto(sandbox.url + "/dashboard?lang=en")
+    assert dashboard.url.endswith("/dashboard/login")
+    dashboard.fill("#who", cast.coordinator)
+    dashboard.click("button[type=submit]")
+    code = re.search(r"\b(\d{6})\b", phone.bot_said(r"\d{6}"))
+    assert code is not None
+    dashboard.fill("#code", code.group(1))
+    dashboard.click("button[type=submit]")
+    dashboard.wait_for_url(re.compile(r"/dashboard$"))
+
+    dashboard.click("a[href='/dashboard?table=homework']")
+    row = dashboard.locator("#table-homework tr", has_text=cast.group_code)
+    cells = [str(c) for c in row.locator("td").all_inner_texts()]
+    assert cells[2:5] == ["1", "1", "0"]  # set, submitted on time, late
+    assert cells[6] == "1"  # reviewed
+
+    with dashboard.expect_download() as download:
+        dashboard.click("a[href^='/dashboard/export/homework.xlsx']")
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Group", "Subject", "Set")
+    [exported] = [r for r in rows[1:] if r[0] == cast.group_code]
+    assert exported[2:5] == (1, 1, 0) and exported[6] == 1
+    context.close()
