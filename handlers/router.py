@@ -12,7 +12,19 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from handlers import choices, consent, conversation, homework, joining, language, postal, review
+from handlers import (
+    attendance,
+    broadcast,
+    choices,
+    consent,
+    conversation,
+    homework,
+    joining,
+    language,
+    postal,
+    review,
+    status,
+)
 from handlers.context import Config, Turn, roles_of
 from handlers.types import Inbound, Reply
 from locales import T
@@ -85,7 +97,7 @@ def _turn(session: Session, inbound: Inbound, config: Config) -> Turn:
 def route(turn: Turn) -> list[Reply]:
     inbound = turn.inbound
     if inbound.chat.is_group:
-        return []
+        return broadcast.route_group(turn, _command(inbound.text))  # only /link <code> there
     if turn.person is None:
         return _route_stranger(turn)
     if inbound.choice and inbound.choice.startswith(language.CHOICE_PREFIX):
@@ -104,9 +116,11 @@ def route(turn: Turn) -> list[Reply]:
         return [language.ask(turn)]
     if command == "/consent" and turn.has_role(Role.GUARDIAN):
         return consent.status(turn)
-    # /post, post: and scans first (a teacher's photos there are a family's paper work), then
+    # /attendance, /status, /link, /broadcast, /report (photos only inside an announcement being
+    # written); /post, post: and scans (a teacher's photos there are a family's paper work), then
     # /homework, /review, /replace, hw:, rv:, photos
-    for owner in (postal.route, homework.route, review.route):
+    staff = (attendance.route, status.route, broadcast.route)
+    for owner in (*staff, postal.route, homework.route, review.route):
         handled = owner(turn, command)
         if handled is not None:
             return handled

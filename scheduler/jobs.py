@@ -11,6 +11,8 @@ after a restart, after a timetable re-import) and never writes a row twice:
 * a moved or cancelled occurrence (`LessonChange`) withdraws the occurrence's pending reminders and
   tells the group once per version of the change (`lesson-change:{change_id}:{version}:{person_id}:`);
   a moved one gets reminders of its own (`lesson:{lesson_id}:{date}:m{version}:{offset}:{person_id}:`).
+* an attendance prompt to the tutor when an occurrence has ended
+  (`attendance-prompt:{lesson_id}:{date}:{tutor_id}:`), pointing at /attendance.
 * homework reminders `homework:{homework_id}:{pupil_id}:{offset}:` 24 h and 2 h before the deadline
   to pupils who have not submitted (one that falls in quiet hours is brought forward to just before
   they start, so it still comes before the deadline); at the deadline, once it has passed, a notice to
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from locales import T, Text, catalogue
@@ -84,6 +87,7 @@ def derive_due(
     moment = now or utcnow()
     written = _lesson_changes(session, moment, opts)
     written += _lesson_reminders(session, window_start, window_end, moment, opts)
+    written += _attendance_prompts(session, window_start, window_end, moment, opts)
     written += _homework(session, window_start, window_end, moment, opts)
     if opts.postal is not None:
         written += derive_rounds(session, moment, opts.postal)
@@ -222,6 +226,33 @@ def _lesson_reminders(
                     due,
                     urgent=True,
                 )
+    return written
+
+
+def _attendance_prompts(
+    session: Session, window_start: datetime, window_end: datetime, now: datetime, opts: DeriveOptions
+) -> int:
+    """Ask the tutor to mark attendance once an occurrence has ended (within the window)."""
+    longest = session.exec(select(func.max(Lesson.minutes))).one() or 0
+    written = 0
+    for occ in _occurrences(session, window_start - timedelta(minutes=longest), window_end, opts.zone):
+        ends = occ.start + timedelta(minutes=occ.lesson.minutes)
+        if not window_start <= ends < window_end or ends > now or occ.group.tutor_id is None:
+            continue
+        written += _offer(
+            session,
+            occ.group.tutor_id,
+            "attendance.prompt",
+            T(
+                "attendance.prompt",
+                group=occ.group.code,
+                subject=subject_text(occ.group.subject),
+                time=_local(occ.start, opts.zone).strftime("%H:%M"),
+            ),
+            f"attendance-prompt:{occ.lesson.id}:{occ.key_part}:{occ.group.tutor_id}:",
+            ends,
+            urgent=True,
+        )
     return written
 
 

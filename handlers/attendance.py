@@ -1,0 +1,297 @@
+"""Attendance: after a lesson the tutor marks each pupil present, late or absent with one tap.
+
+`/attendance` (or the scheduler's "lesson ended" prompt, which points at it) lists the tutor's
+lessons of the last week; choosing one shows the group list, one message per pupil with three
+buttons, and a button marking everyone not yet marked as present. Each tap writes the `Attendance`
+row (a second tap changes it). An absence notifies each guardian through the outbox the same evening
+(not before `EVENING` local time, so a slip of the finger can be corrected: marking the pupil present
+or late again withdraws the pending notice); the consent gate and quiet hours apply as for any message.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlmodel import col, select
+
+from handlers import lessons
+from handlers.context import Turn
+from handlers.family import guardians_of
+from handlers.homework import audit, not_allowed, subject_text, tutor_groups
+from handlers.lessons import Occurrence
+from handlers.types import Choice, Reply
+from locales import T, Text
+from models.clock import to_local, to_utc
+from models.enums import AttendanceStatus
+from models.notify import cancel, enqueue
+from models.people import Person
+from models.school import GroupMember, TutoringGroup
+from models.timetable import Attendance, Lesson
+
+PREFIX = "att:"
+EVENING = time(19, 0)  # absence notices go out from this local time on the lesson's day
+MAX_LESSONS = 8
+CODES = {"p": AttendanceStatus.PRESENT, "l": AttendanceStatus.LATE, "a": AttendanceStatus.ABSENT}
+LABELS = {
+    AttendanceStatus.PRESENT: "attendance.status.present",
+    AttendanceStatus.LATE: "attendance.status.late",
+    AttendanceStatus.ABSENT: "attendance.status.absent",
+}
+
+
+def route(turn: Turn, command: str) -> list[Reply] | None:
+    choice = turn.inbound.choice or ""
+    if command == "/attendance":
+        return start(turn)
+    if choice.startswith(PREFIX):
+        return _on_choice(turn, choice.removeprefix(PREFIX))
+    return None
+
+
+def status_text(status: str | None) -> Text:
+    if status is None:
+        return T("attendance.status.unmarked")
+    return T(LABELS[AttendanceStatus(status)])
+
+
+def pupils_of(turn: Turn, group_id: int) -> list[Person]:
+    return list(
+        turn.session.exec(
+            select(Person)
+            .join(GroupMember, col(GroupMember.pupil_id) == Person.id)
+            .where(GroupMember.group_id == group_id)
+            .order_by(col(Person.full_name), col(Person.id))
+        ).all()
+    )
+
+
+def marks(turn: Turn, occ: Occurrence) -> dict[int, str]:
+    """pupil id → status marked for this occurrence."""
+    rows = turn.session.exec(
+        select(Attendance).where(Attendance.lesson_id == occ.lesson.id, Attendance.on_date == occ.on_date)
+    ).all()
+    return {row.pupil_id: row.status for row in rows}
+
+
+# ---------------------------------------------------------------- choosing the lesson
+
+
+def start(turn: Turn) -> list[Reply]:
+    groups = tutor_groups(turn)
+    if not groups:
+        return not_allowed()
+    found: list[tuple[Occurrence, TutoringGroup]] = []
+    for group in groups:
+        assert group.id is not None
+        recent = lessons.recent(turn.session, group.id, turn.now, turn.config.time_zone)
+        found += [(occ, group) for occ in recent]
+    found.sort(key=lambda pair: pair[0].start, reverse=True)
+    if not found:
+        return [Reply(T("attendance.no_lessons"))]
+    if len(found) == 1:
+        return sheet(turn, *found[0])
+    return [
+        Reply(
+            T("attendance.ask_lesson"),
+            choices=tuple(
+                Choice(f"{PREFIX}l:{_key(occ)}", _lesson_label(turn, occ, group))
+                for occ, group in found[:MAX_LESSONS]
+            ),
+        )
+    ]
+
+
+def _key(occ: Occurrence) -> str:
+    return f"{occ.lesson.id}:{occ.on_date.isoformat()}"
+
+
+def _lesson_label(turn: Turn, occ: Occurrence, group: TutoringGroup) -> Text:
+    local = to_local(occ.start, turn.config.time_zone)
+    return T(
+        "attendance.choice.lesson",
+        group=group.code,
+        subject=subject_text(group),
+        date=local.strftime("%d.%m"),
+        time=local.strftime("%H:%M"),
+    )
+
+
+def sheet(turn: Turn, occ: Occurrence, group: TutoringGroup) -> list[Reply]:
+    """The group list: a header with "all present", then one message per pupil with three buttons."""
+    key = _key(occ)
+    local = to_local(occ.start, turn.config.time_zone)
+    marked = marks(turn, occ)
+    pupils = pupils_of(turn, group.id or 0)
+    header = Reply(
+        T(
+            "attendance.sheet",
+            group=group.code,
+            subject=subject_text(group),
+            date=local.strftime("%d.%m"),
+            time=local.strftime("%H:%M"),
+            count=len(pupils),
+        ),
+        choices=(Choice(f"{PREFIX}all:{key}", T("attendance.mark.all_present")),),
+    )
+    rows = [
+        Reply(
+            T("attendance.pupil", pupil=pupil.full_name, status=status_text(marked.get(pupil.id or 0))),
+            choices=tuple(
+                Choice(f"{PREFIX}m:{key}:{pupil.id}:{code}", T(f"attendance.mark.{status.value}"))
+                for code, status in CODES.items()
+            ),
+        )
+        for pupil in pupils
+    ]
+    return [header, *rows]
+
+
+# ---------------------------------------------------------------- marking
+
+
+def _on_choice(turn: Turn, value: str) -> list[Reply]:
+    parts = value.split(":")
+    action, args = parts[0], parts[1:]
+    if len(args) < 2:
+        return [Reply(T("common.not_understood"))]
+    found = _owned_occurrence(turn, args[0], args[1])
+    if found is None:
+        return not_allowed()
+    occ, group = found
+    if action == "l" and len(args) == 2:
+        return sheet(turn, occ, group)
+    if action == "all" and len(args) == 2:
+        return _all_present(turn, occ, group)
+    if action == "m" and len(args) == 4 and args[3] in CODES:
+        pupil = _member(turn, group, args[2])
+        if pupil is None:
+            return not_allowed()
+        return mark(turn, occ, group, pupil, CODES[args[3]])
+    return [Reply(T("common.not_understood"))]
+
+
+def _owned_occurrence(turn: Turn, raw_lesson: str, raw_date: str) -> tuple[Occurrence, TutoringGroup] | None:
+    """The occurrence, if it is a lesson of one of this tutor's groups that has already begun."""
+    if turn.person is None or not raw_lesson.isdigit():
+        return None
+    try:
+        on_date = date.fromisoformat(raw_date)
+    except ValueError:
+        return None
+    lesson = turn.session.get(Lesson, int(raw_lesson))
+    group = turn.session.get(TutoringGroup, lesson.group_id) if lesson else None
+    if lesson is None or group is None or group.tutor_id is None or group.tutor_id != turn.person.id:
+        return None
+    occ = lessons.occurrence(turn.session, lesson, on_date, turn.config.time_zone)
+    if occ is None or occ.start > turn.now:
+        return None
+    return occ, group
+
+
+def _member(turn: Turn, group: TutoringGroup, raw_pupil: str) -> Person | None:
+    if not raw_pupil.isdigit():
+        return None
+    member = turn.session.exec(
+        select(GroupMember).where(GroupMember.group_id == group.id, GroupMember.pupil_id == int(raw_pupil))
+    ).first()
+    return turn.session.get(Person, member.pupil_id) if member else None
+
+
+def _all_present(turn: Turn, occ: Occurrence, group: TutoringGroup) -> list[Reply]:
+    marked = marks(turn, occ)
+    count = 0
+    for pupil in pupils_of(turn, group.id or 0):
+        if pupil.id is not None and pupil.id not in marked:
+            _write(turn, occ, pupil, AttendanceStatus.PRESENT)
+            count += 1
+    return [Reply(T("attendance.all_marked", count=count)), *_summary_if_complete(turn, occ, group)]
+
+
+def mark(
+    turn: Turn, occ: Occurrence, group: TutoringGroup, pupil: Person, status: AttendanceStatus
+) -> list[Reply]:
+    row = _write(turn, occ, pupil, status)
+    replies = [Reply(T("attendance.marked", pupil=pupil.full_name, status=status_text(status)))]
+    if status == AttendanceStatus.ABSENT and row is not None:
+        notified = _notify_guardians(turn, occ, group, pupil, row)
+        replies = [Reply(T("attendance.marked_absent", pupil=pupil.full_name, notified=notified))]
+    return [*replies, *_summary_if_complete(turn, occ, group)]
+
+
+def _write(turn: Turn, occ: Occurrence, pupil: Person, status: AttendanceStatus) -> Attendance | None:
+    """Store the mark; returns the row when the status changed, None when it was already so."""
+    assert turn.person is not None and pupil.id is not None and occ.lesson.id is not None
+    row = turn.session.exec(
+        select(Attendance).where(
+            Attendance.lesson_id == occ.lesson.id,
+            Attendance.on_date == occ.on_date,
+            Attendance.pupil_id == pupil.id,
+        )
+    ).first()
+    if row is not None and row.status == status:
+        return None
+    if row is None:
+        row = Attendance(lesson_id=occ.lesson.id, on_date=occ.on_date, pupil_id=pupil.id, status=status)
+        turn.session.add(row)
+    elif row.status == AttendanceStatus.ABSENT:
+        cancel(turn.session, _notice_prefix(occ, pupil.id))  # a corrected absence is not announced
+    row.status, row.marked_by, row.marked_at = status.value, turn.person.id, turn.now
+    turn.session.flush()
+    audit(turn, "attendance.marked", "attendance", row.id, pupil_id=pupil.id, status=status.value)
+    return row
+
+
+def _notice_prefix(occ: Occurrence, pupil_id: int) -> str:
+    return f"attendance:{occ.lesson.id}:{occ.on_date.isoformat()}:{pupil_id}:"
+
+
+def _evening(turn: Turn, occ: Occurrence) -> datetime:
+    return max(turn.now, to_utc(datetime.combine(occ.on_date, EVENING), turn.config.time_zone))
+
+
+def _notify_guardians(
+    turn: Turn, occ: Occurrence, group: TutoringGroup, pupil: Person, row: Attendance
+) -> int:
+    """An absence notice to each guardian, due this evening; returns how many were written."""
+    assert pupil.id is not None
+    local = to_local(occ.start, turn.config.time_zone)
+    text = T(
+        "attendance.absent_guardian",
+        pupil=pupil.full_name,
+        subject=subject_text(group),
+        date=local.strftime("%d.%m"),
+        time=local.strftime("%H:%M"),
+    )
+    version = int(row.marked_at.timestamp() * 1_000_000)  # a re-marked absence is a new notice
+    written = 0
+    for guardian in guardians_of(turn.session, pupil.id):
+        notice = enqueue(
+            turn.session,
+            kind="attendance.absent",
+            text=text,
+            idempotency_key=f"{_notice_prefix(occ, pupil.id)}{version}:{guardian.id}:",
+            person_id=guardian.id,
+            about_pupil_id=pupil.id,
+            due_at=_evening(turn, occ),
+        )
+        written += notice is not None
+    return written
+
+
+def _summary_if_complete(turn: Turn, occ: Occurrence, group: TutoringGroup) -> list[Reply]:
+    pupils = [p.id for p in pupils_of(turn, group.id or 0)]
+    marked = marks(turn, occ)
+    if not pupils or any(p not in marked for p in pupils):
+        return []
+    counts = {status: sum(1 for p in pupils if marked[p or 0] == status) for status in AttendanceStatus}
+    return [
+        Reply(
+            T(
+                "attendance.complete",
+                group=group.code,
+                present=counts[AttendanceStatus.PRESENT],
+                late=counts[AttendanceStatus.LATE],
+                absent=counts[AttendanceStatus.ABSENT],
+            )
+        )
+    ]

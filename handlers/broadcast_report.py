@@ -1,0 +1,88 @@
+"""The class teacher's delivery report of a broadcast: delivered, still waiting, failed and reached
+by no channel (those two with names, so the teacher can call or hand over a paper copy), and how the
+class group chat post went."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from handlers.context import Turn
+from handlers.homework import not_allowed
+from handlers.types import Reply
+from locales import T, Text
+from models.clock import to_local
+from models.enums import NotificationStatus, Role
+from models.outbox import Broadcast, Notification
+from models.people import Membership, Person
+
+NONE = "—"
+WAITING = (NotificationStatus.PENDING, NotificationStatus.SENDING)
+FAILED = (NotificationStatus.FAILED, NotificationStatus.CANCELLED)
+
+
+def _visible(turn: Turn) -> object:
+    """Broadcasts this person may see: their own and those of the classes they lead."""
+    assert turn.person is not None
+    led = select(Membership.class_id).where(
+        Membership.person_id == turn.person.id, Membership.role == Role.CLASS_TEACHER
+    )
+    return (col(Broadcast.author_id) == turn.person.id) | col(Broadcast.class_id).in_(led)
+
+
+def reports_for(turn: Turn, raw_id: str | None) -> list[Reply]:
+    """The report of broadcast `raw_id`, or of the person's latest one when None."""
+    if turn.person is None or not turn.has_role(Role.CLASS_TEACHER):
+        return not_allowed()
+    statement = select(Broadcast).where(_visible(turn))  # type: ignore[arg-type]
+    if raw_id is not None:
+        if not raw_id.isdigit():
+            return not_allowed()
+        broadcast = turn.session.exec(statement.where(Broadcast.id == int(raw_id))).first()
+        if broadcast is None:
+            return not_allowed()
+    else:
+        broadcast = turn.session.exec(statement.order_by(col(Broadcast.id).desc())).first()
+        if broadcast is None:
+            return [Reply(T("broadcast.report.none"))]
+    return [report(turn, broadcast)]
+
+
+def report(turn: Turn, broadcast: Broadcast) -> Reply:
+    rows = turn.session.exec(
+        select(Notification, Person)
+        .join(Person, col(Person.id) == Notification.person_id, isouter=True)
+        .where(Notification.broadcast_id == broadcast.id)
+        .order_by(col(Person.full_name), col(Notification.id))
+    ).all()
+    people = [(row, person) for row, person in rows if person is not None]
+    chat = next((row for row, person in rows if row.group_chat_id is not None), None)
+
+    def having(*statuses: NotificationStatus) -> list[str]:
+        return [person.full_name for row, person in people if row.status in statuses]
+
+    failed, unreached = having(*FAILED), having(NotificationStatus.NO_CHANNEL)
+    sent = to_local(broadcast.confirmed_at or broadcast.created_at, turn.config.time_zone)
+    return Reply(
+        T(
+            "broadcast.report",
+            when=sent.strftime("%d.%m %H:%M"),
+            excerpt=broadcast.text.strip().splitlines()[0][:40] if broadcast.text.strip() else "",
+            delivered=len(having(NotificationStatus.SENT)),
+            waiting=len(having(*WAITING)),
+            failed=len(failed),
+            failed_names=", ".join(failed) or NONE,
+            no_channel=len(unreached),
+            no_channel_names=", ".join(unreached) or NONE,
+            chat=_chat_line(chat),
+        )
+    )
+
+
+def _chat_line(row: Notification | None) -> Text | str:
+    if row is None:
+        return ""
+    if row.status == NotificationStatus.SENT:
+        return T("broadcast.report.chat_delivered")
+    if row.status in WAITING:
+        return T("broadcast.report.chat_waiting")
+    return T("broadcast.report.chat_failed")

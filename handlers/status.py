@@ -1,0 +1,205 @@
+"""The assistant teacher's (and tutor's) `/status`: per group, who has a parent's consent, who
+joined the last lesson, and who has not handed in the open homework; a nudge to one pupil or to all
+of them is one tap.
+
+A nudge is a reminder to the pupil through the outbox (the consent gate applies), at most one per
+pupil, homework and day: a second tap the same day says it was already sent.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import col, or_, select
+
+from handlers.attendance import marks, pupils_of
+from handlers.context import Turn
+from handlers.homework import audit, due_text, not_allowed, subject_text, title_of
+from handlers.lessons import last
+from handlers.types import Choice, Reply
+from locales import T, Text
+from models.clock import to_local
+from models.consent_rules import has_consent
+from models.enums import AttendanceStatus, SubmissionStatus
+from models.homework import Homework, Submission
+from models.notify import enqueue
+from models.outbox import Notification
+from models.people import Person
+from models.school import TutoringGroup
+
+PREFIX = "st:"
+NONE = "—"
+
+
+def route(turn: Turn, command: str) -> list[Reply] | None:
+    choice = turn.inbound.choice or ""
+    if command == "/status":
+        return show(turn)
+    if choice.startswith(PREFIX):
+        return _nudge(turn, choice.removeprefix(PREFIX))
+    return None
+
+
+def staff_groups(turn: Turn) -> list[TutoringGroup]:
+    """Groups this person assists or tutors."""
+    if turn.person is None or turn.person.id is None:
+        return []
+    me = turn.person.id
+    return list(
+        turn.session.exec(
+            select(TutoringGroup)
+            .where(or_(col(TutoringGroup.assistant_id) == me, col(TutoringGroup.tutor_id) == me))
+            .order_by(col(TutoringGroup.code))
+        ).all()
+    )
+
+
+def _names(people: list[Person]) -> str:
+    return ", ".join(p.full_name for p in people) or NONE
+
+
+def open_homework(turn: Turn, group_id: int) -> list[Homework]:
+    """Homework of the group whose deadline has not passed, earliest due first."""
+    return list(
+        turn.session.exec(
+            select(Homework)
+            .where(Homework.group_id == group_id, col(Homework.due_at) > turn.now)
+            .order_by(col(Homework.due_at), col(Homework.id))
+        ).all()
+    )
+
+
+def not_submitted(turn: Turn, homework: Homework, pupils: list[Person]) -> list[Person]:
+    handed_in = set(
+        turn.session.exec(
+            select(Submission.pupil_id).where(
+                Submission.homework_id == homework.id, Submission.status != SubmissionStatus.REPLACED
+            )
+        ).all()
+    )
+    return [p for p in pupils if p.id not in handed_in]
+
+
+def show(turn: Turn) -> list[Reply]:
+    groups = staff_groups(turn)
+    if not groups:
+        return not_allowed()
+    replies: list[Reply] = []
+    for group in groups:
+        assert group.id is not None
+        pupils = pupils_of(turn, group.id)
+        consenting = [p for p in pupils if has_consent(turn.session, p.id or 0)]
+        replies.append(
+            Reply(
+                T(
+                    "status.group",
+                    group=group.code,
+                    subject=subject_text(group),
+                    count=len(pupils),
+                    consent=_names(consenting),
+                    no_consent=_names([p for p in pupils if p not in consenting]),
+                    lesson=_last_lesson(turn, group, pupils),
+                )
+            )
+        )
+        for homework in open_homework(turn, group.id):
+            replies.append(_homework_reply(turn, group, homework, consenting))
+    return replies
+
+
+def _last_lesson(turn: Turn, group: TutoringGroup, pupils: list[Person]) -> Text:
+    occ = last(turn.session, group.id or 0, turn.now, turn.config.time_zone)
+    if occ is None:
+        return T("status.no_lesson")
+    marked = marks(turn, occ)
+
+    def having(*statuses: AttendanceStatus) -> str:
+        return _names([p for p in pupils if marked.get(p.id or 0) in statuses])
+
+    local = to_local(occ.start, turn.config.time_zone)
+    return T(
+        "status.lesson",
+        date=local.strftime("%d.%m"),
+        time=local.strftime("%H:%M"),
+        joined=having(AttendanceStatus.PRESENT, AttendanceStatus.LATE),
+        absent=having(AttendanceStatus.ABSENT),
+        unmarked=_names([p for p in pupils if (p.id or 0) not in marked]),
+    )
+
+
+def _homework_reply(turn: Turn, group: TutoringGroup, homework: Homework, consenting: list[Person]) -> Reply:
+    missing = not_submitted(turn, homework, consenting)
+    choices: list[Choice] = []
+    if len(missing) > 1:
+        choices.append(Choice(f"{PREFIX}all:{homework.id}", T("status.nudge_all", count=len(missing))))
+    choices += [
+        Choice(f"{PREFIX}one:{homework.id}:{p.id}", T("status.nudge_one", pupil=p.full_name)) for p in missing
+    ]
+    return Reply(
+        T(
+            "status.homework",
+            group=group.code,
+            title=title_of(homework),
+            due=due_text(turn, homework),
+            missing=_names(missing),
+        ),
+        choices=tuple(choices),
+    )
+
+
+# ---------------------------------------------------------------- nudges
+
+
+def _nudge(turn: Turn, value: str) -> list[Reply]:
+    action, _, rest = value.partition(":")
+    raw_homework, _, raw_pupil = rest.partition(":")
+    found = _owned_homework(turn, raw_homework)
+    if found is None:
+        return not_allowed()
+    homework, group = found
+    pupils = [p for p in pupils_of(turn, group.id or 0) if has_consent(turn.session, p.id or 0)]
+    missing = not_submitted(turn, homework, pupils)
+    if action == "one":
+        chosen = [p for p in pupils_of(turn, group.id or 0) if str(p.id) == raw_pupil]
+        if not chosen:
+            return not_allowed()
+        targets = [p for p in missing if p.id == chosen[0].id]
+        if not targets:
+            return [Reply(T("status.nudge_not_needed", pupil=chosen[0].full_name))]
+    elif action == "all" and not raw_pupil:
+        targets = missing
+    else:
+        return [Reply(T("common.not_understood"))]
+    sent = sum(_send_nudge(turn, homework, group, pupil) for pupil in targets)
+    audit(turn, "status.nudged", "homework", homework.id, pupils=[p.id for p in targets], sent=sent)
+    return [Reply(T("status.nudged", sent=sent, already=len(targets) - sent))]
+
+
+def _owned_homework(turn: Turn, raw_id: str) -> tuple[Homework, TutoringGroup] | None:
+    if not raw_id.isdigit():
+        return None
+    homework = turn.session.get(Homework, int(raw_id))
+    if homework is None:
+        return None
+    group = next((g for g in staff_groups(turn) if g.id == homework.group_id), None)
+    return (homework, group) if group is not None else None
+
+
+def _send_nudge(turn: Turn, homework: Homework, group: TutoringGroup, pupil: Person) -> bool:
+    """One reminder per pupil, homework and local day; False when it was already sent today."""
+    day = to_local(turn.now, turn.config.time_zone).date().isoformat()
+    key = f"nudge:{homework.id}:{pupil.id}:{day}:"
+    if turn.session.exec(select(Notification.id).where(Notification.idempotency_key == key)).first():
+        return False
+    row = enqueue(
+        turn.session,
+        kind="homework.nudge",
+        text=T(
+            "status.nudge_pupil",
+            subject=subject_text(group),
+            title=title_of(homework),
+            due=due_text(turn, homework),
+        ),
+        idempotency_key=key,
+        person_id=pupil.id,
+        about_pupil_id=pupil.id,
+    )
+    return row is not None
