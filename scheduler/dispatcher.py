@@ -293,6 +293,13 @@ class Dispatcher:
                     row.claimed_at = None
                     return None
                 log.info("outbox: urgent notification %s sent in quiet hours", row.id)
+                audit(
+                    session,
+                    "notification.urgent_in_quiet_hours",
+                    row.id,
+                    person_id=row.person_id,
+                    kind=row.kind,
+                )
             if route.ends_in_post and not [t for t in route.targets if t.channel in self.senders]:
                 self._unreached(session, row, "post")
                 return None
