@@ -48,6 +48,7 @@ TITLE_CHARS = 40
 MAX_TEXT = 4000
 GRADING = ("formative", "summative", "none")
 LATE_DAYS = 14  # late work is accepted this long after the deadline
+FLOW_TIMEOUT = timedelta(hours=6)
 
 
 # ---------------------------------------------------------------- shared with the review
@@ -92,6 +93,11 @@ def audit(turn: Turn, action: str, entity: str, entity_id: int | None, **detail:
             detail=detail,
         )
     )
+
+
+def is_stale(turn: Turn, updated_at: datetime) -> bool:
+    """A question left unanswered this long no longer takes the next message as its answer."""
+    return turn.now - updated_at > FLOW_TIMEOUT
 
 
 def not_allowed() -> list[Reply]:
@@ -146,6 +152,9 @@ def route(turn: Turn, command: str) -> list[Reply] | None:
         return replace_submission(turn, None)
     state = conversation.load(turn)
     if state.flow == FLOW_SET and not command and (inbound.text.strip() or inbound.uploads):
+        if is_stale(turn, state.updated_at):
+            conversation.clear(turn)
+            return [Reply(T("homework.expired"))]
         return _set_step(turn, state.step, dict(state.data))
     if inbound.uploads:
         return submit(turn)

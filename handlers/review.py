@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from handlers import conversation, grades
 from handlers.context import Turn
 from handlers.family import guardians_of
-from handlers.homework import audit, not_allowed, subject_text, title_of, tutor_groups
+from handlers.homework import audit, is_stale, not_allowed, subject_text, title_of, tutor_groups
 from handlers.photos import pages_to_pdf
 from handlers.types import Choice, Reply
 from locales import T, Text
@@ -56,6 +56,9 @@ def route(turn: Turn, command: str) -> list[Reply] | None:
         if not tutor_groups(turn):
             conversation.clear(turn)
             return not_allowed()
+        if is_stale(turn, state.updated_at):
+            conversation.clear(turn)
+            return [Reply(T("review.expired"))]
         return _on_text(turn, state.flow, state.step, dict(state.data), inbound.text.strip())
     return None
 

@@ -297,3 +297,11 @@ def test_work_returned_for_redo_is_accepted_after_the_late_window(world: World) 
         [receipt] = world.photos("p1", page_image("gray"))
     assert receipt.text.key == "homework.receipt_late"
     assert [s.status for s in submissions(world)] == ["returned", "submitted"]
+
+
+def test_a_question_left_for_hours_does_not_take_the_next_message(world: World) -> None:
+    world.say("t1", "/homework")
+    world.press("t1", f"hw:group:{world.groups['A1']}")
+    with time_machine.travel(utcnow() + timedelta(hours=7)):
+        assert keys(world.say("t1", "hello, is this on?")) == ["homework.expired"]
+        assert keys(world.say("t1", "and now?")) == ["help.menu"]

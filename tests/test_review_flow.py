@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from locales import translate
 from models import Feedback, Submission
+from models.clock import utcnow
 from models.enums import HomeworkKind
 from models.notify import stored_text
 from tests.test_homework_support import World, build_world, keys, page_image
@@ -168,3 +171,13 @@ def test_a_tutor_sees_and_touches_only_their_own_groups_work(world: World) -> No
     assert keys(world.say("t2", "/review"))[0] == "review.item"
     assert submission(world, "p4").status == "submitted"
     assert world.outbox("feedback") == []
+
+
+def test_a_grade_left_for_hours_is_not_finished_by_the_next_message(world: World) -> None:
+    world.homework(kind=HomeworkKind.SUMMATIVE, max_points=20)
+    world.photos("p1", page_image())
+    sub = submission(world)
+    world.press("t1", f"rv:grade:{sub.id}")
+    with time_machine.travel(utcnow() + timedelta(hours=7)):
+        assert keys(world.say("t1", "17")) == ["review.expired"]
+    assert submission(world).status == "submitted"
