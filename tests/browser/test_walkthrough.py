@@ -181,3 +181,29 @@ def test_a_week_in_the_sandbox_and_the_dashboard(
     [exported] = [r for r in rows[1:] if r[0] == cast.group_code]
     assert exported[2:5] == (1, 1, 0) and exported[6] == 1
     context.close()
+
+
+def test_the_page_speaks_russian_and_the_clock_brings_the_lesson_reminders(
+    sandbox: RunningSandbox, browser: Any
+) -> None:
+    cast = cast_of(sandbox)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(sandbox.url + "/?lang=ru")
+    assert page.title().startswith("Песочница")
+    hour = page.locator(".clock button[data-step=hour]")
+    assert hour.inner_text() == "+1 час"
+    phone = Phone(page)
+    phone.open(cast.tutor)  # joined in the first test, in English
+    reminder = page.locator("#messages li.msg.bot", has_text=f"lesson of group {cast.group_code} starts soon")
+    for _ in range(8 * 24):  # the group meets twice a week
+        before = page.inner_text("#clock-now")
+        hour.click()
+        page.wait_for_function("t => document.getElementById('clock-now').textContent !== t", arg=before)
+        if reminder.count():
+            break
+    reminder.last.wait_for(timeout=WAIT)
+    # The pupil, whose parent consented, is reminded too (their own language: English).
+    phone.open(cast.pupil)
+    assert "lesson starts soon" in phone.bot_said("Reminder: your .* lesson starts soon")
+    context.close()

@@ -104,7 +104,7 @@
     }
     select.value = "private";
     showChat(state.userId);
-    if (window.matchMedia("(max-width: 800px)").matches) $("who").scrollIntoView();
+    if (window.matchMedia("(max-width: 800px)").matches) window.scrollTo(0, 0);
   }
 
   document.querySelectorAll(".person").forEach((button) =>
