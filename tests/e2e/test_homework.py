@@ -109,6 +109,10 @@ async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_u
             assert notice.message.get("photo") and TASK in (notice.caption or "")
             assert "Due:" in (notice_en.caption or "")
 
+            # A pupil may not review: a clear refusal in her language (English).
+            [refusal] = await other.text("/review")
+            assert refusal.text == translate("en", "common.not_allowed")
+
             # An album of three pages: one receipt for all three.
             telegram.inject_album(PUPIL, [page_image(c) for c in ("white", "gray", "black")])
             [receipt] = await pupil.answers(1)
