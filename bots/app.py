@@ -24,6 +24,8 @@ from sqlalchemy import Engine
 from bots.telegram.app import build_dispatcher
 from bots.telegram.sender import TelegramSender
 from bots.web import SandboxLink, mount_web
+from bots.whatsapp.setup import TwilioAdapter
+from bots.whatsapp.setup import register as register_twilio
 from handlers.context import Config
 from models.clock import utcnow
 from models.enums import Channel
@@ -130,6 +132,13 @@ async def start(settings: Settings, sandbox: SandboxLink | None = None) -> Runni
         running.senders[Channel.TELEGRAM.value] = TelegramSender(bot)
         log.info("telegram adapter started (bot id %s)", me.id)
 
+    twilio: TwilioAdapter | None = None
+    if settings.twilio_account_sid:
+        twilio = register_twilio(app, engine, handler_config(settings), settings, after_turn=wake_outbox)
+        running.senders.update(twilio.senders)
+        running.cleanups.append(twilio.close)
+        log.info("twilio adapter started (%s)", ", ".join(sorted(twilio.senders)) or "no senders")
+
     # The outbox copies its senders, so it is built once every adapter has registered its own.
     clock = sandbox.clock if sandbox is not None else utcnow
     running.outbox = OutboxDispatcher(engine, running.senders, settings, clock=clock)
@@ -147,6 +156,8 @@ async def start(settings: Settings, sandbox: SandboxLink | None = None) -> Runni
     await site.start()
     port = runner.addresses[0][1] if runner.addresses else settings.http_port
     running.web_url = f"http://{settings.http_host}:{port}"
+    if twilio is not None and not settings.public_base_url:
+        twilio.set_public_url(running.web_url)  # no proxy: Twilio calls this address directly
     running.cleanups.insert(0, runner.cleanup)
     return running
 

@@ -21,6 +21,7 @@ from handlers import (
     homework,
     joining,
     language,
+    optout,
     postal,
     review,
     status,
@@ -98,6 +99,9 @@ def route(turn: Turn) -> list[Reply]:
     inbound = turn.inbound
     if inbound.chat.is_group:
         return broadcast.route_group(turn, _command(inbound.text))  # only /link <code> there
+    opted = optout.route(turn)  # STOP / START, from anyone, before any other conversation
+    if opted is not None:
+        return opted
     if turn.person is None:
         return _route_stranger(turn)
     if inbound.choice and inbound.choice.startswith(language.CHOICE_PREFIX):

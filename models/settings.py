@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     twilio_whatsapp_from: str = ""
     twilio_sms_from: str = ""
     public_base_url: str = ""
+    # Approved WhatsApp templates for messages outside the 24-hour window: "<kind>:<language>" → the
+    # Content SID (HX…), e.g. {"consent.reminder:kk": "HX…"}; variables are the text's parameters.
+    twilio_templates: dict[str, str] = Field(default_factory=dict)
+    twilio_sms_max_segments: int = Field(default=3, ge=1, le=10)
 
     database_url: str = ""
     data_dir: Path = Path("data")

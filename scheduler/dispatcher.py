@@ -257,6 +257,7 @@ class Dispatcher:
             template_key=prepared.kind,
             template_params=prepared.template_params,
             within_session=target.within_session,
+            locale=prepared.plan.locale,
         )
         try:
             await self.pacer.start_send(target.channel, target.chat)

@@ -35,6 +35,7 @@ class Outgoing:
     template_key: str | None = None
     template_params: tuple[str, ...] = ()
     within_session: bool = True
+    locale: str = ""  # the recipient's language (picks a WhatsApp template)
 
 
 class Sender(Protocol):

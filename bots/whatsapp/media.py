@@ -1,0 +1,78 @@
+"""Media both ways: download what a person sent (Twilio's media URLs need the account's Basic auth and
+redirect to a short-lived CDN URL), and publish files we send (Twilio fetches a MediaUrl itself, so a
+stored file gets a public URL signed with the auth token; nothing else under the data folder is served).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+import aiohttp
+from aiohttp import web
+
+from bots.twilio_http import TwilioUrlRewriter, basic_authorization
+
+log = logging.getLogger(__name__)
+
+FILES_PATH = "/twilio/files"
+
+
+class MediaFetcher:
+    """Downloads inbound media with the account's credentials, through the same URL rewriting as the
+    REST client (so the emulator serves it in tests). Build and close inside the running loop."""
+
+    def __init__(self, account_sid: str, auth_token: str, api_url: str, timeout: float = 30.0) -> None:
+        self.rewrite = TwilioUrlRewriter(api_url)
+        self.authorization = basic_authorization(account_sid, auth_token)
+        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+
+    async def fetch(self, url: str, max_bytes: int) -> tuple[bytes, int]:
+        """The bytes and the size; a file over `max_bytes` is not read (empty bytes, its size)."""
+        headers = {"Authorization": self.authorization}
+        async with self.session.get(self.rewrite(url), headers=headers, allow_redirects=True) as resp:
+            resp.raise_for_status()
+            if resp.content_length is not None and resp.content_length > max_bytes:
+                return b"", resp.content_length
+            data = await resp.content.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                return b"", len(data)
+            return data, len(data)
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+class PublicFiles:
+    """Signed public URLs for stored files under `root`, and the route that serves them."""
+
+    def __init__(self, root: Path, secret: str) -> None:
+        self.root = root.resolve()
+        self.secret = secret.encode()
+        self.base_url = ""  # set once the public address is known (see bots.whatsapp.setup)
+
+    def _signature(self, relative: str) -> str:
+        return hmac.new(self.secret, relative.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def url(self, path: str) -> str | None:
+        """The public URL of a stored file, or None for a file outside the data folder."""
+        resolved = Path(path).resolve()
+        if not resolved.is_relative_to(self.root) or not resolved.is_file():
+            return None
+        relative = resolved.relative_to(self.root).as_posix()
+        return f"{self.base_url}{FILES_PATH}/{self._signature(relative)}/{quote(relative)}"
+
+    async def serve(self, request: web.Request) -> web.StreamResponse:
+        relative = request.match_info["path"]
+        if not hmac.compare_digest(self._signature(relative), request.match_info["signature"]):
+            raise web.HTTPForbidden()
+        resolved = (self.root / relative).resolve()
+        if not resolved.is_relative_to(self.root) or not resolved.is_file():
+            raise web.HTTPNotFound()
+        return web.FileResponse(resolved)
+
+    def add_route(self, app: web.Application) -> None:
+        app.router.add_get(FILES_PATH + "/{signature}/{path:.+}", self.serve)
