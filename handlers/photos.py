@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,10 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "MPO", "BMP", "TIFF", "GIF"}
-MAX_SIDE = 4096  # stored pages are scaled down to this; enough for handwriting, kind to disks
+# Stored pages are scaled down to this long side: about 170 dpi on an A4 sheet, plenty for handwriting
+# (Telegram itself sends photos at 1280), kind to disks, and it lets a 12-megapixel JPEG be decoded
+# at half scale (JPEG's DCT scaling, `Image.draft`), four times less work and memory.
+MAX_SIDE = 2000
 JPEG_QUALITY = 85
 
 
@@ -59,6 +63,9 @@ def normalise(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, i
             if width * height > max_pixels:
                 raise PhotoRejected("too_many_pixels")
             try:
+                if max(width, height) > MAX_SIDE:  # JPEG only; a no-op for other formats
+                    scale = MAX_SIDE / max(width, height)
+                    image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
                 image.load()
                 ImageOps.exif_transpose(image, in_place=True)
             except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):

@@ -34,6 +34,8 @@ from .state import (
     text_entities,
 )
 
+WEBHOOK_RETRY_SECONDS = 0.5
+
 log = logging.getLogger("sandbox.telegram_emulator")
 
 DEFAULT_TOKEN = "123456789:AAEmulatorTokenForLocalTestsOnly000000"
@@ -118,6 +120,8 @@ class TelegramEmulator:
         self._webhook_task: asyncio.Task[None] | None = None
         self._closing = False
         self._tick = asyncio.Event()
+        # Called with each message the bot sends, as it is recorded (benchmarks time replies with it).
+        self.on_bot_message: list[Callable[[ChatMessage], None]] = []
         self._clear()
         self.api = BotApi(self)
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -507,6 +511,9 @@ class TelegramEmulator:
             seq=next(self._seq),
         )
         self._messages.setdefault(chat.id, []).append(record)
+        if from_bot:
+            for observer in self.on_bot_message:
+                observer(record)
         self._notify()
         return record
 
@@ -885,9 +892,13 @@ class TelegramEmulator:
                 await self._tick.wait()
                 continue
             update = self._updates.pop(0)
-            await self._deliver(self._webhook, update)
+            if not await self._deliver(self._webhook, update):
+                # Like Telegram: an update the webhook did not take is offered again, later.
+                self._updates.insert(0, update)
+                await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
 
-    async def _deliver(self, hook: Webhook, update: Json) -> None:
+    async def _deliver(self, hook: Webhook, update: Json) -> bool:
+        """POST one update; whether the webhook took it (a 2xx answer)."""
         assert self._http is not None
         headers = {}
         if hook.secret_token:
@@ -917,6 +928,7 @@ class TelegramEmulator:
                 delivery.method_error = exc.description
         self.webhook_deliveries.append(delivery)
         self._notify()
+        return delivery.error is None
 
     # ------------------------------------------------------------------ JSON helpers
 

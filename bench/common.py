@@ -1,0 +1,132 @@
+"""What the benchmarks share: the machine's description, percentiles, a scratch store, the bot
+process started as a child against the emulators."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy
+
+DATABASE_ENV = "USTAZ_BENCH_DATABASE_URL"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{memory}; Python {platform.python_version()}; {platform.system()}"
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def scratch_database(folder: Path) -> Iterator[str]:
+    """A database for one run: a fresh SQLite file, or a fresh database on the PostgreSQL server
+    named by USTAZ_BENCH_DATABASE_URL (dropped afterwards)."""
+    server = os.environ.get(DATABASE_ENV, "")
+    if not server.startswith("postgresql"):
+        yield f"sqlite:///{folder / 'bench.db'}"
+        return
+    name = f"ustaz_bench_{os.getpid()}"
+    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield str(sqlalchemy.make_url(server).set(database=name).render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def engine_name(db_url: str) -> str:
+    return "PostgreSQL" if db_url.startswith("postgresql") else "SQLite"
+
+
+@contextmanager
+def temporary_folder() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="ustaz-bench-") as folder:
+        yield Path(folder)
+
+
+def resident_kib(pid: int) -> dict[str, int]:
+    """VmRSS (now) and VmHWM (peak) of a process, in KiB."""
+    found: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(value.split()[0])
+    return found
+
+
+class BotProcess:
+    """`python -m bots` as a child process, configured by environment like a deployment."""
+
+    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
+        self.env = {**os.environ, **env, "DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
+        self.log = data_dir / "bot.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bots"],
+            env=self.env,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    async def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        for _ in range(100):
+            if self.process.poll() is not None:
+                return
+            await asyncio.sleep(0.1)
+        self.process.kill()
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+    def failed(self) -> str | None:
+        if self.process is not None and self.process.poll() is not None:
+            return self.log_tail()
+        return None

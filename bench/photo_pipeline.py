@@ -1,0 +1,64 @@
+"""Photo pipeline: a 12-megapixel phone JPEG (EXIF orientation and GPS set) checked, re-oriented,
+stripped and stored, on one core. Target (issue 7): under 150 ms per photo, peak memory under 150 MB.
+
+Memory is the process's peak resident size (VmHWM) after the runs, minus what it was before the
+first photo: Pillow allocates outside Python's allocator, so tracemalloc would not see it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import time
+
+from PIL import Image
+
+from bench.common import machine, percentile, resident_kib, temporary_folder
+from handlers.photos import normalise, store
+
+ORIENTATION = 0x0112
+GPS_IFD = 0x8825
+
+
+def phone_jpeg(width: int = 4000, height: int = 3000) -> bytes:
+    """A camera-like JPEG: noisy content (so it compresses like a photo), rotated by EXIF, with GPS."""
+    noise = Image.effect_noise((width, height), 40).convert("RGB")
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    exif.get_ifd(GPS_IFD)[2] = (43.0, 15.0, 0.0)  # latitude, Almaty
+    out = io.BytesIO()
+    noise.save(out, "JPEG", quality=90, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer photos")
+    args = parser.parse_args()
+    data = phone_jpeg()
+    runs = 5 if args.quick else 20
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    before = resident_kib(os.getpid())["VmRSS"]
+    timings = []
+    with temporary_folder() as folder:
+        for _ in range(runs):
+            started = time.perf_counter()
+            jpeg, width, height = normalise(data, max_bytes=20 * 1024 * 1024, max_pixels=40_000_000)
+            stored = store(jpeg, folder, width, height)
+            timings.append(time.perf_counter() - started)
+        peak = resident_kib(os.getpid())["VmHWM"]
+        with Image.open(stored.path) as page:
+            assert not page.getexif(), "EXIF left in the stored page"
+    print(f"photo pipeline (one core; {machine()})")
+    print(
+        f"  12 MP JPEG ({len(data) / 1e6:.1f} MB) -> {width}x{height} page of {stored.size / 1e6:.2f} MB: "
+        f"median {statistics.median(timings) * 1000:.0f} ms, p95 {percentile(timings, 0.95) * 1000:.0f} ms"
+        "   (target < 150 ms)"
+    )
+    print(f"  peak memory: {(peak - before) / 1024:.0f} MB above the idle process   (target < 150 MB)")
+
+
+if __name__ == "__main__":
+    main()
