@@ -116,11 +116,7 @@ async def start(settings: Settings, sandbox: SandboxLink | None = None) -> Runni
             SimpleRequestHandler(
                 dispatcher, bot, secret_token=settings.telegram_webhook_secret or None
             ).register(app, path=TELEGRAM_WEBHOOK_PATH)
-            await bot.set_webhook(
-                settings.telegram_webhook_url.rstrip("/") + TELEGRAM_WEBHOOK_PATH,
-                secret_token=settings.telegram_webhook_secret or None,
-                drop_pending_updates=False,
-            )
+            # Telegram is told about the webhook once the server below is listening.
         else:
             await bot.delete_webhook()
             running.tasks.append(
@@ -156,6 +152,12 @@ async def start(settings: Settings, sandbox: SandboxLink | None = None) -> Runni
     await site.start()
     port = runner.addresses[0][1] if runner.addresses else settings.http_port
     running.web_url = f"http://{settings.http_host}:{port}"
+    if running.bot is not None and settings.telegram_webhook_url:
+        await running.bot.set_webhook(
+            settings.telegram_webhook_url.rstrip("/") + TELEGRAM_WEBHOOK_PATH,
+            secret_token=settings.telegram_webhook_secret or None,
+            drop_pending_updates=False,
+        )
     if twilio is not None and not settings.public_base_url:
         twilio.set_public_url(running.web_url)  # no proxy: Twilio calls this address directly
     running.cleanups.insert(0, runner.cleanup)

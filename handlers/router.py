@@ -37,18 +37,36 @@ from models.store import session_scope
 
 
 def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
-    if inbound.external_id and _seen_before(engine, inbound):
-        return []
+    try:
+        return _process(engine, inbound, config)
+    except IntegrityError:
+        if inbound.external_id and _seen_before(engine, inbound):
+            return []  # a retried delivery that a concurrent turn is handling or has handled
+        raise
+
+
+def _process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
     with session_scope(engine) as session:
+        if inbound.external_id:
+            # The receipt commits with the turn: a delivery is handled once, and a turn that fails
+            # leaves no receipt, so the messenger's retry is handled again.
+            session.add(InboundReceipt(channel=inbound.identity.channel, external_id=inbound.external_id))
+            try:
+                session.flush()
+            except IntegrityError:
+                session.rollback()
+                return []
         turn = _turn(session, inbound, config)
         state = conversation.load(turn)
+        known_as = turn.person
         if inbound.text and not inbound.choice and not inbound.uploads:
             typed = choices.match(inbound.text, choices.recall(state.data.get("offered")))
             if typed:
                 turn.inbound = replace(inbound, choice=typed, text="")
         replies = _numbered(route(turn))
         offered = [choice for reply in replies for choice in reply.choices]
-        state = conversation.load(turn)
+        if turn.person is not known_as:  # joined during this turn: the state is now the person's
+            state = conversation.load(turn)
         if replies or "offered" not in state.data:  # a silent turn keeps the question asked before
             state.data = {**state.data, "offered": choices.remember(offered)}
         locale = turn.locale
@@ -65,13 +83,16 @@ def _numbered(replies: list[Reply]) -> list[Reply]:
 
 
 def _seen_before(engine: Engine, inbound: Inbound) -> bool:
-    assert inbound.external_id is not None
-    try:
-        with session_scope(engine) as session:
-            session.add(InboundReceipt(channel=inbound.identity.channel, external_id=inbound.external_id))
-    except IntegrityError:
-        return True
-    return False
+    with session_scope(engine) as session:
+        return (
+            session.exec(
+                select(InboundReceipt.id).where(
+                    InboundReceipt.channel == inbound.identity.channel,
+                    InboundReceipt.external_id == inbound.external_id,
+                )
+            ).first()
+            is not None
+        )
 
 
 def _turn(session: Session, inbound: Inbound, config: Config) -> Turn:
