@@ -14,13 +14,13 @@ from sqlmodel import Session, select
 
 from bots.app import start
 from locales import translate
-from models import SubmissionPage
+from models import Submission, SubmissionPage
 from models.migrate import upgrade
 from models.settings import Settings, load_settings
 from models.store import make_engine
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
-from tests.test_homework_support import PEOPLE, build_world, page_image
+from tests.test_homework_support import PEOPLE, build_world, page_image, pixel_bomb
 
 pytestmark = pytest.mark.flow
 
@@ -195,3 +195,66 @@ async def test_a_homework_text_too_long_for_a_caption_follows_its_photo_uncut(tm
     assert result.outcome == Outcome.DELIVERED
     assert [bool(m.message.get("photo")) for m in sent] == [True, False]
     assert sent[0].caption is None and sent[1].text == text
+
+
+async def test_webhook_mode_handing_in_with_a_question_late_work_and_refusals(
+    tmp_path: Path, db_url: str
+) -> None:
+    import socket
+    from datetime import timedelta
+
+    from models.clock import utcnow
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    world = build_world(engine, tmp_path / "media", TELEGRAM_IDS)
+    world.homework(text="Алгебра: 10-бет", due=utcnow() - timedelta(hours=2))
+    world.homework(text="Алгебра: 11-бет", due=utcnow() + timedelta(days=3))
+    engine.dispose()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    async with TelegramEmulator() as telegram:
+        telegram.add_user(PUPIL, PEOPLE["p1"][0])
+        settings = emulator_settings(telegram, tmp_path, db_url).model_copy(
+            update={
+                "http_port": port,
+                "telegram_webhook_url": f"http://127.0.0.1:{port}",
+                "telegram_webhook_secret": "s3cret",
+                "max_photo_bytes": 200_000,  # the pixel bomb is smaller; the scan is not
+            }
+        )
+        running = await start(settings)
+        try:
+            pupil = Chatting(telegram, PUPIL)
+            assert telegram.webhook is not None
+            # Two open homeworks: an album is asked about once, then goes where the pupil says.
+            telegram.inject_album(PUPIL, [page_image("white"), page_image("gray")])
+            [question] = await pupil.answers(1)
+            assert question.text == translate("kk", "homework.ask_which", pages=2)
+            [receipt] = await pupil.press(question, "hw:pick:")
+            assert receipt.text is not None and "10-бет" in receipt.text
+            late_line = translate("kk", "homework.receipt_late", title="", pages=0, time="", hash="")
+            assert receipt.text.endswith(late_line.split("\n")[-1])
+
+            # Too big (not even downloaded), broken, and a pixel bomb: each said plainly.
+            big = Image.effect_noise((700, 700), 60).convert("RGB")
+            out = io.BytesIO()
+            big.save(out, "PNG")
+            telegram.inject_document(PUPIL, out.getvalue(), "scan.png")
+            telegram.inject_document(PUPIL, page_image()[:500], "cut.jpg")
+            telegram.inject_document(PUPIL, pixel_bomb(), "bomb.png")
+            answers = {m.text for m in await pupil.answers(3)}  # handled side by side: any order
+        finally:
+            await running.stop()
+    assert translate("kk", "homework.photo.too_big", limit=0) in answers  # a limit under 1 MB here
+    assert translate("kk", "homework.photo.too_many_pixels") in answers
+    broken = {translate("kk", "homework.photo.broken"), translate("kk", "homework.photo.not_image")}
+    assert len(answers & broken) == 1
+    check = make_engine(db_url)
+    with Session(check) as session:
+        [submission] = session.exec(select(Submission)).all()
+        pages = session.exec(select(SubmissionPage)).all()
+    check.dispose()
+    assert submission.late and submission.status == "submitted" and len(pages) == 2  # nothing lost
