@@ -1,0 +1,138 @@
+"""Roles and scope: every forbidden combination of person and command is refused and writes nothing.
+
+A tutor sees only their groups, an assistant only the groups they assist, a class teacher only their
+class, a parent only their own children, a pupil only their own work. Each case is one turn in the
+world of tests/test_attendance_support.py (tutors t1/t2, assistant a1 of A1, class teachers c1 of 8A
+and c2 of 8B, guardians g1–g3, pupils p1–p6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from handlers.router import process
+from handlers.types import Chat, Identity, Inbound
+from models import Consent, Feedback, Homework, SchoolClass, Submission
+from models.store import session_scope
+from tests.test_attendance_support import StaffWorld, build_staff_world, counts
+from tests.test_homework_support import keys
+
+pytestmark = pytest.mark.flow
+NOT_ALLOWED = "common.not_allowed"
+
+
+@dataclass
+class Ids:
+    """What the forbidden turns refer to, set up once per test."""
+
+    staff: StaffWorld
+    homework: int
+    submission: int
+    code: str
+    broadcast: int
+
+    def fill(self, template: str) -> str:
+        s = self.staff
+        return template.format(
+            A1=s.groups["A1"],
+            F1=s.groups["F1"],
+            lessonA1=f"{s.lessons['A1']}:{s.lesson_date.isoformat()}",
+            lessonF1=f"{s.lessons['F1']}:{s.lesson_date.isoformat()}",
+            hw=self.homework,
+            sub=self.submission,
+            code=self.code,
+            bc=self.broadcast,
+            class8A=s.classes["8A"],
+            **{name: pid for name, pid in s.ids.items()},
+        )
+
+
+@pytest.fixture
+def ids(engine: Engine, tmp_path: Path) -> Ids:
+    staff = build_staff_world(engine, tmp_path / "media")
+    homework = staff.homework("A1", "Page 42")
+    with session_scope(engine) as session:
+        submission = Submission(homework_id=homework, pupil_id=staff.ids["p2"], channel="telegram")
+        session.add(submission)
+        session.flush()
+        assert submission.id is not None
+        submission_id = submission.id
+    code = staff.say("c1", "/link")[0].text.params["code"]
+    staff.say("c2", "/broadcast")
+    staff.say("c2", "8B only")
+    staff.press("c2", "bc:aud:guardians")
+    sent = staff.press("c2", "bc:send:normal")
+    broadcast = int(sent[0].choices[0].value.rsplit(":", 1)[1])
+    code_again = staff.say("c1", "/link")[0].text.params["code"]  # c2's flow above left c1's alone
+    assert code_again != code
+    return Ids(staff, homework, submission_id, code_again, broadcast)
+
+
+# (who, what they send: "/command", "choice=<value>" or "group=<text>", the refusal expected)
+FORBIDDEN = [
+    # /attendance: tutors only, and only their own groups' lessons and pupils
+    *[(who, "/attendance", NOT_ALLOWED) for who in ("p1", "g1", "a1", "c1")],
+    *[(who, "choice=att:m:{lessonA1}:{p1}:a", NOT_ALLOWED) for who in ("t2", "a1", "c1", "g1", "p1")],
+    ("t2", "choice=att:all:{lessonA1}", NOT_ALLOWED),
+    ("t2", "choice=att:l:{lessonA1}", NOT_ALLOWED),
+    ("t2", "choice=att:m:{lessonF1}:{p1}:a", NOT_ALLOWED),  # p1 is not in t2's group
+    # /status: assistants and tutors of the group only
+    *[(who, "/status", NOT_ALLOWED) for who in ("p1", "g1", "c1")],
+    ("t2", "choice=st:all:{hw}", NOT_ALLOWED),
+    ("c1", "choice=st:one:{hw}:{p1}", NOT_ALLOWED),
+    ("a1", "choice=st:one:{hw}:{p4}", NOT_ALLOWED),  # p4 is not in a1's group
+    # /link: that class's teacher only, in private and in the group chat
+    *[(who, "/link", NOT_ALLOWED) for who in ("t1", "a1", "g1", "p1")],
+    *[(who, "group=/link {code}", "broadcast.link.not_teacher") for who in ("t1", "g1", "p1")],
+    ("c2", "group=/link {code}", "broadcast.link.bad_code"),  # another class's teacher
+    # /broadcast and /report: class teachers, their own class only
+    *[(who, "/broadcast", NOT_ALLOWED) for who in ("t1", "a1", "g1", "p1")],
+    ("c2", "choice=bc:class:{class8A}", NOT_ALLOWED),
+    ("c2", "choice=bc:linkclass:{class8A}", NOT_ALLOWED),
+    *[(who, "/report", NOT_ALLOWED) for who in ("t1", "g1", "p1")],
+    ("c1", "choice=bc:report:{bc}", NOT_ALLOWED),  # c2's broadcast to 8B
+    ("g1", "choice=bc:aud:guardians", NOT_ALLOWED),
+    # /homework and /review: tutors, their own groups only
+    *[(who, "/homework", NOT_ALLOWED) for who in ("p1", "g1", "a1", "c1")],
+    ("t1", "choice=hw:group:{F1}", NOT_ALLOWED),
+    *[(who, "/review", NOT_ALLOWED) for who in ("p1", "g1", "a1", "c1")],
+    ("t2", "choice=rv:grade:{sub}", NOT_ALLOWED),
+    ("t2", "choice=rv:pdf:{sub}", NOT_ALLOWED),
+    # a parent decides only for their own children; a pupil touches only their own work
+    ("g1", "choice=consent:yes:{p3}", NOT_ALLOWED),
+    ("g1", "choice=consent:withdraw:{p2}", NOT_ALLOWED),
+    ("p1", "choice=hw:replace:{sub}", NOT_ALLOWED),
+]
+
+
+def everything(engine: Engine) -> dict[str, object]:
+    found: dict[str, object] = dict(counts(engine))
+    with Session(engine) as session:
+        for model in (Consent, Feedback, Homework):
+            found[model.__name__] = session.exec(select(func.count()).select_from(model)).one()
+        found["submissions"] = sorted((s.id, s.status) for s in session.exec(select(Submission)).all())
+        found["chats"] = sorted((c.id, c.telegram_chat_id) for c in session.exec(select(SchoolClass)).all())
+    return found
+
+
+@pytest.mark.parametrize(("who", "what", "refusal"), FORBIDDEN, ids=[f"{w}:{x}" for w, x, _ in FORBIDDEN])
+def test_a_forbidden_turn_is_refused_and_writes_nothing(ids: Ids, who: str, what: str, refusal: str) -> None:
+    staff = ids.staff
+    before = everything(staff.engine)
+    kind, _, body = what.partition("=") if "=" in what else ("text", "", what)
+    body = ids.fill(body)
+    chat = Chat("-1009", is_group=True) if kind == "group" else Chat(who)
+    inbound = Inbound(
+        identity=Identity("telegram", who),
+        chat=chat,
+        text="" if kind == "choice" else body,
+        choice=body if kind == "choice" else None,
+    )
+    replies = process(staff.engine, inbound, staff.config)
+    assert keys(replies) == [refusal]
+    assert everything(staff.engine) == before
