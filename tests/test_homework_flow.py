@@ -305,3 +305,15 @@ def test_a_question_left_for_hours_does_not_take_the_next_message(world: World) 
     with time_machine.travel(utcnow() + timedelta(hours=7)):
         assert keys(world.say("t1", "hello, is this on?")) == ["homework.expired"]
         assert keys(world.say("t1", "and now?")) == ["help.menu"]
+
+
+def test_album_photos_handled_side_by_side_make_one_submission(world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    world.homework()
+    colours = ("white", "gray", "black", "red", "blue", "green")
+    with ThreadPoolExecutor(max_workers=len(colours)) as pool:
+        answers = list(pool.map(lambda c: world.photos("p1", page_image(c), album="C-1"), colours))
+    assert all(keys(replies) == ["homework.receipt"] for replies in answers)
+    assert len(submissions(world)) == 1
+    assert sorted(p.number for p in pages_of(world)) == [1, 2, 3, 4, 5, 6]
