@@ -32,7 +32,7 @@ from handlers.types import Choice, Reply, Upload
 from locales import T, Text
 from models.clock import to_local, to_utc
 from models.consent_rules import has_consent
-from models.enums import HomeworkKind, SubmissionStatus
+from models.enums import HomeworkKind, Role, SubmissionStatus
 from models.homework import Homework, Submission, SubmissionPage
 from models.journal import AuditLog
 from models.notify import cancel, enqueue, homework_key_prefix
@@ -181,10 +181,17 @@ def _on_choice(turn: Turn, value: str) -> list[Reply] | None:
 # ---------------------------------------------------------------- setting homework (tutor)
 
 
+def tutors_only(turn: Turn, action: str) -> list[Reply]:
+    """Why a command of the tutor's is refused: not a tutor, or a tutor with no group yet."""
+    if turn.has_role(Role.TUTOR):
+        return [Reply(T("homework.no_groups"))]
+    return [Reply(T(f"{action}.only_tutor"))]
+
+
 def start(turn: Turn) -> list[Reply]:
     groups = tutor_groups(turn)
     if not groups:
-        return not_allowed()
+        return tutors_only(turn, "homework")
     conversation.enter(turn, FLOW_SET, "group")
     return [
         Reply(

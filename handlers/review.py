@@ -19,7 +19,15 @@ from sqlmodel import col, select
 from handlers import conversation, grades
 from handlers.context import Turn
 from handlers.family import guardians_of
-from handlers.homework import audit, is_stale, not_allowed, subject_text, title_of, tutor_groups
+from handlers.homework import (
+    audit,
+    is_stale,
+    not_allowed,
+    subject_text,
+    title_of,
+    tutor_groups,
+    tutors_only,
+)
 from handlers.photos import pages_to_pdf
 from handlers.types import Choice, Reply
 from locales import T, Text
@@ -44,7 +52,7 @@ def route(turn: Turn, command: str) -> list[Reply] | None:
     choice = inbound.choice or ""
     if command == "/review":
         if not tutor_groups(turn):
-            return not_allowed()
+            return tutors_only(turn, "review")
         conversation.clear(turn)
         return show_next(turn, None)
     if choice.startswith(PREFIX):

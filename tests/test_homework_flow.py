@@ -13,9 +13,10 @@ from PIL import Image
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models import Homework, Submission, SubmissionPage
+from models import Homework, Submission, SubmissionPage, TutoringGroup
 from models.clock import utcnow
 from models.notify import stored_text
+from models.store import session_scope
 from tests.test_homework_support import World, build_world, keys, page_image, pixel_bomb
 
 pytestmark = pytest.mark.flow
@@ -101,8 +102,17 @@ def test_homework_with_a_worksheet_file_keeps_the_file(world: World) -> None:
 
 @pytest.mark.parametrize("who", ["p1", "g1"])
 def test_a_pupil_or_parent_cannot_set_homework(world: World, who: str) -> None:
-    assert keys(world.say(who, "/homework")) == ["common.not_allowed"]
+    assert keys(world.say(who, "/homework")) == ["homework.only_tutor"]
     assert keys(world.press(who, f"hw:group:{world.groups['A1']}")) == ["common.not_allowed"]
+
+
+def test_a_tutor_without_a_group_is_told_so(world: World) -> None:
+    with session_scope(world.engine) as session:
+        group = session.get(TutoringGroup, world.groups["F1"])
+        assert group is not None
+        group.tutor_id = None
+    assert keys(world.say("t2", "/homework")) == ["homework.no_groups"]
+    assert keys(world.say("t2", "/review")) == ["homework.no_groups"]
 
 
 def test_a_tutor_cannot_set_homework_for_another_tutors_group(world: World) -> None:

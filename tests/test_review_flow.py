@@ -155,7 +155,7 @@ def test_a_pupil_or_parent_cannot_review(world: World, who: str) -> None:
     world.homework()
     world.photos("p2", page_image())
     sub = submission(world, "p2")
-    assert keys(world.say(who, "/review")) == ["common.not_allowed"]
+    assert keys(world.say(who, "/review")) == ["review.only_tutor"]
     for action in ("pdf", "grade", "redo", "next"):
         assert keys(world.press(who, f"rv:{action}:{sub.id}")) == ["common.not_allowed"]
     assert submission(world, "p2").status == "submitted"

@@ -111,7 +111,7 @@ async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_u
 
             # A pupil may not review: a clear refusal in her language (English).
             [refusal] = await other.text("/review")
-            assert refusal.text == translate("en", "common.not_allowed")
+            assert refusal.text == translate("en", "review.only_tutor")
 
             # An album of three pages: one receipt for all three.
             telegram.inject_album(PUPIL, [page_image(c) for c in ("white", "gray", "black")])
