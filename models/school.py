@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 DIGITAL_TUTOR_SUBJECTS = ["algebra", "geometry", "chemistry", "physics", "biology", "history_kz"]
@@ -44,7 +44,8 @@ class SchoolClass(SQLModel, table=True):
     school_id: int = Field(foreign_key="school.id", index=True)
     name: str = Field(max_length=20)
     grade: int
-    telegram_chat_id: int | None = Field(default=None, index=True)
+    # Telegram supergroup ids (-100…) need 64 bits.
+    telegram_chat_id: int | None = Field(default=None, index=True, sa_type=BigInteger)
 
 
 class TutoringGroup(SQLModel, table=True):

@@ -168,3 +168,18 @@ def test_the_delivery_report_names_those_not_reached(staff: StaffWorld) -> None:
     assert params["failed_names"] == "Гүлнар Касымова" and params["no_channel_names"] == "Бота Бекова"
     assert params["chat"].key == "broadcast.report.chat_delivered"
     assert "Бота Бекова" in report.text.render("kk")
+
+
+def test_a_chat_upgraded_to_a_supergroup_keeps_its_class_and_waiting_posts(staff: StaffWorld) -> None:
+    from handlers.class_chat import chat_migrated
+
+    link(staff)
+    staff.say("c1", "/broadcast")
+    staff.say("c1", "Sports day on Saturday.")
+    staff.press("c1", "bc:aud:group_chat")
+    staff.press("c1", "bc:send:normal")
+    new_chat = -1009999
+    assert chat_migrated(staff.engine, int(CHAT), new_chat) == 1
+    assert chat_migrated(staff.engine, int(CHAT), new_chat) == 0  # announced in both chats: once
+    assert linked_chat(staff) == new_chat
+    assert [r.group_chat_id for r in staff.outbox("broadcast")] == [new_chat]

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from bots.telegram.albums import AlbumCollector
 from bots.telegram.inbound import callback_to_inbound, message_to_inbound
 from bots.telegram.render import send_reply
+from handlers.class_chat import chat_migrated
 from handlers.context import Config
 from handlers.router import process
 from handlers.types import Inbound
@@ -43,6 +44,14 @@ def build_dispatcher(
 
     @router.message(F.chat.type.in_({"group", "supergroup"}))
     async def on_group_message(message: Message, bot: Bot) -> None:
+        if message.migrate_to_chat_id or message.migrate_from_chat_id:  # upgraded to a supergroup
+            old, new = (
+                (message.chat.id, message.migrate_to_chat_id)
+                if message.migrate_to_chat_id
+                else (message.migrate_from_chat_id, message.chat.id)
+            )
+            await asyncio.to_thread(chat_migrated, engine, int(old or 0), int(new or 0))
+            return
         inbound = await message_to_inbound(message, bot, max_upload_bytes)
         if inbound is not None:
             await run_turn(bot, inbound, message.chat.id)

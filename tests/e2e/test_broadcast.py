@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bots.app import start
 from locales import translate
-from models import ChannelIdentity, Lesson, Person
+from models import ChannelIdentity, Lesson, Person, SchoolClass
 from models.clock import utcnow
 from models.migrate import upgrade
 from models.settings import load_settings
@@ -140,3 +140,47 @@ async def test_link_broadcast_report_and_absence_over_http(tmp_path: Path, db_ur
         date=staff.lesson_date.strftime("%d.%m"),
         time="15:00",
     )
+
+
+async def test_the_class_follows_its_chat_when_it_becomes_a_supergroup(tmp_path: Path, db_url: str) -> None:
+    staff = prepare(db_url, tmp_path / "media")
+    c1, g1 = USERS["c1"], USERS["g1"]
+    async with TelegramEmulator() as telegram:
+        settings = load_settings(
+            telegram_bot_token=telegram.token,
+            telegram_api_url=telegram.base_url,
+            data_dir=tmp_path,
+            database_url=db_url,
+            http_port=0,
+            quiet_hours_start=time(0, 0),
+            quiet_hours_end=time(0, 0),
+        )
+        running = await start(settings)
+        try:
+            for name, user_id in USERS.items():
+                telegram.add_user(user_id, name)
+            telegram.add_group(GROUP_CHAT, "8A", members=[g1], creator_id=c1)
+            telegram.inject_text(c1, "/link")
+            [issued] = await telegram.wait_for_messages(c1, 1, timeout=10)
+            found = re.search(r"/link ([A-Z0-9]+)", issued.text or "")
+            assert found is not None
+            telegram.inject_text(c1, f"/link {found.group(1)}", chat_id=GROUP_CHAT)
+            await telegram.wait_for_messages(GROUP_CHAT, 1, timeout=10)
+            new_chat = telegram.migrate_group(GROUP_CHAT)
+
+            telegram.inject_text(c1, "/broadcast")
+            await telegram.wait_for_messages(c1, 2, timeout=10)
+            telegram.inject_text(c1, "Ертең сабақ 9:00-де басталады.")
+            audience = (await telegram.wait_for_messages(c1, 3, timeout=10))[-1]
+            telegram.press_button(c1, audience.message_id, "bc:aud:group_chat")
+            preview = await telegram.wait_for_messages(c1, 6, timeout=10)
+            telegram.press_button(c1, preview[4].message_id, "bc:send:normal")
+            [posted] = await telegram.wait_for_messages(new_chat, 1, timeout=10)
+        finally:
+            await running.stop()
+    assert "Ертең сабақ 9:00-де басталады." in (posted.text or "")
+    engine = make_engine(db_url)
+    with session_scope(engine) as session:
+        klass = session.get(SchoolClass, staff.classes["8A"])
+        assert klass is not None and klass.telegram_chat_id == new_chat
+    engine.dispose()

@@ -1,0 +1,45 @@
+"""A class group chat upgraded to a supergroup gets a new id: the class follows it, and announcements
+still waiting for the old id go to the new one."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine, update
+from sqlmodel import col, select
+
+from models.enums import NotificationStatus
+from models.journal import AuditLog
+from models.outbox import Notification
+from models.school import SchoolClass
+from models.store import session_scope
+
+log = logging.getLogger(__name__)
+
+
+def chat_migrated(engine: Engine, old_chat_id: int, new_chat_id: int) -> int:
+    """Move every class linked to `old_chat_id` to `new_chat_id`; returns how many classes moved.
+    Telegram announces the move in both chats, so a second call finds nothing to do."""
+    with session_scope(engine) as session:
+        classes = session.exec(select(SchoolClass).where(SchoolClass.telegram_chat_id == old_chat_id)).all()
+        for klass in classes:
+            klass.telegram_chat_id = new_chat_id
+            session.add(
+                AuditLog(
+                    action="class.chat_migrated",
+                    entity="class",
+                    entity_id=klass.id,
+                    detail={"from": old_chat_id, "to": new_chat_id},
+                )
+            )
+        if classes:
+            session.execute(
+                update(Notification)
+                .where(
+                    col(Notification.group_chat_id) == old_chat_id,
+                    col(Notification.status) == NotificationStatus.PENDING.value,
+                )
+                .values(group_chat_id=new_chat_id)
+            )
+            log.info("class chat %s moved to %s (%d classes)", old_chat_id, new_chat_id, len(classes))
+        return len(classes)
