@@ -602,6 +602,9 @@ def _pick_question(turn: Turn, pending: list[Any]) -> Reply:
             due=due_text(turn, homework),
         )
         choices.append(Choice(f"{PREFIX}pick:{homework.id}", label))
+    if not choices:  # everything was graded or closed meanwhile: nothing to ask about
+        conversation.clear(turn)
+        return Reply(T("homework.no_open"))
     return Reply(T("homework.ask_which", pages=len(pending)), choices=tuple(choices))
 
 

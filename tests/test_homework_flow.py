@@ -327,3 +327,12 @@ def test_album_photos_handled_side_by_side_make_one_submission(world: World) -> 
     assert all(keys(replies) == ["homework.receipt"] for replies in answers)
     assert len(submissions(world)) == 1
     assert sorted(p.number for p in pages_of(world)) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_question_about_homework_closed_meanwhile_is_not_asked(world: World) -> None:
+    world.homework(text="Algebra: page 10")
+    world.homework(text="Algebra: page 11")
+    assert keys(world.photos("p1", page_image())) == ["homework.ask_which"]
+    with time_machine.travel(utcnow() + timedelta(days=30)):
+        assert keys(world.say("p1", "which one?")) == ["homework.no_open"]
+        assert keys(world.say("p1", "hello")) == ["help.menu"]
