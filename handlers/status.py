@@ -161,6 +161,8 @@ def _nudge(turn: Turn, value: str) -> list[Reply]:
         chosen = [p for p in pupils_of(turn, group.id or 0) if str(p.id) == raw_pupil]
         if not chosen:
             return not_allowed()
+        if chosen[0] not in pupils:
+            return [Reply(T("status.nudge_no_consent", pupil=chosen[0].full_name))]
         targets = [p for p in missing if p.id == chosen[0].id]
         if not targets:
             return [Reply(T("status.nudge_not_needed", pupil=chosen[0].full_name))]

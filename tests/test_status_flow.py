@@ -76,3 +76,10 @@ def test_with_no_lesson_and_no_homework_the_status_says_so(staff: StaffWorld) ->
     assert (
         replies[0].text.params["lesson"].params["unmarked"] == "Алихан Жумабаев, Мадина Нурова, Самат Ильясов"
     )
+
+
+def test_a_pupil_without_consent_is_not_nudged(staff: StaffWorld) -> None:
+    homework = staff.homework("A1", "Page 42")
+    replies = staff.press("a1", f"st:one:{homework}:{staff.ids['p3']}")
+    assert keys(replies) == ["status.nudge_no_consent"]
+    assert staff.outbox("homework.nudge") == []
