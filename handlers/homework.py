@@ -234,6 +234,8 @@ def _set_step(turn: Turn, step: str, data: dict[str, Any]) -> list[Reply]:
     data.pop("offered", None)
     if step == "text":
         return _set_text(turn, data, text)
+    if turn.inbound.uploads:
+        return _late_attachment(turn, group, step, data)
     if step == "due":
         return _set_due(turn, data, text)
     if step == "max":
@@ -264,6 +266,19 @@ def _set_text(turn: Turn, data: dict[str, Any], text: str) -> list[Reply]:
     data["text"] = text
     conversation.enter(turn, FLOW_SET, "due", **data)
     return [*refused, Reply(T("homework.ask_due"))]
+
+
+def _late_attachment(turn: Turn, group: TutoringGroup, step: str, data: dict[str, Any]) -> list[Reply]:
+    """A file sent after the task text is attached too, and the current question asked again."""
+    path, refused = _store_attachment(turn, turn.inbound.uploads[0])
+    if path is None:
+        return refused
+    data["attachment"] = path
+    if step == "confirm":
+        return _summary(turn, group, data)
+    conversation.enter(turn, FLOW_SET, step, **data)
+    question = {"due": Reply(T("homework.ask_due")), "max": Reply(T("homework.ask_max"))}
+    return [Reply(T("homework.attachment_added")), question.get(step) or _grading_question()]
 
 
 def _store_attachment(turn: Turn, upload: Upload) -> tuple[str | None, list[Reply]]:

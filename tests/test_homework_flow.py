@@ -336,3 +336,18 @@ def test_a_question_about_homework_closed_meanwhile_is_not_asked(world: World) -
     with time_machine.travel(utcnow() + timedelta(days=30)):
         assert keys(world.say("p1", "which one?")) == ["homework.no_open"]
         assert keys(world.say("p1", "hello")) == ["help.menu"]
+
+
+def test_a_photo_sent_after_the_task_text_is_attached_too(world: World) -> None:
+    world.say("t1", "/homework")
+    world.press("t1", f"hw:group:{world.groups['A1']}")
+    world.say("t1", "Solve the tasks on the photo")
+    assert keys(world.photos("t1", page_image())) == ["homework.attachment_added", "homework.ask_due"]
+    world.say("t1", "25.12.2099 09:30")
+    assert keys(world.document("t1", b"", "broken.jpg", "image/jpeg")) == ["homework.photo.broken"]
+    summary = world.press("t1", "hw:kind:formative")
+    assert summary[0].text.params["attachment"].key == "homework.summary.attachment"
+    world.press("t1", "hw:confirm:yes")
+    with Session(world.engine) as session:
+        homework = session.exec(select(Homework)).one()
+    assert homework.attachment_path and homework.text == "Solve the tasks on the photo"
