@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -39,6 +39,9 @@ from scheduler.sender import Sender
 log = logging.getLogger("ustaz")
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+# What one process runs: "bot" takes updates (polling or webhooks) and serves the pages, "dispatcher"
+# drains the outbox, "scheduler" derives notifications (one leader on PostgreSQL).
+ROLES = ("bot", "dispatcher", "scheduler")
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -86,9 +89,13 @@ def handler_config(settings: Settings, bot_username: str = "") -> Config:
     )
 
 
-async def start(settings: Settings, sandbox: SandboxLink | None = None) -> Running:
-    """Start every part for these settings and return at once; `Running.stop()` ends them.
-    With `sandbox`, the sandbox page is served and the scheduler and outbox run on its clock."""
+async def start(
+    settings: Settings, sandbox: SandboxLink | None = None, roles: Collection[str] = ROLES
+) -> Running:
+    """Start the parts for these settings and `roles` and return at once; `Running.stop()` ends
+    them. With `sandbox`, the sandbox page is served and the scheduler and outbox run on its clock."""
+    takes_updates = "bot" in roles
+    alone = set(roles) >= set(ROLES)  # every role here: rows left "sending" are this process's own
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     await asyncio.to_thread(upgrade, engine)
@@ -101,7 +108,11 @@ async def start(settings: Settings, sandbox: SandboxLink | None = None) -> Runni
         if running.outbox is not None:
             running.outbox.notify()
 
-    if settings.telegram_bot_token:
+    if settings.telegram_bot_token and not takes_updates:
+        running.bot = make_bot(settings)
+        running.cleanups.append(running.bot.session.close)
+        running.senders[Channel.TELEGRAM.value] = TelegramSender(running.bot)
+    elif settings.telegram_bot_token:
         bot = make_bot(settings)
         me = await bot.get_me()
         dispatcher = build_dispatcher(
@@ -137,14 +148,29 @@ async def start(settings: Settings, sandbox: SandboxLink | None = None) -> Runni
 
     # The outbox copies its senders, so it is built once every adapter has registered its own.
     clock = sandbox.clock if sandbox is not None else utcnow
-    running.outbox = OutboxDispatcher(engine, running.senders, settings, clock=clock)
-    running.tasks.append(asyncio.create_task(running.outbox.run(running.stop_event), name="outbox"))
-    running.tasks.append(
-        asyncio.create_task(
-            run_scheduler(engine, settings, running.stop_event, on_derived=wake_outbox, clock=clock),
-            name="scheduler",
+    if "dispatcher" in roles:
+        running.outbox = OutboxDispatcher(
+            engine,
+            running.senders,
+            settings,
+            clock=clock,
+            single_process=alone,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
-    )
+        running.tasks.append(asyncio.create_task(running.outbox.run(running.stop_event), name="outbox"))
+    if "scheduler" in roles:
+        scheduling = run_scheduler(
+            engine,
+            settings,
+            running.stop_event,
+            on_derived=wake_outbox,
+            clock=clock,
+            standby_poll=settings.scheduler_standby_poll_seconds,
+        )
+        running.tasks.append(asyncio.create_task(scheduling, name="scheduler"))
+    if not takes_updates:
+        log.info("Ustaz is running: %s", ", ".join(sorted(roles)))
+        return running
     mount_web(app, engine, settings, wake_outbox, sandbox)
 
     await runner.setup()
@@ -168,9 +194,10 @@ async def serve(
     settings: Settings,
     announce: Callable[[Running], None] | None = None,
     sandbox: SandboxLink | None = None,
+    roles: Collection[str] = ROLES,
 ) -> None:
     """Run until SIGTERM or SIGINT."""
-    running = await start(settings, sandbox)
+    running = await start(settings, sandbox, roles)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, running.stop_event.set)
@@ -184,4 +211,5 @@ async def serve(
 
 
 def announce(running: Running) -> None:
-    log.info("Ustaz is running; webhooks and pages at %s", running.web_url)
+    if running.web_url:
+        log.info("Ustaz is running; webhooks and pages at %s", running.web_url)

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from bots.app import announce, serve
+from bots.app import ROLES, announce, serve
+from bots.backup import BackupError, backup, restore
 from handlers.roster import format_report, import_roster
 from models.migrate import upgrade
 from models.settings import SettingsError, get_settings
@@ -29,15 +30,23 @@ def _limit_malloc_arenas(arenas: int = 2) -> None:
         ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas)
 
 
-def _run(_args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
     _limit_malloc_arenas()
     settings = get_settings()
+    roles = ROLES if not args.role or "all" in args.role else tuple(dict.fromkeys(args.role))
+    if set(roles) != set(ROLES) and (settings.sandbox or not settings.db_url.startswith("postgres")):
+        print(
+            "ustaz: --role splits the system over several processes, which needs PostgreSQL "
+            "(DATABASE_URL) and a real bot token; SQLite serves one process running every role",
+            file=sys.stderr,
+        )
+        return 2
     if settings.sandbox:
         from sandbox.runtime import run_sandbox  # the emulators are loaded only when they run
 
         asyncio.run(run_sandbox(settings))
         return 0
-    asyncio.run(serve(settings, announce=announce))
+    asyncio.run(serve(settings, announce=announce, roles=roles))
     return 0
 
 
@@ -54,6 +63,26 @@ def _import(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _backup(args: argparse.Namespace) -> int:
+    try:
+        summary = backup(get_settings(), Path(args.file))
+    except BackupError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"ok: {summary.engine} database and {summary.media_files} media files in {args.file}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    try:
+        summary = restore(get_settings(), Path(args.file))
+    except BackupError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"ok: {summary.engine} database and {summary.media_files} media files restored")
+    return 0
+
+
 def _migrate(_args: argparse.Namespace) -> int:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -65,15 +94,29 @@ def _migrate(_args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="ustaz", description="Ustaz: the school chat-bot system.")
     commands = top.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the system (the sandbox when no tokens are set)").set_defaults(
-        func=_run
+    running = commands.add_parser("run", help="run the system (the sandbox when no tokens are set)")
+    running.add_argument(
+        "--role",
+        action="append",
+        choices=["all", *ROLES],
+        help="what this process runs (repeatable; default all): bot = webhooks, polling and pages, "
+        "dispatcher = the outbox, scheduler = the timetable job. Several processes need PostgreSQL",
     )
+    running.set_defaults(func=_run)
     importing = commands.add_parser("import", help="import a roster and timetable (.xlsx or .csv)")
     importing.add_argument("path")
     importing.add_argument("--dry-run", action="store_true", help="check only; write nothing")
     importing.add_argument("--lang", choices=["kk", "ru", "en"], help="language of the report")
     importing.set_defaults(func=_import)
     commands.add_parser("migrate", help="bring the database to the newest schema").set_defaults(func=_migrate)
+    saving = commands.add_parser("backup", help="write the database and media to one archive")
+    saving.add_argument("file", help="the archive to write (.tar.gz)")
+    saving.set_defaults(func=_backup)
+    restoring = commands.add_parser(
+        "restore", help="replace the database and media with a backup's (stop the system first)"
+    )
+    restoring.add_argument("file", help="an archive written by `ustaz backup`")
+    restoring.set_defaults(func=_restore)
     add_plan_commands(commands)  # postal set, lesson move|cancel
     return top
 

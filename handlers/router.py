@@ -25,6 +25,7 @@ from handlers import (
     postal,
     review,
     status,
+    throttle,
 )
 from handlers.context import Config, Turn, roles_of
 from handlers.types import Inbound, Reply
@@ -37,6 +38,9 @@ from models.store import session_scope
 
 
 def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
+    flooding = throttle.flooded(engine, inbound.identity, config.default_locale)
+    if flooding is not None:
+        return flooding  # before the store: a flood costs the others nothing
     try:
         return _process(engine, inbound, config)
     except IntegrityError:
@@ -168,10 +172,17 @@ def _route_stranger(turn: Turn) -> list[Reply]:
             return known
     code = joining.start_argument(inbound.text)
     if code:
-        return joining.by_code(turn, code)
+        return throttle.too_many_wrong_codes(turn) or _join_by_code(turn, code)
     if _command(inbound.text) == "/start":
         return [Reply(T("start.stranger"), request_contact=inbound.identity.channel == "telegram")]
     return joining.stranger(turn)
+
+
+def _join_by_code(turn: Turn, code: str) -> list[Reply]:
+    replies = joining.by_code(turn, code)
+    if turn.person is None:
+        throttle.count_wrong_code(turn)
+    return replies
 
 
 def _command(text: str) -> str:

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     postal_interval_days: int = Field(default=14, ge=1, le=14)
     postal_notice_days: int = Field(default=2, ge=0, le=13)
 
+    # Several processes (PostgreSQL): a row left "sending" this long by a dead dispatcher goes back
+    # to pending; a standby scheduler checks this often whether the leader is gone.
+    outbox_lease_seconds: float = Field(default=300.0, gt=0)
+    scheduler_standby_poll_seconds: float = Field(default=10.0, gt=0)
+    # Submissions and their photos older than this are purged (a school year and a margin).
+    retention_days: int = Field(default=400, ge=30)
+
     invite_ttl_days: int = Field(default=30, ge=1)
     max_photo_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_photo_pixels: int = Field(default=40_000_000, ge=10_000)

@@ -1,0 +1,235 @@
+"""Several processes on PostgreSQL: `ustaz run --role dispatcher` three times drains one outbox, and a
+killed dispatcher's rows are taken over; `--role scheduler` twice gives one leader and a standby that
+takes over when the leader dies. On SQLite a role split is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, insert, text
+from sqlmodel import Session, select
+
+from locales import T
+from models import ChannelIdentity, DeliveryAttempt, Notification, Person
+from models.clock import utcnow
+from models.notify import params_to_json
+from models.store import is_postgres, session_scope
+from sandbox.telegram_emulator import RateLimits, TelegramEmulator
+from sandbox.telegram_emulator.state import ChatMessage
+from scheduler.app import LEADER_LOCK
+from scheduler.dispatcher import Dispatcher
+
+pytestmark = pytest.mark.flow
+
+ROOT = Path(__file__).resolve().parent.parent
+RECIPIENTS = 600
+FIRST_CHAT = 700_000
+
+
+def _seed(engine: Engine) -> None:
+    now = utcnow()
+    message = T("notify.homework.reminder", subject="Алгебра", due="04.03 18:00")
+    with session_scope(engine) as session:
+        session.execute(
+            insert(Person),
+            [{"external_id": f"g{i}", "full_name": f"G{i}", "locale": "ru"} for i in range(RECIPIENTS)],
+        )
+        ids = dict(session.execute(select(Person.external_id, Person.id)).all())
+        session.execute(
+            insert(ChannelIdentity),
+            [
+                {
+                    "person_id": ids[f"g{i}"],
+                    "channel": "telegram",
+                    "address": str(FIRST_CHAT + i),
+                    "chat_id": FIRST_CHAT + i,
+                    "created_at": now,
+                }
+                for i in range(RECIPIENTS)
+            ],
+        )
+        session.execute(
+            insert(Notification),
+            [
+                {
+                    "idempotency_key": f"broadcast:9:{person_id}:",
+                    "person_id": person_id,
+                    "kind": "broadcast",
+                    "key": message.key,
+                    "params": params_to_json(message.params),
+                    "status": "pending",
+                    "due_at": now,
+                    "created_at": now,
+                }
+                for person_id in ids.values()
+            ],
+        )
+
+
+def _environment(db_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": db_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "HTTP_PORT": "0",
+        "QUIET_HOURS_START": "00:00",  # no quiet hours, whatever the time of the run
+        "QUIET_HOURS_END": "00:00",
+        "LOG_LEVEL": "INFO",
+        **extra,
+    }
+
+
+def _ustaz(env: dict[str, str], log: Path, *roles: str) -> subprocess.Popen[bytes]:
+    args = [arg for role in roles for arg in ("--role", role)]
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-c", "from bots.cli import main; main()", "run", *args],
+            cwd=log.parent,
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+
+
+async def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def _count(engine: Engine, *where: object) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(Notification).where(*where)).one())
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _postgres_only(engine: Engine) -> None:
+    if not is_postgres(engine):
+        pytest.skip("several processes need PostgreSQL (SQLite is one process)")
+
+
+async def test_three_dispatchers_deliver_everything_once_when_one_is_killed(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    _postgres_only(engine)
+    _seed(engine)
+    in_flight = inspect.signature(Dispatcher).parameters["in_flight"].default
+    received: Counter[int] = Counter()
+
+    def record(message: ChatMessage) -> None:
+        received[message.chat_id] += 1
+
+    async with TelegramEmulator(rate_limits=RateLimits.unlimited()) as telegram:
+        for i in range(RECIPIENTS):
+            telegram.add_user(FIRST_CHAT + i, f"G{i}", language_code="ru")
+        telegram.on_bot_message.append(record)
+        env = _environment(
+            db_url,
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_API_URL=telegram.api_url,
+            TELEGRAM_RATE_PER_SECOND="40",  # each of the three: slow enough to kill one mid-run
+            OUTBOX_LEASE_SECONDS="3",
+        )
+        logs = [tmp_path / f"dispatcher{n}.log" for n in range(3)]
+        dispatchers = [_ustaz(env, log, "dispatcher") for log in logs]
+        try:
+            await _until(lambda: sum(received.values()) >= 120, 180, "the first sends")
+            victim = dispatchers[0]
+            victim.send_signal(signal.SIGKILL)
+            victim.wait(10)
+            at_kill = sum(received.values())
+            assert at_kill < RECIPIENTS
+            await _until(lambda: _count(engine, Notification.status == "sent") == RECIPIENTS, 180, "all")
+            await asyncio.sleep(0.5)  # nothing more may arrive
+        finally:
+            _stop(dispatchers)
+    tails = "".join(log.read_text()[-1500:] for log in logs)
+    assert _count(engine, Notification.status != "sent") == 0, tails
+    assert [c for c in range(FIRST_CHAT, FIRST_CHAT + RECIPIENTS) if received[c] == 0] == []
+    repeats = sum(count - 1 for count in received.values())
+    assert repeats <= in_flight, f"{repeats} repeats with {in_flight} in flight"
+    with Session(engine) as session:
+        workers = session.exec(select(DeliveryAttempt.notification_id, DeliveryAttempt.outcome)).all()
+    per_row = Counter(notification_id for notification_id, _ in workers)
+    interrupted = [nid for nid, outcome in workers if outcome == "interrupted"]
+    # a row has a second attempt only when the killed dispatcher had it in flight
+    assert {nid for nid, count in per_row.items() if count > 1} <= set(interrupted)
+    assert len(interrupted) <= in_flight
+
+
+def _leader_backend(engine: Engine) -> int | None:
+    """The PostgreSQL backend holding the scheduler's advisory lock (a bigint key is split in two)."""
+    with engine.connect() as connection:
+        return connection.execute(
+            text(
+                "SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                "WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.granted "
+                "AND l.classid = :high AND l.objid = :low"
+            ),
+            {"high": LEADER_LOCK >> 32, "low": LEADER_LOCK & 0xFFFFFFFF},
+        ).scalar()
+
+
+async def test_a_standby_scheduler_takes_over_within_a_minute(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    _postgres_only(engine)
+    env = _environment(
+        db_url,
+        tmp_path,
+        TELEGRAM_BOT_TOKEN="123456:offline",  # the scheduler role never calls Telegram
+        TELEGRAM_API_URL="http://127.0.0.1:9",
+        SCHEDULER_STANDBY_POLL_SECONDS="0.5",
+    )
+    leader_log, standby_log = tmp_path / "leader.log", tmp_path / "standby.log"
+    leader = _ustaz(env, leader_log, "scheduler")
+    processes = [leader]
+    try:
+        await _until(lambda: _leader_backend(engine) is not None, 180, "a leader")
+        first = _leader_backend(engine)
+        standby = _ustaz(env, standby_log, "scheduler")
+        processes.append(standby)
+        await _until(lambda: "standing by" in standby_log.read_text(), 180, "the standby")
+        assert _leader_backend(engine) == first
+        leader.send_signal(signal.SIGKILL)
+        leader.wait(10)
+        loop = asyncio.get_running_loop()
+        killed_at = loop.time()
+        await _until(lambda: _leader_backend(engine) not in (None, first), 60, "the takeover")
+        took = loop.time() - killed_at
+        assert standby.poll() is None
+    finally:
+        _stop(processes)
+    assert took < 60
+
+
+def test_a_role_split_on_sqlite_is_refused(tmp_path: Path) -> None:
+    env = _environment(f"sqlite:///{tmp_path / 'one.sqlite3'}", tmp_path, TELEGRAM_BOT_TOKEN="123456:x")
+    log = tmp_path / "refused.log"
+    process = _ustaz(env, log, "dispatcher")
+    assert process.wait(60) == 2
+    assert "needs PostgreSQL" in log.read_text()
