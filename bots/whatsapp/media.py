@@ -1,6 +1,7 @@
-"""Media both ways: download what a person sent (Twilio's media URLs need the account's Basic auth and
-redirect to a short-lived CDN URL), and publish files we send (Twilio fetches a MediaUrl itself, so a
-stored file gets a public URL signed with the auth token; nothing else under the data folder is served).
+"""Media both ways: download what a person sent (Twilio's media URLs need the account's Basic auth
+and redirect to a short-lived CDN URL) and delete it at Twilio once handled; publish files we send
+(Twilio fetches a MediaUrl itself, so a stored file gets a public URL signed with the auth token;
+nothing else under the data folder is served).
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ class MediaFetcher:
             if len(data) > max_bytes:
                 return b"", len(data)
             return data, len(data)
+
+    async def delete(self, url: str) -> None:
+        """Remove the media at Twilio once our own copy is stored (children's homework photos)."""
+        headers = {"Authorization": self.authorization}
+        async with self.session.delete(self.rewrite(url) + ".json", headers=headers) as resp:
+            if resp.status not in (204, 404):
+                log.warning("twilio: media not deleted (HTTP %s)", resp.status)
 
     async def close(self) -> None:
         await self.session.close()
