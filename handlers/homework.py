@@ -671,7 +671,16 @@ def _attach(turn: Turn, homework: Homework, photos: list[StoredPhoto]) -> Reply:
         select(func.max(SubmissionPage.number)).where(SubmissionPage.submission_id == submission.id)
     ).one()
     number = int(last or 0)
+    # The same page sent twice (a double tap, a forwarded copy) is kept once.
+    seen = set(
+        turn.session.exec(
+            select(SubmissionPage.sha256).where(SubmissionPage.submission_id == submission.id)
+        ).all()
+    )
     for photo in photos:
+        if photo.sha256 in seen:
+            continue
+        seen.add(photo.sha256)
         number += 1
         turn.session.add(
             SubmissionPage(

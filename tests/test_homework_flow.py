@@ -351,3 +351,11 @@ def test_a_photo_sent_after_the_task_text_is_attached_too(world: World) -> None:
     with Session(world.engine) as session:
         homework = session.exec(select(Homework)).one()
     assert homework.attachment_path and homework.text == "Solve the tasks on the photo"
+
+
+def test_the_same_page_sent_twice_is_kept_once(world: World) -> None:
+    world.homework()
+    world.photos("p1", page_image("white"), page_image("white"))
+    [again] = world.photos("p1", page_image("white"))
+    assert again.text.key == "homework.receipt" and again.text.params["pages"] == 1
+    assert len(pages_of(world)) == 1
