@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, text
 from models.clock import utcnow
 from models.settings import Settings
 from models.store import is_postgres, session_scope
+from scheduler import retention
 from scheduler.jobs import DeriveOptions, derive_due
 
 log = logging.getLogger("ustaz.scheduler")
@@ -90,6 +91,7 @@ def build_scheduler(
         next_run_time=datetime.now(settings.zone),
         replace_existing=True,
     )
+    retention.add_job(scheduler, engine, settings, clock)
     return scheduler
 
 
