@@ -281,6 +281,7 @@ def test_every_table_exports_to_xlsx_and_csv_with_translated_headers(school: Eng
             )
             text = to_csv(table, "kk").decode("utf-8")
             assert text.startswith("\ufeff") and text.count("\n") == 1 + len(table.rows)
-    consent = monitoring.consent_table(Session(school), scope)
+    with Session(school) as session:
+        consent = monitoring.consent_table(session, scope)
     sheet = load_workbook(io.BytesIO(to_xlsx(consent, "en"))).active
     assert sheet is not None and sheet.cell(2, 3).value == "missing"

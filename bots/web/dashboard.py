@@ -93,13 +93,13 @@ def mount(app: web.Application, engine: Engine, settings: Settings, wake_outbox:
             path="/",
         )
         response.del_cookie(CHALLENGE_COOKIE, path="/dashboard")
-        return response
+        raise response
 
     async def sign_out(request: web.Request) -> web.StreamResponse:
         await asyncio.to_thread(auth.sign_out, request.cookies.get(SESSION_COOKIE))
         response = web.HTTPFound("/dashboard/login")
         response.del_cookie(SESSION_COOKIE, path="/")
-        return response
+        raise response
 
     def load_table(scope: monitoring.Scope, name: str) -> monitoring.Table:
         with Session(engine) as session:

@@ -1,0 +1,193 @@
+"""The dashboard over HTTP: sign-in with a code sent through the outbox, who may see what, exports,
+the roster upload's dry run, and the audit trail."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from aiohttp import FormData, web
+from aiohttp.test_utils import TestClient, TestServer
+from openpyxl import load_workbook
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bots.web import mount_web
+from bots.web.auth import MAX_TRIES, Auth
+from handlers.roster import import_roster
+from models.clock import utcnow
+from models.enums import Role
+from models.journal import AuditLog
+from models.outbox import Notification
+from models.people import Membership, Person
+from models.school import SchoolClass
+from models.settings import Settings
+
+pytestmark = pytest.mark.flow
+SAMPLE = Path(__file__).resolve().parent.parent / "sandbox" / "sample_roster.csv"
+
+
+@pytest.fixture
+async def client(
+    engine: Engine, settings: Settings
+) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    assert import_roster(engine, SAMPLE, dry_run=False, invite_ttl=timedelta(days=30)).ok
+    app = web.Application()
+    mount_web(app, engine, settings, lambda: None, None)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+def _staff(engine: Engine, role: Role, class_name: str | None = None) -> Person:
+    with Session(engine) as session:
+        query = select(Person).join(Membership, col(Membership.person_id) == col(Person.id))
+        query = query.where(Membership.role == role.value)
+        if class_name:
+            query = query.join(SchoolClass, col(SchoolClass.id) == col(Membership.class_id)).where(
+                SchoolClass.name == class_name
+            )
+        person = session.exec(query).first()
+        assert person is not None
+        return person
+
+
+def _last_code(engine: Engine, person_id: int) -> str:
+    with Session(engine) as session:
+        row = session.exec(
+            select(Notification)
+            .where(Notification.person_id == person_id, Notification.kind == "login.code")
+            .order_by(col(Notification.id).desc())
+        ).first()
+        assert row is not None and row.urgent
+        return str(row.params["code"])
+
+
+async def _sign_in(client: TestClient[web.Request, web.Application], engine: Engine, who: Person) -> None:
+    response = await client.post("/dashboard/login", data={"who": who.phone or who.external_id})
+    assert response.status == 200
+    assert who.id is not None
+    response = await client.post(
+        "/dashboard/verify", data={"code": _last_code(engine, who.id)}, allow_redirects=False
+    )
+    assert response.status == 302 and response.headers["Location"] == "/dashboard"
+
+
+async def test_the_dashboard_needs_a_code_sent_through_the_bot(
+    client: TestClient[web.Request, web.Application], engine: Engine
+) -> None:
+    response = await client.get("/dashboard", allow_redirects=False)
+    assert response.status == 302 and response.headers["Location"] == "/dashboard/login"
+    coordinator = _staff(engine, Role.COORDINATOR)
+    await client.post("/dashboard/login", data={"who": coordinator.external_id})
+    wrong = await client.post("/dashboard/verify", data={"code": "000000x"})
+    assert wrong.status == 403
+    assert coordinator.id is not None
+    await client.post("/dashboard/verify", data={"code": _last_code(engine, coordinator.id)})
+    page = await client.get("/dashboard?lang=ru")
+    assert page.status == 200 and "Согласия" in await page.text()
+    with Session(engine) as session:
+        actions = session.exec(select(AuditLog.action).where(AuditLog.actor_id == coordinator.id)).all()
+    assert {"dashboard.code_sent", "dashboard.sign_in"} <= set(actions)
+    await client.post("/dashboard/logout")
+    response = await client.get("/dashboard", allow_redirects=False)
+    assert response.status == 302
+
+
+async def test_no_code_goes_to_someone_who_is_not_staff(
+    client: TestClient[web.Request, web.Application], engine: Engine
+) -> None:
+    pupil = _staff(engine, Role.PUPIL)
+    for typed in (pupil.external_id, "+7 700 000 00 00", "nobody"):
+        response = await client.post("/dashboard/login", data={"who": typed})
+        assert response.status == 200  # the page does not tell who exists
+    with Session(engine) as session:
+        assert session.exec(select(Notification).where(Notification.kind == "login.code")).all() == []
+
+
+def test_a_code_expires_after_ten_minutes_and_after_five_wrong_tries(engine: Engine, tmp_path: Path) -> None:
+    assert import_roster(engine, SAMPLE, dry_run=False, invite_ttl=timedelta(days=30)).ok
+    coordinator = _staff(engine, Role.COORDINATOR)
+    assert coordinator.id is not None
+    auth = Auth(engine)
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        token = auth.request_code(coordinator.external_id)
+        clock.shift(timedelta(minutes=10, seconds=1))
+        assert auth.verify(token, _last_code(engine, coordinator.id)) is None
+        token = auth.request_code(coordinator.external_id)
+        for _ in range(MAX_TRIES):
+            assert auth.verify(token, "999999x") is None
+        assert auth.verify(token, _last_code(engine, coordinator.id)) is None
+        token = auth.request_code(coordinator.external_id)
+        session_id = auth.verify(token, _last_code(engine, coordinator.id))
+        assert session_id is not None and auth.person_of(session_id) == coordinator.id
+        clock.shift(timedelta(hours=8, seconds=1))
+        assert auth.person_of(session_id) is None
+
+
+async def test_a_class_teacher_sees_only_their_class(
+    client: TestClient[web.Request, web.Application], engine: Engine
+) -> None:
+    teacher = _staff(engine, Role.CLASS_TEACHER, "8А")
+    await _sign_in(client, engine, teacher)
+    page = await (await client.get("/dashboard?table=consent")).text()
+    assert "<td>8А</td>" in page and "<td>9Б</td>" not in page
+    with Session(engine) as session:
+        other = session.exec(
+            select(Membership.person_id)
+            .join(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
+            .where(Membership.role == Role.PUPIL.value, SchoolClass.name == "9Б")
+        ).first()
+        own = session.exec(
+            select(Membership.person_id)
+            .join(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
+            .where(Membership.role == Role.PUPIL.value, SchoolClass.name == "8А")
+        ).first()
+    assert (await client.get(f"/dashboard/pupil/{other}")).status == 404
+    assert (await client.get(f"/dashboard/pupil/{own}")).status == 200
+    assert (await client.get("/dashboard/roster")).status == 403  # the roster is the coordinator's
+
+
+async def test_exports_are_spreadsheets_in_the_readers_language(
+    client: TestClient[web.Request, web.Application], engine: Engine
+) -> None:
+    await _sign_in(client, engine, _staff(engine, Role.COORDINATOR))
+    response = await client.get("/dashboard/export/consent.xlsx?lang=en")
+    assert response.status == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(await response.read())).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("Class", "Pupil", "Consent", "Date") and len(rows) == 41
+    csv_text = (await (await client.get("/dashboard/export/grades.csv?lang=kk")).read()).decode("utf-8")
+    assert csv_text.startswith("\ufeffСынып,Оқушы,Пән")
+    assert (await client.get("/dashboard/export/people.xlsx")).status == 404
+
+
+async def test_the_roster_upload_shows_its_dry_run_errors_as_a_table(
+    client: TestClient[web.Request, web.Application], engine: Engine
+) -> None:
+    coordinator = _staff(engine, Role.COORDINATOR)
+    await _sign_in(client, engine, coordinator)
+    broken = SAMPLE.read_text(encoding="utf-8-sig").replace(";pupil;8А;", ";pupil;8Z;", 1)
+    form = FormData()
+    form.add_field("file", broken.encode(), filename="roster.csv", content_type="text/csv")
+    page = await (await client.post("/dashboard/roster?lang=en", data=form)).text()
+    errors = re.findall(r"<tr><td>people</td><td>(\d+)</td><td>class</td><td>([^<]*)</td></tr>", page)
+    assert len(errors) == 1 and "8Z" in errors[0][1]
+    form = FormData()
+    form.add_field("file", SAMPLE.read_bytes(), filename="roster.csv", content_type="text/csv")
+    page = await (await client.post("/dashboard/roster?lang=en", data=form)).text()
+    assert "The file is correct. Nothing was changed yet" in page
+    with Session(engine) as session:
+        uploads = session.exec(
+            select(AuditLog).where(AuditLog.action == "dashboard.roster_upload").order_by(col(AuditLog.id))
+        ).all()
+    assert [(u.actor_id, u.detail["dry_run"], u.detail["ok"]) for u in uploads] == [
+        (coordinator.id, True, False),
+        (coordinator.id, True, True),
+    ]
