@@ -7,13 +7,13 @@ import logging
 from collections.abc import Callable
 
 from aiogram import Bot, Dispatcher, F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from sqlalchemy import Engine
 
 from bots.telegram.albums import AlbumCollector
 from bots.telegram.inbound import callback_to_inbound, message_to_inbound
 from bots.telegram.render import send_reply
-from handlers.class_chat import chat_migrated
+from handlers.class_chat import chat_left, chat_migrated
 from handlers.context import Config
 from handlers.router import process
 from handlers.types import Inbound
@@ -55,6 +55,11 @@ def build_dispatcher(
         inbound = await message_to_inbound(message, bot, max_upload_bytes)
         if inbound is not None:
             await run_turn(bot, inbound, message.chat.id)
+
+    @router.my_chat_member(F.chat.type.in_({"group", "supergroup"}))
+    async def on_bot_membership(update: ChatMemberUpdated) -> None:
+        if update.new_chat_member.status in ("left", "kicked"):
+            await asyncio.to_thread(chat_left, engine, update.chat.id)
 
     @router.callback_query()
     async def on_button(query: CallbackQuery, bot: Bot) -> None:

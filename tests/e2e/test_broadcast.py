@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bots.app import start
 from locales import translate
-from models import ChannelIdentity, Lesson, Person, SchoolClass
+from models import AuditLog, ChannelIdentity, Lesson, Person, SchoolClass
 from models.clock import utcnow
 from models.migrate import upgrade
 from models.settings import load_settings
@@ -142,7 +142,9 @@ async def test_link_broadcast_report_and_absence_over_http(tmp_path: Path, db_ur
     )
 
 
-async def test_the_class_follows_its_chat_when_it_becomes_a_supergroup(tmp_path: Path, db_url: str) -> None:
+async def test_the_class_follows_its_chat_to_a_supergroup_and_is_unlinked_when_the_bot_leaves(
+    tmp_path: Path, db_url: str
+) -> None:
     staff = prepare(db_url, tmp_path / "media")
     c1, g1 = USERS["c1"], USERS["g1"]
     async with TelegramEmulator() as telegram:
@@ -176,11 +178,20 @@ async def test_the_class_follows_its_chat_when_it_becomes_a_supergroup(tmp_path:
             preview = await telegram.wait_for_messages(c1, 6, timeout=10)
             telegram.press_button(c1, preview[4].message_id, "bc:send:normal")
             [posted] = await telegram.wait_for_messages(new_chat, 1, timeout=10)
+            telegram.remove_bot_from_group(new_chat, c1)
+            telegram.inject_text(c1, "/broadcast")
+            await telegram.wait_for_messages(c1, 8, timeout=10)
+            telegram.inject_text(c1, "Ертең сабақ жоқ.")
+            offered = (await telegram.wait_for_messages(c1, 9, timeout=10))[-1]
         finally:
             await running.stop()
     assert "Ертең сабақ 9:00-де басталады." in (posted.text or "")
+    # Once the bot is removed from the chat the class is unlinked: the chat is no longer offered.
+    assert "bc:aud:group_chat" not in [b.get("callback_data") for row in offered.inline_keyboard for b in row]
     engine = make_engine(db_url)
     with session_scope(engine) as session:
         klass = session.get(SchoolClass, staff.classes["8A"])
-        assert klass is not None and klass.telegram_chat_id == new_chat
+        assert klass is not None and klass.telegram_chat_id is None
+        moves = session.exec(select(AuditLog.action).where(AuditLog.entity_id == klass.id)).all()
     engine.dispose()
+    assert {"class.chat_linked", "class.chat_migrated", "class.chat_left"} <= set(moves)
