@@ -17,6 +17,7 @@ from sqlmodel import Session, col, func, select
 from bots.app import Running, serve
 from bots.web import SandboxLink
 from bots.web.clock import OffsetClock
+from bots.whatsapp.webhook import SMS_PATH, WHATSAPP_PATH
 from handlers.roster import import_roster
 from models.migrate import upgrade
 from models.people import Invite, Person
@@ -101,15 +102,27 @@ async def run_sandbox(settings: Settings) -> None:
         invites = await asyncio.to_thread(open_invites, sandbox.settings)
 
         def announce(running: Running) -> None:
+            # The Twilio emulator calls the process's webhooks, whose address is known once it listens.
+            sandbox.twilio.set_webhook("whatsapp", running.web_url + WHATSAPP_PATH)
+            sandbox.twilio.set_webhook("sms", running.web_url + SMS_PATH)
             print("Ustaz sandbox is running: no tokens configured, so it uses local emulators.", flush=True)
             print(f"  web:               {running.web_url}/", flush=True)
             print(f"  Telegram emulator: {sandbox.settings.telegram_api_url}", flush=True)
             print(f"  Twilio emulator:   {sandbox.settings.twilio_api_url}", flush=True)
+            print(
+                f"  write on WhatsApp: POST {sandbox.settings.twilio_api_url}/_emulator/inbound "
+                '{"from": "+7…", "body": "…"} (a roster parent\'s number is known at once)',
+                flush=True,
+            )
             print(f"  demo school:       {people} people in {sandbox.settings.db_url}", flush=True)
             for code in invites:
                 print(f"  invite: https://t.me/{BOT_USERNAME}?start={code}", flush=True)
 
-        link = SandboxLink(emulator_url=sandbox.settings.telegram_api_url, clock=OffsetClock())
+        link = SandboxLink(
+            emulator_url=sandbox.settings.telegram_api_url,
+            clock=OffsetClock(),
+            twilio_url=sandbox.settings.twilio_api_url,
+        )
         await serve(sandbox.settings, announce=announce, sandbox=link)
     finally:
         await sandbox.stop()

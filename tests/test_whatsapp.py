@@ -212,6 +212,13 @@ async def test_inside_the_window_free_text_goes_with_a_status_callback(tmp_path:
     assert "content_sid" not in call
 
 
+async def test_without_a_public_address_no_status_callback_is_asked(tmp_path: Path) -> None:
+    whatsapp, client = sender(Channel.WHATSAPP, tmp_path)
+    whatsapp.files.base_url = ""
+    await whatsapp.send(outgoing())
+    assert "status_callback" not in client.messages.calls[0]
+
+
 async def test_outside_the_window_the_template_of_the_kind_and_language_goes(tmp_path: Path) -> None:
     whatsapp, client = sender(Channel.WHATSAPP, tmp_path)
     assert (await whatsapp.send(outgoing(within_session=False))).outcome == Outcome.DELIVERED

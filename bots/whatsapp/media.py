@@ -66,9 +66,10 @@ class PublicFiles:
         return hmac.new(self.secret, relative.encode(), hashlib.sha256).hexdigest()[:32]
 
     def url(self, path: str) -> str | None:
-        """The public URL of a stored file, or None for a file outside the data folder."""
+        """The public URL of a stored file; None for a file outside the data folder, or while no public
+        address is known."""
         resolved = Path(path).resolve()
-        if not resolved.is_relative_to(self.root) or not resolved.is_file():
+        if not self.base_url or not resolved.is_relative_to(self.root) or not resolved.is_file():
             return None
         relative = resolved.relative_to(self.root).as_posix()
         return f"{self.base_url}{FILES_PATH}/{self._signature(relative)}/{quote(relative)}"

@@ -56,7 +56,9 @@ class TwilioSender:
         return f"whatsapp:{number}" if self.channel == Channel.WHATSAPP else number
 
     async def send(self, message: Outgoing) -> SendResult:
-        fields: dict[str, Any] = {"status_callback": self.files.base_url + STATUS_PATH}
+        fields: dict[str, Any] = {}
+        if self.files.base_url:  # a process without a public address learns no delivery status
+            fields["status_callback"] = self.files.base_url + STATUS_PATH
         if self.channel == Channel.SMS:
             fields["body"] = shorten(message.text, self.sms_max_segments)
         elif message.within_session:

@@ -3,6 +3,7 @@ configured channel (WhatsApp, SMS) for the outbox, and what to close at shutdown
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,6 +46,8 @@ def register(
     after_turn: Callable[[], None] = lambda: None,
 ) -> TwilioAdapter:
     """Add the Twilio routes to `app` and build the senders. Call inside the running loop."""
+    # The client logs every request and response at INFO (a media list's query names numbers).
+    logging.getLogger("twilio").setLevel(max(logging.WARNING, logging.getLogger().level))
     client = make_twilio_client(
         settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url, asynchronous=True
     )
