@@ -183,3 +183,32 @@ def test_a_chat_upgraded_to_a_supergroup_keeps_its_class_and_waiting_posts(staff
     assert chat_migrated(staff.engine, int(CHAT), new_chat) == 0  # announced in both chats: once
     assert linked_chat(staff) == new_chat
     assert [r.group_chat_id for r in staff.outbox("broadcast")] == [new_chat]
+
+
+def test_a_teacher_of_two_classes_chooses_the_class_first(staff: StaffWorld) -> None:
+    from models import Membership
+
+    with session_scope(staff.engine) as session:
+        school_id = session.exec(select(Membership.school_id)).first()
+        assert school_id is not None
+        session.add(
+            Membership(
+                person_id=staff.ids["c1"],
+                role="class_teacher",
+                school_id=school_id,
+                class_id=staff.classes["8B"],
+            )
+        )
+    ask = staff.say("c1", "/link")
+    assert [c.value for c in ask[0].choices] == [f"bc:linkclass:{staff.classes[k]}" for k in ("8A", "8B")]
+    code = staff.press("c1", f"bc:linkclass:{staff.classes['8B']}")[0].text.params["code"]
+    assert keys(in_group(staff, "c1", f"/link {code}")) == ["broadcast.link.done"]
+    assert linked_chat(staff, "8B") == int(CHAT) and linked_chat(staff, "8A") is None
+    assert keys(staff.say("c1", "/broadcast")) == ["broadcast.ask_class"]
+    assert keys(staff.press("c1", f"bc:class:{staff.classes['8B']}")) == ["broadcast.ask_text"]
+    staff.say("c1", "8B: trip on Friday")
+    staff.press("c1", "bc:aud:pupils")
+    staff.press("c1", "bc:send:normal")
+    assert sorted(r.person_id for r in staff.outbox("broadcast")) == sorted(
+        staff.ids[p] for p in ("p4", "p5", "p6")
+    )
