@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from handlers import (
+    help,
     attendance,
     broadcast,
     choices,
@@ -22,7 +23,9 @@ from handlers import (
     joining,
     language,
     optout,
+    photos,
     postal,
+    privacy,
     review,
     status,
     throttle,
@@ -41,6 +44,8 @@ def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
     flooding = throttle.flooded(engine, inbound.identity, config.default_locale)
     if flooding is not None:
         return flooding  # before the store: a flood costs the others nothing
+    # Photos are checked and re-encoded before the transaction: no write lock held while decoding.
+    inbound = photos.prepare(inbound, max_bytes=config.max_photo_bytes, max_pixels=config.max_photo_pixels)
     try:
         return _process(engine, inbound, config)
     except IntegrityError:
@@ -149,7 +154,7 @@ def route(turn: Turn) -> list[Reply]:
     # written); /post, post: and scans (a teacher's photos there are a family's paper work), then
     # /homework, /review, /replace, hw:, rv:, photos
     staff = (attendance.route, status.route, broadcast.route)
-    for owner in (*staff, postal.route, homework.route, review.route):
+    for owner in (*staff, postal.route, homework.route, review.route, privacy.route):
         handled = owner(turn, command)
         if handled is not None:
             return handled
@@ -159,7 +164,7 @@ def route(turn: Turn) -> list[Reply]:
         and not has_consent(turn.session, turn.person.id)
     ):
         return consent.pupil_waits_for_parent(turn)
-    return [Reply(T("help.menu"))]
+    return [help.menu(turn)]
 
 
 def _route_stranger(turn: Turn) -> list[Reply]:

@@ -1,0 +1,288 @@
+"""A family's own data: a parent asks for everything stored about their child (/mydata, a JSON file)
+or for its erasure (/forget). Erasure is a request the coordinator of the child's school confirms
+(/confirm_forget <id>) before anything is deleted.
+
+A request is an audit row (`privacy.forget_requested`, entity = the pupil); its id is the request
+number. Confirming erases the pupil's work, attendance, consents, links and chat identities and
+blanks the person row (kept so that audit rows still point somewhere), and tells the parent through
+the outbox. Logs and audit rows carry ids only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from handlers.context import Turn
+from handlers.types import Choice, Reply
+from locales import T
+from models.enums import Role
+from models.homework import Feedback, Homework, Submission, SubmissionPage
+from models.journal import AuditLog, Conversation
+from models.notify import enqueue
+from models.outbox import DeliveryAttempt, Notification
+from models.people import ChannelIdentity, Consent, Guardianship, Invite, Membership, Person
+from models.postal import PostalItem
+from models.school import GroupMember, TutoringGroup
+from models.timetable import Attendance
+
+log = logging.getLogger("ustaz.privacy")
+
+PREFIX = "pv:"
+REQUESTED = "privacy.forget_requested"
+CONFIRMED = "privacy.forget_confirmed"
+
+
+def route(turn: Turn, command: str) -> list[Reply] | None:
+    choice = turn.inbound.choice or ""
+    if command == "/confirm_forget":
+        return confirm(turn) if turn.has_role(Role.COORDINATOR) else [Reply(T("common.not_allowed"))]
+    if command not in ("/mydata", "/forget") and not choice.startswith(PREFIX):
+        return None
+    if not turn.has_role(Role.GUARDIAN):
+        return [Reply(T("common.not_allowed"))]
+    children = _children(turn)
+    if not children:
+        return [Reply(T("privacy.no_children"))]
+    if command == "/mydata":
+        return [export(turn, children)]
+    if command == "/forget":
+        if len(children) == 1:
+            return request(turn, children[0])
+        choices = tuple(
+            Choice(f"{PREFIX}forget:{c.id}", T("privacy.choice.pupil", name=c.full_name)) for c in children
+        )
+        return [Reply(T("privacy.forget_which"), choices=choices)]
+    chosen = next((c for c in children if choice == f"{PREFIX}forget:{c.id}"), None)
+    return request(turn, chosen) if chosen else [Reply(T("common.not_allowed"))]
+
+
+def _children(turn: Turn) -> list[Person]:
+    assert turn.person is not None
+    return list(
+        turn.session.exec(
+            select(Person)
+            .join(Guardianship, col(Guardianship.pupil_id) == col(Person.id))
+            .where(Guardianship.guardian_id == turn.person.id)
+            .order_by(col(Person.id))
+        ).all()
+    )
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+
+def export(turn: Turn, children: list[Person]) -> Reply:
+    """Write everything stored about the children to one JSON file and send it as a document."""
+    data = {
+        "exported_at": _iso(turn.now),
+        "pupils": [_everything(turn.session, child) for child in children],
+    }
+    folder = turn.config.media_dir / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"ustaz-data-{secrets.token_hex(12)}.json"
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=_text), encoding="utf-8")
+    log.info(
+        "privacy: export for guardian %s, %d pupils", turn.person.id if turn.person else None, len(children)
+    )
+    return Reply(T("privacy.export_ready", count=len(children)), media_path=str(path))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
+
+
+def _text(value: object) -> str:
+    return value.isoformat() if isinstance(value, date | time) else str(value)
+
+
+def _row(model: Any, *skip: str) -> dict[str, Any]:
+    """A row's columns (dates and times become ISO text when the file is written)."""
+    return dict(model.model_dump(exclude=set(skip)))
+
+
+def _everything(session: Session, pupil: Person) -> dict[str, Any]:
+    pid = pupil.id
+    submissions = session.exec(select(Submission).where(Submission.pupil_id == pid)).all()
+    ids = [s.id for s in submissions]
+    pages = session.exec(select(SubmissionPage).where(col(SubmissionPage.submission_id).in_(ids))).all()
+    feedback = session.exec(select(Feedback).where(col(Feedback.submission_id).in_(ids))).all()
+    homework_ids = {s.homework_id for s in submissions}
+    homework = session.exec(select(Homework).where(col(Homework.id).in_(homework_ids))).all()
+    groups = session.exec(
+        select(TutoringGroup)
+        .join(GroupMember, col(GroupMember.group_id) == col(TutoringGroup.id))
+        .where(GroupMember.pupil_id == pid)
+    ).all()
+    about = session.exec(
+        select(Notification).where(
+            (col(Notification.person_id) == pid) | (col(Notification.about_pupil_id) == pid)
+        )
+    ).all()
+    return {
+        "person": _row(pupil),
+        "memberships": [_row(m) for m in session.exec(select(Membership).where(Membership.person_id == pid))],
+        "groups": [{"id": g.id, "code": g.code, "subject": g.subject} for g in groups],
+        "consents": [_row(c) for c in session.exec(select(Consent).where(Consent.pupil_id == pid))],
+        "chat_identities": [
+            _row(i) for i in session.exec(select(ChannelIdentity).where(ChannelIdentity.person_id == pid))
+        ],
+        "attendance": [_row(a) for a in session.exec(select(Attendance).where(Attendance.pupil_id == pid))],
+        "homework": [{"id": h.id, "text": h.text, "due_at": _iso(h.due_at)} for h in homework],
+        "submissions": [_row(s) for s in submissions],
+        "pages": [_row(p, "path") for p in pages],
+        "feedback": [_row(f) for f in feedback],
+        "postal_items": [_row(p) for p in session.exec(select(PostalItem).where(PostalItem.pupil_id == pid))],
+        "messages": [_row(n, "params", "idempotency_key") for n in about],
+    }
+
+
+# -- erasure ----------------------------------------------------------------------------------------
+
+
+def request(turn: Turn, pupil: Person) -> list[Reply]:
+    assert turn.person is not None and pupil.id is not None
+    open_request = _open_request(turn.session, pupil.id)
+    if open_request is not None:
+        return [Reply(T("privacy.forget_already", id=open_request.id))]
+    row = AuditLog(
+        at=turn.now, actor_id=turn.person.id, action=REQUESTED, entity="person", entity_id=pupil.id
+    )
+    turn.session.add(row)
+    turn.session.flush()
+    coordinators = _coordinators(turn.session, pupil.id)
+    for coordinator in coordinators:
+        enqueue(
+            turn.session,
+            person_id=coordinator,
+            kind="privacy.forget_request",
+            text=T("privacy.forget_for_coordinator", id=row.id, name=pupil.full_name),
+            idempotency_key=f"privacy:forget:{row.id}:{coordinator}",
+        )
+    log.info("privacy: erasure request %s for pupil %s by guardian %s", row.id, pupil.id, turn.person.id)
+    return [Reply(T("privacy.forget_requested", id=row.id))]
+
+
+def _open_request(session: Session, pupil_id: int) -> AuditLog | None:
+    requests = session.exec(
+        select(AuditLog).where(AuditLog.action == REQUESTED, AuditLog.entity_id == pupil_id)
+    ).all()
+    done = set(session.exec(select(AuditLog.entity_id).where(AuditLog.action == CONFIRMED)).all())
+    return next((r for r in requests if r.id not in done), None)
+
+
+def _schools(session: Session, person_id: int) -> set[int]:
+    return set(session.exec(select(Membership.school_id).where(Membership.person_id == person_id)).all())
+
+
+def _coordinators(session: Session, pupil_id: int) -> list[int]:
+    return sorted(
+        set(
+            session.exec(
+                select(Membership.person_id).where(
+                    Membership.role == Role.COORDINATOR.value,
+                    col(Membership.school_id).in_(_schools(session, pupil_id)),
+                )
+            ).all()
+        )
+    )
+
+
+def confirm(turn: Turn) -> list[Reply]:
+    assert turn.person is not None and turn.person.id is not None
+    raw = turn.inbound.text.split(maxsplit=1)[1:] or [""]
+    request_id = int(raw[0].strip().lstrip("#")) if raw[0].strip().lstrip("#").isdigit() else None
+    row = turn.session.get(AuditLog, request_id) if request_id else None
+    if row is None or row.action != REQUESTED or row.entity_id is None:
+        return [Reply(T("privacy.forget_unknown"))]
+    if _open_request(turn.session, row.entity_id) is not row:
+        return [Reply(T("privacy.forget_unknown"))]
+    if turn.person.id not in _coordinators(turn.session, row.entity_id):
+        return [Reply(T("common.not_allowed"))]
+    files = erase(turn.session, row.entity_id)
+    turn.session.add(
+        AuditLog(at=turn.now, actor_id=turn.person.id, action=CONFIRMED, entity="audit_log", entity_id=row.id)
+    )
+    if row.actor_id is not None:
+        enqueue(
+            turn.session,
+            person_id=row.actor_id,
+            kind="privacy.forgotten",
+            text=T("privacy.forgotten", id=row.id),
+            idempotency_key=f"privacy:forgotten:{row.id}",
+        )
+    turn.session.flush()
+    for path in files:
+        _unlink_unless_named(turn.session, path)
+    log.info("privacy: request %s confirmed by coordinator %s", row.id, turn.person.id)
+    return [Reply(T("privacy.forget_done", id=row.id))]
+
+
+def erase(session: Session, pupil_id: int) -> list[str]:
+    """Delete everything about the pupil but a blank person row; returns the page files to remove."""
+    submissions = list(session.exec(select(Submission.id).where(Submission.pupil_id == pupil_id)).all())
+    paths = list(
+        session.exec(
+            select(SubmissionPage.path).where(col(SubmissionPage.submission_id).in_(submissions))
+        ).all()
+    )
+    notifications = list(
+        session.exec(
+            select(Notification.id).where(
+                (col(Notification.person_id) == pupil_id) | (col(Notification.about_pupil_id) == pupil_id)
+            )
+        ).all()
+    )
+    identities = list(
+        session.exec(select(ChannelIdentity.id).where(ChannelIdentity.person_id == pupil_id)).all()
+    )
+    statements = [
+        delete(Conversation).where(col(Conversation.identity_id).in_(identities)),
+        update(Invite)
+        .where(col(Invite.used_by_identity_id).in_(identities))
+        .values(used_by_identity_id=None),
+        update(Notification).where(col(Notification.identity_id).in_(identities)).values(identity_id=None),
+        update(DeliveryAttempt)
+        .where(col(DeliveryAttempt.identity_id).in_(identities))
+        .values(identity_id=None),
+        delete(PostalItem).where(col(PostalItem.pupil_id) == pupil_id),
+        update(PostalItem).where(col(PostalItem.submission_id).in_(submissions)).values(submission_id=None),
+        delete(Feedback).where(col(Feedback.submission_id).in_(submissions)),
+        delete(SubmissionPage).where(col(SubmissionPage.submission_id).in_(submissions)),
+        delete(Submission).where(col(Submission.pupil_id) == pupil_id),
+        delete(Attendance).where(col(Attendance.pupil_id) == pupil_id),
+        delete(GroupMember).where(col(GroupMember.pupil_id) == pupil_id),
+        delete(Consent).where(col(Consent.pupil_id) == pupil_id),
+        delete(Guardianship).where(col(Guardianship.pupil_id) == pupil_id),
+        delete(Invite).where(col(Invite.person_id) == pupil_id),
+        delete(Conversation).where(col(Conversation.person_id) == pupil_id),
+        delete(DeliveryAttempt).where(col(DeliveryAttempt.notification_id).in_(notifications)),
+        delete(Notification).where(col(Notification.id).in_(notifications)),
+        delete(ChannelIdentity).where(col(ChannelIdentity.person_id) == pupil_id),
+        delete(Membership).where(col(Membership.person_id) == pupil_id),
+    ]
+    for statement in statements:
+        session.execute(statement)
+    pupil = session.get(Person, pupil_id)
+    if pupil is not None:
+        pupil.external_id = f"erased-{pupil_id}"
+        pupil.full_name = ""
+        pupil.phone = None
+        pupil.postal_address = ""
+        pupil.low_income = False
+        pupil.by_post = False
+        session.add(pupil)
+    return paths
+
+
+def _unlink_unless_named(session: Session, path: str) -> None:
+    """Remove a page file no remaining page names (files are content-addressed and may be shared)."""
+    if session.exec(select(SubmissionPage.id).where(SubmissionPage.path == path)).first() is None:
+        Path(path).unlink(missing_ok=True)
