@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from handlers import (
-    help,
     attendance,
     broadcast,
     choices,
@@ -23,7 +22,6 @@ from handlers import (
     joining,
     language,
     optout,
-    photos,
     postal,
     privacy,
     review,
@@ -44,8 +42,6 @@ def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
     flooding = throttle.flooded(engine, inbound.identity, config.default_locale)
     if flooding is not None:
         return flooding  # before the store: a flood costs the others nothing
-    # Photos are checked and re-encoded before the transaction: no write lock held while decoding.
-    inbound = photos.prepare(inbound, max_bytes=config.max_photo_bytes, max_pixels=config.max_photo_pixels)
     try:
         return _process(engine, inbound, config)
     except IntegrityError:
@@ -164,7 +160,7 @@ def route(turn: Turn) -> list[Reply]:
         and not has_consent(turn.session, turn.person.id)
     ):
         return consent.pupil_waits_for_parent(turn)
-    return [help.menu(turn)]
+    return [Reply(T("help.menu"))]
 
 
 def _route_stranger(turn: Turn) -> list[Reply]:
