@@ -21,6 +21,7 @@ from handlers import (
     homework,
     joining,
     language,
+    menu,
     optout,
     postal,
     privacy,
@@ -160,7 +161,7 @@ def route(turn: Turn) -> list[Reply]:
         and not has_consent(turn.session, turn.person.id)
     ):
         return consent.pupil_waits_for_parent(turn)
-    return [Reply(T("help.menu"))]
+    return [menu.menu(turn)]
 
 
 def _route_stranger(turn: Turn) -> list[Reply]:

@@ -31,6 +31,16 @@ class Text:
         return translate(locale, self.key, **self.params)
 
 
+@dataclass(frozen=True)
+class Lines:
+    """Several messages shown one per line, each rendered in the reader's language."""
+
+    texts: tuple[Text, ...]
+
+    def render(self, locale: str) -> str:
+        return "\n".join(text.render(locale) for text in self.texts)
+
+
 def T(key: str, **params: Any) -> Text:
     return Text(key, params)
 
@@ -57,4 +67,4 @@ def translate(locale: str, key: str, **params: Any) -> str:
 
 
 def _render_param(value: Any, language: str) -> Any:
-    return value.render(language) if isinstance(value, Text) else value
+    return value.render(language) if isinstance(value, Text | Lines) else value

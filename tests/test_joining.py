@@ -156,14 +156,14 @@ def test_withdrawal_stops_messages_to_and_about_the_pupil(engine: Engine, family
         assert enqueue(
             session,
             kind="lesson.reminder",
-            text=T("help.menu"),
+            text=T("start.stranger"),
             idempotency_key="a:",
             person_id=family["pupil"],
         )
         assert enqueue(
             session,
             kind="grade",
-            text=T("help.menu"),
+            text=T("start.stranger"),
             idempotency_key="b:",
             person_id=family["guardian"],
             about_pupil_id=family["pupil"],
@@ -178,7 +178,7 @@ def test_withdrawal_stops_messages_to_and_about_the_pupil(engine: Engine, family
             enqueue(
                 session,
                 kind="lesson.reminder",
-                text=T("help.menu"),
+                text=T("start.stranger"),
                 idempotency_key="c:",
                 person_id=family["pupil"],
             )
