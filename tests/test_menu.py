@@ -1,0 +1,39 @@
+"""The help menu lists the commands a person may use, by role, in their language."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from handlers.context import Config, Turn
+from handlers.menu import menu
+from handlers.types import Chat, Identity, Inbound
+from models.people import ChannelIdentity
+
+
+def shown(roles: set[str], locale: str = "en") -> str:
+    turn = Turn(
+        session=cast(Any, None),
+        inbound=Inbound(Identity("telegram", "1"), Chat("1")),
+        identity=ChannelIdentity(channel="telegram", address="1"),
+        config=Config(),
+        roles=roles,
+    )
+    return menu(turn).text.render(locale)
+
+
+def test_a_parent_sees_consent_but_no_staff_commands() -> None:
+    text = shown({"guardian"})
+    assert "/consent" in text and "/language" in text
+    assert not any(command in text for command in ("/homework", "/review", "/broadcast", "/status"))
+
+
+def test_a_tutor_sees_homework_review_attendance_and_status() -> None:
+    text = shown({"tutor"})
+    assert all(command in text for command in ("/homework", "/review", "/attendance", "/status"))
+    assert "/consent" not in text and "/broadcast" not in text
+
+
+def test_a_class_teacher_who_tutors_sees_both_sets_in_kazakh() -> None:
+    text = shown({"tutor", "class_teacher"}, "kk")
+    assert text.startswith("Мен не істей аламын")
+    assert "/broadcast" in text and "/homework" in text
