@@ -27,7 +27,7 @@ from sqlmodel import col, select
 from handlers import conversation
 from handlers.context import Turn
 from handlers.grades import parse_max_points
-from handlers.photos import PhotoRejected, StoredPhoto, normalise, store
+from handlers.photos import PhotoRejected, StoredPhoto, normalise_upload, store
 from handlers.types import Choice, Reply, Upload
 from locales import T, Text
 from models.clock import to_local, to_utc
@@ -113,10 +113,8 @@ def store_uploads(
     limit = turn.config.max_photo_bytes
     for upload in uploads:
         try:
-            if upload.size > limit or len(upload.data) > limit:
-                raise PhotoRejected("too_big")
-            jpeg, width, height = normalise(
-                upload.data, max_bytes=limit, max_pixels=turn.config.max_photo_pixels
+            jpeg, width, height = normalise_upload(
+                upload, max_bytes=limit, max_pixels=turn.config.max_photo_pixels
             )
             stored.append(store(jpeg, turn.config.media_dir / folder, width, height))
         except PhotoRejected as rejected:

@@ -12,10 +12,12 @@ import hashlib
 import io
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from handlers.types import Inbound, Upload
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "MPO", "BMP", "TIFF", "GIF"}
 # Stored pages are scaled down to this long side: about 170 dpi on an A4 sheet, plenty for handwriting
@@ -78,6 +80,33 @@ def normalise(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, i
             # Pillow would carry a JPEG comment over from the original: write none, and no EXIF.
             page.save(out, "JPEG", quality=JPEG_QUALITY, optimize=False, exif=b"", comment=b"")
             return out.getvalue(), page.width, page.height
+
+
+def normalise_upload(upload: Upload, *, max_bytes: int, max_pixels: int) -> tuple[bytes, int, int]:
+    """The clean page of an upload (worked out already by `prepare`, or now), or PhotoRejected."""
+    if upload.refused:
+        raise PhotoRejected(upload.refused)
+    if upload.page is not None:
+        return upload.page
+    if upload.size > max_bytes:  # not even downloaded
+        raise PhotoRejected("too_big")
+    return normalise(upload.data, max_bytes=max_bytes, max_pixels=max_pixels)
+
+
+def prepare(inbound: Inbound, *, max_bytes: int, max_pixels: int) -> Inbound:
+    """Run the pipeline on every upload before the turn opens its transaction, so decoding and
+    encoding (tens of milliseconds a page) never hold the store's write lock and pages of different
+    people are worked on side by side."""
+    if not inbound.uploads:
+        return inbound
+    prepared = []
+    for upload in inbound.uploads:
+        try:
+            page = normalise_upload(upload, max_bytes=max_bytes, max_pixels=max_pixels)
+            prepared.append(replace(upload, page=page))
+        except PhotoRejected as rejected:
+            prepared.append(replace(upload, refused=rejected.reason))
+    return replace(inbound, uploads=tuple(prepared))
 
 
 def store(jpeg: bytes, folder: Path, width: int, height: int) -> StoredPhoto:

@@ -23,6 +23,7 @@ from handlers import (
     language,
     menu,
     optout,
+    photos,
     postal,
     privacy,
     review,
@@ -43,6 +44,8 @@ def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
     flooding = throttle.flooded(engine, inbound.identity, config.default_locale)
     if flooding is not None:
         return flooding  # before the store: a flood costs the others nothing
+    # Photos are checked and re-encoded before the transaction: no write lock held while decoding.
+    inbound = photos.prepare(inbound, max_bytes=config.max_photo_bytes, max_pixels=config.max_photo_pixels)
     try:
         return _process(engine, inbound, config)
     except IntegrityError:

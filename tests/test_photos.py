@@ -109,3 +109,26 @@ def test_a_palette_png_and_a_huge_page_are_normalised() -> None:
     assert (width, height) == (2000, 1000)
     with Image.open(io.BytesIO(clean)) as image:
         assert image.mode == "RGB" and image.size == (2000, 1000)
+
+
+def test_prepare_works_out_each_page_or_refusal_ahead_of_the_turn() -> None:
+    from handlers.photos import normalise_upload, prepare
+    from handlers.types import Chat, Identity, Inbound, Upload
+
+    good = jpeg_with_gps_and_rotation()
+    inbound = Inbound(
+        identity=Identity("telegram", "1"),
+        chat=Chat("1"),
+        uploads=(
+            Upload(data=good, content_type="image/jpeg"),
+            Upload(data=b"%PDF-1.4", content_type="application/pdf", as_document=True),
+            Upload(data=b"", content_type="image/jpeg", size=LIMITS["max_bytes"] + 1),
+        ),
+    )
+    page, pdf, huge = prepare(inbound, **LIMITS).uploads
+    assert page.page is not None and page.page == normalise(good, **LIMITS) and page.refused is None
+    assert (pdf.page, pdf.refused) == (None, "not_image")
+    assert (huge.page, huge.refused) == (None, "too_big")
+    assert normalise_upload(page, max_bytes=1, max_pixels=1) == page.page  # not worked out twice
+    with pytest.raises(PhotoRejected):
+        normalise_upload(huge, **LIMITS)
