@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import make_mocked_request
+from aiohttp.test_utils import TestServer, make_mocked_request
 from sqlalchemy import Engine
 from sqlmodel import Session
 from twilio.base.exceptions import TwilioRestException
 
+from bots.twilio_http import basic_authorization
 from bots.whatsapp.inbound import Media, parse_form, to_inbound
-from bots.whatsapp.media import PublicFiles
+from bots.whatsapp.media import MediaFetcher, PublicFiles
 from bots.whatsapp.render import render
 from bots.whatsapp.sender import TwilioSender
 from bots.whatsapp.sms import ELLIPSIS, is_gsm7, segments, shorten
@@ -276,6 +277,29 @@ async def test_only_stored_files_get_a_link_and_only_a_signed_link_serves(tmp_pa
         await files.serve(forged)
     good = make_mocked_request("GET", "/", match_info={"signature": signature, "path": relative})
     assert isinstance(await files.serve(good), web.FileResponse)
+
+
+async def test_media_is_fetched_with_the_accounts_credentials_within_the_limit() -> None:
+    seen: list[str] = []
+
+    async def media(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization", ""))
+        if request.match_info["name"] == "gone":
+            return web.Response(status=404)
+        return web.Response(body=b"x" * int(request.match_info["name"]), content_type="image/jpeg")
+
+    app = web.Application()
+    app.router.add_get("/m/{name}", media)
+    async with TestServer(app) as server:
+        base = str(server.make_url(""))
+        fetcher = MediaFetcher("AC1", "secret", base)
+        try:
+            assert await fetcher.fetch(f"{base}/m/10", 100) == (b"x" * 10, 10)
+            assert await fetcher.fetch(f"{base}/m/200", 100) == (b"", 200)
+            assert await fetcher.fetch(f"{base}/m/gone", 100) == (b"", 0)
+        finally:
+            await fetcher.close()
+    assert set(seen) == {basic_authorization("AC1", "secret")}
 
 
 # ---------------------------------------------------------------- opt-out keywords

@@ -32,23 +32,31 @@ class MediaFetcher:
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
 
     async def fetch(self, url: str, max_bytes: int) -> tuple[bytes, int]:
-        """The bytes and the size; a file over `max_bytes` is not read (empty bytes, its size)."""
+        """The bytes and the size; a file over `max_bytes` is not read (empty bytes, its size). A file
+        that cannot be fetched comes back empty, so the person hears that it could not be read."""
         headers = {"Authorization": self.authorization}
-        async with self.session.get(self.rewrite(url), headers=headers, allow_redirects=True) as resp:
-            resp.raise_for_status()
-            if resp.content_length is not None and resp.content_length > max_bytes:
-                return b"", resp.content_length
-            data = await resp.content.read(max_bytes + 1)
-            if len(data) > max_bytes:
-                return b"", len(data)
-            return data, len(data)
+        try:
+            async with self.session.get(self.rewrite(url), headers=headers, allow_redirects=True) as resp:
+                resp.raise_for_status()
+                if resp.content_length is not None and resp.content_length > max_bytes:
+                    return b"", resp.content_length
+                data = await resp.content.read(max_bytes + 1)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("twilio: media not downloaded (%s)", type(error).__name__)
+            return b"", 0
+        if len(data) > max_bytes:
+            return b"", len(data)
+        return data, len(data)
 
     async def delete(self, url: str) -> None:
         """Remove the media at Twilio once our own copy is stored (children's homework photos)."""
         headers = {"Authorization": self.authorization}
-        async with self.session.delete(self.rewrite(url) + ".json", headers=headers) as resp:
-            if resp.status not in (204, 404):
-                log.warning("twilio: media not deleted (HTTP %s)", resp.status)
+        try:
+            async with self.session.delete(self.rewrite(url) + ".json", headers=headers) as resp:
+                if resp.status not in (204, 404):
+                    log.warning("twilio: media not deleted (HTTP %s)", resp.status)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("twilio: media not deleted (%s)", type(error).__name__)
 
     async def close(self) -> None:
         await self.session.close()

@@ -7,12 +7,13 @@ missing or forged signature gets 403 and changes nothing.
 
 Twilio waits at most 15 s, so the answer is an empty TwiML document right after the check, and the
 turn runs afterwards: media download, the handlers (`handlers.router.process`, which records the
-MessageSid, so a retried webhook is processed once), the media deleted at Twilio (our copy is the
-record; a late retry of such a message finds it gone and is only logged), then the replies over the
-REST API. Direct replies go straight out rather than through the outbox: they answer the person who
-wrote, inside WhatsApp's 24-hour session by definition, in the order the handlers gave them, without
-waiting a dispatcher round; anything for anyone else is in the outbox already. Turns of one number
-run one after another. The price of answering first: a turn cut by a crash is not retried by Twilio.
+MessageSid, so a retried webhook is processed once), the replies over the REST API, then the media
+deleted at Twilio (our copy is the record; a late retry finds it gone and its MessageSid recorded).
+
+Direct replies go straight out rather than through the outbox: they answer the person who wrote,
+inside WhatsApp's 24-hour session by definition, in the order the handlers gave them, without waiting
+for a dispatcher round; anything for anyone else is in the outbox already. Turns of one number run one
+after another. The price of answering first: a turn cut by a crash is not retried by Twilio.
 """
 
 from __future__ import annotations
@@ -110,12 +111,12 @@ class TwilioWebhooks:
                 inbound = await to_inbound(parsed, self.fetcher.fetch, self.config.max_photo_bytes)
                 replies = await asyncio.to_thread(process, self.engine, inbound, self.config)
                 self.after_turn()
-                for item in parsed.media:
-                    await self.fetcher.delete(item.url)
                 sender = self.senders[parsed.channel]
                 for reply in replies:
                     text = render(reply, self.config.default_locale)
                     await sender.reply(parsed.number, text, reply.media_path)
+                for item in parsed.media:
+                    await self.fetcher.delete(item.url)
         except Exception:
             log.exception("twilio: turn for message %s failed", parsed.message_sid)
 
