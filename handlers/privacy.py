@@ -36,6 +36,7 @@ from models.timetable import Attendance
 log = logging.getLogger("ustaz.privacy")
 
 PREFIX = "pv:"
+EXPORTS = "exports"  # under the media folder; scheduler/retention.py removes files a day old
 REQUESTED = "privacy.forget_requested"
 CONFIRMED = "privacy.forget_confirmed"
 
@@ -85,7 +86,7 @@ def export(turn: Turn, children: list[Person]) -> Reply:
         "exported_at": _iso(turn.now),
         "pupils": [_everything(turn.session, child) for child in children],
     }
-    folder = turn.config.media_dir / "exports"
+    folder = turn.config.media_dir / EXPORTS
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"ustaz-data-{secrets.token_hex(12)}.json"
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=_text), encoding="utf-8")

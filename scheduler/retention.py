@@ -3,6 +3,7 @@ margin) are purged each night, with their feedback; a Kazpost item keeps its row
 
 A stored page file is deleted only when no remaining page names it (files are content-addressed, so
 two submissions may share one). Each purge leaves one audit row with the counts, never names.
+A family's data export (/mydata) is removed once it is a day old.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ log = logging.getLogger("ustaz.retention")
 
 RETENTION_JOB = "retention-purge"
 BATCH = 500
+EXPORTS = "exports"  # the media subfolder handlers/privacy.py writes data exports to
+EXPORT_LIFETIME = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,9 @@ class Purged:
 
 def purge(engine: Engine, settings: Settings, now: datetime | None = None) -> Purged:
     """Delete submissions made before `now - RETENTION_DAYS`, their pages, feedback and files."""
-    cutoff = (now or utcnow()) - timedelta(days=settings.retention_days)
+    moment = now or utcnow()
+    _remove_old_exports(settings.media_dir / EXPORTS, moment - EXPORT_LIFETIME)
+    cutoff = moment - timedelta(days=settings.retention_days)
     submissions = pages = 0
     paths: set[str] = set()
     with Session(engine) as session, session.begin():
@@ -84,6 +89,14 @@ def purge(engine: Engine, settings: Settings, now: datetime | None = None) -> Pu
     files = sum(1 for name in doomed if _unlink(Path(name)))
     log.info("retention: %d submissions, %d pages, %d files purged", submissions, pages, files)
     return Purged(submissions, pages, files)
+
+
+def _remove_old_exports(folder: Path, before: datetime) -> None:
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mtime < before.timestamp():
+            _unlink(path)
 
 
 def _unlink(path: Path) -> bool:

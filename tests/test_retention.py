@@ -3,6 +3,7 @@ is audited, and newer work (and a file a newer page shares) is kept."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -99,3 +100,15 @@ def test_the_scheduler_runs_the_purge_every_night(engine: Engine, settings: Sett
     job = scheduler.get_job(RETENTION_JOB)
     assert job is not None
     assert "hour='3'" in str(job.trigger) and "minute='30'" in str(job.trigger)
+
+
+def test_a_familys_data_export_is_removed_after_a_day(world: World, settings: Settings) -> None:
+    exports = settings.media_dir / "exports"
+    exports.mkdir(parents=True)
+    old, fresh = exports / "old.json", exports / "fresh.json"
+    old.write_text("{}")
+    fresh.write_text("{}")
+    day_ago = (utcnow() - timedelta(days=1, minutes=5)).timestamp()
+    os.utime(old, (day_ago, day_ago))
+    purge(world.engine, settings)
+    assert not old.exists() and fresh.exists()
