@@ -549,7 +549,7 @@ def submit(turn: Turn) -> list[Reply] | None:
         return refused
     state = conversation.load(turn)
     album = turn.inbound.album_id
-    if state.flow == FLOW_PICK:
+    if state.flow == FLOW_PICK and not is_stale(turn, state.updated_at):
         pending = [*list(state.data.get("pending") or []), *(_photo_json(p) for p in stored)]
         if album and album == state.data.get("album"):
             # The rest of an album whose question is already asked (and its choices stay offered).

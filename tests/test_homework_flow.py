@@ -359,3 +359,14 @@ def test_the_same_page_sent_twice_is_kept_once(world: World) -> None:
     [again] = world.photos("p1", page_image("white"))
     assert again.text.key == "homework.receipt" and again.text.params["pages"] == 1
     assert len(pages_of(world)) == 1
+
+
+def test_photos_left_unassigned_for_hours_do_not_join_new_ones(world: World) -> None:
+    first = world.homework(text="Algebra: page 10")
+    world.homework(text="Algebra: page 11")
+    world.photos("p1", page_image("white"))
+    with time_machine.travel(utcnow() + timedelta(hours=7)):
+        [ask] = world.photos("p1", page_image("gray"))
+        assert ask.text.params["pages"] == 1
+        [receipt] = world.press("p1", f"hw:pick:{first}")
+    assert receipt.text.params["pages"] == 1
