@@ -21,7 +21,9 @@ until it is, so a slow chat never holds up the queue.
 Crash safety: `reconcile` returns rows left "sending" to pending at start-up (all of them when this is
 the only dispatcher, else those past the lease); such a message may be sent once more.
 
-Database work runs in worker threads (`asyncio.to_thread`) so sends continue while the store waits.
+Database work runs in worker threads so sends continue while the store waits: on SQLite one thread
+(SQLite takes one writer at a time, and writers racing for its lock sleep in its busy handler),
+on PostgreSQL a few.
 Logs carry ids only.
 """
 
@@ -35,24 +37,28 @@ import socket
 import string
 import time as _time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, bindparam, func, union, update
 from sqlmodel import Session, col, select
 
 from locales import DEFAULT_LANGUAGE, LANGUAGES, Text, catalogue, translate
 from models.clock import utcnow
 from models.consent_rules import reachable
-from models.enums import AttemptOutcome, NotificationStatus
+from models.enums import AttemptOutcome, NotificationStatus, Role
 from models.notify import audit, params_from_json
 from models.outbox import DeliveryAttempt, Notification
-from models.people import ChannelIdentity
+from models.people import ChannelIdentity, Guardianship, Membership
+from models.school import GroupMember
 from models.settings import Settings
+from models.store import is_postgres
 from scheduler.claiming import claim, reconcile
 from scheduler.pacing import Pacer
-from scheduler.routing import Plan, Target, in_quiet_hours, plan, quiet_ends
+from scheduler.routing import Plan, Target, in_quiet_hours, plan_many, quiet_ends
 from scheduler.sender import Outcome, Outgoing, Sender, SendResult
 
 log = logging.getLogger("ustaz.outbox")
@@ -61,6 +67,14 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 600.0
 LEASE = timedelta(minutes=5)
+STORE_THREADS = 4
+T_ = TypeVar("T_")
+_OUTBOX = Notification.__table__  # type: ignore[attr-defined]
+BEGIN_ATTEMPT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("nid"))
+    .values(attempts=_OUTBOX.c.attempts + 1, channel=bindparam("channel"), identity_id=bindparam("identity"))
+)
 
 
 def backoff(retries: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
@@ -129,6 +143,16 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._paced: set[int] = set()
         self._wake: asyncio.Event | None = None
+        self._outcomes: list[tuple[Prepared, Target, int, SendResult, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._store = ThreadPoolExecutor(
+            max_workers=STORE_THREADS if is_postgres(engine) else 1, thread_name_prefix="outbox-store"
+        )
+
+    async def _db(self, work: Callable[..., T_], *args: Any, **kwargs: Any) -> T_:
+        """Run store work on the dispatcher's store threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._store, partial(work, *args, **kwargs))
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -156,7 +180,7 @@ class Dispatcher:
             if self._tasks:
                 await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
                 continue
-            wait = await asyncio.to_thread(self._paced_wait)
+            wait = await self._db(self._paced_wait)
             if wait is None:
                 return taken
             await asyncio.sleep(min(max(wait, 0.005), max(deadline - loop.time(), 0.0)))
@@ -164,7 +188,7 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver forever: poll every `poll_interval`, or sooner when `notify()` is called."""
         self._wake = asyncio.Event()
-        returned = await asyncio.to_thread(
+        returned = await self._db(
             reconcile, self.engine, lease=None if self.single_process else self.lease, now=self.clock()
         )
         if returned:
@@ -180,7 +204,7 @@ class Dispatcher:
                     log.exception("outbox: claim round failed")
             if not self.single_process and loop.time() >= next_reconcile:
                 next_reconcile = loop.time() + self.lease.total_seconds() / 2
-                await asyncio.to_thread(reconcile, self.engine, lease=self.lease, now=self.clock())
+                await self._db(reconcile, self.engine, lease=self.lease, now=self.clock())
             if claimed and len(self._tasks) < self.in_flight:
                 continue
             await self._idle_wait(stop)
@@ -203,20 +227,25 @@ class Dispatcher:
 
     async def _round(self) -> int:
         capacity = self.in_flight - len(self._tasks)
-        ids = await asyncio.to_thread(claim, self.engine, self.worker_id, capacity, self.clock())
-        for notification_id in ids:
-            prepared = await asyncio.to_thread(self._prepare, notification_id)
+        ids = await self._db(claim, self.engine, self.worker_id, capacity, self.clock())
+        if not ids:
+            return 0
+        ready: list[tuple[Prepared, list[Target]]] = []
+        for prepared in await self._db(self._prepare_many, ids):
             if prepared is None:
                 continue
             targets = [t for t in prepared.plan.targets if t.channel in self.senders]
             if not targets:
-                await asyncio.to_thread(self._finish_unreached, prepared, "no_channel")
+                await self._db(self._finish_unreached, prepared, "no_channel")
                 continue
-            if not await self._reserve_or_defer(prepared, targets[0]):
-                continue
-            task = asyncio.create_task(self._deliver(prepared, targets))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            if await self._reserve_or_defer(prepared, targets[0]):
+                ready.append((prepared, targets))
+        if ready:
+            attempts = await self._db(self._begin_many, [(p.notification_id, t[0]) for p, t in ready])
+            for (prepared, targets), attempt_id in zip(ready, attempts, strict=True):
+                task = asyncio.create_task(self._deliver(prepared, targets, attempt_id))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
         return len(ids)
 
     async def _reserve_or_defer(self, prepared: Prepared, target: Target) -> bool:
@@ -226,30 +255,34 @@ class Dispatcher:
             self._paced.discard(prepared.notification_id)
             return True
         self._paced.add(prepared.notification_id)
-        await asyncio.to_thread(self._defer, prepared.notification_id, timedelta(seconds=wait), None)
+        await self._db(self._defer, prepared.notification_id, timedelta(seconds=wait), None)
         return False
 
-    async def _deliver(self, prepared: Prepared, targets: list[Target]) -> None:
+    async def _deliver(self, prepared: Prepared, targets: list[Target], first_attempt: int) -> None:
         try:
             for position, target in enumerate(targets):
                 if position > 0 and not await self._reserve_or_defer(prepared, target):
                     return
-                result = await self._send_once(prepared, target)
+                result = await self._send_once(prepared, target, first_attempt if position == 0 else None)
                 if result is None:
                     return  # delivered, or scheduled for a retry
             reason = "post" if prepared.plan.ends_in_post else "channels_exhausted"
-            await asyncio.to_thread(self._finish_unreached, prepared, reason)
+            await self._db(self._finish_unreached, prepared, reason)
         except Exception:
             log.exception("outbox: notification %s failed in the dispatcher", prepared.notification_id)
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(
+                await self._db(
                     self._defer, prepared.notification_id, timedelta(seconds=self.backoff_base), "internal"
                 )
 
-    async def _send_once(self, prepared: Prepared, target: Target) -> SendResult | None:
-        """One attempt on one channel. None when the row is settled (sent or retry scheduled);
-        the result when the dispatcher should move on to the next channel."""
-        attempt_id = await asyncio.to_thread(self._begin_attempt, prepared.notification_id, target)
+    async def _send_once(
+        self, prepared: Prepared, target: Target, attempt_id: int | None
+    ) -> SendResult | None:
+        """One attempt on one channel (already recorded as begun, or recorded now). None when the row
+        is settled (sent or retry scheduled); the result when the dispatcher should move on to the
+        next channel."""
+        if attempt_id is None:
+            attempt_id = (await self._db(self._begin_many, [(prepared.notification_id, target)]))[0]
         message = Outgoing(
             address=target.address,
             text=prepared.text,
@@ -267,115 +300,200 @@ class Dispatcher:
                 result = SendResult(Outcome.RETRY, error=f"sender raised {type(exc).__name__}")
         finally:
             self.pacer.release(target.chat)
-        settled = await asyncio.to_thread(self._record, prepared, target, attempt_id, result)
+        settled = await self._recorded(prepared, target, attempt_id, result)
         return None if settled else result
+
+    async def _recorded(
+        self, prepared: Prepared, target: Target, attempt_id: int, result: SendResult
+    ) -> bool:
+        """Queue the outcome for the next batch write and wait for it (the send stays in flight until
+        its outcome is stored, which bounds what a crash can repeat)."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._outcomes.append((prepared, target, attempt_id, result, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_outcomes())
+        return await done
+
+    async def _write_outcomes(self) -> None:
+        while self._outcomes:
+            batch, self._outcomes = self._outcomes, []
+            try:
+                settled = await self._db(self._record_many, [item[:4] for item in batch])
+            except Exception as exc:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (*_, done), value in zip(batch, settled, strict=True):
+                if not done.done():
+                    done.set_result(value)
 
     # -- store work (in threads) ----------------------------------------------------------------
 
-    def _prepare(self, notification_id: int) -> Prepared | None:
+    def _prepare_many(self, notification_ids: list[int]) -> list[Prepared | None]:
+        """Route and render the claimed rows, in one transaction; None for a row not to send now."""
         now = self.clock()
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            row = session.get(Notification, notification_id)
-            if row is None or row.status != NotificationStatus.SENDING or row.claimed_by != self.worker_id:
-                return None
-            if row.person_id is not None and not reachable(session, row.person_id, kind=row.kind):
-                row.status = NotificationStatus.CANCELLED.value
-                row.last_error = "no consent"
+            rows = {
+                row.id: row
+                for row in session.exec(
+                    select(Notification).where(col(Notification.id).in_(notification_ids))
+                ).all()
+            }
+            routes = plan_many(session, list(rows.values()), self.settings, now)
+            pupils = _pupils_among(session, {r.person_id for r in rows.values() if r.person_id is not None})
+            return [self._prepare_row(session, rows.get(i), routes, pupils, now) for i in notification_ids]
+
+    def _prepare_row(
+        self,
+        session: Session,
+        row: Notification | None,
+        routes: Mapping[int, Plan],
+        pupils: set[int],
+        now: datetime,
+    ) -> Prepared | None:
+        if row is None or row.status != NotificationStatus.SENDING or row.claimed_by != self.worker_id:
+            return None
+        if row.person_id in pupils and not reachable(session, row.person_id, kind=row.kind):
+            row.status = NotificationStatus.CANCELLED.value
+            row.last_error = "no consent"
+            row.claimed_by = None
+            log.info("outbox: notification %s withdrawn, no consent", row.id)
+            return None
+        assert row.id is not None
+        route = routes[row.id]
+        local = now.astimezone(self.settings.zone)
+        if in_quiet_hours(local.time(), route.quiet):
+            if not row.urgent:
+                row.status = NotificationStatus.PENDING.value
+                row.next_attempt_at = quiet_ends(local, route.quiet)
                 row.claimed_by = None
-                log.info("outbox: notification %s withdrawn, no consent", row.id)
+                row.claimed_at = None
                 return None
-            route = plan(session, row, self.settings, now)
-            local = now.astimezone(self.settings.zone)
-            if in_quiet_hours(local.time(), route.quiet):
-                if not row.urgent:
-                    row.status = NotificationStatus.PENDING.value
-                    row.next_attempt_at = quiet_ends(local, route.quiet)
-                    row.claimed_by = None
-                    row.claimed_at = None
-                    return None
-                log.info("outbox: urgent notification %s sent in quiet hours", row.id)
-                audit(
-                    session,
-                    "notification.urgent_in_quiet_hours",
-                    row.id,
-                    person_id=row.person_id,
-                    kind=row.kind,
-                )
-            if route.ends_in_post and not [t for t in route.targets if t.channel in self.senders]:
-                self._unreached(session, row, "post")
-                return None
-            params = params_from_json(row.params or {})
-            text, ordered = render(route.locale, row.key, params)
-            assert row.id is not None
-            return Prepared(row.id, row.person_id, row.kind, text, ordered, row.media_path, route)
-
-    def _begin_attempt(self, notification_id: int, target: Target) -> int:
-        now = self.clock()
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            attempt = DeliveryAttempt(
-                notification_id=notification_id,
-                channel=target.channel,
-                identity_id=target.identity_id,
-                started_at=now,
+            log.info("outbox: urgent notification %s sent in quiet hours", row.id)
+            audit(
+                session,
+                "notification.urgent_in_quiet_hours",
+                row.id,
+                person_id=row.person_id,
+                kind=row.kind,
             )
-            session.add(attempt)
-            row = session.get(Notification, notification_id)
-            if row is not None:
-                row.attempts += 1
-                row.channel = target.channel
-                row.identity_id = target.identity_id
-            session.flush()
-            assert attempt.id is not None
-            return attempt.id
+        if route.ends_in_post and not [t for t in route.targets if t.channel in self.senders]:
+            self._unreached(session, row, "post")
+            return None
+        params = params_from_json(row.params or {})
+        text, ordered = render(route.locale, row.key, params)
+        assert row.id is not None
+        return Prepared(row.id, row.person_id, row.kind, text, ordered, row.media_path, route)
 
-    def _record(self, prepared: Prepared, target: Target, attempt_id: int, result: SendResult) -> bool:
-        """Write the attempt's outcome. True when the row is settled (sent, or a retry scheduled)."""
+    def _begin_many(self, starts: list[tuple[int, Target]]) -> list[int]:
+        """Record the attempts as begun (before any send), in one transaction; their ids in order."""
         now = self.clock()
-        nid = prepared.notification_id
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            attempt = session.get(DeliveryAttempt, attempt_id)
-            row = session.get(Notification, nid)
-            assert attempt is not None and row is not None
-            attempt.finished_at = now
-            attempt.error = result.error[:300] or None
-            attempt.provider_id = result.provider_id[:64] or None
-            if result.outcome == Outcome.DELIVERED:
-                attempt.outcome = AttemptOutcome.DELIVERED.value
-                row.status = NotificationStatus.SENT.value
-                row.sent_at = now
-                row.last_error = None
-                row.next_attempt_at = None
-                log.info("outbox: notification %s sent on %s", nid, target.channel)
-                return True
-            row.last_error = (result.error or result.outcome.value)[:300]
-            if result.outcome == Outcome.RETRY:
-                retries = self._retries_on(session, nid, target) + 1
-                if retries < self.max_attempts:
-                    attempt.outcome = AttemptOutcome.RETRY.value
-                    delay = result.retry_after if result.retry_after > 0 else self._backoff(retries)
-                    row.status = NotificationStatus.PENDING.value
-                    row.next_attempt_at = now + timedelta(seconds=delay)
-                    row.claimed_by = None
-                    row.claimed_at = None
-                    log.info("outbox: notification %s retry %d in %.1fs", nid, retries, delay)
-                    return True
-                attempt.outcome = AttemptOutcome.FAILED.value
-                attempt.error = f"retries exhausted: {result.error}"[:300]
-                log.warning(
-                    "outbox: notification %s gave up on %s after %d tries", nid, target.channel, retries
+            attempts = [
+                DeliveryAttempt(
+                    notification_id=notification_id,
+                    channel=target.channel,
+                    identity_id=target.identity_id,
+                    started_at=now,
                 )
-                return False
-            if result.outcome == Outcome.BLOCKED:
-                attempt.outcome = AttemptOutcome.BLOCKED.value
-                if target.identity_id is not None:
-                    identity = session.get(ChannelIdentity, target.identity_id)
-                    if identity is not None and identity.blocked_at is None:
-                        identity.blocked_at = now
-                log.info("outbox: identity %s blocked, notification %s falls back", target.identity_id, nid)
-                return False
+                for notification_id, target in starts
+            ]
+            session.add_all(attempts)
+            session.flush()
+            session.execute(
+                BEGIN_ATTEMPT,
+                [
+                    {"nid": notification_id, "channel": target.channel, "identity": target.identity_id}
+                    for notification_id, target in starts
+                ],
+            )
+            return [attempt.id or 0 for attempt in attempts]
+
+    def _record_many(self, outcomes: list[tuple[Prepared, Target, int, SendResult]]) -> list[bool]:
+        """Write the attempts' outcomes in one transaction: deliveries in bulk, the rest one by one.
+        True for a row that is settled (sent, or a retry scheduled)."""
+        now = self.clock()
+        delivered = [o for o in outcomes if o[3].outcome == Outcome.DELIVERED]
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            if delivered:
+                session.execute(
+                    update(DeliveryAttempt),
+                    [
+                        {
+                            "id": attempt_id,
+                            "finished_at": now,
+                            "outcome": AttemptOutcome.DELIVERED.value,
+                            "error": result.error[:300] or None,
+                            "provider_id": result.provider_id[:64] or None,
+                        }
+                        for _, _, attempt_id, result in delivered
+                    ],
+                )
+                session.execute(
+                    update(Notification),
+                    [
+                        {
+                            "id": prepared.notification_id,
+                            "status": NotificationStatus.SENT.value,
+                            "sent_at": now,
+                            "last_error": None,
+                            "next_attempt_at": None,
+                        }
+                        for prepared, _, _, _ in delivered
+                    ],
+                )
+                for prepared, target, _, _ in delivered:
+                    log.info("outbox: notification %s sent on %s", prepared.notification_id, target.channel)
+            return [
+                True if result.outcome == Outcome.DELIVERED else self._record(session, p, t, a, result, now)
+                for p, t, a, result in outcomes
+            ]
+
+    def _record(
+        self,
+        session: Session,
+        prepared: Prepared,
+        target: Target,
+        attempt_id: int,
+        result: SendResult,
+        now: datetime,
+    ) -> bool:
+        """Write a failed attempt's outcome. True when a retry is scheduled (the row is settled)."""
+        nid = prepared.notification_id
+        attempt = session.get(DeliveryAttempt, attempt_id)
+        row = session.get(Notification, nid)
+        assert attempt is not None and row is not None
+        attempt.finished_at = now
+        attempt.error = result.error[:300] or None
+        attempt.provider_id = result.provider_id[:64] or None
+        row.last_error = (result.error or result.outcome.value)[:300]
+        if result.outcome == Outcome.RETRY:
+            retries = self._retries_on(session, nid, target) + 1
+            if retries < self.max_attempts:
+                attempt.outcome = AttemptOutcome.RETRY.value
+                delay = result.retry_after if result.retry_after > 0 else self._backoff(retries)
+                row.status = NotificationStatus.PENDING.value
+                row.next_attempt_at = now + timedelta(seconds=delay)
+                row.claimed_by = None
+                row.claimed_at = None
+                log.info("outbox: notification %s retry %d in %.1fs", nid, retries, delay)
+                return True
             attempt.outcome = AttemptOutcome.FAILED.value
-            log.info("outbox: notification %s failed on %s, falls back", nid, target.channel)
+            attempt.error = f"retries exhausted: {result.error}"[:300]
+            log.warning("outbox: notification %s gave up on %s after %d tries", nid, target.channel, retries)
             return False
+        if result.outcome == Outcome.BLOCKED:
+            attempt.outcome = AttemptOutcome.BLOCKED.value
+            if target.identity_id is not None:
+                identity = session.get(ChannelIdentity, target.identity_id)
+                if identity is not None and identity.blocked_at is None:
+                    identity.blocked_at = now
+            log.info("outbox: identity %s blocked, notification %s falls back", target.identity_id, nid)
+            return False
+        attempt.outcome = AttemptOutcome.FAILED.value
+        log.info("outbox: notification %s failed on %s, falls back", nid, target.channel)
+        return False
 
     def _backoff(self, retries: int) -> float:
         return backoff(retries, self.backoff_base, self.backoff_cap)
@@ -441,3 +559,21 @@ class Dispatcher:
         if not moments:
             return None if not self._paced else 0.0
         return (min(moments) - self.clock()).total_seconds()
+
+
+def _pupils_among(session: Session, person_ids: set[int]) -> set[int]:
+    """Which of these people may be pupils (a pupil membership, a guardian, a tutoring group: as
+    `models.consent_rules.is_pupil`): only they need the consent check before a send."""
+    if not person_ids:
+        return set()
+    ids = list(person_ids)
+    found = session.execute(
+        union(
+            select(Membership.person_id).where(
+                col(Membership.person_id).in_(ids), Membership.role == Role.PUPIL.value
+            ),
+            select(Guardianship.pupil_id).where(col(Guardianship.pupil_id).in_(ids)),
+            select(GroupMember.pupil_id).where(col(GroupMember.pupil_id).in_(ids)),
+        )
+    ).scalars()
+    return {int(person_id) for person_id in found}

@@ -10,6 +10,8 @@ A group chat is a Telegram chat, rendered in the default language.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -51,12 +53,51 @@ def within_whatsapp_session(last_inbound_at: datetime | None, now: datetime) -> 
     return last_inbound_at is not None and now - last_inbound_at < WHATSAPP_SESSION
 
 
-def plan(session: Session, notification: Notification, settings: Settings, now: datetime) -> Plan:
+def plan_many(
+    session: Session, notifications: Sequence[Notification], settings: Settings, now: datetime
+) -> dict[int, Plan]:
+    """The plan of each notification (by id), with one query per table for them all."""
+    person_ids = {n.person_id for n in notifications if n.person_id is not None and n.group_chat_id is None}
+    people = (
+        {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(person_ids))).all()}
+        if person_ids
+        else {}
+    )
+    identities: dict[int | None, list[ChannelIdentity]] = defaultdict(list)
+    if person_ids:
+        for identity in session.exec(
+            select(ChannelIdentity)
+            .where(col(ChannelIdentity.person_id).in_(person_ids))
+            .order_by(col(ChannelIdentity.priority), col(ChannelIdentity.id))
+        ).all():
+            identities[identity.person_id].append(identity)
+    failed: dict[int, set[int | None]] = defaultdict(set)
+    for notification_id, identity_id in session.exec(
+        select(DeliveryAttempt.notification_id, DeliveryAttempt.identity_id).where(
+            col(DeliveryAttempt.notification_id).in_([n.id for n in notifications]),
+            DeliveryAttempt.outcome == AttemptOutcome.FAILED.value,
+        )
+    ).all():
+        failed[notification_id].add(identity_id)
+    return {
+        n.id: _plan(n, people.get(n.person_id), identities[n.person_id], failed[n.id], settings, now)
+        for n in notifications
+        if n.id is not None
+    }
+
+
+def _plan(
+    notification: Notification,
+    person: Person | None,
+    identities: list[ChannelIdentity],
+    failed: set[int | None],
+    settings: Settings,
+    now: datetime,
+) -> Plan:
     default_quiet = (settings.quiet_hours_start, settings.quiet_hours_end)
     if notification.group_chat_id is not None:
         target = Target(Channel.TELEGRAM.value, str(notification.group_chat_id), None, is_group=True)
         return Plan(settings.default_locale, default_quiet, [target])
-    person = session.get(Person, notification.person_id) if notification.person_id is not None else None
     if person is None:
         return Plan(settings.default_locale, default_quiet)
     quiet = (
@@ -64,19 +105,6 @@ def plan(session: Session, notification: Notification, settings: Settings, now: 
         if person.quiet_start is not None and person.quiet_end is not None
         else default_quiet
     )
-    failed = set(
-        session.exec(
-            select(DeliveryAttempt.identity_id).where(
-                DeliveryAttempt.notification_id == notification.id,
-                DeliveryAttempt.outcome == AttemptOutcome.FAILED.value,
-            )
-        ).all()
-    )
-    identities = session.exec(
-        select(ChannelIdentity)
-        .where(ChannelIdentity.person_id == person.id)
-        .order_by(col(ChannelIdentity.priority), col(ChannelIdentity.id))
-    ).all()
     targets: list[Target] = []
     for identity in identities:
         if identity.blocked_at is not None or identity.opted_out_at is not None or identity.id in failed:
