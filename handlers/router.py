@@ -51,7 +51,9 @@ def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
     except IntegrityError:
         if inbound.external_id and _seen_before(engine, inbound):
             return []  # a retried delivery that a concurrent turn is handling or has handled
-        raise
+        # A stranger's first messages arriving together race to create their chat identity: the
+        # loser's turn rolled back whole, and runs once more with the identity now there.
+        return _process(engine, inbound, config)
 
 
 def _process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
