@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from handlers import (
     attendance,
     broadcast,
+    channels,
     choices,
     consent,
     conversation,
@@ -152,6 +153,9 @@ def route(turn: Turn) -> list[Reply]:
         return [language.ask(turn)]
     if command == "/consent" and turn.has_role(Role.GUARDIAN):
         return consent.status(turn)
+    ordered = channels.route(turn, command)  # /channels: which messenger comes first
+    if ordered is not None:
+        return ordered
     # /attendance, /status, /link, /broadcast, /report (photos only inside an announcement being
     # written); /post, post: and scans (a teacher's photos there are a family's paper work), then
     # /homework, /review, /replace, hw:, rv:, photos
