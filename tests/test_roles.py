@@ -98,9 +98,9 @@ FORBIDDEN = [
     ("c1", "choice=bc:report:{bc}", NOT_ALLOWED),  # c2's broadcast to 8B
     ("g1", "choice=bc:aud:guardians", NOT_ALLOWED),
     # /homework and /review: tutors, their own groups only
-    *[(who, "/homework", NOT_ALLOWED) for who in ("p1", "g1", "a1", "c1")],
+    *[(who, "/homework", "homework.only_tutor") for who in ("p1", "g1", "a1", "c1")],
     ("t1", "choice=hw:group:{F1}", NOT_ALLOWED),
-    *[(who, "/review", NOT_ALLOWED) for who in ("p1", "g1", "a1", "c1")],
+    *[(who, "/review", "review.only_tutor") for who in ("p1", "g1", "a1", "c1")],
     ("t2", "choice=rv:grade:{sub}", NOT_ALLOWED),
     ("t2", "choice=rv:pdf:{sub}", NOT_ALLOWED),
     # a parent decides only for their own children; a pupil touches only their own work
