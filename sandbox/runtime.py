@@ -118,7 +118,11 @@ async def run_sandbox(settings: Settings) -> None:
             for code in invites:
                 print(f"  invite: https://t.me/{BOT_USERNAME}?start={code}", flush=True)
 
-        link = SandboxLink(emulator_url=sandbox.settings.telegram_api_url, clock=OffsetClock())
+        link = SandboxLink(
+            emulator_url=sandbox.settings.telegram_api_url,
+            clock=OffsetClock(),
+            twilio_url=sandbox.settings.twilio_api_url,
+        )
         await serve(sandbox.settings, announce=announce, sandbox=link)
     finally:
         await sandbox.stop()

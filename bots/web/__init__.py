@@ -17,11 +17,12 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 @dataclass(frozen=True)
 class SandboxLink:
-    """What the sandbox page needs from the sandbox runtime: where the Telegram emulator listens
-    (its control API is under `/_emulator`) and the clock the scheduler and outbox run on."""
+    """What the sandbox page needs from the sandbox runtime: where the Telegram and Twilio emulators
+    listen (their control APIs are under `/_emulator`) and the clock the scheduler and outbox run on."""
 
     emulator_url: str
     clock: OffsetClock
+    twilio_url: str = ""  # the Twilio emulator, for WhatsApp identities
 
 
 def mount_web(

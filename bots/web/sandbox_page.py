@@ -23,6 +23,8 @@ from sqlmodel import Session, col, select
 
 from bots.web import SandboxLink
 from bots.web.i18n import render
+from bots.web.sandbox_whatsapp import MEDIA_PREFIX, TwilioControl
+from bots.web.sandbox_whatsapp import routes as whatsapp_routes
 from models.enums import Channel, Role
 from models.people import ChannelIdentity, Guardianship, Invite, Membership, Person
 from models.school import SchoolClass
@@ -175,6 +177,7 @@ def mount(
         await emulator.close()
 
     app.on_cleanup.append(close)
+    twilio = TwilioControl(link.twilio_url, lambda: emulator.http) if link.twilio_url else None
 
     async def ensure_groups() -> dict[int, str]:
         if not groups:
@@ -218,7 +221,13 @@ def mount(
             elif info.phone:
                 await emulator.call("POST", f"/users/{user_id}/contact", json={"phone_number": info.phone})
         log.info("sandbox: person %s opened as user %s", person_id, user_id)
-        return web.json_response({"user_id": user_id, "chat_id": user_id, "groups": list(info.class_chats)})
+        return web.json_response(
+            {
+                "user_id": user_id,
+                "groups": list(info.class_chats),
+                "whatsapp": bool(twilio is not None and info.phone),
+            }
+        )
 
     def user_of(body: Any) -> int:
         user_id = int(body["user_id"])
@@ -266,7 +275,11 @@ def mount(
         return web.json_response(await emulator.call("POST", f"/users/{user_id}/photo", data=sent))
 
     async def file(request: web.Request) -> web.Response:
-        data, content_type = await emulator.file(request.match_info["file_id"])
+        file_id = request.match_info["file_id"]
+        if file_id.startswith(MEDIA_PREFIX) and twilio is not None:
+            data, content_type = await twilio.media(file_id.removeprefix(MEDIA_PREFIX))
+        else:
+            data, content_type = await emulator.file(file_id)
         return web.Response(body=data, content_type=content_type)
 
     async def clock(request: web.Request) -> web.Response:
@@ -293,3 +306,5 @@ def mount(
     app.router.add_post("/sandbox/photo", photo)
     app.router.add_get("/sandbox/files/{file_id}", file)
     app.router.add_post("/sandbox/clock", clock)
+    if twilio is not None:
+        app.router.add_routes(whatsapp_routes(engine, twilio, USER_BASE, MAX_PHOTO_BYTES))

@@ -1,7 +1,11 @@
 // The sandbox page: a chat pane that talks to the bot through the server's /sandbox/* routes.
 "use strict";
 (function () {
-  const state = { userId: null, chatId: null, signature: "", timer: null };
+  // chatId: a Telegram chat id, or "whatsapp" for the person's WhatsApp conversation.
+  const state = { userId: null, personId: null, chatId: null, signature: "", timer: null };
+  const onWhatsApp = () => state.chatId === "whatsapp";
+  const chatUrl = () =>
+    onWhatsApp() ? "/sandbox/whatsapp/" + state.personId : "/sandbox/chats/" + state.chatId;
   const $ = (id) => document.getElementById(id);
 
   async function post(url, body) {
@@ -69,9 +73,11 @@
 
   async function refresh() {
     if (state.chatId === null) return;
-    const response = await fetch("/sandbox/chats/" + state.chatId);
+    const url = chatUrl();
+    const response = await fetch(url);
     if (!response.ok) return;
     const messages = (await response.json()).messages;
+    if (url !== chatUrl()) return; // another chat was chosen meanwhile
     const signature = messages.map((m) => m.seq).join(",");
     if (signature === state.signature) return;
     state.signature = signature;
@@ -95,12 +101,15 @@
     button.setAttribute("aria-pressed", "true");
     const opened = await post("/sandbox/open", { person_id: Number(button.dataset.person) });
     state.userId = opened.user_id;
+    state.personId = Number(button.dataset.person);
     $("who").textContent = button.dataset.name;
     $("composer").hidden = false;
     const select = $("chat-select");
     select.hidden = false;
     for (const option of select.options) {
-      option.hidden = option.value !== "private" && !opened.groups.includes(Number(option.value));
+      option.hidden =
+        option.value === "whatsapp" ? !opened.whatsapp
+        : option.value !== "private" && !opened.groups.includes(Number(option.value));
     }
     select.value = "private";
     showChat(state.userId);
@@ -113,7 +122,7 @@
 
   $("chat-select").addEventListener("change", (event) => {
     const value = event.target.value;
-    showChat(value === "private" ? state.userId : Number(value));
+    showChat(value === "private" ? state.userId : value === "whatsapp" ? value : Number(value));
   });
 
   $("composer").addEventListener("submit", async (event) => {
@@ -122,9 +131,13 @@
     const text = field.value.trim();
     if (!text) return;
     field.value = "";
-    const body = { user_id: state.userId, text };
-    if (state.chatId !== state.userId) body.chat_id = state.chatId;
-    await post("/sandbox/text", body);
+    if (onWhatsApp()) {
+      await post("/sandbox/whatsapp/" + state.personId + "/text", { text });
+    } else {
+      const body = { user_id: state.userId, text };
+      if (state.chatId !== state.userId) body.chat_id = state.chatId;
+      await post("/sandbox/text", body);
+    }
     refresh();
   });
 
@@ -134,7 +147,8 @@
     const form = new FormData();
     form.append("user_id", state.userId);
     form.append("file", file);
-    await fetch("/sandbox/photo", { method: "POST", body: form });
+    const url = onWhatsApp() ? "/sandbox/whatsapp/" + state.personId + "/photo" : "/sandbox/photo";
+    await fetch(url, { method: "POST", body: form });
     event.target.value = "";
     refresh();
   });
