@@ -233,3 +233,32 @@ def test_a_role_split_on_sqlite_is_refused(tmp_path: Path) -> None:
     process = _ustaz(env, log, "dispatcher")
     assert process.wait(60) == 2
     assert "needs PostgreSQL" in log.read_text()
+
+
+async def test_a_bot_process_answers_and_leaves_the_outbox_to_the_dispatchers(
+    tmp_path: Path, db_url: str
+) -> None:
+    from bots.app import start
+    from models.settings import load_settings
+
+    async with TelegramEmulator(rate_limits=RateLimits.unlimited()) as telegram:
+        settings = load_settings(
+            telegram_bot_token=telegram.token,
+            telegram_api_url=telegram.base_url,
+            data_dir=tmp_path,
+            database_url=db_url,
+            http_port=0,
+        )
+        telegram.add_user(901, "Асқар")
+        bot = await start(settings, roles=("bot",))
+        dispatcher = await start(settings.model_copy(update={"http_port": 0}), roles=("dispatcher",))
+        try:
+            telegram.inject_text(901, "/start")
+            [reply] = await telegram.wait_for_messages(901, 1, timeout=20)
+            assert bot.outbox is None and {t.get_name() for t in bot.tasks} == {"telegram-polling"}
+            assert dispatcher.web_url == "" and dispatcher.dispatcher is None
+            assert {t.get_name() for t in dispatcher.tasks} == {"outbox"}
+        finally:
+            await dispatcher.stop()
+            await bot.stop()
+    assert reply.text
