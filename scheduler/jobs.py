@@ -30,15 +30,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, and_, false, func, or_
 from sqlmodel import Session, col, select
 
 from locales import T, Text, catalogue
 from models.clock import to_utc, utcnow
-from models.consent_rules import has_consent
+from models.consent_rules import PROGRAMME_SCOPE, has_consent
 from models.homework import Homework, Submission
 from models.notify import cancel, enqueue, homework_key_prefix, lesson_key_prefix
-from models.people import Guardianship, Person
+from models.outbox import Notification
+from models.people import Consent, Guardianship, Person
 from models.school import GroupMember, TutoringGroup
 from models.settings import Settings
 from models.timetable import Lesson, LessonChange
@@ -119,12 +120,28 @@ def _lesson_start(lesson: Lesson, on_date: date, zone: ZoneInfo) -> datetime:
     return to_utc(datetime.combine(on_date, lesson.start_time), zone)
 
 
+def _starting_between(start: datetime, end: datetime, zone: ZoneInfo) -> ColumnElement[bool]:
+    """Weekly slots whose (weekday, local start time) falls in [start, end): a large timetable is
+    read a window at a time."""
+    local_start, local_end = _local(start, zone), _local(end, zone)
+    slots: list[ColumnElement[bool]] = []
+    day = local_start.date()
+    while day <= local_end.date():
+        begins = max(local_start, datetime.combine(day, time(0), zone))
+        part = [col(Lesson.weekday) == day.weekday(), col(Lesson.start_time) >= begins.time()]
+        if local_end.date() == day:
+            part.append(col(Lesson.start_time) < local_end.time())
+        slots.append(and_(*part))
+        day += timedelta(days=1)
+    return or_(*slots) if slots else false()
+
+
 def _occurrences(session: Session, start: datetime, end: datetime, zone: ZoneInfo) -> Iterable[_Occurrence]:
     """Lesson occurrences starting in [start, end), the timetable's changes applied."""
     rows = session.exec(
         select(Lesson, TutoringGroup)
         .join(TutoringGroup, col(TutoringGroup.id) == Lesson.group_id)
-        .where(col(Lesson.active).is_(True))
+        .where(col(Lesson.active).is_(True), _starting_between(start, end, zone))
     ).all()
     first, last = _local(start, zone).date() - timedelta(days=1), _local(end, zone).date() + timedelta(days=1)
     changes = {
@@ -181,16 +198,18 @@ def _lesson_reminders(
 ) -> int:
     longest = max(opts.lesson_offsets, default=timedelta(0))
     shortest = min(opts.lesson_offsets, default=timedelta(0))
-    written = 0
-    for occ in _occurrences(session, window_start + shortest, window_end + longest, opts.zone):
-        if occ.start <= now:
-            continue
-        offsets = [o for o in opts.lesson_offsets if window_start <= occ.start - o < window_end]
-        if not offsets:
-            continue
+    due_now = [
+        (occ, [o for o in opts.lesson_offsets if window_start <= occ.start - o < window_end])
+        for occ in _occurrences(session, window_start + shortest, window_end + longest, opts.zone)
+        if occ.start > now
+    ]
+    due_now = [(occ, offsets) for occ, offsets in due_now if offsets]
+    pupils_of = _consenting_pupils(session, {occ.group.id for occ, _ in due_now if occ.group.id is not None})
+    offers: list[_Offer] = []
+    for occ, offsets in due_now:
         assert occ.group.id is not None and occ.lesson.id is not None
         local = _local(occ.start, opts.zone)
-        pupils = [p for p in _pupils(session, occ.group.id) if has_consent(session, p.id or 0)]
+        pupils = pupils_of.get(occ.group.id, [])
         common: dict[str, object] = {
             "subject": subject_text(occ.group.subject),
             "time": local.strftime("%H:%M"),
@@ -200,33 +219,95 @@ def _lesson_reminders(
             minutes = int(offset.total_seconds() // 60)
             due = occ.start - offset
             for pupil in pupils:
-                written += _offer(
-                    session,
-                    pupil.id,
-                    "lesson.reminder",
-                    T("notify.lesson.reminder", link=occ.link, **common),
-                    f"lesson:{occ.lesson.id}:{occ.key_part}:{minutes}:{pupil.id}:",
-                    due,
-                    urgent=True,
+                offers.append(
+                    _Offer(
+                        pupil.id,
+                        "lesson.reminder",
+                        T("notify.lesson.reminder", link=occ.link, **common),
+                        f"lesson:{occ.lesson.id}:{occ.key_part}:{minutes}:{pupil.id}:",
+                        due,
+                    )
                 )
             names = ", ".join(p.full_name for p in pupils)
             for staff_id in _staff(occ.group):
-                written += _offer(
-                    session,
-                    staff_id,
-                    "lesson.reminder.staff",
-                    T(
-                        "notify.lesson.reminder_tutor",
-                        link=occ.link,
-                        pupils=names,
-                        count=len(pupils),
-                        **common,
-                    ),
-                    f"lesson:{occ.lesson.id}:{occ.key_part}:{minutes}:{staff_id}:",
-                    due,
-                    urgent=True,
+                text = T(
+                    "notify.lesson.reminder_tutor", link=occ.link, pupils=names, count=len(pupils), **common
                 )
+                key = f"lesson:{occ.lesson.id}:{occ.key_part}:{minutes}:{staff_id}:"
+                offers.append(_Offer(staff_id, "lesson.reminder.staff", text, key, due))
+    return _offer_all(session, offers)
+
+
+@dataclass(frozen=True)
+class _Offer:
+    person_id: int | None
+    kind: str
+    text: Text
+    key: str
+    due: datetime
+    urgent: bool = True
+
+
+KEY_CHUNK = 500
+
+
+def _offer_all(session: Session, offers: list[_Offer]) -> int:
+    """Enqueue the offers whose key is not in the outbox yet (looked up a chunk at a time, so a
+    re-derivation after a restart reads instead of writing); those already there count as offered."""
+    written = 0
+    for start in range(0, len(offers), KEY_CHUNK):
+        chunk = offers[start : start + KEY_CHUNK]
+        known = set(
+            session.exec(
+                select(Notification.idempotency_key).where(
+                    col(Notification.idempotency_key).in_([o.key for o in chunk])
+                )
+            ).all()
+        )
+        for offer in chunk:
+            if offer.key in known:
+                written += 1
+                continue
+            written += _offer(
+                session, offer.person_id, offer.kind, offer.text, offer.key, offer.due, urgent=offer.urgent
+            )
     return written
+
+
+def _consenting_pupils(session: Session, group_ids: set[int]) -> dict[int, list[Person]]:
+    """Each group's pupils with current consent (`models.consent_rules.has_consent`), by name."""
+    members: dict[int, list[Person]] = {}
+    ids = sorted(group_ids)
+    for start in range(0, len(ids), KEY_CHUNK):
+        rows = session.exec(
+            select(GroupMember.group_id, Person)
+            .join(Person, col(Person.id) == GroupMember.pupil_id)
+            .where(col(GroupMember.group_id).in_(ids[start : start + KEY_CHUNK]))
+            .order_by(col(Person.full_name), col(Person.id))
+        ).all()
+        for group_id, pupil in rows:
+            members.setdefault(group_id, []).append(pupil)
+    consenting = _with_consent(session, [p.id for pupils in members.values() for p in pupils if p.id])
+    return {group_id: [p for p in pupils if p.id in consenting] for group_id, pupils in members.items()}
+
+
+def _with_consent(session: Session, pupil_ids: list[int]) -> set[int]:
+    """The pupils with current consent, a chunk at a time: the rule of `has_consent` (some guardian's
+    latest decision is a consent not withdrawn), read in bulk."""
+    found: set[int] = set()
+    for start in range(0, len(pupil_ids), KEY_CHUNK):
+        latest: dict[tuple[int, int], Consent] = {}
+        for row in session.exec(
+            select(Consent)
+            .where(
+                col(Consent.pupil_id).in_(pupil_ids[start : start + KEY_CHUNK]),
+                Consent.scope == PROGRAMME_SCOPE,
+            )
+            .order_by(col(Consent.decided_at), col(Consent.id))
+        ).all():
+            latest[(row.pupil_id, row.guardian_id)] = row  # ordered: the last one per guardian wins
+        found.update(pupil for (pupil, _), row in latest.items() if row.given and row.withdrawn_at is None)
+    return found
 
 
 def _attendance_prompts(
@@ -234,26 +315,20 @@ def _attendance_prompts(
 ) -> int:
     """Ask the tutor to mark attendance once an occurrence has ended (within the window)."""
     longest = session.exec(select(func.max(Lesson.minutes))).one() or 0
-    written = 0
+    offers: list[_Offer] = []
     for occ in _occurrences(session, window_start - timedelta(minutes=longest), window_end, opts.zone):
         ends = occ.start + timedelta(minutes=occ.lesson.minutes)
         if not window_start <= ends < window_end or ends > now or occ.group.tutor_id is None:
             continue
-        written += _offer(
-            session,
-            occ.group.tutor_id,
+        text = T(
             "attendance.prompt",
-            T(
-                "attendance.prompt",
-                group=occ.group.code,
-                subject=subject_text(occ.group.subject),
-                time=_local(occ.start, opts.zone).strftime("%H:%M"),
-            ),
-            f"attendance-prompt:{occ.lesson.id}:{occ.key_part}:{occ.group.tutor_id}:",
-            ends,
-            urgent=True,
+            group=occ.group.code,
+            subject=subject_text(occ.group.subject),
+            time=_local(occ.start, opts.zone).strftime("%H:%M"),
         )
-    return written
+        key = f"attendance-prompt:{occ.lesson.id}:{occ.key_part}:{occ.group.tutor_id}:"
+        offers.append(_Offer(occ.group.tutor_id, "attendance.prompt", text, key, ends))
+    return _offer_all(session, offers)
 
 
 def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int:
