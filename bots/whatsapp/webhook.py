@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 WHATSAPP_PATH = "/twilio/whatsapp"
 SMS_PATH = "/twilio/sms"
+TURNS_AT_ONCE = 4
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
@@ -63,6 +64,8 @@ class TwilioWebhooks:
         self.after_turn = after_turn
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._tasks: set[asyncio.Task[None]] = set()
+        # A burst of messages queues here rather than crowding the loop that answers Twilio.
+        self._turns = asyncio.Semaphore(TURNS_AT_ONCE)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post(WHATSAPP_PATH, self.on_whatsapp)
@@ -107,7 +110,7 @@ class TwilioWebhooks:
     async def _turn(self, parsed: Parsed) -> None:
         lock = self._locks.setdefault(parsed.number, asyncio.Lock())
         try:
-            async with lock:
+            async with lock, self._turns:
                 inbound = await to_inbound(parsed, self.fetcher.fetch, self.config.max_photo_bytes)
                 replies = await asyncio.to_thread(process, self.engine, inbound, self.config)
                 self.after_turn()
