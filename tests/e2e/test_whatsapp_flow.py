@@ -418,3 +418,20 @@ async def test_a_notification_with_a_file_reaches_whatsapp_through_a_signed_link
     [message] = system.twilio.messages_to(PARENT)
     [media] = message.media
     assert media.error is None and media.data == b"%PDF-1.4 worksheet"
+
+
+async def test_stop_over_sms_agrees_with_twilios_own_opt_out_and_start_resumes(system: System) -> None:
+    stopped = await system.twilio.inject_inbound("sms", PARENT, "STOP")
+    assert stopped.http_status == 200 and system.twilio.is_opted_out(PARENT)
+    for _ in range(200):  # the turn runs after the answer
+        with Session(system.engine) as session:
+            if all(i.opted_out_at for i in session.exec(select(ChannelIdentity)).all()):
+                break
+        await asyncio.sleep(0.05)
+    row = await settled(system, notify_parent(system, "after-stop"))
+    assert row.status == "no_channel"  # nothing to that number on WhatsApp or SMS
+    assert system.twilio.messages_to(PARENT) == []  # Twilio confirms an SMS STOP itself
+    await system.twilio.inject_inbound("sms", PARENT, "START")
+    assert await system.replies(PARENT, 0) == [translate("kk", "optout.resumed")]
+    with Session(system.engine) as session:
+        assert all(i.opted_out_at is None for i in session.exec(select(ChannelIdentity)).all())
