@@ -350,6 +350,21 @@ async def test_a_number_not_on_whatsapp_fails_by_callback_and_sms_takes_over(sys
         assert identity is not None and identity.blocked_at is not None
 
 
+async def test_a_63016_from_twilio_hands_over_to_sms_without_blocking_whatsapp(system: System) -> None:
+    last_inbound(system, timedelta(hours=1))  # our clock says the session is open …
+    system.twilio.set_last_inbound(PARENT, hours_ago=25)  # … Twilio's says it closed
+    nid = notify_parent(system)
+    await system.twilio.wait_for_messages(PARENT, 2, timeout=10)
+    row = await settled(system, nid)
+    assert (row.status, row.channel) == ("sent", "sms")
+    whatsapp, sms = await attempts_settled(system, nid, ("failed", "delivered"))
+    assert (whatsapp.outcome, whatsapp.error) == ("failed", "failed:63016")
+    assert (sms.channel, sms.outcome) == ("sms", "delivered")
+    with Session(system.engine) as session:
+        identity = session.get(ChannelIdentity, whatsapp.identity_id)
+        assert identity is not None and identity.blocked_at is None
+
+
 # ---------------------------------------------------------------- homework photo
 
 
