@@ -78,22 +78,23 @@ class Phone:
 
     def bot_said(self, pattern: str) -> str:
         message = self.page.locator("#messages li.msg.bot", has_text=re.compile(pattern)).last
-        try:
-            message.wait_for(timeout=WAIT)
-        except PlaywrightTimeout:
-            raise AssertionError(
-                f"no {pattern!r} in the chat:\n{self.page.inner_text('#messages')}"
-            ) from None
+        self._wait(message, repr(pattern))
         return str(message.inner_text())
+
+    def _wait(self, element: Any, what: str) -> None:
+        try:
+            element.wait_for(timeout=WAIT)
+        except PlaywrightTimeout:
+            raise AssertionError(f"no {what} in the chat:\n{self.page.inner_text('#messages')}") from None
 
     def press(self, callback: str) -> None:
         button = self.page.locator(f'#messages button[data-callback="{callback}"]').last
-        button.wait_for(timeout=WAIT)
+        self._wait(button, f"button {callback}")
         button.click()
 
     def press_starting(self, prefix: str) -> str:
         button = self.page.locator(f'#messages button[data-callback^="{prefix}"]').last
-        button.wait_for(timeout=WAIT)
+        self._wait(button, f"button {prefix}…")
         value = str(button.get_attribute("data-callback"))
         button.click()
         return value
@@ -105,7 +106,7 @@ class Phone:
 
     def choose_english(self) -> None:
         self.press("lang:en")
-        self.bot_said("English")
+        self.bot_said("English it is")
 
 
 def photo(tmp_path: Path) -> Path:

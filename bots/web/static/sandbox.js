@@ -80,9 +80,14 @@
     if (url !== chatUrl()) return; // another chat was chosen meanwhile
     const signature = messages.map((m) => m.seq).join(",");
     if (signature === state.signature) return;
-    state.signature = signature;
     const list = $("messages");
-    list.replaceChildren(...messages.map(renderMessage));
+    if (state.signature && signature.startsWith(state.signature + ",")) {
+      // Only new messages: append them, so a button being pressed is never replaced under the pointer.
+      list.append(...messages.slice(list.children.length).map(renderMessage));
+    } else {
+      list.replaceChildren(...messages.map(renderMessage));
+    }
+    state.signature = signature;
     list.scrollTop = list.scrollHeight;
     const last = [...messages].reverse().find((m) => m.from_bot);
     const contactAsked = Boolean(last && last.reply_markup && last.reply_markup.keyboard);
