@@ -1,0 +1,216 @@
+"""Fan-out through the outbox: one message to each of N recipients, delivered by the real dispatcher
+and the real Telegram sender (aiogram) to the Telegram emulator, on a scratch SQLite store.
+
+1. Limited: the emulator holds Telegram's limits (30 messages/s overall, 1/s per private chat) and
+   the dispatcher paces for them. Figures: achieved rate (target >= 95 % of 30/s), the most messages
+   in any one second overall and in any chat, 429 answers, lost and duplicated messages (target 0).
+2. Lifted: no limit in the emulator or the dispatcher. Figures: dispatcher throughput in messages/s
+   through the emulator, and with a sender that answers at once (the dispatcher and the store alone);
+   target >= 1,000/s on SQLite.
+
+    uv run --frozen python -m bench.outbox_fanout            # 10,000 recipients (the 30/s run: ~5.5 min)
+    uv run --frozen python -m bench.outbox_fanout --quick    # 1,000 limited, 2,000 lifted
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import tempfile
+import time
+from collections import Counter, deque
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import Engine, func, insert, select
+from sqlmodel import Session
+
+from bots.app import make_bot
+from bots.telegram.sender import TelegramSender
+from locales import T
+from models import ChannelIdentity, DeliveryAttempt, Notification, Person
+from models.clock import utcnow
+from models.migrate import upgrade
+from models.notify import params_to_json
+from models.settings import Settings, load_settings
+from models.store import make_engine, session_scope
+from sandbox.telegram_emulator import RateLimits, TelegramEmulator
+from scheduler.dispatcher import Dispatcher
+from scheduler.sender import Outcome, Outgoing, SendResult
+
+FIRST_CHAT = 700_000
+LIMIT = 30.0
+
+
+def seed(engine: Engine, count: int) -> None:
+    """`count` guardians with a Telegram chat each, and one due broadcast row for each."""
+    now = utcnow()
+    text = T("notify.homework.reminder", subject="Алгебра", due="04.03 18:00")
+    with session_scope(engine) as session:
+        session.execute(
+            insert(Person),
+            [{"external_id": f"g{i}", "full_name": f"G {i}", "locale": "kk"} for i in range(count)],
+        )
+        ids = dict(session.execute(select(Person.external_id, Person.id)).all())
+        session.execute(
+            insert(ChannelIdentity),
+            [
+                {
+                    "person_id": ids[f"g{i}"],
+                    "channel": "telegram",
+                    "address": str(FIRST_CHAT + i),
+                    "chat_id": FIRST_CHAT + i,
+                    "created_at": now,
+                }
+                for i in range(count)
+            ],
+        )
+        session.execute(
+            insert(Notification),
+            [
+                {
+                    "idempotency_key": f"fanout:{pid}:",
+                    "person_id": pid,
+                    "kind": "broadcast",
+                    "key": text.key,
+                    "params": params_to_json(text.params),
+                    "status": "pending",
+                    "due_at": now,
+                    "created_at": now,
+                }
+                for pid in ids.values()
+            ],
+        )
+
+
+def most_in_window(times: Sequence[float], seconds: float) -> int:
+    window: deque[float] = deque()
+    most = 0
+    for moment in sorted(times):
+        window.append(moment)
+        while window[0] <= moment - seconds:
+            window.popleft()
+        most = max(most, len(window))
+    return most
+
+
+def scratch(folder: Path, name: str, **overrides: object) -> tuple[Engine, Settings]:
+    url = f"sqlite:///{folder / name}.sqlite3"
+    engine = make_engine(url)
+    upgrade(engine)
+    quiet = {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"}  # none, whatever the hour
+    return engine, load_settings(data_dir=folder, database_url=url, **quiet, **overrides)  # type: ignore[arg-type]
+
+
+def count(engine: Engine, *where: object) -> int:
+    with Session(engine) as session:
+        return int(session.execute(select(func.count()).select_from(Notification).where(*where)).scalar_one())
+
+
+async def through_emulator(folder: Path, recipients: int, limited: bool) -> None:
+    limits = RateLimits() if limited else RateLimits.unlimited()
+    rate = LIMIT if limited else 1_000_000.0
+    async with TelegramEmulator(rate_limits=limits) as telegram:
+        engine, settings = scratch(
+            folder,
+            "limited" if limited else "lifted",
+            telegram_bot_token=telegram.token,
+            telegram_api_url=telegram.api_url,
+            telegram_rate_per_second=rate,
+        )
+        seed(engine, recipients)
+        for i in range(recipients):
+            telegram.add_user(FIRST_CHAT + i, f"G{i}")
+        arrivals: dict[int, list[float]] = {}
+        telegram.on_bot_message.append(
+            lambda m: arrivals.setdefault(m.chat_id, []).append(time.monotonic())  # type: ignore[arg-type]
+        )
+        bot = make_bot(settings)
+        try:
+            dispatcher = Dispatcher(engine, {"telegram": TelegramSender(bot)}, settings)
+            started = time.monotonic()
+            await dispatcher.run_until_idle(timeout=3600)
+            elapsed = time.monotonic() - started
+        finally:
+            await bot.session.close()
+        with Session(engine) as session:
+            retries = int(
+                session.execute(
+                    select(func.count())
+                    .select_from(DeliveryAttempt)
+                    .where(DeliveryAttempt.outcome == "retry")
+                ).scalar_one()
+            )
+    times = sorted(t for chat in arrivals.values() for t in chat)
+    per_chat = Counter({chat: len(v) for chat, v in arrivals.items()})
+    lost = sum(1 for i in range(recipients) if per_chat[FIRST_CHAT + i] == 0)
+    duplicated = sum(n - 1 for n in per_chat.values() if n > 1)
+    span = times[-1] - times[0] if len(times) > 1 else elapsed
+    achieved = (len(times) - 1) / span if span > 0 else float("inf")
+    chat_most = max((most_in_window(v, 1.0) for v in arrivals.values()), default=0)
+    label = "limited to 30/s" if limited else "limits lifted"
+    print(f"\n[{label}] {recipients} recipients through the Telegram emulator")
+    print(f"  wall time                 {elapsed:8.1f} s")
+    print(f"  achieved rate             {achieved:8.1f} msgs/s (first to last message)")
+    if limited:
+        print(f"  of the 30/s limit         {achieved / LIMIT * 100:8.1f} %   (target >= 95 %)")
+        print(f"  most in any 1 s overall   {most_in_window(times, 1.0):8d}     (emulator: 30/s, burst 30)")
+    print(f"  most in any 1 s, one chat {chat_most:8d}     (limit 1)")
+    print(f"  429 answers (retries)     {retries:8d}")
+    print(f"  lost / duplicated         {lost:8d} / {duplicated}")
+    print(f"  rows sent                 {count(engine, Notification.status == 'sent'):8d}")
+    engine.dispose()
+
+
+class InstantSender:
+    channel = "telegram"
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def send(self, message: Outgoing) -> SendResult:
+        self.sent += 1
+        return SendResult(Outcome.DELIVERED, provider_id=str(self.sent))
+
+
+async def dispatcher_alone(folder: Path, recipients: int) -> None:
+    engine, settings = scratch(folder, "alone", telegram_rate_per_second=1_000_000.0)
+    seed(engine, recipients)
+    sender = InstantSender()
+    started = time.monotonic()
+    await Dispatcher(engine, {"telegram": sender}, settings).run_until_idle(timeout=3600)
+    elapsed = time.monotonic() - started
+    print(f"\n[dispatcher and SQLite store alone, a sender that answers at once] {recipients} recipients")
+    print(f"  throughput                {recipients / elapsed:8.1f} msgs/s   (target >= 1000/s)")
+    print(
+        f"  rows sent                 {count(engine, Notification.status == 'sent'):8d} (sends {sender.sent})"
+    )
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="bench.outbox_fanout", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 recipients limited, 2,000 lifted")
+    parser.add_argument("--recipients", type=int, help="recipients in every run")
+    args = parser.parse_args()
+    limited = args.recipients or (1_000 if args.quick else 10_000)
+    lifted = args.recipients or (2_000 if args.quick else 10_000)
+    print(
+        "bench.outbox_fanout:",
+        "quick run" if args.quick else "full run",
+        f"({limited} limited, {lifted} lifted)",
+    )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; SQLite"
+    )
+    with tempfile.TemporaryDirectory(prefix="ustaz-fanout-") as tmp:
+        folder = Path(tmp)
+        asyncio.run(through_emulator(folder, limited, limited=True))
+        asyncio.run(through_emulator(folder, lifted, limited=False))
+        asyncio.run(dispatcher_alone(folder, lifted))
+
+
+if __name__ == "__main__":
+    main()
