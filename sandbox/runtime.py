@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, col, func, select
@@ -19,12 +19,16 @@ from bots.web import SandboxLink
 from bots.web.clock import OffsetClock
 from bots.whatsapp.webhook import SMS_PATH, WHATSAPP_PATH
 from handlers.roster import import_roster
+from models.clock import utcnow
+from models.enums import Role
 from models.migrate import upgrade
-from models.people import Invite, Person
+from models.people import Invite, Membership, Person
+from models.school import SchoolClass
 from models.settings import Settings
-from models.store import make_engine
+from models.store import make_engine, session_scope
 from sandbox.telegram_emulator import TelegramEmulator
 from sandbox.twilio_emulator import TwilioEmulator
+from scheduler.coordinator import set_postal_schedule
 
 log = logging.getLogger("ustaz.sandbox")
 
@@ -78,10 +82,31 @@ def seed_demo_school(settings: Settings) -> int:
             )
             if not report.ok:
                 raise RuntimeError("the sample roster did not import")
+            with session_scope(engine) as session:
+                schedule_demo_rounds(session, utcnow().astimezone(settings.zone).date())
         with Session(engine) as session:
             return int(session.exec(select(func.count()).select_from(Person)).one())
     finally:
         engine.dispose()
+
+
+def schedule_demo_rounds(session: Session, today: date) -> None:
+    """A Kazpost collection every 14 days for each class of the demo school, the first in three
+    days, its class teacher responsible: the sandbox clock shows a round open two days before."""
+    led = session.exec(
+        select(SchoolClass.name, Person.external_id)
+        .join(Membership, col(Membership.class_id) == col(SchoolClass.id))
+        .join(Person, col(Person.id) == col(Membership.person_id))
+        .where(Membership.role == Role.CLASS_TEACHER.value)
+    ).all()
+    for class_name, teacher in led:
+        set_postal_schedule(
+            session,
+            class_name=class_name,
+            teacher=teacher,
+            anchor=today + timedelta(days=3),
+            interval_days=14,
+        )
 
 
 def open_invites(settings: Settings, limit: int = 5) -> list[str]:

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from models.enums import Role
 from models.people import Guardianship, Membership, Person
+from models.postal import PostalRound
 from models.school import GroupMember, TutoringGroup
 from models.store import make_engine
 from tests.browser.conftest import RunningSandbox
@@ -221,4 +222,21 @@ def test_the_page_speaks_russian_and_the_clock_brings_the_lesson_reminders(
     assert re.search(r"\n3 English", phone.bot_said("English"))
     phone.say("3")
     phone.bot_said("English it is")
+
+    # Days later a Kazpost round has opened for each class (the demo school collects every 14 days).
+    day = page.locator(".clock button[data-step=day]")
+    for _ in range(3):
+        before = page.inner_text("#clock-now")
+        day.click()
+        page.wait_for_function("t => document.getElementById('clock-now').textContent !== t", arg=before)
+    assert rounds_opened(sandbox) == 2
     context.close()
+
+
+def rounds_opened(sandbox: RunningSandbox) -> int:
+    engine = make_engine(f"sqlite:///{sandbox.data_dir / 'ustaz.sqlite3'}")
+    try:
+        with Session(engine) as session:
+            return len(session.exec(select(PostalRound)).all())
+    finally:
+        engine.dispose()
