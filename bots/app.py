@@ -12,7 +12,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -77,8 +77,11 @@ class Running:
         self.engine.dispose()
 
 
-def handler_config(settings: Settings, bot_username: str = "") -> Config:
+def handler_config(
+    settings: Settings, bot_username: str = "", clock: Callable[[], datetime] = utcnow
+) -> Config:
     return Config(
+        clock=clock,
         invite_ttl=timedelta(days=settings.invite_ttl_days),
         default_locale=settings.default_locale,
         bot_username=bot_username,
@@ -103,6 +106,7 @@ async def start(
     app = web.Application()
     runner = web.AppRunner(app)
     running = Running(settings=settings, engine=engine, web_url="")
+    clock = sandbox.clock if sandbox is not None else utcnow
 
     def wake_outbox() -> None:
         if running.outbox is not None:
@@ -117,7 +121,7 @@ async def start(
         me = await bot.get_me()
         dispatcher = build_dispatcher(
             engine,
-            handler_config(settings, me.username or ""),
+            handler_config(settings, me.username or "", clock),
             settings.max_photo_bytes,
             after_turn=wake_outbox,
         )
@@ -141,13 +145,14 @@ async def start(
 
     twilio: TwilioAdapter | None = None
     if settings.twilio_account_sid:
-        twilio = register_twilio(app, engine, handler_config(settings), settings, after_turn=wake_outbox)
+        twilio = register_twilio(
+            app, engine, handler_config(settings, clock=clock), settings, after_turn=wake_outbox
+        )
         running.senders.update(twilio.senders)
         running.cleanups.append(twilio.close)
         log.info("twilio adapter started (%s)", ", ".join(sorted(twilio.senders)) or "no senders")
 
     # The outbox copies its senders, so it is built once every adapter has registered its own.
-    clock = sandbox.clock if sandbox is not None else utcnow
     if "dispatcher" in roles:
         running.outbox = OutboxDispatcher(
             engine,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,8 @@ class Config:
     # Photos sent one by one within this window belong to the same submission.
     album_window: timedelta = timedelta(minutes=3)
     time_zone: ZoneInfo = ALMATY
+    # What "now" is for a turn: the wall clock, or the sandbox's clock that a visitor moves forward.
+    clock: Callable[[], datetime] = utcnow
 
 
 @dataclass

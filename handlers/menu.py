@@ -12,6 +12,8 @@ COMMANDS: tuple[tuple[frozenset[Role], Text], ...] = (
     (frozenset({Role.PUPIL}), T("help.cmd.photos")),
     (frozenset({Role.PUPIL}), T("help.cmd.replace")),
     (frozenset({Role.GUARDIAN}), T("help.cmd.consent")),
+    (frozenset({Role.GUARDIAN}), T("help.cmd.mydata")),
+    (frozenset({Role.GUARDIAN}), T("help.cmd.forget")),
     (frozenset({Role.TUTOR}), T("help.cmd.homework")),
     (frozenset({Role.TUTOR}), T("help.cmd.review")),
     (frozenset({Role.TUTOR}), T("help.cmd.attendance")),
@@ -20,6 +22,8 @@ COMMANDS: tuple[tuple[frozenset[Role], Text], ...] = (
     (frozenset({Role.CLASS_TEACHER}), T("help.cmd.broadcast")),
     (frozenset({Role.CLASS_TEACHER}), T("help.cmd.report")),
     (frozenset({Role.CLASS_TEACHER, Role.COORDINATOR}), T("help.cmd.post")),
+    (frozenset({Role.COORDINATOR}), T("help.cmd.confirm_forget")),
+    (frozenset(), T("help.cmd.channels")),
     (frozenset(), T("help.cmd.language")),
 )
 

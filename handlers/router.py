@@ -118,7 +118,7 @@ def _turn(session: Session, inbound: Inbound, config: Config) -> Turn:
         identity = ChannelIdentity(channel=inbound.identity.channel, address=inbound.identity.address)
         session.add(identity)
         session.flush()
-    turn = Turn(session=session, inbound=inbound, identity=identity, config=config)
+    turn = Turn(session=session, inbound=inbound, identity=identity, config=config, now=config.clock())
     identity.last_inbound_at = turn.now
     if inbound.chat.id.lstrip("-").isdigit() and not inbound.chat.is_group:
         identity.chat_id = int(inbound.chat.id)
