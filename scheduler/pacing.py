@@ -1,7 +1,9 @@
 """Pacing: how fast the dispatcher may send, per channel and per chat, never faster.
 
-* One global limiter per channel (aiolimiter, capacity 1 so there is no burst): Telegram 30/s, each
-  Twilio sender number (WhatsApp, SMS) `twilio_rate_per_second`.
+* One global pace per channel: Telegram 30/s, each Twilio sender number (WhatsApp, SMS)
+  `twilio_rate_per_second`. Sends take slots 1/rate apart in turn (`Grid`): none goes before its slot,
+  and the event loop waking a little late does not push the later slots back, so a busy process
+  still sends at the limit instead of a little under it on every message.
 * Per chat, a sliding window: a private chat (or a WhatsApp/SMS number) at most
   `telegram_rate_per_chat_per_second` messages in any second, a group chat at most
   `telegram_group_rate_per_minute` in any minute. A chat has at most one send in flight, and its
@@ -15,12 +17,11 @@ between them, but the bound is per process).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from aiolimiter import AsyncLimiter
 
 from models.enums import Channel
 from models.settings import Settings
@@ -32,6 +33,29 @@ class Window:
     seconds: float
 
 
+class Grid:
+    """One channel's sends at `rate` a second, on slots 1/rate apart, taken in turn.
+
+    A slot is placed one gap after the previous slot, not after the moment its send woke up, so the
+    small delays of a busy event loop do not add up; slots missed while nothing was waiting are not
+    made up, so there is no burst."""
+
+    def __init__(self, rate: float) -> None:
+        self.gap = 1.0 / rate
+        self._next = 0.0
+        self._turn = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait for this send's slot."""
+        async with self._turn:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            slot = max(self._next, now)
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            self._next = slot + self.gap
+
+
 class Pacer:
     def __init__(self, settings: Settings, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic
@@ -41,7 +65,7 @@ class Pacer:
             Channel.WHATSAPP.value: twilio,
             Channel.SMS.value: twilio,
         }
-        self._limiters = {channel: AsyncLimiter(1, 1.0 / rate) for channel, rate in rates.items()}
+        self._grids = {channel: Grid(rate) for channel, rate in rates.items()}
         self.private = _window(settings.telegram_rate_per_chat_per_second, 1.0)
         self.group = _window(settings.telegram_group_rate_per_minute / 60.0, 60.0)
         self._sent: dict[str, deque[float]] = {}
@@ -71,9 +95,9 @@ class Pacer:
 
     async def start_send(self, channel: str, chat: str) -> None:
         """Wait for the channel's global limiter, then record the chat's slot: call right before the send."""
-        limiter = self._limiters.get(channel)
-        if limiter is not None:
-            await limiter.acquire()
+        grid = self._grids.get(channel)
+        if grid is not None:
+            await grid.acquire()
         self._sent.setdefault(chat, deque()).append(self._monotonic())
 
     def release(self, chat: str) -> None:
