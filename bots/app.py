@@ -21,6 +21,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from sqlalchemy import Engine
 
+from bots import turns
 from bots.telegram.app import build_dispatcher
 from bots.telegram.sender import TelegramSender
 from bots.web import SandboxLink, mount_web
@@ -74,6 +75,7 @@ class Running:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for cleanup in reversed(self.cleanups):
             await cleanup()
+        turns.close(self.engine)
         self.engine.dispose()
 
 

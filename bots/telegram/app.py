@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
@@ -10,12 +9,12 @@ from aiogram import Bot, Dispatcher, F, Router
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from sqlalchemy import Engine
 
+from bots import turns
 from bots.telegram.albums import AlbumCollector
 from bots.telegram.inbound import callback_to_inbound, message_to_inbound
 from bots.telegram.render import send_reply
 from handlers.class_chat import chat_left, chat_migrated
 from handlers.context import Config
-from handlers.router import process
 from handlers.types import Inbound
 
 log = logging.getLogger(__name__)
@@ -29,7 +28,7 @@ def build_dispatcher(
     albums = AlbumCollector()
 
     async def run_turn(bot: Bot, inbound: Inbound, chat_id: int) -> None:
-        replies = await asyncio.to_thread(process, engine, inbound, config)
+        replies = await turns.run_turn(engine, inbound, config)
         after_turn()
         for reply in replies:
             await send_reply(bot, chat_id, reply, config.default_locale)
@@ -50,7 +49,7 @@ def build_dispatcher(
                 if message.migrate_to_chat_id
                 else (message.migrate_from_chat_id, message.chat.id)
             )
-            await asyncio.to_thread(chat_migrated, engine, int(old or 0), int(new or 0))
+            await turns.in_store(engine, chat_migrated, engine, int(old or 0), int(new or 0))
             return
         inbound = await message_to_inbound(message, bot, max_upload_bytes)
         if inbound is not None:
@@ -59,7 +58,7 @@ def build_dispatcher(
     @router.my_chat_member(F.chat.type.in_({"group", "supergroup"}))
     async def on_bot_membership(update: ChatMemberUpdated) -> None:
         if update.new_chat_member.status in ("left", "kicked"):
-            await asyncio.to_thread(chat_left, engine, update.chat.id)
+            await turns.in_store(engine, chat_left, engine, update.chat.id)
 
     @router.callback_query()
     async def on_button(query: CallbackQuery, bot: Bot) -> None:

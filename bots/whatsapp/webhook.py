@@ -28,13 +28,13 @@ from aiohttp import web
 from sqlalchemy import Engine
 from twilio.request_validator import RequestValidator
 
+from bots.turns import run_turn
 from bots.whatsapp.inbound import Parsed, parse_form, to_inbound
 from bots.whatsapp.media import MediaFetcher
 from bots.whatsapp.render import render
 from bots.whatsapp.sender import STATUS_PATH, TwilioSender
 from bots.whatsapp.status import StatusUpdate, apply_when_known, parse_status
 from handlers.context import Config
-from handlers.router import process
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class TwilioWebhooks:
         try:
             async with lock, self._turns:
                 inbound = await to_inbound(parsed, self.fetcher.fetch, self.config.max_photo_bytes)
-                replies = await asyncio.to_thread(process, self.engine, inbound, self.config)
+                replies = await run_turn(self.engine, inbound, self.config)
                 self.after_turn()
                 sender = self.senders[parsed.channel]
                 for reply in replies:
