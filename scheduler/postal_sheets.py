@@ -2,6 +2,9 @@
 
 The PDF embeds a TrueType font that has Cyrillic and the Kazakh letters (ә, ғ, қ, ң, ө, ұ, ү, һ, і):
 DejaVu Sans from Debian's `fonts-dejavu-core` (or Liberation Sans). `USTAZ_PDF_FONT` may name another.
+
+fpdf2 and openpyxl are imported when a sheet is made (once a fortnight per class), not with the
+module: together they are 23 MB of every process that runs the scheduler or the bot.
 """
 
 from __future__ import annotations
@@ -10,11 +13,6 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
@@ -44,6 +42,9 @@ def unicode_font() -> Path:
 
 
 def pdf_bytes(sheet: Sheet) -> bytes:
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_auto_page_break(auto=True, margin=12)
     regular = unicode_font()
@@ -68,6 +69,9 @@ def pdf_bytes(sheet: Sheet) -> bytes:
 
 
 def xlsx_bytes(sheet: Sheet) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
     book = Workbook()
     ws = book.active
     assert ws is not None

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+import bots  # noqa: F401  (aiogram as the bot imports it: models built on first use)
 from models.migrate import upgrade
 from models.settings import Settings, load_settings
 from models.store import make_engine

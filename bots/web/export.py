@@ -1,13 +1,12 @@
-"""A monitoring table as a spreadsheet (XLSX, openpyxl) or CSV, headers in the reader's language."""
+"""A monitoring table as a spreadsheet (XLSX, openpyxl) or CSV, headers in the reader's language.
+
+openpyxl is imported when a spreadsheet is asked for, not with the bot process (7 MB resident)."""
 
 from __future__ import annotations
 
 import csv
 import io
 from datetime import date
-
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 from handlers.monitoring import Cell, Table
 from locales import Text, translate
@@ -31,6 +30,9 @@ def headers(table: Table, lang: str) -> list[str]:
 
 
 def to_xlsx(table: Table, lang: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
