@@ -80,10 +80,14 @@ class Running:
 
 
 def handler_config(
-    settings: Settings, bot_username: str = "", clock: Callable[[], datetime] = utcnow
+    settings: Settings,
+    bot_username: str = "",
+    clock: Callable[[], datetime] = utcnow,
+    on_enqueued: Callable[[], None] = lambda: None,
 ) -> Config:
     return Config(
         clock=clock,
+        on_enqueued=on_enqueued,
         invite_ttl=timedelta(days=settings.invite_ttl_days),
         default_locale=settings.default_locale,
         bot_username=bot_username,
@@ -114,6 +118,11 @@ async def start(
         if running.outbox is not None:
             running.outbox.notify()
 
+    loop = asyncio.get_running_loop()
+
+    def wake_outbox_from_store() -> None:
+        loop.call_soon_threadsafe(wake_outbox)
+
     if settings.telegram_bot_token and not takes_updates:
         running.bot = make_bot(settings)
         running.cleanups.append(running.bot.session.close)
@@ -123,9 +132,8 @@ async def start(
         me = await bot.get_me()
         dispatcher = build_dispatcher(
             engine,
-            handler_config(settings, me.username or "", clock),
+            handler_config(settings, me.username or "", clock, wake_outbox_from_store),
             settings.max_photo_bytes,
-            after_turn=wake_outbox,
         )
         running.bot, running.dispatcher = bot, dispatcher
         running.cleanups.append(bot.session.close)
@@ -148,7 +156,11 @@ async def start(
     twilio: TwilioAdapter | None = None
     if settings.twilio_account_sid:
         twilio = register_twilio(
-            app, engine, handler_config(settings, clock=clock), settings, after_turn=wake_outbox
+            app,
+            engine,
+            handler_config(settings, clock=clock, on_enqueued=wake_outbox_from_store),
+            settings,
+            wake_outbox=wake_outbox,
         )
         running.senders.update(twilio.senders)
         running.cleanups.append(twilio.close)

@@ -34,6 +34,9 @@ class Config:
     time_zone: ZoneInfo = ALMATY
     # What "now" is for a turn: the wall clock, or the sandbox's clock that a visitor moves forward.
     clock: Callable[[], datetime] = utcnow
+    # Called on the store thread after a turn that wrote outbox rows has committed: wakes the
+    # dispatcher (a turn that only answers its writer leaves the dispatcher asleep).
+    on_enqueued: Callable[[], None] = lambda: None
 
 
 @dataclass

@@ -37,6 +37,7 @@ from locales import T
 from models.consent_rules import has_consent
 from models.enums import Role
 from models.journal import InboundReceipt
+from models.notify import wrote_outbox
 from models.people import ChannelIdentity, Person
 from models.store import session_scope
 
@@ -82,6 +83,8 @@ def _process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
         if replies or "offered" not in state.data:  # a silent turn keeps the question asked before
             state.data = {**state.data, "offered": choices.remember(offered)}
         locale = turn.locale
+    if wrote_outbox(session):
+        config.on_enqueued()
     return [reply if reply.locale else replace(reply, locale=locale) for reply in replies]
 
 

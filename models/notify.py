@@ -36,6 +36,9 @@ _TEXT = "$t"
 _PARAMS = "$p"
 
 
+_WROTE_OUTBOX = "ustaz_wrote_outbox"
+
+
 def params_to_json(params: Mapping[str, Any]) -> dict[str, Any]:
     """Text parameters as JSON: nested `Text` values become ``{"$t": key, "$p": {...}}``."""
     return {name: _value_to_json(value) for name, value in params.items()}
@@ -120,7 +123,13 @@ def enqueue(
         insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
     )
     session.execute(statement)
+    session.info[_WROTE_OUTBOX] = True
     return session.exec(select(Notification).where(Notification.idempotency_key == idempotency_key)).one()
+
+
+def wrote_outbox(session: Session) -> bool:
+    """Whether this session has written outbox rows (so the dispatcher is worth waking)."""
+    return bool(session.info.get(_WROTE_OUTBOX))
 
 
 def _like_prefix(prefix: str) -> str:

@@ -144,6 +144,26 @@ def test_pupil_without_consent_is_told_and_guardian_reminded_once(
         assert [(n.person_id, n.kind) for n in reminders] == [(family["guardian"], "consent.reminder")]
 
 
+def test_only_a_turn_that_writes_to_the_outbox_wakes_the_dispatcher(
+    engine: Engine, family: dict[str, object]
+) -> None:
+    woken: list[str] = []
+    config = Config(on_enqueued=lambda: woken.append("wake"))
+
+    def pupil_says(text: str = "", choice: str | None = None) -> None:
+        process(
+            engine,
+            Inbound(identity=Identity("telegram", "p"), chat=Chat("p"), text=text, choice=choice),
+            config,
+        )
+
+    pupil_says(f"/start {family['pupil_code']}")
+    pupil_says(choice="lang:kk")
+    assert woken == []  # answered in the chat, nothing for anyone else
+    pupil_says("сәлем")  # no consent yet: the guardian is reminded through the outbox
+    assert woken == ["wake"]
+
+
 def test_withdrawal_stops_messages_to_and_about_the_pupil(engine: Engine, family: dict[str, object]) -> None:
     from locales import T
     from models import Notification

@@ -586,6 +586,33 @@ async def test_webhook_delivery_with_secret_and_method_answer(emu: TelegramEmula
         await runner.cleanup()
 
 
+async def test_webhook_skips_update_kinds_it_was_not_asked_for(emu: TelegramEmulator, bot: Bot) -> None:
+    received: list[dict[str, Any]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append(await request.json())
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner, url = await _serve(app)
+    try:
+        await bot.set_webhook(f"{url}/hook", allowed_updates=["message"])
+        emu.inject_text(PUPIL, "first")
+        emu.add_group(-1001, "8А", [PUPIL], bot_is_member=False)
+        emu.add_bot_to_group(-1001, PUPIL)  # a my_chat_member update: not asked for
+        emu.inject_text(PUPIL, "second")
+        while not any(u.get("message", {}).get("text") == "second" for u in received):
+            await emu.wait_for_deliveries(len(received) + 1)
+        assert all(set(u) == {"update_id", "message"} for u in received)
+        assert [u["message"]["text"] for u in received if "text" in u["message"]] == ["first", "second"]
+        assert emu.deleted_updates >= 1
+        assert (await bot.get_webhook_info()).pending_update_count == 0
+    finally:
+        await bot.delete_webhook()
+        await runner.cleanup()
+
+
 async def test_webhook_to_aiogram_request_handler(emu: TelegramEmulator, bot: Bot) -> None:
     dp = Dispatcher()
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from sqlalchemy import Engine
 
 from bots import turns
 from bots.telegram.albums import AlbumCollector
+from bots.telegram.filters import GROUP, PRIVATE
 from bots.telegram.inbound import callback_to_inbound, message_to_inbound
 from bots.telegram.render import send_reply
 from handlers.class_chat import chat_left, chat_migrated
@@ -20,20 +20,16 @@ from handlers.types import Inbound
 log = logging.getLogger(__name__)
 
 
-def build_dispatcher(
-    engine: Engine, config: Config, max_upload_bytes: int, after_turn: Callable[[], None] = lambda: None
-) -> Dispatcher:
-    """`after_turn` wakes the outbox: a turn may have enqueued messages to other people."""
+def build_dispatcher(engine: Engine, config: Config, max_upload_bytes: int) -> Dispatcher:
     router = Router(name="ustaz")
     albums = AlbumCollector()
 
     async def run_turn(bot: Bot, inbound: Inbound, chat_id: int) -> None:
         replies = await turns.run_turn(engine, inbound, config)
-        after_turn()
         for reply in replies:
             await send_reply(bot, chat_id, reply, config.default_locale)
 
-    @router.message(F.chat.type == "private")
+    @router.message(PRIVATE)
     async def on_private_message(message: Message, bot: Bot) -> None:
         inbound = await message_to_inbound(message, bot, max_upload_bytes)
         if inbound is not None:
@@ -41,7 +37,7 @@ def build_dispatcher(
         if inbound is not None:
             await run_turn(bot, inbound, message.chat.id)
 
-    @router.message(F.chat.type.in_({"group", "supergroup"}))
+    @router.message(GROUP)
     async def on_group_message(message: Message, bot: Bot) -> None:
         if message.migrate_to_chat_id or message.migrate_from_chat_id:  # upgraded to a supergroup
             old, new = (
@@ -55,7 +51,7 @@ def build_dispatcher(
         if inbound is not None:
             await run_turn(bot, inbound, message.chat.id)
 
-    @router.my_chat_member(F.chat.type.in_({"group", "supergroup"}))
+    @router.my_chat_member(GROUP)
     async def on_bot_membership(update: ChatMemberUpdated) -> None:
         if update.new_chat_member.status in ("left", "kicked"):
             await turns.in_store(engine, chat_left, engine, update.chat.id)

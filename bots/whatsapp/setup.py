@@ -43,7 +43,7 @@ def register(
     engine: Engine,
     config: Config,
     settings: Settings,
-    after_turn: Callable[[], None] = lambda: None,
+    wake_outbox: Callable[[], None] = lambda: None,
 ) -> TwilioAdapter:
     """Add the Twilio routes to `app` and build the senders. Call inside the running loop."""
     # The client logs every request and response at INFO (a media list's query names numbers).
@@ -68,7 +68,7 @@ def register(
             )
     fetcher = MediaFetcher(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url)
     webhooks = TwilioWebhooks(
-        engine, config, settings.twilio_auth_token, settings.public_base_url, senders, fetcher, after_turn
+        engine, config, settings.twilio_auth_token, settings.public_base_url, senders, fetcher, wake_outbox
     )
     webhooks.add_routes(app)
     files.add_route(app)

@@ -53,7 +53,7 @@ class TwilioWebhooks:
         public_base_url: str,
         senders: dict[str, TwilioSender],
         fetcher: MediaFetcher,
-        after_turn: Callable[[], None] = lambda: None,
+        wake_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self.engine = engine
         self.config = config
@@ -61,7 +61,7 @@ class TwilioWebhooks:
         self.public_base_url = public_base_url.rstrip("/")
         self.senders = senders
         self.fetcher = fetcher
-        self.after_turn = after_turn
+        self.wake_outbox = wake_outbox
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._tasks: set[asyncio.Task[None]] = set()
         # A burst of messages queues here rather than crowding the loop that answers Twilio.
@@ -113,7 +113,6 @@ class TwilioWebhooks:
             async with lock, self._turns:
                 inbound = await to_inbound(parsed, self.fetcher.fetch, self.config.max_photo_bytes)
                 replies = await run_turn(self.engine, inbound, self.config)
-                self.after_turn()
                 sender = self.senders[parsed.channel]
                 for reply in replies:
                     text = render(reply, self.config.default_locale)
@@ -129,7 +128,7 @@ class TwilioWebhooks:
             async with lock:  # one message's callbacks in the order they came
                 handed_back = await apply_when_known(self.engine, update)
             if handed_back:
-                self.after_turn()
+                self.wake_outbox()
         except Exception:
             log.exception("twilio: status for message %s not recorded", update.message_sid)
 

@@ -774,8 +774,12 @@ class TelegramEmulator:
         """Updates not yet confirmed (getUpdates) or delivered (webhook)."""
         return list(self._updates)
 
+    @staticmethod
+    def _wanted(update: Json, allowed: frozenset[str]) -> bool:
+        return next(k for k in update if k != "update_id") in allowed
+
     def _drop_unwanted(self, allowed: frozenset[str]) -> None:
-        keep = [u for u in self._updates if next(k for k in u if k != "update_id") in allowed]
+        keep = [u for u in self._updates if self._wanted(u, allowed)]
         self.deleted_updates += len(self._updates) - len(keep)
         self._updates = keep
 
@@ -887,11 +891,13 @@ class TelegramEmulator:
 
     async def _webhook_loop(self) -> None:
         while self._webhook is not None and not self._closing:
-            self._drop_unwanted(self._allowed_updates)
             if not self._updates:
                 await self._tick.wait()
                 continue
             update = self._updates.pop(0)
+            if not self._wanted(update, self._allowed_updates):
+                self.deleted_updates += 1
+                continue
             if not await self._deliver(self._webhook, update):
                 # Like Telegram: an update the webhook did not take is offered again, later.
                 self._updates.insert(0, update)
