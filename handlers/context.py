@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from handlers.types import Inbound
 from models.clock import utcnow
 from models.enums import Role
+from models.journal import Conversation
 from models.people import ChannelIdentity, Membership, Person
 
 ALMATY = ZoneInfo("Asia/Almaty")  # UTC+5 all year since March 2024
@@ -48,6 +49,9 @@ class Turn:
     person: Person | None = None
     roles: set[str] = field(default_factory=set)
     now: datetime = field(default_factory=utcnow)
+    # Conversation states read during this turn, by owner ("person"/"identity", id): a turn's
+    # handlers look at the state several times, and it is one row in one transaction.
+    states: dict[tuple[str, int | None], Conversation] = field(default_factory=dict)
 
     @property
     def locale(self) -> str:

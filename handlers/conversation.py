@@ -12,6 +12,10 @@ from models.journal import Conversation
 
 
 def load(turn: Turn) -> Conversation:
+    owner = ("person", turn.person.id) if turn.person is not None else ("identity", turn.identity.id)
+    state = turn.states.get(owner)
+    if state is not None:
+        return state
     query = select(Conversation)
     if turn.person is not None:
         query = query.where(Conversation.person_id == turn.person.id)
@@ -24,6 +28,7 @@ def load(turn: Turn) -> Conversation:
             identity_id=None if turn.person else turn.identity.id,
         )
         turn.session.add(state)
+    turn.states[owner] = state
     return state
 
 

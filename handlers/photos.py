@@ -101,6 +101,9 @@ def prepare(inbound: Inbound, *, max_bytes: int, max_pixels: int) -> Inbound:
         return inbound
     prepared = []
     for upload in inbound.uploads:
+        if upload.page is not None or upload.refused is not None:
+            prepared.append(upload)  # the adapter has run the pipeline already
+            continue
         try:
             page = normalise_upload(upload, max_bytes=max_bytes, max_pixels=max_pixels)
             prepared.append(replace(upload, page=page))

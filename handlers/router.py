@@ -82,6 +82,8 @@ def _process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
             state = conversation.load(turn)
         if replies or "offered" not in state.data:  # a silent turn keeps the question asked before
             state.data = {**state.data, "offered": choices.remember(offered)}
+        if state.id is None and not state.flow and state.data == {"offered": choices.remember([])}:
+            session.expunge(state)  # nothing asked, nothing under way: no state row to keep
         locale = turn.locale
     if wrote_outbox(session):
         config.on_enqueued()
@@ -117,14 +119,24 @@ def _turn(session: Session, inbound: Inbound, config: Config) -> Turn:
             ChannelIdentity.address == inbound.identity.address,
         )
     ).first()
+    now = config.clock()
+    private_chat = (
+        int(inbound.chat.id) if inbound.chat.id.lstrip("-").isdigit() and not inbound.chat.is_group else None
+    )
     if identity is None:
-        identity = ChannelIdentity(channel=inbound.identity.channel, address=inbound.identity.address)
+        identity = ChannelIdentity(
+            channel=inbound.identity.channel,
+            address=inbound.identity.address,
+            chat_id=private_chat,
+            last_inbound_at=now,
+        )
         session.add(identity)
         session.flush()
-    turn = Turn(session=session, inbound=inbound, identity=identity, config=config, now=config.clock())
-    identity.last_inbound_at = turn.now
-    if inbound.chat.id.lstrip("-").isdigit() and not inbound.chat.is_group:
-        identity.chat_id = int(inbound.chat.id)
+    else:
+        identity.last_inbound_at = now
+        if private_chat is not None:
+            identity.chat_id = private_chat
+    turn = Turn(session=session, inbound=inbound, identity=identity, config=config, now=now)
     if identity.person_id is not None:
         turn.person = session.get(Person, identity.person_id)
         turn.roles = roles_of(session, identity.person_id)

