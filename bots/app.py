@@ -138,8 +138,14 @@ async def start(
         running.bot, running.dispatcher = bot, dispatcher
         running.cleanups.append(bot.session.close)
         if settings.telegram_webhook_url:
+            # Telegram gets its answer once the update is handled: a burst waits at Telegram (which
+            # sends up to 40 at once) instead of piling up here as tasks, and an update whose turn
+            # failed is sent again (the inbound receipt makes a handled one count once).
             SimpleRequestHandler(
-                dispatcher, bot, secret_token=settings.telegram_webhook_secret or None
+                dispatcher,
+                bot,
+                handle_in_background=False,
+                secret_token=settings.telegram_webhook_secret or None,
             ).register(app, path=TELEGRAM_WEBHOOK_PATH)
             # Telegram is told about the webhook once the server below is listening.
         else:

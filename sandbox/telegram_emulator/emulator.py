@@ -890,18 +890,42 @@ class TelegramEmulator:
             self._webhook_task = asyncio.get_running_loop().create_task(self._webhook_loop())
 
     async def _webhook_loop(self) -> None:
-        while self._webhook is not None and not self._closing:
-            if not self._updates:
-                await self._tick.wait()
-                continue
+        """Deliver like Telegram: up to the webhook's ``max_connections`` requests at once. An update
+        the webhook did not take (no 2xx answer) is offered again, first, after a pause."""
+        in_flight: dict[asyncio.Task[bool], Json] = {}
+        loop = asyncio.get_running_loop()
+        resume_at = 0.0
+        try:
+            while self._webhook is not None and not self._closing:
+                hook = self._webhook
+                if len(in_flight) < hook.max_connections and loop.time() >= resume_at:
+                    update = self._next_wanted()
+                    if update is not None:
+                        in_flight[loop.create_task(self._deliver(hook, update))] = update
+                        continue
+                tick = loop.create_task(self._tick.wait())
+                timeout = max(resume_at - loop.time(), 0.0) or None
+                done, _ = await asyncio.wait(
+                    [tick, *in_flight], timeout=timeout, return_when="FIRST_COMPLETED"
+                )
+                tick.cancel()
+                for task in done.intersection(in_flight):
+                    update = in_flight.pop(task)
+                    if not task.result():
+                        self._updates.insert(0, update)
+                        resume_at = loop.time() + WEBHOOK_RETRY_SECONDS
+        finally:
+            for task in in_flight:
+                task.cancel()
+
+    def _next_wanted(self) -> Json | None:
+        """The oldest pending update of a kind the webhook asked for; others are dropped."""
+        while self._updates:
             update = self._updates.pop(0)
-            if not self._wanted(update, self._allowed_updates):
-                self.deleted_updates += 1
-                continue
-            if not await self._deliver(self._webhook, update):
-                # Like Telegram: an update the webhook did not take is offered again, later.
-                self._updates.insert(0, update)
-                await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
+            if self._wanted(update, self._allowed_updates):
+                return update
+            self.deleted_updates += 1
+        return None
 
     async def _deliver(self, hook: Webhook, update: Json) -> bool:
         """POST one update; whether the webhook took it (a 2xx answer)."""
