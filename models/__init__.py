@@ -1,5 +1,6 @@
 """The store: SQLModel tables, the engine and sessions, and the invariants the store enforces."""
 
+from models.dashboard import DashboardChallenge, DashboardSession
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.journal import AuditLog, Conversation, InboundReceipt
 from models.outbox import Broadcast, DeliveryAttempt, Notification
@@ -15,6 +16,8 @@ __all__ = [
     "ChannelIdentity",
     "Consent",
     "Conversation",
+    "DashboardChallenge",
+    "DashboardSession",
     "DeliveryAttempt",
     "Feedback",
     "GroupMember",

@@ -3,7 +3,8 @@ margin) are purged each night, with their feedback; a Kazpost item keeps its row
 
 A stored page file is deleted only when no remaining page names it (files are content-addressed, so
 two submissions may share one). Each purge leaves one audit row with the counts, never names.
-A family's data export (/mydata) is removed once it is a day old.
+A family's data export (/mydata) is removed once it is a day old, and expired dashboard sign-in
+codes and sessions are deleted (signing in removes them too; this catches a quiet dashboard).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 
 from models.clock import utcnow
+from models.dashboard import purge_expired_sign_ins
 from models.homework import Feedback, Submission, SubmissionPage
 from models.journal import AuditLog
 from models.postal import PostalItem
@@ -45,6 +47,8 @@ def purge(engine: Engine, settings: Settings, now: datetime | None = None) -> Pu
     """Delete submissions made before `now - RETENTION_DAYS`, their pages, feedback and files."""
     moment = now or utcnow()
     _remove_old_exports(settings.media_dir / EXPORTS, moment - EXPORT_LIFETIME)
+    with Session(engine) as session, session.begin():
+        purge_expired_sign_ins(session, moment)
     cutoff = moment - timedelta(days=settings.retention_days)
     submissions = pages = 0
     paths: set[str] = set()

@@ -18,15 +18,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bots.web import mount_web
-from bots.web.auth import MAX_TRIES, Auth
+from bots.web.auth import CHALLENGE_COOKIE, MAX_TRIES, SESSION_COOKIE, Auth
 from handlers.roster import import_roster
 from models.clock import utcnow
+from models.dashboard import DashboardChallenge, DashboardSession
 from models.enums import Role
 from models.journal import AuditLog
 from models.outbox import Notification
 from models.people import Membership, Person
 from models.school import SchoolClass
 from models.settings import Settings
+from scheduler.retention import purge
 
 pytestmark = pytest.mark.flow
 SAMPLE = Path(__file__).resolve().parent.parent / "sandbox" / "sample_roster.csv"
@@ -109,24 +111,97 @@ async def test_no_code_goes_to_someone_who_is_not_staff(
         assert session.exec(select(Notification).where(Notification.kind == "login.code")).all() == []
 
 
-def test_a_code_expires_after_ten_minutes_and_after_five_wrong_tries(engine: Engine, tmp_path: Path) -> None:
+def test_a_code_expires_after_ten_minutes_and_after_five_wrong_tries(engine: Engine) -> None:
+    """Two `Auth`s on one store stand for two bot processes: tries and expiry are shared."""
+    assert import_roster(engine, SAMPLE, dry_run=False, invite_ttl=timedelta(days=30)).ok
+    coordinator = _staff(engine, Role.COORDINATOR)
+    assert coordinator.id is not None
+    one, two = Auth(engine), Auth(engine)
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        token = one.request_code(coordinator.external_id)
+        clock.shift(timedelta(minutes=10, seconds=1))
+        assert two.verify(token, _last_code(engine, coordinator.id)) is None
+        token = one.request_code(coordinator.external_id)
+        for turn in range(MAX_TRIES):
+            assert (one, two)[turn % 2].verify(token, "999999x") is None
+        assert two.verify(token, _last_code(engine, coordinator.id)) is None
+        token = one.request_code(coordinator.external_id)
+        session_id = two.verify(token, _last_code(engine, coordinator.id))
+        assert session_id is not None and one.person_of(session_id) == coordinator.id
+        assert one.verify(token, _last_code(engine, coordinator.id)) is None  # a code signs in once
+        clock.shift(timedelta(hours=8, seconds=1))
+        assert two.person_of(session_id) is None
+        assert one.person_of(session_id) is None
+
+
+def test_sign_in_state_outlives_the_process_and_only_hashes_are_stored(engine: Engine) -> None:
+    assert import_roster(engine, SAMPLE, dry_run=False, invite_ttl=timedelta(days=30)).ok
+    coordinator = _staff(engine, Role.COORDINATOR)
+    assert coordinator.id is not None
+    token = Auth(engine).request_code(coordinator.phone or "")
+    code = _last_code(engine, coordinator.id)
+    session_id = Auth(engine).verify(token, code)  # a restarted process
+    assert session_id is not None
+    assert Auth(engine).person_of(session_id) == coordinator.id
+    with Session(engine) as session:
+        stored = [
+            *(c.model_dump_json() for c in session.exec(select(DashboardChallenge))),
+            *(s.model_dump_json() for s in session.exec(select(DashboardSession))),
+        ]
+    assert stored and not any(secret in row for row in stored for secret in (token, session_id))
+    Auth(engine).sign_out(session_id)
+    assert Auth(engine).person_of(session_id) is None
+    with Session(engine) as session:
+        assert session.exec(select(DashboardSession)).all() == []
+        actions = session.exec(select(AuditLog.action).where(AuditLog.actor_id == coordinator.id)).all()
+    assert {"dashboard.sign_in", "dashboard.sign_out"} <= set(actions)
+
+
+def test_expired_sign_ins_are_purged(engine: Engine, settings: Settings) -> None:
     assert import_roster(engine, SAMPLE, dry_run=False, invite_ttl=timedelta(days=30)).ok
     coordinator = _staff(engine, Role.COORDINATOR)
     assert coordinator.id is not None
     auth = Auth(engine)
     with time_machine.travel(utcnow(), tick=False) as clock:
-        token = auth.request_code(coordinator.external_id)
-        clock.shift(timedelta(minutes=10, seconds=1))
-        assert auth.verify(token, _last_code(engine, coordinator.id)) is None
-        token = auth.request_code(coordinator.external_id)
-        for _ in range(MAX_TRIES):
-            assert auth.verify(token, "999999x") is None
-        assert auth.verify(token, _last_code(engine, coordinator.id)) is None
-        token = auth.request_code(coordinator.external_id)
-        session_id = auth.verify(token, _last_code(engine, coordinator.id))
-        assert session_id is not None and auth.person_of(session_id) == coordinator.id
-        clock.shift(timedelta(hours=8, seconds=1))
-        assert auth.person_of(session_id) is None
+        auth.request_code("nobody")
+        auth.verify(auth.request_code(coordinator.external_id), _last_code(engine, coordinator.id))
+        clock.shift(timedelta(minutes=11))
+        auth.request_code("nobody")  # asking for a code sweeps away the expired ones
+        with Session(engine) as session:
+            assert len(session.exec(select(DashboardChallenge)).all()) == 1
+            assert len(session.exec(select(DashboardSession)).all()) == 1
+        clock.shift(timedelta(hours=8))
+        purge(engine, settings)  # the nightly retention job
+        with Session(engine) as session:
+            assert session.exec(select(DashboardChallenge)).all() == []
+            assert session.exec(select(DashboardSession)).all() == []
+
+
+async def test_a_code_sent_by_one_process_signs_in_through_another(
+    client: TestClient[web.Request, web.Application], engine: Engine, settings: Settings
+) -> None:
+    other_app = web.Application()
+    mount_web(other_app, engine, settings, lambda: None, None)
+    coordinator = _staff(engine, Role.COORDINATOR)
+    assert coordinator.id is not None
+    async with TestClient(TestServer(other_app)) as other:
+        sent = await client.post("/dashboard/login", data={"who": coordinator.external_id})
+        token = sent.cookies[CHALLENGE_COOKIE].value
+        verified = await other.post(
+            "/dashboard/verify",
+            data={"code": _last_code(engine, coordinator.id)},
+            headers={"Cookie": f"{CHALLENGE_COOKIE}={token}"},
+            allow_redirects=False,
+        )
+        assert verified.status == 302 and verified.headers["Location"] == "/dashboard"
+        signed = {"Cookie": f"{SESSION_COOKIE}={verified.cookies[SESSION_COOKIE].value}"}
+        for app_client in (client, other):
+            page = await app_client.get("/dashboard", headers=signed, allow_redirects=False)
+            assert page.status == 200
+        await client.post("/dashboard/logout", headers=signed, allow_redirects=False)
+        for app_client in (client, other):
+            page = await app_client.get("/dashboard", headers=signed, allow_redirects=False)
+            assert page.status == 302 and page.headers["Location"] == "/dashboard/login"
 
 
 async def test_a_class_teacher_sees_only_their_class(

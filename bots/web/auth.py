@@ -2,8 +2,10 @@
 
 A person types their phone number or roster id; if they are a coordinator or a class teacher, a
 six-digit code goes to them through the outbox (their own chat channel) and is valid for ten
-minutes and five tries. Codes and sessions live in this process (the web server runs in one process
-with the bot); only a hash of a code is kept. Sign-ins and sign-outs are written to the audit log.
+minutes and five tries. Challenges and sessions are rows in the store (`models.dashboard`), so any
+bot process behind the proxy can verify a code another one sent, and a restart signs nobody out;
+only sha256 hashes of the challenge token, the code and the session id are stored. Sign-ins and
+sign-outs are written to the audit log.
 """
 
 from __future__ import annotations
@@ -11,15 +13,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
-from sqlmodel import Session, or_, select
+from sqlalchemy import Engine, delete, update
+from sqlmodel import Session, col, or_, select
 
 from handlers.monitoring import Scope, scope_of
 from locales import T
 from models.clock import utcnow
+from models.dashboard import DashboardChallenge, DashboardSession, purge_expired_sign_ins
 from models.journal import AuditLog
 from models.notify import enqueue
 from models.people import Person
@@ -33,22 +35,14 @@ SESSION_COOKIE = "ustaz_session"
 CHALLENGE_COOKIE = "ustaz_challenge"
 
 
-@dataclass
-class Challenge:
-    person_id: int | None
-    code_hash: bytes
-    expires_at: datetime
-    tries: int = 0
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Signed:
-    person_id: int
-    expires_at: datetime
-
-
-def _hash(code: str) -> bytes:
-    return hashlib.sha256(code.encode()).digest()
+def _code_hash(token: str, code: str) -> str:
+    """The code's hash, bound to its challenge token: the token lives only in the browser's cookie,
+    so the stored hash of a six-digit code cannot be reversed by trying a million codes."""
+    return _hash(f"{token}:{code}")
 
 
 def find_staff(session: Session, typed: str) -> Person | None:
@@ -70,19 +64,20 @@ def find_staff(session: Session, typed: str) -> Person | None:
 
 
 class Auth:
+    """Codes and sessions over the store; holds nothing itself, so several instances (processes)
+    on one database agree."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.challenges: dict[str, Challenge] = {}
-        self.sessions: dict[str, Signed] = {}
 
     def request_code(self, typed: str) -> str:
         """Send a code to the staff member `typed` names; returns the challenge token. An unknown
         name gets a token too (that can never succeed), so the page does not reveal who exists."""
-        self._forget_expired()
         code = f"{secrets.randbelow(1_000_000):06d}"
         token = secrets.token_urlsafe(24)
         now = utcnow()
         with session_scope(self.engine) as session:
+            purge_expired_sign_ins(session, now)
             person = find_staff(session, typed)
             person_id = person.id if person else None
             if person_id is not None:
@@ -95,37 +90,86 @@ class Auth:
                     urgent=True,
                 )
                 session.add(AuditLog(actor_id=person_id, action="dashboard.code_sent", entity="person"))
-        self.challenges[token] = Challenge(person_id, _hash(code), now + CODE_TTL)
+            session.add(
+                DashboardChallenge(
+                    token_hash=_hash(token),
+                    person_id=person_id,
+                    code_hash=_code_hash(token, code),
+                    created_at=now,
+                    expires_at=now + CODE_TTL,
+                )
+            )
         return token
 
     def verify(self, token: str, code: str) -> str | None:
-        """A new session id when the code is right and fresh; None otherwise."""
-        challenge = self.challenges.get(token)
-        if challenge is None or challenge.expires_at <= utcnow() or challenge.tries >= MAX_TRIES:
-            self.challenges.pop(token, None)
+        """A new session id when the code is right and fresh; None otherwise. A try is counted
+        before the code is compared, in one statement, so parallel guesses through several
+        processes still get five tries in all."""
+        if not token:
             return None
-        challenge.tries += 1
-        if challenge.person_id is None or not hmac.compare_digest(challenge.code_hash, _hash(code.strip())):
-            return None
-        del self.challenges[token]
-        session_id = secrets.token_urlsafe(32)
-        self.sessions[session_id] = Signed(challenge.person_id, utcnow() + SESSION_TTL)
-        self.audit(challenge.person_id, "dashboard.sign_in")
+        now = utcnow()
+        token_hash = _hash(token)
+        with session_scope(self.engine) as session:
+            if not _take_a_try(session, token_hash, now):
+                session.execute(
+                    delete(DashboardChallenge).where(col(DashboardChallenge.token_hash) == token_hash)
+                )
+                return None
+            challenge = session.exec(
+                select(DashboardChallenge).where(DashboardChallenge.token_hash == token_hash)
+            ).one()
+            right = hmac.compare_digest(challenge.code_hash, _code_hash(token, code.strip()))
+            person_id = challenge.person_id
+            if not right or person_id is None:
+                return None
+            session.delete(challenge)
+            session_id = secrets.token_urlsafe(32)
+            session.add(
+                DashboardSession(
+                    session_hash=_hash(session_id),
+                    person_id=person_id,
+                    created_at=now,
+                    expires_at=now + SESSION_TTL,
+                )
+            )
+            session.add(_audit_row(person_id, "dashboard.sign_in"))
         return session_id
 
     def person_of(self, session_id: str | None) -> int | None:
-        signed = self.sessions.get(session_id or "")
-        if signed is None:
+        """Who a session cookie belongs to, while the session lasts."""
+        if not session_id:
             return None
-        if signed.expires_at <= utcnow():
-            del self.sessions[session_id or ""]
-            return None
-        return signed.person_id
+        now = utcnow()
+        session_hash = _hash(session_id)
+        with Session(self.engine) as session:
+            signed = session.exec(
+                select(DashboardSession).where(DashboardSession.session_hash == session_hash)
+            ).first()
+            if signed is None:
+                return None
+            if signed.expires_at > now:
+                return signed.person_id
+        with session_scope(self.engine) as session:
+            session.execute(
+                delete(DashboardSession).where(
+                    col(DashboardSession.session_hash) == session_hash,
+                    col(DashboardSession.expires_at) <= now,
+                )
+            )
+        return None
 
     def sign_out(self, session_id: str | None) -> None:
-        signed = self.sessions.pop(session_id or "", None)
-        if signed is not None:
-            self.audit(signed.person_id, "dashboard.sign_out")
+        """End the session for every process (the row is gone)."""
+        if not session_id:
+            return
+        with session_scope(self.engine) as session:
+            signed = session.exec(
+                select(DashboardSession).where(DashboardSession.session_hash == _hash(session_id))
+            ).first()
+            if signed is None:
+                return
+            session.delete(signed)
+            session.add(_audit_row(signed.person_id, "dashboard.sign_out"))
 
     def scope(self, person_id: int) -> Scope | None:
         with Session(self.engine) as session:
@@ -133,15 +177,22 @@ class Auth:
 
     def audit(self, person_id: int, action: str, **detail: object) -> None:
         with session_scope(self.engine) as session:
-            session.add(
-                AuditLog(
-                    actor_id=person_id, action=action, entity="person", entity_id=person_id, detail=detail
-                )
-            )
+            session.add(_audit_row(person_id, action, **detail))
 
-    def _forget_expired(self) -> None:
-        now = utcnow()
-        for token in [t for t, c in self.challenges.items() if c.expires_at <= now]:
-            del self.challenges[token]
-        for sid in [s for s, signed in self.sessions.items() if signed.expires_at <= now]:
-            del self.sessions[sid]
+
+def _take_a_try(session: Session, token_hash: str, now: datetime) -> bool:
+    """Count one try on a live challenge; False when there is none (unknown, expired, tried out)."""
+    result = session.connection().execute(
+        update(DashboardChallenge)
+        .where(
+            col(DashboardChallenge.token_hash) == token_hash,
+            col(DashboardChallenge.expires_at) > now,
+            col(DashboardChallenge.tries) < MAX_TRIES,
+        )
+        .values(tries=col(DashboardChallenge.tries) + 1)
+    )
+    return result.rowcount == 1
+
+
+def _audit_row(person_id: int, action: str, **detail: object) -> AuditLog:
+    return AuditLog(actor_id=person_id, action=action, entity="person", entity_id=person_id, detail=detail)
