@@ -29,6 +29,8 @@ from models.people import Membership, Person
 from models.school import SchoolClass
 from models.settings import Settings
 from scheduler.retention import purge
+from tests.test_roster_scope import other_school
+from tests.test_roster_support import TTL, Table, snapshot
 
 pytestmark = pytest.mark.flow
 SAMPLE = Path(__file__).resolve().parent.parent / "sandbox" / "sample_roster.csv"
@@ -266,3 +268,40 @@ async def test_the_roster_upload_shows_its_dry_run_errors_as_a_table(
         (coordinator.id, True, False),
         (coordinator.id, True, True),
     ]
+
+
+async def test_a_coordinator_uploads_the_roster_of_their_own_school_only(
+    client: TestClient[web.Request, web.Application], engine: Engine, tmp_path: Path
+) -> None:
+    theirs = other_school()
+    assert import_roster(engine, theirs.write(tmp_path / "sh3.csv"), dry_run=False, invite_ttl=TTL).ok
+    with Session(engine) as session:
+        coordinator = session.exec(select(Person).where(Person.external_id == "SH2-S01")).one()
+    await _sign_in(client, engine, coordinator)
+    before = snapshot(engine)
+
+    theirs.find("people", id="SH3-P01")["phone"] = "+7 701 000 00 01"
+    form = FormData()
+    edited = theirs.write(tmp_path / "sh3-edited.csv").read_bytes()
+    form.add_field("file", edited, filename="sh3.csv", content_type="text/csv")
+    form.add_field("apply", "1")
+    page = await (await client.post("/dashboard/roster?lang=en", data=form)).text()
+    assert "The file was not applied" in page
+    school_row = theirs.line("schools", code="SH3")
+    assert re.search(
+        rf"<tr><td>schools</td><td>{school_row}</td><td>code</td><td>[^<]*SH3[^<]*not one of yours", page
+    )
+    pupil_row = theirs.line("people", id="SH3-P01")
+    assert f"<tr><td>people</td><td>{pupil_row}</td><td>id</td>" in page
+    assert snapshot(engine) == before
+
+    ours = Table()
+    ours.find("people", id="SH2-G01")["phone"] = "+7 701 555 09 99"
+    form = FormData()
+    form.add_field("file", ours.write(tmp_path / "sh2.csv").read_bytes(), filename="sh2.csv")
+    form.add_field("apply", "1")
+    page = await (await client.post("/dashboard/roster?lang=en", data=form)).text()
+    assert "The roster was applied." in page
+    with Session(engine) as session:
+        parent = session.exec(select(Person).where(Person.external_id == "SH2-G01")).one()
+    assert parent.phone == "+77015550999"

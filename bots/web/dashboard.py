@@ -16,7 +16,7 @@ from pathlib import Path
 from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bots.web.auth import CHALLENGE_COOKIE, CODE_TTL, SESSION_COOKIE, SESSION_TTL, Auth
 from bots.web.chart import score_chart
@@ -28,6 +28,7 @@ from handlers.roster.report import ImportReport
 from locales import translate
 from models.enums import Role
 from models.people import Membership
+from models.school import School
 from models.settings import Settings
 
 ROSTER_SUFFIXES = (".xlsx", ".csv")
@@ -171,21 +172,36 @@ def mount(app: web.Application, engine: Engine, settings: Settings, wake_outbox:
             ).first()
             return found is not None
 
+    def coordinated_schools(person_id: int) -> frozenset[str]:
+        """The codes of the schools this person coordinates: the only ones their uploads may change."""
+        with Session(engine) as session:
+            codes = session.exec(
+                select(School.code)
+                .join(Membership, col(Membership.school_id) == col(School.id))
+                .where(Membership.person_id == person_id, Membership.role == Role.COORDINATOR.value)
+            ).all()
+            return frozenset(codes)
+
     async def roster_page(request: web.Request, who: Signed) -> web.Response:
         if not await asyncio.to_thread(is_coordinator, who[0]):
             raise web.HTTPForbidden()
         return render(request, "roster.html", report=None)
 
-    def run_import(data: bytes, suffix: str, dry_run: bool) -> ImportReport:
+    def run_import(data: bytes, suffix: str, dry_run: bool, schools: frozenset[str]) -> ImportReport:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"roster{suffix}"
             path.write_bytes(data)
             return import_roster(
-                engine, path, dry_run=dry_run, invite_ttl=timedelta(days=settings.invite_ttl_days)
+                engine,
+                path,
+                dry_run=dry_run,
+                invite_ttl=timedelta(days=settings.invite_ttl_days),
+                only_schools=schools,
             )
 
     async def roster_upload(request: web.Request, who: Signed) -> web.Response:
-        if not await asyncio.to_thread(is_coordinator, who[0]):
+        schools = await asyncio.to_thread(coordinated_schools, who[0])
+        if not schools:
             raise web.HTTPForbidden()
         form = await request.post()
         upload = form.get("file")
@@ -196,7 +212,7 @@ def mount(app: web.Application, engine: Engine, settings: Settings, wake_outbox:
         if suffix not in ROSTER_SUFFIXES or len(data) > MAX_ROSTER_BYTES:
             return render(request, "roster.html", report=None, problem="web.roster.bad_file", status=400)
         dry_run = form.get("apply") != "1"
-        report = await asyncio.to_thread(run_import, data, suffix, dry_run)
+        report = await asyncio.to_thread(run_import, data, suffix, dry_run, schools)
         await asyncio.to_thread(
             auth.audit,
             who[0],

@@ -1,7 +1,9 @@
 """`import_roster`: read, validate everything, then apply the difference in one transaction.
 
 A file with any error writes nothing; a dry run goes through the same steps (so its counts are the
-real ones) and rolls back. The audit row carries ids and counts, never names or phone numbers.
+real ones) and rolls back. An upload may be limited to the uploader's schools (`only_schools`, see
+`handlers.roster.scope`); what reaches beyond them is reported like any other row error. The audit
+row carries ids and counts, never names or phone numbers.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from handlers.roster.parsed import Roster
 from handlers.roster.reader import read_roster
 from handlers.roster.report import ImportReport, RowError
 from handlers.roster.schema import GROUPS
-from handlers.roster.validate import validate
+from handlers.roster.scope import outside_schools
+from handlers.roster.validate import sort_errors, validate
 from locales import T
 from models import AuditLog
 from models.clock import utcnow
@@ -38,13 +41,19 @@ def import_roster(
     dry_run: bool,
     invite_ttl: timedelta,
     now: datetime | None = None,
+    only_schools: frozenset[str] | None = None,
 ) -> ImportReport:
-    """Import a roster file (.xlsx or .csv, see `handlers.roster.schema`) into the store."""
+    """Import a roster file (.xlsx or .csv, see `handlers.roster.schema`) into the store.
+
+    `only_schools`: the codes of the schools the uploader may change (None: no limit, as from the
+    command line)."""
     moment = now or utcnow()
     report = ImportReport(file=path.name, dry_run=dry_run)
     raw = read_roster(path)
     with Session(engine, expire_on_commit=False) as session:
         roster, errors = validate(raw, read_facts(session))
+        if only_schools is not None:
+            errors = sort_errors(errors + outside_schools(session, raw.file, roster, only_schools))
         if errors:
             report.errors = errors
             log.info("roster import refused: %d errors", len(errors))

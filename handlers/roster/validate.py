@@ -99,9 +99,13 @@ class StoreFacts:
 def validate(raw: RawRoster, facts: StoreFacts) -> tuple[Roster, list[RowError]]:
     checker = _Validator(raw, facts)
     checker.run()
+    return checker.roster, sort_errors(checker.errors)
+
+
+def sort_errors(errors: list[RowError]) -> list[RowError]:
+    """In the file's order: by sheet (file-wide errors first), then by row."""
     order = {sheet: i for i, sheet in enumerate(SHEETS)}
-    errors = sorted(checker.errors, key=lambda e: (order.get(e.sheet, -1), e.row))
-    return checker.roster, errors
+    return sorted(errors, key=lambda e: (order.get(e.sheet, -1), e.row))
 
 
 def _minutes(moment: time) -> int:
