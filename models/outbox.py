@@ -28,7 +28,8 @@ class Notification(SQLModel, table=True):
     """One message to one person (or one group chat). `key` + `params` are rendered in the
     recipient's language at send time; `idempotency_key` collapses re-derived reminders."""
 
-    __table_args__ = (Index("ix_notification_due", "status", "due_at"),)
+    # The claim's order (due_at, id) inside one status, so a claim reads the rows it takes and no more.
+    __table_args__ = (Index("ix_notification_due", "status", "due_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
