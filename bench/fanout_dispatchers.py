@@ -38,16 +38,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, insert, select, text
+from sqlalchemy import Engine, Select, func, select, text
 from sqlmodel import Session, col
 
 from bench.common import DATABASE_ENV, machine, scratch_database, temporary_folder
-from locales import T
-from models import ChannelIdentity, DeliveryAttempt, Notification, Person
-from models.clock import utcnow
+from models import ChannelIdentity, DeliveryAttempt, Notification
 from models.migrate import upgrade
-from models.notify import params_to_json
-from models.store import make_engine, session_scope
+from models.store import make_engine
+from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import ChatMessage, RateLimits, TelegramEmulator
 from scheduler.claiming import INTERRUPTED
 from scheduler.dispatcher import Dispatcher
@@ -56,7 +54,6 @@ ROOT = Path(__file__).resolve().parent.parent
 FIRST_CHAT = 800_000
 DISPATCHERS = 3
 KILL_AT = 0.35  # share of the messages delivered before the kill
-SEED_CHUNK = 10_000
 POLL = 0.25
 STARTUP_TIMEOUT = 300.0
 IN_FLIGHT = int(inspect.signature(Dispatcher).parameters["in_flight"].default)
@@ -64,49 +61,6 @@ UNFINISHED = ("pending", "sending")
 
 
 # -- the store ----------------------------------------------------------------------------------
-
-
-def seed(engine: Engine, count: int) -> None:
-    """`count` guardians with a Telegram chat each, and one due broadcast row for each (in bulk)."""
-    now = utcnow()
-    message = T("notify.homework.reminder", subject="Алгебра", due="04.03 18:00")
-    for start in range(0, count, SEED_CHUNK):
-        numbers = range(start, min(start + SEED_CHUNK, count))
-        with session_scope(engine) as session:
-            ids = session.execute(
-                insert(Person).returning(col(Person.id), sort_by_parameter_order=True),
-                [{"external_id": f"g{i}", "full_name": f"G {i}", "locale": "kk"} for i in numbers],
-            ).scalars()
-            people = dict(zip(numbers, ids, strict=True))
-            session.execute(
-                insert(ChannelIdentity),
-                [
-                    {
-                        "person_id": pid,
-                        "channel": "telegram",
-                        "address": str(FIRST_CHAT + i),
-                        "chat_id": FIRST_CHAT + i,
-                        "created_at": now,
-                    }
-                    for i, pid in people.items()
-                ],
-            )
-            session.execute(
-                insert(Notification),
-                [
-                    {
-                        "idempotency_key": f"fanout:{pid}:",
-                        "person_id": pid,
-                        "kind": "broadcast",
-                        "key": message.key,
-                        "params": params_to_json(message.params),
-                        "status": "pending",
-                        "due_at": now,
-                        "created_at": now,
-                    }
-                    for pid in people.values()
-                ],
-            )
 
 
 def scalar(engine: Engine, statement: Select[Any]) -> int:
@@ -477,7 +431,7 @@ def main() -> None:
         engine = make_engine(db_url)
         upgrade(engine)
         print(f"machine: {machine()}; PostgreSQL {server_version(engine)}")
-        seed(engine, run.recipients)
+        seed_broadcast(engine, run.recipients, first_chat=FIRST_CHAT)
         asyncio.run(fan_out(engine, db_url, folder, run))
         engine.dispose()
     print_speed(run)

@@ -24,65 +24,22 @@ from collections import Counter, deque
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from bots.app import make_bot
 from bots.telegram.sender import TelegramSender
-from locales import T
-from models import ChannelIdentity, DeliveryAttempt, Notification, Person
-from models.clock import utcnow
+from models import DeliveryAttempt, Notification
 from models.migrate import upgrade
-from models.notify import params_to_json
 from models.settings import Settings, load_settings
-from models.store import make_engine, session_scope
+from models.store import make_engine
+from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import RateLimits, TelegramEmulator
 from scheduler.dispatcher import Dispatcher
 from scheduler.sender import Outcome, Outgoing, SendResult
 
 FIRST_CHAT = 700_000
 LIMIT = 30.0
-
-
-def seed(engine: Engine, count: int) -> None:
-    """`count` guardians with a Telegram chat each, and one due broadcast row for each."""
-    now = utcnow()
-    text = T("notify.homework.reminder", subject="Алгебра", due="04.03 18:00")
-    with session_scope(engine) as session:
-        session.execute(
-            insert(Person),
-            [{"external_id": f"g{i}", "full_name": f"G {i}", "locale": "kk"} for i in range(count)],
-        )
-        ids = dict(session.execute(select(Person.external_id, Person.id)).all())
-        session.execute(
-            insert(ChannelIdentity),
-            [
-                {
-                    "person_id": ids[f"g{i}"],
-                    "channel": "telegram",
-                    "address": str(FIRST_CHAT + i),
-                    "chat_id": FIRST_CHAT + i,
-                    "created_at": now,
-                }
-                for i in range(count)
-            ],
-        )
-        session.execute(
-            insert(Notification),
-            [
-                {
-                    "idempotency_key": f"fanout:{pid}:",
-                    "person_id": pid,
-                    "kind": "broadcast",
-                    "key": text.key,
-                    "params": params_to_json(text.params),
-                    "status": "pending",
-                    "due_at": now,
-                    "created_at": now,
-                }
-                for pid in ids.values()
-            ],
-        )
 
 
 def most_in_window(times: Sequence[float], seconds: float) -> int:
@@ -120,7 +77,7 @@ async def through_emulator(folder: Path, recipients: int, limited: bool) -> None
             telegram_api_url=telegram.api_url,
             telegram_rate_per_second=rate,
         )
-        seed(engine, recipients)
+        seed_broadcast(engine, recipients, first_chat=FIRST_CHAT)
         for i in range(recipients):
             telegram.add_user(FIRST_CHAT + i, f"G{i}")
         arrivals: dict[int, list[float]] = {}
@@ -177,7 +134,7 @@ class InstantSender:
 
 async def dispatcher_alone(folder: Path, recipients: int) -> None:
     engine, settings = scratch(folder, "alone", telegram_rate_per_second=1_000_000.0)
-    seed(engine, recipients)
+    seed_broadcast(engine, recipients, first_chat=FIRST_CHAT)
     sender = InstantSender()
     started = time.monotonic()
     await Dispatcher(engine, {"telegram": sender}, settings).run_until_idle(timeout=3600)

@@ -15,14 +15,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, insert
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from locales import T
-from models import ChannelIdentity, Notification, Person
-from models.clock import utcnow
-from models.notify import params_to_json
-from models.store import session_scope
+from models import Notification
+from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import RateLimits, TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
 from scheduler.dispatcher import Dispatcher
@@ -33,51 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RECIPIENTS = 2000
 FIRST_CHAT = 500_000
 KILL_AFTER = 400  # messages delivered before the kill
-
-
-def _seed(engine: Engine) -> None:
-    """2,000 guardians on Telegram and one broadcast row each (written in bulk: the enqueue path has
-    its own tests)."""
-    now = utcnow()
-    text = T("notify.homework.reminder", subject="Алгебра", due="04.03 18:00")
-    with session_scope(engine) as session:
-        session.execute(
-            insert(Person),
-            [
-                {"external_id": f"g{i}", "full_name": f"Guardian {i}", "locale": "ru"}
-                for i in range(RECIPIENTS)
-            ],
-        )
-        ids = dict(session.execute(select(Person.external_id, Person.id)).all())
-        session.execute(
-            insert(ChannelIdentity),
-            [
-                {
-                    "person_id": ids[f"g{i}"],
-                    "channel": "telegram",
-                    "address": str(FIRST_CHAT + i),
-                    "chat_id": FIRST_CHAT + i,
-                    "created_at": now,
-                }
-                for i in range(RECIPIENTS)
-            ],
-        )
-        session.execute(
-            insert(Notification),
-            [
-                {
-                    "idempotency_key": f"broadcast:1:{person_id}:",
-                    "person_id": person_id,
-                    "kind": "broadcast",
-                    "key": text.key,
-                    "params": params_to_json(text.params),
-                    "status": "pending",
-                    "due_at": now,
-                    "created_at": now,
-                }
-                for person_id in ids.values()
-            ],
-        )
 
 
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -104,7 +56,7 @@ async def _until(check: object, timeout: float, what: str) -> None:
 async def test_sigkill_mid_broadcast_loses_nothing_and_repeats_at_most_the_in_flight_sends(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
-    _seed(engine)
+    seed_broadcast(engine, RECIPIENTS, first_chat=FIRST_CHAT, locale="ru")
     in_flight = inspect.signature(Dispatcher).parameters["in_flight"].default
     received: Counter[int] = Counter()
 

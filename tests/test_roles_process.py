@@ -15,14 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, insert, text
+from sqlalchemy import Engine, func, text
 from sqlmodel import Session, select
 
-from locales import T
-from models import ChannelIdentity, DeliveryAttempt, Notification, Person
-from models.clock import utcnow
-from models.notify import params_to_json
-from models.store import is_postgres, session_scope
+from models import DeliveryAttempt, Notification
+from models.store import is_postgres
+from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import RateLimits, TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
 from scheduler.app import LEADER_LOCK
@@ -33,46 +31,6 @@ pytestmark = pytest.mark.flow
 ROOT = Path(__file__).resolve().parent.parent
 RECIPIENTS = 600
 FIRST_CHAT = 700_000
-
-
-def _seed(engine: Engine) -> None:
-    now = utcnow()
-    message = T("notify.homework.reminder", subject="Алгебра", due="04.03 18:00")
-    with session_scope(engine) as session:
-        session.execute(
-            insert(Person),
-            [{"external_id": f"g{i}", "full_name": f"G{i}", "locale": "ru"} for i in range(RECIPIENTS)],
-        )
-        ids = dict(session.execute(select(Person.external_id, Person.id)).all())
-        session.execute(
-            insert(ChannelIdentity),
-            [
-                {
-                    "person_id": ids[f"g{i}"],
-                    "channel": "telegram",
-                    "address": str(FIRST_CHAT + i),
-                    "chat_id": FIRST_CHAT + i,
-                    "created_at": now,
-                }
-                for i in range(RECIPIENTS)
-            ],
-        )
-        session.execute(
-            insert(Notification),
-            [
-                {
-                    "idempotency_key": f"broadcast:9:{person_id}:",
-                    "person_id": person_id,
-                    "kind": "broadcast",
-                    "key": message.key,
-                    "params": params_to_json(message.params),
-                    "status": "pending",
-                    "due_at": now,
-                    "created_at": now,
-                }
-                for person_id in ids.values()
-            ],
-        )
 
 
 def _environment(db_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -135,7 +93,7 @@ async def test_three_dispatchers_deliver_everything_once_when_one_is_killed(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
     _postgres_only(engine)
-    _seed(engine)
+    seed_broadcast(engine, RECIPIENTS, first_chat=FIRST_CHAT, locale="ru")
     in_flight = inspect.signature(Dispatcher).parameters["in_flight"].default
     received: Counter[int] = Counter()
 
