@@ -10,6 +10,11 @@ methods, where the types import them only for type checking; pydantic then build
 its forward references resolved, the first time it validates or serialises one.
 
 Must run before anything imports aiogram; if aiogram is already imported it does nothing.
+
+Every answer from the Bot API is parsed as `Response[<what the method returns>]`, a generic model
+that pydantic keeps only in a weak cache. Under load the garbage collector empties it and the next
+call builds the model again (tens of milliseconds, with the event loop stopped), so the parametrised
+responses are kept here once built; there is one per kind of answer the bot gets.
 """
 
 from __future__ import annotations
@@ -48,3 +53,24 @@ def import_aiogram_with_models_built_on_first_use() -> None:
         if name.startswith(("aiogram.types.", "aiogram.methods.")) and module is not None:
             for symbol, value in namespace.items():
                 module.__dict__.setdefault(symbol, value)
+    _keep_parametrised_responses()
+
+
+def _keep_parametrised_responses() -> None:
+    from aiogram.methods.base import Response
+
+    build = Response.__class_getitem__
+    kept: dict[Any, Any] = {}
+
+    def parametrise(cls: type[Response[Any]], params: Any) -> Any:
+        if cls is not Response:
+            return build.__func__(cls, params)  # type: ignore[attr-defined]
+        try:
+            return kept[params]
+        except KeyError:
+            made = kept[params] = build(params)
+            return made
+        except TypeError:  # parameters that cannot be a key: not kept
+            return build(params)
+
+    Response.__class_getitem__ = classmethod(parametrise)  # type: ignore[method-assign,assignment]
