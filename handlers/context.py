@@ -49,6 +49,7 @@ class Turn:
     person: Person | None = None
     roles: set[str] = field(default_factory=set)
     now: datetime = field(default_factory=utcnow)
+    identity_is_new: bool = False  # made by this turn: nothing in the store refers to it yet
     # Conversation states read during this turn, by owner ("person"/"identity", id): a turn's
     # handlers look at the state several times, and it is one row in one transaction.
     states: dict[tuple[str, int | None], Conversation] = field(default_factory=dict)

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 
 from handlers.context import Turn
 from models.journal import Conversation
+
+_BY_PERSON = select(Conversation).where(Conversation.person_id == bindparam("owner"))
+_BY_IDENTITY = select(Conversation).where(Conversation.identity_id == bindparam("owner"))
 
 
 def load(turn: Turn) -> Conversation:
@@ -16,16 +20,18 @@ def load(turn: Turn) -> Conversation:
     state = turn.states.get(owner)
     if state is not None:
         return state
-    query = select(Conversation)
     if turn.person is not None:
-        query = query.where(Conversation.person_id == turn.person.id)
+        state = turn.session.exec(_BY_PERSON, params={"owner": turn.person.id}).first()
+    elif turn.identity_is_new:
+        state = None  # an identity made in this turn has had no conversation yet
     else:
-        query = query.where(Conversation.identity_id == turn.identity.id)
-    state = turn.session.exec(query).first()
+        state = turn.session.exec(_BY_IDENTITY, params={"owner": turn.identity.id}).first()
     if state is None:
         state = Conversation(
             person_id=turn.person.id if turn.person else None,
             identity_id=None if turn.person else turn.identity.id,
+            data={},
+            updated_at=turn.now,
         )
         turn.session.add(state)
     turn.states[owner] = state

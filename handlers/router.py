@@ -7,8 +7,9 @@ finds or creates the chat identity, and routes to the conversation that owns the
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -36,7 +37,7 @@ from handlers.types import Inbound, Reply
 from locales import T
 from models.consent_rules import has_consent
 from models.enums import Role
-from models.journal import InboundReceipt
+from models.journal import InboundReceipt, record_receipt
 from models.notify import wrote_outbox
 from models.people import ChannelIdentity, Person
 from models.store import session_scope
@@ -60,16 +61,14 @@ def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
 
 def _process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
     with session_scope(engine) as session:
-        if inbound.external_id:
-            # The receipt commits with the turn: a delivery is handled once, and a turn that fails
-            # leaves no receipt, so the messenger's retry is handled again.
-            session.add(InboundReceipt(channel=inbound.identity.channel, external_id=inbound.external_id))
-            try:
-                session.flush()
-            except IntegrityError:
-                session.rollback()
-                return []
-        turn = _turn(session, inbound, config)
+        now = config.clock()
+        # The receipt commits with the turn: a delivery is handled once, and a turn that fails
+        # leaves no receipt, so the messenger's retry is handled again.
+        if inbound.external_id and not record_receipt(
+            session, inbound.identity.channel, inbound.external_id, now
+        ):
+            return []
+        turn = _turn(session, inbound, config, now)
         state = conversation.load(turn)
         known_as = turn.person
         if inbound.text and not inbound.choice and not inbound.uploads:
@@ -112,23 +111,26 @@ def _seen_before(engine: Engine, inbound: Inbound) -> bool:
         )
 
 
-def _turn(session: Session, inbound: Inbound, config: Config) -> Turn:
-    identity = session.exec(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == inbound.identity.channel,
-            ChannelIdentity.address == inbound.identity.address,
-        )
-    ).first()
-    now = config.clock()
+# Built once: the statement and its cache key are reused by every turn.
+_IDENTITY_BY_ADDRESS = select(ChannelIdentity).where(
+    ChannelIdentity.channel == bindparam("channel"), ChannelIdentity.address == bindparam("address")
+)
+
+
+def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> Turn:
+    address = {"channel": inbound.identity.channel, "address": inbound.identity.address}
+    identity = session.exec(_IDENTITY_BY_ADDRESS, params=address).first()
     private_chat = (
         int(inbound.chat.id) if inbound.chat.id.lstrip("-").isdigit() and not inbound.chat.is_group else None
     )
+    created = identity is None
     if identity is None:
         identity = ChannelIdentity(
             channel=inbound.identity.channel,
             address=inbound.identity.address,
             chat_id=private_chat,
             last_inbound_at=now,
+            created_at=now,
         )
         session.add(identity)
         session.flush()
@@ -136,7 +138,9 @@ def _turn(session: Session, inbound: Inbound, config: Config) -> Turn:
         identity.last_inbound_at = now
         if private_chat is not None:
             identity.chat_id = private_chat
-    turn = Turn(session=session, inbound=inbound, identity=identity, config=config, now=now)
+    turn = Turn(
+        session=session, inbound=inbound, identity=identity, config=config, now=now, identity_is_new=created
+    )
     if identity.person_id is not None:
         turn.person = session.get(Person, identity.person_id)
         turn.roles = roles_of(session, identity.person_id)

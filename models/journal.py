@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, UniqueConstraint, bindparam
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, Session, SQLModel
 
 from models.clock import utcnow
 
@@ -50,3 +51,30 @@ class InboundReceipt(SQLModel, table=True):
     channel: str = Field(max_length=10)
     external_id: str = Field(max_length=64)
     received_at: datetime = Field(default_factory=utcnow)
+
+
+def record_receipt(session: Session, channel: str, external_id: str, at: datetime) -> bool:
+    """Record a delivery as handled in this transaction; False when it was recorded before.
+
+    One `INSERT … ON CONFLICT DO NOTHING`: a retried delivery costs no failed flush and no rollback,
+    and on PostgreSQL a retry racing its first delivery waits for that transaction's outcome.
+    """
+    statement = _RECORD_RECEIPT[session.get_bind().dialect.name == "postgresql"]
+    inserted = session.execute(statement, {"channel": channel, "external_id": external_id, "at": at})
+    return inserted.first() is not None
+
+
+def _record_receipt(dialect: Any) -> Any:
+    table = InboundReceipt.__table__  # type: ignore[attr-defined]
+    return (
+        dialect.insert(table)
+        .values(
+            channel=bindparam("channel"), external_id=bindparam("external_id"), received_at=bindparam("at")
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(table.c.id)
+    )
+
+
+# Built once per dialect (SQLite, PostgreSQL): every turn runs it.
+_RECORD_RECEIPT = {False: _record_receipt(sqlite), True: _record_receipt(postgresql)}

@@ -36,6 +36,19 @@ def _count(engine: Engine, model: type) -> int:
         return int(session.exec(select(func.count()).select_from(model)).one())
 
 
+def test_a_delivery_sent_again_is_handled_once(world: World) -> None:
+    first = Inbound(Identity("telegram", "r1"), Chat("r1"), text="/start", external_id="m-r1:1")
+    assert keys(process(world.engine, first, world.config)) == ["start.stranger"]
+    assert process(world.engine, first, world.config) == []  # Telegram resent it: no second answer
+    again = Inbound(Identity("telegram", "r1"), Chat("r1"), text="/start", external_id="m-r1:2")
+    assert keys(process(world.engine, again, world.config)) == ["start.stranger"]  # a new message is answered
+    with Session(world.engine) as session:
+        receipts = session.exec(select(InboundReceipt.external_id).order_by(InboundReceipt.id)).all()
+        identities = session.exec(select(ChannelIdentity).where(ChannelIdentity.address == "r1")).all()
+    assert receipts == ["m-r1:1", "m-r1:2"]
+    assert len(identities) == 1
+
+
 def test_a_flood_from_one_person_is_throttled_and_others_are_unaffected(world: World) -> None:
     answers = [
         process(
