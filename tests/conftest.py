@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import Engine, create_engine, text
 
 import bots  # noqa: F401  (aiogram as the bot imports it: models built on first use)
+from models.clock import utcnow
 from models.migrate import upgrade
 from models.settings import Settings, load_settings
 from models.store import make_engine
@@ -27,6 +29,17 @@ def _no_stray_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith(("TELEGRAM_", "TWILIO_")) or name in ("DATABASE_URL", "DATA_DIR"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def daytime() -> Iterator[None]:
+    """11:00 today in Almaty, with the clock running: outside quiet hours (21:00–08:00 there), so
+    the outbox sends at once whenever the tests run. Without it an outbox test that expects a
+    message fails every evening."""
+    almaty = Settings().zone
+    at = utcnow().astimezone(almaty).replace(hour=11, minute=0, second=0, microsecond=0)
+    with time_machine.travel(at, tick=True):
+        yield
 
 
 @pytest.fixture(params=BACKENDS)

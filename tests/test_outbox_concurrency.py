@@ -20,7 +20,8 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.pacing import Pacer
 from tests.outbox_support import RecordingSender, Sent, identity, person, school, senders
 
-pytestmark = pytest.mark.store
+# Each test expects its messages at once: they run outside quiet hours.
+pytestmark = [pytest.mark.store, pytest.mark.usefixtures("daytime")]
 
 TEXT = T("notify.subject.algebra")
 

@@ -22,7 +22,8 @@ from scheduler.dispatcher import Dispatcher, backoff
 from scheduler.sender import Outcome, SendResult
 from tests.outbox_support import RecordingSender, identity, person, school, senders
 
-pytestmark = pytest.mark.store
+# Each test expects its messages at once: they run outside quiet hours.
+pytestmark = [pytest.mark.store, pytest.mark.usefixtures("daytime")]
 
 ALMATY = ZoneInfo("Asia/Almaty")
 TEXT = T("notify.homework.reminder", subject=T("notify.subject.algebra"), due="04.03 18:00")

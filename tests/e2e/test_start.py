@@ -34,6 +34,7 @@ async def test_start_gets_the_kazakh_greeting_over_http(tmp_path: Path, db_url: 
     assert reply.reply_markup is not None and reply.reply_markup["keyboard"][0][0]["request_contact"]
 
 
+@pytest.mark.usefixtures("daytime")  # the reminder goes at once, outside quiet hours
 async def test_a_pupil_without_consent_gets_the_parent_reminded_through_the_outbox(
     tmp_path: Path, db_url: str
 ) -> None:
