@@ -1,10 +1,15 @@
-"""Where handler turns run: off the event loop, on the store's own threads.
+"""Where handler turns run.
 
-SQLite takes one writer at a time. Turns run on a thread pool would queue on its lock, and its
-busy handler sleeps in steps of up to 100 ms, so under load most of a turn's time would be spent
-asleep. On SQLite the turns therefore run on one thread, one after another (each is a few
-milliseconds); PostgreSQL takes several at once. Photos are worked on before the turn, on threads
-of their own.
+SQLite takes one writer at a time, so its turns run one after another whatever runs them: on a
+thread pool they would queue on its lock, whose busy handler sleeps in steps of up to 100 ms. They
+run on the event loop itself. A turn is a few statements on a local file, about 1.5 ms of CPU, and
+handing each to a thread of its own cost more than the turn: the two threads took turns at the GIL
+for every statement, which made a `/start` burst use a third more CPU per update (176–180 against
+230–275 updates/s in bench/inbound.py). PostgreSQL takes several turns at once and answers over
+the network, so there they run on a pool of threads, each waiting for its answers without the GIL.
+
+Photos are decoded, checked and re-encoded before the turn, on threads of their own: Pillow lets
+go of the GIL while it works, so pages use both cores and no turn waits for a photo.
 """
 
 from __future__ import annotations
@@ -25,8 +30,6 @@ from handlers.types import Inbound, Reply
 from models.store import is_postgres
 
 POSTGRES_TURN_THREADS = 8
-# Photos are decoded, re-oriented and re-encoded here, before the turn: Pillow lets go of the GIL
-# while it works, so pages use both cores, and the store thread is never held up by a photo.
 PHOTO_THREADS = max(2, os.cpu_count() or 2)
 
 Result = TypeVar("Result")
@@ -38,13 +41,16 @@ _photo_pool = ThreadPoolExecutor(max_workers=PHOTO_THREADS, thread_name_prefix="
 def _pool(engine: Engine) -> ThreadPoolExecutor:
     pool = _pools.get(engine)
     if pool is None:
-        workers = POSTGRES_TURN_THREADS if is_postgres(engine) else 1
-        pool = _pools[engine] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="turns")
+        pool = _pools[engine] = ThreadPoolExecutor(
+            max_workers=POSTGRES_TURN_THREADS, thread_name_prefix="turns"
+        )
     return pool
 
 
 async def in_store(engine: Engine, work: Any, *args: Any) -> Any:
-    """Run store work for an adapter on the turn threads."""
+    """Run store work for an adapter where its turns run: on the loop (SQLite), on the pool (PostgreSQL)."""
+    if not is_postgres(engine):
+        return work(*args)
     return await asyncio.get_running_loop().run_in_executor(_pool(engine), partial(work, *args))
 
 
