@@ -112,6 +112,15 @@ def prepare(inbound: Inbound, *, max_bytes: int, max_pixels: int) -> Inbound:
     return replace(inbound, uploads=tuple(prepared))
 
 
+def refuse_all(inbound: Inbound, reason: str) -> Inbound:
+    """Every upload not yet worked on, refused for `reason` (the pipeline could not run)."""
+    uploads = tuple(
+        upload if upload.page is not None or upload.refused is not None else replace(upload, refused=reason)
+        for upload in inbound.uploads
+    )
+    return replace(inbound, uploads=uploads)
+
+
 def store(jpeg: bytes, folder: Path, width: int, height: int) -> StoredPhoto:
     """Content-addressed: the same page stored twice is one file."""
     digest = hashlib.sha256(jpeg).hexdigest()

@@ -132,3 +132,31 @@ def test_prepare_works_out_each_page_or_refusal_ahead_of_the_turn() -> None:
     assert normalise_upload(page, max_bytes=1, max_pixels=1) == page.page  # not worked out twice
     with pytest.raises(PhotoRejected):
         normalise_upload(huge, **LIMITS)
+
+
+async def test_a_photo_worker_that_dies_makes_a_broken_page_and_the_next_photo_is_worked_on() -> None:
+    """The pipeline runs in worker processes (bots/turns.py): a decoder crash there costs one page."""
+    from bots import turns
+    from handlers.context import Config
+    from handlers.types import Chat, Identity, Inbound, Upload
+
+    good = jpeg_with_gps_and_rotation()
+    inbound = Inbound(
+        Identity("telegram", "1"), Chat("1"), uploads=(Upload(good, "image/jpeg", size=len(good)),)
+    )
+    config = Config()
+    first = await turns.prepare_photos(inbound, config)
+    assert first.uploads[0].page == normalise(
+        good, max_bytes=config.max_photo_bytes, max_pixels=config.max_photo_pixels
+    )
+
+    workers = turns.photo_workers()
+    for process in list(workers._processes.values()):  # what a segfault in a decoder would do
+        process.kill()
+        process.join()
+    broken = await turns.prepare_photos(inbound, config)
+    assert (broken.uploads[0].page, broken.uploads[0].refused) == (None, "broken")
+
+    again = await turns.prepare_photos(inbound, config)
+    assert again.uploads[0].page == first.uploads[0].page
+    assert turns.photo_workers() is not workers
