@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from handlers.types import Inbound
@@ -35,8 +36,9 @@ class Config:
     time_zone: ZoneInfo = ALMATY
     # What "now" is for a turn: the wall clock, or the sandbox's clock that a visitor moves forward.
     clock: Callable[[], datetime] = utcnow
-    # Called on the store thread after a turn that wrote outbox rows has committed: wakes the
-    # dispatcher (a turn that only answers its writer leaves the dispatcher asleep).
+    # Called where the turn ran (the event loop, or a turn thread on PostgreSQL) after a turn that
+    # wrote outbox rows has committed: wakes the dispatcher (a turn that only answers its writer
+    # leaves the dispatcher asleep).
     on_enqueued: Callable[[], None] = lambda: None
 
 
@@ -53,6 +55,8 @@ class Turn:
     # Conversation states read during this turn, by owner ("person"/"identity", id): a turn's
     # handlers look at the state several times, and it is one row in one transaction.
     states: dict[tuple[str, int | None], Conversation] = field(default_factory=dict)
+    # The person's tutoring groups, once read (several handlers of a turn ask).
+    group_ids: list[int] | None = None
 
     @property
     def locale(self) -> str:
@@ -62,5 +66,8 @@ class Turn:
         return bool(self.roles.intersection(roles))
 
 
+_ROLES_OF = select(Membership.role).where(Membership.person_id == bindparam("person"))
+
+
 def roles_of(session: Session, person_id: int) -> set[str]:
-    return set(session.exec(select(Membership.role).where(Membership.person_id == person_id)).all())
+    return set(session.exec(_ROLES_OF, params={"person": person_id}).all())

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from handlers import conversation
@@ -495,13 +495,39 @@ def parse_due(text: str, local_now: datetime) -> datetime | None:
 
 # ---------------------------------------------------------------- handing in (pupil)
 
+# A pupil's photo runs these on every page: built once, with the values bound per turn.
+_GROUPS_OF = select(GroupMember.group_id).where(GroupMember.pupil_id == bindparam("pupil"))
+_MINE = select(Submission.homework_id).where(Submission.pupil_id == bindparam("pupil"))
+_OPEN_HOMEWORK = (
+    select(Homework)
+    .where(
+        col(Homework.group_id).in_(bindparam("groups", expanding=True)),
+        col(Homework.id).not_in(_MINE.where(Submission.status == SubmissionStatus.GRADED)),
+        (col(Homework.due_at) > bindparam("since"))
+        | col(Homework.id).in_(_MINE.where(Submission.status == SubmissionStatus.RETURNED)),
+    )
+    .order_by(col(Homework.due_at), col(Homework.id))
+)
+_SUBMITTED = (
+    select(Submission)
+    .where(
+        Submission.homework_id == bindparam("homework"),
+        Submission.pupil_id == bindparam("pupil"),
+        Submission.status == SubmissionStatus.SUBMITTED,
+    )
+    .order_by(col(Submission.id).desc())
+)
+_PAGES = select(SubmissionPage.number, SubmissionPage.sha256).where(
+    SubmissionPage.submission_id == bindparam("submission")
+)
+
 
 def _pupil_group_ids(turn: Turn) -> list[int]:
     if turn.person is None or turn.person.id is None:
         return []
-    return list(
-        turn.session.exec(select(GroupMember.group_id).where(GroupMember.pupil_id == turn.person.id)).all()
-    )
+    if turn.group_ids is None:
+        turn.group_ids = list(turn.session.exec(_GROUPS_OF, params={"pupil": turn.person.id}).all())
+    return turn.group_ids
 
 
 def _is_ready_pupil(turn: Turn) -> bool:
@@ -524,21 +550,9 @@ def open_homeworks(turn: Turn) -> list[Homework]:
     groups = _pupil_group_ids(turn)
     if not groups:
         return []
-    mine = select(Submission.homework_id).where(Submission.pupil_id == turn.person.id)
-    graded = mine.where(Submission.status == SubmissionStatus.GRADED)
-    returned = mine.where(Submission.status == SubmissionStatus.RETURNED)
-    recent = col(Homework.due_at) > turn.now - timedelta(days=LATE_DAYS)
-    return list(
-        turn.session.exec(
-            select(Homework)
-            .where(
-                col(Homework.group_id).in_(groups),
-                col(Homework.id).not_in(graded),
-                recent | col(Homework.id).in_(returned),
-            )
-            .order_by(col(Homework.due_at), col(Homework.id))
-        ).all()
-    )
+    since = turn.now - timedelta(days=LATE_DAYS)
+    params = {"groups": groups, "pupil": turn.person.id, "since": since}
+    return list(turn.session.exec(_OPEN_HOMEWORK, params=params).all())
 
 
 def submit(turn: Turn) -> list[Reply] | None:
@@ -635,15 +649,7 @@ def _pick(turn: Turn, raw_id: str) -> list[Reply] | None:
 
 
 def current_submission(turn: Turn, homework_id: int, pupil_id: int) -> Submission | None:
-    return turn.session.exec(
-        select(Submission)
-        .where(
-            Submission.homework_id == homework_id,
-            Submission.pupil_id == pupil_id,
-            Submission.status == SubmissionStatus.SUBMITTED,
-        )
-        .order_by(col(Submission.id).desc())
-    ).first()
+    return turn.session.exec(_SUBMITTED, params={"homework": homework_id, "pupil": pupil_id}).first()
 
 
 def _attach(turn: Turn, homework: Homework, photos: list[StoredPhoto]) -> Reply:
@@ -665,16 +671,10 @@ def _attach(turn: Turn, homework: Homework, photos: list[StoredPhoto]) -> Reply:
         submission.late = True
         turn.session.add(submission)
     assert submission.id is not None
-    last = turn.session.exec(
-        select(func.max(SubmissionPage.number)).where(SubmissionPage.submission_id == submission.id)
-    ).one()
-    number = int(last or 0)
+    kept = turn.session.exec(_PAGES, params={"submission": submission.id}).all()
+    number = max((page_number for page_number, _ in kept), default=0)
     # The same page sent twice (a double tap, a forwarded copy) is kept once.
-    seen = set(
-        turn.session.exec(
-            select(SubmissionPage.sha256).where(SubmissionPage.submission_id == submission.id)
-        ).all()
-    )
+    seen = {sha256 for _, sha256 in kept}
     for photo in photos:
         if photo.sha256 in seen:
             continue

@@ -111,10 +111,11 @@ def _seen_before(engine: Engine, inbound: Inbound) -> bool:
         )
 
 
-# Built once: the statement and its cache key are reused by every turn.
+# Built once: the statements and their cache keys are reused by every turn.
 _IDENTITY_BY_ADDRESS = select(ChannelIdentity).where(
     ChannelIdentity.channel == bindparam("channel"), ChannelIdentity.address == bindparam("address")
 )
+_PERSON = select(Person).where(Person.id == bindparam("id"))
 
 
 def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> Turn:
@@ -142,7 +143,7 @@ def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> 
         session=session, inbound=inbound, identity=identity, config=config, now=now, identity_is_new=created
     )
     if identity.person_id is not None:
-        turn.person = session.get(Person, identity.person_id)
+        turn.person = session.exec(_PERSON, params={"id": identity.person_id}).first()
         turn.roles = roles_of(session, identity.person_id)
     return turn
 

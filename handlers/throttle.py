@@ -35,7 +35,7 @@ WRONG_CODE = "invite.wrong_code"
 
 
 class Throttle:
-    """Token buckets keyed by (channel, address); safe to share between the turn threads."""
+    """Token buckets keyed by (channel, address); safe to share between turn threads (PostgreSQL)."""
 
     def __init__(
         self, burst: int = BURST, per_second: float = PER_SECOND, clock: Callable[[], float] = time.monotonic

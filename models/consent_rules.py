@@ -15,7 +15,7 @@ supersedes an earlier yes; another guardian's yes still counts.
 
 from __future__ import annotations
 
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, select
 
 from models.enums import Role
@@ -26,13 +26,17 @@ PROGRAMME_SCOPE = "programme"
 CONSENT_KIND_PREFIX = "consent."
 
 
+# Every turn of a pupil asks: built once.
+_DECISIONS = (
+    select(Consent)
+    .where(Consent.pupil_id == bindparam("pupil"), Consent.scope == bindparam("scope"))
+    .order_by(col(Consent.guardian_id), col(Consent.decided_at), col(Consent.id))
+)
+
+
 def has_consent(session: Session, pupil_id: int, scope: str = PROGRAMME_SCOPE) -> bool:
     """Whether some guardian's latest decision for this pupil is a consent still in force."""
-    rows = session.exec(
-        select(Consent)
-        .where(Consent.pupil_id == pupil_id, Consent.scope == scope)
-        .order_by(col(Consent.guardian_id), col(Consent.decided_at), col(Consent.id))
-    ).all()
+    rows = session.exec(_DECISIONS, params={"pupil": pupil_id, "scope": scope}).all()
     latest: dict[int, Consent] = {}
     for row in rows:
         latest[row.guardian_id] = row  # ordered, so the last one per guardian wins

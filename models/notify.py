@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -137,6 +137,18 @@ def _like_prefix(prefix: str) -> str:
     return escaped + "%"
 
 
+# A pupil's every photo withdraws the reminders of that homework: built once.
+_CANCEL = (
+    update(Notification)
+    .where(
+        col(Notification.status) == NotificationStatus.PENDING.value,
+        col(Notification.idempotency_key).like(bindparam("pattern"), escape="\\"),
+    )
+    .values(status=NotificationStatus.CANCELLED.value, last_error="withdrawn")
+    .execution_options(synchronize_session=False)
+)
+
+
 def cancel(session: Session, idempotency_key_prefix: str, *, keep_prefix: str | None = None) -> int:
     """Withdraw pending notifications whose key starts with the prefix; returns how many.
 
@@ -145,20 +157,12 @@ def cancel(session: Session, idempotency_key_prefix: str, *, keep_prefix: str | 
     """
     if not idempotency_key_prefix:
         raise ValueError("cancel needs a non-empty prefix")
-    statement = (
-        update(Notification)
-        .where(
-            col(Notification.status) == NotificationStatus.PENDING.value,
-            col(Notification.idempotency_key).like(_like_prefix(idempotency_key_prefix), escape="\\"),
-        )
-        .values(status=NotificationStatus.CANCELLED.value, last_error="withdrawn")
-        .execution_options(synchronize_session=False)
-    )
+    params = {"pattern": _like_prefix(idempotency_key_prefix)}
+    statement = _CANCEL
     if keep_prefix:
-        statement = statement.where(
-            ~col(Notification.idempotency_key).like(_like_prefix(keep_prefix), escape="\\")
-        )
-    result = session.execute(statement)
+        statement = statement.where(~col(Notification.idempotency_key).like(bindparam("kept"), escape="\\"))
+        params["kept"] = _like_prefix(keep_prefix)
+    result = session.execute(statement, params)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
