@@ -92,6 +92,25 @@ def resident_kib(pid: int) -> dict[str, int]:
     return found
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process started by `pid`, and by those, and so on (the photo workers of a bot)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, waiting = [], [pid]
+    while waiting:
+        for child in children.get(waiting.pop(), []):
+            found.append(child)
+            waiting.append(child)
+    return found
+
+
 class BotProcess:
     """`python -m bots` as a child process, configured by environment like a deployment."""
 

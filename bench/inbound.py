@@ -7,9 +7,10 @@ here and timestamps every injected update and every reply. Three runs:
 * throughput: a burst of `/start` from new users, all at once; updates/s = replies / elapsed;
 * latency: `/start` paced well below capacity; p50/p99 from injection to reply;
 * photos: pupils of the sample school (consent given, one open homework each) send photos; each is
-  downloaded, checked, normalised, stored and answered with a receipt.
+  downloaded, checked, normalised (in the bot's photo worker processes), stored and answered with a
+  receipt. One photo each first, unmeasured, so the workers are running, as in a bot that has run.
 
-Then the resident size of the bot process with the sample school loaded.
+Then the resident size of the bot process with the sample school loaded, and of its photo workers.
 Targets (issue 3): >= 300 updates/s, p99 < 50 ms, >= 50 photo submissions/s, RSS < 200 MB.
 """
 
@@ -29,6 +30,7 @@ from sqlmodel import Session, select
 
 from bench.common import (
     BotProcess,
+    descendants,
     engine_name,
     free_port,
     machine,
@@ -210,8 +212,10 @@ async def run(quick: bool) -> None:
                 await burst(emulator, replies, 50)  # warm up
                 rate = await burst(emulator, replies, 500 if quick else 3000)
                 latencies = await paced(emulator, replies, 200 if quick else 1000, rate=100)
+                await photos(emulator, replies, pupils, 1)  # warm-up: the photo workers start
                 photo_rate = await photos(emulator, replies, pupils, 2 if quick else 5)
                 memory = resident_kib(bot.pid)
+                workers = [resident_kib(pid).get("VmRSS", 0) for pid in descendants(bot.pid)]
             except TimeoutError:
                 raise RuntimeError(f"no answer in time; the bot's log ends:\n{bot.log_tail()}") from None
             finally:
@@ -227,6 +231,7 @@ async def run(quick: bool) -> None:
             f"  bot process memory:  {memory.get('VmRSS', 0) / 1024:6.0f} MB resident, "
             f"peak {memory.get('VmHWM', 0) / 1024:.0f} MB   (target < 200 MB)"
         )
+        print(f"  photo workers:       {sum(workers) / 1024:6.0f} MB resident in {len(workers)} processes")
 
 
 def main() -> None:

@@ -52,6 +52,9 @@ def photo_workers() -> ProcessPoolExecutor:
     global _photo_workers
     if _photo_workers is None:
         context = multiprocessing.get_context("forkserver")
+        # The fork server loads the photo code once (and not the program's main module); each
+        # worker forked from it starts ready.
+        context.set_forkserver_preload(["handlers.photos"])
         _photo_workers = ProcessPoolExecutor(max_workers=PHOTO_WORKERS, mp_context=context)
     return _photo_workers
 
