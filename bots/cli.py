@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import ctypes
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -32,8 +33,12 @@ def _tune_malloc(arenas: int = 2) -> None:
     pools: without a cap the resident size grows by tens of MB of fragmented arenas. And glibc
     raises its mmap threshold after the first large free, so a photo's decoded pixels (megabytes)
     then come from the heap and stay resident after the photo is done; a fixed threshold keeps
-    them in their own mappings, returned when freed.
+    them in their own mappings, returned when freed. The photo worker processes, where the pixels
+    now are, get the same settings through glibc's environment variables (read when a process
+    starts).
     """
+    os.environ.setdefault("MALLOC_ARENA_MAX", str(arenas))
+    os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(MMAP_THRESHOLD_BYTES))
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(M_ARENA_MAX, arenas)
