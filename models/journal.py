@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, UniqueConstraint, bindparam
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
 from models.clock import utcnow
+from models.dialects import INSERTS, dialect_of
 
 
 class AuditLog(SQLModel, table=True):
@@ -59,15 +59,15 @@ def record_receipt(session: Session, channel: str, external_id: str, at: datetim
     One `INSERT … ON CONFLICT DO NOTHING`: a retried delivery costs no failed flush and no rollback,
     and on PostgreSQL a retry racing its first delivery waits for that transaction's outcome.
     """
-    statement = _RECORD_RECEIPT[session.get_bind().dialect.name == "postgresql"]
+    statement = _RECORD_RECEIPT[dialect_of(session)]
     inserted = session.execute(statement, {"channel": channel, "external_id": external_id, "at": at})
     return inserted.first() is not None
 
 
-def _record_receipt(dialect: Any) -> Any:
+def _record_receipt(insert: Any) -> Any:
     table = InboundReceipt.__table__  # type: ignore[attr-defined]
     return (
-        dialect.insert(table)
+        insert(table)
         .values(
             channel=bindparam("channel"), external_id=bindparam("external_id"), received_at=bindparam("at")
         )
@@ -77,4 +77,4 @@ def _record_receipt(dialect: Any) -> Any:
 
 
 # Built once per dialect (SQLite, PostgreSQL): every turn runs it.
-_RECORD_RECEIPT = {False: _record_receipt(sqlite), True: _record_receipt(postgresql)}
+_RECORD_RECEIPT = {name: _record_receipt(insert) for name, insert in INSERTS.items()}

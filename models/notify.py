@@ -21,12 +21,12 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from locales import Text
 from models.clock import utcnow
 from models.consent_rules import reachable
+from models.dialects import insert_for
 from models.enums import NotificationStatus
 from models.journal import AuditLog
 from models.outbox import Notification
@@ -65,15 +65,6 @@ def _value_from_json(value: Any) -> Any:
 def stored_text(notification: Notification) -> Text:
     """The notification's message as a `Text`, ready for `render(locale)`."""
     return Text(notification.key, params_from_json(notification.params or {}))
-
-
-def _insert_for(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert
-    if dialect == "sqlite":
-        return sqlite.insert
-    raise NotImplementedError(f"outbox insert on {dialect}")
 
 
 def enqueue(
@@ -118,7 +109,7 @@ def enqueue(
         "broadcast_id": broadcast_id,
         "created_at": now,
     }
-    insert = _insert_for(session)
+    insert = insert_for(session)
     statement = (
         insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
     )
