@@ -45,6 +45,7 @@ from bench.common import DATABASE_ENV, machine, scratch_database, temporary_fold
 from models import ChannelIdentity, DeliveryAttempt, Notification
 from models.migrate import upgrade
 from models.store import make_engine
+from sandbox.processes import start_ustaz, stop_all
 from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import ChatMessage, RateLimits, TelegramEmulator
 from scheduler.claiming import INTERRUPTED
@@ -165,30 +166,6 @@ def environment(db_url: str, folder: Path, telegram: TelegramEmulator, lease: fl
         "OUTBOX_LEASE_SECONDS": str(lease),
         "LOG_LEVEL": "WARNING",
     }
-
-
-def start_dispatcher(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`ustaz run --role dispatcher` as its own process."""
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-c", "from bots.cli import main; main()", "run", "--role", "dispatcher"],
-            cwd=log.parent,
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
-
-
-def stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def log_tails(logs: list[Path]) -> str:
@@ -325,7 +302,7 @@ async def fan_out(engine: Engine, db_url: str, folder: Path, run: Run) -> None:
         logs = [folder / f"dispatcher{n + 1}.log" for n in range(DISPATCHERS)]
         here = cpu_seconds(resource.RUSAGE_SELF)
         run.started = time.monotonic()
-        processes = [start_dispatcher(env, log) for log in logs]
+        processes = [start_ustaz(env, log, "dispatcher") for log in logs]
         victim, survivors = processes[0], processes[1:]
         run.victim_pid = victim.pid
         timeout = max(600.0, run.recipients / 20)
@@ -344,7 +321,7 @@ async def fan_out(engine: Engine, db_url: str, folder: Path, run: Run) -> None:
         finally:
             if follower is not None:
                 follower.cancel()
-            stop(processes)
+            stop_all(processes)
         run.cpu_here = cpu_seconds(resource.RUSAGE_SELF) - here
         run.cpu_dispatchers = cpu_seconds(resource.RUSAGE_CHILDREN)
         run.stranded_chats = chats_of(engine, run.recovery.ids)

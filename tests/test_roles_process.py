@@ -8,8 +8,6 @@ import asyncio
 import inspect
 import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +18,7 @@ from sqlmodel import Session, select
 
 from models import DeliveryAttempt, Notification
 from models.store import is_postgres
+from sandbox.processes import start_ustaz, stop_all
 from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import RateLimits, TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
@@ -47,18 +46,6 @@ def _environment(db_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def _ustaz(env: dict[str, str], log: Path, *roles: str) -> subprocess.Popen[bytes]:
-    args = [arg for role in roles for arg in ("--role", role)]
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-c", "from bots.cli import main; main()", "run", *args],
-            cwd=log.parent,
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
-
-
 async def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -71,17 +58,6 @@ async def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
 def _count(engine: Engine, *where: object) -> int:
     with Session(engine) as session:
         return int(session.exec(select(func.count()).select_from(Notification).where(*where)).one())
-
-
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def _postgres_only(engine: Engine) -> None:
@@ -113,7 +89,7 @@ async def test_three_dispatchers_deliver_everything_once_when_one_is_killed(
             OUTBOX_LEASE_SECONDS="3",
         )
         logs = [tmp_path / f"dispatcher{n}.log" for n in range(3)]
-        dispatchers = [_ustaz(env, log, "dispatcher") for log in logs]
+        dispatchers = [start_ustaz(env, log, "dispatcher") for log in logs]
         try:
             await _until(lambda: sum(received.values()) >= 120, 180, "the first sends")
             victim = dispatchers[0]
@@ -124,7 +100,7 @@ async def test_three_dispatchers_deliver_everything_once_when_one_is_killed(
             await _until(lambda: _count(engine, Notification.status == "sent") == RECIPIENTS, 180, "all")
             await asyncio.sleep(0.5)  # nothing more may arrive
         finally:
-            _stop(dispatchers)
+            stop_all(dispatchers)
     tails = "".join(log.read_text()[-1500:] for log in logs)
     assert _count(engine, Notification.status != "sent") == 0, tails
     assert [c for c in range(FIRST_CHAT, FIRST_CHAT + RECIPIENTS) if received[c] == 0] == []
@@ -164,12 +140,12 @@ async def test_a_standby_scheduler_takes_over_within_a_minute(
         SCHEDULER_STANDBY_POLL_SECONDS="0.5",
     )
     leader_log, standby_log = tmp_path / "leader.log", tmp_path / "standby.log"
-    leader = _ustaz(env, leader_log, "scheduler")
+    leader = start_ustaz(env, leader_log, "scheduler")
     processes = [leader]
     try:
         await _until(lambda: _leader_backend(engine) is not None, 180, "a leader")
         first = _leader_backend(engine)
-        standby = _ustaz(env, standby_log, "scheduler")
+        standby = start_ustaz(env, standby_log, "scheduler")
         processes.append(standby)
         await _until(lambda: "standing by" in standby_log.read_text(), 180, "the standby")
         assert _leader_backend(engine) == first
@@ -181,14 +157,14 @@ async def test_a_standby_scheduler_takes_over_within_a_minute(
         took = loop.time() - killed_at
         assert standby.poll() is None
     finally:
-        _stop(processes)
+        stop_all(processes)
     assert took < 60
 
 
 def test_a_role_split_on_sqlite_is_refused(tmp_path: Path) -> None:
     env = _environment(f"sqlite:///{tmp_path / 'one.sqlite3'}", tmp_path, TELEGRAM_BOT_TOKEN="123456:x")
     log = tmp_path / "refused.log"
-    process = _ustaz(env, log, "dispatcher")
+    process = start_ustaz(env, log, "dispatcher")
     assert process.wait(60) == 2
     assert "needs PostgreSQL" in log.read_text()
 
