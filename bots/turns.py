@@ -10,7 +10,7 @@ the network, so there they run on a pool of threads, each waiting for its answer
 
 Photos are decoded, checked and re-encoded before the turn, in worker processes of their own. On
 threads, Pillow let go of the GIL only between blocks of a page, and each page then waited for the
-turns to hand it back: nine pupils sending at once got 32–34 pages/s through, against 39–44 in
+turns to hand it back: nine pupils sending at once got 32–34 pages/s through, against 39–47 in
 worker processes. A decoder that crashes on a crafted file takes down a worker, not the bot: the
 page is answered as broken and the workers are started again.
 """
