@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import ctypes
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from bots.app import ROLES, announce, serve
+from bots import heap
+from bots.app import ROLES, Running, announce, serve
 from bots.backup import BackupError, backup, restore
 from handlers.roster import format_report, import_roster
 from models.migrate import upgrade
@@ -21,32 +19,15 @@ from models.settings import SettingsError, get_settings
 from models.store import make_engine
 from scheduler.cli import add_commands as add_plan_commands
 
-M_ARENA_MAX = -8  # mallopt parameters, from glibc's malloc.h
-M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD_BYTES = 1024 * 1024
 
-
-def _tune_malloc(arenas: int = 2) -> None:
-    """Keep freed memory from staying resident (glibc on Linux; elsewhere nothing happens).
-
-    glibc gives each thread that allocates its own arena, and the turns and photos run on thread
-    pools: without a cap the resident size grows by tens of MB of fragmented arenas. And glibc
-    raises its mmap threshold after the first large free, so a photo's decoded pixels (megabytes)
-    then come from the heap and stay resident after the photo is done; a fixed threshold keeps
-    them in their own mappings, returned when freed. The photo worker processes, where the pixels
-    now are, get the same settings through glibc's environment variables (read when a process
-    starts).
-    """
-    os.environ.setdefault("MALLOC_ARENA_MAX", str(arenas))
-    os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(MMAP_THRESHOLD_BYTES))
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(M_ARENA_MAX, arenas)
-        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+def _started(running: Running) -> None:
+    announce(running)
+    heap.settle()
 
 
 def _run(args: argparse.Namespace) -> int:
-    _tune_malloc()
+    heap.tune_malloc()
+    heap.tune_collector()
     settings = get_settings()
     roles = ROLES if not args.role or "all" in args.role else tuple(dict.fromkeys(args.role))
     if set(roles) != set(ROLES) and (settings.sandbox or not settings.db_url.startswith("postgres")):
@@ -61,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
 
         asyncio.run(run_sandbox(settings))
         return 0
-    asyncio.run(serve(settings, announce=announce, roles=roles))
+    asyncio.run(serve(settings, announce=_started, roles=roles))
     return 0
 
 
