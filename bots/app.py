@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from sqlalchemy import Engine
 
 from bots import turns
 from bots.telegram.app import build_dispatcher
 from bots.telegram.sender import TelegramSender
+from bots.telegram.webhook import register_webhook
 from bots.web import SandboxLink, mount_web
 from bots.whatsapp.setup import TwilioAdapter
 from bots.whatsapp.setup import register as register_twilio
@@ -138,15 +138,9 @@ async def start(
         running.bot, running.dispatcher = bot, dispatcher
         running.cleanups.append(bot.session.close)
         if settings.telegram_webhook_url:
-            # Telegram gets its answer once the update is handled: a burst waits at Telegram (which
-            # sends up to 40 at once) instead of piling up here as tasks, and an update whose turn
-            # failed is sent again (the inbound receipt makes a handled one count once).
-            SimpleRequestHandler(
-                dispatcher,
-                bot,
-                handle_in_background=False,
-                secret_token=settings.telegram_webhook_secret or None,
-            ).register(app, path=TELEGRAM_WEBHOOK_PATH)
+            register_webhook(
+                app, TELEGRAM_WEBHOOK_PATH, dispatcher, bot, settings.telegram_webhook_secret or ""
+            )
             # Telegram is told about the webhook once the server below is listening.
         else:
             await bot.delete_webhook()

@@ -1,5 +1,6 @@
 """A forged Telegram webhook, over HTTP to the real process: without the secret token header, or with
-a wrong one, the update is refused and nothing is processed; with the right one it is handled."""
+a wrong one, the update is refused and nothing is processed; a body that is not an update is
+refused; with the right one it is handled and answered."""
 
 from __future__ import annotations
 
@@ -68,15 +69,24 @@ async def test_a_webhook_without_the_right_secret_is_refused_and_changes_nothing
                 ]
                 statuses = [response.status for response in forged]
                 after_forged = _handled(running.engine)
-                genuine = await http.post(url, json=_update(4, 4343), headers={SECRET_HEADER: SECRET})
+                signed = {SECRET_HEADER: SECRET}
+                malformed = [
+                    await http.post(url, data=b"{not json", headers=signed),
+                    await http.post(url, json=[1, 2], headers=signed),
+                ]
+                after_malformed = _handled(running.engine)
+                genuine = await http.post(url, json=_update(4, 4343), headers=signed)
                 genuine_status = genuine.status
-                [reply] = await telegram.wait_for_messages(4343, 1, timeout=10)
+                # The reply to a quiet private chat is the webhook's answer: Telegram sends it.
+                reply = await genuine.json()
             after_genuine = _handled(running.engine)
         finally:
             await running.stop()
     assert all(status in (401, 403) for status in statuses), statuses
     assert after_forged == (0, 0)
     assert telegram.sent(4242) == []
+    assert [response.status for response in malformed] == [400, 400]
+    assert after_malformed == (0, 0)
     assert genuine_status == 200
-    assert reply.text
+    assert reply["method"] == "sendMessage" and reply["chat_id"] == 4343 and reply["text"]
     assert after_genuine[1] == 1
