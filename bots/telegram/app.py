@@ -78,6 +78,8 @@ def build_dispatcher(engine: Engine, config: Config, max_upload_bytes: int) -> D
         chat_id = query.message.chat.id if query.message else query.from_user.id
         await run_turn(bot, callback_to_inbound(query), chat_id, webhook_answer)
 
-    dispatcher = Dispatcher()
+    # Conversation state lives in the store (handlers/conversation.py), so aiogram's own state
+    # machine, which would look up a state for every update, is left out.
+    dispatcher = Dispatcher(disable_fsm=True)
     dispatcher.include_router(router)
     return dispatcher

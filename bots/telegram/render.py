@@ -12,9 +12,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.types import (
     BufferedInputFile,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
@@ -29,36 +27,46 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 MAX_FLOOD_WAITS = 3
 
 
-def markup(reply: Reply, locale: str) -> Markup:
+def keyboard(reply: Reply, locale: str) -> dict[str, Any] | None:
+    """The reply's keyboard as the Bot API's JSON: a webhook answer carries it as it is."""
     if reply.request_contact:
-        button = KeyboardButton(text=T("join.share_phone").render(locale), request_contact=True)
-        return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
+        button = {"text": T("join.share_phone").render(locale), "request_contact": True}
+        return {"keyboard": [[button]], "resize_keyboard": True, "one_time_keyboard": True}
     if not reply.choices:
         return None
     rows = [
-        [InlineKeyboardButton(text=choice.label.render(locale), callback_data=choice.value)]
-        for choice in reply.choices
+        [{"text": choice.label.render(locale), "callback_data": choice.value}] for choice in reply.choices
     ]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return {"inline_keyboard": rows}
+
+
+def markup(reply: Reply, locale: str) -> Markup:
+    """The same keyboard as aiogram's model, for a request of its own."""
+    layout = keyboard(reply, locale)
+    if layout is None:
+        return None
+    if "inline_keyboard" in layout:
+        return InlineKeyboardMarkup.model_validate(layout)
+    return ReplyKeyboardMarkup.model_validate(layout)
 
 
 async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, fallback_locale: str) -> None:
     locale = reply.locale or fallback_locale
     text = reply.text.render(locale)
-    keyboard = markup(reply, locale)
+    buttons = markup(reply, locale)
     if reply.media_path:
         path = Path(reply.media_path)
         media = BufferedInputFile(path.read_bytes(), filename=path.name)
         if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
             await waiting_out_flood(
-                lambda: bot.send_photo(chat_id, media, caption=text[:1024], reply_markup=keyboard)
+                lambda: bot.send_photo(chat_id, media, caption=text[:1024], reply_markup=buttons)
             )
         else:
             await waiting_out_flood(
-                lambda: bot.send_document(chat_id, media, caption=text[:1024], reply_markup=keyboard)
+                lambda: bot.send_document(chat_id, media, caption=text[:1024], reply_markup=buttons)
             )
         return
-    await waiting_out_flood(lambda: bot.send_message(chat_id, text, reply_markup=keyboard))
+    await waiting_out_flood(lambda: bot.send_message(chat_id, text, reply_markup=buttons))
 
 
 async def waiting_out_flood(call: Callable[[], Awaitable[Any]]) -> Any:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bots.telegram.render import markup
+from bots.telegram.render import keyboard
 from handlers.types import Reply
 
 # Telegram lets a bot send about one message per second to one chat, with short bursts.
@@ -70,7 +70,7 @@ def send_message_call(chat_id: int, reply: Reply, fallback_locale: str) -> Call 
         return None
     locale = reply.locale or fallback_locale
     call: Call = {"method": "sendMessage", "chat_id": chat_id, "text": reply.text.render(locale)}
-    keyboard = markup(reply, locale)
-    if keyboard is not None:
-        call["reply_markup"] = keyboard.model_dump(exclude_none=True)
+    buttons = keyboard(reply, locale)
+    if buttons is not None:
+        call["reply_markup"] = buttons
     return call
