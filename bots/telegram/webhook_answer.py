@@ -12,6 +12,7 @@ answer — is sent as before, waiting out flood control.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bots.telegram.render import keyboard
@@ -46,13 +47,15 @@ class WebhookAnswer:
 class RecentChats:
     """When each private chat last got a reply from this process, for the last second."""
 
-    def __init__(self, quiet: float = CHAT_QUIET_SECONDS) -> None:
-        self.quiet = quiet
+    def __init__(
+        self, quiet: float = CHAT_QUIET_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.quiet, self.clock = quiet, clock
         self._answered: dict[int, float] = {}  # oldest first
 
     def take_quiet(self, chat_id: int) -> bool:
         """Whether the chat has been quiet for a second; either way it is now answered."""
-        now = time.monotonic()
+        now = self.clock()
         while self._answered:
             oldest, at = next(iter(self._answered.items()))
             if now - at < self.quiet:

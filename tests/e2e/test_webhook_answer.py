@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bots.app import start
-from bots.telegram.webhook_answer import CHAT_QUIET_SECONDS
+from bots.telegram.webhook_answer import CHAT_QUIET_SECONDS, RecentChats, WebhookAnswer
 from locales import translate
 from models import Membership, Person, School
 from models.invites import issue_invite
@@ -104,3 +104,26 @@ async def test_quiet_chats_are_answered_in_the_webhook_and_busy_ones_directly(
     assert chosen.text == translate("ru", "language.set")
     assert pressed[3].method == "sendMessage"
     assert all(d.method_error is None and d.error is None for d in pressed)
+
+
+def test_a_call_offered_after_the_webhook_answered_is_refused_so_the_handler_sends_it() -> None:
+    answer = WebhookAnswer()
+    assert answer.offer({"method": "sendMessage", "chat_id": 1, "text": "a"})
+    assert not answer.offer({"method": "sendMessage", "chat_id": 1, "text": "b"})  # one call per answer
+    assert answer.close() == {"method": "sendMessage", "chat_id": 1, "text": "a"}
+    late = WebhookAnswer()
+    assert late.close() is None
+    assert not late.offer({"method": "sendMessage", "chat_id": 1, "text": "c"})
+
+
+def test_a_chat_is_quiet_again_a_second_after_its_last_reply() -> None:
+    now = [100.0]
+    recent = RecentChats(clock=lambda: now[0])
+    assert recent.take_quiet(1) and recent.take_quiet(2)
+    assert not recent.take_quiet(1)
+    now[0] += CHAT_QUIET_SECONDS / 2
+    assert not recent.take_quiet(2)  # and chat 2 was answered again now
+    now[0] += CHAT_QUIET_SECONDS / 2 + 0.01
+    assert recent.take_quiet(1) and not recent.take_quiet(2)
+    now[0] += CHAT_QUIET_SECONDS + 0.01
+    assert recent.take_quiet(2)
