@@ -51,7 +51,7 @@ class Turn:
     person: Person | None = None
     roles: set[str] = field(default_factory=set)
     now: datetime = field(default_factory=utcnow)
-    identity_is_new: bool = False  # made by this turn: nothing in the store refers to it yet
+    identity_is_new: bool = False  # first heard from in this turn: not stored unless it must be
     # Conversation states read during this turn, by owner ("person"/"identity", id): a turn's
     # handlers look at the state several times, and it is one row in one transaction.
     states: dict[tuple[str, int | None], Conversation] = field(default_factory=dict)
@@ -64,6 +64,19 @@ class Turn:
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
+
+    def identity_id(self) -> int:
+        """The chat identity's id, storing the identity first if this turn is its first.
+
+        Someone unknown who only says hello is answered and leaves no row behind; the identity is
+        kept once something refers to it: joining, STOP, a wrong invite code (counted against
+        guessing), a conversation under way.
+        """
+        if self.identity.id is None:
+            self.session.add(self.identity)
+            self.session.flush()
+        assert self.identity.id is not None
+        return self.identity.id
 
 
 _ROLES_OF = select(Membership.role).where(Membership.person_id == bindparam("person"))

@@ -16,6 +16,8 @@ _BY_IDENTITY = select(Conversation).where(Conversation.identity_id == bindparam(
 
 
 def load(turn: Turn) -> Conversation:
+    """The turn's conversation state; a new one is stored by `keep` at the end of the turn, if it
+    holds anything."""
     owner = ("person", turn.person.id) if turn.person is not None else ("identity", turn.identity.id)
     state = turn.states.get(owner)
     if state is not None:
@@ -33,9 +35,17 @@ def load(turn: Turn) -> Conversation:
             data={},
             updated_at=turn.now,
         )
-        turn.session.add(state)
     turn.states[owner] = state
     return state
+
+
+def keep(turn: Turn, state: Conversation) -> None:
+    """Store a state new in this turn unless it is empty: nothing asked, nothing under way."""
+    if state.id is not None or (not state.flow and state.data in ({}, {"offered": []})):
+        return
+    if state.person_id is None:
+        state.identity_id = turn.identity_id()
+    turn.session.add(state)
 
 
 def enter(turn: Turn, flow: str, step: str, **data: Any) -> None:

@@ -31,7 +31,7 @@ def start_argument(text: str) -> str | None:
 
 def bind(turn: Turn, person: Person, how: str) -> list[Reply]:
     turn.identity.person_id = person.id
-    turn.session.add(turn.identity)
+    identity_id = turn.identity_id()
     turn.person = person
     assert person.id is not None
     turn.roles = roles_of(turn.session, person.id)
@@ -40,7 +40,7 @@ def bind(turn: Turn, person: Person, how: str) -> list[Reply]:
             actor_id=person.id,
             action="identity.bound",
             entity="channel_identity",
-            entity_id=turn.identity.id,
+            entity_id=identity_id,
             detail={"how": how, "channel": turn.identity.channel},
         )
     )
@@ -49,7 +49,7 @@ def bind(turn: Turn, person: Person, how: str) -> list[Reply]:
 
 def by_code(turn: Turn, code: str) -> list[Reply]:
     try:
-        person = redeem_invite(turn.session, code, identity_id=turn.identity.id, now=turn.now)
+        person = redeem_invite(turn.session, code, identity_id=turn.identity_id(), now=turn.now)
     except InviteError as error:
         return [Reply(T(f"join.code_{error.reason}"))]
     return bind(turn, person, "invite")

@@ -43,6 +43,7 @@ def route(turn: Turn) -> list[Reply] | None:
 
 def _set(turn: Turn, opted_out_at: datetime | None) -> None:
     identity = turn.identity
+    turn.identity_id()  # kept: a STOP holds for the next message too
     same_number = [identity]
     if identity.channel in PHONE_CHANNELS:
         same_number = list(

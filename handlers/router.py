@@ -81,8 +81,7 @@ def _process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
             state = conversation.load(turn)
         if replies or "offered" not in state.data:  # a silent turn keeps the question asked before
             state.data = {**state.data, "offered": choices.remember(offered)}
-        if state.id is None and not state.flow and state.data == {"offered": choices.remember([])}:
-            session.expunge(state)  # nothing asked, nothing under way: no state row to keep
+        conversation.keep(turn, state)
         locale = turn.locale
     if wrote_outbox(session):
         config.on_enqueued()
@@ -132,9 +131,7 @@ def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> 
             chat_id=private_chat,
             last_inbound_at=now,
             created_at=now,
-        )
-        session.add(identity)
-        session.flush()
+        )  # stored only if the turn needs it kept (Turn.identity_id)
     else:
         identity.last_inbound_at = now
         if private_chat is not None:

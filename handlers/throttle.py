@@ -92,6 +92,8 @@ def flooded(engine: Engine, identity: Identity, locale: str) -> list[Reply] | No
 
 def too_many_wrong_codes(turn: Turn) -> list[Reply] | None:
     """The answer for an identity that has guessed wrong too often lately; None when it may try."""
+    if turn.identity.id is None:
+        return None  # first heard from now: no wrong codes yet
     since = turn.now - WRONG_CODE_WINDOW
     wrong = turn.session.exec(
         select(func.count())
@@ -109,5 +111,5 @@ def too_many_wrong_codes(turn: Turn) -> list[Reply] | None:
 
 def count_wrong_code(turn: Turn) -> None:
     turn.session.add(
-        AuditLog(at=turn.now, action=WRONG_CODE, entity="channel_identity", entity_id=turn.identity.id)
+        AuditLog(at=turn.now, action=WRONG_CODE, entity="channel_identity", entity_id=turn.identity_id())
     )

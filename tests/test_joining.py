@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from handlers import throttle
 from handlers.context import Config
 from handlers.router import process
 from handlers.types import Chat, Identity, Inbound, Reply
-from models import ChannelIdentity, Person
+from models import AuditLog, ChannelIdentity, Person
 from models.invites import issue_invite
 from models.store import session_scope
 
@@ -41,14 +42,26 @@ def parent(engine: Engine) -> tuple[int, str]:
         return person.id, code
 
 
-def test_stranger_gets_a_kazakh_explanation_and_nothing_is_bound(engine: Engine) -> None:
+def test_stranger_gets_a_kazakh_explanation_and_nothing_is_kept(engine: Engine) -> None:
     replies = say(engine, "/start")
     assert keys(replies) == ["start.stranger"]
     assert replies[0].locale == "kk"
     assert replies[0].request_contact
     assert keys(say(engine, "hello?")) == ["join.stranger"]
     with Session(engine) as session:
-        assert session.exec(select(ChannelIdentity)).one().person_id is None
+        assert session.exec(select(ChannelIdentity)).all() == []
+
+
+def test_a_strangers_stop_and_wrong_codes_are_kept_across_messages(engine: Engine) -> None:
+    assert keys(say(engine, "/start ZZZZZZZZZZ")) == ["join.code_unknown"]
+    with Session(engine) as session:
+        [identity] = session.exec(select(ChannelIdentity)).all()
+        wrong = session.exec(select(AuditLog).where(AuditLog.entity_id == identity.id)).all()
+    assert identity.person_id is None and [entry.action for entry in wrong] == [throttle.WRONG_CODE]
+    assert keys(say(engine, "STOP", user="1002")) == ["optout.stopped"]
+    with Session(engine) as session:
+        stopped = session.exec(select(ChannelIdentity).where(ChannelIdentity.address == "1002")).one()
+    assert stopped.opted_out_at is not None
 
 
 def test_deep_link_binds_then_asks_language(engine: Engine, parent: tuple[int, str]) -> None:
