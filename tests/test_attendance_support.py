@@ -95,6 +95,15 @@ def build_staff_world(engine: Engine, media_dir: Path) -> StaffWorld:
     return staff
 
 
+def chat_from(staff: StaffWorld, users: dict[str, int]) -> None:
+    """People named in `users` chat from those Telegram user ids (for the emulator)."""
+    with session_scope(staff.engine) as session:
+        for identity in session.exec(select(ChannelIdentity)).all():
+            name = next(n for n, i in staff.ids.items() if i == identity.person_id)
+            if name in users:
+                identity.address, identity.chat_id = str(users[name]), users[name]
+
+
 def counts(engine: Engine) -> dict[str, int]:
     """How many rows each table a forbidden command could write holds."""
     with Session(engine) as session:

@@ -16,11 +16,10 @@ from locales import translate
 from models import AuditLog, ChannelIdentity, Lesson, Person, SchoolClass
 from models.clock import utcnow
 from models.migrate import upgrade
-from models.settings import load_settings
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
-from sandbox.telegram_emulator.state import ChatMessage
-from tests.test_attendance_support import StaffWorld, build_staff_world
+from tests.e2e.chatting import button, emulator_settings
+from tests.test_attendance_support import StaffWorld, build_staff_world, chat_from
 
 pytestmark = pytest.mark.flow
 GROUP_CHAT = -100500
@@ -33,13 +32,10 @@ def prepare(db_url: str, media: Path) -> StaffWorld:
     engine = make_engine(db_url)
     upgrade(engine)
     staff = build_staff_world(engine, media)
+    chat_from(staff, USERS)
     with session_scope(engine) as session:
-        for identity in session.exec(select(ChannelIdentity)).all():
-            name = next(n for n, i in staff.ids.items() if i == identity.person_id)
-            if name == "g3":
-                session.delete(identity)
-            elif name in USERS:
-                identity.address, identity.chat_id = str(USERS[name]), USERS[name]
+        g3 = select(ChannelIdentity).where(ChannelIdentity.person_id == staff.ids["g3"])
+        session.delete(session.exec(g3).one())
         lesson = session.get(Lesson, staff.lessons["A1"])
         assert lesson is not None
         yesterday = (utcnow() + timedelta(hours=5) - timedelta(days=1)).date()
@@ -53,28 +49,11 @@ def prepare(db_url: str, media: Path) -> StaffWorld:
     return staff
 
 
-def button(message: ChatMessage, prefix: str) -> str:
-    for row in message.inline_keyboard:
-        for key in row:
-            if str(key.get("callback_data", "")).startswith(prefix):
-                return str(key["callback_data"])
-    raise AssertionError(f"no button {prefix!r} on {message.text!r}")
-
-
 async def test_link_broadcast_report_and_absence_over_http(tmp_path: Path, db_url: str) -> None:
     staff = prepare(db_url, tmp_path / "media")
     c1, t1, g1, g2 = USERS["c1"], USERS["t1"], USERS["g1"], USERS["g2"]
     async with TelegramEmulator() as telegram:
-        settings = load_settings(
-            telegram_bot_token=telegram.token,
-            telegram_api_url=telegram.base_url,
-            data_dir=tmp_path,
-            database_url=db_url,
-            http_port=0,
-            quiet_hours_start=time(0, 0),  # no quiet hours: the test may run at night
-            quiet_hours_end=time(0, 0),
-        )
-        running = await start(settings)
+        running = await start(emulator_settings(telegram, tmp_path, db_url))
         try:
             for name, user_id in USERS.items():
                 telegram.add_user(user_id, name)
@@ -148,16 +127,7 @@ async def test_the_class_follows_its_chat_to_a_supergroup_and_is_unlinked_when_t
     staff = prepare(db_url, tmp_path / "media")
     c1, g1 = USERS["c1"], USERS["g1"]
     async with TelegramEmulator() as telegram:
-        settings = load_settings(
-            telegram_bot_token=telegram.token,
-            telegram_api_url=telegram.base_url,
-            data_dir=tmp_path,
-            database_url=db_url,
-            http_port=0,
-            quiet_hours_start=time(0, 0),
-            quiet_hours_end=time(0, 0),
-        )
-        running = await start(settings)
+        running = await start(emulator_settings(telegram, tmp_path, db_url))
         try:
             for name, user_id in USERS.items():
                 telegram.add_user(user_id, name)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import time
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,10 @@ from bots.app import start
 from locales import translate
 from models import Submission, SubmissionPage
 from models.migrate import upgrade
-from models.settings import Settings, load_settings
 from models.store import make_engine
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
+from tests.e2e.chatting import Chatting, emulator_settings
 from tests.test_homework_support import PEOPLE, build_world, page_image, pixel_bomb
 
 pytestmark = pytest.mark.flow
@@ -29,49 +28,12 @@ TASK = "Есеп 1–5, 42-бет"
 TUTOR, PUPIL, OTHER_PUPIL, GUARDIAN = (TELEGRAM_IDS[n] for n in ("t1", "p1", "p2", "g1"))
 
 
-def emulator_settings(telegram: TelegramEmulator, tmp_path: Path, db_url: str) -> Settings:
-    return load_settings(
-        telegram_bot_token=telegram.token,
-        telegram_api_url=telegram.base_url,
-        data_dir=tmp_path,
-        database_url=db_url,
-        http_port=0,
-        quiet_hours_start=time(0, 0),  # no quiet hours: the test may run at any time of day
-        quiet_hours_end=time(0, 0),
-    )
-
-
-def button(message: ChatMessage, prefix: str) -> str:
-    values = [b["callback_data"] for row in message.inline_keyboard for b in row]
-    return next(value for value in values if value.startswith(prefix))
-
-
 def receipt_pages(message: ChatMessage) -> int:
     """The page count a Kazakh receipt states (its first line names the homework)."""
     title, counts = (message.text or "").split("\n")[:2]
     expected = translate("kk", "homework.receipt", title=TASK, pages=0, time="", hash="")
     assert title == expected.split("\n")[0]
     return int(re.findall(r"\d+", counts)[0])
-
-
-class Chatting:
-    """One person's side of a private chat: what they send and the bot's answers since."""
-
-    def __init__(self, telegram: TelegramEmulator, user_id: int) -> None:
-        self.telegram, self.user_id, self.seen = telegram, user_id, 0
-
-    async def answers(self, count: int) -> list[ChatMessage]:
-        got = await self.telegram.wait_for_messages(self.user_id, self.seen + count, timeout=15)
-        new, self.seen = got[self.seen :], len(got)
-        return new
-
-    async def text(self, text: str, count: int = 1) -> list[ChatMessage]:
-        self.telegram.inject_text(self.user_id, text)
-        return await self.answers(count)
-
-    async def press(self, message: ChatMessage, prefix: str, count: int = 1) -> list[ChatMessage]:
-        self.telegram.press_button(self.user_id, message.message_id, button(message, prefix))
-        return await self.answers(count)
 
 
 async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_url: str) -> None:
