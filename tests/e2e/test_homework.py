@@ -220,3 +220,53 @@ async def test_webhook_mode_handing_in_with_a_question_late_work_and_refusals(
         pages = session.exec(select(SubmissionPage)).all()
     check.dispose()
     assert submission.late and submission.status == "submitted" and len(pages) == 2  # nothing lost
+
+
+async def test_work_handed_in_twice_replaced_and_returned_for_a_redo_over_http(
+    tmp_path: Path, db_url: str
+) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    world = build_world(engine, tmp_path / "media", TELEGRAM_IDS)
+    world.homework(text=TASK)
+    engine.dispose()
+
+    async with TelegramEmulator() as telegram:
+        for user_id in (PUPIL, TUTOR):
+            telegram.add_user(user_id, "")
+        running = await start(emulator_settings(telegram, tmp_path, db_url))
+        try:
+            pupil, tutor = Chatting(telegram, PUPIL), Chatting(telegram, TUTOR)
+
+            # Two messages a moment apart make one submission; then the pupil starts again.
+            telegram.inject_photo(PUPIL, page_image("white"))
+            [first] = await pupil.answers(1)
+            telegram.inject_photo(PUPIL, page_image("gray"))
+            [second] = await pupil.answers(1)
+            [replaced] = await pupil.press(second, "hw:replace:")
+            telegram.inject_photo(PUPIL, page_image("black"))
+            [fresh] = await pupil.answers(1)
+
+            # The tutor sees the one page left and returns it with a comment.
+            _header, page = await tutor.text("/review", 2)
+            [ask_comment] = await tutor.press(page, "rv:redo:")
+            returned, empty = await tutor.text("3-есептің шешуін көрсет", 2)
+            [redo] = await pupil.answers(1)
+
+            # The redo is handed in as new work.
+            telegram.inject_photo(PUPIL, page_image("red"))
+            [again] = await pupil.answers(1)
+        finally:
+            await running.stop()
+
+    assert [receipt_pages(m) for m in (first, second, fresh, again)] == [1, 2, 1, 1]
+    assert replaced.text == translate("kk", "homework.replaced", title=TASK)
+    assert ask_comment.text == translate("kk", "review.ask_redo_comment", pupil="Нұрлан Сейітов")
+    assert returned.text == translate("kk", "review.returned", pupil="Нұрлан Сейітов")
+    assert empty.text == translate("kk", "review.empty")
+    assert redo.text is not None and "3-есептің шешуін көрсет" in redo.text
+    check = make_engine(db_url)
+    with Session(check) as session:
+        statuses = [s.status for s in session.exec(select(Submission).order_by(Submission.id)).all()]  # type: ignore[arg-type]
+    check.dispose()
+    assert statuses[0] == "replaced" and statuses[-1] == "submitted" and len(statuses) == 3
