@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bots.app import start
 from locales import translate
@@ -126,7 +126,7 @@ async def test_a_parent_joins_consents_changes_language_and_withdraws_over_http(
 
     engine = make_engine(db_url)
     with Session(engine) as session:
-        decisions = session.exec(select(Consent).order_by(Consent.id)).all()  # type: ignore[arg-type]
+        decisions = session.exec(select(Consent).order_by(col(Consent.id))).all()
         people = {p.external_id: p for p in session.exec(select(Person)).all()}
     engine.dispose()
     [decision] = decisions

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bots.app import start
 from locales import translate
@@ -19,13 +19,20 @@ from models.store import make_engine
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
 from tests.e2e.chatting import Chatting, emulator_settings
-from tests.test_homework_support import PEOPLE, build_world, page_image, pixel_bomb
+from tests.test_homework_support import PEOPLE, World, build_world, page_image, pixel_bomb
 
 pytestmark = pytest.mark.flow
 
 TELEGRAM_IDS = {name: 700 + number for number, name in enumerate(PEOPLE, start=1)}
 TASK = "Есеп 1–5, 42-бет"
 TUTOR, PUPIL, OTHER_PUPIL, GUARDIAN = (TELEGRAM_IDS[n] for n in ("t1", "p1", "p2", "g1"))
+
+
+def homework_world(db_url: str, tmp_path: Path) -> World:
+    """The homework world on the test's store, its people chatting from TELEGRAM_IDS."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    return build_world(engine, tmp_path / "media", TELEGRAM_IDS)
 
 
 def receipt_pages(message: ChatMessage) -> int:
@@ -37,10 +44,7 @@ def receipt_pages(message: ChatMessage) -> int:
 
 
 async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_url: str) -> None:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    build_world(engine, tmp_path / "media", TELEGRAM_IDS)
-    engine.dispose()
+    homework_world(db_url, tmp_path).engine.dispose()
 
     async with TelegramEmulator() as telegram:
         for name, user_id in TELEGRAM_IDS.items():
@@ -167,12 +171,10 @@ async def test_webhook_mode_handing_in_with_a_question_late_work_and_refusals(
 
     from models.clock import utcnow
 
-    engine = make_engine(db_url)
-    upgrade(engine)
-    world = build_world(engine, tmp_path / "media", TELEGRAM_IDS)
+    world = homework_world(db_url, tmp_path)
     world.homework(text="Алгебра: 10-бет", due=utcnow() - timedelta(hours=2))
     world.homework(text="Алгебра: 11-бет", due=utcnow() + timedelta(days=3))
-    engine.dispose()
+    world.engine.dispose()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -225,11 +227,9 @@ async def test_webhook_mode_handing_in_with_a_question_late_work_and_refusals(
 async def test_work_handed_in_twice_replaced_and_returned_for_a_redo_over_http(
     tmp_path: Path, db_url: str
 ) -> None:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    world = build_world(engine, tmp_path / "media", TELEGRAM_IDS)
+    world = homework_world(db_url, tmp_path)
     world.homework(text=TASK)
-    engine.dispose()
+    world.engine.dispose()
 
     async with TelegramEmulator() as telegram:
         for user_id in (PUPIL, TUTOR):
@@ -267,6 +267,6 @@ async def test_work_handed_in_twice_replaced_and_returned_for_a_redo_over_http(
     assert redo.text is not None and "3-есептің шешуін көрсет" in redo.text
     check = make_engine(db_url)
     with Session(check) as session:
-        statuses = [s.status for s in session.exec(select(Submission).order_by(Submission.id)).all()]  # type: ignore[arg-type]
+        statuses = [s.status for s in session.exec(select(Submission).order_by(col(Submission.id))).all()]
     check.dispose()
     assert statuses[0] == "replaced" and statuses[-1] == "submitted" and len(statuses) == 3
