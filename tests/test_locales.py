@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from locales import LANGUAGES, catalogue, catalogue_files, translate
@@ -59,6 +60,20 @@ def test_catalogue_files_parse_and_declare_their_language(language: str) -> None
         with path.open("rb") as handle:
             parsed = read_po(handle)
         assert str(parsed.locale) == language, path
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_catalogue_files_declare_the_plural_forms_of_their_language(language: str) -> None:
+    """kk and en have two forms (n != 1), ru three: a plural entry must give exactly that many."""
+    expected = get_plural(language)
+    for path in catalogue_files(language):
+        with path.open("rb") as handle:
+            parsed = read_po(handle)
+        declared = (parsed.num_plurals, parsed.plural_expr)
+        assert declared == (expected.num_plurals, expected.plural_expr), path
+        for message in parsed:
+            if message.pluralizable:
+                assert len(message.string) == expected.num_plurals, (path, message.id)
 
 
 def test_keys_are_dotted_names() -> None:

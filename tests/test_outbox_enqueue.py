@@ -200,7 +200,7 @@ def test_group_chat_row_and_nested_text_round_trip(engine: Engine) -> None:
     with Session(engine) as session:
         stored = session.exec(select(Notification)).one()
         text = stored_text(stored)
-    assert text.render("ru") == "Внимание: урок «Физика» отменён.\nДата: 03.03, время: 15:00"
+    assert text.render("ru") == "Внимание: занятие «Физика» отменено.\nДата: 03.03, время: 15:00"
     assert "Физика" in text.render("kk")
 
 

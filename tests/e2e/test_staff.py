@@ -83,7 +83,9 @@ async def test_attendance_status_nudge_and_refusals_over_http(tmp_path: Path, db
     assert homework.text.endswith("Not handed in: Аружан Бекова, Нұрлан Сейітов")
     assert nudged.text == translate("en", "status.nudged", sent=1, already=0)
     assert nudge.text is not None and TASK in nudge.text
-    assert nudge.text.startswith(translate("kk", "status.nudge_pupil", subject="", title="", due="")[:12])
+    reminder = translate("kk", "status.nudge_pupil", subject="Алгебра", title=TASK, due="{due}")
+    before_due = reminder.split("{due}")[0]
+    assert nudge.text.startswith(before_due)
     assert not_tutor.text == translate("en", "homework.only_tutor")
     assert not_class_teacher.text == translate("kk", "common.not_allowed")
     assert not_attendance.text == translate("en", "common.not_allowed")
