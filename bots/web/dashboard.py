@@ -67,6 +67,15 @@ def login_required(
     return wrapped
 
 
+def set_private_cookie(
+    response: web.StreamResponse, name: str, value: str, ttl: timedelta, path: str
+) -> None:
+    """The sign-in's cookies: out of scripts' reach, not sent from other sites' forms, gone after `ttl`."""
+    response.set_cookie(
+        name, value, max_age=int(ttl.total_seconds()), httponly=True, samesite="Lax", path=path
+    )
+
+
 def cells(table: monitoring.Table, lang: str) -> list[list[str]]:
     return [[cell_text(cell, lang) for cell in row] for row in table.rows]
 
@@ -124,14 +133,7 @@ async def send_code(request: web.Request) -> web.Response:
     token = await asyncio.to_thread(request.app[AUTH].request_code, str(form.get("who", ""))[:60])
     request.app[SITE].wake_outbox()
     response = render(request, "login.html", step="code")
-    response.set_cookie(
-        CHALLENGE_COOKIE,
-        token,
-        max_age=int(CODE_TTL.total_seconds()),
-        httponly=True,
-        samesite="Lax",
-        path="/dashboard",
-    )
+    set_private_cookie(response, CHALLENGE_COOKIE, token, CODE_TTL, "/dashboard")
     return response
 
 
@@ -143,14 +145,7 @@ async def verify(request: web.Request) -> web.StreamResponse:
     if session_id is None:
         return render(request, "login.html", step="code", error=True, status=403)
     response = web.HTTPFound("/dashboard")
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        max_age=int(SESSION_TTL.total_seconds()),
-        httponly=True,
-        samesite="Lax",
-        path="/",
-    )
+    set_private_cookie(response, SESSION_COOKIE, session_id, SESSION_TTL, "/")
     response.del_cookie(CHALLENGE_COOKIE, path="/dashboard")
     raise response
 

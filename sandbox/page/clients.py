@@ -39,6 +39,10 @@ class TelegramControl:
                 raise web.HTTPBadRequest(text=str(body.get("error", "emulator error")))
             return body
 
+    async def act(self, user_id: int, action: str, **kwargs: Any) -> Any:
+        """The user writes, taps, shares their contact or sends a photo: `/users/<id>/<action>`."""
+        return await self.call("POST", f"/users/{user_id}/{action}", **kwargs)
+
     async def file(self, file_id: str) -> tuple[bytes, str]:
         async with self.session.http.get(f"{self.base}/files/{file_id}") as response:
             if response.status != 200:

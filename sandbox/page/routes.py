@@ -76,9 +76,9 @@ async def open_person(request: web.Request) -> web.Response:
             await page.telegram.call("POST", f"/groups/{chat_id}/members", json={"user_id": user_id})
     if not info.joined:
         if info.invite:
-            await page.telegram.call("POST", f"/users/{user_id}/text", json={"text": f"/start {info.invite}"})
+            await page.telegram.act(user_id, "text", json={"text": f"/start {info.invite}"})
         elif info.phone:
-            await page.telegram.call("POST", f"/users/{user_id}/contact", json={"phone_number": info.phone})
+            await page.telegram.act(user_id, "contact", json={"phone_number": info.phone})
     log.info("sandbox: person %s opened as user %s", person_id, user_id)
     return web.json_response(
         {
@@ -103,9 +103,7 @@ async def text(request: web.Request) -> web.Response:
     payload: dict[str, Any] = {"text": str(body["text"])[:4096]}
     if body.get("chat_id"):
         payload["chat_id"] = int(body["chat_id"])
-    return web.json_response(
-        await page.telegram.call("POST", f"/users/{page.user_of(body)}/text", json=payload)
-    )
+    return web.json_response(await page.telegram.act(page.user_of(body), "text", json=payload))
 
 
 @routes.post("/sandbox/press")
@@ -113,9 +111,7 @@ async def press(request: web.Request) -> web.Response:
     page = request.app[PAGE]
     body = await request.json()
     payload = {"message_id": int(body["message_id"]), "callback_data": str(body["data"])}
-    return web.json_response(
-        await page.telegram.call("POST", f"/users/{page.user_of(body)}/press", json=payload)
-    )
+    return web.json_response(await page.telegram.act(page.user_of(body), "press", json=payload))
 
 
 @routes.post("/sandbox/contact")
@@ -127,7 +123,7 @@ async def contact(request: web.Request) -> web.Response:
     if not info.phone:
         raise web.HTTPBadRequest(text="no phone in the roster")
     payload = {"phone_number": info.phone}
-    return web.json_response(await page.telegram.call("POST", f"/users/{user_id}/contact", json=payload))
+    return web.json_response(await page.telegram.act(user_id, "contact", json=payload))
 
 
 @routes.post("/sandbox/photo")
@@ -138,7 +134,7 @@ async def photo(request: web.Request) -> web.Response:
     user_id = page.user_of(form)
     sent = aiohttp.FormData()
     sent.add_field("file", data, filename=upload.filename or "photo.jpg", content_type="image/jpeg")
-    return web.json_response(await page.telegram.call("POST", f"/users/{user_id}/photo", data=sent))
+    return web.json_response(await page.telegram.act(user_id, "photo", data=sent))
 
 
 @routes.get("/sandbox/files/{file_id}")
