@@ -1,7 +1,9 @@
 """The process: one asyncio loop running the Telegram adapter, the web server (Twilio webhooks,
-Telegram webhook), the scheduler and the outbox dispatcher, with a clean stop on SIGTERM.
+Telegram webhook, the dashboard), the scheduler and the outbox dispatcher, with a clean stop on SIGTERM.
 
-This is the one place that knows every part and wires them together.
+This is the composition root: the one module that builds every part and wires them together. The
+command line (`bots.cli`) only chooses what to start; the sandbox (`sandbox.runtime`) starts this same
+process with `Additions` (its page and a clock a visitor moves forward), which the product never imports.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -24,7 +27,7 @@ from bots import turns
 from bots.telegram.app import build_dispatcher
 from bots.telegram.sender import TelegramSender
 from bots.telegram.webhook import register_webhook
-from bots.web import SandboxLink, mount_web
+from bots.web import Pages, mount_web
 from bots.whatsapp.setup import TwilioAdapter
 from bots.whatsapp.setup import register as register_twilio
 from handlers.context import Config
@@ -50,13 +53,23 @@ def make_bot(settings: Settings) -> Bot:
     return Bot(settings.telegram_bot_token, session=session)
 
 
+@dataclass(frozen=True)
+class Additions:
+    """What a caller adds to the process beyond the product: web pages of its own (called with the
+    web application once the product's pages are in place) and the clock the handlers, scheduler and
+    outbox run on. The sandbox adds its page and a clock a visitor moves forward."""
+
+    pages: Pages | None = None
+    clock: Callable[[], datetime] = utcnow
+
+
 @dataclass
 class Running:
     """Handles to a started system, for the caller (the CLI, tests) to inspect or stop."""
 
     settings: Settings
     engine: Engine
-    web_url: str
+    web_url: str = ""
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None
     outbox: OutboxDispatcher | None = None
@@ -64,6 +77,19 @@ class Running:
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
+
+    def wake_outbox(self) -> None:
+        """New outbox rows: the dispatcher looks now rather than at its next poll."""
+        if self.outbox is not None:
+            self.outbox.notify()
+
+    def wake_outbox_from_store(self) -> None:
+        """The same, from a turn's worker thread once its transaction has committed."""
+        self.loop.call_soon_threadsafe(self.wake_outbox)
+
+    def run_task(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        self.tasks.append(asyncio.create_task(work, name=name))
 
     async def stop(self) -> None:
         self.stop_event.set()
@@ -99,99 +125,99 @@ def handler_config(
 
 
 async def start(
-    settings: Settings, sandbox: SandboxLink | None = None, roles: Collection[str] = ROLES
+    settings: Settings, roles: Collection[str] = ROLES, *, additions: Additions = Additions()
 ) -> Running:
     """Start the parts for these settings and `roles` and return at once; `Running.stop()` ends
-    them. With `sandbox`, the sandbox page is served and the scheduler and outbox run on its clock."""
-    takes_updates = "bot" in roles
-    alone = set(roles) >= set(ROLES)  # every role here: rows left "sending" are this process's own
+    them."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     await asyncio.to_thread(upgrade, engine)
-
+    running = Running(settings=settings, engine=engine)
     app = web.Application()
-    runner = web.AppRunner(app)
-    running = Running(settings=settings, engine=engine, web_url="")
-    clock = sandbox.clock if sandbox is not None else utcnow
-
-    def wake_outbox() -> None:
-        if running.outbox is not None:
-            running.outbox.notify()
-
-    loop = asyncio.get_running_loop()
-
-    def wake_outbox_from_store() -> None:
-        loop.call_soon_threadsafe(wake_outbox)
-
-    if settings.telegram_bot_token and not takes_updates:
-        running.bot = make_bot(settings)
-        running.cleanups.append(running.bot.session.close)
-        running.senders[Channel.TELEGRAM.value] = TelegramSender(running.bot)
-    elif settings.telegram_bot_token:
-        bot = make_bot(settings)
-        me = await bot.get_me()
-        dispatcher = build_dispatcher(
-            engine,
-            handler_config(settings, me.username or "", clock, wake_outbox_from_store),
-            settings.max_photo_bytes,
-        )
-        running.bot, running.dispatcher = bot, dispatcher
-        running.cleanups.append(bot.session.close)
-        if settings.telegram_webhook_url:
-            register_webhook(
-                app, TELEGRAM_WEBHOOK_PATH, dispatcher, bot, settings.telegram_webhook_secret or ""
-            )
-            # Telegram is told about the webhook once the server below is listening.
-        else:
-            await bot.delete_webhook()
-            running.tasks.append(
-                asyncio.create_task(
-                    dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False),
-                    name="telegram-polling",
-                )
-            )
-        running.senders[Channel.TELEGRAM.value] = TelegramSender(bot)
-        log.info("telegram adapter started (bot id %s)", me.id)
-
-    twilio: TwilioAdapter | None = None
-    if settings.twilio_account_sid:
-        twilio = register_twilio(
-            app,
-            engine,
-            handler_config(settings, clock=clock, on_enqueued=wake_outbox_from_store),
-            settings,
-            wake_outbox=wake_outbox,
-        )
-        running.senders.update(twilio.senders)
-        running.cleanups.append(twilio.close)
-        log.info("twilio adapter started (%s)", ", ".join(sorted(twilio.senders)) or "no senders")
-
+    if settings.telegram_bot_token:
+        await start_telegram(running, app, "bot" in roles, additions.clock)
+    twilio = start_twilio(running, app, additions.clock) if settings.twilio_account_sid else None
     # The outbox copies its senders, so it is built once every adapter has registered its own.
     if "dispatcher" in roles:
-        running.outbox = OutboxDispatcher(
-            engine,
-            running.senders,
-            settings,
-            clock=clock,
-            single_process=alone,
-            lease=timedelta(seconds=settings.outbox_lease_seconds),
-        )
-        running.tasks.append(asyncio.create_task(running.outbox.run(running.stop_event), name="outbox"))
+        start_outbox(running, additions.clock, single_process=set(roles) >= set(ROLES))
     if "scheduler" in roles:
-        scheduling = run_scheduler(
-            engine,
-            settings,
-            running.stop_event,
-            on_derived=wake_outbox,
-            clock=clock,
-            standby_poll=settings.scheduler_standby_poll_seconds,
-        )
-        running.tasks.append(asyncio.create_task(scheduling, name="scheduler"))
-    if not takes_updates:
+        start_scheduler(running, additions.clock)
+    if "bot" not in roles:
         log.info("Ustaz is running: %s", ", ".join(sorted(roles)))
         return running
-    mount_web(app, engine, settings, wake_outbox, sandbox)
+    mount_web(app, engine, settings, running.wake_outbox, additions.pages)
+    await serve_web(running, app, twilio)
+    return running
 
+
+async def start_telegram(
+    running: Running, app: web.Application, takes_updates: bool, clock: Callable[[], datetime]
+) -> None:
+    """The Telegram sender; in a process that takes updates, also the dispatcher, fed by polling or
+    by the webhook (Telegram is told about the webhook once the server listens: `serve_web`)."""
+    settings = running.settings
+    bot = make_bot(settings)
+    running.bot = bot
+    running.cleanups.append(bot.session.close)
+    running.senders[Channel.TELEGRAM.value] = TelegramSender(bot)
+    if not takes_updates:
+        return
+    me = await bot.get_me()
+    config = handler_config(settings, me.username or "", clock, running.wake_outbox_from_store)
+    running.dispatcher = build_dispatcher(running.engine, config, settings.max_photo_bytes)
+    if settings.telegram_webhook_url:
+        register_webhook(
+            app, TELEGRAM_WEBHOOK_PATH, running.dispatcher, bot, settings.telegram_webhook_secret or ""
+        )
+    else:
+        await bot.delete_webhook()
+        polling = running.dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+        running.run_task(polling, "telegram-polling")
+    log.info("telegram adapter started (bot id %s)", me.id)
+
+
+def start_twilio(running: Running, app: web.Application, clock: Callable[[], datetime]) -> TwilioAdapter:
+    """The WhatsApp and SMS webhooks on `app` and their senders."""
+    config = handler_config(running.settings, clock=clock, on_enqueued=running.wake_outbox_from_store)
+    twilio = register_twilio(app, running.engine, config, running.settings, wake_outbox=running.wake_outbox)
+    running.senders.update(twilio.senders)
+    running.cleanups.append(twilio.close)
+    log.info("twilio adapter started (%s)", ", ".join(sorted(twilio.senders)) or "no senders")
+    return twilio
+
+
+def start_outbox(running: Running, clock: Callable[[], datetime], single_process: bool) -> None:
+    """The outbox dispatcher; `single_process`: every role runs here, so rows left "sending" are
+    this process's own."""
+    settings = running.settings
+    running.outbox = OutboxDispatcher(
+        running.engine,
+        running.senders,
+        settings,
+        clock=clock,
+        single_process=single_process,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+    )
+    running.run_task(running.outbox.run(running.stop_event), "outbox")
+
+
+def start_scheduler(running: Running, clock: Callable[[], datetime]) -> None:
+    settings = running.settings
+    scheduling = run_scheduler(
+        running.engine,
+        settings,
+        running.stop_event,
+        on_derived=running.wake_outbox,
+        clock=clock,
+        standby_poll=settings.scheduler_standby_poll_seconds,
+    )
+    running.run_task(scheduling, "scheduler")
+
+
+async def serve_web(running: Running, app: web.Application, twilio: TwilioAdapter | None) -> None:
+    """Listen, then tell Telegram and Twilio where: the address is known only now (port 0 picks one)."""
+    settings = running.settings
+    runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
@@ -206,17 +232,16 @@ async def start(
     if twilio is not None and not settings.public_base_url:
         twilio.set_public_url(running.web_url)  # no proxy: Twilio calls this address directly
     running.cleanups.insert(0, runner.cleanup)
-    return running
 
 
 async def serve(
     settings: Settings,
     announce: Callable[[Running], None] | None = None,
-    sandbox: SandboxLink | None = None,
     roles: Collection[str] = ROLES,
+    additions: Additions = Additions(),
 ) -> None:
     """Run until SIGTERM or SIGINT."""
-    running = await start(settings, sandbox, roles)
+    running = await start(settings, roles, additions=additions)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, running.stop_event.set)

@@ -15,7 +15,7 @@ from bots.app import ROLES, Running, announce, serve
 from bots.backup import BackupError, backup, restore
 from handlers.roster import format_report, import_roster
 from models.migrate import upgrade
-from models.settings import SettingsError, get_settings
+from models.settings import Settings, SettingsError, get_settings
 from models.store import make_engine
 from scheduler.cli import add_commands as add_plan_commands
 
@@ -38,11 +38,26 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     if settings.sandbox:
-        from sandbox.runtime import run_sandbox  # the emulators are loaded only when they run
-
-        asyncio.run(run_sandbox(settings))
-        return 0
+        return _run_sandbox(settings)
     asyncio.run(serve(settings, announce=_started, roles=roles))
+    return 0
+
+
+def _run_sandbox(settings: Settings) -> int:
+    """The one place the product meets its sandbox: imported only here, when no tokens are set, so
+    the emulators load only when they run and an installed wheel (which leaves them out) still runs."""
+    try:
+        from sandbox.runtime import run_sandbox
+    except ModuleNotFoundError as error:
+        if error.name not in ("sandbox", "sandbox.runtime"):
+            raise
+        print(
+            "ustaz: no tokens are configured and the sandbox is not installed; set TELEGRAM_BOT_TOKEN "
+            "or TWILIO_ACCOUNT_SID, or run the sandbox from the source tree (make run)",
+            file=sys.stderr,
+        )
+        return 2
+    asyncio.run(run_sandbox(settings))
     return 0
 
 

@@ -42,7 +42,7 @@ async def client(
 ) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     assert import_roster(engine, SAMPLE, dry_run=False, invite_ttl=timedelta(days=30)).ok
     app = web.Application()
-    mount_web(app, engine, settings, lambda: None, None)
+    mount_web(app, engine, settings, lambda: None)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
@@ -183,7 +183,7 @@ async def test_a_code_sent_by_one_process_signs_in_through_another(
     client: TestClient[web.Request, web.Application], engine: Engine, settings: Settings
 ) -> None:
     other_app = web.Application()
-    mount_web(other_app, engine, settings, lambda: None, None)
+    mount_web(other_app, engine, settings, lambda: None)
     coordinator = _staff(engine, Role.COORDINATOR)
     assert coordinator.id is not None
     async with TestClient(TestServer(other_app)) as other:

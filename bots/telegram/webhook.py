@@ -10,6 +10,7 @@ writes a multipart form, which cost as much CPU as sending the reply as a reques
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiohttp import web
@@ -19,22 +20,34 @@ from bots.telegram.webhook_answer import WebhookAnswer
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
+@dataclass(frozen=True)
+class TelegramWebhook:
+    dispatcher: Dispatcher
+    bot: Bot
+    secret: str
+
+
+WEBHOOK = web.AppKey("telegram_webhook", TelegramWebhook)
+
+
 def register_webhook(app: web.Application, path: str, dispatcher: Dispatcher, bot: Bot, secret: str) -> None:
     """Take Telegram's POSTs at `path`; with a `secret`, only those that carry it."""
-
-    async def take_update(request: web.Request) -> web.Response:
-        if secret and not secrets.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
-            return web.Response(status=401, text="Unauthorized")
-        try:
-            update = await request.json()
-        except ValueError:
-            return web.Response(status=400, text="the body is not JSON")
-        if not isinstance(update, dict):
-            return web.Response(status=400, text="the body is not an update")
-        answer = WebhookAnswer()
-        # Past aiogram's wait (55 s) the update goes on in the background; the answer is closed
-        # by then, so its reply is sent as a request of its own.
-        await dispatcher.feed_webhook_update(bot, update, webhook_answer=answer)
-        return web.json_response(answer.close() or {})
-
+    app[WEBHOOK] = TelegramWebhook(dispatcher, bot, secret)
     app.router.add_post(path, take_update)
+
+
+async def take_update(request: web.Request) -> web.Response:
+    webhook = request.app[WEBHOOK]
+    if webhook.secret and not secrets.compare_digest(request.headers.get(SECRET_HEADER, ""), webhook.secret):
+        return web.Response(status=401, text="Unauthorized")
+    try:
+        update = await request.json()
+    except ValueError:
+        return web.Response(status=400, text="the body is not JSON")
+    if not isinstance(update, dict):
+        return web.Response(status=400, text="the body is not an update")
+    answer = WebhookAnswer()
+    # Past aiogram's wait (55 s) the update goes on in the background; the answer is closed
+    # by then, so its reply is sent as a request of its own.
+    await webhook.dispatcher.feed_webhook_update(webhook.bot, update, webhook_answer=answer)
+    return web.json_response(answer.close() or {})

@@ -222,11 +222,12 @@ class TwilioEmulator:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve on host:port (0 picks a free port); returns the base URL."""
-        from sandbox.twilio_emulator.control import add_control_routes
+        from sandbox.twilio_emulator import control
 
         app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self._errors])
         self._add_rest_routes(app)
-        add_control_routes(app, self)
+        app[control.EMULATOR] = self
+        app.add_routes(control.routes)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
