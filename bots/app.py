@@ -33,9 +33,9 @@ from models.enums import Channel
 from models.migrate import upgrade
 from models.settings import Settings
 from models.store import make_engine
+from outbox.sender import Sender
 from scheduler.app import run_scheduler
 from scheduler.dispatcher import Dispatcher as OutboxDispatcher
-from scheduler.sender import Sender
 
 log = logging.getLogger("ustaz")
 

@@ -99,9 +99,9 @@ def change_lesson(
         )
     ).all()
     lessons = [lesson for lesson in lessons if at is None or lesson.start_time == at]
-    if len(lessons) != 1 or lessons[0].id is None:
+    lesson = lessons[0] if len(lessons) == 1 else None
+    if lesson is None or lesson.id is None:
         raise Refused(T("notify.cli.no_lesson", group=group, date=on_date.strftime("%d.%m.%Y")))
-    lesson = lessons[0]
     author = session.exec(select(Person.id).where(Person.external_id == by)).first() if by else None
     change = session.exec(
         select(LessonChange).where(LessonChange.lesson_id == lesson.id, LessonChange.on_date == on_date)

@@ -63,9 +63,10 @@ def purge(engine: Engine, settings: Settings, now: datetime | None = None) -> Pu
                     select(SubmissionPage.path).where(col(SubmissionPage.submission_id).in_(ids))
                 ).all()
             )
-            pages += session.execute(
+            removed = session.execute(
                 delete(SubmissionPage).where(col(SubmissionPage.submission_id).in_(ids))
-            ).rowcount
+            )
+            pages += int(getattr(removed, "rowcount", 0) or 0)
             session.execute(delete(Feedback).where(col(Feedback.submission_id).in_(ids)))
             session.execute(
                 update(PostalItem).where(col(PostalItem.submission_id).in_(ids)).values(submission_id=None)

@@ -20,7 +20,7 @@ from models import (
     TutoringGroup,
 )
 from models.enums import Channel
-from scheduler.sender import Outcome, Outgoing, SendResult
+from outbox.sender import Outcome, Outgoing, SendResult
 
 
 @dataclass

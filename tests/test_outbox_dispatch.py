@@ -14,12 +14,13 @@ from sqlmodel import Session, select
 from locales import T
 from models import AuditLog, ChannelIdentity, DeliveryAttempt, Notification, Person
 from models.clock import utcnow
-from models.notify import enqueue, unreached
 from models.settings import Settings
 from models.store import session_scope
-from scheduler.claiming import claim, reconcile
-from scheduler.dispatcher import Dispatcher, backoff
-from scheduler.sender import Outcome, SendResult
+from outbox.claim import claim, reconcile
+from outbox.sender import Outcome, SendResult
+from outbox.settle import backoff
+from outbox.write import enqueue, unreached
+from scheduler.dispatcher import Dispatcher
 from tests.outbox_support import RecordingSender, identity, person, school, senders
 
 # Each test expects its messages at once: they run outside quiet hours.
@@ -340,7 +341,7 @@ async def test_notify_wakes_the_running_dispatcher(engine: Engine, settings: Set
 
 
 def test_recording_sender_is_a_sender() -> None:
-    from scheduler.sender import Sender
+    from outbox.sender import Sender
 
     sender: Sender = RecordingSender("telegram")
     assert sender.channel == "telegram"

@@ -17,7 +17,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile
 
 from models.enums import Channel
-from scheduler.sender import Outcome, Outgoing, SendResult
+from outbox.sender import Outcome, Outgoing, SendResult
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 CAPTION_LIMIT = 1024

@@ -26,7 +26,7 @@ from bots.whatsapp.media import PublicFiles
 from bots.whatsapp.render import MAX_BODY
 from bots.whatsapp.sms import shorten
 from models.enums import Channel
-from scheduler.sender import Outcome, Outgoing, SendResult
+from outbox.sender import Outcome, Outgoing, SendResult
 
 log = logging.getLogger(__name__)
 

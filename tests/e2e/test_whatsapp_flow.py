@@ -23,9 +23,9 @@ from models.clock import utcnow
 from models.invites import issue_invite
 from models.journal import InboundReceipt
 from models.migrate import upgrade
-from models.notify import enqueue
 from models.outbox import DeliveryAttempt, Notification
 from models.store import make_engine, session_scope
+from outbox.write import enqueue
 from sandbox.twilio_emulator import DEFAULT_SMS_NUMBER, DEFAULT_WHATSAPP_NUMBER, TwilioEmulator
 from tests.test_homework_support import build_world, page_image
 

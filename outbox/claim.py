@@ -108,3 +108,19 @@ def reconcile(engine: Engine, *, lease: timedelta | None = None, now: datetime |
             .execution_options(synchronize_session=False)
         )
     return len(ids)
+
+
+def still_waiting(engine: Engine, notification_ids: set[int]) -> tuple[set[int], datetime | None]:
+    """Of rows given back for a while (pacing), those still pending, and the earliest moment one of
+    them is due again."""
+    if not notification_ids:
+        return set(), None
+    with Session(engine) as session:
+        rows = session.execute(
+            select(col(Notification.id), col(Notification.next_attempt_at)).where(
+                col(Notification.id).in_(list(notification_ids)),
+                col(Notification.status) == NotificationStatus.PENDING.value,
+            )
+        ).all()
+    moments = [moment for _, moment in rows if moment is not None]
+    return {int(row_id) for row_id, _ in rows}, min(moments, default=None)
