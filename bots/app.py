@@ -43,6 +43,8 @@ TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 # What one process runs: "bot" takes updates (polling or webhooks) and serves the pages, "dispatcher"
 # drains the outbox, "scheduler" derives notifications (one leader on PostgreSQL).
 ROLES = ("bot", "dispatcher", "scheduler")
+OUTBOX_TASK = "outbox"
+DRAIN_MARGIN = 5.0  # seconds beyond the outbox's drain bound for giving back what did not finish
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -70,6 +72,11 @@ class Running:
         if self.dispatcher is not None:
             with contextlib.suppress(RuntimeError):
                 await self.dispatcher.stop_polling()
+        if self.outbox is not None:
+            # The outbox drains itself within its bound once the stop event is set: wait for it.
+            draining = [task for task in self.tasks if task.get_name() == OUTBOX_TASK]
+            if draining:
+                await asyncio.wait(draining, timeout=self.outbox.drain + DRAIN_MARGIN)
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -175,8 +182,9 @@ async def start(
             clock=clock,
             single_process=alone,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
+            drain=settings.outbox_drain_seconds,
         )
-        running.tasks.append(asyncio.create_task(running.outbox.run(running.stop_event), name="outbox"))
+        running.tasks.append(asyncio.create_task(running.outbox.run(running.stop_event), name=OUTBOX_TASK))
     if "scheduler" in roles:
         scheduling = run_scheduler(
             engine,
@@ -185,6 +193,7 @@ async def start(
             on_derived=wake_outbox,
             clock=clock,
             standby_poll=settings.scheduler_standby_poll_seconds,
+            heartbeat=settings.scheduler_heartbeat_seconds,
         )
         running.tasks.append(asyncio.create_task(scheduling, name="scheduler"))
     if not takes_updates:

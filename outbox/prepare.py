@@ -2,7 +2,9 @@
 rendered in the recipient's language, and the attempt recorded as begun before anything is sent.
 
 Quiet hours (the person's own, else the settings', in local time): a non-urgent row due then is
-deferred to their end; an urgent one goes and is logged.
+deferred to their end; an urgent one goes and is logged. A row whose last attempt was interrupted
+(its dispatcher stopped or died before storing the outcome) carries that attempt's start
+(`Prepared.unsettled`), so a provider that can be asked is asked before the message goes again.
 """
 
 from __future__ import annotations
@@ -10,16 +12,16 @@ from __future__ import annotations
 import logging
 import string
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, union, update
+from sqlalchemy import Engine, bindparam, func, insert, union, update
 from sqlmodel import Session, col, select
 
 from locales import DEFAULT_LANGUAGE, LANGUAGES, Text, catalogue, translate
 from models.consent_rules import reachable
-from models.enums import NotificationStatus, Role
+from models.enums import AttemptOutcome, NotificationStatus, Role
 from models.outbox import DeliveryAttempt, Notification
 from models.people import Guardianship, Membership
 from models.school import GroupMember
@@ -49,6 +51,15 @@ class Prepared:
     template_params: tuple[str, ...]
     media_path: str | None
     plan: Plan
+    # The last attempt's channel, identity and start, when its outcome was never stored.
+    unsettled: tuple[str, int | None, datetime] | None = None
+
+    def unsettled_on(self, target: Target) -> datetime | None:
+        """When the interrupted attempt on this target started (None: nothing to look up)."""
+        if self.unsettled is None:
+            return None
+        channel, identity_id, started_at = self.unsettled
+        return started_at if (channel, identity_id) == (target.channel, target.identity_id) else None
 
 
 def render(locale: str, key: str, params: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
@@ -88,10 +99,38 @@ def prepare_many(
         }
         routes = plan_many(session, list(rows.values()), settings, now)
         pupils = _pupils_among(session, {r.person_id for r in rows.values() if r.person_id is not None})
-        return [
+        unsettled = _unsettled(session, notification_ids)
+        prepared = [
             _prepare_row(session, rows.get(i), routes, pupils, now, worker, settings, channels)
             for i in notification_ids
         ]
+        return [
+            replace(p, unsettled=unsettled[p.notification_id])
+            if p is not None and p.notification_id in unsettled
+            else p
+            for p in prepared
+        ]
+
+
+def _unsettled(session: Session, notification_ids: list[int]) -> dict[int, tuple[str, int | None, datetime]]:
+    """For each row whose latest attempt was interrupted: that attempt's channel, identity and start."""
+    latest = (
+        select(DeliveryAttempt.notification_id, func.max(DeliveryAttempt.id).label("last"))
+        .where(col(DeliveryAttempt.notification_id).in_(notification_ids))
+        .group_by(col(DeliveryAttempt.notification_id))
+        .subquery()
+    )
+    found = session.execute(
+        select(
+            col(DeliveryAttempt.notification_id),
+            col(DeliveryAttempt.channel),
+            col(DeliveryAttempt.identity_id),
+            col(DeliveryAttempt.started_at),
+        )
+        .join(latest, col(DeliveryAttempt.id) == latest.c.last)
+        .where(col(DeliveryAttempt.outcome) == AttemptOutcome.INTERRUPTED.value)
+    ).all()
+    return {int(nid): (str(channel), identity, started) for nid, channel, identity, started in found}
 
 
 def _prepare_row(

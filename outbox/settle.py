@@ -2,9 +2,10 @@
 for the providers' later delivery reports.
 
 * delivered → the row is "sent";
-* retry → back to pending with exponential backoff (2 s, 4 s, … capped at 10 min), or exactly the
-  provider's `retry_after` (HTTP 429); after `max_attempts` retries on one channel, that channel
-  counts as failed;
+* retry → back to pending with exponential backoff (2 s, 4 s, … capped at 10 min); after
+  `max_attempts` retries on one channel, that channel counts as failed;
+* throttled (HTTP 429) → back to pending after exactly the provider's `retry_after`; a throttle is
+  the budget's business, not the message's, so it never counts as a try (nor in `attempts`);
 * blocked → the identity is marked blocked (`mark_blocked`) and the next channel is tried at once;
 * failed → the next channel is tried at once;
 * no channel left (or the next one is `post`) → "no_channel": the class teacher's list of people to
@@ -136,11 +137,18 @@ def _record(session: Session, finished: Finished, policy: RetryPolicy, now: date
     attempt.error = result.error[:300] or None
     attempt.provider_id = result.provider_id[:64] or None
     row.last_error = (result.error or result.outcome.value)[:300]
+    if result.outcome == Outcome.THROTTLED:
+        attempt.outcome = AttemptOutcome.THROTTLED.value
+        row.attempts = max(row.attempts - 1, 0)
+        delay = max(result.retry_after, 1.0)
+        _back_to_pending(row, now + timedelta(seconds=delay))
+        log.info("outbox: notification %s throttled on %s, again in %.1fs", nid, target.channel, delay)
+        return True
     if result.outcome == Outcome.RETRY:
         retries = _retries_on(session, nid, target) + 1
         if retries < policy.max_attempts:
             attempt.outcome = AttemptOutcome.RETRY.value
-            delay = result.retry_after if result.retry_after > 0 else policy.delay(retries)
+            delay = policy.delay(retries)
             _back_to_pending(row, now + timedelta(seconds=delay))
             log.info("outbox: notification %s retry %d in %.1fs", nid, retries, delay)
             return True

@@ -1,13 +1,19 @@
 """The outbox dispatcher: the async loop that delivers due notifications through the channel senders.
 
 Each round it claims due rows (`outbox.claim`: marked "sending" before any send), prepares them
-(`outbox.prepare`: consent, quiet hours, route, text), checks pacing (`outbox.pacing`) and starts a
-task per row up to the in-flight limit. A task records its attempt as begun before calling the
-sender, and its outcome after (`outbox.settle`, which says what each outcome does to the row).
-A chat not yet allowed to send is put back until it is, so a slow chat never holds up the queue.
+(`outbox.prepare`: consent, quiet hours, route, text), takes their send slots from the budget
+(`outbox.budget`: per bot or sender number and per chat, shared by every dispatcher process on
+PostgreSQL) and starts a task per row up to the in-flight limit. A task records its attempt as begun
+before calling the sender, and its outcome after (`outbox.settle`, which says what each outcome does
+to the row). A chat not yet allowed to send is put back until it is, so a slow chat never holds up
+the queue; a 429 holds the chat (or the sender) for its `retry_after` in the budget.
 
 Crash safety: `reconcile` returns rows left "sending" to pending at start-up (all of them when this is
-the only dispatcher, else those past the lease); such a message may be sent once more.
+the only dispatcher, else those past the lease); such a message may be sent once more, unless its
+provider can say that it went (`outbox.sender.Lookup`, asked first). While the store is unreachable,
+outcomes of finished sends are kept and written once it is back, so an outage repeats nothing.
+Stopping (SIGTERM) takes no new rows, cancels the sends still waiting for their slot, lets the
+sends under way finish within `drain` seconds, and gives back at once what did not finish.
 
 Database work runs in worker threads so sends continue while the store waits: on SQLite one thread
 (SQLite takes one writer at a time, and writers racing for its lock sleep in its busy handler),
@@ -30,15 +36,17 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models.clock import utcnow
 from models.settings import Settings
 from models.store import is_postgres
-from outbox.claim import claim, reconcile, still_waiting
+from outbox.budget import Budget, LocalBudget, Reservation, SharedBudget
+from outbox.claim import claim, reconcile, release, still_waiting
 from outbox.pacing import Pacer
 from outbox.prepare import Prepared, begin_attempts, prepare_many
 from outbox.route import Target
-from outbox.sender import Outcome, Outgoing, Sender, SendResult
+from outbox.sender import Lookup, Outcome, Outgoing, Sender, SendResult
 from outbox.settle import (
     BACKOFF_BASE,
     BACKOFF_CAP,
@@ -53,7 +61,9 @@ from outbox.settle import (
 log = logging.getLogger("ustaz.outbox")
 
 LEASE = timedelta(minutes=5)
+DRAIN = 10.0
 STORE_THREADS = 4
+STORE_DOWN = (OperationalError, InterfaceError)  # the store is unreachable: keep what we know, retry
 T_ = TypeVar("T_")
 
 
@@ -74,6 +84,8 @@ class Dispatcher:
         backoff_base: float = BACKOFF_BASE,
         backoff_cap: float = BACKOFF_CAP,
         monotonic: Callable[[], float] = _time.monotonic,
+        drain: float = DRAIN,
+        budget: Budget | None = None,
     ) -> None:
         self.engine = engine
         self.senders = dict(senders)
@@ -84,13 +96,19 @@ class Dispatcher:
         self.poll_interval = poll_interval
         self.lease = lease
         self.single_process = single_process
+        self.drain = drain
         self.policy = RetryPolicy(max_attempts, backoff_base, backoff_cap)
-        self.pacer = Pacer(settings, monotonic)
-        self._tasks: set[asyncio.Task[None]] = set()
+        if budget is None:
+            shared = is_postgres(engine) and not single_process
+            budget = SharedBudget(engine, settings) if shared else LocalBudget(Pacer(settings, monotonic))
+        self.budget = budget
+        self._tasks: dict[asyncio.Task[None], int] = {}  # each send's task and its row
+        self._on_air: set[int] = set()  # rows whose send has started and whose outcome is not stored
         self._paced: set[int] = set()
         self._wake: asyncio.Event | None = None
         self._outcomes: list[tuple[Finished, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._store_down_logged = False
         self._store = ThreadPoolExecutor(
             max_workers=STORE_THREADS if is_postgres(engine) else 1, thread_name_prefix="outbox-store"
         )
@@ -132,7 +150,8 @@ class Dispatcher:
             await asyncio.sleep(min(max(wait, 0.005), max(deadline - loop.time(), 0.0)))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver forever: poll every `poll_interval`, or sooner when `notify()` is called."""
+        """Deliver until `stop` is set: poll every `poll_interval`, or sooner when `notify()` is called;
+        then drain (see the module's docstring)."""
         self._wake = asyncio.Event()
         returned = await self._db(
             reconcile, self.engine, lease=None if self.single_process else self.lease, now=self.clock()
@@ -146,21 +165,26 @@ class Dispatcher:
             if len(self._tasks) < self.in_flight:
                 try:
                     claimed = await self._round()
+                    self._store_down_logged = False
+                except STORE_DOWN:
+                    self._store_down(None)
                 except Exception:
                     log.exception("outbox: claim round failed")
             if not self.single_process and loop.time() >= next_reconcile:
                 next_reconcile = loop.time() + self.lease.total_seconds() / 2
-                await self._db(reconcile, self.engine, lease=self.lease, now=self.clock())
+                with contextlib.suppress(*STORE_DOWN):
+                    await self._db(reconcile, self.engine, lease=self.lease, now=self.clock())
+                    await self.budget.tidy()
             if claimed and len(self._tasks) < self.in_flight:
                 continue
             await self._idle_wait(stop)
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=30)
+        await self._drain()
 
     # -- rounds ---------------------------------------------------------------------------------
 
     async def _idle_wait(self, stop: asyncio.Event) -> None:
-        assert self._wake is not None
+        if self._wake is None:
+            raise RuntimeError("the dispatcher is not running")
         waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
         try:
             await asyncio.wait(
@@ -176,7 +200,7 @@ class Dispatcher:
         ids = await self._db(claim, self.engine, self.worker_id, capacity, self.clock())
         if not ids:
             return 0
-        ready: list[tuple[Prepared, list[Target]]] = []
+        candidates: list[tuple[Prepared, list[Target]]] = []
         for prepared in await self._prepare_many(ids):
             if prepared is None:
                 continue
@@ -184,32 +208,54 @@ class Dispatcher:
             if not targets:
                 await self._db(finish_unreached, self.engine, prepared.notification_id, "no_channel")
                 continue
-            if await self._reserve_or_defer(prepared, targets[0]):
-                ready.append((prepared, targets))
+            candidates.append((prepared, targets))
+        if not candidates:
+            return len(ids)
+        reservations = await self._reserve_or_defer([(p, t[0]) for p, t in candidates])
+        ready = [
+            (prepared, targets, reservation)
+            for (prepared, targets), reservation in zip(candidates, reservations, strict=True)
+            if reservation is not None
+        ]
         if ready:
-            attempts = await self._begin([(p.notification_id, t[0]) for p, t in ready])
-            for (prepared, targets), attempt_id in zip(ready, attempts, strict=True):
-                task = asyncio.create_task(self._deliver(prepared, targets, attempt_id))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            attempts = await self._begin([(p.notification_id, t[0]) for p, t, _ in ready])
+            for (prepared, targets, reservation), attempt_id in zip(ready, attempts, strict=True):
+                task = asyncio.create_task(self._deliver(prepared, targets, attempt_id, reservation))
+                self._tasks[task] = prepared.notification_id
+                task.add_done_callback(self._forget)
         return len(ids)
 
-    async def _reserve_or_defer(self, prepared: Prepared, target: Target) -> bool:
-        wait = self.pacer.next_allowed(target.chat, target.is_group)
-        if wait <= 0:
-            self.pacer.take(target.chat)
-            self._paced.discard(prepared.notification_id)
-            return True
-        self._paced.add(prepared.notification_id)
-        await self._defer(prepared.notification_id, timedelta(seconds=wait))
-        return False
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
 
-    async def _deliver(self, prepared: Prepared, targets: list[Target], first_attempt: int) -> None:
+    async def _reserve_or_defer(self, sends: list[tuple[Prepared, Target]]) -> list[Reservation | None]:
+        """The sends' slots from the budget; a send whose chat may not go yet is put back until it may
+        (None)."""
+        reservations = await self.budget.reserve([target for _, target in sends])
+        taken: list[Reservation | None] = []
+        for (prepared, _), reservation in zip(sends, reservations, strict=True):
+            if reservation.ok:
+                self._paced.discard(prepared.notification_id)
+                taken.append(reservation)
+                continue
+            self._paced.add(prepared.notification_id)
+            await self._defer(prepared.notification_id, timedelta(seconds=reservation.wait))
+            taken.append(None)
+        return taken
+
+    async def _deliver(
+        self, prepared: Prepared, targets: list[Target], first_attempt: int, first_slot: Reservation
+    ) -> None:
         try:
             for position, target in enumerate(targets):
-                if position > 0 and not await self._reserve_or_defer(prepared, target):
+                attempt_id: int | None = first_attempt
+                reservation: Reservation | None = first_slot
+                if position > 0:
+                    attempt_id = None
+                    reservation = (await self._reserve_or_defer([(prepared, target)]))[0]
+                if reservation is None:
                     return
-                result = await self._send_once(prepared, target, first_attempt if position == 0 else None)
+                result = await self._send_once(prepared, target, attempt_id, reservation)
                 if result is None:
                     return  # delivered, or scheduled for a retry
             reason = "post" if prepared.plan.ends_in_post else "channels_exhausted"
@@ -222,11 +268,11 @@ class Dispatcher:
                 )
 
     async def _send_once(
-        self, prepared: Prepared, target: Target, attempt_id: int | None
+        self, prepared: Prepared, target: Target, attempt_id: int | None, reservation: Reservation
     ) -> SendResult | None:
         """One attempt on one channel (already recorded as begun, or recorded now). None when the row
-        is settled (sent or retry scheduled); the result when the dispatcher should move on to the
-        next channel."""
+        is settled (sent, retry scheduled, throttled); the result when the dispatcher should move on
+        to the next channel."""
         if attempt_id is None:
             attempt_id = (await self._begin([(prepared.notification_id, target)]))[0]
         message = Outgoing(
@@ -239,15 +285,40 @@ class Dispatcher:
             locale=prepared.plan.locale,
         )
         try:
-            await self.pacer.start_send(target.channel, target.chat)
-            try:
-                result = await self.senders[target.channel].send(message)
-            except Exception as exc:
-                result = SendResult(Outcome.RETRY, error=f"sender raised {type(exc).__name__}")
+            await self.budget.start_send(target, reservation)
+            self._on_air.add(prepared.notification_id)
+            result = await self._reconciled(prepared, target, message)
+            if result is None:
+                try:
+                    result = await self.senders[target.channel].send(message)
+                except Exception as exc:
+                    result = SendResult(Outcome.RETRY, error=f"sender raised {type(exc).__name__}")
         finally:
-            self.pacer.release(target.chat)
-        settled = await self._recorded(Finished(prepared.notification_id, target, attempt_id, result))
+            self.budget.release(target)
+        if result.outcome == Outcome.THROTTLED:
+            with contextlib.suppress(*STORE_DOWN):
+                await self.budget.hold(target, result.retry_after, whole_sender=result.whole_sender)
+        try:
+            settled = await self._recorded(Finished(prepared.notification_id, target, attempt_id, result))
+        finally:
+            self._on_air.discard(prepared.notification_id)
         return None if settled else result
+
+    async def _reconciled(self, prepared: Prepared, target: Target, message: Outgoing) -> SendResult | None:
+        """The outcome of an interrupted earlier attempt, when the provider can tell that it went;
+        None to send (again). Telegram's Bot API cannot tell: such a message may go twice."""
+        since = prepared.unsettled_on(target)
+        sender = self.senders[target.channel]
+        if since is None or not isinstance(sender, Lookup):
+            return None
+        try:
+            found = await sender.find(message, since)
+        except Exception:
+            log.warning("outbox: notification %s could not be looked up; sending", prepared.notification_id)
+            return None
+        if found is not None:
+            log.info("outbox: notification %s had gone out before the interruption", prepared.notification_id)
+        return found
 
     async def _recorded(self, finished: Finished) -> bool:
         """Queue the outcome for the next batch write and wait for it (the send stays in flight until
@@ -259,20 +330,69 @@ class Dispatcher:
         return await done
 
     async def _write_outcomes(self) -> None:
+        """Write the queued outcomes in batches. While the store is unreachable they are kept and
+        written when it is back (the sends happened: forgetting them would repeat them)."""
+        pause = 0.1
         while self._outcomes:
-            batch, self._outcomes = self._outcomes, []
+            batch = list(self._outcomes)
             try:
                 settled = await self._db(
                     record_many, self.engine, [finished for finished, _ in batch], self.policy, self.clock
                 )
+            except STORE_DOWN:
+                self._store_down(len(batch))
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+                continue
             except Exception as exc:
+                del self._outcomes[: len(batch)]
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(exc)
                 continue
+            del self._outcomes[: len(batch)]
+            pause = 0.1
+            if self._store_down_logged:
+                log.warning("outbox: store back; %d kept outcomes written", len(batch))
+                self._store_down_logged = False
             for (_, done), value in zip(batch, settled, strict=True):
                 if not done.done():
                     done.set_result(value)
+
+    def _store_down(self, kept: int | None) -> None:
+        if self._store_down_logged:
+            return
+        self._store_down_logged = True
+        if kept is None:
+            log.warning("outbox: store unreachable; taking no rows until it is back")
+        else:
+            log.warning("outbox: store unreachable; %d outcomes kept until it is back", kept)
+
+    async def _drain(self) -> None:
+        """Stop: cancel the sends still waiting for their slot, give the sends under way `drain`
+        seconds to finish and store their outcomes, then give back every row not finished."""
+        waiting = {task: row for task, row in self._tasks.items() if row not in self._on_air}
+        for task in waiting:
+            task.cancel()
+        under_way = len(self._tasks) - len(waiting)
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=self.drain)
+        cut_off = {task: row for task, row in self._tasks.items() if task not in waiting and not task.done()}
+        for task in cut_off:
+            task.cancel()
+        stopped = {**waiting, **cut_off}
+        await asyncio.gather(*stopped, return_exceptions=True)
+        given_back = 0
+        try:
+            given_back = await self._db(release, self.engine, self.worker_id, list(stopped.values()))
+        except STORE_DOWN:
+            log.warning("outbox: store unreachable at stop; %d rows wait for the lease", len(stopped))
+        log.info(
+            "outbox: stopped; %d sends under way finished, %d cut off; %d rows given back",
+            under_way - len(cut_off),
+            len(cut_off),
+            given_back,
+        )
 
     # -- store work (in threads) ----------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from sandbox.processes import start_ustaz, stop_all
 from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import RateLimits, TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
-from scheduler.app import LEADER_LOCK
+from scheduler.leadership import LEADER_LOCK
 from scheduler.dispatcher import Dispatcher
 
 pytestmark = pytest.mark.flow

@@ -245,7 +245,7 @@ async def test_sms_is_kept_short(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("status", "code", "outcome"),
     [
-        (429, 20429, Outcome.RETRY),
+        (429, 20429, Outcome.THROTTLED),
         (503, None, Outcome.RETRY),
         (400, 21211, Outcome.BLOCKED),
         (400, 21610, Outcome.FAILED),
