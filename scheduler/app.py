@@ -127,7 +127,7 @@ async def run_scheduler(
                 if held is None:
                     if not standing_by:
                         log.info(
-                            "scheduler: another process leads; standing by (checking every %.0f s)",
+                            "scheduler: another process leads; standing by (checking every %g s)",
                             standby_poll,
                         )
                         standing_by = True

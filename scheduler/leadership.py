@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger("ustaz.scheduler")
 
@@ -50,11 +50,11 @@ def leader_lock(engine: Engine) -> Iterator[Connection | None]:
         try:
             yield connection
         finally:
-            with suppress(DBAPIError):  # a lost session has no lock to give back
+            with suppress(SQLAlchemyError):  # a lost session has no lock to give back
                 connection.execute(_UNLOCK, {"k": LEADER_LOCK})
                 connection.commit()
     finally:
-        with suppress(DBAPIError):
+        with suppress(SQLAlchemyError):
             connection.close()
 
 
@@ -63,7 +63,7 @@ def holds_lock(connection: Connection) -> bool:
     try:
         held = connection.execute(_HELD, _KEY).scalar_one()
         connection.commit()
-    except DBAPIError:
+    except SQLAlchemyError:
         return False
     return int(held) == 1
 

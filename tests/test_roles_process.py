@@ -22,8 +22,8 @@ from sandbox.processes import start_ustaz, stop_all
 from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import RateLimits, TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
-from scheduler.leadership import LEADER_LOCK
 from scheduler.dispatcher import Dispatcher
+from scheduler.leadership import LEADER_LOCK
 
 pytestmark = pytest.mark.flow
 
