@@ -93,11 +93,11 @@ async def through_emulator(folder: Path, recipients: int, limited: bool) -> None
         finally:
             await bot.session.close()
         with Session(engine) as session:
-            retries = int(
+            throttled = int(
                 session.execute(
                     select(func.count())
                     .select_from(DeliveryAttempt)
-                    .where(col(DeliveryAttempt.outcome) == "retry")
+                    .where(col(DeliveryAttempt.outcome) == "throttled")
                 ).scalar_one()
             )
     times = sorted(t for chat in arrivals.values() for t in chat)
@@ -115,7 +115,7 @@ async def through_emulator(folder: Path, recipients: int, limited: bool) -> None
         print(f"  of the 30/s limit         {achieved / LIMIT * 100:8.1f} %   (target >= 95 %)")
         print(f"  most in any 1 s overall   {most_in_window(times, 1.0):8d}     (emulator: 30/s, burst 30)")
     print(f"  most in any 1 s, one chat {chat_most:8d}     (limit 1)")
-    print(f"  429 answers (retries)     {retries:8d}")
+    print(f"  429 answers (throttled)   {throttled:8d}")
     print(f"  lost / duplicated         {lost:8d} / {duplicated}")
     print(f"  rows sent                 {count(engine, col(Notification.status) == 'sent'):8d}")
     engine.dispose()

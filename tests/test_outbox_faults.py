@@ -188,7 +188,8 @@ def _leader_sessions(engine: Engine) -> list[int]:
             for pid in connection.execute(
                 text(
                     "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                    "AND classid = :high AND objid = :low"
+                    "AND classid = :high AND objid = :low "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                 ),
                 {"high": LEADER_LOCK >> 32, "low": LEADER_LOCK & 0xFFFFFFFF},
             ).scalars()
