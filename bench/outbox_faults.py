@@ -43,7 +43,7 @@ from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Engine, func, insert, select, text
+from sqlalchemy import ColumnElement, Engine, func, insert, select
 from sqlmodel import Session, col
 
 from bench.common import DATABASE_ENV, machine, scratch_database, temporary_folder
@@ -55,7 +55,7 @@ from sandbox.processes import start_ustaz, stop_all
 from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import ChatMessage, RateLimits, TelegramEmulator
 from scheduler.dispatcher import Dispatcher
-from scheduler.leadership import LEADER_LOCK
+from scheduler.leadership import leader_sessions
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_CHAT = 900_000
@@ -117,21 +117,6 @@ def attempts_by_outcome(engine: Engine) -> Counter[str]:
             select(col(DeliveryAttempt.outcome), func.count()).group_by(col(DeliveryAttempt.outcome))
         )
         return Counter({str(outcome): int(n) for outcome, n in rows})
-
-
-def leader_holders(engine: Engine) -> list[int]:
-    with engine.connect() as connection:
-        return [
-            int(pid)
-            for pid in connection.execute(
-                text(
-                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                    "AND classid = :high AND objid = :low "
-                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                ),
-                {"high": LEADER_LOCK >> 32, "low": LEADER_LOCK & 0xFFFFFFFF},
-            ).scalars()
-        ]
 
 
 def left_sending_by(engine: Engine, pid: int) -> int:
@@ -222,7 +207,7 @@ async def watch_the_lock(engine: Engine, run: Run, stop: asyncio.Event) -> None:
     """Sample `pg_locks` for the leader lock every 0.2 s (samples during the restart fail: skipped)."""
     while not stop.is_set():
         try:
-            holders = await asyncio.to_thread(leader_holders, engine)
+            holders = await asyncio.to_thread(leader_sessions, engine)
         except Exception:
             holders = None
         if holders is not None:

@@ -34,6 +34,10 @@ _HELD = text(
     "AND classid = :high AND objid = :low AND objsubid = 1"
 )
 _PID = text("SELECT pg_backend_pid()")
+_HOLDERS = text(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = :high AND objid = :low "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 
 
 @contextmanager
@@ -66,6 +70,13 @@ def holds_lock(connection: Connection) -> bool:
     except SQLAlchemyError:
         return False
     return int(held) == 1
+
+
+def leader_sessions(engine: Engine) -> list[int]:
+    """The database sessions holding the leader lock in this database (advisory locks are per
+    database): one, or none between two leaders. For monitoring and the benchmarks."""
+    with engine.connect() as connection:
+        return [int(pid) for pid in connection.execute(_HOLDERS, _KEY).scalars()]
 
 
 def session_pid(connection: Connection) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections import Counter
 
 import pytest
@@ -25,8 +24,8 @@ from outbox.write import enqueue
 from sandbox.telegram_emulator import RateLimits, TelegramEmulator
 from scheduler.app import run_scheduler
 from scheduler.dispatcher import Dispatcher
-from scheduler.leadership import LEADER_LOCK
-from tests.outbox_support import RecordingSender, identity, person, senders
+from scheduler.leadership import leader_sessions
+from tests.outbox_support import identity, person, senders, side_by_side, until
 
 pytestmark = [pytest.mark.store, pytest.mark.usefixtures("daytime")]
 
@@ -72,20 +71,11 @@ def test_two_dispatchers_share_one_budget_per_bot_and_per_chat(engine: Engine, s
     _rows_to_chats(engine, [busy] * 3 + [FIRST_CHAT + 1 + i for i in range(57)])
     paced = settings.model_copy(update={"telegram_rate_per_second": 20.0})
     outs = [senders("telegram"), senders("telegram")]
-    errors: list[BaseException] = []
-
-    def run(out: dict[str, RecordingSender], name: str) -> None:
-        try:
-            dispatcher = Dispatcher(engine, out, paced, worker_id=name, in_flight=8, single_process=False)
-            asyncio.run(dispatcher.run_until_idle())
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(out, f"w{i}")) for i, out in enumerate(outs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    dispatchers = [
+        Dispatcher(engine, out, paced, worker_id=f"w{i}", in_flight=8, single_process=False)
+        for i, out in enumerate(outs)
+    ]
+    errors = side_by_side(*(d.run_until_idle for d in dispatchers))
     assert not errors, errors
     sent = [item for out in outs for item in out["telegram"].sent]
     assert Counter(item.message.address for item in sent)[str(busy)] == 3 and len(sent) == 60
@@ -181,30 +171,6 @@ async def test_stop_cuts_off_a_send_past_the_bound_and_gives_its_row_back(
 # -- the scheduler's leader ----------------------------------------------------------------------
 
 
-def _leader_sessions(engine: Engine) -> list[int]:
-    with engine.connect() as connection:
-        return [
-            int(pid)
-            for pid in connection.execute(
-                text(
-                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                    "AND classid = :high AND objid = :low "
-                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                ),
-                {"high": LEADER_LOCK >> 32, "low": LEADER_LOCK & 0xFFFFFFFF},
-            ).scalars()
-        ]
-
-
-async def _until(check: object, timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():  # type: ignore[operator]
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 async def test_a_leader_that_loses_its_lock_stops_at_once_and_the_standby_takes_over(
     engine: Engine, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -213,22 +179,22 @@ async def test_a_leader_that_loses_its_lock_stops_at_once_and_the_standby_takes_
     caplog.set_level(logging.INFO, logger="ustaz.scheduler")
     first_stop, second_stop = asyncio.Event(), asyncio.Event()
     first = asyncio.create_task(run_scheduler(engine, settings, first_stop, standby_poll=0.2, heartbeat=0.2))
-    await _until(lambda: "scheduler: leading" in caplog.text, 10, "the first leader")
+    await until(lambda: "scheduler: leading" in caplog.text, 10, "the first leader")
     second = asyncio.create_task(
         run_scheduler(engine, settings, second_stop, standby_poll=0.2, heartbeat=0.2)
     )
     await asyncio.sleep(1.5)  # several polls of the standby
     assert caplog.text.count("standing by") == 1  # logged once, not at every poll
-    (leader,) = _leader_sessions(engine)
+    (leader,) = leader_sessions(engine)
     with engine.connect() as connection:  # the leader's database session goes (as in a restart)
         connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": leader})
-    await _until(lambda: "lost the leader lock" in caplog.text, 2, "the old leader to notice")
-    await _until(lambda: caplog.text.count("scheduler: leading") == 2, 10, "the standby to take over")
+    await until(lambda: "lost the leader lock" in caplog.text, 2, "the old leader to notice")
+    await until(lambda: caplog.text.count("scheduler: leading") == 2, 10, "the standby to take over")
     lines = [r.getMessage() for r in caplog.records if r.name == "ustaz.scheduler"]
     lost = next(i for i, line in enumerate(lines) if "lost the leader lock" in line)
     took_over = max(i for i, line in enumerate(lines) if "scheduler: leading" in line)
     assert lost < took_over  # never two leaders, by the logs
-    assert len(_leader_sessions(engine)) == 1 and _leader_sessions(engine) != [leader]
+    assert len(leader_sessions(engine)) == 1 and leader_sessions(engine) != [leader]
     first_stop.set()
     second_stop.set()
     await asyncio.wait_for(asyncio.gather(first, second), 10)
