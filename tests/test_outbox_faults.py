@@ -79,8 +79,11 @@ def test_two_dispatchers_share_one_budget_per_bot_and_per_chat(engine: Engine, s
     assert not errors, errors
     sent = [item for out in outs for item in out["telegram"].sent]
     assert Counter(item.message.address for item in sent)[str(busy)] == 3 and len(sent) == 60
-    # 20/s for the bot across both processes, not 20/s each (one slot of slack for the sleeps)
-    assert _most_in_window([item.at for item in sent], 1.0) <= 21
+    # 20/s for the bot across both processes, not 20/s each (40/s): the 60 sends' slots span 59
+    # gaps of 1/20 s; a busy machine can wake a few sends late, bunching them a little
+    times = [item.at for item in sent]
+    assert max(times) - min(times) >= 59 / 20 - 0.1
+    assert _most_in_window(times, 1.0) <= 24
     # 1/s for the chat, whichever process sent
     assert _most_in_window([item.at for item in sent if item.message.address == str(busy)], 1.0) == 1
     # both did a share of the work
