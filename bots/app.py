@@ -36,9 +36,9 @@ from models.enums import Channel
 from models.migrate import upgrade
 from models.settings import Settings
 from models.store import make_engine
+from outbox.sender import Sender
 from scheduler.app import run_scheduler
 from scheduler.dispatcher import Dispatcher as OutboxDispatcher
-from scheduler.sender import Sender
 
 log = logging.getLogger("ustaz")
 
@@ -46,6 +46,8 @@ TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 # What one process runs: "bot" takes updates (polling or webhooks) and serves the pages, "dispatcher"
 # drains the outbox, "scheduler" derives notifications (one leader on PostgreSQL).
 ROLES = ("bot", "dispatcher", "scheduler")
+OUTBOX_TASK = "outbox"
+DRAIN_MARGIN = 5.0  # seconds beyond the outbox's drain bound for giving back what did not finish
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -96,6 +98,11 @@ class Running:
         if self.dispatcher is not None:
             with contextlib.suppress(RuntimeError):
                 await self.dispatcher.stop_polling()
+        if self.outbox is not None:
+            # The outbox drains itself within its bound once the stop event is set: wait for it.
+            draining = [task for task in self.tasks if task.get_name() == OUTBOX_TASK]
+            if draining:
+                await asyncio.wait(draining, timeout=self.outbox.drain + DRAIN_MARGIN)
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -197,8 +204,9 @@ def start_outbox(running: Running, clock: Callable[[], datetime], single_process
         clock=clock,
         single_process=single_process,
         lease=timedelta(seconds=settings.outbox_lease_seconds),
+        drain=settings.outbox_drain_seconds,
     )
-    running.run_task(running.outbox.run(running.stop_event), "outbox")
+    running.run_task(running.outbox.run(running.stop_event), OUTBOX_TASK)
 
 
 def start_scheduler(running: Running, clock: Callable[[], datetime]) -> None:
@@ -210,6 +218,7 @@ def start_scheduler(running: Running, clock: Callable[[], datetime]) -> None:
         on_derived=running.wake_outbox,
         clock=clock,
         standby_poll=settings.scheduler_standby_poll_seconds,
+        heartbeat=settings.scheduler_heartbeat_seconds,
     )
     running.run_task(scheduling, "scheduler")
 

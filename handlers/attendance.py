@@ -23,10 +23,10 @@ from handlers.types import Choice, Reply
 from locales import T, Text
 from models.clock import to_local, to_utc
 from models.enums import AttendanceStatus
-from models.notify import cancel, enqueue
 from models.people import Person
 from models.school import GroupMember, TutoringGroup
 from models.timetable import Attendance, Lesson
+from outbox.write import cancel, enqueue
 
 PREFIX = "att:"
 EVENING = time(19, 0)  # absence notices go out from this local time on the lesson's day

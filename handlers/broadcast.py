@@ -31,10 +31,10 @@ from handlers.types import Choice, Reply
 from locales import T, Text
 from models.enums import Audience, Role
 from models.invites import new_code, normalise_code
-from models.notify import enqueue
 from models.outbox import Broadcast
 from models.people import Guardianship, Membership, Person
 from models.school import GroupMember, SchoolClass, TutoringGroup
+from outbox.write import enqueue
 
 PREFIX = "bc:"
 FLOW_LINK = "bc_link"

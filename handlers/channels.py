@@ -1,7 +1,7 @@
 """/channels: the person chooses which of their messengers comes first.
 
 The outbox tries a person's channels in `ChannelIdentity.priority` order and falls back along it
-(`scheduler.routing`). A parent with Telegram and WhatsApp decides where messages go first; the
+(`outbox.route`). A parent with Telegram and WhatsApp decides where messages go first; the
 others keep their order behind it, and post stays last.
 """
 

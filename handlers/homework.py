@@ -35,8 +35,8 @@ from models.consent_rules import has_consent
 from models.enums import HomeworkKind, Role, SubmissionStatus
 from models.homework import Homework, Submission, SubmissionPage
 from models.journal import AuditLog
-from models.notify import cancel, enqueue, homework_key_prefix
 from models.school import GroupMember, TutoringGroup
+from outbox.write import cancel, enqueue, homework_key_prefix
 
 log = logging.getLogger(__name__)
 

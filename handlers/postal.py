@@ -24,10 +24,10 @@ from handlers.types import Choice, Reply
 from locales import T, Text
 from models.enums import PostalItemStatus, SubmissionStatus
 from models.homework import Homework, Submission, SubmissionPage
-from models.notify import enqueue
 from models.people import Guardianship, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import SchoolClass, TutoringGroup
+from outbox.write import enqueue
 
 log = logging.getLogger(__name__)
 

@@ -26,12 +26,12 @@ from locales import T
 from models.enums import Role
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.journal import AuditLog, Conversation
-from models.notify import enqueue
 from models.outbox import DeliveryAttempt, Notification
 from models.people import ChannelIdentity, Consent, Guardianship, Invite, Membership, Person
 from models.postal import PostalItem
 from models.school import GroupMember, TutoringGroup
 from models.timetable import Attendance
+from outbox.write import enqueue
 
 log = logging.getLogger("ustaz.privacy")
 

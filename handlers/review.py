@@ -33,9 +33,9 @@ from handlers.types import Choice, Reply
 from locales import T, Text
 from models.enums import HomeworkKind, SubmissionStatus
 from models.homework import Feedback, Homework, Submission, SubmissionPage
-from models.notify import enqueue
 from models.people import Person
 from models.school import TutoringGroup
+from outbox.write import enqueue
 
 log = logging.getLogger(__name__)
 

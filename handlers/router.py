@@ -38,9 +38,9 @@ from locales import T
 from models.consent_rules import has_consent
 from models.enums import Role
 from models.journal import InboundReceipt, record_receipt
-from models.notify import wrote_outbox
 from models.people import ChannelIdentity, Person
 from models.store import session_scope
+from outbox.write import wrote_outbox
 
 
 def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:

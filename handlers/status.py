@@ -20,10 +20,10 @@ from models.clock import to_local
 from models.consent_rules import has_consent
 from models.enums import AttendanceStatus, SubmissionStatus
 from models.homework import Homework, Submission
-from models.notify import enqueue
 from models.outbox import Notification
 from models.people import Person
 from models.school import TutoringGroup
+from outbox.write import enqueue
 
 PREFIX = "st:"
 NONE = "—"

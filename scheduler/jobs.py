@@ -37,12 +37,12 @@ from locales import T, Text, catalogue
 from models.clock import to_utc, utcnow
 from models.consent_rules import PROGRAMME_SCOPE, has_consent
 from models.homework import Homework, Submission
-from models.notify import cancel, enqueue, homework_key_prefix, lesson_key_prefix
 from models.outbox import Notification
 from models.people import Consent, Guardianship, Person
 from models.school import GroupMember, TutoringGroup
 from models.settings import Settings
 from models.timetable import Lesson, LessonChange
+from outbox.write import cancel, enqueue, homework_key_prefix, lesson_key_prefix
 from scheduler.postal import PostalOptions, derive_rounds
 
 ALMATY = ZoneInfo("Asia/Almaty")

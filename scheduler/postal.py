@@ -32,12 +32,12 @@ from locales import DEFAULT_LANGUAGE, T, catalogue, translate
 from models.clock import to_utc, utcnow
 from models.enums import Channel, PostalItemStatus, Role
 from models.homework import Homework, Submission
-from models.notify import enqueue
 from models.outbox import Notification
 from models.people import ChannelIdentity, Guardianship, Membership, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, School, SchoolClass, TutoringGroup
 from models.settings import Settings
+from outbox.write import enqueue
 from scheduler.postal_sheets import Sheet, pdf_bytes, xlsx_bytes
 
 ALMATY = ZoneInfo("Asia/Almaty")

@@ -114,11 +114,17 @@ def _unlink(path: Path) -> bool:
 
 
 def add_job(
-    scheduler: AsyncIOScheduler, engine: Engine, settings: Settings, clock: Callable[[], datetime] = utcnow
+    scheduler: AsyncIOScheduler,
+    engine: Engine,
+    settings: Settings,
+    clock: Callable[[], datetime] = utcnow,
+    leading: Callable[[], bool] = lambda: True,
 ) -> None:
-    """Purge every night at 03:30 local time."""
+    """Purge every night at 03:30 local time (only while this process leads)."""
 
     async def nightly() -> None:
+        if not leading():
+            return
         try:
             await asyncio.to_thread(purge, engine, settings, clock())
         except Exception:

@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 
 from models import Attendance, Lesson, LessonChange, Notification
 from models.clock import utcnow
-from models.notify import stored_text
 from models.store import session_scope
+from outbox.write import stored_text
 from scheduler.jobs import derive_due
 from tests.test_attendance_support import StaffWorld, build_staff_world
 from tests.test_homework_support import keys

@@ -180,7 +180,7 @@ def test_only_a_turn_that_writes_to_the_outbox_wakes_the_dispatcher(
 def test_withdrawal_stops_messages_to_and_about_the_pupil(engine: Engine, family: dict[str, object]) -> None:
     from locales import T
     from models import Notification
-    from models.notify import enqueue
+    from outbox.write import enqueue
 
     say(engine, f"/start {family['guardian_code']}", user="g")
     say(engine, choice="lang:kk", user="g")

@@ -13,8 +13,8 @@ from locales import T
 from models import Consent, Notification
 from models.clock import utcnow
 from models.consent_rules import has_consent, reachable
-from models.notify import cancel, enqueue, homework_key_prefix, lesson_key_prefix, stored_text
 from models.store import session_scope
+from outbox.write import cancel, enqueue, homework_key_prefix, lesson_key_prefix, stored_text
 from tests.outbox_support import consent, person, school
 
 pytestmark = pytest.mark.store

@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 
 from locales import T
 from models import AuditLog, Notification, Person
-from models.notify import enqueue
 from models.settings import Settings
 from models.store import session_scope
+from outbox.write import enqueue
 from scheduler.dispatcher import Dispatcher
 from tests.outbox_support import School, school, senders
 

@@ -14,9 +14,10 @@ from sqlmodel import Session, select
 from models import Homework, Lesson, LessonChange, Notification, Submission
 from models.settings import Settings
 from models.store import session_scope
-from scheduler.app import DERIVE_JOB, build_scheduler, derive_once, leader_lock
+from scheduler.app import DERIVE_JOB, build_scheduler, derive_once
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import derive_due
+from scheduler.leadership import leader_lock
 from tests.outbox_support import School, school, senders
 
 pytestmark = pytest.mark.store

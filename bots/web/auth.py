@@ -23,10 +23,10 @@ from locales import T
 from models.clock import utcnow
 from models.dashboard import DashboardChallenge, DashboardSession, purge_expired_sign_ins
 from models.journal import AuditLog
-from models.notify import enqueue
 from models.people import Person
 from models.phones import BadPhone, normalize_phone
 from models.store import session_scope
+from outbox.write import enqueue
 
 CODE_TTL = timedelta(minutes=10)
 SESSION_TTL = timedelta(hours=8)
