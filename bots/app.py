@@ -31,11 +31,11 @@ from handlers.context import Config
 from models.clock import utcnow
 from models.enums import Channel
 from models.migrate import upgrade
-from models.settings import Settings
 from models.store import make_engine
 from scheduler.app import run_scheduler
 from scheduler.dispatcher import Dispatcher as OutboxDispatcher
 from scheduler.sender import Sender
+from settings import Settings
 
 log = logging.getLogger("ustaz")
 

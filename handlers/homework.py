@@ -27,8 +27,8 @@ from sqlmodel import col, select
 from handlers import conversation
 from handlers.context import Turn
 from handlers.grades import parse_max_points
-from handlers.photos import PhotoRejected, StoredPhoto, normalise_upload, store
 from handlers.types import Choice, Reply, Upload
+from handlers.uploads import normalise_upload
 from locales import T, Text
 from models.clock import to_local, to_utc
 from models.consent_rules import has_consent
@@ -37,6 +37,7 @@ from models.homework import Homework, Submission, SubmissionPage
 from models.journal import AuditLog
 from models.notify import cancel, enqueue, homework_key_prefix
 from models.school import GroupMember, TutoringGroup
+from photos.pipeline import PhotoRejected, StoredPhoto, store
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,6 @@ from handlers.homework import (
     tutor_groups,
     tutors_only,
 )
-from handlers.photos import pages_to_pdf
 from handlers.types import Choice, Reply
 from locales import T, Text
 from models.enums import HomeworkKind, SubmissionStatus
@@ -36,6 +35,7 @@ from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.notify import enqueue
 from models.people import Person
 from models.school import TutoringGroup
+from photos.pipeline import pages_to_pdf
 
 log = logging.getLogger(__name__)
 

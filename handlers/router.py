@@ -25,12 +25,12 @@ from handlers import (
     language,
     menu,
     optout,
-    photos,
     postal,
     privacy,
     review,
     status,
     throttle,
+    uploads,
 )
 from handlers.context import Config, Turn, roles_of
 from handlers.types import Inbound, Reply
@@ -48,7 +48,7 @@ def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
     if flooding is not None:
         return flooding  # before the store: a flood costs the others nothing
     # Photos are checked and re-encoded before the transaction: no write lock held while decoding.
-    inbound = photos.prepare(inbound, max_bytes=config.max_photo_bytes, max_pixels=config.max_photo_pixels)
+    inbound = uploads.prepare(inbound, max_bytes=config.max_photo_bytes, max_pixels=config.max_photo_pixels)
     try:
         return _process(engine, inbound, config)
     except IntegrityError:

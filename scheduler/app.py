@@ -20,10 +20,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, Engine, text
 
 from models.clock import utcnow
-from models.settings import Settings
 from models.store import is_postgres, session_scope
 from scheduler import retention
 from scheduler.jobs import DeriveOptions, derive_due
+from settings import Settings
 
 log = logging.getLogger("ustaz.scheduler")
 

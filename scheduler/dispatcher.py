@@ -54,12 +54,12 @@ from models.notify import audit, params_from_json
 from models.outbox import DeliveryAttempt, Notification
 from models.people import ChannelIdentity, Guardianship, Membership
 from models.school import GroupMember
-from models.settings import Settings
 from models.store import is_postgres
 from scheduler.claiming import claim, reconcile
 from scheduler.pacing import Pacer
 from scheduler.routing import Plan, Target, in_quiet_hours, plan_many, quiet_ends
 from scheduler.sender import Outcome, Outgoing, Sender, SendResult
+from settings import Settings
 
 log = logging.getLogger("ustaz.outbox")
 

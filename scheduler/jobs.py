@@ -41,9 +41,9 @@ from models.notify import cancel, enqueue, homework_key_prefix, lesson_key_prefi
 from models.outbox import Notification
 from models.people import Consent, Guardianship, Person
 from models.school import GroupMember, TutoringGroup
-from models.settings import Settings
 from models.timetable import Lesson, LessonChange
 from scheduler.postal import PostalOptions, derive_rounds
+from settings import Settings
 
 ALMATY = ZoneInfo("Asia/Almaty")
 

@@ -37,8 +37,8 @@ from models.outbox import Notification
 from models.people import ChannelIdentity, Guardianship, Membership, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, School, SchoolClass, TutoringGroup
-from models.settings import Settings
 from scheduler.postal_sheets import Sheet, pdf_bytes, xlsx_bytes
+from settings import Settings
 
 ALMATY = ZoneInfo("Asia/Almaty")
 TITLE_CHARS = 60

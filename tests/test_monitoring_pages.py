@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import monitoring
 from bots.web.sandbox_page import ROLE_ORDER
-from handlers import monitoring
 from locales import LANGUAGES, catalogue
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "bots" / "web" / "templates"

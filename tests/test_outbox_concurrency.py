@@ -13,11 +13,11 @@ from sqlmodel import Session, func, select
 from locales import T
 from models import DeliveryAttempt, Notification
 from models.notify import enqueue
-from models.settings import Settings
 from models.store import session_scope
 from scheduler.claiming import claim
 from scheduler.dispatcher import Dispatcher
 from scheduler.pacing import Pacer
+from settings import Settings
 from tests.outbox_support import RecordingSender, Sent, identity, person, school, senders
 
 # Each test expects its messages at once: they run outside quiet hours.

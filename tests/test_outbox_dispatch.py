@@ -15,11 +15,11 @@ from locales import T
 from models import AuditLog, ChannelIdentity, DeliveryAttempt, Notification, Person
 from models.clock import utcnow
 from models.notify import enqueue, unreached
-from models.settings import Settings
 from models.store import session_scope
 from scheduler.claiming import claim, reconcile
 from scheduler.dispatcher import Dispatcher, backoff
 from scheduler.sender import Outcome, SendResult
+from settings import Settings
 from tests.outbox_support import RecordingSender, identity, person, school, senders
 
 # Each test expects its messages at once: they run outside quiet hours.

@@ -37,10 +37,10 @@ from models import (
     SubmissionPage,
 )
 from models import School as SchoolRow
-from models.settings import Settings, get_settings
 from models.store import session_scope
 from scheduler.app import derive_once
 from scheduler.dispatcher import Dispatcher
+from settings import Settings, get_settings
 from tests.outbox_support import identity, person, school, senders
 
 pytestmark = pytest.mark.store

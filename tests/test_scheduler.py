@@ -12,11 +12,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from models import Homework, Lesson, LessonChange, Notification, Submission
-from models.settings import Settings
 from models.store import session_scope
 from scheduler.app import DERIVE_JOB, build_scheduler, derive_once, leader_lock
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import derive_due
+from settings import Settings
 from tests.outbox_support import School, school, senders
 
 pytestmark = pytest.mark.store

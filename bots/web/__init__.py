@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bots.web.clock import OffsetClock
-from models.settings import Settings
+from settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 

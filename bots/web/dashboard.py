@@ -2,7 +2,7 @@
 per pupil, exports to XLSX and CSV, and the roster upload with its dry run.
 
 Sign-in is by a one-time code sent through the bot (`bots.web.auth`); each person sees only their
-schools or classes (`handlers.monitoring.Scope`).
+schools or classes (`monitoring.Scope`).
 """
 
 from __future__ import annotations
@@ -18,18 +18,18 @@ from markupsafe import Markup
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+import monitoring
 from bots.web.auth import CHALLENGE_COOKIE, CODE_TTL, SESSION_COOKIE, SESSION_TTL, Auth
 from bots.web.chart import score_chart
 from bots.web.export import cell_text, to_csv, to_xlsx
 from bots.web.i18n import page_language, render
-from handlers import monitoring
-from handlers.roster import import_roster
-from handlers.roster.report import ImportReport
 from locales import translate
 from models.enums import Role
 from models.people import Membership
 from models.school import School
-from models.settings import Settings
+from roster import import_roster
+from roster.report import ImportReport
+from settings import Settings
 
 ROSTER_SUFFIXES = (".xlsx", ".csv")
 MAX_ROSTER_BYTES = 5 * 1024 * 1024
@@ -104,7 +104,7 @@ def mount(app: web.Application, engine: Engine, settings: Settings, wake_outbox:
 
     def load_table(scope: monitoring.Scope, name: str) -> monitoring.Table:
         with Session(engine) as session:
-            return monitoring.table(session, scope, name)
+            return monitoring.table(session, scope, name, settings.zone)
 
     async def overview(request: web.Request, who: Signed) -> web.Response:
         name = request.query.get("table", monitoring.TABLES[0])

@@ -28,9 +28,9 @@ from bots.web.sandbox_whatsapp import routes as whatsapp_routes
 from models.enums import Channel, Role
 from models.people import ChannelIdentity, Guardianship, Invite, Membership, Person
 from models.school import SchoolClass
-from models.settings import Settings
 from models.store import session_scope
 from scheduler.app import derive_once
+from settings import Settings
 
 log = logging.getLogger("ustaz.web.sandbox")
 

@@ -15,10 +15,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from handlers.roster.parsed import Roster, Rules
-from handlers.roster.report import Changes, IssuedInvite
-from handlers.roster.schema import DEFAULT_PROGRAMME
-from handlers.roster.validate import StoreFacts, default_programme, rules_of
 from models import (
     ChannelIdentity,
     GroupMember,
@@ -35,6 +31,10 @@ from models import (
 from models.enums import Channel, Role
 from models.invariants import check_group_size, check_subjects_per_pupil
 from models.invites import new_code
+from roster.parsed import Roster, Rules
+from roster.report import Changes, IssuedInvite
+from roster.schema import DEFAULT_PROGRAMME
+from roster.validate import StoreFacts, default_programme, rules_of
 
 MANAGED_CHANNELS = (Channel.WHATSAPP, Channel.SMS, Channel.POST)
 PRIORITY = {Channel.WHATSAPP: 1, Channel.SMS: 2, Channel.POST: 3}
