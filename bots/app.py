@@ -85,17 +85,7 @@ def handler_config(
     clock: Callable[[], datetime] = utcnow,
     on_enqueued: Callable[[], None] = lambda: None,
 ) -> Config:
-    return Config(
-        clock=clock,
-        on_enqueued=on_enqueued,
-        invite_ttl=timedelta(days=settings.invite_ttl_days),
-        default_locale=settings.default_locale,
-        bot_username=bot_username,
-        max_photo_bytes=settings.max_photo_bytes,
-        max_photo_pixels=settings.max_photo_pixels,
-        media_dir=settings.media_dir,
-        time_zone=settings.zone,
-    )
+    return Config.from_settings(settings, bot_username=bot_username, clock=clock, on_enqueued=on_enqueued)
 
 
 async def start(

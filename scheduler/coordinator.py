@@ -99,15 +99,16 @@ def change_lesson(
         )
     ).all()
     lessons = [lesson for lesson in lessons if at is None or lesson.start_time == at]
-    if len(lessons) != 1 or lessons[0].id is None:
+    lesson_id = lessons[0].id if len(lessons) == 1 else None
+    if lesson_id is None:
         raise Refused(T("notify.cli.no_lesson", group=group, date=on_date.strftime("%d.%m.%Y")))
     lesson = lessons[0]
     author = session.exec(select(Person.id).where(Person.external_id == by)).first() if by else None
     change = session.exec(
-        select(LessonChange).where(LessonChange.lesson_id == lesson.id, LessonChange.on_date == on_date)
+        select(LessonChange).where(LessonChange.lesson_id == lesson_id, LessonChange.on_date == on_date)
     ).first()
     if change is None:
-        change = LessonChange(lesson_id=lesson.id, on_date=on_date)
+        change = LessonChange(lesson_id=lesson_id, on_date=on_date)
     moment = now or utcnow()
     previous = change.changed_at if change.id is not None else None
     change.cancelled = cancelled

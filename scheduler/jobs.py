@@ -26,14 +26,15 @@ Every message goes through `enqueue`, so the consent gate applies.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, false, func, or_
 from sqlmodel import Session, col, select
 
-from locales import T, Text, catalogue
+from locales import T, Text, subject_name
 from models.clock import to_utc, utcnow
 from models.consent_rules import PROGRAMME_SCOPE, has_consent
 from models.homework import Homework, Submission
@@ -45,33 +46,27 @@ from models.timetable import Lesson, LessonChange
 from scheduler.postal import PostalOptions, derive_rounds
 from settings import Settings
 
-ALMATY = ZoneInfo("Asia/Almaty")
-
 
 @dataclass(frozen=True)
 class DeriveOptions:
+    """The school's time zone and quiet hours come from the settings (`from_settings`); the offsets
+    are the programme's."""
+
+    zone: ZoneInfo
+    quiet: tuple[time, time]
+    postal: PostalOptions | None = None  # Kazpost rounds are opened too when set
     lesson_offsets: Sequence[timedelta] = (timedelta(minutes=60), timedelta(minutes=10))
     homework_offsets: Sequence[timedelta] = (timedelta(hours=24), timedelta(hours=2))
-    zone: ZoneInfo = ALMATY
-    quiet: tuple[time, time] = (time(21, 0), time(8, 0))
     change_horizon: timedelta = timedelta(days=14)
-    postal: PostalOptions | None = None  # Kazpost rounds are opened too when set
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: object) -> DeriveOptions:
-        values: dict[str, object] = {
-            "zone": settings.zone,
-            "quiet": (settings.quiet_hours_start, settings.quiet_hours_end),
-            "postal": PostalOptions.from_settings(settings),
-        }
-        values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
-
-
-def subject_text(code: str) -> Text | str:
-    """A subject's name in the reader's language when the catalogue knows it, else its code."""
-    key = f"notify.subject.{code}"
-    return Text(key) if key in catalogue("kk") else code
+    def from_settings(cls, settings: Settings, **overrides: Any) -> DeriveOptions:
+        options = cls(
+            zone=settings.zone,
+            quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
+            postal=PostalOptions.from_settings(settings),
+        )
+        return replace(options, **overrides)
 
 
 def derive_due(
@@ -79,19 +74,18 @@ def derive_due(
     window_start: datetime,
     window_end: datetime,
     *,
+    options: DeriveOptions,
     now: datetime | None = None,
-    options: DeriveOptions | None = None,
 ) -> int:
     """Write the notifications due in [window_start, window_end); returns how many were offered
     (rows already there count too: they collapse)."""
-    opts = options or DeriveOptions()
     moment = now or utcnow()
-    written = _lesson_changes(session, moment, opts)
-    written += _lesson_reminders(session, window_start, window_end, moment, opts)
-    written += _attendance_prompts(session, window_start, window_end, moment, opts)
-    written += _homework(session, window_start, window_end, moment, opts)
-    if opts.postal is not None:
-        written += derive_rounds(session, moment, opts.postal)
+    written = _lesson_changes(session, moment, options)
+    written += _lesson_reminders(session, window_start, window_end, moment, options)
+    written += _attendance_prompts(session, window_start, window_end, moment, options)
+    written += _homework(session, window_start, window_end, moment, options)
+    if options.postal is not None:
+        written += derive_rounds(session, options.postal, moment)
     return written
 
 
@@ -211,7 +205,7 @@ def _lesson_reminders(
         local = _local(occ.start, opts.zone)
         pupils = pupils_of.get(occ.group.id, [])
         common: dict[str, object] = {
-            "subject": subject_text(occ.group.subject),
+            "subject": subject_name(occ.group.subject),
             "time": local.strftime("%H:%M"),
             "group": occ.group.code,
         }
@@ -323,7 +317,7 @@ def _attendance_prompts(
         text = T(
             "attendance.prompt",
             group=occ.group.code,
-            subject=subject_text(occ.group.subject),
+            subject=subject_name(occ.group.subject),
             time=_local(occ.start, opts.zone).strftime("%H:%M"),
         )
         key = f"attendance-prompt:{occ.lesson.id}:{occ.key_part}:{occ.group.tutor_id}:"
@@ -355,7 +349,7 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
             continue  # all in the past: nothing to tell
         local = _local(original, opts.zone)
         params: dict[str, object] = {
-            "subject": subject_text(group.subject),
+            "subject": subject_name(group.subject),
             "date": local.strftime("%d.%m"),
             "time": local.strftime("%H:%M"),
         }
@@ -426,7 +420,7 @@ def _homework(
         assert homework.id is not None
         due_local = _local(homework.due_at, opts.zone)
         params: dict[str, object] = {
-            "subject": subject_text(group.subject),
+            "subject": subject_name(group.subject),
             "due": due_local.strftime("%d.%m %H:%M"),
         }
         reminders = [

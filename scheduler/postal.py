@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from locales import DEFAULT_LANGUAGE, T, catalogue, translate
+from locales import T, Text, subject_name, translate
 from models.clock import to_utc, utcnow
 from models.enums import Channel, PostalItemStatus, Role
 from models.homework import Homework, Submission
@@ -40,16 +40,18 @@ from models.school import GroupMember, School, SchoolClass, TutoringGroup
 from scheduler.postal_sheets import Sheet, pdf_bytes, xlsx_bytes
 from settings import Settings
 
-ALMATY = ZoneInfo("Asia/Almaty")
 TITLE_CHARS = 60
 
 
 @dataclass(frozen=True)
 class PostalOptions:
-    zone: ZoneInfo = ALMATY
-    notice_days: int = 2
+    """The school's time zone, the notice's lead and the lists' folder come from the settings
+    (`from_settings`); the notice goes at `notice_time` local time."""
+
+    zone: ZoneInfo
+    notice_days: int
+    out_dir: Path
     notice_time: time = time(10, 0)
-    out_dir: Path = Path("data/postal")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PostalOptions:
@@ -67,18 +69,19 @@ class Family:
     address: str
 
 
-def derive_rounds(session: Session, now: datetime | None = None, options: PostalOptions | None = None) -> int:
+def derive_rounds(session: Session, options: PostalOptions, now: datetime | None = None) -> int:
     """Open every round whose notice time has come; returns the notifications written."""
-    opts = options or PostalOptions()
     moment = now or utcnow()
-    today = moment.astimezone(opts.zone).date()
+    today = moment.astimezone(options.zone).date()
     written = 0
     for schedule in session.exec(select(PostalSchedule).order_by(col(PostalSchedule.id))).all():
         day = schedule.collection_on_or_after(today)
-        opens = to_utc(datetime.combine(day - timedelta(days=opts.notice_days), opts.notice_time), opts.zone)
+        opens = to_utc(
+            datetime.combine(day - timedelta(days=options.notice_days), options.notice_time), options.zone
+        )
         if moment < opens or _round_exists(session, schedule.class_id, day):
             continue
-        written += open_round(session, schedule, day, moment, opts)
+        written += open_round(session, schedule, day, moment, options)
     return written
 
 
@@ -237,8 +240,8 @@ def work_title(session: Session, item: PostalItem, locale: str) -> str:
     group = session.get(TutoringGroup, homework.group_id) if homework is not None else None
     if homework is None or group is None:
         return translate(locale, "postal.work.general")
-    subject_key = f"notify.subject.{group.subject}"
-    subject = translate(locale, subject_key) if subject_key in catalogue(DEFAULT_LANGUAGE) else group.subject
+    name = subject_name(group.subject)
+    subject = name.render(locale) if isinstance(name, Text) else name
     text = " ".join(homework.text.split())
     title = text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
     return f"{subject}: {title}"

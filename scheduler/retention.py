@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import CursorResult, Engine, delete, update
 from sqlmodel import Session, col, select
 
 from models.clock import utcnow
@@ -63,9 +64,10 @@ def purge(engine: Engine, settings: Settings, now: datetime | None = None) -> Pu
                     select(SubmissionPage.path).where(col(SubmissionPage.submission_id).in_(ids))
                 ).all()
             )
-            pages += session.execute(
+            deleted = session.execute(
                 delete(SubmissionPage).where(col(SubmissionPage.submission_id).in_(ids))
-            ).rowcount
+            )
+            pages += cast("CursorResult[Any]", deleted).rowcount
             session.execute(delete(Feedback).where(col(Feedback.submission_id).in_(ids)))
             session.execute(
                 update(PostalItem).where(col(PostalItem.submission_id).in_(ids)).values(submission_id=None)

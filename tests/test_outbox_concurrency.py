@@ -23,7 +23,7 @@ from tests.outbox_support import RecordingSender, Sent, identity, person, school
 # Each test expects its messages at once: they run outside quiet hours.
 pytestmark = [pytest.mark.store, pytest.mark.usefixtures("daytime")]
 
-TEXT = T("notify.subject.algebra")
+TEXT = T("subject.algebra")
 
 
 def _people_with_rows(engine: Engine, count: int) -> None:

@@ -26,7 +26,7 @@ from tests.outbox_support import RecordingSender, identity, person, school, send
 pytestmark = [pytest.mark.store, pytest.mark.usefixtures("daytime")]
 
 ALMATY = ZoneInfo("Asia/Almaty")
-TEXT = T("notify.homework.reminder", subject=T("notify.subject.algebra"), due="04.03 18:00")
+TEXT = T("notify.homework.reminder", subject=T("subject.algebra"), due="04.03 18:00")
 
 
 class Clock:

@@ -139,12 +139,13 @@ async def test_a_photo_worker_that_dies_makes_a_broken_page_and_the_next_photo_i
     from bots import turns
     from handlers.context import Config
     from handlers.types import Chat, Identity, Inbound, Upload
+    from settings import Settings
 
     good = jpeg_with_gps_and_rotation()
     inbound = Inbound(
         Identity("telegram", "1"), Chat("1"), uploads=(Upload(good, "image/jpeg", size=len(good)),)
     )
-    config = Config()
+    config = Config.from_settings(Settings())
     first = await turns.prepare_photos(inbound, config)
     assert first.uploads[0].page == normalise(
         good, max_bytes=config.max_photo_bytes, max_pixels=config.max_photo_pixels
