@@ -1,5 +1,5 @@
-"""The scheduler process: APScheduler 3 (AsyncIOScheduler, Asia/Almaty) running one job that
-derives outbox rows from our tables every minute.
+"""The scheduler process: APScheduler 3 (AsyncIOScheduler, in the school's time zone, `TZ_NAME`)
+running one job that derives outbox rows from our tables every minute.
 
 There is no persistent APScheduler job store: schedules live in our tables (timetable, homework),
 the job only inserts outbox rows idempotently (`scheduler.jobs.derive_due`), so a restart simply
