@@ -185,11 +185,11 @@ BEFORE_LANGUAGE: tuple[Route, ...] = (
     Route(Command("/language"), language.start),
 )
 
-# Everything else, in the order it is tried. `others` is what a person without the roles hears
-# (common.not_allowed unless said); PASS: not theirs, the turn goes on down the table.
-# Conversations (Flow) are entered only through the entries above them; their handlers check again.
+# Everything else, in the order it is tried. Each entry: what the turn carries, the module function
+# that answers it, who may use it (none named: anyone) and what the others hear (common.not_allowed
+# unless named; PASS: not theirs, the turn goes on down the table). Conversations (Flow) are entered
+# only through the entries above them, and their handlers check again.
 ROUTES: tuple[Route, ...] = (
-    # the turn carries                             the module function         who may, others hear
     Route(Command("/consent"), consent.status, {Role.GUARDIAN}, PASS),
     Route(Command("/channels"), channels.start),
     Route(Button(channels.PREFIX), channels.on_choice),

@@ -124,9 +124,8 @@ def change_lesson(
         "date": on_date.strftime("%d.%m.%Y"),
         "time": lesson.start_time.strftime("%H:%M"),
     }
-    if cancelled:
+    if cancelled or change.moved_to is None:
         return T("notify.cli.lesson_cancelled", **params)
-    assert change.moved_to is not None
     local = change.moved_to.astimezone(zone)
     return T(
         "notify.cli.lesson_moved",

@@ -42,6 +42,7 @@ from models.notify import cancel, enqueue, homework_key_prefix, lesson_key_prefi
 from models.outbox import Notification
 from models.people import Consent, Guardianship, Person
 from models.school import GroupMember, TutoringGroup
+from models.store import stored_id
 from models.timetable import Lesson, LessonChange
 from scheduler.postal import PostalOptions, derive_rounds
 from settings import Settings
@@ -166,7 +167,8 @@ def _occurrences(session: Session, start: datetime, end: datetime, zone: ZoneInf
         )
     ).all()
     for change, lesson, group in moved:
-        assert change.moved_to is not None
+        if change.moved_to is None:
+            continue  # the query asks for moved lessons only
         link = change.link or lesson.link
         part = f"{change.on_date.isoformat()}:m{_version(change)}"
         yield _Occurrence(lesson, group, change.on_date, change.moved_to, link, part)
@@ -201,9 +203,9 @@ def _lesson_reminders(
     pupils_of = _consenting_pupils(session, {occ.group.id for occ, _ in due_now if occ.group.id is not None})
     offers: list[_Offer] = []
     for occ, offsets in due_now:
-        assert occ.group.id is not None and occ.lesson.id is not None
+        lesson_id = stored_id(occ.lesson)
         local = _local(occ.start, opts.zone)
-        pupils = pupils_of.get(occ.group.id, [])
+        pupils = pupils_of.get(stored_id(occ.group), [])
         common: dict[str, object] = {
             "subject": subject_name(occ.group.subject),
             "time": local.strftime("%H:%M"),
@@ -218,7 +220,7 @@ def _lesson_reminders(
                         pupil.id,
                         "lesson.reminder",
                         T("notify.lesson.reminder", link=occ.link, **common),
-                        f"lesson:{occ.lesson.id}:{occ.key_part}:{minutes}:{pupil.id}:",
+                        f"lesson:{lesson_id}:{occ.key_part}:{minutes}:{pupil.id}:",
                         due,
                     )
                 )
@@ -227,7 +229,7 @@ def _lesson_reminders(
                 text = T(
                     "notify.lesson.reminder_tutor", link=occ.link, pupils=names, count=len(pupils), **common
                 )
-                key = f"lesson:{occ.lesson.id}:{occ.key_part}:{minutes}:{staff_id}:"
+                key = f"lesson:{lesson_id}:{occ.key_part}:{minutes}:{staff_id}:"
                 offers.append(_Offer(staff_id, "lesson.reminder.staff", text, key, due))
     return _offer_all(session, offers)
 
@@ -337,10 +339,9 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
     ).all()
     written = 0
     for change, lesson, group in rows:
-        assert lesson.id is not None and group.id is not None and change.id is not None
         if not change.cancelled and change.moved_to is None:
             continue  # only the link changed: reminders not yet written carry the new one
-        prefix = lesson_key_prefix(lesson.id, change.on_date)
+        prefix = lesson_key_prefix(stored_id(lesson), change.on_date)
         version = _version(change)
         keep = None if change.cancelled else f"{prefix}m{version}:"
         cancel(session, prefix, keep_prefix=keep)
@@ -353,10 +354,9 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
             "date": local.strftime("%d.%m"),
             "time": local.strftime("%H:%M"),
         }
-        if change.cancelled:
+        if change.cancelled or change.moved_to is None:
             text = T("notify.lesson.cancelled", **params)
         else:
-            assert change.moved_to is not None
             moved = _local(change.moved_to, opts.zone)
             text = T(
                 "notify.lesson.moved",
@@ -365,7 +365,7 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
                 link=change.link or lesson.link,
                 **params,
             )
-        recipients = [p.id for p in _pupils(session, group.id)] + _staff(group)
+        recipients = [p.id for p in _pupils(session, stored_id(group))] + _staff(group)
         for person_id in recipients:
             written += _offer(
                 session,
@@ -417,7 +417,7 @@ def _homework(
     ).all()
     written = 0
     for homework, group in rows:
-        assert homework.id is not None
+        homework_id = stored_id(homework)
         due_local = _local(homework.due_at, opts.zone)
         params: dict[str, object] = {
             "subject": subject_name(group.subject),
@@ -438,13 +438,13 @@ def _homework(
         for offset, at in reminders:
             minutes = int(offset.total_seconds() // 60)
             for pupil in missing:
-                assert pupil.id is not None
+                pupil_id = stored_id(pupil)
                 written += _offer(
                     session,
-                    pupil.id,
+                    pupil_id,
                     "homework.reminder",
                     T("notify.homework.reminder", **params),
-                    f"{homework_key_prefix(homework.id, pupil.id)}{minutes}:",
+                    f"{homework_key_prefix(homework_id, pupil_id)}{minutes}:",
                     at,
                 )
         if deadline and missing:
@@ -460,12 +460,12 @@ def _deadline(
     params: dict[str, object],
     now: datetime,
 ) -> int:
-    assert homework.id is not None
+    homework_id = stored_id(homework)
     written = 0
     for pupil in missing:
-        assert pupil.id is not None
+        pupil_id = stored_id(pupil)
         guardians = session.exec(
-            select(Guardianship.guardian_id).where(Guardianship.pupil_id == pupil.id)
+            select(Guardianship.guardian_id).where(Guardianship.pupil_id == pupil_id)
         ).all()
         for guardian_id in guardians:
             written += _offer(
@@ -473,9 +473,9 @@ def _deadline(
                 guardian_id,
                 "homework.missed",
                 T("notify.homework.missed_guardian", pupil=pupil.full_name, **params),
-                f"{homework_key_prefix(homework.id, pupil.id)}due:{guardian_id}:",
+                f"{homework_key_prefix(homework_id, pupil_id)}due:{guardian_id}:",
                 now,
-                about_pupil_id=pupil.id,
+                about_pupil_id=pupil_id,
             )
     consenting = [p for p in missing if has_consent(session, p.id or 0)]
     tutor = homework.tutor_id or group.tutor_id

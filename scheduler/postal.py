@@ -37,6 +37,7 @@ from models.outbox import Notification
 from models.people import ChannelIdentity, Guardianship, Membership, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, School, SchoolClass, TutoringGroup
+from models.store import stored_id
 from scheduler.postal_sheets import Sheet, pdf_bytes, xlsx_bytes
 from settings import Settings
 
@@ -99,7 +100,6 @@ def open_round(
     round_ = PostalRound(class_id=schedule.class_id, teacher_id=schedule.teacher_id, collection_date=day)
     session.add(round_)
     session.flush()
-    assert round_.id is not None
     families = by_post_families(session, schedule.class_id)
     for family in families:
         _fill(session, round_, family, day, opts.zone)
@@ -167,8 +167,7 @@ def _point(session: Session, schedule: PostalSchedule) -> str:
 
 
 def _fill(session: Session, round_: PostalRound, family: Family, day: date, zone: ZoneInfo) -> None:
-    pupil_id = family.pupil.id
-    assert pupil_id is not None and round_.id is not None
+    pupil_id, round_id = stored_id(family.pupil), stored_id(round_)
     carried = session.exec(
         select(PostalItem)
         .join(PostalRound, col(PostalRound.id) == PostalItem.round_id)
@@ -176,7 +175,7 @@ def _fill(session: Session, round_: PostalRound, family: Family, day: date, zone
             PostalRound.class_id == round_.class_id,
             PostalItem.pupil_id == pupil_id,
             PostalItem.status == PostalItemStatus.MISSING.value,
-            col(PostalItem.round_id) != round_.id,
+            col(PostalItem.round_id) != round_id,
         )
     ).all()
     already = set(
@@ -188,7 +187,7 @@ def _fill(session: Session, round_: PostalRound, family: Family, day: date, zone
             continue
         session.add(
             PostalItem(
-                round_id=round_.id, pupil_id=pupil_id, homework_id=item.homework_id, carried_from_id=item.id
+                round_id=round_id, pupil_id=pupil_id, homework_id=item.homework_id, carried_from_id=item.id
             )
         )
         taken.add(item.homework_id)
@@ -196,10 +195,10 @@ def _fill(session: Session, round_: PostalRound, family: Family, day: date, zone
         session, pupil_id, to_utc(datetime.combine(day + timedelta(days=1), time(0)), zone)
     ):
         if homework.id not in taken:
-            session.add(PostalItem(round_id=round_.id, pupil_id=pupil_id, homework_id=homework.id))
+            session.add(PostalItem(round_id=round_id, pupil_id=pupil_id, homework_id=homework.id))
             taken.add(homework.id)
     if not taken:
-        session.add(PostalItem(round_id=round_.id, pupil_id=pupil_id, homework_id=None))
+        session.add(PostalItem(round_id=round_id, pupil_id=pupil_id, homework_id=None))
 
 
 def pending_homework(session: Session, pupil_id: int, due_before: datetime) -> list[Homework]:
@@ -251,13 +250,12 @@ def work_title(session: Session, item: PostalItem, locale: str) -> str:
 
 
 def _notify_family(session: Session, round_: PostalRound, family: Family, point: str, now: datetime) -> int:
-    assert round_.id is not None and family.pupil.id is not None
+    round_id, pupil_id = stored_id(round_), stored_id(family.pupil)
     recipients = family.guardians or [family.pupil]
     written = 0
     for person in recipients:
-        assert person.id is not None
         works = "; ".join(
-            work_title(session, i, person.locale) for i in items_of(session, round_.id, family.pupil.id)
+            work_title(session, i, person.locale) for i in items_of(session, round_id, pupil_id)
         )
         row = enqueue(
             session,
@@ -280,11 +278,10 @@ def _notify_family(session: Session, round_: PostalRound, family: Family, point:
 
 def collection_sheet(session: Session, round_: PostalRound, locale: str) -> Sheet:
     """The round's collection list as rows (pupil, address, work, an empty mark column), in `locale`."""
-    assert round_.id is not None
     school_class = session.get(SchoolClass, round_.class_id)
     addresses = {f.pupil.id: f.address for f in by_post_families(session, round_.class_id)}
     rows: list[tuple[str, ...]] = []
-    for item in items_of(session, round_.id):
+    for item in items_of(session, stored_id(round_)):
         pupil = session.get(Person, item.pupil_id)
         work = work_title(session, item, locale)
         if item.carried_from_id is not None:
@@ -319,7 +316,6 @@ def _send_list(
     now: datetime,
     opts: PostalOptions,
 ) -> int:
-    assert round_.id is not None
     teacher = session.get(Person, round_.teacher_id)
     if teacher is None:
         return 0
