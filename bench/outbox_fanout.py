@@ -31,12 +31,12 @@ from bots.app import make_bot
 from bots.telegram.sender import TelegramSender
 from models import DeliveryAttempt, Notification
 from models.migrate import upgrade
-from models.settings import Settings, load_settings
 from models.store import make_engine
 from outbox.sender import Outcome, Outgoing, SendResult
 from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import RateLimits, TelegramEmulator
 from scheduler.dispatcher import Dispatcher
+from settings import Settings, load_settings
 
 FIRST_CHAT = 700_000
 LIMIT = 30.0

@@ -34,11 +34,11 @@ from handlers.context import Config
 from models.clock import utcnow
 from models.enums import Channel
 from models.migrate import upgrade
-from models.settings import Settings
 from models.store import make_engine
 from outbox.sender import Sender
 from scheduler.app import run_scheduler
 from scheduler.dispatcher import Dispatcher as OutboxDispatcher
+from settings import Settings
 
 log = logging.getLogger("ustaz")
 
@@ -118,17 +118,7 @@ def handler_config(
     clock: Callable[[], datetime] = utcnow,
     on_enqueued: Callable[[], None] = lambda: None,
 ) -> Config:
-    return Config(
-        clock=clock,
-        on_enqueued=on_enqueued,
-        invite_ttl=timedelta(days=settings.invite_ttl_days),
-        default_locale=settings.default_locale,
-        bot_username=bot_username,
-        max_photo_bytes=settings.max_photo_bytes,
-        max_photo_pixels=settings.max_photo_pixels,
-        media_dir=settings.media_dir,
-        time_zone=settings.zone,
-    )
+    return Config.from_settings(settings, bot_username=bot_username, clock=clock, on_enqueued=on_enqueued)
 
 
 async def start(

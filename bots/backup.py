@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from models.settings import Settings
+from settings import Settings
 
 FORMAT = 1
 SQLITE_NAME = "ustaz.sqlite3"

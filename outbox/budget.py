@@ -31,9 +31,9 @@ from typing import Protocol
 from sqlalchemy import Engine, text
 
 from models.enums import Channel
-from models.settings import Settings
 from outbox.pacing import Pacer
 from outbox.route import Target
+from settings import Settings
 
 FORGET_AFTER = 3600.0  # a chat's row idle this long is deleted
 

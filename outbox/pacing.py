@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from models.enums import Channel
-from models.settings import Settings
+from settings import Settings
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from models.enums import AttemptOutcome, NotificationStatus, Role
 from models.outbox import DeliveryAttempt, Notification
 from models.people import Guardianship, Membership
 from models.school import GroupMember
-from models.settings import Settings
 from outbox.route import Plan, Target, in_quiet_hours, plan_many, quiet_ends
 from outbox.settle import audit, unreached
 from outbox.write import params_from_json
+from settings import Settings
 
 log = logging.getLogger("ustaz.outbox")
 

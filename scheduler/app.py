@@ -1,5 +1,5 @@
-"""The scheduler process: APScheduler 3 (AsyncIOScheduler, Asia/Almaty) running one job that
-derives outbox rows from our tables every minute.
+"""The scheduler process: APScheduler 3 (AsyncIOScheduler, in the school's time zone, `TZ_NAME`)
+running one job that derives outbox rows from our tables every minute.
 
 There is no persistent APScheduler job store: schedules live in our tables (timetable, homework),
 the job only inserts outbox rows idempotently (`scheduler.jobs.derive_due`), so a restart simply
@@ -23,11 +23,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from models.clock import utcnow
-from models.settings import Settings
 from models.store import is_postgres, session_scope
 from scheduler import retention
 from scheduler.jobs import DeriveOptions, derive_due
 from scheduler.leadership import Leadership, leader_lock
+from settings import Settings
 
 log = logging.getLogger("ustaz.scheduler")
 

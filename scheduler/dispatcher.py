@@ -39,7 +39,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from models.clock import utcnow
-from models.settings import Settings
 from models.store import is_postgres
 from outbox.budget import Budget, LocalBudget, Reservation, SharedBudget
 from outbox.claim import claim, reconcile, release, still_waiting
@@ -57,6 +56,7 @@ from outbox.settle import (
     finish_unreached,
     record_many,
 )
+from settings import Settings
 
 log = logging.getLogger("ustaz.outbox")
 

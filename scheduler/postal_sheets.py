@@ -73,8 +73,7 @@ def xlsx_bytes(sheet: Sheet) -> bytes:
     from openpyxl.styles import Alignment, Font
 
     book = Workbook()
-    ws = book.active
-    assert ws is not None
+    ws = book.worksheets[0]  # a new workbook holds one sheet
     ws.title = "Kazpost"
     ws.append([sheet.title])
     ws["A1"].font = Font(bold=True, size=13)

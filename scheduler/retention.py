@@ -26,7 +26,7 @@ from models.dashboard import purge_expired_sign_ins
 from models.homework import Feedback, Submission, SubmissionPage
 from models.journal import AuditLog
 from models.postal import PostalItem
-from models.settings import Settings
+from settings import Settings
 
 log = logging.getLogger("ustaz.retention")
 

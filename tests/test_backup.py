@@ -13,10 +13,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bots.backup import BackupError, backup, restore
-from handlers.roster import import_roster
 from models import Person
-from models.settings import Settings
 from models.store import is_postgres, make_engine, session_scope
+from roster import import_roster
+from settings import Settings
 from tests.test_roster_support import counts, snapshot
 
 pytestmark = pytest.mark.store

@@ -19,7 +19,6 @@ from sqlmodel import Session, col, select
 
 from bots.web import mount_web
 from bots.web.auth import CHALLENGE_COOKIE, MAX_TRIES, SESSION_COOKIE, Auth
-from handlers.roster import import_roster
 from models.clock import utcnow
 from models.dashboard import DashboardChallenge, DashboardSession
 from models.enums import Role
@@ -27,8 +26,9 @@ from models.journal import AuditLog
 from models.outbox import Notification
 from models.people import Membership, Person
 from models.school import SchoolClass
-from models.settings import Settings
+from roster import import_roster
 from scheduler.retention import purge
+from settings import Settings
 from tests.test_roster_scope import other_school
 from tests.test_roster_support import TTL, Table, snapshot
 

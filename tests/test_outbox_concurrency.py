@@ -12,18 +12,18 @@ from sqlmodel import Session, func, select
 
 from locales import T
 from models import DeliveryAttempt, Notification
-from models.settings import Settings
 from models.store import session_scope
 from outbox.claim import claim
 from outbox.pacing import Pacer
 from outbox.write import enqueue
 from scheduler.dispatcher import Dispatcher
+from settings import Settings
 from tests.outbox_support import Sent, identity, person, school, senders, side_by_side
 
 # Each test expects its messages at once: they run outside quiet hours.
 pytestmark = [pytest.mark.store, pytest.mark.usefixtures("daytime")]
 
-TEXT = T("notify.subject.algebra")
+TEXT = T("subject.algebra")
 
 
 def _people_with_rows(engine: Engine, count: int) -> None:

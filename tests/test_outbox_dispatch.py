@@ -14,20 +14,20 @@ from sqlmodel import Session, select
 from locales import T
 from models import AuditLog, ChannelIdentity, DeliveryAttempt, Notification, Person
 from models.clock import utcnow
-from models.settings import Settings
 from models.store import session_scope
 from outbox.claim import claim, reconcile
 from outbox.sender import Outcome, SendResult
 from outbox.settle import backoff
 from outbox.write import enqueue, unreached
 from scheduler.dispatcher import Dispatcher
+from settings import Settings
 from tests.outbox_support import RecordingSender, identity, person, school, senders
 
 # Each test expects its messages at once: they run outside quiet hours.
 pytestmark = [pytest.mark.store, pytest.mark.usefixtures("daytime")]
 
 ALMATY = ZoneInfo("Asia/Almaty")
-TEXT = T("notify.homework.reminder", subject=T("notify.subject.algebra"), due="04.03 18:00")
+TEXT = T("notify.homework.reminder", subject=T("subject.algebra"), due="04.03 18:00")
 
 
 class Clock:

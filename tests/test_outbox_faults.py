@@ -18,13 +18,13 @@ from bots.app import make_bot
 from bots.telegram.sender import TelegramSender
 from locales import T
 from models import DeliveryAttempt, Notification
-from models.settings import Settings
 from models.store import session_scope
 from outbox.write import enqueue
 from sandbox.telegram_emulator import RateLimits, TelegramEmulator
 from scheduler.app import run_scheduler
 from scheduler.dispatcher import Dispatcher
 from scheduler.leadership import leader_sessions
+from settings import Settings
 from tests.outbox_support import identity, person, senders, side_by_side, until
 
 pytestmark = [pytest.mark.store, pytest.mark.usefixtures("daytime")]

@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 
 from models import AuditLog, Feedback, Submission, SubmissionPage
 from models.clock import utcnow
-from models.settings import Settings
 from models.store import session_scope
 from scheduler.app import build_scheduler
 from scheduler.retention import RETENTION_JOB, purge
+from settings import Settings
 from tests.test_homework_support import World, build_world
 
 pytestmark = pytest.mark.store

@@ -164,7 +164,7 @@ async def test_a_bot_process_answers_and_leaves_the_outbox_to_the_dispatchers(
     tmp_path: Path, db_url: str
 ) -> None:
     from bots.app import start
-    from models.settings import load_settings
+    from settings import load_settings
 
     async with TelegramEmulator(rate_limits=RateLimits.unlimited()) as telegram:
         settings = load_settings(

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, or_, select
 
-from handlers.monitoring import Scope, scope_of
 from locales import T
 from models.clock import utcnow
 from models.dashboard import DashboardChallenge, DashboardSession, purge_expired_sign_ins
@@ -26,6 +25,7 @@ from models.journal import AuditLog
 from models.people import Person
 from models.phones import BadPhone, normalize_phone
 from models.store import session_scope
+from monitoring import Scope, scope_of
 from outbox.write import enqueue
 
 CODE_TTL = timedelta(minutes=10)

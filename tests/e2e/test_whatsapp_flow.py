@@ -87,7 +87,7 @@ def seed(engine: Engine) -> tuple[dict[str, int], str]:
 async def launch(
     tmp_path: Path, db_url: str, twilio: TwilioEmulator, **overrides: Any
 ) -> tuple[Running, Engine]:
-    from models.settings import load_settings
+    from settings import load_settings
 
     settings = load_settings(
         twilio_account_sid=twilio.account_sid,

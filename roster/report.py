@@ -55,7 +55,8 @@ class Changes:
         self.counts: dict[str, dict[str, int]] = {}
 
     def add(self, kind: str, what: str, n: int = 1) -> None:
-        assert what in CHANGE_KINDS
+        if what not in CHANGE_KINDS:
+            raise ValueError(f"{what!r} is not one of {CHANGE_KINDS}")
         bucket = self.counts.setdefault(kind, dict.fromkeys(CHANGE_KINDS, 0))
         bucket[what] += n
 

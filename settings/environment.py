@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The programme's schools keep Kazakhstan's time: UTC+5 all year since March 2024 (older zone files
+# still say UTC+6 for Almaty, hence the `tzdata` dependency).
+DEFAULT_TIME_ZONE = "Asia/Almaty"
 TELEGRAM_DEFAULT_API = "https://api.telegram.org"
 TWILIO_DEFAULT_API = "https://api.twilio.com"
 
@@ -39,7 +42,7 @@ class Settings(BaseSettings):
 
     database_url: str = ""
     data_dir: Path = Path("data")
-    tz_name: str = "Asia/Almaty"
+    tz_name: str = DEFAULT_TIME_ZONE
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
