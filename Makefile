@@ -18,7 +18,7 @@ run: setup
 test: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy bots handlers models scheduler sandbox bench locales
+	$(UV) run --frozen mypy bots handlers models scheduler sandbox bench locales metrics
 	$(UV) run --frozen pytest -q
 
 bench: setup

@@ -24,6 +24,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bots import turns
+from bots.health import health_app, mount_health
 from bots.telegram.app import build_dispatcher
 from bots.telegram.sender import TelegramSender
 from bots.telegram.webhook import register_webhook
@@ -34,7 +35,7 @@ from handlers.context import Config
 from models.clock import utcnow
 from models.enums import Channel
 from models.migrate import upgrade
-from models.settings import Settings
+from models.settings import Settings, SettingsError
 from models.store import make_engine
 from scheduler.app import run_scheduler
 from scheduler.dispatcher import Dispatcher as OutboxDispatcher
@@ -69,6 +70,7 @@ class Running:
 
     settings: Settings
     engine: Engine
+    roles: tuple[str, ...] = ROLES
     web_url: str = ""
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None
@@ -132,7 +134,7 @@ async def start(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     await asyncio.to_thread(upgrade, engine)
-    running = Running(settings=settings, engine=engine)
+    running = Running(settings=settings, engine=engine, roles=tuple(roles))
     app = web.Application()
     if settings.telegram_bot_token:
         await start_telegram(running, app, "bot" in roles, additions.clock)
@@ -143,9 +145,10 @@ async def start(
     if "scheduler" in roles:
         start_scheduler(running, additions.clock)
     if "bot" not in roles:
-        log.info("Ustaz is running: %s", ", ".join(sorted(roles)))
+        await listen(running, health_app(running, additions.clock))  # health and metrics only
         return running
     mount_web(app, engine, settings, running.wake_outbox, additions.pages)
+    mount_health(app, running, additions.clock)
     await serve_web(running, app, twilio)
     return running
 
@@ -214,15 +217,29 @@ def start_scheduler(running: Running, clock: Callable[[], datetime]) -> None:
     running.run_task(scheduling, "scheduler")
 
 
-async def serve_web(running: Running, app: web.Application, twilio: TwilioAdapter | None) -> None:
-    """Listen, then tell Telegram and Twilio where: the address is known only now (port 0 picks one)."""
+async def listen(running: Running, app: web.Application) -> None:
+    """Serve `app` on HTTP_HOST:HTTP_PORT; a port another process holds stops start-up with one line."""
     settings = running.settings
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as error:
+        await runner.cleanup()
+        raise SettingsError(
+            f"ustaz: cannot listen on {settings.http_host}:{settings.http_port} ({error.strerror}); "
+            "give each process its own HTTP_PORT (docs/deploy.md)"
+        ) from None
     port = runner.addresses[0][1] if runner.addresses else settings.http_port
     running.web_url = f"http://{settings.http_host}:{port}"
+    running.cleanups.insert(0, runner.cleanup)
+
+
+async def serve_web(running: Running, app: web.Application, twilio: TwilioAdapter | None) -> None:
+    """Listen, then tell Telegram and Twilio where: the address is known only now (port 0 picks one)."""
+    settings = running.settings
+    await listen(running, app)
     if running.bot is not None and settings.telegram_webhook_url:
         await running.bot.set_webhook(
             settings.telegram_webhook_url.rstrip("/") + TELEGRAM_WEBHOOK_PATH,
@@ -231,7 +248,6 @@ async def serve_web(running: Running, app: web.Application, twilio: TwilioAdapte
         )
     if twilio is not None and not settings.public_base_url:
         twilio.set_public_url(running.web_url)  # no proxy: Twilio calls this address directly
-    running.cleanups.insert(0, runner.cleanup)
 
 
 async def serve(
@@ -255,5 +271,8 @@ async def serve(
 
 
 def announce(running: Running) -> None:
-    if running.web_url:
-        log.info("Ustaz is running; webhooks and pages at %s", running.web_url)
+    log.info(
+        "Ustaz is running (%s) at %s: /healthz, /readyz, /metrics",
+        ", ".join(running.roles),
+        running.web_url,
+    )

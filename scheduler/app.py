@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_SUBMITTED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, Engine, text
 
+import metrics
 from models.clock import utcnow
 from models.settings import Settings
 from models.store import is_postgres, session_scope
@@ -92,6 +94,7 @@ def build_scheduler(
         replace_existing=True,
     )
     retention.add_job(scheduler, engine, settings, clock)
+    scheduler.add_listener(metrics.job_started, EVENT_JOB_SUBMITTED)
     return scheduler
 
 

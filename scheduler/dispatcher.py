@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, bindparam, func, insert, union, update
 from sqlmodel import Session, col, select
 
+import metrics
 from locales import DEFAULT_LANGUAGE, LANGUAGES, Text, catalogue, translate
 from models.clock import utcnow
 from models.consent_rules import reachable
@@ -300,6 +301,7 @@ class Dispatcher:
                 result = SendResult(Outcome.RETRY, error=f"sender raised {type(exc).__name__}")
         finally:
             self.pacer.release(target.chat)
+        metrics.sent(target.channel, result.outcome, result.retry_after)
         settled = await self._recorded(prepared, target, attempt_id, result)
         return None if settled else result
 
