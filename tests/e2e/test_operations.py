@@ -19,13 +19,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, make_url, text
 
 from bots.app import Running, start
-from models import ChannelIdentity, Guardianship, Membership, Notification, Person, School
+from models import Notification
 from models.clock import utcnow
-from models.invites import issue_invite
-from models.migrate import upgrade
-from models.store import make_engine, session_scope
+from models.store import session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
-from tests.e2e.chatting import emulator_settings
+from tests.e2e.chatting import a_pupil_and_a_parent, emulator_settings
 
 pytestmark = pytest.mark.flow
 
@@ -54,30 +52,6 @@ async def get(running: Running, path: str, **kwargs: Any) -> tuple[int, Any]:
         return got.status, body
 
 
-def a_pupil_and_a_parent(db_url: str) -> str:
-    """A pupil with no consent yet and their parent on Telegram; the pupil's invite code."""
-    engine = make_engine(db_url)
-    upgrade(engine)
-    with session_scope(engine) as session:
-        school = School(code="s1", name="№1")
-        parent = Person(external_id="g1", full_name="Гүлнар", locale="ru", locale_chosen=True)
-        pupil = Person(external_id="p1", full_name="Ерлан")
-        session.add_all([school, parent, pupil])
-        session.flush()
-        assert school.id and parent.id and pupil.id
-        session.add_all(
-            [
-                Guardianship(guardian_id=parent.id, pupil_id=pupil.id),
-                Membership(person_id=parent.id, role="guardian", school_id=school.id),
-                Membership(person_id=pupil.id, role="pupil", school_id=school.id),
-                ChannelIdentity(person_id=parent.id, channel="telegram", address=str(PARENT), chat_id=PARENT),
-            ]
-        )
-        code = issue_invite(session, pupil.id, ttl=timedelta(days=1)).code
-    engine.dispose()
-    return code
-
-
 def photo() -> bytes:
     out = io.BytesIO()
     Image.radial_gradient("L").resize((800, 600)).convert("RGB").save(out, "JPEG", quality=80)
@@ -86,7 +60,7 @@ def photo() -> bytes:
 
 @pytest.mark.usefixtures("daytime")  # the parent's reminder goes at once, outside quiet hours
 async def test_metrics_move_with_a_conversation_and_an_outbox_send(tmp_path: Path, db_url: str) -> None:
-    code = a_pupil_and_a_parent(db_url)
+    code = a_pupil_and_a_parent(db_url, PARENT)
     async with TelegramEmulator() as telegram:
         running = await start(emulator_settings(telegram, tmp_path, db_url))
         try:
