@@ -218,7 +218,8 @@ def start_scheduler(running: Running, clock: Callable[[], datetime]) -> None:
 
 
 async def listen(running: Running, app: web.Application) -> None:
-    """Serve `app` on HTTP_HOST:HTTP_PORT; a port another process holds stops start-up with one line."""
+    """Serve `app` on HTTP_HOST:HTTP_PORT; a port another process holds stops what was started and
+    start-up, with one line."""
     settings = running.settings
     runner = web.AppRunner(app)
     await runner.setup()
@@ -227,6 +228,7 @@ async def listen(running: Running, app: web.Application) -> None:
         await site.start()
     except OSError as error:
         await runner.cleanup()
+        await running.stop()
         raise SettingsError(
             f"ustaz: cannot listen on {settings.http_host}:{settings.http_port} ({error.strerror}); "
             "give each process its own HTTP_PORT (docs/deploy.md)"

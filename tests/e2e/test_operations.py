@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import socket
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy import create_engine, make_url, text
 from bots.app import Running, start
 from models import Notification
 from models.clock import utcnow
+from models.settings import SettingsError
 from models.store import session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from tests.e2e.chatting import a_pupil_and_a_parent, emulator_settings
@@ -193,3 +195,15 @@ async def test_a_dispatcher_alone_serves_health_and_is_not_ready_once_it_stops(
             assert value(samples, "ustaz_outbox_lag_seconds") >= LATE.total_seconds()
         finally:
             await running.stop()
+
+
+async def test_a_port_another_process_holds_stops_start_up_with_one_line(tmp_path: Path, db_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        async with TelegramEmulator() as telegram:
+            settings = emulator_settings(telegram, tmp_path, db_url).model_copy(update={"http_port": port})
+            with pytest.raises(SettingsError) as refused:
+                await start(settings, roles=("dispatcher",))
+    assert f"127.0.0.1:{port}" in str(refused.value.code) and "HTTP_PORT" in str(refused.value.code)
