@@ -12,6 +12,7 @@ first (`systemctl stop 'ustaz-*'`, see docs/deploy.md).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -109,7 +110,10 @@ def backup(settings: Settings, archive: Path) -> Summary:
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2))
         archive.parent.mkdir(parents=True, exist_ok=True)
         partial = archive.with_name(archive.name + ".partial")
-        with tarfile.open(partial, "w:gz") as tar:
+        # Children's data: readable by the owner only, from the first byte (not chmod-ed afterwards).
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # a partial file left by an earlier run keeps no wider mode
+        with open(descriptor, "wb") as out, tarfile.open(fileobj=out, mode="w:gz") as tar:
             tar.add(work / "manifest.json", arcname="manifest.json")
             tar.add(database, arcname=database.name)
             for path in files:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from bots import heap
+from bots import heap, logs
 from bots.app import ROLES, Running, announce, serve
 from bots.backup import BackupError, backup, restore
 from models.migrate import upgrade
@@ -135,12 +134,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
-        level = get_settings().log_level
+        settings = get_settings()
     except SettingsError as error:
         print(error.code, file=sys.stderr)
         sys.exit(2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.configure(settings.log_level, settings.log_format)
     try:
         sys.exit(args.func(args))
     except SettingsError as error:

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     max_photo_pixels: int = Field(default=40_000_000, ge=10_000)
     default_locale: str = "kk"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, for a log collector
+
+    # Operations (bots/health.py): /metrics beyond this machine needs this bearer token; a process
+    # running the dispatcher is not ready while the outbox is this far behind.
+    metrics_token: str = ""
+    ready_outbox_lag_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("tz_name")
     @classmethod

@@ -84,3 +84,20 @@ def test_a_backup_of_one_kind_is_not_restored_into_another(
         tar.add(archive, arcname="something")
     with pytest.raises(BackupError, match="not an Ustaz backup"):
         restore(settings, not_ours)
+
+
+def test_the_archive_is_readable_by_its_owner_only(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    """It holds children's data: no other user on the machine may read it, whatever the umask, and
+    also when an interrupted earlier run left a world-readable partial file under its name."""
+    if is_postgres(engine) and shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    archive = tmp_path / "ustaz.tar.gz"
+    leftover = archive.with_name(archive.name + ".partial")
+    leftover.write_bytes(b"half an archive")
+    leftover.chmod(0o644)
+    backup(settings, archive)
+    assert archive.stat().st_mode & 0o777 == 0o600
+    with tarfile.open(archive) as tar:
+        assert "manifest.json" in tar.getnames()

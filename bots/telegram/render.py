@@ -17,8 +17,10 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
+import metrics
 from handlers.types import Reply
 from locales import T
+from models.enums import Channel
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
@@ -74,5 +76,6 @@ async def waiting_out_flood(call: Callable[[], Awaitable[Any]]) -> Any:
         try:
             return await call()
         except TelegramRetryAfter as flood:
+            metrics.reply_throttled(Channel.TELEGRAM, flood.retry_after)
             await asyncio.sleep(flood.retry_after)
     return await call()
