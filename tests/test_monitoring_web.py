@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from bots.web import mount_web
 from bots.web.auth import CHALLENGE_COOKIE, MAX_TRIES, SESSION_COOKIE, Auth
+from bots.web.sign_in_limits import LOCKOUTS, Refusal
 from handlers.roster import import_roster
 from models.clock import utcnow
 from models.dashboard import DashboardChallenge, DashboardSession
@@ -106,8 +107,10 @@ async def test_no_code_goes_to_someone_who_is_not_staff(
     client: TestClient[web.Request, web.Application], engine: Engine
 ) -> None:
     pupil = _staff(engine, Role.PUPIL)
-    for typed in (pupil.external_id, "+7 700 000 00 00", "nobody"):
-        response = await client.post("/dashboard/login", data={"who": typed})
+    for n, typed in enumerate((pupil.external_id, "+7 700 000 00 00", "nobody")):
+        response = await client.post(
+            "/dashboard/login", data={"who": typed}, headers={"X-Forwarded-For": f"10.0.0.{n}"}
+        )
         assert response.status == 200  # the page does not tell who exists
     with Session(engine) as session:
         assert session.exec(select(Notification).where(Notification.kind == "login.code")).all() == []
@@ -121,16 +124,20 @@ def test_a_code_expires_after_ten_minutes_and_after_five_wrong_tries(engine: Eng
     one, two = Auth(engine), Auth(engine)
     with time_machine.travel(utcnow(), tick=False) as clock:
         token = one.request_code(coordinator.external_id)
+        assert isinstance(token, str)
         clock.shift(timedelta(minutes=10, seconds=1))
-        assert two.verify(token, _last_code(engine, coordinator.id)) is None
+        assert isinstance(two.verify(token, _last_code(engine, coordinator.id)), Refusal)
         token = one.request_code(coordinator.external_id)
+        assert isinstance(token, str)
         for turn in range(MAX_TRIES):
-            assert (one, two)[turn % 2].verify(token, "999999x") is None
-        assert two.verify(token, _last_code(engine, coordinator.id)) is None
+            assert isinstance((one, two)[turn % 2].verify(token, "999999x"), Refusal)
+        clock.shift(LOCKOUTS[0])  # five wrong codes lock the person out for a while
+        assert isinstance(two.verify(token, _last_code(engine, coordinator.id)), Refusal)
         token = one.request_code(coordinator.external_id)
+        assert isinstance(token, str)
         session_id = two.verify(token, _last_code(engine, coordinator.id))
-        assert session_id is not None and one.person_of(session_id) == coordinator.id
-        assert one.verify(token, _last_code(engine, coordinator.id)) is None  # a code signs in once
+        assert isinstance(session_id, str) and one.person_of(session_id) == coordinator.id
+        assert isinstance(one.verify(token, _last_code(engine, coordinator.id)), Refusal)  # once
         clock.shift(timedelta(hours=8, seconds=1))
         assert two.person_of(session_id) is None
         assert one.person_of(session_id) is None
@@ -141,9 +148,10 @@ def test_sign_in_state_outlives_the_process_and_only_hashes_are_stored(engine: E
     coordinator = _staff(engine, Role.COORDINATOR)
     assert coordinator.id is not None
     token = Auth(engine).request_code(coordinator.phone or "")
+    assert isinstance(token, str)
     code = _last_code(engine, coordinator.id)
     session_id = Auth(engine).verify(token, code)  # a restarted process
-    assert session_id is not None
+    assert isinstance(session_id, str)
     assert Auth(engine).person_of(session_id) == coordinator.id
     with Session(engine) as session:
         stored = [
@@ -165,10 +173,12 @@ def test_expired_sign_ins_are_purged(engine: Engine, settings: Settings) -> None
     assert coordinator.id is not None
     auth = Auth(engine)
     with time_machine.travel(utcnow(), tick=False) as clock:
-        auth.request_code("nobody")
-        auth.verify(auth.request_code(coordinator.external_id), _last_code(engine, coordinator.id))
+        auth.request_code("nobody", "10.0.0.1")
+        token = auth.request_code(coordinator.external_id, "10.0.0.2")
+        assert isinstance(token, str)
+        auth.verify(token, _last_code(engine, coordinator.id))
         clock.shift(timedelta(minutes=11))
-        auth.request_code("nobody")  # asking for a code sweeps away the expired ones
+        auth.request_code("nobody", "10.0.0.1")  # asking for a code sweeps away the expired ones
         with Session(engine) as session:
             assert len(session.exec(select(DashboardChallenge)).all()) == 1
             assert len(session.exec(select(DashboardSession)).all()) == 1

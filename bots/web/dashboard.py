@@ -23,6 +23,7 @@ from bots.web.auth import CHALLENGE_COOKIE, CODE_TTL, SESSION_COOKIE, SESSION_TT
 from bots.web.chart import score_chart
 from bots.web.export import cell_text, to_csv, to_xlsx
 from bots.web.i18n import page_language, render
+from bots.web.sign_in_limits import EXPIRED, WRONG, Refusal, client_address
 from bots.web.site import SITE
 from handlers import monitoring
 from handlers.roster import import_roster
@@ -127,10 +128,25 @@ async def login_page(request: web.Request) -> web.Response:
     return render(request, "login.html", step="who")
 
 
+def client_of(request: web.Request) -> str:
+    """The address the sign-in limits count this request against."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return client_address(request.remote, forwarded, request.app[SITE].settings.proxies)
+
+
+def refused(request: web.Request, step: str, refusal: Refusal) -> web.Response:
+    """The sign-in page again, saying why and for how long; 429 when waiting is the answer."""
+    status = 403 if refusal.reason in (WRONG, EXPIRED) else 429
+    return render(request, "login.html", step=step, refusal=refusal.text(), status=status)
+
+
 @routes.post("/dashboard/login")
 async def send_code(request: web.Request) -> web.Response:
     form = await request.post()
-    token = await asyncio.to_thread(request.app[AUTH].request_code, str(form.get("who", ""))[:60])
+    who = str(form.get("who", ""))[:60]
+    token = await asyncio.to_thread(request.app[AUTH].request_code, who, client_of(request))
+    if isinstance(token, Refusal):
+        return refused(request, "who", token)
     request.app[SITE].wake_outbox()
     response = render(request, "login.html", step="code")
     set_private_cookie(response, CHALLENGE_COOKIE, token, CODE_TTL, "/dashboard")
@@ -141,9 +157,10 @@ async def send_code(request: web.Request) -> web.Response:
 async def verify(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     token = request.cookies.get(CHALLENGE_COOKIE, "")
-    session_id = await asyncio.to_thread(request.app[AUTH].verify, token, str(form.get("code", ""))[:12])
-    if session_id is None:
-        return render(request, "login.html", step="code", error=True, status=403)
+    code = str(form.get("code", ""))[:12]
+    session_id = await asyncio.to_thread(request.app[AUTH].verify, token, code, client_of(request))
+    if isinstance(session_id, Refusal):
+        return refused(request, "code", session_id)
     response = web.HTTPFound("/dashboard")
     set_private_cookie(response, SESSION_COOKIE, session_id, SESSION_TTL, "/")
     response.del_cookie(CHALLENGE_COOKIE, path="/dashboard")

@@ -1,0 +1,55 @@
+"""dashboard sign-in limits: code requests and wrong codes counted per person named and per client
+(`dashboard_attempt`), and who a code challenge was for (`dashboard_challenge.subject`), so that a
+person has one pending code at a time
+
+Revision ID: 0006_security
+Revises: 0004
+Create Date: 2026-11-24 10:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = "0006_security"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "dashboard_attempt",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("client", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("dashboard_attempt", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_dashboard_attempt_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_dashboard_attempt_client"), ["client"], unique=False)
+        batch_op.create_index(batch_op.f("ix_dashboard_attempt_subject"), ["subject"], unique=False)
+
+    with op.batch_alter_table("dashboard_challenge", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "subject", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False, server_default=""
+            )
+        )
+        batch_op.create_index(batch_op.f("ix_dashboard_challenge_subject"), ["subject"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("dashboard_challenge", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_dashboard_challenge_subject"))
+        batch_op.drop_column("subject")
+
+    with op.batch_alter_table("dashboard_attempt", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_dashboard_attempt_subject"))
+        batch_op.drop_index(batch_op.f("ix_dashboard_attempt_client"))
+        batch_op.drop_index(batch_op.f("ix_dashboard_attempt_at"))
+    op.drop_table("dashboard_attempt")
