@@ -35,7 +35,7 @@ from models.journal import AuditLog
 from models.outbox import Notification
 from models.people import Person
 from models.settings import Settings
-from tests.test_monitoring_web import _last_code, _staff
+from tests.test_monitoring_web import _last_code, _staff, form_token
 
 pytestmark = pytest.mark.flow
 SAMPLE = Path(__file__).resolve().parent.parent / "sandbox" / "sample_roster.csv"
@@ -50,7 +50,7 @@ def coordinator(engine: Engine) -> Person:
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(utcnow(), tick=False) as traveller:
         yield traveller
 
@@ -77,7 +77,7 @@ def _audit(engine: Engine, person_id: int) -> list[tuple[str, object]]:
 
 
 def test_codes_for_one_person_are_a_minute_apart_five_a_day_and_only_the_newest_works(
-    engine: Engine, coordinator: Person, clock: time_machine.Coordinates
+    engine: Engine, coordinator: Person, clock: time_machine.Traveller
 ) -> None:
     assert coordinator.id is not None
     auth = Auth(engine)
@@ -102,7 +102,7 @@ def test_codes_for_one_person_are_a_minute_apart_five_a_day_and_only_the_newest_
 
 
 def test_one_client_is_spaced_and_capped_across_names(
-    engine: Engine, coordinator: Person, clock: time_machine.Coordinates
+    engine: Engine, coordinator: Person, clock: time_machine.Traveller
 ) -> None:
     auth = Auth(engine)
     assert isinstance(auth.request_code("nobody-1", HERE), str)
@@ -117,7 +117,7 @@ def test_one_client_is_spaced_and_capped_across_names(
 
 
 def test_wrong_codes_lock_the_person_out_for_longer_and_longer_across_codes(
-    engine: Engine, coordinator: Person, clock: time_machine.Coordinates
+    engine: Engine, coordinator: Person, clock: time_machine.Traveller
 ) -> None:
     assert coordinator.id is not None
     auth = Auth(engine)
@@ -143,7 +143,7 @@ def test_wrong_codes_lock_the_person_out_for_longer_and_longer_across_codes(
 
 
 def test_a_client_guessing_across_names_is_locked_out_too(
-    engine: Engine, coordinator: Person, clock: time_machine.Coordinates
+    engine: Engine, coordinator: Person, clock: time_machine.Traveller
 ) -> None:
     auth = Auth(engine)
     outcome: str | Refusal = ""
@@ -160,7 +160,7 @@ def test_a_client_guessing_across_names_is_locked_out_too(
 
 
 def test_a_day_of_grinding_gets_a_few_dozen_guesses_not_millions(
-    engine: Engine, coordinator: Person, clock: time_machine.Coordinates
+    engine: Engine, coordinator: Person, clock: time_machine.Traveller
 ) -> None:
     """The attack of the report: ask for a code and guess, again and again, for a day, from ever new
     addresses. About 190 guesses a second went through before; now a few dozen in the whole day."""
@@ -185,7 +185,7 @@ def test_a_day_of_grinding_gets_a_few_dozen_guesses_not_millions(
 
 
 def test_the_person_named_is_told_once_a_day_when_codes_are_asked_for_repeatedly(
-    engine: Engine, coordinator: Person, clock: time_machine.Coordinates
+    engine: Engine, coordinator: Person, clock: time_machine.Traveller
 ) -> None:
     assert coordinator.id is not None
     auth = Auth(engine)
@@ -214,7 +214,7 @@ def test_the_person_named_is_told_once_a_day_when_codes_are_asked_for_repeatedly
 
 
 def test_sign_ins_refusals_and_wrong_codes_are_in_the_audit_log(
-    engine: Engine, coordinator: Person, clock: time_machine.Coordinates
+    engine: Engine, coordinator: Person, clock: time_machine.Traveller
 ) -> None:
     assert coordinator.id is not None
     auth = Auth(engine)
@@ -264,19 +264,13 @@ async def client(engine: Engine, settings: Settings, coordinator: Person) -> Asy
 
 
 async def _ask(client: Client, who: str, lang: str, forwarded: str = HERE) -> tuple[int, str]:
-    page = await client.get(f"/dashboard/login?lang={lang}")
-    token = _form_token(await page.text())
+    token = await form_token(client)
     response = await client.post(
         f"/dashboard/login?lang={lang}",
         data={"who": who, "form_token": token},
         headers={"X-Forwarded-For": forwarded},
     )
     return response.status, await response.text()
-
-
-def _form_token(page: str) -> str:
-    marker = 'name="form_token" value="'
-    return page.split(marker, 1)[1].split('"', 1)[0] if marker in page else ""
 
 
 async def test_asking_again_at_once_is_answered_with_how_long_to_wait(
@@ -295,10 +289,9 @@ async def test_a_wrong_code_on_the_page_says_how_many_tries_are_left(
     client: Client, engine: Engine, coordinator: Person
 ) -> None:
     await _ask(client, coordinator.external_id, "en")
-    page = await client.get("/dashboard/login?lang=en")
     response = await client.post(
         "/dashboard/verify?lang=en",
-        data={"code": "000000x", "form_token": _form_token(await page.text())},
+        data={"code": "000000x", "form_token": await form_token(client)},
         headers={"X-Forwarded-For": HERE},
     )
     assert response.status == 403

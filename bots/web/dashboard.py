@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -22,6 +23,7 @@ from sqlmodel import Session, col, select
 from bots.web.auth import CHALLENGE_COOKIE, CODE_TTL, SESSION_COOKIE, SESSION_TTL, Auth
 from bots.web.chart import score_chart
 from bots.web.export import cell_text, to_csv, to_xlsx
+from bots.web.forms import form_token, guard_forms
 from bots.web.i18n import page_language, render
 from bots.web.sign_in_limits import EXPIRED, WRONG, Refusal, client_address
 from bots.web.site import SITE
@@ -41,9 +43,16 @@ routes = web.RouteTableDef()
 
 
 def mount(app: web.Application) -> None:
-    """Serve the dashboard on `app`, which holds the process's parts under `SITE`."""
+    """Serve the dashboard on `app`, which holds the process's parts under `SITE`; its forms are
+    guarded against other sites (`bots.web.forms`)."""
     app[AUTH] = Auth(app[SITE].engine)
+    app.middlewares.append(guard_forms)
     app.add_routes(routes)
+
+
+def page(request: web.Request, name: str, status: int = 200, **context: Any) -> web.Response:
+    """A dashboard page; its forms carry this browser's form token."""
+    return render(request, name, status, form_token=form_token(request), **context)
 
 
 def signed_in(auth: Auth, session_id: str | None) -> Signed | None:
@@ -69,11 +78,18 @@ def login_required(
 
 
 def set_private_cookie(
-    response: web.StreamResponse, name: str, value: str, ttl: timedelta, path: str
+    request: web.Request, response: web.StreamResponse, name: str, value: str, ttl: timedelta, path: str
 ) -> None:
-    """The sign-in's cookies: out of scripts' reach, not sent from other sites' forms, gone after `ttl`."""
+    """The sign-in's cookies: out of scripts' reach, not sent from other sites' forms, over https
+    only when the public address is https, gone after `ttl`."""
     response.set_cookie(
-        name, value, max_age=int(ttl.total_seconds()), httponly=True, samesite="Lax", path=path
+        name,
+        value,
+        max_age=int(ttl.total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=request.app[SITE].settings.https,
+        path=path,
     )
 
 
@@ -125,7 +141,7 @@ def run_import(
 
 @routes.get("/dashboard/login")
 async def login_page(request: web.Request) -> web.Response:
-    return render(request, "login.html", step="who")
+    return page(request, "login.html", step="who")
 
 
 def client_of(request: web.Request) -> str:
@@ -137,7 +153,7 @@ def client_of(request: web.Request) -> str:
 def refused(request: web.Request, step: str, refusal: Refusal) -> web.Response:
     """The sign-in page again, saying why and for how long; 429 when waiting is the answer."""
     status = 403 if refusal.reason in (WRONG, EXPIRED) else 429
-    return render(request, "login.html", step=step, refusal=refusal.text(), status=status)
+    return page(request, "login.html", step=step, refusal=refusal.text(), status=status)
 
 
 @routes.post("/dashboard/login")
@@ -148,8 +164,8 @@ async def send_code(request: web.Request) -> web.Response:
     if isinstance(token, Refusal):
         return refused(request, "who", token)
     request.app[SITE].wake_outbox()
-    response = render(request, "login.html", step="code")
-    set_private_cookie(response, CHALLENGE_COOKIE, token, CODE_TTL, "/dashboard")
+    response = page(request, "login.html", step="code")
+    set_private_cookie(request, response, CHALLENGE_COOKIE, token, CODE_TTL, "/dashboard")
     return response
 
 
@@ -162,7 +178,7 @@ async def verify(request: web.Request) -> web.StreamResponse:
     if isinstance(session_id, Refusal):
         return refused(request, "code", session_id)
     response = web.HTTPFound("/dashboard")
-    set_private_cookie(response, SESSION_COOKIE, session_id, SESSION_TTL, "/")
+    set_private_cookie(request, response, SESSION_COOKIE, session_id, SESSION_TTL, "/")
     response.del_cookie(CHALLENGE_COOKIE, path="/dashboard")
     raise response
 
@@ -245,7 +261,7 @@ async def pupil(request: web.Request, who: Signed) -> web.Response:
 async def roster_page(request: web.Request, who: Signed) -> web.Response:
     if not await asyncio.to_thread(is_coordinator, request.app[SITE].engine, who[0]):
         raise web.HTTPForbidden()
-    return render(request, "roster.html", report=None)
+    return page(request, "roster.html", report=None)
 
 
 @routes.post("/dashboard/roster")
@@ -258,11 +274,11 @@ async def roster_upload(request: web.Request, who: Signed) -> web.Response:
     form = await request.post()
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
-        return render(request, "roster.html", report=None, problem="web.roster.choose", status=400)
+        return page(request, "roster.html", report=None, problem="web.roster.choose", status=400)
     suffix = Path(upload.filename or "").suffix.lower()
     data = upload.file.read(MAX_ROSTER_BYTES + 1)
     if suffix not in ROSTER_SUFFIXES or len(data) > MAX_ROSTER_BYTES:
-        return render(request, "roster.html", report=None, problem="web.roster.bad_file", status=400)
+        return page(request, "roster.html", report=None, problem="web.roster.bad_file", status=400)
     dry_run = form.get("apply") != "1"
     invite_ttl = timedelta(days=site.settings.invite_ttl_days)
     report = await asyncio.to_thread(run_import, site.engine, invite_ttl, data, suffix, dry_run, schools)
@@ -279,4 +295,4 @@ async def roster_upload(request: web.Request, who: Signed) -> web.Response:
     lang = page_language(request)
     errors = [[e.sheet, str(e.row) if e.row else "", e.field, e.reason.render(lang)] for e in report.errors]
     changes = [(kind, counts) for kind, counts in sorted(report.changes.items())]
-    return render(request, "roster.html", report=report, errors=errors, changes=changes)
+    return page(request, "roster.html", report=report, errors=errors, changes=changes)
