@@ -120,6 +120,7 @@ def handler_config(
         max_photo_bytes=settings.max_photo_bytes,
         max_photo_pixels=settings.max_photo_pixels,
         media_dir=settings.media_dir,
+        retention_days=settings.retention_days,
         time_zone=settings.zone,
     )
 

@@ -31,6 +31,8 @@ class Config:
     max_photo_bytes: int = 20 * 1024 * 1024
     max_photo_pixels: int = 40_000_000
     media_dir: Path = Path("data/media")
+    # How long work, grades, attendance and messages are kept (RETENTION_DAYS): the consent text says it.
+    retention_days: int = 400
     # Photos sent one by one within this window belong to the same submission.
     album_window: timedelta = timedelta(minutes=3)
     time_zone: ZoneInfo = ALMATY

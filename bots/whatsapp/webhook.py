@@ -116,7 +116,7 @@ class TwilioWebhooks:
                 sender = self.senders[parsed.channel]
                 for reply in replies:
                     text = render(reply, self.config.default_locale)
-                    await sender.reply(parsed.number, text, reply.media_path)
+                    await sender.reply(parsed.number, text, reply.media_path, once=reply.media_once)
                 for item in parsed.media:
                     await self.fetcher.delete(item.url)
         except Exception:
