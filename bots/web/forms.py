@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bots.posted import posted_form
 from bots.web.i18n import render
 from bots.web.site import SITE
 
@@ -62,8 +63,8 @@ async def carries_token(request: web.Request) -> bool:
     expected = request.cookies.get(FORM_COOKIE, "")
     if not expected:
         return False
-    form = await request.post()  # read once; the handler gets the same parsed form
-    sent = form.get(FIELD)
+    form = await posted_form(request)  # parsed once; the handler gets the same form
+    sent = form.get(FIELD) if form is not None else None
     return isinstance(sent, str) and secrets.compare_digest(sent, expected)
 
 
