@@ -29,7 +29,7 @@ from bots.web.sign_in_limits import EXPIRED, WRONG, Refusal, client_address
 from bots.web.site import SITE
 from handlers import monitoring
 from handlers.roster import import_roster
-from handlers.roster.report import ImportReport
+from handlers.roster.report import ImportReport, RowError
 from locales import translate
 from models.enums import Role
 from models.people import Membership
@@ -293,6 +293,12 @@ async def roster_upload(request: web.Request, who: Signed) -> web.Response:
     if not dry_run and report.ok:
         site.wake_outbox()
     lang = page_language(request)
-    errors = [[e.sheet, str(e.row) if e.row else "", e.field, e.reason.render(lang)] for e in report.errors]
+    errors = [_row_cells(error, lang) for error in report.errors]
+    notes = [_row_cells(note, lang) for note in report.notes]
     changes = [(kind, counts) for kind, counts in sorted(report.changes.items())]
-    return page(request, "roster.html", report=report, errors=errors, changes=changes)
+    return page(request, "roster.html", report=report, errors=errors, notes=notes, changes=changes)
+
+
+def _row_cells(error: RowError, lang: str) -> list[str]:
+    """Sheet, row, column and reason, in the reader's language."""
+    return [error.sheet, str(error.row) if error.row else "", error.field, error.reason.render(lang)]

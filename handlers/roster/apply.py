@@ -35,6 +35,7 @@ from models import (
 from models.enums import Channel, Role
 from models.invariants import check_group_size, check_subjects_per_pupil
 from models.invites import new_code
+from models.phones import takes_messages
 
 MANAGED_CHANNELS = (Channel.WHATSAPP, Channel.SMS, Channel.POST)
 PRIORITY = {Channel.WHATSAPP: 1, Channel.SMS: 2, Channel.POST: 3}
@@ -270,14 +271,15 @@ class Applier:
         self.session.flush()
 
     def identities(self) -> None:
-        """WhatsApp and SMS at the person's phone, post at the postal address; Telegram is left alone
-        (it is bound when the person joins). An address no longer theirs is detached, not deleted,
-        as delivery history refers to it."""
+        """WhatsApp and SMS at the person's phone if it is a mobile one (a landline takes neither: its
+        family is on the class teacher's call or paper list), post at the postal address; Telegram
+        is left alone (it is bound when the person joins). An address no longer theirs is detached,
+        not deleted, as delivery history refers to it."""
         desired: dict[tuple[str, str], tuple[int, int]] = {}
         channel: str
         for external_id, row in self.roster.people.items():
             person_id = self.pid(external_id)
-            if row.phone:
+            if row.phone and takes_messages(row.phone):
                 for channel in (Channel.WHATSAPP, Channel.SMS):
                     desired[(channel, row.phone)] = (person_id, PRIORITY[channel])
             if row.by_post and row.postal_address:

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from handlers.roster.apply import Applier, read_facts
 from handlers.roster.parsed import Roster
 from handlers.roster.reader import read_roster
-from handlers.roster.report import ImportReport, RowError
+from handlers.roster.report import ImportReport, RowError, landline_notes
 from handlers.roster.schema import GROUPS
 from handlers.roster.scope import outside_schools
 from handlers.roster.validate import sort_errors, validate
@@ -78,6 +78,7 @@ def import_roster(
             log.warning("roster import refused: integrity error", exc_info=True)
             return report
     report.changes = applier.changes.counts
+    report.notes = landline_notes(raw.file, roster.people.values())
     if not dry_run:
         report.invites = applier.invites
     log.info(
