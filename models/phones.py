@@ -46,3 +46,11 @@ def takes_messages(e164: str) -> bool:
     except phonenumbers.NumberParseException:
         return False
     return phonenumbers.number_type(number) in MESSAGING_TYPES
+
+
+def masked(e164: str | None) -> str | None:
+    """A number as an audit row may show it: the country and operator code and the last two digits
+    (+7701*****99), enough to tell two numbers apart, not to call one."""
+    if not e164:
+        return e164
+    return e164[:5] + "*" * max(0, len(e164) - 7) + e164[-2:]

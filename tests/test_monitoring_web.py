@@ -342,4 +342,8 @@ async def test_a_coordinator_uploads_the_roster_of_their_own_school_only(
     assert "The roster was applied." in page
     with Session(engine) as session:
         parent = session.exec(select(Person).where(Person.external_id == "SH2-G01")).one()
+        changed = session.exec(
+            select(AuditLog).where(AuditLog.action == "roster.record", AuditLog.entity_id == parent.id)
+        ).one()
     assert parent.phone == "+77015550999"
+    assert changed.actor_id == coordinator.id and changed.detail["fields"]["phone"][1] == "+7701*****99"

@@ -131,12 +131,20 @@ def coordinated_schools(engine: Engine, person_id: int) -> frozenset[str]:
 
 
 def run_import(
-    engine: Engine, invite_ttl: timedelta, data: bytes, suffix: str, dry_run: bool, schools: frozenset[str]
+    engine: Engine,
+    invite_ttl: timedelta,
+    data: bytes,
+    suffix: str,
+    dry_run: bool,
+    schools: frozenset[str],
+    actor_id: int,
 ) -> ImportReport:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"roster{suffix}"
         path.write_bytes(data)
-        return import_roster(engine, path, dry_run=dry_run, invite_ttl=invite_ttl, only_schools=schools)
+        return import_roster(
+            engine, path, dry_run=dry_run, invite_ttl=invite_ttl, only_schools=schools, actor_id=actor_id
+        )
 
 
 @routes.get("/dashboard/login")
@@ -281,7 +289,9 @@ async def roster_upload(request: web.Request, who: Signed) -> web.Response:
         return page(request, "roster.html", report=None, problem="web.roster.bad_file", status=400)
     dry_run = form.get("apply") != "1"
     invite_ttl = timedelta(days=site.settings.invite_ttl_days)
-    report = await asyncio.to_thread(run_import, site.engine, invite_ttl, data, suffix, dry_run, schools)
+    report = await asyncio.to_thread(
+        run_import, site.engine, invite_ttl, data, suffix, dry_run, schools, who[0]
+    )
     await asyncio.to_thread(
         request.app[AUTH].audit,
         who[0],
