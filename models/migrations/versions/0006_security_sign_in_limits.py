@@ -1,6 +1,7 @@
 """dashboard sign-in limits: code requests and wrong codes counted per person named and per client
 (`dashboard_attempt`), and who a code challenge was for (`dashboard_challenge.subject`), so that a
-person has one pending code at a time
+person has one pending code at a time; a programme's grades (`programme.min_grade`, `max_grade`:
+8–11 for «Цифрлық ұстаз», any for a programme already stored under another code)
 
 Revision ID: 0006_security
 Revises: 0004
@@ -42,8 +43,17 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_dashboard_challenge_subject"), ["subject"], unique=False)
 
+    with op.batch_alter_table("programme", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("min_grade", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("max_grade", sa.Integer(), nullable=True))
+    op.execute("UPDATE programme SET min_grade = 8, max_grade = 11 WHERE code = 'digital-tutor'")
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("programme", schema=None) as batch_op:
+        batch_op.drop_column("max_grade")
+        batch_op.drop_column("min_grade")
+
     with op.batch_alter_table("dashboard_challenge", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dashboard_challenge_subject"))
         batch_op.drop_column("subject")
