@@ -15,7 +15,8 @@ import pytest
 from bots.app import TELEGRAM_WEBHOOK_PATH, start
 from models.settings import load_settings
 from sandbox.telegram_emulator.emulator import TelegramEmulator
-from sandbox.twilio_emulator import DEFAULT_SMS_NUMBER, DEFAULT_WHATSAPP_NUMBER, TwilioEmulator
+from sandbox.twilio_emulator import TwilioEmulator
+from tests.e2e.test_whatsapp_flow import launch
 from tests.test_hostile_webhook import SECRET, SECRET_HEADER, _update
 
 pytestmark = pytest.mark.flow
@@ -55,17 +56,8 @@ async def test_broken_bodies_to_the_twilio_webhooks_get_400_and_no_stack_trace(
     tmp_path: Path, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with TwilioEmulator() as twilio:
-        settings = load_settings(
-            twilio_account_sid=twilio.account_sid,
-            twilio_auth_token=twilio.auth_token,
-            twilio_api_url=twilio.base_url,
-            twilio_whatsapp_from="whatsapp:" + DEFAULT_WHATSAPP_NUMBER,
-            twilio_sms_from=DEFAULT_SMS_NUMBER,
-            data_dir=tmp_path,
-            database_url=db_url,
-            http_port=0,
-        )
-        running = await start(settings)
+        running, engine = await launch(tmp_path, db_url, twilio)
+        engine.dispose()
         caplog.clear()
         try:
             statuses = []

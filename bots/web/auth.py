@@ -34,7 +34,7 @@ from bots.web.sign_in_limits import (
     typed_subject,
 )
 from handlers.monitoring import Scope, scope_of
-from locales import T
+from locales import T, Text
 from models.clock import utcnow
 from models.dashboard import DashboardChallenge, DashboardSession, purge_expired_sign_ins
 from models.journal import AuditLog
@@ -112,14 +112,8 @@ class Auth:
             record(session, CODE, subject, client_hash, now)
             session.execute(delete(DashboardChallenge).where(col(DashboardChallenge.subject) == subject))
             if person_id is not None:
-                enqueue(
-                    session,
-                    kind="login.code",
-                    text=T("web.login.code_message", code=code),
-                    idempotency_key=f"login:{person_id}:{token[:16]}:",
-                    person_id=person_id,
-                    urgent=True,
-                )
+                code_message = T("web.login.code_message", code=code)
+                _tell(session, person_id, "login.code", code_message, f"login:{person_id}:{token[:16]}:")
                 session.add(_audit_row(person_id, "dashboard.code_sent"))
                 _warn_when_repeated(session, person_id, history.requests_today(now) + 1, now)
             session.add(
@@ -255,11 +249,13 @@ def _warn_when_repeated(session: Session, person_id: int | None, requests: int, 
     """Tell the staff member, once a day, that codes are being asked for in their name."""
     if person_id is None or requests < WARN_AT:
         return
-    enqueue(
-        session,
-        kind="login.warning",
-        text=T("web.login.codes_warning", count=requests),
-        idempotency_key=f"login:warning:{person_id}:{now.date().isoformat()}:",
-        person_id=person_id,
-        urgent=True,
+    warning = T("web.login.codes_warning", count=requests)
+    _tell(
+        session, person_id, "login.warning", warning, f"login:warning:{person_id}:{now.date().isoformat()}:"
     )
+
+
+def _tell(session: Session, person_id: int, kind: str, text: Text, key: str) -> None:
+    """A message to the staff member through the outbox, at once even in quiet hours: the code, or
+    the warning that comes with the codes."""
+    enqueue(session, kind=kind, text=text, idempotency_key=key, person_id=person_id, urgent=True)
