@@ -60,7 +60,8 @@ def scratch_database(folder: Path) -> Iterator[str]:
         yield f"sqlite:///{folder / 'bench.db'}"
         return
     name = f"ustaz_bench_{os.getpid()}"
-    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    # pre-ping: a benchmark may restart the server in between (bench.outbox_faults)
+    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')

@@ -43,13 +43,13 @@ from bench.common import (
     scratch_database,
     temporary_folder,
 )
-from handlers.roster import import_roster
 from models.clock import utcnow
 from models.homework import Homework
 from models.migrate import upgrade
 from models.people import ChannelIdentity, Consent, Guardianship, Person
 from models.school import GroupMember, TutoringGroup
 from models.store import make_engine
+from roster import import_roster
 from sandbox.telegram_emulator import ChatMessage, RateLimits, TelegramEmulator
 
 SAMPLE_ROSTER = Path(__file__).resolve().parent.parent / "sandbox" / "sample_roster.xlsx"

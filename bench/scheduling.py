@@ -41,11 +41,11 @@ from models import (
 )
 from models.clock import utcnow
 from models.migrate import upgrade
-from models.settings import Settings, load_settings
 from models.store import make_engine, session_scope
+from outbox.sender import Outcome, Outgoing, SendResult
 from scheduler.app import build_scheduler, derive_once
 from scheduler.dispatcher import Dispatcher
-from scheduler.sender import Outcome, Outgoing, SendResult
+from settings import Settings, load_settings
 
 LESSONS = 50_000
 PUPILS_PER_GROUP = 3

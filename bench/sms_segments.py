@@ -10,7 +10,7 @@ import string
 
 from bots.whatsapp.sms import is_gsm7, segments, shorten
 from locales import catalogue
-from models.settings import Settings
+from settings import Settings
 
 KEYS = (
     "notify.lesson.reminder",

@@ -34,11 +34,11 @@ from handlers.context import Config
 from models.clock import utcnow
 from models.enums import Channel
 from models.migrate import upgrade
-from models.settings import Settings
 from models.store import make_engine
+from outbox.sender import Sender
 from scheduler.app import run_scheduler
 from scheduler.dispatcher import Dispatcher as OutboxDispatcher
-from scheduler.sender import Sender
+from settings import Settings
 
 log = logging.getLogger("ustaz")
 
@@ -46,6 +46,8 @@ TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 # What one process runs: "bot" takes updates (polling or webhooks) and serves the pages, "dispatcher"
 # drains the outbox, "scheduler" derives notifications (one leader on PostgreSQL).
 ROLES = ("bot", "dispatcher", "scheduler")
+OUTBOX_TASK = "outbox"
+DRAIN_MARGIN = 5.0  # seconds beyond the outbox's drain bound for giving back what did not finish
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -96,6 +98,11 @@ class Running:
         if self.dispatcher is not None:
             with contextlib.suppress(RuntimeError):
                 await self.dispatcher.stop_polling()
+        if self.outbox is not None:
+            # The outbox drains itself within its bound once the stop event is set: wait for it.
+            draining = [task for task in self.tasks if task.get_name() == OUTBOX_TASK]
+            if draining:
+                await asyncio.wait(draining, timeout=self.outbox.drain + DRAIN_MARGIN)
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -111,18 +118,7 @@ def handler_config(
     clock: Callable[[], datetime] = utcnow,
     on_enqueued: Callable[[], None] = lambda: None,
 ) -> Config:
-    return Config(
-        clock=clock,
-        on_enqueued=on_enqueued,
-        invite_ttl=timedelta(days=settings.invite_ttl_days),
-        default_locale=settings.default_locale,
-        bot_username=bot_username,
-        max_photo_bytes=settings.max_photo_bytes,
-        max_photo_pixels=settings.max_photo_pixels,
-        media_dir=settings.media_dir,
-        retention_days=settings.retention_days,
-        time_zone=settings.zone,
-    )
+    return Config.from_settings(settings, bot_username=bot_username, clock=clock, on_enqueued=on_enqueued)
 
 
 async def start(
@@ -198,8 +194,9 @@ def start_outbox(running: Running, clock: Callable[[], datetime], single_process
         clock=clock,
         single_process=single_process,
         lease=timedelta(seconds=settings.outbox_lease_seconds),
+        drain=settings.outbox_drain_seconds,
     )
-    running.run_task(running.outbox.run(running.stop_event), "outbox")
+    running.run_task(running.outbox.run(running.stop_event), OUTBOX_TASK)
 
 
 def start_scheduler(running: Running, clock: Callable[[], datetime]) -> None:
@@ -211,6 +208,7 @@ def start_scheduler(running: Running, clock: Callable[[], datetime]) -> None:
         on_derived=running.wake_outbox,
         clock=clock,
         standby_poll=settings.scheduler_standby_poll_seconds,
+        heartbeat=settings.scheduler_heartbeat_seconds,
     )
     running.run_task(scheduling, "scheduler")
 

@@ -34,8 +34,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
-from models.settings import Settings
 from models.store import make_engine  # with every table, for the emptiness check
+from settings import Settings
 
 FORMAT = 1
 SQLITE_NAME = "ustaz.sqlite3"

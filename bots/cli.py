@@ -13,11 +13,11 @@ from pathlib import Path
 from bots import heap
 from bots.app import ROLES, Running, announce, serve
 from bots.backup import BackupError, backup, restore
-from handlers.roster import format_report, import_roster
 from models.migrate import upgrade
-from models.settings import Settings, SettingsError, get_settings
 from models.store import make_engine
+from roster import format_report, import_roster
 from scheduler.cli import add_commands as add_plan_commands
+from settings import Settings, SettingsError, get_settings
 
 
 def _started(running: Running) -> None:

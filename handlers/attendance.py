@@ -15,18 +15,21 @@ from datetime import date, datetime, time
 from sqlmodel import col, select
 
 from handlers import lessons
+from handlers.audit import audit
 from handlers.context import Turn
 from handlers.family import guardians_of
-from handlers.homework import audit, not_allowed, subject_text, tutor_groups
+from handlers.groups import tutor_groups
 from handlers.lessons import Occurrence
+from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
-from locales import T, Text
+from locales import T, Text, subject_name
 from models.clock import to_local, to_utc
 from models.enums import AttendanceStatus
-from models.notify import cancel, enqueue
 from models.people import Person
 from models.school import GroupMember, TutoringGroup
+from models.store import stored_id
 from models.timetable import Attendance, Lesson
+from outbox.write import cancel, enqueue
 
 PREFIX = "att:"
 EVENING = time(19, 0)  # absence notices go out from this local time on the lesson's day
@@ -37,15 +40,6 @@ LABELS = {
     AttendanceStatus.LATE: "attendance.status.late",
     AttendanceStatus.ABSENT: "attendance.status.absent",
 }
-
-
-def route(turn: Turn, command: str) -> list[Reply] | None:
-    choice = turn.inbound.choice or ""
-    if command == "/attendance":
-        return start(turn)
-    if choice.startswith(PREFIX):
-        return _on_choice(turn, choice.removeprefix(PREFIX))
-    return None
 
 
 def status_text(status: str | None) -> Text:
@@ -82,8 +76,7 @@ def start(turn: Turn) -> list[Reply]:
         return not_allowed()
     found: list[tuple[Occurrence, TutoringGroup]] = []
     for group in groups:
-        assert group.id is not None
-        recent = lessons.recent(turn.session, group.id, turn.now, turn.config.time_zone)
+        recent = lessons.recent(turn.session, stored_id(group), turn.now, turn.config.time_zone)
         found += [(occ, group) for occ in recent]
     found.sort(key=lambda pair: pair[0].start, reverse=True)
     if not found:
@@ -110,7 +103,7 @@ def _lesson_label(turn: Turn, occ: Occurrence, group: TutoringGroup) -> Text:
     return T(
         "attendance.choice.lesson",
         group=group.code,
-        subject=subject_text(group),
+        subject=subject_name(group.subject),
         date=local.strftime("%d.%m"),
         time=local.strftime("%H:%M"),
     )
@@ -126,7 +119,7 @@ def sheet(turn: Turn, occ: Occurrence, group: TutoringGroup) -> list[Reply]:
         T(
             "attendance.sheet",
             group=group.code,
-            subject=subject_text(group),
+            subject=subject_name(group.subject),
             date=local.strftime("%d.%m"),
             time=local.strftime("%H:%M"),
             count=len(pupils),
@@ -149,8 +142,9 @@ def sheet(turn: Turn, occ: Occurrence, group: TutoringGroup) -> list[Reply]:
 # ---------------------------------------------------------------- marking
 
 
-def _on_choice(turn: Turn, value: str) -> list[Reply]:
-    parts = value.split(":")
+def on_choice(turn: Turn) -> list[Reply]:
+    """A tap on a lesson, a pupil's mark or "everyone present"."""
+    parts = (turn.inbound.choice or "").removeprefix(PREFIX).split(":")
     action, args = parts[0], parts[1:]
     if len(args) < 2:
         return [Reply(T("common.not_understood"))]
@@ -220,24 +214,24 @@ def mark(
 
 def _write(turn: Turn, occ: Occurrence, pupil: Person, status: AttendanceStatus) -> Attendance | None:
     """Store the mark; returns the row when the status changed, None when it was already so."""
-    assert turn.person is not None and pupil.id is not None and occ.lesson.id is not None
+    pupil_id, lesson_id = stored_id(pupil), stored_id(occ.lesson)
     row = turn.session.exec(
         select(Attendance).where(
-            Attendance.lesson_id == occ.lesson.id,
+            Attendance.lesson_id == lesson_id,
             Attendance.on_date == occ.on_date,
-            Attendance.pupil_id == pupil.id,
+            Attendance.pupil_id == pupil_id,
         )
     ).first()
     if row is not None and row.status == status:
         return None
     if row is None:
-        row = Attendance(lesson_id=occ.lesson.id, on_date=occ.on_date, pupil_id=pupil.id, status=status)
+        row = Attendance(lesson_id=lesson_id, on_date=occ.on_date, pupil_id=pupil_id, status=status)
         turn.session.add(row)
     elif row.status == AttendanceStatus.ABSENT:
-        cancel(turn.session, _notice_prefix(occ, pupil.id))  # a corrected absence is not announced
-    row.status, row.marked_by, row.marked_at = status.value, turn.person.id, turn.now
+        cancel(turn.session, _notice_prefix(occ, pupil_id))  # a corrected absence is not announced
+    row.status, row.marked_by, row.marked_at = status.value, turn.person_id(), turn.now
     turn.session.flush()
-    audit(turn, "attendance.marked", "attendance", row.id, pupil_id=pupil.id, status=status.value)
+    audit(turn, "attendance.marked", "attendance", row.id, pupil_id=pupil_id, status=status.value)
     return row
 
 
@@ -253,25 +247,25 @@ def _notify_guardians(
     turn: Turn, occ: Occurrence, group: TutoringGroup, pupil: Person, row: Attendance
 ) -> int:
     """An absence notice to each guardian, due this evening; returns how many were written."""
-    assert pupil.id is not None
+    pupil_id = stored_id(pupil)
     local = to_local(occ.start, turn.config.time_zone)
     text = T(
         "attendance.absent_guardian",
         pupil=pupil.full_name,
-        subject=subject_text(group),
+        subject=subject_name(group.subject),
         date=local.strftime("%d.%m"),
         time=local.strftime("%H:%M"),
     )
     version = int(row.marked_at.timestamp() * 1_000_000)  # a re-marked absence is a new notice
     written = 0
-    for guardian in guardians_of(turn.session, pupil.id):
+    for guardian in guardians_of(turn.session, pupil_id):
         notice = enqueue(
             turn.session,
             kind="attendance.absent",
             text=text,
-            idempotency_key=f"{_notice_prefix(occ, pupil.id)}{version}:{guardian.id}:",
+            idempotency_key=f"{_notice_prefix(occ, pupil_id)}{version}:{guardian.id}:",
             person_id=guardian.id,
-            about_pupil_id=pupil.id,
+            about_pupil_id=pupil_id,
             due_at=_evening(turn, occ),
         )
         written += notice is not None

@@ -24,17 +24,19 @@ from sqlmodel import col, select
 
 from handlers import conversation
 from handlers.attachments import store_attachment
+from handlers.audit import audit
 from handlers.broadcast_report import reports_for
 from handlers.context import Turn
-from handlers.homework import audit, not_allowed, subject_text
+from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
-from locales import T, Text
+from locales import T, Text, subject_name
 from models.enums import Audience, Role
 from models.invites import new_code, normalise_code
-from models.notify import enqueue
 from models.outbox import Broadcast
 from models.people import Guardianship, Membership, Person
 from models.school import GroupMember, SchoolClass, TutoringGroup
+from models.store import stored_id
+from outbox.write import enqueue
 
 PREFIX = "bc:"
 FLOW_LINK = "bc_link"
@@ -43,24 +45,6 @@ LINK_TTL = timedelta(minutes=30)
 MAX_TEXT = 4000
 MAX_CAPTION = 1000  # Telegram captions hold 1024 characters; the heading needs a few
 CHAT_AND_GUARDIANS = f"{Audience.GROUP_CHAT.value},{Audience.GUARDIANS.value}"
-
-
-def route(turn: Turn, command: str) -> list[Reply] | None:
-    """The private-chat turns of linking and broadcasting, or None."""
-    choice = turn.inbound.choice or ""
-    if command == "/link":
-        return _link_start(turn)
-    if command == "/broadcast":
-        return _start(turn)
-    if command == "/report":
-        return reports_for(turn, None)
-    if choice.startswith(PREFIX):
-        return _on_choice(turn, choice.removeprefix(PREFIX))
-    state = conversation.load(turn)
-    written = turn.inbound.text.strip() or turn.inbound.uploads
-    if state.flow == FLOW_SEND and state.step == "text" and not command and written:
-        return _on_text(turn, dict(state.data))
-    return None
 
 
 def route_group(turn: Turn, command: str) -> list[Reply]:
@@ -121,8 +105,8 @@ def _class_question(turn: Turn, action: str) -> Reply:
     )
 
 
-def _on_choice(turn: Turn, value: str) -> list[Reply]:
-    action, _, argument = value.partition(":")
+def on_choice(turn: Turn) -> list[Reply]:
+    action, _, argument = (turn.inbound.choice or "").removeprefix(PREFIX).partition(":")
     if action == "report":
         return reports_for(turn, argument)
     if not teacher_classes(turn):
@@ -154,7 +138,8 @@ def _on_choice(turn: Turn, value: str) -> list[Reply]:
 # ---------------------------------------------------------------- linking the group chat
 
 
-def _link_start(turn: Turn) -> list[Reply]:
+def start_link(turn: Turn) -> list[Reply]:
+    """/link: a one-time code to send in the class's group chat."""
     classes = teacher_classes(turn)
     if not classes:
         return not_allowed()
@@ -174,7 +159,8 @@ def _link_code(turn: Turn, klass: SchoolClass) -> list[Reply]:
 # ---------------------------------------------------------------- writing and sending
 
 
-def _start(turn: Turn) -> list[Reply]:
+def start(turn: Turn) -> list[Reply]:
+    """/broadcast: an announcement to the class's chat or families, starting with its class."""
     classes = teacher_classes(turn)
     if not classes:
         return not_allowed()
@@ -189,7 +175,16 @@ def _ask_text(turn: Turn, klass: SchoolClass) -> list[Reply]:
     return [Reply(T("broadcast.ask_text", class_name=klass.name))]
 
 
-def _on_text(turn: Turn, data: dict[str, Any]) -> list[Reply]:
+def on_text(turn: Turn) -> list[Reply] | None:
+    """The announcement's text (and a file) while it is asked for; None at another step."""
+    state = conversation.load(turn)
+    if state.step != "text":
+        return None
+    data = dict(state.data)
+    klass = _own_class(turn, data.get("class_id"))
+    if klass is None:
+        conversation.clear(turn)
+        return not_allowed()
     refused: list[Reply] = []
     if turn.inbound.uploads:
         path, refused = store_attachment(turn, turn.inbound.uploads[0], "broadcast")
@@ -205,8 +200,6 @@ def _on_text(turn: Turn, data: dict[str, Any]) -> list[Reply]:
         return [*refused, Reply(T("broadcast.text_too_long", limit=limit))]
     data["text"] = text
     conversation.enter(turn, FLOW_SEND, "audience", **data)
-    klass = _own_class(turn, data["class_id"])
-    assert klass is not None
     return [*refused, _audience_question(turn, klass)]
 
 
@@ -239,7 +232,7 @@ def _audience_question(turn: Turn, klass: SchoolClass) -> Reply:
     choices += [
         Choice(
             f"{PREFIX}aud:group:{g.id}",
-            T("broadcast.audience.tutoring_group", group=g.code, subject=subject_text(g)),
+            T("broadcast.audience.tutoring_group", group=g.code, subject=subject_name(g.subject)),
         )
         for g in class_groups(turn, klass)
     ]
@@ -286,7 +279,7 @@ def audience_text(audience: str, turn: Turn, group_id: int | None) -> Text:
         return T("broadcast.audience.chat_and_guardians")
     if audience == Audience.TUTORING_GROUP:
         group = turn.session.get(TutoringGroup, group_id) if group_id else None
-        code, subject = (group.code, subject_text(group)) if group else ("?", "")
+        code, subject = (group.code, subject_name(group.subject)) if group else ("?", "")
         return T("broadcast.audience.tutoring_group", group=code, subject=subject)
     keys = {
         Audience.GROUP_CHAT: "broadcast.audience.group_chat",
@@ -321,12 +314,11 @@ def recipients(turn: Turn, klass: SchoolClass, audience: str, group_id: int | No
 
 
 def _send(turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool) -> list[Reply]:
-    assert turn.person is not None and turn.person.id is not None and klass.id is not None
     audience = str(data["audience"])
     group_id = data.get("group_id")
     broadcast = Broadcast(
-        class_id=klass.id,
-        author_id=turn.person.id,
+        class_id=stored_id(klass),
+        author_id=turn.person_id(),
         audience=audience,
         group_id=group_id,
         text=str(data["text"]),
@@ -337,7 +329,6 @@ def _send(turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool)
     )
     turn.session.add(broadcast)
     turn.session.flush()
-    assert broadcast.id is not None
     text = message_text(turn, klass, broadcast.text)
     common: dict[str, Any] = {
         "kind": "broadcast",

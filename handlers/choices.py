@@ -12,7 +12,7 @@ from typing import Any
 
 from handlers.types import Choice
 from locales import LANGUAGES, Text
-from models.notify import params_from_json, params_to_json
+from outbox.write import params_from_json, params_to_json
 
 YES = {"иә", "ия", "иа", "ie", "ia", "iа", "ya", "да", "da", "yes", "y", "ok", "ок", "жарайды", "келісемін"}
 NO = {"жоқ", "жок", "joq", "zhoq", "jok", "нет", "net", "no", "n"}

@@ -4,18 +4,17 @@ pupil. Each decision is stored with the version of the text shown, the time and 
 
 from __future__ import annotations
 
-from sqlmodel import col, select, update
+from sqlmodel import col, select
 
 from handlers.context import Turn
 from handlers.family import children_of, guardians_of, subjects_of
 from handlers.types import Choice, Reply
 from locales import T, Text
 from models.consent_rules import has_consent
-from models.enums import NotificationStatus, Role
+from models.enums import Role
 from models.journal import AuditLog
-from models.notify import enqueue
-from models.outbox import Notification
 from models.people import Consent, Person
+from outbox.write import cancel_about_pupil, enqueue
 
 TEXT_VERSION = "2026-12"  # the text says how long data is kept
 PREFIX = "consent:"
@@ -149,19 +148,8 @@ def withdraw(turn: Turn, pupil_id: int) -> None:
         turn.session.add(decision)
     turn.session.flush()
     if not has_consent(turn.session, pupil_id):
-        cancel_messages_about(turn, pupil_id)
+        cancel_about_pupil(turn.session, pupil_id)
     _audit(turn, "consent.withdrawn", decision.id if decision else None, pupil_id)
-
-
-def cancel_messages_about(turn: Turn, pupil_id: int) -> None:
-    turn.session.execute(
-        update(Notification)
-        .where(
-            (col(Notification.person_id) == pupil_id) | (col(Notification.about_pupil_id) == pupil_id),
-            col(Notification.status) == NotificationStatus.PENDING,
-        )
-        .values(status=NotificationStatus.CANCELLED)
-    )
 
 
 def _audit(turn: Turn, action: str, consent_id: int | None, pupil_id: int) -> None:

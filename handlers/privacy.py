@@ -28,18 +28,19 @@ from sqlalchemy import Engine, String, cast, delete, event, update
 from sqlmodel import Session, col, select
 
 from handlers.context import Turn
+from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
 from locales import T
 from models.enums import Role
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.journal import AuditLog, Conversation
-from models.notify import enqueue
 from models.outbox import DeliveryAttempt, Notification
 from models.people import ChannelIdentity, Consent, Guardianship, Invite, Membership, Person
 from models.postal import PostalItem
 from models.school import GroupMember, SchoolClass, TutoringGroup
-from models.store import release_erased
+from models.store import release_erased, stored_id
 from models.timetable import Attendance
+from outbox.write import enqueue
 
 log = logging.getLogger("ustaz.privacy")
 
@@ -50,37 +51,43 @@ REQUESTED = "privacy.forget_requested"
 CONFIRMED = "privacy.forget_confirmed"
 
 
-def route(turn: Turn, command: str) -> list[Reply] | None:
-    choice = turn.inbound.choice or ""
-    if command == "/confirm_forget":
-        return confirm(turn) if turn.has_role(Role.COORDINATOR) else [Reply(T("common.not_allowed"))]
-    if command not in ("/mydata", "/forget") and not choice.startswith(PREFIX):
-        return None
-    if not turn.has_role(Role.GUARDIAN):
-        return [Reply(T("common.not_allowed"))]
+def my_data(turn: Turn) -> list[Reply]:
+    """/mydata: everything stored about the parent's children, as a file."""
     children = _children(turn)
     if not children:
         return [Reply(T("privacy.no_children"))]
-    if command == "/mydata":
-        return [export(turn, children)]
-    if command == "/forget":
-        if len(children) == 1:
-            return request(turn, children[0])
-        choices = tuple(
-            Choice(f"{PREFIX}forget:{c.id}", T("privacy.choice.pupil", name=c.full_name)) for c in children
-        )
-        return [Reply(T("privacy.forget_which"), choices=choices)]
+    return [export(turn, children)]
+
+
+def forget(turn: Turn) -> list[Reply]:
+    """/forget: an erasure request for the child, or the question which child."""
+    children = _children(turn)
+    if not children:
+        return [Reply(T("privacy.no_children"))]
+    if len(children) == 1:
+        return request(turn, children[0])
+    choices = tuple(
+        Choice(f"{PREFIX}forget:{c.id}", T("privacy.choice.pupil", name=c.full_name)) for c in children
+    )
+    return [Reply(T("privacy.forget_which"), choices=choices)]
+
+
+def on_choice(turn: Turn) -> list[Reply]:
+    """The child chosen for erasure."""
+    children = _children(turn)
+    if not children:
+        return [Reply(T("privacy.no_children"))]
+    choice = turn.inbound.choice or ""
     chosen = next((c for c in children if choice == f"{PREFIX}forget:{c.id}"), None)
-    return request(turn, chosen) if chosen else [Reply(T("common.not_allowed"))]
+    return request(turn, chosen) if chosen else not_allowed()
 
 
 def _children(turn: Turn) -> list[Person]:
-    assert turn.person is not None
     return list(
         turn.session.exec(
             select(Person)
             .join(Guardianship, col(Guardianship.pupil_id) == col(Person.id))
-            .where(Guardianship.guardian_id == turn.person.id)
+            .where(Guardianship.guardian_id == turn.person_id())
             .order_by(col(Person.id))
         ).all()
     )
@@ -158,20 +165,18 @@ def _everything(session: Session, pupil: Person) -> dict[str, Any]:
 
 
 def request(turn: Turn, pupil: Person) -> list[Reply]:
-    assert turn.person is not None and pupil.id is not None
-    open_request = _open_request(turn.session, pupil.id)
+    pupil_id, guardian_id = stored_id(pupil), turn.person_id()
+    open_request = _open_request(turn.session, pupil_id)
     if open_request is not None:
         return [Reply(T("privacy.forget_already", id=open_request.id))]
-    row = AuditLog(
-        at=turn.now, actor_id=turn.person.id, action=REQUESTED, entity="person", entity_id=pupil.id
-    )
+    row = AuditLog(at=turn.now, actor_id=guardian_id, action=REQUESTED, entity="person", entity_id=pupil_id)
     turn.session.add(row)
     turn.session.flush()
-    coordinators = _coordinators(turn.session, pupil.id)
+    coordinators = _coordinators(turn.session, pupil_id)
     text = T(
         "privacy.forget_for_coordinator",
         id=row.id,
-        class_name=_class_name(turn.session, pupil.id) or "—",
+        class_name=_class_name(turn.session, pupil_id) or "—",
         ref=pupil.external_id,
     )
     for coordinator in coordinators:
@@ -182,7 +187,7 @@ def request(turn: Turn, pupil: Person) -> list[Reply]:
             text=text,
             idempotency_key=f"{_request_key(row.id)}{coordinator}",
         )
-    log.info("privacy: erasure request %s for pupil %s by guardian %s", row.id, pupil.id, turn.person.id)
+    log.info("privacy: erasure request %s for pupil %s by guardian %s", row.id, pupil_id, guardian_id)
     return [Reply(T("privacy.forget_requested", id=row.id))]
 
 
@@ -224,7 +229,8 @@ def _coordinators(session: Session, pupil_id: int) -> list[int]:
 
 
 def confirm(turn: Turn) -> list[Reply]:
-    assert turn.person is not None and turn.person.id is not None
+    """/confirm_forget <id>: the coordinator of the child's school carries out an erasure request."""
+    coordinator = turn.person_id()
     raw = turn.inbound.text.split(maxsplit=1)[1:] or [""]
     request_id = int(raw[0].strip().lstrip("#")) if raw[0].strip().lstrip("#").isdigit() else None
     row = turn.session.get(AuditLog, request_id) if request_id else None
@@ -232,11 +238,11 @@ def confirm(turn: Turn) -> list[Reply]:
         return [Reply(T("privacy.forget_unknown"))]
     if _open_request(turn.session, row.entity_id) is not row:
         return [Reply(T("privacy.forget_unknown"))]
-    if turn.person.id not in _coordinators(turn.session, row.entity_id):
-        return [Reply(T("common.not_allowed"))]
+    if coordinator not in _coordinators(turn.session, row.entity_id):
+        return not_allowed()
     files = erase(turn.session, row.entity_id, turn.config.media_dir, _request_key(row.id))
     turn.session.add(
-        AuditLog(at=turn.now, actor_id=turn.person.id, action=CONFIRMED, entity="audit_log", entity_id=row.id)
+        AuditLog(at=turn.now, actor_id=coordinator, action=CONFIRMED, entity="audit_log", entity_id=row.id)
     )
     if row.actor_id is not None:
         enqueue(
@@ -250,7 +256,7 @@ def confirm(turn: Turn) -> list[Reply]:
     for path in files:
         _unlink_unless_named(turn.session, path)
     event.listen(turn.session, "after_commit", _release_erased, once=True)
-    log.info("privacy: request %s confirmed by coordinator %s", row.id, turn.person.id)
+    log.info("privacy: request %s confirmed by coordinator %s", row.id, coordinator)
     return [Reply(T("privacy.forget_done", id=row.id))]
 
 

@@ -39,7 +39,7 @@ class Upload:
     filename: str = ""
     as_document: bool = False
     size: int = 0
-    # The photo pipeline's outcome, worked out before the turn's transaction (`handlers.photos.prepare`):
+    # The photo pipeline's outcome, worked out before the turn's transaction (`handlers.uploads.prepare`):
     # the normalised page (JPEG, width, height), or why the file is refused as a page.
     page: tuple[bytes, int, int] | None = None
     refused: str | None = None

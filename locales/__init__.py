@@ -45,6 +45,13 @@ def T(key: str, **params: Any) -> Text:
     return Text(key, params)
 
 
+def subject_name(code: str) -> Text | str:
+    """A school subject's name in the reader's language (key `subject.<code>`); a subject that no
+    catalogue names (a programme may bring its own) keeps its code."""
+    key = f"subject.{code}"
+    return Text(key) if key in catalogue(DEFAULT_LANGUAGE) else code
+
+
 def catalogue_files(language: str) -> list[Path]:
     return sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po"))
 

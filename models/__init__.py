@@ -3,7 +3,7 @@
 from models.dashboard import DashboardAttempt, DashboardChallenge, DashboardSession
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.journal import AuditLog, Conversation, InboundReceipt
-from models.outbox import Broadcast, DeliveryAttempt, Notification
+from models.outbox import Broadcast, DeliveryAttempt, Notification, SendBudget
 from models.people import ChannelIdentity, Consent, Guardianship, Invite, Membership, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, Programme, School, SchoolClass, TutoringGroup
@@ -37,6 +37,7 @@ __all__ = [
     "Programme",
     "School",
     "SchoolClass",
+    "SendBudget",
     "Submission",
     "SubmissionPage",
     "TutoringGroup",

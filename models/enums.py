@@ -64,6 +64,8 @@ class NotificationStatus(StrEnum):
 class AttemptOutcome(StrEnum):
     DELIVERED = "delivered"
     RETRY = "retry"
+    THROTTLED = "throttled"  # a 429: waited out, never counted as a failed try
+    INTERRUPTED = "interrupted"  # the dispatcher stopped or died before the outcome was stored
     BLOCKED = "blocked"
     FAILED = "failed"
 

@@ -9,6 +9,8 @@ from sqlmodel import Field, SQLModel
 
 from models.clock import utcnow
 
+TITLE_CHARS = 40
+
 
 class Homework(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -21,6 +23,12 @@ class Homework(SQLModel, table=True):
     max_points: int | None = None
     due_at: datetime
     created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def title(self) -> str:
+        """How messages and tables name it: the first line of its text, shortened."""
+        text = self.text.strip()
+        return text.splitlines()[0][:TITLE_CHARS] if text else ""
 
 
 class Submission(SQLModel, table=True):

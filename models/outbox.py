@@ -70,3 +70,14 @@ class DeliveryAttempt(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=300)
     provider_id: str | None = Field(default=None, max_length=64, index=True)
     provider_status: str | None = Field(default=None, max_length=20)
+
+
+class SendBudget(SQLModel, table=True):
+    """The shared send budget on PostgreSQL: for each bot or sender number (key: the channel) and
+    each chat (key: channel and address), the earliest moment, in the database's epoch seconds, at
+    which its next send may go. Every dispatcher process takes its slots here (`outbox.budget`)."""
+
+    __tablename__ = "send_budget"
+
+    key: str = Field(primary_key=True, max_length=120)
+    next_at: float = 0.0

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.pool import NullPool
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 import models
 import models.invariants  # noqa: F401  (commit-time rules)
@@ -43,6 +43,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if kwargs.pop("no_pool", False):
         kwargs["poolclass"] = NullPool
     return create_engine(url, **kwargs)
+
+
+def stored_id(row: SQLModel) -> int:
+    """The id of a row the session has written (added and flushed). A row without one is a mistake in
+    the code that asks, so it raises rather than passing None on."""
+    row_id = getattr(row, "id", None)
+    if not isinstance(row_id, int):
+        raise ValueError(f"{type(row).__name__} has no id yet: add and flush it first")
+    return row_id
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from handlers.roster.schema import COLUMNS, SHEET_COLUMN, csv_header
+from roster.schema import COLUMNS, SHEET_COLUMN, csv_header
 
 HERE = Path(__file__).resolve().parent
 XLSX = HERE / "sample_roster.xlsx"

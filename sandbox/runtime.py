@@ -17,20 +17,20 @@ from sqlmodel import Session, col, func, select
 
 from bots.app import Additions, Running, serve
 from bots.whatsapp.webhook import SMS_PATH, WHATSAPP_PATH
-from handlers.roster import import_roster
 from models.clock import utcnow
 from models.enums import Role
 from models.migrate import upgrade
 from models.people import Invite, Membership, Person
 from models.school import SchoolClass
-from models.settings import Settings
 from models.store import make_engine, session_scope
+from roster import import_roster
 from sandbox import page
 from sandbox.clock import OffsetClock
 from sandbox.page.state import SandboxLink
 from sandbox.telegram_emulator import TelegramEmulator
 from sandbox.twilio_emulator import TwilioEmulator
 from scheduler.coordinator import set_postal_schedule
+from settings import Settings
 
 log = logging.getLogger("ustaz.sandbox")
 

@@ -84,8 +84,7 @@ def xlsx_bytes(sheet: Sheet) -> bytes:
     from openpyxl.styles import Alignment, Font
 
     book = Workbook()
-    ws = book.active
-    assert ws is not None
+    ws = book.worksheets[0]  # a new workbook holds one sheet
     ws.title = "Kazpost"
     for values in sheet.cells():
         ws.append(list(values))

@@ -37,8 +37,8 @@ from models.homework import Feedback, Submission, SubmissionPage
 from models.journal import AuditLog
 from models.outbox import DeliveryAttempt, Notification
 from models.postal import PostalItem
-from models.settings import Settings
 from models.timetable import Attendance
+from settings import Settings
 
 log = logging.getLogger("ustaz.retention")
 
@@ -172,11 +172,18 @@ def _unlink(path: Path) -> bool:
 
 
 def add_job(
-    scheduler: AsyncIOScheduler, engine: Engine, settings: Settings, clock: Callable[[], datetime] = utcnow
+    scheduler: AsyncIOScheduler,
+    engine: Engine,
+    settings: Settings,
+    clock: Callable[[], datetime] = utcnow,
+    leading: Callable[[], bool] = lambda: True,
 ) -> None:
-    """Purge every night at 03:30 local time; sweep unsent data exports every ten minutes."""
+    """Purge every night at 03:30 local time (only while this process leads); sweep unsent data
+    exports every ten minutes."""
 
     async def nightly() -> None:
+        if not leading():
+            return
         try:
             await asyncio.to_thread(purge, engine, settings, clock())
         except Exception:

@@ -17,10 +17,10 @@ from sqlmodel import Session, select
 
 from bots.backup import BackupError, backup, restore
 from bots.cli import main
-from handlers.roster import import_roster
 from models import Person
-from models.settings import Settings, get_settings
 from models.store import is_postgres, make_engine, session_scope
+from roster import import_roster
+from settings import Settings, get_settings
 from tests.test_roster_support import counts, snapshot
 
 pytestmark = pytest.mark.store

@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 
 from bots.app import TELEGRAM_WEBHOOK_PATH, start
-from models.settings import load_settings
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from sandbox.twilio_emulator import TwilioEmulator
+from settings import load_settings
 from tests.e2e.test_whatsapp_flow import launch
 from tests.test_hostile_webhook import SECRET, SECRET_HEADER, _update
 

@@ -16,10 +16,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bots.web import mount_web
-from handlers.roster import import_roster
 from models.enums import Role
 from models.people import Person
-from models.settings import Settings
+from roster import import_roster
+from settings import Settings
 from tests.test_monitoring_web import _last_code, _sign_in, _staff
 from tests.test_roster_support import Table, snapshot
 

@@ -27,14 +27,14 @@ from bots.web.sign_in_limits import (
     Refusal,
     client_address,
 )
-from handlers.roster import import_roster
 from locales import LANGUAGES
 from models.clock import utcnow
 from models.enums import Role
 from models.journal import AuditLog
 from models.outbox import Notification
 from models.people import Person
-from models.settings import Settings
+from roster import import_roster
+from settings import Settings
 from tests.test_monitoring_web import _last_code, _staff, form_token
 
 pytestmark = pytest.mark.flow

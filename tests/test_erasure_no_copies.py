@@ -25,10 +25,10 @@ from models import (
     Submission,
 )
 from models.clock import utcnow
-from models.settings import Settings
 from models.store import is_postgres, session_scope
 from scheduler.app import derive_once
 from scheduler.retention import sweep_exports
+from settings import Settings
 from tests.test_homework_support import World, build_world, keys, page_image
 
 pytestmark = pytest.mark.flow

@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 
 from bots.web import mount_web
 from models.enums import Role
-from models.settings import Settings
 from models.spreadsheet import as_text
 from scheduler.postal_sheets import Sheet, xlsx_bytes
+from settings import Settings
 from tests.test_monitoring_web import _sign_in, _staff
 from tests.test_roster_support import Table, run
 

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from models import Homework, Submission, SubmissionPage, TutoringGroup
 from models.clock import utcnow
-from models.notify import stored_text
 from models.store import session_scope
+from outbox.write import stored_text
 from tests.test_homework_support import World, build_world, keys, page_image, pixel_bomb
 
 pytestmark = pytest.mark.flow

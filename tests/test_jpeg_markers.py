@@ -9,8 +9,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from handlers.jpeg_markers import without_metadata
-from handlers.photos import PhotoRejected, normalise
+from photos.jpeg_markers import without_metadata
+from photos.pipeline import PhotoRejected, normalise
 
 LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 40_000_000}
 XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">Home address, Almaty</x:xmpmeta>'

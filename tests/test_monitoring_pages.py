@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers import monitoring
+import monitoring
 from locales import LANGUAGES, catalogue
 from sandbox.page.people import ROLE_ORDER
 

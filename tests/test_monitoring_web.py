@@ -21,7 +21,6 @@ from bots.web import mount_web
 from bots.web.auth import CHALLENGE_COOKIE, MAX_TRIES, SESSION_COOKIE, Auth
 from bots.web.forms import FORM_COOKIE
 from bots.web.sign_in_limits import LOCKOUTS, Refusal
-from handlers.roster import import_roster
 from models.clock import utcnow
 from models.dashboard import DashboardChallenge, DashboardSession
 from models.enums import Role
@@ -29,8 +28,9 @@ from models.journal import AuditLog
 from models.outbox import Notification
 from models.people import Membership, Person
 from models.school import SchoolClass
-from models.settings import Settings
+from roster import import_roster
 from scheduler.retention import purge
+from settings import Settings
 from tests.test_roster_scope import other_school
 from tests.test_roster_support import TTL, Table, snapshot
 

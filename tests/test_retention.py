@@ -23,11 +23,11 @@ from models import (
     SubmissionPage,
 )
 from models.clock import utcnow
-from models.notify import enqueue
-from models.settings import Settings
 from models.store import session_scope
+from outbox.write import enqueue
 from scheduler.app import build_scheduler
 from scheduler.retention import EXPORTS_JOB, RETENTION_JOB, purge
+from settings import Settings
 from tests.test_homework_support import World, build_world
 
 pytestmark = pytest.mark.store

@@ -14,7 +14,7 @@ from locales import translate
 from models import Feedback, Submission
 from models.clock import utcnow
 from models.enums import HomeworkKind
-from models.notify import stored_text
+from outbox.write import stored_text
 from tests.test_homework_support import World, build_world, keys, page_image
 
 pytestmark = pytest.mark.flow

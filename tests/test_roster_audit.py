@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from handlers.roster import import_roster
 from models import AuditLog, Person
 from models.phones import masked
+from roster import import_roster
 from tests.test_roster_support import NOW, SAMPLE_CSV, TTL, Table, run
 
 pytestmark = pytest.mark.store

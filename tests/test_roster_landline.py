@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from handlers.roster import format_report
 from locales import T
 from models import ChannelIdentity, Person
-from models.notify import enqueue, unreached
 from models.phones import takes_messages
-from models.settings import Settings
 from models.store import session_scope
+from outbox.write import enqueue, unreached
+from roster import format_report
 from scheduler.dispatcher import Dispatcher
+from settings import Settings
 from tests.outbox_support import senders
 from tests.test_roster_support import Table, run
 

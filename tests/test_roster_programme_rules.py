@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from handlers.roster import ImportReport, format_report
+from roster import ImportReport, format_report
 from tests.test_roster_support import Table, counts, run
 
 pytestmark = pytest.mark.store

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from bots.web import dashboard
 from bots.web.site import SITE, Site
-from models.settings import Settings
+from settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 Pages = Callable[[web.Application], None]

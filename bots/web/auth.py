@@ -33,15 +33,15 @@ from bots.web.sign_in_limits import (
     record,
     typed_subject,
 )
-from handlers.monitoring import Scope, scope_of
 from locales import T, Text
 from models.clock import utcnow
 from models.dashboard import DashboardChallenge, DashboardSession, purge_expired_sign_ins
 from models.journal import AuditLog
-from models.notify import enqueue
 from models.people import Person
 from models.phones import BadPhone, normalize_phone
 from models.store import session_scope
+from monitoring import Scope, scope_of
+from outbox.write import enqueue
 
 CODE_TTL = timedelta(minutes=10)
 SESSION_TTL = timedelta(hours=8)

@@ -2,7 +2,7 @@
 per pupil, exports to XLSX and CSV, and the roster upload with its dry run.
 
 Sign-in is by a one-time code sent through the bot (`bots.web.auth`); each person sees only their
-schools or classes (`handlers.monitoring.Scope`).
+schools or classes (`monitoring.Scope`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from markupsafe import Markup
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+import monitoring
 from bots.web.auth import CHALLENGE_COOKIE, CODE_TTL, SESSION_COOKIE, SESSION_TTL, Auth
 from bots.web.chart import score_chart
 from bots.web.export import cell_text, to_csv, to_xlsx
@@ -27,13 +28,12 @@ from bots.web.forms import form_token, guard_forms
 from bots.web.i18n import page_language, render
 from bots.web.sign_in_limits import EXPIRED, WRONG, Refusal, client_address
 from bots.web.site import SITE
-from handlers import monitoring
-from handlers.roster import import_roster
-from handlers.roster.report import ImportReport, RowError
 from locales import translate
 from models.enums import Role
 from models.people import Membership
 from models.school import School
+from roster import import_roster
+from roster.report import ImportReport, RowError
 
 ROSTER_SUFFIXES = (".xlsx", ".csv")
 MAX_ROSTER_BYTES = 5 * 1024 * 1024
@@ -97,9 +97,9 @@ def cells(table: monitoring.Table, lang: str) -> list[list[str]]:
     return [[cell_text(cell, lang) for cell in row] for row in table.rows]
 
 
-def load_table(engine: Engine, scope: monitoring.Scope, name: str) -> monitoring.Table:
+def load_table(engine: Engine, scope: monitoring.Scope, name: str, zone: ZoneInfo) -> monitoring.Table:
     with Session(engine) as session:
-        return monitoring.table(session, scope, name)
+        return monitoring.table(session, scope, name, zone)
 
 
 def load_pupil(
@@ -205,8 +205,9 @@ async def overview(request: web.Request, who: Signed) -> web.Response:
     name = request.query.get("table", monitoring.TABLES[0])
     if name not in monitoring.TABLES:
         raise web.HTTPNotFound()
-    engine = request.app[SITE].engine
-    table = await asyncio.to_thread(load_table, engine, who[1], name)
+    site = request.app[SITE]
+    engine = site.engine
+    table = await asyncio.to_thread(load_table, engine, who[1], name, site.settings.zone)
     lang = page_language(request)
     return render(
         request,
@@ -225,7 +226,8 @@ async def export(request: web.Request, who: Signed) -> web.Response:
     name, kind = request.match_info["name"], request.match_info["kind"]
     if name not in monitoring.TABLES:
         raise web.HTTPNotFound()
-    table = await asyncio.to_thread(load_table, request.app[SITE].engine, who[1], name)
+    site = request.app[SITE]
+    table = await asyncio.to_thread(load_table, site.engine, who[1], name, site.settings.zone)
     lang = page_language(request)
     await asyncio.to_thread(request.app[AUTH].audit, who[0], "dashboard.export", table=name, format=kind)
     if kind == "xlsx":

@@ -9,9 +9,9 @@ import csv
 import io
 from datetime import date
 
-from handlers.monitoring import Cell, Table
 from locales import Text, translate
 from models.spreadsheet import as_text
+from monitoring import Cell, Table
 
 
 def cell_value(cell: Cell, lang: str) -> str | int | float | date | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy import Engine
 
-from models.settings import Settings
+from settings import Settings
 
 
 @dataclass(frozen=True)

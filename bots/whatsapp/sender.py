@@ -8,7 +8,10 @@ a permanent failure, so the dispatcher moves on to the next channel. SMS is the 
 cut to a few segments (`sms.shorten`), never transliterated.
 
 Twilio accepting a message is reported as delivered; what happens after (sent, delivered, read,
-failed with 63016 …) arrives as a status callback (`bots.whatsapp.status`).
+failed with 63016 …) arrives as a status callback (`bots.whatsapp.status`). Twilio's 429 (20429) is
+account-wide: the whole sender waits. A send whose outcome was never stored (the dispatcher died or
+was cut off) is looked up before it is repeated (`find`): Twilio's Messages list, filtered by our
+number and theirs, then the Message resource itself by its SID.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -26,13 +30,17 @@ from bots.whatsapp.media import PublicFiles
 from bots.whatsapp.render import MAX_BODY
 from bots.whatsapp.sms import shorten
 from models.enums import Channel
-from scheduler.sender import Outcome, Outgoing, SendResult
+from outbox.sender import Outcome, Outgoing, SendResult
 
 log = logging.getLogger(__name__)
 
 STATUS_PATH = "/twilio/status"
 # The number itself cannot take messages on this channel: invalid, not mobile, not on WhatsApp.
 UNUSABLE_NUMBER = frozenset({21211, 21612, 21614, 63024})
+THROTTLE_WAIT = 1.0  # Twilio's 429 carries no Retry-After
+LOOKUP_PAGE = 20  # the newest messages to the number looked at by `find`
+CLOCK_SLACK = timedelta(seconds=2)  # between our clock and Twilio's
+FAILED = frozenset({"failed", "undelivered", "canceled"})
 
 
 class TwilioSender:
@@ -59,10 +67,11 @@ class TwilioSender:
         fields: dict[str, Any] = {}
         if self.files.base_url:  # a process without a public address learns no delivery status
             fields["status_callback"] = self.files.base_url + STATUS_PATH
+        body = self._body(message)
         if self.channel == Channel.SMS:
-            fields["body"] = shorten(message.text, self.sms_max_segments)
-        elif message.within_session:
-            fields |= self._free_form(message.text, message.media_path)
+            fields["body"] = body
+        elif body is not None:
+            fields |= self._free_form(body, message.media_path)
         else:
             content_sid = self.templates.get(f"{message.template_key}:{message.locale}")
             if content_sid is None:
@@ -70,6 +79,32 @@ class TwilioSender:
             variables = {str(n): value for n, value in enumerate(message.template_params, start=1)}
             fields |= {"content_sid": content_sid, "content_variables": json.dumps(variables)}
         return await self._create(message.address, fields)
+
+    def _body(self, message: Outgoing) -> str | None:
+        """The free text this message goes as; None for a template (outside the 24-hour window)."""
+        if self.channel == Channel.SMS:
+            return shorten(message.text, self.sms_max_segments)
+        return message.text[:MAX_BODY] if message.within_session else None
+
+    async def find(self, message: Outgoing, since: datetime) -> SendResult | None:
+        """The outcome of `message` if Twilio took it at or after `since`: the newest messages from
+        our number to theirs, the one with this text, read again by its SID for its current status.
+        A template's text is Twilio's to render, so it is never matched: it goes again."""
+        body = self._body(message)
+        if body is None:
+            return None
+        moment = (since if since.tzinfo else since.replace(tzinfo=UTC)) - CLOCK_SLACK
+        listed = await self.client.messages.list_async(
+            to=self.to_address(message.address), from_=self.from_address, limit=LOOKUP_PAGE
+        )
+        for found in listed:
+            created = found.date_created
+            if found.sid and found.body == body and created is not None and created >= moment:
+                current = await self.client.messages(found.sid).fetch_async()
+                if current.status in FAILED:
+                    return SendResult(Outcome.FAILED, error=f"{current.status}:{current.error_code or '-'}")
+                return SendResult(Outcome.DELIVERED, provider_id=found.sid)
+        return None
 
     async def reply(
         self, number: str, text: str, media_path: str | None = None, *, once: bool = False
@@ -107,7 +142,7 @@ class TwilioSender:
 def _classify(error: TwilioRestException) -> SendResult:
     code = f"{error.status}:{error.code}"
     if error.status == 429 or error.code == 20429:
-        return SendResult(Outcome.RETRY, error=code)
+        return SendResult(Outcome.THROTTLED, retry_after=THROTTLE_WAIT, error=code, whole_sender=True)
     if error.status >= 500:
         return SendResult(Outcome.RETRY, error=code)
     if error.code in UNUSABLE_NUMBER:

@@ -35,8 +35,9 @@ from bots.whatsapp.inbound import Parsed, parse_form, to_inbound
 from bots.whatsapp.media import MediaFetcher
 from bots.whatsapp.render import render
 from bots.whatsapp.sender import STATUS_PATH, TwilioSender
-from bots.whatsapp.status import StatusUpdate, apply_when_known, parse_status
+from bots.whatsapp.status import apply_when_known, parse_status
 from handlers.context import Config
+from outbox.settle import DeliveryReport
 
 log = logging.getLogger(__name__)
 
@@ -126,15 +127,15 @@ class TwilioWebhooks:
         except Exception:
             log.exception("twilio: turn for message %s failed", parsed.message_sid)
 
-    async def _status(self, update: StatusUpdate) -> None:
-        lock = self._locks.setdefault(update.message_sid, asyncio.Lock())
+    async def _status(self, update: DeliveryReport) -> None:
+        lock = self._locks.setdefault(update.provider_id, asyncio.Lock())
         try:
             async with lock:  # one message's callbacks in the order they came
                 handed_back = await apply_when_known(self.engine, update)
             if handed_back:
                 self.wake_outbox()
         except Exception:
-            log.exception("twilio: status for message %s not recorded", update.message_sid)
+            log.exception("twilio: status for message %s not recorded", update.provider_id)
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait for the turns and callbacks under way (at shutdown)."""

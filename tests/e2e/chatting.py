@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 
-from models.settings import Settings, load_settings
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
+from settings import Settings, load_settings
 
 
 def emulator_settings(telegram: TelegramEmulator, tmp_path: Path, db_url: str) -> Settings:

@@ -144,7 +144,7 @@ async def test_a_homework_text_too_long_for_a_caption_follows_its_photo_uncut(tm
     from aiogram.client.telegram import TelegramAPIServer
 
     from bots.telegram.sender import TelegramSender
-    from scheduler.sender import Outcome, Outgoing
+    from outbox.sender import Outcome, Outgoing
 
     photo = tmp_path / "task.jpg"
     photo.write_bytes(page_image())

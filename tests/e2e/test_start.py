@@ -8,8 +8,8 @@ import pytest
 
 from bots.app import start
 from locales import translate
-from models.settings import load_settings
 from sandbox.telegram_emulator.emulator import TelegramEmulator
+from settings import load_settings
 
 pytestmark = pytest.mark.flow
 

@@ -17,9 +17,9 @@ from locales import translate
 from models import Membership, Person, School
 from models.invites import issue_invite
 from models.migrate import upgrade
-from models.settings import load_settings
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
+from settings import load_settings
 
 pytestmark = pytest.mark.flow
 

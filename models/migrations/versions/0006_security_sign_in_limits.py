@@ -4,7 +4,7 @@ person has one pending code at a time; a programme's grades (`programme.min_grad
 8–11 for «Цифрлық ұстаз», any for a programme already stored under another code)
 
 Revision ID: 0006_security
-Revises: 0004
+Revises: 0005_outbox_budget
 Create Date: 2026-11-24 10:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0006_security"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005_outbox_budget"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,7 +11,9 @@ quiet-hours deferral) is unset or has come. Rows are taken oldest due first.
 
 Delivery is effectively-once, not exactly-once: a row is marked "sending" before the send, and a row
 found "sending" after a crash goes back to pending (`reconcile`), so that one message may be sent
-twice — never lost.
+twice — never lost. Its unfinished attempt is closed as "interrupted": before the next send the
+dispatcher asks a provider that can tell (`outbox.sender.Lookup`) whether it went out after all. A
+dispatcher that stops gives back what it has not sent at once (`release`), not after the lease.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from sqlalchemy import ColumnElement, Engine, or_, select, update
 from sqlmodel import Session, col
 
 from models.clock import utcnow
-from models.enums import NotificationStatus
+from models.enums import AttemptOutcome, NotificationStatus
 from models.outbox import DeliveryAttempt, Notification
 from models.store import is_postgres
 
-INTERRUPTED = "interrupted"
+INTERRUPTED = AttemptOutcome.INTERRUPTED.value
 
 
 def _due(now: datetime) -> list[ColumnElement[bool]]:
@@ -71,6 +73,21 @@ def claim(engine: Engine, worker: str, limit: int, now: datetime | None = None) 
     return [int(i) for i in ids]
 
 
+def release(engine: Engine, worker: str, notification_ids: list[int], now: datetime | None = None) -> int:
+    """Give back these rows of `worker`'s still "sending" (a stopping dispatcher's); returns how many."""
+    if not notification_ids:
+        return 0
+    with Session(engine) as session, session.begin():
+        mine = select(col(Notification.id)).where(
+            col(Notification.id).in_(notification_ids),
+            col(Notification.status) == NotificationStatus.SENDING.value,
+            col(Notification.claimed_by) == worker,
+        )
+        ids = list(session.execute(mine.with_for_update()).scalars())
+        _return(session, ids, now or utcnow())
+    return len(ids)
+
+
 def reconcile(engine: Engine, *, lease: timedelta | None = None, now: datetime | None = None) -> int:
     """Give rows stuck in "sending" back to pending; returns how many.
 
@@ -88,23 +105,44 @@ def reconcile(engine: Engine, *, lease: timedelta | None = None, now: datetime |
                 or_(col(Notification.claimed_at).is_(None), col(Notification.claimed_at) < moment - lease)
             )
         ids = list(session.execute(stuck.with_for_update(skip_locked=True)).scalars())
-        if not ids:
-            return 0
-        session.execute(
-            update(DeliveryAttempt)
-            .where(col(DeliveryAttempt.notification_id).in_(ids), col(DeliveryAttempt.outcome).is_(None))
-            .values(outcome=INTERRUPTED, finished_at=moment)
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            update(Notification)
-            .where(col(Notification.id).in_(ids))
-            .values(
-                status=NotificationStatus.PENDING.value,
-                claimed_by=None,
-                claimed_at=None,
-                next_attempt_at=None,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        _return(session, ids, moment)
     return len(ids)
+
+
+def _return(session: Session, ids: list[int], moment: datetime) -> None:
+    """Rows back to pending, due now; their unfinished attempts closed as interrupted."""
+    if not ids:
+        return
+    session.execute(
+        update(DeliveryAttempt)
+        .where(col(DeliveryAttempt.notification_id).in_(ids), col(DeliveryAttempt.outcome).is_(None))
+        .values(outcome=INTERRUPTED, finished_at=moment)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Notification)
+        .where(col(Notification.id).in_(ids))
+        .values(
+            status=NotificationStatus.PENDING.value,
+            claimed_by=None,
+            claimed_at=None,
+            next_attempt_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def still_waiting(engine: Engine, notification_ids: set[int]) -> tuple[set[int], datetime | None]:
+    """Of rows given back for a while (pacing), those still pending, and the earliest moment one of
+    them is due again."""
+    if not notification_ids:
+        return set(), None
+    with Session(engine) as session:
+        rows = session.execute(
+            select(col(Notification.id), col(Notification.next_attempt_at)).where(
+                col(Notification.id).in_(list(notification_ids)),
+                col(Notification.status) == NotificationStatus.PENDING.value,
+            )
+        ).all()
+    moments = [moment for _, moment in rows if moment is not None]
+    return {int(row_id) for row_id, _ in rows}, min(moments, default=None)

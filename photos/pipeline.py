@@ -17,13 +17,12 @@ import hashlib
 import io
 import math
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from handlers.jpeg_markers import without_metadata
-from handlers.types import Inbound, Upload
+from photos.jpeg_markers import without_metadata
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "MPO", "BMP", "TIFF", "GIF"}
 # Stored pages are scaled down to this long side: about 170 dpi on an A4 sheet, plenty for handwriting
@@ -110,45 +109,6 @@ def _kept_as_sent(image: Image.Image, data: bytes) -> bytes | None:
     except (OSError, ValueError, SyntaxError):
         return None  # decoded the long way, which tells a broken file from one this cannot follow
     return clean
-
-
-def normalise_upload(upload: Upload, *, max_bytes: int, max_pixels: int) -> tuple[bytes, int, int]:
-    """The clean page of an upload (worked out already by `prepare`, or now), or PhotoRejected."""
-    if upload.refused:
-        raise PhotoRejected(upload.refused)
-    if upload.page is not None:
-        return upload.page
-    if upload.size > max_bytes:  # not even downloaded
-        raise PhotoRejected("too_big")
-    return normalise(upload.data, max_bytes=max_bytes, max_pixels=max_pixels)
-
-
-def prepare(inbound: Inbound, *, max_bytes: int, max_pixels: int) -> Inbound:
-    """Run the pipeline on every upload before the turn opens its transaction, so decoding and
-    encoding (tens of milliseconds a page) never hold the store's write lock and pages of different
-    people are worked on side by side."""
-    if not inbound.uploads:
-        return inbound
-    prepared = []
-    for upload in inbound.uploads:
-        if upload.page is not None or upload.refused is not None:
-            prepared.append(upload)  # the adapter has run the pipeline already
-            continue
-        try:
-            page = normalise_upload(upload, max_bytes=max_bytes, max_pixels=max_pixels)
-            prepared.append(replace(upload, page=page))
-        except PhotoRejected as rejected:
-            prepared.append(replace(upload, refused=rejected.reason))
-    return replace(inbound, uploads=tuple(prepared))
-
-
-def refuse_all(inbound: Inbound, reason: str) -> Inbound:
-    """Every upload not yet worked on, refused for `reason` (the pipeline could not run)."""
-    uploads = tuple(
-        upload if upload.page is not None or upload.refused is not None else replace(upload, refused=reason)
-        for upload in inbound.uploads
-    )
-    return replace(inbound, uploads=uploads)
 
 
 def store(jpeg: bytes, folder: Path, width: int, height: int) -> StoredPhoto:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from handlers.roster.schema import (
+from locales import T, Text
+from models.phones import BadPhone, normalize_phone
+from roster.schema import (
     FALSE_WORDS,
     LANGUAGE_ALIASES,
     ROLE_ALIASES,
@@ -13,8 +15,6 @@ from handlers.roster.schema import (
     TRUE_WORDS,
     WEEKDAY_ALIASES,
 )
-from locales import T, Text
-from models.phones import BadPhone, normalize_phone
 
 
 class BadField(ValueError):

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from models.enums import AttemptOutcome, Channel
 from models.outbox import DeliveryAttempt, Notification
 from models.people import ChannelIdentity, Person
-from models.settings import Settings
+from settings import Settings
 
 WHATSAPP_SESSION = timedelta(hours=24)
 POSTAL_KIND_PREFIX = "postal."

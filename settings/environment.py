@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The programme's schools keep Kazakhstan's time: UTC+5 all year since March 2024 (older zone files
+# still say UTC+6 for Almaty, hence the `tzdata` dependency).
+DEFAULT_TIME_ZONE = "Asia/Almaty"
 TELEGRAM_DEFAULT_API = "https://api.telegram.org"
 TWILIO_DEFAULT_API = "https://api.twilio.com"
 
@@ -40,7 +43,7 @@ class Settings(BaseSettings):
 
     database_url: str = ""
     data_dir: Path = Path("data")
-    tz_name: str = "Asia/Almaty"
+    tz_name: str = DEFAULT_TIME_ZONE
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
@@ -62,9 +65,13 @@ class Settings(BaseSettings):
     postal_notice_days: int = Field(default=2, ge=0, le=13)
 
     # Several processes (PostgreSQL): a row left "sending" this long by a dead dispatcher goes back
-    # to pending; a standby scheduler checks this often whether the leader is gone.
+    # to pending; a stopping dispatcher gives its sends under way this long to finish; a standby
+    # scheduler checks this often whether the leader is gone, and the leader this often that it
+    # still holds its lock. The send rates above are per bot and per sender number, shared by all.
     outbox_lease_seconds: float = Field(default=300.0, gt=0)
+    outbox_drain_seconds: float = Field(default=10.0, ge=0)
     scheduler_standby_poll_seconds: float = Field(default=10.0, gt=0)
+    scheduler_heartbeat_seconds: float = Field(default=1.0, gt=0)
     # Submissions and their photos older than this are purged (a school year and a margin).
     retention_days: int = Field(default=400, ge=30)
 

@@ -15,10 +15,10 @@ from collections.abc import Iterator, Sequence
 
 from sqlmodel import Session, col, select
 
-from handlers.roster.parsed import At, Roster
-from handlers.roster.report import RowError
 from locales import T, Text
 from models import Membership, Person, School, TutoringGroup
+from roster.parsed import At, Roster
+from roster.report import RowError
 
 CHUNK = 500  # ids per IN (…) list, well under SQLite's and PostgreSQL's parameter limits
 

@@ -2,7 +2,7 @@
 
 A file with any error writes nothing; a dry run goes through the same steps (so its counts are the
 real ones) and rolls back. An upload may be limited to the uploader's schools (`only_schools`, see
-`handlers.roster.scope`); what reaches beyond them is reported like any other row error. The audit
+`roster.scope`); what reaches beyond them is reported like any other row error. The audit
 row carries ids and counts, never names or phone numbers.
 """
 
@@ -17,17 +17,17 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from handlers.roster.apply import Applier, read_facts
-from handlers.roster.parsed import Roster
-from handlers.roster.reader import read_roster
-from handlers.roster.report import ImportReport, RowError, landline_notes
-from handlers.roster.schema import GROUPS
-from handlers.roster.scope import outside_schools
-from handlers.roster.validate import sort_errors, validate
 from locales import T
 from models import AuditLog
 from models.clock import utcnow
 from models.invariants import InvariantViolation
+from roster.apply import Applier, read_facts
+from roster.parsed import Roster
+from roster.reader import read_roster
+from roster.report import ImportReport, RowError, landline_notes
+from roster.schema import GROUPS
+from roster.scope import outside_schools
+from roster.validate import sort_errors, validate
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def import_roster(
     only_schools: frozenset[str] | None = None,
     actor_id: int | None = None,
 ) -> ImportReport:
-    """Import a roster file (.xlsx or .csv, see `handlers.roster.schema`) into the store.
+    """Import a roster file (.xlsx or .csv, see `roster.schema`) into the store.
 
     `only_schools`: the codes of the schools the uploader may change (None: no limit, as from the
     command line). `actor_id`: who uploaded it (the dashboard's signed-in coordinator), named in

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from handlers.roster.parsed import PersonRow
 from locales import T, Text
 from models.phones import takes_messages
+from roster.parsed import PersonRow
 
 CHANGE_KINDS = ("created", "updated", "removed", "unchanged")
 
@@ -60,7 +60,8 @@ class Changes:
         self.counts: dict[str, dict[str, int]] = {}
 
     def add(self, kind: str, what: str, n: int = 1) -> None:
-        assert what in CHANGE_KINDS
+        if what not in CHANGE_KINDS:
+            raise ValueError(f"{what!r} is not one of {CHANGE_KINDS}")
         bucket = self.counts.setdefault(kind, dict.fromkeys(CHANGE_KINDS, 0))
         bucket[what] += n
 

@@ -17,10 +17,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from handlers.roster.parsed import Roster, Rules
-from handlers.roster.report import Changes, IssuedInvite
-from handlers.roster.schema import DEFAULT_PROGRAMME
-from handlers.roster.validate import StoreFacts, default_programme, rules_of
 from models import (
     ChannelIdentity,
     GroupMember,
@@ -38,6 +34,11 @@ from models.enums import Channel, Role
 from models.invariants import check_group_size, check_subjects_per_pupil
 from models.invites import new_code
 from models.phones import masked, takes_messages
+from models.store import stored_id
+from roster.parsed import Roster, Rules
+from roster.report import Changes, IssuedInvite
+from roster.schema import DEFAULT_PROGRAMME
+from roster.validate import StoreFacts, default_programme, rules_of
 
 MANAGED_CHANNELS = (Channel.WHATSAPP, Channel.SMS, Channel.POST)
 PRIORITY = {Channel.WHATSAPP: 1, Channel.SMS: 2, Channel.POST: 3}
@@ -189,11 +190,10 @@ class Applier:
             )
         }
         for key, row in self.roster.classes.items():
-            school_id = self.schools[row.school].id
+            school_id = self.sid(row.school)
             klass = found.get((school_id, row.name))
             created = klass is None
             if klass is None:
-                assert school_id is not None
                 klass = SchoolClass(school_id=school_id, name=row.name, grade=row.grade)
                 self.session.add(klass)
             self.count("class", created, _sync(klass, {"grade": row.grade}))
@@ -232,14 +232,10 @@ class Applier:
         self.session.flush()
 
     def pid(self, external_id: str) -> int:
-        person_id = self.people[external_id].id
-        assert person_id is not None
-        return person_id
+        return stored_id(self.people[external_id])
 
     def sid(self, code: str) -> int:
-        school_id = self.schools[code].id
-        assert school_id is not None
-        return school_id
+        return stored_id(self.schools[code])
 
     def memberships(self) -> None:
         desired: set[tuple[int, str, int, int | None]] = set()
@@ -412,9 +408,7 @@ class Applier:
         )
 
     def gid(self, code: str) -> int:
-        group_id = self.groups[code].id
-        assert group_id is not None
-        return group_id
+        return stored_id(self.groups[code])
 
     def all_group_ids(self) -> list[int]:
         groups = list(self.groups.values()) + self.stale_groups

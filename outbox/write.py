@@ -1,5 +1,6 @@
-"""The write side of the outbox: handlers and scheduler jobs call `enqueue` in the same transaction
-as the change that caused the message, so a message exists if and only if the change committed.
+"""Writing and withdrawing outbox rows: handlers and scheduler jobs call `enqueue` in the same
+transaction as the change that caused the message, so a message exists if and only if the change
+committed; `cancel`, `cancel_about_pupil` and `follow_group_chat` change rows not yet taken.
 
 * The idempotency key collapses repeats: a second `enqueue` with the same key (a re-derived reminder,
   a retried handler, a concurrent writer) returns the existing row and writes nothing. The insert is
@@ -20,7 +21,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from locales import Text
@@ -28,7 +29,6 @@ from models.clock import utcnow
 from models.consent_rules import reachable
 from models.dialects import insert_for
 from models.enums import NotificationStatus
-from models.journal import AuditLog
 from models.outbox import Notification
 from models.people import Membership
 
@@ -157,6 +157,35 @@ def cancel(session: Session, idempotency_key_prefix: str, *, keep_prefix: str | 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def cancel_about_pupil(session: Session, pupil_id: int) -> int:
+    """Withdraw every pending message to or about a pupil (consent withdrawn); returns how many."""
+    result = session.execute(
+        update(Notification)
+        .where(
+            (col(Notification.person_id) == pupil_id) | (col(Notification.about_pupil_id) == pupil_id),
+            col(Notification.status) == NotificationStatus.PENDING.value,
+        )
+        .values(status=NotificationStatus.CANCELLED.value)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def follow_group_chat(session: Session, old_chat_id: int, new_chat_id: int) -> int:
+    """Pending messages to a group chat that got a new id (upgraded to a supergroup) go to the new
+    one; returns how many."""
+    result = session.execute(
+        update(Notification)
+        .where(
+            col(Notification.group_chat_id) == old_chat_id,
+            col(Notification.status) == NotificationStatus.PENDING.value,
+        )
+        .values(group_chat_id=new_chat_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def unreached(session: Session, *, class_id: int | None = None) -> list[Notification]:
     """The class teacher's "reach by phone or paper" list: notifications no channel could carry.
 
@@ -168,22 +197,6 @@ def unreached(session: Session, *, class_id: int | None = None) -> list[Notifica
         members = select(Membership.person_id).where(Membership.class_id == class_id)
         statement = statement.where(col(Notification.person_id).in_(members))
     return list(session.exec(statement.order_by(col(Notification.due_at), col(Notification.id))).all())
-
-
-def audit(session: Session, action: str, entity_id: int | None, **detail: Any) -> None:
-    """An audit row for the outbox: ids only, never names or addresses."""
-    session.add(AuditLog(action=action, entity="notification", entity_id=entity_id, detail=detail))
-
-
-def count_by_status(engine: Engine) -> dict[str, int]:
-    """Outbox rows by status, for monitoring."""
-    from sqlalchemy import func
-
-    with Session(engine) as session:
-        rows = session.execute(
-            select(Notification.status, func.count()).group_by(col(Notification.status))
-        ).all()
-    return {str(status): int(count) for status, count in rows}
 
 
 def lesson_key_prefix(lesson_id: int, on_date: date) -> str:

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from datetime import time
 from typing import TypeVar
 
-from handlers.roster.fields import (
+from locales import T, Text
+from models.enums import Channel, Role
+from models.school import Programme, School
+from roster.fields import (
     BadField,
     check_length,
     class_name,
@@ -27,7 +30,7 @@ from handlers.roster.fields import (
     parse_time,
     parse_weekday,
 )
-from handlers.roster.parsed import (
+from roster.parsed import (
     At,
     ClassRow,
     GroupRow,
@@ -37,9 +40,9 @@ from handlers.roster.parsed import (
     Rules,
     SchoolRow,
 )
-from handlers.roster.reader import RawRoster, RawRow
-from handlers.roster.report import RowError
-from handlers.roster.schema import (
+from roster.reader import RawRoster, RawRow
+from roster.report import RowError
+from roster.schema import (
     CLASSES,
     DEFAULT_PROGRAMME,
     DEFAULT_PROGRAMME_NAME,
@@ -50,9 +53,6 @@ from handlers.roster.schema import (
     SCHOOLS,
     SHEETS,
 )
-from locales import T, Text
-from models.enums import Channel, Role
-from models.school import Programme, School
 
 V = TypeVar("V")
 

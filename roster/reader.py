@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 
-from handlers.roster.report import RowError
-from handlers.roster.schema import (
+from locales import T, Text
+from roster.report import RowError
+from roster.schema import (
     COLUMN_ALIASES,
     REQUIRED,
     SHEET_ALIASES,
     SHEET_COLUMN,
     SHEETS,
 )
-from locales import T, Text
 
 
 @dataclass(frozen=True)

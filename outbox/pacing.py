@@ -1,4 +1,5 @@
-"""Pacing: how fast the dispatcher may send, per channel and per chat, never faster.
+"""Pacing inside one process (`outbox.budget.LocalBudget`, for SQLite's single dispatcher): how fast
+it may send, per channel and per chat, never faster.
 
 * One global pace per channel: Telegram 30/s, each Twilio sender number (WhatsApp, SMS)
   `twilio_rate_per_second`. Sends take slots 1/rate apart in turn (`Grid`): none goes before its slot,
@@ -10,9 +11,8 @@
   slot is recorded at the moment the send starts, so the window holds for the sends themselves.
 
 Checking a chat never waits: `next_allowed` says when a chat may send again and the dispatcher
-puts the row back until then, so one slow chat never stalls the others. The per-chat state lives in
-this process; several dispatcher processes each keep their own (a chat's rows are rarely split
-between them, but the bound is per process).
+puts the row back until then, so one slow chat never stalls the others. Several dispatcher
+processes share `outbox.budget.SharedBudget` instead.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from models.enums import Channel
-from models.settings import Settings
+from settings import Settings
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,10 @@ class Grid:
                 await asyncio.sleep(slot - now)
             self._next = slot + self.gap
 
+    def hold(self, seconds: float) -> None:
+        """No slot before `seconds` from now (the sender answered 429)."""
+        self._next = max(self._next, asyncio.get_running_loop().time() + seconds)
+
 
 class Pacer:
     def __init__(self, settings: Settings, monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -70,6 +74,7 @@ class Pacer:
         self.group = _window(settings.telegram_group_rate_per_minute / 60.0, 60.0)
         self._sent: dict[str, deque[float]] = {}
         self._busy: set[str] = set()
+        self._held: dict[str, float] = {}
 
     def window(self, is_group: bool) -> Window:
         return self.group if is_group else self.private
@@ -79,10 +84,14 @@ class Pacer:
         window = self.window(is_group)
         if chat in self._busy:
             return window.seconds / window.count
+        now = self._monotonic()
+        held = self._held.get(chat, now) - now
+        if held > 0:
+            return held
+        self._held.pop(chat, None)
         sent = self._sent.get(chat)
         if not sent:
             return 0.0
-        now = self._monotonic()
         while sent and sent[0] <= now - window.seconds:
             sent.popleft()
         if len(sent) < window.count:
@@ -102,6 +111,13 @@ class Pacer:
 
     def release(self, chat: str) -> None:
         self._busy.discard(chat)
+
+    def hold(self, channel: str | None, chat: str, seconds: float) -> None:
+        """A 429: the chat (or, with `channel`, that whole sender) sends nothing for `seconds`."""
+        if channel is not None and channel in self._grids:
+            self._grids[channel].hold(seconds)
+            return
+        self._held[chat] = max(self._held.get(chat, 0.0), self._monotonic() + seconds)
 
 
 def _window(rate: float, seconds: float) -> Window:
