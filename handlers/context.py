@@ -36,6 +36,8 @@ class Config:
     max_photo_pixels: int
     media_dir: Path
     time_zone: ZoneInfo
+    # How long work, grades, attendance and messages are kept (RETENTION_DAYS): the consent text says it.
+    retention_days: int
     bot_username: str = ""
     # What "now" is for a turn: the wall clock, or the sandbox's clock that a visitor moves forward.
     clock: Callable[[], datetime] = utcnow
@@ -60,6 +62,7 @@ class Config:
             max_photo_pixels=settings.max_photo_pixels,
             media_dir=settings.media_dir,
             time_zone=settings.zone,
+            retention_days=settings.retention_days,
             bot_username=bot_username,
             clock=clock,
             on_enqueued=on_enqueued,

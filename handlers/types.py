@@ -71,6 +71,7 @@ class Reply:
     text: Text
     choices: tuple[Choice, ...] = ()
     media_path: str | None = None
+    media_once: bool = False  # the file is deleted once sent (a family's data export)
     locale: str | None = None
     request_contact: bool = False
     # Where this reply's choices start in a numbered list spanning all replies of the turn.

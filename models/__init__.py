@@ -1,6 +1,6 @@
 """The store: SQLModel tables, the engine and sessions, and the invariants the store enforces."""
 
-from models.dashboard import DashboardChallenge, DashboardSession
+from models.dashboard import DashboardAttempt, DashboardChallenge, DashboardSession
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.journal import AuditLog, Conversation, InboundReceipt
 from models.outbox import Broadcast, DeliveryAttempt, Notification, SendBudget
@@ -16,6 +16,7 @@ __all__ = [
     "ChannelIdentity",
     "Consent",
     "Conversation",
+    "DashboardAttempt",
     "DashboardChallenge",
     "DashboardSession",
     "DeliveryAttempt",
