@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, bindparam
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from handlers import (
     attendance,
@@ -30,6 +30,7 @@ from handlers import (
     homework,
     joining,
     language,
+    leaving,
     menu,
     optout,
     postal,
@@ -45,11 +46,13 @@ from handlers.routes import (
     PASS,
     Button,
     Command,
+    CommandInForm,
     Flow,
     Photos,
     Route,
     Seen,
     Takes,
+    Words,
     button_owners,
     owner_prefix,
     walk,
@@ -91,6 +94,8 @@ def _process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
             session, inbound.identity.channel, inbound.external_id, now
         ):
             return []
+        if inbound.choice and inbound.answers and not _first_answer(session, inbound, now):
+            return [Reply(T("buttons.answered"), locale=_locale_of(session, inbound, config))]
         turn = _turn(session, inbound, config, now)
         state = conversation.load(turn)
         known_as = turn.person
@@ -109,6 +114,25 @@ def _process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
     if wrote_outbox(session):
         config.on_enqueued()
     return [reply if reply.locale else replace(reply, locale=locale) for reply in replies]
+
+
+def _first_answer(session: Session, inbound: Inbound, now: datetime) -> bool:
+    """Whether this is the first answer to the buttons of the message it came from: a double tap (or
+    a tap on a keyboard that a slow messenger has not closed yet) arrives as a second answer, and
+    the turn is answered without reading or changing anything else."""
+    return record_receipt(session, inbound.identity.channel, f"k{inbound.answers}", now)
+
+
+def _locale_of(session: Session, inbound: Inbound, config: Config) -> str:
+    locale = session.exec(
+        select(Person.locale)
+        .join(ChannelIdentity, col(ChannelIdentity.person_id) == Person.id)
+        .where(
+            ChannelIdentity.channel == inbound.identity.channel,
+            ChannelIdentity.address == inbound.identity.address,
+        )
+    ).first()
+    return locale or config.default_locale
 
 
 def _numbered(replies: list[Reply]) -> list[Reply]:
@@ -177,8 +201,22 @@ def _consent_answer(turn: Turn) -> list[Reply]:
     return consent.answer(turn, turn.inbound.choice or "")
 
 
-# Answered whatever the language: choosing it, a parent's consent, /start and /language.
+def _leave_or_stay(turn: Turn) -> list[Reply]:
+    """The answer to "leave the form?": leaving runs the command that was typed, as typed."""
+    replies, command = leaving.answer(turn)
+    if not command:
+        return replies
+    turn.inbound = replace(turn.inbound, text=command, choice=None)
+    return [*replies, *route(turn)]
+
+
+# Answered whatever the language: the way out of a form (before anything a form would take), choosing
+# the language, a parent's consent, /start and /language.
 BEFORE_LANGUAGE: tuple[Route, ...] = (
+    Route(Command(leaving.COMMAND), leaving.cancel),
+    Route(Words(leaving.WORDS), leaving.cancel),
+    Route(CommandInForm(frozenset(leaving.FORMS), but=frozenset({leaving.COMMAND})), leaving.ask),
+    Route(Button(leaving.PREFIX), _leave_or_stay),
     Route(Button(language.CHOICE_PREFIX), _language_chosen),
     Route(Button(consent.PREFIX), _consent_answer, {Role.GUARDIAN}, PASS),
     Route(Command("/start"), joining.greet),
@@ -245,6 +283,7 @@ def route(turn: Turn) -> list[Reply]:
         flow=conversation.load(turn).flow,
         text=bool(inbound.text.strip()),
         photos=bool(inbound.uploads),
+        word=optout.keyword(inbound.text) if not inbound.choice else "",
     )
     replies = walk(turn, BEFORE_LANGUAGE, seen)
     if replies is not None:
