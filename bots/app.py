@@ -73,6 +73,7 @@ class Running:
     engine: Engine
     web_url: str = ""
     bot: Bot | None = None
+    bot_username: str = ""
     dispatcher: Dispatcher | None = None
     outbox: OutboxDispatcher | None = None
     senders: dict[str, Sender] = field(default_factory=dict)
@@ -142,7 +143,7 @@ async def start(
     if "bot" not in roles:
         log.info("Ustaz is running: %s", ", ".join(sorted(roles)))
         return running
-    mount_web(app, engine, settings, running.wake_outbox, additions.pages)
+    mount_web(app, engine, settings, running.wake_outbox, additions.pages, running.bot_username)
     await serve_web(running, app, twilio)
     return running
 
@@ -160,6 +161,7 @@ async def start_telegram(
     if not takes_updates:
         return
     me = await bot.get_me()
+    running.bot_username = me.username or ""
     config = handler_config(settings, me.username or "", clock, running.wake_outbox_from_store)
     running.dispatcher = build_dispatcher(running.engine, config, settings.max_photo_bytes)
     if settings.telegram_webhook_url:

@@ -20,7 +20,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import broadcast, choices, conversation, hand_in, postal, review, set_homework
+from handlers import (
+    broadcast,
+    choices,
+    conversation,
+    corrections,
+    hand_in,
+    paper,
+    postal,
+    review,
+    set_homework,
+)
 from handlers.context import Turn
 from handlers.types import Choice, Reply
 from locales import T, Text
@@ -39,6 +49,8 @@ FORMS: dict[str, Text] = {
     postal.FLOW_SCAN: T("leaving.form.postal_scan"),
     review.FLOW_GRADE: T("leaving.form.grade"),
     review.FLOW_REDO: T("leaving.form.redo"),
+    corrections.FLOW: T("leaving.form.correction"),
+    paper.FLOW: T("leaving.form.paper"),
     hand_in.FLOW_PICK: T("leaving.form.pick"),
 }
 

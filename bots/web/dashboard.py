@@ -264,4 +264,6 @@ async def roster_upload(request: web.Request, who: Signed) -> web.Response:
     lang = page_language(request)
     errors = [[e.sheet, str(e.row) if e.row else "", e.field, e.reason.render(lang)] for e in report.errors]
     changes = [(kind, counts) for kind, counts in sorted(report.changes.items())]
-    return render(request, "roster.html", report=report, errors=errors, changes=changes)
+    return render(
+        request, "roster.html", report=report, errors=errors, changes=changes, invites=report.invites
+    )
