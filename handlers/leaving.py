@@ -25,6 +25,7 @@ from handlers import (
     choices,
     conversation,
     corrections,
+    group_post,
     hand_in,
     paper,
     postal,
@@ -51,6 +52,7 @@ FORMS: dict[str, Text] = {
     review.FLOW_REDO: T("leaving.form.redo"),
     corrections.FLOW: T("leaving.form.correction"),
     paper.FLOW: T("leaving.form.paper"),
+    group_post.FLOW: T("leaving.form.post"),
     hand_in.FLOW_PICK: T("leaving.form.pick"),
 }
 
