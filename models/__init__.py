@@ -3,7 +3,7 @@
 from models.dashboard import DashboardChallenge, DashboardSession
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.journal import AuditLog, Conversation, InboundReceipt
-from models.outbox import Broadcast, BroadcastTemplate, DeliveryAttempt, Notification, SendBudget
+from models.outbox import Broadcast, DeliveryAttempt, Notification, SendBudget
 from models.people import ChannelIdentity, Consent, Guardianship, Invite, Membership, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, Programme, School, SchoolClass, TutoringGroup
@@ -13,7 +13,6 @@ __all__ = [
     "Attendance",
     "AuditLog",
     "Broadcast",
-    "BroadcastTemplate",
     "ChannelIdentity",
     "Consent",
     "Conversation",

@@ -29,17 +29,6 @@ class Broadcast(SQLModel, table=True):
     reported_at: datetime | None = None  # the author was sent the final delivery report
 
 
-class BroadcastTemplate(SQLModel, table=True):
-    """A class teacher's saved text for recurring announcements, with {placeholders} asked on use."""
-
-    __tablename__ = "broadcast_template"
-
-    id: int | None = Field(default=None, primary_key=True)
-    author_id: int = Field(foreign_key="person.id", index=True)
-    text: str = Field(max_length=4000)
-    created_at: datetime = Field(default_factory=utcnow)
-
-
 class Notification(SQLModel, table=True):
     """One message to one person (or one group chat). `key` + `params` are rendered in the
     recipient's language at send time; `idempotency_key` collapses re-derived reminders."""

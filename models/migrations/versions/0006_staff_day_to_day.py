@@ -1,5 +1,5 @@
 """staff day to day: revoked invite codes, paper applications as consent, corrected feedback,
-scheduled broadcasts and tutors' posts (no class), saved announcement templates
+scheduled broadcasts and tutors' posts (no class)
 
 Revision ID: 0006_staff
 Revises: 0005_outbox_budget
@@ -34,23 +34,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("send_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("cancelled_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("reported_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-    op.create_table(
-        "broadcast_template",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("author_id", sa.Integer(), nullable=False),
-        sa.Column("text", sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["author_id"], ["person.id"]),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    op.create_index(
-        op.f("ix_broadcast_template_author_id"), "broadcast_template", ["author_id"], unique=False
-    )
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_broadcast_template_author_id"), table_name="broadcast_template")
-    op.drop_table("broadcast_template")
     with op.batch_alter_table("broadcast") as batch:
         batch.drop_column("reported_at")
         batch.drop_column("cancelled_at")
