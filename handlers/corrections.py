@@ -101,29 +101,26 @@ def _name(turn: Turn, person_id: int) -> str:
 def on_choice(turn: Turn) -> list[Reply]:
     action, _, argument = (turn.inbound.choice or "").removeprefix(PREFIX).partition(":")
     if action == "pick" and argument.isdigit():
-        found = _reviewed(turn, int(argument))
-        return _ask_first(turn, found[0]) if found else not_allowed()
-    state = conversation.load(turn)
-    if state.flow != FLOW:
-        return [Reply(T("review.expired"))]
-    data = {k: v for k, v in state.data.items() if k != "offered"}
-    found = _reviewed(turn, int(data.get("feedback_id") or 0))
-    if not found:
-        conversation.clear(turn)
-        return not_allowed()
-    if action == "score" and state.step == "score":
+        picked = _reviewed(turn, int(argument))
+        return _ask_first(turn, picked[0]) if picked else not_allowed()
+    under_way = _under_way(turn)
+    if isinstance(under_way, list):
+        return under_way
+    step, data, reviewed = under_way
+    if action == "score" and step == "score":
         if argument != "skip" and not (argument.isdigit() and grades.valid_formative_score(int(argument))):
-            return [_score_question(turn, found[0])]
+            return [_score_question(turn, reviewed)]
         data["score"] = None if argument == "skip" else int(argument)
-        return _ask_comment(turn, found[0], data)
-    if action == "keep" and state.step == "comment":
-        return _apply(turn, found[0], data, found[0][0].text)
+        return _ask_comment(turn, reviewed, data)
+    if action == "keep" and step == "comment":
+        return _apply(turn, reviewed, data, reviewed[0].text)
     return [Reply(T("common.not_understood"))]
 
 
-def on_text(turn: Turn) -> list[Reply]:
+def _under_way(turn: Turn) -> tuple[str, dict[str, Any], Reviewed] | list[Reply]:
+    """The correction under way (its step, data and work), or the replies saying there is none."""
     state = conversation.load(turn)
-    if conversation.is_stale(turn, state.updated_at):
+    if state.flow != FLOW or conversation.is_stale(turn, state.updated_at):
         conversation.clear(turn)
         return [Reply(T("review.expired"))]
     data = {k: v for k, v in state.data.items() if k != "offered"}
@@ -131,15 +128,23 @@ def on_text(turn: Turn) -> list[Reply]:
     if not found:
         conversation.clear(turn)
         return not_allowed()
-    reviewed, text = found[0], turn.inbound.text.strip()
+    return state.step, data, found[0]
+
+
+def on_text(turn: Turn) -> list[Reply]:
+    found = _under_way(turn)
+    if isinstance(found, list):
+        return found
+    step, data, reviewed = found
+    text = turn.inbound.text.strip()
     homework = reviewed[2]
-    if state.step == "points":
+    if step == "points":
         points = grades.parse_points(text, homework.max_points or 0)
         if points is None:
             return [Reply(T("review.points_invalid", max=homework.max_points))]
         data["points"] = points
         return _ask_comment(turn, reviewed, data)
-    if state.step == "score":
+    if step == "score":
         score = grades.parse_formative_score(text)
         if score is None:
             return [_score_question(turn, reviewed)]
