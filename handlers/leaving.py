@@ -4,7 +4,7 @@ command typed in the middle of a form asks first whether to leave it.
 A form is a conversation that collects answers step by step in the conversation state (setting
 homework, grading, an announcement, a Kazpost scan, …); `FORMS` names each, so the person hears
 which one they leave. A state that only waits (the class chat's link code, the pages of an album
-still coming) is not a form: commands pass it by. Leaving keeps nothing of the form: nothing it
+or of a Kazpost scan still coming) is not a form: commands pass it by. Leaving keeps nothing of the form: nothing it
 collected was stored yet.
 
 The question "leave the form?" keeps the form as it was: "stay" offers its last question's buttons
@@ -28,7 +28,6 @@ from handlers import (
     group_post,
     hand_in,
     paper,
-    postal,
     review,
     set_homework,
 )
@@ -47,7 +46,6 @@ MAX_COMMAND = 300
 FORMS: dict[str, Text] = {
     set_homework.FLOW: T("leaving.form.homework"),
     broadcast.FLOW_SEND: T("leaving.form.broadcast"),
-    postal.FLOW_SCAN: T("leaving.form.postal_scan"),
     review.FLOW_GRADE: T("leaving.form.grade"),
     review.FLOW_REDO: T("leaving.form.redo"),
     corrections.FLOW: T("leaving.form.correction"),
