@@ -2,10 +2,10 @@
 command typed in the middle of a form asks first whether to leave it.
 
 A form is a conversation that collects answers step by step in the conversation state (setting
-homework, grading, an announcement, a Kazpost scan, …); `FORMS` names each, so the person hears
-which one they leave. A state that only waits (the class chat's link code, the pages of an album
-or of a Kazpost scan still coming) is not a form: commands pass it by. Leaving keeps nothing of the form: nothing it
-collected was stored yet.
+homework, grading, an announcement, a paper application, …); `FORMS` names each, so the person
+hears which one they leave. A state that only waits (the class chat's link code, the pages of an
+album or of a Kazpost scan still coming) is not a form: commands pass it by. Leaving keeps nothing
+of the form: nothing it collected was stored yet.
 
 The question "leave the form?" keeps the form as it was: "stay" offers its last question's buttons
 again (so a typed "7" still means the seventh), "leave" clears it and runs the command that was
