@@ -98,6 +98,9 @@ def answer(turn: Turn, value: str) -> list[Reply]:
     if action == "more":
         return [Reply(T("consent.details", pupil=child.full_name)), ask(turn, child)]
     if action in ("yes", "no"):
+        decision = current(turn, turn.person.id, child.id)
+        if decision is not None and decision.given == (action == "yes") and decision.withdrawn_at is None:
+            return [Reply(T("consent.unchanged", pupil=child.full_name))]  # asked twice, answered twice
         _decide(turn, child.id, given=action == "yes")
         thanks = T("consent.thanks_yes", pupil=child.full_name)
         if action == "no":

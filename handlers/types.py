@@ -56,6 +56,9 @@ class Inbound:
     album_id: str | None = None
     contact_phone: str | None = None
     external_id: str | None = None
+    # The bot's message whose button this is ("chat:message"), where the messenger says: a message's
+    # buttons are answered once (a second tap on them changes nothing, `handlers.router`).
+    answers: str | None = None
 
 
 @dataclass(frozen=True)

@@ -480,9 +480,8 @@ class Applier:
                 expires_at=self.now + self.invite_ttl,
             )
             self.session.add(invite)
-            self.invites.append(
-                IssuedInvite(external_id, self.roster.people[external_id].roles[0], invite.code)
-            )
+            row = self.roster.people[external_id]
+            self.invites.append(IssuedInvite(external_id, row.roles[0], invite.code, row.full_name))
             self.changes.add("invite", "created")
 
     # -- the store's own rules -------------------------------------------------------------------

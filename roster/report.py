@@ -28,6 +28,7 @@ class IssuedInvite(NamedTuple):
     external_id: str
     role: str
     code: str
+    name: str = ""
 
 
 @dataclass
@@ -113,6 +114,16 @@ def report_texts(report: ImportReport) -> list[Text]:
             )
         if report.invites:
             texts.append(T("roster.report.invites", count=len(report.invites)))
+            texts += [
+                T(
+                    "roster.report.invite_line",
+                    code=invite.code,
+                    name=invite.name,
+                    role=T(f"invites.role.{invite.role}"),
+                    id=invite.external_id,
+                )
+                for invite in report.invites
+            ]
         for note in report.notes:
             texts.append(
                 T(

@@ -5,6 +5,7 @@ https."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,11 +14,11 @@ import pytest
 from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bots.web import mount_web
 from models.enums import Role
-from models.people import Person
+from models.people import Invite, Person
 from roster import import_roster
 from settings import Settings
 from tests.test_monitoring_web import _last_code, _sign_in, _staff
@@ -90,7 +91,13 @@ async def test_every_post_under_the_dashboard_needs_the_token(client: Client, en
         if route.method == "POST" and route.resource is not None
         if route.resource.canonical.startswith("/dashboard")
     }
-    assert paths == {"/dashboard/login", "/dashboard/verify", "/dashboard/logout", "/dashboard/roster"}
+    assert paths == {
+        "/dashboard/login",
+        "/dashboard/verify",
+        "/dashboard/logout",
+        "/dashboard/roster",
+        "/dashboard/invites/{person_id}/reissue",
+    }
     for path in sorted(paths):
         response = await client.post(path, data={"who": "x", "code": "1"}, allow_redirects=False)
         assert response.status == 403, path
@@ -126,3 +133,39 @@ async def test_the_sign_in_cookies_are_secure_when_the_public_address_is_https(
         cookies.append(signed.cookies["ustaz_session"])
     assert all(bool(cookie["secure"]) is secure for cookie in cookies)
     assert all(cookie["httponly"] for cookie in cookies)
+
+
+async def test_a_new_invite_code_from_the_invites_page_carries_its_token(
+    client: Client, engine: Engine
+) -> None:
+    """The invites page's "new code" form works from the page itself (its form token is in it), the
+    person's old code stops working, and the class's printable sheet is a PDF."""
+    await _sign_in(client, engine, _staff(engine, Role.COORDINATOR))
+    listing = await client.get("/dashboard/invites?lang=en")
+    assert listing.status == 200
+    html = await listing.text()
+    form = re.search(
+        r'action="/dashboard/invites/(\d+)/reissue"><input type="hidden" name="form_token" value="([^"]+)"',
+        html,
+    )
+    assert form is not None, "every reissue form carries the page's token"
+    person_id, token = int(form.group(1)), form.group(2)
+    with Session(engine) as session:
+        before = session.exec(
+            select(Invite.code).where(Invite.person_id == person_id, col(Invite.revoked_at).is_(None))
+        ).all()
+    response = await client.post(
+        f"/dashboard/invites/{person_id}/reissue",
+        data={"form_token": token, "page": "1"},
+        allow_redirects=False,
+    )
+    assert response.status == 302 and f"issued={person_id}" in response.headers["Location"]
+    with Session(engine) as session:
+        live = session.exec(
+            select(Invite.code).where(Invite.person_id == person_id, col(Invite.revoked_at).is_(None))
+        ).all()
+    assert len(live) == 1 and live[0] not in before
+    sheet = re.search(r'href="/dashboard/invites/(\d+)\.pdf', html)
+    assert sheet is not None
+    pdf = await client.get(f"/dashboard/invites/{sheet.group(1)}.pdf")
+    assert pdf.status == 200 and (await pdf.read()).startswith(b"%PDF")

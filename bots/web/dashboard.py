@@ -308,7 +308,15 @@ async def roster_upload(request: web.Request, who: Signed) -> web.Response:
     errors = [_row_cells(error, lang) for error in report.errors]
     notes = [_row_cells(note, lang) for note in report.notes]
     changes = [(kind, counts) for kind, counts in sorted(report.changes.items())]
-    return page(request, "roster.html", report=report, errors=errors, notes=notes, changes=changes)
+    return page(
+        request,
+        "roster.html",
+        report=report,
+        errors=errors,
+        notes=notes,
+        changes=changes,
+        invites=report.invites,
+    )
 
 
 def _row_cells(error: RowError, lang: str) -> list[str]:
