@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,9 @@ class Config:
     max_photo_pixels: int
     media_dir: Path
     time_zone: ZoneInfo
+    # Everyone's quiet hours unless they have their own (local time): the outbox holds messages
+    # then, and a family writing then is told when to expect an answer.
+    quiet_hours: tuple[time, time]
     bot_username: str = ""
     # What "now" is for a turn: the wall clock, or the sandbox's clock that a visitor moves forward.
     clock: Callable[[], datetime] = utcnow
@@ -61,6 +64,7 @@ class Config:
             media_dir=settings.media_dir,
             time_zone=settings.zone,
             bot_username=bot_username,
+            quiet_hours=(settings.quiet_hours_start, settings.quiet_hours_end),
             clock=clock,
             on_enqueued=on_enqueued,
         )

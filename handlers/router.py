@@ -41,8 +41,11 @@ from handlers import (
     uploads,
 )
 from handlers.context import Config, Turn, roles_of
+from handlers.problems import excuse, report
 from handlers.routes import (
     PASS,
+    Answer,
+    Anything,
     Button,
     Command,
     Flow,
@@ -50,10 +53,12 @@ from handlers.routes import (
     Route,
     Seen,
     Takes,
+    Word,
     button_owners,
     owner_prefix,
     walk,
 )
+from handlers.threads import answer, listing, write
 from handlers.types import Inbound, Reply
 from locales import T
 from models.consent_rules import has_consent
@@ -64,6 +69,8 @@ from models.store import session_scope
 from outbox.write import wrote_outbox
 
 TEXT, PHOTOS = Takes.TEXT, Takes.PHOTOS
+FAMILY = {Role.PUPIL, Role.GUARDIAN}
+STAFF = {Role.TUTOR, Role.ASSISTANT, Role.CLASS_TEACHER, Role.COORDINATOR}
 
 
 def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
@@ -190,6 +197,8 @@ BEFORE_LANGUAGE: tuple[Route, ...] = (
 # unless named; PASS: not theirs, the turn goes on down the table). Conversations (Flow) are entered
 # only through the entries above them, and their handlers check again.
 ROUTES: tuple[Route, ...] = (
+    # A reply to a thread's message, or "#12 …": the thread's, whatever else is open.
+    Route(Answer(), answer.on_answer),
     Route(Command("/consent"), consent.status, {Role.GUARDIAN}, PASS),
     Route(Command("/channels"), channels.start),
     Route(Button(channels.PREFIX), channels.on_choice),
@@ -217,7 +226,7 @@ ROUTES: tuple[Route, ...] = (
     Route(Flow(set_homework.FLOW, TEXT | PHOTOS), set_homework.on_answer),
     # A pupil's photos are homework whatever their caption, unless a command above took the turn.
     Route(Photos(), hand_in.submit, {Role.PUPIL}, PASS),
-    Route(Flow(hand_in.FLOW_PICK, TEXT), hand_in.ask_again),
+    Route(Flow(hand_in.FLOW_PICK, TEXT), write.half_done),
     Route(Command("/review"), review.start, {Role.TUTOR}, T("review.only_tutor")),
     Route(Button(review.PREFIX), review.on_choice, {Role.TUTOR}),
     Route(Flow(review.FLOW_GRADE, TEXT), review.on_text),
@@ -226,6 +235,28 @@ ROUTES: tuple[Route, ...] = (
     Route(Command("/mydata"), privacy.my_data, {Role.GUARDIAN}),
     Route(Command("/forget"), privacy.forget, {Role.GUARDIAN}),
     Route(Button(privacy.PREFIX), privacy.on_choice, {Role.GUARDIAN}),
+    # Problems: reported by a pupil or parent, decided excused or not by the tutor or assistant.
+    Route(Command("/problem"), report.start, FAMILY),
+    Route(Word(report.WORDS), report.start, FAMILY, PASS),
+    Route(Button(report.START), report.start, FAMILY),
+    Route(Button(report.CHILD), report.on_child, FAMILY),
+    Route(Button(report.KIND), report.on_kind, FAMILY),
+    Route(Button(report.LESSON), report.on_lesson, FAMILY),
+    Route(Flow(report.FLOW_NOTE, TEXT), report.on_note, FAMILY, PASS),
+    Route(Command("/absences"), excuse.pending, {Role.TUTOR, Role.ASSISTANT}),
+    Route(Button(excuse.PREFIX), excuse.on_decide, {Role.TUTOR, Role.ASSISTANT}),
+    # Threads: a staff member's open ones; a family's message, whom it is for, a form left half done.
+    Route(Command("/threads"), listing.start, STAFF),
+    Route(Button(listing.LIST), listing.on_more, STAFF),
+    Route(Button(listing.DONE), listing.on_done, STAFF),
+    Route(Button(listing.SHOW), listing.on_show),
+    Route(Button(write.TO), write.on_whom, FAMILY),
+    Route(Button(write.NEW), write.new_message, FAMILY),
+    Route(Button(write.FORM), write.on_back_to_form, FAMILY),
+    Route(Button(write.LEAVE), write.on_leave_form, FAMILY),
+    Route(Word(menu.WORDS), menu.show),
+    # Whatever a pupil or parent writes that nothing above took goes to a person, never to the menu.
+    Route(Anything(), write.write, FAMILY, PASS),
 )
 _BUTTONS = button_owners(BEFORE_LANGUAGE, ROUTES)
 
@@ -244,7 +275,9 @@ def route(turn: Turn) -> list[Reply]:
         button=owner_prefix(inbound.choice, _BUTTONS),
         flow=conversation.load(turn).flow,
         text=bool(inbound.text.strip()),
-        photos=bool(inbound.uploads),
+        photos=any(not upload.is_sound for upload in inbound.uploads),
+        answers=bool(inbound.reply_to) or answer.starts_with_reference(inbound.text),
+        word=_word(inbound.text),
     )
     replies = walk(turn, BEFORE_LANGUAGE, seen)
     if replies is not None:
@@ -280,6 +313,12 @@ def _join_by_code(turn: Turn, code: str) -> list[Reply]:
     if turn.person is None:
         throttle.count_wrong_code(turn)
     return replies
+
+
+def _word(text: str) -> str:
+    """A message of one short word, folded ("Мәселе!" → "мәселе"); "" for anything longer."""
+    stripped = text.strip().strip("!?.").casefold()
+    return stripped if 0 < len(stripped) <= 20 and " " not in stripped else ""
 
 
 def _command(text: str) -> str:

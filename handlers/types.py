@@ -44,6 +44,11 @@ class Upload:
     page: tuple[bytes, int, int] | None = None
     refused: str | None = None
 
+    @property
+    def is_sound(self) -> bool:
+        """A voice note or an audio file: a message to a person, never a page of homework."""
+        return self.content_type.startswith("audio/")
+
 
 @dataclass(frozen=True)
 class Inbound:
@@ -56,6 +61,11 @@ class Inbound:
     album_id: str | None = None
     contact_phone: str | None = None
     external_id: str | None = None
+    # The messenger's id of the bot's message this one replies to (Telegram's reply_to_message),
+    # so an answer finds the thread of the message it answers.
+    reply_to: str | None = None
+    # Something sent that no message can carry on (a sticker, a location, a poll): its kind.
+    unsupported: str = ""
 
 
 @dataclass(frozen=True)
