@@ -42,7 +42,7 @@ def problems_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime
                 people.get(row.pupil_id, ""),
                 subject_name(group.subject),
                 T(f"web.attendance.{row.status}"),
-                T(f"problems.kind.{row.reason}"),
+                T(f"problems.reason.{row.reason}"),
                 row.reason_note,
                 T(f"problems.excused.{decision(row.excused)}"),
                 T(f"web.role.{by}"),

@@ -53,7 +53,7 @@ def pupil_view(session: Session, scope: Scope, pupil_id: int, zone: ZoneInfo) ->
         .where(Attendance.pupil_id == pupil_id)
         .order_by(col(Attendance.on_date))
     ).all():
-        reason = T(f"problems.kind.{row.reason}") if row.reason else None
+        reason = T(f"problems.reason.{row.reason}") if row.reason else None
         excused = None if row.reason is None else T(f"problems.excused.{decision(row.excused)}")
         attendance.rows.append(
             (row.on_date, subject_name(group.subject), T(f"web.attendance.{row.status}"), reason, excused)

@@ -189,7 +189,8 @@ async def overview(request: web.Request, who: Signed) -> web.Response:
 def page_of(table: monitoring.Table, number: int) -> monitoring.Table:
     """Rows `PAGE_ROWS` at a time, so a long table (the open threads of a district) stays light."""
     start = (number - 1) * PAGE_ROWS
-    return replace(table, rows=table.rows[start : start + PAGE_ROWS], pupils=table.pupils[start : start + PAGE_ROWS])
+    end = start + PAGE_ROWS
+    return replace(table, rows=table.rows[start:end], pupils=table.pupils[start:end])
 
 
 def _int(raw: str | None, default: int) -> int:

@@ -48,7 +48,7 @@ def shown_status(status: Text, row: Attendance | None) -> Text:
     return T(
         "problems.status_with_reason",
         status=status,
-        reason=T(f"problems.kind.{row.reason}"),
+        reason=T(f"problems.reason.{row.reason}"),
         excused=decision(row.excused),
     )
 
@@ -91,7 +91,7 @@ def pending(turn: Turn) -> list[Reply]:
                     pupil=pupil.full_name if pupil else "",
                     subject=subject_name(groups[lesson.group_id].subject),
                     date=row.on_date.strftime("%d.%m"),
-                    reason=T(f"problems.kind.{row.reason}"),
+                    reason=T(f"problems.reason.{row.reason}"),
                     note=row.reason_note or "—",
                 ),
                 choices=choices(row),

@@ -285,7 +285,7 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
         "subject": subject_name(group.subject),
         "date": local.strftime("%d.%m"),
         "time": local.strftime("%H:%M"),
-        "reason": T(f"problems.kind.{report.kind.value}"),
+        "reason": T(f"problems.reason.{report.kind.value}"),
         "note": report.note or "—",
     }
     version = int(turn.now.timestamp())
@@ -389,7 +389,7 @@ def _without_lesson(turn: Turn, report: Report) -> list[Reply]:
         text=report.note,
     )
     store.attach(thread, [problem, *report.messages], turn.now)
-    reason = T(f"problems.kind.{report.kind.value}")
+    reason = T(f"problems.reason.{report.kind.value}")
     text = T(
         "problems.to_staff",
         ref=thread.id,

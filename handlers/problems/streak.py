@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from handlers import lessons
 from handlers.lessons import Occurrence
 from handlers.threads.people import class_teachers_of
-from locales import Lines, T, Text, subject_name
+from locales import T, Text, subject_name
 from models.clock import to_local
 from models.enums import AttendanceStatus
 from models.people import Person
@@ -39,12 +39,10 @@ def check(session: Session, pupil_id: int, now: datetime, zone: ZoneInfo) -> int
     if any(row is None or row.status != AttendanceStatus.ABSENT for row in rows):
         return 0
     pupil = session.get(Person, pupil_id)
-    lines = Lines(
-        tuple(
-            _line(session, occ, row, zone) for occ, row in zip(reversed(latest), reversed(rows), strict=True)
-        )
+    earlier, later = (
+        _line(session, occ, row, zone) for occ, row in zip(reversed(latest), reversed(rows), strict=True)
     )
-    text = T("problems.streak", pupil=pupil.full_name if pupil else "", lessons=lines)
+    text = T("problems.streak", pupil=pupil.full_name if pupil else "", first=earlier, second=later)
     newest = latest[0]
     written = 0
     for teacher in class_teachers_of(session, pupil_id):
@@ -75,7 +73,7 @@ def _row(session: Session, occ: Occurrence, pupil_id: int) -> Attendance | None:
 def _line(session: Session, occ: Occurrence, row: Attendance | None, zone: ZoneInfo) -> Text:
     group = session.get(TutoringGroup, occ.lesson.group_id)
     local = to_local(occ.start, zone)
-    reason = T(f"problems.kind.{row.reason}") if row is not None and row.reason else T("problems.no_reason")
+    reason = T(f"problems.reason.{row.reason}") if row is not None and row.reason else T("problems.no_reason")
     return T(
         "problems.streak_line",
         subject=subject_name(group.subject if group else ""),
