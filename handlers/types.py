@@ -64,6 +64,10 @@ class Inbound:
     # The messenger's id of the bot's message this one replies to (Telegram's reply_to_message),
     # so an answer finds the thread of the message it answers.
     reply_to: str | None = None
+    # The start of that message as the messenger quotes it (only the bot's own): a thread's message
+    # begins with its reference, "#12 · …", which finds the thread while the outbox is still
+    # recording the delivery.
+    quoted: str = ""
     # Something sent that no message can carry on (a sticker, a location, a poll): its kind.
     unsupported: str = ""
 

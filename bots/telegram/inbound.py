@@ -75,8 +75,19 @@ async def message_to_inbound(message: Message, bot: Bot, max_bytes: int) -> Inbo
         contact_phone=contact.phone_number if contact is not None and own_contact else None,
         external_id=f"m{message.chat.id}:{message.message_id}",
         reply_to=str(replied.message_id) if replied is not None else None,
+        quoted=_quoted(replied),
         unsupported=_unsupported(message) if not uploads and not message.text and contact is None else "",
     )
+
+
+QUOTED = 40  # characters of a replied message kept: enough for its reference
+
+
+def _quoted(replied: Message | None) -> str:
+    """The start of the bot's message being replied to (a person's own messages prove nothing)."""
+    if replied is None or replied.from_user is None or not replied.from_user.is_bot:
+        return ""
+    return (replied.text or replied.caption or "")[:QUOTED]
 
 
 # Kinds of message nothing in the system carries on: the person is told so in words.

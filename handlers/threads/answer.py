@@ -43,8 +43,7 @@ def on_answer(turn: Turn) -> list[Reply] | None:
         thread = turn.session.get(Thread, typed[0])
         turn.inbound = replace(inbound, text=typed[1])
     elif inbound.reply_to:
-        channel = inbound.identity.channel
-        thread = store.replied_thread(turn.session, turn.identity.id, channel, inbound.reply_to)
+        thread = _replied(turn)
         if thread is None:
             return None
     else:
@@ -62,6 +61,18 @@ def on_answer(turn: Turn) -> list[Reply] | None:
         return [Reply(T("threads.unsupported"))]
     messages, refused = content.keep(turn, from_family=True)
     return [*write.into_thread(turn, thread, messages), *refused] if messages else refused
+
+
+def _replied(turn: Turn) -> Thread | None:
+    """The thread of the message replied to: by the message id the outbox recorded on delivery, or,
+    while that record is still being written, by the reference the quoted message starts with."""
+    inbound = turn.inbound
+    channel = inbound.identity.channel
+    thread = store.replied_thread(turn.session, turn.identity.id, channel, inbound.reply_to or "")
+    quoted = reference(inbound.quoted.split("·")[0])
+    if thread is None and quoted is not None:
+        thread = turn.session.get(Thread, quoted[0])
+    return thread
 
 
 def staff_answer(turn: Turn, thread: Thread) -> list[Reply]:
