@@ -45,7 +45,7 @@ def problems_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime
                 T(f"problems.reason.{row.reason}"),
                 row.reason_note,
                 T(f"problems.excused.{decision(row.excused)}"),
-                T(f"web.role.{by}"),
+                T(f"problems.by_{by}"),
             )
         )
         table.pupils.append(row.pupil_id)

@@ -26,6 +26,11 @@ DECISIONS = {"yes": True, "no": False}
 MAX_SHOWN = 10
 
 
+def note_line(note: str) -> Text | str:
+    """The family's few words on a line of their own, or nothing."""
+    return T("problems.note", note=note) if note else ""
+
+
 def decision(excused: bool | None) -> Text:
     state = "pending" if excused is None else "yes" if excused else "no"
     return T(f"problems.excused.{state}")
@@ -92,7 +97,7 @@ def pending(turn: Turn) -> list[Reply]:
                     subject=subject_name(groups[lesson.group_id].subject),
                     date=row.on_date.strftime("%d.%m"),
                     reason=T(f"problems.reason.{row.reason}"),
-                    note=row.reason_note or "—",
+                    note=note_line(row.reason_note),
                 ),
                 choices=choices(row),
             )

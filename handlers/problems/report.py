@@ -23,7 +23,7 @@ from handlers import conversation, lessons
 from handlers.audit import audit
 from handlers.context import Turn
 from handlers.lessons import Occurrence
-from handlers.problems import streak
+from handlers.problems import excuse, streak
 from handlers.refusals import not_understood
 from handlers.threads import deliver, drafts, people, store
 from handlers.threads.people import Recipient
@@ -286,7 +286,7 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
         "date": local.strftime("%d.%m"),
         "time": local.strftime("%H:%M"),
         "reason": T(f"problems.reason.{report.kind.value}"),
-        "note": report.note or "—",
+        "note": excuse.note_line(report.note),
     }
     version = int(turn.now.timestamp())
     if group.tutor_id is not None:
@@ -395,7 +395,7 @@ def _without_lesson(turn: Turn, report: Report) -> list[Reply]:
         ref=thread.id,
         who=people.family_label(turn.session, thread),
         reason=reason,
-        note=report.note or "—",
+        note=excuse.note_line(report.note),
     )
     deliver.tell(
         turn.session, thread, thread.staff_id, "problem.reported", text, f"thread:{thread.id}:{problem.id}:1:"
