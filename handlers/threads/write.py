@@ -19,7 +19,7 @@ from handlers.threads import content, deliver, drafts, forms, people, store
 from handlers.threads.people import Recipient
 from handlers.types import Choice, Reply
 from locales import T, Text
-from models.enums import Topic
+from models.enums import Role, Topic
 from models.threads import Thread, ThreadMessage
 
 PREFIX = "thr:"
@@ -63,7 +63,10 @@ def write(turn: Turn) -> list[Reply] | None:
     messages, refused = content.keep(turn, from_family=True)
     if not messages:
         return refused or [Reply(T("threads.empty"))]
-    return route(turn, [*drafts.waiting(turn), *(m.id for m in messages if m.id)], refused)
+    replies = route(turn, [*drafts.waiting(turn), *(m.id for m in messages if m.id)], refused)
+    if turn.has_role(Role.PUPIL) and any(m.kind == "photo" for m in messages):
+        return [Reply(T("threads.photo_not_homework")), *replies]  # no homework open to take it
+    return replies
 
 
 def route(turn: Turn, ids: list[int], refused: list[Reply] | None = None) -> list[Reply]:
