@@ -16,6 +16,8 @@ from pathlib import Path
 
 import sqlalchemy
 
+from sandbox.telegram_emulator import TelegramEmulator
+
 DATABASE_ENV = "USTAZ_BENCH_DATABASE_URL"
 
 
@@ -157,3 +159,14 @@ class BotProcess:
         if self.process is not None and self.process.poll() is not None:
             return self.log_tail()
         return None
+
+
+async def wait_for_webhook(emulator: TelegramEmulator, bot: BotProcess) -> None:
+    """Until the bot has told the Telegram emulator its webhook (it listens by then)."""
+    for _ in range(300):
+        if emulator.webhook is not None:
+            return
+        if (log := bot.failed()) is not None:
+            raise RuntimeError(f"the bot stopped:\n{log}")
+        await asyncio.sleep(0.1)
+    raise TimeoutError("the bot did not set its webhook within 30 s")

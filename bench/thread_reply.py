@@ -35,6 +35,7 @@ from bench.common import (
     percentile,
     scratch_database,
     temporary_folder,
+    wait_for_webhook,
 )
 from handlers.threads.write import SUBJECT_WORDS
 from models.migrate import upgrade
@@ -110,16 +111,6 @@ class Chats:
                 if answer in text:
                     self.latencies[self.way_of[answer]].append(time.perf_counter() - started)
                     del self.waiting[answer]
-
-
-async def wait_for_webhook(emulator: TelegramEmulator, bot: BotProcess) -> None:
-    for _ in range(300):
-        if emulator.webhook is not None:
-            return
-        if (log := bot.failed()) is not None:
-            raise RuntimeError(f"the bot stopped:\n{log}")
-        await asyncio.sleep(0.1)
-    raise TimeoutError("the bot did not set its webhook within 30 s")
 
 
 async def questions_delivered(chats: Chats, count: int, bot: BotProcess) -> None:

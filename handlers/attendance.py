@@ -226,13 +226,7 @@ def mark(
 def _write(turn: Turn, occ: Occurrence, pupil: Person, status: AttendanceStatus) -> Attendance | None:
     """Store the mark; returns the row when the status changed, None when it was already so."""
     pupil_id, lesson_id = stored_id(pupil), stored_id(occ.lesson)
-    row = turn.session.exec(
-        select(Attendance).where(
-            Attendance.lesson_id == lesson_id,
-            Attendance.on_date == occ.on_date,
-            Attendance.pupil_id == pupil_id,
-        )
-    ).first()
+    row = lessons.attendance_row(turn.session, occ, pupil_id)
     if row is not None and row.status == status:
         return None
     if row is None:

@@ -34,7 +34,7 @@ from models.enums import AttendanceStatus, Problem, Topic
 from models.people import Person
 from models.school import GroupMember, TutoringGroup
 from models.store import stored_id
-from models.threads import ThreadMessage
+from models.threads import Thread, ThreadMessage
 from models.timetable import Attendance, Lesson
 from outbox.write import enqueue
 
@@ -297,18 +297,7 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
             group_id=group.id,
             school_id=_school(turn, report),
         )
-        thread = store.thread_for(turn.session, turn.person_id(), recipient, turn.now)
-        problem = store.add_message(
-            turn.session,
-            author_id=turn.person_id(),
-            from_family=True,
-            now=turn.now,
-            kind="problem",
-            text=report.note,
-        )
-        waiting = thread.waiting_since  # a reported problem is news, not a question
-        store.attach(thread, [problem], turn.now)
-        thread.waiting_since = waiting
+        thread, _ = _problem_in_thread(turn, recipient, report)
         urgent = turn.now <= occ.start <= turn.now + URGENT_BEFORE
         text = T("problems.to_tutor", ref=thread.id, who=people.family_label(turn.session, thread), **facts)
         deliver.tell(
@@ -339,6 +328,24 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
     return [Reply(T("problems.recorded", **{k: facts[k] for k in ("subject", "date", "time", "reason")}))]
 
 
+def _problem_in_thread(turn: Turn, recipient: Recipient, report: Report) -> tuple[Thread, ThreadMessage]:
+    """The report as a message in the family's thread with the recipient; a reported problem is
+    news, not a question, so it leaves the thread waiting or not as it was."""
+    thread = store.thread_for(turn.session, turn.person_id(), recipient, turn.now)
+    problem = store.add_message(
+        turn.session,
+        author_id=turn.person_id(),
+        from_family=True,
+        now=turn.now,
+        kind="problem",
+        text=report.note,
+    )
+    waiting = thread.waiting_since
+    store.attach(thread, [problem], turn.now)
+    thread.waiting_since = waiting
+    return thread, problem
+
+
 def _school(turn: Turn, report: Report) -> int | None:
     return people.school_and_class(turn.session, stored_id(report.pupil))[0]
 
@@ -347,13 +354,7 @@ def _reason_on_attendance(turn: Turn, report: Report, occ: Occurrence) -> Attend
     """The reason on the pupil's attendance row for the lesson: a row written ahead of the lesson
     says "absent" until the tutor marks otherwise; a decision already taken is asked again."""
     pupil_id, lesson_id = stored_id(report.pupil), stored_id(occ.lesson)
-    row = turn.session.exec(
-        select(Attendance).where(
-            Attendance.lesson_id == lesson_id,
-            Attendance.on_date == occ.on_date,
-            Attendance.pupil_id == pupil_id,
-        )
-    ).first()
+    row = lessons.attendance_row(turn.session, occ, pupil_id)
     if row is None:
         row = Attendance(
             lesson_id=lesson_id,
@@ -379,16 +380,9 @@ def _without_lesson(turn: Turn, report: Report) -> list[Reply]:
     )
     if recipient is None:
         return [Reply(T("threads.nobody"))]
-    thread = store.thread_for(turn.session, turn.person_id(), recipient, turn.now)
-    problem = store.add_message(
-        turn.session,
-        author_id=turn.person_id(),
-        from_family=True,
-        now=turn.now,
-        kind="problem",
-        text=report.note,
-    )
-    store.attach(thread, [problem, *report.messages], turn.now)
+    thread, problem = _problem_in_thread(turn, recipient, report)
+    store.attach(thread, report.messages, turn.now)
+    thread.waiting_since = thread.waiting_since or turn.now  # with no lesson, it is a question
     reason = T(f"problems.reason.{report.kind.value}")
     text = T(
         "problems.to_staff",

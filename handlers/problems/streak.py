@@ -35,7 +35,7 @@ def check(session: Session, pupil_id: int, now: datetime, zone: ZoneInfo) -> int
     latest = last_two(session, pupil_id, now, zone)
     if len(latest) < 2:
         return 0
-    rows = [_row(session, occ, pupil_id) for occ in latest]
+    rows = [lessons.attendance_row(session, occ, pupil_id) for occ in latest]
     if any(row is None or row.status != AttendanceStatus.ABSENT for row in rows):
         return 0
     pupil = session.get(Person, pupil_id)
@@ -58,16 +58,6 @@ def check(session: Session, pupil_id: int, now: datetime, zone: ZoneInfo) -> int
             is not None
         )
     return written
-
-
-def _row(session: Session, occ: Occurrence, pupil_id: int) -> Attendance | None:
-    return session.exec(
-        select(Attendance).where(
-            Attendance.lesson_id == occ.lesson.id,
-            Attendance.on_date == occ.on_date,
-            Attendance.pupil_id == pupil_id,
-        )
-    ).first()
 
 
 def _line(session: Session, occ: Occurrence, row: Attendance | None, zone: ZoneInfo) -> Text:
