@@ -10,8 +10,6 @@ may come.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlmodel import Session
 
 from handlers.context import Turn
@@ -97,7 +95,6 @@ def tell(
     *,
     media_path: str | None = None,
     urgent: bool = False,
-    due_at: datetime | None = None,
 ) -> bool:
     """One outbox row about the thread, tied to it; False when the consent gate refused it."""
     row = enqueue(
@@ -108,7 +105,6 @@ def tell(
         person_id=person_id,
         media_path=media_path,
         urgent=urgent,
-        due_at=due_at,
     )
     if row is None:
         return False
