@@ -5,6 +5,8 @@ where the menu is also reached by typing «мәзір» / «меню» / "menu")
 from __future__ import annotations
 
 from handlers.context import Turn
+from handlers.problems import report
+from handlers.threads import write
 from handlers.types import Choice, Reply
 from locales import Lines, T, Text
 from models.enums import Role
@@ -32,10 +34,10 @@ COMMANDS: tuple[tuple[frozenset[Role], Text], ...] = (
     (frozenset(), T("help.cmd.channels")),
     (frozenset(), T("help.cmd.language")),
 )
-# The menu's buttons (the values of entries in the router's table), by the roles that see them.
+# The menu's buttons (entries of the router's table), by the roles that see them.
 BUTTONS: tuple[tuple[frozenset[Role], Choice], ...] = (
-    (frozenset({Role.PUPIL, Role.GUARDIAN}), Choice("thr:new:", T("help.button.write"))),
-    (frozenset({Role.PUPIL, Role.GUARDIAN}), Choice("prb:start:", T("help.button.problem"))),
+    (frozenset({Role.PUPIL, Role.GUARDIAN}), Choice(write.NEW, T("help.button.write"))),
+    (frozenset({Role.PUPIL, Role.GUARDIAN}), Choice(report.START, T("help.button.problem"))),
 )
 WORDS = frozenset({"мәзір", "меню", "menu", "help", "көмек", "помощь"})
 

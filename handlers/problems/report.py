@@ -38,7 +38,6 @@ from models.threads import Thread, ThreadMessage
 from models.timetable import Attendance, Lesson
 from outbox.write import enqueue
 
-PREFIX = "prb:"
 START = "prb:start:"
 CHILD = "prb:child:"
 KIND = "prb:kind:"

@@ -22,7 +22,6 @@ from locales import T, Text
 from models.enums import Role, Topic
 from models.threads import Thread, ThreadMessage
 
-PREFIX = "thr:"
 TO = "thr:to:"
 NEW = "thr:new:"
 FORM = "thr:form:"
