@@ -286,3 +286,10 @@ def test_erasing_a_childs_data_erases_their_threads_and_files(world: World) -> N
     world.say("c1", f"/confirm_forget {requested.text.params['id']}")
     assert threads(world) == [] and messages(world) == []
     assert not Path(message.media_path).exists()
+
+
+def test_a_sticker_in_reply_to_a_thread_is_answered_in_words_not_with_the_history(world: World) -> None:
+    world.say("g1", "Алгебра: вопрос")
+    [thread] = threads(world)
+    assert keys(world.say("t1", f"#{thread.id}", unsupported="sticker")) == ["threads.unsupported"]
+    assert keys(world.say("g1", f"#{thread.id}", unsupported="sticker")) == ["threads.unsupported"]

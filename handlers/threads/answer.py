@@ -51,14 +51,14 @@ def on_answer(turn: Turn) -> list[Reply] | None:
     me = turn.person_id()
     if thread is None or me not in (thread.family_id, thread.staff_id):
         return [Reply(T("threads.unknown_ref", ref=typed[0] if typed else thread.id if thread else ""))]
+    if turn.inbound.unsupported:
+        return [Reply(T("threads.unsupported"))]
     if not turn.inbound.text.strip() and not turn.inbound.uploads:
         return [history(turn, thread)]
     if me == thread.staff_id:
         return staff_answer(turn, thread)
     if not people.may_write(turn):
         return None
-    if turn.inbound.unsupported:
-        return [Reply(T("threads.unsupported"))]
     messages, refused = content.keep(turn, from_family=True)
     return [*write.into_thread(turn, thread, messages), *refused] if messages else refused
 
@@ -76,8 +76,6 @@ def _replied(turn: Turn) -> Thread | None:
 
 
 def staff_answer(turn: Turn, thread: Thread) -> list[Reply]:
-    if turn.inbound.unsupported:
-        return [Reply(T("threads.unsupported"))]
     messages, refused = content.keep(turn, from_family=False)
     if not messages:
         return refused
