@@ -293,3 +293,9 @@ def test_a_sticker_in_reply_to_a_thread_is_answered_in_words_not_with_the_histor
     [thread] = threads(world)
     assert keys(world.say("t1", f"#{thread.id}", unsupported="sticker")) == ["threads.unsupported"]
     assert keys(world.say("g1", f"#{thread.id}", unsupported="sticker")) == ["threads.unsupported"]
+
+
+def test_a_nul_character_is_dropped_and_a_message_of_nothing_else_is_empty(world: World) -> None:
+    assert keys(world.say("g1", "\x00")) == ["threads.empty"]
+    assert keys(world.say("g1", "Алгебра\x00 вопрос")) == ["threads.sent.tutor"]
+    assert [m.text for m in messages(world)] == ["Алгебра вопрос"]

@@ -265,7 +265,12 @@ def on_note(turn: Turn) -> list[Reply] | None:
     conversation.clear(turn)
     occ, group = chosen if chosen else (None, None)
     report = Report(
-        pupil, Problem(str(data["kind"])), occ, group, turn.inbound.text.strip()[:MAX_NOTE], messages
+        pupil,
+        Problem(str(data["kind"])),
+        occ,
+        group,
+        store.clean(turn.inbound.text).strip()[:MAX_NOTE],
+        messages,
     )
     return finish(turn, report)
 

@@ -39,7 +39,7 @@ def named(upload: Upload) -> Upload:
 def keep(turn: Turn, *, from_family: bool) -> tuple[list[ThreadMessage], list[Reply]]:
     """The turn's words and files as messages (not yet in a thread), and the refusals of files
     that could not be kept. The words ride with the first file kept, as its caption."""
-    text = turn.inbound.text.strip()
+    text = store.clean(turn.inbound.text).strip()
     author = turn.person_id()
     messages: list[ThreadMessage] = []
     refused: list[Reply] = []

@@ -16,6 +16,11 @@ from models.threads import MAX_TEXT, Thread, ThreadMessage, ThreadNotice
 HOUR = timedelta(hours=1)
 
 
+def clean(text: str) -> str:
+    """Words as they can be stored: without NUL, which PostgreSQL's text refuses and nobody types."""
+    return text.replace("\x00", "")
+
+
 def thread_for(session: Session, family_id: int, recipient: Recipient, now: datetime) -> Thread:
     """The family member's thread with this recipient about this child, opened if there is none."""
     found = session.exec(
@@ -63,7 +68,7 @@ def add_message(
         author_id=author_id,
         from_family=from_family,
         kind=kind,
-        text=text[:MAX_TEXT],
+        text=clean(text)[:MAX_TEXT],
         media_path=media_path,
         created_at=now,
     )
