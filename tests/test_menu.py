@@ -38,3 +38,24 @@ def test_a_class_teacher_who_tutors_sees_both_sets_in_kazakh() -> None:
     text = shown({"tutor", "class_teacher"}, "kk")
     assert text.startswith("Мен не істей аламын")
     assert "/broadcast" in text and "/homework" in text
+
+
+def test_a_family_gets_buttons_to_write_and_to_report_a_problem_and_staff_their_threads() -> None:
+    def turn(roles: set[str]) -> Turn:
+        return Turn(
+            session=cast(Any, None),
+            inbound=Inbound(Identity("telegram", "1"), Chat("1")),
+            identity=ChannelIdentity(channel="telegram", address="1"),
+            config=Config.from_settings(Settings()),
+            roles=roles,
+        )
+
+    family = menu(turn({"guardian"}))
+    assert [c.value for c in family.choices] == ["thr:new:", "prb:start:"]
+    assert "write to a teacher" in family.text.render("en") and "“problem”" in family.text.render("en")
+    staff = menu(turn({"tutor"}))
+    assert (
+        staff.choices == ()
+        and "/threads" in staff.text.render("en")
+        and "/absences" in staff.text.render("en")
+    )
