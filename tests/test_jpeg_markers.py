@@ -53,7 +53,8 @@ def _with_everything(image: Image.Image) -> bytes:
 def test_an_upright_phone_jpeg_loses_every_metadata_block_and_keeps_its_pixels() -> None:
     image = _page()
     original = _with_everything(image)
-    clean, width, height = normalise(original, **LIMITS)
+    page = normalise(original, **LIMITS)
+    clean, width, height = page.jpeg, page.width, page.height
     assert (width, height) == (300, 200)
     for secret in (b"Exif", b"PhoneMaker", b"Abai", b"Almaty", b"ICCPROFILE", b"second picture"):
         assert secret in original and secret not in clean
@@ -68,10 +69,12 @@ def test_a_jpeg_that_needs_turning_or_shrinking_is_still_re_encoded() -> None:
     exif = Image.Exif()
     exif[0x0112] = 6
     turned = _jpeg(_page(), exif=exif.tobytes())
-    clean, width, height = normalise(turned, **LIMITS)
+    page = normalise(turned, **LIMITS)
+    clean, width, height = page.jpeg, page.width, page.height
     assert (width, height) == (200, 300)
     big = _jpeg(_page(2400, 1000))
-    clean, width, height = normalise(big, **LIMITS)
+    page = normalise(big, **LIMITS)
+    clean, width, height = page.jpeg, page.width, page.height
     assert (width, height) == (2000, 833) and _pixels(clean) != _pixels(big)
 
 
