@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,9 @@ class Config:
     media_dir: Path
     time_zone: ZoneInfo
     bot_username: str = ""
+    # When the weekly digest is made (`settings`: DIGEST_WEEKDAY, Monday 0; DIGEST_TIME, local).
+    digest_weekday: int = 6
+    digest_time: time = time(19, 0)
     # What "now" is for a turn: the wall clock, or the sandbox's clock that a visitor moves forward.
     clock: Callable[[], datetime] = utcnow
     # Called where the turn ran (the event loop, or a turn thread on PostgreSQL) after a turn that
@@ -61,6 +64,8 @@ class Config:
             media_dir=settings.media_dir,
             time_zone=settings.zone,
             bot_username=bot_username,
+            digest_weekday=settings.digest_weekday,
+            digest_time=settings.digest_time,
             clock=clock,
             on_enqueued=on_enqueued,
         )

@@ -1,9 +1,11 @@
-"""The help menu: the commands this person may use, by their roles, in their language."""
+"""The help menu: the commands this person may use, by their roles, in their language; for a pupil
+or a parent, their record's views as numbered choices too (all SMS can offer)."""
 
 from __future__ import annotations
 
+from handlers import family_news, own_record
 from handlers.context import Turn
-from handlers.types import Reply
+from handlers.types import Choice, Reply
 from locales import Lines, T, Text
 from models.enums import Role
 
@@ -11,6 +13,12 @@ from models.enums import Role
 COMMANDS: tuple[tuple[frozenset[Role], Text], ...] = (
     (frozenset({Role.PUPIL}), T("help.cmd.photos")),
     (frozenset({Role.PUPIL}), T("help.cmd.replace")),
+    (frozenset({Role.PUPIL}), T("help.cmd.my_homework")),
+    (frozenset({Role.PUPIL, Role.GUARDIAN}), T("help.cmd.timetable")),
+    (frozenset({Role.GUARDIAN}), T("help.cmd.grades")),
+    (frozenset({Role.GUARDIAN}), T("help.cmd.child_attendance")),
+    (frozenset({Role.GUARDIAN}), T("help.cmd.child_homework")),
+    (frozenset({Role.GUARDIAN}), T("help.cmd.digest")),
     (frozenset({Role.GUARDIAN}), T("help.cmd.consent")),
     (frozenset({Role.GUARDIAN}), T("help.cmd.mydata")),
     (frozenset({Role.GUARDIAN}), T("help.cmd.forget")),
@@ -30,4 +38,7 @@ COMMANDS: tuple[tuple[frozenset[Role], Text], ...] = (
 
 def menu(turn: Turn) -> Reply:
     lines = tuple(text for roles, text in COMMANDS if not roles or turn.has_role(*roles))
-    return Reply(T("help.menu", commands=Lines(lines)))
+    choices = own_record.menu_choices(turn)
+    if turn.has_role(Role.GUARDIAN):
+        choices += (Choice(family_news.ASK, T("news.menu")),)
+    return Reply(T("help.menu", commands=Lines(lines)), choices=choices)

@@ -22,16 +22,20 @@ from handlers import (
     attendance,
     broadcast,
     broadcast_report,
+    catch_up,
     channels,
     choices,
     consent,
     conversation,
+    family_news,
     hand_in,
     homework,
     joining,
     language,
     menu,
     optout,
+    own_record,
+    photo_check,
     postal,
     privacy,
     review,
@@ -50,8 +54,10 @@ from handlers.routes import (
     Route,
     Seen,
     Takes,
+    Word,
     button_owners,
     owner_prefix,
+    plain_word,
     walk,
 )
 from handlers.types import Inbound, Reply
@@ -64,6 +70,7 @@ from models.store import session_scope
 from outbox.write import wrote_outbox
 
 TEXT, PHOTOS = Takes.TEXT, Takes.PHOTOS
+FAMILY = frozenset({Role.PUPIL, Role.GUARDIAN})
 
 
 def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
@@ -169,8 +176,13 @@ def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> 
 
 
 def _language_chosen(turn: Turn) -> list[Reply]:
-    """The language button: set, then the consent questions a parent has not answered yet."""
-    return language.choose(turn, turn.inbound.choice or "") + consent.pending(turn)
+    """The language button: set, then the consent questions a parent has not answered yet; the first
+    time (just joined), what still matters (`catch_up`)."""
+    person = turn.person
+    joining = person is not None and not person.locale_chosen
+    chosen = language.choose(turn, turn.inbound.choice or "")
+    caught_up = catch_up.joined(turn) if joining and person is not None and person.locale_chosen else []
+    return chosen + consent.pending(turn) + caught_up
 
 
 def _consent_answer(turn: Turn) -> list[Reply]:
@@ -193,7 +205,8 @@ ROUTES: tuple[Route, ...] = (
     Route(Command("/consent"), consent.status, {Role.GUARDIAN}, PASS),
     Route(Command("/channels"), channels.start),
     Route(Button(channels.PREFIX), channels.on_choice),
-    Route(Command("/attendance"), attendance.start, {Role.TUTOR}),
+    Route(Command("/attendance"), attendance.start, {Role.TUTOR}, PASS),
+    Route(Command("/attendance"), own_record.attendance, FAMILY),
     Route(Button(attendance.PREFIX), attendance.on_choice, {Role.TUTOR}),
     Route(Command("/status"), status.show, {Role.TUTOR, Role.ASSISTANT}),
     Route(Button(status.PREFIX), status.nudge, {Role.TUTOR, Role.ASSISTANT}),
@@ -206,18 +219,22 @@ ROUTES: tuple[Route, ...] = (
     Route(Command("/post"), postal.start),
     Route(Button(postal.PREFIX), postal.on_choice),
     Route(Flow(postal.FLOW_SCAN, PHOTOS), postal.on_scan),
-    Route(Command("/homework"), set_homework.start, {Role.TUTOR}, T("homework.only_tutor")),
+    # /homework sets homework for a tutor; for a pupil or a parent it shows theirs.
+    Route(Command("/homework"), set_homework.start, {Role.TUTOR}, PASS),
+    Route(Command("/homework"), own_record.homework, FAMILY, T("homework.only_tutor")),
     Route(Button(set_homework.GROUP), set_homework.on_group, {Role.TUTOR}),
     Route(Button(set_homework.GRADING), set_homework.on_grading, {Role.TUTOR}),
     Route(Button(set_homework.CONFIRM), set_homework.on_confirm, {Role.TUTOR}),
     Route(Button(hand_in.PICK), hand_in.on_pick, {Role.PUPIL}),
     Route(Button(hand_in.REPLACE), hand_in.on_replace, {Role.PUPIL}),
+    Route(Button(photo_check.CHECK), hand_in.on_check, {Role.PUPIL}),
     Route(Button(homework.PREFIX), homework.unknown_choice),
     Route(Command("/replace"), hand_in.replace_latest, {Role.PUPIL}),
     Route(Flow(set_homework.FLOW, TEXT | PHOTOS), set_homework.on_answer),
     # A pupil's photos are homework whatever their caption, unless a command above took the turn.
     Route(Photos(), hand_in.submit, {Role.PUPIL}, PASS),
     Route(Flow(hand_in.FLOW_PICK, TEXT), hand_in.ask_again),
+    Route(Flow(photo_check.FLOW, TEXT), hand_in.check_again),
     Route(Command("/review"), review.start, {Role.TUTOR}, T("review.only_tutor")),
     Route(Button(review.PREFIX), review.on_choice, {Role.TUTOR}),
     Route(Flow(review.FLOW_GRADE, TEXT), review.on_text),
@@ -226,6 +243,16 @@ ROUTES: tuple[Route, ...] = (
     Route(Command("/mydata"), privacy.my_data, {Role.GUARDIAN}),
     Route(Command("/forget"), privacy.forget, {Role.GUARDIAN}),
     Route(Button(privacy.PREFIX), privacy.on_choice, {Role.GUARDIAN}),
+    Route(Command("/digest"), family_news.start, {Role.GUARDIAN}),
+    Route(Button(family_news.PREFIX), family_news.on_choice, {Role.GUARDIAN}),
+    Route(Command("/timetable"), own_record.timetable, FAMILY, PASS),
+    Route(Command("/grades"), own_record.grades_view, FAMILY),
+    Route(Button(own_record.PREFIX), own_record.on_choice, FAMILY),
+    # The same views by a word typed alone (SMS has no commands), outside any conversation.
+    Route(Word(own_record.WORDS[own_record.HOMEWORK]), own_record.homework, FAMILY, PASS),
+    Route(Word(own_record.WORDS[own_record.TIMETABLE]), own_record.timetable, FAMILY, PASS),
+    Route(Word(own_record.WORDS[own_record.GRADES]), own_record.grades_view, FAMILY, PASS),
+    Route(Word(own_record.WORDS[own_record.ATTENDANCE]), own_record.attendance, FAMILY, PASS),
 )
 _BUTTONS = button_owners(BEFORE_LANGUAGE, ROUTES)
 
@@ -245,6 +272,7 @@ def route(turn: Turn) -> list[Reply]:
         flow=conversation.load(turn).flow,
         text=bool(inbound.text.strip()),
         photos=bool(inbound.uploads),
+        word=plain_word(inbound.text),
     )
     replies = walk(turn, BEFORE_LANGUAGE, seen)
     if replies is not None:

@@ -1,6 +1,6 @@
 """The words of the router's table (`handlers.router.ROUTES`): what a turn carries that an entry
-answers — a command, a button, a message inside an open conversation, photos — and how a turn walks
-the table.
+answers — a command, a button, a message inside an open conversation, photos, a plain word typed
+alone — and how a turn walks the table.
 
 A turn walks the entries in order. The first entry that matches it and whose handler answers (a
 handler may answer None: "not mine after all") gives the turn its replies. An entry may name the
@@ -11,6 +11,8 @@ with the longest prefix of its value.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ class Seen:
     flow: str  # the person's open conversation, "" for none
     text: bool
     photos: bool
+    word: str = ""  # the message as a plain word or short phrase (`plain_word`), "" for anything else
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,29 @@ class Flow:
 
 
 @dataclass(frozen=True)
+class Word:
+    """A message that is one of `words` alone, whatever its case and punctuation ("Бағалар!"): what a
+    family types where there are no commands (SMS), outside any conversation that takes text."""
+
+    words: frozenset[str]
+
+    def matches(self, seen: Seen) -> bool:
+        return not seen.command and not seen.flow and seen.word in self.words
+
+
+WORD_CHARS = 40  # a longer message is not a word
+_SPACES = re.compile(r"\s+")
+
+
+def plain_word(text: str) -> str:
+    """The text as a plain word or short phrase: case folded, letters and spaces only; "" if long."""
+    if len(text) > WORD_CHARS:
+        return ""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _SPACES.sub(" ", "".join(ch if ch.isalpha() else " " for ch in folded)).strip()
+
+
+@dataclass(frozen=True)
 class Photos:
     """Photos or files, with any caption, in any conversation."""
 
@@ -91,7 +117,7 @@ class Route:
     """One entry of the table: what the turn carries, the module function that answers it, who may
     use it (empty: anyone), and what the others hear (None: not theirs, the turn goes on)."""
 
-    on: Command | Button | Flow | Photos
+    on: Command | Button | Flow | Word | Photos
     handler: Handler
     roles: AbstractSet[Role] = ANYONE
     others: Text | None = NOT_ALLOWED

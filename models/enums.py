@@ -74,3 +74,13 @@ class PostalItemStatus(StrEnum):
     PENDING = "pending"
     RECEIVED = "received"
     MISSING = "missing"
+
+
+class FamilyNews(StrEnum):
+    """What a parent hears about their children's work: every event as it happens and the weekly
+    digest (the default), the digest instead of the events it sums up, or the events without it.
+    Absences and lesson changes come at once whatever the choice."""
+
+    BOTH = "both"
+    DIGEST = "digest"
+    EVENTS = "events"
