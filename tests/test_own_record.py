@@ -71,10 +71,10 @@ def test_a_pupil_sees_to_do_late_under_review_and_graded_with_comment_and_score(
     [page] = world.say("p1", "/homework")
     assert page.text.key == "record.page" and page.locale == "kk"
     lines = shown(page)
-    assert lines[0].startswith("❗ Algebra · Late one — past due")
-    assert lines[1].startswith("⏳ Algebra · Open one — due")
-    assert lines[2].startswith("📨 Algebra · Handed in — handed in late, ")
-    assert lines[3] == "✅ Algebra · Graded one — mark 5 (17/20 points, 85 %). Comment: Check task 4."
+    assert lines[0].startswith("⚠ Algebra · Late one — past due")
+    assert lines[1].startswith("○ Algebra · Open one — due")
+    assert lines[2].startswith("◷ Algebra · Handed in — handed in late, ")
+    assert lines[3] == "✓ Algebra · Graded one — mark 5 (17/20 points, 85 %). Comment: Check task 4."
     assert not page.choices  # four lines: one page
 
 
@@ -87,7 +87,7 @@ def test_pages_are_short_and_more_turns_them_and_sms_pages_are_shorter(world: Wo
     [more] = first.choices
     assert more.label.key == "record.more"
     [second] = world.press("p1", more.value)
-    assert [line.split(" — ")[0] for line in shown(second)] == ["⏳ Algebra · Task 5", "⏳ Algebra · Task 6"]
+    assert [line.split(" — ")[0] for line in shown(second)] == ["○ Algebra · Task 5", "○ Algebra · Task 6"]
     assert not second.choices
     # "more" typed in any language is the choice offered
     [again] = world.say("p1", "/homework")
@@ -112,7 +112,7 @@ def test_a_parent_chooses_the_child_and_sees_only_their_own(world: World) -> Non
     assert values == [f"rec:child:hw:{world.ids['p1']}", f"rec:child:hw:{world.ids['p4']}"]
     [page] = world.press("g1", values[1])
     assert page.locale == "ru" and page.text.params["title"].params["pupil"] == "Мадина Нурова"
-    assert [line.split(" — ")[0] for line in shown(page, "ru")] == ["⏳ Физика · Physics task"]
+    assert [line.split(" — ")[0] for line in shown(page, "ru")] == ["○ Физика · Physics task"]
     # Another family's child, by a forged button, is refused; so is a page of them.
     assert keys(world.press("g1", f"rec:child:hw:{world.ids['p2']}")) == ["common.not_allowed"]
     assert keys(world.press("g1", f"rec:more:gr:{world.ids['p2']}:0")) == ["common.not_allowed"]
@@ -194,7 +194,7 @@ def test_the_timetable_shows_the_next_lessons_with_links_cancelled_and_moved_one
         )
     [page] = world.say("p2", "/timetable")
     lines = shown(page)
-    assert lines[0].endswith("18:00 · Algebra — cancelled ❌")
+    assert lines[0].endswith("18:00 · Algebra — cancelled ✗")
     assert (
         lines[1].startswith(f"{(first + timedelta(days=8)).strftime('%a')} ")
         and "19:00 · Algebra — moved (was" in lines[1]
