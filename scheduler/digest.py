@@ -4,7 +4,9 @@
 For each child with consent in force: the week's lessons attended and missed, the work handed in and
 the work missing at its deadline, new grades, then next week's lessons and deadlines. A child with
 nothing from the week and no deadline ahead is left out, and a family with nothing at all gets no
-message. A parent who chose the messages without the digest (/digest) gets none.
+message. A parent who chose the messages without the digest (/digest) gets none, nor does one with
+no chat to read it in (not joined, no number, stopped): a weekly row for them would only fill the
+class teacher's list of people to reach by phone or paper.
 
 `derive_digests` runs with every derivation (`scheduler.jobs.derive_due`) and makes the week's
 digests once: within `grace` after the moment (a scheduler that was down at 19:00 still makes them
@@ -32,6 +34,7 @@ from models.journal import AuditLog
 from models.news_rules import wants_digest
 from models.people import Guardianship, Person
 from models.school import TutoringGroup
+from outbox.route import in_a_chat
 from outbox.write import enqueue
 from record import lines
 from record.attendance import Mark, marks
@@ -143,7 +146,7 @@ def build(session: Session, moment: datetime, zone: ZoneInfo) -> list[Digest]:
 
 
 def _families(session: Session) -> dict[int, list[int]]:
-    """Guardian id → their children's ids, for guardians who take the digest."""
+    """Guardian id → their children's ids, for guardians in a chat who take the digest."""
     families: dict[int, list[int]] = defaultdict(list)
     for guardian_id, pupil_id, news in session.exec(
         select(Guardianship.guardian_id, Guardianship.pupil_id, Person.family_news)
@@ -152,7 +155,10 @@ def _families(session: Session) -> dict[int, list[int]]:
     ).all():
         if wants_digest(news):
             families[guardian_id].append(pupil_id)
-    return families
+    reachable = set()
+    for part in chunks(families):
+        reachable |= in_a_chat(session, part)
+    return {guardian: children for guardian, children in families.items() if guardian in reachable}
 
 
 def _names(session: Session, pupil_ids: Collection[int]) -> dict[int, str]:

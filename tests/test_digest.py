@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from locales import T
 from models import (
     Attendance,
+    ChannelIdentity,
     Consent,
     Feedback,
     Guardianship,
@@ -202,21 +203,25 @@ def test_a_familys_digest_says_what_the_week_held_and_what_comes_next(
     assert digest.idempotency_key == f"digest:{school['SH2-G03']}:2026-11-29:"
 
 
-def test_families_with_nothing_to_say_without_consent_or_who_chose_events_get_none(
+def test_families_with_nothing_to_say_without_consent_without_a_chat_or_who_chose_events_get_none(
     engine: Engine, school: dict[str, int], tmp_path: Path, db_url: str
 ) -> None:
     with session_scope(engine) as session:
         parent = session.get(Person, school["SH2-G07"])  # Ерасыл's: algebra, a deadline next week
         assert parent is not None
         parent.family_news = FamilyNews.EVENTS
+        stopped = session.exec(select(ChannelIdentity).where(ChannelIdentity.person_id == school["SH2-G09"]))
+        for identity in stopped:  # Дәулет's parent sent STOP from their number
+            identity.opted_out_at = SUNDAY_EVENING - timedelta(days=3)
+            session.add(identity)
     with time_machine.travel(SUNDAY_EVENING, tick=False):
         derive_once(engine, digest_settings(tmp_path, db_url))
     made = digests(engine)
-    # Algebra pupils have next week's deadline; Айым (no consent), Ерасыл's parent (events only),
-    # and pupils of no group this week (Анастасия, 8А) get nothing.
-    algebra = {school[f"SH2-G0{n}"] for n in (1, 3, 9)}
-    assert algebra <= set(made)
-    assert school["SH2-G05"] not in made and school["SH2-G07"] not in made and school["SH2-G02"] not in made
+    # The algebra group's families have next week's deadline to hear of; not Айым's (no consent),
+    # Ерасыл's (events only), Дәулет's (no chat left), nor those of pupils in no group (Анастасия).
+    assert {school["SH2-G01"], school["SH2-G03"]} <= set(made)
+    for parent_id in ("SH2-G05", "SH2-G07", "SH2-G09", "SH2-G02"):
+        assert school[parent_id] not in made, parent_id
     assert len(made) == len({row.idempotency_key for row in made.values()})  # one per family
 
 
