@@ -17,15 +17,15 @@ from sqlmodel import Session, col, select
 
 from bots.app import Running, start
 from locales import translate
-from models import Consent, GroupMember, Guardianship, Lesson, LessonChange, Membership, Notification, Person
+from models import Guardianship, Lesson, LessonChange, Notification
 from models.clock import to_local, utcnow
-from models.invites import issue_invite
 from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from scheduler.app import derive_once
 from scheduler.digest import DigestOptions, latest_moment
 from tests.e2e.chatting import Chatting, choices, emulator_settings
+from tests.test_catch_up import newcomer as joins_later
 from tests.test_homework_support import PEOPLE, World, build_world, page_image
 
 pytestmark = pytest.mark.flow
@@ -104,27 +104,8 @@ async def test_homework_set_before_a_pupil_joined_reaches_them_when_they_join(
     tmp_path: Path, db_url: str
 ) -> None:
     world = world_on(db_url, tmp_path)
-    with session_scope(world.engine) as session:
-        pupil = Person(external_id="p7", full_name="Дәулет Омаров")
-        session.add(pupil)
-        session.flush()
-        assert pupil.id is not None
-        session.add_all(
-            [
-                Membership(person_id=pupil.id, role="pupil", school_id=1),
-                GroupMember(group_id=world.groups["A1"], pupil_id=pupil.id),
-                Guardianship(guardian_id=world.ids["g2"], pupil_id=pupil.id),
-                Consent(
-                    guardian_id=world.ids["g2"],
-                    pupil_id=pupil.id,
-                    text_version="1",
-                    given=True,
-                    channel="telegram",
-                ),
-            ]
-        )
-        code = issue_invite(session, pupil.id, ttl=timedelta(days=1)).code
-        newcomer_id = pupil.id
+    code = joins_later(world)  # Дәулет, of A1, with consent, not in a chat yet
+    newcomer_id = world.ids["p7"]
     world.engine.dispose()
     async with TelegramEmulator() as telegram:
         running = await running_bot(telegram, tmp_path, db_url)
