@@ -74,8 +74,12 @@ class Phone:
         if details.get_attribute("open") is None:
             details.locator("summary").click()
         person.click()
+        # The page names the person once it has opened their chat (after a round trip), and only
+        # then is the chat chooser theirs to change.
         self.page.wait_for_function(
-            "id => document.querySelector('.person[aria-pressed]')?.dataset.person === String(id)",
+            "id => { const b = document.querySelector('.person[aria-pressed]');"
+            " return b?.dataset.person === String(id)"
+            " && document.getElementById('who').textContent === b.dataset.name; }",
             arg=person_id,
         )
 
