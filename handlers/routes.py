@@ -84,12 +84,13 @@ class Flow:
 @dataclass(frozen=True)
 class Word:
     """A message that is one of `words` alone, whatever its case and punctuation ("Бағалар!"): what a
-    family types where there are no commands (SMS), outside any conversation that takes text."""
+    family types where there are no commands (SMS). A conversation waiting for text takes it first:
+    such entries stand below the conversations in the table."""
 
     words: frozenset[str]
 
     def matches(self, seen: Seen) -> bool:
-        return not seen.command and not seen.flow and seen.word in self.words
+        return not seen.command and seen.word in self.words
 
 
 WORD_CHARS = 40  # a longer message is not a word

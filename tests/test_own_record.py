@@ -208,6 +208,8 @@ def test_plain_words_and_the_menu_open_the_views(world: World) -> None:
     assert keys(world.say("g1", "Оценки!")) == ["record.gr.empty"]
     assert keys(world.say("p1", "үй тапсырмалары")) == ["record.page"]
     assert keys(world.say("t1", "бағалар")) == ["help.menu"]  # a tutor's words go on to the menu
+    assert keys(world.photos("p2", page_image())) == ["homework.receipt"]
+    assert keys(world.say("p2", "Grades")) == ["record.gr.empty"]  # after a hand-in too
     [menu] = world.say("g1", "hello")
     assert [c.value for c in menu.choices] == [
         "rec:view:gr",
