@@ -1,9 +1,10 @@
-"""The help menu: the commands this person may use, by their roles, in their language; for pupils and
-parents also two buttons, "write to a teacher" and "report a problem" (numbered on WhatsApp and SMS,
-where the menu is also reached by typing «мәзір» / «меню» / "menu")."""
+"""The help menu: the commands this person may use, by their roles, in their language; for a pupil
+or a parent also their record's views, "write to a teacher" and "report a problem" as choices
+(numbered on WhatsApp and SMS, where the menu is also reached by typing «мәзір» / «меню» / "menu")."""
 
 from __future__ import annotations
 
+from handlers import family_news, own_record
 from handlers.context import Turn
 from handlers.problems import report
 from handlers.threads import write
@@ -17,12 +18,18 @@ COMMANDS: tuple[tuple[frozenset[Role], Text], ...] = (
     (frozenset({Role.PUPIL}), T("help.cmd.replace")),
     (frozenset({Role.PUPIL, Role.GUARDIAN}), T("help.cmd.write")),
     (frozenset({Role.PUPIL, Role.GUARDIAN}), T("help.cmd.problem")),
+    (frozenset({Role.PUPIL}), T("help.cmd.my_homework")),
+    (frozenset({Role.PUPIL, Role.GUARDIAN}), T("help.cmd.timetable")),
+    (frozenset({Role.GUARDIAN}), T("help.cmd.grades")),
+    (frozenset({Role.GUARDIAN}), T("help.cmd.child_attendance")),
+    (frozenset({Role.GUARDIAN}), T("help.cmd.child_homework")),
+    (frozenset({Role.GUARDIAN}), T("help.cmd.digest")),
     (frozenset({Role.GUARDIAN}), T("help.cmd.consent")),
     (frozenset({Role.GUARDIAN}), T("help.cmd.mydata")),
     (frozenset({Role.GUARDIAN}), T("help.cmd.forget")),
     (frozenset({Role.TUTOR}), T("help.cmd.homework")),
     (frozenset({Role.TUTOR}), T("help.cmd.review")),
-    (frozenset({Role.TUTOR}), T("help.cmd.grades")),
+    (frozenset({Role.TUTOR}), T("help.cmd.correct_grades")),
     (frozenset({Role.TUTOR}), T("help.cmd.share")),
     (frozenset({Role.TUTOR, Role.ASSISTANT}), T("help.cmd.attendance")),
     (frozenset({Role.TUTOR, Role.ASSISTANT}), T("help.cmd.status")),
@@ -49,8 +56,11 @@ WORDS = frozenset({"мәзір", "меню", "menu", "help", "көмек", "по
 
 def menu(turn: Turn) -> Reply:
     lines = tuple(text for roles, text in COMMANDS if not roles or turn.has_role(*roles))
-    buttons = tuple(choice for roles, choice in BUTTONS if turn.has_role(*roles))
-    return Reply(T("help.menu", commands=Lines(lines)), choices=buttons)
+    choices = own_record.menu_choices(turn)
+    if turn.has_role(Role.GUARDIAN):
+        choices += (Choice(family_news.ASK, T("news.menu")),)
+    choices += tuple(choice for roles, choice in BUTTONS if turn.has_role(*roles))
+    return Reply(T("help.menu", commands=Lines(lines)), choices=choices)
 
 
 def show(turn: Turn) -> list[Reply]:

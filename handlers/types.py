@@ -7,8 +7,12 @@ and renders each `Reply` in its own way (inline keyboard, quick replies, numbere
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from locales import Text
+
+if TYPE_CHECKING:
+    from photos.pipeline import Page
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,8 @@ class Upload:
     as_document: bool = False
     size: int = 0
     # The photo pipeline's outcome, worked out before the turn's transaction (`handlers.uploads.prepare`):
-    # the normalised page (JPEG, width, height), or why the file is refused as a page.
-    page: tuple[bytes, int, int] | None = None
+    # the normalised page (with its legibility), or why the file is refused as a page.
+    page: Page | None = None
     refused: str | None = None
 
     @property

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from handlers.types import Inbound, Upload
-from photos.pipeline import PhotoRejected, normalise
+from photos.pipeline import Page, PhotoRejected, normalise
 
 
-def normalise_upload(upload: Upload, *, max_bytes: int, max_pixels: int) -> tuple[bytes, int, int]:
+def normalise_upload(upload: Upload, *, max_bytes: int, max_pixels: int) -> Page:
     """The clean page of an upload (worked out already by `prepare`, or now), or PhotoRejected."""
     if upload.refused:
         raise PhotoRejected(upload.refused)

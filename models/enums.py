@@ -92,3 +92,13 @@ class Problem(StrEnum):
     DEVICE = "device"
     ILL = "ill"
     OTHER = "other"
+
+
+class FamilyNews(StrEnum):
+    """What a parent hears about their children's work: every event as it happens and the weekly
+    digest (the default), the digest instead of the events it sums up, or the events without it.
+    Absences and lesson changes come at once whatever the choice."""
+
+    BOTH = "both"
+    DIGEST = "digest"
+    EVENTS = "events"

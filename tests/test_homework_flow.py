@@ -57,8 +57,10 @@ def test_tutor_sets_scored_homework_and_consenting_pupils_are_notified(world: Wo
     assert keys(summary) == ["homework.summary"]
     assert summary[0].text.params["text"] == "§12, exercises 1–5"
     done = world.say("t1", "1")  # the first offered choice, typed: "Send"
-    assert keys(done) == ["homework.created"]
-    assert done[0].text.params["notified"] == 2 and done[0].text.params["total"] == 3
+    # p1 and p2 are in a chat and are told; p3 has no consent and is not.
+    assert keys(done) == ["homework.created_partly"]
+    assert (done[0].text.params["reached"], done[0].text.params["total"]) == (2, 3)
+    assert [text.key for text in done[0].text.params["rest"].texts] == ["homework.created_no_consent"]
     with Session(world.engine) as session:
         homework = session.exec(select(Homework)).one()
         assert homework.kind == "summative" and homework.scored and homework.max_points == 20
@@ -77,7 +79,7 @@ def test_homework_with_a_photo_and_no_grade_carries_the_stripped_photo(world: Wo
     world.say("t1", "25.12.2099 09:30")
     summary = world.press("t1", "hw:kind:none")
     assert keys(summary) == ["homework.summary"]
-    assert keys(world.press("t1", "hw:confirm:yes")) == ["homework.created"]
+    assert keys(world.press("t1", "hw:confirm:yes")) == ["homework.created_partly"]  # p3: no consent
     with Session(world.engine) as session:
         homework = session.exec(select(Homework)).one()
         assert not homework.scored and homework.attachment_path
@@ -102,8 +104,8 @@ def test_homework_with_a_worksheet_file_keeps_the_file(world: World) -> None:
 
 
 @pytest.mark.parametrize("who", ["p1", "g1"])
-def test_a_pupil_or_parent_cannot_set_homework(world: World, who: str) -> None:
-    assert keys(world.say(who, "/homework")) == ["homework.only_tutor"]
+def test_a_pupil_or_parent_sees_their_homework_and_cannot_set_any(world: World, who: str) -> None:
+    assert keys(world.say(who, "/homework")) == ["record.hw.empty"]  # theirs (none yet), not the tutor's flow
     assert keys(world.press(who, f"hw:group:{world.groups['A1']}")) == ["common.not_allowed"]
 
 
@@ -211,7 +213,7 @@ def test_a_pupil_cannot_replace_another_pupils_work(world: World) -> None:
 def test_an_image_sent_as_a_file_is_accepted(world: World) -> None:
     world.homework()
     out = io.BytesIO()
-    Image.new("RGB", (800, 1000), "white").save(out, "PNG")
+    Image.open(io.BytesIO(page_image(size=(800, 1000)))).save(out, "PNG")
     replies = world.document("p2", out.getvalue(), "page1.png", "image/png")
     assert keys(replies) == ["homework.receipt"]
     assert replies[0].locale == "en"
