@@ -21,6 +21,8 @@ class Mark:
     start_time: time  # its timetabled local time
     status: str  # `models.enums.AttendanceStatus`
     marked_at: datetime
+    reason: str | None = None  # what the family reported (`models.enums.Problem`), if they did
+    excused: bool | None = None  # the tutor's or assistant's decision on it (None: not yet)
 
 
 def marks(session: Session, pupil_ids: Collection[int], first: date, last: date) -> list[Mark]:
@@ -34,7 +36,16 @@ def marks(session: Session, pupil_ids: Collection[int], first: date, last: date)
             .where(col(Attendance.pupil_id).in_(part), col(Attendance.on_date).between(first, last))
         ).all()
         found += [
-            Mark(row.pupil_id, subject, row.on_date, start_time, row.status, row.marked_at)
+            Mark(
+                row.pupil_id,
+                subject,
+                row.on_date,
+                start_time,
+                row.status,
+                row.marked_at,
+                row.reason,
+                row.excused,
+            )
             for row, start_time, subject in rows
         ]
     return sorted(found, key=lambda mark: (mark.on_date, mark.start_time, mark.subject), reverse=True)

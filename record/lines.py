@@ -104,12 +104,23 @@ def grade(item: Grade, zone: ZoneInfo) -> Text:
     )
 
 
+EXCUSED = {None: "problems.excused.pending", True: "problems.excused.yes", False: "problems.excused.no"}
+
+
 def mark(item: Mark) -> Text:
+    """One marked lesson; with the reason the family reported and whether it was excused."""
+    params = {
+        "weekday": weekday(item.on_date),
+        "date": item.on_date.strftime("%d.%m"),
+        "time": item.start_time.strftime("%H:%M"),
+        "subject": subject_name(item.subject),
+        "status": T(f"attendance.status.{item.status}"),
+    }
+    if item.reason is None:
+        return T("record.mark", **params)
     return T(
-        "record.mark",
-        weekday=weekday(item.on_date),
-        date=item.on_date.strftime("%d.%m"),
-        time=item.start_time.strftime("%H:%M"),
-        subject=subject_name(item.subject),
-        status=T(f"attendance.status.{item.status}"),
+        "record.mark_reason",
+        **params,
+        reason=T(f"problems.reason.{item.reason}"),
+        excused=T(EXCUSED[item.excused]),
     )

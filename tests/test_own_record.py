@@ -139,18 +139,23 @@ def test_a_parent_sees_grades_with_the_mark_and_attendance_newest_first(world: W
     with session_scope(world.engine) as session:
         lesson = session.exec(select(Lesson)).first()
         assert lesson is not None and lesson.id is not None
-        for days, status in ((7, "present"), (0, "absent")):
+        for days, status in ((14, "absent"), (7, "present"), (0, "absent")):
             session.add(
                 Attendance(
                     lesson_id=lesson.id,
                     on_date=lesson_day - timedelta(days=days),
                     pupil_id=world.ids["p1"],
                     status=status,
+                    # The family reported illness for the first absence and the tutor excused it.
+                    reason="ill" if days == 14 else None,
+                    excused=True if days == 14 else None,
                 )
             )
     [marks] = world.say("g1", "/attendance")
-    first, second = shown(marks, "ru")
+    first, second, third = shown(marks, "ru")
     assert first.endswith("Алгебра — нет на занятии") and second.endswith("Алгебра — на занятии")
+    assert third.endswith("Алгебра — нет на занятии (причина: болезнь; уважительная)")
+    assert shown(marks, "kk")[2].endswith("(себебі: ауырып қалды; себепті)")
 
 
 def _add_lessons(world: World) -> date:
