@@ -60,6 +60,7 @@ from models.consent_rules import has_consent
 from models.enums import Role
 from models.journal import InboundReceipt, record_receipt
 from models.people import ChannelIdentity, Person
+from models.rows import new_row
 from models.store import session_scope
 from outbox.write import wrote_outbox
 
@@ -148,7 +149,8 @@ def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> 
     )
     created = identity is None
     if identity is None:
-        identity = ChannelIdentity(
+        identity = new_row(
+            ChannelIdentity,
             channel=inbound.identity.channel,
             address=inbound.identity.address,
             chat_id=private_chat,
