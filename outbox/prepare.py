@@ -33,6 +33,7 @@ from settings import Settings
 log = logging.getLogger("ustaz.outbox")
 
 _OUTBOX = Notification.__table__  # type: ignore[attr-defined]
+_ATTEMPTS = DeliveryAttempt.__table__  # type: ignore[attr-defined]
 BEGIN_ATTEMPT = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("nid"))
@@ -174,10 +175,14 @@ def begin_attempts(
 ) -> list[int]:
     """Record the attempts as begun (before any send), in one transaction; their ids in order."""
     now = clock()
+    if len({notification_id for notification_id, _ in starts}) != len(starts):
+        raise ValueError("one attempt at a time per notification")
     with Session(engine, expire_on_commit=False) as session, session.begin():
         # A bulk INSERT … RETURNING, not ORM objects: building those was most of the batch's time.
-        attempt_ids = session.execute(
-            insert(DeliveryAttempt).returning(col(DeliveryAttempt.id), sort_by_parameter_order=True),
+        # Matched back by notification (one attempt each): RETURNING in the rows' own order costs a
+        # statement a row on SQLite.
+        returned = session.execute(
+            insert(_ATTEMPTS).returning(_ATTEMPTS.c.notification_id, _ATTEMPTS.c.id),
             [
                 {
                     "notification_id": notification_id,
@@ -187,8 +192,9 @@ def begin_attempts(
                 }
                 for notification_id, target in starts
             ],
-        ).scalars()
-        ids = [int(attempt_id) for attempt_id in attempt_ids]
+        )
+        attempts = {int(notification_id): int(attempt_id) for notification_id, attempt_id in returned}
+        ids = [attempts[notification_id] for notification_id, _ in starts]
         session.execute(
             BEGIN_ATTEMPT,
             [
