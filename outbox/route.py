@@ -78,6 +78,11 @@ _IDENTITIES_OF = (
     .order_by(_IDENTITIES.c.priority, _IDENTITIES.c.id)
 )
 
+_FAILED = select(DeliveryAttempt.notification_id, DeliveryAttempt.identity_id).where(
+    col(DeliveryAttempt.notification_id).in_(bindparam("ids", expanding=True)),
+    DeliveryAttempt.outcome == AttemptOutcome.FAILED.value,
+)
+
 
 def plan_many(
     session: Session, notifications: Sequence[Notification], settings: Settings, now: datetime
@@ -94,12 +99,7 @@ def plan_many(
         for identity in connection.execute(_IDENTITIES_OF, {"ids": person_ids}):
             identities[identity.person_id].append(identity)
     failed: dict[int, set[int | None]] = defaultdict(set)
-    for notification_id, identity_id in session.exec(
-        select(DeliveryAttempt.notification_id, DeliveryAttempt.identity_id).where(
-            col(DeliveryAttempt.notification_id).in_([n.id for n in notifications]),
-            DeliveryAttempt.outcome == AttemptOutcome.FAILED.value,
-        )
-    ).all():
+    for notification_id, identity_id in session.execute(_FAILED, {"ids": [n.id for n in notifications]}):
         failed[notification_id].add(identity_id)
     return {
         n.id: _plan(n, people.get(n.person_id), identities[n.person_id], failed[n.id], settings, now)
