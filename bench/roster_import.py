@@ -249,7 +249,7 @@ def report(pairs: list[tuple[Shape, Shape]], region: Shape, rounds: int, quick: 
         size = large.schools * large.pupils / (small.schools * small.pupils)
         print(
             f"    {large.name} of {large.pupils:,} ÷ {small.name} of {small.pupils:,}: "
-            f"{ratio:5.2f}× the time for {size:.0f}× the pupils   (target ≤ {size:.0f})"
+            f"{ratio:5.2f}× the time for {size:.0f}× the pupils   (target ≤ {size * 1.2:.0f})"
         )
     for shape in [s for pair in pairs for s in pair] + [region]:
         ratio = shape.median("again_s") / shape.median("fresh_s")
