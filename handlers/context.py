@@ -130,4 +130,4 @@ _ROLES_OF = select(Membership.role).where(Membership.person_id == bindparam("per
 
 
 def roles_of(session: Session, person_id: int) -> set[str]:
-    return set(session.exec(_ROLES_OF, params={"person": person_id}).all())
+    return set(session.connection().execute(_ROLES_OF, {"person": person_id}).scalars())

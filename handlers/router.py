@@ -77,6 +77,7 @@ from models.consent_rules import has_consent
 from models.enums import Role
 from models.journal import InboundReceipt, record_receipt
 from models.people import ChannelIdentity, Person
+from models.rows import new_row, read_row
 from models.store import session_scope
 from outbox.write import wrote_outbox
 
@@ -173,22 +174,26 @@ def _seen_before(engine: Engine, inbound: Inbound) -> bool:
         )
 
 
-# Built once: the statements and their cache keys are reused by every turn.
-_IDENTITY_BY_ADDRESS = select(ChannelIdentity).where(
-    ChannelIdentity.channel == bindparam("channel"), ChannelIdentity.address == bindparam("address")
+# Built once: the statements and their cache keys are reused by every turn. Core statements over
+# the tables, read with models.rows.read_row: every turn runs them.
+_IDENTITIES = ChannelIdentity.__table__  # type: ignore[attr-defined]
+_IDENTITY_BY_ADDRESS = select(_IDENTITIES).where(
+    _IDENTITIES.c.channel == bindparam("channel"), _IDENTITIES.c.address == bindparam("address")
 )
-_PERSON = select(Person).where(Person.id == bindparam("id"))
+_PEOPLE = Person.__table__  # type: ignore[attr-defined]
+_PERSON = select(_PEOPLE).where(_PEOPLE.c.id == bindparam("id"))
 
 
 def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> Turn:
     address = {"channel": inbound.identity.channel, "address": inbound.identity.address}
-    identity = session.exec(_IDENTITY_BY_ADDRESS, params=address).first()
+    identity = read_row(session, ChannelIdentity, _IDENTITY_BY_ADDRESS, address)
     private_chat = (
         int(inbound.chat.id) if inbound.chat.id.lstrip("-").isdigit() and not inbound.chat.is_group else None
     )
     created = identity is None
     if identity is None:
-        identity = ChannelIdentity(
+        identity = new_row(
+            ChannelIdentity,
             channel=inbound.identity.channel,
             address=inbound.identity.address,
             chat_id=private_chat,
@@ -203,7 +208,7 @@ def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> 
         session=session, inbound=inbound, identity=identity, config=config, now=now, identity_is_new=created
     )
     if identity.person_id is not None:
-        turn.person = session.exec(_PERSON, params={"id": identity.person_id}).first()
+        turn.person = read_row(session, Person, _PERSON, {"id": identity.person_id})
         turn.roles = roles_of(session, identity.person_id)
     return turn
 

@@ -33,6 +33,7 @@ from settings import Settings
 log = logging.getLogger("ustaz.outbox")
 
 _OUTBOX = Notification.__table__  # type: ignore[attr-defined]
+_ATTEMPTS = DeliveryAttempt.__table__  # type: ignore[attr-defined]
 BEGIN_ATTEMPT = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("nid"))
@@ -91,12 +92,7 @@ def prepare_many(
     (no longer this worker's, consent withdrawn, deferred for quiet hours, only reachable by post)."""
     now = clock()
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        rows = {
-            row.id: row
-            for row in session.exec(
-                select(Notification).where(col(Notification.id).in_(notification_ids))
-            ).all()
-        }
+        rows = {row.id: row for row in session.exec(_CLAIMED, params={"ids": notification_ids}).all()}
         routes = plan_many(session, list(rows.values()), settings, now)
         pupils = _pupils_among(session, {r.person_id for r in rows.values() if r.person_id is not None})
         unsettled = _unsettled(session, notification_ids)
@@ -112,24 +108,37 @@ def prepare_many(
         ]
 
 
+# Built once, with expanding IN parameters: building a statement anew every round cost as much as
+# running it.
+_LATEST = (
+    select(DeliveryAttempt.notification_id, func.max(DeliveryAttempt.id).label("last"))
+    .where(col(DeliveryAttempt.notification_id).in_(bindparam("ids", expanding=True)))
+    .group_by(col(DeliveryAttempt.notification_id))
+    .subquery()
+)
+_UNSETTLED = (
+    select(
+        col(DeliveryAttempt.notification_id),
+        col(DeliveryAttempt.channel),
+        col(DeliveryAttempt.identity_id),
+        col(DeliveryAttempt.started_at),
+    )
+    .join(_LATEST, col(DeliveryAttempt.id) == _LATEST.c.last)
+    .where(col(DeliveryAttempt.outcome) == AttemptOutcome.INTERRUPTED.value)
+)
+_CLAIMED = select(Notification).where(col(Notification.id).in_(bindparam("ids", expanding=True)))
+_PUPILS = union(
+    select(Membership.person_id).where(
+        col(Membership.person_id).in_(bindparam("ids", expanding=True)), Membership.role == Role.PUPIL.value
+    ),
+    select(Guardianship.pupil_id).where(col(Guardianship.pupil_id).in_(bindparam("ids", expanding=True))),
+    select(GroupMember.pupil_id).where(col(GroupMember.pupil_id).in_(bindparam("ids", expanding=True))),
+)
+
+
 def _unsettled(session: Session, notification_ids: list[int]) -> dict[int, tuple[str, int | None, datetime]]:
     """For each row whose latest attempt was interrupted: that attempt's channel, identity and start."""
-    latest = (
-        select(DeliveryAttempt.notification_id, func.max(DeliveryAttempt.id).label("last"))
-        .where(col(DeliveryAttempt.notification_id).in_(notification_ids))
-        .group_by(col(DeliveryAttempt.notification_id))
-        .subquery()
-    )
-    found = session.execute(
-        select(
-            col(DeliveryAttempt.notification_id),
-            col(DeliveryAttempt.channel),
-            col(DeliveryAttempt.identity_id),
-            col(DeliveryAttempt.started_at),
-        )
-        .join(latest, col(DeliveryAttempt.id) == latest.c.last)
-        .where(col(DeliveryAttempt.outcome) == AttemptOutcome.INTERRUPTED.value)
-    ).all()
+    found = session.execute(_UNSETTLED, {"ids": notification_ids}).all()
     return {int(nid): (str(channel), identity, started) for nid, channel, identity, started in found}
 
 
@@ -174,10 +183,14 @@ def begin_attempts(
 ) -> list[int]:
     """Record the attempts as begun (before any send), in one transaction; their ids in order."""
     now = clock()
+    if len({notification_id for notification_id, _ in starts}) != len(starts):
+        raise ValueError("one attempt at a time per notification")
     with Session(engine, expire_on_commit=False) as session, session.begin():
         # A bulk INSERT … RETURNING, not ORM objects: building those was most of the batch's time.
-        attempt_ids = session.execute(
-            insert(DeliveryAttempt).returning(col(DeliveryAttempt.id), sort_by_parameter_order=True),
+        # Matched back by notification (one attempt each): RETURNING in the rows' own order costs a
+        # statement a row on SQLite.
+        returned = session.execute(
+            insert(_ATTEMPTS).returning(_ATTEMPTS.c.notification_id, _ATTEMPTS.c.id),
             [
                 {
                     "notification_id": notification_id,
@@ -187,8 +200,9 @@ def begin_attempts(
                 }
                 for notification_id, target in starts
             ],
-        ).scalars()
-        ids = [int(attempt_id) for attempt_id in attempt_ids]
+        )
+        attempts = {int(notification_id): int(attempt_id) for notification_id, attempt_id in returned}
+        ids = [attempts[notification_id] for notification_id, _ in starts]
         session.execute(
             BEGIN_ATTEMPT,
             [
@@ -204,14 +218,5 @@ def _pupils_among(session: Session, person_ids: set[int]) -> set[int]:
     `models.consent_rules.is_pupil`): only they need the consent check before a send."""
     if not person_ids:
         return set()
-    ids = list(person_ids)
-    found = session.execute(
-        union(
-            select(Membership.person_id).where(
-                col(Membership.person_id).in_(ids), Membership.role == Role.PUPIL.value
-            ),
-            select(Guardianship.pupil_id).where(col(Guardianship.pupil_id).in_(ids)),
-            select(GroupMember.pupil_id).where(col(GroupMember.pupil_id).in_(ids)),
-        )
-    ).scalars()
+    found = session.execute(_PUPILS, {"ids": sorted(person_ids)}).scalars()
     return {int(person_id) for person_id in found}
