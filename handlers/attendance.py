@@ -20,7 +20,7 @@ from handlers.family import guardians_of
 from handlers.homework import audit, not_allowed, subject_text, tutor_groups
 from handlers.lessons import Occurrence
 from handlers.types import Choice, Reply
-from locales import T, Text
+from locales import N, T, Text
 from models.clock import to_local, to_utc
 from models.enums import AttendanceStatus
 from models.notify import cancel, enqueue
@@ -123,8 +123,9 @@ def sheet(turn: Turn, occ: Occurrence, group: TutoringGroup) -> list[Reply]:
     marked = marks(turn, occ)
     pupils = pupils_of(turn, group.id or 0)
     header = Reply(
-        T(
+        N(
             "attendance.sheet",
+            "count",
             group=group.code,
             subject=subject_text(group),
             date=local.strftime("%d.%m"),

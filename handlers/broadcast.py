@@ -28,7 +28,7 @@ from handlers.broadcast_report import reports_for
 from handlers.context import Turn
 from handlers.homework import audit, not_allowed, subject_text
 from handlers.types import Choice, Reply
-from locales import T, Text
+from locales import N, T, Text
 from models.enums import Audience, Role
 from models.invites import new_code, normalise_code
 from models.notify import enqueue
@@ -168,7 +168,7 @@ def _link_code(turn: Turn, klass: SchoolClass) -> list[Reply]:
     expires = turn.now + LINK_TTL
     conversation.enter(turn, FLOW_LINK, "code", code=code, class_id=klass.id, expires=expires.isoformat())
     minutes = int(LINK_TTL.total_seconds() // 60)
-    return [Reply(T("broadcast.link.code", class_name=klass.name, code=code, minutes=minutes))]
+    return [Reply(N("broadcast.link.code", "minutes", class_name=klass.name, code=code, minutes=minutes))]
 
 
 # ---------------------------------------------------------------- writing and sending
@@ -270,7 +270,12 @@ def _choose_audience(turn: Turn, klass: SchoolClass, data: dict[str, Any], value
     return [
         Reply(message_text(turn, klass, str(data["text"])), media_path=data.get("attachment")),
         Reply(
-            T("broadcast.preview", audience=audience_text(audience, turn, group_id), people=len(people)),
+            N(
+                "broadcast.preview",
+                "people",
+                audience=audience_text(audience, turn, group_id),
+                people=len(people),
+            ),
             choices=(
                 Choice(f"{PREFIX}send:normal", T("broadcast.send")),
                 Choice(f"{PREFIX}send:urgent", T("broadcast.send_urgent")),
@@ -366,8 +371,9 @@ def _send(turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool)
     conversation.clear(turn)
     return [
         Reply(
-            T(
+            N(
                 "broadcast.sent",
+                "people",
                 people=written,
                 skipped=len(people) - written,
                 chat=T("broadcast.sent_chat") if to_chat else "",

@@ -29,7 +29,7 @@ from handlers.context import Turn
 from handlers.grades import parse_max_points
 from handlers.photos import PhotoRejected, StoredPhoto, normalise_upload, store
 from handlers.types import Choice, Reply, Upload
-from locales import T, Text
+from locales import N, T, Text
 from models.clock import to_local, to_utc
 from models.consent_rules import has_consent
 from models.enums import HomeworkKind, Role, SubmissionStatus
@@ -353,7 +353,7 @@ def _choose_grading(turn: Turn, grading: str) -> list[Reply]:
 
 def _grading_text(data: dict[str, Any]) -> Text:
     if data.get("grading") == "summative":
-        return T("homework.grading.summative", max=data.get("max_points"))
+        return N("homework.grading.summative", "max", max=data.get("max_points"))
     if data.get("grading") == "formative":
         return T("homework.grading.formative")
     return T("homework.grading.none")

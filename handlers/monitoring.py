@@ -318,8 +318,9 @@ def audience(session: Session, scope: Scope) -> set[int]:
 
 
 def delivery_table(session: Session, scope: Scope) -> Table:
-    """By channel: messages delivered, attempts retried or failed (blocked included), and messages
-    no channel could carry (the class teacher's phone-or-paper list)."""
+    """By channel: messages delivered (whole, or cut short to fit an SMS), attempts retried or failed
+    (blocked included), and messages no channel could carry (the class teacher's phone-or-paper
+    list)."""
     people = audience(session, scope)
     notifications = select(Notification.id).where(col(Notification.person_id).in_(people))
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -331,6 +332,8 @@ def delivery_table(session: Session, scope: Scope) -> Table:
     for channel, outcome in attempts:
         if outcome == AttemptOutcome.DELIVERED.value:
             counts[channel]["delivered"] += 1
+        elif outcome == AttemptOutcome.CUT.value:
+            counts[channel]["cut"] += 1
         elif outcome == AttemptOutcome.RETRY.value:
             counts[channel]["retried"] += 1
         elif outcome in (AttemptOutcome.FAILED.value, AttemptOutcome.BLOCKED.value):
@@ -343,12 +346,11 @@ def delivery_table(session: Session, scope: Scope) -> Table:
     ).all()
     for last_channel in unreached:
         counts[last_channel or "none"]["no_channel"] += 1
-    table = Table("delivery", ("channel", "delivered", "retried", "failed", "no_channel"))
+    table = Table("delivery", ("channel", "delivered", "cut", "retried", "failed", "no_channel"))
     for channel in sorted(counts):
         c = counts[channel]
-        table.rows.append(
-            (T(f"web.channel.{channel}"), c["delivered"], c["retried"], c["failed"], c["no_channel"])
-        )
+        numbers = tuple(c[column] for column in table.columns[1:])
+        table.rows.append((T(f"web.channel.{channel}"), *numbers))
     return table
 
 

@@ -21,7 +21,7 @@ from handlers import conversation
 from handlers.context import Turn
 from handlers.homework import audit, not_allowed, store_uploads, subject_text, title_of
 from handlers.types import Choice, Reply
-from locales import T, Text
+from locales import N, T, Text
 from models.enums import PostalItemStatus, SubmissionStatus
 from models.homework import Homework, Submission, SubmissionPage
 from models.notify import enqueue
@@ -241,4 +241,4 @@ def _scan(turn: Turn, item_id: int) -> list[Reply]:
         )
     audit(turn, "postal.scanned", "postal_item", item.id, submission_id=submission.id, pages=number)
     log.info("postal item %s: %s page(s) scanned into submission %s", item.id, len(stored), submission.id)
-    return [Reply(T("postal.scan.stored", item=_label(turn, item), pages=number)), *refused]
+    return [Reply(N("postal.scan.stored", "pages", item=_label(turn, item), pages=number)), *refused]

@@ -30,7 +30,7 @@ from handlers.homework import (
 )
 from handlers.photos import pages_to_pdf
 from handlers.types import Choice, Reply
-from locales import T, Text
+from locales import N, T, Text
 from models.enums import HomeworkKind, SubmissionStatus
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.notify import enqueue
@@ -225,7 +225,7 @@ def _pdf(turn: Turn, submission: Submission) -> Reply:
         part.write_bytes(pages_to_pdf([Path(p.path) for p in pages]))
         part.replace(path)
     return Reply(
-        T("review.pdf", pupil=_pupil_name(turn, submission.pupil_id), pages=len(pages)),
+        N("review.pdf", "pages", pupil=_pupil_name(turn, submission.pupil_id), pages=len(pages)),
         media_path=str(path),
         choices=_actions(submission.id, pdf=False),
     )

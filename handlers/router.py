@@ -31,6 +31,7 @@ from handlers import (
     review,
     status,
     throttle,
+    words,
 )
 from handlers.context import Config, Turn, roles_of
 from handlers.types import Inbound, Reply
@@ -214,5 +215,7 @@ def _join_by_code(turn: Turn, code: str) -> list[Reply]:
 
 
 def _command(text: str) -> str:
+    """The slash command of a message ("/consent@UstazBot x" → "/consent"), or the one its plain
+    word names (КЕЛІСІМ, СОГЛАСИЕ, CONSENT → "/consent": the way to ask by SMS)."""
     head = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-    return head.split("@")[0].lower() if head.startswith("/") else ""
+    return head.split("@")[0].lower() if head.startswith("/") else words.command_of(text)

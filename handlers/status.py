@@ -15,7 +15,7 @@ from handlers.context import Turn
 from handlers.homework import audit, due_text, not_allowed, subject_text, title_of
 from handlers.lessons import last
 from handlers.types import Choice, Reply
-from locales import T, Text
+from locales import N, T, Text
 from models.clock import to_local
 from models.consent_rules import has_consent
 from models.enums import AttendanceStatus, SubmissionStatus
@@ -89,8 +89,9 @@ def show(turn: Turn) -> list[Reply]:
         consenting = [p for p in pupils if has_consent(turn.session, p.id or 0)]
         replies.append(
             Reply(
-                T(
+                N(
                     "status.group",
+                    "count",
                     group=group.code,
                     subject=subject_text(group),
                     count=len(pupils),

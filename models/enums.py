@@ -63,6 +63,7 @@ class NotificationStatus(StrEnum):
 
 class AttemptOutcome(StrEnum):
     DELIVERED = "delivered"
+    CUT = "cut"  # delivered shortened, to fit the channel (an SMS over its segment cap)
     RETRY = "retry"
     BLOCKED = "blocked"
     FAILED = "failed"

@@ -7,8 +7,10 @@ as the change that caused the message, so a message exists if and only if the ch
   racing on one key never fail and never duplicate.
 * The consent gate (`models.consent_rules`) runs first: a message to a pupil without current consent,
   or to a guardian about such a pupil, is not written and `enqueue` returns None.
-* The text is stored as its key and parameters and rendered in the recipient's language at send time.
-  A parameter may itself be a `Text` (say, a subject name); it is stored as ``{"$t": key, "$p": params}``.
+* The text is stored as its key and parameters and rendered in the recipient's language, for the
+  channel it goes out on, at send time. A parameter may itself be a `Text` (say, a subject name); it
+  is stored as ``{"$t": key, "$p": params}``. A plural entry's count parameter is stored under
+  ``"$n"`` (beside the parameters of the row, or in the nested value).
 
 Keys are built from ids only, with ``:`` after every part, so a prefix (`cancel`) never matches a
 longer id: ``lesson:12:2025-03-03:`` does not match ``lesson:123:…``.
@@ -34,6 +36,7 @@ from models.people import Membership
 
 _TEXT = "$t"
 _PARAMS = "$p"
+_COUNT = "$n"
 
 
 _WROTE_OUTBOX = "ustaz_wrote_outbox"
@@ -46,25 +49,30 @@ def params_to_json(params: Mapping[str, Any]) -> dict[str, Any]:
 
 def _value_to_json(value: Any) -> Any:
     if isinstance(value, Text):
-        return {_TEXT: value.key, _PARAMS: params_to_json(value.params)}
+        return {_TEXT: value.key, _PARAMS: params_to_json(value.params)} | _count_json(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
 
 
+def _count_json(text: Text) -> dict[str, str]:
+    return {_COUNT: text.count} if text.count else {}
+
+
 def params_from_json(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _value_from_json(value) for name, value in params.items()}
+    return {name: _value_from_json(value) for name, value in params.items() if name != _COUNT}
 
 
 def _value_from_json(value: Any) -> Any:
     if isinstance(value, dict) and _TEXT in value:
-        return Text(str(value[_TEXT]), params_from_json(value.get(_PARAMS) or {}))
+        return Text(str(value[_TEXT]), params_from_json(value.get(_PARAMS) or {}), str(value.get(_COUNT, "")))
     return value
 
 
 def stored_text(notification: Notification) -> Text:
-    """The notification's message as a `Text`, ready for `render(locale)`."""
-    return Text(notification.key, params_from_json(notification.params or {}))
+    """The notification's message as a `Text`, ready for `render(locale, channel)`."""
+    params = notification.params or {}
+    return Text(notification.key, params_from_json(params), str(params.get(_COUNT, "")))
 
 
 def enqueue(
@@ -100,7 +108,7 @@ def enqueue(
         "about_pupil_id": about_pupil_id,
         "kind": kind,
         "key": text.key,
-        "params": params_to_json(text.params),
+        "params": params_to_json(text.params) | _count_json(text),
         "media_path": media_path,
         "urgent": urgent,
         "status": NotificationStatus.PENDING.value,

@@ -5,7 +5,7 @@ one (`scheduler.routing`), checks quiet hours and pacing (`scheduler.pacing`), a
 row up to the in-flight limit. A task records a `DeliveryAttempt` before calling the sender and its
 outcome after:
 
-* delivered → the row is "sent";
+* delivered → the row is "sent" (its attempt "cut" when the channel had to shorten it);
 * retry → back to pending with exponential backoff (2 s, 4 s, … capped at 10 min), or exactly the
   provider's `retry_after` (HTTP 429); after `max_attempts` retries on one channel, that channel
   counts as failed;
@@ -46,11 +46,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, bindparam, func, insert, union, update
 from sqlmodel import Session, col, select
 
-from locales import DEFAULT_LANGUAGE, LANGUAGES, Text, catalogue, translate
+from locales import Text, language_of, render_value, template_of
 from models.clock import utcnow
 from models.consent_rules import reachable
 from models.enums import AttemptOutcome, NotificationStatus, Role
-from models.notify import audit, params_from_json
+from models.notify import audit, stored_text
 from models.outbox import DeliveryAttempt, Notification
 from models.people import ChannelIdentity, Guardianship, Membership
 from models.school import GroupMember
@@ -87,26 +87,23 @@ class Prepared:
     notification_id: int
     person_id: int | None
     kind: str
-    text: str
-    template_params: tuple[str, ...]
+    message: Text
     media_path: str | None
     plan: Plan
 
 
-def render(locale: str, key: str, params: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
-    """The message in `locale`, and its parameters in the order the text uses them (for templates)."""
-    text = translate(locale, key, **params)
-    language = locale if locale in LANGUAGES else DEFAULT_LANGUAGE
-    template = catalogue(language).get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or ""
+def render(locale: str, message: Text, channel: str = "") -> tuple[str, tuple[str, ...]]:
+    """The message in `locale` for `channel`, and its parameters in the order the text uses them
+    (a WhatsApp template's variables)."""
+    language = language_of(locale)
+    number = message.params.get(message.count) if message.count else None
+    template = template_of(language, message.key, channel, number, plural=bool(message.count))
     ordered: list[str] = []
     for _literal, name, _spec, _conv in string.Formatter().parse(template):
-        if name and name in params and name not in ordered:
+        if name and name in message.params and name not in ordered:
             ordered.append(name)
-    values = tuple(
-        params[name].render(language) if isinstance(params[name], Text) else str(params[name])
-        for name in ordered
-    )
-    return text, values
+    values = tuple(str(render_value(message.params[name], language, channel)) for name in ordered)
+    return message.render(language, channel), values
 
 
 class Dispatcher:
@@ -283,12 +280,13 @@ class Dispatcher:
         next channel."""
         if attempt_id is None:
             attempt_id = (await self._db(self._begin_many, [(prepared.notification_id, target)]))[0]
+        text, template_params = render(prepared.plan.locale, prepared.message, target.channel)
         message = Outgoing(
             address=target.address,
-            text=prepared.text,
+            text=text,
             media_path=prepared.media_path,
             template_key=prepared.kind,
-            template_params=prepared.template_params,
+            template_params=template_params,
             within_session=target.within_session,
             locale=prepared.plan.locale,
         )
@@ -381,10 +379,8 @@ class Dispatcher:
         if route.ends_in_post and not [t for t in route.targets if t.channel in self.senders]:
             self._unreached(session, row, "post")
             return None
-        params = params_from_json(row.params or {})
-        text, ordered = render(route.locale, row.key, params)
         assert row.id is not None
-        return Prepared(row.id, row.person_id, row.kind, text, ordered, row.media_path, route)
+        return Prepared(row.id, row.person_id, row.kind, stored_text(row), row.media_path, route)
 
     def _begin_many(self, starts: list[tuple[int, Target]]) -> list[int]:
         """Record the attempts as begun (before any send), in one transaction; their ids in order."""
@@ -426,7 +422,7 @@ class Dispatcher:
                         {
                             "id": attempt_id,
                             "finished_at": now,
-                            "outcome": AttemptOutcome.DELIVERED.value,
+                            "outcome": (AttemptOutcome.CUT if result.cut else AttemptOutcome.DELIVERED).value,
                             "error": result.error[:300] or None,
                             "provider_id": result.provider_id[:64] or None,
                         }

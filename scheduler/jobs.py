@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, false, func, or_
 from sqlmodel import Session, col, select
 
-from locales import T, Text, catalogue
+from locales import N, T, Text, catalogue
 from models.clock import to_utc, utcnow
 from models.consent_rules import PROGRAMME_SCOPE, has_consent
 from models.homework import Homework, Submission
@@ -230,8 +230,13 @@ def _lesson_reminders(
                 )
             names = ", ".join(p.full_name for p in pupils)
             for staff_id in _staff(occ.group):
-                text = T(
-                    "notify.lesson.reminder_tutor", link=occ.link, pupils=names, count=len(pupils), **common
+                text = N(
+                    "notify.lesson.reminder_tutor",
+                    "count",
+                    link=occ.link,
+                    pupils=names,
+                    count=len(pupils),
+                    **common,
                 )
                 key = f"lesson:{occ.lesson.id}:{occ.key_part}:{minutes}:{staff_id}:"
                 offers.append(_Offer(staff_id, "lesson.reminder.staff", text, key, due))
@@ -490,8 +495,9 @@ def _deadline(
             session,
             tutor,
             "homework.missed.staff",
-            T(
+            N(
                 "notify.homework.missed_tutor",
+                "count",
                 group=group.code,
                 pupils=", ".join(p.full_name for p in consenting),
                 count=len(consenting),

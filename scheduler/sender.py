@@ -23,6 +23,7 @@ class SendResult:
     retry_after: float = 0.0
     error: str = ""
     provider_id: str = ""
+    cut: bool = False  # delivered, but shortened to fit the channel (an SMS over its segment cap)
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import pytest
+
 from handlers.context import Config, Turn
 from handlers.menu import menu
 from handlers.types import Chat, Identity, Inbound
 from models.people import ChannelIdentity
 
 
-def shown(roles: set[str], locale: str = "en") -> str:
+def shown(roles: set[str], locale: str = "en", channel: str = "telegram") -> str:
     turn = Turn(
         session=cast(Any, None),
         inbound=Inbound(Identity("telegram", "1"), Chat("1")),
@@ -18,13 +20,26 @@ def shown(roles: set[str], locale: str = "en") -> str:
         config=Config(),
         roles=roles,
     )
-    return menu(turn).text.render(locale)
+    return menu(turn).text.render(locale, channel)
 
 
 def test_a_parent_sees_consent_but_no_staff_commands() -> None:
     text = shown({"guardian"})
     assert all(command in text for command in ("/consent", "/mydata", "/forget", "/channels", "/language"))
     assert not any(command in text for command in ("/homework", "/review", "/broadcast", "/status"))
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("kk", ("КЕЛІСІМ", "ДЕРЕКТЕР", "ӨШІРУ", "АРНАЛАР", "ТІЛ")),
+        ("ru", ("СОГЛАСИЕ", "ДАННЫЕ", "УДАЛИТЬ", "КАНАЛЫ", "ЯЗЫК")),
+    ],
+)
+def test_a_parent_by_sms_is_told_the_words_not_slash_commands(locale: str, words: tuple[str, ...]) -> None:
+    text = shown({"guardian"}, locale, "sms")
+    assert all(word in text for word in words)
+    assert "/" not in text
 
 
 def test_a_tutor_sees_homework_review_attendance_and_status() -> None:

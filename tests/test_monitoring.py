@@ -245,6 +245,7 @@ def test_delivery_health_by_channel_and_kazpost_lists(school: Engine) -> None:
                 DeliveryAttempt(notification_id=sent.id, channel="telegram", outcome="retry"),
                 DeliveryAttempt(notification_id=sent.id, channel="telegram", outcome="delivered"),
                 DeliveryAttempt(notification_id=lost.id, channel="sms", outcome="blocked"),
+                DeliveryAttempt(notification_id=lost.id, channel="sms", outcome="cut"),
             ]
         )
         class_id = session.exec(select(SchoolClass.id).order_by(SchoolClass.name)).first()
@@ -256,7 +257,7 @@ def test_delivery_health_by_channel_and_kazpost_lists(school: Engine) -> None:
     with Session(school) as session:
         delivery = _rendered(monitoring.delivery_table(session, scope))
         rounds = _rendered(monitoring.postal_table(session, scope))
-    assert delivery == [["SMS", 0, 0, 1, 1], ["Telegram", 1, 1, 0, 0], ["WhatsApp", 0, 0, 1, 0]]
+    assert delivery == [["SMS", 0, 1, 0, 1, 1], ["Telegram", 1, 0, 1, 0, 0], ["WhatsApp", 0, 0, 0, 1, 0]]
     assert [r[0] for r in rounds] == [date(2026, 3, 27)] and rounds[0][4] == "received"
 
 

@@ -20,6 +20,7 @@ from aiogram.types import (
 from handlers.types import Reply
 from locales import T
 
+CHANNEL = "telegram"  # texts name slash commands here (`locales.commands`)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 # A direct reply waits out Telegram's per-chat flood control (a turn may answer with several
@@ -52,7 +53,7 @@ def markup(reply: Reply, locale: str) -> Markup:
 
 async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, fallback_locale: str) -> None:
     locale = reply.locale or fallback_locale
-    text = reply.text.render(locale)
+    text = reply.text.render(locale, CHANNEL)
     buttons = markup(reply, locale)
     if reply.media_path:
         path = Path(reply.media_path)

@@ -50,7 +50,7 @@ from handlers.roster.schema import (
     SCHOOLS,
     SHEETS,
 )
-from locales import T, Text
+from locales import N, T, Text
 from models.enums import Channel, Role
 from models.school import Programme, School
 
@@ -419,7 +419,11 @@ class _Validator:
                 self.error(
                     row,
                     "minutes",
-                    T("roster.error.lesson_too_short", minutes=minutes, min=rules.lesson_minutes),
+                    T(
+                        "roster.error.lesson_too_short",
+                        length=N("common.minutes", "minutes", minutes=minutes),
+                        min=N("common.minutes", "minutes", minutes=rules.lesson_minutes),
+                    ),
                 )
             link = self.value(row, "link", parse_link, "")
             if group is None or rules is None or start is None or weekday < 0:

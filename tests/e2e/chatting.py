@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
+from typing import Any
 
+from locales import T
 from models.settings import Settings, load_settings
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
@@ -21,6 +23,11 @@ def emulator_settings(telegram: TelegramEmulator, tmp_path: Path, db_url: str) -
         quiet_hours_start=time(0, 0),
         quiet_hours_end=time(0, 0),
     )
+
+
+def on_telegram(language: str, key: str, **params: Any) -> str:
+    """A catalogue text as Telegram shows it: commands named as slash commands, its Telegram variant."""
+    return T(key, **params).render(language, "telegram")
 
 
 def choices(message: ChatMessage) -> list[str]:

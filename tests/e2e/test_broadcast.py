@@ -12,13 +12,12 @@ import pytest
 from sqlmodel import select
 
 from bots.app import start
-from locales import translate
 from models import AuditLog, ChannelIdentity, Lesson, Person, SchoolClass
 from models.clock import utcnow
 from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
-from tests.e2e.chatting import button, emulator_settings
+from tests.e2e.chatting import button, emulator_settings, on_telegram
 from tests.test_attendance_support import StaffWorld, build_staff_world, chat_from
 
 pytestmark = pytest.mark.flow
@@ -98,24 +97,24 @@ async def test_link_broadcast_report_and_absence_over_http(tmp_path: Path, db_ur
         finally:
             await running.stop()
 
-    assert refused.text == translate("kk", "broadcast.link.not_teacher")
-    assert linked.text == translate("kk", "broadcast.link.done", class_name="8A")
+    assert refused.text == on_telegram("kk", "broadcast.link.not_teacher")
+    assert linked.text == on_telegram("kk", "broadcast.link.done", class_name="8A")
     message = {
         "class_name": "8A",
         "teacher": "Марат Әлиев",
         "text": "Ата-аналар жиналысы жұма күні 18:00-де.",
     }
-    assert posted.text == translate("kk", "broadcast.message", **message)  # the chat reads Kazakh
-    assert to_g1.text == translate("ru", "broadcast.message", **message)  # each family its own language
-    assert to_g2.text == translate("kk", "broadcast.message", **message)
+    assert posted.text == on_telegram("kk", "broadcast.message", **message)  # the chat reads Kazakh
+    assert to_g1.text == on_telegram("ru", "broadcast.message", **message)  # each family its own language
+    assert to_g2.text == on_telegram("kk", "broadcast.message", **message)
     assert "Delivered: 2" in (report.text or "") and "No channel: 1 (Гүлнар Касымова)" in (report.text or "")
     assert "Posted in the class chat." in (report.text or "")
     assert absence.text is not None and "Нұрлан Сейітов" in absence.text
-    assert absence.text == translate(
+    assert absence.text == on_telegram(
         "ru",
         "attendance.absent_guardian",
         pupil="Нұрлан Сейітов",
-        subject=translate("ru", "subject.algebra"),
+        subject=on_telegram("ru", "subject.algebra"),
         date=staff.lesson_date.strftime("%d.%m"),
         time="15:00",
     )

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bots.app import start
-from locales import translate
 from models.settings import load_settings
 from sandbox.telegram_emulator.emulator import TelegramEmulator
+from tests.e2e.chatting import on_telegram
 
 pytestmark = pytest.mark.flow
 
@@ -30,7 +30,7 @@ async def test_start_gets_the_kazakh_greeting_over_http(tmp_path: Path, db_url: 
             [reply] = await telegram.wait_for_messages(501, 1, timeout=10)
         finally:
             await running.stop()
-    assert reply.text == translate("kk", "start.stranger")
+    assert reply.text == on_telegram("kk", "start.stranger")
     assert reply.reply_markup is not None and reply.reply_markup["keyboard"][0][0]["request_contact"]
 
 
@@ -86,5 +86,5 @@ async def test_a_pupil_without_consent_gets_the_parent_reminded_through_the_outb
             [reminder] = await telegram.wait_for_messages(601, 1, timeout=10)
         finally:
             await running.stop()
-    assert answer[-1].text == translate("kk", "consent.pupil_needs_parent")
-    assert reminder.text == translate("ru", "consent.reminder", pupil="Ерлан")
+    assert answer[-1].text == on_telegram("kk", "consent.pupil_needs_parent")
+    assert reminder.text == on_telegram("ru", "consent.reminder", pupil="Ерлан")

@@ -1,0 +1,71 @@
+"""Words a person may type instead of a slash command or a button, in any of the three languages, on
+any channel: by SMS there are no buttons and no command menu.
+
+* Command words: a message that is only КЕЛІСІМ, СОГЛАСИЕ or CONSENT (any case) is `/consent`; the
+  words are the catalogues' `command.<name>` entries in every language, the same words the texts name
+  on WhatsApp and SMS (`locales.commands`).
+* Answer words: yes / no / cancel / more (иә / жоқ / болдырмау / толығырақ, да / нет / отмена /
+  подробнее, yes / no / more) pick the offered choice that means that (`handlers.choices`). English
+  "cancel" is left out on purpose: Twilio takes CANCEL by SMS as an opt-out keyword (the button's
+  label "Cancel" still matches as a label).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+from locales import LANGUAGES, catalogue
+from locales.commands import COMMANDS, word_key
+
+_SPACE = re.compile(r"\s+")
+
+# What a typed word means, and which choices it may pick (in order of preference): "no" picks a
+# "cancel" choice when no "no" is offered, and the other way round.
+ANSWERS: dict[str, frozenset[str]] = {
+    "yes": frozenset(
+        {"иә", "ия", "иа", "ie", "ia", "iа", "ya", "да", "da", "yes", "y", "ok", "ок", "жарайды", "келісемін"}
+    ),
+    "no": frozenset({"жоқ", "жок", "joq", "zhoq", "jok", "нет", "net", "no", "n"}),
+    "cancel": frozenset({"болдырмау", "болдырмаймын", "отмена", "отменить", "отмените"}),
+    "more": frozenset({"толығырақ", "толыгырак", "толық", "подробнее", "подробно", "more", "details"}),
+}
+ACCEPTS: dict[str, tuple[str, ...]] = {
+    "yes": ("yes",),
+    "no": ("no", "cancel"),
+    "cancel": ("cancel", "no"),
+    "more": ("more",),
+}
+
+
+def plain(text: str) -> str:
+    """The text as compared: NFKC, case-folded, letters, digits and single spaces only."""
+    folded = unicodedata.normalize("NFKC", text).casefold().strip()
+    folded = "".join(ch for ch in folded if ch.isalnum() or ch.isspace())
+    return _SPACE.sub(" ", folded)
+
+
+def answer_of(text: str) -> str | None:
+    """yes / no / cancel / more when the text is (or starts with) one of those words, else None."""
+    answer = plain(text)
+    first = answer.split(" ")[0]
+    for meaning, words in ANSWERS.items():
+        if answer in words or first in words:
+            return meaning
+    return None
+
+
+@cache
+def _commands() -> dict[str, str]:
+    return {
+        plain(catalogue(language)[word_key(command)]): f"/{command}"
+        for language in LANGUAGES
+        for command in COMMANDS
+        if word_key(command) in catalogue(language)
+    }
+
+
+def command_of(text: str) -> str:
+    """The slash command a message names ("/consent" for "Келісім" or "СОГЛАСИЕ!"), or ""."""
+    return _commands().get(plain(text), "") if len(text) <= 40 else ""
