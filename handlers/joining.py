@@ -10,13 +10,15 @@ from sqlmodel import select
 from handlers import language
 from handlers.context import Turn, roles_of
 from handlers.types import Reply
-from locales import T
+from locales import T, Text
 from models.invites import CODE_LENGTH, InviteError, normalise_code, redeem_invite
 from models.journal import AuditLog
 from models.people import Person
 from models.phones import BadPhone, normalize_phone
 
 _CODE_LIKE = re.compile(r"^[A-Za-z0-9\- ]{6,24}$")
+# The languages a stranger is greeted in: most families read one of them.
+FIRST_CONTACT_LANGUAGES = ("kk", "ru")
 
 
 def start_argument(text: str) -> str | None:
@@ -66,4 +68,15 @@ def by_phone(turn: Turn, raw_phone: str) -> list[Reply] | None:
 
 
 def stranger(turn: Turn) -> list[Reply]:
-    return [Reply(T("join.stranger"))]
+    return first_contact(turn, T("join.stranger"))
+
+
+def first_contact(turn: Turn, text: Text, *, request_contact: bool = False) -> list[Reply]:
+    """An answer to someone whose language is not known yet: the message in Kazakh and in Russian,
+    short, the language their app uses first (`Turn.locale`); Telegram's share-my-number button goes
+    with the first."""
+    order = dict.fromkeys((turn.locale, *FIRST_CONTACT_LANGUAGES))
+    return [
+        Reply(text, locale=language, request_contact=request_contact and index == 0)
+        for index, language in enumerate(order)
+    ]

@@ -203,7 +203,8 @@ def _route_stranger(turn: Turn) -> list[Reply]:
     if code:
         return throttle.too_many_wrong_codes(turn) or _join_by_code(turn, code)
     if _command(inbound.text) == "/start":
-        return [Reply(T("start.stranger"), request_contact=inbound.identity.channel == "telegram")]
+        telegram = inbound.identity.channel == "telegram"
+        return joining.first_contact(turn, T("start.stranger"), request_contact=telegram)
     return joining.stranger(turn)
 
 

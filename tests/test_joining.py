@@ -12,6 +12,7 @@ from handlers import throttle
 from handlers.context import Config
 from handlers.router import process
 from handlers.types import Chat, Identity, Inbound, Reply
+from locales import T
 from models import AuditLog, ChannelIdentity, Person
 from models.invites import issue_invite
 from models.store import session_scope
@@ -42,14 +43,33 @@ def parent(engine: Engine) -> tuple[int, str]:
         return person.id, code
 
 
-def test_stranger_gets_a_kazakh_explanation_and_nothing_is_kept(engine: Engine) -> None:
+def test_stranger_gets_a_kazakh_and_russian_explanation_and_nothing_is_kept(engine: Engine) -> None:
     replies = say(engine, "/start")
-    assert keys(replies) == ["start.stranger"]
-    assert replies[0].locale == "kk"
-    assert replies[0].request_contact
-    assert keys(say(engine, "hello?")) == ["join.stranger"]
+    assert keys(replies) == ["start.stranger", "start.stranger"]
+    assert [r.locale for r in replies] == ["kk", "ru"]
+    assert [r.request_contact for r in replies] == [True, False]  # the button goes once
+    assert keys(say(engine, "hello?")) == ["join.stranger", "join.stranger"]
     with Session(engine) as session:
         assert session.exec(select(ChannelIdentity)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("hint", "order"), [("ru", ["ru", "kk"]), ("en", ["en", "kk", "ru"]), ("de", ["kk", "ru"])]
+)
+def test_the_apps_language_is_a_hint_for_a_stranger(engine: Engine, hint: str, order: list[str]) -> None:
+    assert [r.locale for r in say(engine, "/start", locale_hint=hint)] == order
+    assert [r.locale for r in say(engine, "сәлем", locale_hint=hint)] == order
+
+
+def test_the_share_button_is_named_on_telegram_only(engine: Engine) -> None:
+    """WhatsApp and SMS have no share-my-number button: their greeting does not mention one; the
+    Telegram one names the button by its label."""
+    for language in ("kk", "ru", "en"):
+        label = T("join.share_phone").render(language)
+        assert f"«{label}»" in T("start.stranger").render(language, "telegram")
+        assert label not in T("start.stranger").render(language, "whatsapp")
+    replies = say(engine, "/start", user="+77019998877", channel="whatsapp")
+    assert [r.request_contact for r in replies] == [False, False]
 
 
 def test_a_strangers_stop_and_wrong_codes_are_kept_across_messages(engine: Engine) -> None:

@@ -74,8 +74,12 @@ async def test_a_whatsapp_form_becomes_an_inbound_with_media_and_the_bare_number
     assert inbound.album_id == "SM1"
 
 
-async def test_a_button_payload_comes_back_as_the_choice() -> None:
-    form = {"MessageSid": "SM2", "From": f"whatsapp:{PARENT}", "Body": "Иә", "ButtonPayload": "consent:yes:7"}
+@pytest.mark.parametrize(
+    "tapped",
+    [{"ButtonPayload": "consent:yes:7", "ButtonText": "Иә"}, {"ListId": "consent:yes:7", "ListTitle": "Иә"}],
+)
+async def test_a_tapped_button_or_list_item_comes_back_as_the_choice(tapped: dict[str, str]) -> None:
+    form = {"MessageSid": "SM2", "From": f"whatsapp:{PARENT}", "Body": "Иә"} | tapped
     parsed = parse_form("whatsapp", form)
     assert parsed is not None
 

@@ -232,11 +232,18 @@ def add_control_routes(app: web.Application, emu: TwilioEmulator) -> None:
             files,
             button_payload=data.get("button_payload"),
             button_text=data.get("button_text"),
+            list_id=data.get("list_id"),
+            list_title=data.get("list_title"),
             profile_name=data.get("profile_name", "Sandbox User"),
             to=data.get("to"),
             forge_signature=bool(data.get("forge_signature", False)),
             extra_fields={str(k): str(v) for k, v in (data.get("extra_fields") or {}).items()},
         )
+        return _json(result.to_json(), status=201)
+
+    async def tap(request: web.Request) -> web.Response:
+        data = await _body(request)
+        result = await emu.tap(str(_required(data, "message_sid")), str(_required(data, "id")))
         return _json(result.to_json(), status=201)
 
     async def inbound_retry(request: web.Request) -> web.Response:
@@ -270,5 +277,6 @@ def add_control_routes(app: web.Application, emu: TwilioEmulator) -> None:
     r.add_get(f"{p}/inbound", guarded(inbound_list))
     r.add_post(f"{p}/inbound", guarded(inbound))
     r.add_post(f"{p}/inbound/{{sid}}/retry", guarded(inbound_retry))
+    r.add_post(f"{p}/tap", guarded(tap))
     r.add_post(f"{p}/reset", guarded(reset))
     r.add_route("OPTIONS", f"{p}/{{tail:.*}}", preflight)

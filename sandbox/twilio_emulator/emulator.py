@@ -28,6 +28,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from twilio.request_validator import RequestValidator
 
+from sandbox.twilio_emulator.content import ContentError, Shown, add_content_routes, show, tap_fields
 from sandbox.twilio_emulator.records import (
     API_VERSION,
     DELIVERY_ERRORS,
@@ -57,7 +58,6 @@ DEFAULT_SMS_NUMBER = "+15005550006"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
-PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -469,6 +469,7 @@ class TwilioEmulator:
         r.add_post(m + "/{sid}.json", self._update_handler)
         r.add_delete(m + "/{sid}.json", self._delete_handler)
         r.add_get("/cdn/{token}", self._cdn_handler)
+        add_content_routes(app, self)
 
     @web.middleware
     async def _errors(
@@ -482,7 +483,11 @@ class TwilioEmulator:
     async def _not_found(self, request: web.Request) -> web.Response:
         raise TwilioApiError(20404, uri=request.path)
 
-    def _authenticate(self, request: web.Request) -> None:
+    def authenticate(self, request: web.Request) -> None:
+        """HTTP Basic auth with the account's credentials (and its SID in the path, where there is one)."""
+        self._authenticate(request, account_in_path=False)
+
+    def _authenticate(self, request: web.Request, *, account_in_path: bool = True) -> None:
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
         try:
             login, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
@@ -495,7 +500,7 @@ class TwilioEmulator:
             and hmac.compare_digest(password.encode(), self.auth_token.encode())
         ):
             raise TwilioApiError(20003)
-        if request.match_info.get("account") != self.account_sid:
+        if account_in_path and request.match_info.get("account") != self.account_sid:
             raise TwilioApiError(20404, uri=request.path)
 
     def _message_or_404(self, request: web.Request) -> EmulatedMessage:
@@ -684,12 +689,17 @@ class TwilioEmulator:
         variables: dict[str, str] = {}
         rendered: str | None = None
         template: Template | None = None
+        shown: Shown | None = None
         if content_sid is not None:
             template = self.templates.get(content_sid)
             if template is None:
                 raise TwilioApiError(21655)
             variables = _parse_variables(one("ContentVariables"))
-            rendered = _render(template, variables)
+            try:
+                shown = show(template, variables, channel)
+            except ContentError as error:
+                raise TwilioApiError(error.code) from None
+            rendered = shown.text
         elif not body and not media_urls:
             raise TwilioApiError(21602)
         if len(rendered if rendered is not None else body) > MAX_BODY:
@@ -714,6 +724,7 @@ class TwilioEmulator:
             content_sid=content_sid,
             content_variables=variables,
             rendered_text=rendered,
+            interactive=shown.to_json() if shown is not None and shown.options else None,
             num_segments=(count_segments(text) if channel == "sms" else 1) if from_ else 0,
             status_callback=one("StatusCallback") or None,
             messaging_service_sid=service,
@@ -895,6 +906,8 @@ class TwilioEmulator:
         *,
         button_payload: str | None = None,
         button_text: str | None = None,
+        list_id: str | None = None,
+        list_title: str | None = None,
         profile_name: str | None = "Sandbox User",
         to: str | None = None,
         forge_signature: bool = False,
@@ -912,6 +925,8 @@ class TwilioEmulator:
         sid = new_sid("SM")
         if button_payload is not None and not body:
             body = button_text or button_payload
+        if list_id is not None and not body:
+            body = list_title or list_id
         items = [
             MediaItem(sid=new_sid("ME"), message_sid=sid, content_type=ct, data=data, date_created=now)
             for data, ct in media
@@ -944,7 +959,13 @@ class TwilioEmulator:
                 self._opted_out.discard(number)
         self._record(msg)
 
-        form = self.inbound_form(msg, button_payload=button_payload, button_text=button_text)
+        form = self.inbound_form(
+            msg,
+            button_payload=button_payload,
+            button_text=button_text,
+            list_id=list_id,
+            list_title=list_title,
+        )
         if channel == "whatsapp" and profile_name is not None:
             form["ProfileName"] = profile_name
         form |= extra_fields or {}
@@ -972,7 +993,13 @@ class TwilioEmulator:
         return result
 
     def inbound_form(
-        self, msg: EmulatedMessage, *, button_payload: str | None = None, button_text: str | None = None
+        self,
+        msg: EmulatedMessage,
+        *,
+        button_payload: str | None = None,
+        button_text: str | None = None,
+        list_id: str | None = None,
+        list_title: str | None = None,
     ) -> dict[str, str]:
         """Twilio's inbound-message webhook form for a recorded inbound message."""
         number, own = bare_number(msg.from_ or ""), bare_number(msg.to)
@@ -999,6 +1026,10 @@ class TwilioEmulator:
                 message_type = "button"
                 form["ButtonPayload"] = button_payload or ""
                 form["ButtonText"] = button_text or msg.body
+            elif list_id is not None:
+                message_type = "interactive"
+                form["ListId"] = list_id
+                form["ListTitle"] = list_title or msg.body
             elif msg.media:
                 message_type = _whatsapp_message_type(msg.media[0].content_type)
             else:
@@ -1016,6 +1047,22 @@ class TwilioEmulator:
                 "ToZip": "",
             }
         return form
+
+    async def tap(self, message_sid: str, option_id: str, **kw: Any) -> InboundResult:
+        """The person taps a button (or picks a list item) of a WhatsApp message sent to them: the
+        inbound message that follows carries ButtonPayload/ButtonText or ListId/ListTitle."""
+        sent = self._by_sid[message_sid]
+        if sent.direction == "inbound" or sent.channel != "whatsapp" or not sent.interactive:
+            raise ValueError(f"{message_sid} is no WhatsApp message with buttons")
+        shown = Shown(
+            sent.interactive["type"], sent.text, sent.interactive["button"], sent.interactive["options"]
+        )
+        body, fields = tap_fields(shown, option_id)
+        if "ButtonPayload" in fields:
+            kw |= {"button_payload": fields["ButtonPayload"], "button_text": fields["ButtonText"]}
+        else:
+            kw |= {"list_id": fields["ListId"], "list_title": fields["ListTitle"]}
+        return await self.inject_inbound("whatsapp", sent.number, body, **kw)
 
     async def retry_inbound(self, previous: InboundResult | str) -> InboundResult:
         """Send the very same signed request again, as Twilio does when it retries a webhook."""
@@ -1146,15 +1193,3 @@ def _parse_variables(raw: str | None) -> dict[str, str]:
     if not isinstance(parsed, dict):
         raise TwilioApiError(21656)
     return {str(k): str(v) for k, v in parsed.items()}
-
-
-def _render(template: Template, variables: dict[str, str]) -> str:
-    def fill(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key in variables:
-            return variables[key]
-        if key in template.defaults:
-            return template.defaults[key]
-        raise TwilioApiError(21656)
-
-    return PLACEHOLDER.sub(fill, template.body)

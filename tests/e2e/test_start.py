@@ -14,7 +14,11 @@ from tests.e2e.chatting import on_telegram
 pytestmark = pytest.mark.flow
 
 
-async def test_start_gets_the_kazakh_greeting_over_http(tmp_path: Path, db_url: str) -> None:
+async def test_a_russian_speaking_stranger_is_greeted_in_russian_then_kazakh(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Telegram says the app speaks Russian: that is a hint, the greeting comes in Russian first, then
+    in Kazakh, the share-my-number button under the first."""
     async with TelegramEmulator() as telegram:
         settings = load_settings(
             telegram_bot_token=telegram.token,
@@ -27,11 +31,14 @@ async def test_start_gets_the_kazakh_greeting_over_http(tmp_path: Path, db_url: 
         try:
             telegram.add_user(501, "Асқар", language_code="ru")
             telegram.inject_text(501, "/start")
-            [reply] = await telegram.wait_for_messages(501, 1, timeout=10)
+            russian, kazakh = await telegram.wait_for_messages(501, 2, timeout=10)
         finally:
             await running.stop()
-    assert reply.text == on_telegram("kk", "start.stranger")
-    assert reply.reply_markup is not None and reply.reply_markup["keyboard"][0][0]["request_contact"]
+    assert russian.text == on_telegram("ru", "start.stranger")
+    assert "«Поделиться номером»" in russian.text and russian.text.startswith("Здравствуйте!")
+    assert russian.reply_markup is not None
+    assert russian.reply_markup["keyboard"][0][0] == {"text": "Поделиться номером", "request_contact": True}
+    assert kazakh.text == on_telegram("kk", "start.stranger") and kazakh.text.startswith("Сәлеметсіз бе!")
 
 
 @pytest.mark.usefixtures("daytime")  # the reminder goes at once, outside quiet hours

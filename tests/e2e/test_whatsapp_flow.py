@@ -27,6 +27,7 @@ from models.notify import enqueue
 from models.outbox import DeliveryAttempt, Notification
 from models.store import make_engine, session_scope
 from sandbox.twilio_emulator import DEFAULT_SMS_NUMBER, DEFAULT_WHATSAPP_NUMBER, TwilioEmulator
+from sandbox.twilio_emulator.records import EmulatedMessage
 from tests.test_homework_support import build_world, page_image
 
 pytestmark = pytest.mark.flow
@@ -49,6 +50,16 @@ class System:
         result = await self.twilio.inject_inbound("whatsapp", number, text, **kw)
         assert result.http_status == 200, result.error
         return await self.replies(number, before, expect)
+
+    async def tap(self, message: EmulatedMessage, option: str, expect: int = 1) -> list[str]:
+        """Tap one of a message's buttons (or list items); the texts of the replies that follow."""
+        before = len(self.twilio.messages_to(message.number))
+        result = await self.twilio.tap(message.sid, option)
+        assert result.http_status == 200, result.error
+        return await self.replies(message.number, before, expect)
+
+    def last(self, number: str = PARENT) -> EmulatedMessage:
+        return self.twilio.messages_to(number)[-1]
 
     async def replies(self, number: str, before: int, expect: int = 1) -> list[str]:
         """The replies after the first `before`: `expect` of them, and any that follow at once."""
@@ -194,14 +205,26 @@ def attempts(engine: Engine, notification_id: int) -> list[DeliveryAttempt]:
 # ---------------------------------------------------------------- joining and consent
 
 
+def buttons(message: EmulatedMessage) -> list[tuple[str, str]]:
+    """(id, title) of a WhatsApp message's quick-reply buttons or list items."""
+    assert message.interactive is not None, message.text
+    return [(option["id"], option["title"]) for option in message.interactive["options"]]
+
+
 async def test_a_roster_parent_is_recognised_by_number_and_gives_consent(system: System) -> None:
     [question] = await system.say("Сәлеметсіз бе")
-    assert question.startswith(translate("kk", "language.ask"))
-    assert "\n1 " in question and "\n3 " in question
-    replies = await system.say("2", expect=2)  # the second language offered: Russian
+    assert question == translate("kk", "language.ask")  # the choices are buttons, not a list
+    asked = system.last()
+    assert asked.interactive is not None and asked.interactive["type"] == "twilio/quick-reply"
+    assert buttons(asked) == [("lang:kk", "Қазақша"), ("lang:ru", "Русский"), ("lang:en", "English")]
+    replies = await system.tap(asked, "lang:ru", expect=2)
     assert replies[0] == translate("ru", "language.set")
-    assert "\n1 " in replies[1] and translate("ru", "consent.choice.yes") in replies[1]
-    [thanks] = await system.say("да")
+    consent = system.last()
+    assert replies[1] == consent.text and "\n1 " not in consent.text
+    assert [title for _id, title in buttons(consent)] == [
+        translate("ru", f"consent.choice.{answer}") for answer in ("yes", "no", "more")
+    ]
+    [thanks] = await system.say("да")  # typed, as by SMS: the same choice as the "yes" button
     assert thanks == translate("ru", "consent.thanks_yes", pupil="Ерлан")
     with Session(system.engine) as session:
         consent = session.exec(select(Consent)).one()
@@ -210,8 +233,8 @@ async def test_a_roster_parent_is_recognised_by_number_and_gives_consent(system:
 
 
 async def test_a_stranger_joins_with_an_invite_code(system: System) -> None:
-    [stranger] = await system.say("hello", number=STRANGER)
-    assert stranger == translate("kk", "join.stranger")
+    stranger = await system.say("hello", number=STRANGER, expect=2)
+    assert stranger == [translate("kk", "join.stranger"), translate("ru", "join.stranger")]
     welcome, _language = await system.say(system.code, number=STRANGER, expect=2)
     assert welcome == translate("kk", "join.welcome", name="Бота")
     with Session(system.engine) as session:
