@@ -21,6 +21,7 @@ from handlers.homework import audit, not_allowed, subject_text, tutor_groups
 from handlers.lessons import Occurrence
 from handlers.types import Choice, Reply
 from locales import N, T, Text
+from locales.collation import sort_key
 from models.clock import to_local, to_utc
 from models.enums import AttendanceStatus
 from models.notify import cancel, enqueue
@@ -55,14 +56,14 @@ def status_text(status: str | None) -> Text:
 
 
 def pupils_of(turn: Turn, group_id: int) -> list[Person]:
-    return list(
-        turn.session.exec(
-            select(Person)
-            .join(GroupMember, col(GroupMember.pupil_id) == Person.id)
-            .where(GroupMember.group_id == group_id)
-            .order_by(col(Person.full_name), col(Person.id))
-        ).all()
-    )
+    """The group's pupils in the alphabetical order of the reader's language."""
+    pupils = turn.session.exec(
+        select(Person)
+        .join(GroupMember, col(GroupMember.pupil_id) == Person.id)
+        .where(GroupMember.group_id == group_id)
+        .order_by(col(Person.id))
+    ).all()
+    return sorted(pupils, key=lambda pupil: sort_key(turn.locale, pupil.full_name))
 
 
 def marks(turn: Turn, occ: Occurrence) -> dict[int, str]:

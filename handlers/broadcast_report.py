@@ -10,6 +10,7 @@ from handlers.context import Turn
 from handlers.homework import not_allowed
 from handlers.types import Reply
 from locales import T, Text
+from locales.collation import Names
 from locales.shorten import headline
 from models.clock import to_local
 from models.enums import AttemptOutcome, NotificationStatus, Role
@@ -78,12 +79,12 @@ def report(turn: Turn, broadcast: Broadcast) -> Reply:
             excerpt=headline(broadcast.text, EXCERPT_CHARS),
             delivered=len(having(NotificationStatus.SENT)),
             cut=len(cut),
-            cut_names=", ".join(cut) or NONE,
+            cut_names=Names(tuple(cut), NONE),
             waiting=len(having(*WAITING)),
             failed=len(failed),
-            failed_names=", ".join(failed) or NONE,
+            failed_names=Names(tuple(failed), NONE),
             no_channel=len(unreached),
-            no_channel_names=", ".join(unreached) or NONE,
+            no_channel_names=Names(tuple(unreached), NONE),
             chat=_chat_line(chat),
         )
     )

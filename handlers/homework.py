@@ -30,6 +30,7 @@ from handlers.grades import parse_max_points
 from handlers.photos import PhotoRejected, StoredPhoto, normalise_upload, store
 from handlers.types import Choice, Reply, Upload
 from locales import N, T, Text
+from locales.shorten import headline
 from models.clock import to_local, to_utc
 from models.consent_rules import has_consent
 from models.enums import HomeworkKind, Role, SubmissionStatus
@@ -55,8 +56,7 @@ FLOW_TIMEOUT = timedelta(hours=6)
 
 
 def title_of(homework: Homework) -> str:
-    first_line = homework.text.strip().splitlines()[0] if homework.text.strip() else ""
-    return first_line[:TITLE_CHARS]
+    return headline(homework.text, TITLE_CHARS)
 
 
 def subject_text(group: TutoringGroup) -> Text:

@@ -10,7 +10,7 @@ from sqlmodel import select
 from handlers import language
 from handlers.context import Turn, roles_of
 from handlers.types import Reply
-from locales import T, Text
+from locales import InLanguages, T, Text
 from models.invites import CODE_LENGTH, InviteError, normalise_code, redeem_invite
 from models.journal import AuditLog
 from models.people import Person
@@ -72,11 +72,7 @@ def stranger(turn: Turn) -> list[Reply]:
 
 
 def first_contact(turn: Turn, text: Text, *, request_contact: bool = False) -> list[Reply]:
-    """An answer to someone whose language is not known yet: the message in Kazakh and in Russian,
-    short, the language their app uses first (`Turn.locale`); Telegram's share-my-number button goes
-    with the first."""
-    order = dict.fromkeys((turn.locale, *FIRST_CONTACT_LANGUAGES))
-    return [
-        Reply(text, locale=language, request_contact=request_contact and index == 0)
-        for index, language in enumerate(order)
-    ]
+    """An answer to someone whose language is not known yet: one message, in Kazakh and in Russian,
+    the language their app uses first (`Turn.locale`, which also labels Telegram's share button)."""
+    both = InLanguages(text.key, text.params, text.count, FIRST_CONTACT_LANGUAGES)
+    return [Reply(both, locale=turn.locale, request_contact=request_contact)]

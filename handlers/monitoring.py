@@ -3,6 +3,7 @@
 Pure functions over a Session. Every table is limited to a `Scope`: a coordinator sees their
 schools, a class teacher their classes. A table is a name, column keys (the header is
 `web.col.<key>` in the reader's language) and rows of plain values or `Text` (a status to render).
+Rows of people are in the alphabetical order of the reader's language (`locales.collation`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from locales import T, Text
+from locales import DEFAULT_LANGUAGE, T, Text
+from locales.collation import sort_key
+from locales.shorten import headline
 from models.clock import utcnow
 from models.enums import AttemptOutcome, NotificationStatus, Role, SubmissionStatus
 from models.homework import Feedback, Homework, Submission
@@ -30,6 +33,7 @@ ALMATY = ZoneInfo("Asia/Almaty")
 COUNTED = (SubmissionStatus.SUBMITTED.value, SubmissionStatus.GRADED.value, SubmissionStatus.RETURNED.value)
 REVIEWED = (SubmissionStatus.GRADED.value, SubmissionStatus.RETURNED.value)
 TABLES = ("consent", "attendance", "homework", "grades", "delivery", "postal")
+TITLE_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -111,12 +115,12 @@ def _class_of(session: Session, scope: Scope) -> dict[int, str]:
     return {person_id: name for person_id, name in rows}
 
 
-def _pupils_sorted(session: Session, scope: Scope) -> list[tuple[int, str, str]]:
-    """(id, class, name) of the pupils in scope, by class then name."""
+def _pupils_sorted(session: Session, scope: Scope, language: str) -> list[tuple[int, str, str]]:
+    """(id, class, name) of the pupils in scope, by class then name, as the reader's alphabet has it."""
     names = _names(session, scope.pupil_ids)
     classes = _class_of(session, scope)
     rows = [(pid, classes.get(pid, ""), names.get(pid, "")) for pid in scope.pupil_ids]
-    return sorted(rows, key=lambda r: (r[1], r[2]))
+    return sorted(rows, key=lambda r: (sort_key(language, r[1]), sort_key(language, r[2]), r[0]))
 
 
 def _groups(session: Session, scope: Scope) -> list[TutoringGroup]:
@@ -151,12 +155,14 @@ def consent_status(decisions: list[Consent]) -> tuple[str, datetime | None]:
     return "missing", None
 
 
-def consent_table(session: Session, scope: Scope, zone: ZoneInfo = ALMATY) -> Table:
+def consent_table(
+    session: Session, scope: Scope, zone: ZoneInfo = ALMATY, language: str = DEFAULT_LANGUAGE
+) -> Table:
     decisions: dict[int, list[Consent]] = defaultdict(list)
     for row in session.exec(select(Consent).where(col(Consent.pupil_id).in_(scope.pupil_ids))).all():
         decisions[row.pupil_id].append(row)
     table = Table("consent", ("class", "pupil", "consent", "date"))
-    for pupil_id, class_name, name in _pupils_sorted(session, scope):
+    for pupil_id, class_name, name in _pupils_sorted(session, scope, language):
         status, when = consent_status(decisions.get(pupil_id, []))
         table.rows.append((class_name, name, T(f"web.consent.{status}"), _day(when, zone)))
         table.pupils.append(pupil_id)
@@ -272,13 +278,13 @@ def _scored(session: Session, pupil_ids: Iterable[int]) -> list[Scored]:
     return sorted(latest.values(), key=lambda s: s.at)
 
 
-def grades_table(session: Session, scope: Scope) -> Table:
+def grades_table(session: Session, scope: Scope, language: str = DEFAULT_LANGUAGE) -> Table:
     """Per pupil and subject: graded works, average formative score, average mark, latest percent."""
     table = Table("grades", ("class", "pupil", "subject", "graded", "avg_score", "avg_mark", "latest"))
     by_pupil: dict[tuple[int, str], list[Scored]] = defaultdict(list)
     for scored in _scored(session, scope.pupil_ids):
         by_pupil[(scored.pupil_id, scored.subject)].append(scored)
-    for pupil_id, class_name, name in _pupils_sorted(session, scope):
+    for pupil_id, class_name, name in _pupils_sorted(session, scope, language):
         for (pid, subject), works in sorted(by_pupil.items(), key=lambda i: i[0][1]):
             if pid != pupil_id:
                 continue
@@ -354,7 +360,7 @@ def delivery_table(session: Session, scope: Scope) -> Table:
     return table
 
 
-def postal_table(session: Session, scope: Scope) -> Table:
+def postal_table(session: Session, scope: Scope, language: str = DEFAULT_LANGUAGE) -> Table:
     """Every Kazpost round of the classes in scope, one row per item."""
     table = Table("postal", ("date", "class", "pupil", "homework", "status"))
     rounds = session.exec(
@@ -367,7 +373,7 @@ def postal_table(session: Session, scope: Scope) -> Table:
         items = session.exec(select(PostalItem).where(PostalItem.round_id == postal_round.id)).all()
         names = _names(session, (i.pupil_id for i in items))
         titles = _titles(session, (i.homework_id for i in items if i.homework_id is not None))
-        for item in sorted(items, key=lambda i: names.get(i.pupil_id, "")):
+        for item in sorted(items, key=lambda i: sort_key(language, names.get(i.pupil_id, ""))):
             table.rows.append(
                 (
                     postal_round.collection_date,
@@ -385,23 +391,25 @@ def _titles(session: Session, ids: Iterable[int]) -> dict[int, str]:
     if not wanted:
         return {}
     rows = session.exec(select(Homework).where(col(Homework.id).in_(wanted))).all()
-    return {h.id: h.text.strip().splitlines()[0][:40] if h.text.strip() else "" for h in rows if h.id}
+    return {h.id: headline(h.text, TITLE_CHARS) for h in rows if h.id}
 
 
-def table(session: Session, scope: Scope, name: str, now: datetime | None = None) -> Table:
-    """One of `TABLES` by name."""
+def table(
+    session: Session, scope: Scope, name: str, now: datetime | None = None, language: str = DEFAULT_LANGUAGE
+) -> Table:
+    """One of `TABLES` by name, its people in the order of `language`'s alphabet."""
     if name == "consent":
-        return consent_table(session, scope)
+        return consent_table(session, scope, language=language)
     if name == "attendance":
         return attendance_table(session, scope)
     if name == "homework":
         return homework_table(session, scope, now)
     if name == "grades":
-        return grades_table(session, scope)
+        return grades_table(session, scope, language)
     if name == "delivery":
         return delivery_table(session, scope)
     if name == "postal":
-        return postal_table(session, scope)
+        return postal_table(session, scope, language)
     raise KeyError(name)
 
 

@@ -16,6 +16,7 @@ from handlers.homework import audit, due_text, not_allowed, subject_text, title_
 from handlers.lessons import last
 from handlers.types import Choice, Reply
 from locales import N, T, Text
+from locales.collation import Names
 from models.clock import to_local
 from models.consent_rules import has_consent
 from models.enums import AttendanceStatus, SubmissionStatus
@@ -52,8 +53,8 @@ def staff_groups(turn: Turn) -> list[TutoringGroup]:
     )
 
 
-def _names(people: list[Person]) -> str:
-    return ", ".join(p.full_name for p in people) or NONE
+def _names(people: list[Person]) -> Names:
+    return Names(tuple(p.full_name for p in people), NONE)
 
 
 def open_homework(turn: Turn, group_id: int) -> list[Homework]:
@@ -112,7 +113,7 @@ def _last_lesson(turn: Turn, group: TutoringGroup, pupils: list[Person]) -> Text
         return T("status.no_lesson")
     marked = marks(turn, occ)
 
-    def having(*statuses: AttendanceStatus) -> str:
+    def having(*statuses: AttendanceStatus) -> Names:
         return _names([p for p in pupils if marked.get(p.id or 0) in statuses])
 
     local = to_local(occ.start, turn.config.time_zone)

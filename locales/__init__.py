@@ -24,6 +24,7 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
+from locales.collation import Names
 from locales.commands import SLASH_CHANNELS, command_of_placeholder, word_key
 from locales.plural import form_index
 
@@ -48,6 +49,18 @@ class Text:
         template = template_of(language, self.key, channel, number, plural=bool(self.count))
         values = {name: render_value(value, language, channel) for name, value in self.params.items()}
         return template.format_map(_Values(values, language, channel))
+
+
+@dataclass(frozen=True)
+class InLanguages(Text):
+    """A message written out in several languages, one paragraph each, the reader's first: for
+    someone whose language is not known yet (a stranger's first answer)."""
+
+    languages: tuple[str, ...] = ()
+
+    def render(self, locale: str, channel: str = "") -> str:
+        order = dict.fromkeys((language_of(locale), *self.languages))
+        return "\n\n".join(Text.render(self, language, channel) for language in order)
 
 
 @dataclass(frozen=True)
@@ -138,7 +151,7 @@ def translate(locale: str, key: str, **params: Any) -> str:
 
 def render_value(value: Any, language: str, channel: str = "") -> Any:
     """A placeholder's value as the reader sees it: a nested message rendered in their language."""
-    return value.render(language, channel) if isinstance(value, Text | Lines) else value
+    return value.render(language, channel) if isinstance(value, Text | Lines | Names) else value
 
 
 class _Values(dict[str, Any]):

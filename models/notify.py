@@ -10,7 +10,8 @@ as the change that caused the message, so a message exists if and only if the ch
 * The text is stored as its key and parameters and rendered in the recipient's language, for the
   channel it goes out on, at send time. A parameter may itself be a `Text` (say, a subject name); it
   is stored as ``{"$t": key, "$p": params}``. A plural entry's count parameter is stored under
-  ``"$n"`` (beside the parameters of the row, or in the nested value).
+  ``"$n"`` (beside the parameters of the row, or in the nested value); a list of names, sorted for
+  the reader when rendered (`locales.collation.Names`), as ``{"$names": [...]}``.
 
 Keys are built from ids only, with ``:`` after every part, so a prefix (`cancel`) never matches a
 longer id: ``lesson:12:2025-03-03:`` does not match ``lesson:123:…``.
@@ -26,6 +27,7 @@ from sqlalchemy import Engine, bindparam, update
 from sqlmodel import Session, col, select
 
 from locales import Text
+from locales.collation import Names
 from models.clock import utcnow
 from models.consent_rules import reachable
 from models.dialects import insert_for
@@ -37,6 +39,7 @@ from models.people import Membership
 _TEXT = "$t"
 _PARAMS = "$p"
 _COUNT = "$n"
+_NAMES = "$names"
 
 
 _WROTE_OUTBOX = "ustaz_wrote_outbox"
@@ -50,6 +53,8 @@ def params_to_json(params: Mapping[str, Any]) -> dict[str, Any]:
 def _value_to_json(value: Any) -> Any:
     if isinstance(value, Text):
         return {_TEXT: value.key, _PARAMS: params_to_json(value.params)} | _count_json(value)
+    if isinstance(value, Names):
+        return {_NAMES: list(value.names)}
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
@@ -66,6 +71,8 @@ def params_from_json(params: Mapping[str, Any]) -> dict[str, Any]:
 def _value_from_json(value: Any) -> Any:
     if isinstance(value, dict) and _TEXT in value:
         return Text(str(value[_TEXT]), params_from_json(value.get(_PARAMS) or {}), str(value.get(_COUNT, "")))
+    if isinstance(value, dict) and _NAMES in value:
+        return Names(tuple(str(name) for name in value[_NAMES]))
     return value
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_
 from sqlmodel import Session, col, select
 
 from locales import N, T, Text, catalogue
+from locales.collation import Names
 from models.clock import to_utc, utcnow
 from models.consent_rules import PROGRAMME_SCOPE, has_consent
 from models.homework import Homework, Submission
@@ -228,7 +229,7 @@ def _lesson_reminders(
                         due,
                     )
                 )
-            names = ", ".join(p.full_name for p in pupils)
+            names = Names(tuple(p.full_name for p in pupils))
             for staff_id in _staff(occ.group):
                 text = N(
                     "notify.lesson.reminder_tutor",
@@ -499,7 +500,7 @@ def _deadline(
                 "notify.homework.missed_tutor",
                 "count",
                 group=group.code,
-                pupils=", ".join(p.full_name for p in consenting),
+                pupils=Names(tuple(p.full_name for p in consenting)),
                 count=len(consenting),
                 **params,
             ),

@@ -38,12 +38,10 @@ def _count(engine: Engine, model: type) -> int:
 
 def test_a_delivery_sent_again_is_handled_once(world: World) -> None:
     first = Inbound(Identity("telegram", "r1"), Chat("r1"), text="/start", external_id="m-r1:1")
-    assert keys(process(world.engine, first, world.config)) == ["start.stranger"] * 2
+    assert keys(process(world.engine, first, world.config)) == ["start.stranger"]
     assert process(world.engine, first, world.config) == []  # Telegram resent it: no second answer
     again = Inbound(Identity("telegram", "r1"), Chat("r1"), text="/start", external_id="m-r1:2")
-    assert (
-        keys(process(world.engine, again, world.config)) == ["start.stranger"] * 2
-    )  # a new message is answered
+    assert keys(process(world.engine, again, world.config)) == ["start.stranger"]  # a new message is answered
     with Session(world.engine) as session:
         receipts = session.exec(select(InboundReceipt.external_id).order_by(InboundReceipt.id)).all()
         identities = session.exec(select(ChannelIdentity).where(ChannelIdentity.address == "r1")).all()
@@ -118,7 +116,7 @@ LONG = "ә" * 10_000
 
 def test_a_10000_character_message_from_a_stranger_is_answered_and_not_kept(world: World) -> None:
     people = _count(world.engine, Person)
-    assert _stranger(world.engine, LONG, 1) == ["join.stranger"] * 2  # in Kazakh and Russian
+    assert _stranger(world.engine, LONG, 1) == ["join.stranger"]
     assert _count(world.engine, Person) == people
     with Session(world.engine) as session:
         assert all(len(i.address) < 100 for i in session.exec(select(ChannelIdentity)).all())

@@ -44,11 +44,11 @@ def parent(engine: Engine) -> tuple[int, str]:
 
 
 def test_stranger_gets_a_kazakh_and_russian_explanation_and_nothing_is_kept(engine: Engine) -> None:
-    replies = say(engine, "/start")
-    assert keys(replies) == ["start.stranger", "start.stranger"]
-    assert [r.locale for r in replies] == ["kk", "ru"]
-    assert [r.request_contact for r in replies] == [True, False]  # the button goes once
-    assert keys(say(engine, "hello?")) == ["join.stranger", "join.stranger"]
+    [reply] = say(engine, "/start")
+    assert reply.text.key == "start.stranger" and reply.locale == "kk" and reply.request_contact
+    kazakh, russian = (T("start.stranger").render(language, "telegram") for language in ("kk", "ru"))
+    assert reply.text.render("kk", "telegram") == f"{kazakh}\n\n{russian}"
+    assert keys(say(engine, "hello?")) == ["join.stranger"]
     with Session(engine) as session:
         assert session.exec(select(ChannelIdentity)).all() == []
 
@@ -57,8 +57,10 @@ def test_stranger_gets_a_kazakh_and_russian_explanation_and_nothing_is_kept(engi
     ("hint", "order"), [("ru", ["ru", "kk"]), ("en", ["en", "kk", "ru"]), ("de", ["kk", "ru"])]
 )
 def test_the_apps_language_is_a_hint_for_a_stranger(engine: Engine, hint: str, order: list[str]) -> None:
-    assert [r.locale for r in say(engine, "/start", locale_hint=hint)] == order
-    assert [r.locale for r in say(engine, "сәлем", locale_hint=hint)] == order
+    for text, key in (("/start", "start.stranger"), ("сәлем", "join.stranger")):
+        [reply] = say(engine, text, locale_hint=hint)
+        expected = "\n\n".join(T(key).render(language, "telegram") for language in order)
+        assert reply.text.render(reply.locale or "", "telegram") == expected
 
 
 def test_the_share_button_is_named_on_telegram_only(engine: Engine) -> None:
@@ -68,8 +70,8 @@ def test_the_share_button_is_named_on_telegram_only(engine: Engine) -> None:
         label = T("join.share_phone").render(language)
         assert f"«{label}»" in T("start.stranger").render(language, "telegram")
         assert label not in T("start.stranger").render(language, "whatsapp")
-    replies = say(engine, "/start", user="+77019998877", channel="whatsapp")
-    assert [r.request_contact for r in replies] == [False, False]
+    [reply] = say(engine, "/start", user="+77019998877", channel="whatsapp")
+    assert not reply.request_contact
 
 
 def test_a_strangers_stop_and_wrong_codes_are_kept_across_messages(engine: Engine) -> None:

@@ -19,8 +19,9 @@ from sqlmodel import Session, col, select
 
 from bots.web import mount_web
 from bots.web.auth import CHALLENGE_COOKIE, MAX_TRIES, SESSION_COOKIE, Auth
+from handlers.context import ALMATY
 from handlers.roster import import_roster
-from models.clock import utcnow
+from models.clock import to_local, utcnow
 from models.dashboard import DashboardChallenge, DashboardSession
 from models.enums import Role
 from models.journal import AuditLog
@@ -45,6 +46,10 @@ async def client(
     mount_web(app, engine, settings, lambda: None, None)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
+
+
+def _today() -> str:
+    return to_local(utcnow(), ALMATY).date().isoformat()
 
 
 def _staff(engine: Engine, role: Role, class_name: str | None = None) -> Person:
@@ -240,8 +245,10 @@ async def test_exports_are_spreadsheets_in_the_readers_language(
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("Class", "Pupil", "Consent", "Date") and len(rows) == 41
-    csv_text = (await (await client.get("/dashboard/export/grades.csv?lang=kk")).read()).decode("utf-8")
-    assert csv_text.startswith("\ufeffСынып,Оқушы,Пән")
+    exported = await client.get("/dashboard/export/grades.csv?lang=kk")
+    assert exported.headers["Content-Disposition"].endswith(f'ustaz-grades-{_today()}.csv"')
+    csv_text = (await exported.read()).decode("utf-8")
+    assert csv_text.startswith("\ufeffСынып;Оқушы;Пән")
     assert (await client.get("/dashboard/export/people.xlsx")).status == 404
 
 

@@ -20,12 +20,13 @@ from sqlmodel import Session, col, select
 
 from bots.web.auth import CHALLENGE_COOKIE, CODE_TTL, SESSION_COOKIE, SESSION_TTL, Auth
 from bots.web.chart import score_chart
-from bots.web.export import cell_text, to_csv, to_xlsx
+from bots.web.export import cell_text, file_name, to_csv, to_xlsx
 from bots.web.i18n import page_language, render
 from handlers import monitoring
 from handlers.roster import import_roster
 from handlers.roster.report import ImportReport
 from locales import translate
+from models.clock import to_local, utcnow
 from models.enums import Role
 from models.people import Membership
 from models.school import School
@@ -102,16 +103,16 @@ def mount(app: web.Application, engine: Engine, settings: Settings, wake_outbox:
         response.del_cookie(SESSION_COOKIE, path="/")
         raise response
 
-    def load_table(scope: monitoring.Scope, name: str) -> monitoring.Table:
+    def load_table(scope: monitoring.Scope, name: str, lang: str) -> monitoring.Table:
         with Session(engine) as session:
-            return monitoring.table(session, scope, name)
+            return monitoring.table(session, scope, name, language=lang)
 
     async def overview(request: web.Request, who: Signed) -> web.Response:
         name = request.query.get("table", monitoring.TABLES[0])
         if name not in monitoring.TABLES:
             raise web.HTTPNotFound()
-        table = await asyncio.to_thread(load_table, who[1], name)
         lang = page_language(request)
+        table = await asyncio.to_thread(load_table, who[1], name, lang)
         return render(
             request,
             "dashboard.html",
@@ -126,18 +127,19 @@ def mount(app: web.Application, engine: Engine, settings: Settings, wake_outbox:
         name, kind = request.match_info["name"], request.match_info["kind"]
         if name not in monitoring.TABLES:
             raise web.HTTPNotFound()
-        table = await asyncio.to_thread(load_table, who[1], name)
         lang = page_language(request)
+        table = await asyncio.to_thread(load_table, who[1], name, lang)
         await asyncio.to_thread(auth.audit, who[0], "dashboard.export", table=name, format=kind)
         if kind == "xlsx":
             body = await asyncio.to_thread(to_xlsx, table, lang)
             content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         else:
             body, content_type = to_csv(table, lang), "text/csv"
+        today = to_local(utcnow(), settings.zone).date()
         return web.Response(
             body=body,
             content_type=content_type,
-            headers={"Content-Disposition": f'attachment; filename="ustaz-{name}.{kind}"'},
+            headers={"Content-Disposition": f'attachment; filename="{file_name(table, kind, today)}"'},
         )
 
     def load_pupil(scope: monitoring.Scope, pupil_id: int) -> monitoring.PupilView | None:

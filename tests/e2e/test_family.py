@@ -63,7 +63,7 @@ async def test_a_parent_joins_consents_changes_language_and_withdraws_over_http(
 
             # The parent has no code: the greeting offers the contact button, and the shared phone
             # matches the roster.
-            greeting, _in_russian = await parent.text("/start", 2)
+            [greeting] = await parent.text("/start")
             assert greeting.reply_markup is not None
             assert greeting.reply_markup["keyboard"][0][0]["request_contact"]
             telegram.inject_contact(PARENT, "87011234567")
