@@ -7,7 +7,9 @@ the class's. Anyone else, or a wrong or stale code, is refused and nothing chang
 Broadcasting (`/broadcast`, private chat): class (when the teacher has several) → the text, with an
 optional photo or file → the audience (the class group chat, all guardians, the chat and all
 guardians, all pupils, or the class's pupils of one tutoring group) → a preview of the message as
-families will see it → send, send as urgent (quiet hours do not hold it back; audited) or cancel.
+families will see it → send, send as urgent (quiet hours do not hold it back; audited), add a
+version in the other language (`handlers.broadcast_versions`: each family then reads its own) or
+cancel.
 Sending writes the `Broadcast` and one outbox row per person (and one for the group chat); the
 teacher's delivery report is `/report` (the latest) or the button under the confirmation.
 
@@ -22,13 +24,15 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from handlers import conversation
+from handlers import broadcast_versions, conversation
 from handlers.attachments import store_attachment
 from handlers.broadcast_report import reports_for
 from handlers.context import Turn
-from handlers.homework import audit, not_allowed, subject_text
+from handlers.group_names import group_name
+from handlers.homework import audit, not_allowed
 from handlers.types import Choice, Reply
 from locales import N, T, Text
+from locales.versions import Versions
 from models.enums import Audience, Role
 from models.invites import new_code, normalise_code
 from models.notify import enqueue
@@ -60,6 +64,8 @@ def route(turn: Turn, command: str) -> list[Reply] | None:
     written = turn.inbound.text.strip() or turn.inbound.uploads
     if state.flow == FLOW_SEND and state.step == "text" and not command and written:
         return _on_text(turn, dict(state.data))
+    if state.flow == FLOW_SEND and state.step == "version" and not command and written:
+        return _on_version(turn, dict(state.data))
     return None
 
 
@@ -145,6 +151,13 @@ def _on_choice(turn: Turn, value: str) -> list[Reply]:
         return _choose_audience(turn, klass, data, argument)
     if action == "send" and state.step == "confirm":
         return _send(turn, klass, data, urgent=argument == "urgent")
+    if (
+        action == "version"
+        and state.step == "confirm"
+        and argument == broadcast_versions.missing_version(data)
+    ):
+        conversation.enter(turn, FLOW_SEND, "version", **data)
+        return [Reply(T(f"broadcast.ask_version.{argument}"))]
     if action == "cancel":
         conversation.clear(turn)
         return [Reply(T("broadcast.cancelled"))]
@@ -204,6 +217,7 @@ def _on_text(turn: Turn, data: dict[str, Any]) -> list[Reply]:
         conversation.enter(turn, FLOW_SEND, "text", **data)
         return [*refused, Reply(T("broadcast.text_too_long", limit=limit))]
     data["text"] = text
+    data["language"] = broadcast_versions.language_of_text(text, turn.locale)
     conversation.enter(turn, FLOW_SEND, "audience", **data)
     klass = _own_class(turn, data["class_id"])
     assert klass is not None
@@ -239,7 +253,7 @@ def _audience_question(turn: Turn, klass: SchoolClass) -> Reply:
     choices += [
         Choice(
             f"{PREFIX}aud:group:{g.id}",
-            T("broadcast.audience.tutoring_group", group=g.code, subject=subject_text(g)),
+            T("broadcast.audience.tutoring_group", group=group_name(turn.session, g), code=g.code),
         )
         for g in class_groups(turn, klass)
     ]
@@ -264,11 +278,22 @@ def _choose_audience(turn: Turn, klass: SchoolClass, data: dict[str, Any], value
     if "text" not in data:
         return [Reply(T("broadcast.expired"))]
     data.update(audience=audience, group_id=group_id)
+    return _preview(turn, klass, data)
+
+
+def _preview(turn: Turn, klass: SchoolClass, data: dict[str, Any]) -> list[Reply]:
+    """The message as families will read it (each version in its language), and the question."""
     conversation.enter(turn, FLOW_SEND, "confirm", **data)
+    audience, group_id = str(data["audience"]), data.get("group_id")
     people = recipients(turn, klass, audience, group_id)
     chat = Audience.GROUP_CHAT in audience.split(",")
+    text = broadcast_versions.versions(data)
+    shown = [
+        Reply(message_text(turn, klass, text), media_path=data.get("attachment"), locale=language)
+        for language in text.texts
+    ]
     return [
-        Reply(message_text(turn, klass, str(data["text"])), media_path=data.get("attachment")),
+        *shown,
         Reply(
             N(
                 "broadcast.preview",
@@ -279,6 +304,7 @@ def _choose_audience(turn: Turn, klass: SchoolClass, data: dict[str, Any], value
             choices=(
                 Choice(f"{PREFIX}send:normal", T("broadcast.send")),
                 Choice(f"{PREFIX}send:urgent", T("broadcast.send_urgent")),
+                *broadcast_versions.offer(PREFIX, data),
                 Choice(f"{PREFIX}cancel", T("broadcast.cancel")),
             ),
         ),
@@ -286,13 +312,30 @@ def _choose_audience(turn: Turn, klass: SchoolClass, data: dict[str, Any], value
     ]
 
 
+def _on_version(turn: Turn, data: dict[str, Any]) -> list[Reply]:
+    """The text of the announcement in the other language; then the preview again."""
+    language = broadcast_versions.missing_version(data)
+    klass = _own_class(turn, data.get("class_id"))
+    text = turn.inbound.text.strip()
+    if language is None or klass is None or "audience" not in data:
+        conversation.clear(turn)
+        return [Reply(T("broadcast.expired"))]
+    limit = MAX_CAPTION if data.get("attachment") else MAX_TEXT
+    if not text:  # a photo here: the version is text only
+        return [Reply(T(f"broadcast.ask_version.{language}"))]
+    if len(text) > limit:
+        return [Reply(T("broadcast.text_too_long", limit=limit))]
+    data["versions"] = {**dict(data.get("versions") or {}), language: text}
+    return _preview(turn, klass, data)
+
+
 def audience_text(audience: str, turn: Turn, group_id: int | None) -> Text:
     if audience == CHAT_AND_GUARDIANS:
         return T("broadcast.audience.chat_and_guardians")
     if audience == Audience.TUTORING_GROUP:
         group = turn.session.get(TutoringGroup, group_id) if group_id else None
-        code, subject = (group.code, subject_text(group)) if group else ("?", "")
-        return T("broadcast.audience.tutoring_group", group=code, subject=subject)
+        name, code = (group_name(turn.session, group), group.code) if group else ("?", "?")
+        return T("broadcast.audience.tutoring_group", group=name, code=code)
     keys = {
         Audience.GROUP_CHAT: "broadcast.audience.group_chat",
         Audience.GUARDIANS: "broadcast.audience.guardians",
@@ -301,8 +344,9 @@ def audience_text(audience: str, turn: Turn, group_id: int | None) -> Text:
     return T(keys[Audience(audience)])
 
 
-def message_text(turn: Turn, klass: SchoolClass, text: str) -> Text:
-    """The announcement as everyone sees it: the class, the teacher, the text. Nothing about pupils."""
+def message_text(turn: Turn, klass: SchoolClass, text: str | Versions) -> Text:
+    """The announcement as everyone sees it: the class, the teacher, the text (in the reader's
+    language when it has versions). Nothing about pupils."""
     author = turn.person.full_name if turn.person else ""
     return T("broadcast.message", class_name=klass.name, teacher=author, text=text)
 
@@ -329,12 +373,15 @@ def _send(turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool)
     assert turn.person is not None and turn.person.id is not None and klass.id is not None
     audience = str(data["audience"])
     group_id = data.get("group_id")
+    versions = broadcast_versions.versions(data)
     broadcast = Broadcast(
         class_id=klass.id,
         author_id=turn.person.id,
         audience=audience,
         group_id=group_id,
         text=str(data["text"]),
+        language=versions.original,
+        translations={lang: text for lang, text in versions.texts.items() if lang != versions.original},
         attachment_path=data.get("attachment"),
         urgent=urgent,
         created_at=turn.now,
@@ -343,10 +390,9 @@ def _send(turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool)
     turn.session.add(broadcast)
     turn.session.flush()
     assert broadcast.id is not None
-    text = message_text(turn, klass, broadcast.text)
     common: dict[str, Any] = {
         "kind": "broadcast",
-        "text": text,
+        "text": message_text(turn, klass, versions),
         "urgent": urgent,
         "media_path": broadcast.attachment_path,
         "broadcast_id": broadcast.id,
@@ -357,7 +403,7 @@ def _send(turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool)
             turn.session,
             idempotency_key=f"broadcast:{broadcast.id}:chat:",
             group_chat_id=klass.telegram_chat_id,
-            **common,
+            **(common | {"text": message_text(turn, klass, versions.all())}),  # read by every family
         )
     people = recipients(turn, klass, audience, group_id)
     written = sum(

@@ -20,11 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from babel.messages.pofile import read_po
 
-from locales.collation import Names
 from locales.commands import SLASH_CHANNELS, command_of_placeholder, word_key
 from locales.plural import form_index
 
@@ -149,9 +148,18 @@ def translate(locale: str, key: str, **params: Any) -> str:
     return Text(key, params).render(locale)
 
 
+@runtime_checkable
+class Rendered(Protocol):
+    """A placeholder value that depends on its reader: a nested `Text`, `Lines`, a list of names in
+    their alphabetical order (`locales.collation.Names`), a person's text in their language's version
+    (`locales.versions.Versions`)."""
+
+    def render(self, locale: str, channel: str = "") -> str: ...
+
+
 def render_value(value: Any, language: str, channel: str = "") -> Any:
-    """A placeholder's value as the reader sees it: a nested message rendered in their language."""
-    return value.render(language, channel) if isinstance(value, Text | Lines | Names) else value
+    """A placeholder's value as the reader sees it."""
+    return value.render(language, channel) if isinstance(value, Rendered) else value
 
 
 class _Values(dict[str, Any]):

@@ -11,7 +11,9 @@ as the change that caused the message, so a message exists if and only if the ch
   channel it goes out on, at send time. A parameter may itself be a `Text` (say, a subject name); it
   is stored as ``{"$t": key, "$p": params}``. A plural entry's count parameter is stored under
   ``"$n"`` (beside the parameters of the row, or in the nested value); a list of names, sorted for
-  the reader when rendered (`locales.collation.Names`), as ``{"$names": [...]}``.
+  the reader when rendered (`locales.collation.Names`), as ``{"$names": [...]}``; a person's text
+  with versions in other languages (`locales.versions.Versions`) as ``{"$versions": {lang: text},
+  "original": lang, "note": key}``.
 
 Keys are built from ids only, with ``:`` after every part, so a prefix (`cancel`) never matches a
 longer id: ``lesson:12:2025-03-03:`` does not match ``lesson:123:…``.
@@ -28,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from locales import Text
 from locales.collation import Names
+from locales.versions import Versions
 from models.clock import utcnow
 from models.consent_rules import reachable
 from models.dialects import insert_for
@@ -40,6 +43,7 @@ _TEXT = "$t"
 _PARAMS = "$p"
 _COUNT = "$n"
 _NAMES = "$names"
+_VERSIONS = "$versions"
 
 
 _WROTE_OUTBOX = "ustaz_wrote_outbox"
@@ -55,6 +59,8 @@ def _value_to_json(value: Any) -> Any:
         return {_TEXT: value.key, _PARAMS: params_to_json(value.params)} | _count_json(value)
     if isinstance(value, Names):
         return {_NAMES: list(value.names)}
+    if isinstance(value, Versions):
+        return {_VERSIONS: dict(value.texts), "original": value.original, "note": value.note}
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
@@ -73,6 +79,9 @@ def _value_from_json(value: Any) -> Any:
         return Text(str(value[_TEXT]), params_from_json(value.get(_PARAMS) or {}), str(value.get(_COUNT, "")))
     if isinstance(value, dict) and _NAMES in value:
         return Names(tuple(str(name) for name in value[_NAMES]))
+    if isinstance(value, dict) and _VERSIONS in value:
+        texts = {str(lang): str(text) for lang, text in value[_VERSIONS].items()}
+        return Versions(texts, str(value.get("original", "")), str(value.get("note", "")))
     return value
 
 

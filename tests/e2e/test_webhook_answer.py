@@ -85,7 +85,7 @@ async def test_quiet_chats_are_answered_in_the_webhook_and_busy_ones_directly(
         finally:
             await running.stop()
 
-    assert greeting.text == on_telegram("kk", "start.stranger")
+    assert greeting.text == on_telegram("kk", "start.stranger") + "\n\n" + on_telegram("ru", "start.stranger")
     assert greeting.reply_markup is not None and greeting.reply_markup["keyboard"][0][0]["request_contact"]
     assert [d.method for d in first] == ["sendMessage"]
 
