@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import time, timedelta
@@ -17,9 +18,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bots.app import Running, start
+from handlers.context import ALMATY
 from locales import T, catalogue, translate
+from locales.formats import format_day
 from models import ChannelIdentity, Consent, Guardianship, Membership, Person, School
-from models.clock import utcnow
+from models.clock import to_local, utcnow
 from models.invites import issue_invite
 from models.journal import InboundReceipt
 from models.migrate import upgrade
@@ -50,6 +53,16 @@ class System:
         result = await self.twilio.inject_inbound("whatsapp", number, text, **kw)
         assert result.http_status == 200, result.error
         return await self.replies(number, before, expect)
+
+    async def sms(self, text: str, number: str = PARENT, expect: int = 1) -> list[EmulatedMessage]:
+        """Write by SMS; the SMS that answer."""
+        before = len(self.twilio.messages_to(number, "sms"))
+        result = await self.twilio.inject_inbound("sms", number, text)
+        assert result.http_status == 200, result.error
+        await self.twilio.wait_for_messages(number, before + expect, channel="sms", timeout=15)
+        with contextlib.suppress(TimeoutError):
+            await self.twilio.wait_for_messages(number, before + expect + 1, channel="sms", timeout=0.5)
+        return self.twilio.messages_to(number, "sms")[before:]
 
     async def tap(self, message: EmulatedMessage, option: str, expect: int = 1) -> list[str]:
         """Tap one of a message's buttons (or list items); the texts of the replies that follow."""
@@ -230,6 +243,37 @@ async def test_a_roster_parent_is_recognised_by_number_and_gives_consent(system:
         consent = session.exec(select(Consent)).one()
         assert consent.given and consent.pupil_id == system.ids["pupil"]
         assert consent.channel == "whatsapp"
+
+
+async def test_by_sms_a_parent_consents_with_words_and_numbers_each_sms_within_the_cap(
+    system: System,
+) -> None:
+    """SMS has no buttons and no command menu: the choices are numbered, answered with a number or a
+    word (да, подробнее); the consent question is the short SMS text, its details one SMS behind a
+    choice; СОГЛАСИЕ opens the consent menu; no SMS names a slash command or needs more segments than
+    the cap (3)."""
+    [question] = await system.sms("Сәлем")
+    assert question.text.startswith(translate("kk", "language.ask") + "\n1 ")
+    chosen, consent = await system.sms("2", expect=2)  # Russian
+    assert chosen.text == translate("ru", "language.set") and "ЯЗЫК" in chosen.text
+    short = T("consent.request", pupil="Ерлан", subjects=T("consent.subjects_list", subjects="—"))
+    assert consent.text.startswith(short.render("ru", "sms"))
+    assert consent.text.endswith(translate("ru", "whatsapp.answer_with_number.via_sms"))
+    assert "\n3 " + translate("ru", "consent.choice.more") in consent.text
+    details, again = await system.sms("подробнее", expect=2)
+    assert details.text == T("consent.details", pupil="Ерлан").render("ru", "sms")
+    assert "СОГЛАСИЕ" in details.text and again.text == consent.text
+    [thanks] = await system.sms("Да")
+    assert thanks.text == translate("ru", "consent.thanks_yes", pupil="Ерлан")
+    [status] = await system.sms("согласие")  # the command word, in any case
+    today = format_day(to_local(utcnow(), ALMATY).date(), "ru")
+    assert status.text.startswith(translate("ru", "consent.status.given", pupil="Ерлан", date=today))
+    assert "1 " + translate("ru", "consent.choice.withdraw") in status.text
+    sent = system.twilio.messages_to(PARENT, "sms")
+    assert len(sent) == 7 and all(m.num_segments <= 3 for m in sent), [m.num_segments for m in sent]
+    assert not any(re.search(r"(?<![\w/])/[a-z]", m.text) for m in sent)
+    with Session(system.engine) as session:
+        assert session.exec(select(Consent)).one().channel == "sms"
 
 
 async def test_a_stranger_joins_with_an_invite_code(system: System) -> None:
