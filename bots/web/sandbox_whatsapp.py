@@ -1,6 +1,7 @@
 """The sandbox chat pane over WhatsApp: a person writes from the phone number the roster holds,
-through the Twilio emulator's control API, and reads what the bot sent to that number (choices come
-as numbered lists: the visitor types the number).
+through the Twilio emulator's control API, and reads what the bot sent to that number. Choices come
+as WhatsApp shows them: quick-reply buttons or a list to tap (a tap goes through the emulator as
+WhatsApp's would), or a numbered list when they do not fit, answered by typing the number.
 
 Messages are given to the page in the same shape as the Telegram emulator's, so one chat pane shows
 both; a photo's `file_id` is `wa:<media sid>`, served by the sandbox's file route.
@@ -41,6 +42,7 @@ def as_chat_message(record: dict[str, Any], seq: int, user_id: int) -> dict[str,
         "text": record.get("text") or record.get("body") or "",
         "caption": None,
         "reply_markup": None,
+        "whatsapp": _buttons(record),
         "media": [
             {"kind": "photo", "file_id": MEDIA_PREFIX + str(item["sid"])}
             for item in record.get("media") or []
@@ -48,6 +50,12 @@ def as_chat_message(record: dict[str, Any], seq: int, user_id: int) -> dict[str,
         ],
         "message": {},
     }
+
+
+def _buttons(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The message's quick-reply buttons or list as the emulator shows them, with its sid to tap."""
+    shown = record.get("interactive")
+    return {"sid": record.get("sid"), **shown} if shown else None
 
 
 class TwilioControl:
@@ -73,6 +81,15 @@ class TwilioControl:
                 {"content_type": kind, "data_base64": base64.b64encode(data).decode()} for data, kind in media
             ]
         async with self.http.post(f"{self.base}/inbound", json=payload) as response:
+            if response.status >= 400:
+                raise web.HTTPBadRequest(text=str((await response.json()).get("error", "emulator error")))
+
+    async def tap(self, phone: str, sid: str, option: str) -> None:
+        """Tap a button (or a list item) of a message the bot sent to this phone."""
+        async with self.http.get(f"{self.base}/messages/{sid}") as response:
+            if response.status != 200 or (await response.json()).get("number") != phone:
+                raise web.HTTPNotFound()
+        async with self.http.post(f"{self.base}/tap", json={"message_sid": sid, "id": option}) as response:
             if response.status >= 400:
                 raise web.HTTPBadRequest(text=str((await response.json()).get("error", "emulator error")))
 
@@ -109,8 +126,15 @@ def routes(engine: Engine, control: TwilioControl, user_base: int, max_photo: in
         await control.send(phone, "", [(data, upload.content_type or "image/jpeg")])
         return web.json_response({"ok": True})
 
+    async def tap(request: web.Request) -> web.Response:
+        body = await request.json()
+        phone = await asyncio.to_thread(phone_of, engine, int(request.match_info["person_id"]))
+        await control.tap(phone, str(body["sid"]), str(body["id"]))
+        return web.json_response({"ok": True})
+
     return [
         web.get("/sandbox/whatsapp/{person_id:\\d+}", messages),
+        web.post("/sandbox/whatsapp/{person_id:\\d+}/tap", tap),
         web.post("/sandbox/whatsapp/{person_id:\\d+}/text", text),
         web.post("/sandbox/whatsapp/{person_id:\\d+}/photo", photo),
     ]
