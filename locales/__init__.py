@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from babel.messages.pofile import read_po
 
@@ -148,18 +148,15 @@ def translate(locale: str, key: str, **params: Any) -> str:
     return Text(key, params).render(locale)
 
 
-@runtime_checkable
-class Rendered(Protocol):
-    """A placeholder value that depends on its reader: a nested `Text`, `Lines`, a list of names in
-    their alphabetical order (`locales.collation.Names`), a person's text in their language's version
-    (`locales.versions.Versions`)."""
-
-    def render(self, locale: str, channel: str = "") -> str: ...
-
-
 def render_value(value: Any, language: str, channel: str = "") -> Any:
-    """A placeholder's value as the reader sees it."""
-    return value.render(language, channel) if isinstance(value, Rendered) else value
+    """A placeholder's value as the reader sees it: a value with a `render(locale, channel)` method
+    depends on its reader (a nested `Text`, `Lines`, a list of names in their alphabetical order —
+    `locales.collation.Names` —, a person's text in their language's version — `locales.versions.
+    Versions`); anything else is shown as it is."""
+    if isinstance(value, str | int | float):  # most values: no need to look further
+        return value
+    render = getattr(value, "render", None)
+    return render(language, channel) if callable(render) else value
 
 
 class _Values(dict[str, Any]):
