@@ -48,6 +48,16 @@ def prepare(db_url: str, media: Path) -> StaffWorld:
     return staff
 
 
+async def link_code(telegram: TelegramEmulator, teacher: int) -> str:
+    """The one-time code a class teacher gets in private for linking the class chat (their first
+    message from the bot)."""
+    telegram.inject_text(teacher, "/link")
+    [issued] = await telegram.wait_for_messages(teacher, 1, timeout=10)
+    found = re.search(r"/link ([A-Z0-9]+)", issued.text or "")
+    assert found is not None
+    return found.group(1)
+
+
 async def test_link_broadcast_report_and_absence_over_http(tmp_path: Path, db_url: str) -> None:
     staff = prepare(db_url, tmp_path / "media")
     c1, t1, g1, g2 = USERS["c1"], USERS["t1"], USERS["g1"], USERS["g2"]
@@ -60,13 +70,10 @@ async def test_link_broadcast_report_and_absence_over_http(tmp_path: Path, db_ur
             telegram.add_bot_to_group(GROUP_CHAT, c1)
 
             # The class teacher gets a code in private and sends it in the group chat.
-            telegram.inject_text(c1, "/link")
-            [issued] = await telegram.wait_for_messages(c1, 1, timeout=10)
-            found = re.search(r"/link ([A-Z0-9]+)", issued.text or "")
-            assert found is not None
-            telegram.inject_text(g1, f"/link {found.group(1)}", chat_id=GROUP_CHAT)
+            code = await link_code(telegram, c1)
+            telegram.inject_text(g1, f"/link {code}", chat_id=GROUP_CHAT)
             [refused] = await telegram.wait_for_messages(GROUP_CHAT, 1, timeout=10)
-            telegram.inject_text(c1, f"/link {found.group(1)}", chat_id=GROUP_CHAT)
+            telegram.inject_text(c1, f"/link {code}", chat_id=GROUP_CHAT)
             linked = (await telegram.wait_for_messages(GROUP_CHAT, 2, timeout=10))[-1]
 
             # An announcement to the class chat and all guardians.
@@ -140,11 +147,8 @@ async def test_an_announcement_in_two_languages_reaches_each_family_in_its_own(
             for name, user_id in USERS.items():
                 telegram.add_user(user_id, name)
             telegram.add_group(GROUP_CHAT, "8A", members=[g1, g2], creator_id=c1)
-            telegram.inject_text(c1, "/link")
-            [issued] = await telegram.wait_for_messages(c1, 1, timeout=10)
-            found = re.search(r"/link ([A-Z0-9]+)", issued.text or "")
-            assert found is not None
-            telegram.inject_text(c1, f"/link {found.group(1)}", chat_id=GROUP_CHAT)
+            code = await link_code(telegram, c1)
+            telegram.inject_text(c1, f"/link {code}", chat_id=GROUP_CHAT)
             await telegram.wait_for_messages(GROUP_CHAT, 1, timeout=10)
 
             telegram.inject_text(c1, "/broadcast")
@@ -191,11 +195,8 @@ async def test_the_class_follows_its_chat_to_a_supergroup_and_is_unlinked_when_t
             for name, user_id in USERS.items():
                 telegram.add_user(user_id, name)
             telegram.add_group(GROUP_CHAT, "8A", members=[g1], creator_id=c1)
-            telegram.inject_text(c1, "/link")
-            [issued] = await telegram.wait_for_messages(c1, 1, timeout=10)
-            found = re.search(r"/link ([A-Z0-9]+)", issued.text or "")
-            assert found is not None
-            telegram.inject_text(c1, f"/link {found.group(1)}", chat_id=GROUP_CHAT)
+            code = await link_code(telegram, c1)
+            telegram.inject_text(c1, f"/link {code}", chat_id=GROUP_CHAT)
             await telegram.wait_for_messages(GROUP_CHAT, 1, timeout=10)
             new_chat = telegram.migrate_group(GROUP_CHAT)
 
