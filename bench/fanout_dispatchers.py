@@ -45,10 +45,10 @@ from bench.common import DATABASE_ENV, machine, scratch_database, temporary_fold
 from models import ChannelIdentity, DeliveryAttempt, Notification
 from models.migrate import upgrade
 from models.store import make_engine
+from outbox.claim import INTERRUPTED
 from sandbox.processes import start_ustaz, stop_all
 from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import ChatMessage, RateLimits, TelegramEmulator
-from scheduler.claiming import INTERRUPTED
 from scheduler.dispatcher import Dispatcher
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -42,14 +42,15 @@ from bench.common import (
     resident_kib,
     scratch_database,
     temporary_folder,
+    wait_for_webhook,
 )
-from handlers.roster import import_roster
 from models.clock import utcnow
 from models.homework import Homework
 from models.migrate import upgrade
 from models.people import ChannelIdentity, Consent, Guardianship, Person
 from models.school import GroupMember, TutoringGroup
 from models.store import make_engine
+from roster import import_roster
 from sandbox.telegram_emulator import ChatMessage, RateLimits, TelegramEmulator
 
 SAMPLE_ROSTER = Path(__file__).resolve().parent.parent / "sandbox" / "sample_roster.xlsx"
@@ -146,16 +147,6 @@ def phone_photo(width: int = 1600, height: int = 1200) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()
-
-
-async def wait_for_webhook(emulator: TelegramEmulator, bot: BotProcess) -> None:
-    for _ in range(300):
-        if emulator.webhook is not None:
-            return
-        if (log := bot.failed()) is not None:
-            raise RuntimeError(f"the bot stopped:\n{log}")
-        await asyncio.sleep(0.1)
-    raise TimeoutError("the bot did not set its webhook within 30 s")
 
 
 async def burst(emulator: TelegramEmulator, replies: Replies, count: int) -> float:

@@ -24,19 +24,19 @@ from collections import Counter, deque
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, Engine, func, select
+from sqlmodel import Session, col
 
 from bots.app import make_bot
 from bots.telegram.sender import TelegramSender
 from models import DeliveryAttempt, Notification
 from models.migrate import upgrade
-from models.settings import Settings, load_settings
 from models.store import make_engine
+from outbox.sender import Outcome, Outgoing, SendResult
 from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import RateLimits, TelegramEmulator
 from scheduler.dispatcher import Dispatcher
-from scheduler.sender import Outcome, Outgoing, SendResult
+from settings import Settings, load_settings
 
 FIRST_CHAT = 700_000
 LIMIT = 30.0
@@ -61,7 +61,7 @@ def scratch(folder: Path, name: str, **overrides: object) -> tuple[Engine, Setti
     return engine, load_settings(data_dir=folder, database_url=url, **quiet, **overrides)  # type: ignore[arg-type]
 
 
-def count(engine: Engine, *where: object) -> int:
+def count(engine: Engine, *where: ColumnElement[bool]) -> int:
     with Session(engine) as session:
         return int(session.execute(select(func.count()).select_from(Notification).where(*where)).scalar_one())
 
@@ -93,11 +93,11 @@ async def through_emulator(folder: Path, recipients: int, limited: bool) -> None
         finally:
             await bot.session.close()
         with Session(engine) as session:
-            retries = int(
+            throttled = int(
                 session.execute(
                     select(func.count())
                     .select_from(DeliveryAttempt)
-                    .where(DeliveryAttempt.outcome == "retry")
+                    .where(col(DeliveryAttempt.outcome) == "throttled")
                 ).scalar_one()
             )
     times = sorted(t for chat in arrivals.values() for t in chat)
@@ -115,9 +115,9 @@ async def through_emulator(folder: Path, recipients: int, limited: bool) -> None
         print(f"  of the 30/s limit         {achieved / LIMIT * 100:8.1f} %   (target >= 95 %)")
         print(f"  most in any 1 s overall   {most_in_window(times, 1.0):8d}     (emulator: 30/s, burst 30)")
     print(f"  most in any 1 s, one chat {chat_most:8d}     (limit 1)")
-    print(f"  429 answers (retries)     {retries:8d}")
+    print(f"  429 answers (throttled)   {throttled:8d}")
     print(f"  lost / duplicated         {lost:8d} / {duplicated}")
-    print(f"  rows sent                 {count(engine, Notification.status == 'sent'):8d}")
+    print(f"  rows sent                 {count(engine, col(Notification.status) == 'sent'):8d}")
     engine.dispose()
 
 
@@ -141,9 +141,8 @@ async def dispatcher_alone(folder: Path, recipients: int) -> None:
     elapsed = time.monotonic() - started
     print(f"\n[dispatcher and SQLite store alone, a sender that answers at once] {recipients} recipients")
     print(f"  throughput                {recipients / elapsed:8.1f} msgs/s   (target >= 1000/s)")
-    print(
-        f"  rows sent                 {count(engine, Notification.status == 'sent'):8d} (sends {sender.sent})"
-    )
+    sent = count(engine, col(Notification.status) == "sent")
+    print(f"  rows sent                 {sent:8d} (sends {sender.sent})")
     engine.dispose()
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from PIL import Image
 
 from bench.common import machine, percentile, resident_kib, temporary_folder
-from handlers.photos import StoredPhoto, normalise, store
+from photos.pipeline import StoredPhoto, normalise, store
 
 ORIENTATION = 0x0112
 GPS_IFD = 0x8825

@@ -26,7 +26,7 @@ from datetime import time as clock_time
 from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models import (
     ChannelIdentity,
@@ -41,11 +41,11 @@ from models import (
 )
 from models.clock import utcnow
 from models.migrate import upgrade
-from models.settings import Settings, load_settings
 from models.store import make_engine, session_scope
+from outbox.sender import Outcome, Outgoing, SendResult
 from scheduler.app import build_scheduler, derive_once
 from scheduler.dispatcher import Dispatcher
-from scheduler.sender import Outcome, Outgoing, SendResult
+from settings import Settings, load_settings
 
 LESSONS = 50_000
 PUPILS_PER_GROUP = 3
@@ -196,7 +196,7 @@ async def firing_lag(folder: Path) -> None:
     starts = [now + timedelta(minutes=10, seconds=5 + k) for k in range(60)]
     seed_region(engine, 0, [(s.weekday(), s.time().replace(microsecond=0)) for s in starts])
     with session_scope(engine) as session:
-        people = session.execute(select(Person.id)).scalars().all()
+        people = session.execute(select(col(Person.id))).scalars().all()
         session.execute(
             insert(ChannelIdentity),
             [
@@ -223,10 +223,15 @@ async def firing_lag(folder: Path) -> None:
     scheduler.shutdown(wait=False)
     with Session(engine) as session:
         rows = session.execute(
-            select(Notification.id, Notification.due_at, Notification.sent_at, Notification.person_id).where(
-                Notification.kind.like("lesson.reminder%"),  # type: ignore[attr-defined]
-                Notification.due_at <= last_due.astimezone(UTC),
-                Notification.due_at >= now.astimezone(UTC),
+            select(
+                col(Notification.id),
+                col(Notification.due_at),
+                col(Notification.sent_at),
+                col(Notification.person_id),
+            ).where(
+                col(Notification.kind).like("lesson.reminder%"),
+                col(Notification.due_at) <= last_due.astimezone(UTC),
+                col(Notification.due_at) >= now.astimezone(UTC),
             )
         ).all()
     sent_at = {address: at for address, at in sender.calls}

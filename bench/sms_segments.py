@@ -12,7 +12,7 @@ import string
 from bots.whatsapp.sms import is_gsm7, segments, shorten
 from locales import T, template_of
 from locales.commands import command_of_placeholder
-from models.settings import Settings
+from settings import Settings
 
 KEYS = (
     "notify.lesson.reminder",

@@ -29,7 +29,8 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine
 
-from handlers import photos
+import metrics
+from handlers import uploads
 from handlers.context import Config
 from handlers.router import process
 from handlers.types import Inbound, Reply
@@ -54,7 +55,7 @@ def photo_workers() -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
         # The fork server loads the photo code once (and not the program's main module); each
         # worker forked from it starts ready.
-        context.set_forkserver_preload(["handlers.photos"])
+        context.set_forkserver_preload(["handlers.uploads"])
         _photo_workers = ProcessPoolExecutor(max_workers=PHOTO_WORKERS, mp_context=context)
     return _photo_workers
 
@@ -64,17 +65,19 @@ async def prepare_photos(inbound: Inbound, config: Config) -> Inbound:
     broken pages (the person is told) and the workers start again for the next photo."""
     global _photo_workers
     work = partial(
-        photos.prepare, inbound, max_bytes=config.max_photo_bytes, max_pixels=config.max_photo_pixels
+        uploads.prepare, inbound, max_bytes=config.max_photo_bytes, max_pixels=config.max_photo_pixels
     )
     try:
-        prepared: Inbound = await asyncio.get_running_loop().run_in_executor(photo_workers(), work)
+        with metrics.photo_pipeline():
+            prepared: Inbound = await asyncio.get_running_loop().run_in_executor(photo_workers(), work)
         return prepared
     except BrokenProcessPool:
+        metrics.photo_worker_crashed()
         log.warning("a photo worker died; %d upload(s) answered as broken", len(inbound.uploads))
         broken, _photo_workers = _photo_workers, None
         if broken is not None:
             broken.shutdown(wait=False, cancel_futures=True)
-        return photos.refuse_all(inbound, "broken")
+        return uploads.refuse_all(inbound, "broken")
 
 
 def _pool(engine: Engine) -> ThreadPoolExecutor:
@@ -94,9 +97,10 @@ async def in_store(engine: Engine, work: Any, *args: Any) -> Any:
 
 
 async def run_turn(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
-    if inbound.uploads:
-        inbound = await prepare_photos(inbound, config)
-    replies: list[Reply] = await in_store(engine, process, engine, inbound, config)
+    with metrics.turn(inbound.identity.channel):
+        if inbound.uploads:
+            inbound = await prepare_photos(inbound, config)
+        replies: list[Reply] = await in_store(engine, process, engine, inbound, config)
     return replies
 
 

@@ -1,4 +1,5 @@
-"""Attendance: after a lesson the tutor marks each pupil present, late or absent with one tap.
+"""Attendance: after a lesson the tutor, or the group's assistant teacher (whose job the programme makes
+it that pupils join on time), marks each pupil present, late or absent with one tap.
 
 `/attendance` (or the scheduler's "lesson ended" prompt, which points at it) lists the tutor's
 lessons of the last week; choosing one shows the group list, one message per pupil with three
@@ -15,19 +16,22 @@ from datetime import date, datetime, time
 from sqlmodel import col, select
 
 from handlers import lessons
+from handlers.audit import audit
 from handlers.context import Turn
 from handlers.family import guardians_of
-from handlers.homework import audit, not_allowed, subject_text, tutor_groups
+from handlers.groups import staff_groups
 from handlers.lessons import Occurrence
+from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
-from locales import N, T, Text
+from locales import N, T, Text, subject_name
 from locales.collation import sort_key
 from models.clock import to_local, to_utc
 from models.enums import AttendanceStatus
-from models.notify import cancel, enqueue
 from models.people import Person
 from models.school import GroupMember, TutoringGroup
+from models.store import stored_id
 from models.timetable import Attendance, Lesson
+from outbox.write import cancel, enqueue
 
 PREFIX = "att:"
 EVENING = time(19, 0)  # absence notices go out from this local time on the lesson's day
@@ -38,15 +42,6 @@ LABELS = {
     AttendanceStatus.LATE: "attendance.status.late",
     AttendanceStatus.ABSENT: "attendance.status.absent",
 }
-
-
-def route(turn: Turn, command: str) -> list[Reply] | None:
-    choice = turn.inbound.choice or ""
-    if command == "/attendance":
-        return start(turn)
-    if choice.startswith(PREFIX):
-        return _on_choice(turn, choice.removeprefix(PREFIX))
-    return None
 
 
 def status_text(status: str | None) -> Text:
@@ -78,13 +73,12 @@ def marks(turn: Turn, occ: Occurrence) -> dict[int, str]:
 
 
 def start(turn: Turn) -> list[Reply]:
-    groups = tutor_groups(turn)
+    groups = staff_groups(turn)
     if not groups:
         return not_allowed()
     found: list[tuple[Occurrence, TutoringGroup]] = []
     for group in groups:
-        assert group.id is not None
-        recent = lessons.recent(turn.session, group.id, turn.now, turn.config.time_zone)
+        recent = lessons.recent(turn.session, stored_id(group), turn.now, turn.config.time_zone)
         found += [(occ, group) for occ in recent]
     found.sort(key=lambda pair: pair[0].start, reverse=True)
     if not found:
@@ -111,7 +105,7 @@ def _lesson_label(turn: Turn, occ: Occurrence, group: TutoringGroup) -> Text:
     return T(
         "attendance.choice.lesson",
         group=group.code,
-        subject=subject_text(group),
+        subject=subject_name(group.subject),
         date=local.strftime("%d.%m"),
         time=local.strftime("%H:%M"),
     )
@@ -128,7 +122,7 @@ def sheet(turn: Turn, occ: Occurrence, group: TutoringGroup) -> list[Reply]:
             "attendance.sheet",
             "count",
             group=group.code,
-            subject=subject_text(group),
+            subject=subject_name(group.subject),
             date=local.strftime("%d.%m"),
             time=local.strftime("%H:%M"),
             count=len(pupils),
@@ -151,8 +145,9 @@ def sheet(turn: Turn, occ: Occurrence, group: TutoringGroup) -> list[Reply]:
 # ---------------------------------------------------------------- marking
 
 
-def _on_choice(turn: Turn, value: str) -> list[Reply]:
-    parts = value.split(":")
+def on_choice(turn: Turn) -> list[Reply]:
+    """A tap on a lesson, a pupil's mark or "everyone present"."""
+    parts = (turn.inbound.choice or "").removeprefix(PREFIX).split(":")
     action, args = parts[0], parts[1:]
     if len(args) < 2:
         return [Reply(T("common.not_understood"))]
@@ -173,7 +168,7 @@ def _on_choice(turn: Turn, value: str) -> list[Reply]:
 
 
 def _owned_occurrence(turn: Turn, raw_lesson: str, raw_date: str) -> tuple[Occurrence, TutoringGroup] | None:
-    """The occurrence, if it is a lesson of one of this tutor's groups that has already begun."""
+    """The occurrence, if it is a lesson of a group this person tutors or assists that has begun."""
     if turn.person is None or not raw_lesson.isdigit():
         return None
     try:
@@ -182,7 +177,7 @@ def _owned_occurrence(turn: Turn, raw_lesson: str, raw_date: str) -> tuple[Occur
         return None
     lesson = turn.session.get(Lesson, int(raw_lesson))
     group = turn.session.get(TutoringGroup, lesson.group_id) if lesson else None
-    if lesson is None or group is None or group.tutor_id is None or group.tutor_id != turn.person.id:
+    if lesson is None or group is None or turn.person.id not in (group.tutor_id, group.assistant_id):
         return None
     occ = lessons.occurrence(turn.session, lesson, on_date, turn.config.time_zone)
     if occ is None or occ.start > turn.now:
@@ -222,24 +217,24 @@ def mark(
 
 def _write(turn: Turn, occ: Occurrence, pupil: Person, status: AttendanceStatus) -> Attendance | None:
     """Store the mark; returns the row when the status changed, None when it was already so."""
-    assert turn.person is not None and pupil.id is not None and occ.lesson.id is not None
+    pupil_id, lesson_id = stored_id(pupil), stored_id(occ.lesson)
     row = turn.session.exec(
         select(Attendance).where(
-            Attendance.lesson_id == occ.lesson.id,
+            Attendance.lesson_id == lesson_id,
             Attendance.on_date == occ.on_date,
-            Attendance.pupil_id == pupil.id,
+            Attendance.pupil_id == pupil_id,
         )
     ).first()
     if row is not None and row.status == status:
         return None
     if row is None:
-        row = Attendance(lesson_id=occ.lesson.id, on_date=occ.on_date, pupil_id=pupil.id, status=status)
+        row = Attendance(lesson_id=lesson_id, on_date=occ.on_date, pupil_id=pupil_id, status=status)
         turn.session.add(row)
     elif row.status == AttendanceStatus.ABSENT:
-        cancel(turn.session, _notice_prefix(occ, pupil.id))  # a corrected absence is not announced
-    row.status, row.marked_by, row.marked_at = status.value, turn.person.id, turn.now
+        cancel(turn.session, _notice_prefix(occ, pupil_id))  # a corrected absence is not announced
+    row.status, row.marked_by, row.marked_at = status.value, turn.person_id(), turn.now
     turn.session.flush()
-    audit(turn, "attendance.marked", "attendance", row.id, pupil_id=pupil.id, status=status.value)
+    audit(turn, "attendance.marked", "attendance", row.id, pupil_id=pupil_id, status=status.value)
     return row
 
 
@@ -255,25 +250,25 @@ def _notify_guardians(
     turn: Turn, occ: Occurrence, group: TutoringGroup, pupil: Person, row: Attendance
 ) -> int:
     """An absence notice to each guardian, due this evening; returns how many were written."""
-    assert pupil.id is not None
+    pupil_id = stored_id(pupil)
     local = to_local(occ.start, turn.config.time_zone)
     text = T(
         "attendance.absent_guardian",
         pupil=pupil.full_name,
-        subject=subject_text(group),
+        subject=subject_name(group.subject),
         date=local.strftime("%d.%m"),
         time=local.strftime("%H:%M"),
     )
     version = int(row.marked_at.timestamp() * 1_000_000)  # a re-marked absence is a new notice
     written = 0
-    for guardian in guardians_of(turn.session, pupil.id):
+    for guardian in guardians_of(turn.session, pupil_id):
         notice = enqueue(
             turn.session,
             kind="attendance.absent",
             text=text,
-            idempotency_key=f"{_notice_prefix(occ, pupil.id)}{version}:{guardian.id}:",
+            idempotency_key=f"{_notice_prefix(occ, pupil_id)}{version}:{guardian.id}:",
             person_id=guardian.id,
-            about_pupil_id=pupil.id,
+            about_pupil_id=pupil_id,
             due_at=_evening(turn, occ),
         )
         written += notice is not None

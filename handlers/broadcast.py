@@ -8,8 +8,8 @@ Broadcasting (`/broadcast`, private chat): class (when the teacher has several) 
 optional photo or file → the audience (the class group chat, all guardians, the chat and all
 guardians, all pupils, or the class's pupils of one tutoring group) → a preview of the message as
 families will see it → send, send as urgent (quiet hours do not hold it back; audited), add a
-version in the other language (`handlers.broadcast_versions`: each family then reads its own) or
-cancel.
+version in the other language (`handlers.broadcast_versions`: each family then reads its own),
+send later at a chosen moment (`handlers.broadcast_schedule`) or cancel.
 Sending writes the `Broadcast` and one outbox row per person (and one for the group chat); the
 teacher's delivery report is `/report` (the latest) or the button under the confirmation.
 
@@ -24,49 +24,33 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from handlers import broadcast_versions, conversation
+from handlers import broadcast_schedule, broadcast_versions, conversation
 from handlers.attachments import store_attachment
-from handlers.broadcast_report import reports_for
+from handlers.audit import audit
 from handlers.context import Turn
+from handlers.dates import parse_due
 from handlers.group_names import group_name
-from handlers.homework import audit, not_allowed
+from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
 from locales import N, T, Text
 from locales.versions import Versions
+from models.clock import to_local, to_utc
 from models.enums import Audience, Role
 from models.invites import new_code, normalise_code
-from models.notify import enqueue
 from models.outbox import Broadcast
 from models.people import Guardianship, Membership, Person
 from models.school import GroupMember, SchoolClass, TutoringGroup
+from models.store import stored_id
+from outbox.write import enqueue
 
 PREFIX = "bc:"
+REPORT = f"{PREFIX}report:"
 FLOW_LINK = "bc_link"
 FLOW_SEND = "bc_send"
 LINK_TTL = timedelta(minutes=30)
 MAX_TEXT = 4000
 MAX_CAPTION = 1000  # Telegram captions hold 1024 characters; the heading needs a few
 CHAT_AND_GUARDIANS = f"{Audience.GROUP_CHAT.value},{Audience.GUARDIANS.value}"
-
-
-def route(turn: Turn, command: str) -> list[Reply] | None:
-    """The private-chat turns of linking and broadcasting, or None."""
-    choice = turn.inbound.choice or ""
-    if command == "/link":
-        return _link_start(turn)
-    if command == "/broadcast":
-        return _start(turn)
-    if command == "/report":
-        return reports_for(turn, None)
-    if choice.startswith(PREFIX):
-        return _on_choice(turn, choice.removeprefix(PREFIX))
-    state = conversation.load(turn)
-    written = turn.inbound.text.strip() or turn.inbound.uploads
-    if state.flow == FLOW_SEND and state.step == "text" and not command and written:
-        return _on_text(turn, dict(state.data))
-    if state.flow == FLOW_SEND and state.step == "version" and not command and written:
-        return _on_version(turn, dict(state.data))
-    return None
 
 
 def route_group(turn: Turn, command: str) -> list[Reply]:
@@ -127,10 +111,8 @@ def _class_question(turn: Turn, action: str) -> Reply:
     )
 
 
-def _on_choice(turn: Turn, value: str) -> list[Reply]:
-    action, _, argument = value.partition(":")
-    if action == "report":
-        return reports_for(turn, argument)
+def on_choice(turn: Turn) -> list[Reply]:
+    action, _, argument = (turn.inbound.choice or "").removeprefix(PREFIX).partition(":")
     if not teacher_classes(turn):
         return not_allowed()
     if action == "linkclass":
@@ -158,6 +140,9 @@ def _on_choice(turn: Turn, value: str) -> list[Reply]:
     ):
         conversation.enter(turn, FLOW_SEND, "version", **data)
         return [Reply(T(f"broadcast.ask_version.{argument}"))]
+    if action == "later" and state.step == "confirm":
+        conversation.enter(turn, FLOW_SEND, "when", **data)
+        return [Reply(T("broadcast.schedule.ask"))]
     if action == "cancel":
         conversation.clear(turn)
         return [Reply(T("broadcast.cancelled"))]
@@ -167,7 +152,8 @@ def _on_choice(turn: Turn, value: str) -> list[Reply]:
 # ---------------------------------------------------------------- linking the group chat
 
 
-def _link_start(turn: Turn) -> list[Reply]:
+def start_link(turn: Turn) -> list[Reply]:
+    """/link: a one-time code to send in the class's group chat."""
     classes = teacher_classes(turn)
     if not classes:
         return not_allowed()
@@ -187,7 +173,8 @@ def _link_code(turn: Turn, klass: SchoolClass) -> list[Reply]:
 # ---------------------------------------------------------------- writing and sending
 
 
-def _start(turn: Turn) -> list[Reply]:
+def start(turn: Turn) -> list[Reply]:
+    """/broadcast: an announcement to the class's chat or families, starting with its class."""
     classes = teacher_classes(turn)
     if not classes:
         return not_allowed()
@@ -202,7 +189,21 @@ def _ask_text(turn: Turn, klass: SchoolClass) -> list[Reply]:
     return [Reply(T("broadcast.ask_text", class_name=klass.name))]
 
 
-def _on_text(turn: Turn, data: dict[str, Any]) -> list[Reply]:
+def on_text(turn: Turn) -> list[Reply] | None:
+    """The announcement's text (and a file) while it is asked for, its version in the other language,
+    or the moment it is to go; None at another step."""
+    state = conversation.load(turn)
+    if state.step == "when":
+        return _when(turn, dict(state.data))
+    if state.step == "version":
+        return _on_version(turn, dict(state.data))
+    if state.step != "text":
+        return None
+    data = dict(state.data)
+    klass = _own_class(turn, data.get("class_id"))
+    if klass is None:
+        conversation.clear(turn)
+        return not_allowed()
     refused: list[Reply] = []
     if turn.inbound.uploads:
         path, refused = store_attachment(turn, turn.inbound.uploads[0], "broadcast")
@@ -219,8 +220,6 @@ def _on_text(turn: Turn, data: dict[str, Any]) -> list[Reply]:
     data["text"] = text
     data["language"] = broadcast_versions.language_of_text(text, turn.locale)
     conversation.enter(turn, FLOW_SEND, "audience", **data)
-    klass = _own_class(turn, data["class_id"])
-    assert klass is not None
     return [*refused, _audience_question(turn, klass)]
 
 
@@ -305,6 +304,7 @@ def _preview(turn: Turn, klass: SchoolClass, data: dict[str, Any]) -> list[Reply
                 Choice(f"{PREFIX}send:normal", T("broadcast.send")),
                 Choice(f"{PREFIX}send:urgent", T("broadcast.send_urgent")),
                 *broadcast_versions.offer(PREFIX, data),
+                Choice(f"{PREFIX}later", T("broadcast.schedule.choice")),
                 Choice(f"{PREFIX}cancel", T("broadcast.cancel")),
             ),
         ),
@@ -369,14 +369,30 @@ def recipients(turn: Turn, klass: SchoolClass, audience: str, group_id: int | No
     return list(turn.session.exec(statement.order_by(col(Person.full_name), col(Person.id))).all())
 
 
-def _send(turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool) -> list[Reply]:
-    assert turn.person is not None and turn.person.id is not None and klass.id is not None
+def _when(turn: Turn, data: dict[str, Any]) -> list[Reply]:
+    """The moment a scheduled announcement goes: in the future, in the school's time zone."""
+    klass = _own_class(turn, data.get("class_id"))
+    if klass is None:
+        conversation.clear(turn)
+        return not_allowed()
+    local_now = to_local(turn.now, turn.config.time_zone).replace(tzinfo=None)
+    moment = parse_due(turn.inbound.text.strip(), local_now)
+    if moment is None:
+        return [Reply(T("homework.due_invalid"))]
+    if moment <= local_now:
+        return [Reply(T("homework.due_past"))]
+    return _send(turn, klass, data, urgent=False, send_at=to_utc(moment, turn.config.time_zone))
+
+
+def _send(
+    turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool, send_at: datetime | None = None
+) -> list[Reply]:
     audience = str(data["audience"])
     group_id = data.get("group_id")
     versions = broadcast_versions.versions(data)
     broadcast = Broadcast(
-        class_id=klass.id,
-        author_id=turn.person.id,
+        class_id=stored_id(klass),
+        author_id=turn.person_id(),
         audience=audience,
         group_id=group_id,
         text=str(data["text"]),
@@ -386,16 +402,17 @@ def _send(turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool)
         urgent=urgent,
         created_at=turn.now,
         confirmed_at=turn.now,
+        send_at=send_at,
     )
     turn.session.add(broadcast)
     turn.session.flush()
-    assert broadcast.id is not None
     common: dict[str, Any] = {
         "kind": "broadcast",
         "text": message_text(turn, klass, versions),
         "urgent": urgent,
         "media_path": broadcast.attachment_path,
         "broadcast_id": broadcast.id,
+        "due_at": send_at,
     }
     to_chat = Audience.GROUP_CHAT in audience.split(",") and klass.telegram_chat_id is not None
     if to_chat:
@@ -415,15 +432,18 @@ def _send(turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool)
     if urgent:
         audit(turn, "broadcast.urgent", "broadcast", broadcast.id, people=written, chat=to_chat)
     conversation.clear(turn)
+    params = {
+        "people": written,
+        "skipped": len(people) - written,
+        "chat": T("broadcast.sent_chat") if to_chat else "",
+    }
+    when = broadcast_schedule.goes_at(turn, send_at or turn.now, urgent=urgent)
+    if send_at is not None:
+        return [broadcast_schedule.scheduled(turn, broadcast, when, params)]
     return [
         Reply(
-            N(
-                "broadcast.sent",
-                "people",
-                people=written,
-                skipped=len(people) - written,
-                chat=T("broadcast.sent_chat") if to_chat else "",
-            ),
-            choices=(Choice(f"{PREFIX}report:{broadcast.id}", T("broadcast.report_button")),),
-        )
+            N("broadcast.sent", "people", **params),
+            choices=(Choice(f"{REPORT}{broadcast.id}", T("broadcast.report_button")),),
+        ),
+        *broadcast_schedule.waiting_notice(turn, when),
     ]

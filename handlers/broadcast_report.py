@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from handlers.context import Turn
-from handlers.homework import not_allowed
+from handlers.refusals import not_allowed
 from handlers.types import Reply
 from locales import T, Text
 from locales.collation import Names
@@ -25,17 +25,23 @@ FAILED = (NotificationStatus.FAILED, NotificationStatus.CANCELLED)
 
 def _visible(turn: Turn) -> object:
     """Broadcasts this person may see: their own and those of the classes they lead."""
-    assert turn.person is not None
-    led = select(Membership.class_id).where(
-        Membership.person_id == turn.person.id, Membership.role == Role.CLASS_TEACHER
-    )
-    return (col(Broadcast.author_id) == turn.person.id) | col(Broadcast.class_id).in_(led)
+    me = turn.person_id()
+    led = select(Membership.class_id).where(Membership.person_id == me, Membership.role == Role.CLASS_TEACHER)
+    return (col(Broadcast.author_id) == me) | col(Broadcast.class_id).in_(led)
+
+
+def latest(turn: Turn) -> list[Reply]:
+    """/report: the person's latest broadcast."""
+    return reports_for(turn, None)
+
+
+def on_button(turn: Turn) -> list[Reply]:
+    """The report button under a confirmation (a class teacher's announcement, a tutor's post)."""
+    return reports_for(turn, (turn.inbound.choice or "").rpartition(":")[2])
 
 
 def reports_for(turn: Turn, raw_id: str | None) -> list[Reply]:
     """The report of broadcast `raw_id`, or of the person's latest one when None."""
-    if turn.person is None or not turn.has_role(Role.CLASS_TEACHER):
-        return not_allowed()
     statement = select(Broadcast).where(_visible(turn))  # type: ignore[arg-type]
     if raw_id is not None:
         if not raw_id.isdigit():
@@ -71,7 +77,9 @@ def report(turn: Turn, broadcast: Broadcast) -> Reply:
 
     failed, unreached = having(*FAILED), having(NotificationStatus.NO_CHANNEL)
     cut = having(NotificationStatus.SENT, cut=True)
-    sent = to_local(broadcast.confirmed_at or broadcast.created_at, turn.config.time_zone)
+    sent = to_local(
+        broadcast.send_at or broadcast.confirmed_at or broadcast.created_at, turn.config.time_zone
+    )
     return Reply(
         T(
             "broadcast.report",

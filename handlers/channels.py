@@ -1,7 +1,7 @@
 """/channels: the person chooses which of their messengers comes first.
 
 The outbox tries a person's channels in `ChannelIdentity.priority` order and falls back along it
-(`scheduler.routing`). A parent with Telegram and WhatsApp decides where messages go first; the
+(`outbox.route`). A parent with Telegram and WhatsApp decides where messages go first; the
 others keep their order behind it, and post stays last.
 """
 
@@ -10,32 +10,26 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from handlers.context import Turn
+from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
 from locales import T
 from models.enums import Channel
 from models.people import ChannelIdentity
 
-COMMAND = "/channels"
 PREFIX = "ch:"
 MESSENGERS = (Channel.TELEGRAM.value, Channel.WHATSAPP.value, Channel.SMS.value)
 
 
-def route(turn: Turn, command: str) -> list[Reply] | None:
-    """The /channels turns, or None when this turn is not about channels."""
-    choice = turn.inbound.choice or ""
-    if command == COMMAND:
-        return [ask(turn)]
-    if choice.startswith(PREFIX):
-        return _put_first(turn, choice.removeprefix(PREFIX))
-    return None
+def start(turn: Turn) -> list[Reply]:
+    """/channels: the person's messengers to choose the first from."""
+    return [ask(turn)]
 
 
 def _own(turn: Turn) -> list[ChannelIdentity]:
-    assert turn.person is not None
     return list(
         turn.session.exec(
             select(ChannelIdentity)
-            .where(ChannelIdentity.person_id == turn.person.id)
+            .where(ChannelIdentity.person_id == turn.person_id())
             .order_by(col(ChannelIdentity.priority), col(ChannelIdentity.id))
         ).all()
     )
@@ -55,11 +49,13 @@ def ask(turn: Turn) -> Reply:
     )
 
 
-def _put_first(turn: Turn, raw_id: str) -> list[Reply]:
+def on_choice(turn: Turn) -> list[Reply]:
+    """The messenger chosen goes first; the others keep their order behind it, post last."""
+    raw_id = (turn.inbound.choice or "").removeprefix(PREFIX)
     own = _own(turn)
     chosen = next((i for i in own if str(i.id) == raw_id and _usable(i)), None)
     if chosen is None:
-        return [Reply(T("common.not_allowed"))]
+        return not_allowed()
     rest = [i for i in own if i is not chosen]
     post = [i for i in rest if i.channel == Channel.POST]
     ordered = [chosen, *(i for i in rest if i not in post), *post]

@@ -14,7 +14,7 @@ from typing import Any
 from handlers.types import Choice
 from handlers.words import ACCEPTS, answer_of, plain
 from locales import LANGUAGES, Text
-from models.notify import params_from_json, params_to_json
+from outbox.write import params_from_json, params_to_json
 
 
 def match(text: str, offered: list[Choice]) -> str | None:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Engine, update
-from sqlmodel import col, select
+from sqlalchemy import Engine
+from sqlmodel import select
 
-from models.enums import NotificationStatus
 from models.journal import AuditLog
-from models.outbox import Notification
 from models.school import SchoolClass
 from models.store import session_scope
+from outbox.write import follow_group_chat
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +33,7 @@ def chat_migrated(engine: Engine, old_chat_id: int, new_chat_id: int) -> int:
                 )
             )
         if classes:
-            session.execute(
-                update(Notification)
-                .where(
-                    col(Notification.group_chat_id) == old_chat_id,
-                    col(Notification.status) == NotificationStatus.PENDING.value,
-                )
-                .values(group_chat_id=new_chat_id)
-            )
+            follow_group_chat(session, old_chat_id, new_chat_id)
             log.info("class chat %s moved to %s (%d classes)", old_chat_id, new_chat_id, len(classes))
         return len(classes)
 

@@ -4,7 +4,7 @@ pupil. Each decision is stored with the version of the text shown, the time and 
 
 from __future__ import annotations
 
-from sqlmodel import col, select, update
+from sqlmodel import col, select
 
 from handlers.context import Turn
 from handlers.family import children_of, guardians_of, subjects_of
@@ -13,13 +13,12 @@ from locales import T, Text
 from locales.formats import format_day
 from models.clock import to_local
 from models.consent_rules import has_consent
-from models.enums import NotificationStatus, Role
+from models.enums import Role
 from models.journal import AuditLog
-from models.notify import enqueue
-from models.outbox import Notification
 from models.people import Consent, Person
+from outbox.write import cancel_about_pupil, enqueue
 
-TEXT_VERSION = "2026-11"
+TEXT_VERSION = "2026-12"  # the text says how long data is kept
 PREFIX = "consent:"
 
 
@@ -40,7 +39,12 @@ def _subjects(turn: Turn, pupil: Person) -> Text:
 
 def ask(turn: Turn, pupil: Person) -> Reply:
     return Reply(
-        T("consent.request", pupil=pupil.full_name, subjects=_subjects(turn, pupil)),
+        T(
+            "consent.request",
+            pupil=pupil.full_name,
+            subjects=_subjects(turn, pupil),
+            days=turn.config.retention_days,
+        ),
         choices=(
             Choice(f"{PREFIX}yes:{pupil.id}", T("consent.choice.yes")),
             Choice(f"{PREFIX}no:{pupil.id}", T("consent.choice.no")),
@@ -98,6 +102,9 @@ def answer(turn: Turn, value: str) -> list[Reply]:
     if action == "more":
         return [Reply(T("consent.details", pupil=child.full_name)), ask(turn, child)]
     if action in ("yes", "no"):
+        decision = current(turn, turn.person.id, child.id)
+        if decision is not None and decision.given == (action == "yes") and decision.withdrawn_at is None:
+            return [Reply(T("consent.unchanged", pupil=child.full_name))]  # asked twice, answered twice
         _decide(turn, child.id, given=action == "yes")
         thanks = T("consent.thanks_yes", pupil=child.full_name)
         if action == "no":
@@ -148,19 +155,8 @@ def withdraw(turn: Turn, pupil_id: int) -> None:
         turn.session.add(decision)
     turn.session.flush()
     if not has_consent(turn.session, pupil_id):
-        cancel_messages_about(turn, pupil_id)
+        cancel_about_pupil(turn.session, pupil_id)
     _audit(turn, "consent.withdrawn", decision.id if decision else None, pupil_id)
-
-
-def cancel_messages_about(turn: Turn, pupil_id: int) -> None:
-    turn.session.execute(
-        update(Notification)
-        .where(
-            (col(Notification.person_id) == pupil_id) | (col(Notification.about_pupil_id) == pupil_id),
-            col(Notification.status) == NotificationStatus.PENDING,
-        )
-        .values(status=NotificationStatus.CANCELLED)
-    )
 
 
 def _audit(turn: Turn, action: str, consent_id: int | None, pupil_id: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,30 +17,66 @@ from models.clock import utcnow
 from models.enums import Role
 from models.journal import Conversation
 from models.people import ChannelIdentity, Membership, Person
+from models.store import stored_id
+from settings import Settings
 
-ALMATY = ZoneInfo("Asia/Almaty")  # UTC+5 all year since March 2024
+
+def _nothing() -> None:
+    return None
 
 
 @dataclass(frozen=True)
 class Config:
-    """The parts of the settings handlers use; built once by the process."""
+    """The parts of the settings handlers use; built once by the process (`from_settings`), so every
+    default is the settings' own."""
 
-    invite_ttl: timedelta = timedelta(days=30)
-    default_locale: str = "kk"
-    bot_username: str = ""
+    invite_ttl: timedelta
+    default_locale: str
     # Homework photos: limits checked before decoding, and where our own copies are kept.
-    max_photo_bytes: int = 20 * 1024 * 1024
-    max_photo_pixels: int = 40_000_000
-    media_dir: Path = Path("data/media")
-    # Photos sent one by one within this window belong to the same submission.
-    album_window: timedelta = timedelta(minutes=3)
-    time_zone: ZoneInfo = ALMATY
+    max_photo_bytes: int
+    max_photo_pixels: int
+    media_dir: Path
+    time_zone: ZoneInfo
+    # How long work, grades, attendance and messages are kept (RETENTION_DAYS): the consent text says it.
+    retention_days: int
+    bot_username: str = ""
+    # The default quiet hours (local start, end): a message that is not urgent waits them out, and
+    # a confirmation says when it will go.
+    quiet: tuple[time, time] = (time(21, 0), time(8, 0))
     # What "now" is for a turn: the wall clock, or the sandbox's clock that a visitor moves forward.
     clock: Callable[[], datetime] = utcnow
     # Called where the turn ran (the event loop, or a turn thread on PostgreSQL) after a turn that
     # wrote outbox rows has committed: wakes the dispatcher (a turn that only answers its writer
     # leaves the dispatcher asleep).
-    on_enqueued: Callable[[], None] = lambda: None
+    on_enqueued: Callable[[], None] = _nothing
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        bot_username: str = "",
+        clock: Callable[[], datetime] = utcnow,
+        on_enqueued: Callable[[], None] = _nothing,
+    ) -> Config:
+        return cls(
+            invite_ttl=timedelta(days=settings.invite_ttl_days),
+            default_locale=settings.default_locale,
+            max_photo_bytes=settings.max_photo_bytes,
+            max_photo_pixels=settings.max_photo_pixels,
+            media_dir=settings.media_dir,
+            time_zone=settings.zone,
+            retention_days=settings.retention_days,
+            bot_username=bot_username,
+            quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
+            clock=clock,
+            on_enqueued=on_enqueued,
+        )
+
+
+class NotJoined(RuntimeError):
+    """A handler for people who have joined was given a turn of someone unknown: the router's
+    mistake, never the person's."""
 
 
 @dataclass
@@ -71,6 +107,12 @@ class Turn:
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
 
+    def person_id(self) -> int:
+        """The id of the person who wrote, for handlers the router gives only to people who have joined."""
+        if self.person is None or self.person.id is None:
+            raise NotJoined(f"a turn from {self.identity.channel} identity {self.identity.id} has no person")
+        return self.person.id
+
     def identity_id(self) -> int:
         """The chat identity's id, storing the identity first if this turn is its first.
 
@@ -81,8 +123,7 @@ class Turn:
         if self.identity.id is None:
             self.session.add(self.identity)
             self.session.flush()
-        assert self.identity.id is not None
-        return self.identity.id
+        return stored_id(self.identity)
 
 
 _ROLES_OF = select(Membership.role).where(Membership.person_id == bindparam("person"))

@@ -3,6 +3,7 @@ messengers), by channel identity before that."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -10,6 +11,9 @@ from sqlmodel import select
 
 from handlers.context import Turn
 from models.journal import Conversation
+
+# A question left unanswered this long no longer takes the next message as its answer.
+FLOW_TIMEOUT = timedelta(hours=6)
 
 _BY_PERSON = select(Conversation).where(Conversation.person_id == bindparam("owner"))
 _BY_IDENTITY = select(Conversation).where(Conversation.identity_id == bindparam("owner"))
@@ -55,3 +59,8 @@ def enter(turn: Turn, flow: str, step: str, **data: Any) -> None:
 
 def clear(turn: Turn) -> None:
     enter(turn, "", "")
+
+
+def is_stale(turn: Turn, updated_at: datetime) -> bool:
+    """Whether a flow last moved at `updated_at` has waited past `FLOW_TIMEOUT`."""
+    return turn.now - updated_at > FLOW_TIMEOUT

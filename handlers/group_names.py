@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from locales import T, Text
+from locales import T, Text, subject_name
 from models.enums import Role
 from models.people import Membership
 from models.school import GroupMember, SchoolClass, TutoringGroup
 
 
-def group_name(session: Session, group: TutoringGroup) -> Text:
+def group_name(session: Session, group: TutoringGroup) -> Text | str:
     """«Алгебра, 8 сынып»; the subject alone while the group has no pupil in a class."""
-    subject = T(f"subject.{group.subject}")
+    subject = subject_name(group.subject)
     grades = sorted(
         set(
             session.exec(

@@ -15,6 +15,7 @@ from models.invites import CODE_LENGTH, InviteError, normalise_code, redeem_invi
 from models.journal import AuditLog
 from models.people import Person
 from models.phones import BadPhone, normalize_phone
+from models.store import stored_id
 
 _CODE_LIKE = re.compile(r"^[A-Za-z0-9\- ]{6,24}$")
 # The languages a stranger is greeted in: most families read one of them.
@@ -32,14 +33,14 @@ def start_argument(text: str) -> str | None:
 
 
 def bind(turn: Turn, person: Person, how: str) -> list[Reply]:
-    turn.identity.person_id = person.id
+    person_id = stored_id(person)
+    turn.identity.person_id = person_id
     identity_id = turn.identity_id()
     turn.person = person
-    assert person.id is not None
-    turn.roles = roles_of(turn.session, person.id)
+    turn.roles = roles_of(turn.session, person_id)
     turn.session.add(
         AuditLog(
-            actor_id=person.id,
+            actor_id=person_id,
             action="identity.bound",
             entity="channel_identity",
             entity_id=identity_id,
@@ -65,6 +66,13 @@ def by_phone(turn: Turn, raw_phone: str) -> list[Reply] | None:
         return None
     person = turn.session.exec(select(Person).where(Person.phone == phone)).first()
     return bind(turn, person, "phone") if person else None
+
+
+def greet(turn: Turn) -> list[Reply]:
+    """/start from someone who has joined: a greeting (a code they send again changes nothing)."""
+    if start_argument(turn.inbound.text):
+        return [Reply(T("join.already_joined"))]
+    return [Reply(T("start.greeting", name=turn.person.full_name if turn.person else ""))]
 
 
 def stranger(turn: Turn) -> list[Reply]:

@@ -16,6 +16,11 @@ def ask(turn: Turn) -> Reply:
     )
 
 
+def start(turn: Turn) -> list[Reply]:
+    """/language: the question again."""
+    return [ask(turn)]
+
+
 def choose(turn: Turn, value: str) -> list[Reply]:
     code = value.removeprefix(CHOICE_PREFIX)
     if turn.person is None or code not in LANGUAGES:

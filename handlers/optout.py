@@ -2,7 +2,7 @@
 
 Channel-neutral: the keyword is a whole message, in any case and script. A phone number is one
 person's choice, so a stop sent over WhatsApp also stops SMS to that number, and the other way round.
-The outbox skips opted-out identities (`scheduler.routing`); the confirmation is the direct reply.
+The outbox skips opted-out identities (`outbox.route`); the confirmation is the direct reply.
 """
 
 from __future__ import annotations

@@ -14,20 +14,23 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from handlers import conversation
+from handlers.attachments import store_uploads
+from handlers.audit import audit
 from handlers.context import Turn
-from handlers.homework import audit, not_allowed, store_uploads, subject_text, title_of
+from handlers.refusals import not_allowed, not_understood
+from handlers.submissions import add_pages
 from handlers.types import Choice, Reply
-from locales import N, T, Text
+from locales import N, T, Text, subject_name
 from models.enums import PostalItemStatus, SubmissionStatus
-from models.homework import Homework, Submission, SubmissionPage
-from models.notify import enqueue
+from models.homework import Homework, Submission
 from models.people import Guardianship, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import SchoolClass, TutoringGroup
+from models.store import stored_id
+from outbox.write import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +39,19 @@ FLOW_SCAN = "post_scan"
 POST_CHANNEL = "post"
 
 
-def route(turn: Turn, command: str) -> list[Reply] | None:
-    """The postal turns, or None when this turn is not about a Kazpost round."""
-    inbound = turn.inbound
-    choice = inbound.choice or ""
-    if command == "/post":
-        conversation.clear(turn)
-        return overview(turn)
-    if choice.startswith(PREFIX):
-        return _on_choice(turn, choice.removeprefix(PREFIX))
-    if inbound.uploads and not command:
-        state = conversation.load(turn)
-        if state.flow == FLOW_SCAN:
-            return _scan(turn, int(state.data.get("item_id") or 0))
-    return None
+def start(turn: Turn) -> list[Reply]:
+    """/post: the open rounds, each item still to mark with its buttons."""
+    conversation.clear(turn)
+    return overview(turn)
+
+
+def on_choice(turn: Turn) -> list[Reply]:
+    return _on_choice(turn, (turn.inbound.choice or "").removeprefix(PREFIX))
+
+
+def on_scan(turn: Turn) -> list[Reply]:
+    """Photos after "attach scan": the item's scanned pages."""
+    return _scan(turn, int(conversation.load(turn).data.get("item_id") or 0))
 
 
 def _teacher_id(turn: Turn) -> int | None:
@@ -73,8 +75,7 @@ def overview(turn: Turn) -> list[Reply]:
         return [Reply(T("postal.none"))]
     replies: list[Reply] = []
     for round_ in rounds:
-        assert round_.id is not None
-        items = _items(turn, round_.id)
+        items = _items(turn, stored_id(round_))
         waiting = [i for i in items if i.status == PostalItemStatus.PENDING]
         replies.append(Reply(T("postal.round.header", **_round_params(turn, round_), pending=len(waiting))))
         for item in waiting:
@@ -105,7 +106,7 @@ def _label(turn: Turn, item: PostalItem) -> Text:
     group = turn.session.get(TutoringGroup, homework.group_id) if homework else None
     if homework is None or group is None:
         return T("postal.item_general", pupil=name)
-    return T("postal.item", pupil=name, subject=subject_text(group), title=title_of(homework))
+    return T("postal.item", pupil=name, subject=subject_name(group.subject), title=homework.title)
 
 
 def _mark_choices(item: PostalItem) -> tuple[Choice, ...]:
@@ -140,11 +141,10 @@ def _on_choice(turn: Turn, value: str) -> list[Reply]:
             return [Reply(T("postal.scan.no_homework"))]
         conversation.enter(turn, FLOW_SCAN, "pages", item_id=item.id)
         return [Reply(T("postal.scan.ask", item=_label(turn, item)))]
-    return [Reply(T("common.not_understood"))]
+    return not_understood()
 
 
 def _mark(turn: Turn, item: PostalItem, round_: PostalRound, status: PostalItemStatus) -> list[Reply]:
-    assert item.id is not None and round_.id is not None
     item.status, item.marked_at = status.value, turn.now
     turn.session.add(item)
     audit(turn, f"postal.{status.value}", "postal_item", item.id, round_id=round_.id)
@@ -157,7 +157,7 @@ def _mark(turn: Turn, item: PostalItem, round_: PostalRound, status: PostalItemS
         _tell_family(turn, item, round_, next_date)
         replies = [Reply(T("postal.marked.missing", item=_label(turn, item), next_date=next_date))]
     turn.session.flush()
-    if all(i.status != PostalItemStatus.PENDING for i in _items(turn, round_.id)):
+    if all(i.status != PostalItemStatus.PENDING for i in _items(turn, stored_id(round_))):
         round_.closed_at = turn.now
         turn.session.add(round_)
         replies.append(Reply(T("postal.round.closed", **_round_params(turn, round_))))
@@ -175,7 +175,6 @@ def _next_collection(turn: Turn, round_: PostalRound) -> str:
 
 def _tell_family(turn: Turn, item: PostalItem, round_: PostalRound, next_date: str) -> None:
     """The guardians (else the pupil) learn the work did not come and when it is collected next."""
-    assert item.id is not None
     guardians = turn.session.exec(
         select(Guardianship.guardian_id).where(Guardianship.pupil_id == item.pupil_id)
     ).all()
@@ -221,24 +220,7 @@ def _scan(turn: Turn, item_id: int) -> list[Reply]:
         turn.session.flush()
         item.submission_id = submission.id
         turn.session.add(item)
-    assert submission.id is not None
-    last = turn.session.exec(
-        select(func.max(SubmissionPage.number)).where(SubmissionPage.submission_id == submission.id)
-    ).one()
-    number = int(last or 0)
-    for photo in stored:
-        number += 1
-        turn.session.add(
-            SubmissionPage(
-                submission_id=submission.id,
-                number=number,
-                path=str(photo.path),
-                sha256=photo.sha256,
-                size=photo.size,
-                width=photo.width,
-                height=photo.height,
-            )
-        )
+    number = add_pages(turn.session, stored_id(submission), stored)
     audit(turn, "postal.scanned", "postal_item", item.id, submission_id=submission.id, pages=number)
     log.info("postal item %s: %s page(s) scanned into submission %s", item.id, len(stored), submission.id)
     return [Reply(N("postal.scan.stored", "pages", item=_label(turn, item), pages=number)), *refused]

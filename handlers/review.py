@@ -17,25 +17,21 @@ from typing import Any
 from sqlmodel import col, select
 
 from handlers import conversation, grades
+from handlers.audit import audit
 from handlers.context import Turn
+from handlers.corrections import recorded
 from handlers.family import guardians_of
-from handlers.homework import (
-    audit,
-    is_stale,
-    not_allowed,
-    subject_text,
-    title_of,
-    tutor_groups,
-    tutors_only,
-)
-from handlers.photos import pages_to_pdf
+from handlers.groups import tutor_groups
+from handlers.refusals import not_allowed, not_understood, tutors_only
 from handlers.types import Choice, Reply
-from locales import N, T, Text
+from locales import N, T, Text, subject_name
 from models.enums import HomeworkKind, SubmissionStatus
 from models.homework import Feedback, Homework, Submission, SubmissionPage
-from models.notify import enqueue
 from models.people import Person
 from models.school import TutoringGroup
+from models.store import stored_id
+from outbox.write import enqueue
+from photos.pipeline import pages_to_pdf
 
 log = logging.getLogger(__name__)
 
@@ -46,49 +42,54 @@ NO_COMMENT = "-"
 MAX_COMMENT = 4000
 
 
-def route(turn: Turn, command: str) -> list[Reply] | None:
-    """The review turns, or None when this turn is not about reviewing."""
-    inbound = turn.inbound
-    choice = inbound.choice or ""
-    if command == "/review":
-        if not tutor_groups(turn):
-            return tutors_only(turn, "review")
+def start(turn: Turn) -> list[Reply]:
+    """/review: the first submission waiting."""
+    if not tutor_groups(turn):
+        return tutors_only(turn, "review")
+    conversation.clear(turn)
+    return show_next(turn, None)
+
+
+def on_choice(turn: Turn) -> list[Reply]:
+    if not tutor_groups(turn):
+        return not_allowed()
+    return _on_choice(turn, (turn.inbound.choice or "").removeprefix(PREFIX))
+
+
+def on_text(turn: Turn) -> list[Reply]:
+    """Points, a score or a comment typed while grading or returning work."""
+    if not tutor_groups(turn):
         conversation.clear(turn)
-        return show_next(turn, None)
-    if choice.startswith(PREFIX):
-        if not tutor_groups(turn):
-            return not_allowed()
-        return _on_choice(turn, choice.removeprefix(PREFIX))
+        return not_allowed()
     state = conversation.load(turn)
-    if state.flow in (FLOW_GRADE, FLOW_REDO) and not command and inbound.text.strip():
-        if not tutor_groups(turn):
-            conversation.clear(turn)
-            return not_allowed()
-        if is_stale(turn, state.updated_at):
-            conversation.clear(turn)
-            return [Reply(T("review.expired"))]
-        return _on_text(turn, state.flow, state.step, dict(state.data), inbound.text.strip())
-    return None
+    if conversation.is_stale(turn, state.updated_at):
+        conversation.clear(turn)
+        return [Reply(T("review.expired"))]
+    return _on_text(turn, state.flow, state.step, turn.inbound.text.strip())
 
 
 # ---------------------------------------------------------------- the queue
 
 
-def queue(turn: Turn) -> list[Submission]:
+Work = tuple[Submission, Homework, TutoringGroup]
+
+
+def queue(turn: Turn) -> list[Work]:
     """Submitted, not yet graded work of the tutor's groups, oldest first."""
-    assert turn.person is not None
     return list(
         turn.session.exec(
-            select(Submission)
+            select(Submission, Homework, TutoringGroup)
             .join(Homework, col(Homework.id) == Submission.homework_id)
             .join(TutoringGroup, col(TutoringGroup.id) == Homework.group_id)
-            .where(TutoringGroup.tutor_id == turn.person.id, Submission.status == SubmissionStatus.SUBMITTED)
+            .where(
+                TutoringGroup.tutor_id == turn.person_id(), Submission.status == SubmissionStatus.SUBMITTED
+            )
             .order_by(col(Submission.submitted_at), col(Submission.id))
         ).all()
     )
 
 
-def _owned(turn: Turn, raw_id: object) -> tuple[Submission, Homework, TutoringGroup] | None:
+def _owned(turn: Turn, raw_id: object) -> Work | None:
     """The submission, if it belongs to a group this tutor teaches."""
     if turn.person is None or not str(raw_id).isdigit():
         return None
@@ -128,19 +129,17 @@ def _actions(submission_id: int, *, pdf: bool = True) -> tuple[Choice, ...]:
     return tuple(choices)
 
 
-def show(turn: Turn, submission: Submission, position: int, total: int) -> list[Reply]:
-    assert submission.id is not None
-    homework = turn.session.get(Homework, submission.homework_id)
-    group = turn.session.get(TutoringGroup, homework.group_id) if homework else None
-    assert homework is not None and group is not None
-    pages = _pages(turn, submission.id)
+def show(turn: Turn, work: Work, position: int, total: int) -> list[Reply]:
+    submission, homework, group = work
+    submission_id = stored_id(submission)
+    pages = _pages(turn, submission_id)
     params: dict[str, Any] = {
         "position": position,
         "total": total,
         "pupil": _pupil_name(turn, submission.pupil_id),
         "group": group.code,
-        "subject": subject_text(group),
-        "title": title_of(homework),
+        "subject": subject_name(group.subject),
+        "title": homework.title,
         "pages": len(pages),
         "time": submission.submitted_at.astimezone(turn.config.time_zone).strftime("%d.%m %H:%M"),
     }
@@ -150,7 +149,7 @@ def show(turn: Turn, submission: Submission, position: int, total: int) -> list[
         Reply(T("review.page", number=page.number, pages=len(pages)), media_path=page.path) for page in pages
     ]
     last = replies[-1]
-    replies[-1] = Reply(last.text, choices=_actions(submission.id), media_path=last.media_path)
+    replies[-1] = Reply(last.text, choices=_actions(submission_id), media_path=last.media_path)
     return replies
 
 
@@ -161,7 +160,7 @@ def show_next(turn: Turn, after_id: int | None) -> list[Reply]:
         return [Reply(T("review.empty"))]
     index = 0
     if after_id is not None:
-        ids = [s.id for s in waiting]
+        ids = [submission.id for submission, _, _ in waiting]
         if after_id in ids:
             index = ids.index(after_id) + 1
         if index >= len(waiting):
@@ -186,10 +185,9 @@ def _on_choice(turn: Turn, value: str) -> list[Reply]:
         )
         return not_allowed()
     submission, homework, _group = owned
-    assert submission.id is not None
     if action == "next":
         conversation.clear(turn)
-        return show_next(turn, submission.id)
+        return show_next(turn, stored_id(submission))
     if action == "pdf":
         return [_pdf(turn, submission)]
     if submission.status != SubmissionStatus.SUBMITTED:
@@ -199,7 +197,7 @@ def _on_choice(turn: Turn, value: str) -> list[Reply]:
     if action == "redo":
         conversation.enter(turn, FLOW_REDO, "comment", submission_id=submission.id)
         return [Reply(T("review.ask_redo_comment", pupil=_pupil_name(turn, submission.pupil_id)))]
-    return [Reply(T("common.not_understood"))]
+    return not_understood()
 
 
 def _no_longer_waiting(turn: Turn, submission: Submission) -> list[Reply]:
@@ -213,12 +211,12 @@ def _no_longer_waiting(turn: Turn, submission: Submission) -> list[Reply]:
 
 
 def _pdf(turn: Turn, submission: Submission) -> Reply:
-    assert submission.id is not None
-    pages = _pages(turn, submission.id)
+    submission_id = stored_id(submission)
+    pages = _pages(turn, submission_id)
     if not pages:
-        return Reply(T("review.no_pages"), choices=_actions(submission.id, pdf=False))
+        return Reply(T("review.no_pages"), choices=_actions(submission_id, pdf=False))
     fingerprint = hashlib.sha256("".join(p.sha256 for p in pages).encode()).hexdigest()[:16]
-    path = turn.config.media_dir / "pdf" / f"submission-{submission.id}-{fingerprint}.pdf"
+    path = turn.config.media_dir / "pdf" / f"submission-{submission_id}-{fingerprint}.pdf"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         part = path.with_name(path.name + ".part")
@@ -227,7 +225,7 @@ def _pdf(turn: Turn, submission: Submission) -> Reply:
     return Reply(
         N("review.pdf", "pages", pupil=_pupil_name(turn, submission.pupil_id), pages=len(pages)),
         media_path=str(path),
-        choices=_actions(submission.id, pdf=False),
+        choices=_actions(submission_id, pdf=False),
     )
 
 
@@ -253,7 +251,7 @@ def _score_question(pupil: str) -> Reply:
     return Reply(T("review.ask_score", pupil=pupil), choices=tuple(choices))
 
 
-def _flow_submission(turn: Turn, flow: str, step: str) -> tuple[dict[str, Any], Submission, Homework] | None:
+def _flow_submission(turn: Turn, flow: str, step: str) -> tuple[dict[str, Any], Work] | None:
     state = conversation.load(turn)
     if state.flow != flow or state.step != step:
         return None
@@ -262,14 +260,14 @@ def _flow_submission(turn: Turn, flow: str, step: str) -> tuple[dict[str, Any], 
     owned = _owned(turn, data.get("submission_id"))
     if owned is None:
         return None
-    return data, owned[0], owned[1]
+    return data, owned
 
 
 def _score(turn: Turn, raw: str) -> list[Reply]:
     found = _flow_submission(turn, FLOW_GRADE, "score")
     if found is None:
         return [Reply(T("review.expired"))]
-    data, submission, _homework = found
+    data, (submission, _homework, _group) = found
     if submission.status != SubmissionStatus.SUBMITTED:
         return _no_longer_waiting(turn, submission)
     if raw != "skip":
@@ -280,12 +278,13 @@ def _score(turn: Turn, raw: str) -> list[Reply]:
     return [Reply(T("review.ask_comment", pupil=_pupil_name(turn, submission.pupil_id)))]
 
 
-def _on_text(turn: Turn, flow: str, step: str, data: dict[str, Any], text: str) -> list[Reply]:
+def _on_text(turn: Turn, flow: str, step: str, text: str) -> list[Reply]:
     found = _flow_submission(turn, flow, step)
     if found is None:
         conversation.clear(turn)
         return not_allowed()
-    data, submission, homework = found
+    data, work = found
+    submission, homework, _group = work
     if submission.status != SubmissionStatus.SUBMITTED:
         return _no_longer_waiting(turn, submission)
     if step == "points":
@@ -303,19 +302,15 @@ def _on_text(turn: Turn, flow: str, step: str, data: dict[str, Any], text: str) 
         return _score(turn, str(score))
     comment = "" if text == NO_COMMENT else text[:MAX_COMMENT]
     if flow == FLOW_REDO:
-        return _return_for_redo(turn, submission, homework, comment)
-    return _grade(turn, submission, homework, data, comment)
+        return _return_for_redo(turn, work, comment)
+    return _grade(turn, work, data, comment)
 
 
-def _grade(
-    turn: Turn, submission: Submission, homework: Homework, data: dict[str, Any], comment: str
-) -> list[Reply]:
-    assert turn.person is not None and submission.id is not None
-    group = turn.session.get(TutoringGroup, homework.group_id)
-    assert group is not None
+def _grade(turn: Turn, work: Work, data: dict[str, Any], comment: str) -> list[Reply]:
+    submission, homework, group = work
     raw_points = data.get("points")
     feedback = Feedback(
-        submission_id=submission.id, tutor_id=turn.person.id, text=comment, created_at=turn.now
+        submission_id=stored_id(submission), tutor_id=turn.person_id(), text=comment, created_at=turn.now
     )
     if homework.kind == HomeworkKind.SUMMATIVE and homework.max_points and raw_points is not None:
         points = float(raw_points)
@@ -327,11 +322,10 @@ def _grade(
     submission.status = SubmissionStatus.GRADED
     turn.session.add_all([feedback, submission])
     turn.session.flush()
-    assert feedback.id is not None
     shown_comment = comment or "—"
     common: dict[str, Any] = {
-        "subject": subject_text(group),
-        "title": title_of(homework),
+        "subject": subject_name(group.subject),
+        "title": homework.title,
         "comment": shown_comment,
     }
     to_guardian: Text | None = None
@@ -375,17 +369,26 @@ def _grade(
             )
     conversation.clear(turn)
     audit(turn, "submission.graded", "submission", submission.id, feedback_id=feedback.id, mark=feedback.mark)
-    log.info("submission %s graded by %s (feedback %s)", submission.id, turn.person.id, feedback.id)
-    done = Reply(T("review.graded", pupil=_pupil_name(turn, submission.pupil_id)))
+    log.info("submission %s graded by %s (feedback %s)", submission.id, turn.person_id(), feedback.id)
+    done = Reply(
+        T(
+            "review.graded_as",
+            pupil=_pupil_name(turn, submission.pupil_id),
+            result=recorded(feedback),
+            comment=shown_comment,
+        )
+    )
     return [done, *show_next(turn, None)]
 
 
-def _return_for_redo(turn: Turn, submission: Submission, homework: Homework, comment: str) -> list[Reply]:
-    assert turn.person is not None and submission.id is not None
-    group = turn.session.get(TutoringGroup, homework.group_id)
-    assert group is not None
+def _return_for_redo(turn: Turn, work: Work, comment: str) -> list[Reply]:
+    submission, homework, group = work
     feedback = Feedback(
-        submission_id=submission.id, tutor_id=turn.person.id, text=comment, redo=True, created_at=turn.now
+        submission_id=stored_id(submission),
+        tutor_id=turn.person_id(),
+        text=comment,
+        redo=True,
+        created_at=turn.now,
     )
     submission.status = SubmissionStatus.RETURNED
     turn.session.add_all([feedback, submission])
@@ -395,8 +398,8 @@ def _return_for_redo(turn: Turn, submission: Submission, homework: Homework, com
         kind="feedback",
         text=T(
             "review.notify.redo",
-            subject=subject_text(group),
-            title=title_of(homework),
+            subject=subject_name(group.subject),
+            title=homework.title,
             comment=comment or "—",
         ),
         idempotency_key=f"redo:{feedback.id}:{submission.pupil_id}:",
@@ -404,6 +407,8 @@ def _return_for_redo(turn: Turn, submission: Submission, homework: Homework, com
     )
     conversation.clear(turn)
     audit(turn, "submission.returned", "submission", submission.id, feedback_id=feedback.id)
-    log.info("submission %s returned for redo by %s", submission.id, turn.person.id)
-    done = Reply(T("review.returned", pupil=_pupil_name(turn, submission.pupil_id)))
+    log.info("submission %s returned for redo by %s", submission.id, turn.person_id())
+    done = Reply(
+        T("review.returned_with", pupil=_pupil_name(turn, submission.pupil_id), comment=comment or "—")
+    )
     return [done, *show_next(turn, None)]

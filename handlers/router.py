@@ -1,7 +1,12 @@
 """The handlers' single entry point: one inbound turn in, replies and store writes out.
 
 `process` runs one turn in one transaction: it records the inbound (a retried delivery is ignored),
-finds or creates the chat identity, and routes to the conversation that owns the turn.
+finds or creates the chat identity, and routes the turn. `route` answers group chats, STOP/START
+(from anyone, first) and people not yet joined itself; everyone else walks two tables of entry
+points — `BEFORE_LANGUAGE`, then, once the person has chosen a language, `ROUTES` — where each
+command, button and open conversation names the module function that answers it and the roles that
+may use it (`handlers.routes` says how a turn walks them). Who may do what reads here, in one place;
+the handlers still check what is whose (a tutor's own groups, a parent's own children).
 """
 
 from __future__ import annotations
@@ -11,37 +16,63 @@ from datetime import datetime
 
 from sqlalchemy import Engine, bindparam
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from handlers import (
     attendance,
     broadcast,
+    broadcast_report,
+    broadcast_schedule,
     channels,
     choices,
     consent,
     conversation,
+    corrections,
+    group_post,
+    hand_in,
     homework,
+    invites,
     joining,
     language,
+    leaving,
     menu,
     optout,
-    photos,
+    paper,
     postal,
     privacy,
     review,
+    set_homework,
     status,
     throttle,
+    uploads,
     words,
 )
 from handlers.context import Config, Turn, roles_of
+from handlers.routes import (
+    PASS,
+    Button,
+    Command,
+    CommandInForm,
+    Flow,
+    Photos,
+    Route,
+    Seen,
+    Takes,
+    Words,
+    button_owners,
+    owner_prefix,
+    walk,
+)
 from handlers.types import Inbound, Reply
 from locales import T
 from models.consent_rules import has_consent
 from models.enums import Role
 from models.journal import InboundReceipt, record_receipt
-from models.notify import wrote_outbox
 from models.people import ChannelIdentity, Person
 from models.store import session_scope
+from outbox.write import wrote_outbox
+
+TEXT, PHOTOS = Takes.TEXT, Takes.PHOTOS
 
 
 def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
@@ -49,7 +80,7 @@ def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
     if flooding is not None:
         return flooding  # before the store: a flood costs the others nothing
     # Photos are checked and re-encoded before the transaction: no write lock held while decoding.
-    inbound = photos.prepare(inbound, max_bytes=config.max_photo_bytes, max_pixels=config.max_photo_pixels)
+    inbound = uploads.prepare(inbound, max_bytes=config.max_photo_bytes, max_pixels=config.max_photo_pixels)
     try:
         return _process(engine, inbound, config)
     except IntegrityError:
@@ -69,6 +100,8 @@ def _process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
             session, inbound.identity.channel, inbound.external_id, now
         ):
             return []
+        if inbound.choice and inbound.answers and not _first_answer(session, inbound, now):
+            return [Reply(T("buttons.answered"), locale=_locale_of(session, inbound, config))]
         turn = _turn(session, inbound, config, now)
         state = conversation.load(turn)
         known_as = turn.person
@@ -87,6 +120,25 @@ def _process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
     if wrote_outbox(session):
         config.on_enqueued()
     return [reply if reply.locale else replace(reply, locale=locale) for reply in replies]
+
+
+def _first_answer(session: Session, inbound: Inbound, now: datetime) -> bool:
+    """Whether this is the first answer to the buttons of the message it came from: a double tap (or
+    a tap on a keyboard that a slow messenger has not closed yet) arrives as a second answer, and
+    the turn is answered without reading or changing anything else."""
+    return record_receipt(session, inbound.identity.channel, f"k{inbound.answers}", now)
+
+
+def _locale_of(session: Session, inbound: Inbound, config: Config) -> str:
+    locale = session.exec(
+        select(Person.locale)
+        .join(ChannelIdentity, col(ChannelIdentity.person_id) == Person.id)
+        .where(
+            ChannelIdentity.channel == inbound.identity.channel,
+            ChannelIdentity.address == inbound.identity.address,
+        )
+    ).first()
+    return locale or config.default_locale
 
 
 def _numbered(replies: list[Reply]) -> list[Reply]:
@@ -146,6 +198,96 @@ def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> 
     return turn
 
 
+def _language_chosen(turn: Turn) -> list[Reply]:
+    """The language button: set, then the consent questions a parent has not answered yet."""
+    return language.choose(turn, turn.inbound.choice or "") + consent.pending(turn)
+
+
+def _consent_answer(turn: Turn) -> list[Reply]:
+    return consent.answer(turn, turn.inbound.choice or "")
+
+
+def _leave_or_stay(turn: Turn) -> list[Reply]:
+    """The answer to "leave the form?": leaving runs the command that was typed, as typed."""
+    replies, command = leaving.answer(turn)
+    if not command:
+        return replies
+    turn.inbound = replace(turn.inbound, text=command, choice=None)
+    return [*replies, *route(turn)]
+
+
+# Answered whatever the language: the way out of a form (before anything a form would take), choosing
+# the language, a parent's consent, /start and /language.
+BEFORE_LANGUAGE: tuple[Route, ...] = (
+    Route(Command(leaving.COMMAND), leaving.cancel),
+    Route(Words(words.CANCEL), leaving.cancel),
+    Route(CommandInForm(frozenset(leaving.FORMS), but=frozenset({leaving.COMMAND})), leaving.ask),
+    Route(Button(leaving.PREFIX), _leave_or_stay),
+    Route(Button(language.CHOICE_PREFIX), _language_chosen),
+    Route(Button(consent.PREFIX), _consent_answer, {Role.GUARDIAN}, PASS),
+    Route(Command("/start"), joining.greet),
+    Route(Command("/language"), language.start),
+)
+
+# Everything else, in the order it is tried. Each entry: what the turn carries, the module function
+# that answers it, who may use it (none named: anyone) and what the others hear (common.not_allowed
+# unless named; PASS: not theirs, the turn goes on down the table). Conversations (Flow) are entered
+# only through the entries above them, and their handlers check again.
+ROUTES: tuple[Route, ...] = (
+    Route(Command("/consent"), consent.status, {Role.GUARDIAN}, PASS),
+    Route(Command("/channels"), channels.start),
+    Route(Button(channels.PREFIX), channels.on_choice),
+    Route(Command("/attendance"), attendance.start, {Role.TUTOR, Role.ASSISTANT}),
+    Route(Button(attendance.PREFIX), attendance.on_choice, {Role.TUTOR, Role.ASSISTANT}),
+    Route(Command("/status"), status.show, {Role.TUTOR, Role.ASSISTANT}),
+    Route(Button(status.PREFIX), status.nudge, {Role.TUTOR, Role.ASSISTANT}),
+    Route(Command("/link"), broadcast.start_link, {Role.CLASS_TEACHER}),
+    Route(Command("/broadcast"), broadcast.start, {Role.CLASS_TEACHER}),
+    Route(Command("/report"), broadcast_report.latest, {Role.CLASS_TEACHER}),
+    Route(Command("/invite"), invites.start, {Role.CLASS_TEACHER}),
+    Route(Button(invites.PREFIX), invites.on_choice, {Role.CLASS_TEACHER}),
+    Route(Command("/scheduled"), broadcast_schedule.listing, {Role.CLASS_TEACHER}),
+    Route(Button(broadcast_schedule.PREFIX), broadcast_schedule.drop, {Role.CLASS_TEACHER}),
+    Route(Button(broadcast.REPORT), broadcast_report.on_button, {Role.CLASS_TEACHER, Role.TUTOR}),
+    Route(Button(broadcast.PREFIX), broadcast.on_choice, {Role.CLASS_TEACHER}),
+    Route(Flow(broadcast.FLOW_SEND, TEXT | PHOTOS), broadcast.on_text),
+    # A Kazpost round's teacher is whoever the coordinator named, in any role: the rounds are theirs.
+    Route(Command("/post"), postal.start),
+    Route(Button(postal.PREFIX), postal.on_choice),
+    Route(Flow(postal.FLOW_SCAN, PHOTOS), postal.on_scan),
+    Route(Command("/homework"), set_homework.start, {Role.TUTOR}, T("homework.only_tutor")),
+    Route(Button(set_homework.GROUP), set_homework.on_group, {Role.TUTOR}),
+    Route(Button(set_homework.GRADING), set_homework.on_grading, {Role.TUTOR}),
+    Route(Button(set_homework.CONFIRM), set_homework.on_confirm, {Role.TUTOR}),
+    Route(Button(hand_in.PICK), hand_in.on_pick, {Role.PUPIL}),
+    Route(Button(hand_in.REPLACE), hand_in.on_replace, {Role.PUPIL}),
+    Route(Button(homework.PREFIX), homework.unknown_choice),
+    Route(Command("/replace"), hand_in.replace_latest, {Role.PUPIL}),
+    Route(Flow(set_homework.FLOW, TEXT | PHOTOS), set_homework.on_answer),
+    Route(Command("/share"), group_post.start, {Role.TUTOR}, T("homework.only_tutor")),
+    Route(Button(group_post.PREFIX), group_post.on_choice, {Role.TUTOR}),
+    Route(Flow(group_post.FLOW, TEXT | PHOTOS), group_post.on_text, {Role.TUTOR}),
+    Route(Command("/paper"), paper.start, {Role.COORDINATOR, Role.CLASS_TEACHER}),
+    Route(Button(paper.PREFIX), paper.on_choice, {Role.COORDINATOR, Role.CLASS_TEACHER}),
+    Route(Flow(paper.FLOW, TEXT | PHOTOS), paper.on_text, {Role.COORDINATOR, Role.CLASS_TEACHER}),
+    # A pupil's photos are homework whatever their caption, unless a command above took the turn.
+    Route(Photos(), hand_in.submit, {Role.PUPIL}, PASS),
+    Route(Flow(hand_in.FLOW_PICK, TEXT), hand_in.ask_again),
+    Route(Command("/review"), review.start, {Role.TUTOR}, T("review.only_tutor")),
+    Route(Button(review.PREFIX), review.on_choice, {Role.TUTOR}),
+    Route(Flow(review.FLOW_GRADE, TEXT), review.on_text),
+    Route(Flow(review.FLOW_REDO, TEXT), review.on_text),
+    Route(Command("/grades"), corrections.start, {Role.TUTOR}, T("review.only_tutor")),
+    Route(Button(corrections.PREFIX), corrections.on_choice, {Role.TUTOR}),
+    Route(Flow(corrections.FLOW, TEXT), corrections.on_text, {Role.TUTOR}),
+    Route(Command("/confirm_forget"), privacy.confirm, {Role.COORDINATOR}),
+    Route(Command("/mydata"), privacy.my_data, {Role.GUARDIAN}),
+    Route(Command("/forget"), privacy.forget, {Role.GUARDIAN}),
+    Route(Button(privacy.PREFIX), privacy.on_choice, {Role.GUARDIAN}),
+)
+_BUTTONS = button_owners(BEFORE_LANGUAGE, ROUTES)
+
+
 def route(turn: Turn) -> list[Reply]:
     inbound = turn.inbound
     if inbound.chat.is_group:
@@ -155,38 +297,23 @@ def route(turn: Turn) -> list[Reply]:
         return opted
     if turn.person is None:
         return _route_stranger(turn)
-    if inbound.choice and inbound.choice.startswith(language.CHOICE_PREFIX):
-        return language.choose(turn, inbound.choice) + consent.pending(turn)
-    if inbound.choice and inbound.choice.startswith(consent.PREFIX) and turn.has_role(Role.GUARDIAN):
-        return consent.answer(turn, inbound.choice)
-    command = _command(inbound.text)
-    if command == "/start":
-        argument = joining.start_argument(inbound.text)
-        if argument:
-            return [Reply(T("join.already_joined"))]
-        return [Reply(T("start.greeting", name=turn.person.full_name))]
-    if command == "/language":
-        return [language.ask(turn)]
+    seen = Seen(
+        command=_command(inbound.text),
+        button=owner_prefix(inbound.choice, _BUTTONS),
+        flow=conversation.load(turn).flow,
+        text=bool(inbound.text.strip()),
+        photos=bool(inbound.uploads),
+        word=optout.keyword(inbound.text) if not inbound.choice else "",
+    )
+    replies = walk(turn, BEFORE_LANGUAGE, seen)
+    if replies is not None:
+        return replies
     if not turn.person.locale_chosen:
         return [language.ask(turn)]
-    if command == "/consent" and turn.has_role(Role.GUARDIAN):
-        return consent.status(turn)
-    ordered = channels.route(turn, command)  # /channels: which messenger comes first
-    if ordered is not None:
-        return ordered
-    # /attendance, /status, /link, /broadcast, /report (photos only inside an announcement being
-    # written); /post, post: and scans (a teacher's photos there are a family's paper work), then
-    # /homework, /review, /replace, hw:, rv:, photos
-    staff = (attendance.route, status.route, broadcast.route)
-    for owner in (*staff, postal.route, homework.route, review.route, privacy.route):
-        handled = owner(turn, command)
-        if handled is not None:
-            return handled
-    if (
-        turn.has_role(Role.PUPIL)
-        and turn.person.id is not None
-        and not has_consent(turn.session, turn.person.id)
-    ):
+    replies = walk(turn, ROUTES, seen)
+    if replies is not None:
+        return replies
+    if turn.has_role(Role.PUPIL) and not has_consent(turn.session, turn.person_id()):
         return consent.pupil_waits_for_parent(turn)
     return [menu.menu(turn)]
 

@@ -8,49 +8,30 @@ pupil, homework and day: a second tap the same day says it was already sent.
 
 from __future__ import annotations
 
-from sqlmodel import col, or_, select
+from sqlmodel import col, select
 
 from handlers.attendance import marks, pupils_of
+from handlers.audit import audit
 from handlers.context import Turn
-from handlers.homework import audit, due_text, not_allowed, subject_text, title_of
+from handlers.groups import staff_groups
+from handlers.homework import due_text
 from handlers.lessons import last
+from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
-from locales import N, T, Text
+from locales import N, T, Text, subject_name
 from locales.collation import Names
 from models.clock import to_local
 from models.consent_rules import has_consent
 from models.enums import AttendanceStatus, SubmissionStatus
 from models.homework import Homework, Submission
-from models.notify import enqueue
 from models.outbox import Notification
 from models.people import Person
 from models.school import TutoringGroup
+from models.store import stored_id
+from outbox.write import enqueue
 
 PREFIX = "st:"
 NONE = "—"
-
-
-def route(turn: Turn, command: str) -> list[Reply] | None:
-    choice = turn.inbound.choice or ""
-    if command == "/status":
-        return show(turn)
-    if choice.startswith(PREFIX):
-        return _nudge(turn, choice.removeprefix(PREFIX))
-    return None
-
-
-def staff_groups(turn: Turn) -> list[TutoringGroup]:
-    """Groups this person assists or tutors."""
-    if turn.person is None or turn.person.id is None:
-        return []
-    me = turn.person.id
-    return list(
-        turn.session.exec(
-            select(TutoringGroup)
-            .where(or_(col(TutoringGroup.assistant_id) == me, col(TutoringGroup.tutor_id) == me))
-            .order_by(col(TutoringGroup.code))
-        ).all()
-    )
 
 
 def _names(people: list[Person]) -> Names:
@@ -85,8 +66,7 @@ def show(turn: Turn) -> list[Reply]:
         return not_allowed()
     replies: list[Reply] = []
     for group in groups:
-        assert group.id is not None
-        pupils = pupils_of(turn, group.id)
+        pupils = pupils_of(turn, stored_id(group))
         consenting = [p for p in pupils if has_consent(turn.session, p.id or 0)]
         replies.append(
             Reply(
@@ -94,7 +74,7 @@ def show(turn: Turn) -> list[Reply]:
                     "status.group",
                     "count",
                     group=group.code,
-                    subject=subject_text(group),
+                    subject=subject_name(group.subject),
                     count=len(pupils),
                     consent=_names(consenting),
                     no_consent=_names([p for p in pupils if p not in consenting]),
@@ -102,7 +82,7 @@ def show(turn: Turn) -> list[Reply]:
                 )
             )
         )
-        for homework in open_homework(turn, group.id):
+        for homework in open_homework(turn, stored_id(group)):
             replies.append(_homework_reply(turn, group, homework, consenting))
     return replies
 
@@ -139,7 +119,7 @@ def _homework_reply(turn: Turn, group: TutoringGroup, homework: Homework, consen
         T(
             "status.homework",
             group=group.code,
-            title=title_of(homework),
+            title=homework.title,
             due=due_text(turn, homework),
             missing=_names(missing),
         ),
@@ -150,8 +130,9 @@ def _homework_reply(turn: Turn, group: TutoringGroup, homework: Homework, consen
 # ---------------------------------------------------------------- nudges
 
 
-def _nudge(turn: Turn, value: str) -> list[Reply]:
-    action, _, rest = value.partition(":")
+def nudge(turn: Turn) -> list[Reply]:
+    """A nudge to one pupil, or to every pupil who has not handed the homework in."""
+    action, _, rest = (turn.inbound.choice or "").removeprefix(PREFIX).partition(":")
     raw_homework, _, raw_pupil = rest.partition(":")
     found = _owned_homework(turn, raw_homework)
     if found is None:
@@ -198,8 +179,8 @@ def _send_nudge(turn: Turn, homework: Homework, group: TutoringGroup, pupil: Per
         kind="homework.nudge",
         text=T(
             "status.nudge_pupil",
-            subject=subject_text(group),
-            title=title_of(homework),
+            subject=subject_name(group.subject),
+            title=homework.title,
             due=due_text(turn, homework),
         ),
         idempotency_key=key,

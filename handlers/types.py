@@ -39,7 +39,7 @@ class Upload:
     filename: str = ""
     as_document: bool = False
     size: int = 0
-    # The photo pipeline's outcome, worked out before the turn's transaction (`handlers.photos.prepare`):
+    # The photo pipeline's outcome, worked out before the turn's transaction (`handlers.uploads.prepare`):
     # the normalised page (JPEG, width, height), or why the file is refused as a page.
     page: tuple[bytes, int, int] | None = None
     refused: str | None = None
@@ -56,6 +56,9 @@ class Inbound:
     album_id: str | None = None
     contact_phone: str | None = None
     external_id: str | None = None
+    # The bot's message whose button this is ("chat:message"), where the messenger says: a message's
+    # buttons are answered once (a second tap on them changes nothing, `handlers.router`).
+    answers: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Reply:
     text: Text
     choices: tuple[Choice, ...] = ()
     media_path: str | None = None
+    media_once: bool = False  # the file is deleted once sent (a family's data export)
     locale: str | None = None
     request_contact: bool = False
     # Where this reply's choices start in a numbered list spanning all replies of the turn.

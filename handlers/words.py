@@ -5,9 +5,12 @@ any channel: by SMS there are no buttons and no command menu.
   words are the catalogues' `command.<name>` entries in every language, the same words the texts name
   on WhatsApp and SMS (`locales.commands`).
 * Answer words: yes / no / cancel / more (иә / жоқ / болдырмау / толығырақ, да / нет / отмена /
-  подробнее, yes / no / more) pick the offered choice that means that (`handlers.choices`). English
-  "cancel" is left out on purpose: Twilio takes CANCEL by SMS as an opt-out keyword (the button's
-  label "Cancel" still matches as a label).
+  подробнее, yes / no / cancel / more) pick the offered choice that means that (`handlers.choices`).
+  A cancel word with no cancel choice offered leaves the form under way (`handlers.leaving`, through
+  the router's table: `CANCEL`). A cancel word never picks a "no": refusing consent is said with
+  «жоқ» / «нет» (or «Бас тарту», the button's label), not with a word for leaving a form. By SMS,
+  Twilio itself takes English CANCEL as an opt-out keyword, so texts by SMS name the Kazakh and
+  Russian words.
 """
 
 from __future__ import annotations
@@ -28,15 +31,18 @@ ANSWERS: dict[str, frozenset[str]] = {
         {"иә", "ия", "иа", "ie", "ia", "iа", "ya", "да", "da", "yes", "y", "ok", "ок", "жарайды", "келісемін"}
     ),
     "no": frozenset({"жоқ", "жок", "joq", "zhoq", "jok", "нет", "net", "no", "n"}),
-    "cancel": frozenset({"болдырмау", "болдырмаймын", "отмена", "отменить", "отмените"}),
+    "cancel": frozenset({"болдырмау", "болдырмаймын", "отмена", "отменить", "отмените", "cancel"}),
     "more": frozenset({"толығырақ", "толыгырак", "толық", "подробнее", "подробно", "more", "details"}),
 }
 ACCEPTS: dict[str, tuple[str, ...]] = {
     "yes": ("yes",),
     "no": ("no", "cancel"),
-    "cancel": ("cancel", "no"),
+    "cancel": ("cancel",),
     "more": ("more",),
 }
+# The words that leave a form when typed alone (the button's word of each language, as
+# `locales/GLOSSARY.md` has it: Болдырмау / Отменить / Cancel, and the nouns people type).
+CANCEL = ANSWERS["cancel"]
 
 
 def plain(text: str) -> str:

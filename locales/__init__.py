@@ -87,6 +87,13 @@ def language_of(locale: str) -> str:
     return locale if locale in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def subject_name(code: str) -> Text | str:
+    """A school subject's name in the reader's language (key `subject.<code>`); a subject that no
+    catalogue names (a programme may bring its own) keeps its code."""
+    key = f"subject.{code}"
+    return Text(key) if key in catalogue(DEFAULT_LANGUAGE) else code
+
+
 def catalogue_files(language: str) -> list[Path]:
     return sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po"))
 

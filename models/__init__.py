@@ -1,9 +1,9 @@
 """The store: SQLModel tables, the engine and sessions, and the invariants the store enforces."""
 
-from models.dashboard import DashboardChallenge, DashboardSession
+from models.dashboard import DashboardAttempt, DashboardChallenge, DashboardSession
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.journal import AuditLog, Conversation, InboundReceipt
-from models.outbox import Broadcast, DeliveryAttempt, Notification
+from models.outbox import Broadcast, DeliveryAttempt, Notification, SendBudget
 from models.people import ChannelIdentity, Consent, Guardianship, Invite, Membership, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, Programme, School, SchoolClass, TutoringGroup
@@ -16,6 +16,7 @@ __all__ = [
     "ChannelIdentity",
     "Consent",
     "Conversation",
+    "DashboardAttempt",
     "DashboardChallenge",
     "DashboardSession",
     "DeliveryAttempt",
@@ -36,6 +37,7 @@ __all__ = [
     "Programme",
     "School",
     "SchoolClass",
+    "SendBudget",
     "Submission",
     "SubmissionPage",
     "TutoringGroup",

@@ -7,7 +7,10 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from locales.shorten import headline
 from models.clock import utcnow
+
+TITLE_CHARS = 40
 
 
 class Homework(SQLModel, table=True):
@@ -21,6 +24,11 @@ class Homework(SQLModel, table=True):
     max_points: int | None = None
     due_at: datetime
     created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def title(self) -> str:
+        """How messages and tables name it: the first line of its text, cut at a word with «…»."""
+        return headline(self.text, TITLE_CHARS)
 
 
 class Submission(SQLModel, table=True):
@@ -60,3 +68,4 @@ class Feedback(SQLModel, table=True):
     mark: int | None = Field(default=None, ge=2, le=5)
     redo: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    corrected_at: datetime | None = None  # the tutor changed it; the earlier values are in the audit

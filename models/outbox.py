@@ -12,8 +12,10 @@ from models.clock import utcnow
 
 
 class Broadcast(SQLModel, table=True):
+    """A class teacher's announcement (`class_id`), or a tutor's post to their group (`group_id` only)."""
+
     id: int | None = Field(default=None, primary_key=True)
-    class_id: int = Field(foreign_key="class_.id", index=True)
+    class_id: int | None = Field(default=None, foreign_key="class_.id", index=True)
     author_id: int = Field(foreign_key="person.id")
     audience: str = Field(max_length=20)
     group_id: int | None = Field(default=None, foreign_key="group_.id")
@@ -25,6 +27,9 @@ class Broadcast(SQLModel, table=True):
     urgent: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     confirmed_at: datetime | None = None
+    send_at: datetime | None = None  # scheduled: its outbox rows are due then
+    cancelled_at: datetime | None = None  # a scheduled one called off before it went
+    reported_at: datetime | None = None  # the author was sent the final delivery report
 
 
 class Notification(SQLModel, table=True):
@@ -73,3 +78,14 @@ class DeliveryAttempt(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=300)
     provider_id: str | None = Field(default=None, max_length=64, index=True)
     provider_status: str | None = Field(default=None, max_length=20)
+
+
+class SendBudget(SQLModel, table=True):
+    """The shared send budget on PostgreSQL: for each bot or sender number (key: the channel) and
+    each chat (key: channel and address), the earliest moment, in the database's epoch seconds, at
+    which its next send may go. Every dispatcher process takes its slots here (`outbox.budget`)."""
+
+    __tablename__ = "send_budget"
+
+    key: str = Field(primary_key=True, max_length=120)
+    next_at: float = 0.0

@@ -12,8 +12,8 @@ from sqlmodel import col
 from locales import T
 from models import ChannelIdentity, Notification, Person
 from models.clock import utcnow
-from models.notify import params_to_json
 from models.store import session_scope
+from outbox.write import params_to_json
 
 CHUNK = 10_000
 

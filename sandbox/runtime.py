@@ -10,25 +10,27 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlmodel import Session, col, func, select
 
-from bots.app import Running, serve
-from bots.web import SandboxLink
-from bots.web.clock import OffsetClock
+from bots.app import Additions, Running, serve
 from bots.whatsapp.webhook import SMS_PATH, WHATSAPP_PATH
-from handlers.roster import import_roster
 from models.clock import utcnow
 from models.enums import Role
 from models.migrate import upgrade
 from models.people import Invite, Membership, Person
 from models.school import SchoolClass
-from models.settings import Settings
 from models.store import make_engine, session_scope
+from roster import import_roster
+from sandbox import page
+from sandbox.clock import OffsetClock
+from sandbox.page.state import SandboxLink
 from sandbox.telegram_emulator import TelegramEmulator
 from sandbox.twilio_emulator import TwilioEmulator
 from scheduler.coordinator import set_postal_schedule
+from settings import Settings
 
 log = logging.getLogger("ustaz.sandbox")
 
@@ -120,34 +122,41 @@ def open_invites(settings: Settings, limit: int = 5) -> list[str]:
         engine.dispose()
 
 
+def announce(sandbox: Sandbox, people: int, invites: list[str], running: Running) -> None:
+    # The Twilio emulator calls the process's webhooks, whose address is known once it listens.
+    sandbox.twilio.set_webhook("whatsapp", running.web_url + WHATSAPP_PATH)
+    sandbox.twilio.set_webhook("sms", running.web_url + SMS_PATH)
+    settings = sandbox.settings
+    print("Ustaz sandbox is running: no tokens configured, so it uses local emulators.", flush=True)
+    print(f"  web:               {running.web_url}/", flush=True)
+    print(f"  Telegram emulator: {settings.telegram_api_url}", flush=True)
+    print(f"  Twilio emulator:   {settings.twilio_api_url}", flush=True)
+    print(
+        f"  write on WhatsApp: POST {settings.twilio_api_url}/_emulator/inbound "
+        '{"from": "+7…", "body": "…"} (a roster parent\'s number is known at once)',
+        flush=True,
+    )
+    print(f"  demo school:       {people} people in {settings.db_url}", flush=True)
+    for code in invites:
+        print(f"  invite: https://t.me/{BOT_USERNAME}?start={code}", flush=True)
+
+
 async def run_sandbox(settings: Settings) -> None:
+    """The emulators, the demo school, and the process with the sandbox page on a movable clock."""
     sandbox = await start_sandbox(settings)
     try:
         people = await asyncio.to_thread(seed_demo_school, sandbox.settings)
         invites = await asyncio.to_thread(open_invites, sandbox.settings)
-
-        def announce(running: Running) -> None:
-            # The Twilio emulator calls the process's webhooks, whose address is known once it listens.
-            sandbox.twilio.set_webhook("whatsapp", running.web_url + WHATSAPP_PATH)
-            sandbox.twilio.set_webhook("sms", running.web_url + SMS_PATH)
-            print("Ustaz sandbox is running: no tokens configured, so it uses local emulators.", flush=True)
-            print(f"  web:               {running.web_url}/", flush=True)
-            print(f"  Telegram emulator: {sandbox.settings.telegram_api_url}", flush=True)
-            print(f"  Twilio emulator:   {sandbox.settings.twilio_api_url}", flush=True)
-            print(
-                f"  write on WhatsApp: POST {sandbox.settings.twilio_api_url}/_emulator/inbound "
-                '{"from": "+7…", "body": "…"} (a roster parent\'s number is known at once)',
-                flush=True,
-            )
-            print(f"  demo school:       {people} people in {sandbox.settings.db_url}", flush=True)
-            for code in invites:
-                print(f"  invite: https://t.me/{BOT_USERNAME}?start={code}", flush=True)
-
+        clock = OffsetClock()
         link = SandboxLink(
             emulator_url=sandbox.settings.telegram_api_url,
-            clock=OffsetClock(),
+            clock=clock,
             twilio_url=sandbox.settings.twilio_api_url,
         )
-        await serve(sandbox.settings, announce=announce, sandbox=link)
+        await serve(
+            sandbox.settings,
+            announce=partial(announce, sandbox, people, invites),
+            additions=Additions(pages=partial(page.mount, link), clock=clock),
+        )
     finally:
         await sandbox.stop()

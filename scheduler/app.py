@@ -1,34 +1,39 @@
-"""The scheduler process: APScheduler 3 (AsyncIOScheduler, Asia/Almaty) running one job that
-derives outbox rows from our tables every minute.
+"""The scheduler process: APScheduler 3 (AsyncIOScheduler, in the school's time zone, `TZ_NAME`)
+running one job that derives outbox rows from our tables every minute.
 
 There is no persistent APScheduler job store: schedules live in our tables (timetable, homework),
 the job only inserts outbox rows idempotently (`scheduler.jobs.derive_due`), so a restart simply
-derives again. Exactly one scheduler should run; on PostgreSQL `run_scheduler` takes an advisory
-lock first, so a second process waits as a standby. On SQLite there is one process anyway.
+derives again. Exactly one scheduler should run; on PostgreSQL `run_scheduler` leads only while it
+holds an advisory lock (`scheduler.leadership`), so a second process waits as a standby and takes
+over when the leader is gone, and a leader that loses the lock stops at once. On SQLite there is one
+process anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_SUBMITTED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
+import metrics
 from models.clock import utcnow
-from models.settings import Settings
 from models.store import is_postgres, session_scope
 from scheduler import retention
 from scheduler.jobs import DeriveOptions, derive_due
+from scheduler.leadership import Leadership, leader_lock
+from settings import Settings
 
 log = logging.getLogger("ustaz.scheduler")
 
 DERIVE_JOB = "derive-outbox"
-LEADER_LOCK = 0x757374617A  # "ustaz"
 
 
 def derive_once(
@@ -63,9 +68,10 @@ def build_scheduler(
     misfire_grace: timedelta = timedelta(minutes=10),
     options: DeriveOptions | None = None,
     clock: Callable[[], datetime] = utcnow,
+    leading: Callable[[], bool] = lambda: True,
 ) -> AsyncIOScheduler:
-    """The scheduler with its one job (not started). `on_derived` (say `Dispatcher.notify`) runs on
-    the event loop after each derivation."""
+    """The scheduler with its jobs (not started). `on_derived` (say `Dispatcher.notify`) runs on
+    the event loop after each derivation; a job runs only while `leading()` says so."""
     scheduler = AsyncIOScheduler(
         timezone=settings.tz_name,
         job_defaults={
@@ -76,6 +82,8 @@ def build_scheduler(
     )
 
     async def tick() -> None:
+        if not leading():
+            return
         try:
             await asyncio.to_thread(derive_once, engine, settings, options=options, clock=clock)
         except Exception:
@@ -91,31 +99,9 @@ def build_scheduler(
         next_run_time=datetime.now(settings.zone),
         replace_existing=True,
     )
-    retention.add_job(scheduler, engine, settings, clock)
+    retention.add_job(scheduler, engine, settings, clock, leading)
+    scheduler.add_listener(metrics.job_started, EVENT_JOB_SUBMITTED)
     return scheduler
-
-
-@contextmanager
-def leader_lock(engine: Engine) -> Iterator[Connection | None]:
-    """Hold PostgreSQL's session advisory lock for as long as the block runs; yields the connection
-    holding it, or None when another process is the leader. SQLite: always the leader."""
-    if not is_postgres(engine):
-        yield None
-        return
-    connection = engine.connect()
-    try:
-        got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK}).scalar()
-        connection.commit()
-        if not got:
-            yield None
-            return
-        try:
-            yield connection
-        finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK})
-            connection.commit()
-    finally:
-        connection.close()
 
 
 async def run_scheduler(
@@ -125,20 +111,63 @@ async def run_scheduler(
     *,
     on_derived: Callable[[], None] | None = None,
     standby_poll: float = 10.0,
+    heartbeat: float = 1.0,
     clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Run the scheduler until `stop` is set; on PostgreSQL only while holding the leader lock."""
+    if not is_postgres(engine):
+        scheduler = build_scheduler(engine, settings, on_derived=on_derived, clock=clock)
+        scheduler.start()
+        try:
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+        return
+    standing_by = False
     while not stop.is_set():
-        with leader_lock(engine) as held:
-            if is_postgres(engine) and held is None:
-                log.info("scheduler: another process leads; standing by")
-            else:
-                scheduler = build_scheduler(engine, settings, on_derived=on_derived, clock=clock)
-                scheduler.start()
-                try:
-                    await stop.wait()
-                finally:
-                    scheduler.shutdown(wait=False)
-                return
+        try:
+            with leader_lock(engine) as held:
+                if held is None:
+                    if not standing_by:
+                        log.info(
+                            "scheduler: another process leads; standing by (checking every %g s)",
+                            standby_poll,
+                        )
+                        standing_by = True
+                else:
+                    standing_by = False
+                    await _lead(engine, settings, stop, Leadership(held, heartbeat), on_derived, clock)
+                    continue
+        except DBAPIError:
+            if not standing_by:
+                log.warning("scheduler: store unreachable; standing by until it is back")
+                standing_by = True
         with suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), standby_poll)
+
+
+async def _lead(
+    engine: Engine,
+    settings: Settings,
+    stop: asyncio.Event,
+    leadership: Leadership,
+    on_derived: Callable[[], None] | None,
+    clock: Callable[[], datetime],
+) -> None:
+    """Lead until `stop` or until the lock is lost; the jobs stop with the leadership."""
+    pid = await leadership.take_over(stop)
+    if pid is None:
+        return
+    log.info("scheduler: leading (database session %s)", pid)
+    scheduler = build_scheduler(
+        engine, settings, on_derived=on_derived, clock=clock, leading=leadership.leading
+    )
+    scheduler.start()
+    try:
+        lost = await leadership.hold(stop)
+    finally:
+        scheduler.shutdown(wait=False)
+    if lost:
+        log.error("scheduler: lost the leader lock (database session %s); stopped leading", pid)
+    else:
+        log.info("scheduler: stopped leading (database session %s)", pid)

@@ -16,9 +16,9 @@ from datetime import date, datetime, time
 from typing import Any
 
 from models.migrate import upgrade
-from models.settings import get_settings
 from models.store import make_engine, session_scope
 from scheduler.coordinator import Refused, change_lesson, set_postal_schedule
+from settings import get_settings
 
 LANGUAGES = ["kk", "ru", "en"]
 

@@ -100,15 +100,16 @@ def change_lesson(
         )
     ).all()
     lessons = [lesson for lesson in lessons if at is None or lesson.start_time == at]
-    if len(lessons) != 1 or lessons[0].id is None:
+    lesson = lessons[0] if len(lessons) == 1 else None
+    lesson_id = lesson.id if lesson is not None else None
+    if lesson is None or lesson_id is None:
         raise Refused(T("notify.cli.no_lesson", group=group, date=on_date.strftime("%d.%m.%Y")))
-    lesson = lessons[0]
     author = session.exec(select(Person.id).where(Person.external_id == by)).first() if by else None
     change = session.exec(
-        select(LessonChange).where(LessonChange.lesson_id == lesson.id, LessonChange.on_date == on_date)
+        select(LessonChange).where(LessonChange.lesson_id == lesson_id, LessonChange.on_date == on_date)
     ).first()
     if change is None:
-        change = LessonChange(lesson_id=lesson.id, on_date=on_date)
+        change = LessonChange(lesson_id=lesson_id, on_date=on_date)
     moment = now or utcnow()
     previous = change.changed_at if change.id is not None else None
     change.cancelled = cancelled
@@ -124,9 +125,8 @@ def change_lesson(
         "date": on_date.strftime("%d.%m.%Y"),
         "time": lesson.start_time.strftime("%H:%M"),
     }
-    if cancelled:
+    if cancelled or change.moved_to is None:
         return T("notify.cli.lesson_cancelled", **params)
-    assert change.moved_to is not None
     local = change.moved_to.astimezone(zone)
     return T(
         "notify.cli.lesson_moved",

@@ -26,53 +26,49 @@ Every message goes through `enqueue`, so the consent gate applies.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, false, func, or_
 from sqlmodel import Session, col, select
 
-from locales import N, T, Text, catalogue
+from locales import N, T, Text, subject_name
 from locales.collation import Names
 from models.clock import to_utc, utcnow
 from models.consent_rules import PROGRAMME_SCOPE, has_consent
 from models.homework import Homework, Submission
-from models.notify import cancel, enqueue, homework_key_prefix, lesson_key_prefix
 from models.outbox import Notification
 from models.people import Consent, Guardianship, Person
 from models.school import GroupMember, TutoringGroup
-from models.settings import Settings
+from models.store import stored_id
 from models.timetable import Lesson, LessonChange
+from outbox.write import cancel, enqueue, homework_key_prefix, lesson_key_prefix
 from scheduler.postal import PostalOptions, derive_rounds
-
-ALMATY = ZoneInfo("Asia/Almaty")
+from settings import Settings
 
 
 @dataclass(frozen=True)
 class DeriveOptions:
+    """The school's time zone and quiet hours come from the settings (`from_settings`); the offsets
+    are the programme's."""
+
+    zone: ZoneInfo
+    quiet: tuple[time, time]
+    postal: PostalOptions | None = None  # Kazpost rounds are opened too when set
     lesson_offsets: Sequence[timedelta] = (timedelta(minutes=60), timedelta(minutes=10))
     homework_offsets: Sequence[timedelta] = (timedelta(hours=24), timedelta(hours=2))
-    zone: ZoneInfo = ALMATY
-    quiet: tuple[time, time] = (time(21, 0), time(8, 0))
     change_horizon: timedelta = timedelta(days=14)
-    postal: PostalOptions | None = None  # Kazpost rounds are opened too when set
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: object) -> DeriveOptions:
-        values: dict[str, object] = {
-            "zone": settings.zone,
-            "quiet": (settings.quiet_hours_start, settings.quiet_hours_end),
-            "postal": PostalOptions.from_settings(settings),
-        }
-        values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
-
-
-def subject_text(code: str) -> Text | str:
-    """A subject's name in the reader's language when the catalogue knows it, else its code."""
-    key = f"notify.subject.{code}"
-    return Text(key) if key in catalogue("kk") else code
+    def from_settings(cls, settings: Settings, **overrides: Any) -> DeriveOptions:
+        options = cls(
+            zone=settings.zone,
+            quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
+            postal=PostalOptions.from_settings(settings),
+        )
+        return replace(options, **overrides)
 
 
 def derive_due(
@@ -80,19 +76,18 @@ def derive_due(
     window_start: datetime,
     window_end: datetime,
     *,
+    options: DeriveOptions,
     now: datetime | None = None,
-    options: DeriveOptions | None = None,
 ) -> int:
     """Write the notifications due in [window_start, window_end); returns how many were offered
     (rows already there count too: they collapse)."""
-    opts = options or DeriveOptions()
     moment = now or utcnow()
-    written = _lesson_changes(session, moment, opts)
-    written += _lesson_reminders(session, window_start, window_end, moment, opts)
-    written += _attendance_prompts(session, window_start, window_end, moment, opts)
-    written += _homework(session, window_start, window_end, moment, opts)
-    if opts.postal is not None:
-        written += derive_rounds(session, moment, opts.postal)
+    written = _lesson_changes(session, moment, options)
+    written += _lesson_reminders(session, window_start, window_end, moment, options)
+    written += _attendance_prompts(session, window_start, window_end, moment, options)
+    written += _homework(session, window_start, window_end, moment, options)
+    if options.postal is not None:
+        written += derive_rounds(session, options.postal, moment)
     return written
 
 
@@ -173,7 +168,8 @@ def _occurrences(session: Session, start: datetime, end: datetime, zone: ZoneInf
         )
     ).all()
     for change, lesson, group in moved:
-        assert change.moved_to is not None
+        if change.moved_to is None:
+            continue  # the query asks for moved lessons only
         link = change.link or lesson.link
         part = f"{change.on_date.isoformat()}:m{_version(change)}"
         yield _Occurrence(lesson, group, change.on_date, change.moved_to, link, part)
@@ -208,11 +204,11 @@ def _lesson_reminders(
     pupils_of = _consenting_pupils(session, {occ.group.id for occ, _ in due_now if occ.group.id is not None})
     offers: list[_Offer] = []
     for occ, offsets in due_now:
-        assert occ.group.id is not None and occ.lesson.id is not None
+        lesson_id = stored_id(occ.lesson)
         local = _local(occ.start, opts.zone)
-        pupils = pupils_of.get(occ.group.id, [])
+        pupils = pupils_of.get(stored_id(occ.group), [])
         common: dict[str, object] = {
-            "subject": subject_text(occ.group.subject),
+            "subject": subject_name(occ.group.subject),
             "time": local.strftime("%H:%M"),
             "group": occ.group.code,
         }
@@ -225,7 +221,7 @@ def _lesson_reminders(
                         pupil.id,
                         "lesson.reminder",
                         T("notify.lesson.reminder", link=occ.link, **common),
-                        f"lesson:{occ.lesson.id}:{occ.key_part}:{minutes}:{pupil.id}:",
+                        f"lesson:{lesson_id}:{occ.key_part}:{minutes}:{pupil.id}:",
                         due,
                     )
                 )
@@ -239,7 +235,7 @@ def _lesson_reminders(
                     count=len(pupils),
                     **common,
                 )
-                key = f"lesson:{occ.lesson.id}:{occ.key_part}:{minutes}:{staff_id}:"
+                key = f"lesson:{lesson_id}:{occ.key_part}:{minutes}:{staff_id}:"
                 offers.append(_Offer(staff_id, "lesson.reminder.staff", text, key, due))
     return _offer_all(session, offers)
 
@@ -319,17 +315,26 @@ def _with_consent(session: Session, pupil_ids: list[int]) -> set[int]:
 def _attendance_prompts(
     session: Session, window_start: datetime, window_end: datetime, now: datetime, opts: DeriveOptions
 ) -> int:
-    """Ask the tutor to mark attendance once an occurrence has ended (within the window)."""
+    """Ask the tutor to mark attendance once an occurrence with someone to mark has ended (within the
+    window)."""
     longest = session.exec(select(func.max(Lesson.minutes))).one() or 0
     offers: list[_Offer] = []
-    for occ in _occurrences(session, window_start - timedelta(minutes=longest), window_end, opts.zone):
+    ended = [
+        occ
+        for occ in _occurrences(session, window_start - timedelta(minutes=longest), window_end, opts.zone)
+        if window_start <= occ.start + timedelta(minutes=occ.lesson.minutes) < window_end
+        and occ.start + timedelta(minutes=occ.lesson.minutes) <= now
+        and occ.group.tutor_id is not None
+    ]
+    pupils_of = _consenting_pupils(session, {stored_id(occ.group) for occ in ended})
+    for occ in ended:
+        if not pupils_of.get(stored_id(occ.group)):
+            continue  # nobody to mark: no pupil of the group has a parent's consent
         ends = occ.start + timedelta(minutes=occ.lesson.minutes)
-        if not window_start <= ends < window_end or ends > now or occ.group.tutor_id is None:
-            continue
         text = T(
             "attendance.prompt",
             group=occ.group.code,
-            subject=subject_text(occ.group.subject),
+            subject=subject_name(occ.group.subject),
             time=_local(occ.start, opts.zone).strftime("%H:%M"),
         )
         key = f"attendance-prompt:{occ.lesson.id}:{occ.key_part}:{occ.group.tutor_id}:"
@@ -349,10 +354,9 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
     ).all()
     written = 0
     for change, lesson, group in rows:
-        assert lesson.id is not None and group.id is not None and change.id is not None
         if not change.cancelled and change.moved_to is None:
             continue  # only the link changed: reminders not yet written carry the new one
-        prefix = lesson_key_prefix(lesson.id, change.on_date)
+        prefix = lesson_key_prefix(stored_id(lesson), change.on_date)
         version = _version(change)
         keep = None if change.cancelled else f"{prefix}m{version}:"
         cancel(session, prefix, keep_prefix=keep)
@@ -361,14 +365,13 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
             continue  # all in the past: nothing to tell
         local = _local(original, opts.zone)
         params: dict[str, object] = {
-            "subject": subject_text(group.subject),
+            "subject": subject_name(group.subject),
             "date": local.strftime("%d.%m"),
             "time": local.strftime("%H:%M"),
         }
-        if change.cancelled:
+        if change.cancelled or change.moved_to is None:
             text = T("notify.lesson.cancelled", **params)
         else:
-            assert change.moved_to is not None
             moved = _local(change.moved_to, opts.zone)
             text = T(
                 "notify.lesson.moved",
@@ -377,7 +380,7 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
                 link=change.link or lesson.link,
                 **params,
             )
-        recipients = [p.id for p in _pupils(session, group.id)] + _staff(group)
+        recipients = [p.id for p in _pupils(session, stored_id(group))] + _staff(group)
         for person_id in recipients:
             written += _offer(
                 session,
@@ -429,10 +432,10 @@ def _homework(
     ).all()
     written = 0
     for homework, group in rows:
-        assert homework.id is not None
+        homework_id = stored_id(homework)
         due_local = _local(homework.due_at, opts.zone)
         params: dict[str, object] = {
-            "subject": subject_text(group.subject),
+            "subject": subject_name(group.subject),
             "due": due_local.strftime("%d.%m %H:%M"),
         }
         reminders = [
@@ -450,13 +453,13 @@ def _homework(
         for offset, at in reminders:
             minutes = int(offset.total_seconds() // 60)
             for pupil in missing:
-                assert pupil.id is not None
+                pupil_id = stored_id(pupil)
                 written += _offer(
                     session,
-                    pupil.id,
+                    pupil_id,
                     "homework.reminder",
                     T("notify.homework.reminder", **params),
-                    f"{homework_key_prefix(homework.id, pupil.id)}{minutes}:",
+                    f"{homework_key_prefix(homework_id, pupil_id)}{minutes}:",
                     at,
                 )
         if deadline and missing:
@@ -472,12 +475,12 @@ def _deadline(
     params: dict[str, object],
     now: datetime,
 ) -> int:
-    assert homework.id is not None
+    homework_id = stored_id(homework)
     written = 0
     for pupil in missing:
-        assert pupil.id is not None
+        pupil_id = stored_id(pupil)
         guardians = session.exec(
-            select(Guardianship.guardian_id).where(Guardianship.pupil_id == pupil.id)
+            select(Guardianship.guardian_id).where(Guardianship.pupil_id == pupil_id)
         ).all()
         for guardian_id in guardians:
             written += _offer(
@@ -485,9 +488,9 @@ def _deadline(
                 guardian_id,
                 "homework.missed",
                 T("notify.homework.missed_guardian", pupil=pupil.full_name, **params),
-                f"{homework_key_prefix(homework.id, pupil.id)}due:{guardian_id}:",
+                f"{homework_key_prefix(homework_id, pupil_id)}due:{guardian_id}:",
                 now,
-                about_pupil_id=pupil.id,
+                about_pupil_id=pupil_id,
             )
     consenting = [p for p in missing if has_consent(session, p.id or 0)]
     tutor = homework.tutor_id or group.tutor_id

@@ -28,30 +28,33 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from locales import DEFAULT_LANGUAGE, T, catalogue, translate
+from locales import T, Text, subject_name, translate
 from locales.collation import sort_key
 from locales.shorten import shorten
 from models.clock import to_utc, utcnow
 from models.enums import Channel, PostalItemStatus, Role
 from models.homework import Homework, Submission
-from models.notify import enqueue
 from models.outbox import Notification
 from models.people import ChannelIdentity, Guardianship, Membership, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, School, SchoolClass, TutoringGroup
-from models.settings import Settings
+from models.store import stored_id
+from outbox.write import enqueue
 from scheduler.postal_sheets import Sheet, pdf_bytes, xlsx_bytes
+from settings import Settings
 
-ALMATY = ZoneInfo("Asia/Almaty")
 TITLE_CHARS = 60
 
 
 @dataclass(frozen=True)
 class PostalOptions:
-    zone: ZoneInfo = ALMATY
-    notice_days: int = 2
+    """The school's time zone, the notice's lead and the lists' folder come from the settings
+    (`from_settings`); the notice goes at `notice_time` local time."""
+
+    zone: ZoneInfo
+    notice_days: int
+    out_dir: Path
     notice_time: time = time(10, 0)
-    out_dir: Path = Path("data/postal")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PostalOptions:
@@ -69,18 +72,19 @@ class Family:
     address: str
 
 
-def derive_rounds(session: Session, now: datetime | None = None, options: PostalOptions | None = None) -> int:
+def derive_rounds(session: Session, options: PostalOptions, now: datetime | None = None) -> int:
     """Open every round whose notice time has come; returns the notifications written."""
-    opts = options or PostalOptions()
     moment = now or utcnow()
-    today = moment.astimezone(opts.zone).date()
+    today = moment.astimezone(options.zone).date()
     written = 0
     for schedule in session.exec(select(PostalSchedule).order_by(col(PostalSchedule.id))).all():
         day = schedule.collection_on_or_after(today)
-        opens = to_utc(datetime.combine(day - timedelta(days=opts.notice_days), opts.notice_time), opts.zone)
+        opens = to_utc(
+            datetime.combine(day - timedelta(days=options.notice_days), options.notice_time), options.zone
+        )
         if moment < opens or _round_exists(session, schedule.class_id, day):
             continue
-        written += open_round(session, schedule, day, moment, opts)
+        written += open_round(session, schedule, day, moment, options)
     return written
 
 
@@ -98,7 +102,6 @@ def open_round(
     round_ = PostalRound(class_id=schedule.class_id, teacher_id=schedule.teacher_id, collection_date=day)
     session.add(round_)
     session.flush()
-    assert round_.id is not None
     families = by_post_families(session, schedule.class_id)
     for family in families:
         _fill(session, round_, family, day, opts.zone)
@@ -166,8 +169,7 @@ def _point(session: Session, schedule: PostalSchedule) -> str:
 
 
 def _fill(session: Session, round_: PostalRound, family: Family, day: date, zone: ZoneInfo) -> None:
-    pupil_id = family.pupil.id
-    assert pupil_id is not None and round_.id is not None
+    pupil_id, round_id = stored_id(family.pupil), stored_id(round_)
     carried = session.exec(
         select(PostalItem)
         .join(PostalRound, col(PostalRound.id) == PostalItem.round_id)
@@ -175,7 +177,7 @@ def _fill(session: Session, round_: PostalRound, family: Family, day: date, zone
             PostalRound.class_id == round_.class_id,
             PostalItem.pupil_id == pupil_id,
             PostalItem.status == PostalItemStatus.MISSING.value,
-            col(PostalItem.round_id) != round_.id,
+            col(PostalItem.round_id) != round_id,
         )
     ).all()
     already = set(
@@ -187,7 +189,7 @@ def _fill(session: Session, round_: PostalRound, family: Family, day: date, zone
             continue
         session.add(
             PostalItem(
-                round_id=round_.id, pupil_id=pupil_id, homework_id=item.homework_id, carried_from_id=item.id
+                round_id=round_id, pupil_id=pupil_id, homework_id=item.homework_id, carried_from_id=item.id
             )
         )
         taken.add(item.homework_id)
@@ -195,10 +197,10 @@ def _fill(session: Session, round_: PostalRound, family: Family, day: date, zone
         session, pupil_id, to_utc(datetime.combine(day + timedelta(days=1), time(0)), zone)
     ):
         if homework.id not in taken:
-            session.add(PostalItem(round_id=round_.id, pupil_id=pupil_id, homework_id=homework.id))
+            session.add(PostalItem(round_id=round_id, pupil_id=pupil_id, homework_id=homework.id))
             taken.add(homework.id)
     if not taken:
-        session.add(PostalItem(round_id=round_.id, pupil_id=pupil_id, homework_id=None))
+        session.add(PostalItem(round_id=round_id, pupil_id=pupil_id, homework_id=None))
 
 
 def pending_homework(session: Session, pupil_id: int, due_before: datetime) -> list[Homework]:
@@ -239,8 +241,8 @@ def work_title(session: Session, item: PostalItem, locale: str) -> str:
     group = session.get(TutoringGroup, homework.group_id) if homework is not None else None
     if homework is None or group is None:
         return translate(locale, "postal.work.general")
-    subject_key = f"notify.subject.{group.subject}"
-    subject = translate(locale, subject_key) if subject_key in catalogue(DEFAULT_LANGUAGE) else group.subject
+    name = subject_name(group.subject)
+    subject = name.render(locale) if isinstance(name, Text) else name
     return f"{subject}: {shorten(homework.text, TITLE_CHARS)}"
 
 
@@ -248,13 +250,12 @@ def work_title(session: Session, item: PostalItem, locale: str) -> str:
 
 
 def _notify_family(session: Session, round_: PostalRound, family: Family, point: str, now: datetime) -> int:
-    assert round_.id is not None and family.pupil.id is not None
+    round_id, pupil_id = stored_id(round_), stored_id(family.pupil)
     recipients = family.guardians or [family.pupil]
     written = 0
     for person in recipients:
-        assert person.id is not None
         works = "; ".join(
-            work_title(session, i, person.locale) for i in items_of(session, round_.id, family.pupil.id)
+            work_title(session, i, person.locale) for i in items_of(session, round_id, pupil_id)
         )
         row = enqueue(
             session,
@@ -277,11 +278,10 @@ def _notify_family(session: Session, round_: PostalRound, family: Family, point:
 
 def collection_sheet(session: Session, round_: PostalRound, locale: str) -> Sheet:
     """The round's collection list as rows (pupil, address, work, an empty mark column), in `locale`."""
-    assert round_.id is not None
     school_class = session.get(SchoolClass, round_.class_id)
     addresses = {f.pupil.id: f.address for f in by_post_families(session, round_.class_id)}
     rows: list[tuple[str, ...]] = []
-    items = items_of(session, round_.id)
+    items = items_of(session, stored_id(round_))
     wanted = {item.pupil_id for item in items}
     pupils = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(wanted))).all()}
     names = {pupil_id: pupil.full_name for pupil_id, pupil in pupils.items()}
@@ -321,7 +321,6 @@ def _send_list(
     now: datetime,
     opts: PostalOptions,
 ) -> int:
-    assert round_.id is not None
     teacher = session.get(Person, round_.teacher_id)
     if teacher is None:
         return 0

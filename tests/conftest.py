@@ -15,8 +15,8 @@ from sqlalchemy import Engine, create_engine, text
 import bots  # noqa: F401  (aiogram as the bot imports it: models built on first use)
 from models.clock import utcnow
 from models.migrate import upgrade
-from models.settings import Settings, load_settings
 from models.store import make_engine
+from settings import Settings, load_settings
 
 POSTGRES_URL = os.environ.get("USTAZ_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -20,7 +22,38 @@ from models import (
     TutoringGroup,
 )
 from models.enums import Channel
-from scheduler.sender import Outcome, Outgoing, SendResult
+from outbox.sender import Outcome, Outgoing, SendResult
+
+
+async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    """Wait for `check` to hold, polling; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def side_by_side(
+    *runs: Callable[[], Coroutine[Any, Any, object]], timeout: float = 120
+) -> list[BaseException]:
+    """Run each coroutine in a thread of its own with its own event loop, as separate processes
+    would; the errors they raised."""
+    errors: list[BaseException] = []
+
+    def run(work: Callable[[], Coroutine[Any, Any, object]]) -> None:
+        try:
+            asyncio.run(work())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in runs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return errors
 
 
 @dataclass

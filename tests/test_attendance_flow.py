@@ -13,9 +13,10 @@ from sqlmodel import Session, col, select
 
 from models import Attendance, Lesson, LessonChange, Notification
 from models.clock import utcnow
-from models.notify import stored_text
 from models.store import session_scope
-from scheduler.jobs import derive_due
+from outbox.write import stored_text
+from scheduler.jobs import DeriveOptions, derive_due
+from settings import Settings
 from tests.test_attendance_support import StaffWorld, build_staff_world
 from tests.test_homework_support import keys
 
@@ -126,6 +127,7 @@ def test_the_scheduler_asks_the_tutor_once_the_lesson_has_ended(staff: StaffWorl
             ends - timedelta(minutes=30),
             ends - timedelta(minutes=1),
             now=ends - timedelta(minutes=5),
+            options=DeriveOptions.from_settings(Settings()),
         )
     assert staff.outbox("attendance.prompt") == []  # not before the lesson ends
     for _ in range(2):  # derived again: still one prompt
@@ -135,6 +137,7 @@ def test_the_scheduler_asks_the_tutor_once_the_lesson_has_ended(staff: StaffWorl
                 ends - timedelta(minutes=5),
                 ends + timedelta(minutes=2),
                 now=ends + timedelta(minutes=1),
+                options=DeriveOptions.from_settings(Settings()),
             )
     prompts = staff.outbox("attendance.prompt")
     assert sorted(n.person_id or 0 for n in prompts) == sorted([staff.ids["t1"], staff.ids["t2"]])

@@ -12,8 +12,8 @@ from handlers.router import process
 from handlers.types import Chat, Identity, Inbound, Reply
 from models import AuditLog, Broadcast, Notification, Person, SchoolClass
 from models.enums import NotificationStatus
-from models.notify import stored_text
 from models.store import session_scope
+from outbox.write import stored_text
 from tests.test_attendance_support import StaffWorld, build_staff_world
 from tests.test_homework_support import keys, page_image
 

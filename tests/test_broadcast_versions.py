@@ -8,7 +8,7 @@ import pytest
 from handlers.broadcast_versions import NOTE, language_of_text, missing_version, versions
 from locales import T
 from locales.versions import Versions
-from models.notify import params_from_json, params_to_json
+from outbox.write import params_from_json, params_to_json
 
 
 @pytest.mark.parametrize(

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from handlers import monitoring
+import monitoring
 from locales.collation import Names, sort_key
 from models import Person
+from models.enums import Role
+from models.invites import class_people
 from models.store import session_scope
 from tests.test_attendance_support import StaffWorld, build_staff_world
 
+ZONE = ZoneInfo("Asia/Almaty")
 NAMES = [
     "Соколова Анна",
     "Сәрсенбаев Ерлан",
@@ -131,5 +135,17 @@ def test_the_consent_table_follows_the_readers_alphabet(staff: StaffWorld) -> No
             ("kk", ["Соколова Анна", "Ыбыраев Арман", "Ільясов Самат", "Қасымов Дәулет"]),
             ("ru", ["Ільясов Самат", "Соколова Анна", "Ыбыраев Арман", "Қасымов Дәулет"]),
         ):
-            table = monitoring.table(session, scope, "consent", language=language)
+            table = monitoring.table(session, scope, "consent", ZONE, language=language)
             assert [row[1] for row in table.rows] == order
+
+
+def test_the_invitation_lists_follow_the_readers_alphabet(staff: StaffWorld) -> None:
+    """The class's pupils on the dashboard's invitation list (and its printed sheet, and /invite)."""
+    with Session(staff.engine) as session:
+        for language, order in (
+            ("kk", ["Соколова Анна", "Ыбыраев Арман", "Ільясов Самат"]),
+            ("ru", ["Ільясов Самат", "Соколова Анна", "Ыбыраев Арман"]),
+        ):
+            people = class_people(session, staff.classes["8A"], language)
+            names = {p.id: p.full_name for p in session.exec(select(Person)).all()}
+            assert [names[pid] for pid, role in people if role == Role.PUPIL.value] == order

@@ -10,10 +10,10 @@ from datetime import date
 import pytest
 
 from bots.web.export import cell_text, file_name, to_csv
-from handlers.monitoring import Table
 from locales import T
 from locales.formats import excel_date_format, format_day, format_number
 from locales.shorten import headline, shorten
+from monitoring import Table
 
 
 def _table() -> Table:

@@ -30,6 +30,11 @@ FAMILY_KEYS = (
     "broadcast.message",
     "postal.notice",
     "status.nudge_pupil",
+    "post.message",
+    "paper.notify.given",
+    "paper.notify.withdrawn",
+    "fix.notify.pupil",
+    "fix.notify.guardian",
 )
 
 

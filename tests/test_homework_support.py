@@ -8,7 +8,7 @@ name here ("t1", "p1", "g1", …) and has chosen a language already.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from models import (
 from models.clock import utcnow
 from models.enums import HomeworkKind
 from models.store import session_scope
+from settings import Settings
 
 
 @dataclass
@@ -139,7 +140,7 @@ GROUPS = {"A1": ("algebra", "t1", ("p1", "p2", "p3")), "F1": ("physics", "t2", (
 
 def build_world(engine: Engine, media_dir: Path, telegram_ids: dict[str, int] | None = None) -> World:
     """With `telegram_ids`, people chat from those Telegram user ids (for the emulator)."""
-    world = World(engine=engine, config=Config(media_dir=media_dir))
+    world = World(engine=engine, config=replace(Config.from_settings(Settings()), media_dir=media_dir))
     with session_scope(engine) as session:
         programme = Programme(code="dt", name="Digital Tutor")
         school = School(code="s1", name="№1 мектеп")

@@ -21,6 +21,7 @@ from models import ChannelIdentity, Homework, InboundReceipt, Invite, Person
 from models.clock import utcnow
 from models.invites import issue_invite
 from models.store import session_scope
+from settings import Settings
 from tests.test_homework_support import World, build_world, keys
 
 pytestmark = pytest.mark.flow
@@ -83,7 +84,7 @@ def test_the_bucket_refills_and_a_new_flood_is_told_again() -> None:
 
 def _stranger(engine: Engine, text: str, n: int) -> list[str]:
     inbound = Inbound(Identity("telegram", "9999"), Chat("9999"), text=text, external_id=f"guess-{n}")
-    return keys(process(engine, inbound, Config()))
+    return keys(process(engine, inbound, Config.from_settings(Settings())))
 
 
 def test_a_stranger_guessing_codes_is_told_to_wait_even_for_a_right_one(world: World) -> None:

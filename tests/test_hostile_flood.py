@@ -11,8 +11,8 @@ import pytest
 from bots.app import start
 from handlers.throttle import BURST
 from locales import translate
-from models.settings import load_settings
 from sandbox.telegram_emulator import RateLimits, TelegramEmulator
+from settings import load_settings
 
 pytestmark = pytest.mark.flow
 

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from bots.app import TELEGRAM_WEBHOOK_PATH, start
 from models import ChannelIdentity, InboundReceipt
-from models.settings import load_settings
 from sandbox.telegram_emulator.emulator import TelegramEmulator
+from settings import load_settings
 
 pytestmark = pytest.mark.flow
 

@@ -16,9 +16,10 @@ from locales import T
 from models import AuditLog, ChannelIdentity, Person
 from models.invites import issue_invite
 from models.store import session_scope
+from settings import Settings
 
 pytestmark = pytest.mark.flow
-CONFIG = Config()
+CONFIG = Config.from_settings(Settings())
 
 
 def say(
@@ -183,7 +184,7 @@ def test_only_a_turn_that_writes_to_the_outbox_wakes_the_dispatcher(
     engine: Engine, family: dict[str, object]
 ) -> None:
     woken: list[str] = []
-    config = Config(on_enqueued=lambda: woken.append("wake"))
+    config = Config.from_settings(Settings(), on_enqueued=lambda: woken.append("wake"))
 
     def pupil_says(text: str = "", choice: str | None = None) -> None:
         process(
@@ -202,7 +203,7 @@ def test_only_a_turn_that_writes_to_the_outbox_wakes_the_dispatcher(
 def test_withdrawal_stops_messages_to_and_about_the_pupil(engine: Engine, family: dict[str, object]) -> None:
     from locales import T
     from models import Notification
-    from models.notify import enqueue
+    from outbox.write import enqueue
 
     say(engine, f"/start {family['guardian_code']}", user="g")
     say(engine, choice="lang:kk", user="g")

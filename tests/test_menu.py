@@ -10,6 +10,7 @@ from handlers.context import Config, Turn
 from handlers.menu import menu
 from handlers.types import Chat, Identity, Inbound
 from models.people import ChannelIdentity
+from settings import Settings
 
 
 def shown(roles: set[str], locale: str = "en", channel: str = "telegram") -> str:
@@ -17,7 +18,7 @@ def shown(roles: set[str], locale: str = "en", channel: str = "telegram") -> str
         session=cast(Any, None),
         inbound=Inbound(Identity("telegram", "1"), Chat("1")),
         identity=ChannelIdentity(channel="telegram", address="1"),
-        config=Config(),
+        config=Config.from_settings(Settings()),
         roles=roles,
     )
     return menu(turn).text.render(locale, channel)

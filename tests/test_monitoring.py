@@ -5,15 +5,15 @@ from __future__ import annotations
 import io
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+import monitoring
 from bots.web.export import to_csv, to_xlsx
-from handlers import monitoring
-from handlers.roster import import_roster
 from locales import Text
 from models.enums import Role
 from models.homework import Feedback, Homework, Submission
@@ -23,10 +23,14 @@ from models.postal import PostalItem, PostalRound
 from models.school import GroupMember, SchoolClass, TutoringGroup
 from models.store import session_scope
 from models.timetable import Attendance, Lesson
+from monitoring import tables
+from roster import import_roster
+from settings.environment import DEFAULT_TIME_ZONE
 
 pytestmark = pytest.mark.store
 SAMPLE = Path(__file__).resolve().parent.parent / "sandbox" / "sample_roster.csv"
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 
 
 def _person(session: Session, role: Role, class_name: str | None = None) -> int:
@@ -74,7 +78,7 @@ def test_a_coordinator_sees_the_school_a_class_teacher_only_their_class(school: 
     assert own.pupil_ids == pupils_8a
     assert len(own.class_ids) == 1
     with Session(school) as session:
-        classes = {row[0] for row in monitoring.consent_table(session, own).rows}
+        classes = {row[0] for row in tables.consent_table(session, own, ZONE, NOW).rows}
     assert classes == {"8А"}
 
 
@@ -106,7 +110,7 @@ def test_consent_is_given_withdrawn_or_missing_with_its_date(school: Engine) -> 
         coordinator = _person(session, Role.COORDINATOR)
         names = {p.id: p.full_name for p in session.exec(select(Person)).all()}
     with Session(school) as session:
-        table = monitoring.consent_table(session, _scope(school, coordinator))
+        table = tables.consent_table(session, _scope(school, coordinator), ZONE, NOW)
     by_name = {row[1]: row for row in _rendered(table)}
     assert by_name[names[given.pupil_id]][2:] == ["given", date(2026, 3, 20)]
     assert by_name[names[withdrawn.pupil_id]][2:] == ["withdrawn or refused", date(2026, 3, 19)]
@@ -175,10 +179,10 @@ def test_homework_counts_on_time_late_missing_and_reviewed_and_growth_per_subjec
         group_code, subject, size = group.code, group.subject, len(pupils)
     scope = _scope(school, coordinator)
     with Session(school) as session:
-        homework = {row[0]: row for row in _rendered(monitoring.homework_table(session, scope, NOW))}
-        grades = _rendered(monitoring.grades_table(session, scope))
-        view = monitoring.pupil_view(session, scope, pupils[0])
-        outsider = monitoring.pupil_view(session, scope, 10**6)
+        homework = {row[0]: row for row in _rendered(tables.homework_table(session, scope, ZONE, NOW))}
+        grades = _rendered(tables.grades_table(session, scope, ZONE, NOW))
+        view = monitoring.pupil_view(session, scope, pupils[0], ZONE)
+        outsider = monitoring.pupil_view(session, scope, 10**6, ZONE)
     # set, submitted on time, late, missing (two past deadlines), reviewed
     assert homework[group_code][2:] == [3, 2, 1, 2 * size - 3, 2]
     [row] = [r for r in grades if r[3] == 2]
@@ -210,7 +214,7 @@ def test_attendance_is_counted_per_group_and_week(school: Engine) -> None:
     with Session(school) as session:
         rows = [
             r
-            for r in _rendered(monitoring.attendance_table(session, _scope(school, coordinator)))
+            for r in _rendered(tables.attendance_table(session, _scope(school, coordinator), ZONE, NOW))
             if r[0] == code
         ]
     assert [r[2:] for r in rows] == [[monday, 1, 1, 1, 1], [monday + timedelta(days=7), 1, 1, 0, 0]]
@@ -255,8 +259,8 @@ def test_delivery_health_by_channel_and_kazpost_lists(school: Engine) -> None:
         session.add(PostalItem(round_id=postal.id, pupil_id=guardian.pupil_id, status="received"))
     scope = _scope(school, coordinator)
     with Session(school) as session:
-        delivery = _rendered(monitoring.delivery_table(session, scope))
-        rounds = _rendered(monitoring.postal_table(session, scope))
+        delivery = _rendered(tables.delivery_table(session, scope, ZONE, NOW))
+        rounds = _rendered(tables.postal_table(session, scope, ZONE, NOW))
     assert delivery == [["SMS", 0, 1, 0, 1, 1], ["Telegram", 1, 0, 1, 0, 0], ["WhatsApp", 0, 0, 0, 1, 0]]
     assert [r[0] for r in rounds] == [date(2026, 3, 27)] and rounds[0][4] == "received"
 
@@ -265,7 +269,7 @@ def test_every_table_exports_to_xlsx_and_csv_with_translated_headers(school: Eng
     with Session(school) as session:
         scope = _scope(school, _person(session, Role.COORDINATOR))
         for name in monitoring.TABLES:
-            table = monitoring.table(session, scope, name, NOW)
+            table = monitoring.table(session, scope, name, ZONE, NOW)
             book = load_workbook(io.BytesIO(to_xlsx(table, "ru")))
             rows = list(book.active.iter_rows(values_only=True))  # type: ignore[union-attr]
             assert len(rows) == 1 + len(table.rows)
@@ -283,6 +287,6 @@ def test_every_table_exports_to_xlsx_and_csv_with_translated_headers(school: Eng
             text = to_csv(table, "kk").decode("utf-8")
             assert text.startswith("\ufeff") and text.count("\n") == 1 + len(table.rows)
     with Session(school) as session:
-        consent = monitoring.consent_table(session, scope)
+        consent = tables.consent_table(session, scope, ZONE, NOW)
     sheet = load_workbook(io.BytesIO(to_xlsx(consent, "en"))).active
     assert sheet is not None and sheet.cell(2, 3).value == "missing"

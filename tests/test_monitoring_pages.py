@@ -8,18 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from bots.web.sandbox_page import ROLE_ORDER
-from handlers import monitoring
+import monitoring
 from locales import LANGUAGES, catalogue
+from sandbox.page.people import ROLE_ORDER
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "bots" / "web" / "templates"
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = (ROOT / "bots" / "web" / "templates", ROOT / "sandbox" / "page" / "templates")
 LITERAL = re.compile(r"""t\(\s*'([a-z0-9_.]+)'""")
 
 
 def _keys() -> set[str]:
     keys = {
         key
-        for path in TEMPLATES.glob("*.html")
+        for folder in TEMPLATES
+        for path in folder.glob("*.html")
         for key in LITERAL.findall(path.read_text())
         if key[-1] != "."
     }

@@ -12,18 +12,18 @@ from sqlmodel import Session, func, select
 
 from locales import T
 from models import DeliveryAttempt, Notification
-from models.notify import enqueue
-from models.settings import Settings
 from models.store import session_scope
-from scheduler.claiming import claim
+from outbox.claim import claim
+from outbox.pacing import Pacer
+from outbox.write import enqueue
 from scheduler.dispatcher import Dispatcher
-from scheduler.pacing import Pacer
-from tests.outbox_support import RecordingSender, Sent, identity, person, school, senders
+from settings import Settings
+from tests.outbox_support import Sent, identity, person, school, senders, side_by_side
 
 # Each test expects its messages at once: they run outside quiet hours.
 pytestmark = [pytest.mark.store, pytest.mark.usefixtures("daytime")]
 
-TEXT = T("notify.subject.algebra")
+TEXT = T("subject.algebra")
 
 
 def _people_with_rows(engine: Engine, count: int) -> None:
@@ -71,19 +71,10 @@ def test_two_dispatchers_deliver_each_row_exactly_once(engine: Engine, settings:
     outs = [senders("telegram"), senders("telegram")]
     for out in outs:
         out["telegram"].delay = 0.002
-    errors: list[BaseException] = []
-
-    def run(out: dict[str, RecordingSender], name: str) -> None:
-        try:
-            asyncio.run(Dispatcher(engine, out, fast, worker_id=name, in_flight=8).run_until_idle())
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(out, f"w{i}")) for i, out in enumerate(outs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    dispatchers = [
+        Dispatcher(engine, out, fast, worker_id=f"w{i}", in_flight=8) for i, out in enumerate(outs)
+    ]
+    errors = side_by_side(*(d.run_until_idle for d in dispatchers))
     assert not errors, errors
     addresses = Counter(a for out in outs for a in out["telegram"].addresses())
     assert len(addresses) == 120 and set(addresses.values()) == {1}

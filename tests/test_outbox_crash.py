@@ -23,6 +23,7 @@ from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import RateLimits, TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
 from scheduler.dispatcher import Dispatcher
+from tests.outbox_support import until
 
 pytestmark = pytest.mark.flow
 
@@ -42,15 +43,6 @@ def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 def _sent_rows(engine: Engine) -> int:
     with Session(engine) as session:
         return int(session.exec(select(func.count()).where(Notification.status == "sent")).one())
-
-
-async def _until(check: object, timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():  # type: ignore[operator]
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_sigkill_mid_broadcast_loses_nothing_and_repeats_at_most_the_in_flight_sends(
@@ -83,7 +75,7 @@ async def test_sigkill_mid_broadcast_loses_nothing_and_repeats_at_most_the_in_fl
         log = tmp_path / "process.log"
         first = _start(env, log)
         try:
-            await _until(
+            await until(
                 lambda: sum(received.values()) >= KILL_AFTER or first.poll() is not None, 120, "sends"
             )
             first.send_signal(signal.SIGKILL)
@@ -96,7 +88,7 @@ async def test_sigkill_mid_broadcast_loses_nothing_and_repeats_at_most_the_in_fl
 
         second = _start(env, log)
         try:
-            await _until(
+            await until(
                 lambda: _sent_rows(engine) == RECIPIENTS or second.poll() is not None, 240, "delivery"
             )
             await asyncio.sleep(0.3)  # nothing more may arrive

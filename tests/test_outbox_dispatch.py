@@ -14,19 +14,20 @@ from sqlmodel import Session, select
 from locales import T
 from models import AuditLog, ChannelIdentity, DeliveryAttempt, Notification, Person
 from models.clock import utcnow
-from models.notify import enqueue, unreached
-from models.settings import Settings
 from models.store import session_scope
-from scheduler.claiming import claim, reconcile
-from scheduler.dispatcher import Dispatcher, backoff
-from scheduler.sender import Outcome, SendResult
+from outbox.claim import claim, reconcile
+from outbox.sender import Outcome, SendResult
+from outbox.settle import backoff
+from outbox.write import enqueue, unreached
+from scheduler.dispatcher import Dispatcher
+from settings import Settings
 from tests.outbox_support import RecordingSender, identity, person, school, senders
 
 # Each test expects its messages at once: they run outside quiet hours.
 pytestmark = [pytest.mark.store, pytest.mark.usefixtures("daytime")]
 
 ALMATY = ZoneInfo("Asia/Almaty")
-TEXT = T("notify.homework.reminder", subject=T("notify.subject.algebra"), due="04.03 18:00")
+TEXT = T("notify.homework.reminder", subject=T("subject.algebra"), due="04.03 18:00")
 
 
 class Clock:
@@ -98,7 +99,7 @@ async def test_due_rows_are_delivered_once_in_each_persons_language(
             assert attempts[0].provider_id and row.channel == "telegram" and row.sent_at is not None
 
 
-async def test_retry_backs_off_exponentially_and_honours_retry_after(
+async def test_retry_backs_off_exponentially_and_a_429_waits_its_retry_after_without_using_a_try(
     engine: Engine, settings: Settings
 ) -> None:
     start = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)  # 15:00 in Almaty, outside quiet hours
@@ -110,14 +111,14 @@ async def test_retry_backs_off_exponentially_and_honours_retry_after(
     address = out["telegram"]
     tutor_chat = "1001"
     address.script[tutor_chat] = [
-        SendResult(Outcome.RETRY, retry_after=7.0, error="429"),
+        SendResult(Outcome.THROTTLED, retry_after=7.0, error="429"),
         SendResult(Outcome.RETRY, error="timeout"),
         SendResult(Outcome.RETRY, error="timeout"),
     ]
     dispatcher = Dispatcher(engine, out, _fast(settings), clock=clock, monotonic=clock.monotonic)
     await dispatcher.run_until_idle()
     (row,) = _rows(engine)
-    assert row.status == "pending" and row.attempts == 1
+    assert row.status == "pending" and row.attempts == 0  # a 429 is not a try
     assert row.next_attempt_at == start + timedelta(seconds=7)  # exactly the provider's retry_after
 
     clock.now = start + timedelta(seconds=6)
@@ -126,16 +127,18 @@ async def test_retry_backs_off_exponentially_and_honours_retry_after(
     await dispatcher.run_until_idle()
     (row,) = _rows(engine)
     assert (
-        row.next_attempt_at == clock.now + timedelta(seconds=backoff(2)) == clock.now + timedelta(seconds=4)
+        row.next_attempt_at == clock.now + timedelta(seconds=backoff(1)) == clock.now + timedelta(seconds=2)
     )
 
-    clock.now += timedelta(seconds=4)
-    await dispatcher.run_until_idle()
-    clock.now += timedelta(seconds=8)
+    clock.now += timedelta(seconds=2)
     await dispatcher.run_until_idle()
     (row,) = _rows(engine)
-    assert row.status == "sent" and row.attempts == 4
-    assert [a.outcome for a in _attempts(engine, row.id or 0)] == ["retry", "retry", "retry", "delivered"]
+    assert row.next_attempt_at == clock.now + timedelta(seconds=backoff(2))
+    clock.now += timedelta(seconds=4)
+    await dispatcher.run_until_idle()
+    (row,) = _rows(engine)
+    assert row.status == "sent" and row.attempts == 3
+    assert [a.outcome for a in _attempts(engine, row.id or 0)] == ["throttled", "retry", "retry", "delivered"]
     assert [backoff(n) for n in (1, 2, 3, 9, 10, 20)] == [2, 4, 8, 512, 600, 600]
 
 
@@ -340,7 +343,7 @@ async def test_notify_wakes_the_running_dispatcher(engine: Engine, settings: Set
 
 
 def test_recording_sender_is_a_sender() -> None:
-    from scheduler.sender import Sender
+    from outbox.sender import Sender
 
     sender: Sender = RecordingSender("telegram")
     assert sender.channel == "telegram"

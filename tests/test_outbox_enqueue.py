@@ -13,8 +13,8 @@ from locales import T
 from models import Consent, Notification
 from models.clock import utcnow
 from models.consent_rules import has_consent, reachable
-from models.notify import cancel, enqueue, homework_key_prefix, lesson_key_prefix, stored_text
 from models.store import session_scope
+from outbox.write import cancel, enqueue, homework_key_prefix, lesson_key_prefix, stored_text
 from tests.outbox_support import consent, person, school
 
 pytestmark = pytest.mark.store
@@ -32,7 +32,7 @@ def test_same_key_twice_is_one_row(engine: Engine) -> None:
             session,
             person_id=s.tutor_id,
             kind="test",
-            text=T("notify.subject.algebra"),
+            text=T("subject.algebra"),
             idempotency_key="k:1:",
         )
     with session_scope(engine) as session:
@@ -40,12 +40,12 @@ def test_same_key_twice_is_one_row(engine: Engine) -> None:
             session,
             person_id=s.tutor_id,
             kind="test",
-            text=T("notify.subject.physics"),
+            text=T("subject.physics"),
             idempotency_key="k:1:",
         )
     assert first is not None and again is not None
     assert again.id == first.id
-    assert again.key == "notify.subject.algebra"  # the first write wins, nothing is overwritten
+    assert again.key == "subject.algebra"  # the first write wins, nothing is overwritten
     assert _count(engine) == 1
 
 
@@ -64,7 +64,7 @@ def test_same_key_from_two_threads_at_once_is_one_row(engine: Engine) -> None:
                     session,
                     person_id=s.tutor_id,
                     kind="test",
-                    text=T("notify.subject.algebra"),
+                    text=T("subject.algebra"),
                     idempotency_key="race:1:",
                 )
                 ids.append(row.id if row else None)
@@ -90,7 +90,7 @@ def test_row_is_written_in_the_callers_transaction(engine: Engine) -> None:
             session,
             person_id=s.tutor_id,
             kind="test",
-            text=T("notify.subject.algebra"),
+            text=T("subject.algebra"),
             idempotency_key="tx:1:",
         )
         raise RuntimeError("the change failed")
@@ -100,7 +100,7 @@ def test_row_is_written_in_the_callers_transaction(engine: Engine) -> None:
 def test_pupil_without_consent_gets_nothing(engine: Engine) -> None:
     with session_scope(engine) as session:
         s = school(session, consenting=2)
-        text = T("notify.subject.algebra")
+        text = T("subject.algebra")
         written = [
             enqueue(session, person_id=p, kind="lesson.reminder", text=text, idempotency_key=f"c:{p}:")
             for p in s.pupils
@@ -155,7 +155,7 @@ def test_cancel_withdraws_pending_rows_by_prefix_only(engine: Engine) -> None:
     today = utcnow().date()
     with session_scope(engine) as session:
         s = school(session)
-        text = T("notify.subject.algebra")
+        text = T("subject.algebra")
         for lesson_id in (1, 12):
             for offset in (60, 10):
                 enqueue(
@@ -191,9 +191,7 @@ def test_group_chat_row_and_nested_text_round_trip(engine: Engine) -> None:
             session,
             group_chat_id=-100123,
             kind="lesson.changed",
-            text=T(
-                "notify.lesson.cancelled", subject=T("notify.subject.physics"), date="03.03", time="15:00"
-            ),
+            text=T("notify.lesson.cancelled", subject=T("subject.physics"), date="03.03", time="15:00"),
             idempotency_key="group:1:",
         )
         assert row is not None
@@ -207,13 +205,13 @@ def test_group_chat_row_and_nested_text_round_trip(engine: Engine) -> None:
 def test_enqueue_needs_exactly_one_recipient(engine: Engine) -> None:
     with session_scope(engine) as session:
         with pytest.raises(ValueError):
-            enqueue(session, kind="x", text=T("notify.subject.algebra"), idempotency_key="x:")
+            enqueue(session, kind="x", text=T("subject.algebra"), idempotency_key="x:")
         with pytest.raises(ValueError):
             enqueue(
                 session,
                 person_id=1,
                 group_chat_id=2,
                 kind="x",
-                text=T("notify.subject.algebra"),
+                text=T("subject.algebra"),
                 idempotency_key="x:",
             )

@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 
 from locales import T
 from models import AuditLog, Notification, Person
-from models.notify import enqueue
-from models.settings import Settings
 from models.store import session_scope
+from outbox.write import enqueue
 from scheduler.dispatcher import Dispatcher
+from settings import Settings
 from tests.outbox_support import School, school, senders
 
 pytestmark = pytest.mark.store

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from handlers.photos import PhotoRejected, normalise, pages_to_pdf, store
+from photos.pipeline import PhotoRejected, normalise, pages_to_pdf, store
 
 LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 40_000_000}
 
@@ -112,8 +112,8 @@ def test_a_palette_png_and_a_huge_page_are_normalised() -> None:
 
 
 def test_prepare_works_out_each_page_or_refusal_ahead_of_the_turn() -> None:
-    from handlers.photos import normalise_upload, prepare
     from handlers.types import Chat, Identity, Inbound, Upload
+    from handlers.uploads import normalise_upload, prepare
 
     good = jpeg_with_gps_and_rotation()
     inbound = Inbound(
@@ -139,12 +139,13 @@ async def test_a_photo_worker_that_dies_makes_a_broken_page_and_the_next_photo_i
     from bots import turns
     from handlers.context import Config
     from handlers.types import Chat, Identity, Inbound, Upload
+    from settings import Settings
 
     good = jpeg_with_gps_and_rotation()
     inbound = Inbound(
         Identity("telegram", "1"), Chat("1"), uploads=(Upload(good, "image/jpeg", size=len(good)),)
     )
-    config = Config()
+    config = Config.from_settings(Settings())
     first = await turns.prepare_photos(inbound, config)
     assert first.uploads[0].page == normalise(
         good, max_bytes=config.max_photo_bytes, max_pixels=config.max_photo_pixels

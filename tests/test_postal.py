@@ -37,10 +37,10 @@ from models import (
     SubmissionPage,
 )
 from models import School as SchoolRow
-from models.settings import Settings, get_settings
 from models.store import session_scope
 from scheduler.app import derive_once
 from scheduler.dispatcher import Dispatcher
+from settings import Settings, get_settings
 from tests.outbox_support import identity, person, school, senders
 
 pytestmark = pytest.mark.store
@@ -124,9 +124,9 @@ def _say(engine: Engine, config: Config, text: str = "", **extra: object) -> lis
     return process(engine, inbound, config)
 
 
-def _photo() -> bytes:
+def _photo(colour: str = "white") -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (300, 400), "white").save(out, "JPEG")
+    Image.new("RGB", (300, 400), colour).save(out, "JPEG")
     return out.getvalue()
 
 
@@ -185,7 +185,7 @@ async def test_a_round_from_the_coordinators_setting_to_the_teachers_marks(
     assert any("№ 12" in v for v in cells) and any("Бейбітшілік" in v for v in cells)
 
     # the teacher marks: family 0's work received and scanned, family 2's missing
-    config = Config(media_dir=settings.media_dir)
+    config = Config.from_settings(settings)
     replies = _say(engine, config, "/post")
     assert replies[0].text.key == "postal.round.header" and replies[0].text.params["pending"] == 2
     by_pupil = {r.text.params["pupil"]: r for r in replies[1:]}
@@ -199,11 +199,16 @@ async def test_a_round_from_the_coordinators_setting_to_the_teachers_marks(
     assert ask.text.key == "postal.scan.ask"
     (stored,) = _say(engine, config, uploads=(Upload(_photo(), "image/jpeg"),))
     assert stored.text.key == "postal.scan.stored" and stored.text.params["pages"] == 1
+    # the same sheet scanned again is kept once, as a pupil's repeated photo is; a new sheet is page 2
+    again = (Upload(_photo(), "image/jpeg"), Upload(_photo("lightgrey"), "image/jpeg"))
+    (stored,) = _say(engine, config, uploads=again)
+    assert stored.text.key == "postal.scan.stored" and stored.text.params["pages"] == 2
     with Session(engine) as session:
         (submission,) = session.exec(select(Submission)).all()
-        pages = session.exec(select(SubmissionPage)).all()
+        pages = session.exec(select(SubmissionPage).order_by(col(SubmissionPage.number))).all()
     assert submission.pupil_id == c.pupils[0] and submission.channel == "post"
-    assert submission.status == "submitted" and len(pages) == 1  # in the tutor's review queue
+    assert submission.status == "submitted"  # in the tutor's review queue
+    assert [p.number for p in pages] == [1, 2] and len({p.sha256 for p in pages}) == 2
     replies = _say(engine, config, choice=missing)
     assert [r.text.key for r in replies] == ["postal.marked.missing", "postal.round.closed"]
     assert replies[0].text.params["next_date"] == "21.03.2025"

@@ -1,6 +1,9 @@
 """Roles and scope: every forbidden combination of person and command is refused and writes nothing.
 
-A tutor sees only their groups, an assistant only the groups they assist, a class teacher only their
+Who may use which command and button is the router's table (`handlers.router.ROUTES`): every entry
+that names its roles is tried by one person of each other role, who must hear the entry's refusal
+(or, for an entry that is not theirs, go on to what follows). What is whose is the handlers' part:
+a tutor sees only their groups, an assistant only the groups they assist, a class teacher only their
 class, a parent only their own children, a pupil only their own work. Each case is one turn in the
 world of tests/test_attendance_support.py (tutors t1/t2, assistant a1 of A1, class teachers c1 of 8A
 and c2 of 8B, guardians g1–g3, pupils p1–p6).
@@ -15,9 +18,11 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from handlers.router import process
+from handlers.router import BEFORE_LANGUAGE, ROUTES, process
+from handlers.routes import Button, Command, Route
 from handlers.types import Chat, Identity, Inbound
 from models import Consent, Feedback, Homework, SchoolClass, Submission
+from models.enums import Role
 from models.store import session_scope
 from tests.test_attendance_support import StaffWorld, build_staff_world, counts
 from tests.test_homework_support import keys
@@ -73,34 +78,62 @@ def ids(engine: Engine, tmp_path: Path) -> Ids:
     return Ids(staff, homework, submission_id, code_again, broadcast)
 
 
+# One person of each role of the world; nobody holds two.
+ONE_OF_EACH = {
+    Role.PUPIL: "p1",
+    Role.GUARDIAN: "g1",
+    Role.TUTOR: "t1",
+    Role.ASSISTANT: "a1",
+    Role.CLASS_TEACHER: "c1",
+}
+
+
+def _sent(route: Route) -> str:
+    """What a person sends to reach the entry: the command, or a button of its prefix."""
+    if isinstance(route.on, Command):
+        return route.on.name
+    if isinstance(route.on, Button):
+        return f"choice={route.on.prefix}1"
+    raise ValueError(f"{route.on} is not reached by a command or a button")
+
+
+def _gated() -> list[tuple[str, str, str]]:
+    """(who, what, refusal) for every command and button of the router's tables that names its roles
+    and a refusal, sent by each person of the world who holds none of those roles."""
+    return [
+        (who, _sent(route), route.others.key)
+        for route in (*BEFORE_LANGUAGE, *ROUTES)
+        if route.roles and route.others is not None and isinstance(route.on, Command | Button)
+        for role, who in ONE_OF_EACH.items()
+        if role not in route.roles
+    ]
+
+
+GATED = _gated()
+
+# What the table cannot say: whose lesson, group, class, child or work it is.
 # (who, what they send: "/command", "choice=<value>" or "group=<text>", the refusal expected)
 FORBIDDEN = [
-    # /attendance: tutors only, and only their own groups' lessons and pupils
-    *[(who, "/attendance", NOT_ALLOWED) for who in ("p1", "g1", "a1", "c1")],
-    *[(who, "choice=att:m:{lessonA1}:{p1}:a", NOT_ALLOWED) for who in ("t2", "a1", "c1", "g1", "p1")],
+    # attendance: only the lessons and pupils of the groups they tutor or assist
+    *[(who, "choice=att:m:{lessonA1}:{p1}:a", NOT_ALLOWED) for who in ("t2", "c1", "g1", "p1")],
+    ("a1", "choice=att:m:{lessonF1}:{p4}:a", NOT_ALLOWED),  # a1 assists A1 only
     ("t2", "choice=att:all:{lessonA1}", NOT_ALLOWED),
     ("t2", "choice=att:l:{lessonA1}", NOT_ALLOWED),
     ("t2", "choice=att:m:{lessonF1}:{p1}:a", NOT_ALLOWED),  # p1 is not in t2's group
-    # /status: assistants and tutors of the group only
-    *[(who, "/status", NOT_ALLOWED) for who in ("p1", "g1", "c1")],
+    # /status: the assistants and tutors of the group only
     ("t2", "choice=st:all:{hw}", NOT_ALLOWED),
     ("c1", "choice=st:one:{hw}:{p1}", NOT_ALLOWED),
     ("a1", "choice=st:one:{hw}:{p4}", NOT_ALLOWED),  # p4 is not in a1's group
-    # /link: that class's teacher only, in private and in the group chat
-    *[(who, "/link", NOT_ALLOWED) for who in ("t1", "a1", "g1", "p1")],
+    # /link: that class's teacher only, in the group chat too
     *[(who, "group=/link {code}", "broadcast.link.not_teacher") for who in ("t1", "g1", "p1")],
     ("c2", "group=/link {code}", "broadcast.link.bad_code"),  # another class's teacher
-    # /broadcast and /report: class teachers, their own class only
-    *[(who, "/broadcast", NOT_ALLOWED) for who in ("t1", "a1", "g1", "p1")],
+    # /broadcast and /report: their own class only
     ("c2", "choice=bc:class:{class8A}", NOT_ALLOWED),
     ("c2", "choice=bc:linkclass:{class8A}", NOT_ALLOWED),
-    *[(who, "/report", NOT_ALLOWED) for who in ("t1", "g1", "p1")],
     ("c1", "choice=bc:report:{bc}", NOT_ALLOWED),  # c2's broadcast to 8B
     ("g1", "choice=bc:aud:guardians", NOT_ALLOWED),
-    # /homework and /review: tutors, their own groups only
-    *[(who, "/homework", "homework.only_tutor") for who in ("p1", "g1", "a1", "c1")],
+    # /homework and /review: their own groups only
     ("t1", "choice=hw:group:{F1}", NOT_ALLOWED),
-    *[(who, "/review", "review.only_tutor") for who in ("p1", "g1", "a1", "c1")],
     ("t2", "choice=rv:grade:{sub}", NOT_ALLOWED),
     ("t2", "choice=rv:pdf:{sub}", NOT_ALLOWED),
     # a parent decides only for their own children; a pupil touches only their own work
@@ -120,10 +153,9 @@ def everything(engine: Engine) -> dict[str, object]:
     return found
 
 
-@pytest.mark.parametrize(("who", "what", "refusal"), FORBIDDEN, ids=[f"{w}:{x}" for w, x, _ in FORBIDDEN])
-def test_a_forbidden_turn_is_refused_and_writes_nothing(ids: Ids, who: str, what: str, refusal: str) -> None:
+def _turn(ids: Ids, who: str, what: str) -> list[str]:
+    """The reply keys of one turn: "/command", "choice=<value>" or "group=<text>" from `who`."""
     staff = ids.staff
-    before = everything(staff.engine)
     kind, _, body = what.partition("=") if "=" in what else ("text", "", what)
     body = ids.fill(body)
     chat = Chat("-1009", is_group=True) if kind == "group" else Chat(who)
@@ -133,6 +165,44 @@ def test_a_forbidden_turn_is_refused_and_writes_nothing(ids: Ids, who: str, what
         text="" if kind == "choice" else body,
         choice=body if kind == "choice" else None,
     )
-    replies = process(staff.engine, inbound, staff.config)
-    assert keys(replies) == [refusal]
-    assert everything(staff.engine) == before
+    return keys(process(staff.engine, inbound, staff.config))
+
+
+CASES = GATED + FORBIDDEN
+
+
+@pytest.mark.parametrize(("who", "what", "refusal"), CASES, ids=[f"{w}:{x}" for w, x, _ in CASES])
+def test_a_forbidden_turn_is_refused_and_writes_nothing(ids: Ids, who: str, what: str, refusal: str) -> None:
+    before = everything(ids.staff.engine)
+    assert _turn(ids, who, what) == [refusal]
+    assert everything(ids.staff.engine) == before
+
+
+# Every command of the table that names its roles, from each person of the world who holds one.
+ALLOWED = [
+    (who, route.on.name, route.others.key if route.others else "")
+    for route in ROUTES
+    if route.roles and isinstance(route.on, Command)
+    for role, who in ONE_OF_EACH.items()
+    if role in route.roles
+]
+
+
+@pytest.mark.parametrize(("who", "command", "refusal"), ALLOWED, ids=[f"{w}:{c}" for w, c, _ in ALLOWED])
+def test_the_roles_the_table_names_get_past_it(ids: Ids, who: str, command: str, refusal: str) -> None:
+    replies = _turn(ids, who, command)
+    assert replies and replies != [refusal] and replies != [NOT_ALLOWED]
+
+
+def test_a_command_that_is_not_theirs_goes_on_to_the_menu(ids: Ids) -> None:
+    """/consent is a parent's; from anyone else it is not refused but answered as any unknown text."""
+    passing = [r.on.name for r in ROUTES if r.others is None and isinstance(r.on, Command)]
+    assert passing == ["/consent"]
+    assert _turn(ids, "t1", "/consent") == ["help.menu"]
+    assert _turn(ids, "g1", "/consent")[0].startswith("consent.")
+
+
+def test_each_button_has_one_entry() -> None:
+    """A button's value belongs to the entry with its longest prefix: no prefix is declared twice."""
+    prefixes = [r.on.prefix for r in (*BEFORE_LANGUAGE, *ROUTES) if isinstance(r.on, Button)]
+    assert len(prefixes) == len(set(prefixes))

@@ -9,7 +9,6 @@ import inspect
 import os
 import signal
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,8 +21,9 @@ from sandbox.processes import start_ustaz, stop_all
 from sandbox.recipients import seed_broadcast
 from sandbox.telegram_emulator import RateLimits, TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
-from scheduler.app import LEADER_LOCK
 from scheduler.dispatcher import Dispatcher
+from scheduler.leadership import LEADER_LOCK
+from tests.outbox_support import until
 
 pytestmark = pytest.mark.flow
 
@@ -44,15 +44,6 @@ def _environment(db_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
         "LOG_LEVEL": "INFO",
         **extra,
     }
-
-
-async def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def _count(engine: Engine, *where: object) -> int:
@@ -91,13 +82,13 @@ async def test_three_dispatchers_deliver_everything_once_when_one_is_killed(
         logs = [tmp_path / f"dispatcher{n}.log" for n in range(3)]
         dispatchers = [start_ustaz(env, log, "dispatcher") for log in logs]
         try:
-            await _until(lambda: sum(received.values()) >= 120, 180, "the first sends")
+            await until(lambda: sum(received.values()) >= 120, 180, "the first sends")
             victim = dispatchers[0]
             victim.send_signal(signal.SIGKILL)
             victim.wait(10)
             at_kill = sum(received.values())
             assert at_kill < RECIPIENTS
-            await _until(lambda: _count(engine, Notification.status == "sent") == RECIPIENTS, 180, "all")
+            await until(lambda: _count(engine, Notification.status == "sent") == RECIPIENTS, 180, "all")
             await asyncio.sleep(0.5)  # nothing more may arrive
         finally:
             stop_all(dispatchers)
@@ -143,17 +134,17 @@ async def test_a_standby_scheduler_takes_over_within_a_minute(
     leader = start_ustaz(env, leader_log, "scheduler")
     processes = [leader]
     try:
-        await _until(lambda: _leader_backend(engine) is not None, 180, "a leader")
+        await until(lambda: _leader_backend(engine) is not None, 180, "a leader")
         first = _leader_backend(engine)
         standby = start_ustaz(env, standby_log, "scheduler")
         processes.append(standby)
-        await _until(lambda: "standing by" in standby_log.read_text(), 180, "the standby")
+        await until(lambda: "standing by" in standby_log.read_text(), 180, "the standby")
         assert _leader_backend(engine) == first
         leader.send_signal(signal.SIGKILL)
         leader.wait(10)
         loop = asyncio.get_running_loop()
         killed_at = loop.time()
-        await _until(lambda: _leader_backend(engine) not in (None, first), 60, "the takeover")
+        await until(lambda: _leader_backend(engine) not in (None, first), 60, "the takeover")
         took = loop.time() - killed_at
         assert standby.poll() is None
     finally:
@@ -173,7 +164,7 @@ async def test_a_bot_process_answers_and_leaves_the_outbox_to_the_dispatchers(
     tmp_path: Path, db_url: str
 ) -> None:
     from bots.app import start
-    from models.settings import load_settings
+    from settings import load_settings
 
     async with TelegramEmulator(rate_limits=RateLimits.unlimited()) as telegram:
         settings = load_settings(
@@ -190,7 +181,7 @@ async def test_a_bot_process_answers_and_leaves_the_outbox_to_the_dispatchers(
             telegram.inject_text(901, "/start")
             [reply] = await telegram.wait_for_messages(901, 1, timeout=20)
             assert bot.outbox is None and {t.get_name() for t in bot.tasks} == {"telegram-polling"}
-            assert dispatcher.web_url == "" and dispatcher.dispatcher is None
+            assert dispatcher.dispatcher is None
             assert {t.get_name() for t in dispatcher.tasks} == {"outbox"}
         finally:
             await dispatcher.stop()

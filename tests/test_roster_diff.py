@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from handlers.roster import format_report
 from models import ChannelIdentity, GroupMember, Lesson, Membership, Person, SchoolClass, TutoringGroup
+from roster import format_report
 from tests.test_roster_support import SAMPLE_CSV, Table, counts, run, snapshot
 
 pytestmark = pytest.mark.store

@@ -11,10 +11,10 @@ from openpyxl import Workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from handlers.roster import format_report
-from handlers.roster.schema import COLUMNS
 from locales import LANGUAGES
 from models import GroupMember, Person, Programme, TutoringGroup
+from roster import format_report
+from roster.schema import COLUMNS
 from tests.test_roster_support import SAMPLE_CSV, SAMPLE_XLSX, Table, counts, run, snapshot
 
 pytestmark = pytest.mark.store

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from handlers.roster import format_report
 from models import AuditLog, ChannelIdentity, Invite, Lesson, Membership, Person, SchoolClass, TutoringGroup
 from models.migrate import upgrade
 from models.store import make_engine
+from roster import format_report
 from sandbox import make_sample_roster
 from tests.test_roster_support import NOW, SAMPLE_CSV, SAMPLE_XLSX, TTL, Table, counts, run, snapshot
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from handlers.roster import ImportReport, format_report, import_roster
 from models import Person, School
+from roster import ImportReport, format_report, import_roster
 from tests.test_roster_support import NOW, SAMPLE_CSV, TTL, Table, run, snapshot
 
 pytestmark = pytest.mark.store

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, col, select
 
-from handlers.roster import ImportReport, import_roster
 from models import (
     ChannelIdentity,
     GroupMember,
@@ -23,6 +22,7 @@ from models import (
     SchoolClass,
     TutoringGroup,
 )
+from roster import ImportReport, import_roster
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_XLSX = ROOT / "sandbox" / "sample_roster.xlsx"

@@ -12,11 +12,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from models import Homework, Lesson, LessonChange, Notification, Submission
-from models.settings import Settings
 from models.store import session_scope
-from scheduler.app import DERIVE_JOB, build_scheduler, derive_once, leader_lock
+from scheduler.app import DERIVE_JOB, build_scheduler, derive_once
 from scheduler.dispatcher import Dispatcher
-from scheduler.jobs import derive_due
+from scheduler.jobs import DeriveOptions, derive_due
+from scheduler.leadership import leader_lock
+from settings import Settings
 from tests.outbox_support import School, school, senders
 
 pytestmark = pytest.mark.store
@@ -52,7 +53,7 @@ def _rows(engine: Engine) -> list[Notification]:
 
 def _derive(engine: Engine, start: datetime, end: datetime, now: datetime) -> int:
     with session_scope(engine) as session:
-        return derive_due(session, start, end, now=now)
+        return derive_due(session, start, end, now=now, options=DeriveOptions.from_settings(Settings()))
 
 
 def test_lesson_reminders_are_derived_once_however_often_derive_runs(engine: Engine) -> None:

@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 
 from bots.cli import main as ustaz
 from models import Lesson, LessonChange, Notification
-from models.settings import Settings, get_settings
 from models.store import session_scope
 from scheduler.app import derive_once
+from settings import Settings, get_settings
 from tests.outbox_support import School, school
 
 pytestmark = pytest.mark.store

@@ -24,7 +24,7 @@ from bots.whatsapp.media import MediaFetcher, PublicFiles
 from bots.whatsapp.render import render
 from bots.whatsapp.sender import TwilioSender
 from bots.whatsapp.sms import ELLIPSIS, is_gsm7, segments, shorten, split
-from bots.whatsapp.status import StatusUpdate, apply_status, parse_status
+from bots.whatsapp.status import parse_status
 from handlers import choices, words
 from handlers.optout import START_WORDS, STOP_WORDS, keyword
 from handlers.types import Choice, Reply
@@ -34,7 +34,8 @@ from models.enums import Channel
 from models.outbox import DeliveryAttempt, Notification
 from models.people import ChannelIdentity, Person
 from models.store import session_scope
-from scheduler.sender import Outcome, Outgoing
+from outbox.sender import Outcome, Outgoing
+from outbox.settle import DeliveryReport, apply_report
 
 PARENT = "+77011234567"
 
@@ -347,7 +348,7 @@ async def test_without_the_content_api_the_choices_stay_a_numbered_list(tmp_path
 @pytest.mark.parametrize(
     ("status", "code", "outcome"),
     [
-        (429, 20429, Outcome.RETRY),
+        (429, 20429, Outcome.THROTTLED),
         (503, None, Outcome.RETRY),
         (400, 21211, Outcome.BLOCKED),
         (400, 21610, Outcome.FAILED),
@@ -428,8 +429,14 @@ def test_other_messages_are_not_keywords(text: str) -> None:
 
 def test_a_status_form_is_parsed() -> None:
     update = parse_status({"MessageSid": "SM9", "MessageStatus": "undelivered", "ErrorCode": "30004"})
-    assert update == StatusUpdate("SM9", "undelivered", "30004") and update.failed
+    assert update == DeliveryReport("SM9", "undelivered", "30004", address_unusable=True) and update.failed
     assert parse_status({"MessageSid": "SM9", "MessageStatus": "bogus"}) is None
+
+
+def report(sid: str, status: str, code: str = "") -> DeliveryReport:
+    parsed = parse_status({"MessageSid": sid, "MessageStatus": status, "ErrorCode": code})
+    assert parsed is not None
+    return parsed
 
 
 def sent_notification(engine: Engine) -> tuple[int, int, int]:
@@ -467,9 +474,9 @@ def sent_notification(engine: Engine) -> tuple[int, int, int]:
 @pytest.mark.store
 def test_statuses_only_move_forward(engine: Engine) -> None:
     _row, attempt_id, _identity = sent_notification(engine)
-    assert apply_status(engine, StatusUpdate("SM9", "read")) is False
-    assert apply_status(engine, StatusUpdate("SM9", "delivered")) is False
-    assert apply_status(engine, StatusUpdate("SMunknown", "read")) is None
+    assert apply_report(engine, report("SM9", "read")) is False
+    assert apply_report(engine, report("SM9", "delivered")) is False
+    assert apply_report(engine, report("SMunknown", "read")) is None
     with Session(engine) as session:
         attempt = session.get(DeliveryAttempt, attempt_id)
         assert attempt is not None and attempt.provider_status == "read" and attempt.outcome == "delivered"
@@ -481,8 +488,8 @@ def test_a_failure_hands_the_notification_back_for_the_next_channel(
     engine: Engine, code: str, blocked: bool
 ) -> None:
     row_id, attempt_id, identity_id = sent_notification(engine)
-    assert apply_status(engine, StatusUpdate("SM9", "failed", code)) is True
-    assert apply_status(engine, StatusUpdate("SM9", "failed", code)) is False  # a repeat changes nothing
+    assert apply_report(engine, report("SM9", "failed", code)) is True
+    assert apply_report(engine, report("SM9", "failed", code)) is False  # a repeat changes nothing
     with Session(engine) as session:
         row = session.get(Notification, row_id)
         attempt = session.get(DeliveryAttempt, attempt_id)

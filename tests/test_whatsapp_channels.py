@@ -15,6 +15,7 @@ from handlers.types import Chat, Identity, Inbound, Reply
 from models import ChannelIdentity, Membership, Person, School
 from models.clock import utcnow
 from models.store import session_scope
+from settings import Settings
 
 pytestmark = pytest.mark.flow
 
@@ -43,7 +44,7 @@ def parent(engine: Engine) -> int:
 
 def say(engine: Engine, text: str, channel: str = "whatsapp", address: str = PHONE) -> list[Reply]:
     inbound = Inbound(identity=Identity(channel, address), chat=Chat(address), text=text)
-    return process(engine, inbound, Config())
+    return process(engine, inbound, Config.from_settings(Settings()))
 
 
 def order(engine: Engine, person_id: int) -> list[str]:
@@ -82,7 +83,7 @@ def test_only_the_persons_own_usable_channels_are_offered_and_accepted(engine: E
     [question] = say(engine, "/channels", channel="telegram", address="601")
     assert [c.label.key for c in question.choices] == ["channels.name.telegram", "channels.name.whatsapp"]
     inbound = Inbound(identity=Identity("telegram", "601"), chat=Chat("601"), choice=f"ch:{stranger_id}")
-    [refused] = process(engine, inbound, Config())
+    [refused] = process(engine, inbound, Config.from_settings(Settings()))
     assert refused.text.key == "common.not_allowed"
     assert order(engine, parent) == ["telegram", "whatsapp"]
 
@@ -90,6 +91,6 @@ def test_only_the_persons_own_usable_channels_are_offered_and_accepted(engine: E
 def test_the_choice_works_from_any_channel(engine: Engine, parent: int, tmp_path: Path) -> None:
     say(engine, "/channels", channel="telegram", address="601")
     inbound = Inbound(identity=Identity("telegram", "601"), chat=Chat("601"), text="SMS")
-    [done] = process(engine, inbound, Config())
+    [done] = process(engine, inbound, Config.from_settings(Settings()))
     assert done.text.key == "channels.set"
     assert order(engine, parent)[0] == "sms"

@@ -17,7 +17,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile
 
 from models.enums import Channel
-from scheduler.sender import Outcome, Outgoing, SendResult
+from outbox.sender import Outcome, Outgoing, SendResult
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 CAPTION_LIMIT = 1024
@@ -34,7 +34,7 @@ class TelegramSender:
         try:
             sent = await self._send(message)
         except TelegramRetryAfter as error:
-            return SendResult(Outcome.RETRY, retry_after=float(error.retry_after), error="429")
+            return SendResult(Outcome.THROTTLED, retry_after=float(error.retry_after), error="429")
         except TelegramForbiddenError:
             return SendResult(Outcome.BLOCKED, error="403")
         except TelegramMigrateToChat as error:

@@ -1,28 +1,20 @@
-"""The web pages served by the process: the sandbox page (only in sandbox mode) and the dashboard."""
+"""The web pages the process serves: the dashboard, with the templates and static files the pages
+share. A caller may add pages of its own through `mount_web`'s `pages` (the sandbox adds its page)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bots.web.clock import OffsetClock
-from models.settings import Settings
+from bots.web import dashboard, invites
+from bots.web.site import SITE, Site
+from settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-
-
-@dataclass(frozen=True)
-class SandboxLink:
-    """What the sandbox page needs from the sandbox runtime: where the Telegram and Twilio emulators
-    listen (their control APIs are under `/_emulator`) and the clock the scheduler and outbox run on."""
-
-    emulator_url: str
-    clock: OffsetClock
-    twilio_url: str = ""  # the Twilio emulator, for WhatsApp identities
+Pages = Callable[[web.Application], None]
 
 
 def mount_web(
@@ -30,11 +22,14 @@ def mount_web(
     engine: Engine,
     settings: Settings,
     wake_outbox: Callable[[], None],
-    sandbox: SandboxLink | None,
+    pages: Pages | None = None,
+    bot_username: str = "",
 ) -> None:
-    from bots.web import dashboard, sandbox_page
-
+    """Serve the dashboard and the static files on `app`, then let `pages` add routes of its own;
+    every handler finds the store, the settings and the outbox's wake-up under `SITE`."""
+    app[SITE] = Site(engine, settings, wake_outbox, bot_username)
     app.router.add_static("/static/", STATIC_DIR, name="static")
-    dashboard.mount(app, engine, settings, wake_outbox)
-    if sandbox is not None:
-        sandbox_page.mount(app, engine, settings, wake_outbox, sandbox)
+    dashboard.mount(app)
+    app.add_routes(invites.routes)
+    if pages is not None:
+        pages(app)

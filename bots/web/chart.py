@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from handlers.monitoring import Point
+from monitoring import Point
 
 WIDTH, HEIGHT, PAD = 520, 220, 32
 COLOURS = ("#2a7ab0", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#16a085")

@@ -1,6 +1,7 @@
 """A monitoring table as a spreadsheet (XLSX, openpyxl) or CSV, for the Excel of a Kazakh or Russian
 school: headers in the reader's language, numbers and dates as that language writes them, and a
-file name with the day it was taken.
+file name with the day it was taken. Every text cell goes through `models.spreadsheet.as_text`, so
+no value is read as a formula.
 
 CSV: `;` between fields (a Kazakh or Russian Excel takes `,` as the decimal sign and splits on `;`),
 UTF-8 with a byte-order mark (else Excel reads Cyrillic and Kazakh letters as another encoding).
@@ -13,9 +14,10 @@ import csv
 import io
 from datetime import date
 
-from handlers.monitoring import Cell, Table
 from locales import Text, translate
 from locales.formats import excel_date_format, format_day, format_number
+from models.spreadsheet import as_text
+from monitoring import Cell, Table
 
 CSV_DELIMITER = ";"
 
@@ -35,6 +37,19 @@ def cell_text(cell: Cell, lang: str) -> str:
     return str(value)
 
 
+def exported(cell: Cell, lang: str) -> str | int | float | date | None:
+    """The cell as an export writes it: text that a spreadsheet would run as a formula is marked."""
+    value = cell_value(cell, lang)
+    return as_text(value) if isinstance(value, str) else value
+
+
+def csv_text(cell: Cell, lang: str) -> str:
+    """The cell as the CSV writes it: text marked as `exported` marks it, a number or a date as the
+    reader's language writes it (a negative number stays a number)."""
+    value = exported(cell, lang)
+    return value if isinstance(value, str) else cell_text(value, lang)
+
+
 def headers(table: Table, lang: str) -> list[str]:
     return [translate(lang, f"web.col.{column}") for column in table.columns]
 
@@ -52,9 +67,9 @@ def to_xlsx(table: Table, lang: str) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = translate(lang, f"web.table.{table.name}")[:31]
-    sheet.append(headers(table, lang))
+    sheet.append([as_text(header) for header in headers(table, lang)])
     for row in table.rows:
-        sheet.append([cell_value(cell, lang) for cell in row])
+        sheet.append([exported(cell, lang) for cell in row])
     for index, column in enumerate(table.columns, start=1):
         width = max(
             [len(translate(lang, f"web.col.{column}"))]
@@ -74,7 +89,7 @@ def to_xlsx(table: Table, lang: str) -> bytes:
 def to_csv(table: Table, lang: str) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=CSV_DELIMITER)
-    writer.writerow(headers(table, lang))
+    writer.writerow([as_text(header) for header in headers(table, lang)])
     for row in table.rows:
-        writer.writerow([cell_text(cell, lang) for cell in row])
+        writer.writerow([csv_text(cell, lang) for cell in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

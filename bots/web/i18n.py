@@ -21,18 +21,27 @@ def page_language(request: web.Request) -> str:
 
 
 @cache
-def environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+def environment(*folders: Path) -> Environment:
+    """Templates from `folders` first, then the product's own: a page added by a caller (the
+    sandbox's) keeps its template beside its code and still extends `base.html`."""
+    return Environment(loader=FileSystemLoader([*folders, TEMPLATES]), autoescape=select_autoescape(["html"]))
 
 
-def render(request: web.Request, name: str, status: int = 200, **context: Any) -> web.Response:
+def render(
+    request: web.Request,
+    name: str,
+    status: int = 200,
+    *,
+    folders: tuple[Path, ...] = (),
+    **context: Any,
+) -> web.Response:
     lang = page_language(request)
 
     def t(key: str, **params: Any) -> str:
         return translate(lang, key, **params)
 
     html = (
-        environment()
+        environment(*folders)
         .get_template(name)
         .render(t=t, lang=lang, languages=LANGUAGES, path=request.path, **context)
     )

@@ -14,7 +14,10 @@ long answer goes as several messages, each within the segment cap, so nothing th
 is lost.
 
 Twilio accepting a message is reported as delivered; what happens after (sent, delivered, read,
-failed with 63016 …) arrives as a status callback (`bots.whatsapp.status`).
+failed with 63016 …) arrives as a status callback (`bots.whatsapp.status`). Twilio's 429 (20429) is
+account-wide: the whole sender waits. A send whose outcome was never stored (the dispatcher died or
+was cut off) is looked up before it is repeated (`find`): Twilio's Messages list, filtered by our
+number and theirs, then the Message resource itself by its SID.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -35,13 +39,17 @@ from bots.whatsapp.render import MAX_BODY, render
 from bots.whatsapp.sms import shorten, split
 from handlers.types import Reply
 from models.enums import Channel
-from scheduler.sender import Outcome, Outgoing, SendResult
+from outbox.sender import Outcome, Outgoing, SendResult
 
 log = logging.getLogger(__name__)
 
 STATUS_PATH = "/twilio/status"
 # The number itself cannot take messages on this channel: invalid, not mobile, not on WhatsApp.
 UNUSABLE_NUMBER = frozenset({21211, 21612, 21614, 63024})
+THROTTLE_WAIT = 1.0  # Twilio's 429 carries no Retry-After
+LOOKUP_PAGE = 20  # the newest messages to the number looked at by `find`
+CLOCK_SLACK = timedelta(seconds=2)  # between our clock and Twilio's
+FAILED = frozenset({"failed", "undelivered", "canceled"})
 
 
 class TwilioSender:
@@ -70,12 +78,13 @@ class TwilioSender:
         fields: dict[str, Any] = {}
         if self.files.base_url:  # a process without a public address learns no delivery status
             fields["status_callback"] = self.files.base_url + STATUS_PATH
+        body = self._body(message)
         cut = False
         if self.channel == Channel.SMS:
-            fields["body"] = shorten(message.text, self.sms_max_segments)
-            cut = fields["body"] != message.text.strip()
-        elif message.within_session:
-            fields |= self._free_form(message.text, message.media_path)
+            fields["body"] = body
+            cut = body != message.text.strip()
+        elif body is not None:
+            fields |= self._free_form(body, message.media_path)
         else:
             content_sid = self.templates.get(f"{message.template_key}:{message.locale}")
             if content_sid is None:
@@ -85,8 +94,35 @@ class TwilioSender:
         result = await self._create(message.address, fields)
         return replace(result, cut=True) if cut and result.outcome == Outcome.DELIVERED else result
 
+    def _body(self, message: Outgoing) -> str | None:
+        """The free text this message goes as; None for a template (outside the 24-hour window)."""
+        if self.channel == Channel.SMS:
+            return shorten(message.text, self.sms_max_segments)
+        return message.text[:MAX_BODY] if message.within_session else None
+
+    async def find(self, message: Outgoing, since: datetime) -> SendResult | None:
+        """The outcome of `message` if Twilio took it at or after `since`: the newest messages from
+        our number to theirs, the one with this text, read again by its SID for its current status.
+        A template's text is Twilio's to render, so it is never matched: it goes again."""
+        body = self._body(message)
+        if body is None:
+            return None
+        moment = (since if since.tzinfo else since.replace(tzinfo=UTC)) - CLOCK_SLACK
+        listed = await self.client.messages.list_async(
+            to=self.to_address(message.address), from_=self.from_address, limit=LOOKUP_PAGE
+        )
+        for found in listed:
+            created = found.date_created
+            if found.sid and found.body == body and created is not None and created >= moment:
+                current = await self.client.messages(found.sid).fetch_async()
+                if current.status in FAILED:
+                    return SendResult(Outcome.FAILED, error=f"{current.status}:{current.error_code or '-'}")
+                return SendResult(Outcome.DELIVERED, provider_id=found.sid)
+        return None
+
     async def reply(self, number: str, reply: Reply, fallback_locale: str) -> list[SendResult]:
-        """A direct answer to the person who just wrote (inside the session by definition)."""
+        """A direct answer to the person who just wrote (inside the session by definition); a file
+        sent `media_once` may be fetched once, then it is deleted (a data export)."""
         if self.channel == Channel.SMS:
             parts = split(render(reply, fallback_locale, self.channel), self.sms_max_segments)
             return [await self._reply(number, {"body": part}) for part in parts]
@@ -94,7 +130,7 @@ class TwilioSender:
         if buttons is not None:
             return [await self._reply(number, buttons)]
         text = render(reply, fallback_locale, self.channel)
-        return [await self._reply(number, self._free_form(text, reply.media_path))]
+        return [await self._reply(number, self._free_form(text, reply.media_path, once=reply.media_once))]
 
     async def _buttons(self, reply: Reply, locale: str) -> dict[str, Any] | None:
         """The reply's choices as a Content message (buttons or a list), when they fit one."""
@@ -114,9 +150,9 @@ class TwilioSender:
             log.warning("twilio %s reply not accepted: %s", self.channel, result.error)
         return result
 
-    def _free_form(self, text: str, media_path: str | None) -> dict[str, Any]:
+    def _free_form(self, text: str, media_path: str | None, *, once: bool = False) -> dict[str, Any]:
         fields: dict[str, Any] = {"body": text[:MAX_BODY]}
-        url = self.files.url(media_path) if media_path else None
+        url = self.files.url(media_path, once=once) if media_path else None
         if url:
             fields["media_url"] = [url]
         return fields
@@ -136,7 +172,7 @@ class TwilioSender:
 def _classify(error: TwilioRestException) -> SendResult:
     code = f"{error.status}:{error.code}"
     if error.status == 429 or error.code == 20429:
-        return SendResult(Outcome.RETRY, error=code)
+        return SendResult(Outcome.THROTTLED, retry_after=THROTTLE_WAIT, error=code, whole_sender=True)
     if error.status >= 500:
         return SendResult(Outcome.RETRY, error=code)
     if error.code in UNUSABLE_NUMBER:

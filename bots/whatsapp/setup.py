@@ -18,7 +18,7 @@ from bots.whatsapp.sender import TwilioSender
 from bots.whatsapp.webhook import TwilioWebhooks
 from handlers.context import Config
 from models.enums import Channel
-from models.settings import Settings
+from settings import Settings
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The webhooks Twilio calls: POST /twilio/whatsapp, /twilio/sms (inbound messages) and /twilio/status
 (delivery status callbacks).
 
-Every request is checked with twilio's `RequestValidator` over the public URL Twilio called (the
+A body that is not a form is refused with 400 (`bots.posted`). Every request is checked with
+twilio's `RequestValidator` over the public URL Twilio called (the
 PUBLIC_BASE_URL setting plus the path; the request's own URL when unset) and every posted field; a
 missing or forged signature gets 403 and changes nothing.
 
@@ -28,12 +29,14 @@ from aiohttp import web
 from sqlalchemy import Engine
 from twilio.request_validator import RequestValidator
 
+from bots.posted import posted_form
 from bots.turns import run_turn
 from bots.whatsapp.inbound import Parsed, parse_form, to_inbound
 from bots.whatsapp.media import MediaFetcher
 from bots.whatsapp.sender import STATUS_PATH, TwilioSender
-from bots.whatsapp.status import StatusUpdate, apply_when_known, parse_status
+from bots.whatsapp.status import apply_when_known, parse_status
 from handlers.context import Config
+from outbox.settle import DeliveryReport
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +95,9 @@ class TwilioWebhooks:
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
     async def _signed_form(self, request: web.Request) -> dict[str, str]:
-        post = await request.post()
+        post = await posted_form(request)
+        if post is None:
+            raise web.HTTPBadRequest(text="the body is not a form")
         form = {name: str(value) for name, value in post.items()}
         url = self.public_base_url + request.path_qs if self.public_base_url else str(request.url)
         signature = request.headers.get("X-Twilio-Signature", "")
@@ -120,15 +125,15 @@ class TwilioWebhooks:
         except Exception:
             log.exception("twilio: turn for message %s failed", parsed.message_sid)
 
-    async def _status(self, update: StatusUpdate) -> None:
-        lock = self._locks.setdefault(update.message_sid, asyncio.Lock())
+    async def _status(self, update: DeliveryReport) -> None:
+        lock = self._locks.setdefault(update.provider_id, asyncio.Lock())
         try:
             async with lock:  # one message's callbacks in the order they came
                 handed_back = await apply_when_known(self.engine, update)
             if handed_back:
                 self.wake_outbox()
         except Exception:
-            log.exception("twilio: status for message %s not recorded", update.message_sid)
+            log.exception("twilio: status for message %s not recorded", update.provider_id)
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait for the turns and callbacks under way (at shutdown)."""

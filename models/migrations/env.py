@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from models.settings import get_settings
 from models.store import make_engine
+from settings import get_settings
 
 target_metadata = SQLModel.metadata
 

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from .emulator import TelegramEmulator
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+EMULATOR: web.AppKey[TelegramEmulator] = web.AppKey("telegram_emulator")
+PREFIX = "/_emulator"
+routes = web.RouteTableDef()  # the control API; each handler finds its emulator under EMULATOR
 
 
 def _chat_json(chat: Chat) -> Json:
@@ -40,6 +43,8 @@ def _messages(records: list[ChatMessage]) -> Json:
 
 
 def _guard(handler: Handler) -> Handler:
+    """A control call's mistakes answered as JSON errors: unknown id 404, bad input 400, timeout 408."""
+
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
@@ -85,236 +90,300 @@ def _bytes(params: Params, field: str = "data_base64") -> bytes:
         raise ValueError(f"{field} is not valid base64") from None
 
 
-def control_routes(emu: TelegramEmulator) -> list[web.RouteDef]:
-    """Routes of the control API, bound to ``emu``."""
+@routes.get(PREFIX + "/state")
+@_guard
+async def state(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    return web.json_response(
+        {
+            "bot": emu.bot.to_json(),
+            "users": [u.to_json() for u in emu.users],
+            "chats": [_chat_json(c) for c in emu.chats],
+            "webhook": emu.webhook_info(),
+            "rate_limits": dataclasses.asdict(emu.rate_limits),
+            "pending_updates": len(emu.pending_updates),
+        }
+    )
 
-    async def state(request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "bot": emu.bot.to_json(),
-                "users": [u.to_json() for u in emu.users],
-                "chats": [_chat_json(c) for c in emu.chats],
-                "webhook": emu.webhook_info(),
-                "rate_limits": dataclasses.asdict(emu.rate_limits),
-                "pending_updates": len(emu.pending_updates),
-            }
-        )
 
-    async def reset(request: web.Request) -> web.Response:
-        emu.reset()
-        return web.json_response({"ok": True})
+@routes.post(PREFIX + "/reset")
+@_guard
+async def reset(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    emu.reset()
+    return web.json_response({"ok": True})
 
-    async def add_user(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        user = emu.add_user(
-            _int(p, "id") or 0,
-            _str(p, "first_name", required=True) or "",
-            last_name=_str(p, "last_name"),
-            username=_str(p, "username"),
-            language_code=_str(p, "language_code"),
-            has_started=p.flag("has_started", default=True),
-        )
-        return web.json_response(user.to_json())
 
-    async def add_group(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        members = p.json("members") or []
-        chat = emu.add_group(
-            _int(p, "id") or 0,
-            _str(p, "title", required=True) or "",
-            [int(m) for m in members],
-            creator_id=_int(p, "creator_id", required=False),
-            supergroup=p.flag("supergroup"),
-            bot_is_member=p.flag("bot_is_member", default=True),
-        )
-        return web.json_response(_chat_json(chat))
+@routes.post(PREFIX + "/users")
+@_guard
+async def add_user(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    user = emu.add_user(
+        _int(p, "id") or 0,
+        _str(p, "first_name", required=True) or "",
+        last_name=_str(p, "last_name"),
+        username=_str(p, "username"),
+        language_code=_str(p, "language_code"),
+        has_started=p.flag("has_started", default=True),
+    )
+    return web.json_response(user.to_json())
 
-    async def add_member(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        chat_id = int(request.match_info["chat_id"])
-        emu.add_member(chat_id, _int(p, "user_id") or 0)
-        return web.json_response(_chat_json(emu.chat(chat_id)))
 
-    async def bot_membership(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        chat_id = int(request.match_info["chat_id"])
-        action = _str(p, "action", required=True)
-        by = _int(p, "by_user_id") or 0
-        if action == "add":
-            emu.add_bot_to_group(chat_id, by, as_admin=p.flag("as_admin"))
-        elif action == "remove":
-            emu.remove_bot_from_group(chat_id, by)
-        else:
-            raise ValueError("action is 'add' or 'remove'")
-        return web.json_response(_chat_json(emu.chat(chat_id)))
+@routes.post(PREFIX + "/groups")
+@_guard
+async def add_group(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    members = p.json("members") or []
+    chat = emu.add_group(
+        _int(p, "id") or 0,
+        _str(p, "title", required=True) or "",
+        [int(m) for m in members],
+        creator_id=_int(p, "creator_id", required=False),
+        supergroup=p.flag("supergroup"),
+        bot_is_member=p.flag("bot_is_member", default=True),
+    )
+    return web.json_response(_chat_json(chat))
 
-    async def migrate(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        new_id = emu.migrate_group(
-            int(request.match_info["chat_id"]),
-            _int(p, "new_chat_id", required=False),
-            by_user_id=_int(p, "by_user_id", required=False),
-        )
-        return web.json_response({"migrate_to_chat_id": new_id})
 
-    def user_id(request: web.Request) -> int:
-        return int(request.match_info["user_id"])
+@routes.post(PREFIX + "/groups/{chat_id}/members")
+@_guard
+async def add_member(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    chat_id = int(request.match_info["chat_id"])
+    emu.add_member(chat_id, _int(p, "user_id") or 0)
+    return web.json_response(_chat_json(emu.chat(chat_id)))
 
-    async def inject_text(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        message = emu.inject_text(
-            user_id(request),
-            _str(p, "text", required=True) or "",
-            chat_id=_int(p, "chat_id", required=False),
-            reply_to=_int(p, "reply_to", required=False),
-        )
-        return web.json_response({"message": message})
 
-    async def inject_photo(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        message = emu.inject_photo(
-            user_id(request),
-            _bytes(p),
-            chat_id=_int(p, "chat_id", required=False),
-            caption=_str(p, "caption"),
-            media_group_id=_str(p, "media_group_id"),
-        )
-        return web.json_response({"message": message})
+@routes.post(PREFIX + "/groups/{chat_id}/bot")
+@_guard
+async def bot_membership(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    chat_id = int(request.match_info["chat_id"])
+    action = _str(p, "action", required=True)
+    by = _int(p, "by_user_id") or 0
+    if action == "add":
+        emu.add_bot_to_group(chat_id, by, as_admin=p.flag("as_admin"))
+    elif action == "remove":
+        emu.remove_bot_from_group(chat_id, by)
+    else:
+        raise ValueError("action is 'add' or 'remove'")
+    return web.json_response(_chat_json(emu.chat(chat_id)))
 
-    async def inject_album(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        photos = p.json("photos_base64")
-        if not isinstance(photos, list):
-            raise ValueError("photos_base64 is a list of base64 strings")
-        messages = emu.inject_album(
-            user_id(request),
-            [base64.b64decode(x, validate=True) for x in photos],
-            chat_id=_int(p, "chat_id", required=False),
-            caption=_str(p, "caption"),
-        )
-        return web.json_response({"messages": messages})
 
-    async def inject_document(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        upload = p.files.get("file")
-        name = _str(p, "file_name") or (upload.filename if upload else None)
-        if not name:
-            raise ValueError("file_name is required")
-        message = emu.inject_document(
-            user_id(request),
-            _bytes(p),
-            name,
-            mime_type=_str(p, "mime_type") or (upload.content_type if upload else None),
-            chat_id=_int(p, "chat_id", required=False),
-            caption=_str(p, "caption"),
-        )
-        return web.json_response({"message": message})
+@routes.post(PREFIX + "/groups/{chat_id}/migrate")
+@_guard
+async def migrate(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    new_id = emu.migrate_group(
+        int(request.match_info["chat_id"]),
+        _int(p, "new_chat_id", required=False),
+        by_user_id=_int(p, "by_user_id", required=False),
+    )
+    return web.json_response({"migrate_to_chat_id": new_id})
 
-    async def inject_contact(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        message = emu.inject_contact(
-            user_id(request),
-            _str(p, "phone_number", required=True) or "",
-            chat_id=_int(p, "chat_id", required=False),
-        )
-        return web.json_response({"message": message})
 
-    async def press(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        query_id = emu.press_button(
-            user_id(request),
-            _int(p, "message_id") or 0,
-            _str(p, "callback_data", required=True) or "",
-            chat_id=_int(p, "chat_id", required=False),
-        )
-        return web.json_response({"callback_query_id": query_id})
+def _user_id(request: web.Request) -> int:
+    return int(request.match_info["user_id"])
 
-    def chat_id(request: web.Request) -> int:
-        return int(request.match_info["chat_id"])
 
-    async def chat_messages(request: web.Request) -> web.Response:
-        cid = chat_id(request)
-        emu.chat(cid)
-        include_deleted = request.query.get("include_deleted") in ("1", "true")
-        if request.query.get("all") in ("1", "true"):
-            return web.json_response(_messages(emu.history(cid, include_deleted=include_deleted)))
-        return web.json_response(_messages(emu.sent(cid, include_deleted=include_deleted)))
+@routes.post(PREFIX + "/users/{user_id}/text")
+@_guard
+async def inject_text(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    message = emu.inject_text(
+        _user_id(request),
+        _str(p, "text", required=True) or "",
+        chat_id=_int(p, "chat_id", required=False),
+        reply_to=_int(p, "reply_to", required=False),
+    )
+    return web.json_response({"message": message})
 
-    async def wait(request: web.Request) -> web.Response:
-        count = int(request.query.get("count", "1"))
-        timeout = float(request.query.get("timeout", "5"))
-        return web.json_response(_messages(await emu.wait_for_messages(chat_id(request), count, timeout)))
 
-    async def blocked(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        emu.set_blocked(
-            chat_id(request), p.flag("blocked", default=True), notify=p.flag("notify", default=True)
-        )
-        return web.json_response(_chat_json(emu.chat(chat_id(request))))
+@routes.post(PREFIX + "/users/{user_id}/photo")
+@_guard
+async def inject_photo(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    message = emu.inject_photo(
+        _user_id(request),
+        _bytes(p),
+        chat_id=_int(p, "chat_id", required=False),
+        caption=_str(p, "caption"),
+        media_group_id=_str(p, "media_group_id"),
+    )
+    return web.json_response({"message": message})
 
-    async def chat_rate_limit(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        emu.limit_chat(chat_id(request), float(p.raw("retry_after") or 0))
-        return web.json_response({"ok": True})
 
-    async def changes(request: web.Request) -> web.Response:
-        since = int(request.query.get("since", "0"))
-        found = emu.changes(since)
-        last = max([r.seq for r in found], default=since)
-        return web.json_response({**_messages(found), "last_seq": last})
+@routes.post(PREFIX + "/users/{user_id}/album")
+@_guard
+async def inject_album(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    photos = p.json("photos_base64")
+    if not isinstance(photos, list):
+        raise ValueError("photos_base64 is a list of base64 strings")
+    messages = emu.inject_album(
+        _user_id(request),
+        [base64.b64decode(x, validate=True) for x in photos],
+        chat_id=_int(p, "chat_id", required=False),
+        caption=_str(p, "caption"),
+    )
+    return web.json_response({"messages": messages})
 
-    async def file(request: web.Request) -> web.Response:
-        stored = emu.file(request.match_info["file_id"])
-        return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream")
 
-    async def get_limits(request: web.Request) -> web.Response:
-        return web.json_response(dataclasses.asdict(emu.rate_limits))
+@routes.post(PREFIX + "/users/{user_id}/document")
+@_guard
+async def inject_document(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    upload = p.files.get("file")
+    name = _str(p, "file_name") or (upload.filename if upload else None)
+    if not name:
+        raise ValueError("file_name is required")
+    message = emu.inject_document(
+        _user_id(request),
+        _bytes(p),
+        name,
+        mime_type=_str(p, "mime_type") or (upload.content_type if upload else None),
+        chat_id=_int(p, "chat_id", required=False),
+        caption=_str(p, "caption"),
+    )
+    return web.json_response({"message": message})
 
-    async def put_limits(request: web.Request) -> web.Response:
-        p = await read_request(request)
-        if p.flag("unlimited") or not p.values:
-            emu.set_rate_limits(None)
-        else:
-            names = {f.name for f in dataclasses.fields(RateLimits)}
-            unknown = set(p.values) - names
-            if unknown:
-                raise ValueError(f"unknown fields: {sorted(unknown)}")
-            emu.set_rate_limits(dataclasses.replace(RateLimits(), **p.values))
-        return web.json_response(dataclasses.asdict(emu.rate_limits))
 
-    async def deliveries(request: web.Request) -> web.Response:
-        return web.json_response({"deliveries": [d.to_json() for d in emu.webhook_deliveries]})
+@routes.post(PREFIX + "/users/{user_id}/contact")
+@_guard
+async def inject_contact(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    message = emu.inject_contact(
+        _user_id(request),
+        _str(p, "phone_number", required=True) or "",
+        chat_id=_int(p, "chat_id", required=False),
+    )
+    return web.json_response({"message": message})
 
-    async def answers(request: web.Request) -> web.Response:
-        return web.json_response({"answers": emu.callback_answers})
 
-    async def updates(request: web.Request) -> web.Response:
-        return web.json_response({"updates": emu.pending_updates})
+@routes.post(PREFIX + "/users/{user_id}/press")
+@_guard
+async def press(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    query_id = emu.press_button(
+        _user_id(request),
+        _int(p, "message_id") or 0,
+        _str(p, "callback_data", required=True) or "",
+        chat_id=_int(p, "chat_id", required=False),
+    )
+    return web.json_response({"callback_query_id": query_id})
 
-    routes: list[tuple[str, str, Handler]] = [
-        ("GET", "/state", state),
-        ("POST", "/reset", reset),
-        ("POST", "/users", add_user),
-        ("POST", "/groups", add_group),
-        ("POST", "/groups/{chat_id}/members", add_member),
-        ("POST", "/groups/{chat_id}/bot", bot_membership),
-        ("POST", "/groups/{chat_id}/migrate", migrate),
-        ("POST", "/users/{user_id}/text", inject_text),
-        ("POST", "/users/{user_id}/photo", inject_photo),
-        ("POST", "/users/{user_id}/album", inject_album),
-        ("POST", "/users/{user_id}/document", inject_document),
-        ("POST", "/users/{user_id}/contact", inject_contact),
-        ("POST", "/users/{user_id}/press", press),
-        ("GET", "/chats/{chat_id}/messages", chat_messages),
-        ("GET", "/chats/{chat_id}/wait", wait),
-        ("POST", "/chats/{chat_id}/blocked", blocked),
-        ("POST", "/chats/{chat_id}/rate_limit", chat_rate_limit),
-        ("GET", "/changes", changes),
-        ("GET", "/files/{file_id}", file),
-        ("GET", "/rate_limits", get_limits),
-        ("PUT", "/rate_limits", put_limits),
-        ("GET", "/webhook/deliveries", deliveries),
-        ("GET", "/callback_answers", answers),
-        ("GET", "/updates", updates),
-    ]
-    return [web.route(method, "/_emulator" + path, _guard(handler)) for method, path, handler in routes]
+
+def _chat_id(request: web.Request) -> int:
+    return int(request.match_info["chat_id"])
+
+
+@routes.get(PREFIX + "/chats/{chat_id}/messages")
+@_guard
+async def chat_messages(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    cid = _chat_id(request)
+    emu.chat(cid)
+    include_deleted = request.query.get("include_deleted") in ("1", "true")
+    if request.query.get("all") in ("1", "true"):
+        return web.json_response(_messages(emu.history(cid, include_deleted=include_deleted)))
+    return web.json_response(_messages(emu.sent(cid, include_deleted=include_deleted)))
+
+
+@routes.get(PREFIX + "/chats/{chat_id}/wait")
+@_guard
+async def wait(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    count = int(request.query.get("count", "1"))
+    timeout = float(request.query.get("timeout", "5"))
+    return web.json_response(_messages(await emu.wait_for_messages(_chat_id(request), count, timeout)))
+
+
+@routes.post(PREFIX + "/chats/{chat_id}/blocked")
+@_guard
+async def blocked(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    emu.set_blocked(_chat_id(request), p.flag("blocked", default=True), notify=p.flag("notify", default=True))
+    return web.json_response(_chat_json(emu.chat(_chat_id(request))))
+
+
+@routes.post(PREFIX + "/chats/{chat_id}/rate_limit")
+@_guard
+async def chat_rate_limit(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    emu.limit_chat(_chat_id(request), float(p.raw("retry_after") or 0))
+    return web.json_response({"ok": True})
+
+
+@routes.get(PREFIX + "/changes")
+@_guard
+async def changes(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    since = int(request.query.get("since", "0"))
+    found = emu.changes(since)
+    last = max([r.seq for r in found], default=since)
+    return web.json_response({**_messages(found), "last_seq": last})
+
+
+@routes.get(PREFIX + "/files/{file_id}")
+@_guard
+async def file(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    stored = emu.file(request.match_info["file_id"])
+    return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream")
+
+
+@routes.get(PREFIX + "/rate_limits")
+@_guard
+async def get_limits(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    return web.json_response(dataclasses.asdict(emu.rate_limits))
+
+
+@routes.put(PREFIX + "/rate_limits")
+@_guard
+async def put_limits(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    if p.flag("unlimited") or not p.values:
+        emu.set_rate_limits(None)
+    else:
+        names = {f.name for f in dataclasses.fields(RateLimits)}
+        unknown = set(p.values) - names
+        if unknown:
+            raise ValueError(f"unknown fields: {sorted(unknown)}")
+        emu.set_rate_limits(dataclasses.replace(RateLimits(), **p.values))
+    return web.json_response(dataclasses.asdict(emu.rate_limits))
+
+
+@routes.get(PREFIX + "/webhook/deliveries")
+@_guard
+async def deliveries(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    return web.json_response({"deliveries": [d.to_json() for d in emu.webhook_deliveries]})
+
+
+@routes.get(PREFIX + "/callback_answers")
+@_guard
+async def answers(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    return web.json_response({"answers": emu.callback_answers})
+
+
+@routes.get(PREFIX + "/updates")
+@_guard
+async def updates(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    return web.json_response({"updates": emu.pending_updates})

@@ -18,8 +18,8 @@ from types import TracebackType
 
 from aiohttp import ClientSession, ClientTimeout, web
 
+from . import control
 from .api import BotApi
-from .control import control_routes
 from .limits import FloodControl, RateLimits
 from .params import ApiError, read_method_answer
 from .state import (
@@ -127,7 +127,8 @@ class TelegramEmulator:
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.router.add_route("*", "/bot{token}/{method}", self.api.handle)
         self.app.router.add_route("GET", "/file/bot{token}/{path:.+}", self.api.handle_file)
-        self.app.router.add_routes(control_routes(self))
+        self.app[control.EMULATOR] = self
+        self.app.add_routes(control.routes)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from sandbox.twilio_emulator.records import Channel, Template
+from sandbox.twilio_emulator.control import EMULATOR
+from sandbox.twilio_emulator.records import Channel, Template, TwilioApiError
 
 if TYPE_CHECKING:
     from sandbox.twilio_emulator.emulator import TwilioEmulator
@@ -220,53 +221,60 @@ def tap_fields(shown: Shown, option_id: str) -> tuple[str, dict[str, str]]:
     return option["title"], {"ListId": option["id"], "ListTitle": option["title"]}
 
 
-def add_content_routes(app: web.Application, emu: TwilioEmulator) -> None:
-    from sandbox.twilio_emulator.emulator import TwilioApiError
+routes = web.RouteTableDef()  # the Content API; each handler finds its emulator under `EMULATOR`
 
-    async def create_handler(request: web.Request) -> web.Response:
-        emu.authenticate(request)
-        try:
-            data = json.loads(await request.text() or "{}")
-        except json.JSONDecodeError:
-            raise TwilioApiError(92001) from None
-        if not isinstance(data, dict):
-            raise TwilioApiError(92001)
-        try:
-            template = create(emu, data)
-        except ContentError as error:
-            raise TwilioApiError(error.code) from None
-        return web.json_response(resource(emu, template), status=201)
 
-    def found(request: web.Request) -> Template:
-        emu.authenticate(request)
-        template = emu.templates.get(request.match_info["sid"])
-        if template is None:
-            raise TwilioApiError(20404, uri=request.path)
-        return template
+@routes.post(CONTENT_PATH)
+async def create_handler(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    emu.authenticate(request)
+    try:
+        data = json.loads(await request.text() or "{}")
+    except json.JSONDecodeError:
+        raise TwilioApiError(92001) from None
+    if not isinstance(data, dict):
+        raise TwilioApiError(92001)
+    try:
+        template = create(emu, data)
+    except ContentError as error:
+        raise TwilioApiError(error.code) from None
+    return web.json_response(resource(emu, template), status=201)
 
-    async def fetch_handler(request: web.Request) -> web.Response:
-        return web.json_response(resource(emu, found(request)))
 
-    async def delete_handler(request: web.Request) -> web.Response:
-        del emu.templates[found(request).content_sid]
-        return web.Response(status=204)
+def _found(request: web.Request) -> Template:
+    """The Content resource in the path (after the request's credentials are checked)."""
+    emu = request.app[EMULATOR]
+    emu.authenticate(request)
+    template = emu.templates.get(request.match_info["sid"])
+    if template is None:
+        raise TwilioApiError(20404, uri=request.path)
+    return template
 
-    async def list_handler(request: web.Request) -> web.Response:
-        emu.authenticate(request)
-        contents = [resource(emu, t) for t in emu.templates.values()]
-        url = f"{CONTENT_HOST}{CONTENT_PATH}?PageSize=50&Page=0"
-        meta = {
-            "page": 0,
-            "page_size": 50,
-            "first_page_url": url,
-            "previous_page_url": None,
-            "url": url,
-            "next_page_url": None,
-            "key": "contents",
-        }
-        return web.json_response({"contents": contents, "meta": meta})
 
-    app.router.add_post(CONTENT_PATH, create_handler)
-    app.router.add_get(CONTENT_PATH, list_handler)
-    app.router.add_get(CONTENT_PATH + "/{sid}", fetch_handler)
-    app.router.add_delete(CONTENT_PATH + "/{sid}", delete_handler)
+@routes.get(CONTENT_PATH + "/{sid}")
+async def fetch_handler(request: web.Request) -> web.Response:
+    return web.json_response(resource(request.app[EMULATOR], _found(request)))
+
+
+@routes.delete(CONTENT_PATH + "/{sid}")
+async def delete_handler(request: web.Request) -> web.Response:
+    del request.app[EMULATOR].templates[_found(request).content_sid]
+    return web.Response(status=204)
+
+
+@routes.get(CONTENT_PATH)
+async def list_handler(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    emu.authenticate(request)
+    contents = [resource(emu, t) for t in emu.templates.values()]
+    url = f"{CONTENT_HOST}{CONTENT_PATH}?PageSize=50&Page=0"
+    meta = {
+        "page": 0,
+        "page_size": 50,
+        "first_page_url": url,
+        "previous_page_url": None,
+        "url": url,
+        "next_page_url": None,
+        "key": "contents",
+    }
+    return web.json_response({"contents": contents, "meta": meta})

@@ -28,12 +28,12 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from twilio.request_validator import RequestValidator
 
-from sandbox.twilio_emulator.content import ContentError, Shown, add_content_routes, show, tap_fields
+from sandbox.twilio_emulator import content
+from sandbox.twilio_emulator.content import ContentError, Shown, show, tap_fields
 from sandbox.twilio_emulator.records import (
     API_VERSION,
     DELIVERY_ERRORS,
     FINAL_STATUSES,
-    REST_ERRORS,
     CallbackRecord,
     Channel,
     EmulatedMessage,
@@ -41,6 +41,7 @@ from sandbox.twilio_emulator.records import (
     MediaItem,
     NumberState,
     Template,
+    TwilioApiError,
     address_of,
     bare_number,
     channel_of,
@@ -69,32 +70,6 @@ Step = tuple[str, int | None]
 
 def new_sid(prefix: str) -> str:
     return prefix + uuid.uuid4().hex
-
-
-class TwilioApiError(Exception):
-    """An error answered by the REST API in Twilio's JSON shape."""
-
-    def __init__(self, code: int, *, retry_after: float | None = None, **fmt: str) -> None:
-        self.status, template = REST_ERRORS[code]
-        self.code = code
-        self.message = template.format(**fmt)
-        self.retry_after = retry_after
-        super().__init__(f"{code}: {self.message}")
-
-    def response(self) -> web.Response:
-        body: dict[str, Any] = {
-            "code": self.code,
-            "message": self.message,
-            "more_info": f"https://www.twilio.com/docs/errors/{self.code}",
-            "status": self.status,
-        }
-        headers: dict[str, str] = {}
-        if self.code == 20003:
-            body["detail"] = "Your AccountSid or AuthToken was incorrect."
-            headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
-        if self.retry_after is not None:
-            headers["Retry-After"] = str(max(1, round(self.retry_after + 0.5)))
-        return web.json_response(body, status=self.status, headers=headers)
 
 
 @dataclass
@@ -222,11 +197,13 @@ class TwilioEmulator:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve on host:port (0 picks a free port); returns the base URL."""
-        from sandbox.twilio_emulator.control import add_control_routes
+        from sandbox.twilio_emulator import control
 
         app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self._errors])
         self._add_rest_routes(app)
-        add_control_routes(app, self)
+        app[control.EMULATOR] = self
+        app.add_routes(content.routes)
+        app.add_routes(control.routes)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -469,7 +446,6 @@ class TwilioEmulator:
         r.add_post(m + "/{sid}.json", self._update_handler)
         r.add_delete(m + "/{sid}.json", self._delete_handler)
         r.add_get("/cdn/{token}", self._cdn_handler)
-        add_content_routes(app, self)
 
     @web.middleware
     async def _errors(

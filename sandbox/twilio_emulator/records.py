@@ -8,6 +8,8 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any, Literal
 
+from aiohttp import web
+
 Channel = Literal["whatsapp", "sms"]
 Direction = Literal["inbound", "outbound-api", "outbound-reply"]
 NumberState = Literal["ok", "blocked", "unreachable", "unknown"]
@@ -43,6 +45,33 @@ REST_ERRORS: dict[int, tuple[int, str]] = {
     63007: (400, "Twilio could not find a Channel with the specified From address"),
     92001: (400, "'types' Parameter Required"),
 }
+
+
+class TwilioApiError(Exception):
+    """An error answered by the REST API in Twilio's JSON shape."""
+
+    def __init__(self, code: int, *, retry_after: float | None = None, **fmt: str) -> None:
+        self.status, template = REST_ERRORS[code]
+        self.code = code
+        self.message = template.format(**fmt)
+        self.retry_after = retry_after
+        super().__init__(f"{code}: {self.message}")
+
+    def response(self) -> web.Response:
+        body: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "more_info": f"https://www.twilio.com/docs/errors/{self.code}",
+            "status": self.status,
+        }
+        headers: dict[str, str] = {}
+        if self.code == 20003:
+            body["detail"] = "Your AccountSid or AuthToken was incorrect."
+            headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+        if self.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(self.retry_after + 0.5)))
+        return web.json_response(body, status=self.status, headers=headers)
+
 
 # code -> message for errors a message ends with (status "failed" or "undelivered")
 DELIVERY_ERRORS: dict[int, str] = {

@@ -143,7 +143,7 @@ async def test_a_homework_text_too_long_for_a_caption_follows_its_photo_uncut(tm
     from aiogram.client.telegram import TelegramAPIServer
 
     from bots.telegram.sender import TelegramSender
-    from scheduler.sender import Outcome, Outgoing
+    from outbox.sender import Outcome, Outgoing
 
     photo = tmp_path / "task.jpg"
     photo.write_bytes(page_image())
@@ -261,7 +261,9 @@ async def test_work_handed_in_twice_replaced_and_returned_for_a_redo_over_http(
     assert [receipt_pages(m) for m in (first, second, fresh, again)] == [1, 2, 1, 1]
     assert replaced.text == on_telegram("kk", "homework.replaced", title=TASK)
     assert ask_comment.text == on_telegram("kk", "review.ask_redo_comment", pupil="Нұрлан Сейітов")
-    assert returned.text == on_telegram("kk", "review.returned", pupil="Нұрлан Сейітов")
+    assert returned.text == on_telegram(
+        "kk", "review.returned_with", pupil="Нұрлан Сейітов", comment="3-есептің шешуін көрсет"
+    )
     assert empty.text == on_telegram("kk", "review.empty")
     assert redo.text is not None and "3-есептің шешуін көрсет" in redo.text
     check = make_engine(db_url)

@@ -16,9 +16,9 @@ from bots.telegram.webhook_answer import CHAT_QUIET_SECONDS, RecentChats, Webhoo
 from models import Membership, Person, School
 from models.invites import issue_invite
 from models.migrate import upgrade
-from models.settings import load_settings
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
+from settings import load_settings
 from tests.e2e.chatting import on_telegram
 
 pytestmark = pytest.mark.flow

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -18,7 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bots.app import Running, start
-from handlers.context import ALMATY
+from bots.twilio_http import basic_authorization
 from locales import T, catalogue, translate
 from locales.formats import format_day
 from models import ChannelIdentity, Consent, Guardianship, Membership, Person, School
@@ -26,14 +27,15 @@ from models.clock import to_local, utcnow
 from models.invites import issue_invite
 from models.journal import InboundReceipt
 from models.migrate import upgrade
-from models.notify import enqueue
 from models.outbox import DeliveryAttempt, Notification
 from models.store import make_engine, session_scope
+from outbox.write import enqueue
 from sandbox.twilio_emulator import DEFAULT_SMS_NUMBER, DEFAULT_WHATSAPP_NUMBER, TwilioEmulator
 from sandbox.twilio_emulator.records import EmulatedMessage
 from tests.test_homework_support import build_world, page_image
 
 pytestmark = pytest.mark.flow
+ALMATY = ZoneInfo("Asia/Almaty")  # the default TZ_NAME
 
 PARENT = "+77011234567"
 STRANGER = "+77019876543"
@@ -110,7 +112,7 @@ def seed(engine: Engine) -> tuple[dict[str, int], str]:
 async def launch(
     tmp_path: Path, db_url: str, twilio: TwilioEmulator, **overrides: Any
 ) -> tuple[Running, Engine]:
-    from models.settings import load_settings
+    from settings import load_settings
 
     settings = load_settings(
         twilio_account_sid=twilio.account_sid,
@@ -364,6 +366,49 @@ async def test_within_24_hours_free_text_goes_on_whatsapp(system: System) -> Non
     assert message.body == translate("kk", "consent.reminder", pupil="Ерлан")
     [attempt] = await attempts_settled(system, row.id or 0, ("read",))
     assert (attempt.outcome, attempt.provider_status) == ("delivered", "read")
+
+
+def forget_the_outcome(system: System, notification_id: int) -> None:
+    """As after a dispatcher died between Twilio's answer and storing it: the row is back to pending,
+    its attempt interrupted, the MessageSid unknown to us."""
+    with session_scope(system.engine) as session:
+        row = session.get(Notification, notification_id)
+        assert row is not None
+        row.status, row.sent_at, row.next_attempt_at = "pending", None, None
+        for attempt in session.exec(
+            select(DeliveryAttempt).where(DeliveryAttempt.notification_id == notification_id)
+        ).all():
+            attempt.outcome, attempt.provider_id, attempt.provider_status = "interrupted", None, None
+
+
+async def test_a_send_whose_outcome_was_lost_is_looked_up_at_twilio_not_repeated(system: System) -> None:
+    last_inbound(system, timedelta(hours=1))
+    row = await settled(system, notify_parent(system))
+    [message] = system.twilio.messages_to(PARENT)
+    forget_the_outcome(system, row.id or 0)
+    again = await settled(system, row.id or 0)
+    assert (again.status, again.channel) == ("sent", "whatsapp")
+    assert len(system.twilio.messages_to(PARENT)) == 1  # found by Twilio's Messages list and SID
+    interrupted, found = attempts(system.engine, row.id or 0)
+    assert interrupted.outcome == "interrupted"
+    assert (found.outcome, found.provider_id) == ("delivered", message.sid)
+
+
+async def test_a_lost_outcome_twilio_has_no_message_for_is_sent(system: System) -> None:
+    last_inbound(system, timedelta(hours=1))
+    row = await settled(system, notify_parent(system))
+    forget_the_outcome(system, row.id or 0)
+    [message] = system.twilio.messages_to(PARENT)
+    async with aiohttp.ClientSession() as http:  # Twilio forgot it too: deleted through its REST API
+        gone = await http.delete(
+            f"{system.twilio.base_url}/2010-04-01/Accounts/{system.twilio.account_sid}/Messages/{message.sid}.json",
+            headers={
+                "Authorization": basic_authorization(system.twilio.account_sid, system.twilio.auth_token)
+            },
+        )
+        assert gone.status == 204
+    again = await settled(system, row.id or 0)
+    assert again.status == "sent" and len(system.twilio.messages_to(PARENT)) == 1
 
 
 async def test_after_24_hours_without_a_template_sms_takes_over(system: System) -> None:

@@ -103,7 +103,13 @@ async def test_a_class_teacher_picks_from_lists_and_sees_the_cut_sms_in_the_repo
     await system.tap(audience, "bc:aud:guardians", expect=2)  # the preview and its question
     question = system.last(teacher)
     assert question.interactive is not None and question.interactive["type"] == "twilio/list-picker"
-    assert list(options(question)) == ["bc:send:normal", "bc:send:urgent", "bc:version:ru", "bc:cancel"]
+    assert list(options(question)) == [
+        "bc:send:normal",
+        "bc:send:urgent",
+        "bc:version:ru",
+        "bc:later",
+        "bc:cancel",
+    ]
     await system.tap(question, "bc:send:normal")
     done = system.last(teacher)
     assert buttons(done)[0][0].startswith("bc:report:")  # one choice: a quick-reply button

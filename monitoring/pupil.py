@@ -1,0 +1,88 @@
+"""A pupil's monitoring page: their attendance, their work and how their scores grew, by subject."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from locales import T, subject_name
+from models.homework import Homework, Submission
+from models.people import Person
+from models.school import TutoringGroup
+from models.timetable import Attendance, Lesson
+from monitoring.scope import Scope, class_of
+from monitoring.scores import scored
+from monitoring.tables import COUNTED, Table, local_day
+
+
+@dataclass(frozen=True)
+class Point:
+    on: date
+    percent: float
+
+
+@dataclass
+class PupilView:
+    pupil_id: int
+    name: str
+    class_name: str
+    attendance: Table
+    submissions: Table
+    growth: Table
+    series: dict[str, list[Point]] = field(default_factory=dict)
+
+
+def pupil_view(session: Session, scope: Scope, pupil_id: int, zone: ZoneInfo) -> PupilView | None:
+    """One pupil's monitoring page, or None when the pupil is not in scope."""
+    if pupil_id not in scope.pupil_ids:
+        return None
+    person = session.get(Person, pupil_id)
+    if person is None:
+        return None
+    attendance = Table("pupil_attendance", ("date", "subject", "status"))
+    for row, group in session.exec(
+        select(Attendance, TutoringGroup)
+        .where(col(Attendance.lesson_id) == col(Lesson.id))
+        .where(col(Lesson.group_id) == col(TutoringGroup.id))
+        .where(Attendance.pupil_id == pupil_id)
+        .order_by(col(Attendance.on_date))
+    ).all():
+        attendance.rows.append((row.on_date, subject_name(group.subject), T(f"web.attendance.{row.status}")))
+    submissions = Table("pupil_submissions", ("date", "subject", "homework", "late", "status"))
+    for submission, homework, group in session.exec(
+        select(Submission, Homework, TutoringGroup)
+        .where(col(Submission.homework_id) == col(Homework.id))
+        .where(col(Homework.group_id) == col(TutoringGroup.id))
+        .where(Submission.pupil_id == pupil_id, col(Submission.status).in_(COUNTED))
+        .order_by(col(Submission.submitted_at))
+    ).all():
+        submissions.rows.append(
+            (
+                local_day(submission.submitted_at, zone),
+                subject_name(group.subject),
+                homework.title,
+                T("web.yes") if submission.late else T("web.no"),
+                T(f"web.submission.{submission.status}"),
+            )
+        )
+    series: dict[str, list[Point]] = defaultdict(list)
+    for work in scored(session, [pupil_id]):
+        if work.percent is not None:
+            series[work.subject].append(Point(work.at.astimezone(zone).date(), work.percent))
+    growth = Table("pupil_growth", ("subject", "first", "latest", "growth"))
+    for subject, points in sorted(series.items()):
+        first, latest = points[0].percent, points[-1].percent
+        growth.rows.append((subject_name(subject), first, latest, round(latest - first, 1)))
+    return PupilView(
+        pupil_id=pupil_id,
+        name=person.full_name,
+        class_name=class_of(session, scope).get(pupil_id, ""),
+        attendance=attendance,
+        submissions=submissions,
+        growth=growth,
+        series=dict(series),
+    )

@@ -1,0 +1,1 @@
+"""The outbox: every change of state of a message to someone other than the person being answered."""

@@ -1,0 +1,140 @@
+"""Routing: which channels a notification may take, in which language, under which quiet hours.
+
+A person's channel identities are tried in their `priority` order (lowest first), skipping blocked
+and opted-out ones and any that already failed permanently for this notification. A `post` identity
+ends the route: the person is reached by phone or on paper, through the class teacher's list —
+except for the Kazpost messages themselves (kinds `postal.…`), which skip it and go through any
+other channel the person has, SMS included.
+A group chat is a Telegram chat, rendered in the default language.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from sqlmodel import Session, col, select
+
+from models.enums import AttemptOutcome, Channel
+from models.outbox import DeliveryAttempt, Notification
+from models.people import ChannelIdentity, Person
+from settings import Settings
+
+WHATSAPP_SESSION = timedelta(hours=24)
+POSTAL_KIND_PREFIX = "postal."
+
+
+@dataclass(frozen=True)
+class Target:
+    channel: str
+    address: str
+    identity_id: int | None
+    is_group: bool = False
+    within_session: bool = True
+
+    @property
+    def chat(self) -> str:
+        """The pacing key: one per chat or number."""
+        return f"{self.channel}:{self.address}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    locale: str
+    quiet: tuple[time, time]
+    targets: list[Target] = field(default_factory=list)
+    ends_in_post: bool = False
+
+
+def within_whatsapp_session(last_inbound_at: datetime | None, now: datetime) -> bool:
+    """Free text on WhatsApp only within 24 hours of the person's last message; templates after."""
+    return last_inbound_at is not None and now - last_inbound_at < WHATSAPP_SESSION
+
+
+def plan_many(
+    session: Session, notifications: Sequence[Notification], settings: Settings, now: datetime
+) -> dict[int, Plan]:
+    """The plan of each notification (by id), with one query per table for them all."""
+    person_ids = {n.person_id for n in notifications if n.person_id is not None and n.group_chat_id is None}
+    people = (
+        {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(person_ids))).all()}
+        if person_ids
+        else {}
+    )
+    identities: dict[int | None, list[ChannelIdentity]] = defaultdict(list)
+    if person_ids:
+        for identity in session.exec(
+            select(ChannelIdentity)
+            .where(col(ChannelIdentity.person_id).in_(person_ids))
+            .order_by(col(ChannelIdentity.priority), col(ChannelIdentity.id))
+        ).all():
+            identities[identity.person_id].append(identity)
+    failed: dict[int, set[int | None]] = defaultdict(set)
+    for notification_id, identity_id in session.exec(
+        select(DeliveryAttempt.notification_id, DeliveryAttempt.identity_id).where(
+            col(DeliveryAttempt.notification_id).in_([n.id for n in notifications]),
+            DeliveryAttempt.outcome == AttemptOutcome.FAILED.value,
+        )
+    ).all():
+        failed[notification_id].add(identity_id)
+    return {
+        n.id: _plan(n, people.get(n.person_id), identities[n.person_id], failed[n.id], settings, now)
+        for n in notifications
+        if n.id is not None
+    }
+
+
+def _plan(
+    notification: Notification,
+    person: Person | None,
+    identities: list[ChannelIdentity],
+    failed: set[int | None],
+    settings: Settings,
+    now: datetime,
+) -> Plan:
+    default_quiet = (settings.quiet_hours_start, settings.quiet_hours_end)
+    if notification.group_chat_id is not None:
+        target = Target(Channel.TELEGRAM.value, str(notification.group_chat_id), None, is_group=True)
+        return Plan(settings.default_locale, default_quiet, [target])
+    if person is None:
+        return Plan(settings.default_locale, default_quiet)
+    quiet = (
+        (person.quiet_start, person.quiet_end)
+        if person.quiet_start is not None and person.quiet_end is not None
+        else default_quiet
+    )
+    targets: list[Target] = []
+    for identity in identities:
+        if identity.blocked_at is not None or identity.opted_out_at is not None or identity.id in failed:
+            continue
+        if identity.channel == Channel.POST:
+            if notification.kind.startswith(POSTAL_KIND_PREFIX):
+                continue
+            return Plan(person.locale, quiet, targets, ends_in_post=True)
+        address = str(identity.chat_id) if identity.chat_id is not None else identity.address
+        session_open = (
+            within_whatsapp_session(identity.last_inbound_at, now)
+            if identity.channel == Channel.WHATSAPP
+            else True
+        )
+        targets.append(Target(identity.channel, address, identity.id, within_session=session_open))
+    return Plan(person.locale, quiet, targets)
+
+
+def in_quiet_hours(local: time, quiet: tuple[time, time]) -> bool:
+    start, end = quiet
+    if start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def quiet_ends(now_local: datetime, quiet: tuple[time, time]) -> datetime:
+    """The next end of quiet hours after `now_local` (aware, in the local zone)."""
+    end = now_local.replace(hour=quiet[1].hour, minute=quiet[1].minute, second=0, microsecond=0)
+    if end <= now_local:
+        end += timedelta(days=1)
+    return end

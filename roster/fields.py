@@ -1,0 +1,120 @@
+"""Parsing one cell: each parser returns the value or raises `BadField` with the reason to report."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+
+from locales import T, Text
+from models.phones import BadPhone, normalize_phone
+from roster.schema import (
+    FALSE_WORDS,
+    LANGUAGE_ALIASES,
+    ROLE_ALIASES,
+    SUBJECT_ALIASES,
+    TRUE_WORDS,
+    WEEKDAY_ALIASES,
+)
+
+
+class BadField(ValueError):
+    def __init__(self, reason: Text) -> None:
+        self.reason = reason
+        super().__init__(reason.key)
+
+
+_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::\d{2})?$")
+_SEPARATORS = re.compile(r"[,;\s]+")
+
+
+def parse_time(raw: str) -> time:
+    match = _TIME.match(raw.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise BadField(T("roster.error.bad_time", value=raw))
+    return time(int(match[1]), int(match[2]))
+
+
+def parse_int(raw: str, low: int, high: int) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise BadField(T("roster.error.bad_number", value=raw, min=low, max=high)) from None
+    if not low <= value <= high:
+        raise BadField(T("roster.error.bad_number", value=raw, min=low, max=high))
+    return value
+
+
+def parse_flag(raw: str) -> bool:
+    word = raw.strip().lower()
+    if not word or word in FALSE_WORDS:
+        return False
+    if word in TRUE_WORDS:
+        return True
+    raise BadField(T("roster.error.bad_flag", value=raw))
+
+
+def parse_roles(raw: str) -> tuple[str, ...]:
+    roles: list[str] = []
+    for part in raw.split(","):
+        word = " ".join(part.strip().lower().replace("_", " ").split())
+        role = ROLE_ALIASES.get(word) or ROLE_ALIASES.get(word.replace(" ", "_"))
+        if role is None:
+            raise BadField(T("roster.error.unknown_role", value=part.strip()))
+        if role not in roles:
+            roles.append(role)
+    return tuple(roles)
+
+
+def parse_language(raw: str) -> str:
+    word = raw.strip().lower()
+    if not word:
+        return "kk"
+    language = LANGUAGE_ALIASES.get(word)
+    if language is None:
+        raise BadField(T("roster.error.unknown_language", value=raw))
+    return language
+
+
+def parse_weekday(raw: str) -> int:
+    day = WEEKDAY_ALIASES.get(raw.strip().lower().rstrip("."))
+    if day is None:
+        raise BadField(T("roster.error.bad_weekday", value=raw))
+    return day
+
+
+def parse_phone(raw: str) -> str:
+    try:
+        return normalize_phone(raw)
+    except BadPhone:
+        raise BadField(T("roster.error.bad_phone")) from None
+
+
+def parse_subject(raw: str) -> str:
+    word = " ".join(raw.strip().lower().split())
+    return SUBJECT_ALIASES.get(word, word.replace(" ", "_"))
+
+
+def parse_link(raw: str) -> str:
+    link = raw.strip()
+    if link and not re.match(r"^https?://[^\s/]+\.[^\s]+$", link):
+        raise BadField(T("roster.error.bad_link"))
+    return link
+
+
+def parse_ids(raw: str) -> tuple[str, ...]:
+    seen: list[str] = []
+    for part in _SEPARATORS.split(raw.strip()):
+        if part and part not in seen:
+            seen.append(part)
+    return tuple(seen)
+
+
+def class_name(raw: str) -> str:
+    """ "8 а" and "8А" name the same class."""
+    return raw.replace(" ", "").replace("-", "").upper()
+
+
+def check_length(value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise BadField(T("roster.error.too_long", max=limit))
+    return value

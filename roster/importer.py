@@ -1,0 +1,142 @@
+"""`import_roster`: read, validate everything, then apply the difference in one transaction.
+
+A file with any error writes nothing; a dry run goes through the same steps (so its counts are the
+real ones) and rolls back. An upload may be limited to the uploader's schools (`only_schools`, see
+`roster.scope`); what reaches beyond them is reported like any other row error. The audit
+row carries ids and counts, never names or phone numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from locales import T
+from models import AuditLog
+from models.clock import utcnow
+from models.invariants import InvariantViolation
+from roster.apply import Applier, read_facts
+from roster.parsed import Roster
+from roster.reader import read_roster
+from roster.report import ImportReport, RowError, landline_notes
+from roster.schema import GROUPS
+from roster.scope import outside_schools
+from roster.validate import sort_errors, validate
+
+log = logging.getLogger(__name__)
+
+AUDIT_ACTION = "roster.import"
+RECORD_ACTION = "roster.record"
+
+
+def import_roster(
+    engine: Engine,
+    path: Path,
+    *,
+    dry_run: bool,
+    invite_ttl: timedelta,
+    now: datetime | None = None,
+    only_schools: frozenset[str] | None = None,
+    actor_id: int | None = None,
+) -> ImportReport:
+    """Import a roster file (.xlsx or .csv, see `roster.schema`) into the store.
+
+    `only_schools`: the codes of the schools the uploader may change (None: no limit, as from the
+    command line). `actor_id`: who uploaded it (the dashboard's signed-in coordinator), named in
+    the audit rows."""
+    moment = now or utcnow()
+    report = ImportReport(file=path.name, dry_run=dry_run)
+    raw = read_roster(path)
+    with Session(engine, expire_on_commit=False) as session:
+        roster, errors = validate(raw, read_facts(session))
+        if only_schools is not None:
+            errors = sort_errors(errors + outside_schools(session, raw.file, roster, only_schools))
+        if errors:
+            report.errors = errors
+            log.info("roster import refused: %d errors", len(errors))
+            return report
+        applier = Applier(session, roster, moment, invite_ttl)
+        try:
+            applier.run()
+            applier.check_store_rules()
+            if dry_run:
+                session.rollback()
+            else:
+                session.add(_audit(path, applier, moment, actor_id))
+                session.add_all(_record_audits(applier, moment, actor_id))
+                session.commit()
+        except InvariantViolation as exc:
+            session.rollback()
+            report.errors = [_store_rule_error(path.name, exc, roster, applier)]
+            log.info("roster import refused by store rule %s", exc.code)
+            return report
+        except IntegrityError:
+            session.rollback()
+            report.errors = [RowError(path.name, "", 0, "", T("roster.error.store_conflict"))]
+            log.warning("roster import refused: integrity error", exc_info=True)
+            return report
+    report.changes = applier.changes.counts
+    report.notes = landline_notes(raw.file, roster.people.values())
+    if not dry_run:
+        report.invites = applier.invites
+    log.info(
+        "roster import %s: %s",
+        "checked" if dry_run else "applied",
+        {kind: c for kind, c in report.changes.items() if c["created"] + c["updated"] + c["removed"]},
+    )
+    return report
+
+
+def _record_audits(applier: Applier, moment: datetime, actor_id: int | None) -> list[AuditLog]:
+    """One row per record of the store the import changed: which record, and what (numbers masked,
+    names and addresses only "changed"), so "who changed this parent's phone, and when" has an answer."""
+    return [
+        AuditLog(
+            at=moment,
+            actor_id=actor_id,
+            action=RECORD_ACTION,
+            entity=change.entity,
+            entity_id=change.entity_id,
+            detail={"change": change.change, "fields": change.fields},
+        )
+        for change in applier.record_changes
+    ]
+
+
+def _audit(path: Path, applier: Applier, moment: datetime, actor_id: int | None) -> AuditLog:
+    schools = sorted(applier.school_ids())
+    return AuditLog(
+        at=moment,
+        actor_id=actor_id,
+        action=AUDIT_ACTION,
+        entity="school",
+        entity_id=schools[0] if len(schools) == 1 else None,
+        detail={
+            "format": path.suffix.lower().lstrip("."),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "school_ids": schools,
+            "changes": applier.changes.counts,
+            "invites": len(applier.invites),
+            "invited_person_ids": sorted(applier.pid(i.external_id) for i in applier.invites),
+        },
+    )
+
+
+def _store_rule_error(file: str, exc: InvariantViolation, roster: Roster, applier: Applier) -> RowError:
+    params = exc.params
+    if exc.code == "group_size":
+        group = roster.groups.get(str(params.get("group")))
+        row = group.at.row if group else 0
+        reason = T("roster.error.group_size", size=params["size"], min=params["min"], max=params["max"])
+        return RowError(file, GROUPS, row, "pupils", reason)
+    if exc.code == "too_many_subjects":
+        pupil = next((i for i, p in applier.people.items() if p.id == params.get("pupil")), "?")
+        reason = T("roster.error.too_many_subjects", id=pupil, max=params["max"])
+        return RowError(file, GROUPS, 0, "pupils", reason)
+    return RowError(file, "", 0, "", T("roster.error.store_rule", rule=exc.code))

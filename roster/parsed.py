@@ -1,0 +1,104 @@
+"""The roster after validation: typed rows, keyed by the file's own ids (codes, external ids)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+
+
+@dataclass(frozen=True)
+class At:
+    """Where a row came from, for errors found later (e.g. by the store's own rules)."""
+
+    sheet: str
+    row: int
+
+
+@dataclass(frozen=True)
+class SchoolRow:
+    at: At
+    code: str
+    name: str
+    locality: str
+    postal_point: str
+    day_start: time
+    day_end: time
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    at: At
+    school: str
+    name: str
+    grade: int
+    class_teacher: str | None
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    at: At
+    external_id: str
+    full_name: str
+    roles: tuple[str, ...]
+    school: str | None
+    class_name: str | None
+    phone: str | None
+    locale: str
+    low_income: bool
+    by_post: bool
+    postal_address: str
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    at: At
+    code: str
+    programme: str
+    subject: str
+    school: str | None
+    tutor: str
+    assistant: str | None
+    pupils: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LessonRow:
+    at: At
+    group: str
+    weekday: int
+    start: time
+    minutes: int
+    link: str
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A programme's rules as the importer needs them (from the Programme row, or its defaults)."""
+
+    code: str
+    min_group_size: int
+    max_group_size: int
+    subjects: tuple[str, ...]
+    subjects_per_pupil: int
+    lesson_minutes: int
+    outside_school_hours: bool
+    min_grade: int | None = None
+    max_grade: int | None = None
+
+
+@dataclass
+class Roster:
+    schools: dict[str, SchoolRow] = field(default_factory=dict)
+    classes: dict[tuple[str, str], ClassRow] = field(default_factory=dict)
+    people: dict[str, PersonRow] = field(default_factory=dict)
+    guardianships: dict[tuple[str, str], At] = field(default_factory=dict)  # (guardian, pupil)
+    groups: dict[str, GroupRow] = field(default_factory=dict)
+    lessons: dict[tuple[str, int, time], LessonRow] = field(default_factory=dict)
+
+    def guardian_schools(self, guardian: str) -> set[str]:
+        schools: set[str] = set()
+        for g, pupil in self.guardianships:
+            person = self.people.get(pupil)
+            if g == guardian and person is not None and person.school:
+                schools.add(person.school)
+        return schools

@@ -1,0 +1,499 @@
+"""Validating raw rows into a `Roster`: every error of the whole file is collected, none stops early.
+
+A row with a bad field still enters the roster (with that field defaulted) so that the rows referring
+to it do not report a cascade of "unknown" errors; the import writes nothing when any error exists.
+Only a row without its key (code, id) is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import time
+from typing import TypeVar
+
+from locales import N, T, Text
+from models.enums import Channel, Role
+from models.school import Programme, School
+from roster.fields import (
+    BadField,
+    check_length,
+    class_name,
+    parse_flag,
+    parse_ids,
+    parse_int,
+    parse_language,
+    parse_link,
+    parse_phone,
+    parse_roles,
+    parse_subject,
+    parse_time,
+    parse_weekday,
+)
+from roster.parsed import (
+    At,
+    ClassRow,
+    GroupRow,
+    LessonRow,
+    PersonRow,
+    Roster,
+    Rules,
+    SchoolRow,
+)
+from roster.reader import RawRoster, RawRow
+from roster.report import RowError
+from roster.schema import (
+    CLASSES,
+    DEFAULT_PROGRAMME,
+    DEFAULT_PROGRAMME_NAME,
+    GROUPS,
+    GUARDIANS,
+    LESSONS,
+    PEOPLE,
+    SCHOOLS,
+    SHEETS,
+)
+
+V = TypeVar("V")
+
+LIMITS: dict[tuple[str, str], int] = {
+    (SCHOOLS, "code"): 40,
+    (SCHOOLS, "name"): 200,
+    (SCHOOLS, "locality"): 200,
+    (SCHOOLS, "postal_point"): 300,
+    (CLASSES, "name"): 20,
+    (PEOPLE, "id"): 60,
+    (PEOPLE, "full_name"): 200,
+    (PEOPLE, "postal_address"): 300,
+    (GROUPS, "code"): 40,
+    (GROUPS, "subject"): 40,
+    (LESSONS, "link"): 500,
+}
+
+
+def rules_of(programme: Programme) -> Rules:
+    return Rules(
+        code=programme.code,
+        min_group_size=programme.min_group_size,
+        max_group_size=programme.max_group_size,
+        subjects=tuple(programme.subjects),
+        subjects_per_pupil=programme.subjects_per_pupil,
+        lesson_minutes=programme.lesson_minutes,
+        outside_school_hours=programme.outside_school_hours,
+        min_grade=programme.min_grade,
+        max_grade=programme.max_grade,
+    )
+
+
+def default_programme() -> Programme:
+    return Programme(code=DEFAULT_PROGRAMME, name=DEFAULT_PROGRAMME_NAME)
+
+
+@dataclass
+class StoreFacts:
+    """What validation needs to know of the store (read in the import's own transaction)."""
+
+    programmes: dict[str, Rules] = field(default_factory=dict)
+    # (channel, address) → external id of the person holding it (None: an identity of nobody yet)
+    owners: dict[tuple[str, str], str | None] = field(default_factory=dict)
+
+
+def validate(raw: RawRoster, facts: StoreFacts) -> tuple[Roster, list[RowError]]:
+    checker = _Validator(raw, facts)
+    checker.run()
+    return checker.roster, sort_errors(checker.errors)
+
+
+def sort_errors(errors: list[RowError]) -> list[RowError]:
+    """In the file's order: by sheet (file-wide errors first), then by row."""
+    order = {sheet: i for i, sheet in enumerate(SHEETS)}
+    return sorted(errors, key=lambda e: (order.get(e.sheet, -1), e.row))
+
+
+def _in_grades(grade: int, rules: Rules) -> bool:
+    return (rules.min_grade is None or grade >= rules.min_grade) and (
+        rules.max_grade is None or grade <= rules.max_grade
+    )
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def _hhmm(total: int) -> str:
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+class _Validator:
+    def __init__(self, raw: RawRoster, facts: StoreFacts) -> None:
+        self.raw = raw
+        self.facts = facts
+        self.roster = Roster()
+        self.errors: list[RowError] = list(raw.errors)
+        # Rows already reported whose references should not be reported again (no cascades).
+        self.unsure_roles: set[str] = set()
+        self.unsure_classes: set[str] = set()
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def error(self, row: RawRow, column: str, reason: Text) -> None:
+        self.errors.append(RowError(self.raw.file, row.sheet, row.row, column, reason))
+
+    def value(
+        self,
+        row: RawRow,
+        column: str,
+        parse: Callable[[str], V],
+        default: V,
+        *,
+        required: bool = False,
+    ) -> V:
+        raw = row.get(column)
+        if not raw:
+            if required:
+                self.error(row, column, T("roster.error.missing_field", field=column))
+            return default
+        try:
+            limit = LIMITS.get((row.sheet, column))
+            if limit is not None:
+                check_length(raw, limit)
+            return parse(raw)
+        except BadField as bad:
+            self.error(row, column, bad.reason)
+            return default
+
+    def text(self, row: RawRow, column: str, *, required: bool = False) -> str:
+        return self.value(row, column, str, "", required=required)
+
+    def school_ref(self, row: RawRow, column: str = "school", *, required: bool = True) -> str | None:
+        code = row.get(column)
+        if not code:
+            if len(self.roster.schools) == 1:
+                return next(iter(self.roster.schools))
+            if required:
+                self.error(row, column, T("roster.error.missing_field", field=column))
+            return None
+        if code not in self.roster.schools:
+            self.error(row, column, T("roster.error.unknown_school", code=code))
+            return None
+        return code
+
+    def person_ref(self, row: RawRow, column: str, external_id: str, role: str) -> bool:
+        person = self.roster.people.get(external_id)
+        if person is None:
+            self.error(row, column, T("roster.error.unknown_person", id=external_id))
+            return False
+        if role not in person.roles and external_id not in self.unsure_roles:
+            self.error(row, column, T("roster.error.wrong_role", id=external_id, role=role))
+            return False
+        return True
+
+    def rows(self, sheet: str) -> list[RawRow]:
+        return self.raw.rows.get(sheet, [])
+
+    # -- sheets ----------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.schools()
+        self.classes()
+        self.people()
+        self.class_teachers()
+        self.guardians()
+        self.guardian_schools()
+        self.groups()
+        self.subjects_per_pupil()
+        self.pupils_in_groups()
+        self.lessons()
+
+    def schools(self) -> None:
+        for row in self.rows(SCHOOLS):
+            code = self.text(row, "code", required=True)
+            name = self.text(row, "name", required=True)
+            start = self.value(row, "day_start", parse_time, School.model_fields["day_start"].default)
+            end = self.value(row, "day_end", parse_time, School.model_fields["day_end"].default)
+            if start >= end:
+                self.error(row, "day_end", T("roster.error.day_order"))
+            if not code:
+                continue
+            if code in self.roster.schools:
+                self.error(row, "code", T("roster.error.duplicate", value=code))
+                continue
+            self.roster.schools[code] = SchoolRow(
+                At(row.sheet, row.row),
+                code,
+                name,
+                self.text(row, "locality"),
+                self.text(row, "postal_point"),
+                start,
+                end,
+            )
+
+    def classes(self) -> None:
+        for row in self.rows(CLASSES):
+            school = self.school_ref(row)
+            name = self.value(row, "name", class_name, "", required=True)
+            grade = self.value(row, "grade", lambda raw: parse_int(raw, 1, 12), 0, required=True)
+            teacher = row.get("class_teacher") or None
+            if school is None and name:
+                self.unsure_classes.add(name)
+            if school is None or not name:
+                continue
+            if (school, name) in self.roster.classes:
+                self.error(row, "name", T("roster.error.duplicate", value=name))
+                continue
+            self.roster.classes[(school, name)] = ClassRow(
+                At(row.sheet, row.row), school, name, grade, teacher
+            )
+
+    def people(self) -> None:
+        phones: dict[str, str] = {}
+        addresses: dict[str, str] = {}
+        in_file = {row.get("id") for row in self.rows(PEOPLE)}
+        for row in self.rows(PEOPLE):
+            external_id = self.text(row, "id", required=True)
+            full_name = self.text(row, "full_name", required=True)
+            roles: tuple[str, ...] = self.value(row, "role", parse_roles, (), required=True)
+            if not roles:
+                self.unsure_roles.add(external_id)
+            is_guardian_only = bool(roles) and set(roles) <= {Role.GUARDIAN}
+            school = self.school_ref(row, required=not is_guardian_only)
+            klass: str | None = None
+            if Role.PUPIL in roles:
+                klass = self.value(row, "class", class_name, "", required=True) or None
+                known = (school, klass) in self.roster.classes or klass in self.unsure_classes
+                if klass and school and not known:
+                    self.error(row, "class", T("roster.error.unknown_class", name=klass, school=school))
+            phone = self.value(row, "phone", parse_phone, "") or None
+            locale = self.value(row, "language", parse_language, "kk")
+            low_income = self.value(row, "low_income", parse_flag, False)
+            by_post = self.value(row, "by_post", parse_flag, False)
+            address = self.text(row, "postal_address", required=by_post)
+            if not external_id:
+                continue
+            if external_id in self.roster.people:
+                self.error(row, "id", T("roster.error.duplicate", value=external_id))
+                continue
+            if phone:
+                self.unique_address(row, "phone", phone, external_id, phones, in_file)
+            if by_post and address:
+                self.unique_address(row, "postal_address", address, external_id, addresses, in_file)
+            self.roster.people[external_id] = PersonRow(
+                At(row.sheet, row.row),
+                external_id,
+                full_name,
+                roles,
+                school,
+                klass,
+                phone,
+                locale,
+                low_income,
+                by_post,
+                address if by_post else "",
+            )
+
+    def unique_address(
+        self,
+        row: RawRow,
+        column: str,
+        address: str,
+        external_id: str,
+        seen: dict[str, str],
+        in_file: set[str],
+    ) -> None:
+        """A phone or postal address belongs to one person (the store keeps one identity per address)."""
+        other = seen.setdefault(address, external_id)
+        if other == external_id:
+            channels = (Channel.POST,) if column == "postal_address" else (Channel.WHATSAPP, Channel.SMS)
+            for channel in channels:
+                owner = self.facts.owners.get((channel, address))
+                if owner is not None and owner != external_id and owner not in in_file:
+                    other = owner
+                    break
+        if other != external_id:
+            key = "roster.error.address_taken" if column == "postal_address" else "roster.error.phone_taken"
+            self.error(row, column, T(key, id=other))
+
+    def class_teachers(self) -> None:
+        for klass in self.roster.classes.values():
+            if klass.class_teacher is None:
+                continue
+            row = next(r for r in self.rows(CLASSES) if r.row == klass.at.row)
+            self.person_ref(row, "class_teacher", klass.class_teacher, Role.CLASS_TEACHER)
+
+    def guardians(self) -> None:
+        for row in self.rows(GUARDIANS):
+            guardian = self.text(row, "guardian", required=True)
+            pupil = self.text(row, "pupil", required=True)
+            ok = bool(guardian) and self.person_ref(row, "guardian", guardian, Role.GUARDIAN)
+            ok = (bool(pupil) and self.person_ref(row, "pupil", pupil, Role.PUPIL)) and ok
+            if ok:
+                self.roster.guardianships.setdefault((guardian, pupil), At(row.sheet, row.row))
+
+    def guardian_schools(self) -> None:
+        for person in self.roster.people.values():
+            lost = person.school is None and not self.roster.guardian_schools(person.external_id)
+            if lost and Role.GUARDIAN in person.roles:
+                row = RawRow(person.at.sheet, person.at.row, {})
+                self.error(row, "school", T("roster.error.missing_field", field="school"))
+
+    def rules(self, code: str) -> Rules | None:
+        rules = self.facts.programmes.get(code)
+        if rules is None and code == DEFAULT_PROGRAMME:
+            rules = rules_of(default_programme())
+        return rules
+
+    def groups(self) -> None:
+        for row in self.rows(GROUPS):
+            code = self.text(row, "code", required=True)
+            programme = row.get("programme") or DEFAULT_PROGRAMME
+            rules = self.rules(programme)
+            if rules is None:
+                self.error(row, "programme", T("roster.error.unknown_programme", code=programme))
+            subject = self.value(row, "subject", parse_subject, "", required=True)
+            if subject and rules is not None and subject not in rules.subjects:
+                self.error(
+                    row, "subject", T("roster.error.unknown_subject", subject=subject, programme=programme)
+                )
+            tutor = self.text(row, "tutor", required=True)
+            if tutor:
+                self.person_ref(row, "tutor", tutor, Role.TUTOR)
+            assistant = row.get("assistant") or None
+            if assistant:
+                self.person_ref(row, "assistant", assistant, Role.ASSISTANT)
+            pupils: tuple[str, ...] = self.value(row, "pupils", parse_ids, (), required=True)
+            for pupil in pupils:
+                self.person_ref(row, "pupils", pupil, Role.PUPIL)
+            if (
+                pupils
+                and rules is not None
+                and not (rules.min_group_size <= len(pupils) <= rules.max_group_size)
+            ):
+                self.error(
+                    row,
+                    "pupils",
+                    T(
+                        "roster.error.group_size",
+                        size=len(pupils),
+                        min=rules.min_group_size,
+                        max=rules.max_group_size,
+                    ),
+                )
+            school = self.group_school(row, pupils)
+            if not code:
+                continue
+            if code in self.roster.groups:
+                self.error(row, "code", T("roster.error.duplicate", value=code))
+                continue
+            self.roster.groups[code] = GroupRow(
+                At(row.sheet, row.row), code, programme, subject, school, tutor, assistant, pupils
+            )
+
+    def group_school(self, row: RawRow, pupils: tuple[str, ...]) -> str | None:
+        if row.get("school") or len(self.roster.schools) == 1:
+            return self.school_ref(row, required=False)
+        schools = {p.school for p in (self.roster.people.get(i) for i in pupils) if p and p.school}
+        return schools.pop() if len(schools) == 1 else None
+
+    def subjects_per_pupil(self) -> None:
+        taken: dict[tuple[str, str], list[str]] = {}
+        rows = {r.row: r for r in self.rows(GROUPS)}
+        for group in self.roster.groups.values():
+            rules = self.rules(group.programme)
+            if rules is None or not group.subject:
+                continue
+            for pupil in group.pupils:
+                subjects = taken.setdefault((pupil, group.programme), [])
+                if group.subject in subjects:
+                    continue
+                subjects.append(group.subject)
+                if len(subjects) > rules.subjects_per_pupil:
+                    self.error(
+                        rows[group.at.row],
+                        "pupils",
+                        T("roster.error.too_many_subjects", id=pupil, max=rules.subjects_per_pupil),
+                    )
+
+    def pupils_in_groups(self) -> None:
+        """A pupil is in the grades their group's programme is for, and in one group a subject:
+        otherwise the roster puts a child where consent and the programme do not expect them."""
+        rows = {r.row: r for r in self.rows(GROUPS)}
+        first_group: dict[tuple[str, str], str] = {}
+        for group in self.roster.groups.values():
+            rules = self.rules(group.programme)
+            for pupil in group.pupils:
+                grade = self.grade_of(pupil)
+                if rules is not None and grade is not None and not _in_grades(grade, rules):
+                    reason = T(
+                        "roster.error.grade_outside_programme",
+                        id=pupil,
+                        grade=grade,
+                        min=rules.min_grade or 1,
+                        max=rules.max_grade or 12,
+                    )
+                    self.error(rows[group.at.row], "pupils", reason)
+                if not group.subject:
+                    continue
+                other = first_group.setdefault((pupil, group.subject), group.code)
+                if other != group.code:
+                    reason = T("roster.error.same_subject_twice", id=pupil, group=other)
+                    self.error(rows[group.at.row], "pupils", reason)
+
+    def grade_of(self, pupil: str) -> int | None:
+        row = self.roster.people.get(pupil)
+        if row is None or row.school is None or row.class_name is None:
+            return None
+        klass = self.roster.classes.get((row.school, row.class_name))
+        return klass.grade if klass and klass.grade > 0 else None  # 0: reported already as bad
+
+    def lessons(self) -> None:
+        for row in self.rows(LESSONS):
+            code = self.text(row, "group", required=True)
+            group = self.roster.groups.get(code) if code else None
+            if code and group is None:
+                self.error(row, "group", T("roster.error.unknown_group", code=code))
+            rules = self.rules(group.programme) if group else None
+            weekday = self.value(row, "weekday", parse_weekday, -1, required=True)
+            start = self.value(row, "start", parse_time, None, required=True)
+            least = rules.lesson_minutes if rules else 1
+            minutes = self.value(row, "minutes", lambda raw: parse_int(raw, 1, 600), least)
+            if rules is not None and minutes < rules.lesson_minutes:
+                self.error(
+                    row,
+                    "minutes",
+                    T(
+                        "roster.error.lesson_too_short",
+                        length=N("common.minutes", "minutes", minutes=minutes),
+                        min=N("common.minutes", "minutes", minutes=rules.lesson_minutes),
+                    ),
+                )
+            link = self.value(row, "link", parse_link, "")
+            if group is None or rules is None or start is None or weekday < 0:
+                continue
+            if rules.outside_school_hours:
+                self.outside_school_hours(row, group, start, minutes)
+            key = (code, weekday, start)
+            if key in self.roster.lessons:
+                self.error(row, "start", T("roster.error.duplicate", value=f"{code} {start:%H:%M}"))
+                continue
+            self.roster.lessons[key] = LessonRow(At(row.sheet, row.row), code, weekday, start, minutes, link)
+
+    def outside_school_hours(self, row: RawRow, group: GroupRow, start: time, minutes: int) -> None:
+        schools = {group.school} | {
+            p.school for p in (self.roster.people.get(i) for i in group.pupils) if p is not None
+        }
+        begin, end = _minutes(start), _minutes(start) + minutes
+        for code in sorted(s for s in schools if s):
+            school = self.roster.schools[code]
+            if begin < _minutes(school.day_end) and _minutes(school.day_start) < end:
+                self.error(
+                    row,
+                    "start",
+                    T(
+                        "roster.error.lesson_in_school_hours",
+                        start=_hhmm(begin),
+                        end=_hhmm(end),
+                        day_start=f"{school.day_start:%H:%M}",
+                        day_end=f"{school.day_end:%H:%M}",
+                    ),
+                )
+                return
