@@ -40,8 +40,9 @@ class Config:
     # How long work, grades, attendance and messages are kept (RETENTION_DAYS): the consent text says it.
     retention_days: int
     bot_username: str = ""
-    # The default quiet hours (local start, end): a message that is not urgent waits them out, and
-    # a confirmation says when it will go.
+    # Everyone's quiet hours unless they have their own (local start, end): a message that is not
+    # urgent waits them out, a confirmation says when it will go, and a family writing then is told
+    # when to expect an answer.
     quiet: tuple[time, time] = (time(21, 0), time(8, 0))
     # What "now" is for a turn: the wall clock, or the sandbox's clock that a visitor moves forward.
     clock: Callable[[], datetime] = utcnow

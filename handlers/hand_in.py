@@ -83,15 +83,20 @@ def open_homeworks(turn: Turn) -> list[Homework]:
 
 
 def submit(turn: Turn) -> list[Reply] | None:
-    """Photos from a pupil: stored and attached, or held while the pupil says which homework they are for."""
+    """Photos from a pupil: stored and attached, or held while the pupil says which homework they are
+    for; None when no homework is open, so they go on as a message."""
     if not is_ready_pupil(turn):
         return None
+    state = conversation.load(turn)
+    picking = state.flow == FLOW_PICK and not conversation.is_stale(turn, state.updated_at)
+    open_ = [] if picking else open_homeworks(turn)
+    if not picking and not open_:
+        return None  # no homework to hand in: the photos are a message to a teacher (handlers.threads)
     stored, refused = store_uploads(turn, turn.inbound.uploads, "pages")
     if not stored:
         return refused
-    state = conversation.load(turn)
     album = turn.inbound.album_id
-    if state.flow == FLOW_PICK and not conversation.is_stale(turn, state.updated_at):
+    if picking:
         pending = [*list(state.data.get("pending") or []), *(_photo_json(p) for p in stored)]
         if album and album == state.data.get("album"):
             # The rest of an album whose question is already asked (and its choices stay offered).
@@ -100,9 +105,6 @@ def submit(turn: Turn) -> list[Reply] | None:
             return refused
         conversation.enter(turn, FLOW_PICK, "choose", pending=pending, album=album)
         return [_pick_question(turn, pending), *refused]
-    open_ = open_homeworks(turn)
-    if not open_:
-        return [Reply(T("homework.no_open")), *refused]
     homework = _continuing(turn, dict(state.data) if state.flow == FLOW_SUBMIT else {}, open_)
     if homework is None and len(open_) == 1:
         homework = open_[0]

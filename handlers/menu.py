@@ -1,9 +1,13 @@
-"""The help menu: the commands this person may use, by their roles, in their language."""
+"""The help menu: the commands this person may use, by their roles, in their language; for pupils and
+parents also two buttons, "write to a teacher" and "report a problem" (numbered on WhatsApp and SMS,
+where the menu is also reached by typing its word, КӨМЕК or МӘЗІР, «помощь» or «меню»: `handlers.words`)."""
 
 from __future__ import annotations
 
 from handlers.context import Turn
-from handlers.types import Reply
+from handlers.problems import report
+from handlers.threads import write
+from handlers.types import Choice, Reply
 from locales import Lines, T, Text
 from models.enums import Role
 
@@ -11,6 +15,8 @@ from models.enums import Role
 COMMANDS: tuple[tuple[frozenset[Role], Text], ...] = (
     (frozenset({Role.PUPIL}), T("help.cmd.photos")),
     (frozenset({Role.PUPIL}), T("help.cmd.replace")),
+    (frozenset({Role.PUPIL, Role.GUARDIAN}), T("help.cmd.write")),
+    (frozenset({Role.PUPIL, Role.GUARDIAN}), T("help.cmd.problem")),
     (frozenset({Role.GUARDIAN}), T("help.cmd.consent")),
     (frozenset({Role.GUARDIAN}), T("help.cmd.mydata")),
     (frozenset({Role.GUARDIAN}), T("help.cmd.forget")),
@@ -20,6 +26,8 @@ COMMANDS: tuple[tuple[frozenset[Role], Text], ...] = (
     (frozenset({Role.TUTOR}), T("help.cmd.share")),
     (frozenset({Role.TUTOR, Role.ASSISTANT}), T("help.cmd.attendance")),
     (frozenset({Role.TUTOR, Role.ASSISTANT}), T("help.cmd.status")),
+    (frozenset({Role.TUTOR, Role.ASSISTANT}), T("help.cmd.absences")),
+    (frozenset({Role.TUTOR, Role.ASSISTANT, Role.CLASS_TEACHER, Role.COORDINATOR}), T("help.cmd.threads")),
     (frozenset({Role.CLASS_TEACHER}), T("help.cmd.link")),
     (frozenset({Role.CLASS_TEACHER}), T("help.cmd.broadcast")),
     (frozenset({Role.CLASS_TEACHER}), T("help.cmd.report")),
@@ -31,8 +39,18 @@ COMMANDS: tuple[tuple[frozenset[Role], Text], ...] = (
     (frozenset(), T("help.cmd.channels")),
     (frozenset(), T("help.cmd.language")),
 )
+# The menu's buttons (entries of the router's table), by the roles that see them.
+BUTTONS: tuple[tuple[frozenset[Role], Choice], ...] = (
+    (frozenset({Role.PUPIL, Role.GUARDIAN}), Choice(write.NEW, T("help.button.write"))),
+    (frozenset({Role.PUPIL, Role.GUARDIAN}), Choice(report.START, T("help.button.problem"))),
+)
 
 
 def menu(turn: Turn) -> Reply:
     lines = tuple(text for roles, text in COMMANDS if not roles or turn.has_role(*roles))
-    return Reply(T("help.menu", commands=Lines(lines)))
+    buttons = tuple(choice for roles, choice in BUTTONS if turn.has_role(*roles))
+    return Reply(T("help.menu", commands=Lines(lines)), choices=buttons)
+
+
+def show(turn: Turn) -> list[Reply]:
+    return [menu(turn)]

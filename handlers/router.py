@@ -48,8 +48,11 @@ from handlers import (
     words,
 )
 from handlers.context import Config, Turn, roles_of
+from handlers.problems import excuse, report
 from handlers.routes import (
     PASS,
+    Answer,
+    Anything,
     Button,
     Command,
     CommandInForm,
@@ -63,6 +66,7 @@ from handlers.routes import (
     owner_prefix,
     walk,
 )
+from handlers.threads import answer, listing, write
 from handlers.types import Inbound, Reply
 from locales import T
 from models.consent_rules import has_consent
@@ -73,6 +77,8 @@ from models.store import session_scope
 from outbox.write import wrote_outbox
 
 TEXT, PHOTOS = Takes.TEXT, Takes.PHOTOS
+FAMILY = {Role.PUPIL, Role.GUARDIAN}
+STAFF = {Role.TUTOR, Role.ASSISTANT, Role.CLASS_TEACHER, Role.COORDINATOR}
 
 
 def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
@@ -234,6 +240,8 @@ BEFORE_LANGUAGE: tuple[Route, ...] = (
 # unless named; PASS: not theirs, the turn goes on down the table). Conversations (Flow) are entered
 # only through the entries above them, and their handlers check again.
 ROUTES: tuple[Route, ...] = (
+    # A reply to a thread's message, or "#12 …": the thread's, whatever else is open.
+    Route(Answer(), answer.on_answer),
     Route(Command("/consent"), consent.status, {Role.GUARDIAN}, PASS),
     Route(Command("/channels"), channels.start),
     Route(Button(channels.PREFIX), channels.on_choice),
@@ -272,7 +280,7 @@ ROUTES: tuple[Route, ...] = (
     Route(Flow(paper.FLOW, TEXT | PHOTOS), paper.on_text, {Role.COORDINATOR, Role.CLASS_TEACHER}),
     # A pupil's photos are homework whatever their caption, unless a command above took the turn.
     Route(Photos(), hand_in.submit, {Role.PUPIL}, PASS),
-    Route(Flow(hand_in.FLOW_PICK, TEXT), hand_in.ask_again),
+    Route(Flow(hand_in.FLOW_PICK, TEXT), write.half_done),
     Route(Command("/review"), review.start, {Role.TUTOR}, T("review.only_tutor")),
     Route(Button(review.PREFIX), review.on_choice, {Role.TUTOR}),
     Route(Flow(review.FLOW_GRADE, TEXT), review.on_text),
@@ -284,6 +292,27 @@ ROUTES: tuple[Route, ...] = (
     Route(Command("/mydata"), privacy.my_data, {Role.GUARDIAN}),
     Route(Command("/forget"), privacy.forget, {Role.GUARDIAN}),
     Route(Button(privacy.PREFIX), privacy.on_choice, {Role.GUARDIAN}),
+    # Problems: reported by a pupil or parent, decided excused or not by the tutor or assistant.
+    Route(Command("/problem"), report.start, FAMILY),
+    Route(Button(report.START), report.start, FAMILY),
+    Route(Button(report.CHILD), report.on_child, FAMILY),
+    Route(Button(report.KIND), report.on_kind, FAMILY),
+    Route(Button(report.LESSON), report.on_lesson, FAMILY),
+    Route(Flow(report.FLOW_NOTE, TEXT), report.on_note, FAMILY, PASS),
+    Route(Command("/absences"), excuse.pending, {Role.TUTOR, Role.ASSISTANT}),
+    Route(Button(excuse.PREFIX), excuse.on_decide, {Role.TUTOR, Role.ASSISTANT}),
+    # Threads: a staff member's open ones; a family's message, whom it is for, a form left half done.
+    Route(Command("/threads"), listing.start, STAFF),
+    Route(Button(listing.LIST), listing.on_more, STAFF),
+    Route(Button(listing.DONE), listing.on_done, STAFF),
+    Route(Button(listing.SHOW), listing.on_show),
+    Route(Button(write.TO), write.on_whom, FAMILY),
+    Route(Button(write.NEW), write.new_message, FAMILY),
+    Route(Button(write.FORM), write.on_back_to_form, FAMILY),
+    Route(Button(write.LEAVE), write.on_leave_form, FAMILY),
+    Route(Command("/help"), menu.show),
+    # Whatever a pupil or parent writes that nothing above took goes to a person, never to the menu.
+    Route(Anything(), write.write, FAMILY, PASS),
 )
 _BUTTONS = button_owners(BEFORE_LANGUAGE, ROUTES)
 
@@ -302,7 +331,8 @@ def route(turn: Turn) -> list[Reply]:
         button=owner_prefix(inbound.choice, _BUTTONS),
         flow=conversation.load(turn).flow,
         text=bool(inbound.text.strip()),
-        photos=bool(inbound.uploads),
+        photos=any(not upload.is_sound for upload in inbound.uploads),
+        answers=bool(inbound.reply_to) or answer.starts_with_reference(inbound.text),
         word=optout.keyword(inbound.text) if not inbound.choice else "",
     )
     replies = walk(turn, BEFORE_LANGUAGE, seen)

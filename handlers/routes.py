@@ -42,7 +42,8 @@ class Seen:
     button: str | None  # the prefix of the entry that owns the pressed button
     flow: str  # the person's open conversation, "" for none
     text: bool
-    photos: bool
+    photos: bool  # photos or files other than sound
+    answers: bool = False  # a reply to one of the bot's messages, or a typed reference "#12 …"
     word: str = ""  # the whole message as one folded word ("Отмена!" → "отмена"), "" otherwise
 
 
@@ -109,11 +110,27 @@ class Photos:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A message that answers an earlier one: a reply to a message of the bot's, or "#12 …"."""
+
+    def matches(self, seen: Seen) -> bool:
+        return seen.answers
+
+
+@dataclass(frozen=True)
+class Anything:
+    """Whatever is left without a command: words, photos, a voice note, a sticker, an empty message."""
+
+    def matches(self, seen: Seen) -> bool:
+        return not seen.command
+
+
+@dataclass(frozen=True)
 class Route:
     """One entry of the table: what the turn carries, the module function that answers it, who may
     use it (empty: anyone), and what the others hear (None: not theirs, the turn goes on)."""
 
-    on: Command | Button | Flow | Photos | Words | CommandInForm
+    on: Command | Button | Flow | Photos | Words | CommandInForm | Answer | Anything
     handler: Handler
     roles: AbstractSet[Role] = ANYONE
     others: Text | None = NOT_ALLOWED

@@ -44,6 +44,11 @@ class Upload:
     page: tuple[bytes, int, int] | None = None
     refused: str | None = None
 
+    @property
+    def is_sound(self) -> bool:
+        """A voice note or an audio file: a message to a person, never a page of homework."""
+        return self.content_type.startswith("audio/")
+
 
 @dataclass(frozen=True)
 class Inbound:
@@ -59,6 +64,15 @@ class Inbound:
     # The bot's message whose button this is ("chat:message"), where the messenger says: a message's
     # buttons are answered once (a second tap on them changes nothing, `handlers.router`).
     answers: str | None = None
+    # The messenger's id of the bot's message this one replies to (Telegram's reply_to_message),
+    # so an answer finds the thread of the message it answers.
+    reply_to: str | None = None
+    # The start of that message as the messenger quotes it (only the bot's own): a thread's message
+    # begins with its reference, "#12 · …", which finds the thread while the outbox is still
+    # recording the delivery.
+    quoted: str = ""
+    # Something sent that no message can carry on (a sticker, a location, a poll): its kind.
+    unsupported: str = ""
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ def prepare(inbound: Inbound, *, max_bytes: int, max_pixels: int) -> Inbound:
         return inbound
     prepared = []
     for upload in inbound.uploads:
-        if upload.page is not None or upload.refused is not None:
-            prepared.append(upload)  # the adapter has run the pipeline already
+        if upload.page is not None or upload.refused is not None or upload.is_sound:
+            prepared.append(upload)  # the adapter has run the pipeline already, or it is no picture
             continue
         try:
             page = normalise_upload(upload, max_bytes=max_bytes, max_pixels=max_pixels)

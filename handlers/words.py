@@ -3,7 +3,8 @@ any channel: by SMS there are no buttons and no command menu.
 
 * Command words: a message that is only КЕЛІСІМ, СОГЛАСИЕ or CONSENT (any case) is `/consent`; the
   words are the catalogues' `command.<name>` entries in every language, the same words the texts name
-  on WhatsApp and SMS (`locales.commands`).
+  on WhatsApp and SMS (`locales.commands`), and a few more people type for a command (`ALSO`: the
+  menu asked for by name, МӘЗІР / МЕНЮ / MENU, is `/help`).
 * Answer words: yes / no / cancel / more (иә / жоқ / болдырмау / толығырақ, да / нет / отмена /
   подробнее, yes / no / cancel / more) pick the offered choice that means that (`handlers.choices`).
   A cancel word with no cancel choice offered leaves the form under way (`handlers.leaving`, through
@@ -25,7 +26,7 @@ from locales.commands import COMMANDS, word_key
 _SPACE = re.compile(r"\s+")
 
 # What a typed word means, and which choices it may pick (in order of preference): "no" picks a
-# "cancel" choice when no "no" is offered, and the other way round.
+# "cancel" choice when no "no" is offered; "cancel" picks only a "cancel".
 ANSWERS: dict[str, frozenset[str]] = {
     "yes": frozenset(
         {"иә", "ия", "иа", "ie", "ia", "iа", "ya", "да", "da", "yes", "y", "ok", "ок", "жарайды", "келісемін"}
@@ -62,14 +63,19 @@ def answer_of(text: str) -> str | None:
     return None
 
 
+# Words for a command besides the catalogues' `command.<name>`, in any language.
+ALSO: dict[str, frozenset[str]] = {"help": frozenset({"мәзір", "меню", "menu"})}
+
+
 @cache
 def _commands() -> dict[str, str]:
-    return {
+    named = {
         plain(catalogue(language)[word_key(command)]): f"/{command}"
         for language in LANGUAGES
         for command in COMMANDS
         if word_key(command) in catalogue(language)
     }
+    return named | {word: f"/{command}" for command, words in ALSO.items() for word in words}
 
 
 def command_of(text: str) -> str:

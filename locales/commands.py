@@ -12,7 +12,7 @@ understands on every channel, in every language (`handlers.words`).
 from __future__ import annotations
 
 # The commands a family may be told to send; `{cmd_<name>}` names one in a catalogue string.
-COMMANDS = ("consent", "language", "help", "replace", "mydata", "forget", "channels")
+COMMANDS = ("consent", "language", "help", "replace", "mydata", "forget", "channels", "problem")
 PLACEHOLDER_PREFIX = "cmd_"
 # Channels whose clients show and send slash commands.
 SLASH_CHANNELS = frozenset({"telegram"})

@@ -75,3 +75,21 @@ class PostalItemStatus(StrEnum):
     PENDING = "pending"
     RECEIVED = "received"
     MISSING = "missing"
+
+
+class Topic(StrEnum):
+    """Why a thread's staff member answers it."""
+
+    TUTOR = "tutor"  # the group's subject
+    CLASS_TEACHER = "class_teacher"  # anything else about the pupil
+    ASSISTANT = "assistant"  # joining a lesson, technical trouble
+    COORDINATOR = "coordinator"  # the one above left their role
+
+
+class Problem(StrEnum):
+    """What a pupil or parent reports (Online Mektep's list): the reason of an absence."""
+
+    NO_INTERNET = "no_internet"
+    DEVICE = "device"
+    ILL = "ill"
+    OTHER = "other"

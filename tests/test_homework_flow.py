@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models import Homework, Submission, SubmissionPage, TutoringGroup
+from models import Homework, Submission, SubmissionPage, ThreadMessage, TutoringGroup
 from models.clock import utcnow
 from models.store import session_scope
 from outbox.write import stored_text
@@ -181,7 +181,8 @@ def test_late_work_is_accepted_and_marked_late(world: World) -> None:
 
 def test_homework_long_past_its_deadline_is_no_longer_open(world: World) -> None:
     world.homework(due=utcnow() - timedelta(days=30))
-    assert keys(world.photos("p1", page_image())) == ["homework.no_open"]
+    assert keys(world.photos("p1", page_image())) == ["threads.photo_not_homework", "threads.sent.tutor"]
+    assert submissions(world) == []
 
 
 def test_replace_before_review_starts_a_new_submission(world: World) -> None:
@@ -248,8 +249,11 @@ def test_a_refusal_is_in_the_pupils_language(world: World) -> None:
     assert reply.locale == "en" and reply.text.key == "homework.photo.not_image"
 
 
-def test_a_photo_with_no_open_homework_is_answered(world: World) -> None:
-    assert keys(world.photos("p1", page_image())) == ["homework.no_open"]
+def test_a_photo_with_no_open_homework_goes_to_the_tutor_as_a_message(world: World) -> None:
+    assert keys(world.photos("p1", page_image())) == ["threads.photo_not_homework", "threads.sent.tutor"]
+    with Session(world.engine) as session:
+        [message] = session.exec(select(ThreadMessage)).all()
+    assert message.kind == "photo" and pages_of(world) == []
 
 
 def test_a_pupil_without_consent_is_told_a_parent_must_agree(world: World) -> None:
@@ -294,8 +298,11 @@ def test_the_tutors_steps_are_refused_to_others(world: World, who: str) -> None:
 
 def test_a_parent_sending_a_photo_is_not_taken_as_homework(world: World) -> None:
     world.homework()
-    assert keys(world.photos("g1", page_image())) == ["help.menu"]
+    assert keys(world.photos("g1", page_image())) == ["threads.sent.tutor"]  # the child's one tutor
     assert submissions(world) == []
+    with Session(world.engine) as session:
+        [message] = session.exec(select(ThreadMessage)).all()
+    assert message.kind == "photo" and message.media_path is not None
 
 
 def test_work_returned_for_redo_is_accepted_after_the_late_window(world: World) -> None:
@@ -335,8 +342,9 @@ def test_a_question_about_homework_closed_meanwhile_is_not_asked(world: World) -
     world.homework(text="Algebra: page 11")
     assert keys(world.photos("p1", page_image())) == ["homework.ask_which"]
     with time_machine.travel(utcnow() + timedelta(days=30)):
-        assert keys(world.say("p1", "which one?")) == ["homework.no_open"]
-        assert keys(world.say("p1", "hello")) == ["help.menu"]
+        # The question is long over: the words are a message to the tutor, not its answer.
+        assert keys(world.say("p1", "which one?")) == ["threads.sent.tutor"]
+        assert keys(world.photos("p1", page_image())) == ["threads.photo_not_homework", "threads.sent.tutor"]
 
 
 def test_a_photo_sent_after_the_task_text_is_attached_too(world: World) -> None:

@@ -53,3 +53,26 @@ def test_a_class_teacher_who_tutors_sees_both_sets_in_kazakh() -> None:
     text = shown({"tutor", "class_teacher"}, "kk")
     assert text.startswith("Мен не істей аламын")
     assert "/broadcast" in text and "/homework" in text
+
+
+def test_a_family_gets_buttons_to_write_and_to_report_a_problem_and_staff_their_threads() -> None:
+    def turn(roles: set[str]) -> Turn:
+        return Turn(
+            session=cast(Any, None),
+            inbound=Inbound(Identity("telegram", "1"), Chat("1")),
+            identity=ChannelIdentity(channel="telegram", address="1"),
+            config=Config.from_settings(Settings()),
+            roles=roles,
+        )
+
+    family = menu(turn({"guardian"}))
+    assert [c.value for c in family.choices] == ["thr:new:", "prb:start:"]
+    by_sms = family.text.render("en", "sms")
+    assert "write to a teacher" in by_sms and "send PROBLEM" in by_sms  # the word the router takes
+    assert "send /problem" in family.text.render("en", "telegram")
+    staff = menu(turn({"tutor"}))
+    assert (
+        staff.choices == ()
+        and "/threads" in staff.text.render("en")
+        and "/absences" in staff.text.render("en")
+    )

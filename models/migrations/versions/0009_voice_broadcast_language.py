@@ -1,7 +1,7 @@
 """a broadcast's language and the versions in other languages its class teacher added
 
-Revision ID: 0008_voice
-Revises: 0007_staff
+Revision ID: 0009_voice
+Revises: 0008_threads
 Create Date: 2026-12-03 12:00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0008_voice"
-down_revision: str | None = "0007_staff"
+revision: str = "0009_voice"
+down_revision: str | None = "0008_threads"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
