@@ -11,6 +11,8 @@ from handlers.context import Turn
 from handlers.family import children_of, guardians_of, subjects_of
 from handlers.types import Choice, Reply
 from locales import T, Text
+from locales.formats import format_day
+from models.clock import to_local
 from models.consent_rules import has_consent
 from models.enums import Role
 from models.journal import AuditLog
@@ -81,7 +83,9 @@ def status(turn: Turn) -> list[Reply]:
                     T(
                         "consent.status.given",
                         pupil=child.full_name,
-                        date=decision.decided_at.date().isoformat(),
+                        date=format_day(
+                            to_local(decision.decided_at, turn.config.time_zone).date(), turn.locale
+                        ),
                     ),
                     choices=(Choice(f"{PREFIX}withdraw:{child.id}", T("consent.choice.withdraw")),),
                 )

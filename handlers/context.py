@@ -12,6 +12,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from handlers.types import Inbound
+from locales import LANGUAGES
 from models.clock import utcnow
 from models.enums import Role
 from models.journal import Conversation
@@ -102,7 +103,12 @@ class Turn:
 
     @property
     def locale(self) -> str:
-        return self.person.locale if self.person else self.config.default_locale
+        """The person's language; for a stranger, the language their app says it uses (Telegram's
+        `language_code`, a hint until they choose), else the default."""
+        if self.person is not None:
+            return self.person.locale
+        hint = self.inbound.locale_hint or ""
+        return hint if hint in LANGUAGES else self.config.default_locale
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))

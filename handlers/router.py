@@ -49,6 +49,7 @@ from handlers import (
     status,
     throttle,
     uploads,
+    words,
 )
 from handlers.context import Config, Turn, roles_of
 from handlers.problems import excuse, report
@@ -240,7 +241,7 @@ def _leave_or_stay(turn: Turn) -> list[Reply]:
 # the language, a parent's consent, /start and /language.
 BEFORE_LANGUAGE: tuple[Route, ...] = (
     Route(Command(leaving.COMMAND), leaving.cancel),
-    Route(Words(leaving.WORDS), leaving.cancel),
+    Route(Words(words.CANCEL), leaving.cancel),
     Route(CommandInForm(frozenset(leaving.FORMS), but=frozenset({leaving.COMMAND})), leaving.ask),
     Route(Button(leaving.PREFIX), _leave_or_stay),
     Route(Button(language.CHOICE_PREFIX), _language_chosen),
@@ -313,7 +314,6 @@ ROUTES: tuple[Route, ...] = (
     Route(Button(privacy.PREFIX), privacy.on_choice, {Role.GUARDIAN}),
     # Problems: reported by a pupil or parent, decided excused or not by the tutor or assistant.
     Route(Command("/problem"), report.start, FAMILY),
-    Route(Words(report.WORDS), report.start, FAMILY, PASS),
     Route(Button(report.START), report.start, FAMILY),
     Route(Button(report.CHILD), report.on_child, FAMILY),
     Route(Button(report.KIND), report.on_kind, FAMILY),
@@ -340,7 +340,7 @@ ROUTES: tuple[Route, ...] = (
     Route(Words(own_record.WORDS[own_record.TIMETABLE]), own_record.timetable, FAMILY, PASS),
     Route(Words(own_record.WORDS[own_record.GRADES]), own_record.grades_view, FAMILY, PASS),
     Route(Words(own_record.WORDS[own_record.ATTENDANCE]), own_record.attendance, FAMILY, PASS),
-    Route(Words(menu.WORDS), menu.show),
+    Route(Command("/help"), menu.show),
     # Whatever a pupil or parent writes that nothing above took goes to a person, never to the menu.
     Route(Anything(), write.write, FAMILY, PASS),
 )
@@ -390,7 +390,8 @@ def _route_stranger(turn: Turn) -> list[Reply]:
     if code:
         return throttle.too_many_wrong_codes(turn) or _join_by_code(turn, code)
     if _command(inbound.text) == "/start":
-        return [Reply(T("start.stranger"), request_contact=inbound.identity.channel == "telegram")]
+        telegram = inbound.identity.channel == "telegram"
+        return joining.first_contact(turn, T("start.stranger"), request_contact=telegram)
     return joining.stranger(turn)
 
 
@@ -402,5 +403,7 @@ def _join_by_code(turn: Turn, code: str) -> list[Reply]:
 
 
 def _command(text: str) -> str:
+    """The slash command of a message ("/consent@UstazBot x" → "/consent"), or the one its plain
+    word names (КЕЛІСІМ, СОГЛАСИЕ, CONSENT → "/consent": the way to ask by SMS)."""
     head = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-    return head.split("@")[0].lower() if head.startswith("/") else ""
+    return head.split("@")[0].lower() if head.startswith("/") else words.command_of(text)

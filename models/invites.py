@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from locales import DEFAULT_LANGUAGE
+from locales.collation import sort_key
 from models.clock import utcnow
 from models.enums import Role
 from models.people import ChannelIdentity, Guardianship, Invite, Membership, Person
@@ -131,23 +133,26 @@ def invite_states(
     return found
 
 
-def class_people(session: Session, class_id: int) -> list[tuple[int, str]]:
-    """(person id, role) of a class: its class teacher, its pupils, then their parents, each once."""
+def class_people(session: Session, class_id: int, language: str = DEFAULT_LANGUAGE) -> list[tuple[int, str]]:
+    """(person id, role) of a class: its class teacher, its pupils, then their parents, each once,
+    each by name in the alphabetical order of `language` (`locales.collation`)."""
     members = session.exec(
         select(Membership.person_id, Membership.role, Person.full_name)
         .join(Person, col(Person.id) == Membership.person_id)
         .where(Membership.class_id == class_id)
-        .order_by(col(Person.full_name))
+        .order_by(col(Person.id))
     ).all()
+    members = sorted(members, key=lambda row: sort_key(language, row[2]))
     teachers = [(pid, role) for pid, role, _ in members if role == Role.CLASS_TEACHER.value]
     pupils = [(pid, role) for pid, role, _ in members if role == Role.PUPIL.value]
     parents = session.exec(
-        select(Guardianship.guardian_id)
+        select(Guardianship.guardian_id, Person.full_name)
         .join(Person, col(Person.id) == Guardianship.guardian_id)
         .where(col(Guardianship.pupil_id).in_([pid for pid, _ in pupils]))
-        .order_by(col(Person.full_name))
+        .order_by(col(Person.id))
     ).all()
-    return only_once([*teachers, *pupils, *((pid, Role.GUARDIAN.value) for pid in parents)])
+    parents = sorted(parents, key=lambda row: sort_key(language, row[1]))
+    return only_once([*teachers, *pupils, *((pid, Role.GUARDIAN.value) for pid, _ in parents)])
 
 
 def only_once(people: list[tuple[int, str]]) -> list[tuple[int, str]]:

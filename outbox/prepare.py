@@ -1,5 +1,6 @@
 """Preparing claimed rows for their sends: the last consent check, quiet hours, the route, the text
-rendered in the recipient's language, and the attempt recorded as begun before anything is sent.
+to be rendered in the recipient's language for the channel it goes out on (`render`, once the
+channel is chosen), and the attempt recorded as begun before anything is sent.
 
 Quiet hours (the person's own, else the settings', in local time): a non-urgent row due then is
 deferred to their end; an urgent one goes and is logged. A row whose last attempt was interrupted
@@ -14,12 +15,11 @@ import string
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, insert, union, update
 from sqlmodel import Session, col, select
 
-from locales import DEFAULT_LANGUAGE, LANGUAGES, Lines, Text, catalogue, translate
+from locales import Text, language_of, render_value, template_of
 from models.consent_rules import reachable
 from models.enums import AttemptOutcome, NotificationStatus, Role
 from models.outbox import DeliveryAttempt, Notification
@@ -27,7 +27,7 @@ from models.people import Guardianship, Membership
 from models.school import GroupMember
 from outbox.route import Plan, Target, in_quiet_hours, plan_many, quiet_ends
 from outbox.settle import audit, unreached
-from outbox.write import params_from_json
+from outbox.write import stored_text
 from settings import Settings
 
 log = logging.getLogger("ustaz.outbox")
@@ -43,13 +43,12 @@ BEGIN_ATTEMPT = (
 
 @dataclass(frozen=True)
 class Prepared:
-    """A claimed row ready to send: its text rendered, its route planned."""
+    """A claimed row ready to send: its text read, its route planned."""
 
     notification_id: int
     person_id: int | None
     kind: str
-    text: str
-    template_params: tuple[str, ...]
+    message: Text
     media_path: str | None
     plan: Plan
     # The last attempt's channel, identity and start, when its outcome was never stored.
@@ -63,20 +62,18 @@ class Prepared:
         return started_at if (channel, identity_id) == (target.channel, target.identity_id) else None
 
 
-def render(locale: str, key: str, params: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
-    """The message in `locale`, and its parameters in the order the text uses them (for templates)."""
-    text = translate(locale, key, **params)
-    language = locale if locale in LANGUAGES else DEFAULT_LANGUAGE
-    template = catalogue(language).get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or ""
+def render(locale: str, message: Text, channel: str = "") -> tuple[str, tuple[str, ...]]:
+    """The message in `locale` for `channel`, and its parameters in the order the text uses them
+    (a WhatsApp template's variables)."""
+    language = language_of(locale)
+    number = message.params.get(message.count) if message.count else None
+    template = template_of(language, message.key, channel, number, plural=bool(message.count))
     ordered: list[str] = []
     for _literal, name, _spec, _conv in string.Formatter().parse(template):
-        if name and name in params and name not in ordered:
+        if name and name in message.params and name not in ordered:
             ordered.append(name)
-    values = tuple(
-        params[name].render(language) if isinstance(params[name], Text | Lines) else str(params[name])
-        for name in ordered
-    )
-    return text, values
+    values = tuple(str(render_value(message.params[name], language, channel)) for name in ordered)
+    return message.render(language, channel), values
 
 
 def prepare_many(
@@ -174,8 +171,7 @@ def _prepare_row(
     if route.ends_in_post and not [t for t in route.targets if t.channel in channels]:
         unreached(session, row, "post")
         return None
-    text, ordered = render(route.locale, row.key, params_from_json(row.params or {}))
-    return Prepared(row.id, row.person_id, row.kind, text, ordered, row.media_path, route)
+    return Prepared(row.id, row.person_id, row.kind, stored_text(row), row.media_path, route)
 
 
 def begin_attempts(

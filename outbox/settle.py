@@ -1,7 +1,7 @@
 """Settling a send: what an attempt's outcome does to its row, written once for the dispatcher and
 for the providers' later delivery reports.
 
-* delivered → the row is "sent";
+* delivered → the row is "sent" (its attempt "cut" when the channel had to shorten it);
 * retry → back to pending with exponential backoff (2 s, 4 s, … capped at 10 min); after
   `max_attempts` retries on one channel, that channel counts as failed;
 * throttled (HTTP 429) → back to pending after exactly the provider's `retry_after`; a throttle is
@@ -92,7 +92,7 @@ _DELIVERED_ATTEMPT = (
     .where(_ATTEMPTS.c.id == bindparam("attempt"))
     .values(
         finished_at=bindparam("at"),
-        outcome=AttemptOutcome.DELIVERED.value,
+        outcome=bindparam("outcome"),
         error=bindparam("problem"),
         provider_id=bindparam("provider"),
     )
@@ -122,6 +122,8 @@ def record_many(
                     {
                         "attempt": f.attempt_id,
                         "at": now,
+                        # an SMS cut at the segment cap went, but not whole: the reports say so
+                        "outcome": (AttemptOutcome.CUT if f.result.cut else AttemptOutcome.DELIVERED).value,
                         "problem": f.result.error[:300] or None,
                         "provider": f.result.provider_id[:64] or None,
                     }

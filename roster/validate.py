@@ -13,7 +13,7 @@ from datetime import time
 from functools import cache
 from typing import TypeVar
 
-from locales import T, Text
+from locales import N, T, Text
 from models.enums import Channel, Role
 from models.school import Programme, School
 from roster.fields import (
@@ -468,7 +468,11 @@ class _Validator:
                 self.error(
                     row,
                     "minutes",
-                    T("roster.error.lesson_too_short", minutes=minutes, min=rules.lesson_minutes),
+                    T(
+                        "roster.error.lesson_too_short",
+                        length=N("common.minutes", "minutes", minutes=minutes),
+                        min=N("common.minutes", "minutes", minutes=rules.lesson_minutes),
+                    ),
                 )
             link = self.value(row, "link", parse_link, "")
             if group is None or rules is None or start is None or weekday < 0:

@@ -44,6 +44,6 @@ async def test_a_flood_of_100_updates_is_throttled_and_others_are_answered(
             flooded = [message.text for message in telegram.sent(FLOODER)]
         finally:
             await running.stop()
-    assert answer.text == translate("kk", "join.stranger")
+    assert answer.text == translate("kk", "join.stranger") + "\n\n" + translate("ru", "join.stranger")
     assert flooded.count(slow_down) == 1
     assert BURST <= len(flooded) <= BURST + 10  # the burst, what refilled meanwhile, and one warning

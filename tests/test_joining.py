@@ -12,6 +12,7 @@ from handlers import throttle
 from handlers.context import Config
 from handlers.router import process
 from handlers.types import Chat, Identity, Inbound, Reply
+from locales import T
 from models import AuditLog, ChannelIdentity, Person
 from models.invites import issue_invite
 from models.store import session_scope
@@ -43,14 +44,35 @@ def parent(engine: Engine) -> tuple[int, str]:
         return person.id, code
 
 
-def test_stranger_gets_a_kazakh_explanation_and_nothing_is_kept(engine: Engine) -> None:
-    replies = say(engine, "/start")
-    assert keys(replies) == ["start.stranger"]
-    assert replies[0].locale == "kk"
-    assert replies[0].request_contact
+def test_stranger_gets_a_kazakh_and_russian_explanation_and_nothing_is_kept(engine: Engine) -> None:
+    [reply] = say(engine, "/start")
+    assert reply.text.key == "start.stranger" and reply.locale == "kk" and reply.request_contact
+    kazakh, russian = (T("start.stranger").render(language, "telegram") for language in ("kk", "ru"))
+    assert reply.text.render("kk", "telegram") == f"{kazakh}\n\n{russian}"
     assert keys(say(engine, "hello?")) == ["join.stranger"]
     with Session(engine) as session:
         assert session.exec(select(ChannelIdentity)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("hint", "order"), [("ru", ["ru", "kk"]), ("en", ["en", "kk", "ru"]), ("de", ["kk", "ru"])]
+)
+def test_the_apps_language_is_a_hint_for_a_stranger(engine: Engine, hint: str, order: list[str]) -> None:
+    for text, key in (("/start", "start.stranger"), ("сәлем", "join.stranger")):
+        [reply] = say(engine, text, locale_hint=hint)
+        expected = "\n\n".join(T(key).render(language, "telegram") for language in order)
+        assert reply.text.render(reply.locale or "", "telegram") == expected
+
+
+def test_the_share_button_is_named_on_telegram_only(engine: Engine) -> None:
+    """WhatsApp and SMS have no share-my-number button: their greeting does not mention one; the
+    Telegram one names the button by its label."""
+    for language in ("kk", "ru", "en"):
+        label = T("join.share_phone").render(language)
+        assert f"«{label}»" in T("start.stranger").render(language, "telegram")
+        assert label not in T("start.stranger").render(language, "whatsapp")
+    [reply] = say(engine, "/start", user="+77019998877", channel="whatsapp")
+    assert not reply.request_contact
 
 
 def test_a_strangers_stop_and_wrong_codes_are_kept_across_messages(engine: Engine) -> None:

@@ -11,17 +11,21 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
-from locales import LANGUAGES, catalogue, catalogue_files, translate
+from locales import LANGUAGES, VARIANT_MARK, N, T, catalogue, catalogue_files, plurals, translate
+from locales.commands import COMMANDS, command_of_placeholder, word_key
+from models.enums import Channel
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = ["bots", "handlers", "models", "record", "scheduler", "sandbox"]
+CHANNELS = {channel.value for channel in Channel}
 
 
-def _keys_in_code() -> dict[str, str]:
+def _keys_in_code(keyword: str = "T") -> dict[str, str]:
+    """Keys written as `T("key", …)` (or, with keyword="N", plural entries `N("key", "count", …)`)."""
     found: dict[str, str] = {}
     for folder in SOURCE_DIRS:
         for filename, lineno, message, _comments, _context in extract_from_dir(
-            ROOT / folder, method_map=[("**.py", "python")], keywords={"T": None}
+            ROOT / folder, method_map=[("**.py", "python")], keywords={keyword: None}
         ):
             if isinstance(message, str):
                 found.setdefault(message, f"{folder}/{filename}:{lineno}")
@@ -84,3 +88,81 @@ def test_keys_are_dotted_names() -> None:
 def test_kazakh_is_the_default_and_unknown_languages_fall_back_to_it() -> None:
     key = next(iter(catalogue("kk")))
     assert translate("de", key) == translate("kk", key)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_plural_key_in_code_is_a_plural_entry_with_every_form(language: str) -> None:
+    """`N("key", …)` needs a plural entry with the language's number of forms, each translated and
+    with the same placeholders as English; `T("key")` needs a singular one."""
+    forms = plurals(language)
+    reference = plurals("en")
+    used = _keys_in_code("N")
+    assert used, "no plural entry is used in code"
+    for key, where in used.items():
+        assert key in forms, f"{language}: {key} ({where}) is not a plural entry"
+        assert len(forms[key]) == get_plural(language).num_plurals, key
+        assert all(form.strip() for form in forms[key]), f"{language}: {key} has an empty form"
+        expected = _placeholders(reference[key][-1])
+        assert all(_placeholders(form) == expected for form in forms[key]), key
+    singular = {key for key in _keys_in_code("T") if key in forms and key not in catalogue(language)}
+    assert not singular, f"{language}: written as T() but only plural in the catalogue: {singular}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_plural_catalogues_hold_the_same_keys(language: str) -> None:
+    assert set(plurals(language)) == set(plurals("en"))
+
+
+@pytest.mark.parametrize(
+    ("language", "pages", "expected"),
+    [
+        ("ru", 1, "1 страница"),
+        ("ru", 21, "21 страница"),
+        ("ru", 3, "3 страницы"),
+        ("ru", 22, "22 страницы"),
+        ("ru", 5, "5 страниц"),
+        ("ru", 11, "11 страниц"),
+        ("ru", 12, "12 страниц"),
+        ("en", 1, "1 page in"),
+        ("en", 2, "2 pages in"),
+        ("kk", 2, "2 бет"),
+    ],
+)
+def test_a_count_takes_its_plural_form(language: str, pages: int, expected: str) -> None:
+    assert expected in N("review.pdf", "pages", pupil="Асан", pages=pages).render(language)
+
+
+def test_a_nested_count_takes_its_own_form() -> None:
+    text = T(
+        "roster.error.lesson_too_short",
+        length=N("common.minutes", "minutes", minutes=41),
+        min=N("common.minutes", "minutes", minutes=60),
+    )
+    assert "41 минута" in text.render("ru") and "минимум 60 минут" in text.render("ru")
+
+
+def test_a_plural_text_names_a_given_count() -> None:
+    with pytest.raises(ValueError):
+        N("review.pdf", "pages", pupil="Асан")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_channel_variants_belong_to_a_key_and_need_no_other_values(language: str) -> None:
+    """`consent.request.via_sms` is the SMS text of `consent.request`: the code passes the base key's
+    values, so a variant may leave some out but never ask for more (the channel's own `{cmd_…}`
+    placeholders aside, which the channel fills in)."""
+    texts = catalogue(language)
+    for key, text in texts.items():
+        base, mark, channel = key.rpartition(VARIANT_MARK)
+        if mark:
+            assert channel in CHANNELS, f"{key}: no such channel"
+            assert base in texts, f"{key} varies a key that does not exist"
+            own = {name for name in _placeholders(text) if command_of_placeholder(name)}
+            assert _placeholders(text) - own <= _placeholders(texts[base]), key
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_command_a_text_names_has_a_word(language: str) -> None:
+    for command in COMMANDS:
+        word = catalogue(language)[word_key(command)]
+        assert word.strip() and "/" not in word, (language, command)

@@ -250,6 +250,7 @@ def test_delivery_health_by_channel_and_kazpost_lists(school: Engine) -> None:
                 DeliveryAttempt(notification_id=sent.id, channel="telegram", outcome="retry"),
                 DeliveryAttempt(notification_id=sent.id, channel="telegram", outcome="delivered"),
                 DeliveryAttempt(notification_id=lost.id, channel="sms", outcome="blocked"),
+                DeliveryAttempt(notification_id=lost.id, channel="sms", outcome="cut"),
             ]
         )
         class_id = session.exec(select(SchoolClass.id).order_by(SchoolClass.name)).first()
@@ -261,7 +262,7 @@ def test_delivery_health_by_channel_and_kazpost_lists(school: Engine) -> None:
     with Session(school) as session:
         delivery = _rendered(tables.delivery_table(session, scope, ZONE, NOW))
         rounds = _rendered(tables.postal_table(session, scope, ZONE, NOW))
-    assert delivery == [["SMS", 0, 0, 1, 1], ["Telegram", 1, 1, 0, 0], ["WhatsApp", 0, 0, 1, 0]]
+    assert delivery == [["SMS", 0, 1, 0, 1, 1], ["Telegram", 1, 0, 1, 0, 0], ["WhatsApp", 0, 0, 0, 1, 0]]
     assert [r[0] for r in rounds] == [date(2026, 3, 27)] and rounds[0][4] == "received"
 
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -21,7 +22,7 @@ from bots.web import mount_web
 from bots.web.auth import CHALLENGE_COOKIE, MAX_TRIES, SESSION_COOKIE, Auth
 from bots.web.forms import FORM_COOKIE
 from bots.web.sign_in_limits import LOCKOUTS, Refusal
-from models.clock import utcnow
+from models.clock import to_local, utcnow
 from models.dashboard import DashboardChallenge, DashboardSession
 from models.enums import Role
 from models.journal import AuditLog
@@ -35,6 +36,7 @@ from tests.test_roster_scope import other_school
 from tests.test_roster_support import TTL, Table, snapshot
 
 pytestmark = pytest.mark.flow
+ALMATY = ZoneInfo("Asia/Almaty")  # the default TZ_NAME
 SAMPLE = Path(__file__).resolve().parent.parent / "sandbox" / "sample_roster.csv"
 
 
@@ -47,6 +49,10 @@ async def client(
     mount_web(app, engine, settings, lambda: None)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
+
+
+def _today() -> str:
+    return to_local(utcnow(), ALMATY).date().isoformat()
 
 
 def _staff(engine: Engine, role: Role, class_name: str | None = None) -> Person:
@@ -278,8 +284,10 @@ async def test_exports_are_spreadsheets_in_the_readers_language(
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("Class", "Pupil", "Consent", "Date") and len(rows) == 41
-    csv_text = (await (await client.get("/dashboard/export/grades.csv?lang=kk")).read()).decode("utf-8")
-    assert csv_text.startswith("\ufeffСынып,Оқушы,Пән")
+    exported = await client.get("/dashboard/export/grades.csv?lang=kk")
+    assert exported.headers["Content-Disposition"].endswith(f'ustaz-grades-{_today()}.csv"')
+    csv_text = (await exported.read()).decode("utf-8")
+    assert csv_text.startswith("\ufeffСынып;Оқушы;Пән")
     assert (await client.get("/dashboard/export/people.xlsx")).status == 404
 
 

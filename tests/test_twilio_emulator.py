@@ -620,3 +620,143 @@ async def test_control_http_api(emu: TwilioEmulator, hook: Hook) -> None:
 async def test_wait_for_messages_times_out(emu: TwilioEmulator) -> None:
     with pytest.raises(TimeoutError):
         await emu.wait_for_messages(PARENT, 1, timeout=0.05)
+
+
+# --------------------------------------------------------------------------- the Content API
+
+
+def _quick_reply(*titles: str) -> dict[str, Any]:
+    actions = [{"type": "QUICK_REPLY", "id": f"c:{n}", "title": t} for n, t in enumerate(titles)]
+    return {"twilio/quick-reply": {"body": "{{1}}", "actions": actions}, "twilio/text": {"body": "{{1}}"}}
+
+
+def _request(types: dict[str, Any], **more: Any) -> Any:
+    from twilio.rest.content.v1.content import ContentList
+
+    return ContentList.ContentCreateRequest({"friendly_name": "t", "language": "kk", "types": types} | more)
+
+
+async def test_content_is_created_fetched_listed_and_deleted_through_the_async_client(
+    emu: TwilioEmulator,
+) -> None:
+    async with AsyncRewritingHttpClient(emu.base_url) as http:
+        client = Client(SID, TOKEN, http_client=http)
+        created = await client.content.v1.contents.create_async(
+            _request(_quick_reply("Иә", "Жоқ"), variables={"1": "Келісесіз бе?"})
+        )
+        assert created.sid is not None and created.sid.startswith("HX") and created.account_sid == SID
+        assert (
+            created.types is not None and created.types["twilio/quick-reply"]["actions"][1]["title"] == "Жоқ"
+        )
+        assert created.date_created is not None  # ISO 8601, as the client parses it
+        fetched = await client.content.v1.contents(created.sid).fetch_async()
+        assert (fetched.friendly_name, fetched.variables) == ("t", {"1": "Келісесіз бе?"})
+        listed = await client.content.v1.contents.list_async()
+        assert [c.sid for c in listed] == [created.sid]
+        with pytest.raises(TwilioRestException) as missing_types:
+            await client.content.v1.contents.create_async(_request({}))
+        assert missing_types.value.code == 92001
+        assert await client.content.v1.contents(created.sid).delete_async()
+        assert emu.templates == {}
+
+
+async def test_a_quick_reply_and_a_list_show_their_buttons_and_taps_post_the_choice(
+    emu: TwilioEmulator, hook: Hook
+) -> None:
+    emu.set_last_inbound(PARENT, hours_ago=1)
+    async with AsyncRewritingHttpClient(emu.base_url) as http:
+        client = Client(SID, TOKEN, http_client=http)
+        buttons = await client.content.v1.contents.create_async(
+            _request(
+                {
+                    "twilio/quick-reply": {
+                        "body": "{{1}}",
+                        "actions": [
+                            {"type": "QUICK_REPLY", "id": "{{2}}", "title": "{{3}}"},
+                            {"type": "QUICK_REPLY", "id": "{{4}}", "title": "{{5}}"},
+                        ],
+                    }
+                }
+            )
+        )
+        variables = {"1": "Келісесіз бе?", "2": "consent:yes:7", "3": "Иә", "4": "consent:no:7", "5": "Жоқ"}
+        sent = await client.messages.create_async(
+            to=f"whatsapp:{PARENT}",
+            from_=WA_FROM,
+            content_sid=buttons.sid,
+            content_variables=json.dumps(variables),
+        )
+        items = [
+            {"id": f"lang:{code}", "item": name, "description": "—"}
+            for code, name in (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English"), ("de", "Deutsch"))
+        ]
+        listing = await client.content.v1.contents.create_async(
+            _request({"twilio/list-picker": {"body": "Тілді таңдаңыз", "button": "Таңдау", "items": items}})
+        )
+        listed = await client.messages.create_async(
+            to=f"whatsapp:{PARENT}", from_=WA_FROM, content_sid=listing.sid
+        )
+    shown = emu.message(sent.sid or "")
+    assert shown.text == "Келісесіз бе?" and shown.interactive == {
+        "type": "twilio/quick-reply",
+        "button": None,
+        "options": [{"id": "consent:yes:7", "title": "Иә"}, {"id": "consent:no:7", "title": "Жоқ"}],
+    }
+    assert (await emu.wait_until_settled(shown.sid)).status == "read"
+    await emu.tap(shown.sid, "consent:no:7")
+    tapped = hook.at("/wa")[-1].form
+    assert (tapped["ButtonPayload"], tapped["ButtonText"], tapped["Body"], tapped["MessageType"]) == (
+        "consent:no:7",
+        "Жоқ",
+        "Жоқ",
+        "button",
+    )
+    picker = emu.message(listed.sid or "")
+    assert picker.interactive is not None and picker.interactive["button"] == "Таңдау"
+    await emu.tap(picker.sid, "lang:ru")
+    picked = hook.at("/wa")[-1].form
+    assert (picked["ListId"], picked["ListTitle"], picked["Body"]) == ("lang:ru", "Русский", "Русский")
+    assert "ButtonPayload" not in picked
+    with pytest.raises(KeyError):
+        await emu.tap(picker.sid, "lang:xx")
+
+
+async def test_content_breaking_whatsapps_limits_is_refused_and_sms_gets_the_text(
+    emu: TwilioEmulator,
+) -> None:
+    emu.set_last_inbound(PARENT, hours_ago=1)
+    async with AsyncRewritingHttpClient(emu.base_url) as http:
+        client = Client(SID, TOKEN, http_client=http)
+        four = await client.content.v1.contents.create_async(_request(_quick_reply("1", "2", "3", "4")))
+        long_title = await client.content.v1.contents.create_async(
+            _request(_quick_reply("Сыныптың барлық ата-аналары"))
+        )
+        for content in (four, long_title):
+            with pytest.raises(TwilioRestException) as refused:
+                await client.messages.create_async(
+                    to=f"whatsapp:{PARENT}",
+                    from_=WA_FROM,
+                    content_sid=content.sid,
+                    content_variables=json.dumps({"1": "?"}),
+                )
+            assert refused.value.code == 21656
+        by_sms = await client.messages.create_async(
+            to=PARENT,
+            from_=SMS_FROM,
+            content_sid=four.sid,
+            content_variables=json.dumps({"1": "Жауап беріңіз"}),
+        )
+        assert (
+            emu.message(by_sms.sid or "").text == "Жауап беріңіз"
+            and emu.message(by_sms.sid or "").interactive is None
+        )
+        emu.set_last_inbound(PARENT, hours_ago=30)
+        ok = await client.content.v1.contents.create_async(_request(_quick_reply("Иә")))
+        outside = await client.messages.create_async(
+            to=f"whatsapp:{PARENT}",
+            from_=WA_FROM,
+            content_sid=ok.sid,
+            content_variables=json.dumps({"1": "?"}),
+        )
+    late = await emu.wait_until_settled(outside.sid or "")
+    assert (late.status, late.error_code) == ("failed", 63016)  # not approved: only inside the window

@@ -18,16 +18,17 @@ from sqlmodel import Session
 from twilio.base.exceptions import TwilioRestException
 
 from bots.twilio_http import basic_authorization
+from bots.whatsapp.content import LIST_PICKER, QUICK_REPLY, Interactive, Option, definition, interactive
 from bots.whatsapp.inbound import Media, parse_form, to_inbound
 from bots.whatsapp.media import MediaFetcher, PublicFiles
 from bots.whatsapp.render import render
 from bots.whatsapp.sender import TwilioSender
-from bots.whatsapp.sms import ELLIPSIS, is_gsm7, segments, shorten
+from bots.whatsapp.sms import ELLIPSIS, is_gsm7, segments, shorten, split
 from bots.whatsapp.status import parse_status
-from handlers import choices
+from handlers import choices, words
 from handlers.optout import START_WORDS, STOP_WORDS, keyword
 from handlers.types import Choice, Reply
-from locales import T, translate
+from locales import Lines, T, Text, translate
 from models.clock import utcnow
 from models.enums import Channel
 from models.outbox import DeliveryAttempt, Notification
@@ -75,8 +76,12 @@ async def test_a_whatsapp_form_becomes_an_inbound_with_media_and_the_bare_number
     assert inbound.album_id == "SM1"
 
 
-async def test_a_button_payload_comes_back_as_the_choice() -> None:
-    form = {"MessageSid": "SM2", "From": f"whatsapp:{PARENT}", "Body": "Иә", "ButtonPayload": "consent:yes:7"}
+@pytest.mark.parametrize(
+    "tapped",
+    [{"ButtonPayload": "consent:yes:7", "ButtonText": "Иә"}, {"ListId": "consent:yes:7", "ListTitle": "Иә"}],
+)
+async def test_a_tapped_button_or_list_item_comes_back_as_the_choice(tapped: dict[str, str]) -> None:
+    form = {"MessageSid": "SM2", "From": f"whatsapp:{PARENT}", "Body": "Иә"} | tapped
     parsed = parse_form("whatsapp", form)
     assert parsed is not None
 
@@ -133,9 +138,46 @@ def test_typed_no_picks_the_no_choice(typed: str) -> None:
     assert choices.match(typed, list(CONSENT)) == "consent:no:7"
 
 
-@pytest.mark.parametrize("typed", ["4", "0", "maybe"])
+@pytest.mark.parametrize("typed", ["3", "толығырақ", "Подробнее", "more", "Толығырақ!"])
+def test_typed_more_picks_the_more_choice(typed: str) -> None:
+    assert choices.match(typed, list(CONSENT)) == "consent:more:7"
+
+
+@pytest.mark.parametrize("typed", ["болдырмау", "Отмена", "нет", "жоқ"])
+def test_cancel_or_no_picks_the_cancel_choice_where_there_is_no_no(typed: str) -> None:
+    offered = [Choice("bc:send:normal", T("broadcast.send")), Choice("bc:cancel", T("broadcast.cancel"))]
+    assert choices.match(typed, offered) == "bc:cancel"
+
+
+@pytest.mark.parametrize("typed", ["4", "0", "maybe", "cancel now"])
 def test_other_answers_pick_nothing(typed: str) -> None:
     assert choices.match(typed, list(CONSENT)) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "command"),
+    [
+        ("КЕЛІСІМ", "/consent"),
+        ("согласие", "/consent"),
+        ("Consent!", "/consent"),
+        ("тіл", "/language"),
+        ("Язык", "/language"),
+        ("КӨМЕК", "/help"),
+        ("помощь", "/help"),
+        ("my data", "/mydata"),
+        ("ДЕРЕКТЕР", "/mydata"),
+        ("Удалить", "/forget"),
+        ("Мәзір", "/help"),
+        ("меню", "/help"),
+        ("мәселе", "/problem"),
+        ("PROBLEM!", "/problem"),
+        ("арналар", "/channels"),
+        ("келісім беремін", ""),
+        ("тіл үйренеміз бе", ""),
+    ],
+)
+def test_command_words_in_any_language_name_their_command(typed: str, command: str) -> None:
+    assert words.command_of(typed) == command
 
 
 # ---------------------------------------------------------------- SMS length
@@ -155,6 +197,22 @@ def test_a_long_text_is_cut_at_a_word_within_the_segments_and_keeps_its_letters(
     assert text.startswith(short.removesuffix(ELLIPSIS))
     assert set("құүата") <= set(short)
     assert shorten("Қысқа хабар", 1) == "Қысқа хабар"
+
+
+def test_a_long_answer_by_sms_goes_as_several_sms_each_within_the_cap_and_nothing_is_lost() -> None:
+    menu = T(
+        "help.menu",
+        commands=Lines(
+            tuple(T(f"help.cmd.{c}") for c in ("consent", "mydata", "forget", "channels", "language"))
+        ),
+    )
+    text = menu.render("kk", "sms")
+    parts = split(text, 2)
+    assert len(parts) > 1 and all(segments(part) <= 2 for part in parts)
+    assert "\n".join(parts).split() == text.split()  # every word, in order
+    assert split("Қысқа", 1) == ["Қысқа"] and split("  ", 3) == []
+    long_word = "ә" * 150
+    assert "".join(split(long_word, 1)) == long_word
 
 
 # ---------------------------------------------------------------- the outbox sender
@@ -235,11 +293,60 @@ async def test_outside_the_window_without_a_template_is_a_permanent_failure(tmp_
     assert result.outcome == Outcome.FAILED and client.messages.calls == []
 
 
-async def test_sms_is_kept_short(tmp_path: Path) -> None:
+async def test_sms_is_kept_short_and_reported_cut(tmp_path: Path) -> None:
     sms, client = sender(Channel.SMS, tmp_path)
-    await sms.send(outgoing(text="Құрметті ата-ана " * 30))
+    result = await sms.send(outgoing(text="Құрметті ата-ана " * 30))
     [call] = client.messages.calls
     assert call["to"] == PARENT and segments(call["body"]) <= 2
+    assert result.outcome == Outcome.DELIVERED and result.cut
+    assert not (await sms.send(outgoing(text="Қысқа хабар"))).cut
+
+
+async def test_a_long_direct_answer_by_sms_goes_in_parts_without_slash_commands(tmp_path: Path) -> None:
+    sms, client = sender(Channel.SMS, tmp_path)
+    results = await sms.reply(PARENT, Reply(T("consent.request", pupil="Ерлан", subjects="—")), "ru")
+    bodies = [call["body"] for call in client.messages.calls]
+    assert len(results) == len(bodies) == 1 and segments(bodies[0]) <= 2  # the short SMS variant
+    client.messages.calls.clear()
+    commands = Lines(
+        tuple(T(f"help.cmd.{c}") for c in ("consent", "mydata", "forget", "channels", "language"))
+    )
+    await sms.reply(PARENT, Reply(T("help.menu", commands=commands)), "ru")
+    bodies = [call["body"] for call in client.messages.calls]
+    assert len(bodies) > 1 and all(segments(body) <= 2 for body in bodies)
+    assert "СОГЛАСИЕ" in bodies[0] and not any("/" in body for body in bodies)
+
+
+class FakeContents:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.asked: list[tuple[str, int, bool]] = []
+        self.error = error
+
+    async def sid_for(self, message: Any) -> str:
+        if self.error is not None:
+            raise self.error
+        self.asked.append(message.shape)
+        return "HX" + "1" * 32
+
+
+async def test_a_whatsapp_answer_with_choices_goes_as_buttons(tmp_path: Path) -> None:
+    whatsapp, client = sender(Channel.WHATSAPP, tmp_path)
+    whatsapp.contents = FakeContents()  # type: ignore[assignment]
+    await whatsapp.reply(PARENT, Reply(T("consent.reminder", pupil="Ерлан"), choices=CONSENT), "kk")
+    [call] = client.messages.calls
+    assert call["content_sid"] == "HX" + "1" * 32 and "body" not in call
+    variables = json.loads(call["content_variables"])
+    assert variables["1"] == translate("kk", "consent.reminder", pupil="Ерлан")
+    assert (variables["2"], variables["3"]) == ("consent:yes:7", translate("kk", "consent.choice.yes"))
+    assert whatsapp.contents.asked == [("twilio/quick-reply", 3, False)]  # type: ignore[attr-defined]
+
+
+async def test_without_the_content_api_the_choices_stay_a_numbered_list(tmp_path: Path) -> None:
+    whatsapp, client = sender(Channel.WHATSAPP, tmp_path)
+    whatsapp.contents = FakeContents(TwilioRestException(404, "https://content.twilio.com/v1/Content"))  # type: ignore[assignment]
+    await whatsapp.reply(PARENT, Reply(T("consent.reminder", pupil="Ерлан"), choices=CONSENT), "kk")
+    [call] = client.messages.calls
+    assert "content_sid" not in call and "\n1 " in call["body"]
 
 
 @pytest.mark.parametrize(
@@ -400,3 +507,75 @@ def test_a_failure_hands_the_notification_back_for_the_next_channel(
             f"failed:{code}",
         )
         assert (identity.blocked_at is not None) == blocked
+
+
+# ---------------------------------------------------------------- buttons and lists
+
+
+def test_up_to_three_short_choices_are_buttons_and_the_rest_a_list() -> None:
+    three = interactive(Reply(T("optout.stopped"), choices=CONSENT), "kk")
+    assert (
+        three is not None
+        and three.kind == QUICK_REPLY
+        and [o.id for o in three.options]
+        == [
+            "consent:yes:7",
+            "consent:no:7",
+            "consent:more:7",
+        ]
+    )
+    four = interactive(
+        Reply(T("optout.stopped"), choices=(*CONSENT, Choice("x", T("consent.choice.withdraw")))), "kk"
+    )
+    assert (
+        four is not None
+        and four.kind == LIST_PICKER
+        and four.button == translate("kk", "whatsapp.list_button")
+    )
+    version = Choice("bc:version:kk", T("broadcast.add_version.kk"))  # 21 letters: not a button's 20
+    listed = interactive(Reply(T("optout.stopped"), choices=(version,)), "kk")
+    assert listed is not None and listed.kind == LIST_PICKER
+    assert listed.options[0].title == translate("kk", "broadcast.add_version.kk")
+    assert not listed.described  # whole in its item
+
+
+def test_a_label_too_long_for_a_list_item_is_cut_at_a_word_and_given_whole_below() -> None:
+    label = "Топ оқушылары: Қазақстан тарихы, 10–11 сынып (HIS-10)"
+    message = interactive(Reply(T("optout.stopped"), choices=(Choice("g", Text(label)),)), "kk")
+    assert message is not None
+    [option] = message.options
+    assert option.title == "Топ оқушылары…" and len(option.title) <= 24
+    assert option.description == label
+    assert message.described and message.variables() == {
+        "1": translate("kk", "optout.stopped"),
+        "2": message.button,
+        "3": "g",
+        "4": option.title,
+        "5": label,
+    }
+
+
+def test_media_many_choices_or_a_long_text_stay_a_numbered_list() -> None:
+    many = tuple(Choice(f"x:{n}", T("language.name.kk")) for n in range(11))
+    assert interactive(Reply(T("optout.stopped"), choices=many), "kk") is None
+    assert interactive(Reply(T("optout.stopped"), choices=CONSENT, media_path="/tmp/a.jpg"), "kk") is None
+    long = Reply(T("broadcast.message", class_name="8А", teacher="М", text="ә" * 1100), choices=CONSENT)
+    assert interactive(long, "kk") is None
+    assert interactive(Reply(T("optout.stopped")), "kk") is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "size", "described"), [(QUICK_REPLY, 3, False), (LIST_PICKER, 4, True), (LIST_PICKER, 2, False)]
+)
+def test_a_shapes_content_numbers_its_variables_as_the_message_fills_them(
+    kind: str, size: int, described: bool
+) -> None:
+    import re
+
+    content = definition(kind, size, described)
+    numbers = {int(n) for n in re.findall(r"\{\{(\d+)\}\}", json.dumps(content["types"]))}
+    options = tuple(Option(f"i{n}", f"t{n}", "d" if described else "") for n in range(size))
+    message = Interactive(kind, "body", options, "Таңдау" if kind == LIST_PICKER else "")
+    samples = content["variables"]
+    assert isinstance(samples, dict)
+    assert numbers == {int(n) for n in message.variables()} == {int(n) for n in samples}

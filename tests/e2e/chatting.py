@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from pathlib import Path
+from typing import Any
 
+from locales import T
 from models import ChannelIdentity, Guardianship, Membership, Person, School
 from models.invites import issue_invite
 from models.migrate import upgrade
@@ -25,6 +27,11 @@ def emulator_settings(telegram: TelegramEmulator, tmp_path: Path, db_url: str) -
         quiet_hours_start=time(0, 0),
         quiet_hours_end=time(0, 0),
     )
+
+
+def on_telegram(language: str, key: str, **params: Any) -> str:
+    """A catalogue text as Telegram shows it: commands named as slash commands, its Telegram variant."""
+    return T(key, **params).render(language, "telegram")
 
 
 def a_pupil_and_a_parent(db_url: str, parent_chat: int = 601) -> str:
