@@ -40,7 +40,9 @@ def normalise_code(raw: str) -> str:
 
 
 def issue_invite(session: Session, person_id: int | None, ttl: timedelta) -> Invite:
-    assert person_id is not None
+    """A first code for a person just written (the id a flushed row has)."""
+    if person_id is None:
+        raise ValueError("an invite is for a person in the store: add and flush them first")
     invite = Invite(code=new_code(), person_id=person_id, expires_at=utcnow() + ttl)
     session.add(invite)
     session.flush()
@@ -71,7 +73,8 @@ def redeem_invite(
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         raise InviteError("used")
     person = session.get(Person, invite.person_id)
-    assert person is not None
+    if person is None:  # the foreign key forbids it; a store edited by hand could still
+        raise LookupError(f"invite {invite.id} names person {invite.person_id}, who is not in the store")
     return person
 
 

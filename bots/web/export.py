@@ -64,8 +64,8 @@ def to_xlsx(table: Table, lang: str) -> bytes:
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    sheet = book.create_sheet(index=0)  # a new book's active sheet is typed Optional; make our own
+    book.remove(book.worksheets[1])
     sheet.title = translate(lang, f"web.table.{table.name}")[:31]
     sheet.append([as_text(header) for header in headers(table, lang)])
     for row in table.rows:

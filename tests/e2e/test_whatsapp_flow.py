@@ -267,14 +267,15 @@ async def test_by_sms_a_parent_consents_with_words_and_numbers_each_sms_within_t
     details, again = await system.sms("подробнее", expect=2)
     assert details.text == T("consent.details", pupil="Ерлан").render("ru", "sms")
     assert "СОГЛАСИЕ" in details.text and again.text == consent.text
-    [thanks] = await system.sms("Да")
+    thanks, caught_up = await system.sms("Да", expect=2)  # and what matters now about the child
     assert thanks.text == translate("ru", "consent.thanks_yes", pupil="Ерлан")
+    assert caught_up.text.startswith("Ученик: Ерлан. Что сейчас важно")
     [status] = await system.sms("согласие")  # the command word, in any case
     today = format_day(to_local(utcnow(), ALMATY).date(), "ru")
     assert status.text.startswith(translate("ru", "consent.status.given", pupil="Ерлан", date=today))
     assert "1 " + translate("ru", "consent.choice.withdraw") in status.text
     sent = system.twilio.messages_to(PARENT, "sms")
-    assert len(sent) == 7 and all(m.num_segments <= 3 for m in sent), [m.num_segments for m in sent]
+    assert len(sent) == 8 and all(m.num_segments <= 3 for m in sent), [m.num_segments for m in sent]
     assert not any(re.search(r"(?<![\w/])/[a-z]", m.text) for m in sent)
     with Session(system.engine) as session:
         assert session.exec(select(Consent)).one().channel == "sms"
