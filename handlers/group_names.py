@@ -3,7 +3,7 @@
 Codes (ALG-8) are the roster's keys, for the coordinator and the group's tutor; nobody else knows
 them. The name is derived, not stored: the subject and the grade of the group's pupils (a group of
 a virtual class may span grades: «Физика, 10–11 сынып»), in the reader's language when rendered.
-Messages to families name the subject only (`tests/test_group_names.py` keeps it so).
+Messages to families name the subject only (`tests/handlers/test_group_names.py` keeps it so).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from models.postal import PostalRound
 from models.school import GroupMember, TutoringGroup
 from models.store import make_engine
 from tests.browser.conftest import RunningSandbox
-from tests.test_homework_support import page_image
+from tests.support.homework import page_image
 
 pytestmark = pytest.mark.browser
 WAIT = 45_000  # ms (CI machines are shared)

@@ -17,8 +17,8 @@ from models.clock import utcnow
 from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
-from tests.e2e.chatting import button, emulator_settings, on_telegram
-from tests.test_attendance_support import StaffWorld, build_staff_world, chat_from
+from tests.support.attendance import StaffWorld, build_staff_world, chat_from
+from tests.support.chatting import button, emulator_settings, on_telegram
 
 pytestmark = pytest.mark.flow
 GROUP_CHAT = -100500

@@ -17,7 +17,7 @@ from models.invites import issue_invite
 from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
-from tests.e2e.chatting import Chatting, choices, emulator_settings, on_telegram
+from tests.support.chatting import Chatting, choices, emulator_settings, on_telegram
 
 pytestmark = pytest.mark.flow
 PARENT, CHILD, STRANGER = 801, 802, 803

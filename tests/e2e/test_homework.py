@@ -17,8 +17,8 @@ from models.migrate import upgrade
 from models.store import make_engine
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
-from tests.e2e.chatting import Chatting, emulator_settings, on_telegram
-from tests.test_homework_support import PEOPLE, World, build_world, page_image, pixel_bomb
+from tests.support.chatting import Chatting, emulator_settings, on_telegram
+from tests.support.homework import PEOPLE, World, build_world, page_image, pixel_bomb
 
 pytestmark = pytest.mark.flow
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.chatting import on_telegram
+from tests.support.chatting import on_telegram
 
 pytestmark = pytest.mark.flow
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,8 +14,8 @@ from models import Attendance
 from models.migrate import upgrade
 from models.store import make_engine
 from sandbox.telegram_emulator.emulator import TelegramEmulator
-from tests.e2e.chatting import Chatting, choices, emulator_settings, on_telegram
-from tests.test_attendance_support import build_staff_world, chat_from
+from tests.support.attendance import build_staff_world, chat_from
+from tests.support.chatting import Chatting, choices, emulator_settings, on_telegram
 
 pytestmark = pytest.mark.flow
 USERS = {"t1": 901, "a1": 902, "c1": 903, "p1": 911, "p2": 912, "g1": 921}

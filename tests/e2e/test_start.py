@@ -9,7 +9,7 @@ import pytest
 from bots.app import start
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from settings import load_settings
-from tests.e2e.chatting import a_pupil_and_a_parent, on_telegram
+from tests.support.chatting import a_pupil_and_a_parent, on_telegram
 
 pytestmark = pytest.mark.flow
 

@@ -19,7 +19,7 @@ from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from settings import load_settings
-from tests.e2e.chatting import on_telegram
+from tests.support.chatting import on_telegram
 
 pytestmark = pytest.mark.flow
 

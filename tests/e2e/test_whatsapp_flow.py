@@ -32,7 +32,7 @@ from models.store import make_engine, session_scope
 from outbox.write import enqueue
 from sandbox.twilio_emulator import DEFAULT_SMS_NUMBER, DEFAULT_WHATSAPP_NUMBER, TwilioEmulator
 from sandbox.twilio_emulator.records import EmulatedMessage
-from tests.test_homework_support import build_world, page_image
+from tests.support.homework import build_world, page_image
 
 pytestmark = pytest.mark.flow
 ALMATY = ZoneInfo("Asia/Almaty")  # the default TZ_NAME

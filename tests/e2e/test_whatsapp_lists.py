@@ -20,7 +20,7 @@ from models.store import make_engine, session_scope
 from sandbox.twilio_emulator import TwilioEmulator
 from sandbox.twilio_emulator.records import EmulatedMessage
 from tests.e2e.test_whatsapp_flow import System, buttons, launch
-from tests.test_attendance_support import build_staff_world
+from tests.support.attendance import build_staff_world
 
 pytestmark = pytest.mark.flow
 
