@@ -1,0 +1,55 @@
+"""coordinators above schools: a school's region and district, and who reads a district's or a
+region's monitoring
+
+Revision ID: 0006_overview
+Revises: 0005_outbox_budget
+Create Date: 2026-12-03 12:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = "0006_overview"
+down_revision: str | None = "0005_outbox_budget"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("school") as batch:
+        batch.add_column(
+            sa.Column(
+                "region", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False, server_default=""
+            )
+        )
+        batch.add_column(
+            sa.Column(
+                "district", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False, server_default=""
+            )
+        )
+        batch.create_index("ix_school_region", ["region"])
+        batch.create_index("ix_school_district", ["district"])
+    op.create_table(
+        "district_coordinator",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("region", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("district", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("person_id", "region", "district"),
+    )
+    op.create_index("ix_district_coordinator_person_id", "district_coordinator", ["person_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_district_coordinator_person_id", table_name="district_coordinator")
+    op.drop_table("district_coordinator")
+    with op.batch_alter_table("school") as batch:
+        batch.drop_index("ix_school_district")
+        batch.drop_index("ix_school_region")
+        batch.drop_column("district")
+        batch.drop_column("region")
