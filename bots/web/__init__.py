@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bots.web import dashboard
+from bots.web import dashboard, delivery, overview, reports
 from bots.web.site import SITE, Site
 from settings import Settings
 
@@ -29,5 +29,8 @@ def mount_web(
     app[SITE] = Site(engine, settings, wake_outbox)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     dashboard.mount(app)
+    overview.mount(app)
+    delivery.mount(app)
+    reports.mount(app)
     if pages is not None:
         pages(app)

@@ -1,8 +1,9 @@
-"""The dashboard (`/dashboard`): monitoring tables for the coordinator and the class teacher, a page
-per pupil, exports to XLSX and CSV, and the roster upload with its dry run.
+"""The dashboard (`/dashboard`): sign-in, a page per pupil, and the roster upload with its dry run.
+The overview and the monitoring tables are `bots.web.overview`; delivery, `bots.web.delivery`;
+reports and exports, `bots.web.reports`.
 
 Sign-in is by a one-time code sent through the bot (`bots.web.auth`); each person sees only their
-schools or classes (`monitoring.Scope`).
+district, schools, classes or groups (`monitoring.Scope`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlmodel import Session, col, select
 import monitoring
 from bots.web.auth import CHALLENGE_COOKIE, CODE_TTL, SESSION_COOKIE, SESSION_TTL, Auth
 from bots.web.chart import score_chart
-from bots.web.export import cell_text, to_csv, to_xlsx
+from bots.web.export import cell_text
 from bots.web.i18n import page_language, render
 from bots.web.site import SITE
 from locales import translate
@@ -78,11 +79,6 @@ def set_private_cookie(
 
 def cells(table: monitoring.Table, lang: str) -> list[list[str]]:
     return [[cell_text(cell, lang) for cell in row] for row in table.rows]
-
-
-def load_table(engine: Engine, scope: monitoring.Scope, name: str, zone: ZoneInfo) -> monitoring.Table:
-    with Session(engine) as session:
-        return monitoring.table(session, scope, name, zone)
 
 
 def load_pupil(
@@ -156,49 +152,6 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
     response = web.HTTPFound("/dashboard/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response
-
-
-@routes.get("/dashboard")
-@login_required
-async def overview(request: web.Request, who: Signed) -> web.Response:
-    name = request.query.get("table", monitoring.TABLES[0])
-    if name not in monitoring.TABLES:
-        raise web.HTTPNotFound()
-    site = request.app[SITE]
-    engine = site.engine
-    table = await asyncio.to_thread(load_table, engine, who[1], name, site.settings.zone)
-    lang = page_language(request)
-    return render(
-        request,
-        "dashboard.html",
-        tables=monitoring.TABLES,
-        current=name,
-        table=table,
-        rows=cells(table, lang),
-        coordinator=await asyncio.to_thread(is_coordinator, engine, who[0]),
-    )
-
-
-@routes.get("/dashboard/export/{name}.{kind:xlsx|csv}")
-@login_required
-async def export(request: web.Request, who: Signed) -> web.Response:
-    name, kind = request.match_info["name"], request.match_info["kind"]
-    if name not in monitoring.TABLES:
-        raise web.HTTPNotFound()
-    site = request.app[SITE]
-    table = await asyncio.to_thread(load_table, site.engine, who[1], name, site.settings.zone)
-    lang = page_language(request)
-    await asyncio.to_thread(request.app[AUTH].audit, who[0], "dashboard.export", table=name, format=kind)
-    if kind == "xlsx":
-        body = await asyncio.to_thread(to_xlsx, table, lang)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body, content_type = to_csv(table, lang), "text/csv"
-    return web.Response(
-        body=body,
-        content_type=content_type,
-        headers={"Content-Disposition": f'attachment; filename="ustaz-{name}.{kind}"'},
-    )
 
 
 @routes.get("/dashboard/pupil/{pupil_id:\\d+}")
