@@ -90,8 +90,12 @@ class Report:
         self.pdf.set_font("body", "", 9)
         total = sum(widths)
         columns = [self.pdf.epw * w / total for w in widths]
+        from fpdf.fonts import FontFace
+
+        heads = FontFace(emphasis="B", color=(29, 35, 41), fill_color=(243, 245, 247))
+        self.pdf.set_draw_color(*LIGHT)
         with self.pdf.table(
-            col_widths=columns, text_align="LEFT", line_height=5, first_row_as_headings=True
+            col_widths=columns, text_align="LEFT", line_height=5, headings_style=heads
         ) as table:
             top = table.row()
             for text in headers:
