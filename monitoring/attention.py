@@ -15,10 +15,11 @@ from sqlalchemy import case, func, literal, or_, select
 from sqlmodel import Session, col
 
 from models.enums import AttendanceStatus, Channel, Role
+from models.homework import Homework, Submission
 from models.people import ChannelIdentity, Guardianship, Membership, Person
 from models.school import GroupMember, SchoolClass
 from models.timetable import Attendance, Lesson
-from monitoring.figures import Reading, due_works, handed_in
+from monitoring.figures import COUNTED, Reading, in_period
 from monitoring.paging import Page
 from monitoring.sql import Rows, consented, contains
 
@@ -93,42 +94,56 @@ def family_reached(pupil: Any) -> Any:
 
 
 def candidates(session: Session, reading: Reading) -> Rows:
-    """Every pupil in scope with their counts and flags (a subquery's worth of columns)."""
-    absent = (
-        select(col(Attendance.pupil_id), func.count().label("n"))
+    """Every pupil in scope with their counts and flags (a subquery's worth of columns). The counts
+    are looked up per pupil (by the pupil's own index entries), so a school of thousands costs a
+    few look-ups a pupil, whatever the planner makes of joins."""
+    pupil = col(Person.id)
+    absences = (
+        select(func.count())
+        .select_from(Attendance)
         .join(Lesson, col(Lesson.id) == col(Attendance.lesson_id))
         .where(
-            col(Attendance.status) == AttendanceStatus.ABSENT.value,
+            col(Attendance.pupil_id) == pupil,
             col(Attendance.on_date) >= reading.period.start,
             col(Attendance.on_date) <= min(reading.period.end, reading.today),
-            col(Lesson.group_id).in_(reading.groups()),
+            col(Attendance.status) == AttendanceStatus.ABSENT.value,
+            *reading.scope.in_groups(Lesson.group_id),
         )
-        .group_by(col(Attendance.pupil_id))
-        .subquery()
+        .scalar_subquery()
     )
-    missing = (
-        due_works(reading, col(GroupMember.pupil_id), func.count().label("n"))
-        .where(~handed_in(on_time=False))
-        .group_by(col(GroupMember.pupil_id))
-        .subquery()
+    due = (
+        select(func.count())
+        .select_from(GroupMember)
+        .join(Homework, col(Homework.group_id) == col(GroupMember.group_id))
+        .where(col(GroupMember.pupil_id) == pupil, *in_period(reading))
+        .scalar_subquery()
+    )
+    done = (
+        select(func.count(func.distinct(col(Submission.homework_id))))
+        .select_from(Submission)
+        .join(Homework, col(Homework.id) == col(Submission.homework_id))
+        .join(
+            GroupMember,
+            (col(GroupMember.group_id) == col(Homework.group_id)) & (col(GroupMember.pupil_id) == pupil),
+        )
+        .where(col(Submission.pupil_id) == pupil, col(Submission.status).in_(COUNTED), *in_period(reading))
+        .scalar_subquery()
     )
     return (
         select(
-            col(Person.id).label("pupil_id"),
+            pupil.label("pupil_id"),
             col(Person.full_name).label("name"),
             func.coalesce(col(SchoolClass.name), literal("")).label("class_name"),
-            func.coalesce(absent.c.n, 0).label("absences"),
-            func.coalesce(missing.c.n, 0).label("missing"),
-            case((consented(col(Person.id), reading.now), 1), else_=0).label("consent"),
-            case((family_reached(col(Person.id)), 1), else_=0).label("reachable"),
+            absences.label("absences"),
+            (due - done).label("missing"),
+            case((consented(pupil, reading.now), 1), else_=0).label("consent"),
+            case((family_reached(pupil), 1), else_=0).label("reachable"),
             col(Person.by_post).label("by_post"),
         )
         .select_from(Membership)
-        .join(Person, col(Person.id) == col(Membership.person_id))
+        .join(Person, pupil == col(Membership.person_id))
         .outerjoin(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
-        .outerjoin(absent, absent.c.pupil_id == col(Person.id))
-        .outerjoin(missing, missing.c.pupil_id == col(Person.id))
-        .where(col(Membership.role) == Role.PUPIL.value, col(Membership.person_id).in_(reading.pupils()))
+        .where(col(Membership.role) == Role.PUPIL.value, reading.scope.covers(Membership.person_id))
     )
 
 

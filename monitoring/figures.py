@@ -139,132 +139,215 @@ class Reading:
         return self.scope.groups()
 
 
-def attendance_rows(reading: Reading) -> Rows:
+def _status_sums() -> list[Any]:
+    return [
+        func.sum(case((col(Attendance.status) == status.value, 1), else_=0))
+        for status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.ABSENT)
+    ]
+
+
+def attendance_rows(session: Session, reading: Reading) -> Rows:
+    """Per (the pupil's school, group, week, reason given): marks present, late and absent."""
     reason = _absence_reason()
     reason_column = reason if reason is not None else null()
+    week = monday_of(session, col(Attendance.on_date))
     return (
-        select(
-            col(Membership.school_id),
-            col(Lesson.group_id),
-            col(Attendance.status),
-            reason_column,
-            func.count(),
-        )
+        select(col(Membership.school_id), col(Lesson.group_id), week, reason_column, *_status_sums())
         .select_from(Attendance)
         .join(Lesson, col(Lesson.id) == col(Attendance.lesson_id))
         .join(Membership, pupil_membership(col(Attendance.pupil_id)))
         .where(
             col(Attendance.on_date) >= reading.period.start,
             col(Attendance.on_date) <= min(reading.period.end, reading.today),
-            col(Attendance.pupil_id).in_(reading.pupils()),
-            col(Lesson.group_id).in_(reading.groups()),
+            reading.scope.covers(Attendance.pupil_id),
+            *reading.scope.in_groups(Lesson.group_id),
         )
-        .group_by(col(Membership.school_id), col(Lesson.group_id), col(Attendance.status), reason_column)
+        .group_by(col(Membership.school_id), col(Lesson.group_id), week, reason_column)
     )
 
 
-def handed_in(on_time: bool) -> Any:
-    """A counted work of the pupil (`GroupMember.pupil_id`) for the homework; before the deadline."""
-    found = select(col(Submission.id)).where(
-        col(Submission.homework_id) == col(Homework.id),
-        col(Submission.pupil_id) == col(GroupMember.pupil_id),
-        col(Submission.status).in_(COUNTED),
-    )
-    if on_time:
-        found = found.where(col(Submission.late).is_(False))
-    return found.exists()
+def in_period(reading: Reading) -> list[Any]:
+    """Homework due in the period, and already due."""
+    return [
+        col(Homework.due_at) >= reading.begin,
+        col(Homework.due_at) < reading.after,
+        *reading.scope.in_groups(Homework.group_id),
+    ]
 
 
-def due_works(reading: Reading, *columns: Any) -> Rows:
-    """One row per pupil of a group and homework due in the period (and already due)."""
+def homework_counts(reading: Reading, *by: Any) -> Any:
+    """Per group (and per the other columns `by`, labelled): how many homework fell due in the period."""
     return (
-        select(*columns)
-        .select_from(Homework)
-        .join(GroupMember, col(GroupMember.group_id) == col(Homework.group_id))
-        .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
-        .where(
-            col(Homework.due_at) >= reading.begin,
-            col(Homework.due_at) < reading.after,
-            col(Homework.group_id).in_(reading.groups()),
-            col(GroupMember.pupil_id).in_(reading.pupils()),
-        )
+        select(col(Homework.group_id).label("group_id"), *by, func.count().label("n"))
+        .where(*in_period(reading))
+        .group_by(col(Homework.group_id), *by)
+        .subquery()
     )
 
 
-def work_rows(reading: Reading) -> Rows:
-    on_time, handed = handed_in(on_time=True), handed_in(on_time=False)
-    return due_works(
-        reading,
-        col(Membership.school_id),
-        col(Homework.group_id),
-        func.count(),
-        func.sum(case((on_time, 1), else_=0)),
-        func.sum(case((handed & ~on_time, 1), else_=0)),
-    ).group_by(col(Membership.school_id), col(Homework.group_id))
+def handed(reading: Reading) -> Any:
+    """Per homework due in the period and pupil of its group in scope who handed it in: its group,
+    deadline and 0 when handed in on time, 1 when only late."""
+    return (
+        select(
+            col(Submission.homework_id).label("homework_id"),
+            col(Homework.group_id).label("group_id"),
+            col(Submission.pupil_id).label("pupil_id"),
+            col(Membership.school_id).label("school_id"),
+            col(Homework.due_at).label("due_at"),
+            func.min(case((col(Submission.late).is_(True), 1), else_=0)).label("late"),
+        )
+        .select_from(Homework)
+        .join(Submission, col(Submission.homework_id) == col(Homework.id))
+        .join(
+            GroupMember,
+            (col(GroupMember.group_id) == col(Homework.group_id))
+            & (col(GroupMember.pupil_id) == col(Submission.pupil_id)),
+        )
+        .join(Membership, pupil_membership(col(Submission.pupil_id)))
+        .where(
+            *in_period(reading),
+            col(Submission.status).in_(COUNTED),
+            reading.scope.covers(Submission.pupil_id),
+        )
+        .group_by(
+            col(Submission.homework_id),
+            col(Homework.group_id),
+            col(Submission.pupil_id),
+            col(Membership.school_id),
+            col(Homework.due_at),
+        )
+        .subquery()
+    )
+
+
+def expected_rows(session: Session, reading: Reading) -> Rows:
+    """Per (the pupil's school, group, week): works due = homework due × the group's pupils in scope."""
+    counts = homework_counts(reading, _due_week(session, reading, col(Homework.due_at)).label("week"))
+    return (
+        select(col(Membership.school_id), col(GroupMember.group_id), counts.c.week, func.count() * counts.c.n)
+        .select_from(GroupMember)
+        .join(counts, counts.c.group_id == col(GroupMember.group_id))
+        .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
+        .where(reading.scope.covers(GroupMember.pupil_id), *reading.scope.in_groups(GroupMember.group_id))
+        .group_by(col(Membership.school_id), col(GroupMember.group_id), counts.c.week, counts.c.n)
+    )
+
+
+def _due_week(session: Session, reading: Reading, moment: Any) -> Any:
+    return monday_of(session, local_day(session, moment, reading.zone))
+
+
+def handed_rows(session: Session, reading: Reading) -> Rows:
+    """Per (the pupil's school, group, week due): works handed in on time, and late."""
+    works = handed(reading)
+    week = _due_week(session, reading, works.c.due_at)
+    return (
+        select(
+            works.c.school_id,
+            works.c.group_id,
+            week,
+            func.sum(case((works.c.late == 0, 1), else_=0)),
+            func.sum(case((works.c.late == 1, 1), else_=0)),
+        )
+        .select_from(works)
+        .group_by(works.c.school_id, works.c.group_id, week)
+    )
 
 
 def graded(reading: Reading, *columns: Any) -> Rows:
-    """Works graded in the period, each with its latest feedback."""
+    """Works due in the period and graded, each with its latest feedback."""
     return (
         select(*columns)
-        .select_from(Feedback)
-        .join(Submission, col(Submission.id) == col(Feedback.submission_id))
-        .join(Homework, col(Homework.id) == col(Submission.homework_id))
+        .select_from(Homework)
+        .join(Submission, col(Submission.homework_id) == col(Homework.id))
+        .join(Feedback, col(Feedback.submission_id) == col(Submission.id))
         .join(Membership, pupil_membership(col(Submission.pupil_id)))
         .where(
+            *in_period(reading),
             col(Submission.status) == SubmissionStatus.GRADED.value,
-            col(Feedback.created_at) >= reading.begin,
-            col(Feedback.created_at) < reading.after,
             latest_feedback(Feedback),
-            col(Submission.pupil_id).in_(reading.pupils()),
-            col(Homework.group_id).in_(reading.groups()),
+            reading.scope.covers(Submission.pupil_id),
         )
     )
 
 
 def score_rows(reading: Reading) -> Rows:
-    return graded(
-        reading,
-        col(Membership.school_id),
-        col(Homework.group_id),
-        func.coalesce(func.sum(col(Feedback.formative_score)), 0),
-        func.count(col(Feedback.formative_score)),
-    ).group_by(col(Membership.school_id), col(Homework.group_id))
+    """Per (the pupil's school, group, formative score): how many works got it."""
+    score = col(Feedback.formative_score)
+    return (
+        graded(reading, col(Membership.school_id), col(Homework.group_id), score, func.count())
+        .where(score.is_not(None))
+        .group_by(col(Membership.school_id), col(Homework.group_id), score)
+    )
 
 
-def measure(session: Session, reading: Reading) -> dict[Key, Figures]:
-    """Every additive figure per (the pupil's school, group)."""
-    cells: dict[Key, Figures] = {}
+@dataclass(frozen=True)
+class Week:
+    monday: date
+    attendance: float | None
+    on_time: float | None
 
-    def at(school: int | None, group: int | None) -> Figures:
-        return cells.setdefault((school, group), Figures())
 
-    for school, group, status, reason, count in session.execute(attendance_rows(reading)).all():
-        figures = at(school, group)
-        if status == AttendanceStatus.ABSENT.value:
-            figures.absent += count
-            if reason:
-                figures.reasons[reason] += count
-        elif status == AttendanceStatus.LATE.value:
-            figures.late += count
-        elif status == AttendanceStatus.PRESENT.value:
-            figures.present += count
-    for school, group, expected, on_time, late in session.execute(work_rows(reading)).all():
-        figures = at(school, group)
-        figures.expected += expected
-        figures.on_time += int(on_time or 0)
-        figures.handed_late += int(late or 0)
-    for school, group, total, count in session.execute(score_rows(reading)).all():
-        figures = at(school, group)
-        figures.score_total += int(total or 0)
-        figures.scored += count
-    rows = growth_by_group(reading.pupils(), reading.groups(), reading.after)
-    for school, group, total, grown, entered in session.execute(rows).all():
-        figures = at(school, group)
+@dataclass
+class Measured:
+    """The additive figures per (the pupil's school, group), and the charts' series, from one pass
+    over each kind of row."""
+
+    cells: dict[Key, Figures] = field(default_factory=dict)
+    weeks: dict[str, Figures] = field(default_factory=dict)  # by Monday, 'YYYY-MM-DD'
+    scores: list[int] = field(default_factory=lambda: [0] * len(SCORES))
+
+    def at(self, school: int | None, group: int | None) -> Figures:
+        return self.cells.setdefault((school, group), Figures())
+
+    def week(self, monday: Any) -> Figures:
+        return self.weeks.setdefault(str(monday), Figures())
+
+    def series(self, period: Period) -> list[Week]:
+        """Attendance and work on time per week of the period (a week with neither is left out)."""
+        found = []
+        for monday in period.weeks():
+            figures = self.weeks.get(monday.isoformat())
+            if figures is not None and (figures.marks or figures.expected):
+                found.append(Week(monday, figures.attendance_pct, figures.on_time_pct))
+        return found
+
+
+def measure(session: Session, reading: Reading) -> Measured:
+    """Every additive figure per (the pupil's school, group), with the weekly trend and the scores'
+    spread added up from the same rows."""
+    found = Measured()
+    for school, group, week, reason, present, late, absent in session.execute(
+        attendance_rows(session, reading)
+    ).all():
+        for figures in (found.at(school, group), found.week(week)):
+            figures.present += int(present or 0)
+            figures.late += int(late or 0)
+            figures.absent += int(absent or 0)
+            if reason and absent:
+                figures.reasons[reason] += int(absent)
+    for school, group, week, expected in session.execute(expected_rows(session, reading)).all():
+        found.at(school, group).expected += int(expected)
+        found.week(week).expected += int(expected)
+    for school, group, week, on_time, late in session.execute(handed_rows(session, reading)).all():
+        for figures in (found.at(school, group), found.week(week)):
+            figures.on_time += int(on_time or 0)
+            figures.handed_late += int(late or 0)
+    for school, group, score, count in session.execute(score_rows(reading)).all():
+        figures = found.at(school, group)
+        figures.score_total += int(score) * int(count)
+        figures.scored += int(count)
+        if 1 <= int(score) <= len(SCORES):
+            found.scores[int(score) - 1] += int(count)
+    for school, group, total, grown, entered in session.execute(
+        growth_by_group(reading.scope, reading.after)
+    ).all():
+        figures = found.at(school, group)
         figures.growth_total += float(total or 0.0)
         figures.grown += int(grown or 0)
         figures.entered += int(entered or 0)
-    return cells
+    return found
 
 
 def rollup(cells: dict[Key, Figures], key: Callable[[Key], Hashable]) -> dict[Hashable, Figures]:
@@ -287,7 +370,7 @@ def pupils_by_school(session: Session, reading: Reading) -> dict[int, PupilCount
     has = consented(col(Membership.person_id), reading.after)
     rows = session.execute(
         select(col(Membership.school_id), func.count(), func.sum(case((has, 1), else_=0)))
-        .where(col(Membership.role) == Role.PUPIL.value, col(Membership.person_id).in_(reading.pupils()))
+        .where(col(Membership.role) == Role.PUPIL.value, reading.scope.covers(Membership.person_id))
         .group_by(col(Membership.school_id))
     ).all()
     return {school: PupilCount(count, int(yes or 0)) for school, count, yes in rows}
@@ -297,9 +380,8 @@ def pupils_by_group(session: Session, reading: Reading) -> dict[int, PupilCount]
     has = consented(col(GroupMember.pupil_id), reading.after)
     rows = session.execute(
         select(col(GroupMember.group_id), func.count(), func.sum(case((has, 1), else_=0)))
-        .where(
-            col(GroupMember.pupil_id).in_(reading.pupils()), col(GroupMember.group_id).in_(reading.groups())
-        )
+        .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
+        .where(reading.scope.covers(GroupMember.pupil_id), *reading.scope.in_groups(GroupMember.group_id))
         .group_by(col(GroupMember.group_id))
     ).all()
     return {group: PupilCount(count, int(yes or 0)) for group, count, yes in rows}
@@ -314,9 +396,8 @@ def pupils_by_tutor(session: Session, reading: Reading) -> dict[int, PupilCount]
             func.count(func.distinct(case((has, col(GroupMember.pupil_id)), else_=None))),
         )
         .join(TutoringGroup, col(TutoringGroup.id) == col(GroupMember.group_id))
-        .where(
-            col(GroupMember.pupil_id).in_(reading.pupils()), col(GroupMember.group_id).in_(reading.groups())
-        )
+        .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
+        .where(reading.scope.covers(GroupMember.pupil_id), *reading.scope.in_groups(GroupMember.group_id))
         .where(col(TutoringGroup.tutor_id).is_not(None))
         .group_by(col(TutoringGroup.tutor_id))
     ).all()
@@ -329,65 +410,6 @@ def with_pupils(figures: dict[Hashable, Figures], counts: dict[int, PupilCount])
         unit = figures.setdefault(key, Figures())
         unit.pupils, unit.consented = count.pupils, count.consented
     return figures
-
-
-# -- the charts' figures ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Week:
-    monday: date
-    attendance: float | None
-    on_time: float | None
-
-
-def weekly(session: Session, reading: Reading) -> list[Week]:
-    """Attendance and work on time per week of the period (a week with neither is left out)."""
-    day = col(Attendance.on_date)
-    monday = monday_of(session, day)
-    attended: dict[str, list[int]] = {}
-    for week, status, count in session.execute(
-        select(monday, col(Attendance.status), func.count())
-        .join(Lesson, col(Lesson.id) == col(Attendance.lesson_id))
-        .where(
-            day >= reading.period.start,
-            day <= min(reading.period.end, reading.today),
-            col(Attendance.pupil_id).in_(reading.pupils()),
-            col(Lesson.group_id).in_(reading.groups()),
-        )
-        .group_by(monday, col(Attendance.status))
-    ).all():
-        totals = attended.setdefault(str(week), [0, 0])
-        totals[1] += count
-        if status != AttendanceStatus.ABSENT.value:
-            totals[0] += count
-    due_week = monday_of(session, local_day(session, col(Homework.due_at), reading.zone))
-    on_time = handed_in(on_time=True)
-    works = {
-        str(week): (int(yes or 0), count)
-        for week, count, yes in session.execute(
-            due_works(reading, due_week, func.count(), func.sum(case((on_time, 1), else_=0))).group_by(
-                due_week
-            )
-        ).all()
-    }
-    weeks = []
-    for monday_day in reading.period.weeks():
-        key = monday_day.isoformat()
-        present, marks = attended.get(key, [0, 0])
-        done, expected = works.get(key, (0, 0))
-        if marks or expected:
-            weeks.append(Week(monday_day, percent_of(present, marks), percent_of(done, expected)))
-    return weeks
-
-
-def score_spread(session: Session, reading: Reading) -> list[int]:
-    """How many works got each formative score, 1 to 10, in the period."""
-    score = col(Feedback.formative_score)
-    found = dict(
-        session.execute(graded(reading, score, func.count()).where(score.is_not(None)).group_by(score)).all()
-    )
-    return [int(found.get(n, 0)) for n in SCORES]
 
 
 def total_of(units: Iterable[Figures]) -> Figures:

@@ -18,6 +18,7 @@ from sqlmodel import col
 from models.enums import HomeworkKind, Role, SubmissionStatus
 from models.homework import Feedback, Homework, Submission
 from models.people import Membership
+from monitoring.scope import Scope
 from monitoring.sql import Rows, latest_feedback, percent
 
 ENTRY = HomeworkKind.ENTRY.value
@@ -25,7 +26,7 @@ FINAL = HomeworkKind.FINAL.value
 DIAGNOSTIC_KINDS = (ENTRY, FINAL)
 
 
-def diagnostics(pupils: Rows, groups: Rows, until: Any) -> Rows:
+def diagnostics(scope: Scope, until: Any) -> Rows:
     """Per pupil and group (with the pupil's school): the entry and the final diagnostic's score, in
     %, of those graded before `until`; either may be None."""
     score = percent(Feedback)
@@ -50,8 +51,8 @@ def diagnostics(pupils: Rows, groups: Rows, until: Any) -> Rows:
             col(Submission.status) == SubmissionStatus.GRADED.value,
             col(Feedback.created_at) < until,
             latest_feedback(Feedback),
-            col(Submission.pupil_id).in_(pupils),
-            col(Homework.group_id).in_(groups),
+            scope.covers(Submission.pupil_id),
+            *scope.in_groups(Homework.group_id),
         )
         .group_by(col(Membership.school_id), col(Homework.group_id), col(Submission.pupil_id))
     )
@@ -61,10 +62,10 @@ def _when(condition: ColumnElement[bool], value: ColumnElement[Any]) -> ColumnEl
     return case((condition, value), else_=None)
 
 
-def growth_by_group(pupils: Rows, groups: Rows, until: Any) -> Rows:
+def growth_by_group(scope: Scope, until: Any) -> Rows:
     """Per school and group: the sum of the pupils' growth and how many pupils sat both diagnostics,
     and how many have sat the entry one so far."""
-    per_pupil = diagnostics(pupils, groups, until).subquery()
+    per_pupil = diagnostics(scope, until).subquery()
     both = per_pupil.c.entry.is_not(None) & per_pupil.c.final.is_not(None)
     return select(
         per_pupil.c.school_id,

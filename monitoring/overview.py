@@ -26,9 +26,7 @@ from monitoring.figures import (
     pupils_by_school,
     pupils_by_tutor,
     rollup,
-    score_spread,
     total_of,
-    weekly,
     with_pupils,
 )
 from monitoring.scope import CLASS, DISTRICT, GROUP, SCHOOL
@@ -74,13 +72,14 @@ class GroupInfo:
 
 def overview(session: Session, reading: Reading) -> Overview:
     """Every figure of the overview page for `reading`."""
-    cells = measure(session, reading)
+    measured = measure(session, reading)
+    cells = measured.cells
     by_school = with_pupils(rollup(cells, _school), dict(pupils_by_school(session, reading)))
     total = total_of(by_school.values())
     for key, cell in cells.items():
         if key[0] is None:  # a pupil with no school membership still counts in all
             total.add(cell)
-    result = Overview(reading, total, weeks=weekly(session, reading), scores=score_spread(session, reading))
+    result = Overview(reading, total, weeks=measured.series(reading.period), scores=measured.scores)
     dimensions = DIMENSIONS[reading.scope.level]
     if "school" not in dimensions and len(reading.scope.school_ids) > 1:
         dimensions = ("school", *dimensions)

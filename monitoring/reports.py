@@ -66,8 +66,8 @@ def journal_listing(session: Session, ask: Ask) -> Listing:
         .where(
             col(Submission.status) == SubmissionStatus.GRADED.value,
             latest_feedback(Feedback),
-            col(Submission.pupil_id).in_(ask.scope.pupils()),
-            col(Homework.group_id).in_(ask.scope.groups()),
+            ask.scope.covers(Submission.pupil_id),
+            *ask.scope.in_groups(Homework.group_id),
             col(Homework.due_at) < after,
         )
     )
@@ -274,13 +274,13 @@ def pupil_summary(session: Session, reading: Reading, pupil_id: int) -> PupilSum
         .outerjoin(School, col(School.id) == col(Membership.school_id))
         .where(col(Membership.person_id) == pupil_id, col(Membership.role) == Role.PUPIL.value)
     ).first()
-    per_group = rollup(measure(session, one), lambda key: key[1])
+    per_group = rollup(measure(session, one).cells, lambda key: key[1])
     total = Figures()
     for figures in per_group.values():
         total.add(figures)
     diagnosed = {
         row.group_id: (row.entry, row.final)
-        for row in session.execute(diagnostics(one.pupils(), one.groups(), one.after)).all()
+        for row in session.execute(diagnostics(one.scope, one.after)).all()
     }
     summary = PupilSummary(person.full_name, place[0] if place else "", place[1] if place else "", total)
     for gid, code, subject, tutor in session.execute(

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import and_, false, or_, select, union
+from sqlalchemy import ColumnElement, and_, false, or_, select, union
 from sqlmodel import Session, col
 
 from models.district import DistrictCoordinator
@@ -57,15 +58,11 @@ class Scope:
 
     def _pupils(self) -> Rows:
         parts: list[Rows] = []
-        if self.school_ids or self.class_ids:
+        whole = [col(Membership.school_id).in_(self.school_ids)] if self.school_ids else []
+        whole += [col(Membership.class_id).in_(self.class_ids)] if self.class_ids else []
+        if whole:
             parts.append(
-                select(col(Membership.person_id)).where(
-                    col(Membership.role) == Role.PUPIL.value,
-                    or_(
-                        col(Membership.school_id).in_(self.school_ids),
-                        col(Membership.class_id).in_(self.class_ids),
-                    ),
-                )
+                select(col(Membership.person_id)).where(col(Membership.role) == Role.PUPIL.value, or_(*whole))
             )
         if self.group_ids:
             parts.append(
@@ -76,6 +73,31 @@ class Scope:
         if len(parts) == 1:
             return parts[0]
         return select(union(*parts).subquery().c[0])
+
+    def covers(self, pupil: Any) -> ColumnElement[bool]:
+        """For a query joined to the pupil's membership (`monitoring.sql.pupil_membership`): the
+        pupil is in scope. Said on the membership's school and class, so the database reads each
+        row once instead of looking every row up in a list of thousands of pupils."""
+        parts: list[ColumnElement[bool]] = []
+        if self.school_ids:
+            parts.append(col(Membership.school_id).in_(self.school_ids))
+        if self.class_ids:
+            parts.append(col(Membership.class_id).in_(self.class_ids))
+        if self.group_ids:
+            members = select(col(GroupMember.pupil_id)).where(col(GroupMember.group_id).in_(self.group_ids))
+            parts.append(col(pupil).in_(members))
+        found = or_(*parts) if parts else false()
+        return and_(found, col(pupil).in_(self.only_pupils)) if self.only_pupils else found
+
+    def in_groups(self, group: Any) -> list[ColumnElement[bool]]:
+        """Conditions keeping `group` (a group id column) to this scope's groups, for rows already
+        kept to its pupils: none for a school's or a class's scope, where a pupil's every group
+        counts; the reader's own groups for a tutor, whose pupils have other tutors' groups too."""
+        if not self.group_ids:
+            return []
+        if not (self.school_ids or self.class_ids):
+            return [col(group).in_(self.group_ids)]
+        return [col(group).in_(self.groups())]
 
     def classes(self) -> Rows:
         """The ids of the classes in scope: of its schools, and its own."""

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, exists, func, literal, or_
+from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -64,9 +64,10 @@ def _fold(value: object) -> object:
     return value.casefold() if isinstance(value, str) else value
 
 
-def consented(pupil: Any, at: datetime) -> ColumnElement[bool]:
-    """Whether, at moment `at`, some parent's latest decision for `pupil` was a consent not
-    withdrawn (the rule of `models.consent_rules`, read as of `at`)."""
+def consented_pupils(at: datetime) -> Rows:
+    """The pupils for whom, at moment `at`, some parent's latest decision was a consent not withdrawn
+    (the rule of `models.consent_rules`, read as of `at`): one list the database makes once per
+    query, not a search per pupil."""
     given = aliased(Consent)
     later = aliased(Consent)
     superseded = exists().where(
@@ -79,14 +80,18 @@ def consented(pupil: Any, at: datetime) -> ColumnElement[bool]:
             and_(col(later.decided_at) == col(given.decided_at), col(later.id) > col(given.id)),
         ),
     )
-    return exists().where(
-        col(given.pupil_id) == pupil,
+    return select(col(given.pupil_id)).where(
         col(given.scope) == PROGRAMME_SCOPE,
         col(given.given).is_(True),
         col(given.decided_at) <= at,
         or_(col(given.withdrawn_at).is_(None), col(given.withdrawn_at) > at),
         ~superseded,
     )
+
+
+def consented(pupil: Any, at: datetime) -> ColumnElement[bool]:
+    """`pupil` had a parent's consent at moment `at`."""
+    return col(pupil).in_(consented_pupils(at))
 
 
 def pupil_membership(person: Any) -> ColumnElement[bool]:

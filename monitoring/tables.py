@@ -195,7 +195,7 @@ def attendance_listing(session: Session, ask: Ask) -> Listing:
         .join(Lesson, col(Lesson.id) == col(Attendance.lesson_id))
         .where(
             col(Attendance.pupil_id).in_(ask.scope.pupils()),
-            col(Lesson.group_id).in_(ask.scope.groups()),
+            *ask.scope.in_groups(Lesson.group_id),
             *_in_days(col(Attendance.on_date), ask),
         )
         .group_by(col(Lesson.group_id), col(Attendance.lesson_id), col(Attendance.on_date))

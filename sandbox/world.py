@@ -198,7 +198,7 @@ def _school(
             {
                 "external_id": f"{code}-G{n}",
                 "full_name": f"Ата-ана {_surname(n)} {number}-{n}",
-                "phone": f"+7701{number % 1000:03d}{n % 10000:04d}",
+                "phone": f"+77{number % 1000:03d}{n:06d}",
             }
         )
     ids = _insert(session, Person, [{**p, "created_at": now, "by_post": False} for p in people])
@@ -257,7 +257,7 @@ def _school(
                 {
                     "person_id": parent,
                     "channel": "post",
-                    "address": f"Шортанды кенті, {n}-үй",
+                    "address": f"{code}: Шортанды кенті, {n}-үй",
                     "created_at": now,
                 }
             )

@@ -1,5 +1,5 @@
 """coordinators above schools: a school's region and district, and who reads a district's or a
-region's monitoring
+region's monitoring; the indexes the monitoring's counts use
 
 Revision ID: 0006_overview
 Revises: 0005_outbox_budget
@@ -43,9 +43,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("person_id", "region", "district"),
     )
     op.create_index("ix_district_coordinator_person_id", "district_coordinator", ["person_id"])
+    # The monitoring's look-ups: a pupil's work for a homework, a pupil's marks over a period,
+    # homework by when it falls due.
+    op.create_index("ix_submission_homework_pupil", "submission", ["homework_id", "pupil_id"])
+    op.create_index("ix_attendance_pupil_day", "attendance", ["pupil_id", "on_date", "lesson_id", "status"])
+    op.create_index("ix_homework_due_at", "homework", ["due_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_homework_due_at", table_name="homework")
+    op.drop_index("ix_attendance_pupil_day", table_name="attendance")
+    op.drop_index("ix_submission_homework_pupil", table_name="submission")
     op.drop_index("ix_district_coordinator_person_id", table_name="district_coordinator")
     op.drop_table("district_coordinator")
     with op.batch_alter_table("school") as batch:
