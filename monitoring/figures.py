@@ -37,7 +37,7 @@ from models.timetable import Attendance, Lesson
 from monitoring.growth import growth_by_group
 from monitoring.periods import Period
 from monitoring.scope import Scope
-from monitoring.sql import Rows, consented, latest_feedback, local_day, monday_of, pupil_membership
+from monitoring.sql import Rows, consented, latest_feedback, local_day, monday_of, pupil_membership, unindexed
 
 COUNTED = (SubmissionStatus.SUBMITTED.value, SubmissionStatus.GRADED.value, SubmissionStatus.RETURNED.value)
 SCORES = range(1, 11)
@@ -175,16 +175,6 @@ def in_period(reading: Reading) -> list[Any]:
     ]
 
 
-def homework_counts(reading: Reading, *by: Any) -> Any:
-    """Per group (and per the other columns `by`, labelled): how many homework fell due in the period."""
-    return (
-        select(col(Homework.group_id).label("group_id"), *by, func.count().label("n"))
-        .where(*in_period(reading))
-        .group_by(col(Homework.group_id), *by)
-        .subquery()
-    )
-
-
 def handed(reading: Reading) -> Any:
     """Per homework due in the period and pupil of its group in scope who handed it in: its group,
     deadline and 0 when handed in on time, 1 when only late."""
@@ -207,7 +197,7 @@ def handed(reading: Reading) -> Any:
         .join(Membership, pupil_membership(col(Submission.pupil_id)))
         .where(
             *in_period(reading),
-            col(Submission.status).in_(COUNTED),
+            unindexed(Submission.status).in_(COUNTED),
             reading.scope.covers(Submission.pupil_id),
         )
         .group_by(
@@ -221,16 +211,24 @@ def handed(reading: Reading) -> Any:
     )
 
 
-def expected_rows(session: Session, reading: Reading) -> Rows:
-    """Per (the pupil's school, group, week): works due = homework due × the group's pupils in scope."""
-    counts = homework_counts(reading, _due_week(session, reading, col(Homework.due_at)).label("week"))
+def homework_by_week(session: Session, reading: Reading) -> Rows:
+    """Per group and week: how many homework fell due."""
+    week = _due_week(session, reading, col(Homework.due_at))
     return (
-        select(col(Membership.school_id), col(GroupMember.group_id), counts.c.week, func.count() * counts.c.n)
+        select(col(Homework.group_id), week, func.count())
+        .where(*in_period(reading))
+        .group_by(col(Homework.group_id), week)
+    )
+
+
+def members_rows(reading: Reading) -> Rows:
+    """Per (the pupil's school, group): the group's pupils in scope."""
+    return (
+        select(col(Membership.school_id), col(GroupMember.group_id), func.count())
         .select_from(GroupMember)
-        .join(counts, counts.c.group_id == col(GroupMember.group_id))
         .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
         .where(reading.scope.covers(GroupMember.pupil_id), *reading.scope.in_groups(GroupMember.group_id))
-        .group_by(col(Membership.school_id), col(GroupMember.group_id), counts.c.week, counts.c.n)
+        .group_by(col(Membership.school_id), col(GroupMember.group_id))
     )
 
 
@@ -265,7 +263,7 @@ def graded(reading: Reading, *columns: Any) -> Rows:
         .join(Membership, pupil_membership(col(Submission.pupil_id)))
         .where(
             *in_period(reading),
-            col(Submission.status) == SubmissionStatus.GRADED.value,
+            unindexed(Submission.status) == SubmissionStatus.GRADED.value,
             latest_feedback(Feedback),
             reading.scope.covers(Submission.pupil_id),
         )
@@ -327,9 +325,13 @@ def measure(session: Session, reading: Reading) -> Measured:
             figures.absent += int(absent or 0)
             if reason and absent:
                 figures.reasons[reason] += int(absent)
-    for school, group, week, expected in session.execute(expected_rows(session, reading)).all():
-        found.at(school, group).expected += int(expected)
-        found.week(week).expected += int(expected)
+    members: dict[int, list[tuple[int | None, int]]] = {}
+    for school, group, count in session.execute(members_rows(reading)).all():
+        members.setdefault(group, []).append((school, int(count)))
+    for group, week, homework in session.execute(homework_by_week(session, reading)).all():
+        for school, count in members.get(group, []):  # works due: homework × the group's pupils
+            found.at(school, group).expected += int(homework) * count
+            found.week(week).expected += int(homework) * count
     for school, group, week, on_time, late in session.execute(handed_rows(session, reading)).all():
         for figures in (found.at(school, group), found.week(week)):
             figures.on_time += int(on_time or 0)

@@ -19,7 +19,7 @@ from models.enums import HomeworkKind, Role, SubmissionStatus
 from models.homework import Feedback, Homework, Submission
 from models.people import Membership
 from monitoring.scope import Scope
-from monitoring.sql import Rows, latest_feedback, percent
+from monitoring.sql import Rows, latest_feedback, percent, unindexed
 
 ENTRY = HomeworkKind.ENTRY.value
 FINAL = HomeworkKind.FINAL.value
@@ -48,7 +48,7 @@ def diagnostics(scope: Scope, until: Any) -> Rows:
         )
         .where(
             col(Homework.kind).in_(DIAGNOSTIC_KINDS),
-            col(Submission.status) == SubmissionStatus.GRADED.value,
+            unindexed(Submission.status) == SubmissionStatus.GRADED.value,
             col(Feedback.created_at) < until,
             latest_feedback(Feedback),
             scope.covers(Submission.pupil_id),

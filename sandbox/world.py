@@ -201,7 +201,9 @@ def _school(
                 "phone": f"+77{number % 1000:03d}{n:06d}",
             }
         )
-    ids = _insert(session, Person, [{**p, "created_at": now, "by_post": False} for p in people])
+    ids = _insert(
+        session, Person, [{**p, "created_at": now, "by_post": False, "locale_chosen": True} for p in people]
+    )
     coordinator, teachers = ids[0], ids[1 : 1 + class_count]
     tutor_ids = ids[1 + class_count : 1 + class_count + tutors]
     assistant_ids = ids[1 + class_count + tutors : first_pupil]
