@@ -7,6 +7,7 @@ class teacher see their groups and tutors; a tutor or an assistant teacher their
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
@@ -37,6 +38,11 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     CLASS: ("group", "tutor"),
     GROUP: ("group",),
 }
+
+
+def natural(name: str) -> list[int | str]:
+    """A name as people order it: «№2 мектеп» before «№10 мектеп»."""
+    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,7 @@ def _schools(session: Session, figures: dict[Hashable, Figures]) -> list[Unit]:
         Unit("school", key, named.get(key, ("", ""))[0], named.get(key, ("", ""))[1], figures[key])
         for key in ids
     ]
-    return sorted(units, key=lambda u: u.name)
+    return sorted(units, key=lambda u: natural(u.name))
 
 
 def _group_units(figures: dict[Hashable, Figures], groups: dict[int, GroupInfo]) -> list[Unit]:
@@ -146,7 +152,7 @@ def _group_units(figures: dict[Hashable, Figures], groups: dict[int, GroupInfo])
         Unit("group", gid, info.code, subject_name(info.subject), figures.get(gid, Figures()))
         for gid, info in groups.items()
     ]
-    return sorted(units, key=lambda u: u.name)
+    return sorted(units, key=lambda u: natural(u.name))
 
 
 def _tutor_units(
@@ -164,4 +170,4 @@ def _tutor_units(
         Unit("tutor", key, names.get(key, ""), ", ".join(sorted(codes.get(key, []))), figures[key])
         for key in ids
     ]
-    return sorted(units, key=lambda u: u.name)
+    return sorted(units, key=lambda u: natural(u.name))

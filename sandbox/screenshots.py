@@ -1,10 +1,10 @@
 """Screenshots of the sandbox page, the dashboard's overview and a district's view, at phone (390 px)
 and desktop (1280 px) width, for the README: `.venv/bin/python -m sandbox.screenshots [docs]`.
 
-Starts the sandbox (`python -m bots` with no configuration) in a temporary folder and writes the
-school year so far into its store (`sandbox.term`), lets a parent join and consent in the sandbox
-page, signs the coordinator in to the dashboard with the code the bot sends, and saves the sandbox
-and the overview. Then writes a district of twelve schools (`sandbox.world`), serves the dashboard
+Starts the sandbox (`python -m bots` with no configuration) in a temporary folder, lets a parent
+join and consent in the sandbox page, signs the coordinator in to the dashboard with the code the
+bot sends, writes the school year so far into its store (`sandbox.term`), and saves the sandbox and
+the overview. Then writes a district of twelve schools (`sandbox.world`), serves the dashboard
 over it with its district coordinator signed in, and saves the district's view. Needs Debian's
 chromium (`apt-get install chromium`).
 """
@@ -112,8 +112,10 @@ def prepare(browser: Any, url: str) -> tuple[Page, Page]:
     return page, dashboard
 
 
-def shoot(page: Page, name: str, folder: Path) -> None:
+def shoot(page: Page, name: str, folder: Path, taller: int = 0) -> None:
+    """At each width; `taller` adds to the desktop's height, to show what lies below the figures."""
     for label, (width, height) in WIDTHS.items():
+        height += taller if label == "desktop" else 0
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(500)
         page.evaluate("window.scrollTo(0, 0)")
@@ -183,8 +185,8 @@ def main(folder: Path) -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         process, url = start(Path(home))
         try:
-            school_year(Path(home))
             page, dashboard = prepare(browser, url)
+            school_year(Path(home))
             shoot(page, "sandbox", folder)
             dashboard.goto(url + "/dashboard?lang=en")
             shoot(dashboard, "dashboard", folder)
@@ -198,7 +200,7 @@ def main(folder: Path) -> None:
             context.add_cookies([{"name": SESSION_COOKIE, "value": session_id, "url": district_url}])
             view = context.new_page()
             view.goto(district_url + "/dashboard?lang=kk")
-            shoot(view, "district", folder)
+            shoot(view, "district", folder, taller=560)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -93,9 +93,10 @@ def trend_chart(
     every = max(1, -(-len(days) // 8))
     for index, day in enumerate(days):
         if index % every == 0 or index == len(days) - 1:
+            anchor = "end" if index == len(days) - 1 and len(days) > 1 else "middle"
             parts.append(
                 f'<text x="{x(index):.1f}" y="{TREND_HEIGHT - 10}" font-size="11" fill="#57606a" '
-                f'text-anchor="middle">{day:%d.%m}</text>'
+                f'text-anchor="{anchor}">{day:%d.%m}</text>'
             )
     for number, (name, values) in enumerate(series):
         colour = TREND_COLOURS[number % len(TREND_COLOURS)]

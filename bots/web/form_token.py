@@ -19,9 +19,12 @@ from bots.web.auth import SESSION_COOKIE
 FIELD = "form_token"
 
 
-def form_token(request: web.Request) -> str:
-    session_id = request.cookies.get(SESSION_COOKIE, "")
+def token_for(session_id: str) -> str:
     return hashlib.sha256(f"form:{session_id}".encode()).hexdigest() if session_id else ""
+
+
+def form_token(request: web.Request) -> str:
+    return token_for(request.cookies.get(SESSION_COOKIE, ""))
 
 
 def same_origin(request: web.Request) -> bool:

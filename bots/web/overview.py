@@ -32,7 +32,7 @@ from models.school import School, SchoolClass, TutoringGroup
 from monitoring import periods
 from monitoring.attention import NEEDS, Attention, attention
 from monitoring.figures import SCORES, Figures
-from monitoring.overview import Overview, Unit, overview
+from monitoring.overview import Overview, Unit, natural, overview
 from monitoring.paging import PAGE_SIZE, Page, page_number
 from monitoring.scope import DISTRICT, GROUP
 from monitoring.tables import LISTINGS, Table, page_of, tables_for
@@ -44,7 +44,7 @@ SEARCH_CHARS = 60
 
 # How a breakdown may be sorted: worst first for the percentages, so what lags is on top.
 SORTS: dict[str, Callable[[Unit], Any]] = {
-    "name": lambda u: u.name,
+    "name": lambda u: natural(u.name),
     "pupils": lambda u: -u.figures.pupils,
     "consent": lambda u: _low_first(u.figures.consent_pct),
     "attendance": lambda u: _low_first(u.figures.attendance_pct),
