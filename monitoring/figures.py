@@ -149,10 +149,11 @@ def _status_sums() -> list[Any]:
 def attendance_rows(session: Session, reading: Reading) -> Rows:
     """Per (the pupil's school, group, week, reason given): marks present, late and absent."""
     reason = _absence_reason()
-    reason_column = reason if reason is not None else null()
     week = monday_of(session, col(Attendance.on_date))
+    keys = [col(Membership.school_id), col(Lesson.group_id), week, *([reason] if reason is not None else [])]
+    shown = keys if reason is not None else [*keys, null()]
     return (
-        select(col(Membership.school_id), col(Lesson.group_id), week, reason_column, *_status_sums())
+        select(*shown, *_status_sums())
         .select_from(Attendance)
         .join(Lesson, col(Lesson.id) == col(Attendance.lesson_id))
         .join(Membership, pupil_membership(col(Attendance.pupil_id)))
@@ -162,7 +163,7 @@ def attendance_rows(session: Session, reading: Reading) -> Rows:
             reading.scope.covers(Attendance.pupil_id),
             *reading.scope.in_groups(Lesson.group_id),
         )
-        .group_by(col(Membership.school_id), col(Lesson.group_id), week, reason_column)
+        .group_by(*keys)
     )
 
 

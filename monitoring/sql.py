@@ -9,7 +9,20 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -28,19 +41,26 @@ def dialect(session: Session) -> str:
 
 
 def local_day(session: Session, moment: Any, zone: ZoneInfo) -> ColumnElement[Any]:
-    """The day a stored UTC moment falls on in `zone`, as the database's date (SQLite: 'YYYY-MM-DD')."""
+    """The day a stored UTC moment falls on in `zone`, as the database's date (SQLite: 'YYYY-MM-DD').
+    The zone and the modifiers are written into the statement, not bound: PostgreSQL takes a GROUP
+    BY expression for the select's own only when the two are written the same."""
     if dialect(session) == "postgresql":
-        return func.date(func.timezone(zone.key, moment))
+        return func.date(func.timezone(_sql_text(zone.key), moment))
     offset = datetime.now(zone).utcoffset()
     minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    return func.date(moment, f"{minutes:+d} minutes")
+    return func.date(moment, _sql_text(f"{minutes:+d} minutes"))
 
 
 def monday_of(session: Session, day: Any) -> ColumnElement[Any]:
     """The Monday of the week a date falls in."""
     if dialect(session) == "postgresql":
-        return func.date(func.date_trunc("week", day))
-    return func.date(day, "weekday 0", "-6 days")
+        return func.date(func.date_trunc(_sql_text("week"), day))
+    return func.date(day, _sql_text("weekday 0"), _sql_text("-6 days"))
+
+
+def _sql_text(value: str) -> ColumnElement[Any]:
+    """A constant string written into the statement (quotes doubled)."""
+    return literal_column("'" + value.replace("'", "''") + "'")
 
 
 def contains(session: Session, column: Any, typed: str) -> ColumnElement[bool]:
