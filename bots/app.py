@@ -75,6 +75,7 @@ class Running:
     roles: tuple[str, ...] = ROLES
     web_url: str = ""
     bot: Bot | None = None
+    bot_username: str = ""
     dispatcher: Dispatcher | None = None
     outbox: OutboxDispatcher | None = None
     senders: dict[str, Sender] = field(default_factory=dict)
@@ -144,7 +145,7 @@ async def start(
     if "bot" not in roles:
         await listen(running, health_app(running, additions.clock))  # health and metrics only
         return running
-    mount_web(app, engine, settings, running.wake_outbox, additions.pages)
+    mount_web(app, engine, settings, running.wake_outbox, additions.pages, running.bot_username)
     mount_health(app, running, additions.clock)
     await serve_web(running, app, twilio)
     return running
@@ -163,6 +164,7 @@ async def start_telegram(
     if not takes_updates:
         return
     me = await bot.get_me()
+    running.bot_username = me.username or ""
     config = handler_config(settings, me.username or "", clock, running.wake_outbox_from_store)
     running.dispatcher = build_dispatcher(running.engine, config, settings.max_photo_bytes)
     if settings.telegram_webhook_url:

@@ -86,7 +86,7 @@ def _backup(args: argparse.Namespace) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     try:
-        summary = restore(get_settings(), Path(args.file))
+        summary = restore(get_settings(), Path(args.file), force=args.force)
     except BackupError as error:
         print(error, file=sys.stderr)
         return 1
@@ -120,13 +120,18 @@ def parser() -> argparse.ArgumentParser:
     importing.add_argument("--lang", choices=["kk", "ru", "en"], help="language of the report")
     importing.set_defaults(func=_import)
     commands.add_parser("migrate", help="bring the database to the newest schema").set_defaults(func=_migrate)
-    saving = commands.add_parser("backup", help="write the database and media to one archive")
+    saving = commands.add_parser(
+        "backup", help="write the database and media to one archive, readable by its owner only"
+    )
     saving.add_argument("file", help="the archive to write (.tar.gz)")
     saving.set_defaults(func=_backup)
     restoring = commands.add_parser(
         "restore", help="replace the database and media with a backup's (stop the system first)"
     )
     restoring.add_argument("file", help="an archive written by `ustaz backup`")
+    restoring.add_argument(
+        "--force", action="store_true", help="replace a database or media folder that holds data already"
+    )
     restoring.set_defaults(func=_restore)
     add_plan_commands(commands)  # postal set, lesson move|cancel
     add_district_commands(commands)  # district place|grant|revoke|list

@@ -1,4 +1,5 @@
-"""Attendance: after a lesson the tutor marks each pupil present, late or absent with one tap.
+"""Attendance: after a lesson the tutor, or the group's assistant teacher (whose job the programme makes
+it that pupils join on time), marks each pupil present, late or absent with one tap.
 
 `/attendance` (or the scheduler's "lesson ended" prompt, which points at it) lists the tutor's
 lessons of the last week; choosing one shows the group list, one message per pupil with three
@@ -18,7 +19,7 @@ from handlers import lessons
 from handlers.audit import audit
 from handlers.context import Turn
 from handlers.family import guardians_of
-from handlers.groups import tutor_groups
+from handlers.groups import staff_groups
 from handlers.lessons import Occurrence
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
@@ -71,7 +72,7 @@ def marks(turn: Turn, occ: Occurrence) -> dict[int, str]:
 
 
 def start(turn: Turn) -> list[Reply]:
-    groups = tutor_groups(turn)
+    groups = staff_groups(turn)
     if not groups:
         return not_allowed()
     found: list[tuple[Occurrence, TutoringGroup]] = []
@@ -165,7 +166,7 @@ def on_choice(turn: Turn) -> list[Reply]:
 
 
 def _owned_occurrence(turn: Turn, raw_lesson: str, raw_date: str) -> tuple[Occurrence, TutoringGroup] | None:
-    """The occurrence, if it is a lesson of one of this tutor's groups that has already begun."""
+    """The occurrence, if it is a lesson of a group this person tutors or assists that has begun."""
     if turn.person is None or not raw_lesson.isdigit():
         return None
     try:
@@ -174,7 +175,7 @@ def _owned_occurrence(turn: Turn, raw_lesson: str, raw_date: str) -> tuple[Occur
         return None
     lesson = turn.session.get(Lesson, int(raw_lesson))
     group = turn.session.get(TutoringGroup, lesson.group_id) if lesson else None
-    if lesson is None or group is None or group.tutor_id is None or group.tutor_id != turn.person.id:
+    if lesson is None or group is None or turn.person.id not in (group.tutor_id, group.assistant_id):
         return None
     occ = lessons.occurrence(turn.session, lesson, on_date, turn.config.time_zone)
     if occ is None or occ.start > turn.now:

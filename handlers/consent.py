@@ -16,7 +16,7 @@ from models.journal import AuditLog
 from models.people import Consent, Person
 from outbox.write import cancel_about_pupil, enqueue
 
-TEXT_VERSION = "2026-11"
+TEXT_VERSION = "2026-12"  # the text says how long data is kept
 PREFIX = "consent:"
 
 
@@ -37,7 +37,12 @@ def _subjects(turn: Turn, pupil: Person) -> Text:
 
 def ask(turn: Turn, pupil: Person) -> Reply:
     return Reply(
-        T("consent.request", pupil=pupil.full_name, subjects=_subjects(turn, pupil)),
+        T(
+            "consent.request",
+            pupil=pupil.full_name,
+            subjects=_subjects(turn, pupil),
+            days=turn.config.retention_days,
+        ),
         choices=(
             Choice(f"{PREFIX}yes:{pupil.id}", T("consent.choice.yes")),
             Choice(f"{PREFIX}no:{pupil.id}", T("consent.choice.no")),
@@ -93,6 +98,9 @@ def answer(turn: Turn, value: str) -> list[Reply]:
     if action == "more":
         return [Reply(T("consent.details", pupil=child.full_name)), ask(turn, child)]
     if action in ("yes", "no"):
+        decision = current(turn, turn.person.id, child.id)
+        if decision is not None and decision.given == (action == "yes") and decision.withdrawn_at is None:
+            return [Reply(T("consent.unchanged", pupil=child.full_name))]  # asked twice, answered twice
         _decide(turn, child.id, given=action == "yes")
         thanks = T("consent.thanks_yes", pupil=child.full_name)
         if action == "no":

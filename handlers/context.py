@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,7 +36,12 @@ class Config:
     max_photo_pixels: int
     media_dir: Path
     time_zone: ZoneInfo
+    # How long work, grades, attendance and messages are kept (RETENTION_DAYS): the consent text says it.
+    retention_days: int
     bot_username: str = ""
+    # The default quiet hours (local start, end): a message that is not urgent waits them out, and
+    # a confirmation says when it will go.
+    quiet: tuple[time, time] = (time(21, 0), time(8, 0))
     # What "now" is for a turn: the wall clock, or the sandbox's clock that a visitor moves forward.
     clock: Callable[[], datetime] = utcnow
     # Called where the turn ran (the event loop, or a turn thread on PostgreSQL) after a turn that
@@ -60,7 +65,9 @@ class Config:
             max_photo_pixels=settings.max_photo_pixels,
             media_dir=settings.media_dir,
             time_zone=settings.zone,
+            retention_days=settings.retention_days,
             bot_username=bot_username,
+            quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
             clock=clock,
             on_enqueued=on_enqueued,
         )

@@ -16,22 +16,28 @@ from datetime import datetime
 
 from sqlalchemy import Engine, bindparam
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from handlers import (
     attendance,
     broadcast,
     broadcast_report,
+    broadcast_schedule,
     channels,
     choices,
     consent,
     conversation,
+    corrections,
+    group_post,
     hand_in,
     homework,
+    invites,
     joining,
     language,
+    leaving,
     menu,
     optout,
+    paper,
     postal,
     privacy,
     review,
@@ -45,11 +51,13 @@ from handlers.routes import (
     PASS,
     Button,
     Command,
+    CommandInForm,
     Flow,
     Photos,
     Route,
     Seen,
     Takes,
+    Words,
     button_owners,
     owner_prefix,
     walk,
@@ -91,6 +99,8 @@ def _process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
             session, inbound.identity.channel, inbound.external_id, now
         ):
             return []
+        if inbound.choice and inbound.answers and not _first_answer(session, inbound, now):
+            return [Reply(T("buttons.answered"), locale=_locale_of(session, inbound, config))]
         turn = _turn(session, inbound, config, now)
         state = conversation.load(turn)
         known_as = turn.person
@@ -109,6 +119,25 @@ def _process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
     if wrote_outbox(session):
         config.on_enqueued()
     return [reply if reply.locale else replace(reply, locale=locale) for reply in replies]
+
+
+def _first_answer(session: Session, inbound: Inbound, now: datetime) -> bool:
+    """Whether this is the first answer to the buttons of the message it came from: a double tap (or
+    a tap on a keyboard that a slow messenger has not closed yet) arrives as a second answer, and
+    the turn is answered without reading or changing anything else."""
+    return record_receipt(session, inbound.identity.channel, f"k{inbound.answers}", now)
+
+
+def _locale_of(session: Session, inbound: Inbound, config: Config) -> str:
+    locale = session.exec(
+        select(Person.locale)
+        .join(ChannelIdentity, col(ChannelIdentity.person_id) == Person.id)
+        .where(
+            ChannelIdentity.channel == inbound.identity.channel,
+            ChannelIdentity.address == inbound.identity.address,
+        )
+    ).first()
+    return locale or config.default_locale
 
 
 def _numbered(replies: list[Reply]) -> list[Reply]:
@@ -177,8 +206,22 @@ def _consent_answer(turn: Turn) -> list[Reply]:
     return consent.answer(turn, turn.inbound.choice or "")
 
 
-# Answered whatever the language: choosing it, a parent's consent, /start and /language.
+def _leave_or_stay(turn: Turn) -> list[Reply]:
+    """The answer to "leave the form?": leaving runs the command that was typed, as typed."""
+    replies, command = leaving.answer(turn)
+    if not command:
+        return replies
+    turn.inbound = replace(turn.inbound, text=command, choice=None)
+    return [*replies, *route(turn)]
+
+
+# Answered whatever the language: the way out of a form (before anything a form would take), choosing
+# the language, a parent's consent, /start and /language.
 BEFORE_LANGUAGE: tuple[Route, ...] = (
+    Route(Command(leaving.COMMAND), leaving.cancel),
+    Route(Words(leaving.WORDS), leaving.cancel),
+    Route(CommandInForm(frozenset(leaving.FORMS), but=frozenset({leaving.COMMAND})), leaving.ask),
+    Route(Button(leaving.PREFIX), _leave_or_stay),
     Route(Button(language.CHOICE_PREFIX), _language_chosen),
     Route(Button(consent.PREFIX), _consent_answer, {Role.GUARDIAN}, PASS),
     Route(Command("/start"), joining.greet),
@@ -193,13 +236,18 @@ ROUTES: tuple[Route, ...] = (
     Route(Command("/consent"), consent.status, {Role.GUARDIAN}, PASS),
     Route(Command("/channels"), channels.start),
     Route(Button(channels.PREFIX), channels.on_choice),
-    Route(Command("/attendance"), attendance.start, {Role.TUTOR}),
-    Route(Button(attendance.PREFIX), attendance.on_choice, {Role.TUTOR}),
+    Route(Command("/attendance"), attendance.start, {Role.TUTOR, Role.ASSISTANT}),
+    Route(Button(attendance.PREFIX), attendance.on_choice, {Role.TUTOR, Role.ASSISTANT}),
     Route(Command("/status"), status.show, {Role.TUTOR, Role.ASSISTANT}),
     Route(Button(status.PREFIX), status.nudge, {Role.TUTOR, Role.ASSISTANT}),
     Route(Command("/link"), broadcast.start_link, {Role.CLASS_TEACHER}),
     Route(Command("/broadcast"), broadcast.start, {Role.CLASS_TEACHER}),
     Route(Command("/report"), broadcast_report.latest, {Role.CLASS_TEACHER}),
+    Route(Command("/invite"), invites.start, {Role.CLASS_TEACHER}),
+    Route(Button(invites.PREFIX), invites.on_choice, {Role.CLASS_TEACHER}),
+    Route(Command("/scheduled"), broadcast_schedule.listing, {Role.CLASS_TEACHER}),
+    Route(Button(broadcast_schedule.PREFIX), broadcast_schedule.drop, {Role.CLASS_TEACHER}),
+    Route(Button(broadcast.REPORT), broadcast_report.on_button, {Role.CLASS_TEACHER, Role.TUTOR}),
     Route(Button(broadcast.PREFIX), broadcast.on_choice, {Role.CLASS_TEACHER}),
     Route(Flow(broadcast.FLOW_SEND, TEXT | PHOTOS), broadcast.on_text),
     # A Kazpost round's teacher is whoever the coordinator named, in any role: the rounds are theirs.
@@ -215,6 +263,12 @@ ROUTES: tuple[Route, ...] = (
     Route(Button(homework.PREFIX), homework.unknown_choice),
     Route(Command("/replace"), hand_in.replace_latest, {Role.PUPIL}),
     Route(Flow(set_homework.FLOW, TEXT | PHOTOS), set_homework.on_answer),
+    Route(Command("/share"), group_post.start, {Role.TUTOR}, T("homework.only_tutor")),
+    Route(Button(group_post.PREFIX), group_post.on_choice, {Role.TUTOR}),
+    Route(Flow(group_post.FLOW, TEXT | PHOTOS), group_post.on_text, {Role.TUTOR}),
+    Route(Command("/paper"), paper.start, {Role.COORDINATOR, Role.CLASS_TEACHER}),
+    Route(Button(paper.PREFIX), paper.on_choice, {Role.COORDINATOR, Role.CLASS_TEACHER}),
+    Route(Flow(paper.FLOW, TEXT | PHOTOS), paper.on_text, {Role.COORDINATOR, Role.CLASS_TEACHER}),
     # A pupil's photos are homework whatever their caption, unless a command above took the turn.
     Route(Photos(), hand_in.submit, {Role.PUPIL}, PASS),
     Route(Flow(hand_in.FLOW_PICK, TEXT), hand_in.ask_again),
@@ -222,6 +276,9 @@ ROUTES: tuple[Route, ...] = (
     Route(Button(review.PREFIX), review.on_choice, {Role.TUTOR}),
     Route(Flow(review.FLOW_GRADE, TEXT), review.on_text),
     Route(Flow(review.FLOW_REDO, TEXT), review.on_text),
+    Route(Command("/grades"), corrections.start, {Role.TUTOR}, T("review.only_tutor")),
+    Route(Button(corrections.PREFIX), corrections.on_choice, {Role.TUTOR}),
+    Route(Flow(corrections.FLOW, TEXT), corrections.on_text, {Role.TUTOR}),
     Route(Command("/confirm_forget"), privacy.confirm, {Role.COORDINATOR}),
     Route(Command("/mydata"), privacy.my_data, {Role.GUARDIAN}),
     Route(Command("/forget"), privacy.forget, {Role.GUARDIAN}),
@@ -245,6 +302,7 @@ def route(turn: Turn) -> list[Reply]:
         flow=conversation.load(turn).flow,
         text=bool(inbound.text.strip()),
         photos=bool(inbound.uploads),
+        word=optout.keyword(inbound.text) if not inbound.choice else "",
     )
     replies = walk(turn, BEFORE_LANGUAGE, seen)
     if replies is not None:

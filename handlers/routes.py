@@ -43,6 +43,7 @@ class Seen:
     flow: str  # the person's open conversation, "" for none
     text: bool
     photos: bool
+    word: str = ""  # the whole message as one folded word ("Отмена!" → "отмена"), "" otherwise
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,27 @@ class Flow:
 
 
 @dataclass(frozen=True)
+class Words:
+    """A message that is one of `words` and nothing else, in any case, punctuation around it ignored."""
+
+    words: frozenset[str]
+
+    def matches(self, seen: Seen) -> bool:
+        return bool(seen.word) and seen.word in self.words
+
+
+@dataclass(frozen=True)
+class CommandInForm:
+    """A command typed while one of `forms` is open, other than those in `but` (the way out itself)."""
+
+    forms: frozenset[str]
+    but: frozenset[str] = frozenset()
+
+    def matches(self, seen: Seen) -> bool:
+        return bool(seen.command) and seen.command not in self.but and seen.flow in self.forms
+
+
+@dataclass(frozen=True)
 class Photos:
     """Photos or files, with any caption, in any conversation."""
 
@@ -91,7 +113,7 @@ class Route:
     """One entry of the table: what the turn carries, the module function that answers it, who may
     use it (empty: anyone), and what the others hear (None: not theirs, the turn goes on)."""
 
-    on: Command | Button | Flow | Photos
+    on: Command | Button | Flow | Photos | Words | CommandInForm
     handler: Handler
     roles: AbstractSet[Role] = ANYONE
     others: Text | None = NOT_ALLOWED

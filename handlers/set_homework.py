@@ -9,8 +9,7 @@ notification through the outbox (pupils without consent are skipped by the conse
 from __future__ import annotations
 
 import logging
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
@@ -19,6 +18,7 @@ from handlers import conversation
 from handlers.attachments import store_attachment
 from handlers.audit import audit
 from handlers.context import Turn
+from handlers.dates import parse_due
 from handlers.grades import parse_max_points
 from handlers.groups import tutor_groups
 from handlers.homework import PREFIX, due_text
@@ -293,49 +293,3 @@ def on_confirm(turn: Turn) -> list[Reply]:
         notified,
     )
     return [Reply(T("homework.created", group=group.code, notified=notified, total=len(pupils)))]
-
-
-_DAY_WORDS = {
-    "бүгін": 0,
-    "сегодня": 0,
-    "today": 0,
-    "ертең": 1,
-    "ертен": 1,
-    "завтра": 1,
-    "tomorrow": 1,
-    "бүрсігүні": 2,
-    "послезавтра": 2,
-}
-_TIME = r"(?:\s+(?:в\s+|at\s+|сағат\s+)?(?P<h>\d{1,2})[:.](?P<mi>\d{2}))?"
-_DOTTED = re.compile(r"(?P<d>\d{1,2})\.(?P<mo>\d{1,2})(?:\.(?P<y>\d{4}))?" + _TIME)
-_ISO = re.compile(r"(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})" + _TIME.replace(r"\s+", r"[\sT]+", 1))
-_WORD = re.compile(r"(?P<w>[^\W\d_]+)" + _TIME)
-
-
-def parse_due(text: str, local_now: datetime) -> datetime | None:
-    """A due moment typed by a tutor, as naive local (school time zone) time; None if not understood.
-
-    "25.11 18:00", "25.11.2026 18:00", "2026-11-25 18:00", "ертең 18:00" / "завтра 18:00" /
-    "tomorrow 18:00". Without a time, the end of that day (23:59). A day and month without a year
-    that has passed this year means next year.
-    """
-    typed = " ".join(text.casefold().split())
-    try:
-        if found := _ISO.fullmatch(typed):
-            day = datetime(int(found["y"]), int(found["mo"]), int(found["d"]))
-        elif found := _DOTTED.fullmatch(typed):
-            year = int(found["y"]) if found["y"] else local_now.year
-            day = datetime(year, int(found["mo"]), int(found["d"]))
-            if not found["y"] and day.date() < local_now.date():
-                day = day.replace(year=year + 1)
-        elif (found := _WORD.fullmatch(typed)) and found["w"] in _DAY_WORDS:
-            day = datetime.combine(local_now.date(), datetime.min.time()) + timedelta(
-                days=_DAY_WORDS[found["w"]]
-            )
-        else:
-            return None
-        if found["h"] is None:
-            return day.replace(hour=23, minute=59)
-        return day.replace(hour=int(found["h"]), minute=int(found["mi"]))
-    except ValueError:
-        return None

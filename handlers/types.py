@@ -56,6 +56,9 @@ class Inbound:
     album_id: str | None = None
     contact_phone: str | None = None
     external_id: str | None = None
+    # The bot's message whose button this is ("chat:message"), where the messenger says: a message's
+    # buttons are answered once (a second tap on them changes nothing, `handlers.router`).
+    answers: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Reply:
     text: Text
     choices: tuple[Choice, ...] = ()
     media_path: str | None = None
+    media_once: bool = False  # the file is deleted once sent (a family's data export)
     locale: str | None = None
     request_contact: bool = False
     # Where this reply's choices start in a numbered list spanning all replies of the turn.

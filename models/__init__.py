@@ -1,6 +1,6 @@
 """The store: SQLModel tables, the engine and sessions, and the invariants the store enforces."""
 
-from models.dashboard import DashboardChallenge, DashboardSession
+from models.dashboard import DashboardAttempt, DashboardChallenge, DashboardSession
 from models.district import DistrictCoordinator
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.journal import AuditLog, Conversation, InboundReceipt
@@ -17,6 +17,7 @@ __all__ = [
     "ChannelIdentity",
     "Consent",
     "Conversation",
+    "DashboardAttempt",
     "DashboardChallenge",
     "DashboardSession",
     "DeliveryAttempt",

@@ -12,8 +12,10 @@ from models.clock import utcnow
 
 
 class Broadcast(SQLModel, table=True):
+    """A class teacher's announcement (`class_id`), or a tutor's post to their group (`group_id` only)."""
+
     id: int | None = Field(default=None, primary_key=True)
-    class_id: int = Field(foreign_key="class_.id", index=True)
+    class_id: int | None = Field(default=None, foreign_key="class_.id", index=True)
     author_id: int = Field(foreign_key="person.id")
     audience: str = Field(max_length=20)
     group_id: int | None = Field(default=None, foreign_key="group_.id")
@@ -22,6 +24,9 @@ class Broadcast(SQLModel, table=True):
     urgent: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     confirmed_at: datetime | None = None
+    send_at: datetime | None = None  # scheduled: its outbox rows are due then
+    cancelled_at: datetime | None = None  # a scheduled one called off before it went
+    reported_at: datetime | None = None  # the author was sent the final delivery report
 
 
 class Notification(SQLModel, table=True):

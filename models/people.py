@@ -75,6 +75,8 @@ class Invite(SQLModel, table=True):
     expires_at: datetime
     used_at: datetime | None = None
     used_by_identity_id: int | None = Field(default=None, foreign_key="channel_identity.id")
+    # A code reissued by the class teacher or the coordinator: the old one is refused from then on.
+    revoked_at: datetime | None = None
 
 
 class Consent(SQLModel, table=True):
@@ -89,3 +91,6 @@ class Consent(SQLModel, table=True):
     decided_at: datetime = Field(default_factory=utcnow)
     withdrawn_at: datetime | None = None
     channel: str = Field(max_length=10)
+    # A signed paper application (channel "paper"): who recorded it and the photo of the paper, ours.
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    document_path: str | None = Field(default=None, max_length=300)

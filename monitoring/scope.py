@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, union
 from sqlmodel import Session, col
+from sqlmodel import select as sqlmodel_select
 
 from models.district import DistrictCoordinator
 from models.enums import Role
@@ -170,6 +171,17 @@ class Scope:
         return replace(
             self, level=GROUP, school_ids=frozenset(), class_ids=frozenset(), group_ids=frozenset({group_id})
         )
+
+
+def groups(session: Session, scope: Scope) -> list[TutoringGroup]:
+    """The tutoring groups in scope, by code (the invitation lists read them whole)."""
+    return list(
+        session.exec(
+            sqlmodel_select(TutoringGroup)
+            .where(col(TutoringGroup.id).in_(scope.groups()))
+            .order_by(col(TutoringGroup.code))
+        ).all()
+    )
 
 
 def scope_of(session: Session, person_id: int, *, areas: bool = True) -> Scope | None:

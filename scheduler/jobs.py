@@ -309,13 +309,22 @@ def _with_consent(session: Session, pupil_ids: list[int]) -> set[int]:
 def _attendance_prompts(
     session: Session, window_start: datetime, window_end: datetime, now: datetime, opts: DeriveOptions
 ) -> int:
-    """Ask the tutor to mark attendance once an occurrence has ended (within the window)."""
+    """Ask the tutor to mark attendance once an occurrence with someone to mark has ended (within the
+    window)."""
     longest = session.exec(select(func.max(Lesson.minutes))).one() or 0
     offers: list[_Offer] = []
-    for occ in _occurrences(session, window_start - timedelta(minutes=longest), window_end, opts.zone):
+    ended = [
+        occ
+        for occ in _occurrences(session, window_start - timedelta(minutes=longest), window_end, opts.zone)
+        if window_start <= occ.start + timedelta(minutes=occ.lesson.minutes) < window_end
+        and occ.start + timedelta(minutes=occ.lesson.minutes) <= now
+        and occ.group.tutor_id is not None
+    ]
+    pupils_of = _consenting_pupils(session, {stored_id(occ.group) for occ in ended})
+    for occ in ended:
+        if not pupils_of.get(stored_id(occ.group)):
+            continue  # nobody to mark: no pupil of the group has a parent's consent
         ends = occ.start + timedelta(minutes=occ.lesson.minutes)
-        if not window_start <= ends < window_end or ends > now or occ.group.tutor_id is None:
-            continue
         text = T(
             "attendance.prompt",
             group=occ.group.code,

@@ -21,6 +21,7 @@ LATIN_ALLOWED = frozenset(
         "whatsapp",
         "sms",
         "pdf",
+        "qr",
         "csv",
         "xlsx",
         "utf",

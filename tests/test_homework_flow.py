@@ -46,7 +46,8 @@ def test_tutor_sets_scored_homework_and_consenting_pupils_are_notified(world: Wo
     assert [c.value for c in ask[0].choices] == [f"hw:group:{world.groups['A1']}"]
     assert keys(world.press("t1", f"hw:group:{world.groups['A1']}")) == ["homework.ask_text"]
     assert keys(world.say("t1", "§12, exercises 1–5")) == ["homework.ask_due"]
-    assert keys(world.say("t1", "yesterday")) == ["homework.due_invalid"]
+    assert keys(world.say("t1", "next week-ish")) == ["homework.due_invalid"]
+    assert keys(world.say("t1", "yesterday")) == ["homework.due_past"]
     assert keys(world.say("t1", "01.01.2020 10:00")) == ["homework.due_past"]
     grading = world.say("t1", "tomorrow 18:00")
     assert keys(grading) == ["homework.ask_grading"]

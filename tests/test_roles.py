@@ -114,8 +114,9 @@ GATED = _gated()
 # What the table cannot say: whose lesson, group, class, child or work it is.
 # (who, what they send: "/command", "choice=<value>" or "group=<text>", the refusal expected)
 FORBIDDEN = [
-    # attendance: only their own groups' lessons and pupils
-    *[(who, "choice=att:m:{lessonA1}:{p1}:a", NOT_ALLOWED) for who in ("t2", "a1", "c1", "g1", "p1")],
+    # attendance: only the lessons and pupils of the groups they tutor or assist
+    *[(who, "choice=att:m:{lessonA1}:{p1}:a", NOT_ALLOWED) for who in ("t2", "c1", "g1", "p1")],
+    ("a1", "choice=att:m:{lessonF1}:{p4}:a", NOT_ALLOWED),  # a1 assists A1 only
     ("t2", "choice=att:all:{lessonA1}", NOT_ALLOWED),
     ("t2", "choice=att:l:{lessonA1}", NOT_ALLOWED),
     ("t2", "choice=att:m:{lessonF1}:{p1}:a", NOT_ALLOWED),  # p1 is not in t2's group

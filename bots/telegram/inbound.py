@@ -65,10 +65,12 @@ async def message_to_inbound(message: Message, bot: Bot, max_bytes: int) -> Inbo
 
 def callback_to_inbound(query: CallbackQuery) -> Inbound:
     chat_id = query.message.chat.id if query.message else query.from_user.id
+    answers = f"{chat_id}:{query.message.message_id}" if query.message else None
     return Inbound(
         identity=_identity(query.from_user.id, query.from_user.first_name),
         chat=Chat(id=str(chat_id)),
         choice=query.data or "",
         locale_hint=query.from_user.language_code,
         external_id=f"c{query.id}",
+        answers=answers,
     )

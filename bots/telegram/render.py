@@ -59,6 +59,8 @@ async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, fallback_locale
     if reply.media_path:
         path = Path(reply.media_path)
         media = BufferedInputFile(path.read_bytes(), filename=path.name)
+        if reply.media_once:
+            path.unlink(missing_ok=True)  # a data export: sent once, kept nowhere
         if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
             await waiting_out_flood(
                 lambda: bot.send_photo(chat_id, media, caption=text[:1024], reply_markup=buttons)

@@ -262,7 +262,9 @@ async def test_work_handed_in_twice_replaced_and_returned_for_a_redo_over_http(
     assert [receipt_pages(m) for m in (first, second, fresh, again)] == [1, 2, 1, 1]
     assert replaced.text == translate("kk", "homework.replaced", title=TASK)
     assert ask_comment.text == translate("kk", "review.ask_redo_comment", pupil="Нұрлан Сейітов")
-    assert returned.text == translate("kk", "review.returned", pupil="Нұрлан Сейітов")
+    assert returned.text == translate(
+        "kk", "review.returned_with", pupil="Нұрлан Сейітов", comment="3-есептің шешуін көрсет"
+    )
     assert empty.text == translate("kk", "review.empty")
     assert redo.text is not None and "3-есептің шешуін көрсет" in redo.text
     check = make_engine(db_url)
