@@ -107,6 +107,10 @@ def _in_moments(column: Any, ask: Ask) -> list[Any]:
     return [column < after] if begin is None else [column >= begin, column < after]
 
 
+def _within(column: Any, moments: tuple[datetime, datetime]) -> tuple[Any, Any]:
+    return column >= moments[0], column < moments[1]
+
+
 def _class_of_pupil() -> Any:
     return pupil_membership(col(Person.id))
 
@@ -234,7 +238,10 @@ def attendance_listing(session: Session, ask: Ask) -> Listing:
 def homework_listing(session: Session, ask: Ask) -> Listing:
     """Per group: homework set (due in the period), handed in on time, late, missing (past the
     deadline), reviewed."""
-    in_period = _in_moments(col(Homework.due_at), ask) if ask.period is not None else []
+    # Homework set for the period: due in it, the days still to come included.
+    in_period = (
+        list(_within(col(Homework.due_at), ask.period.moments(ask.zone))) if ask.period is not None else []
+    )
     pupils = ask.scope.pupils()
     set_count = (
         select(col(Homework.group_id).label("group_id"), func.count().label("n"))
