@@ -151,8 +151,11 @@ def one(session: Session, reading: Reading, pupil_id: int) -> Attention | None:
     """One pupil of the scope, with their counts and flags (needing attention or not)."""
     rows = candidates(session, reading).subquery()
     row = session.execute(select(rows).where(rows.c.pupil_id == pupil_id)).first()
-    if row is None:
-        return None
+    return _listed(row, []) if row is not None else None
+
+
+def _listed(row: Any, family: list[Contact]) -> Attention:
+    """A row of `candidates` as the page shows it."""
     return Attention(
         row.pupil_id,
         row.name,
@@ -162,6 +165,7 @@ def one(session: Session, reading: Reading, pupil_id: int) -> Attention | None:
         bool(row.consent),
         bool(row.reachable),
         bool(row.by_post),
+        family,
     )
 
 
@@ -205,20 +209,7 @@ def attention(
         .offset(found.offset)
     ).all()
     families = _families(session, [row.pupil_id for row in listed])
-    found.items = [
-        Attention(
-            row.pupil_id,
-            row.name,
-            row.class_name,
-            int(row.absences),
-            int(row.missing),
-            bool(row.consent),
-            bool(row.reachable),
-            bool(row.by_post),
-            families.get(row.pupil_id, []),
-        )
-        for row in listed
-    ]
+    found.items = [_listed(row, families.get(row.pupil_id, [])) for row in listed]
     return found
 
 

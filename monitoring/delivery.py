@@ -313,19 +313,7 @@ def on_post(
         .where(col(Guardianship.pupil_id) == col(Person.id), col(parent.by_post).is_(True))
         .exists()
     )
-    post_address = (
-        select(col(ChannelIdentity.id))
-        .outerjoin(Guardianship, col(Guardianship.guardian_id) == col(ChannelIdentity.person_id))
-        .where(
-            or_(
-                col(ChannelIdentity.person_id) == col(Person.id), col(Guardianship.pupil_id) == col(Person.id)
-            ),
-            col(ChannelIdentity.channel) == Channel.POST.value,
-        )
-        .exists()
-    )
-    by_post = or_(col(Person.by_post).is_(True), parent_on_post, post_address)
-    sent_to = (
+    family_post = (
         select(col(ChannelIdentity.address))
         .outerjoin(Guardianship, col(Guardianship.guardian_id) == col(ChannelIdentity.person_id))
         .where(
@@ -334,9 +322,9 @@ def on_post(
             ),
             col(ChannelIdentity.channel) == Channel.POST.value,
         )
-        .limit(1)
-        .scalar_subquery()
     )
+    by_post = or_(col(Person.by_post).is_(True), parent_on_post, family_post.exists())
+    sent_to = family_post.limit(1).scalar_subquery()
     statement = (
         select(
             col(Person.id),

@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from bots.web.chart import bar_chart, trend_chart
 from bots.web.dashboard import Signed, login_required
 from bots.web.export import cell_text
+from bots.web.formats import number, percent
 from bots.web.forms import FIELD, form_token
 from bots.web.i18n import page_language, render
 from bots.web.reminders import Sent, remind
@@ -65,16 +66,6 @@ def mount(app: web.Application) -> None:
 
 def searched(request: web.Request, name: str) -> str:
     return request.query.get(name, "").strip()[:SEARCH_CHARS]
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}%"
-
-
-def number(value: float | None, signed: bool = False) -> str:
-    if value is None:
-        return "—"
-    return f"{value:+g}" if signed else f"{value:g}"
 
 
 @dataclass(frozen=True)

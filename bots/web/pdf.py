@@ -12,6 +12,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Any
 
+from bots.web.formats import number, percent
 from locales import Text, translate
 from models.clock import utcnow
 from monitoring.figures import SCORES, Figures
@@ -29,16 +30,6 @@ MARGIN = 14
 
 def _text(value: Text | str, lang: str) -> str:
     return value.render(lang) if isinstance(value, Text) else value
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}%"
-
-
-def _number(value: float | None, signed: bool = False) -> str:
-    if value is None:
-        return "—"
-    return f"{value:+g}" if signed else f"{value:g}"
 
 
 class Report:
@@ -151,8 +142,8 @@ class Report:
             if index % every == 0 or index == len(days) - 1:
                 self.pdf.set_xy(left + step * index - 6, top + height + 1)
                 self.pdf.cell(12, 4, f"{day:%d.%m}", align="C")
-        for number, (name, values) in enumerate(series):
-            colour = (BLUE, AMBER)[number % 2]
+        for line_number, (name, values) in enumerate(series):
+            colour = (BLUE, AMBER)[line_number % 2]
             self.pdf.set_draw_color(*colour)
             self.pdf.set_fill_color(*colour)
             self.pdf.set_line_width(0.6)
@@ -166,8 +157,8 @@ class Report:
             for x, y in points:
                 self.pdf.ellipse(x - 0.8, y - 0.8, 1.6, 1.6, style="F")
             self.pdf.set_line_width(0.2)
-            self.pdf.rect(left + number * 60, top - 6, 5, 1.5, style="F")
-            self.pdf.set_xy(left + number * 60 + 6, top - 7.5)
+            self.pdf.rect(left + line_number * 60, top - 6, 5, 1.5, style="F")
+            self.pdf.set_xy(left + line_number * 60 + 6, top - 7.5)
             self.pdf.cell(50, 4, name)
         self.pdf.set_draw_color(0, 0, 0)
         self.pdf.set_y(top + height + 8)
@@ -212,23 +203,23 @@ def _figures_row(report: Report, total: Figures) -> list[tuple[str, str, str]]:
     return [
         (
             t("overview.card.consent"),
-            _percent(total.consent_pct),
+            percent(total.consent_pct),
             t("overview.pdf.of_pupils", n=total.pupils),
         ),
         (
             t("overview.card.attendance"),
-            _percent(total.attendance_pct),
+            percent(total.attendance_pct),
             t("overview.pdf.marks", n=total.marks),
         ),
         (
             t("overview.card.on_time"),
-            _percent(total.on_time_pct),
+            percent(total.on_time_pct),
             t("overview.pdf.works_due", n=total.expected),
         ),
-        (t("overview.card.score"), _number(total.avg_score), t("overview.pdf.works_graded", n=total.scored)),
+        (t("overview.card.score"), number(total.avg_score), t("overview.pdf.works_graded", n=total.scored)),
         (
             t("overview.card.growth"),
-            _number(total.growth, signed=True),
+            number(total.growth, signed=True),
             t("overview.pdf.grown", n=total.grown) if total.grown else t("overview.pdf.not_measured"),
         ),
     ]
@@ -274,7 +265,7 @@ def programme_pdf(figures: Overview, lang: str, heading: str) -> bytes:
         report.bars([str(n) for n in SCORES], figures.scores)
     report.heading(report.t("overview.card.growth"))
     report.paragraph(
-        report.t("overview.pdf.growth", growth=_number(total.growth, signed=True), pupils=total.grown)
+        report.t("overview.pdf.growth", growth=number(total.growth, signed=True), pupils=total.grown)
         if total.grown
         else report.t("overview.pdf.growth_none", entered=total.entered)
     )
@@ -293,11 +284,11 @@ def programme_pdf(figures: Overview, lang: str, heading: str) -> bytes:
             [
                 u.name + (f" ({_text(u.detail, lang)})" if u.detail else ""),
                 str(u.figures.pupils),
-                _percent(u.figures.consent_pct),
-                _percent(u.figures.attendance_pct),
-                _percent(u.figures.on_time_pct),
-                _number(u.figures.avg_score),
-                _number(u.figures.growth, signed=True),
+                percent(u.figures.consent_pct),
+                percent(u.figures.attendance_pct),
+                percent(u.figures.on_time_pct),
+                number(u.figures.avg_score),
+                number(u.figures.growth, signed=True),
             ]
             for u in units
         ]
@@ -324,9 +315,9 @@ def pupil_pdf(summary: PupilSummary, period: Period, lang: str) -> bytes:
     for subject in summary.subjects:
         f = subject.figures
         diagnostics = (
-            f"{_number(subject.entry)} → {_number(subject.final)} ({_number(f.growth, signed=True)})"
+            f"{number(subject.entry)} → {number(subject.final)} ({number(f.growth, signed=True)})"
             if subject.entry is not None and subject.final is not None
-            else _number(subject.entry)
+            else number(subject.entry)
             if subject.entry is not None
             else "—"
         )
@@ -334,7 +325,7 @@ def pupil_pdf(summary: PupilSummary, period: Period, lang: str) -> bytes:
             [
                 f"{_text(subject.subject, lang)} ({subject.group})",
                 subject.tutor,
-                f"{_percent(f.attendance_pct)} ({f.present + f.late}/{f.marks})",
+                f"{percent(f.attendance_pct)} ({f.present + f.late}/{f.marks})",
                 report.t(
                     "overview.pdf.works_line",
                     on_time=f.on_time,
@@ -342,7 +333,7 @@ def pupil_pdf(summary: PupilSummary, period: Period, lang: str) -> bytes:
                     late=f.handed_late,
                     missing=f.missing,
                 ),
-                _number(f.avg_score),
+                number(f.avg_score),
                 diagnostics,
             ]
         )

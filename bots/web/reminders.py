@@ -79,39 +79,26 @@ def _parents(session: Session, pupil_id: int) -> list[int]:
     return list(session.exec(select(Guardianship.guardian_id).where(Guardianship.pupil_id == pupil_id)).all())
 
 
-def _consent(session: Session, reading: Reading, listed: Attention, day: str) -> list[bool]:
-    text = T("overview.remind.consent", pupil=listed.name)
+def _to_parents(
+    session: Session, listed: Attention, need: str, kind: str, text: Text, day: str
+) -> list[bool]:
     return [
         _send(
-            session,
-            parent,
-            "consent.school_reminder",
-            text,
-            f"remind:consent:{listed.pupil_id}:{parent}:{day}:",
-            listed.pupil_id,
+            session, parent, kind, text, f"remind:{need}:{listed.pupil_id}:{parent}:{day}:", listed.pupil_id
         )
         for parent in _parents(session, listed.pupil_id)
     ]
+
+
+def _consent(session: Session, reading: Reading, listed: Attention, day: str) -> list[bool]:
+    text = T("overview.remind.consent", pupil=listed.name)
+    return _to_parents(session, listed, "consent", "consent.school_reminder", text, day)
 
 
 def _absent(session: Session, reading: Reading, listed: Attention, day: str) -> list[bool]:
-    text = T(
-        "overview.remind.absent",
-        pupil=listed.name,
-        count=listed.absences,
-        since=reading.period.start.strftime("%d.%m.%Y"),
-    )
-    return [
-        _send(
-            session,
-            parent,
-            "attendance.absences",
-            text,
-            f"remind:absent:{listed.pupil_id}:{parent}:{day}:",
-            listed.pupil_id,
-        )
-        for parent in _parents(session, listed.pupil_id)
-    ]
+    since = reading.period.start.strftime("%d.%m.%Y")
+    text = T("overview.remind.absent", pupil=listed.name, count=listed.absences, since=since)
+    return _to_parents(session, listed, "absent", "attendance.absences", text, day)
 
 
 def _missing(session: Session, reading: Reading, listed: Attention, day: str) -> list[bool]:
