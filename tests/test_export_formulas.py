@@ -69,7 +69,7 @@ async def test_the_dashboards_xlsx_holds_no_formula_and_shows_the_names_as_text(
 async def test_the_dashboards_csv_marks_every_such_value_as_text(client: Client, engine: Engine) -> None:
     await _sign_in(client, engine, _staff(engine, Role.COORDINATOR))
     text = (await (await client.get("/dashboard/export/consent.csv?lang=en")).read()).decode("utf-8-sig")
-    fields = [field for row in csv.reader(io.StringIO(text)) for field in row]
+    fields = [field for row in csv.reader(io.StringIO(text), delimiter=";") for field in row]
     assert [field for field in fields if field.startswith(("=", "+", "-", "@", "\t", "\r"))] == []
     assert {"'" + name for name in HOSTILE.values()} <= set(fields)
 

@@ -2,7 +2,7 @@
 a time, so a district's export holds one batch in memory, not the whole table.
 
 CSV: UTF-8 with a byte-order mark and `;` between values (what Excel expects in Kazakh and Russian
-settings), text that a spreadsheet would run as a formula marked with an apostrophe. XLSX: written
+settings), text that a spreadsheet would run as a formula marked (`models.spreadsheet.as_text`). XLSX: written
 row by row by openpyxl's write-only workbook into a temporary file, then sent in chunks.
 """
 
@@ -23,23 +23,18 @@ from sqlmodel import Session
 
 from bots.web.export import cell_value
 from locales import translate
+from models.spreadsheet import as_text
 from monitoring.tables import Cell, Listing, stream
 
 BATCH = 500
 CHUNK = 64 * 1024
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Build = Callable[[Session], Listing]
 
 
-def plain(value: str) -> str:
-    """Text shown as text in a spreadsheet, never run as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def exported(cell: Cell, lang: str) -> str | int | float | date | None:
     value = cell_value(cell, lang)
-    return plain(value) if isinstance(value, str) else value
+    return as_text(value) if isinstance(value, str) else value
 
 
 def header(listing: Listing, lang: str) -> list[str]:
@@ -112,7 +107,7 @@ def write_xlsx(engine: Engine, build: Build, lang: str, title: str, path: Path) 
         sheet.freeze_panes = "A2"
         cells = []
         for text in header(rows.listing, lang):
-            cell = WriteOnlyCell(sheet, value=plain(text))
+            cell = WriteOnlyCell(sheet, value=as_text(text))
             cell.font = Font(bold=True)
             cells.append(cell)
         sheet.append(cells)
