@@ -2,8 +2,8 @@
 a time, so a district's export holds one batch in memory, not the whole table.
 
 CSV: UTF-8 with a byte-order mark and `;` between values (what Excel expects in Kazakh and Russian
-settings), text that a spreadsheet would run as a formula marked (`models.spreadsheet.as_text`). XLSX: written
-row by row by openpyxl's write-only workbook into a temporary file, then sent in chunks.
+settings), text that a spreadsheet would run as a formula marked (`models.spreadsheet.as_text`).
+XLSX: written row by row by openpyxl's write-only workbook into a temporary file, sent in chunks.
 """
 
 from __future__ import annotations
