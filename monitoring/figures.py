@@ -13,7 +13,8 @@ What each figure counts:
   where the pupil or a parent reported one;
 * on time: works handed in before the deadline / works due in the period (and already due), one
   per pupil of the group and homework;
-* average score: the formative scores (1–10) of works graded in the period, each work's latest;
+* average score: the formative scores (1–10) of the works due in the period, each work's latest
+  grade (the same works the e-journal export lists);
 * growth: `monitoring.growth`.
 """
 

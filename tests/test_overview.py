@@ -216,3 +216,14 @@ def test_a_pupils_summary_for_a_parents_meeting(term: Term) -> None:
     )
     assert (algebra.figures.present, algebra.figures.on_time, algebra.figures.avg_score) == (2, 3, 9.0)
     assert [text for _day, _subject, text in summary.comments] == ["Жақсы"]
+
+
+def test_a_long_breakdown_prints_the_units_attending_least() -> None:
+    from bots.web.pdf import UNITS_PRINTED, listed_units
+    from monitoring.figures import Figures
+    from monitoring.overview import Unit
+
+    units = [Unit("group", n, f"G{n}", "", Figures(present=n, absent=100 - n)) for n in range(100)]
+    assert listed_units(units[:10]) == units[:10]
+    printed = listed_units(units)
+    assert len(printed) == UNITS_PRINTED and [u.key for u in printed[:3]] == [0, 1, 2]

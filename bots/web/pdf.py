@@ -16,7 +16,7 @@ from bots.web.formats import number, percent
 from locales import Text, translate
 from models.clock import utcnow
 from monitoring.figures import SCORES, Figures
-from monitoring.overview import Overview
+from monitoring.overview import Overview, Unit
 from monitoring.periods import Period
 from monitoring.reports import PupilSummary
 from scheduler.postal_sheets import unicode_font
@@ -26,6 +26,7 @@ AMBER = (214, 137, 16)
 GREY = (87, 96, 106)
 LIGHT = (217, 222, 227)
 MARGIN = 14
+UNITS_PRINTED = 60  # a longer breakdown prints the units attending least
 
 
 def _text(value: Text | str, lang: str) -> str:
@@ -269,7 +270,8 @@ def programme_pdf(figures: Overview, lang: str, heading: str) -> bytes:
         if total.grown
         else report.t("overview.pdf.growth_none", entered=total.entered)
     )
-    for kind, units in figures.units.items():
+    for kind, all_units in figures.units.items():
+        units = listed_units(all_units)
         report.heading(report.t(f"overview.by.{kind}"))
         headers = [
             report.t(f"overview.unit.{kind}"),
@@ -293,8 +295,19 @@ def programme_pdf(figures: Overview, lang: str, heading: str) -> bytes:
             for u in units
         ]
         report.table(headers, rows, (34, 9, 10, 11, 11, 9, 9))
+        if len(units) < len(all_units):
+            report.paragraph(report.t("overview.pdf.more_units", shown=len(units), total=len(all_units)))
     report.footer_line()
     return report.output()
+
+
+def listed_units(units: list[Unit]) -> list[Unit]:
+    """What a printed table holds: every unit, or for a long list the ones attending least (the
+    page and its exports hold them all)."""
+    if len(units) <= UNITS_PRINTED:
+        return units
+    lowest = sorted(units, key=lambda u: (u.figures.attendance_pct is None, u.figures.attendance_pct or 0.0))
+    return lowest[:UNITS_PRINTED]
 
 
 def pupil_pdf(summary: PupilSummary, period: Period, lang: str) -> bytes:
