@@ -313,18 +313,25 @@ def on_post(
         .where(col(Guardianship.pupil_id) == col(Person.id), col(parent.by_post).is_(True))
         .exists()
     )
-    family_post = (
-        select(col(ChannelIdentity.address))
-        .outerjoin(Guardianship, col(Guardianship.guardian_id) == col(ChannelIdentity.person_id))
-        .where(
-            or_(
-                col(ChannelIdentity.person_id) == col(Person.id), col(Guardianship.pupil_id) == col(Person.id)
-            ),
-            col(ChannelIdentity.channel) == Channel.POST.value,
-        )
+    own_post = select(col(ChannelIdentity.address)).where(
+        col(ChannelIdentity.person_id) == col(Person.id), col(ChannelIdentity.channel) == Channel.POST.value
     )
-    by_post = or_(col(Person.by_post).is_(True), parent_on_post, family_post.exists())
-    sent_to = family_post.limit(1).scalar_subquery()
+    on_post_people = select(col(ChannelIdentity.person_id)).where(
+        col(ChannelIdentity.channel) == Channel.POST.value
+    )  # one list for the query: a parent is looked up in it, not the other way round
+    parents = select(col(Guardianship.guardian_id)).where(col(Guardianship.pupil_id) == col(Person.id))
+    parents_post = select(col(ChannelIdentity.address)).where(
+        col(ChannelIdentity.person_id).in_(parents), col(ChannelIdentity.channel) == Channel.POST.value
+    )
+    parent_has_post = (
+        select(col(Guardianship.id))
+        .where(
+            col(Guardianship.pupil_id) == col(Person.id), col(Guardianship.guardian_id).in_(on_post_people)
+        )
+        .exists()
+    )
+    by_post = or_(col(Person.by_post).is_(True), parent_on_post, own_post.exists(), parent_has_post)
+    sent_to = func.coalesce(own_post.limit(1).scalar_subquery(), parents_post.limit(1).scalar_subquery())
     statement = (
         select(
             col(Person.id),
@@ -347,7 +354,8 @@ def on_post(
                 contains(session, col(SchoolClass.name), search.strip()),
             )
         )
-    total = int(session.execute(select(func.count()).select_from(statement.subquery())).scalar_one())
+    counted = statement.with_only_columns(col(Person.id))  # the address is looked up for a page only
+    total = int(session.execute(select(func.count()).select_from(counted.subquery())).scalar_one())
     found: Page[PostFamily] = Page(number=page, size=size, total=total)
     listed = session.execute(
         statement.order_by(col(SchoolClass.name), col(Person.full_name), col(Person.id))
@@ -405,9 +413,11 @@ def _notices(session: Session, pupil_id: int, class_id: int, reading: Reading) -
     last_round = session.execute(
         select(func.max(col(PostalRound.created_at))).where(col(PostalRound.class_id) == class_id)
     ).scalar_one()
-    family = select(col(Guardianship.guardian_id)).where(col(Guardianship.pupil_id) == pupil_id)
+    family = [pupil_id, *session.execute(
+        select(col(Guardianship.guardian_id)).where(col(Guardianship.pupil_id) == pupil_id)
+    ).scalars()]  # fmt: skip
     statement = select(func.count()).where(
-        or_(col(Notification.person_id) == pupil_id, col(Notification.person_id).in_(family)),
+        col(Notification.person_id).in_(family),
         col(Notification.status) == NotificationStatus.NO_CHANNEL.value,
     )
     if last_round is not None:
