@@ -2,6 +2,9 @@
 work past its deadline not handed in, have no parent's consent, or whose family no chat channel
 reaches. One query finds them, pages them and searches them by name or class.
 
+Of the missed lessons, the list says how many the family explained (a reported problem) and how
+many the tutor or assistant excused; the reminder asks the parents about the unexplained ones only.
+
 A family is reached when the pupil or a parent has a Telegram, WhatsApp or SMS channel that is not
 blocked and did not send STOP; a family on post is marked so (Kazpost carries its paper).
 """
@@ -41,6 +44,8 @@ class Attention:
     name: str
     class_name: str
     absences: int
+    explained: int  # of the absences, those the pupil or a parent gave a reason for
+    excused: int  # of those, the ones the tutor or assistant excused
     missing: int
     consent: bool
     reachable: bool
@@ -61,14 +66,20 @@ class Attention:
         return found
 
     @property
+    def unexplained(self) -> int:
+        return self.absences - self.explained
+
+    @property
     def reminders(self) -> list[str]:
         """What a reminder to this family may say: only a consent reminder while there is no consent
-        (consent gates everything else); nothing when no channel reaches them."""
+        (consent gates everything else); nothing when no channel reaches them; about missed lessons
+        only while some have no reason given (the family already told why of the others)."""
         if not self.reachable:
             return []
         if not self.consent:
             return ["consent"]
-        return [need for need in ("absent", "missing") if need in self.needs]
+        found = ["absent"] if "absent" in self.needs and self.unexplained else []
+        return found + (["missing"] if "missing" in self.needs else [])
 
 
 CHAT_CHANNELS = (Channel.TELEGRAM.value, Channel.WHATSAPP.value, Channel.SMS.value)
@@ -93,12 +104,10 @@ def family_reached(pupil: Any) -> Any:
     return or_(own, parents)
 
 
-def candidates(session: Session, reading: Reading) -> Rows:
-    """Every pupil in scope with their counts and flags (a subquery's worth of columns). The counts
-    are looked up per pupil (by the pupil's own index entries), so a school of thousands costs a
-    few look-ups a pupil, whatever the planner makes of joins."""
-    pupil = col(Person.id)
-    absences = (
+def _absences(reading: Reading, pupil: Any, *only: Any) -> Any:
+    """How many lessons of the period (to today) `pupil` missed, of the scope's groups, and `only`
+    those."""
+    return (
         select(func.count())
         .select_from(Attendance)
         .join(Lesson, col(Lesson.id) == col(Attendance.lesson_id))
@@ -108,9 +117,17 @@ def candidates(session: Session, reading: Reading) -> Rows:
             col(Attendance.on_date) <= min(reading.period.end, reading.today),
             col(Attendance.status) == AttendanceStatus.ABSENT.value,
             *reading.scope.in_groups(Lesson.group_id),
+            *only,
         )
         .scalar_subquery()
     )
+
+
+def candidates(session: Session, reading: Reading) -> Rows:
+    """Every pupil in scope with their counts and flags (a subquery's worth of columns). The counts
+    are looked up per pupil (by the pupil's own index entries), so a school of thousands costs a
+    few look-ups a pupil, whatever the planner makes of joins."""
+    pupil = col(Person.id)
     due = (
         select(func.count())
         .select_from(GroupMember)
@@ -134,7 +151,9 @@ def candidates(session: Session, reading: Reading) -> Rows:
             pupil.label("pupil_id"),
             col(Person.full_name).label("name"),
             func.coalesce(col(SchoolClass.name), literal("")).label("class_name"),
-            absences.label("absences"),
+            _absences(reading, pupil).label("absences"),
+            _absences(reading, pupil, col(Attendance.reason).is_not(None)).label("explained"),
+            _absences(reading, pupil, col(Attendance.excused).is_(True)).label("excused"),
             (due - done).label("missing"),
             case((consented(pupil, reading.now), 1), else_=0).label("consent"),
             case((family_reached(pupil), 1), else_=0).label("reachable"),
@@ -161,6 +180,8 @@ def _listed(row: Any, family: list[Contact]) -> Attention:
         row.name,
         row.class_name,
         int(row.absences),
+        int(row.explained),
+        int(row.excused),
         int(row.missing),
         bool(row.consent),
         bool(row.reachable),

@@ -9,8 +9,8 @@ counted per school, group and tutor by three small queries of their own.
 What each figure counts:
 
 * consent: pupils with a parent's consent standing at the end of the period (or now) / pupils;
-* attendance: marks present or late / every mark, on lessons in the period; absences by reason
-  where the pupil or a parent reported one;
+* attendance: marks present or late / every mark, on lessons in the period; absences by the reason
+  the pupil or a parent reported, and how many of them the tutor or assistant excused;
 * on time: works handed in before the deadline / works due in the period (and already due), one
   per pupil of the group and homework;
 * average score: the formative scores (1–10) of the works due in the period, each work's latest
@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, null, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
 from models.enums import AttendanceStatus, Role, SubmissionStatus
@@ -45,12 +45,6 @@ SCORES = range(1, 11)
 Key = tuple[int | None, int | None]  # (the pupil's school, the group)
 
 
-def _absence_reason() -> Any:
-    """The reason a pupil or a parent gave for an absence, where the store keeps one (reported
-    absences add `Attendance.reason`); None before that."""
-    return getattr(Attendance, "reason", None)
-
-
 def percent_of(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
@@ -64,6 +58,7 @@ class Figures:
     present: int = 0
     late: int = 0
     absent: int = 0
+    excused: int = 0  # absences a family explained and the tutor or assistant excused
     expected: int = 0
     on_time: int = 0
     handed_late: int = 0
@@ -76,8 +71,8 @@ class Figures:
 
     def add(self, other: Figures) -> None:
         for name in (
-            "pupils", "consented", "present", "late", "absent", "expected", "on_time", "handed_late",
-            "score_total", "scored", "growth_total", "grown", "entered",
+            "pupils", "consented", "present", "late", "absent", "excused", "expected", "on_time",
+            "handed_late", "score_total", "scored", "growth_total", "grown", "entered",
         ):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.reasons.update(other.reasons)
@@ -142,19 +137,21 @@ class Reading:
 
 def _status_sums() -> list[Any]:
     return [
-        func.sum(case((col(Attendance.status) == status.value, 1), else_=0))
-        for status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.ABSENT)
+        *(
+            func.sum(case((col(Attendance.status) == status.value, 1), else_=0))
+            for status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.ABSENT)
+        ),
+        func.sum(case((col(Attendance.excused).is_(True), 1), else_=0)),
     ]
 
 
 def attendance_rows(session: Session, reading: Reading) -> Rows:
-    """Per (the pupil's school, group, week, reason given): marks present, late and absent."""
-    reason = _absence_reason()
+    """Per (the pupil's school, group, week, reason given): marks present, late and absent, and the
+    absences excused."""
     week = monday_of(session, col(Attendance.on_date))
-    keys = [col(Membership.school_id), col(Lesson.group_id), week, *([reason] if reason is not None else [])]
-    shown = keys if reason is not None else [*keys, null()]
+    keys = [col(Membership.school_id), col(Lesson.group_id), week, col(Attendance.reason)]
     return (
-        select(*shown, *_status_sums())
+        select(*keys, *_status_sums())
         .select_from(Attendance)
         .join(Lesson, col(Lesson.id) == col(Attendance.lesson_id))
         .join(Membership, pupil_membership(col(Attendance.pupil_id)))
@@ -318,13 +315,14 @@ def measure(session: Session, reading: Reading) -> Measured:
     """Every additive figure per (the pupil's school, group), with the weekly trend and the scores'
     spread added up from the same rows."""
     found = Measured()
-    for school, group, week, reason, present, late, absent in session.execute(
+    for school, group, week, reason, present, late, absent, excused in session.execute(
         attendance_rows(session, reading)
     ).all():
         for figures in (found.at(school, group), found.week(week)):
             figures.present += int(present or 0)
             figures.late += int(late or 0)
             figures.absent += int(absent or 0)
+            figures.excused += int(excused or 0)
             if reason and absent:
                 figures.reasons[reason] += int(absent)
     members: dict[int, list[tuple[int | None, int]]] = {}

@@ -24,7 +24,8 @@ from monitoring.growth import diagnostics
 from monitoring.periods import academic_year
 from monitoring.scores import scored
 from monitoring.sql import latest_feedback, local_day, percent, pupil_membership
-from monitoring.tables import Ask, Cell, Listing, _searched, _title
+from monitoring.table import Ask, Cell, Listing, searched
+from monitoring.tables import _title
 
 # -- the e-journal ------------------------------------------------------------------------------------
 
@@ -73,7 +74,7 @@ def journal_listing(session: Session, ask: Ask) -> Listing:
     )
     if begin is not None:
         statement = statement.where(col(Homework.due_at) >= begin)
-    statement = _searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
+    statement = searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
 
     def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
         day = row[0] if isinstance(row[0], date) else date.fromisoformat(str(row[0]))

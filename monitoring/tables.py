@@ -1,24 +1,25 @@
 """The monitoring tables, channel-neutral: what the coordinator, the class teacher and the tutor read
 under the overview, each limited to a `Scope` and, when one is chosen, a period.
 
-A table is a listing: one SQL statement that counts what the table shows (the database groups and
-sums), its column keys (the header is `web.col.<key>` in the reader's language) and how a row
-becomes cells (plain values or `Text`). A page reads one page of it (`page_of`, with a search);
-an export reads all of it a batch at a time (`stream`). Dates are days in the school's time zone.
+A table is a listing (`monitoring.table`): one SQL statement that counts what the table shows (the
+database groups and sums), its column keys (the header is `web.col.<key>` in the reader's language)
+and how a row becomes cells (plain values or `Text`); families' waiting threads and reported
+problems are listed by `monitoring.threads` and `monitoring.problems`. A page reads one page of a
+listing (`page_of`, with a search); an export reads all of it a batch at a time (`stream`). Dates
+are days in the school's time zone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, case, func, literal, or_, select
+from sqlalchemy import Row, case, func, literal, select
 from sqlmodel import Session, col
 
-from locales import T, Text, subject_name
+from locales import T, subject_name
 from models.clock import utcnow
 from models.consent_rules import PROGRAMME_SCOPE
 from models.enums import AttendanceStatus, SubmissionStatus
@@ -29,82 +30,15 @@ from models.school import GroupMember, SchoolClass, TutoringGroup
 from models.timetable import Attendance, Lesson
 from monitoring.paging import PAGE_SIZE, Page
 from monitoring.periods import Period
+from monitoring.problems import problems_listing
 from monitoring.scope import GROUP, Scope
-from monitoring.sql import Rows, consented, contains, latest_feedback, monday_of, percent, pupil_membership
+from monitoring.sql import consented, latest_feedback, monday_of, percent, pupil_membership
+from monitoring.table import Ask, Cell, Listing, Table, in_days, in_moments, local_day, searched
+from monitoring.threads import threads_listing
 
-Cell = str | int | float | date | Text | None
 COUNTED = (SubmissionStatus.SUBMITTED.value, SubmissionStatus.GRADED.value, SubmissionStatus.RETURNED.value)
 REVIEWED = (SubmissionStatus.GRADED.value, SubmissionStatus.RETURNED.value)
 BATCH = 500  # rows an export reads at a time
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    columns: tuple[str, ...]
-    rows: list[tuple[Cell, ...]] = field(default_factory=list)
-    # The pupil each row is about, when there is one (the page links it to the pupil's page).
-    pupils: list[int | None] = field(default_factory=list)
-    page: Page[Any] | None = None
-
-
-@dataclass(frozen=True)
-class Ask:
-    """What a table is read for: a scope, the school's time zone, now, a period (None: all of it)
-    and the words searched for."""
-
-    scope: Scope
-    zone: ZoneInfo
-    now: datetime
-    period: Period | None = None
-    search: str = ""
-
-    def moments(self) -> tuple[datetime | None, datetime]:
-        """The period as [begin, end) moments; no beginning and now as the end without one."""
-        if self.period is None:
-            return None, self.now
-        begin, after = self.period.moments(self.zone)
-        return begin, min(after, self.now)
-
-    def days(self) -> tuple[date | None, date | None]:
-        return (self.period.start, self.period.end) if self.period is not None else (None, None)
-
-
-@dataclass(frozen=True)
-class Listing:
-    name: str
-    columns: tuple[str, ...]
-    statement: Rows  # ordered
-    cells: Callable[[Row[*tuple[Any, ...]]], tuple[Cell, ...]]
-    pupil: Callable[[Row[*tuple[Any, ...]]], int | None] | None = None
-
-
-def local_day(moment: datetime | str | None, zone: ZoneInfo) -> date | None:
-    """A stored moment's day in the school's zone (an aggregate may hand SQLite's text back)."""
-    if moment is None:
-        return None
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone).date()
-
-
-def _searched(session: Session, ask: Ask, statement: Rows, *columns: Any) -> Rows:
-    typed = ask.search.strip()
-    if not typed:
-        return statement
-    return statement.where(or_(*(contains(session, column, typed) for column in columns)))
-
-
-def _in_days(column: Any, ask: Ask) -> list[Any]:
-    start, end = ask.days()
-    return [] if start is None or end is None else [column >= start, column <= end]
-
-
-def _in_moments(column: Any, ask: Ask) -> list[Any]:
-    begin, after = ask.moments()
-    return [column < after] if begin is None else [column >= begin, column < after]
 
 
 def _within(column: Any, moments: tuple[datetime, datetime]) -> tuple[Any, Any]:
@@ -162,7 +96,7 @@ def consent_listing(session: Session, ask: Ask) -> Listing:
         .outerjoin(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
         .where(col(Person.id).in_(ask.scope.pupils()))
     )
-    statement = _searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
+    statement = searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
     zone = ask.zone
 
     def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
@@ -182,7 +116,8 @@ def consent_listing(session: Session, ask: Ask) -> Listing:
 
 
 def attendance_listing(session: Session, ask: Ask) -> Listing:
-    """Per group and week (Monday): lessons marked, present, late, absent."""
+    """Per group and week (Monday): lessons marked, present, late, absent, and the absences a
+    family explained that the tutor or assistant excused."""
 
     def counted(status: AttendanceStatus) -> Any:
         return func.sum(case((col(Attendance.status) == status.value, 1), else_=0))
@@ -195,12 +130,13 @@ def attendance_listing(session: Session, ask: Ask) -> Listing:
             counted(AttendanceStatus.PRESENT).label("present"),
             counted(AttendanceStatus.LATE).label("late"),
             counted(AttendanceStatus.ABSENT).label("absent"),
+            func.sum(case((col(Attendance.excused).is_(True), 1), else_=0)).label("excused"),
         )
         .join(Lesson, col(Lesson.id) == col(Attendance.lesson_id))
         .where(
             col(Attendance.pupil_id).in_(ask.scope.pupils()),
             *ask.scope.in_groups(Lesson.group_id),
-            *_in_days(col(Attendance.on_date), ask),
+            *in_days(col(Attendance.on_date), ask),
         )
         .group_by(col(Lesson.group_id), col(Attendance.lesson_id), col(Attendance.on_date))
         .subquery()
@@ -214,19 +150,20 @@ def attendance_listing(session: Session, ask: Ask) -> Listing:
             func.sum(lessons.c.present),
             func.sum(lessons.c.late),
             func.sum(lessons.c.absent),
+            func.sum(lessons.c.excused),
         )
         .join(TutoringGroup, col(TutoringGroup.id) == lessons.c.group_id)
         .group_by(col(TutoringGroup.code), col(TutoringGroup.subject), lessons.c.week)
     )
-    statement = _searched(session, ask, statement, col(TutoringGroup.code))
+    statement = searched(session, ask, statement, col(TutoringGroup.code))
 
     def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
         week_day = row[2] if isinstance(row[2], date) else date.fromisoformat(str(row[2]))
-        return (row[0], subject_name(row[1]), week_day, int(row[3]), int(row[4]), int(row[5]), int(row[6]))
+        return (row[0], subject_name(row[1]), week_day, *(int(value) for value in row[3:]))
 
     return Listing(
         "attendance",
-        ("group", "subject", "week", "lessons", "present", "late", "absent"),
+        ("group", "subject", "week", "lessons", "present", "late", "absent", "excused"),
         statement.order_by(col(TutoringGroup.code), lessons.c.week),
         cells,
     )
@@ -292,7 +229,7 @@ def homework_listing(session: Session, ask: Ask) -> Listing:
         .outerjoin(missing, missing.c.group_id == col(TutoringGroup.id))
         .where(col(TutoringGroup.id).in_(ask.scope.groups()))
     )
-    statement = _searched(session, ask, statement, col(TutoringGroup.code))
+    statement = searched(session, ask, statement, col(TutoringGroup.code))
 
     def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
         return (row[0], subject_name(row[1]), *(int(value) for value in row[2:]))
@@ -331,7 +268,7 @@ def grades_listing(session: Session, ask: Ask) -> Listing:
             col(Submission.status) == SubmissionStatus.GRADED.value,
             latest_feedback(Feedback),
             col(Submission.pupil_id).in_(ask.scope.pupils()),
-            *_in_moments(col(Feedback.created_at), ask),
+            *in_moments(col(Feedback.created_at), ask),
         )
         .subquery()
     )
@@ -352,7 +289,7 @@ def grades_listing(session: Session, ask: Ask) -> Listing:
         .outerjoin(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
         .group_by(col(Person.id), col(Person.full_name), class_name, works.c.subject)
     )
-    statement = _searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
+    statement = searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
 
     def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
         return (
@@ -399,10 +336,10 @@ def postal_listing(session: Session, ask: Ask) -> Listing:
         .outerjoin(Homework, col(Homework.id) == col(PostalItem.homework_id))
         .where(
             col(PostalRound.class_id).in_(ask.scope.classes()),
-            *_in_days(col(PostalRound.collection_date), ask),
+            *in_days(col(PostalRound.collection_date), ask),
         )
     )
-    statement = _searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
+    statement = searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
 
     def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
         return (row[0], row[1], row[2], _title(row[3]), T(f"web.postal.{row[4]}"))
@@ -463,10 +400,12 @@ LISTINGS: dict[str, Callable[[Session, Ask], Listing]] = {
     "homework": homework_listing,
     "grades": grades_listing,
     "postal": postal_listing,
+    "threads": threads_listing,
+    "problems": problems_listing,
 }
 TABLES = tuple(LISTINGS)
 # What a tutor or an assistant teacher reads: their groups' pupils, not the classes' post.
-GROUP_TABLES = ("consent", "attendance", "homework", "grades")
+GROUP_TABLES = ("consent", "attendance", "homework", "grades", "threads", "problems")
 
 
 def tables_for(scope: Scope) -> tuple[str, ...]:

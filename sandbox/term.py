@@ -1,6 +1,7 @@
 """A school year so far, made up and written in bulk into any store that holds a roster (the sample
 school, or `sandbox.world`'s district): parents' consent, attendance on every lesson held, a homework
-a week per group handed in on time, late or not at all, graded with a formative score, the entry
+a week per group handed in on time, late or not at all, graded with a formative score, reasons
+families gave for half the absences and the tutors' decisions on them, the entry
 diagnostic in the first week, and a message a week to every parent with its delivery — Telegram,
 WhatsApp (refused outside the 24 hours and then carried by SMS), a landline that takes nothing,
 STOP, and families on post whom only Kazpost reaches.
@@ -38,7 +39,7 @@ from models import (
     Submission,
     TutoringGroup,
 )
-from models.enums import HomeworkKind
+from models.enums import HomeworkKind, Problem
 from models.store import make_engine, session_scope
 from monitoring.periods import academic_year, first_year_of
 from monitoring.reports import teaching_days
@@ -46,6 +47,8 @@ from monitoring.reports import teaching_days
 ZONE = ZoneInfo("Asia/Almaty")
 CHUNK = 5_000
 ENTRY_POINTS = 20
+REPORTED = 0.5  # of absences, the share a family gives a reason for
+PROBLEMS = tuple(problem.value for problem in Problem)
 COMMENTS = ("Жақсы, 3-есепті тексеріңіз.", "Өте жақсы!", "Формулаға назар аударыңыз.", "Молодец, аккуратно.")
 
 
@@ -141,6 +144,7 @@ def _consent(
 def _attendance(
     session: Any, rng: random.Random, plans: list[GroupPlan], taught: list[date], ability: dict[int, float]
 ) -> None:
+    told = random.Random(len(plans))  # a stream of its own: the marks stay as they were without it
     rows = []
     for plan in plans:
         for lesson, weekday, _minutes in plan.lessons:
@@ -158,9 +162,25 @@ def _attendance(
                             "status": status,
                             "marked_by": plan.tutor_id,
                             "marked_at": _at(day, 17),
+                            **_reported(told, status, pupil, plan.tutor_id, day),
                         }
                     )
     _write(session, Attendance, rows)
+
+
+def _reported(told: random.Random, status: str, pupil: int, tutor: int | None, day: date) -> dict[str, Any]:
+    """What a family reported of an absence (about half do, the pupil themselves here) and the
+    tutor's decision: mostly excused, some not, some not decided yet."""
+    if status != "absent" or told.random() >= REPORTED:
+        return {"reason": None, "reported_by": None, "reported_at": None, "excused": None, "excused_by": None}
+    excused = told.choice((True, True, True, False, None))
+    return {
+        "reason": told.choice(PROBLEMS),
+        "reported_by": pupil,
+        "reported_at": _at(day, 8),
+        "excused": excused,
+        "excused_by": tutor if excused is not None else None,
+    }
 
 
 def _homework(

@@ -18,6 +18,9 @@ By hand, for the school's coordinator over the quarter: 40 pupils, 3 with consen
 attendance 6 of 10 marks (60 %: 5 present, 1 late, 4 absent); work due 15 (H1, H2, F × 5), 6 on
 time (40 %), 1 late, 8 missing; average formative score (8 + 6 + 10 + 4) / 4 = 7.0; growth
 p1 +30, p2 +5 → +17.5 over 2 pupils.
+
+`explain` adds what families reported of those absences, and `open_threads` threads waiting for an
+answer (both for the tests of what families tell the school, `tests/test_overview_families.py`).
 """
 
 from __future__ import annotations
@@ -30,17 +33,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models.enums import Role
+from models.enums import Role, Topic
 from models.homework import Feedback, Homework, Submission
 from models.people import Consent, Guardianship, Membership, Person
 from models.school import SchoolClass, TutoringGroup
 from models.store import session_scope
+from models.threads import Thread, ThreadMessage
 from models.timetable import Attendance, Lesson, LessonChange
 from roster import import_roster
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sandbox" / "sample_roster.csv"
 ZONE = ZoneInfo("Asia/Almaty")
 NOW = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
+NOV_9, NOV_16 = date(2026, 11, 9), date(2026, 11, 16)
 PUPILS = {"p1": "SH2-P01", "p2": "SH2-P03", "p3": "SH2-P05", "p4": "SH2-P07", "p5": "SH2-P09"}
 
 
@@ -195,3 +200,58 @@ def name_of(engine: Engine, person_id: int) -> str:
         person = session.get(Person, person_id)
         assert person is not None
         return person.full_name
+
+
+def explain(term: Term) -> None:
+    """p3's parent reported illness for 9 Nov (excused) and no internet for 16 Nov (not decided);
+    p5 reported a broken device for 9 Nov (not excused)."""
+    given = {
+        ("p3", NOV_9): ("ill", True),
+        ("p3", NOV_16): ("no_internet", None),
+        ("p5", NOV_9): ("device", False),
+    }
+    with session_scope(term.engine) as session:
+        for (name, day), (reason, excused) in given.items():
+            row = session.exec(
+                select(Attendance).where(Attendance.pupil_id == term.pupils[name], Attendance.on_date == day)
+            ).one()
+            row.reason, row.excused = reason, excused
+            row.reported_by = term.parents[name][0]
+            row.reported_at = local(day, 9)
+            session.add(row)
+
+
+def open_threads(term: Term) -> dict[str, int]:
+    """Three threads about p3: the parent waiting 30 hours for the tutor (2 messages), the pupil
+    waiting 3 hours for the class teacher, and one answered."""
+    with session_scope(term.engine) as session:
+        class_id = session.exec(select(SchoolClass.id).where(SchoolClass.name == "8А")).first()
+        p3 = term.pupils["p3"]
+        threads = {
+            "tutor": Thread(
+                family_id=term.parents["p3"][0],
+                pupil_id=p3,
+                staff_id=term.tutor,
+                topic=Topic.TUTOR.value,
+                group_id=term.group,
+                waiting_since=NOW - timedelta(hours=30),
+            ),
+            "teacher": Thread(
+                family_id=p3,
+                pupil_id=p3,
+                staff_id=term.coordinator,
+                topic=Topic.CLASS_TEACHER.value,
+                class_id=class_id,
+                waiting_since=NOW - timedelta(hours=3),
+            ),
+            "answered": Thread(
+                family_id=term.parents["p3"][0], pupil_id=p3, staff_id=term.tutor, topic=Topic.TUTOR.value
+            ),
+        }
+        session.add_all(threads.values())
+        session.flush()
+        for text in ("Сәлеметсіз бе", "Үй жұмысы туралы"):
+            session.add(
+                ThreadMessage(thread_id=threads["tutor"].id, author_id=term.parents["p3"][0], text=text)
+            )
+        return {key: int(thread.id or 0) for key, thread in threads.items()}

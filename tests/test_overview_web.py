@@ -31,7 +31,7 @@ from models.school import School
 from models.store import session_scope
 from roster import import_roster
 from settings import Settings
-from tests.overview_support import NOW, Term, build_term, name_of
+from tests.overview_support import NOW, Term, build_term, explain, name_of, open_threads
 from tests.test_roster_scope import other_school
 from tests.test_roster_support import TTL
 
@@ -338,3 +338,25 @@ async def test_delivery_names_who_was_not_reached_and_why(as_person, term: Term)
     assert call.count("<tr>") == 2  # the header and the one family
     post = page.split('id="post-list"')[1].split("</table>")[0]
     assert post.count("<tr>") == 5  # the header and the sample school's four families on post
+
+
+async def test_threads_and_problems_are_tabs_a_page_at_a_time_and_the_list_says_what_was_explained(  # type: ignore[no-untyped-def]
+    as_person, term: Term
+) -> None:
+    explain(term)
+    open_threads(term)
+    client = await as_person(term.coordinator)
+    threads = await (await client.get("/dashboard?table=threads&lang=en")).text()
+    assert ">Reported problems</a>" in threads and ">Waiting for an answer</a>" in threads
+    assert "Waiting since" in threads
+    assert threads.count(f'href="/dashboard/pupil/{term.pupils["p3"]}"') >= 2
+    parent = name_of(term.engine, term.parents["p3"][0]).split()[1]
+    found = await (await client.get(f"/dashboard?table=threads&lang=en&find={parent}")).text()
+    assert found.count("digital tutor") == 1 and "class teacher" not in found.split("<tbody>")[1]
+    problems = await (await client.get("/dashboard?table=problems&lang=en")).text()
+    assert "no internet" in problems and "not decided yet" in problems and "broken device" in problems
+    listed = await (await client.get("/dashboard?lang=en&need=absent")).text()
+    assert "2 with a reason, 1 excused" in listed and "excused: 1" in listed
+    tutor = await as_person(term.tutor)
+    tabs = await (await tutor.get("/dashboard?table=problems&lang=en")).text()
+    assert "ill" in tabs and (await tutor.get("/dashboard?table=threads")).status == 200

@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 from bots.web.chart import bar_chart, trend_chart
 from bots.web.dashboard import Signed, login_required
 from bots.web.export import cell_text
-from bots.web.formats import number, percent
+from bots.web.formats import absences, number, percent
 from bots.web.forms import FIELD, form_token
 from bots.web.i18n import page_language, render
 from bots.web.reminders import Sent, remind
@@ -86,10 +86,7 @@ def tone(value: float | None, good: float, fair: float) -> str:
 
 
 def cards(total: Figures, lang: str) -> list[Card]:
-    absences = ", ".join(
-        f"{translate(lang, f'overview.absence.{reason}')} {count}"
-        for reason, count in total.reasons.most_common()
-    )
+    reasons = absences(total.reasons, total.excused, lang)
     return [
         Card(
             "consent",
@@ -105,10 +102,10 @@ def cards(total: Figures, lang: str) -> list[Card]:
                 "overview.card.attendance_detail",
                 {"marks": total.marks, "late": total.late, "absent": total.absent},
             )
-            if not absences
+            if not reasons
             else Text(
                 "overview.card.attendance_reasons",
-                {"marks": total.marks, "late": total.late, "absent": total.absent, "reasons": absences},
+                {"marks": total.marks, "late": total.late, "absent": total.absent, "reasons": reasons},
             ),
             "absent",
             tone(total.attendance_pct, 90, 75),

@@ -12,7 +12,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Any
 
-from bots.web.formats import number, percent
+from bots.web.formats import absences, number, percent
 from locales import Text, translate
 from models.clock import utcnow
 from monitoring.figures import SCORES, Figures
@@ -226,6 +226,13 @@ def _figures_row(report: Report, total: Figures) -> list[tuple[str, str, str]]:
     ]
 
 
+def _absences(report: Report, total: Figures) -> None:
+    """The reasons families gave for absences and how many were excused, when there are any."""
+    reasons = absences(total.reasons, total.excused, report.lang)
+    if reasons:
+        report.paragraph(report.t("overview.pdf.absence_reasons", reasons=reasons))
+
+
 def programme_pdf(figures: Overview, lang: str, heading: str) -> bytes:
     """The programme report of a period: participation, attendance, work, scores and growth."""
     report = Report(lang)
@@ -247,12 +254,7 @@ def programme_pdf(figures: Overview, lang: str, heading: str) -> bytes:
             missing=total.missing,
         )
     )
-    if total.reasons:
-        reasons = ", ".join(
-            f"{report.t(f'overview.absence.{reason}')}: {count}"
-            for reason, count in total.reasons.most_common()
-        )
-        report.paragraph(report.t("overview.pdf.absence_reasons", reasons=reasons))
+    _absences(report, total)
     report.heading(report.t("overview.chart.trend"))
     report.lines(
         [w.monday for w in figures.weeks],
@@ -352,6 +354,7 @@ def pupil_pdf(summary: PupilSummary, period: Period, lang: str) -> bytes:
         )
     report.heading(report.t("overview.pdf.by_subject"))
     report.table(headers, rows, (18, 20, 14, 22, 8, 16))
+    _absences(report, summary.total)
     if summary.series:
         report.heading(report.t("web.pupil.chart"))
         days = sorted({day for points in summary.series.values() for day, _ in points})

@@ -2,7 +2,8 @@
 
 What goes depends on why the pupil is listed (`Attention.reminders`): without a parent's consent,
 only a reminder to the parents to decide (consent gates everything else); with it, the pupil is
-reminded of work past its deadline, and the parents are told of missed lessons. Each goes at most
+reminded of work past its deadline, and the parents are told of missed lessons they gave no reason
+for. Each goes at most
 once a day per pupil and person (its idempotency key holds the local day), so a second click the
 same day sends nothing more. The reader must be one who may act on the pupil (their school, class
 or group: a district only reads), and the click is written to the audit log.
@@ -97,7 +98,7 @@ def _consent(session: Session, reading: Reading, listed: Attention, day: str) ->
 
 def _absent(session: Session, reading: Reading, listed: Attention, day: str) -> list[bool]:
     since = reading.period.start.strftime("%d.%m.%Y")
-    text = T("overview.remind.absent", pupil=listed.name, count=listed.absences, since=since)
+    text = T("overview.remind.absent", pupil=listed.name, count=listed.unexplained, since=since)
     return _to_parents(session, listed, "absent", "attendance.absences", text, day)
 
 

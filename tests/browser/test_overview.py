@@ -1,5 +1,6 @@
 """The overview in a real browser: the coordinator signs in with a code the bot sends, sees the
-sample school's year so far at a glance, chooses another period, and downloads reports."""
+sample school's year so far at a glance, the problems families reported, chooses another period,
+and downloads reports."""
 
 from __future__ import annotations
 
@@ -52,6 +53,13 @@ def test_the_coordinator_opens_the_overview_filters_a_period_and_downloads_repor
     assert dashboard.locator(".charts svg").count() == 2
     assert dashboard.locator("#units-group tbody tr").count() == 4
     assert dashboard.locator("#attention-list tbody tr").count() > 0
+
+    # What families reported of their absences: a tab of its own, a page at a time, searchable.
+    dashboard.goto(sandbox.url + "/dashboard?table=problems&period=year&lang=en")
+    assert dashboard.locator("h2 small").inner_text().isdigit()
+    assert dashboard.locator("table tbody tr").count() > 0
+    assert dashboard.locator("nav.tabs a[href*='table=threads']").count() == 1
+    dashboard.goto(sandbox.url + "/dashboard?lang=en")
 
     # Another period: the whole school year.
     dashboard.select_option("select[name=period]", "year")

@@ -1,8 +1,8 @@
 """coordinators above schools: a school's region and district, and who reads a district's or a
 region's monitoring; the indexes the monitoring's counts use
 
-Revision ID: 0008_overview
-Revises: 0007_staff
+Revision ID: 0010_overview
+Revises: 0009_record
 Create Date: 2026-12-03 12:00:00
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0008_overview"
-down_revision: str | None = "0007_staff"
+revision: str = "0010_overview"
+down_revision: str | None = "0009_record"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
