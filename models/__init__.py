@@ -1,6 +1,7 @@
 """The store: SQLModel tables, the engine and sessions, and the invariants the store enforces."""
 
 from models.dashboard import DashboardAttempt, DashboardChallenge, DashboardSession
+from models.district import DistrictCoordinator
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.journal import AuditLog, Conversation, InboundReceipt
 from models.outbox import Broadcast, DeliveryAttempt, Notification, SendBudget
@@ -21,6 +22,7 @@ __all__ = [
     "DashboardChallenge",
     "DashboardSession",
     "DeliveryAttempt",
+    "DistrictCoordinator",
     "Feedback",
     "GroupMember",
     "Guardianship",

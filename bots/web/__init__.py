@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bots.web import dashboard, invites
+from bots.web import dashboard, delivery, invites, overview, reports
 from bots.web.site import SITE, Site
 from settings import Settings
 
@@ -30,6 +30,9 @@ def mount_web(
     app[SITE] = Site(engine, settings, wake_outbox, bot_username)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     dashboard.mount(app)
+    overview.mount(app)
+    delivery.mount(app)
+    reports.mount(app)
     app.add_routes(invites.routes)
     if pages is not None:
         pages(app)
