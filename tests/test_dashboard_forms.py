@@ -97,6 +97,7 @@ async def test_every_post_under_the_dashboard_needs_the_token(client: Client, en
         "/dashboard/logout",
         "/dashboard/roster",
         "/dashboard/invites/{person_id}/reissue",
+        "/dashboard/pupil/{pupil_id}/paper",
     }
     for path in sorted(paths):
         response = await client.post(path, data={"who": "x", "code": "1"}, allow_redirects=False)

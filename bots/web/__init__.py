@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bots.web import dashboard, invites
+from bots.web import dashboard, invites, paper
 from bots.web.site import SITE, Site
 from settings import Settings
 
@@ -31,5 +31,6 @@ def mount_web(
     app.router.add_static("/static/", STATIC_DIR, name="static")
     dashboard.mount(app)
     app.add_routes(invites.routes)
+    app.add_routes(paper.routes)
     if pages is not None:
         pages(app)
