@@ -9,7 +9,9 @@ optional photo or file → the audience (the class group chat, all guardians, th
 guardians, all pupils, or the class's pupils of one tutoring group) → a preview of the message as
 families will see it → send, send as urgent (quiet hours do not hold it back; audited) or cancel.
 Sending writes the `Broadcast` and one outbox row per person (and one for the group chat); the
-teacher's delivery report is `/report` (the latest) or the button under the confirmation.
+teacher's delivery report is `/report` (the latest) or the button under the confirmation. A text
+that comes back every term can be saved as a template with placeholders and filled in each time
+(`handlers.broadcast_templates`, /templates), then goes on here from the audience.
 
 The message carries the class, the teacher's name and the text: nothing about any pupil, so nothing
 sensitive (low-income status) can reach a group chat or a family through it.
@@ -207,6 +209,13 @@ def on_text(turn: Turn) -> list[Reply] | None:
     data["text"] = text
     conversation.enter(turn, FLOW_SEND, "audience", **data)
     return [*refused, _audience_question(turn, klass)]
+
+
+def with_text(turn: Turn, klass: SchoolClass, text: str) -> list[Reply]:
+    """An announcement whose text is written already (filled in from a saved template,
+    `handlers.broadcast_templates`): on to its audience, preview and sending, as a typed one."""
+    conversation.enter(turn, FLOW_SEND, "audience", class_id=klass.id, text=text)
+    return [_audience_question(turn, klass)]
 
 
 def class_groups(turn: Turn, klass: SchoolClass) -> list[TutoringGroup]:
