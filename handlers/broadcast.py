@@ -99,11 +99,12 @@ def _own_class(turn: Turn, raw_id: object) -> SchoolClass | None:
     return next((c for c in teacher_classes(turn) if str(c.id) == str(raw_id)), None)
 
 
-def _class_question(turn: Turn, action: str) -> Reply:
+def class_question(turn: Turn, prefix: str) -> Reply:
+    """Which of the teacher's classes: one button a class, its value `prefix` and the class's id."""
     return Reply(
         T("broadcast.ask_class"),
         choices=tuple(
-            Choice(f"{PREFIX}{action}:{c.id}", T("broadcast.choice.class", class_name=c.name))
+            Choice(f"{prefix}{c.id}", T("broadcast.choice.class", class_name=c.name))
             for c in teacher_classes(turn)
         ),
     )
@@ -149,7 +150,7 @@ def start_link(turn: Turn) -> list[Reply]:
     if not classes:
         return not_allowed()
     if len(classes) > 1:
-        return [_class_question(turn, "linkclass")]
+        return [class_question(turn, f"{PREFIX}linkclass:")]
     return _link_code(turn, classes[0])
 
 
@@ -171,7 +172,7 @@ def start(turn: Turn) -> list[Reply]:
         return not_allowed()
     if len(classes) > 1:
         conversation.clear(turn)
-        return [_class_question(turn, "class")]
+        return [class_question(turn, f"{PREFIX}class:")]
     return _ask_text(turn, classes[0])
 
 

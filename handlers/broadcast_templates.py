@@ -112,15 +112,7 @@ def on_choice(turn: Turn) -> list[Reply]:
             return [Reply(T("templates.gone"))]
         if len(classes) > 1:
             conversation.enter(turn, FLOW_FILL, "class", template_id=template.id)
-            return [
-                Reply(
-                    T("broadcast.ask_class"),
-                    choices=tuple(
-                        Choice(f"{PREFIX}class:{c.id}", T("broadcast.choice.class", class_name=c.name))
-                        for c in classes
-                    ),
-                )
-            ]
+            return [broadcast.class_question(turn, f"{PREFIX}class:")]
         return _start_filling(turn, template, classes[0])
     if action == "class":
         state = conversation.load(turn)

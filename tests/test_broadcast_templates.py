@@ -15,6 +15,7 @@ from models import AuditLog, Broadcast
 from models.store import session_scope
 from models.templates import BroadcastTemplate
 from tests.test_attendance_support import StaffWorld, build_staff_world
+from tests.test_broadcast_flow import lead_8b_too
 from tests.test_homework_support import keys
 
 pytestmark = pytest.mark.flow
@@ -146,3 +147,18 @@ def test_the_report_has_a_refresh_button(staff: StaffWorld) -> None:
     assert [c.value for c in report.choices] == [f"bc:report:{broadcast_id}"]
     [again] = staff.press("c1", f"bc:report:{broadcast_id}")
     assert again.text.key == "broadcast.report" and again.text.params["waiting"] == 3
+
+
+def test_a_teacher_of_two_classes_chooses_the_class_before_filling_in(staff: StaffWorld) -> None:
+    lead_8b_too(staff)
+    template_id = save(staff, name="Саяхат", text="Жұма күні {орны} саяхат.")
+    ask = staff.press("c1", f"tp:use:{template_id}")
+    assert keys(ask) == ["broadcast.ask_class"]
+    assert [c.value for c in ask[0].choices] == [f"tp:class:{staff.classes[k]}" for k in ("8A", "8B")]
+    assert keys(staff.press("c1", f"tp:class:{staff.classes['8B']}")) == ["templates.ask_value"]
+    staff.say("c1", "мұражайға")
+    staff.press("c1", "bc:aud:pupils")
+    staff.press("c1", "bc:send:normal")
+    assert sorted(r.person_id for r in staff.outbox("broadcast")) == sorted(
+        staff.ids[p] for p in ("p4", "p5", "p6")
+    )

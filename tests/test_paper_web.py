@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from aiohttp import FormData, web
-from aiohttp.test_utils import TestClient, TestServer
 from PIL import Image
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bots.web import mount_web
 from locales import T
 from models.consent_rules import has_consent
 from models.enums import Role
@@ -23,22 +20,17 @@ from models.journal import AuditLog
 from models.outbox import Notification
 from models.people import Consent, Person
 from outbox.write import enqueue
-from roster import import_roster
 from settings import Settings
+from tests.test_dashboard_forms import Client, sample_school_dashboard
 from tests.test_homework_support import page_image
 from tests.test_monitoring_web import _sign_in, _staff
 
 pytestmark = pytest.mark.flow
-SAMPLE = Path(__file__).resolve().parent.parent / "sandbox" / "sample_roster.csv"
-Client = TestClient[web.Request, web.Application]
 
 
 @pytest.fixture
 async def client(engine: Engine, settings: Settings) -> AsyncIterator[Client]:
-    assert import_roster(engine, SAMPLE, dry_run=False, invite_ttl=timedelta(days=30)).ok
-    app = web.Application()
-    mount_web(app, engine, settings, lambda: None)
-    async with TestClient(TestServer(app)) as test_client:
+    async with sample_school_dashboard(engine, settings) as test_client:
         yield test_client
 
 

@@ -17,7 +17,7 @@ from models.journal import AuditLog
 from models.people import Consent, Person
 from models.store import make_engine
 from tests.browser.conftest import RunningSandbox
-from tests.browser.test_walkthrough import WAIT, Phone, cast_of, photo
+from tests.browser.test_walkthrough import WAIT, Phone, cast_of, coordinator_signed_in, photo
 
 pytestmark = pytest.mark.browser
 
@@ -62,19 +62,7 @@ def test_a_paper_application_recorded_from_the_dashboard(
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(sandbox.url + "/?lang=en")
-    phone = Phone(page)
-    phone.open(int(page.locator(".person[data-role=coordinator]").first.get_attribute("data-person")))
-    phone.bot_said(".")
-
-    dashboard = context.new_page()
-    dashboard.goto(sandbox.url + "/dashboard/login?lang=en")
-    dashboard.fill("#who", cast.coordinator)
-    dashboard.click("button[type=submit]")
-    code = re.search(r"\b(\d{6})\b", phone.bot_said(r"\d{6}"))
-    assert code is not None
-    dashboard.fill("#code", code.group(1))
-    dashboard.click("button[type=submit]")
-    dashboard.wait_for_url(re.compile(r"/dashboard$"))
+    dashboard = coordinator_signed_in(sandbox, context, Phone(page), cast.coordinator)
 
     dashboard.goto(f"{sandbox.url}/dashboard/pupil/{cast.pupil}?lang=en")
     dashboard.click("#paper-link")
