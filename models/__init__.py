@@ -8,6 +8,7 @@ from models.outbox import Broadcast, DeliveryAttempt, Notification, SendBudget
 from models.people import ChannelIdentity, Consent, Guardianship, Invite, Membership, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, Programme, School, SchoolClass, TutoringGroup
+from models.templates import BroadcastTemplate
 from models.threads import Thread, ThreadMessage, ThreadNotice
 from models.timetable import Attendance, Lesson, LessonChange
 
@@ -15,6 +16,7 @@ __all__ = [
     "Attendance",
     "AuditLog",
     "Broadcast",
+    "BroadcastTemplate",
     "ChannelIdentity",
     "Consent",
     "Conversation",

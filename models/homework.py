@@ -58,6 +58,9 @@ class SubmissionPage(SQLModel, table=True):
     size: int
     width: int
     height: int
+    # The page's perceptual hash (`photos.likeness`), to find a copy of another pupil's page; None
+    # for pages stored before it was kept.
+    likeness: str | None = Field(default=None, max_length=64)
 
 
 class Feedback(SQLModel, table=True):

@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bots.web import dashboard, delivery, invites, overview, reports
+from bots.web import dashboard, delivery, invites, overview, paper, reports
 from bots.web.site import SITE, Site
 from settings import Settings
 
@@ -34,5 +34,6 @@ def mount_web(
     delivery.mount(app)
     reports.mount(app)
     app.add_routes(invites.routes)
+    app.add_routes(paper.routes)
     if pages is not None:
         pages(app)
