@@ -14,6 +14,13 @@ compiler and libicu, and these two alphabets are all a school list holds):
 Case is ignored, then decides ties; a space or hyphen sorts before any letter («Иванов Пётр» before
 «Иванова Анна»); numbers inside a text sort by value («8А» before «10Б»); Latin letters come after
 Cyrillic ones, anything else after both.
+
+The database sorts in the same orders, under the collation `collation(language)` names: SQLite
+learns each one on every connection (`models.store`), comparing with `compare`; PostgreSQL has them
+as ICU collations of the same alphabets with numbers by value (migration 0012_collate: `kk-u-kn`,
+and `ru-u-kn` for ru and en). The two agree on names, classes and group codes; they differ only in
+ties this order does not care about (ICU puts a hyphen after a space, and a lower-case letter before
+its capital).
 """
 
 from __future__ import annotations
@@ -21,12 +28,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 KAZAKH = "а ә б в г ғ д е ё ж з и й к қ л м н ң о ө п р с т у ұ ү ф х һ ц ч ш щ ъ ы і ь э ю я"
 # Letters written together share a place in the order («её»: ё is е until the tie-break).
 RUSSIAN = "а ә б в г ғ д её ж з и і й к қ л м н ң о ө п р с т у ұ ү ф х һ ц ч ш щ ъ ы ь э ю я"
 ALPHABETS = {"kk": KAZAKH, "ru": RUSSIAN, "en": RUSSIAN}
+# The database's name for each order (`collation`): the same on SQLite and PostgreSQL.
+COLLATIONS = {language: f"ustaz_{language}" for language in ALPHABETS}
 _PIECES = re.compile(r"\d+|[\s\-‐–—]+|.", re.DOTALL)
 
 Key = tuple[tuple[tuple[int, int], ...], str, str]
@@ -56,6 +65,23 @@ def sort_key(language: str, text: str) -> Key:
             weights.append((4, ord(piece)))
         # other punctuation (quotes, dots) does not take part in the order
     return tuple(weights), folded, text
+
+
+def collation(language: str) -> str:
+    """The database collation that orders texts as `sort_key(language, …)` does (Kazakh by default)."""
+    return COLLATIONS.get(language, COLLATIONS["kk"])
+
+
+@lru_cache(maxsize=65536)
+def _cached_key(language: str, text: str) -> Key:
+    return sort_key(language, text)
+
+
+def compare(language: str, first: str, second: str) -> int:
+    """-1, 0 or 1 as `first` sorts before, with or after `second`: what SQLite's collation calls for
+    each pair it sorts (the keys are kept, as a sort asks for each text's many times)."""
+    one, other = _cached_key(language, first), _cached_key(language, second)
+    return (one > other) - (one < other)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 import models
 import models.invariants  # noqa: F401  (commit-time rules)
+from locales.collation import COLLATIONS, compare
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -32,6 +33,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+    _sqlite_collations(dbapi_connection)
+
+
+def _sqlite_collations(dbapi_connection: Any) -> None:
+    """The readers' alphabetical orders (`locales.collation`) as collations SQLite sorts by:
+    `ORDER BY name COLLATE ustaz_kk`. PostgreSQL has them as ICU collations (migration 0012)."""
+    for language, name in COLLATIONS.items():
+        dbapi_connection.create_collation(name, partial(compare, language))
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
