@@ -22,7 +22,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 import models
 import models.invariants  # noqa: F401  (commit-time rules)
-from locales.collation import COLLATIONS, compare
+from locales.collation import COLLATIONS, sort_bytes
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -37,10 +37,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_collations(dbapi_connection: Any) -> None:
-    """The readers' alphabetical orders (`locales.collation`) as collations SQLite sorts by:
-    `ORDER BY name COLLATE ustaz_kk`. PostgreSQL has them as ICU collations (migration 0012)."""
+    """The readers' alphabetical orders (`locales.collation`) as functions SQLite sorts by:
+    `ORDER BY ustaz_kk(name)`. PostgreSQL has them as ICU collations (migration 0012)."""
     for language, name in COLLATIONS.items():
-        dbapi_connection.create_collation(name, partial(compare, language))
+        dbapi_connection.create_function(name, 1, partial(_sort_bytes, language), deterministic=True)
+
+
+def _sort_bytes(language: str, text: object) -> object:
+    return sort_bytes(language, text) if isinstance(text, str) else text
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

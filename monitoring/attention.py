@@ -227,8 +227,8 @@ def attention(
     listed = session.execute(
         statement.order_by(
             reasons.desc(),
-            alphabetical(rows.c.class_name, reading.language),
-            alphabetical(rows.c.name, reading.language),
+            alphabetical(session, rows.c.class_name, reading.language),
+            alphabetical(session, rows.c.name, reading.language),
             rows.c.pupil_id,
         )
         .limit(size)

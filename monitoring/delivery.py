@@ -200,7 +200,9 @@ def unreached(
     found: Page[Unreached] = Page(number=page, size=size, total=total)
     listed = session.execute(
         statement.order_by(
-            rows.c.messages.desc(), alphabetical(col(Person.full_name), reading.language), rows.c.person_id
+            rows.c.messages.desc(),
+            alphabetical(session, col(Person.full_name), reading.language),
+            rows.c.person_id,
         )
         .limit(found.size)
         .offset(found.offset)
@@ -370,8 +372,8 @@ def on_post(
     found: Page[PostFamily] = Page(number=page, size=size, total=total)
     listed = session.execute(
         statement.order_by(
-            alphabetical(col(SchoolClass.name), reading.language),
-            alphabetical(col(Person.full_name), reading.language),
+            alphabetical(session, col(SchoolClass.name), reading.language),
+            alphabetical(session, col(Person.full_name), reading.language),
             col(Person.id),
         )
         .limit(found.size)

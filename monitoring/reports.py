@@ -97,8 +97,8 @@ def journal_listing(session: Session, ask: Ask) -> Listing:
         "journal",
         ("date", "class", "pupil", "subject", "work", "kind", "score", "out_of", "percent", "mark"),
         statement.order_by(
-            alphabetical(class_name, ask.language),
-            alphabetical(col(Person.full_name), ask.language),
+            alphabetical(session, class_name, ask.language),
+            alphabetical(session, col(Person.full_name), ask.language),
             col(Person.id),
             due_day,
             col(Homework.id),
@@ -217,8 +217,8 @@ def hours(session: Session, reading: Reading) -> list[GroupHours]:
         .outerjoin(Person, col(Person.id) == col(TutoringGroup.tutor_id))
         .where(col(TutoringGroup.id).in_(reading.groups()))
         .order_by(
-            alphabetical(func.coalesce(col(School.name), literal("")), reading.language),
-            alphabetical(col(TutoringGroup.code), reading.language),
+            alphabetical(session, func.coalesce(col(School.name), literal("")), reading.language),
+            alphabetical(session, col(TutoringGroup.code), reading.language),
             col(TutoringGroup.id),
         )
     ).all()

@@ -87,11 +87,16 @@ def _fold(value: object) -> object:
     return value.casefold() if isinstance(value, str) else value
 
 
-def alphabetical(column: Any, language: str) -> ColumnElement[Any]:
+def alphabetical(session: Session, column: Any, language: str) -> ColumnElement[Any]:
     """`column` to ORDER BY in the alphabet of a reader of `language` (`locales.collation`): Kazakh
-    names with «Қ» and «Ә» in their places, not after «Я» as the database's own order puts them. The
-    collation has the same name on SQLite and PostgreSQL (`models.store`, migration 0012_collate)."""
-    return collate(column, collation(language))
+    names with «Қ» and «Ә» in their places, not after «Я» as the database's own order puts them.
+    PostgreSQL sorts under an ICU collation (migration 0012_collate), SQLite by a function of the same
+    name giving each text's sort bytes (`models.store`)."""
+    name = collation(language)
+    if dialect(session) == "postgresql":
+        return collate(column, name)
+    keyed: ColumnElement[Any] = getattr(func, name)(column)
+    return keyed
 
 
 def consented_pupils(at: datetime) -> Rows:

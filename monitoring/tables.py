@@ -107,8 +107,8 @@ def consent_listing(session: Session, ask: Ask) -> Listing:
         "consent",
         ("class", "pupil", "consent", "date"),
         statement.order_by(
-            alphabetical(class_name, ask.language),
-            alphabetical(col(Person.full_name), ask.language),
+            alphabetical(session, class_name, ask.language),
+            alphabetical(session, col(Person.full_name), ask.language),
             col(Person.id),
         ),
         cells,
@@ -169,7 +169,9 @@ def attendance_listing(session: Session, ask: Ask) -> Listing:
         "attendance",
         ("group", "subject", "week", "lessons", "present", "late", "absent", "excused"),
         statement.order_by(
-            alphabetical(col(TutoringGroup.code), ask.language), col(TutoringGroup.subject), lessons.c.week
+            alphabetical(session, col(TutoringGroup.code), ask.language),
+            col(TutoringGroup.subject),
+            lessons.c.week,
         ),
         cells,
     )
@@ -243,7 +245,9 @@ def homework_listing(session: Session, ask: Ask) -> Listing:
     return Listing(
         "homework",
         ("group", "subject", "set", "submitted", "late", "missing", "reviewed"),
-        statement.order_by(alphabetical(col(TutoringGroup.code), ask.language), col(TutoringGroup.id)),
+        statement.order_by(
+            alphabetical(session, col(TutoringGroup.code), ask.language), col(TutoringGroup.id)
+        ),
         cells,
     )
 
@@ -312,8 +316,8 @@ def grades_listing(session: Session, ask: Ask) -> Listing:
         "grades",
         ("class", "pupil", "subject", "graded", "avg_score", "avg_mark", "latest"),
         statement.order_by(
-            alphabetical(class_name, ask.language),
-            alphabetical(col(Person.full_name), ask.language),
+            alphabetical(session, class_name, ask.language),
+            alphabetical(session, col(Person.full_name), ask.language),
             col(Person.id),
             works.c.subject,
         ),
@@ -360,8 +364,8 @@ def postal_listing(session: Session, ask: Ask) -> Listing:
         ("date", "class", "pupil", "homework", "status"),
         statement.order_by(
             col(PostalRound.collection_date).desc(),
-            alphabetical(col(SchoolClass.name), ask.language),
-            alphabetical(col(Person.full_name), ask.language),
+            alphabetical(session, col(SchoolClass.name), ask.language),
+            alphabetical(session, col(Person.full_name), ask.language),
             col(PostalItem.id),
         ),
         cells,

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, literal, union_all
 from sqlmodel import Session, select
 
 import monitoring
-from locales.collation import Names, sort_key
+from locales.collation import Names, sort_bytes, sort_key
 from models import Person
 from models.clock import utcnow
 from models.enums import Role
@@ -88,6 +88,24 @@ def test_case_spaces_and_numbers() -> None:
     assert sorted(["Smith", "Ахметов", "Әлі"], key=lambda n: key("kk", n)) == ["Ахметов", "Әлі", "Smith"]
 
 
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_sort_bytes_compare_as_sort_key_does(language: str) -> None:
+    """SQLite sorts by these bytes: numbers of any length by value, a name before the same name
+    longer, case deciding only ties."""
+    texts = [
+        *NAMES,
+        "№2 мектеп",
+        "№10 мектеп",
+        "№256 мектеп",
+        "№65536 мектеп",
+        "Иванов-Петров",
+        "иванов",
+        "Иванов",
+    ]
+    by_bytes = sorted(texts, key=lambda text: sort_bytes(language, text))
+    assert by_bytes == sorted(texts, key=lambda text: sort_key(language, text))
+
+
 def test_a_list_of_names_is_sorted_when_it_is_read() -> None:
     names = Names(("Соколова Анна", "Сәрсенбаев Ерлан", "Қасымов Дәулет"))
     assert names.render("kk") == "Қасымов Дәулет, Сәрсенбаев Ерлан, Соколова Анна"
@@ -160,7 +178,9 @@ def test_the_database_sorts_as_sort_key_does(engine: Engine, language: str) -> N
     texts = [*NAMES, "10Б", "8А", "11А", "9В", "Smith"]
     listed = union_all(*(select(literal(text).label("name")) for text in texts)).subquery()
     with Session(engine) as session:
-        ordered = session.execute(select(listed.c.name).order_by(alphabetical(listed.c.name, language)))
+        ordered = session.execute(
+            select(listed.c.name).order_by(alphabetical(session, listed.c.name, language))
+        )
         assert list(ordered.scalars()) == sorted(texts, key=lambda text: sort_key(language, text))
 
 

@@ -1,6 +1,6 @@
 """the readers' alphabetical orders as PostgreSQL collations: ustaz_kk (Kazakh), ustaz_ru and ustaz_en
 (Russian), ICU's with numbers by value («8А» before «10Б»), as `locales.collation` orders them; SQLite
-learns the same names on every connection (`models.store`)
+learns the same names, as functions, on every connection (`models.store`)
 
 Revision ID: 0012_collate
 Revises: 0011_overview
