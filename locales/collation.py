@@ -14,6 +14,15 @@ compiler and libicu, and these two alphabets are all a school list holds):
 Case is ignored, then decides ties; a space or hyphen sorts before any letter («Иванов Пётр» before
 «Иванова Анна»); numbers inside a text sort by value («8А» before «10Б»); Latin letters come after
 Cyrillic ones, anything else after both.
+
+The database sorts in the same orders under the name `collation(language)` gives (`ustaz_kk` …):
+PostgreSQL has them as ICU collations of the same alphabets with numbers by value (migration
+0012_collate: `kk-u-kn`, and `ru-u-kn` for ru and en); SQLite learns each as a function on every
+connection (`models.store`) that gives a text's `sort_bytes`, which SQLite then sorts byte by byte —
+one Python call per row, not one per comparison as a collation would make (two to three times
+slower over a school's 12,000 names). The two databases agree on names, classes and group codes;
+they differ only in ties this order does not care about (ICU puts a hyphen after a space, and a
+lower-case letter before its capital).
 """
 
 from __future__ import annotations
@@ -21,12 +30,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 KAZAKH = "а ә б в г ғ д е ё ж з и й к қ л м н ң о ө п р с т у ұ ү ф х һ ц ч ш щ ъ ы і ь э ю я"
 # Letters written together share a place in the order («её»: ё is е until the tie-break).
 RUSSIAN = "а ә б в г ғ д её ж з и і й к қ л м н ң о ө п р с т у ұ ү ф х һ ц ч ш щ ъ ы ь э ю я"
 ALPHABETS = {"kk": KAZAKH, "ru": RUSSIAN, "en": RUSSIAN}
+# The database's name for each order (`collation`): the same on SQLite and PostgreSQL.
+COLLATIONS = {language: f"ustaz_{language}" for language in ALPHABETS}
 _PIECES = re.compile(r"\d+|[\s\-‐–—]+|.", re.DOTALL)
 
 Key = tuple[tuple[tuple[int, int], ...], str, str]
@@ -56,6 +67,24 @@ def sort_key(language: str, text: str) -> Key:
             weights.append((4, ord(piece)))
         # other punctuation (quotes, dots) does not take part in the order
     return tuple(weights), folded, text
+
+
+def collation(language: str) -> str:
+    """The database collation that orders texts as `sort_key(language, …)` does (Kazakh by default)."""
+    return COLLATIONS.get(language, COLLATIONS["kk"])
+
+
+@lru_cache(maxsize=65536)
+def sort_bytes(language: str, text: str) -> bytes:
+    """`sort_key` as bytes that compare the same way byte by byte: each weight as its kind, its
+    value's length and its value (numbers by value: a longer one is larger), 0 after the last, then
+    the folded text and the text. Kept for the names a school sorts again page after page."""
+    weights, folded, original = sort_key(language, text)
+    out = bytearray()
+    for kind, value in weights:
+        digits = value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
+        out += bytes((kind + 1, len(digits))) + digits
+    return bytes(out) + b"\x00" + folded.encode() + b"\x00" + original.encode()
 
 
 @dataclass(frozen=True)

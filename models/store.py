@@ -22,6 +22,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 import models
 import models.invariants  # noqa: F401  (commit-time rules)
+from locales.collation import COLLATIONS, sort_bytes
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -32,6 +33,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+    _sqlite_collations(dbapi_connection)
+
+
+def _sqlite_collations(dbapi_connection: Any) -> None:
+    """The readers' alphabetical orders (`locales.collation`) as functions SQLite sorts by:
+    `ORDER BY ustaz_kk(name)`. PostgreSQL has them as ICU collations (migration 0012)."""
+    for language, name in COLLATIONS.items():
+        dbapi_connection.create_function(name, 1, partial(_sort_bytes, language), deterministic=True)
+
+
+def _sort_bytes(language: str, text: object) -> object:
+    return sort_bytes(language, text) if isinstance(text, str) else text
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -24,7 +24,7 @@ from models.school import GroupMember, SchoolClass
 from models.timetable import Attendance, Lesson
 from monitoring.figures import COUNTED, Reading, in_period
 from monitoring.paging import Page
-from monitoring.sql import Rows, consented, contains
+from monitoring.sql import Rows, alphabetical, consented, contains
 
 MISSED_LESSONS = 2  # absences in the period from which a pupil is listed
 NEEDS = ("absent", "missing", "consent", "channel")
@@ -225,7 +225,12 @@ def attention(
     )
     found: Page[Attention] = Page(number=page, size=size, total=total)
     listed = session.execute(
-        statement.order_by(reasons.desc(), rows.c.class_name, rows.c.name, rows.c.pupil_id)
+        statement.order_by(
+            reasons.desc(),
+            alphabetical(session, rows.c.class_name, reading.language),
+            alphabetical(session, rows.c.name, reading.language),
+            rows.c.pupil_id,
+        )
         .limit(size)
         .offset(found.offset)
     ).all()

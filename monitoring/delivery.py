@@ -29,7 +29,7 @@ from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import SchoolClass
 from monitoring.figures import Reading
 from monitoring.paging import Page
-from monitoring.sql import contains, pupil_membership
+from monitoring.sql import alphabetical, contains, pupil_membership
 from scheduler.postal import pending_homework
 
 # Twilio's and Telegram's error codes, as `DeliveryAttempt.error` holds them ("400:63016",
@@ -199,7 +199,11 @@ def unreached(
     total = int(session.execute(select(func.count()).select_from(statement.subquery())).scalar_one())
     found: Page[Unreached] = Page(number=page, size=size, total=total)
     listed = session.execute(
-        statement.order_by(rows.c.messages.desc(), col(Person.full_name), rows.c.person_id)
+        statement.order_by(
+            rows.c.messages.desc(),
+            alphabetical(session, col(Person.full_name), reading.language),
+            rows.c.person_id,
+        )
         .limit(found.size)
         .offset(found.offset)
     ).all()
@@ -367,7 +371,11 @@ def on_post(
     total = int(session.execute(select(func.count()).select_from(counted.subquery())).scalar_one())
     found: Page[PostFamily] = Page(number=page, size=size, total=total)
     listed = session.execute(
-        statement.order_by(col(SchoolClass.name), col(Person.full_name), col(Person.id))
+        statement.order_by(
+            alphabetical(session, col(SchoolClass.name), reading.language),
+            alphabetical(session, col(Person.full_name), reading.language),
+            col(Person.id),
+        )
         .limit(found.size)
         .offset(found.offset)
     ).all()

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
+from locales import DEFAULT_LANGUAGE
 from models.enums import AttendanceStatus, Role, SubmissionStatus
 from models.homework import Feedback, Homework, Submission
 from models.people import Membership
@@ -108,12 +109,14 @@ class Figures:
 
 @dataclass(frozen=True)
 class Reading:
-    """What a figure is read over: a scope, a period, the school's time zone, and now."""
+    """What a figure is read over: a scope, a period, the school's time zone, and now; and the
+    reader's language, whose alphabet orders the lists of names."""
 
     scope: Scope
     period: Period
     zone: ZoneInfo
     now: datetime
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def begin(self) -> datetime:

@@ -6,14 +6,15 @@ meeting. The programme report reads the overview (`monitoring.overview`).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Row, func, literal, select
 from sqlmodel import Session, col
 
-from locales import Text, subject_name
+from locales import DEFAULT_LANGUAGE, Text, subject_name
+from locales.collation import sort_key
 from models.enums import Role, SubmissionStatus
 from models.homework import Feedback, Homework, Submission
 from models.people import Membership, Person
@@ -23,7 +24,7 @@ from monitoring.figures import Figures, Reading, measure, rollup
 from monitoring.growth import diagnostics
 from monitoring.periods import academic_year
 from monitoring.scores import scored
-from monitoring.sql import latest_feedback, local_day, percent, pupil_membership
+from monitoring.sql import alphabetical, latest_feedback, local_day, percent, pupil_membership
 from monitoring.table import Ask, Cell, Listing, searched
 from monitoring.tables import _title
 
@@ -95,7 +96,13 @@ def journal_listing(session: Session, ask: Ask) -> Listing:
     return Listing(
         "journal",
         ("date", "class", "pupil", "subject", "work", "kind", "score", "out_of", "percent", "mark"),
-        statement.order_by(class_name, col(Person.full_name), col(Person.id), due_day, col(Homework.id)),
+        statement.order_by(
+            alphabetical(session, class_name, ask.language),
+            alphabetical(session, col(Person.full_name), ask.language),
+            col(Person.id),
+            due_day,
+            col(Homework.id),
+        ),
         cells,
         lambda row: int(row[11]),
     )
@@ -209,7 +216,11 @@ def hours(session: Session, reading: Reading) -> list[GroupHours]:
         .outerjoin(School, col(School.id) == col(TutoringGroup.school_id))
         .outerjoin(Person, col(Person.id) == col(TutoringGroup.tutor_id))
         .where(col(TutoringGroup.id).in_(reading.groups()))
-        .order_by(func.coalesce(col(School.name), literal("")), col(TutoringGroup.code))
+        .order_by(
+            alphabetical(session, func.coalesce(col(School.name), literal("")), reading.language),
+            alphabetical(session, col(TutoringGroup.code), reading.language),
+            col(TutoringGroup.id),
+        )
     ).all()
     return [
         GroupHours(
@@ -219,7 +230,8 @@ def hours(session: Session, reading: Reading) -> list[GroupHours]:
     ]
 
 
-def tutor_hours(groups: list[GroupHours]) -> list[TutorHours]:
+def tutor_hours(groups: list[GroupHours], language: str = DEFAULT_LANGUAGE) -> list[TutorHours]:
+    """The hours per tutor, tutors in the alphabet of `language`."""
     found: dict[int | None, list[GroupHours]] = {}
     for group in groups:
         found.setdefault(group.tutor_id, []).append(group)
@@ -228,7 +240,7 @@ def tutor_hours(groups: list[GroupHours]) -> list[TutorHours]:
             TutorHours(rows[0].tutor, len(rows), sum(r.held for r in rows), sum(r.minutes for r in rows))
             for rows in found.values()
         ),
-        key=lambda t: t.tutor,
+        key=lambda t: sort_key(language, t.tutor),
     )
 
 
@@ -265,7 +277,7 @@ def pupil_summary(session: Session, reading: Reading, pupil_id: int) -> PupilSum
     person = session.get(Person, pupil_id)
     if scope is None or person is None:
         return None
-    one = Reading(scope, reading.period, reading.zone, reading.now)
+    one = replace(reading, scope=scope)
     place = session.execute(
         select(
             func.coalesce(col(SchoolClass.name), literal("")), func.coalesce(col(School.name), literal(""))

@@ -1,6 +1,7 @@
 """SQL pieces the monitoring queries share, written once for SQLite and PostgreSQL: the local day of
-a moment, the Monday of a day, a search that ignores letter case in Kazakh and Russian too, whether
-a pupil's consent stood at a moment, and a work's score as a percentage.
+a moment, the Monday of a day, a search that ignores letter case in Kazakh and Russian too, names in
+the reader's alphabetical order, whether a pupil's consent stood at a moment, and a work's score as a
+percentage.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    collate,
     exists,
     func,
     literal,
@@ -26,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from locales.collation import collation
 from models.consent_rules import PROGRAMME_SCOPE
 from models.enums import Role
 from models.homework import Feedback
@@ -82,6 +85,18 @@ def _register_fold(session: Session) -> None:
 
 def _fold(value: object) -> object:
     return value.casefold() if isinstance(value, str) else value
+
+
+def alphabetical(session: Session, column: Any, language: str) -> ColumnElement[Any]:
+    """`column` to ORDER BY in the alphabet of a reader of `language` (`locales.collation`): Kazakh
+    names with «Қ» and «Ә» in their places, not after «Я» as the database's own order puts them.
+    PostgreSQL sorts under an ICU collation (migration 0012_collate), SQLite by a function of the same
+    name giving each text's sort bytes (`models.store`)."""
+    name = collation(language)
+    if dialect(session) == "postgresql":
+        return collate(column, name)
+    keyed: ColumnElement[Any] = getattr(func, name)(column)
+    return keyed
 
 
 def consented_pupils(at: datetime) -> Rows:

@@ -3,7 +3,8 @@
 A `Table` is a name, column keys (the header is `web.col.<key>` in the reader's language) and rows
 of plain values or `Text` (a status to render), with the page it is when it is one. A `Listing` is
 how a table is read: one ordered SQL statement, its column keys and how a row becomes cells; an
-`Ask` is what it is read for (a scope, the school's time zone, now, a period, the words searched).
+`Ask` is what it is read for (a scope, the school's time zone, now, a period, the words searched,
+and the reader's language, in whose alphabet names are listed: `monitoring.sql.alphabetical`).
 The listings live with their concern (`monitoring.tables`, `monitoring.threads`,
 `monitoring.problems`, `monitoring.reports`).
 """
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, or_
 from sqlmodel import Session
 
-from locales import Text
+from locales import DEFAULT_LANGUAGE, Text
 from monitoring.paging import Page
 from monitoring.periods import Period
 from monitoring.scope import Scope
@@ -40,14 +41,15 @@ class Table:
 
 @dataclass(frozen=True)
 class Ask:
-    """What a table is read for: a scope, the school's time zone, now, a period (None: all of it)
-    and the words searched for."""
+    """What a table is read for: a scope, the school's time zone, now, a period (None: all of it),
+    the words searched for and the reader's language (the page's)."""
 
     scope: Scope
     zone: ZoneInfo
     now: datetime
     period: Period | None = None
     search: str = ""
+    language: str = DEFAULT_LANGUAGE
 
     def moments(self) -> tuple[datetime | None, datetime]:
         """The period as [begin, end) moments; no beginning and now as the end without one."""

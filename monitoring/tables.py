@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, case, func, literal, select
 from sqlmodel import Session, col
 
-from locales import T, subject_name
+from locales import DEFAULT_LANGUAGE, T, subject_name
 from models.clock import utcnow
 from models.consent_rules import PROGRAMME_SCOPE
 from models.enums import AttendanceStatus, SubmissionStatus
@@ -32,7 +32,7 @@ from monitoring.paging import PAGE_SIZE, Page
 from monitoring.periods import Period
 from monitoring.problems import problems_listing
 from monitoring.scope import GROUP, Scope
-from monitoring.sql import consented, latest_feedback, monday_of, percent, pupil_membership
+from monitoring.sql import alphabetical, consented, latest_feedback, monday_of, percent, pupil_membership
 from monitoring.table import Ask, Cell, Listing, Table, in_days, in_moments, local_day, searched
 from monitoring.threads import threads_listing
 
@@ -106,7 +106,11 @@ def consent_listing(session: Session, ask: Ask) -> Listing:
     return Listing(
         "consent",
         ("class", "pupil", "consent", "date"),
-        statement.order_by(class_name, col(Person.full_name), col(Person.id)),
+        statement.order_by(
+            alphabetical(session, class_name, ask.language),
+            alphabetical(session, col(Person.full_name), ask.language),
+            col(Person.id),
+        ),
         cells,
         lambda row: int(row[5]),
     )
@@ -164,7 +168,11 @@ def attendance_listing(session: Session, ask: Ask) -> Listing:
     return Listing(
         "attendance",
         ("group", "subject", "week", "lessons", "present", "late", "absent", "excused"),
-        statement.order_by(col(TutoringGroup.code), lessons.c.week),
+        statement.order_by(
+            alphabetical(session, col(TutoringGroup.code), ask.language),
+            col(TutoringGroup.subject),
+            lessons.c.week,
+        ),
         cells,
     )
 
@@ -237,7 +245,9 @@ def homework_listing(session: Session, ask: Ask) -> Listing:
     return Listing(
         "homework",
         ("group", "subject", "set", "submitted", "late", "missing", "reviewed"),
-        statement.order_by(col(TutoringGroup.code)),
+        statement.order_by(
+            alphabetical(session, col(TutoringGroup.code), ask.language), col(TutoringGroup.id)
+        ),
         cells,
     )
 
@@ -305,7 +315,12 @@ def grades_listing(session: Session, ask: Ask) -> Listing:
     return Listing(
         "grades",
         ("class", "pupil", "subject", "graded", "avg_score", "avg_mark", "latest"),
-        statement.order_by(class_name, col(Person.full_name), col(Person.id), works.c.subject),
+        statement.order_by(
+            alphabetical(session, class_name, ask.language),
+            alphabetical(session, col(Person.full_name), ask.language),
+            col(Person.id),
+            works.c.subject,
+        ),
         cells,
         lambda row: int(row[7]),
     )
@@ -349,8 +364,8 @@ def postal_listing(session: Session, ask: Ask) -> Listing:
         ("date", "class", "pupil", "homework", "status"),
         statement.order_by(
             col(PostalRound.collection_date).desc(),
-            col(SchoolClass.name),
-            col(Person.full_name),
+            alphabetical(session, col(SchoolClass.name), ask.language),
+            alphabetical(session, col(Person.full_name), ask.language),
             col(PostalItem.id),
         ),
         cells,
@@ -419,10 +434,11 @@ def table(
     zone: ZoneInfo,
     now: datetime | None = None,
     period: Period | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Table:
     """All of one of `TABLES` by name (KeyError for another), as read `now` (the wall clock by
-    default), over `period` (all time without one)."""
-    listing = LISTINGS[name](session, Ask(scope, zone, now or utcnow(), period))
+    default), over `period` (all time without one), names in the alphabet of `language`."""
+    listing = LISTINGS[name](session, Ask(scope, zone, now or utcnow(), period, language=language))
     rows = session.execute(listing.statement).all()
     return Table(
         name,

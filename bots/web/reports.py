@@ -111,7 +111,7 @@ def hours_xlsx(engine: Engine, view: View, lang: str) -> bytes:
     by_tutor.append(
         [translate(lang, f"overview.hours.{c}") for c in ("tutor", "groups", "held", "minutes", "hours")]
     )
-    for tutor in tutor_hours(groups):
+    for tutor in tutor_hours(groups, lang):
         by_tutor.append([tutor.tutor, tutor.groups, tutor.held, tutor.minutes, tutor.hours])
     for sheet in (by_group, by_tutor):
         sheet.freeze_panes = "A2"

@@ -19,6 +19,8 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bots.web.i18n import page_language
+from locales import DEFAULT_LANGUAGE
 from models.clock import utcnow
 from monitoring import periods
 from monitoring.figures import Reading
@@ -41,13 +43,14 @@ class View:
     now: datetime
     narrowed: dict[str, str] = field(default_factory=dict)
     period_refused: bool = False
+    language: str = DEFAULT_LANGUAGE  # the page's, whose alphabet orders the names listed
 
     @property
     def reading(self) -> Reading:
-        return Reading(self.scope, self.period, self.zone, self.now)
+        return Reading(self.scope, self.period, self.zone, self.now, self.language)
 
     def ask(self, search: str = "") -> Ask:
-        return Ask(self.scope, self.zone, self.now, self.period, search)
+        return Ask(self.scope, self.zone, self.now, self.period, search, self.language)
 
     def query(self, keep: Mapping[str, str | int | None] | None = None, **changes: str | int | None) -> str:
         """This view's query string (period and narrowing) with `keep` and `changes` (None removes a
@@ -104,7 +107,7 @@ def view_of(request: web.Request, engine: Engine, person_id: int, scope: Scope, 
     period, refused = chosen_period(request, now.astimezone(zone))
     with Session(engine) as session:
         narrowed, narrowing = _narrowed(session, scope, request.query)
-    return View(person_id, scope, narrowed, period, zone, now, narrowing, refused)
+    return View(person_id, scope, narrowed, period, zone, now, narrowing, refused, page_language(request))
 
 
 def remember_period(request: web.Request, response: web.StreamResponse, view: View) -> None:

@@ -6,15 +6,20 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, literal, union_all
 from sqlmodel import Session, select
 
 import monitoring
-from locales.collation import Names, sort_key
+from locales.collation import Names, sort_bytes, sort_key
 from models import Person
+from models.clock import utcnow
 from models.enums import Role
 from models.invites import class_people
 from models.store import session_scope
+from monitoring.scope import CLASS
+from monitoring.sql import alphabetical
+from monitoring.table import Ask
+from monitoring.tables import LISTINGS, page_of
 from tests.support.attendance import StaffWorld, build_staff_world
 
 ZONE = ZoneInfo("Asia/Almaty")
@@ -83,6 +88,24 @@ def test_case_spaces_and_numbers() -> None:
     assert sorted(["Smith", "Ахметов", "Әлі"], key=lambda n: key("kk", n)) == ["Ахметов", "Әлі", "Smith"]
 
 
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_sort_bytes_compare_as_sort_key_does(language: str) -> None:
+    """SQLite sorts by these bytes: numbers of any length by value, a name before the same name
+    longer, case deciding only ties."""
+    texts = [
+        *NAMES,
+        "№2 мектеп",
+        "№10 мектеп",
+        "№256 мектеп",
+        "№65536 мектеп",
+        "Иванов-Петров",
+        "иванов",
+        "Иванов",
+    ]
+    by_bytes = sorted(texts, key=lambda text: sort_bytes(language, text))
+    assert by_bytes == sorted(texts, key=lambda text: sort_key(language, text))
+
+
 def test_a_list_of_names_is_sorted_when_it_is_read() -> None:
     names = Names(("Соколова Анна", "Сәрсенбаев Ерлан", "Қасымов Дәулет"))
     assert names.render("kk") == "Қасымов Дәулет, Сәрсенбаев Ерлан, Соколова Анна"
@@ -126,10 +149,15 @@ def test_the_attendance_sheet_lists_pupils_in_the_tutors_alphabet(
     assert [row.text.params["pupil"] for row in rows] == order
 
 
+@pytest.mark.store
 def test_the_consent_table_follows_the_readers_alphabet(staff: StaffWorld) -> None:
-    """By class, then by name: p1–p3 are in 8A, p4 in 8B."""
+    """By class, then by name: p1–p3 are in 8A, p4 in 8B. Sorted by the database under the reader's
+    collation (SQLite's from `sort_key`, PostgreSQL's ICU one), a page at a time as the dashboard
+    reads it: the pages together hold the same order."""
     pupils = frozenset(staff.ids[p] for p in ("p1", "p2", "p3", "p4"))
-    scope = monitoring.Scope(staff.ids["c1"], frozenset(), frozenset(), pupils)
+    scope = monitoring.Scope(
+        staff.ids["c1"], CLASS, class_ids=frozenset(staff.classes.values()), only_pupils=pupils
+    )
     with Session(staff.engine) as session:
         for language, order in (
             ("kk", ["Соколова Анна", "Ыбыраев Арман", "Ільясов Самат", "Қасымов Дәулет"]),
@@ -137,6 +165,23 @@ def test_the_consent_table_follows_the_readers_alphabet(staff: StaffWorld) -> No
         ):
             table = monitoring.table(session, scope, "consent", ZONE, language=language)
             assert [row[1] for row in table.rows] == order
+            listing = LISTINGS["consent"](session, Ask(scope, ZONE, utcnow(), language=language))
+            pages = [page_of(session, listing, number, 3) for number in (1, 2)]
+            assert [row[1] for page in pages for row in page.rows] == order
+
+
+@pytest.mark.store
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_the_database_sorts_as_sort_key_does(engine: Engine, language: str) -> None:
+    """Every name of this file and class names with numbers, ordered by the database under the
+    reader's collation, come out in `sort_key`'s order, on SQLite and on PostgreSQL alike."""
+    texts = [*NAMES, "10Б", "8А", "11А", "9В", "Smith"]
+    listed = union_all(*(select(literal(text).label("name")) for text in texts)).subquery()
+    with Session(engine) as session:
+        ordered = session.execute(
+            select(listed.c.name).order_by(alphabetical(session, listed.c.name, language))
+        )
+        assert list(ordered.scalars()) == sorted(texts, key=lambda text: sort_key(language, text))
 
 
 def test_the_invitation_lists_follow_the_readers_alphabet(staff: StaffWorld) -> None:
