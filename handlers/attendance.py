@@ -14,11 +14,11 @@ from datetime import date, datetime, time
 
 from sqlmodel import col, select
 
-from handlers import lessons
+from handlers import lessons, substitutes
 from handlers.audit import audit
 from handlers.context import Turn
 from handlers.family import guardians_of
-from handlers.groups import tutor_groups
+from handlers.groups import acts_for, tutor_groups
 from handlers.lessons import Occurrence
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
@@ -154,6 +154,8 @@ def on_choice(turn: Turn) -> list[Reply]:
     occ, group = found
     if action == "l" and len(args) == 2:
         return sheet(turn, occ, group)
+    if not acts_for(turn, group, occ.on_date):
+        return substitutes.refusal(turn, group, occ.on_date)  # its own tutor reads; the substitute marks
     if action == "all" and len(args) == 2:
         return _all_present(turn, occ, group)
     if action == "m" and len(args) == 4 and args[3] in CODES:
@@ -165,7 +167,8 @@ def on_choice(turn: Turn) -> list[Reply]:
 
 
 def _owned_occurrence(turn: Turn, raw_lesson: str, raw_date: str) -> tuple[Occurrence, TutoringGroup] | None:
-    """The occurrence, if it is a lesson of one of this tutor's groups that has already begun."""
+    """The occurrence, if it is a lesson of a group this tutor has (their own, or one they
+    substitute for that day) that has already begun."""
     if turn.person is None or not raw_lesson.isdigit():
         return None
     try:
@@ -174,7 +177,9 @@ def _owned_occurrence(turn: Turn, raw_lesson: str, raw_date: str) -> tuple[Occur
         return None
     lesson = turn.session.get(Lesson, int(raw_lesson))
     group = turn.session.get(TutoringGroup, lesson.group_id) if lesson else None
-    if lesson is None or group is None or group.tutor_id is None or group.tutor_id != turn.person.id:
+    if lesson is None or group is None:
+        return None
+    if group.tutor_id != turn.person.id and not acts_for(turn, group, on_date):
         return None
     occ = lessons.occurrence(turn.session, lesson, on_date, turn.config.time_zone)
     if occ is None or occ.start > turn.now:

@@ -1,28 +1,58 @@
-"""The tutoring groups a person works with: as tutor, as assistant, as pupil."""
+"""The tutoring groups a person works with: as tutor (their own, and those they substitute for
+today), as assistant, as pupil; and who acts as a group's tutor on a day."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from sqlalchemy import bindparam
 from sqlmodel import col, or_, select
 
 from handlers.context import Turn
+from models.clock import to_local
 from models.school import GroupMember, TutoringGroup
+from models.substitutes import Substitution, acting_tutor, substitution_on
 
 # A pupil's photo asks on every page: built once, with the pupil bound per turn.
 _GROUPS_OF_PUPIL = select(GroupMember.group_id).where(GroupMember.pupil_id == bindparam("pupil"))
 
 
 def tutor_groups(turn: Turn) -> list[TutoringGroup]:
-    """Groups this person tutors, by code."""
+    """Groups this person tutors or substitutes for today, by code. Their own groups stay listed
+    while a substitute has them: the tutor keeps reading, the substitute acts (`acts_for`)."""
     if turn.person is None or turn.person.id is None:
         return []
+    today = local_today(turn)
+    substituting = select(Substitution.group_id).where(
+        Substitution.substitute_id == turn.person.id,
+        col(Substitution.ended_at).is_(None),
+        Substitution.starts <= today,
+        Substitution.ends >= today,
+    )
     return list(
         turn.session.exec(
             select(TutoringGroup)
-            .where(TutoringGroup.tutor_id == turn.person.id)
+            .where(or_(TutoringGroup.tutor_id == turn.person.id, col(TutoringGroup.id).in_(substituting)))
             .order_by(col(TutoringGroup.code))
         ).all()
     )
+
+
+def local_today(turn: Turn) -> date:
+    return to_local(turn.now, turn.config.time_zone).date()
+
+
+def acts_for(turn: Turn, group: TutoringGroup, day: date | None = None) -> bool:
+    """Whether this person is the group's acting tutor on `day` (today): its substitute for the day,
+    or its own tutor when it has none."""
+    if turn.person is None or turn.person.id is None:
+        return False
+    return acting_tutor(turn.session, group, day or local_today(turn)) == turn.person.id
+
+
+def substitute_of(turn: Turn, group: TutoringGroup, day: date | None = None) -> Substitution | None:
+    """The substitution that holds the group on `day` (today), if any."""
+    return substitution_on(turn.session, group.id or 0, day or local_today(turn))
 
 
 def staff_groups(turn: Turn) -> list[TutoringGroup]:

@@ -1,5 +1,6 @@
 """The store: SQLModel tables, the engine and sessions, and the invariants the store enforces."""
 
+from models.calendar import CalendarEntry
 from models.dashboard import DashboardChallenge, DashboardSession
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.journal import AuditLog, Conversation, InboundReceipt
@@ -7,12 +8,14 @@ from models.outbox import Broadcast, DeliveryAttempt, Notification, SendBudget
 from models.people import ChannelIdentity, Consent, Guardianship, Invite, Membership, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, Programme, School, SchoolClass, TutoringGroup
+from models.substitutes import Substitution
 from models.timetable import Attendance, Lesson, LessonChange
 
 __all__ = [
     "Attendance",
     "AuditLog",
     "Broadcast",
+    "CalendarEntry",
     "ChannelIdentity",
     "Consent",
     "Conversation",
@@ -39,5 +42,6 @@ __all__ = [
     "SendBudget",
     "Submission",
     "SubmissionPage",
+    "Substitution",
     "TutoringGroup",
 ]

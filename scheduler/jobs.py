@@ -11,8 +11,17 @@ after a restart, after a timetable re-import) and never writes a row twice:
 * a moved or cancelled occurrence (`LessonChange`) withdraws the occurrence's pending reminders and
   tells the group once per version of the change (`lesson-change:{change_id}:{version}:{person_id}:`);
   a moved one gets reminders of its own (`lesson:{lesson_id}:{date}:m{version}:{offset}:{person_id}:`).
+* lessons cancelled together (a range of dates, one `batch`) are told once per group
+  (`lesson-range:{batch}:{group_id}:{person_id}:`), with every date and the coordinator's reason.
+* no occurrence on a day off of the school calendar (`schoolyear`: holidays, school holidays, the
+  school's own days off, unless it marked the day as a working day): no reminders, no attendance
+  prompt; the group's families and staff are told once, `day_off_notice` before the first lesson a
+  run of days off cancels, with every cancelled date and why
+  (`lesson-off:{group_id}:{first day}:{last day}:{person_id}:`; a longer run is told again).
 * an attendance prompt to the tutor when an occurrence has ended
   (`attendance-prompt:{lesson_id}:{date}:{tutor_id}:`), pointing at /attendance.
+* a group with a substitute for the day (`models.substitutes`): the substitute gets the tutor's
+  reminders, prompts and lists instead of the group's own tutor, and the pupils' reminders name them.
 * homework reminders `homework:{homework_id}:{pupil_id}:{offset}:` 24 h and 2 h before the deadline
   to pupils who have not submitted (one that falls in quiet hours is brought forward to just before
   they start, so it still comes before the deadline); at the deadline, once it has passed, a notice to
@@ -42,9 +51,11 @@ from models.outbox import Notification
 from models.people import Consent, Guardianship, Person
 from models.school import GroupMember, TutoringGroup
 from models.store import stored_id
+from models.substitutes import Substitution, active_between, covering, substitution_on
 from models.timetable import Lesson, LessonChange
 from outbox.write import cancel, enqueue, homework_key_prefix, lesson_key_prefix
 from scheduler.postal import PostalOptions, derive_rounds
+from schoolyear import Calendars, Span, span_name
 from settings import Settings
 
 
@@ -59,6 +70,7 @@ class DeriveOptions:
     lesson_offsets: Sequence[timedelta] = (timedelta(minutes=60), timedelta(minutes=10))
     homework_offsets: Sequence[timedelta] = (timedelta(hours=24), timedelta(hours=2))
     change_horizon: timedelta = timedelta(days=14)
+    day_off_notice: timedelta = timedelta(days=3)  # families hear of a holiday's cancelled lessons
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> DeriveOptions:
@@ -81,12 +93,14 @@ def derive_due(
     """Write the notifications due in [window_start, window_end); returns how many were offered
     (rows already there count too: they collapse)."""
     moment = now or utcnow()
+    calendars = Calendars(session)
     written = _lesson_changes(session, moment, options)
-    written += _lesson_reminders(session, window_start, window_end, moment, options)
-    written += _attendance_prompts(session, window_start, window_end, moment, options)
+    written += _days_off(session, moment, options, calendars)
+    written += _lesson_reminders(session, window_start, window_end, moment, options, calendars)
+    written += _attendance_prompts(session, window_start, window_end, moment, options, calendars)
     written += _homework(session, window_start, window_end, moment, options)
     if options.postal is not None:
-        written += derive_rounds(session, options.postal, moment)
+        written += derive_rounds(session, options.postal, moment, calendars)
     return written
 
 
@@ -131,8 +145,24 @@ def _starting_between(start: datetime, end: datetime, zone: ZoneInfo) -> ColumnE
     return or_(*slots) if slots else false()
 
 
-def _occurrences(session: Session, start: datetime, end: datetime, zone: ZoneInfo) -> Iterable[_Occurrence]:
-    """Lesson occurrences starting in [start, end), the timetable's changes applied."""
+@dataclass(frozen=True)
+class _Slot:
+    """A weekly lesson's timetabled occurrence, before changes and the calendar are applied."""
+
+    lesson: Lesson
+    group: TutoringGroup
+    on_date: date
+    start: datetime
+    change: LessonChange | None
+
+    @property
+    def changed(self) -> bool:
+        """Cancelled or moved by the coordinator: no longer here."""
+        return self.change is not None and (self.change.cancelled or self.change.moved_to is not None)
+
+
+def _timetabled(session: Session, start: datetime, end: datetime, zone: ZoneInfo) -> Iterable[_Slot]:
+    """Weekly occurrences timetabled to start in [start, end), each with its change if it has one."""
     rows = session.exec(
         select(Lesson, TutoringGroup)
         .join(TutoringGroup, col(TutoringGroup.id) == Lesson.group_id)
@@ -148,14 +178,22 @@ def _occurrences(session: Session, start: datetime, end: datetime, zone: ZoneInf
     for lesson, group in rows:
         day = first
         while day <= last:
-            if day.weekday() == lesson.weekday:
-                change = changes.get((lesson.id or 0, day))
-                begins = _lesson_start(lesson, day, zone)
-                moved_or_off = change is not None and (change.cancelled or change.moved_to is not None)
-                if not moved_or_off and start <= begins < end:
-                    link = (change.link if change and change.link else None) or lesson.link
-                    yield _Occurrence(lesson, group, day, begins, link, day.isoformat())
+            begins = _lesson_start(lesson, day, zone)
+            if day.weekday() == lesson.weekday and start <= begins < end:
+                yield _Slot(lesson, group, day, begins, changes.get((lesson.id or 0, day)))
             day += timedelta(days=1)
+
+
+def _occurrences(
+    session: Session, start: datetime, end: datetime, zone: ZoneInfo, calendars: Calendars
+) -> Iterable[_Occurrence]:
+    """Lesson occurrences starting in [start, end), the timetable's changes and days off applied (a
+    lesson the coordinator moved onto a day off still takes place: that was their choice)."""
+    for slot in _timetabled(session, start, end, zone):
+        if slot.changed or calendars.day_off(slot.group.school_id, stored_id(slot.group), slot.on_date):
+            continue
+        link = (slot.change.link if slot.change and slot.change.link else None) or slot.lesson.link
+        yield _Occurrence(slot.lesson, slot.group, slot.on_date, slot.start, link, slot.on_date.isoformat())
     moved = session.exec(
         select(LessonChange, Lesson, TutoringGroup)
         .join(Lesson, col(Lesson.id) == LessonChange.lesson_id)
@@ -185,27 +223,44 @@ def _pupils(session: Session, group_id: int) -> list[Person]:
     )
 
 
-def _staff(group: TutoringGroup) -> list[int]:
-    return [p for p in dict.fromkeys((group.tutor_id, group.assistant_id)) if p is not None]
+def _staff(group: TutoringGroup, substitute: Substitution | None = None) -> list[int]:
+    """The group's acting tutor (its substitute for the day, if any) and its assistant."""
+    tutor = substitute.substitute_id if substitute is not None else group.tutor_id
+    return [p for p in dict.fromkeys((tutor, group.assistant_id)) if p is not None]
+
+
+def _substitutes(session: Session, occurrences: list[_Occurrence]) -> dict[int, list[Substitution]]:
+    """The substitutions that may cover these occurrences, by group, read at once."""
+    if not occurrences:
+        return {}
+    days = [occ.on_date for occ in occurrences]
+    return active_between(session, min(days), max(days), {stored_id(occ.group) for occ in occurrences})
 
 
 def _lesson_reminders(
-    session: Session, window_start: datetime, window_end: datetime, now: datetime, opts: DeriveOptions
+    session: Session,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    opts: DeriveOptions,
+    calendars: Calendars,
 ) -> int:
     longest = max(opts.lesson_offsets, default=timedelta(0))
     shortest = min(opts.lesson_offsets, default=timedelta(0))
     due_now = [
         (occ, [o for o in opts.lesson_offsets if window_start <= occ.start - o < window_end])
-        for occ in _occurrences(session, window_start + shortest, window_end + longest, opts.zone)
+        for occ in _occurrences(session, window_start + shortest, window_end + longest, opts.zone, calendars)
         if occ.start > now
     ]
     due_now = [(occ, offsets) for occ, offsets in due_now if offsets]
     pupils_of = _consenting_pupils(session, {occ.group.id for occ, _ in due_now if occ.group.id is not None})
+    substitutes = _substitutes(session, [occ for occ, _ in due_now])
     offers: list[_Offer] = []
     for occ, offsets in due_now:
         lesson_id = stored_id(occ.lesson)
         local = _local(occ.start, opts.zone)
         pupils = pupils_of.get(stored_id(occ.group), [])
+        substitute = covering(substitutes.get(stored_id(occ.group), []), occ.on_date)
         common: dict[str, object] = {
             "subject": subject_name(occ.group.subject),
             "time": local.strftime("%H:%M"),
@@ -219,19 +274,30 @@ def _lesson_reminders(
                     _Offer(
                         pupil.id,
                         "lesson.reminder",
-                        T("notify.lesson.reminder", link=occ.link, **common),
+                        _pupil_reminder(session, occ, substitute, common),
                         f"lesson:{lesson_id}:{occ.key_part}:{minutes}:{pupil.id}:",
                         due,
                     )
                 )
             names = ", ".join(p.full_name for p in pupils)
-            for staff_id in _staff(occ.group):
+            for staff_id in _staff(occ.group, substitute):
                 text = T(
                     "notify.lesson.reminder_tutor", link=occ.link, pupils=names, count=len(pupils), **common
                 )
                 key = f"lesson:{lesson_id}:{occ.key_part}:{minutes}:{staff_id}:"
                 offers.append(_Offer(staff_id, "lesson.reminder.staff", text, key, due))
     return _offer_all(session, offers)
+
+
+def _pupil_reminder(
+    session: Session, occ: _Occurrence, substitute: Substitution | None, common: dict[str, object]
+) -> Text:
+    """The pupils' reminder; on a substitute's day it names who teaches."""
+    if substitute is None:
+        return T("notify.lesson.reminder", link=occ.link, **common)
+    person = session.get(Person, substitute.substitute_id)
+    name = person.full_name if person is not None else ""
+    return T("substitute.lesson.reminder", link=occ.link, substitute=name, **common)
 
 
 @dataclass(frozen=True)
@@ -242,6 +308,7 @@ class _Offer:
     key: str
     due: datetime
     urgent: bool = True
+    about_pupil_id: int | None = None
 
 
 KEY_CHUNK = 500
@@ -265,7 +332,14 @@ def _offer_all(session: Session, offers: list[_Offer]) -> int:
                 written += 1
                 continue
             written += _offer(
-                session, offer.person_id, offer.kind, offer.text, offer.key, offer.due, urgent=offer.urgent
+                session,
+                offer.person_id,
+                offer.kind,
+                offer.text,
+                offer.key,
+                offer.due,
+                urgent=offer.urgent,
+                about_pupil_id=offer.about_pupil_id,
             )
     return written
 
@@ -307,14 +381,29 @@ def _with_consent(session: Session, pupil_ids: list[int]) -> set[int]:
 
 
 def _attendance_prompts(
-    session: Session, window_start: datetime, window_end: datetime, now: datetime, opts: DeriveOptions
+    session: Session,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    opts: DeriveOptions,
+    calendars: Calendars,
 ) -> int:
-    """Ask the tutor to mark attendance once an occurrence has ended (within the window)."""
+    """Ask the acting tutor to mark attendance once an occurrence has ended (within the window)."""
     longest = session.exec(select(func.max(Lesson.minutes))).one() or 0
+    ended = [
+        occ
+        for occ in _occurrences(
+            session, window_start - timedelta(minutes=longest), window_end, opts.zone, calendars
+        )
+        if window_start <= occ.start + timedelta(minutes=occ.lesson.minutes) < window_end
+        and occ.start + timedelta(minutes=occ.lesson.minutes) <= now
+    ]
+    substitutes = _substitutes(session, ended)
     offers: list[_Offer] = []
-    for occ in _occurrences(session, window_start - timedelta(minutes=longest), window_end, opts.zone):
-        ends = occ.start + timedelta(minutes=occ.lesson.minutes)
-        if not window_start <= ends < window_end or ends > now or occ.group.tutor_id is None:
+    for occ in ended:
+        substitute = covering(substitutes.get(stored_id(occ.group), []), occ.on_date)
+        tutor = substitute.substitute_id if substitute is not None else occ.group.tutor_id
+        if tutor is None:
             continue
         text = T(
             "attendance.prompt",
@@ -322,8 +411,10 @@ def _attendance_prompts(
             subject=subject_name(occ.group.subject),
             time=_local(occ.start, opts.zone).strftime("%H:%M"),
         )
-        key = f"attendance-prompt:{occ.lesson.id}:{occ.key_part}:{occ.group.tutor_id}:"
-        offers.append(_Offer(occ.group.tutor_id, "attendance.prompt", text, key, ends))
+        key = f"attendance-prompt:{occ.lesson.id}:{occ.key_part}:{tutor}:"
+        offers.append(
+            _Offer(tutor, "attendance.prompt", text, key, occ.start + timedelta(minutes=occ.lesson.minutes))
+        )
     return _offer_all(session, offers)
 
 
@@ -338,6 +429,7 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
         .where(col(LessonChange.on_date) >= today - timedelta(days=1), col(LessonChange.on_date) <= horizon)
     ).all()
     written = 0
+    batches: dict[tuple[str, int], TutoringGroup] = {}
     for change, lesson, group in rows:
         if not change.cancelled and change.moved_to is None:
             continue  # only the link changed: reminders not yet written carry the new one
@@ -348,6 +440,9 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
         original = _lesson_start(lesson, change.on_date, opts.zone)
         if original <= now and (change.cancelled or (change.moved_to or now) <= now):
             continue  # all in the past: nothing to tell
+        if change.batch and change.cancelled:
+            batches[(change.batch, stored_id(group))] = group  # told once for the whole range, below
+            continue
         local = _local(original, opts.zone)
         params: dict[str, object] = {
             "subject": subject_name(group.subject),
@@ -376,7 +471,150 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
                 now,
                 urgent=True,
             )
+    for (batch, _group_id), group in batches.items():
+        written += _tell_range(session, batch, group, now, opts)
     return written
+
+
+def _tell_range(
+    session: Session, batch: str, group: TutoringGroup, now: datetime, opts: DeriveOptions
+) -> int:
+    """One message per person for a range of a group's lessons cancelled together: every date still
+    ahead, and the coordinator's reason."""
+    key = f"lesson-range:{batch}:{group.id}:"
+    if _told(session, key):
+        return 0
+    rows = session.exec(
+        select(LessonChange, Lesson)
+        .join(Lesson, col(Lesson.id) == LessonChange.lesson_id)
+        .where(
+            LessonChange.batch == batch, Lesson.group_id == group.id, col(LessonChange.cancelled).is_(True)
+        )
+    ).all()
+    starts = sorted(
+        start for change, lesson in rows if (start := _lesson_start(lesson, change.on_date, opts.zone)) > now
+    )
+    if not starts:
+        return 0
+    reason = next((change.reason for change, _ in rows if change.reason), "")
+    why: Text | str = reason or T("calendar.name.cancelled")
+    return _tell_days_off(session, group, starts, why, key, now, opts)
+
+
+def _tell_days_off(
+    session: Session,
+    group: TutoringGroup,
+    starts: list[datetime],
+    why: Text | str,
+    key_prefix: str,
+    now: datetime,
+    opts: DeriveOptions,
+) -> int:
+    """Tell a group's families (pupils and their parents) and staff that its lessons on these dates
+    do not take place, and why; one message each, under `key_prefix`."""
+    dates = ", ".join(dict.fromkeys(_local(start, opts.zone).strftime("%d.%m") for start in starts))
+    subject = subject_name(group.subject)
+    family = T("calendar.lessons_off", subject=subject, dates=dates, name=why)
+    staff = T("calendar.lessons_off_staff", group=group.code, subject=subject, dates=dates, name=why)
+    first_day = _local(starts[0], opts.zone).date()
+    substitute = covering(
+        active_between(session, first_day, first_day, [stored_id(group)]).get(stored_id(group), []), first_day
+    )
+    offers: list[_Offer] = []
+    for pupil in _pupils(session, stored_id(group)):
+        pupil_id = stored_id(pupil)
+        offers.append(
+            _Offer(pupil_id, "lesson.days_off", family, f"{key_prefix}{pupil_id}:", now, urgent=False)
+        )
+        for guardian_id in session.exec(
+            select(Guardianship.guardian_id).where(Guardianship.pupil_id == pupil_id)
+        ).all():
+            offers.append(
+                _Offer(
+                    guardian_id,
+                    "lesson.days_off",
+                    family,
+                    f"{key_prefix}{guardian_id}:",
+                    now,
+                    urgent=False,
+                    about_pupil_id=pupil_id,
+                )
+            )
+    for staff_id in _staff(group, substitute):
+        offers.append(
+            _Offer(staff_id, "lesson.days_off.staff", staff, f"{key_prefix}{staff_id}:", now, urgent=False)
+        )
+    return _offer_all(session, offers)
+
+
+def _days_off(session: Session, now: datetime, opts: DeriveOptions, calendars: Calendars) -> int:
+    """Lessons that fall on days off within `day_off_notice`: each run of days off of each group is
+    told once, listing every lesson it cancels."""
+    runs: dict[tuple[int, date, date], tuple[TutoringGroup, Span]] = {}
+    for slot in _timetabled(session, now, now + opts.day_off_notice, opts.zone):
+        if slot.changed:
+            continue
+        group_id = stored_id(slot.group)
+        reason = calendars.day_off(slot.group.school_id, group_id, slot.on_date)
+        if reason is None:
+            continue
+        grades = calendars.grades(group_id) if reason.grades else None
+        first, last = calendars.of(slot.group.school_id).days_off_around(slot.on_date, grades)
+        runs.setdefault((group_id, first, last), (slot.group, reason))
+    written = 0
+    for (group_id, first, last), (group, reason) in runs.items():
+        key = f"lesson-off:{group_id}:{first.isoformat()}:{last.isoformat()}:"
+        if _told(session, key):
+            continue
+        starts = [start for start in _group_starts(session, group_id, first, last, opts.zone) if start > now]
+        if starts:
+            written += _tell_days_off(session, group, starts, span_name(reason), key, now, opts)
+    return written
+
+
+def _told(session: Session, key_prefix: str) -> bool:
+    """Whether some message under this key prefix (ending in ":") exists: a range of the unique
+    key's index, so each of many groups costs one lookup."""
+    after = key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
+    found = session.exec(
+        select(Notification.id).where(
+            col(Notification.idempotency_key) >= key_prefix, col(Notification.idempotency_key) < after
+        )
+    ).first()
+    return found is not None
+
+
+def _group_starts(session: Session, group_id: int, first: date, last: date, zone: ZoneInfo) -> list[datetime]:
+    """When a group's weekly lessons between two days (both included) would start, those the
+    coordinator changed left out."""
+    lessons = session.exec(
+        select(Lesson).where(Lesson.group_id == group_id, col(Lesson.active).is_(True))
+    ).all()
+    changed = {
+        (change.lesson_id, change.on_date)
+        for change in session.exec(
+            select(LessonChange).where(
+                col(LessonChange.lesson_id).in_([lesson.id for lesson in lessons]),
+                col(LessonChange.on_date) >= first,
+                col(LessonChange.on_date) <= last,
+                or_(col(LessonChange.cancelled).is_(True), col(LessonChange.moved_to).is_not(None)),
+            )
+        ).all()
+    }
+    starts = []
+    day = first
+    while day <= last:
+        starts += [
+            _lesson_start(lesson, day, zone)
+            for lesson in lessons
+            if lesson.weekday == day.weekday() and (lesson.id, day) not in changed
+        ]
+        day += timedelta(days=1)
+    return sorted(starts)
+
+
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    return to_utc(datetime.combine(day, time(0)), zone)
 
 
 # -- homework ------------------------------------------------------------------------------------
@@ -448,7 +686,7 @@ def _homework(
                     at,
                 )
         if deadline and missing:
-            written += _deadline(session, homework, group, missing, params, now)
+            written += _deadline(session, homework, group, missing, params, now, due_local.date())
     return written
 
 
@@ -459,6 +697,7 @@ def _deadline(
     missing: list[Person],
     params: dict[str, object],
     now: datetime,
+    due_day: date,
 ) -> int:
     homework_id = stored_id(homework)
     written = 0
@@ -478,7 +717,8 @@ def _deadline(
                 about_pupil_id=pupil_id,
             )
     consenting = [p for p in missing if has_consent(session, p.id or 0)]
-    tutor = homework.tutor_id or group.tutor_id
+    substitute = substitution_on(session, stored_id(group), due_day)
+    tutor = substitute.substitute_id if substitute is not None else homework.tutor_id or group.tutor_id
     if tutor is not None and consenting:
         written += _offer(
             session,
