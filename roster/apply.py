@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models import (
+    CalendarEntry,
     ChannelIdentity,
     GroupMember,
     Guardianship,
@@ -95,6 +96,7 @@ class Applier:
         self.group_rows()
         self.group_members()
         self.lesson_rows()
+        self.calendar_rows()
         self.invite_rows()
         self.session.flush()
 
@@ -409,6 +411,28 @@ class Applier:
         self.session.flush()
 
     # -- invites ---------------------------------------------------------------------------------
+
+    def calendar_rows(self) -> None:
+        """The schools' own calendar entries, when the file has the sheet: its rows are all of them."""
+        if not self.roster.calendar_given:
+            return
+        existing = {
+            (row.school_id, row.kind, row.starts): row
+            for row in self.session.exec(
+                select(CalendarEntry).where(col(CalendarEntry.school_id).in_(self.school_ids()))
+            ).all()
+        }
+        for (code, kind, start), entry in self.roster.calendar.items():
+            values: dict[str, Any] = {"ends": entry.end, "name": entry.name, "grades": list(entry.grades)}
+            found = existing.pop((self.sid(code), kind, start), None)
+            if found is None:
+                row = CalendarEntry(school_id=self.sid(code), kind=kind, starts=start, ends=entry.end)
+                _sync(row, values)
+                self.session.add(row)
+            self.count("calendar", found is None, found is not None and _sync(found, values))
+        for stale in existing.values():
+            self.session.delete(stale)
+            self.changes.add("calendar", "removed")
 
     def invite_rows(self) -> None:
         """One invite per person created by this import who has not been seen in a chat yet."""
