@@ -1,5 +1,6 @@
-"""The web pages the process serves: the dashboard, with the templates and static files the pages
-share. A caller may add pages of its own through `mount_web`'s `pages` (the sandbox adds its page)."""
+"""The web pages the process serves: the dashboard and its plan page, with the templates and static
+files the pages share. A caller may add pages of its own through `mount_web`'s `pages` (the sandbox
+adds its page)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bots.web import dashboard
+from bots.web import dashboard, plan
 from bots.web.site import SITE, Site
 from settings import Settings
 
@@ -29,5 +30,6 @@ def mount_web(
     app[SITE] = Site(engine, settings, wake_outbox)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     dashboard.mount(app)
+    plan.mount(app)
     if pages is not None:
         pages(app)
