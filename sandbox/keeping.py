@@ -38,10 +38,6 @@ class Keeper:
     twilio: TwilioEmulator
     saved: tuple[int, int] = field(default=(-1, -1))
 
-    @property
-    def clock_file(self) -> Path:
-        return self.folder / CLOCK
-
     def restore(self) -> bool:
         """Load what the last run kept; False on a first start."""
         found = telegram_snapshot.load(self.telegram, self.folder / "telegram")

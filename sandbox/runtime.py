@@ -28,7 +28,7 @@ from models.store import make_engine, session_scope
 from roster import import_roster
 from sandbox import page
 from sandbox.clock import OffsetClock
-from sandbox.keeping import CannotStartClean, Keeper, folder_of, forget, stop_keeping
+from sandbox.keeping import CLOCK, CannotStartClean, Keeper, folder_of, forget, stop_keeping
 from sandbox.page.state import SandboxLink
 from sandbox.telegram_emulator import TelegramEmulator
 from sandbox.twilio_emulator import TwilioEmulator
@@ -60,11 +60,12 @@ class Sandbox:
         await self.twilio.stop()
 
 
-async def start_sandbox(settings: Settings) -> Sandbox:
+async def start_sandbox(settings: Settings, clock: OffsetClock | None = None) -> Sandbox:
     """Start the emulators (with the last run's world, if one was kept) and return settings that
-    point the system at them."""
+    point the system at them. Twilio's emulator keeps `clock`'s time: a WhatsApp window closes when
+    the visitor moves the sandbox a day on, as it would."""
     telegram = TelegramEmulator(SANDBOX_TOKEN, bot_username=BOT_USERNAME)
-    twilio = TwilioEmulator()
+    twilio = TwilioEmulator(clock=clock)
     keeper = Keeper(folder_of(settings), telegram, twilio)
     kept = keeper.restore()
     telegram_url = await telegram.start(settings.http_host, 0)
@@ -187,11 +188,11 @@ async def run_sandbox(settings: Settings, *, fresh: bool = False) -> None:
     if fresh:
         for path in forget(settings):
             print(f"  removed {path}", flush=True)
-    sandbox = await start_sandbox(settings)
+    clock = OffsetClock(folder_of(settings) / CLOCK)
+    sandbox = await start_sandbox(settings, clock)
     try:
         people = await asyncio.to_thread(seed_demo_school, sandbox.settings)
         invites = await asyncio.to_thread(open_invites, sandbox.settings)
-        clock = OffsetClock(sandbox.keeper.clock_file)
         link = SandboxLink(
             emulator_url=sandbox.settings.telegram_api_url,
             clock=clock,

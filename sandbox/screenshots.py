@@ -1,9 +1,9 @@
-"""Screenshots of the sandbox page and the dashboard, at phone (390 px) and desktop (1280 px) width,
-for the README: `uv run python -m sandbox.screenshots [docs]`.
+"""Screenshots of the sandbox page, the dashboard and its plan page, at phone (390 px) and desktop
+(1280 px) width, for the README: `uv run python -m sandbox.screenshots [docs]`.
 
 Starts the sandbox (`python -m bots` with no configuration) in a temporary folder, lets a parent
 join and consent in the sandbox page, signs the coordinator in to the dashboard with the code the
-bot sends, and saves four PNG files. Needs Debian's chromium (`apt-get install chromium`).
+bot sends, and saves six PNG files. Needs Debian's chromium (`apt-get install chromium`).
 """
 
 from __future__ import annotations
@@ -118,6 +118,8 @@ def main(folder: Path) -> None:
                 shoot(page, "sandbox", folder)
                 dashboard.goto(url + "/dashboard?table=consent")
                 shoot(dashboard, "dashboard", folder)
+                dashboard.goto(url + "/dashboard/plan")
+                shoot(dashboard, "plan", folder)
                 browser.close()
         finally:
             process.send_signal(signal.SIGTERM)

@@ -11,7 +11,9 @@ all of them; a photo's `file_id` is `wa:<media sid>`, served by the sandbox's fi
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -82,6 +84,14 @@ async def photo(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+def _local(stamp: str, zone: ZoneInfo) -> str:
+    """The emulator's UTC time as the school's wall-clock time."""
+    try:
+        return datetime.fromisoformat(stamp).astimezone(zone).strftime("%d.%m %H:%M")
+    except ValueError:
+        return ""
+
+
 def names_by_phone(engine: Engine, phones: set[str]) -> dict[str, str]:
     with Session(engine) as session:
         rows = session.exec(select(Person.phone, Person.full_name).where(col(Person.phone).in_(phones))).all()
@@ -105,7 +115,7 @@ async def inbox(request: web.Request) -> web.Response:
             "inbound": r.get("direction") == "inbound",
             "text": r.get("text") or r.get("body") or "",
             "status": r.get("status"),
-            "at": str(r.get("date_created", ""))[:16].replace("T", " "),
+            "at": _local(str(r.get("date_created", "")), request.app[SITE].settings.zone),
         }
         for r in reversed(records)
     ]
