@@ -11,13 +11,12 @@ after a restart, after a timetable re-import) and never writes a row twice:
 * a moved or cancelled occurrence (`LessonChange`) withdraws the occurrence's pending reminders and
   tells the group once per version of the change (`lesson-change:{change_id}:{version}:{person_id}:`);
   a moved one gets reminders of its own (`lesson:{lesson_id}:{date}:m{version}:{offset}:{person_id}:`).
-* lessons cancelled together (a range of dates, one `batch`) are told once per group
-  (`lesson-range:{batch}:{group_id}:{person_id}:`), with every date and the coordinator's reason.
+* lessons cancelled together (a range of dates, one `batch`) are told once per group, with every
+  date and the coordinator's reason (`scheduler.days_off`).
 * no occurrence on a day off of the school calendar (`schoolyear`: holidays, school holidays, the
   school's own days off, unless it marked the day as a working day): no reminders, no attendance
   prompt; the group's families and staff are told once, `day_off_notice` before the first lesson a
-  run of days off cancels, with every cancelled date and why
-  (`lesson-off:{group_id}:{first day}:{last day}:{person_id}:`; a longer run is told again).
+  run of days off cancels, with every cancelled date and why (`scheduler.days_off`).
 * an attendance prompt to the tutor when an occurrence has ended
   (`attendance-prompt:{lesson_id}:{date}:{tutor_id}:`), pointing at /attendance.
 * a group with a substitute for the day (`models.substitutes`): the substitute gets the tutor's
@@ -40,22 +39,24 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, false, func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from locales import T, Text, subject_name
-from models.clock import to_utc, utcnow
+from models.clock import utcnow
 from models.consent_rules import PROGRAMME_SCOPE, has_consent
 from models.homework import Homework, Submission
-from models.outbox import Notification
 from models.people import Consent, Guardianship, Person
 from models.school import GroupMember, TutoringGroup
 from models.store import stored_id
 from models.substitutes import Substitution, active_between, covering, substitution_on
 from models.timetable import Lesson, LessonChange
-from outbox.write import cancel, enqueue, homework_key_prefix, lesson_key_prefix
+from outbox.write import cancel, homework_key_prefix, lesson_key_prefix
+from scheduler.days_off import days_off, tell_range
+from scheduler.offers import KEY_CHUNK, Offer, group_pupils, group_staff, offer, offer_all
 from scheduler.postal import PostalOptions, derive_rounds
-from schoolyear import Calendars, Span, span_name
+from scheduler.slots import lesson_start, local_time, timetabled
+from schoolyear import Calendars
 from settings import Settings
 
 
@@ -95,7 +96,9 @@ def derive_due(
     moment = now or utcnow()
     calendars = Calendars(session)
     written = _lesson_changes(session, moment, options)
-    written += _days_off(session, moment, options, calendars)
+    written += days_off(
+        session, window_start, window_end, moment, options.day_off_notice, options.zone, calendars
+    )
     written += _lesson_reminders(session, window_start, window_end, moment, options, calendars)
     written += _attendance_prompts(session, window_start, window_end, moment, options, calendars)
     written += _homework(session, window_start, window_end, moment, options)
@@ -121,75 +124,12 @@ def _version(change: LessonChange) -> int:
     return int(change.changed_at.timestamp())
 
 
-def _local(moment: datetime, zone: ZoneInfo) -> datetime:
-    return moment.astimezone(zone)
-
-
-def _lesson_start(lesson: Lesson, on_date: date, zone: ZoneInfo) -> datetime:
-    return to_utc(datetime.combine(on_date, lesson.start_time), zone)
-
-
-def _starting_between(start: datetime, end: datetime, zone: ZoneInfo) -> ColumnElement[bool]:
-    """Weekly slots whose (weekday, local start time) falls in [start, end): a large timetable is
-    read a window at a time."""
-    local_start, local_end = _local(start, zone), _local(end, zone)
-    slots: list[ColumnElement[bool]] = []
-    day = local_start.date()
-    while day <= local_end.date():
-        begins = max(local_start, datetime.combine(day, time(0), zone))
-        part = [col(Lesson.weekday) == day.weekday(), col(Lesson.start_time) >= begins.time()]
-        if local_end.date() == day:
-            part.append(col(Lesson.start_time) < local_end.time())
-        slots.append(and_(*part))
-        day += timedelta(days=1)
-    return or_(*slots) if slots else false()
-
-
-@dataclass(frozen=True)
-class _Slot:
-    """A weekly lesson's timetabled occurrence, before changes and the calendar are applied."""
-
-    lesson: Lesson
-    group: TutoringGroup
-    on_date: date
-    start: datetime
-    change: LessonChange | None
-
-    @property
-    def changed(self) -> bool:
-        """Cancelled or moved by the coordinator: no longer here."""
-        return self.change is not None and (self.change.cancelled or self.change.moved_to is not None)
-
-
-def _timetabled(session: Session, start: datetime, end: datetime, zone: ZoneInfo) -> Iterable[_Slot]:
-    """Weekly occurrences timetabled to start in [start, end), each with its change if it has one."""
-    rows = session.exec(
-        select(Lesson, TutoringGroup)
-        .join(TutoringGroup, col(TutoringGroup.id) == Lesson.group_id)
-        .where(col(Lesson.active).is_(True), _starting_between(start, end, zone))
-    ).all()
-    first, last = _local(start, zone).date() - timedelta(days=1), _local(end, zone).date() + timedelta(days=1)
-    changes = {
-        (c.lesson_id, c.on_date): c
-        for c in session.exec(
-            select(LessonChange).where(col(LessonChange.on_date) >= first, col(LessonChange.on_date) <= last)
-        ).all()
-    }
-    for lesson, group in rows:
-        day = first
-        while day <= last:
-            begins = _lesson_start(lesson, day, zone)
-            if day.weekday() == lesson.weekday and start <= begins < end:
-                yield _Slot(lesson, group, day, begins, changes.get((lesson.id or 0, day)))
-            day += timedelta(days=1)
-
-
 def _occurrences(
     session: Session, start: datetime, end: datetime, zone: ZoneInfo, calendars: Calendars
 ) -> Iterable[_Occurrence]:
     """Lesson occurrences starting in [start, end), the timetable's changes and days off applied (a
     lesson the coordinator moved onto a day off still takes place: that was their choice)."""
-    for slot in _timetabled(session, start, end, zone):
+    for slot in timetabled(session, start, end, zone):
         if slot.changed or calendars.day_off(slot.group.school_id, stored_id(slot.group), slot.on_date):
             continue
         link = (slot.change.link if slot.change and slot.change.link else None) or slot.lesson.link
@@ -212,29 +152,12 @@ def _occurrences(
         yield _Occurrence(lesson, group, change.on_date, change.moved_to, link, part)
 
 
-def _pupils(session: Session, group_id: int) -> list[Person]:
-    return list(
-        session.exec(
-            select(Person)
-            .join(GroupMember, col(GroupMember.pupil_id) == Person.id)
-            .where(GroupMember.group_id == group_id)
-            .order_by(col(Person.full_name), col(Person.id))
-        ).all()
-    )
-
-
-def _staff(group: TutoringGroup, substitute: Substitution | None = None) -> list[int]:
-    """The group's acting tutor (its substitute for the day, if any) and its assistant."""
-    tutor = substitute.substitute_id if substitute is not None else group.tutor_id
-    return [p for p in dict.fromkeys((tutor, group.assistant_id)) if p is not None]
-
-
 def _substitutes(session: Session, occurrences: list[_Occurrence]) -> dict[int, list[Substitution]]:
     """The substitutions that may cover these occurrences, by group, read at once."""
     if not occurrences:
         return {}
     days = [occ.on_date for occ in occurrences]
-    return active_between(session, min(days), max(days), {stored_id(occ.group) for occ in occurrences})
+    return active_between(session, min(days), max(days))  # a few rows: every group's, not an IN list
 
 
 def _lesson_reminders(
@@ -255,10 +178,10 @@ def _lesson_reminders(
     due_now = [(occ, offsets) for occ, offsets in due_now if offsets]
     pupils_of = _consenting_pupils(session, {occ.group.id for occ, _ in due_now if occ.group.id is not None})
     substitutes = _substitutes(session, [occ for occ, _ in due_now])
-    offers: list[_Offer] = []
+    offers: list[Offer] = []
     for occ, offsets in due_now:
         lesson_id = stored_id(occ.lesson)
-        local = _local(occ.start, opts.zone)
+        local = local_time(occ.start, opts.zone)
         pupils = pupils_of.get(stored_id(occ.group), [])
         substitute = covering(substitutes.get(stored_id(occ.group), []), occ.on_date)
         common: dict[str, object] = {
@@ -271,7 +194,7 @@ def _lesson_reminders(
             due = occ.start - offset
             for pupil in pupils:
                 offers.append(
-                    _Offer(
+                    Offer(
                         pupil.id,
                         "lesson.reminder",
                         _pupil_reminder(session, occ, substitute, common),
@@ -280,13 +203,13 @@ def _lesson_reminders(
                     )
                 )
             names = ", ".join(p.full_name for p in pupils)
-            for staff_id in _staff(occ.group, substitute):
+            for staff_id in group_staff(occ.group, substitute):
                 text = T(
                     "notify.lesson.reminder_tutor", link=occ.link, pupils=names, count=len(pupils), **common
                 )
                 key = f"lesson:{lesson_id}:{occ.key_part}:{minutes}:{staff_id}:"
-                offers.append(_Offer(staff_id, "lesson.reminder.staff", text, key, due))
-    return _offer_all(session, offers)
+                offers.append(Offer(staff_id, "lesson.reminder.staff", text, key, due))
+    return offer_all(session, offers)
 
 
 def _pupil_reminder(
@@ -298,50 +221,6 @@ def _pupil_reminder(
     person = session.get(Person, substitute.substitute_id)
     name = person.full_name if person is not None else ""
     return T("substitute.lesson.reminder", link=occ.link, substitute=name, **common)
-
-
-@dataclass(frozen=True)
-class _Offer:
-    person_id: int | None
-    kind: str
-    text: Text
-    key: str
-    due: datetime
-    urgent: bool = True
-    about_pupil_id: int | None = None
-
-
-KEY_CHUNK = 500
-
-
-def _offer_all(session: Session, offers: list[_Offer]) -> int:
-    """Enqueue the offers whose key is not in the outbox yet (looked up a chunk at a time, so a
-    re-derivation after a restart reads instead of writing); those already there count as offered."""
-    written = 0
-    for start in range(0, len(offers), KEY_CHUNK):
-        chunk = offers[start : start + KEY_CHUNK]
-        known = set(
-            session.exec(
-                select(Notification.idempotency_key).where(
-                    col(Notification.idempotency_key).in_([o.key for o in chunk])
-                )
-            ).all()
-        )
-        for offer in chunk:
-            if offer.key in known:
-                written += 1
-                continue
-            written += _offer(
-                session,
-                offer.person_id,
-                offer.kind,
-                offer.text,
-                offer.key,
-                offer.due,
-                urgent=offer.urgent,
-                about_pupil_id=offer.about_pupil_id,
-            )
-    return written
 
 
 def _consenting_pupils(session: Session, group_ids: set[int]) -> dict[int, list[Person]]:
@@ -399,7 +278,7 @@ def _attendance_prompts(
         and occ.start + timedelta(minutes=occ.lesson.minutes) <= now
     ]
     substitutes = _substitutes(session, ended)
-    offers: list[_Offer] = []
+    offers: list[Offer] = []
     for occ in ended:
         substitute = covering(substitutes.get(stored_id(occ.group), []), occ.on_date)
         tutor = substitute.substitute_id if substitute is not None else occ.group.tutor_id
@@ -409,19 +288,19 @@ def _attendance_prompts(
             "attendance.prompt",
             group=occ.group.code,
             subject=subject_name(occ.group.subject),
-            time=_local(occ.start, opts.zone).strftime("%H:%M"),
+            time=local_time(occ.start, opts.zone).strftime("%H:%M"),
         )
         key = f"attendance-prompt:{occ.lesson.id}:{occ.key_part}:{tutor}:"
         offers.append(
-            _Offer(tutor, "attendance.prompt", text, key, occ.start + timedelta(minutes=occ.lesson.minutes))
+            Offer(tutor, "attendance.prompt", text, key, occ.start + timedelta(minutes=occ.lesson.minutes))
         )
-    return _offer_all(session, offers)
+    return offer_all(session, offers)
 
 
 def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int:
     """Withdraw reminders of changed occurrences and tell the group, once per version of a change."""
-    today = _local(now, opts.zone).date()
-    horizon = _local(now + opts.change_horizon, opts.zone).date()
+    today = local_time(now, opts.zone).date()
+    horizon = local_time(now + opts.change_horizon, opts.zone).date()
     rows = session.exec(
         select(LessonChange, Lesson, TutoringGroup)
         .join(Lesson, col(Lesson.id) == LessonChange.lesson_id)
@@ -437,13 +316,13 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
         version = _version(change)
         keep = None if change.cancelled else f"{prefix}m{version}:"
         cancel(session, prefix, keep_prefix=keep)
-        original = _lesson_start(lesson, change.on_date, opts.zone)
+        original = lesson_start(lesson, change.on_date, opts.zone)
         if original <= now and (change.cancelled or (change.moved_to or now) <= now):
             continue  # all in the past: nothing to tell
         if change.batch and change.cancelled:
             batches[(change.batch, stored_id(group))] = group  # told once for the whole range, below
             continue
-        local = _local(original, opts.zone)
+        local = local_time(original, opts.zone)
         params: dict[str, object] = {
             "subject": subject_name(group.subject),
             "date": local.strftime("%d.%m"),
@@ -452,7 +331,7 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
         if change.cancelled or change.moved_to is None:
             text = T("notify.lesson.cancelled", **params)
         else:
-            moved = _local(change.moved_to, opts.zone)
+            moved = local_time(change.moved_to, opts.zone)
             text = T(
                 "notify.lesson.moved",
                 new_date=moved.strftime("%d.%m"),
@@ -460,9 +339,9 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
                 link=change.link or lesson.link,
                 **params,
             )
-        recipients = [p.id for p in _pupils(session, stored_id(group))] + _staff(group)
+        recipients = [p.id for p in group_pupils(session, stored_id(group))] + group_staff(group)
         for person_id in recipients:
-            written += _offer(
+            written += offer(
                 session,
                 person_id,
                 "lesson.changed",
@@ -472,149 +351,8 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
                 urgent=True,
             )
     for (batch, _group_id), group in batches.items():
-        written += _tell_range(session, batch, group, now, opts)
+        written += tell_range(session, batch, group, now, opts.zone)
     return written
-
-
-def _tell_range(
-    session: Session, batch: str, group: TutoringGroup, now: datetime, opts: DeriveOptions
-) -> int:
-    """One message per person for a range of a group's lessons cancelled together: every date still
-    ahead, and the coordinator's reason."""
-    key = f"lesson-range:{batch}:{group.id}:"
-    if _told(session, key):
-        return 0
-    rows = session.exec(
-        select(LessonChange, Lesson)
-        .join(Lesson, col(Lesson.id) == LessonChange.lesson_id)
-        .where(
-            LessonChange.batch == batch, Lesson.group_id == group.id, col(LessonChange.cancelled).is_(True)
-        )
-    ).all()
-    starts = sorted(
-        start for change, lesson in rows if (start := _lesson_start(lesson, change.on_date, opts.zone)) > now
-    )
-    if not starts:
-        return 0
-    reason = next((change.reason for change, _ in rows if change.reason), "")
-    why: Text | str = reason or T("calendar.name.cancelled")
-    return _tell_days_off(session, group, starts, why, key, now, opts)
-
-
-def _tell_days_off(
-    session: Session,
-    group: TutoringGroup,
-    starts: list[datetime],
-    why: Text | str,
-    key_prefix: str,
-    now: datetime,
-    opts: DeriveOptions,
-) -> int:
-    """Tell a group's families (pupils and their parents) and staff that its lessons on these dates
-    do not take place, and why; one message each, under `key_prefix`."""
-    dates = ", ".join(dict.fromkeys(_local(start, opts.zone).strftime("%d.%m") for start in starts))
-    subject = subject_name(group.subject)
-    family = T("calendar.lessons_off", subject=subject, dates=dates, name=why)
-    staff = T("calendar.lessons_off_staff", group=group.code, subject=subject, dates=dates, name=why)
-    first_day = _local(starts[0], opts.zone).date()
-    substitute = covering(
-        active_between(session, first_day, first_day, [stored_id(group)]).get(stored_id(group), []), first_day
-    )
-    offers: list[_Offer] = []
-    for pupil in _pupils(session, stored_id(group)):
-        pupil_id = stored_id(pupil)
-        offers.append(
-            _Offer(pupil_id, "lesson.days_off", family, f"{key_prefix}{pupil_id}:", now, urgent=False)
-        )
-        for guardian_id in session.exec(
-            select(Guardianship.guardian_id).where(Guardianship.pupil_id == pupil_id)
-        ).all():
-            offers.append(
-                _Offer(
-                    guardian_id,
-                    "lesson.days_off",
-                    family,
-                    f"{key_prefix}{guardian_id}:",
-                    now,
-                    urgent=False,
-                    about_pupil_id=pupil_id,
-                )
-            )
-    for staff_id in _staff(group, substitute):
-        offers.append(
-            _Offer(staff_id, "lesson.days_off.staff", staff, f"{key_prefix}{staff_id}:", now, urgent=False)
-        )
-    return _offer_all(session, offers)
-
-
-def _days_off(session: Session, now: datetime, opts: DeriveOptions, calendars: Calendars) -> int:
-    """Lessons that fall on days off within `day_off_notice`: each run of days off of each group is
-    told once, listing every lesson it cancels."""
-    runs: dict[tuple[int, date, date], tuple[TutoringGroup, Span]] = {}
-    for slot in _timetabled(session, now, now + opts.day_off_notice, opts.zone):
-        if slot.changed:
-            continue
-        group_id = stored_id(slot.group)
-        reason = calendars.day_off(slot.group.school_id, group_id, slot.on_date)
-        if reason is None:
-            continue
-        grades = calendars.grades(group_id) if reason.grades else None
-        first, last = calendars.of(slot.group.school_id).days_off_around(slot.on_date, grades)
-        runs.setdefault((group_id, first, last), (slot.group, reason))
-    written = 0
-    for (group_id, first, last), (group, reason) in runs.items():
-        key = f"lesson-off:{group_id}:{first.isoformat()}:{last.isoformat()}:"
-        if _told(session, key):
-            continue
-        starts = [start for start in _group_starts(session, group_id, first, last, opts.zone) if start > now]
-        if starts:
-            written += _tell_days_off(session, group, starts, span_name(reason), key, now, opts)
-    return written
-
-
-def _told(session: Session, key_prefix: str) -> bool:
-    """Whether some message under this key prefix (ending in ":") exists: a range of the unique
-    key's index, so each of many groups costs one lookup."""
-    after = key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
-    found = session.exec(
-        select(Notification.id).where(
-            col(Notification.idempotency_key) >= key_prefix, col(Notification.idempotency_key) < after
-        )
-    ).first()
-    return found is not None
-
-
-def _group_starts(session: Session, group_id: int, first: date, last: date, zone: ZoneInfo) -> list[datetime]:
-    """When a group's weekly lessons between two days (both included) would start, those the
-    coordinator changed left out."""
-    lessons = session.exec(
-        select(Lesson).where(Lesson.group_id == group_id, col(Lesson.active).is_(True))
-    ).all()
-    changed = {
-        (change.lesson_id, change.on_date)
-        for change in session.exec(
-            select(LessonChange).where(
-                col(LessonChange.lesson_id).in_([lesson.id for lesson in lessons]),
-                col(LessonChange.on_date) >= first,
-                col(LessonChange.on_date) <= last,
-                or_(col(LessonChange.cancelled).is_(True), col(LessonChange.moved_to).is_not(None)),
-            )
-        ).all()
-    }
-    starts = []
-    day = first
-    while day <= last:
-        starts += [
-            _lesson_start(lesson, day, zone)
-            for lesson in lessons
-            if lesson.weekday == day.weekday() and (lesson.id, day) not in changed
-        ]
-        day += timedelta(days=1)
-    return sorted(starts)
-
-
-def _day_start(day: date, zone: ZoneInfo) -> datetime:
-    return to_utc(datetime.combine(day, time(0)), zone)
 
 
 # -- homework ------------------------------------------------------------------------------------
@@ -624,13 +362,15 @@ def _not_submitted(session: Session, homework: Homework) -> list[Person]:
     submitted = select(Submission.pupil_id).where(
         Submission.homework_id == homework.id, Submission.status != "replaced"
     )
-    return [p for p in _pupils(session, homework.group_id) if p.id not in set(session.exec(submitted).all())]
+    return [
+        p for p in group_pupils(session, homework.group_id) if p.id not in set(session.exec(submitted).all())
+    ]
 
 
 def _before_quiet(due: datetime, opts: DeriveOptions) -> datetime:
     """A reminder that would fall in quiet hours moves to one minute before they begin."""
     start, end = opts.quiet
-    local = _local(due, opts.zone)
+    local = local_time(due, opts.zone)
     clock = local.time()
     quiet = (start <= clock < end) if start < end else (clock >= start or clock < end)
     if start == end or not quiet:
@@ -656,7 +396,7 @@ def _homework(
     written = 0
     for homework, group in rows:
         homework_id = stored_id(homework)
-        due_local = _local(homework.due_at, opts.zone)
+        due_local = local_time(homework.due_at, opts.zone)
         params: dict[str, object] = {
             "subject": subject_name(group.subject),
             "due": due_local.strftime("%d.%m %H:%M"),
@@ -677,7 +417,7 @@ def _homework(
             minutes = int(offset.total_seconds() // 60)
             for pupil in missing:
                 pupil_id = stored_id(pupil)
-                written += _offer(
+                written += offer(
                     session,
                     pupil_id,
                     "homework.reminder",
@@ -707,7 +447,7 @@ def _deadline(
             select(Guardianship.guardian_id).where(Guardianship.pupil_id == pupil_id)
         ).all()
         for guardian_id in guardians:
-            written += _offer(
+            written += offer(
                 session,
                 guardian_id,
                 "homework.missed",
@@ -720,7 +460,7 @@ def _deadline(
     substitute = substitution_on(session, stored_id(group), due_day)
     tutor = substitute.substitute_id if substitute is not None else homework.tutor_id or group.tutor_id
     if tutor is not None and consenting:
-        written += _offer(
+        written += offer(
             session,
             tutor,
             "homework.missed.staff",
@@ -735,29 +475,3 @@ def _deadline(
             now,
         )
     return written
-
-
-def _offer(
-    session: Session,
-    person_id: int | None,
-    kind: str,
-    text: Text,
-    key: str,
-    due: datetime,
-    *,
-    urgent: bool = False,
-    about_pupil_id: int | None = None,
-) -> int:
-    if person_id is None:
-        return 0
-    row = enqueue(
-        session,
-        person_id=person_id,
-        kind=kind,
-        text=text,
-        idempotency_key=key,
-        due_at=due,
-        urgent=urgent,
-        about_pupil_id=about_pupil_id,
-    )
-    return 0 if row is None else 1

@@ -74,6 +74,8 @@ class Calendars:
         self.session = session
         self._found: dict[int | None, SchoolCalendar] = {}
         self._grades: dict[int, frozenset[int]] = {}
+        # (school, day) → (some span for some grades only holds it, why it is off for every grade)
+        self._days: dict[tuple[int | None, date], tuple[bool, Span | None]] = {}
 
     def of(self, school_id: int | None) -> SchoolCalendar:
         if school_id not in self._found:
@@ -84,8 +86,10 @@ class Calendars:
         """Why a group of this school has no lessons on `day`, or None (the group's grades asked
         for only when a holiday for some grades holds that day)."""
         calendar = self.of(school_id)
-        grades = self.grades(group_id) if calendar.grade_specific_on(day) else None
-        return calendar.day_off(day, grades)
+        if (school_id, day) not in self._days:
+            self._days[(school_id, day)] = (calendar.grade_specific_on(day), calendar.day_off(day))
+        grade_specific, for_everyone = self._days[(school_id, day)]
+        return calendar.day_off(day, self.grades(group_id)) if grade_specific else for_everyone
 
     def grades(self, group_id: int) -> frozenset[int]:
         if group_id not in self._grades:

@@ -74,7 +74,7 @@ async def test_a_family_and_the_tutor_are_told_once_that_a_holiday_cancels_the_l
 ) -> None:
     world = world_with_a_wednesday_lesson(db_url, tmp_path)
     independence_day = date(2026, 12, 16)
-    clock = Clock(datetime(2026, 12, 13, 15, 30, tzinfo=ALMATY))  # three days before, Sunday afternoon
+    clock = Clock(datetime(2026, 12, 13, 15, 10, tzinfo=ALMATY))  # three days before the lesson
     async with TelegramEmulator() as telegram:
         for name, user_id in TELEGRAM_IDS.items():
             telegram.add_user(user_id, PEOPLE[name][0])
