@@ -21,7 +21,7 @@ from models.school import TutoringGroup
 from models.timetable import Lesson, LessonChange
 from scheduler.coordinator import Refused
 
-MAX_DAYS = 120  # one decision covers at most a term's worth of days
+MAX_DAYS = 120  # one decision (a range cancelled, a substitution) covers at most a term's worth of days
 MAX_REASON = 200
 
 
@@ -38,12 +38,7 @@ def cancel_range(
 ) -> Text:
     """Cancel every lesson of `groups` from `first` to `last` (both included); the confirmation, or
     `Refused` with the reason in the coordinator's words."""
-    if last < first:
-        raise Refused(T("calendar.range.order"))
-    if first < today:
-        raise Refused(T("calendar.range.past"))
-    if (last - first).days + 1 > MAX_DAYS:
-        raise Refused(T("calendar.range.too_long", days=MAX_DAYS))
+    check_range(first, last, today, first)
     reason = " ".join(reason.split())[:MAX_REASON]
     batch = f"r{uuid.uuid4().hex[:16]}"
     moment = now or utcnow()
@@ -62,6 +57,17 @@ def cancel_range(
         first=_shown(first),
         last=_shown(last),
     )
+
+
+def check_range(first: date, last: date, today: date, not_before: date) -> None:
+    """A range of dates a coordinator may decide on: in order, `not_before` not past, at most
+    `MAX_DAYS` long; else `Refused`, saying which."""
+    if last < first:
+        raise Refused(T("calendar.range.order"))
+    if not_before < today:
+        raise Refused(T("calendar.range.past"))
+    if (last - first).days + 1 > MAX_DAYS:
+        raise Refused(T("calendar.range.too_long", days=MAX_DAYS))
 
 
 def _shown(day: date) -> str:

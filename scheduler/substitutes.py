@@ -23,8 +23,8 @@ from models.substitutes import Substitution, active_between
 from models.timetable import Lesson
 from outbox.write import enqueue
 from scheduler.coordinator import Refused
+from scheduler.lesson_ranges import check_range
 
-MAX_DAYS = 120
 SHOWN_LESSONS = 12
 
 
@@ -56,12 +56,7 @@ def assign_substitute(
         raise Refused(T("substitute.refused.not_tutor", person=substitute.full_name))
     if substitute_id == group.tutor_id:
         raise Refused(T("substitute.refused.own_tutor", person=substitute.full_name, group=group.code))
-    if last < first:
-        raise Refused(T("calendar.range.order"))
-    if last < today:
-        raise Refused(T("calendar.range.past"))
-    if (last - first).days + 1 > MAX_DAYS:
-        raise Refused(T("calendar.range.too_long", days=MAX_DAYS))
+    check_range(first, last, today, last)  # a substitution may begin today or have begun
     overlapping = active_between(session, first, last, [group_id]).get(group_id, [])
     if overlapping:
         other = overlapping[0]

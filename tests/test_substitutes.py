@@ -4,19 +4,18 @@ and the group's own tutor reads but does not act."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from locales import translate
-from models import Attendance, Lesson, Membership, Notification, Person, School, Substitution
+from models import Attendance, Lesson, Membership, Person, School, Substitution
 from models.clock import utcnow
 from models.store import session_scope
 from outbox.write import stored_text
@@ -24,6 +23,7 @@ from scheduler.app import derive_once
 from settings import Settings
 from tests.outbox_support import school
 from tests.test_attendance_support import StaffWorld, build_staff_world
+from tests.test_calendar_plan import at, fixed, rows
 from tests.test_homework_support import keys, page_image
 from tests.test_postal import _ustaz
 
@@ -31,23 +31,6 @@ pytestmark = pytest.mark.store
 
 ALMATY = ZoneInfo("Asia/Almaty")
 WEDNESDAY = date(2026, 12, 9)
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ALMATY)
-
-
-def fixed(moment: datetime) -> Callable[[], datetime]:
-    return lambda: moment
-
-
-def rows(engine: Engine, *kinds: str) -> list[Notification]:
-    with Session(engine) as session:
-        return list(
-            session.exec(
-                select(Notification).where(col(Notification.kind).in_(kinds)).order_by(col(Notification.id))
-            ).all()
-        )
 
 
 @dataclass(frozen=True)

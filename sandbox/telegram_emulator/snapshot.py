@@ -15,10 +15,10 @@ moves every counter on by `AFTER_CRASH`: a jump, as Telegram's own numbering may
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sandbox.snapshot_files import keep_blob, read_state, write_state
 
 from .state import Chat, ChatMessage, StoredFile, User
 
@@ -26,19 +26,14 @@ if TYPE_CHECKING:
     from .emulator import TelegramEmulator
 
 FORMAT = 1
-STATE = "state.json"
 FILES = "files"
 AFTER_CRASH = 1000
 
 
 def save(emu: TelegramEmulator, folder: Path, *, clean: bool = False) -> None:
     """Write the world; `clean` marks a snapshot taken at a stop, after which nothing happened."""
-    files = folder / FILES
-    files.mkdir(parents=True, exist_ok=True)
     for stored in emu._files.values():
-        blob = files / stored.file_id
-        if not blob.exists():
-            blob.write_bytes(stored.data)
+        keep_blob(folder / FILES, stored.file_id, stored.data)
     state = {
         "format": FORMAT,
         "clean": clean,
@@ -58,19 +53,14 @@ def save(emu: TelegramEmulator, folder: Path, *, clean: bool = False) -> None:
         "callback_queries": emu._callback_queries,
         "allowed_updates": sorted(emu._allowed_updates),
     }
-    temporary = folder / f"{STATE}.tmp"
-    temporary.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-    os.replace(temporary, folder / STATE)
+    write_state(folder, state)
 
 
 def load(emu: TelegramEmulator, folder: Path) -> bool:
     """Restore the world saved in `folder`; False when there is none (a first start)."""
-    path = folder / STATE
-    if not path.exists():
+    state = read_state(folder, FORMAT)
+    if state is None:
         return False
-    state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    if state.get("format") != FORMAT:
-        raise ValueError(f"{path}: an emulator snapshot of another format")
     jump = 0 if state.get("clean") else AFTER_CRASH
     emu._clear()
     files = {

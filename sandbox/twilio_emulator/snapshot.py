@@ -9,11 +9,11 @@ them. Status callbacks and webhook calls in flight are not: they finished or fai
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sandbox.snapshot_files import keep_blob, read_state, write_state
 
 from .records import EmulatedMessage, MediaItem
 
@@ -21,18 +21,13 @@ if TYPE_CHECKING:
     from .emulator import TwilioEmulator
 
 FORMAT = 1
-STATE = "state.json"
 MEDIA = "media"
 _STAMPS = ("date_created", "date_updated", "date_sent")
 
 
 def save(emu: TwilioEmulator, folder: Path) -> None:
-    media = folder / MEDIA
-    media.mkdir(parents=True, exist_ok=True)
     for item in emu._media.values():
-        blob = media / item.sid
-        if item.data is not None and not blob.exists():
-            blob.write_bytes(item.data)
+        keep_blob(folder / MEDIA, item.sid, item.data)
     state = {
         "format": FORMAT,
         "messages": [_message(msg) for msg in emu.messages],
@@ -42,19 +37,14 @@ def save(emu: TwilioEmulator, folder: Path) -> None:
             [channel, number, state] for (channel, number), state in emu._number_states.items()
         ],
     }
-    temporary = folder / f"{STATE}.tmp"
-    temporary.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-    os.replace(temporary, folder / STATE)
+    write_state(folder, state)
 
 
 def load(emu: TwilioEmulator, folder: Path) -> bool:
     """Restore what `save` wrote; False when there is nothing (a first start)."""
-    path = folder / STATE
-    if not path.exists():
+    state = read_state(folder, FORMAT)
+    if state is None:
         return False
-    state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    if state.get("format") != FORMAT:
-        raise ValueError(f"{path}: an emulator snapshot of another format")
     emu.reset()
     for item in state["messages"]:
         media = [_medium(folder, entry) for entry in item["media"]]

@@ -15,13 +15,14 @@ import pytest
 from sqlalchemy import delete
 from sqlmodel import select
 
-from bots.app import Additions, start
+from bots.app import Additions, Running, start
 from locales import translate
 from models import CalendarEntry, Lesson, Substitution
 from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from scheduler.app import derive_once
+from settings import Settings
 from tests.e2e.chatting import Chatting, button, emulator_settings
 from tests.test_homework_support import PEOPLE, World, build_world
 
@@ -69,6 +70,16 @@ def world_with_a_wednesday_lesson(db_url: str, tmp_path: Path) -> World:
     return world
 
 
+async def start_on(
+    telegram: TelegramEmulator, clock: Clock, tmp_path: Path, db_url: str
+) -> tuple[Settings, Running]:
+    """The world's people in the emulator, and the process on `clock`."""
+    for name, user_id in TELEGRAM_IDS.items():
+        telegram.add_user(user_id, PEOPLE[name][0])
+    settings = emulator_settings(telegram, tmp_path, db_url)
+    return settings, await start(settings, additions=Additions(clock=clock))
+
+
 async def test_a_family_and_the_tutor_are_told_once_that_a_holiday_cancels_the_lesson(
     tmp_path: Path, db_url: str
 ) -> None:
@@ -76,10 +87,7 @@ async def test_a_family_and_the_tutor_are_told_once_that_a_holiday_cancels_the_l
     independence_day = date(2026, 12, 16)
     clock = Clock(datetime(2026, 12, 13, 15, 10, tzinfo=ALMATY))  # three days before the lesson
     async with TelegramEmulator() as telegram:
-        for name, user_id in TELEGRAM_IDS.items():
-            telegram.add_user(user_id, PEOPLE[name][0])
-        settings = emulator_settings(telegram, tmp_path, db_url)
-        running = await start(settings, additions=Additions(clock=clock))
+        settings, running = await start_on(telegram, clock, tmp_path, db_url)
         try:
             parent, tutor, pupil = (Chatting(telegram, TELEGRAM_IDS[n]) for n in ("g1", "t1", "p1"))
             [told] = await parent.answers(1)
@@ -124,10 +132,7 @@ async def test_a_substitute_gets_the_reminder_and_marks_attendance(tmp_path: Pat
         )
     clock = Clock(datetime.combine(wednesday, clock_time(14, 0), ALMATY))  # an hour before the lesson
     async with TelegramEmulator() as telegram:
-        for name, user_id in TELEGRAM_IDS.items():
-            telegram.add_user(user_id, PEOPLE[name][0])
-        settings = emulator_settings(telegram, tmp_path, db_url)
-        running = await start(settings, additions=Additions(clock=clock))
+        settings, running = await start_on(telegram, clock, tmp_path, db_url)
         try:
             substitute, tutor, pupil, parent = (
                 Chatting(telegram, TELEGRAM_IDS[n]) for n in ("t2", "t1", "p1", "g1")
