@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,24 @@ def _stop(process: subprocess.Popen[str]) -> None:
         raise
 
 
+def _sign_in_sms(web: str) -> dict[str, Any]:
+    """The dashboard code's SMS to the class teacher, as the sandbox page's SMS inbox lists it."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{web}/sandbox/sms", timeout=30) as response:
+            inbox = json.loads(response.read())["messages"]
+        found = [
+            m
+            for m in inbox
+            if m["name"] == "Омарова Гүлмира Асқарқызы" and re.search(r"\b\d{6}\b", m["text"])
+        ]
+        if found:
+            assert not found[0]["inbound"] and found[0]["number"] == "+77055550002"
+            return dict(found[0])
+        time.sleep(0.3)
+    raise AssertionError("no sign-in code in the SMS inbox")
+
+
 def _bot_messages(api: str, count: int) -> list[dict[str, Any]]:
     found = _call(f"{api}/chats/{USER}/wait?count={count}&timeout=20")["messages"]
     return [m for m in found if m["from_bot"]]
@@ -99,6 +118,12 @@ def test_a_restarted_sandbox_keeps_its_chats_and_clock_and_answers_everything(tm
         assert _bot_messages(api, 3)[-1]["text"] == translate("kk", "language.set")
         moved = _call(f"{web}/sandbox/clock", {"step": "day"})["now"]
         before = _all(api)
+        # A class teacher not in Telegram asks for a dashboard code: it goes by SMS, readable in the inbox.
+        form = urllib.parse.urlencode({"who": "SH2-S02"}).encode()
+        urllib.request.urlopen(
+            urllib.request.Request(f"{web}/dashboard/login", data=form), timeout=30
+        ).close()
+        code_sms = _sign_in_sms(web)
     finally:
         _stop(first)
 
@@ -110,6 +135,7 @@ def test_a_restarted_sandbox_keeps_its_chats_and_clock_and_answers_everything(tm
         assert [m["text"] for m in _all(api)] == [m["text"] for m in before]  # the chat is still there
         with urllib.request.urlopen(banner["web"] + "/", timeout=30) as page:
             assert moved in page.read().decode()  # and the clock is still a day ahead
+        assert _sign_in_sms(banner["web"])["text"] == code_sms["text"]  # and the SMS inbox
 
         # A message and a tap after the restart are answered: their numbers are new to the store.
         sent = _call(f"{api}/users/{USER}/text", {"text": "/language"})["message"]
