@@ -1,7 +1,7 @@
 """A school's own calendar entries: what its roster's `calendar` sheet adds to (or replaces in) the
 national calendar — quarantine and local days off, days it marks as working days, and its own year,
 quarters and holidays where they differ. The national calendar itself is data shipped with the
-product (`schoolyear/data`); the rules that combine the two live in `schoolyear`."""
+product (`schoolyear/years`); the rules that combine the two live in `schoolyear`."""
 
 from __future__ import annotations
 

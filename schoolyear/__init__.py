@@ -1,5 +1,5 @@
 """The school calendar: the academic year, its quarters and half-years, school holidays, public
-holidays and each school's own days off and working days — as data (`schoolyear/data`, one file per
+holidays and each school's own days off and working days — as data (`schoolyear/years`, one file per
 academic year, with sources) and as rules other parts ask: is this a working day, is there a lesson
 today, where does a deadline on a Sunday move, which quarter is this date in.
 

@@ -1,4 +1,4 @@
-"""Kazakhstan's school calendar, as data: one TOML file per academic year in `schoolyear/data`
+"""Kazakhstan's school calendar, as data: one TOML file per academic year in `schoolyear/years`
 (the Ministry of Enlightenment's order for the year, quarters and school holidays; the public
 holidays under the Law on holidays and the Labour Code), each entry with its source and whether its
 dates are an estimate. Read once per process."""
@@ -14,14 +14,14 @@ from typing import Any
 from models.calendar import CalendarKind
 from schoolyear.days import Span
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+YEARS_DIR = Path(__file__).resolve().parent / "years"
 
 
 @cache
 def national_spans(country: str = "kz") -> tuple[Span, ...]:
     """Every span of every academic year the data holds for `country`."""
     spans: list[Span] = []
-    for path in sorted(DATA_DIR.glob(f"{country}-*.toml")):
+    for path in sorted(YEARS_DIR.glob(f"{country}-*.toml")):
         spans.extend(read_year(path))
     return tuple(spans)
 

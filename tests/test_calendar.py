@@ -14,7 +14,7 @@ from sqlmodel import Session
 from locales import Text, translate
 from models.calendar import CalendarKind
 from schoolyear import Span, calendar_for, moved_date, moved_note, span_name
-from schoolyear.national import DATA_DIR, national_spans, read_year
+from schoolyear.national import YEARS_DIR, national_spans, read_year
 from schoolyear.school import combine
 
 NATIONAL = combine(national_spans(), [])
@@ -153,7 +153,7 @@ def test_dates_the_data_does_not_cover_have_sundays_only() -> None:
     assert not NATIONAL.is_working_day(date(2031, 3, 23))
 
 
-@pytest.mark.parametrize("path", sorted(DATA_DIR.glob("kz-*.toml")), ids=lambda path: path.name)
+@pytest.mark.parametrize("path", sorted(YEARS_DIR.glob("kz-*.toml")), ids=lambda path: path.name)
 def test_each_year_file_names_its_sources_and_transfers_every_sunday_holiday(path: Path) -> None:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     spans = read_year(path)
@@ -177,14 +177,14 @@ def test_each_year_file_names_its_sources_and_transfers_every_sunday_holiday(pat
 
 
 def test_what_is_an_estimate_is_marked_as_one() -> None:
-    spans = read_year(DATA_DIR / "kz-2026-2027.toml")
+    spans = read_year(YEARS_DIR / "kz-2026-2027.toml")
     school_year = [
         s for s in spans if s.kind in (CalendarKind.YEAR, CalendarKind.QUARTER, CalendarKind.BREAK)
     ]
     assert school_year and all(s.estimate for s in school_year)  # the 2026–2027 order: not checked
     estimates = {s.name for s in spans if s.kind == CalendarKind.HOLIDAY and s.estimate}
     assert estimates == {"calendar.name.kurban_ait"}  # the rest are fixed by law
-    assert not any(s.estimate for s in read_year(DATA_DIR / "kz-2025-2026.toml"))
+    assert not any(s.estimate for s in read_year(YEARS_DIR / "kz-2025-2026.toml"))
 
 
 def test_a_group_without_a_school_keeps_the_national_calendar(engine: Engine) -> None:
