@@ -72,8 +72,12 @@ class Phone:
         if details.get_attribute("open") is None:
             details.locator("summary").click()
         person.click()
+        # Opened once the page has the server's answer (the chat chosen, the composer shown): a
+        # chat picked before that would be reset to the bot chat under the visitor's hand.
         self.page.wait_for_function(
-            "id => document.querySelector('.person[aria-pressed]')?.dataset.person === String(id)",
+            "id => { const p = document.querySelector('.person[aria-pressed]');"
+            " return p?.dataset.person === String(id)"
+            " && document.getElementById('who').textContent === p.dataset.name; }",
             arg=person_id,
         )
 
