@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.common import DATABASE_ENV, machine
 
 HERE = Path(__file__).resolve().parent
-NOT_BENCHMARKS = {"__main__", "common"}
+NOT_BENCHMARKS = {"__main__", "common", "baselines"}  # baselines: the bots turn_baseline runs
 
 
 def benchmarks() -> list[str]:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import sqlalchemy
 
+from sandbox.telegram_emulator import TelegramEmulator
+
 DATABASE_ENV = "USTAZ_BENCH_DATABASE_URL"
 
 
@@ -120,16 +122,18 @@ def descendants(pid: int) -> list[int]:
 
 
 class BotProcess:
-    """`python -m bots` as a child process, configured by environment like a deployment."""
+    """`python -m bots` (or another bot's `module`) as a child process, configured by environment
+    like a deployment."""
 
-    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
+    def __init__(self, env: dict[str, str], data_dir: Path, module: str = "bots") -> None:
         self.env = {**os.environ, **env, "DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
-        self.log = data_dir / "bot.log"
+        self.module = module
+        self.log = data_dir / f"{module}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bots"],
+            [sys.executable, "-m", self.module],
             env=self.env,
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
@@ -157,3 +161,14 @@ class BotProcess:
         if self.process is not None and self.process.poll() is not None:
             return self.log_tail()
         return None
+
+
+async def wait_for_webhook(emulator: TelegramEmulator, bot: BotProcess) -> None:
+    """Until the bot has told the emulator where its webhook is (it is then listening)."""
+    for _ in range(300):
+        if emulator.webhook is not None:
+            return
+        if (log := bot.failed()) is not None:
+            raise RuntimeError(f"the bot stopped:\n{log}")
+        await asyncio.sleep(0.1)
+    raise TimeoutError("the bot did not set its webhook within 30 s")

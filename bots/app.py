@@ -24,6 +24,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bots import turns
+from bots.health import health_app, mount_health
 from bots.telegram.app import build_dispatcher
 from bots.telegram.sender import TelegramSender
 from bots.telegram.webhook import register_webhook
@@ -38,7 +39,7 @@ from models.store import make_engine
 from outbox.sender import Sender
 from scheduler.app import run_scheduler
 from scheduler.dispatcher import Dispatcher as OutboxDispatcher
-from settings import Settings
+from settings import Settings, SettingsError
 
 log = logging.getLogger("ustaz")
 
@@ -71,8 +72,10 @@ class Running:
 
     settings: Settings
     engine: Engine
+    roles: tuple[str, ...] = ROLES
     web_url: str = ""
     bot: Bot | None = None
+    bot_username: str = ""
     dispatcher: Dispatcher | None = None
     outbox: OutboxDispatcher | None = None
     senders: dict[str, Sender] = field(default_factory=dict)
@@ -129,7 +132,7 @@ async def start(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     await asyncio.to_thread(upgrade, engine)
-    running = Running(settings=settings, engine=engine)
+    running = Running(settings=settings, engine=engine, roles=tuple(roles))
     app = web.Application()
     if settings.telegram_bot_token:
         await start_telegram(running, app, "bot" in roles, additions.clock)
@@ -140,9 +143,10 @@ async def start(
     if "scheduler" in roles:
         start_scheduler(running, additions.clock)
     if "bot" not in roles:
-        log.info("Ustaz is running: %s", ", ".join(sorted(roles)))
+        await listen(running, health_app(running, additions.clock))  # health and metrics only
         return running
-    mount_web(app, engine, settings, running.wake_outbox, additions.pages)
+    mount_web(app, engine, settings, running.wake_outbox, additions.pages, running.bot_username)
+    mount_health(app, running, additions.clock)
     await serve_web(running, app, twilio)
     return running
 
@@ -160,6 +164,7 @@ async def start_telegram(
     if not takes_updates:
         return
     me = await bot.get_me()
+    running.bot_username = me.username or ""
     config = handler_config(settings, me.username or "", clock, running.wake_outbox_from_store)
     running.dispatcher = build_dispatcher(running.engine, config, settings.max_photo_bytes)
     if settings.telegram_webhook_url:
@@ -213,15 +218,31 @@ def start_scheduler(running: Running, clock: Callable[[], datetime]) -> None:
     running.run_task(scheduling, "scheduler")
 
 
-async def serve_web(running: Running, app: web.Application, twilio: TwilioAdapter | None) -> None:
-    """Listen, then tell Telegram and Twilio where: the address is known only now (port 0 picks one)."""
+async def listen(running: Running, app: web.Application) -> None:
+    """Serve `app` on HTTP_HOST:HTTP_PORT; a port another process holds stops what was started and
+    start-up, with one line."""
     settings = running.settings
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as error:
+        await runner.cleanup()
+        await running.stop()
+        raise SettingsError(
+            f"ustaz: cannot listen on {settings.http_host}:{settings.http_port} ({error.strerror}); "
+            "give each process its own HTTP_PORT (docs/deploy.md)"
+        ) from None
     port = runner.addresses[0][1] if runner.addresses else settings.http_port
     running.web_url = f"http://{settings.http_host}:{port}"
+    running.cleanups.insert(0, runner.cleanup)
+
+
+async def serve_web(running: Running, app: web.Application, twilio: TwilioAdapter | None) -> None:
+    """Listen, then tell Telegram and Twilio where: the address is known only now (port 0 picks one)."""
+    settings = running.settings
+    await listen(running, app)
     if running.bot is not None and settings.telegram_webhook_url:
         await running.bot.set_webhook(
             settings.telegram_webhook_url.rstrip("/") + TELEGRAM_WEBHOOK_PATH,
@@ -230,7 +251,6 @@ async def serve_web(running: Running, app: web.Application, twilio: TwilioAdapte
         )
     if twilio is not None and not settings.public_base_url:
         twilio.set_public_url(running.web_url)  # no proxy: Twilio calls this address directly
-    running.cleanups.insert(0, runner.cleanup)
 
 
 async def serve(
@@ -254,5 +274,8 @@ async def serve(
 
 
 def announce(running: Running) -> None:
-    if running.web_url:
-        log.info("Ustaz is running; webhooks and pages at %s", running.web_url)
+    log.info(
+        "Ustaz is running (%s) at %s: /healthz, /readyz, /metrics",
+        ", ".join(running.roles),
+        running.web_url,
+    )

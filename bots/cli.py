@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from bots import heap
+from bots import heap, logs
 from bots.app import ROLES, Running, announce, serve
 from bots.backup import BackupError, backup, restore
 from models.migrate import upgrade
@@ -96,7 +95,7 @@ def _backup(args: argparse.Namespace) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     try:
-        summary = restore(get_settings(), Path(args.file))
+        summary = restore(get_settings(), Path(args.file), force=args.force)
     except BackupError as error:
         print(error, file=sys.stderr)
         return 1
@@ -135,13 +134,18 @@ def parser() -> argparse.ArgumentParser:
     importing.add_argument("--lang", choices=["kk", "ru", "en"], help="language of the report")
     importing.set_defaults(func=_import)
     commands.add_parser("migrate", help="bring the database to the newest schema").set_defaults(func=_migrate)
-    saving = commands.add_parser("backup", help="write the database and media to one archive")
+    saving = commands.add_parser(
+        "backup", help="write the database and media to one archive, readable by its owner only"
+    )
     saving.add_argument("file", help="the archive to write (.tar.gz)")
     saving.set_defaults(func=_backup)
     restoring = commands.add_parser(
         "restore", help="replace the database and media with a backup's (stop the system first)"
     )
     restoring.add_argument("file", help="an archive written by `ustaz backup`")
+    restoring.add_argument(
+        "--force", action="store_true", help="replace a database or media folder that holds data already"
+    )
     restoring.set_defaults(func=_restore)
     add_plan_commands(commands)  # postal set, lesson move|cancel
     return top
@@ -150,12 +154,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
-        level = get_settings().log_level
+        settings = get_settings()
     except SettingsError as error:
         print(error.code, file=sys.stderr)
         sys.exit(2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.configure(settings.log_level, settings.log_format)
     try:
         sys.exit(args.func(args))
     except SettingsError as error:

@@ -29,6 +29,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine
 
+import metrics
 from handlers import uploads
 from handlers.context import Config
 from handlers.router import process
@@ -67,9 +68,11 @@ async def prepare_photos(inbound: Inbound, config: Config) -> Inbound:
         uploads.prepare, inbound, max_bytes=config.max_photo_bytes, max_pixels=config.max_photo_pixels
     )
     try:
-        prepared: Inbound = await asyncio.get_running_loop().run_in_executor(photo_workers(), work)
+        with metrics.photo_pipeline():
+            prepared: Inbound = await asyncio.get_running_loop().run_in_executor(photo_workers(), work)
         return prepared
     except BrokenProcessPool:
+        metrics.photo_worker_crashed()
         log.warning("a photo worker died; %d upload(s) answered as broken", len(inbound.uploads))
         broken, _photo_workers = _photo_workers, None
         if broken is not None:
@@ -94,9 +97,10 @@ async def in_store(engine: Engine, work: Any, *args: Any) -> Any:
 
 
 async def run_turn(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
-    if inbound.uploads:
-        inbound = await prepare_photos(inbound, config)
-    replies: list[Reply] = await in_store(engine, process, engine, inbound, config)
+    with metrics.turn(inbound.identity.channel):
+        if inbound.uploads:
+            inbound = await prepare_photos(inbound, config)
+        replies: list[Reply] = await in_store(engine, process, engine, inbound, config)
     return replies
 
 

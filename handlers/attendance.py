@@ -1,4 +1,6 @@
-"""Attendance: after a lesson the tutor marks each pupil present, late or absent with one tap.
+"""Attendance: after a lesson the tutor (the substitute, on the days one has the group), or the group's
+assistant teacher (whose job the programme makes it that pupils join on time), marks each pupil
+present, late or absent with one tap; the group's own tutor reads while a substitute has it.
 
 `/attendance` (or the scheduler's "lesson ended" prompt, which points at it) lists the tutor's
 lessons of the last week; choosing one shows the group list, one message per pupil with three
@@ -18,8 +20,9 @@ from handlers import lessons, substitutes
 from handlers.audit import audit
 from handlers.context import Turn
 from handlers.family import guardians_of
-from handlers.groups import acts_for, tutor_groups
+from handlers.groups import acts_for, staff_groups
 from handlers.lessons import Occurrence
+from handlers.problems import excuse, streak
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
 from locales import T, Text, subject_name
@@ -71,7 +74,7 @@ def marks(turn: Turn, occ: Occurrence) -> dict[int, str]:
 
 
 def start(turn: Turn) -> list[Reply]:
-    groups = tutor_groups(turn)
+    groups = staff_groups(turn)
     if not groups:
         return not_allowed()
     found: list[tuple[Occurrence, TutoringGroup]] = []
@@ -126,13 +129,21 @@ def sheet(turn: Turn, occ: Occurrence, group: TutoringGroup) -> list[Reply]:
         ),
         choices=(Choice(f"{PREFIX}all:{key}", T("attendance.mark.all_present")),),
     )
+    reported = excuse.reported(turn.session, occ)  # absences the family explained, and the decision
     rows = [
         Reply(
-            T("attendance.pupil", pupil=pupil.full_name, status=status_text(marked.get(pupil.id or 0))),
+            T(
+                "attendance.pupil",
+                pupil=pupil.full_name,
+                status=excuse.shown_status(
+                    status_text(marked.get(pupil.id or 0)), reported.get(pupil.id or 0)
+                ),
+            ),
             choices=tuple(
                 Choice(f"{PREFIX}m:{key}:{pupil.id}:{code}", T(f"attendance.mark.{status.value}"))
                 for code, status in CODES.items()
-            ),
+            )
+            + (excuse.choices(reported[pupil.id]) if pupil.id in reported else ()),
         )
         for pupil in pupils
     ]
@@ -154,7 +165,7 @@ def on_choice(turn: Turn) -> list[Reply]:
     occ, group = found
     if action == "l" and len(args) == 2:
         return sheet(turn, occ, group)
-    if not acts_for(turn, group, occ.on_date):
+    if not marks_for(turn, group, occ.on_date):
         return substitutes.refusal(turn, group, occ.on_date)  # its own tutor reads; the substitute marks
     if action == "all" and len(args) == 2:
         return _all_present(turn, occ, group)
@@ -166,9 +177,16 @@ def on_choice(turn: Turn) -> list[Reply]:
     return [Reply(T("common.not_understood"))]
 
 
+def marks_for(turn: Turn, group: TutoringGroup, day: date) -> bool:
+    """Whether this person marks the group's attendance on `day`: its assistant teacher always, its
+    acting tutor (the substitute of the day, else its own tutor)."""
+    assisting = turn.person is not None and turn.person.id == group.assistant_id
+    return assisting or acts_for(turn, group, day)
+
+
 def _owned_occurrence(turn: Turn, raw_lesson: str, raw_date: str) -> tuple[Occurrence, TutoringGroup] | None:
-    """The occurrence, if it is a lesson of a group this tutor has (their own, or one they
-    substitute for that day) that has already begun."""
+    """The occurrence, if it is a lesson of a group this person tutors, assists or substitutes for
+    that day, and has begun."""
     if turn.person is None or not raw_lesson.isdigit():
         return None
     try:
@@ -179,7 +197,7 @@ def _owned_occurrence(turn: Turn, raw_lesson: str, raw_date: str) -> tuple[Occur
     group = turn.session.get(TutoringGroup, lesson.group_id) if lesson else None
     if lesson is None or group is None:
         return None
-    if group.tutor_id != turn.person.id and not acts_for(turn, group, on_date):
+    if turn.person.id not in (group.tutor_id, group.assistant_id) and not acts_for(turn, group, on_date):
         return None
     occ = lessons.occurrence(turn.session, lesson, on_date, turn.config.time_zone)
     if occ is None or occ.start > turn.now:
@@ -214,19 +232,15 @@ def mark(
     if status == AttendanceStatus.ABSENT and row is not None:
         notified = _notify_guardians(turn, occ, group, pupil, row)
         replies = [Reply(T("attendance.marked_absent", pupil=pupil.full_name, notified=notified))]
+    if status == AttendanceStatus.ABSENT:  # also when the family reported it before the lesson
+        streak.check(turn.session, stored_id(pupil), turn.now, turn.config.time_zone)
     return [*replies, *_summary_if_complete(turn, occ, group)]
 
 
 def _write(turn: Turn, occ: Occurrence, pupil: Person, status: AttendanceStatus) -> Attendance | None:
     """Store the mark; returns the row when the status changed, None when it was already so."""
     pupil_id, lesson_id = stored_id(pupil), stored_id(occ.lesson)
-    row = turn.session.exec(
-        select(Attendance).where(
-            Attendance.lesson_id == lesson_id,
-            Attendance.on_date == occ.on_date,
-            Attendance.pupil_id == pupil_id,
-        )
-    ).first()
+    row = lessons.attendance_row(turn.session, occ, pupil_id)
     if row is not None and row.status == status:
         return None
     if row is None:
@@ -264,6 +278,8 @@ def _notify_guardians(
     version = int(row.marked_at.timestamp() * 1_000_000)  # a re-marked absence is a new notice
     written = 0
     for guardian in guardians_of(turn.session, pupil_id):
+        if guardian.id == row.reported_by:
+            continue  # they told us why
         notice = enqueue(
             turn.session,
             kind="attendance.absent",

@@ -22,14 +22,15 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from handlers import conversation
+from handlers import broadcast_schedule, conversation
 from handlers.attachments import store_attachment
 from handlers.audit import audit
-from handlers.broadcast_report import reports_for
 from handlers.context import Turn
+from handlers.dates import parse_due
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
 from locales import T, Text, subject_name
+from models.clock import to_local, to_utc
 from models.enums import Audience, Role
 from models.invites import new_code, normalise_code
 from models.outbox import Broadcast
@@ -39,6 +40,7 @@ from models.store import stored_id
 from outbox.write import enqueue
 
 PREFIX = "bc:"
+REPORT = f"{PREFIX}report:"
 FLOW_LINK = "bc_link"
 FLOW_SEND = "bc_send"
 LINK_TTL = timedelta(minutes=30)
@@ -107,8 +109,6 @@ def _class_question(turn: Turn, action: str) -> Reply:
 
 def on_choice(turn: Turn) -> list[Reply]:
     action, _, argument = (turn.inbound.choice or "").removeprefix(PREFIX).partition(":")
-    if action == "report":
-        return reports_for(turn, argument)
     if not teacher_classes(turn):
         return not_allowed()
     if action == "linkclass":
@@ -129,6 +129,9 @@ def on_choice(turn: Turn) -> list[Reply]:
         return _choose_audience(turn, klass, data, argument)
     if action == "send" and state.step == "confirm":
         return _send(turn, klass, data, urgent=argument == "urgent")
+    if action == "later" and state.step == "confirm":
+        conversation.enter(turn, FLOW_SEND, "when", **data)
+        return [Reply(T("broadcast.schedule.ask"))]
     if action == "cancel":
         conversation.clear(turn)
         return [Reply(T("broadcast.cancelled"))]
@@ -176,8 +179,11 @@ def _ask_text(turn: Turn, klass: SchoolClass) -> list[Reply]:
 
 
 def on_text(turn: Turn) -> list[Reply] | None:
-    """The announcement's text (and a file) while it is asked for; None at another step."""
+    """The announcement's text (and a file) while it is asked for, or the moment it is to go; None at
+    another step."""
     state = conversation.load(turn)
+    if state.step == "when":
+        return _when(turn, dict(state.data))
     if state.step != "text":
         return None
     data = dict(state.data)
@@ -267,6 +273,7 @@ def _choose_audience(turn: Turn, klass: SchoolClass, data: dict[str, Any], value
             choices=(
                 Choice(f"{PREFIX}send:normal", T("broadcast.send")),
                 Choice(f"{PREFIX}send:urgent", T("broadcast.send_urgent")),
+                Choice(f"{PREFIX}later", T("broadcast.schedule.choice")),
                 Choice(f"{PREFIX}cancel", T("broadcast.cancel")),
             ),
         ),
@@ -313,7 +320,24 @@ def recipients(turn: Turn, klass: SchoolClass, audience: str, group_id: int | No
     return list(turn.session.exec(statement.order_by(col(Person.full_name), col(Person.id))).all())
 
 
-def _send(turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool) -> list[Reply]:
+def _when(turn: Turn, data: dict[str, Any]) -> list[Reply]:
+    """The moment a scheduled announcement goes: in the future, in the school's time zone."""
+    klass = _own_class(turn, data.get("class_id"))
+    if klass is None:
+        conversation.clear(turn)
+        return not_allowed()
+    local_now = to_local(turn.now, turn.config.time_zone).replace(tzinfo=None)
+    moment = parse_due(turn.inbound.text.strip(), local_now)
+    if moment is None:
+        return [Reply(T("homework.due_invalid"))]
+    if moment <= local_now:
+        return [Reply(T("homework.due_past"))]
+    return _send(turn, klass, data, urgent=False, send_at=to_utc(moment, turn.config.time_zone))
+
+
+def _send(
+    turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool, send_at: datetime | None = None
+) -> list[Reply]:
     audience = str(data["audience"])
     group_id = data.get("group_id")
     broadcast = Broadcast(
@@ -326,6 +350,7 @@ def _send(turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool)
         urgent=urgent,
         created_at=turn.now,
         confirmed_at=turn.now,
+        send_at=send_at,
     )
     turn.session.add(broadcast)
     turn.session.flush()
@@ -336,6 +361,7 @@ def _send(turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool)
         "urgent": urgent,
         "media_path": broadcast.attachment_path,
         "broadcast_id": broadcast.id,
+        "due_at": send_at,
     }
     to_chat = Audience.GROUP_CHAT in audience.split(",") and klass.telegram_chat_id is not None
     if to_chat:
@@ -355,14 +381,18 @@ def _send(turn: Turn, klass: SchoolClass, data: dict[str, Any], *, urgent: bool)
     if urgent:
         audit(turn, "broadcast.urgent", "broadcast", broadcast.id, people=written, chat=to_chat)
     conversation.clear(turn)
+    params = {
+        "people": written,
+        "skipped": len(people) - written,
+        "chat": T("broadcast.sent_chat") if to_chat else "",
+    }
+    when = broadcast_schedule.goes_at(turn, send_at or turn.now, urgent=urgent)
+    if send_at is not None:
+        return [broadcast_schedule.scheduled(turn, broadcast, when, params)]
     return [
         Reply(
-            T(
-                "broadcast.sent",
-                people=written,
-                skipped=len(people) - written,
-                chat=T("broadcast.sent_chat") if to_chat else "",
-            ),
-            choices=(Choice(f"{PREFIX}report:{broadcast.id}", T("broadcast.report_button")),),
-        )
+            T("broadcast.sent", **params),
+            choices=(Choice(f"{REPORT}{broadcast.id}", T("broadcast.report_button")),),
+        ),
+        *broadcast_schedule.waiting_notice(turn, when),
     ]

@@ -32,9 +32,13 @@ def latest(turn: Turn) -> list[Reply]:
     return reports_for(turn, None)
 
 
+def on_button(turn: Turn) -> list[Reply]:
+    """The report button under a confirmation (a class teacher's announcement, a tutor's post)."""
+    return reports_for(turn, (turn.inbound.choice or "").rpartition(":")[2])
+
+
 def reports_for(turn: Turn, raw_id: str | None) -> list[Reply]:
-    """The report of broadcast `raw_id`, or of the person's latest one when None (the router lets
-    class teachers only reach it)."""
+    """The report of broadcast `raw_id`, or of the person's latest one when None."""
     statement = select(Broadcast).where(_visible(turn))  # type: ignore[arg-type]
     if raw_id is not None:
         if not raw_id.isdigit():
@@ -63,7 +67,9 @@ def report(turn: Turn, broadcast: Broadcast) -> Reply:
         return [person.full_name for row, person in people if row.status in statuses]
 
     failed, unreached = having(*FAILED), having(NotificationStatus.NO_CHANNEL)
-    sent = to_local(broadcast.confirmed_at or broadcast.created_at, turn.config.time_zone)
+    sent = to_local(
+        broadcast.send_at or broadcast.confirmed_at or broadcast.created_at, turn.config.time_zone
+    )
     return Reply(
         T(
             "broadcast.report",

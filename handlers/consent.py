@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from handlers import catch_up
 from handlers.context import Turn
 from handlers.family import children_of, guardians_of, subjects_of
 from handlers.types import Choice, Reply
@@ -14,9 +15,10 @@ from models.consent_rules import has_consent
 from models.enums import Role
 from models.journal import AuditLog
 from models.people import Consent, Person
+from models.store import stored_id
 from outbox.write import cancel_about_pupil, enqueue
 
-TEXT_VERSION = "2026-11"
+TEXT_VERSION = "2026-12"  # the text says how long data is kept
 PREFIX = "consent:"
 
 
@@ -37,7 +39,12 @@ def _subjects(turn: Turn, pupil: Person) -> Text:
 
 def ask(turn: Turn, pupil: Person) -> Reply:
     return Reply(
-        T("consent.request", pupil=pupil.full_name, subjects=_subjects(turn, pupil)),
+        T(
+            "consent.request",
+            pupil=pupil.full_name,
+            subjects=_subjects(turn, pupil),
+            days=turn.config.retention_days,
+        ),
         choices=(
             Choice(f"{PREFIX}yes:{pupil.id}", T("consent.choice.yes")),
             Choice(f"{PREFIX}no:{pupil.id}", T("consent.choice.no")),
@@ -93,11 +100,18 @@ def answer(turn: Turn, value: str) -> list[Reply]:
     if action == "more":
         return [Reply(T("consent.details", pupil=child.full_name)), ask(turn, child)]
     if action in ("yes", "no"):
-        _decide(turn, child.id, given=action == "yes")
-        thanks = T("consent.thanks_yes", pupil=child.full_name)
-        if action == "no":
-            thanks = T("consent.thanks_no", pupil=child.full_name)
-        return [Reply(thanks)]
+        earlier = current(turn, turn.person.id, child.id)
+        if earlier is not None and earlier.given == (action == "yes") and earlier.withdrawn_at is None:
+            return [Reply(T("consent.unchanged", pupil=child.full_name))]  # asked twice, answered twice
+    if action == "yes":
+        decision = _decide(turn, child.id, given=True)
+        return [
+            Reply(T("consent.thanks_yes", pupil=child.full_name)),
+            *catch_up.consent_given(turn, child, decision),
+        ]
+    if action == "no":
+        _decide(turn, child.id, given=False)
+        return [Reply(T("consent.thanks_no", pupil=child.full_name))]
     if action == "withdraw":
         withdraw(turn, child.id)
         return [Reply(T("consent.withdrawn", pupil=child.full_name))]
@@ -120,7 +134,8 @@ def pupil_waits_for_parent(turn: Turn) -> list[Reply]:
     return [Reply(T("consent.pupil_needs_parent"))]
 
 
-def _decide(turn: Turn, pupil_id: int, *, given: bool) -> None:
+def _decide(turn: Turn, pupil_id: int, *, given: bool) -> int:
+    """Store the decision; its id."""
     assert turn.person is not None and turn.person.id is not None
     decision = Consent(
         guardian_id=turn.person.id,
@@ -133,6 +148,7 @@ def _decide(turn: Turn, pupil_id: int, *, given: bool) -> None:
     turn.session.add(decision)
     turn.session.flush()
     _audit(turn, "consent.given" if given else "consent.refused", decision.id, pupil_id)
+    return stored_id(decision)
 
 
 def withdraw(turn: Turn, pupil_id: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,7 +36,16 @@ class Config:
     max_photo_pixels: int
     media_dir: Path
     time_zone: ZoneInfo
+    # How long work, grades, attendance and messages are kept (RETENTION_DAYS): the consent text says it.
+    retention_days: int
     bot_username: str = ""
+    # Everyone's quiet hours unless they have their own (local start, end): a message that is not
+    # urgent waits them out, a confirmation says when it will go, and a family writing then is told
+    # when to expect an answer.
+    quiet: tuple[time, time] = (time(21, 0), time(8, 0))
+    # When the weekly digest is made (`settings`: DIGEST_WEEKDAY, Monday 0; DIGEST_TIME, local).
+    digest_weekday: int = 6
+    digest_time: time = time(19, 0)
     # What "now" is for a turn: the wall clock, or the sandbox's clock that a visitor moves forward.
     clock: Callable[[], datetime] = utcnow
     # Called where the turn ran (the event loop, or a turn thread on PostgreSQL) after a turn that
@@ -60,7 +69,11 @@ class Config:
             max_photo_pixels=settings.max_photo_pixels,
             media_dir=settings.media_dir,
             time_zone=settings.zone,
+            retention_days=settings.retention_days,
             bot_username=bot_username,
+            quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
+            digest_weekday=settings.digest_weekday,
+            digest_time=settings.digest_time,
             clock=clock,
             on_enqueued=on_enqueued,
         )

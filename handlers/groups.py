@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import bindparam
 from sqlmodel import col, or_, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from handlers.context import Turn
 from models.clock import to_local
@@ -22,19 +23,24 @@ def tutor_groups(turn: Turn) -> list[TutoringGroup]:
     while a substitute has them: the tutor keeps reading, the substitute acts (`acts_for`)."""
     if turn.person is None or turn.person.id is None:
         return []
-    today = local_today(turn)
-    substituting = select(Substitution.group_id).where(
-        Substitution.substitute_id == turn.person.id,
-        col(Substitution.ended_at).is_(None),
-        Substitution.starts <= today,
-        Substitution.ends >= today,
-    )
+    me = turn.person.id
     return list(
         turn.session.exec(
             select(TutoringGroup)
-            .where(or_(TutoringGroup.tutor_id == turn.person.id, col(TutoringGroup.id).in_(substituting)))
+            .where(or_(TutoringGroup.tutor_id == me, col(TutoringGroup.id).in_(_substituting(turn, me))))
             .order_by(col(TutoringGroup.code))
         ).all()
+    )
+
+
+def _substituting(turn: Turn, person_id: int) -> SelectOfScalar[int]:
+    """Ids of the groups `person_id` substitutes for today."""
+    today = local_today(turn)
+    return select(Substitution.group_id).where(
+        Substitution.substitute_id == person_id,
+        col(Substitution.ended_at).is_(None),
+        Substitution.starts <= today,
+        Substitution.ends >= today,
     )
 
 
@@ -56,14 +62,20 @@ def substitute_of(turn: Turn, group: TutoringGroup, day: date | None = None) -> 
 
 
 def staff_groups(turn: Turn) -> list[TutoringGroup]:
-    """Groups this person assists or tutors, by code."""
+    """Groups this person assists, tutors or substitutes for today, by code."""
     if turn.person is None or turn.person.id is None:
         return []
     me = turn.person.id
     return list(
         turn.session.exec(
             select(TutoringGroup)
-            .where(or_(col(TutoringGroup.assistant_id) == me, col(TutoringGroup.tutor_id) == me))
+            .where(
+                or_(
+                    col(TutoringGroup.assistant_id) == me,
+                    col(TutoringGroup.tutor_id) == me,
+                    col(TutoringGroup.id).in_(_substituting(turn, me)),
+                )
+            )
             .order_by(col(TutoringGroup.code))
         ).all()
     )

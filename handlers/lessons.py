@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from models.clock import to_local, to_utc
 from models.school import TutoringGroup
-from models.timetable import Lesson, LessonChange
+from models.timetable import Attendance, Lesson, LessonChange
 from schoolyear import Calendars
 
 LOOK_BACK = timedelta(days=7)
@@ -79,3 +79,14 @@ def recent(
 def last(session: Session, group_id: int, now: datetime, zone: ZoneInfo) -> Occurrence | None:
     occurrences = recent(session, group_id, now, zone)
     return occurrences[0] if occurrences else None
+
+
+def attendance_row(session: Session, occ: Occurrence, pupil_id: int) -> Attendance | None:
+    """The pupil's attendance row for this occurrence, if one is written (marked, or explained ahead)."""
+    return session.exec(
+        select(Attendance).where(
+            Attendance.lesson_id == occ.lesson.id,
+            Attendance.on_date == occ.on_date,
+            Attendance.pupil_id == pupil_id,
+        )
+    ).first()

@@ -2,10 +2,17 @@
 or for its erasure (/forget). Erasure is a request the coordinator of the child's school confirms
 (/confirm_forget <id>) before anything is deleted.
 
+The export is sent once and deleted as it goes (`Reply.media_once`); one never sent is deleted
+within the hour (`scheduler.retention`).
+
 A request is an audit row (`privacy.forget_requested`, entity = the pupil); its id is the request
-number. Confirming erases the pupil's work, attendance, consents, links and chat identities and
-blanks the person row (kept so that audit rows still point somewhere), and tells the parent through
-the outbox. Logs and audit rows carry ids only.
+number. The coordinator's message names the child's class and roster id, never the name. Confirming
+erases the pupil's work, attendance, consents, links, chat identities and the messages about them,
+blanks the person row (kept so that audit rows still point somewhere), takes the name out of
+messages to others that carried it (a tutor's list of who has not handed in), deletes the files
+that showed the child (pages, the tutor's PDFs, Kazpost lists), and tells the parent through the
+outbox. Once the turn commits, the database files keep no copy either
+(`models.store.release_erased`). Logs and audit rows carry ids only.
 """
 
 from __future__ import annotations
@@ -17,11 +24,12 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import Engine, String, cast, delete, event, update
 from sqlmodel import Session, col, select
 
 from handlers.context import Turn
 from handlers.refusals import not_allowed
+from handlers.threads import store as threads
 from handlers.types import Choice, Reply
 from locales import T
 from models.enums import Role
@@ -30,15 +38,16 @@ from models.journal import AuditLog, Conversation
 from models.outbox import DeliveryAttempt, Notification
 from models.people import ChannelIdentity, Consent, Guardianship, Invite, Membership, Person
 from models.postal import PostalItem
-from models.school import GroupMember, TutoringGroup
-from models.store import stored_id
+from models.school import GroupMember, SchoolClass, TutoringGroup
+from models.store import release_erased, stored_id
 from models.timetable import Attendance
 from outbox.write import enqueue
 
 log = logging.getLogger("ustaz.privacy")
 
 PREFIX = "pv:"
-EXPORTS = "exports"  # under the media folder; scheduler/retention.py removes files a day old
+EXPORTS = "exports"  # under the media folder; scheduler/retention.py removes files an hour old
+ERASED = "—"  # what an erased child's name becomes in messages to others
 REQUESTED = "privacy.forget_requested"
 CONFIRMED = "privacy.forget_confirmed"
 
@@ -101,7 +110,7 @@ def export(turn: Turn, children: list[Person]) -> Reply:
     log.info(
         "privacy: export for guardian %s, %d pupils", turn.person.id if turn.person else None, len(children)
     )
-    return Reply(T("privacy.export_ready", count=len(children)), media_path=str(path))
+    return Reply(T("privacy.export_ready", count=len(children)), media_path=str(path), media_once=True)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -150,6 +159,7 @@ def _everything(session: Session, pupil: Person) -> dict[str, Any]:
         "feedback": [_row(f) for f in feedback],
         "postal_items": [_row(p) for p in session.exec(select(PostalItem).where(PostalItem.pupil_id == pid))],
         "messages": [_row(n, "params", "idempotency_key") for n in about],
+        "threads": threads.export(session, pid or 0),
     }
 
 
@@ -165,16 +175,34 @@ def request(turn: Turn, pupil: Person) -> list[Reply]:
     turn.session.add(row)
     turn.session.flush()
     coordinators = _coordinators(turn.session, pupil_id)
+    text = T(
+        "privacy.forget_for_coordinator",
+        id=row.id,
+        class_name=_class_name(turn.session, pupil_id) or "—",
+        ref=pupil.external_id,
+    )
     for coordinator in coordinators:
         enqueue(
             turn.session,
             person_id=coordinator,
             kind="privacy.forget_request",
-            text=T("privacy.forget_for_coordinator", id=row.id, name=pupil.full_name),
-            idempotency_key=f"privacy:forget:{row.id}:{coordinator}",
+            text=text,
+            idempotency_key=f"{_request_key(row.id)}{coordinator}",
         )
     log.info("privacy: erasure request %s for pupil %s by guardian %s", row.id, pupil_id, guardian_id)
     return [Reply(T("privacy.forget_requested", id=row.id))]
+
+
+def _request_key(request_id: int | None) -> str:
+    return f"privacy:forget:{request_id}:"
+
+
+def _class_name(session: Session, pupil_id: int) -> str | None:
+    return session.exec(
+        select(SchoolClass.name)
+        .join(Membership, col(Membership.class_id) == col(SchoolClass.id))
+        .where(Membership.person_id == pupil_id, Membership.role == Role.PUPIL.value)
+    ).first()
 
 
 def _open_request(session: Session, pupil_id: int) -> AuditLog | None:
@@ -214,7 +242,9 @@ def confirm(turn: Turn) -> list[Reply]:
         return [Reply(T("privacy.forget_unknown"))]
     if coordinator not in _coordinators(turn.session, row.entity_id):
         return not_allowed()
-    files = erase(turn.session, row.entity_id)
+    files = threads.erase(turn.session, row.entity_id) + erase(
+        turn.session, row.entity_id, turn.config.media_dir, _request_key(row.id)
+    )
     turn.session.add(
         AuditLog(at=turn.now, actor_id=coordinator, action=CONFIRMED, entity="audit_log", entity_id=row.id)
     )
@@ -229,25 +259,39 @@ def confirm(turn: Turn) -> list[Reply]:
     turn.session.flush()
     for path in files:
         _unlink_unless_named(turn.session, path)
+    event.listen(turn.session, "after_commit", _release_erased, once=True)
     log.info("privacy: request %s confirmed by coordinator %s", row.id, coordinator)
     return [Reply(T("privacy.forget_done", id=row.id))]
 
 
-def erase(session: Session, pupil_id: int) -> list[str]:
-    """Delete everything about the pupil but a blank person row; returns the page files to remove."""
+def erase(session: Session, pupil_id: int, media_dir: Path, request_key: str = "") -> list[str]:
+    """Delete everything about the pupil but a blank person row; returns the files to remove (their
+    pages, the tutor's PDFs of them, the Kazpost lists that named them)."""
+    pupil = session.get(Person, pupil_id)
+    name = pupil.full_name if pupil else ""
     submissions = list(session.exec(select(Submission.id).where(Submission.pupil_id == pupil_id)).all())
     paths = list(
         session.exec(
             select(SubmissionPage.path).where(col(SubmissionPage.submission_id).in_(submissions))
         ).all()
     )
-    notifications = list(
-        session.exec(
-            select(Notification.id).where(
-                (col(Notification.person_id) == pupil_id) | (col(Notification.about_pupil_id) == pupil_id)
+    paths += [str(p) for s in submissions for p in (media_dir / "pdf").glob(f"submission-{s}-*.pdf")]
+    rounds = set(session.exec(select(PostalItem.round_id).where(PostalItem.pupil_id == pupil_id)).all())
+    paths += [
+        path
+        for round_id in rounds
+        for path in session.exec(
+            select(Notification.media_path).where(
+                col(Notification.idempotency_key).startswith(f"postal:{round_id}:list:", autoescape=True),
+                col(Notification.media_path).is_not(None),
             )
         ).all()
-    )
+        if path
+    ]
+    about = (col(Notification.person_id) == pupil_id) | (col(Notification.about_pupil_id) == pupil_id)
+    if request_key:
+        about = about | col(Notification.idempotency_key).startswith(request_key, autoescape=True)
+    notifications = list(session.exec(select(Notification.id).where(about)).all())
     identities = list(
         session.exec(select(ChannelIdentity.id).where(ChannelIdentity.person_id == pupil_id)).all()
     )
@@ -278,7 +322,6 @@ def erase(session: Session, pupil_id: int) -> list[str]:
     ]
     for statement in statements:
         session.execute(statement)
-    pupil = session.get(Person, pupil_id)
     if pupil is not None:
         pupil.external_id = f"erased-{pupil_id}"
         pupil.full_name = ""
@@ -287,10 +330,46 @@ def erase(session: Session, pupil_id: int) -> list[str]:
         pupil.low_income = False
         pupil.by_post = False
         session.add(pupil)
+    _forget_name(session, name)
     return paths
 
 
+def _forget_name(session: Session, name: str) -> None:
+    """Messages to other people that named the child (a tutor's list of who has not handed in, a
+    teacher's Kazpost list) keep their other words; the name becomes a dash. The parameters are
+    JSON, which may hold the name as it is or with its letters escaped: both are looked for."""
+    if not name.strip():
+        return
+    stored = cast(col(Notification.params), String)
+    escaped = json.dumps(name)[1:-1]
+    found = session.exec(
+        select(Notification).where(
+            stored.contains(name, autoescape=True) | stored.contains(escaped, autoescape=True)
+        )
+    ).all()
+    for row in found:
+        row.params = _without(row.params, name)
+        session.add(row)
+
+
+def _without(value: Any, name: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(name, ERASED)
+    if isinstance(value, dict):
+        return {key: _without(item, name) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without(item, name) for item in value]
+    return value
+
+
+def _release_erased(session: Session) -> None:
+    """Once the erasure has committed: no copy left in the database files either."""
+    bind = session.get_bind()
+    release_erased(bind if isinstance(bind, Engine) else bind.engine)
+
+
 def _unlink_unless_named(session: Session, path: str) -> None:
-    """Remove a page file no remaining page names (files are content-addressed and may be shared)."""
-    if session.exec(select(SubmissionPage.id).where(SubmissionPage.path == path)).first() is None:
+    """Remove a file no remaining page or message names (files are content-addressed and may be shared)."""
+    named = session.exec(select(SubmissionPage.id).where(SubmissionPage.path == path)).first() is not None
+    if not named and not threads.still_named(session, path):
         Path(path).unlink(missing_ok=True)

@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from handlers import conversation, grades, substitutes
 from handlers.audit import audit
 from handlers.context import Turn
+from handlers.corrections import recorded
 from handlers.family import guardians_of
 from handlers.groups import acts_for, tutor_groups
 from handlers.refusals import not_allowed, not_understood, tutors_only
@@ -374,7 +375,14 @@ def _grade(turn: Turn, work: Work, data: dict[str, Any], comment: str) -> list[R
     conversation.clear(turn)
     audit(turn, "submission.graded", "submission", submission.id, feedback_id=feedback.id, mark=feedback.mark)
     log.info("submission %s graded by %s (feedback %s)", submission.id, turn.person_id(), feedback.id)
-    done = Reply(T("review.graded", pupil=_pupil_name(turn, submission.pupil_id)))
+    done = Reply(
+        T(
+            "review.graded_as",
+            pupil=_pupil_name(turn, submission.pupil_id),
+            result=recorded(feedback),
+            comment=shown_comment,
+        )
+    )
     return [done, *show_next(turn, None)]
 
 
@@ -405,5 +413,7 @@ def _return_for_redo(turn: Turn, work: Work, comment: str) -> list[Reply]:
     conversation.clear(turn)
     audit(turn, "submission.returned", "submission", submission.id, feedback_id=feedback.id)
     log.info("submission %s returned for redo by %s", submission.id, turn.person_id())
-    done = Reply(T("review.returned", pupil=_pupil_name(turn, submission.pupil_id)))
+    done = Reply(
+        T("review.returned_with", pupil=_pupil_name(turn, submission.pupil_id), comment=comment or "—")
+    )
     return [done, *show_next(turn, None)]

@@ -11,8 +11,7 @@ notification through the outbox (pupils without consent are skipped by the conse
 from __future__ import annotations
 
 import logging
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
@@ -21,19 +20,20 @@ from handlers import conversation, substitutes
 from handlers.attachments import store_attachment
 from handlers.audit import audit
 from handlers.context import Turn
+from handlers.dates import parse_due
 from handlers.grades import parse_max_points
 from handlers.groups import acts_for, tutor_groups
-from handlers.homework import PREFIX, due_text
+from handlers.homework import PREFIX, due_text, grading_text, tell_pupil
 from handlers.refusals import not_allowed, tutors_only
 from handlers.school_days import remember, shown_deadline, working_deadline
 from handlers.types import Choice, Reply
-from locales import T, Text, subject_name
+from locales import Lines, T, Text, subject_name
 from models.clock import to_local, to_utc
 from models.enums import HomeworkKind
 from models.homework import Homework
 from models.school import GroupMember, TutoringGroup
 from models.store import stored_id
-from outbox.write import enqueue
+from outbox.route import in_a_chat
 
 log = logging.getLogger(__name__)
 
@@ -207,11 +207,7 @@ def on_grading(turn: Turn) -> list[Reply]:
 
 
 def _grading_text(data: dict[str, Any]) -> Text:
-    if data.get("grading") == "summative":
-        return T("homework.grading.summative", max=data.get("max_points"))
-    if data.get("grading") == "formative":
-        return T("homework.grading.formative")
-    return T("homework.grading.none")
+    return grading_text(str(data.get("grading", "none")), data.get("max_points"))
 
 
 def _summary(turn: Turn, group: TutoringGroup, data: dict[str, Any]) -> list[Reply]:
@@ -276,75 +272,34 @@ def on_confirm(turn: Turn) -> list[Reply]:
             .order_by(col(GroupMember.pupil_id))
         ).all()
     )
-    notified = 0
-    for pupil_id in pupils:
-        row = enqueue(
-            turn.session,
-            kind="homework.new",
-            text=T(
-                "homework.notify.new",
-                subject=subject_name(group.subject),
-                text=homework.text,
-                due=shown_deadline(turn, group, data, due_text(turn, homework)),
-                grading=_grading_text(data),
-            ),
-            idempotency_key=f"homework-new:{homework_id}:{pupil_id}:",
-            person_id=pupil_id,
-            media_path=homework.attachment_path,
-        )
-        notified += row is not None
-    audit(turn, "homework.created", "homework", homework_id, group_id=group.id, notified=notified)
+    due = shown_deadline(turn, group, data, due_text(turn, homework))
+    zone = turn.config.time_zone
+    told = [
+        pupil_id
+        for pupil_id in pupils
+        if tell_pupil(turn.session, homework, group.subject, pupil_id, zone, due) is not None
+    ]
+    in_chat = in_a_chat(turn.session, told)
+    audit(turn, "homework.created", "homework", homework_id, group_id=group.id, notified=len(told))
     log.info(
-        "homework %s set for group %s by %s; %s pupils notified",
+        "homework %s set for group %s by %s; %s pupils notified, %s of them in a chat",
         homework_id,
         group.id,
         turn.person.id,
-        notified,
+        len(told),
+        len(in_chat),
     )
-    return [Reply(T("homework.created", group=group.code, notified=notified, total=len(pupils)))]
+    return [Reply(created_text(group.code, len(pupils), len(in_chat), len(told) - len(in_chat)))]
 
 
-_DAY_WORDS = {
-    "бүгін": 0,
-    "сегодня": 0,
-    "today": 0,
-    "ертең": 1,
-    "ертен": 1,
-    "завтра": 1,
-    "tomorrow": 1,
-    "бүрсігүні": 2,
-    "послезавтра": 2,
-}
-_TIME = r"(?:\s+(?:в\s+|at\s+|сағат\s+)?(?P<h>\d{1,2})[:.](?P<mi>\d{2}))?"
-_DOTTED = re.compile(r"(?P<d>\d{1,2})\.(?P<mo>\d{1,2})(?:\.(?P<y>\d{4}))?" + _TIME)
-_ISO = re.compile(r"(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})" + _TIME.replace(r"\s+", r"[\sT]+", 1))
-_WORD = re.compile(r"(?P<w>[^\W\d_]+)" + _TIME)
-
-
-def parse_due(text: str, local_now: datetime) -> datetime | None:
-    """A due moment typed by a tutor, as naive local (school time zone) time; None if not understood.
-
-    "25.11 18:00", "25.11.2026 18:00", "2026-11-25 18:00", "ертең 18:00" / "завтра 18:00" /
-    "tomorrow 18:00". Without a time, the end of that day (23:59). A day and month without a year
-    that has passed this year means next year.
-    """
-    typed = " ".join(text.casefold().split())
-    try:
-        if found := _ISO.fullmatch(typed):
-            day = datetime(int(found["y"]), int(found["mo"]), int(found["d"]))
-        elif found := _DOTTED.fullmatch(typed):
-            year = int(found["y"]) if found["y"] else local_now.year
-            day = datetime(year, int(found["mo"]), int(found["d"]))
-            if not found["y"] and day.date() < local_now.date():
-                day = day.replace(year=year + 1)
-        elif (found := _WORD.fullmatch(typed)) and found["w"] in _DAY_WORDS:
-            day = datetime.combine(local_now.date(), datetime.min.time()) + timedelta(
-                days=_DAY_WORDS[found["w"]]
-            )
-        else:
-            return None
-        if found["h"] is None:
-            return day.replace(hour=23, minute=59)
-        return day.replace(hour=int(found["h"]), minute=int(found["mi"]))
-    except ValueError:
-        return None
+def created_text(group: str, total: int, reached: int, waiting: int) -> Text:
+    """What the tutor is told: how many pupils the notice reaches now, how many get it when they join
+    the chat, and how many get nothing until a parent agrees."""
+    if reached == total:
+        return T("homework.created", group=group, reached=reached, total=total)
+    rest: list[Text] = []
+    if waiting:
+        rest.append(T("homework.created_waiting", count=waiting))
+    if total - reached - waiting:
+        rest.append(T("homework.created_no_consent", count=total - reached - waiting))
+    return T("homework.created_partly", group=group, reached=reached, total=total, rest=Lines(tuple(rest)))

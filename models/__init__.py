@@ -1,7 +1,7 @@
 """The store: SQLModel tables, the engine and sessions, and the invariants the store enforces."""
 
 from models.calendar import CalendarEntry
-from models.dashboard import DashboardChallenge, DashboardSession
+from models.dashboard import DashboardAttempt, DashboardChallenge, DashboardSession
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.journal import AuditLog, Conversation, InboundReceipt
 from models.outbox import Broadcast, DeliveryAttempt, Notification, SendBudget
@@ -9,6 +9,7 @@ from models.people import ChannelIdentity, Consent, Guardianship, Invite, Member
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, Programme, School, SchoolClass, TutoringGroup
 from models.substitutes import Substitution
+from models.threads import Thread, ThreadMessage, ThreadNotice
 from models.timetable import Attendance, Lesson, LessonChange
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "ChannelIdentity",
     "Consent",
     "Conversation",
+    "DashboardAttempt",
     "DashboardChallenge",
     "DashboardSession",
     "DeliveryAttempt",
@@ -43,5 +45,8 @@ __all__ = [
     "Submission",
     "SubmissionPage",
     "Substitution",
+    "Thread",
+    "ThreadMessage",
+    "ThreadNotice",
     "TutoringGroup",
 ]

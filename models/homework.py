@@ -68,3 +68,4 @@ class Feedback(SQLModel, table=True):
     mark: int | None = Field(default=None, ge=2, le=5)
     redo: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    corrected_at: datetime | None = None  # the tutor changed it; the earlier values are in the audit

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from models.clock import utcnow
-from models.people import Invite, Person
+from models.enums import Role
+from models.people import ChannelIdentity, Guardianship, Invite, Membership, Person
 
 # No 0/O, 1/I/L: codes are read aloud and typed from paper.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10  # 31**10 ≈ 8e14 codes
+# A person has *joined* once they have written to the bot from some chat (a parent whose number the
+# roster holds joins by writing from it, with no code at all) or has used a code. Otherwise their
+# latest code is *sent* (usable until it expires), *expired*, or there is *none* (the roster gave
+# them no code, or every code was revoked).
+JOINED, SENT, EXPIRED, NONE = "joined", "sent", "expired", "none"
 
 
 class InviteError(ValueError):
     def __init__(self, reason: str) -> None:
-        self.reason = reason  # unknown | used | expired
+        self.reason = reason  # unknown | used | expired | revoked
         super().__init__(reason)
 
 
@@ -50,11 +57,13 @@ def redeem_invite(
         raise InviteError("unknown")
     if invite.used_at is not None:
         raise InviteError("used")
+    if invite.revoked_at is not None:
+        raise InviteError("revoked")
     if invite.expires_at <= moment:
         raise InviteError("expired")
     spent = session.execute(
         update(Invite)
-        .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
+        .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None), col(Invite.revoked_at).is_(None))
         .values(used_at=moment, used_by_identity_id=identity_id)
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
@@ -62,3 +71,90 @@ def redeem_invite(
     person = session.get(Person, invite.person_id)
     assert person is not None
     return person
+
+
+def reissue_invite(session: Session, person_id: int, ttl: timedelta, now: datetime) -> Invite:
+    """A new code for the person; every code of theirs not yet used is revoked, so a lost sheet or a
+    code read aloud to the wrong family can no longer join anyone."""
+    session.execute(
+        update(Invite)
+        .where(
+            col(Invite.person_id) == person_id,
+            col(Invite.used_at).is_(None),
+            col(Invite.revoked_at).is_(None),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    invite = Invite(code=new_code(), person_id=person_id, created_at=now, expires_at=now + ttl)
+    session.add(invite)
+    session.flush()
+    return invite
+
+
+def invite_states(
+    session: Session, person_ids: Iterable[int], now: datetime
+) -> dict[int, tuple[str, Invite | None]]:
+    """Each person's invitation state and the code in force (for `SENT`)."""
+    wanted = sorted(set(person_ids))
+    if not wanted:
+        return {}
+    written = set(
+        session.exec(
+            select(ChannelIdentity.person_id).where(
+                col(ChannelIdentity.person_id).in_(wanted), col(ChannelIdentity.last_inbound_at).is_not(None)
+            )
+        ).all()
+    )
+    latest: dict[int, Invite] = {}
+    used: set[int] = set()
+    for invite in session.exec(
+        select(Invite)
+        .where(col(Invite.person_id).in_(wanted))
+        .order_by(col(Invite.created_at), col(Invite.id))
+    ).all():
+        if invite.used_at is not None:
+            used.add(invite.person_id)
+        if invite.revoked_at is None:
+            latest[invite.person_id] = invite
+    found: dict[int, tuple[str, Invite | None]] = {}
+    for person_id in wanted:
+        current = latest.get(person_id)
+        if person_id in written or person_id in used:
+            found[person_id] = (JOINED, None)
+        elif current is None:
+            found[person_id] = (NONE, None)
+        elif current.expires_at <= now:
+            found[person_id] = (EXPIRED, current)
+        else:
+            found[person_id] = (SENT, current)
+    return found
+
+
+def class_people(session: Session, class_id: int) -> list[tuple[int, str]]:
+    """(person id, role) of a class: its class teacher, its pupils, then their parents, each once."""
+    members = session.exec(
+        select(Membership.person_id, Membership.role, Person.full_name)
+        .join(Person, col(Person.id) == Membership.person_id)
+        .where(Membership.class_id == class_id)
+        .order_by(col(Person.full_name))
+    ).all()
+    teachers = [(pid, role) for pid, role, _ in members if role == Role.CLASS_TEACHER.value]
+    pupils = [(pid, role) for pid, role, _ in members if role == Role.PUPIL.value]
+    parents = session.exec(
+        select(Guardianship.guardian_id)
+        .join(Person, col(Person.id) == Guardianship.guardian_id)
+        .where(col(Guardianship.pupil_id).in_([pid for pid, _ in pupils]))
+        .order_by(col(Person.full_name))
+    ).all()
+    return only_once([*teachers, *pupils, *((pid, Role.GUARDIAN.value) for pid in parents)])
+
+
+def only_once(people: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    seen: set[int] = set()
+    kept = []
+    for person_id, role in people:
+        if person_id not in seen:
+            seen.add(person_id)
+            kept.append((person_id, role))
+    return kept

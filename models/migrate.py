@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,3 +27,14 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@lru_cache(maxsize=1)
+def newest_revisions() -> frozenset[str]:
+    """The head revisions this code's migrations end in (read from the scripts once)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def is_current(connection: Connection) -> bool:
+    """Whether the database behind `connection` is at the newest schema this code knows."""
+    return frozenset(MigrationContext.configure(connection).get_current_heads()) == newest_revisions()

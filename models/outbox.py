@@ -12,16 +12,20 @@ from models.clock import utcnow
 
 
 class Broadcast(SQLModel, table=True):
+    """A class teacher's announcement (`class_id`), or a tutor's post to their group (`group_id` only)."""
+
     id: int | None = Field(default=None, primary_key=True)
-    class_id: int = Field(foreign_key="class_.id", index=True)
+    class_id: int | None = Field(default=None, foreign_key="class_.id", index=True)
     author_id: int = Field(foreign_key="person.id")
-    audience: str = Field(max_length=20)
+    audience: str = Field(max_length=40)  # one or two `Audience` values, comma-separated
     group_id: int | None = Field(default=None, foreign_key="group_.id")
     text: str = Field(max_length=4000)
     attachment_path: str | None = Field(default=None, max_length=300)
     urgent: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     confirmed_at: datetime | None = None
+    send_at: datetime | None = None  # scheduled: its outbox rows are due then
+    cancelled_at: datetime | None = None  # a scheduled one called off before it went
 
 
 class Notification(SQLModel, table=True):

@@ -23,6 +23,8 @@ class Person(SQLModel, table=True):
     postal_address: str = Field(default="", max_length=300)
     quiet_start: time | None = None
     quiet_end: time | None = None
+    # A parent's choice between per-event messages and the weekly digest (`models.enums.FamilyNews`).
+    family_news: str = Field(default="both", max_length=10)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -75,6 +77,8 @@ class Invite(SQLModel, table=True):
     expires_at: datetime
     used_at: datetime | None = None
     used_by_identity_id: int | None = Field(default=None, foreign_key="channel_identity.id")
+    # A code reissued by the class teacher or the coordinator: the old one is refused from then on.
+    revoked_at: datetime | None = None
 
 
 class Consent(SQLModel, table=True):
@@ -89,3 +93,6 @@ class Consent(SQLModel, table=True):
     decided_at: datetime = Field(default_factory=utcnow)
     withdrawn_at: datetime | None = None
     channel: str = Field(max_length=10)
+    # A signed paper application (channel "paper"): who recorded it and the photo of the paper, ours.
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    document_path: str | None = Field(default=None, max_length=300)

@@ -24,6 +24,9 @@ class Programme(SQLModel, table=True):
     lesson_minutes: int = 60
     outside_school_hours: bool = True
     postal_interval_days: int = 14
+    # The grades a pupil of the programme may be in (None: any): «Цифрлық ұстаз» is for grades 8–11.
+    min_grade: int | None = 8
+    max_grade: int | None = 11
 
 
 class School(SQLModel, table=True):

@@ -1,4 +1,10 @@
-"""The engine and sessions. SQLite (WAL) by default; PostgreSQL when DATABASE_URL says so."""
+"""The engine and sessions. SQLite (WAL) by default; PostgreSQL when DATABASE_URL says so.
+
+On SQLite, deleted and overwritten content is zeroed as it goes (`secure_delete`), so an erased
+child's name stays in no free page; `release_erased` then empties the write-ahead log, which still
+holds the pages as they were. PostgreSQL keeps deleted rows on disk until VACUUM reuses the space,
+and in its WAL segments until they are recycled: docs/security.md says what holds there.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -49,6 +56,17 @@ def stored_id(row: SQLModel) -> int:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def release_erased(engine: Engine) -> None:
+    """After an erasure has committed: on SQLite, copy the write-ahead log into the database file and
+    truncate it, so the rows' old versions are in no file (the database's own pages were zeroed as
+    they were freed). Waits for readers of older snapshots (busy_timeout); nothing to do on
+    PostgreSQL."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @contextmanager

@@ -10,6 +10,8 @@ deactivated (lessons); people, schools, classes and groups themselves are never 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +34,7 @@ from models import (
 from models.enums import Channel, Role
 from models.invariants import check_group_size, check_subjects_per_pupil
 from models.invites import new_code
+from models.phones import masked, takes_messages
 from models.store import stored_id
 from roster.parsed import Roster, Rules
 from roster.report import Changes, IssuedInvite
@@ -57,6 +60,34 @@ def read_facts(session: Session) -> StoreFacts:
     return facts
 
 
+# What a person's audit row says of a changed field: a number masked, words and the low-income mark
+# only "changed" (audit rows carry no names, addresses or status); the rest as they are.
+SHOWN: dict[str, Callable[[Any], Any]] = {"phone": masked}
+UNSHOWN = frozenset({"full_name", "postal_address", "low_income"})
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One record an import changed, for its own audit row: which one, and what."""
+
+    entity: str
+    entity_id: int | None
+    change: str  # "updated", "removed", "created"
+    fields: dict[str, Any]
+
+
+def _shown(values: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
+    shown: dict[str, Any] = {}
+    for name, (before, after) in values.items():
+        show = SHOWN.get(name, _as_is)
+        shown[name] = "changed" if name in UNSHOWN else [show(before), show(after)]
+    return shown
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def _sync(row: Any, values: dict[str, Any]) -> bool:
     """Set the fields that differ; True when anything changed."""
     changed = False
@@ -67,11 +98,20 @@ def _sync(row: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
+def _channel_change(identity: ChannelIdentity, change: str) -> RecordChange:
+    """A phone or postal channel given to or taken from a person: the address never shown whole."""
+    address = masked(identity.address) if identity.channel != Channel.POST else "changed"
+    fields = {"person_id": identity.person_id, "channel": identity.channel, "address": address}
+    return RecordChange("channel_identity", identity.id, change, fields)
+
+
 class Applier:
     def __init__(self, session: Session, roster: Roster, now: datetime, invite_ttl: timedelta) -> None:
         self.session = session
         self.roster = roster
         self.now = now
+        # Records of people already in the store that this import changed, one audit row each.
+        self.record_changes: list[RecordChange] = []
         self.invite_ttl = invite_ttl
         self.changes = Changes()
         self.invites: list[IssuedInvite] = []
@@ -185,7 +225,11 @@ class Applier:
                 self.new_people.append(external_id)
             elif not person.locale_chosen:  # a language chosen in the chat wins over the file
                 values["locale"] = row.locale
+            before = {name: getattr(person, name) for name in values}
             self.count("person", person.id is None, _sync(person, values))
+            differ = {name: (before[name], value) for name, value in values.items() if before[name] != value}
+            if person.id is not None and differ:
+                self.record_changes.append(RecordChange("person", person.id, "updated", _shown(differ)))
             self.people[external_id] = person
         self.session.flush()
 
@@ -235,7 +279,10 @@ class Applier:
         for key in sorted(desired - kept, key=repr):
             reusable = spare.get(key[:3])
             if reusable:  # same person, role and school: a pupil moved to another class
-                reusable.pop(0).class_id = key[3]
+                moved = reusable.pop(0)
+                fields = {"person_id": moved.person_id, "class_id": [moved.class_id, key[3]]}
+                self.record_changes.append(RecordChange("membership", moved.id, "updated", fields))
+                moved.class_id = key[3]
                 self.changes.add("membership", "updated")
             else:
                 person_id, role, school_id, class_id = key
@@ -245,6 +292,8 @@ class Applier:
                 self.changes.add("membership", "created")
         for rows in spare.values():
             for m in rows:
+                fields = {"person_id": m.person_id, "role": m.role, "school_id": m.school_id}
+                self.record_changes.append(RecordChange("membership", m.id, "removed", fields))
                 self.session.delete(m)
                 self.changes.add("membership", "removed")
         self.session.flush()
@@ -260,6 +309,8 @@ class Applier:
                 have.add(key)
                 self.changes.add("guardianship", "unchanged")
             else:
+                fields = {"guardian_id": link.guardian_id, "pupil_id": link.pupil_id}
+                self.record_changes.append(RecordChange("guardianship", link.id, "removed", fields))
                 self.session.delete(link)
                 self.changes.add("guardianship", "removed")
         for guardian_id, pupil_id in sorted(desired - have):
@@ -268,19 +319,21 @@ class Applier:
         self.session.flush()
 
     def identities(self) -> None:
-        """WhatsApp and SMS at the person's phone, post at the postal address; Telegram is left alone
-        (it is bound when the person joins). An address no longer theirs is detached, not deleted,
-        as delivery history refers to it."""
+        """WhatsApp and SMS at the person's phone if it is a mobile one (a landline takes neither: its
+        family is on the class teacher's call or paper list), post at the postal address; Telegram
+        is left alone (it is bound when the person joins). An address no longer theirs is detached,
+        not deleted, as delivery history refers to it."""
         desired: dict[tuple[str, str], tuple[int, int]] = {}
         channel: str
         for external_id, row in self.roster.people.items():
             person_id = self.pid(external_id)
-            if row.phone:
+            if row.phone and takes_messages(row.phone):
                 for channel in (Channel.WHATSAPP, Channel.SMS):
                     desired[(channel, row.phone)] = (person_id, PRIORITY[channel])
             if row.by_post and row.postal_address:
                 desired[(Channel.POST, row.postal_address)] = (person_id, PRIORITY[Channel.POST])
         person_ids = [self.pid(i) for i in self.roster.people]
+        new_ids = {self.pid(i) for i in self.new_people}
         current = self.session.exec(
             select(ChannelIdentity).where(
                 col(ChannelIdentity.person_id).in_(person_ids),
@@ -290,6 +343,7 @@ class Applier:
         for identity in current:
             wanted = desired.get((identity.channel, identity.address))
             if wanted is None or wanted[0] != identity.person_id:
+                self.record_changes.append(_channel_change(identity, "removed"))
                 identity.person_id = None
                 self.changes.add("channel", "removed")
         self.session.flush()
@@ -308,12 +362,15 @@ class Applier:
                 )
                 self.session.add(identity)
                 self.changes.add("channel", "created")
+                if person_id not in new_ids:  # a new person's channels are the import's counts
+                    self.record_changes.append(_channel_change(identity, "created"))
                 continue
             identity = held
             if identity.person_id != person_id:  # unclaimed (written to us before the roster) or detached
                 identity.person_id = person_id
                 identity.priority = priority
                 self.changes.add("channel", "created")
+                self.record_changes.append(_channel_change(identity, "created"))
             else:
                 self.count("channel", False, _sync(identity, {"priority": priority}))
             if identity.last_inbound_at is not None:
@@ -447,9 +504,8 @@ class Applier:
                 expires_at=self.now + self.invite_ttl,
             )
             self.session.add(invite)
-            self.invites.append(
-                IssuedInvite(external_id, self.roster.people[external_id].roles[0], invite.code)
-            )
+            row = self.roster.people[external_id]
+            self.invites.append(IssuedInvite(external_id, row.roles[0], invite.code, row.full_name))
             self.changes.add("invite", "created")
 
     # -- the store's own rules -------------------------------------------------------------------

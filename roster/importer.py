@@ -24,7 +24,7 @@ from models.invariants import InvariantViolation
 from roster.apply import Applier, read_facts
 from roster.parsed import Roster
 from roster.reader import read_roster
-from roster.report import ImportReport, RowError
+from roster.report import ImportReport, RowError, landline_notes
 from roster.schema import GROUPS
 from roster.scope import outside_schools
 from roster.validate import sort_errors, validate
@@ -32,6 +32,7 @@ from roster.validate import sort_errors, validate
 log = logging.getLogger(__name__)
 
 AUDIT_ACTION = "roster.import"
+RECORD_ACTION = "roster.record"
 
 
 def import_roster(
@@ -42,11 +43,13 @@ def import_roster(
     invite_ttl: timedelta,
     now: datetime | None = None,
     only_schools: frozenset[str] | None = None,
+    actor_id: int | None = None,
 ) -> ImportReport:
     """Import a roster file (.xlsx or .csv, see `roster.schema`) into the store.
 
     `only_schools`: the codes of the schools the uploader may change (None: no limit, as from the
-    command line)."""
+    command line). `actor_id`: who uploaded it (the dashboard's signed-in coordinator), named in
+    the audit rows."""
     moment = now or utcnow()
     report = ImportReport(file=path.name, dry_run=dry_run)
     raw = read_roster(path)
@@ -65,7 +68,8 @@ def import_roster(
             if dry_run:
                 session.rollback()
             else:
-                session.add(_audit(path, applier, moment))
+                session.add(_audit(path, applier, moment, actor_id))
+                session.add_all(_record_audits(applier, moment, actor_id))
                 session.commit()
         except InvariantViolation as exc:
             session.rollback()
@@ -78,6 +82,7 @@ def import_roster(
             log.warning("roster import refused: integrity error", exc_info=True)
             return report
     report.changes = applier.changes.counts
+    report.notes = landline_notes(raw.file, roster.people.values())
     if not dry_run:
         report.invites = applier.invites
     log.info(
@@ -88,10 +93,27 @@ def import_roster(
     return report
 
 
-def _audit(path: Path, applier: Applier, moment: datetime) -> AuditLog:
+def _record_audits(applier: Applier, moment: datetime, actor_id: int | None) -> list[AuditLog]:
+    """One row per record of the store the import changed: which record, and what (numbers masked,
+    names and addresses only "changed"), so "who changed this parent's phone, and when" has an answer."""
+    return [
+        AuditLog(
+            at=moment,
+            actor_id=actor_id,
+            action=RECORD_ACTION,
+            entity=change.entity,
+            entity_id=change.entity_id,
+            detail={"change": change.change, "fields": change.fields},
+        )
+        for change in applier.record_changes
+    ]
+
+
+def _audit(path: Path, applier: Applier, moment: datetime, actor_id: int | None) -> AuditLog:
     schools = sorted(applier.school_ids())
     return AuditLog(
         at=moment,
+        actor_id=actor_id,
         action=AUDIT_ACTION,
         entity="school",
         entity_id=schools[0] if len(schools) == 1 else None,

@@ -93,6 +93,8 @@ class Rules:
     subjects_per_pupil: int
     lesson_minutes: int
     outside_school_hours: bool
+    min_grade: int | None = None
+    max_grade: int | None = None
 
 
 @dataclass

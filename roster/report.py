@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from locales import T, Text
+from models.phones import takes_messages
+from roster.parsed import PersonRow
 
 CHANGE_KINDS = ("created", "updated", "removed", "unchanged")
 
@@ -25,6 +28,7 @@ class IssuedInvite(NamedTuple):
     external_id: str
     role: str
     code: str
+    name: str = ""
 
 
 @dataclass
@@ -32,6 +36,8 @@ class ImportReport:
     file: str
     dry_run: bool
     errors: list[RowError] = field(default_factory=list)
+    # What goes through but the coordinator should know (a landline: no messages reach it).
+    notes: list[RowError] = field(default_factory=list)
     changes: dict[str, dict[str, int]] = field(default_factory=dict)
     invites: list[IssuedInvite] = field(default_factory=list)
 
@@ -109,7 +115,37 @@ def report_texts(report: ImportReport) -> list[Text]:
             )
         if report.invites:
             texts.append(T("roster.report.invites", count=len(report.invites)))
+            texts += [
+                T(
+                    "roster.report.invite_line",
+                    code=invite.code,
+                    name=invite.name,
+                    role=T(f"invites.role.{invite.role}"),
+                    id=invite.external_id,
+                )
+                for invite in report.invites
+            ]
+        for note in report.notes:
+            texts.append(
+                T(
+                    "roster.report.note_line",
+                    sheet=note.sheet,
+                    row=note.row,
+                    field=note.field,
+                    reason=note.reason,
+                )
+            )
     return texts
+
+
+def landline_notes(file: str, people: Iterable[PersonRow]) -> list[RowError]:
+    """A person whose phone is a landline: imported, but no WhatsApp or SMS will reach them, so their
+    messages go to the class teacher's call or paper list."""
+    return [
+        RowError(file, row.at.sheet, row.at.row, "phone", T("roster.note.landline", phone=row.phone))
+        for row in people
+        if row.phone and not takes_messages(row.phone)
+    ]
 
 
 def format_report(report: ImportReport, locale: str) -> list[str]:

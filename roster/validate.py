@@ -87,6 +87,8 @@ def rules_of(programme: Programme) -> Rules:
         subjects_per_pupil=programme.subjects_per_pupil,
         lesson_minutes=programme.lesson_minutes,
         outside_school_hours=programme.outside_school_hours,
+        min_grade=programme.min_grade,
+        max_grade=programme.max_grade,
     )
 
 
@@ -113,6 +115,12 @@ def sort_errors(errors: list[RowError]) -> list[RowError]:
     """In the file's order: by sheet (file-wide errors first), then by row."""
     order = {sheet: i for i, sheet in enumerate(SHEETS)}
     return sorted(errors, key=lambda e: (order.get(e.sheet, -1), e.row))
+
+
+def _in_grades(grade: int, rules: Rules) -> bool:
+    return (rules.min_grade is None or grade >= rules.min_grade) and (
+        rules.max_grade is None or grade <= rules.max_grade
+    )
 
 
 def _minutes(moment: time) -> int:
@@ -201,6 +209,7 @@ class _Validator:
         self.guardian_schools()
         self.groups()
         self.subjects_per_pupil()
+        self.pupils_in_groups()
         self.lessons()
         self.calendar()
 
@@ -411,6 +420,38 @@ class _Validator:
                         "pupils",
                         T("roster.error.too_many_subjects", id=pupil, max=rules.subjects_per_pupil),
                     )
+
+    def pupils_in_groups(self) -> None:
+        """A pupil is in the grades their group's programme is for, and in one group a subject:
+        otherwise the roster puts a child where consent and the programme do not expect them."""
+        rows = {r.row: r for r in self.rows(GROUPS)}
+        first_group: dict[tuple[str, str], str] = {}
+        for group in self.roster.groups.values():
+            rules = self.rules(group.programme)
+            for pupil in group.pupils:
+                grade = self.grade_of(pupil)
+                if rules is not None and grade is not None and not _in_grades(grade, rules):
+                    reason = T(
+                        "roster.error.grade_outside_programme",
+                        id=pupil,
+                        grade=grade,
+                        min=rules.min_grade or 1,
+                        max=rules.max_grade or 12,
+                    )
+                    self.error(rows[group.at.row], "pupils", reason)
+                if not group.subject:
+                    continue
+                other = first_group.setdefault((pupil, group.subject), group.code)
+                if other != group.code:
+                    reason = T("roster.error.same_subject_twice", id=pupil, group=other)
+                    self.error(rows[group.at.row], "pupils", reason)
+
+    def grade_of(self, pupil: str) -> int | None:
+        row = self.roster.people.get(pupil)
+        if row is None or row.school is None or row.class_name is None:
+            return None
+        klass = self.roster.classes.get((row.school, row.class_name))
+        return klass.grade if klass and klass.grade > 0 else None  # 0: reported already as bad
 
     def lessons(self) -> None:
         for row in self.rows(LESSONS):

@@ -1,6 +1,6 @@
 """Write the sample school's roster: `sample_roster.xlsx` and the same rows as `sample_roster.csv`.
 
-    uv run python -m sandbox.make_sample_roster      # rewrites both files next to this script
+    .venv/bin/python -m sandbox.make_sample_roster      # rewrites both files next to this script
 
 Deterministic (no clock, no randomness, fixed zip timestamps), so the committed outputs match a fresh
 run — a test checks that. The school, people and numbers are made up: every phone is in the

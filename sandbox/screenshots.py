@@ -1,5 +1,5 @@
 """Screenshots of the sandbox page, the dashboard and its plan page, at phone (390 px) and desktop
-(1280 px) width, for the README: `uv run python -m sandbox.screenshots [docs]`.
+(1280 px) width, for the README: `.venv/bin/python -m sandbox.screenshots [docs]`.
 
 Starts the sandbox (`python -m bots` with no configuration) in a temporary folder, lets a parent
 join and consent in the sandbox page, signs the coordinator in to the dashboard with the code the

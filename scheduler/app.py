@@ -17,11 +17,13 @@ from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_SUBMITTED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+import metrics
 from models.clock import utcnow
 from models.store import is_postgres, session_scope
 from scheduler import retention
@@ -98,6 +100,7 @@ def build_scheduler(
         replace_existing=True,
     )
     retention.add_job(scheduler, engine, settings, clock, leading)
+    scheduler.add_listener(metrics.job_started, EVENT_JOB_SUBMITTED)
     return scheduler
 
 

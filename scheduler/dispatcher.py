@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+import metrics
 from models.clock import utcnow
 from models.store import is_postgres
 from outbox.budget import Budget, LocalBudget, Reservation, SharedBudget
@@ -295,6 +296,7 @@ class Dispatcher:
                     result = SendResult(Outcome.RETRY, error=f"sender raised {type(exc).__name__}")
         finally:
             self.budget.release(target)
+        metrics.sent(target.channel, result.outcome, result.retry_after)
         if result.outcome == Outcome.THROTTLED:
             with contextlib.suppress(*STORE_DOWN):
                 await self.budget.hold(target, result.retry_after, whole_sender=result.whole_sender)

@@ -3,6 +3,9 @@
 The PDF embeds a TrueType font that has Cyrillic and the Kazakh letters (ә, ғ, қ, ң, ө, ұ, ү, һ, і):
 DejaVu Sans from Debian's `fonts-dejavu-core` (or Liberation Sans). `USTAZ_PDF_FONT` may name another.
 
+Every text goes through `models.spreadsheet.as_text` (`Sheet.cells`), so a name or an address that
+begins like a formula is text in the XLSX, and reads the same in the PDF.
+
 fpdf2 and openpyxl are imported when a sheet is made (once a fortnight per class), not with the
 module: together they are 23 MB of every process that runs the scheduler or the bot.
 """
@@ -13,6 +16,8 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from models.spreadsheet import as_text
 
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
@@ -27,6 +32,14 @@ class Sheet:
     title: str
     headers: tuple[str, ...]
     rows: list[tuple[str, ...]] = field(default_factory=list)
+
+    def cells(self) -> list[tuple[str, ...]]:
+        """The title, the headers and the rows as the files write them: never a formula."""
+        return [
+            (as_text(self.title),),
+            tuple(as_text(text) for text in self.headers),
+            *(tuple(as_text(text) for text in row) for row in self.rows),
+        ]
 
 
 class FontMissing(RuntimeError):
@@ -53,15 +66,13 @@ def pdf_bytes(sheet: Sheet) -> bytes:
     pdf.add_font("body", "B", str(bold if bold.is_file() else regular))
     pdf.add_page()
     pdf.set_font("body", size=14)
-    pdf.multi_cell(0, 8, sheet.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    (title,), headers, *rows = sheet.cells()
+    pdf.multi_cell(0, 8, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
     pdf.set_font("body", size=10)
     widths = [pdf.epw * share for share in COLUMN_WIDTHS]
     with pdf.table(col_widths=widths, text_align="LEFT", line_height=6) as table:
-        header = table.row()
-        for text in sheet.headers:
-            header.cell(text)
-        for values in sheet.rows:
+        for values in (headers, *rows):
             row = table.row()
             for text in values:
                 row.cell(text)
@@ -75,13 +86,11 @@ def xlsx_bytes(sheet: Sheet) -> bytes:
     book = Workbook()
     ws = book.worksheets[0]  # a new workbook holds one sheet
     ws.title = "Kazpost"
-    ws.append([sheet.title])
+    for values in sheet.cells():
+        ws.append(list(values))
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append(list(sheet.headers))
     for cell in ws[2]:
         cell.font = Font(bold=True)
-    for values in sheet.rows:
-        ws.append(list(values))
     for letter, width in zip("ABCD", (32, 40, 48, 14), strict=True):
         ws.column_dimensions[letter].width = width
     for row in ws.iter_rows(min_row=3):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,9 +47,17 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client the
+    # dashboard's sign-in limits count; a request from anywhere else is counted by its own address.
+    trusted_proxies: str = "127.0.0.1,::1"
 
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(8, 0)
+
+    # The weekly digest to parents: made or not, the day (Monday is 0, Sunday 6), the local time.
+    digest_enabled: bool = True
+    digest_weekday: int = Field(default=6, ge=0, le=6)
+    digest_time: time = time(19, 0)
 
     telegram_rate_per_second: float = Field(default=30.0, gt=0)
     telegram_rate_per_chat_per_second: float = Field(default=1.0, gt=0)
@@ -76,6 +85,12 @@ class Settings(BaseSettings):
     max_photo_pixels: int = Field(default=40_000_000, ge=10_000)
     default_locale: str = "kk"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, for a log collector
+
+    # Operations (bots/health.py): /metrics beyond this machine needs this bearer token; a process
+    # running the dispatcher is not ready while the outbox is this far behind.
+    metrics_token: str = ""
+    ready_outbox_lag_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("tz_name")
     @classmethod
@@ -92,6 +107,26 @@ class Settings(BaseSettings):
         if value not in ("kk", "ru", "en"):
             raise ValueError("must be one of kk, ru, en")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ip_network(part.strip(), strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"not an address or network: {part.strip()!r}") from exc
+        return value
+
+    @property
+    def proxies(self) -> tuple[str, ...]:
+        return tuple(part.strip() for part in self.trusted_proxies.split(",") if part.strip())
+
+    @property
+    def https(self) -> bool:
+        """Whether the public address is https: then the dashboard's cookies are sent over https only."""
+        return self.public_base_url.lower().startswith("https://")
 
     @property
     def zone(self) -> ZoneInfo:

@@ -15,7 +15,22 @@ GLOSSARY = LOCALES_DIR / "GLOSSARY.md"
 # column a person types, and the bot's own name. Links, `--options` and slash commands are removed
 # before the check; placeholders are filled in by code.
 LATIN_ALLOWED = frozenset(
-    {"ustaz", "telegram", "whatsapp", "sms", "pdf", "csv", "xlsx", "utf", "kk", "ru", "en", "id", "english"}
+    {
+        "ustaz",
+        "telegram",
+        "whatsapp",
+        "sms",
+        "pdf",
+        "qr",
+        "csv",
+        "xlsx",
+        "utf",
+        "kk",
+        "ru",
+        "en",
+        "id",
+        "english",
+    }
 )
 # Keys written in every language on purpose: the language question is for someone who may not read
 # Kazakh yet.

@@ -19,6 +19,8 @@ from sqlmodel import Session, col, select
 
 from bots.web import mount_web
 from bots.web.auth import CHALLENGE_COOKIE, MAX_TRIES, SESSION_COOKIE, Auth
+from bots.web.forms import FORM_COOKIE
+from bots.web.sign_in_limits import LOCKOUTS, Refusal
 from models.clock import utcnow
 from models.dashboard import DashboardChallenge, DashboardSession
 from models.enums import Role
@@ -71,14 +73,30 @@ def _last_code(engine: Engine, person_id: int) -> str:
         return str(row.params["code"])
 
 
-async def _sign_in(client: TestClient[web.Request, web.Application], engine: Engine, who: Person) -> None:
-    response = await client.post("/dashboard/login", data={"who": who.phone or who.external_id})
+async def form_token(client: TestClient[web.Request, web.Application]) -> str:
+    """The form token the dashboard's pages give this browser (its cookie stays in the client's jar),
+    as the pages' forms send it back."""
+    page = await (await client.get("/dashboard/login")).text()
+    found = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+async def _sign_in(client: TestClient[web.Request, web.Application], engine: Engine, who: Person) -> str:
+    """Sign `who` in; returns the browser's form token for the forms that follow."""
+    token = await form_token(client)
+    response = await client.post(
+        "/dashboard/login", data={"who": who.phone or who.external_id, "form_token": token}
+    )
     assert response.status == 200
     assert who.id is not None
     response = await client.post(
-        "/dashboard/verify", data={"code": _last_code(engine, who.id)}, allow_redirects=False
+        "/dashboard/verify",
+        data={"code": _last_code(engine, who.id), "form_token": token},
+        allow_redirects=False,
     )
     assert response.status == 302 and response.headers["Location"] == "/dashboard"
+    return token
 
 
 async def test_the_dashboard_needs_a_code_sent_through_the_bot(
@@ -87,17 +105,19 @@ async def test_the_dashboard_needs_a_code_sent_through_the_bot(
     response = await client.get("/dashboard", allow_redirects=False)
     assert response.status == 302 and response.headers["Location"] == "/dashboard/login"
     coordinator = _staff(engine, Role.COORDINATOR)
-    await client.post("/dashboard/login", data={"who": coordinator.external_id})
-    wrong = await client.post("/dashboard/verify", data={"code": "000000x"})
+    token = await form_token(client)
+    await client.post("/dashboard/login", data={"who": coordinator.external_id, "form_token": token})
+    wrong = await client.post("/dashboard/verify", data={"code": "000000x", "form_token": token})
     assert wrong.status == 403
     assert coordinator.id is not None
-    await client.post("/dashboard/verify", data={"code": _last_code(engine, coordinator.id)})
+    right = _last_code(engine, coordinator.id)
+    await client.post("/dashboard/verify", data={"code": right, "form_token": token})
     page = await client.get("/dashboard?lang=ru")
     assert page.status == 200 and "Согласия" in await page.text()
     with Session(engine) as session:
         actions = session.exec(select(AuditLog.action).where(AuditLog.actor_id == coordinator.id)).all()
     assert {"dashboard.code_sent", "dashboard.sign_in"} <= set(actions)
-    await client.post("/dashboard/logout")
+    await client.post("/dashboard/logout", data={"form_token": token})
     response = await client.get("/dashboard", allow_redirects=False)
     assert response.status == 302
 
@@ -106,8 +126,13 @@ async def test_no_code_goes_to_someone_who_is_not_staff(
     client: TestClient[web.Request, web.Application], engine: Engine
 ) -> None:
     pupil = _staff(engine, Role.PUPIL)
-    for typed in (pupil.external_id, "+7 700 000 00 00", "nobody"):
-        response = await client.post("/dashboard/login", data={"who": typed})
+    token = await form_token(client)
+    for n, typed in enumerate((pupil.external_id, "+7 700 000 00 00", "nobody")):
+        response = await client.post(
+            "/dashboard/login",
+            data={"who": typed, "form_token": token},
+            headers={"X-Forwarded-For": f"10.0.0.{n}"},
+        )
         assert response.status == 200  # the page does not tell who exists
     with Session(engine) as session:
         assert session.exec(select(Notification).where(Notification.kind == "login.code")).all() == []
@@ -121,16 +146,20 @@ def test_a_code_expires_after_ten_minutes_and_after_five_wrong_tries(engine: Eng
     one, two = Auth(engine), Auth(engine)
     with time_machine.travel(utcnow(), tick=False) as clock:
         token = one.request_code(coordinator.external_id)
+        assert isinstance(token, str)
         clock.shift(timedelta(minutes=10, seconds=1))
-        assert two.verify(token, _last_code(engine, coordinator.id)) is None
+        assert isinstance(two.verify(token, _last_code(engine, coordinator.id)), Refusal)
         token = one.request_code(coordinator.external_id)
+        assert isinstance(token, str)
         for turn in range(MAX_TRIES):
-            assert (one, two)[turn % 2].verify(token, "999999x") is None
-        assert two.verify(token, _last_code(engine, coordinator.id)) is None
+            assert isinstance((one, two)[turn % 2].verify(token, "999999x"), Refusal)
+        clock.shift(LOCKOUTS[0])  # five wrong codes lock the person out for a while
+        assert isinstance(two.verify(token, _last_code(engine, coordinator.id)), Refusal)
         token = one.request_code(coordinator.external_id)
+        assert isinstance(token, str)
         session_id = two.verify(token, _last_code(engine, coordinator.id))
-        assert session_id is not None and one.person_of(session_id) == coordinator.id
-        assert one.verify(token, _last_code(engine, coordinator.id)) is None  # a code signs in once
+        assert isinstance(session_id, str) and one.person_of(session_id) == coordinator.id
+        assert isinstance(one.verify(token, _last_code(engine, coordinator.id)), Refusal)  # once
         clock.shift(timedelta(hours=8, seconds=1))
         assert two.person_of(session_id) is None
         assert one.person_of(session_id) is None
@@ -141,9 +170,10 @@ def test_sign_in_state_outlives_the_process_and_only_hashes_are_stored(engine: E
     coordinator = _staff(engine, Role.COORDINATOR)
     assert coordinator.id is not None
     token = Auth(engine).request_code(coordinator.phone or "")
+    assert isinstance(token, str)
     code = _last_code(engine, coordinator.id)
     session_id = Auth(engine).verify(token, code)  # a restarted process
-    assert session_id is not None
+    assert isinstance(session_id, str)
     assert Auth(engine).person_of(session_id) == coordinator.id
     with Session(engine) as session:
         stored = [
@@ -165,10 +195,12 @@ def test_expired_sign_ins_are_purged(engine: Engine, settings: Settings) -> None
     assert coordinator.id is not None
     auth = Auth(engine)
     with time_machine.travel(utcnow(), tick=False) as clock:
-        auth.request_code("nobody")
-        auth.verify(auth.request_code(coordinator.external_id), _last_code(engine, coordinator.id))
+        auth.request_code("nobody", "10.0.0.1")
+        token = auth.request_code(coordinator.external_id, "10.0.0.2")
+        assert isinstance(token, str)
+        auth.verify(token, _last_code(engine, coordinator.id))
         clock.shift(timedelta(minutes=11))
-        auth.request_code("nobody")  # asking for a code sweeps away the expired ones
+        auth.request_code("nobody", "10.0.0.1")  # asking for a code sweeps away the expired ones
         with Session(engine) as session:
             assert len(session.exec(select(DashboardChallenge)).all()) == 1
             assert len(session.exec(select(DashboardSession)).all()) == 1
@@ -187,20 +219,26 @@ async def test_a_code_sent_by_one_process_signs_in_through_another(
     coordinator = _staff(engine, Role.COORDINATOR)
     assert coordinator.id is not None
     async with TestClient(TestServer(other_app)) as other:
-        sent = await client.post("/dashboard/login", data={"who": coordinator.external_id})
+        form = await form_token(client)
+        sent = await client.post(
+            "/dashboard/login", data={"who": coordinator.external_id, "form_token": form}
+        )
         token = sent.cookies[CHALLENGE_COOKIE].value
         verified = await other.post(
             "/dashboard/verify",
-            data={"code": _last_code(engine, coordinator.id)},
-            headers={"Cookie": f"{CHALLENGE_COOKIE}={token}"},
+            data={"code": _last_code(engine, coordinator.id), "form_token": form},
+            headers={"Cookie": f"{CHALLENGE_COOKIE}={token}; {FORM_COOKIE}={form}"},
             allow_redirects=False,
         )
         assert verified.status == 302 and verified.headers["Location"] == "/dashboard"
-        signed = {"Cookie": f"{SESSION_COOKIE}={verified.cookies[SESSION_COOKIE].value}"}
+        session_cookie = f"{SESSION_COOKIE}={verified.cookies[SESSION_COOKIE].value}"
+        signed = {"Cookie": f"{session_cookie}; {FORM_COOKIE}={form}"}
         for app_client in (client, other):
             page = await app_client.get("/dashboard", headers=signed, allow_redirects=False)
             assert page.status == 200
-        await client.post("/dashboard/logout", headers=signed, allow_redirects=False)
+        await client.post(
+            "/dashboard/logout", data={"form_token": form}, headers=signed, allow_redirects=False
+        )
         for app_client in (client, other):
             page = await app_client.get("/dashboard", headers=signed, allow_redirects=False)
             assert page.status == 302 and page.headers["Location"] == "/dashboard/login"
@@ -249,14 +287,14 @@ async def test_the_roster_upload_shows_its_dry_run_errors_as_a_table(
     client: TestClient[web.Request, web.Application], engine: Engine
 ) -> None:
     coordinator = _staff(engine, Role.COORDINATOR)
-    await _sign_in(client, engine, coordinator)
+    token = await _sign_in(client, engine, coordinator)
     broken = SAMPLE.read_text(encoding="utf-8-sig").replace(";pupil;8А;", ";pupil;8Z;", 1)
-    form = FormData()
+    form = FormData({"form_token": token})
     form.add_field("file", broken.encode(), filename="roster.csv", content_type="text/csv")
     page = await (await client.post("/dashboard/roster?lang=en", data=form)).text()
     errors = re.findall(r"<tr><td>people</td><td>(\d+)</td><td>class</td><td>([^<]*)</td></tr>", page)
     assert len(errors) == 1 and "8Z" in errors[0][1]
-    form = FormData()
+    form = FormData({"form_token": token})
     form.add_field("file", SAMPLE.read_bytes(), filename="roster.csv", content_type="text/csv")
     page = await (await client.post("/dashboard/roster?lang=en", data=form)).text()
     assert "The file is correct. Nothing was changed yet" in page
@@ -277,11 +315,11 @@ async def test_a_coordinator_uploads_the_roster_of_their_own_school_only(
     assert import_roster(engine, theirs.write(tmp_path / "sh3.csv"), dry_run=False, invite_ttl=TTL).ok
     with Session(engine) as session:
         coordinator = session.exec(select(Person).where(Person.external_id == "SH2-S01")).one()
-    await _sign_in(client, engine, coordinator)
+    token = await _sign_in(client, engine, coordinator)
     before = snapshot(engine)
 
     theirs.find("people", id="SH3-P01")["phone"] = "+7 701 000 00 01"
-    form = FormData()
+    form = FormData({"form_token": token})
     edited = theirs.write(tmp_path / "sh3-edited.csv").read_bytes()
     form.add_field("file", edited, filename="sh3.csv", content_type="text/csv")
     form.add_field("apply", "1")
@@ -297,11 +335,15 @@ async def test_a_coordinator_uploads_the_roster_of_their_own_school_only(
 
     ours = Table()
     ours.find("people", id="SH2-G01")["phone"] = "+7 701 555 09 99"
-    form = FormData()
+    form = FormData({"form_token": token})
     form.add_field("file", ours.write(tmp_path / "sh2.csv").read_bytes(), filename="sh2.csv")
     form.add_field("apply", "1")
     page = await (await client.post("/dashboard/roster?lang=en", data=form)).text()
     assert "The roster was applied." in page
     with Session(engine) as session:
         parent = session.exec(select(Person).where(Person.external_id == "SH2-G01")).one()
+        changed = session.exec(
+            select(AuditLog).where(AuditLog.action == "roster.record", AuditLog.entity_id == parent.id)
+        ).one()
     assert parent.phone == "+77015550999"
+    assert changed.actor_id == coordinator.id and changed.detail["fields"]["phone"][1] == "+7701*****99"

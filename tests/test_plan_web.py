@@ -1,5 +1,6 @@
 """The dashboard's plan page over HTTP: the coordinator sees the year and the days off ahead, cancels
-a range of dates and names a substitute (forms carrying the page's token), only for their school."""
+a range of dates and names a substitute (forms carrying the browser's form token, from this site),
+only for their school."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.flow
 SAMPLE = Path(__file__).resolve().parent.parent / "sandbox" / "sample_roster.csv"
 ALMATY = ZoneInfo("Asia/Almaty")
 Client = TestClient[web.Request, web.Application]
+EVIL = "https://evil.example"
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ async def client(engine: Engine, settings: Settings) -> AsyncIterator[Client]:
 
 
 def token(page: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    found = re.search(r'name="form_token" value="([^"]+)"', page)
     assert found is not None
     return found.group(1)
 
@@ -75,8 +77,14 @@ async def test_the_coordinator_sees_the_year_and_cancels_a_quarantine_week(
     }
     refused = await client.post("/dashboard/plan/cancel", data=form)
     assert refused.status == 403  # no token: no change
-    assert translate("kk", "web.form.stale") in await refused.text()
-    done = await client.post("/dashboard/plan/cancel", data={**form, "csrf": token(page)})
+    assert translate("kk", "web.form.refused") in await refused.text()
+    elsewhere = await client.post(
+        "/dashboard/plan/cancel", data={**form, "form_token": token(page)}, headers={"Origin": EVIL}
+    )
+    assert elsewhere.status == 403  # the token posted from another site: no change either
+    with Session(engine) as session:
+        assert not session.exec(select(LessonChange)).all()
+    done = await client.post("/dashboard/plan/cancel", data={**form, "form_token": token(page)})
     text = await done.text()
     assert (
         done.status == 200 and "07.12.2026–11.12.2026 аралығындағы сабақтар болмайды: 1 топ, 2 сабақ" in text
@@ -92,7 +100,7 @@ async def test_the_coordinator_sees_the_year_and_cancels_a_quarantine_week(
 
     backwards = await client.post(
         "/dashboard/plan/cancel",
-        data={**form, "first": "2026-12-11", "last": "2026-12-07", "csrf": token(page)},
+        data={**form, "first": "2026-12-11", "last": "2026-12-07", "form_token": token(page)},
     )
     assert backwards.status == 400 and translate("kk", "calendar.range.order") in await backwards.text()
 
@@ -116,7 +124,7 @@ async def test_the_coordinator_names_and_ends_a_substitute(client: Client, engin
         "substitute": str(other.id),
         "first": "2026-12-07",
         "last": "2026-12-11",
-        "csrf": token(page),
+        "form_token": token(page),
     }
     named = await client.post("/dashboard/plan/substitute", data=form)
     assert named.status == 200
@@ -134,7 +142,7 @@ async def test_the_coordinator_names_and_ends_a_substitute(client: Client, engin
 
     again = await client.post("/dashboard/plan/substitute", data=form)
     assert again.status == 400 and "already has a substitute" in await again.text()
-    ended = await client.post(f"/dashboard/plan/substitute/{row.id}/end", data={"csrf": token(page)})
+    ended = await client.post(f"/dashboard/plan/substitute/{row.id}/end", data={"form_token": token(page)})
     assert ended.status == 200 and "has ended" in await ended.text()
     with Session(engine) as session:
         assert session.exec(select(Substitution)).one().ended_at is not None

@@ -4,18 +4,29 @@ is audited, and newer work (and a file a newer page shares) is kept."""
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from models import AuditLog, Feedback, Submission, SubmissionPage
+from locales import LANGUAGES, T, translate
+from models import (
+    Attendance,
+    AuditLog,
+    DeliveryAttempt,
+    Feedback,
+    Lesson,
+    Notification,
+    Submission,
+    SubmissionPage,
+)
 from models.clock import utcnow
 from models.store import session_scope
+from outbox.write import enqueue
 from scheduler.app import build_scheduler
-from scheduler.retention import RETENTION_JOB, purge
+from scheduler.retention import EXPORTS_JOB, RETENTION_JOB, purge
 from settings import Settings
 from tests.test_homework_support import World, build_world
 
@@ -102,13 +113,62 @@ def test_the_scheduler_runs_the_purge_every_night(engine: Engine, settings: Sett
     assert "hour='3'" in str(job.trigger) and "minute='30'" in str(job.trigger)
 
 
-def test_a_familys_data_export_is_removed_after_a_day(world: World, settings: Settings) -> None:
+def test_a_familys_data_export_never_sent_is_removed_within_the_hour(
+    world: World, settings: Settings
+) -> None:
     exports = settings.media_dir / "exports"
     exports.mkdir(parents=True)
     old, fresh = exports / "old.json", exports / "fresh.json"
     old.write_text("{}")
     fresh.write_text("{}")
-    day_ago = (utcnow() - timedelta(days=1, minutes=5)).timestamp()
-    os.utime(old, (day_ago, day_ago))
+    hour_ago = (utcnow() - timedelta(minutes=51)).timestamp()
+    os.utime(old, (hour_ago, hour_ago))
     purge(world.engine, settings)
     assert not old.exists() and fresh.exists()
+    job = build_scheduler(world.engine, settings).get_job(EXPORTS_JOB)
+    assert job is not None and job.trigger.interval <= timedelta(minutes=10)
+
+
+def test_attendance_and_messages_go_with_the_work_as_the_consent_text_says(
+    world: World, settings: Settings
+) -> None:
+    """The consent text promises work, grades, attendance and messages about the child are deleted
+    after RETENTION_DAYS; a message still to be sent is never purged."""
+    with session_scope(world.engine) as session:
+        lesson = Lesson(group_id=world.groups["A1"], weekday=0, start_time=time(15, 0))
+        session.add(lesson)
+        session.flush()
+        assert lesson.id is not None
+        for days_ago in (500, 10):
+            session.add(
+                Attendance(
+                    lesson_id=lesson.id,
+                    on_date=(utcnow() - timedelta(days=days_ago)).date(),
+                    pupil_id=world.ids["p1"],
+                    status="absent",
+                )
+            )
+        for key, days_ago, status in (("old", 500, "sent"), ("waiting", 500, "pending"), ("new", 10, "sent")):
+            row = enqueue(
+                session,
+                kind="attendance.absent",
+                text=T("notify.homework.reminder", title="Page 42"),
+                idempotency_key=f"test:{key}:",
+                person_id=world.ids["g1"],
+            )
+            assert row is not None and row.id is not None
+            row.status, row.created_at = status, utcnow() - timedelta(days=days_ago)
+            session.add(DeliveryAttempt(notification_id=row.id, channel="telegram"))
+    purged = purge(world.engine, settings)
+    assert (purged.attendance, purged.messages) == (1, 1)
+    with Session(world.engine) as session:
+        assert len(session.exec(select(Attendance)).all()) == 1
+        kept = {row.idempotency_key for row in session.exec(select(Notification))}
+        assert {"test:waiting:", "test:new:"} <= kept and "test:old:" not in kept
+        assert len(session.exec(select(DeliveryAttempt)).all()) == 2
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_consent_text_says_how_long_the_data_is_kept(language: str) -> None:
+    text = translate(language, "consent.request", pupil="X", subjects="", days=400)
+    assert "400" in text and "/forget" in text

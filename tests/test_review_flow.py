@@ -58,7 +58,7 @@ def test_summative_grade_reaches_pupil_and_guardian_with_points_percent_and_mark
     assert keys(world.say("t1", "21")) == ["review.points_invalid"]
     assert keys(world.say("t1", "16,5")) == ["review.ask_comment"]
     done = world.say("t1", "Good work, check task 4.")
-    assert keys(done) == ["review.graded", "review.empty"]
+    assert keys(done) == ["review.graded_as", "review.empty"]
     assert submission(world).status == "graded"
     with Session(world.engine) as session:
         feedback = session.exec(select(Feedback)).one()
@@ -115,7 +115,7 @@ def test_return_for_redo_lets_the_pupil_hand_in_again(world: World) -> None:
     sub = submission(world)
     world.say("t1", "/review")
     assert keys(world.press("t1", f"rv:redo:{sub.id}")) == ["review.ask_redo_comment"]
-    assert keys(world.say("t1", "Show the working for task 3")) == ["review.returned", "review.empty"]
+    assert keys(world.say("t1", "Show the working for task 3")) == ["review.returned_with", "review.empty"]
     [redo] = world.outbox("feedback")
     assert redo.key == "review.notify.redo" and redo.person_id == world.ids["p1"]
     again = world.photos("p1", page_image("gray"))

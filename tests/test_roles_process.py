@@ -181,7 +181,7 @@ async def test_a_bot_process_answers_and_leaves_the_outbox_to_the_dispatchers(
             telegram.inject_text(901, "/start")
             [reply] = await telegram.wait_for_messages(901, 1, timeout=20)
             assert bot.outbox is None and {t.get_name() for t in bot.tasks} == {"telegram-polling"}
-            assert dispatcher.web_url == "" and dispatcher.dispatcher is None
+            assert dispatcher.dispatcher is None
             assert {t.get_name() for t in dispatcher.tasks} == {"outbox"}
         finally:
             await dispatcher.stop()

@@ -42,6 +42,8 @@ def test_almaty_is_utc_plus_five_all_year() -> None:
         ("TZ_NAME", "Mars/Olympus"),
         ("QUIET_HOURS_START", "25:99"),
         ("DEFAULT_LOCALE", "de"),
+        ("LOG_FORMAT", "xml"),
+        ("READY_OUTBOX_LAG_SECONDS", "0"),
     ],
 )
 def test_a_malformed_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

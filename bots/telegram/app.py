@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from sqlalchemy import Engine
 
@@ -18,7 +19,7 @@ from bots import turns
 from bots.telegram.albums import AlbumCollector
 from bots.telegram.filters import GROUP, PRIVATE
 from bots.telegram.inbound import callback_to_inbound, message_to_inbound
-from bots.telegram.render import send_reply
+from bots.telegram.render import send_reply, waiting_out_flood
 from bots.telegram.webhook_answer import RecentChats, WebhookAnswer, send_message_call
 from handlers.class_chat import chat_left, chat_migrated
 from handlers.context import Config
@@ -103,6 +104,18 @@ async def on_bot_membership(update: ChatMemberUpdated, telegram: TelegramTurns) 
 async def on_button(
     query: CallbackQuery, bot: Bot, telegram: TelegramTurns, webhook_answer: WebhookAnswer | None = None
 ) -> None:
+    """A button: the turn, then the message's keyboard is closed, as the press has been answered
+    (a turn that fails leaves it open, to be pressed again)."""
     await query.answer()
     chat_id = query.message.chat.id if query.message else query.from_user.id
     await run_turn(bot, telegram, callback_to_inbound(query), chat_id, webhook_answer)
+    if query.message is not None:
+        await close_keyboard(bot, chat_id, query.message.message_id)
+
+
+async def close_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Remove a message's inline keyboard; one closed already (a double tap's second press) stays so."""
+    try:
+        await waiting_out_flood(lambda: bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id))
+    except TelegramBadRequest as error:
+        log.debug("keyboard of message %s in chat %s not closed: %s", message_id, chat_id, error.message)

@@ -17,8 +17,10 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
+import metrics
 from handlers.types import Reply
 from locales import T
+from models.enums import Channel
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
@@ -57,6 +59,8 @@ async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, fallback_locale
     if reply.media_path:
         path = Path(reply.media_path)
         media = BufferedInputFile(path.read_bytes(), filename=path.name)
+        if reply.media_once:
+            path.unlink(missing_ok=True)  # a data export: sent once, kept nowhere
         if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
             await waiting_out_flood(
                 lambda: bot.send_photo(chat_id, media, caption=text[:1024], reply_markup=buttons)
@@ -74,5 +78,6 @@ async def waiting_out_flood(call: Callable[[], Awaitable[Any]]) -> Any:
         try:
             return await call()
         except TelegramRetryAfter as flood:
+            metrics.reply_throttled(Channel.TELEGRAM, flood.retry_after)
             await asyncio.sleep(flood.retry_after)
     return await call()

@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bots.web import dashboard, plan
+from bots.web import dashboard, invites, plan
 from bots.web.site import SITE, Site
 from settings import Settings
 
@@ -24,12 +24,14 @@ def mount_web(
     settings: Settings,
     wake_outbox: Callable[[], None],
     pages: Pages | None = None,
+    bot_username: str = "",
 ) -> None:
     """Serve the dashboard and the static files on `app`, then let `pages` add routes of its own;
     every handler finds the store, the settings and the outbox's wake-up under `SITE`."""
-    app[SITE] = Site(engine, settings, wake_outbox)
+    app[SITE] = Site(engine, settings, wake_outbox, bot_username)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     dashboard.mount(app)
     plan.mount(app)
+    app.add_routes(invites.routes)
     if pages is not None:
         pages(app)

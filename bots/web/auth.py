@@ -2,10 +2,11 @@
 
 A person types their phone number or roster id; if they are a coordinator or a class teacher, a
 six-digit code goes to them through the outbox (their own chat channel) and is valid for ten
-minutes and five tries. Challenges and sessions are rows in the store (`models.dashboard`), so any
-bot process behind the proxy can verify a code another one sent, and a restart signs nobody out;
-only sha256 hashes of the challenge token, the code and the session id are stored. Sign-ins and
-sign-outs are written to the audit log.
+minutes and five tries, and any older code of theirs stops working. How often codes may be asked
+for and guessed is `bots.web.sign_in_limits`. Challenges and sessions are rows in the store
+(`models.dashboard`), so any bot process behind the proxy can verify a code another one sent, and a
+restart signs nobody out; only sha256 hashes of the challenge token, the code and the session id are
+stored. Codes sent and refused, sign-ins, wrong codes and sign-outs are written to the audit log.
 """
 
 from __future__ import annotations
@@ -18,7 +19,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, or_, select
 
-from locales import T
+from bots.web.sign_in_limits import (
+    CODE,
+    EXPIRED,
+    REFUSED,
+    WARN_AT,
+    WRONG,
+    History,
+    Refusal,
+    client_key,
+    longest,
+    person_subject,
+    record,
+    typed_subject,
+)
+from locales import T, Text
 from models.clock import utcnow
 from models.dashboard import DashboardChallenge, DashboardSession, purge_expired_sign_ins
 from models.journal import AuditLog
@@ -70,30 +85,42 @@ class Auth:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def request_code(self, typed: str) -> str:
-        """Send a code to the staff member `typed` names; returns the challenge token. An unknown
-        name gets a token too (that can never succeed), so the page does not reveal who exists."""
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        token = secrets.token_urlsafe(24)
+    def request_code(self, typed: str, client: str = "") -> str | Refusal:
+        """Send a code to the staff member `typed` names and return the challenge token, or say why
+        not (`bots.web.sign_in_limits`). An unknown name gets a token too (that can never succeed)
+        and the same limits, so the page does not reveal who exists. The person's older code, if
+        any, stops working: one pending code per person."""
         now = utcnow()
+        client_hash = client_key(client)
         with session_scope(self.engine) as session:
             purge_expired_sign_ins(session, now)
             person = find_staff(session, typed)
             person_id = person.id if person else None
+            subject = person_subject(person_id) if person_id is not None else typed_subject(typed)
+            history = History.load(session, subject, client_hash, now)
+            refusal = history.subject_refusal(now)
+            by_client = history.client_refusal(now)
+            if by_client is not None:  # nothing written, so hammering adds no rows
+                return longest(by_client, refusal) or by_client
+            if refusal is not None:
+                record(session, REFUSED, subject, client_hash, now)
+                session.add(_about(person_id, "dashboard.code_refused", reason=refusal.reason))
+                _warn_when_repeated(session, person_id, history.requests_today(now) + 1, now)
+                return refusal
+            code = f"{secrets.randbelow(1_000_000):06d}"
+            token = secrets.token_urlsafe(24)
+            record(session, CODE, subject, client_hash, now)
+            session.execute(delete(DashboardChallenge).where(col(DashboardChallenge.subject) == subject))
             if person_id is not None:
-                enqueue(
-                    session,
-                    kind="login.code",
-                    text=T("web.login.code_message", code=code),
-                    idempotency_key=f"login:{person_id}:{token[:16]}:",
-                    person_id=person_id,
-                    urgent=True,
-                )
-                session.add(AuditLog(actor_id=person_id, action="dashboard.code_sent", entity="person"))
+                code_message = T("web.login.code_message", code=code)
+                _tell(session, person_id, "login.code", code_message, f"login:{person_id}:{token[:16]}:")
+                session.add(_audit_row(person_id, "dashboard.code_sent"))
+                _warn_when_repeated(session, person_id, history.requests_today(now) + 1, now)
             session.add(
                 DashboardChallenge(
                     token_hash=_hash(token),
                     person_id=person_id,
+                    subject=subject,
                     code_hash=_code_hash(token, code),
                     created_at=now,
                     expires_at=now + CODE_TTL,
@@ -101,27 +128,40 @@ class Auth:
             )
         return token
 
-    def verify(self, token: str, code: str) -> str | None:
-        """A new session id when the code is right and fresh; None otherwise. A try is counted
-        before the code is compared, in one statement, so parallel guesses through several
-        processes still get five tries in all."""
+    def verify(self, token: str, code: str, client: str = "") -> str | Refusal:
+        """A new session id when the code is right and fresh, or why not. A try is counted before
+        the code is compared, in one statement, so parallel guesses through several processes still
+        get five tries in all; a wrong code counts towards the lockout of the person and the client."""
         if not token:
-            return None
+            return Refusal(EXPIRED)
         now = utcnow()
         token_hash = _hash(token)
+        client_hash = client_key(client)
         with session_scope(self.engine) as session:
-            if not _take_a_try(session, token_hash, now):
-                session.execute(
-                    delete(DashboardChallenge).where(col(DashboardChallenge.token_hash) == token_hash)
-                )
-                return None
             challenge = session.exec(
                 select(DashboardChallenge).where(DashboardChallenge.token_hash == token_hash)
-            ).one()
+            ).first()
+            if challenge is None:
+                return Refusal(EXPIRED)
+            person_id, subject = challenge.person_id, challenge.subject
+            locked = History.load(session, subject, client_hash, now).refuse_check(now)
+            if locked is not None:
+                return locked
+            if not _take_a_try(session, token_hash, now):
+                session.delete(challenge)
+                session.add(_about(person_id, "dashboard.sign_in_failed", reason=EXPIRED))
+                return Refusal(EXPIRED)
+            session.refresh(challenge)
             right = hmac.compare_digest(challenge.code_hash, _code_hash(token, code.strip()))
-            person_id = challenge.person_id
             if not right or person_id is None:
-                return None
+                record(session, WRONG, subject, client_hash, now)
+                tries_left = MAX_TRIES - challenge.tries
+                failed = _about(person_id, "dashboard.sign_in_failed", reason=WRONG, tries_left=tries_left)
+                session.add(failed)
+                session.flush()
+                history = History.load(session, subject, client_hash, now)
+                wrong = Refusal(WRONG, tries_left=tries_left) if tries_left else Refusal(EXPIRED)
+                return history.refuse_check(now) or wrong
             session.delete(challenge)
             session_id = secrets.token_urlsafe(32)
             session.add(
@@ -195,4 +235,27 @@ def _take_a_try(session: Session, token_hash: str, now: datetime) -> bool:
 
 
 def _audit_row(person_id: int, action: str, **detail: object) -> AuditLog:
+    """Something this person did."""
     return AuditLog(actor_id=person_id, action=action, entity="person", entity_id=person_id, detail=detail)
+
+
+def _about(person_id: int | None, action: str, **detail: object) -> AuditLog:
+    """Something someone did in this person's name (None: a name that is nobody's); who did it is
+    not known."""
+    return AuditLog(action=action, entity="person", entity_id=person_id, detail=detail)
+
+
+def _warn_when_repeated(session: Session, person_id: int | None, requests: int, now: datetime) -> None:
+    """Tell the staff member, once a day, that codes are being asked for in their name."""
+    if person_id is None or requests < WARN_AT:
+        return
+    warning = T("web.login.codes_warning", count=requests)
+    _tell(
+        session, person_id, "login.warning", warning, f"login:warning:{person_id}:{now.date().isoformat()}:"
+    )
+
+
+def _tell(session: Session, person_id: int, kind: str, text: Text, key: str) -> None:
+    """A message to the staff member through the outbox, at once even in quiet hours: the code, or
+    the warning that comes with the codes."""
+    enqueue(session, kind=kind, text=text, idempotency_key=key, person_id=person_id, urgent=True)

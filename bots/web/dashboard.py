@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -23,16 +25,19 @@ import monitoring
 from bots.web.auth import CHALLENGE_COOKIE, CODE_TTL, SESSION_COOKIE, SESSION_TTL, Auth
 from bots.web.chart import score_chart
 from bots.web.export import cell_text, to_csv, to_xlsx
+from bots.web.forms import form_token, guard_forms
 from bots.web.i18n import page_language, render
+from bots.web.sign_in_limits import EXPIRED, WRONG, Refusal, client_address
 from bots.web.site import SITE
 from locales import translate
 from models.enums import Role
 from models.people import Membership
 from models.school import School
 from roster import import_roster
-from roster.report import ImportReport
+from roster.report import ImportReport, RowError
 
 ROSTER_SUFFIXES = (".xlsx", ".csv")
+PAGE_ROWS = 50
 MAX_ROSTER_BYTES = 5 * 1024 * 1024
 Signed = tuple[int, monitoring.Scope]
 AUTH = web.AppKey("dashboard_auth", Auth)
@@ -40,9 +45,16 @@ routes = web.RouteTableDef()
 
 
 def mount(app: web.Application) -> None:
-    """Serve the dashboard on `app`, which holds the process's parts under `SITE`."""
+    """Serve the dashboard on `app`, which holds the process's parts under `SITE`; its forms are
+    guarded against other sites (`bots.web.forms`)."""
     app[AUTH] = Auth(app[SITE].engine)
+    app.middlewares.append(guard_forms)
     app.add_routes(routes)
+
+
+def page(request: web.Request, name: str, status: int = 200, **context: Any) -> web.Response:
+    """A dashboard page; its forms carry this browser's form token."""
+    return render(request, name, status, form_token=form_token(request), **context)
 
 
 def signed_in(auth: Auth, session_id: str | None) -> Signed | None:
@@ -68,11 +80,18 @@ def login_required(
 
 
 def set_private_cookie(
-    response: web.StreamResponse, name: str, value: str, ttl: timedelta, path: str
+    request: web.Request, response: web.StreamResponse, name: str, value: str, ttl: timedelta, path: str
 ) -> None:
-    """The sign-in's cookies: out of scripts' reach, not sent from other sites' forms, gone after `ttl`."""
+    """The sign-in's cookies: out of scripts' reach, not sent from other sites' forms, over https
+    only when the public address is https, gone after `ttl`."""
     response.set_cookie(
-        name, value, max_age=int(ttl.total_seconds()), httponly=True, samesite="Lax", path=path
+        name,
+        value,
+        max_age=int(ttl.total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=request.app[SITE].settings.https,
+        path=path,
     )
 
 
@@ -114,26 +133,49 @@ def coordinated_schools(engine: Engine, person_id: int) -> frozenset[str]:
 
 
 def run_import(
-    engine: Engine, invite_ttl: timedelta, data: bytes, suffix: str, dry_run: bool, schools: frozenset[str]
+    engine: Engine,
+    invite_ttl: timedelta,
+    data: bytes,
+    suffix: str,
+    dry_run: bool,
+    schools: frozenset[str],
+    actor_id: int,
 ) -> ImportReport:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"roster{suffix}"
         path.write_bytes(data)
-        return import_roster(engine, path, dry_run=dry_run, invite_ttl=invite_ttl, only_schools=schools)
+        return import_roster(
+            engine, path, dry_run=dry_run, invite_ttl=invite_ttl, only_schools=schools, actor_id=actor_id
+        )
 
 
 @routes.get("/dashboard/login")
 async def login_page(request: web.Request) -> web.Response:
-    return render(request, "login.html", step="who")
+    return page(request, "login.html", step="who")
+
+
+def client_of(request: web.Request) -> str:
+    """The address the sign-in limits count this request against."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return client_address(request.remote, forwarded, request.app[SITE].settings.proxies)
+
+
+def refused(request: web.Request, step: str, refusal: Refusal) -> web.Response:
+    """The sign-in page again, saying why and for how long; 429 when waiting is the answer."""
+    status = 403 if refusal.reason in (WRONG, EXPIRED) else 429
+    return page(request, "login.html", step=step, refusal=refusal.text(), status=status)
 
 
 @routes.post("/dashboard/login")
 async def send_code(request: web.Request) -> web.Response:
     form = await request.post()
-    token = await asyncio.to_thread(request.app[AUTH].request_code, str(form.get("who", ""))[:60])
+    who = str(form.get("who", ""))[:60]
+    token = await asyncio.to_thread(request.app[AUTH].request_code, who, client_of(request))
+    if isinstance(token, Refusal):
+        return refused(request, "who", token)
     request.app[SITE].wake_outbox()
-    response = render(request, "login.html", step="code")
-    set_private_cookie(response, CHALLENGE_COOKIE, token, CODE_TTL, "/dashboard")
+    response = page(request, "login.html", step="code")
+    set_private_cookie(request, response, CHALLENGE_COOKIE, token, CODE_TTL, "/dashboard")
     return response
 
 
@@ -141,11 +183,12 @@ async def send_code(request: web.Request) -> web.Response:
 async def verify(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     token = request.cookies.get(CHALLENGE_COOKIE, "")
-    session_id = await asyncio.to_thread(request.app[AUTH].verify, token, str(form.get("code", ""))[:12])
-    if session_id is None:
-        return render(request, "login.html", step="code", error=True, status=403)
+    code = str(form.get("code", ""))[:12]
+    session_id = await asyncio.to_thread(request.app[AUTH].verify, token, code, client_of(request))
+    if isinstance(session_id, Refusal):
+        return refused(request, "code", session_id)
     response = web.HTTPFound("/dashboard")
-    set_private_cookie(response, SESSION_COOKIE, session_id, SESSION_TTL, "/")
+    set_private_cookie(request, response, SESSION_COOKIE, session_id, SESSION_TTL, "/")
     response.del_cookie(CHALLENGE_COOKIE, path="/dashboard")
     raise response
 
@@ -168,15 +211,31 @@ async def overview(request: web.Request, who: Signed) -> web.Response:
     engine = site.engine
     table = await asyncio.to_thread(load_table, engine, who[1], name, site.settings.zone)
     lang = page_language(request)
+    pages = max(1, -(-len(table.rows) // PAGE_ROWS))
+    number = min(max(_int(request.query.get("page"), 1), 1), pages)
+    shown = page_of(table, number)
     return render(
         request,
         "dashboard.html",
         tables=monitoring.TABLES,
         current=name,
-        table=table,
-        rows=cells(table, lang),
+        table=shown,
+        rows=cells(shown, lang),
+        page=number,
+        pages=pages,
         coordinator=await asyncio.to_thread(is_coordinator, engine, who[0]),
     )
+
+
+def page_of(table: monitoring.Table, number: int) -> monitoring.Table:
+    """Rows `PAGE_ROWS` at a time, so a long table (the open threads of a district) stays light."""
+    start = (number - 1) * PAGE_ROWS
+    end = start + PAGE_ROWS
+    return replace(table, rows=table.rows[start:end], pupils=table.pupils[start:end])
+
+
+def _int(raw: str | None, default: int) -> int:
+    return int(raw) if raw is not None and raw.isdigit() and len(raw) < 7 else default
 
 
 @routes.get("/dashboard/export/{name}.{kind:xlsx|csv}")
@@ -230,7 +289,7 @@ async def pupil(request: web.Request, who: Signed) -> web.Response:
 async def roster_page(request: web.Request, who: Signed) -> web.Response:
     if not await asyncio.to_thread(is_coordinator, request.app[SITE].engine, who[0]):
         raise web.HTTPForbidden()
-    return render(request, "roster.html", report=None)
+    return page(request, "roster.html", report=None)
 
 
 @routes.post("/dashboard/roster")
@@ -243,14 +302,16 @@ async def roster_upload(request: web.Request, who: Signed) -> web.Response:
     form = await request.post()
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
-        return render(request, "roster.html", report=None, problem="web.roster.choose", status=400)
+        return page(request, "roster.html", report=None, problem="web.roster.choose", status=400)
     suffix = Path(upload.filename or "").suffix.lower()
     data = upload.file.read(MAX_ROSTER_BYTES + 1)
     if suffix not in ROSTER_SUFFIXES or len(data) > MAX_ROSTER_BYTES:
-        return render(request, "roster.html", report=None, problem="web.roster.bad_file", status=400)
+        return page(request, "roster.html", report=None, problem="web.roster.bad_file", status=400)
     dry_run = form.get("apply") != "1"
     invite_ttl = timedelta(days=site.settings.invite_ttl_days)
-    report = await asyncio.to_thread(run_import, site.engine, invite_ttl, data, suffix, dry_run, schools)
+    report = await asyncio.to_thread(
+        run_import, site.engine, invite_ttl, data, suffix, dry_run, schools, who[0]
+    )
     await asyncio.to_thread(
         request.app[AUTH].audit,
         who[0],
@@ -262,6 +323,20 @@ async def roster_upload(request: web.Request, who: Signed) -> web.Response:
     if not dry_run and report.ok:
         site.wake_outbox()
     lang = page_language(request)
-    errors = [[e.sheet, str(e.row) if e.row else "", e.field, e.reason.render(lang)] for e in report.errors]
+    errors = [_row_cells(error, lang) for error in report.errors]
+    notes = [_row_cells(note, lang) for note in report.notes]
     changes = [(kind, counts) for kind, counts in sorted(report.changes.items())]
-    return render(request, "roster.html", report=report, errors=errors, changes=changes)
+    return page(
+        request,
+        "roster.html",
+        report=report,
+        errors=errors,
+        notes=notes,
+        changes=changes,
+        invites=report.invites,
+    )
+
+
+def _row_cells(error: RowError, lang: str) -> list[str]:
+    """Sheet, row, column and reason, in the reader's language."""
+    return [error.sheet, str(error.row) if error.row else "", error.field, error.reason.render(lang)]

@@ -1,4 +1,5 @@
-"""A monitoring table as a spreadsheet (XLSX, openpyxl) or CSV, headers in the reader's language.
+"""A monitoring table as a spreadsheet (XLSX, openpyxl) or CSV, headers in the reader's language;
+every text cell goes through `models.spreadsheet.as_text`, so no value is read as a formula.
 
 openpyxl is imported when a spreadsheet is asked for, not with the bot process (7 MB resident)."""
 
@@ -9,6 +10,7 @@ import io
 from datetime import date
 
 from locales import Text, translate
+from models.spreadsheet import as_text
 from monitoring import Cell, Table
 
 
@@ -25,6 +27,12 @@ def cell_text(cell: Cell, lang: str) -> str:
     return str(value)
 
 
+def exported(cell: Cell, lang: str) -> str | int | float | date | None:
+    """The cell as an export writes it: text that a spreadsheet would run as a formula is marked."""
+    value = cell_value(cell, lang)
+    return as_text(value) if isinstance(value, str) else value
+
+
 def headers(table: Table, lang: str) -> list[str]:
     return [translate(lang, f"web.col.{column}") for column in table.columns]
 
@@ -37,9 +45,9 @@ def to_xlsx(table: Table, lang: str) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = translate(lang, f"web.table.{table.name}")[:31]
-    sheet.append(headers(table, lang))
+    sheet.append([as_text(header) for header in headers(table, lang)])
     for row in table.rows:
-        sheet.append([cell_value(cell, lang) for cell in row])
+        sheet.append([exported(cell, lang) for cell in row])
     for index, column in enumerate(table.columns, start=1):
         width = max(
             [len(translate(lang, f"web.col.{column}"))]
@@ -60,7 +68,7 @@ def to_csv(table: Table, lang: str) -> bytes:
     """UTF-8 with a byte-order mark, so Excel opens Cyrillic and Kazakh letters correctly."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(headers(table, lang))
+    writer.writerow([as_text(header) for header in headers(table, lang)])
     for row in table.rows:
-        writer.writerow([cell_text(cell, lang) for cell in row])
+        writer.writerow([as_text(cell_text(cell, lang)) for cell in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -1,8 +1,9 @@
 """The coordinator's plan page (`/dashboard/plan`): where the school year stands and the days off
 ahead (`schoolyear`), lessons cancelled for a range of dates (a quarantine week) and substitute tutors
-named or ended — for the schools they coordinate only. Every form carries the page's token
-(`bots.web.csrf`); the changes and their messages are the command line's (`scheduler.lesson_ranges`,
-`scheduler.substitutes`), written in one transaction, and the outbox is woken after.
+named or ended — for the schools they coordinate only. Its forms are the dashboard's, guarded
+against other sites (`bots.web.forms`); the changes and their messages are the command line's
+(`scheduler.lesson_ranges`, `scheduler.substitutes`), written in one transaction, and the outbox is
+woken after.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bots.web import csrf
 from bots.web.dashboard import AUTH, Signed, login_required
-from bots.web.i18n import page_language, render
+from bots.web.dashboard import page as dashboard_page
+from bots.web.i18n import page_language
 from bots.web.site import SITE
 from locales import T, Text
 from models.people import Person
@@ -67,7 +68,7 @@ async def _page(
 
     lang = page_language(request)
     found = await asyncio.to_thread(read)
-    return render(
+    return dashboard_page(
         request,
         "plan.html",
         status=400 if failed else 200,
@@ -75,7 +76,6 @@ async def _page(
         shown=lambda value: _shown(value, lang),
         period=lambda plan: _shown(period_text(plan), lang),
         today=today.isoformat(),
-        csrf=csrf.token(request),
         outcome=_shown(outcome, lang),
         failed=failed,
         max_reason=MAX_REASON,
@@ -89,10 +89,10 @@ async def plan_page(request: web.Request, who: Signed) -> web.Response:
 
 
 async def _change(request: web.Request, who: Signed, change: Any) -> web.Response:
-    """Run one change for a coordinator, with the form checked; the page again, with what happened."""
+    """Run one change for a coordinator (the form's token and origin are checked before, by
+    `bots.web.forms`); the page again, with what happened."""
     site = request.app[SITE]
     form = await request.post()
-    csrf.check(request, form)
     school_ids = await asyncio.to_thread(_schools, site.engine, who[0])
     if not school_ids:
         raise web.HTTPForbidden()

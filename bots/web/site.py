@@ -17,6 +17,7 @@ class Site:
     engine: Engine
     settings: Settings
     wake_outbox: Callable[[], None]  # after a page wrote outbox rows (a sign-in code, a roster import)
+    bot_username: str = ""  # the Telegram bot's, for deep links on printed invitations ("" without Telegram)
 
 
 SITE = web.AppKey("site", Site)

@@ -1,7 +1,8 @@
 """Media both ways: download what a person sent (Twilio's media URLs need the account's Basic auth
 and redirect to a short-lived CDN URL) and delete it at Twilio once handled; publish files we send
 (Twilio fetches a MediaUrl itself, so a stored file gets a public URL signed with the auth token;
-nothing else under the data folder is served).
+nothing else under the data folder is served). A file published `once` (a family's data export) is
+deleted as it is served: a second fetch finds nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import mimetypes
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,6 +22,7 @@ from bots.twilio_http import TwilioUrlRewriter, basic_authorization
 log = logging.getLogger(__name__)
 
 FILES_PATH = "/twilio/files"
+ONCE = "|once"  # signed with the path, so a link to a file served once cannot be made a lasting one
 
 
 class MediaFetcher:
@@ -70,26 +73,34 @@ class PublicFiles:
         self.secret = secret.encode()
         self.base_url = ""  # set once the public address is known (see bots.whatsapp.setup)
 
-    def _signature(self, relative: str) -> str:
-        return hmac.new(self.secret, relative.encode(), hashlib.sha256).hexdigest()[:32]
+    def _signature(self, relative: str, once: bool) -> str:
+        signed = relative + ONCE if once else relative
+        return hmac.new(self.secret, signed.encode(), hashlib.sha256).hexdigest()[:32]
 
-    def url(self, path: str) -> str | None:
+    def url(self, path: str, *, once: bool = False) -> str | None:
         """The public URL of a stored file; None for a file outside the data folder, or while no public
         address is known."""
         resolved = Path(path).resolve()
         if not self.base_url or not resolved.is_relative_to(self.root) or not resolved.is_file():
             return None
         relative = resolved.relative_to(self.root).as_posix()
-        return f"{self.base_url}{FILES_PATH}/{self._signature(relative)}/{quote(relative)}"
+        url = f"{self.base_url}{FILES_PATH}/{self._signature(relative, once)}/{quote(relative)}"
+        return url + "?once=1" if once else url
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
         relative = request.match_info["path"]
-        if not hmac.compare_digest(self._signature(relative), request.match_info["signature"]):
+        once = request.query.get("once") == "1"
+        if not hmac.compare_digest(self._signature(relative, once), request.match_info["signature"]):
             raise web.HTTPForbidden()
         resolved = (self.root / relative).resolve()
         if not resolved.is_relative_to(self.root) or not resolved.is_file():
             raise web.HTTPNotFound()
-        return web.FileResponse(resolved)
+        if not once:
+            return web.FileResponse(resolved)
+        data = resolved.read_bytes()
+        resolved.unlink(missing_ok=True)
+        kind = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
+        return web.Response(body=data, content_type=kind)
 
     def add_route(self, app: web.Application) -> None:
         app.router.add_get(FILES_PATH + "/{signature}/{path:.+}", self.serve)

@@ -106,10 +106,13 @@ class TwilioSender:
                 return SendResult(Outcome.DELIVERED, provider_id=found.sid)
         return None
 
-    async def reply(self, number: str, text: str, media_path: str | None = None) -> SendResult:
-        """A direct answer to the person who just wrote (inside the session by definition)."""
+    async def reply(
+        self, number: str, text: str, media_path: str | None = None, *, once: bool = False
+    ) -> SendResult:
+        """A direct answer to the person who just wrote (inside the session by definition); `once`:
+        the file may be fetched once, then it is deleted (a data export)."""
         if self.channel == Channel.WHATSAPP:
-            fields = self._free_form(text, media_path)
+            fields = self._free_form(text, media_path, once=once)
         else:
             fields = {"body": text[:MAX_BODY]}
         result = await self._create(number, fields)
@@ -117,9 +120,9 @@ class TwilioSender:
             log.warning("twilio %s reply not accepted: %s", self.channel, result.error)
         return result
 
-    def _free_form(self, text: str, media_path: str | None) -> dict[str, Any]:
+    def _free_form(self, text: str, media_path: str | None, *, once: bool = False) -> dict[str, Any]:
         fields: dict[str, Any] = {"body": text[:MAX_BODY]}
-        url = self.files.url(media_path) if media_path else None
+        url = self.files.url(media_path, once=once) if media_path else None
         if url:
             fields["media_url"] = [url]
         return fields

@@ -1,7 +1,8 @@
 """The webhooks Twilio calls: POST /twilio/whatsapp, /twilio/sms (inbound messages) and /twilio/status
 (delivery status callbacks).
 
-Every request is checked with twilio's `RequestValidator` over the public URL Twilio called (the
+A body that is not a form is refused with 400 (`bots.posted`). Every request is checked with
+twilio's `RequestValidator` over the public URL Twilio called (the
 PUBLIC_BASE_URL setting plus the path; the request's own URL when unset) and every posted field; a
 missing or forged signature gets 403 and changes nothing.
 
@@ -28,6 +29,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 from twilio.request_validator import RequestValidator
 
+from bots.posted import posted_form
 from bots.turns import run_turn
 from bots.whatsapp.inbound import Parsed, parse_form, to_inbound
 from bots.whatsapp.media import MediaFetcher
@@ -94,7 +96,9 @@ class TwilioWebhooks:
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
     async def _signed_form(self, request: web.Request) -> dict[str, str]:
-        post = await request.post()
+        post = await posted_form(request)
+        if post is None:
+            raise web.HTTPBadRequest(text="the body is not a form")
         form = {name: str(value) for name, value in post.items()}
         url = self.public_base_url + request.path_qs if self.public_base_url else str(request.url)
         signature = request.headers.get("X-Twilio-Signature", "")
@@ -117,7 +121,7 @@ class TwilioWebhooks:
                 sender = self.senders[parsed.channel]
                 for reply in replies:
                     text = render(reply, self.config.default_locale)
-                    await sender.reply(parsed.number, text, reply.media_path)
+                    await sender.reply(parsed.number, text, reply.media_path, once=reply.media_once)
                 for item in parsed.media:
                     await self.fetcher.delete(item.url)
         except Exception:

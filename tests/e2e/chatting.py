@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
+from models import ChannelIdentity, Guardianship, Membership, Person, School
+from models.invites import issue_invite
+from models.migrate import upgrade
+from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
 from settings import Settings, load_settings
@@ -21,6 +25,33 @@ def emulator_settings(telegram: TelegramEmulator, tmp_path: Path, db_url: str) -
         quiet_hours_start=time(0, 0),
         quiet_hours_end=time(0, 0),
     )
+
+
+def a_pupil_and_a_parent(db_url: str, parent_chat: int = 601) -> str:
+    """A school with a pupil who has no consent yet and their Russian-speaking parent on Telegram
+    (chat `parent_chat`); returns the pupil's invite code."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        school = School(code="s1", name="№1")
+        parent = Person(external_id="g1", full_name="Гүлнар", locale="ru", locale_chosen=True)
+        pupil = Person(external_id="p1", full_name="Ерлан")
+        session.add_all([school, parent, pupil])
+        session.flush()
+        assert school.id and parent.id and pupil.id
+        session.add_all(
+            [
+                Guardianship(guardian_id=parent.id, pupil_id=pupil.id),
+                Membership(person_id=parent.id, role="guardian", school_id=school.id),
+                Membership(person_id=pupil.id, role="pupil", school_id=school.id),
+                ChannelIdentity(
+                    person_id=parent.id, channel="telegram", address=str(parent_chat), chat_id=parent_chat
+                ),
+            ]
+        )
+        code = issue_invite(session, pupil.id, ttl=timedelta(days=1)).code
+    engine.dispose()
+    return code
 
 
 def choices(message: ChatMessage) -> list[str]:

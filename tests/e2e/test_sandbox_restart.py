@@ -4,6 +4,7 @@ answers every message and tap after the restart; `--fresh` starts clean. This dr
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import re
@@ -75,6 +76,16 @@ def _stop(process: subprocess.Popen[str]) -> None:
         raise
 
 
+def _ask_code(web: str, who: str) -> None:
+    """Ask for a dashboard code as a browser does: the sign-in page's form, with its form token."""
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with browser.open(f"{web}/dashboard/login", timeout=30) as response:
+        found = re.search(r'name="form_token" value="([^"]+)"', response.read().decode())
+    assert found is not None
+    form = urllib.parse.urlencode({"who": who, "form_token": found.group(1)}).encode()
+    browser.open(urllib.request.Request(f"{web}/dashboard/login", data=form), timeout=30).close()
+
+
 def _sign_in_sms(web: str) -> dict[str, Any]:
     """The dashboard code's SMS to the class teacher, as the sandbox page's SMS inbox lists it."""
     deadline = time.monotonic() + 20
@@ -119,10 +130,7 @@ def test_a_restarted_sandbox_keeps_its_chats_and_clock_and_answers_everything(tm
         moved = _call(f"{web}/sandbox/clock", {"step": "day"})["now"]
         before = _all(api)
         # A class teacher not in Telegram asks for a dashboard code: it goes by SMS, readable in the inbox.
-        form = urllib.parse.urlencode({"who": "SH2-S02"}).encode()
-        urllib.request.urlopen(
-            urllib.request.Request(f"{web}/dashboard/login", data=form), timeout=30
-        ).close()
+        _ask_code(web, "SH2-S02")
         code_sms = _sign_in_sms(web)
     finally:
         _stop(first)

@@ -10,6 +10,7 @@ from bots.app import start
 from locales import translate
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from settings import load_settings
+from tests.e2e.chatting import a_pupil_and_a_parent
 
 pytestmark = pytest.mark.flow
 
@@ -38,32 +39,7 @@ async def test_start_gets_the_kazakh_greeting_over_http(tmp_path: Path, db_url: 
 async def test_a_pupil_without_consent_gets_the_parent_reminded_through_the_outbox(
     tmp_path: Path, db_url: str
 ) -> None:
-    from datetime import timedelta
-
-    from models import ChannelIdentity, Guardianship, Membership, Person, School
-    from models.invites import issue_invite
-    from models.migrate import upgrade
-    from models.store import make_engine, session_scope
-
-    engine = make_engine(db_url)
-    upgrade(engine)
-    with session_scope(engine) as session:
-        school = School(code="s1", name="№1")
-        parent = Person(external_id="g1", full_name="Гүлнар", locale="ru", locale_chosen=True)
-        pupil = Person(external_id="p1", full_name="Ерлан")
-        session.add_all([school, parent, pupil])
-        session.flush()
-        assert school.id and parent.id and pupil.id
-        session.add_all(
-            [
-                Guardianship(guardian_id=parent.id, pupil_id=pupil.id),
-                Membership(person_id=parent.id, role="guardian", school_id=school.id),
-                Membership(person_id=pupil.id, role="pupil", school_id=school.id),
-                ChannelIdentity(person_id=parent.id, channel="telegram", address="601", chat_id=601),
-            ]
-        )
-        code = issue_invite(session, pupil.id, ttl=timedelta(days=1)).code
-    engine.dispose()
+    code = a_pupil_and_a_parent(db_url)
 
     async with TelegramEmulator() as telegram:
         settings = load_settings(

@@ -1,9 +1,9 @@
 """the school calendar's own entries per school, substitutes for a group and a date range, and the
 batch and reason of lessons cancelled together
 
-Revision ID: 0006_calendar
-Revises: 0005_outbox_budget
-Create Date: 2026-12-03 11:40:00
+Revision ID: 0010_calendar
+Revises: 0009_record
+Create Date: 2026-12-03 14:20:00
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0006_calendar"
-down_revision: str | None = "0005_outbox_budget"
+revision: str = "0010_calendar"
+down_revision: str | None = "0009_record"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
