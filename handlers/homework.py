@@ -16,7 +16,7 @@ from sqlmodel import Session
 from handlers.context import Turn
 from handlers.refusals import not_understood
 from handlers.types import Reply
-from locales import T, Text, subject_name
+from locales import N, T, Text, subject_name
 from models.clock import to_local
 from models.enums import HomeworkKind
 from models.homework import Homework
@@ -45,7 +45,7 @@ def unknown_choice(turn: Turn) -> list[Reply]:
 def grading_text(grading: str, max_points: int | None) -> Text:
     """How the work is graded: "summative" (with its maximum), "formative" or "none"."""
     if grading == "summative":
-        return T("homework.grading.summative", max=max_points)
+        return N("homework.grading.summative", "max", max=max_points)
     if grading == "formative":
         return T("homework.grading.formative")
     return T("homework.grading.none")

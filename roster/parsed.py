@@ -108,10 +108,11 @@ class Roster:
     calendar: dict[tuple[str, str, date], CalendarRow] = field(default_factory=dict)  # (school, kind, start)
     calendar_given: bool = False  # the optional sheet was in the file: it is the schools' whole calendar
 
-    def guardian_schools(self, guardian: str) -> set[str]:
-        schools: set[str] = set()
-        for g, pupil in self.guardianships:
+    def guardian_schools(self) -> dict[str, set[str]]:
+        """Guardian's external id → the codes of their pupils' schools, in one pass over the links."""
+        schools: dict[str, set[str]] = {}
+        for guardian, pupil in self.guardianships:
             person = self.people.get(pupil)
-            if g == guardian and person is not None and person.school:
-                schools.add(person.school)
+            if person is not None and person.school:
+                schools.setdefault(guardian, set()).add(person.school)
         return schools

@@ -11,16 +11,15 @@ are anyone's to name. The command line imports without a limit.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
 from locales import T, Text
 from models import Membership, Person, School, TutoringGroup
+from roster.bulk import chunks
 from roster.parsed import At, Roster
 from roster.report import RowError
-
-CHUNK = 500  # ids per IN (…) list, well under SQLite's and PostgreSQL's parameter limits
 
 
 def outside_schools(session: Session, file: str, roster: Roster, only: frozenset[str]) -> list[RowError]:
@@ -44,15 +43,10 @@ def outside_schools(session: Session, file: str, roster: Roster, only: frozenset
     return errors
 
 
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
-
-
 def _schools_of_people(session: Session, external_ids: Sequence[str]) -> dict[str, set[str]]:
     """External id → codes of the schools the person has a role in (people without one are absent)."""
     found: dict[str, set[str]] = defaultdict(set)
-    for chunk in _chunks(external_ids):
+    for chunk in chunks(external_ids):
         rows = session.exec(
             select(Person.external_id, School.code)
             .join(Membership, col(Membership.person_id) == col(Person.id))
@@ -67,7 +61,7 @@ def _schools_of_people(session: Session, external_ids: Sequence[str]) -> dict[st
 def _owners_of_groups(session: Session, codes: Sequence[str]) -> dict[str, str]:
     """Group code → code of the school owning it, for the groups already stored with an owner."""
     found: dict[str, str] = {}
-    for chunk in _chunks(codes):
+    for chunk in chunks(codes):
         rows = session.exec(
             select(TutoringGroup.code, School.code)
             .join(School, col(School.id) == col(TutoringGroup.school_id))

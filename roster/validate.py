@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time
+from functools import cache
 from typing import TypeVar
 
-from locales import T, Text
+from locales import N, T, Text
 from models.enums import Channel, Role
 from models.school import Programme, School
 from roster.fields import (
@@ -94,6 +95,13 @@ def rules_of(programme: Programme) -> Rules:
 
 def default_programme() -> Programme:
     return Programme(code=DEFAULT_PROGRAMME, name=DEFAULT_PROGRAMME_NAME)
+
+
+@cache
+def default_rules() -> Rules:
+    """The default programme's rules, before the store has its row (made once: a row per group
+    or lesson asks)."""
+    return rules_of(default_programme())
 
 
 @dataclass
@@ -322,11 +330,10 @@ class _Validator:
             self.error(row, column, T(key, id=other))
 
     def class_teachers(self) -> None:
+        rows = {r.row: r for r in self.rows(CLASSES)}
         for klass in self.roster.classes.values():
-            if klass.class_teacher is None:
-                continue
-            row = next(r for r in self.rows(CLASSES) if r.row == klass.at.row)
-            self.person_ref(row, "class_teacher", klass.class_teacher, Role.CLASS_TEACHER)
+            if klass.class_teacher is not None:
+                self.person_ref(rows[klass.at.row], "class_teacher", klass.class_teacher, Role.CLASS_TEACHER)
 
     def guardians(self) -> None:
         for row in self.rows(GUARDIANS):
@@ -338,8 +345,9 @@ class _Validator:
                 self.roster.guardianships.setdefault((guardian, pupil), At(row.sheet, row.row))
 
     def guardian_schools(self) -> None:
+        schools = self.roster.guardian_schools()
         for person in self.roster.people.values():
-            lost = person.school is None and not self.roster.guardian_schools(person.external_id)
+            lost = person.school is None and not schools.get(person.external_id)
             if lost and Role.GUARDIAN in person.roles:
                 row = RawRow(person.at.sheet, person.at.row, {})
                 self.error(row, "school", T("roster.error.missing_field", field="school"))
@@ -347,7 +355,7 @@ class _Validator:
     def rules(self, code: str) -> Rules | None:
         rules = self.facts.programmes.get(code)
         if rules is None and code == DEFAULT_PROGRAMME:
-            rules = rules_of(default_programme())
+            rules = default_rules()
         return rules
 
     def groups(self) -> None:
@@ -468,7 +476,11 @@ class _Validator:
                 self.error(
                     row,
                     "minutes",
-                    T("roster.error.lesson_too_short", minutes=minutes, min=rules.lesson_minutes),
+                    T(
+                        "roster.error.lesson_too_short",
+                        length=N("common.minutes", "minutes", minutes=minutes),
+                        min=N("common.minutes", "minutes", minutes=rules.lesson_minutes),
+                    ),
                 )
             link = self.value(row, "link", parse_link, "")
             if group is None or rules is None or start is None or weekday < 0:

@@ -228,5 +228,5 @@ def _apply(args: argparse.Namespace, change: Any) -> int:
         return 1
     finally:
         engine.dispose()
-    print(translate(language, text.key, **text.params))
+    print(text.render(language))
     return 0

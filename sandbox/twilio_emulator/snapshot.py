@@ -74,6 +74,7 @@ def _message(msg: EmulatedMessage) -> dict[str, Any]:
         "content_sid": msg.content_sid,
         "content_variables": msg.content_variables,
         "rendered_text": msg.rendered_text,
+        "interactive": msg.interactive,  # WhatsApp buttons stay tappable after a restart
         "media": [
             {"sid": m.sid, "message_sid": m.message_sid, "content_type": m.content_type, "deleted": m.deleted}
             for m in msg.media

@@ -23,8 +23,8 @@ from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from scheduler.app import derive_once
 from settings import Settings
-from tests.e2e.chatting import Chatting, button, emulator_settings
-from tests.test_homework_support import PEOPLE, World, build_world
+from tests.support.chatting import Chatting, button, emulator_settings
+from tests.support.homework import PEOPLE, World, build_world
 
 pytestmark = pytest.mark.flow
 

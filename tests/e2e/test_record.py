@@ -24,9 +24,9 @@ from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from scheduler.app import derive_once
 from scheduler.digest import DigestOptions, latest_moment
-from tests.e2e.chatting import Chatting, choices, emulator_settings
-from tests.test_catch_up import newcomer as joins_later
-from tests.test_homework_support import PEOPLE, World, build_world, page_image
+from tests.handlers.test_catch_up import newcomer as joins_later
+from tests.support.chatting import Chatting, choices, emulator_settings
+from tests.support.homework import PEOPLE, World, build_world, page_image
 
 pytestmark = pytest.mark.flow
 

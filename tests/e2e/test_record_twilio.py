@@ -16,7 +16,7 @@ from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.twilio_emulator import TwilioEmulator
 from tests.e2e.test_whatsapp_flow import System, launch
-from tests.test_homework_support import build_world
+from tests.support.homework import build_world
 
 pytestmark = pytest.mark.flow
 

@@ -19,9 +19,9 @@ from models import ChannelIdentity, DeliveryAttempt, ThreadNotice
 from models.migrate import upgrade
 from models.store import make_engine
 from sandbox.telegram_emulator.emulator import TelegramEmulator
-from tests.e2e.chatting import Chatting, choices, emulator_settings
-from tests.test_homework_support import PEOPLE
-from tests.test_threads_support import STAFF, WEDNESDAY, build_school
+from tests.support.chatting import Chatting, choices, emulator_settings
+from tests.support.homework import PEOPLE
+from tests.support.threads import STAFF, WEDNESDAY, build_school
 
 pytestmark = pytest.mark.flow
 

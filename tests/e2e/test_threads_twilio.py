@@ -19,10 +19,10 @@ from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from sandbox.twilio_emulator import TwilioEmulator
-from tests.e2e.chatting import Chatting
 from tests.e2e.test_whatsapp_flow import launch
-from tests.test_homework_support import PEOPLE
-from tests.test_threads_support import STAFF, WEDNESDAY, build_school
+from tests.support.chatting import Chatting
+from tests.support.homework import PEOPLE
+from tests.support.threads import STAFF, WEDNESDAY, build_school
 
 pytestmark = pytest.mark.flow
 
