@@ -16,14 +16,13 @@ from sqlalchemy import delete
 from sqlmodel import select
 
 from bots.app import Additions, Running, start
-from locales import translate
 from models import CalendarEntry, Lesson, Substitution
 from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from scheduler.app import derive_once
 from settings import Settings
-from tests.support.chatting import Chatting, button, emulator_settings
+from tests.support.chatting import Chatting, button, emulator_settings, on_telegram
 from tests.support.homework import PEOPLE, World, build_world
 
 pytestmark = pytest.mark.flow
@@ -108,9 +107,9 @@ async def test_a_family_and_the_tutor_are_told_once_that_a_holiday_cancels_the_l
         "Внимание: занятия «Алгебра» 16.12 не состоятся — День Независимости.\n"
         "Напоминаний в эти дни не будет."
     )
-    assert told_tutor.text == translate(
-        "kk", "calendar.lessons_off_staff", group="A1", subject=translate("kk", "subject.algebra"),
-        dates="16.12", name=translate("kk", "calendar.name.independence_day"),
+    assert told_tutor.text == on_telegram(
+        "kk", "calendar.lessons_off_staff", group="A1", subject=on_telegram("kk", "subject.algebra"),
+        dates="16.12", name=on_telegram("kk", "calendar.name.independence_day"),
     )  # fmt: skip
     assert told_pupil.text is not None and "Тәуелсіздік күні" in told_pupil.text
     assert {n.person_id for n in world.outbox()} == {
@@ -168,7 +167,7 @@ async def test_a_substitute_gets_the_reminder_and_marks_attendance(tmp_path: Pat
     )
     assert prompt.text is not None and "A1" in prompt.text
     assert marked.text is not None and marked.text.startswith("Нұрлан Сейітов")
-    assert refused.text == translate(
+    assert refused.text == on_telegram(
         "kk", "substitute.read_only", group="A1", person="Дана Омарова", first="07.12", last="11.12"
     )
     assert absence.text is not None and "Нұрлан Сейітов" in absence.text

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from locales import translate
 from tests.e2e.test_sandbox import _call
+from tests.support.chatting import on_telegram
 
 pytestmark = pytest.mark.flow
 USER = 4242
@@ -126,7 +126,7 @@ def test_a_restarted_sandbox_keeps_its_chats_and_clock_and_answers_everything(tm
         _call(f"{api}/users/{USER}/text", {"text": f"/start {code}"})
         asked = _bot_messages(api, 2)[-1]
         _call(f"{api}/users/{USER}/press", {"message_id": asked["message_id"], "callback_data": "lang:kk"})
-        assert _bot_messages(api, 3)[-1]["text"] == translate("kk", "language.set")
+        assert _bot_messages(api, 3)[-1]["text"] == on_telegram("kk", "language.set")
         moved = _call(f"{web}/sandbox/clock", {"step": "day"})["now"]
         before = _all(api)
         # A class teacher not in Telegram asks for a dashboard code: it goes by SMS, readable in the inbox.
@@ -149,9 +149,9 @@ def test_a_restarted_sandbox_keeps_its_chats_and_clock_and_answers_everything(tm
         sent = _call(f"{api}/users/{USER}/text", {"text": "/language"})["message"]
         assert sent["message_id"] > max(m["message_id"] for m in before)
         asked = _bot_messages(api, 4)[-1]
-        assert asked["text"] == translate("kk", "language.ask")
+        assert asked["text"] == on_telegram("kk", "language.ask")
         _call(f"{api}/users/{USER}/press", {"message_id": asked["message_id"], "callback_data": "lang:ru"})
-        assert _bot_messages(api, 5)[-1]["text"] == translate("ru", "language.set")
+        assert _bot_messages(api, 5)[-1]["text"] == on_telegram("ru", "language.set")
     finally:
         _stop(second)
 
