@@ -20,6 +20,7 @@ from models.calendar import CalendarKind
 from models.school import TutoringGroup
 from models.store import session_scope
 from outbox.write import stored_text
+from record.occurrences import between
 from scheduler.app import derive_once
 from scheduler.coordinator import set_postal_schedule
 from settings import Settings
@@ -216,3 +217,16 @@ def test_a_deadline_typed_for_a_sunday_moves_to_monday_and_the_tutor_and_pupils_
     assert homework.due_at.astimezone(UTC) == at(date(2026, 12, 7), 18).astimezone(UTC)
     notice = world.outbox("homework.new")[0]
     assert "(06.12 — воскресенье, поэтому перенесено на понедельник)" in stored_text(notice).render("ru")
+
+
+def test_a_familys_lessons_ahead_show_the_holidays_lesson_as_cancelled(engine: Engine) -> None:
+    """/timetable, the catch-up and the digest read `record.occurrences`: the lesson on Independence
+    Day is listed as cancelled, the Wednesdays around it as timetabled."""
+    group, *_ = wednesday_group(engine)
+    with Session(engine) as session:
+        slots = between(session, {group}, at(date(2026, 12, 9), 0), at(date(2026, 12, 24), 0), ALMATY)
+    assert [(slot.on_date, slot.cancelled) for slot in slots] == [
+        (date(2026, 12, 9), False),
+        (INDEPENDENCE_DAY, True),
+        (date(2026, 12, 23), False),
+    ]

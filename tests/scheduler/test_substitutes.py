@@ -175,6 +175,16 @@ def test_the_substitute_marks_attendance_and_the_tutor_reads_only(staff: StaffWo
     assert refused_homework.text.key == "substitute.read_only"
 
 
+def test_the_assistant_marks_attendance_on_a_substitutes_day_too(staff: StaffWorld) -> None:
+    """The programme gives the assistant teacher attendance whoever tutors the group that day."""
+    key = f"{staff.lessons['A1']}:{staff.lesson_date.isoformat()}"
+    replies = staff.press("a1", f"att:m:{key}:{staff.ids['p2']}:l")
+    assert keys(replies) == ["attendance.marked"]
+    with Session(staff.engine) as session:
+        (mark,) = session.exec(select(Attendance)).all()
+    assert mark.marked_by == staff.ids["a1"] and mark.status == "late"
+
+
 def test_the_substitute_reviews_and_grades_the_tutor_can_open_the_work_only(staff: StaffWorld) -> None:
     staff.homework("A1")
     staff.photos("p1", page_image())
