@@ -12,6 +12,7 @@ from pathlib import Path
 from bots import heap, logs
 from bots.app import ROLES, Running, announce, serve
 from bots.backup import BackupError, backup, restore
+from bots.district_cli import add_commands as add_district_commands
 from models.migrate import upgrade
 from models.store import make_engine
 from roster import format_report, import_roster
@@ -148,6 +149,7 @@ def parser() -> argparse.ArgumentParser:
     )
     restoring.set_defaults(func=_restore)
     add_plan_commands(commands)  # postal set, lesson move|cancel
+    add_district_commands(commands)  # district place|grant|revoke|list
     return top
 
 

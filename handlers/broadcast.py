@@ -11,7 +11,9 @@ families will see it → send, send as urgent (quiet hours do not hold it back; 
 version in the other language (`handlers.broadcast_versions`: each family then reads its own),
 send later at a chosen moment (`handlers.broadcast_schedule`) or cancel.
 Sending writes the `Broadcast` and one outbox row per person (and one for the group chat); the
-teacher's delivery report is `/report` (the latest) or the button under the confirmation.
+teacher's delivery report is `/report` (the latest) or the button under the confirmation. A text
+that comes back every term can be saved as a template with placeholders and filled in each time
+(`handlers.broadcast_templates`, /templates), then goes on here from the audience.
 
 The message carries the class, the teacher's name and the text: nothing about any pupil, so nothing
 sensitive (low-income status) can reach a group chat or a family through it.
@@ -101,11 +103,12 @@ def _own_class(turn: Turn, raw_id: object) -> SchoolClass | None:
     return next((c for c in teacher_classes(turn) if str(c.id) == str(raw_id)), None)
 
 
-def _class_question(turn: Turn, action: str) -> Reply:
+def class_question(turn: Turn, prefix: str) -> Reply:
+    """Which of the teacher's classes: one button a class, its value `prefix` and the class's id."""
     return Reply(
         T("broadcast.ask_class"),
         choices=tuple(
-            Choice(f"{PREFIX}{action}:{c.id}", T("broadcast.choice.class", class_name=c.name))
+            Choice(f"{prefix}{c.id}", T("broadcast.choice.class", class_name=c.name))
             for c in teacher_classes(turn)
         ),
     )
@@ -158,7 +161,7 @@ def start_link(turn: Turn) -> list[Reply]:
     if not classes:
         return not_allowed()
     if len(classes) > 1:
-        return [_class_question(turn, "linkclass")]
+        return [class_question(turn, f"{PREFIX}linkclass:")]
     return _link_code(turn, classes[0])
 
 
@@ -180,7 +183,7 @@ def start(turn: Turn) -> list[Reply]:
         return not_allowed()
     if len(classes) > 1:
         conversation.clear(turn)
-        return [_class_question(turn, "class")]
+        return [class_question(turn, f"{PREFIX}class:")]
     return _ask_text(turn, classes[0])
 
 
@@ -221,6 +224,13 @@ def on_text(turn: Turn) -> list[Reply] | None:
     data["language"] = broadcast_versions.language_of_text(text, turn.locale)
     conversation.enter(turn, FLOW_SEND, "audience", **data)
     return [*refused, _audience_question(turn, klass)]
+
+
+def with_text(turn: Turn, klass: SchoolClass, text: str) -> list[Reply]:
+    """An announcement whose text is written already (filled in from a saved template,
+    `handlers.broadcast_templates`): on to its audience, preview and sending, as a typed one."""
+    conversation.enter(turn, FLOW_SEND, "audience", class_id=klass.id, text=text)
+    return [_audience_question(turn, klass)]
 
 
 def class_groups(turn: Turn, klass: SchoolClass) -> list[TutoringGroup]:

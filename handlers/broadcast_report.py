@@ -1,14 +1,19 @@
 """The class teacher's delivery report of a broadcast: delivered, delivered cut short (an SMS over
 the segment cap), still waiting, failed and reached by no channel (the last three with names, so the
-teacher can call or hand over a paper copy), and how the class group chat post went."""
+teacher can call or hand over a paper copy), and how the class group chat post went.
+
+The report is counted from the outbox rows whenever it is asked for, so it is as current as the
+deliveries: each report carries a "refresh" button that asks again, as the confirmation's button does.
+"""
 
 from __future__ import annotations
 
 from sqlmodel import col, select
 
+from handlers.broadcast import REPORT
 from handlers.context import Turn
 from handlers.refusals import not_allowed
-from handlers.types import Reply
+from handlers.types import Choice, Reply
 from locales import T, Text
 from locales.collation import Names
 from locales.shorten import headline
@@ -94,7 +99,8 @@ def report(turn: Turn, broadcast: Broadcast) -> Reply:
             no_channel=len(unreached),
             no_channel_names=Names(tuple(unreached), NONE),
             chat=_chat_line(chat),
-        )
+        ),
+        choices=(Choice(f"{REPORT}{broadcast.id}", T("broadcast.report.refresh")),),
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from handlers import (
     broadcast,
+    broadcast_templates,
     choices,
     conversation,
     corrections,
@@ -49,6 +50,8 @@ FORMS: dict[str, Text] = {
     review.FLOW_REDO: T("leaving.form.redo"),
     corrections.FLOW: T("leaving.form.correction"),
     paper.FLOW: T("leaving.form.paper"),
+    broadcast_templates.FLOW_NEW: T("leaving.form.template_new"),
+    broadcast_templates.FLOW_FILL: T("leaving.form.template_fill"),
     group_post.FLOW: T("leaving.form.post"),
     hand_in.FLOW_PICK: T("leaving.form.pick"),
 }

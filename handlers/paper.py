@@ -5,39 +5,36 @@ consent in chat.
 A coordinator (their schools' pupils) or a class teacher (their classes') types part of the pupil's
 name → picks the pupil and the parent who signed → consent or withdrawal → the day it was signed
 (not in the future) → a photo of the paper (kept as our own copy, like a homework page) → confirms.
-The decision is a `Consent` row on channel "paper", dated the day of signing, naming who recorded
-it and the photo; the audit says who recorded what. A withdrawal stops every message to and about
-the pupil, as one given in chat does. The parent is told through the outbox, where they can be.
+The decision is written by `handlers.paper_record` (the dashboard's form writes it there too): a
+`Consent` row on channel "paper", dated the day of signing, naming who recorded it and the photo;
+the audit says who recorded what. A withdrawal stops every message to and about the pupil, as one
+given in chat does. The parent is told through the outbox, where they can be.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
 
 from handlers import conversation
 from handlers.attachments import store_attachment
-from handlers.audit import audit
-from handlers.consent import TEXT_VERSION
 from handlers.context import Turn
 from handlers.dates import parse_day
 from handlers.family import guardians_of
+from handlers.paper_record import Application, record
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
 from locales import T
-from models.clock import to_local, to_utc
+from models.clock import to_local
 from models.consent_rules import has_consent
 from models.enums import Role
-from models.people import Consent, Membership, Person
-from outbox.write import cancel_about_pupil, enqueue
+from models.people import Membership, Person
 
 PREFIX = "pa:"
 FLOW = "paper"
-CHANNEL = "paper"
 MAX_MATCHES = 8
-SIGNED_AT = time(12, 0)  # a paper names a day; the decision is dated at its noon
 
 
 def start(turn: Turn) -> list[Reply]:
@@ -209,41 +206,10 @@ def _save(turn: Turn, pupil: Person, data: dict[str, Any]) -> list[Reply]:
         conversation.clear(turn)
         return not_allowed()
     signed = datetime.fromisoformat(data["signed_on"]).date()
-    decision = Consent(
-        guardian_id=guardian.id,
-        pupil_id=pupil.id,
-        text_version=TEXT_VERSION,
-        given=bool(data["given"]),
-        decided_at=to_utc(datetime.combine(signed, SIGNED_AT), turn.config.time_zone),
-        channel=CHANNEL,
-        recorded_by_id=turn.person_id(),
-        document_path=str(data["document"]),
-    )
-    turn.session.add(decision)
-    turn.session.flush()
-    action = "consent.paper_given" if decision.given else "consent.paper_withdrawn"
-    audit(
-        turn,
-        action,
-        "consent",
-        decision.id,
-        pupil_id=pupil.id,
-        guardian_id=guardian.id,
-        signed_on=signed.isoformat(),
-    )
-    if not has_consent(turn.session, pupil.id):
-        cancel_about_pupil(turn.session, pupil.id)
-    key = "paper.notify.given" if decision.given else "paper.notify.withdrawn"
-    enqueue(
-        turn.session,
-        kind="consent.paper",
-        text=T(key, pupil=pupil.full_name, date=signed.strftime("%d.%m.%Y")),
-        idempotency_key=f"consent-paper:{decision.id}:{guardian.id}:",
-        person_id=guardian.id,
-        about_pupil_id=pupil.id,
-    )
+    application = Application(pupil, guardian, bool(data["given"]), signed, str(data["document"]))
+    record(turn.session, application, recorded_by=turn.person_id(), zone=turn.config.time_zone, where="chat")
     conversation.clear(turn)
-    done = "paper.saved_given" if decision.given else "paper.saved_withdrawn"
+    done = "paper.saved_given" if application.given else "paper.saved_withdrawn"
     return [
         Reply(T(done, pupil=pupil.full_name, guardian=guardian.full_name, date=signed.strftime("%d.%m.%Y")))
     ]

@@ -1,6 +1,7 @@
 """The tutor's review (/review): submissions of their groups waiting for feedback, oldest first.
 
-Each is shown with its pages (one reply per page, as media) and four buttons: all pages as one PDF,
+Each is shown with its pages (one reply per page, as media), a note when a page looks like another
+pupil's page of the same homework (`handlers.copies`), and four buttons: all pages as one PDF,
 grade, return for redo, next. Grading asks for points (summative) or a formative score of 1–10
 (which may be skipped), then a comment; the feedback is stored, the submission is graded, and the
 pupil and (for scored work) each guardian get a message through the outbox. Returning for redo
@@ -19,6 +20,7 @@ from sqlmodel import col, select
 from handlers import conversation, grades, substitutes
 from handlers.audit import audit
 from handlers.context import Turn
+from handlers.copies import look_alikes, warning
 from handlers.corrections import recorded
 from handlers.family import guardians_of
 from handlers.groups import acts_for, tutor_groups
@@ -148,6 +150,9 @@ def show(turn: Turn, work: Work, position: int, total: int) -> list[Reply]:
     }
     header = T("review.item_late", **params) if submission.late else T("review.item", **params)
     replies = [Reply(header)]
+    copied = warning(look_alikes(turn.session, submission, pages))
+    if copied is not None:
+        replies.append(copied)
     replies += [
         Reply(T("review.page", number=page.number, pages=len(pages)), media_path=page.path) for page in pages
     ]

@@ -23,6 +23,7 @@ from handlers import (
     broadcast,
     broadcast_report,
     broadcast_schedule,
+    broadcast_templates,
     catch_up,
     channels,
     choices,
@@ -275,6 +276,10 @@ ROUTES: tuple[Route, ...] = (
     Route(Button(broadcast.REPORT), broadcast_report.on_button, {Role.CLASS_TEACHER, Role.TUTOR}),
     Route(Button(broadcast.PREFIX), broadcast.on_choice, {Role.CLASS_TEACHER}),
     Route(Flow(broadcast.FLOW_SEND, TEXT | PHOTOS), broadcast.on_text),
+    Route(Command("/templates"), broadcast_templates.listing, {Role.CLASS_TEACHER}),
+    Route(Button(broadcast_templates.PREFIX), broadcast_templates.on_choice, {Role.CLASS_TEACHER}),
+    Route(Flow(broadcast_templates.FLOW_NEW, TEXT), broadcast_templates.on_new, {Role.CLASS_TEACHER}),
+    Route(Flow(broadcast_templates.FLOW_FILL, TEXT), broadcast_templates.on_fill, {Role.CLASS_TEACHER}),
     # A Kazpost round's teacher is whoever the coordinator named, in any role: the rounds are theirs.
     Route(Command("/post"), postal.start),
     Route(Button(postal.PREFIX), postal.on_choice),

@@ -57,6 +57,7 @@ def add_pages(session: Session, submission_id: int, photos: list[StoredPhoto]) -
                 size=photo.size,
                 width=photo.width,
                 height=photo.height,
+                likeness=photo.likeness,
             )
         )
     return number
@@ -71,6 +72,7 @@ def photo_json(photo: StoredPhoto) -> dict[str, Any]:
         "width": photo.width,
         "height": photo.height,
         "unreadable": photo.unreadable,
+        "likeness": photo.likeness,
     }
 
 
@@ -82,4 +84,5 @@ def photo_from_json(item: dict[str, Any]) -> StoredPhoto:
         width=int(item["width"]),
         height=int(item["height"]),
         unreadable=item.get("unreadable"),
+        likeness=item.get("likeness"),
     )

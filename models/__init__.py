@@ -2,6 +2,7 @@
 
 from models.calendar import CalendarEntry
 from models.dashboard import DashboardAttempt, DashboardChallenge, DashboardSession
+from models.district import DistrictCoordinator
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.journal import AuditLog, Conversation, InboundReceipt
 from models.outbox import Broadcast, DeliveryAttempt, Notification, SendBudget
@@ -9,6 +10,7 @@ from models.people import ChannelIdentity, Consent, Guardianship, Invite, Member
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, Programme, School, SchoolClass, TutoringGroup
 from models.substitutes import Substitution
+from models.templates import BroadcastTemplate
 from models.threads import Thread, ThreadMessage, ThreadNotice
 from models.timetable import Attendance, Lesson, LessonChange
 
@@ -16,6 +18,7 @@ __all__ = [
     "Attendance",
     "AuditLog",
     "Broadcast",
+    "BroadcastTemplate",
     "CalendarEntry",
     "ChannelIdentity",
     "Consent",
@@ -24,6 +27,7 @@ __all__ = [
     "DashboardChallenge",
     "DashboardSession",
     "DeliveryAttempt",
+    "DistrictCoordinator",
     "Feedback",
     "GroupMember",
     "Guardianship",

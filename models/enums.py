@@ -43,6 +43,9 @@ class SubmissionStatus(StrEnum):
 class HomeworkKind(StrEnum):
     FORMATIVE = "formative"
     SUMMATIVE = "summative"
+    # The entry and final diagnostics of a subject: knowledge growth is final − entry (`monitoring.growth`).
+    ENTRY = "entry"
+    FINAL = "final"
 
 
 class Audience(StrEnum):

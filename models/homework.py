@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from locales.shorten import headline
@@ -22,7 +22,7 @@ class Homework(SQLModel, table=True):
     kind: str = Field(default="formative", max_length=10)
     scored: bool = False
     max_points: int | None = None
-    due_at: datetime
+    due_at: datetime = Field(index=True)  # the monitoring counts homework by when it falls due
     created_at: datetime = Field(default_factory=utcnow)
 
     @property
@@ -32,6 +32,9 @@ class Homework(SQLModel, table=True):
 
 
 class Submission(SQLModel, table=True):
+    # A pupil's work for one homework, looked up for every pupil and homework the monitoring counts.
+    __table_args__ = (Index("ix_submission_homework_pupil", "homework_id", "pupil_id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     homework_id: int = Field(foreign_key="homework.id", index=True)
     pupil_id: int = Field(foreign_key="person.id", index=True)
@@ -55,6 +58,9 @@ class SubmissionPage(SQLModel, table=True):
     size: int
     width: int
     height: int
+    # The page's perceptual hash (`photos.likeness`), to find a copy of another pupil's page; None
+    # for pages stored before it was kept.
+    likeness: str | None = Field(default=None, max_length=64)
 
 
 class Feedback(SQLModel, table=True):

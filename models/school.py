@@ -37,6 +37,9 @@ class School(SQLModel, table=True):
     day_start: time = time(8, 0)
     day_end: time = time(14, 0)
     postal_point: str = Field(default="", max_length=300)
+    # Where the school is, for the coordinators above schools (`models.district`).
+    region: str = Field(default="", max_length=200, index=True)
+    district: str = Field(default="", max_length=200, index=True)
 
 
 class SchoolClass(SQLModel, table=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.clock import utcnow
@@ -46,7 +46,12 @@ class LessonChange(SQLModel, table=True):
 
 
 class Attendance(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("lesson_id", "on_date", "pupil_id"),)
+    # The monitoring reads a scope's pupils' marks over a period: by pupil, then by day, and counts
+    # them from the index alone (lesson and status ride along).
+    __table_args__ = (
+        UniqueConstraint("lesson_id", "on_date", "pupil_id"),
+        Index("ix_attendance_pupil_day", "pupil_id", "on_date", "lesson_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     lesson_id: int = Field(foreign_key="lesson.id", index=True)

@@ -1,4 +1,5 @@
-"""The dashboard's read model: monitoring tables and pupil pages over the store, limited to a scope."""
+"""The dashboard's read model: the overview's figures, who needs attention, the monitoring tables,
+delivery and pupil pages over the store, limited to a scope and a period."""
 
 from monitoring.pupil import Point, PupilView, pupil_view
 from monitoring.scope import Scope, scope_of

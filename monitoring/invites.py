@@ -45,10 +45,13 @@ def sections(
     session: Session, scope: Scope, now: datetime, language: str = DEFAULT_LANGUAGE
 ) -> list[Section]:
     """The classes in scope, then the groups, each with its people by role and name (in the
-    alphabetical order of the reader's language)."""
+    alphabetical order of the reader's language); none for a district's or region's coordinator,
+    who reads and sends nothing."""
+    if not scope.reminds:
+        return []
     wanted: list[tuple[str, int, str, list[tuple[int, str]]]] = []
     for klass in session.exec(
-        select(SchoolClass).where(col(SchoolClass.id).in_(scope.class_ids)).order_by(col(SchoolClass.name))
+        select(SchoolClass).where(col(SchoolClass.id).in_(scope.classes())).order_by(col(SchoolClass.name))
     ).all():
         wanted.append(("class", klass.id or 0, klass.name, class_people(session, klass.id or 0, language)))
     for group in groups(session, scope):

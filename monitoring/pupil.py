@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from locales import T, subject_name
+from models.enums import Role
 from models.homework import Homework, Submission
-from models.people import Person
-from models.school import TutoringGroup
+from models.people import Membership, Person
+from models.school import SchoolClass, TutoringGroup
 from models.timetable import Attendance, Lesson
 from monitoring.problems import decision
-from monitoring.scope import Scope, class_of
+from monitoring.scope import Scope
 from monitoring.scores import scored
 from monitoring.table import Table, local_day
 from monitoring.tables import COUNTED
@@ -40,7 +41,7 @@ class PupilView:
 
 def pupil_view(session: Session, scope: Scope, pupil_id: int, zone: ZoneInfo) -> PupilView | None:
     """One pupil's monitoring page, or None when the pupil is not in scope."""
-    if pupil_id not in scope.pupil_ids:
+    if not scope.sees_pupil(session, pupil_id):
         return None
     person = session.get(Person, pupil_id)
     if person is None:
@@ -86,9 +87,18 @@ def pupil_view(session: Session, scope: Scope, pupil_id: int, zone: ZoneInfo) ->
     return PupilView(
         pupil_id=pupil_id,
         name=person.full_name,
-        class_name=class_of(session, scope).get(pupil_id, ""),
+        class_name=class_name(session, pupil_id),
         attendance=attendance,
         submissions=submissions,
         growth=growth,
         series=dict(series),
     )
+
+
+def class_name(session: Session, pupil_id: int) -> str:
+    found = session.exec(
+        select(SchoolClass.name)
+        .join(Membership, col(Membership.class_id) == col(SchoolClass.id))
+        .where(Membership.person_id == pupil_id, Membership.role == Role.PUPIL.value)
+    ).first()
+    return found or ""

@@ -1,257 +1,415 @@
-"""The monitoring tables, channel-neutral: what the coordinator and the class teacher read.
+"""The monitoring tables, channel-neutral: what the coordinator, the class teacher and the tutor read
+under the overview, each limited to a `Scope` and, when one is chosen, a period.
 
-Pure functions over a Session. Every table is limited to a `Scope`: a coordinator sees their
-schools, a class teacher their classes. A table is a name, column keys (the header is
-`web.col.<key>` in the reader's language) and rows of plain values or `Text` (a status to render).
-Dates are days in the school's time zone (the `TZ_NAME` setting); rows of people are in the
-alphabetical order of the reader's language (`locales.collation`).
+A table is a listing (`monitoring.table`): one SQL statement that counts what the table shows (the
+database groups and sums), its column keys (the header is `web.col.<key>` in the reader's language)
+and how a row becomes cells (plain values or `Text`); families' waiting threads and reported
+problems are listed by `monitoring.threads` and `monitoring.problems`. A page reads one page of a
+listing (`page_of`, with a search); an export reads all of it a batch at a time (`stream`). Dates
+are days in the school's time zone.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Row, case, func, literal, select
+from sqlmodel import Session, col
 
-from locales import DEFAULT_LANGUAGE, T, subject_name
-from locales.collation import sort_key
+from locales import T, subject_name
 from models.clock import utcnow
-from models.enums import AttemptOutcome, NotificationStatus, SubmissionStatus
-from models.homework import Homework, Submission
-from models.outbox import DeliveryAttempt, Notification
-from models.people import Consent
+from models.consent_rules import PROGRAMME_SCOPE
+from models.enums import AttendanceStatus, SubmissionStatus
+from models.homework import TITLE_CHARS, Feedback, Homework, Submission
+from models.people import Consent, Membership, Person
 from models.postal import PostalItem, PostalRound
-from models.school import SchoolClass
+from models.school import GroupMember, SchoolClass, TutoringGroup
 from models.timetable import Attendance, Lesson
-from monitoring.problems import problems_table
-from monitoring.scope import Scope, audience, groups, members, names, pupils_sorted
-from monitoring.scores import Scored, scored
-from monitoring.table import Table, local_day
-from monitoring.threads import threads_table
+from monitoring.paging import PAGE_SIZE, Page
+from monitoring.periods import Period
+from monitoring.problems import problems_listing
+from monitoring.scope import GROUP, Scope
+from monitoring.sql import consented, latest_feedback, monday_of, percent, pupil_membership
+from monitoring.table import Ask, Cell, Listing, Table, in_days, in_moments, local_day, searched
+from monitoring.threads import threads_listing
 
 COUNTED = (SubmissionStatus.SUBMITTED.value, SubmissionStatus.GRADED.value, SubmissionStatus.RETURNED.value)
 REVIEWED = (SubmissionStatus.GRADED.value, SubmissionStatus.RETURNED.value)
+BATCH = 500  # rows an export reads at a time
 
 
-def consent_status(decisions: list[Consent]) -> tuple[str, datetime | None]:
-    """given / withdrawn / missing, with the date, from one pupil's decisions (any guardian)."""
-    latest: dict[int, Consent] = {}
-    for row in sorted(decisions, key=lambda c: (c.decided_at, c.id or 0)):
-        latest[row.guardian_id] = row
-    current = [c for c in latest.values() if c.given and c.withdrawn_at is None]
-    if current:
-        return "given", max(c.decided_at for c in current)
-    if latest:
-        return "withdrawn", max((c.withdrawn_at or c.decided_at) for c in latest.values())
-    return "missing", None
+def _within(column: Any, moments: tuple[datetime, datetime]) -> tuple[Any, Any]:
+    return column >= moments[0], column < moments[1]
 
 
-def consent_table(
-    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
-) -> Table:
-    """Per pupil: the parents' decision (given, withdrawn, missing) and its day."""
-    decisions: dict[int, list[Consent]] = defaultdict(list)
-    for row in session.exec(select(Consent).where(col(Consent.pupil_id).in_(scope.pupil_ids))).all():
-        decisions[row.pupil_id].append(row)
-    table = Table("consent", ("class", "pupil", "consent", "date"))
-    for pupil_id, class_name, name in pupils_sorted(session, scope, language):
-        status, when = consent_status(decisions.get(pupil_id, []))
-        table.rows.append((class_name, name, T(f"web.consent.{status}"), local_day(when, zone)))
-        table.pupils.append(pupil_id)
-    return table
+def _class_of_pupil() -> Any:
+    return pupil_membership(col(Person.id))
 
 
-def attendance_table(
-    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
-) -> Table:
-    """Per group and week (Monday): lessons marked, present, late, absent."""
-    table = Table(
-        "attendance", ("group", "subject", "week", "lessons", "present", "late", "absent", "excused")
+# -- consent ----------------------------------------------------------------------------------------
+
+
+def consent_listing(session: Session, ask: Ask) -> Listing:
+    """Per pupil: the parents' decision (given, withdrawn or refused, missing) and its day, as it
+    stood at the end of the period (now without one)."""
+    at = ask.moments()[1]
+    decided = select(col(Consent.id)).where(
+        col(Consent.pupil_id) == col(Person.id),
+        col(Consent.scope) == PROGRAMME_SCOPE,
+        col(Consent.decided_at) <= at,
     )
-    for group in groups(session, scope):
-        in_group = members(session, group.id or 0, scope)
-        rows = session.exec(
-            select(Attendance)
-            .where(col(Attendance.lesson_id).in_(select(Lesson.id).where(Lesson.group_id == group.id)))
-            .where(col(Attendance.pupil_id).in_(in_group))
-        ).all()
-        weeks: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        lessons: dict[date, set[tuple[int, date]]] = defaultdict(set)
-        for row in rows:
-            monday = row.on_date - timedelta(days=row.on_date.weekday())
-            weeks[monday][row.status] += 1
-            weeks[monday]["excused"] += row.excused is True
-            lessons[monday].add((row.lesson_id, row.on_date))
-        for monday in sorted(weeks):
-            counts = weeks[monday]
-            table.rows.append(
-                (
-                    group.code,
-                    subject_name(group.subject),
-                    monday,
-                    len(lessons[monday]),
-                    counts["present"],
-                    counts["late"],
-                    counts["absent"],
-                    counts["excused"],
-                )
-            )
-    return table
-
-
-def homework_table(
-    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
-) -> Table:
-    """Per group: homework set, submitted on time, late, missing (past due), reviewed."""
-    table = Table("homework", ("group", "subject", "set", "submitted", "late", "missing", "reviewed"))
-    for group in groups(session, scope):
-        in_group = members(session, group.id or 0, scope)
-        homeworks = session.exec(select(Homework).where(Homework.group_id == group.id)).all()
-        on_time = late = missing = reviewed = 0
-        for homework in homeworks:
-            submissions = session.exec(
-                select(Submission).where(
-                    Submission.homework_id == homework.id,
-                    col(Submission.pupil_id).in_(in_group),
-                    col(Submission.status).in_(COUNTED),
-                )
-            ).all()
-            handed_in = {s.pupil_id for s in submissions}
-            late += sum(1 for s in submissions if s.late)
-            on_time += sum(1 for s in submissions if not s.late)
-            reviewed += sum(1 for s in submissions if s.status in REVIEWED)
-            if homework.due_at <= now:
-                missing += len(in_group - handed_in)
-        table.rows.append(
-            (group.code, subject_name(group.subject), len(homeworks), on_time, late, missing, reviewed)
+    status = case(
+        (consented(col(Person.id), at), literal("given")),
+        (decided.exists(), literal("withdrawn")),
+        else_=literal("missing"),
+    )
+    given_on = (
+        select(func.max(col(Consent.decided_at)))
+        .where(
+            col(Consent.pupil_id) == col(Person.id),
+            col(Consent.scope) == PROGRAMME_SCOPE,
+            col(Consent.given).is_(True),
+            col(Consent.withdrawn_at).is_(None),
+            col(Consent.decided_at) <= at,
         )
-    return table
-
-
-def grades_table(
-    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
-) -> Table:
-    """Per pupil and subject: graded works, average formative score, average mark, latest percent."""
-    table = Table("grades", ("class", "pupil", "subject", "graded", "avg_score", "avg_mark", "latest"))
-    by_pupil: dict[tuple[int, str], list[Scored]] = defaultdict(list)
-    for work in scored(session, scope.pupil_ids):
-        by_pupil[(work.pupil_id, work.subject)].append(work)
-    for pupil_id, class_name, name in pupils_sorted(session, scope, language):
-        for (pid, subject), works in sorted(by_pupil.items(), key=lambda i: i[0][1]):
-            if pid != pupil_id:
-                continue
-            scores = [w.score for w in works if w.score is not None]
-            marks = [w.mark for w in works if w.mark is not None]
-            table.rows.append(
-                (
-                    class_name,
-                    name,
-                    subject_name(subject),
-                    len(works),
-                    _mean(scores),
-                    _mean(marks),
-                    works[-1].percent,
-                )
-            )
-            table.pupils.append(pupil_id)
-    return table
-
-
-def _mean(values: list[int]) -> float | None:
-    return round(sum(values) / len(values), 1) if values else None
-
-
-def delivery_table(
-    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
-) -> Table:
-    """By channel: messages delivered (whole, or cut short to fit an SMS), attempts retried or failed
-    (blocked included), and messages no channel could carry (the class teacher's phone-or-paper
-    list)."""
-    people = audience(session, scope)
-    notifications = select(Notification.id).where(col(Notification.person_id).in_(people))
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    attempts = session.exec(
-        select(DeliveryAttempt.channel, DeliveryAttempt.outcome).where(
-            col(DeliveryAttempt.notification_id).in_(notifications)
+        .scalar_subquery()
+    )
+    changed_on = (
+        select(func.max(func.coalesce(col(Consent.withdrawn_at), col(Consent.decided_at))))
+        .where(
+            col(Consent.pupil_id) == col(Person.id),
+            col(Consent.scope) == PROGRAMME_SCOPE,
+            col(Consent.decided_at) <= at,
         )
-    ).all()
-    for channel, outcome in attempts:
-        if outcome == AttemptOutcome.DELIVERED.value:
-            counts[channel]["delivered"] += 1
-        elif outcome == AttemptOutcome.CUT.value:
-            counts[channel]["cut"] += 1
-        elif outcome == AttemptOutcome.RETRY.value:
-            counts[channel]["retried"] += 1
-        elif outcome in (AttemptOutcome.FAILED.value, AttemptOutcome.BLOCKED.value):
-            counts[channel]["failed"] += 1
-    unreached = session.exec(
-        select(Notification.channel).where(
-            col(Notification.person_id).in_(people),
-            Notification.status == NotificationStatus.NO_CHANNEL.value,
+        .scalar_subquery()
+    )
+    class_name = func.coalesce(col(SchoolClass.name), literal(""))
+    statement = (
+        select(
+            class_name, col(Person.full_name), status.label("status"), given_on, changed_on, col(Person.id)
         )
-    ).all()
-    for last_channel in unreached:
-        counts[last_channel or "none"]["no_channel"] += 1
-    table = Table("delivery", ("channel", "delivered", "cut", "retried", "failed", "no_channel"))
-    for channel in sorted(counts):
-        numbers = tuple(counts[channel][column] for column in table.columns[1:])
-        table.rows.append((T(f"web.channel.{channel}"), *numbers))
-    return table
+        .select_from(Person)
+        .join(Membership, _class_of_pupil())
+        .outerjoin(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
+        .where(col(Person.id).in_(ask.scope.pupils()))
+    )
+    statement = searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
+    zone = ask.zone
+
+    def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
+        when = row[3] if row[2] == "given" else row[4] if row[2] == "withdrawn" else None
+        return (row[0], row[1], T(f"web.consent.{row[2]}"), local_day(when, zone))
+
+    return Listing(
+        "consent",
+        ("class", "pupil", "consent", "date"),
+        statement.order_by(class_name, col(Person.full_name), col(Person.id)),
+        cells,
+        lambda row: int(row[5]),
+    )
 
 
-def postal_table(
-    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
-) -> Table:
-    """Every Kazpost round of the classes in scope, one row per item."""
-    table = Table("postal", ("date", "class", "pupil", "homework", "status"))
-    rounds = session.exec(
-        select(PostalRound, SchoolClass)
-        .where(col(PostalRound.class_id) == col(SchoolClass.id))
-        .where(col(PostalRound.class_id).in_(scope.class_ids))
-        .order_by(col(PostalRound.collection_date).desc(), col(SchoolClass.name))
-    ).all()
-    for postal_round, school_class in rounds:
-        items = session.exec(select(PostalItem).where(PostalItem.round_id == postal_round.id)).all()
-        pupil_names = names(session, (i.pupil_id for i in items))
-        titles = titles_of(session, (i.homework_id for i in items if i.homework_id is not None))
-        for item in sorted(items, key=lambda i: sort_key(language, pupil_names.get(i.pupil_id, ""))):
-            table.rows.append(
-                (
-                    postal_round.collection_date,
-                    school_class.name,
-                    pupil_names.get(item.pupil_id, ""),
-                    titles.get(item.homework_id or 0, ""),
-                    T(f"web.postal.{item.status}"),
-                )
-            )
-    return table
+# -- attendance -------------------------------------------------------------------------------------
 
 
-def titles_of(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = session.exec(select(Homework).where(col(Homework.id).in_(wanted))).all()
-    return {h.id: h.title for h in rows if h.id}
+def attendance_listing(session: Session, ask: Ask) -> Listing:
+    """Per group and week (Monday): lessons marked, present, late, absent, and the absences a
+    family explained that the tutor or assistant excused."""
+
+    def counted(status: AttendanceStatus) -> Any:
+        return func.sum(case((col(Attendance.status) == status.value, 1), else_=0))
+
+    week = monday_of(session, col(Attendance.on_date))
+    lessons = (
+        select(
+            col(Lesson.group_id).label("group_id"),
+            week.label("week"),
+            counted(AttendanceStatus.PRESENT).label("present"),
+            counted(AttendanceStatus.LATE).label("late"),
+            counted(AttendanceStatus.ABSENT).label("absent"),
+            func.sum(case((col(Attendance.excused).is_(True), 1), else_=0)).label("excused"),
+        )
+        .join(Lesson, col(Lesson.id) == col(Attendance.lesson_id))
+        .where(
+            col(Attendance.pupil_id).in_(ask.scope.pupils()),
+            *ask.scope.in_groups(Lesson.group_id),
+            *in_days(col(Attendance.on_date), ask),
+        )
+        .group_by(col(Lesson.group_id), col(Attendance.lesson_id), col(Attendance.on_date))
+        .subquery()
+    )
+    statement = (
+        select(
+            col(TutoringGroup.code),
+            col(TutoringGroup.subject),
+            lessons.c.week,
+            func.count(),
+            func.sum(lessons.c.present),
+            func.sum(lessons.c.late),
+            func.sum(lessons.c.absent),
+            func.sum(lessons.c.excused),
+        )
+        .join(TutoringGroup, col(TutoringGroup.id) == lessons.c.group_id)
+        .group_by(col(TutoringGroup.code), col(TutoringGroup.subject), lessons.c.week)
+    )
+    statement = searched(session, ask, statement, col(TutoringGroup.code))
+
+    def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
+        week_day = row[2] if isinstance(row[2], date) else date.fromisoformat(str(row[2]))
+        return (row[0], subject_name(row[1]), week_day, *(int(value) for value in row[3:]))
+
+    return Listing(
+        "attendance",
+        ("group", "subject", "week", "lessons", "present", "late", "absent", "excused"),
+        statement.order_by(col(TutoringGroup.code), lessons.c.week),
+        cells,
+    )
 
 
-# Every table the dashboard offers, by name, in the order of its tabs. Each is built from the same
-# inputs: the scope, the school's time zone (for days), the moment the table is read and the reader's
-# language (for the order of names).
-BUILDERS: dict[str, Callable[[Session, Scope, ZoneInfo, datetime, str], Table]] = {
-    "consent": consent_table,
-    "attendance": attendance_table,
-    "homework": homework_table,
-    "grades": grades_table,
-    "delivery": delivery_table,
-    "postal": postal_table,
-    "threads": threads_table,
-    "problems": problems_table,
+# -- homework ---------------------------------------------------------------------------------------
+
+
+def homework_listing(session: Session, ask: Ask) -> Listing:
+    """Per group: homework set (due in the period), handed in on time, late, missing (past the
+    deadline), reviewed."""
+    # Homework set for the period: due in it, the days still to come included.
+    in_period = (
+        list(_within(col(Homework.due_at), ask.period.moments(ask.zone))) if ask.period is not None else []
+    )
+    pupils = ask.scope.pupils()
+    set_count = (
+        select(col(Homework.group_id).label("group_id"), func.count().label("n"))
+        .where(*in_period)
+        .group_by(col(Homework.group_id))
+        .subquery()
+    )
+    handed = (
+        select(
+            col(Homework.group_id).label("group_id"),
+            func.sum(case((col(Submission.late).is_(False), 1), else_=0)).label("on_time"),
+            func.sum(case((col(Submission.late).is_(True), 1), else_=0)).label("late"),
+            func.sum(case((col(Submission.status).in_(REVIEWED), 1), else_=0)).label("reviewed"),
+        )
+        .join(Submission, col(Submission.homework_id) == col(Homework.id))
+        .where(col(Submission.status).in_(COUNTED), col(Submission.pupil_id).in_(pupils), *in_period)
+        .group_by(col(Homework.group_id))
+        .subquery()
+    )
+    not_handed = ~(
+        select(col(Submission.id))
+        .where(
+            col(Submission.homework_id) == col(Homework.id),
+            col(Submission.pupil_id) == col(GroupMember.pupil_id),
+            col(Submission.status).in_(COUNTED),
+        )
+        .exists()
+    )
+    missing = (
+        select(col(Homework.group_id).label("group_id"), func.count().label("n"))
+        .join(GroupMember, col(GroupMember.group_id) == col(Homework.group_id))
+        .where(col(Homework.due_at) <= ask.now, col(GroupMember.pupil_id).in_(pupils), not_handed, *in_period)
+        .group_by(col(Homework.group_id))
+        .subquery()
+    )
+    statement = (
+        select(
+            col(TutoringGroup.code),
+            col(TutoringGroup.subject),
+            func.coalesce(set_count.c.n, 0),
+            func.coalesce(handed.c.on_time, 0),
+            func.coalesce(handed.c.late, 0),
+            func.coalesce(missing.c.n, 0),
+            func.coalesce(handed.c.reviewed, 0),
+        )
+        .outerjoin(set_count, set_count.c.group_id == col(TutoringGroup.id))
+        .outerjoin(handed, handed.c.group_id == col(TutoringGroup.id))
+        .outerjoin(missing, missing.c.group_id == col(TutoringGroup.id))
+        .where(col(TutoringGroup.id).in_(ask.scope.groups()))
+    )
+    statement = searched(session, ask, statement, col(TutoringGroup.code))
+
+    def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
+        return (row[0], subject_name(row[1]), *(int(value) for value in row[2:]))
+
+    return Listing(
+        "homework",
+        ("group", "subject", "set", "submitted", "late", "missing", "reviewed"),
+        statement.order_by(col(TutoringGroup.code)),
+        cells,
+    )
+
+
+# -- grades -----------------------------------------------------------------------------------------
+
+
+def grades_listing(session: Session, ask: Ask) -> Listing:
+    """Per pupil and subject: works graded (in the period), average formative score, average mark,
+    and the latest work's score in %."""
+    order = func.row_number().over(
+        partition_by=(col(Submission.pupil_id), col(TutoringGroup.subject)),
+        order_by=(col(Feedback.created_at).desc(), col(Feedback.id).desc()),
+    )
+    works = (
+        select(
+            col(Submission.pupil_id).label("pupil_id"),
+            col(TutoringGroup.subject).label("subject"),
+            col(Feedback.formative_score).label("score"),
+            col(Feedback.mark).label("mark"),
+            percent(Feedback).label("percent"),
+            order.label("newest"),
+        )
+        .join(Submission, col(Submission.id) == col(Feedback.submission_id))
+        .join(Homework, col(Homework.id) == col(Submission.homework_id))
+        .join(TutoringGroup, col(TutoringGroup.id) == col(Homework.group_id))
+        .where(
+            col(Submission.status) == SubmissionStatus.GRADED.value,
+            latest_feedback(Feedback),
+            col(Submission.pupil_id).in_(ask.scope.pupils()),
+            *in_moments(col(Feedback.created_at), ask),
+        )
+        .subquery()
+    )
+    class_name = func.coalesce(col(SchoolClass.name), literal(""))
+    statement = (
+        select(
+            class_name,
+            col(Person.full_name),
+            works.c.subject,
+            func.count(),
+            func.avg(works.c.score),
+            func.avg(works.c.mark),
+            func.max(case((works.c.newest == 1, works.c.percent), else_=None)),
+            col(Person.id),
+        )
+        .join(Person, col(Person.id) == works.c.pupil_id)
+        .join(Membership, _class_of_pupil())
+        .outerjoin(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
+        .group_by(col(Person.id), col(Person.full_name), class_name, works.c.subject)
+    )
+    statement = searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
+
+    def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
+        return (
+            row[0],
+            row[1],
+            subject_name(row[2]),
+            int(row[3]),
+            _round(row[4]),
+            _round(row[5]),
+            _round(row[6]),
+        )
+
+    return Listing(
+        "grades",
+        ("class", "pupil", "subject", "graded", "avg_score", "avg_mark", "latest"),
+        statement.order_by(class_name, col(Person.full_name), col(Person.id), works.c.subject),
+        cells,
+        lambda row: int(row[7]),
+    )
+
+
+def _round(value: Any) -> float | None:
+    return round(float(value), 1) if value is not None else None
+
+
+# -- Kazpost ----------------------------------------------------------------------------------------
+
+
+def postal_listing(session: Session, ask: Ask) -> Listing:
+    """Every Kazpost round of the classes in scope (collected in the period), one row per item."""
+    statement = (
+        select(
+            col(PostalRound.collection_date),
+            col(SchoolClass.name),
+            col(Person.full_name),
+            col(Homework.text),
+            col(PostalItem.status),
+            col(Person.id),
+        )
+        .select_from(PostalItem)
+        .join(PostalRound, col(PostalRound.id) == col(PostalItem.round_id))
+        .join(SchoolClass, col(SchoolClass.id) == col(PostalRound.class_id))
+        .join(Person, col(Person.id) == col(PostalItem.pupil_id))
+        .outerjoin(Homework, col(Homework.id) == col(PostalItem.homework_id))
+        .where(
+            col(PostalRound.class_id).in_(ask.scope.classes()),
+            *in_days(col(PostalRound.collection_date), ask),
+        )
+    )
+    statement = searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
+
+    def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
+        return (row[0], row[1], row[2], _title(row[3]), T(f"web.postal.{row[4]}"))
+
+    return Listing(
+        "postal",
+        ("date", "class", "pupil", "homework", "status"),
+        statement.order_by(
+            col(PostalRound.collection_date).desc(),
+            col(SchoolClass.name),
+            col(Person.full_name),
+            col(PostalItem.id),
+        ),
+        cells,
+        lambda row: int(row[5]),
+    )
+
+
+def _title(text: str | None) -> str:
+    """A homework as tables name it (`Homework.title`)."""
+    stripped = (text or "").strip()
+    return stripped.splitlines()[0][:TITLE_CHARS] if stripped else ""
+
+
+# -- reading a listing -------------------------------------------------------------------------------
+
+
+def page_of(session: Session, listing: Listing, number: int = 1, size: int = PAGE_SIZE) -> Table:
+    """One page of a listing, with how many rows it has in all."""
+    total = int(
+        session.execute(
+            select(func.count()).select_from(listing.statement.order_by(None).subquery())
+        ).scalar_one()
+    )
+    page: Page[Any] = Page(number=number, size=size, total=total)
+    rows = session.execute(listing.statement.limit(page.size).offset(page.offset)).all()
+    return Table(
+        listing.name,
+        listing.columns,
+        [listing.cells(row) for row in rows],
+        [listing.pupil(row) for row in rows] if listing.pupil else [],
+        page,
+    )
+
+
+def stream(session: Session, listing: Listing) -> Iterator[tuple[Cell, ...]]:
+    """Every row of a listing, read from the database a batch at a time."""
+    result = session.execute(listing.statement.execution_options(yield_per=BATCH))
+    for row in result:
+        yield listing.cells(row)
+
+
+# Every table the dashboard offers, by name, in the order of its tabs; the delivery page has its own
+# module (`monitoring.delivery`).
+LISTINGS: dict[str, Callable[[Session, Ask], Listing]] = {
+    "consent": consent_listing,
+    "attendance": attendance_listing,
+    "homework": homework_listing,
+    "grades": grades_listing,
+    "postal": postal_listing,
+    "threads": threads_listing,
+    "problems": problems_listing,
 }
-TABLES = tuple(BUILDERS)
+TABLES = tuple(LISTINGS)
+# What a tutor or an assistant teacher reads: their groups' pupils, not the classes' post.
+GROUP_TABLES = ("consent", "attendance", "homework", "grades", "threads", "problems")
+
+
+def tables_for(scope: Scope) -> tuple[str, ...]:
+    return GROUP_TABLES if scope.level == GROUP else TABLES
 
 
 def table(
@@ -260,8 +418,15 @@ def table(
     name: str,
     zone: ZoneInfo,
     now: datetime | None = None,
-    language: str = DEFAULT_LANGUAGE,
+    period: Period | None = None,
 ) -> Table:
-    """One of `TABLES` by name (KeyError for another), as read `now` (the wall clock by default), its
-    people in the order of `language`'s alphabet."""
-    return BUILDERS[name](session, scope, zone, now or utcnow(), language)
+    """All of one of `TABLES` by name (KeyError for another), as read `now` (the wall clock by
+    default), over `period` (all time without one)."""
+    listing = LISTINGS[name](session, Ask(scope, zone, now or utcnow(), period))
+    rows = session.execute(listing.statement).all()
+    return Table(
+        name,
+        listing.columns,
+        [listing.cells(row) for row in rows],
+        [listing.pupil(row) for row in rows] if listing.pupil else [],
+    )

@@ -10,8 +10,9 @@ makes of every photo) keeps its compressed data: its metadata segments are dropp
 (`jpeg_markers`), and the result is decoded at an eighth of its size, which still reads every
 scan, to prove it whole. That is about a sixth of the work of decoding and re-encoding it.
 
-Either way the page's legibility is judged on an eighth-size image (`photos.legibility`): the one
-decoded to prove a kept JPEG whole, or the re-encoded page reduced to it.
+Either way the page's legibility is judged, and its perceptual hash taken (`photos.likeness`, to
+find copies of another pupil's page), on an eighth-size image: the one decoded to prove a kept JPEG
+whole, or the re-encoded page reduced to it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from photos.jpeg_markers import without_metadata
 from photos.legibility import SCALE, eighth, unreadable
+from photos.likeness import perceptual_hash
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "MPO", "BMP", "TIFF", "GIF"}
 # Stored pages are scaled down to this long side: about 170 dpi on an A4 sheet, plenty for handwriting
@@ -47,12 +49,14 @@ class PhotoRejected(ValueError):
 
 @dataclass(frozen=True)
 class Page:
-    """A clean page: our own JPEG, its size, and why a tutor could not read it (None: they can)."""
+    """A clean page: our own JPEG, its size, why a tutor could not read it (None: they can), and its
+    perceptual hash (`photos.likeness`)."""
 
     jpeg: bytes
     width: int
     height: int
     unreadable: str | None = None
+    likeness: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class StoredPhoto:
     width: int
     height: int
     unreadable: str | None = None
+    likeness: str | None = None
 
 
 def normalise(data: bytes, *, max_bytes: int, max_pixels: int) -> Page:
@@ -103,8 +108,7 @@ def normalise(data: bytes, *, max_bytes: int, max_pixels: int) -> Page:
             out = io.BytesIO()
             # Pillow would carry a JPEG comment over from the original: write none, and no EXIF.
             page.save(out, "JPEG", quality=JPEG_QUALITY, optimize=False, exif=b"", comment=b"")
-            reason = unreadable(eighth(page), page.width, page.height)
-            return Page(out.getvalue(), page.width, page.height, reason)
+            return _judged(out.getvalue(), eighth(page), page.width, page.height)
 
 
 def _kept_as_sent(image: Image.Image, data: bytes) -> Page | None:
@@ -122,10 +126,14 @@ def _kept_as_sent(image: Image.Image, data: bytes) -> Page | None:
                 return None
             stripped.draft("RGB", (math.ceil(image.width / SCALE), math.ceil(image.height / SCALE)))
             stripped.load()
-            reason = unreadable(stripped, image.width, image.height)
+            return _judged(clean, stripped, image.width, image.height)
     except (OSError, ValueError, SyntaxError):
         return None  # decoded the long way, which tells a broken file from one this cannot follow
-    return Page(clean, image.width, image.height, reason)
+
+
+def _judged(jpeg: bytes, small: Image.Image, width: int, height: int) -> Page:
+    """The page with what its eighth-size image `small` says: legibility and perceptual hash."""
+    return Page(jpeg, width, height, unreadable(small, width, height), perceptual_hash(small))
 
 
 def store(page: Page, folder: Path) -> StoredPhoto:
@@ -145,6 +153,7 @@ def store(page: Page, folder: Path) -> StoredPhoto:
         width=page.width,
         height=page.height,
         unreadable=page.unreadable,
+        likeness=page.likeness,
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bots.web import dashboard, invites, plan
+from bots.web import dashboard, delivery, invites, overview, paper, plan, reports
 from bots.web.site import SITE, Site
 from settings import Settings
 
@@ -31,7 +31,11 @@ def mount_web(
     app[SITE] = Site(engine, settings, wake_outbox, bot_username)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     dashboard.mount(app)
+    overview.mount(app)
+    delivery.mount(app)
+    reports.mount(app)
     plan.mount(app)
     app.add_routes(invites.routes)
+    app.add_routes(paper.routes)
     if pages is not None:
         pages(app)

@@ -1,8 +1,9 @@
-"""The dashboard (`/dashboard`): monitoring tables for the coordinator and the class teacher, a page
-per pupil, exports to XLSX and CSV, and the roster upload with its dry run.
+"""The dashboard (`/dashboard`): sign-in, a page per pupil, and the roster upload with its dry run.
+The overview and the monitoring tables are `bots.web.overview`; delivery, `bots.web.delivery`;
+reports and exports, `bots.web.reports`.
 
 Sign-in is by a one-time code sent through the bot (`bots.web.auth`); each person sees only their
-schools or classes (`monitoring.Scope`).
+district, schools, classes or groups (`monitoring.Scope`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,12 @@ from sqlmodel import Session, col, select
 import monitoring
 from bots.web.auth import CHALLENGE_COOKIE, CODE_TTL, SESSION_COOKIE, SESSION_TTL, Auth
 from bots.web.chart import score_chart
-from bots.web.export import cell_text, file_name, to_csv, to_xlsx
+from bots.web.export import cell_text
 from bots.web.forms import form_token, guard_forms
 from bots.web.i18n import page_language, render
 from bots.web.sign_in_limits import EXPIRED, WRONG, Refusal, client_address
 from bots.web.site import SITE
 from locales import translate
-from models.clock import to_local, utcnow
 from models.enums import Role
 from models.people import Membership
 from models.school import School
@@ -38,7 +37,6 @@ from roster import import_roster
 from roster.report import ImportReport, RowError
 
 ROSTER_SUFFIXES = (".xlsx", ".csv")
-PAGE_ROWS = 50
 MAX_ROSTER_BYTES = 5 * 1024 * 1024
 Signed = tuple[int, monitoring.Scope]
 AUTH = web.AppKey("dashboard_auth", Auth)
@@ -98,13 +96,6 @@ def set_private_cookie(
 
 def cells(table: monitoring.Table, lang: str) -> list[list[str]]:
     return [[cell_text(cell, lang) for cell in row] for row in table.rows]
-
-
-def load_table(
-    engine: Engine, scope: monitoring.Scope, name: str, zone: ZoneInfo, language: str
-) -> monitoring.Table:
-    with Session(engine) as session:
-        return monitoring.table(session, scope, name, zone, language=language)
 
 
 def load_pupil(
@@ -204,66 +195,6 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-@routes.get("/dashboard")
-@login_required
-async def overview(request: web.Request, who: Signed) -> web.Response:
-    name = request.query.get("table", monitoring.TABLES[0])
-    if name not in monitoring.TABLES:
-        raise web.HTTPNotFound()
-    site = request.app[SITE]
-    engine = site.engine
-    lang = page_language(request)
-    table = await asyncio.to_thread(load_table, engine, who[1], name, site.settings.zone, lang)
-    pages = max(1, -(-len(table.rows) // PAGE_ROWS))
-    number = min(max(_int(request.query.get("page"), 1), 1), pages)
-    shown = page_of(table, number)
-    return render(
-        request,
-        "dashboard.html",
-        tables=monitoring.TABLES,
-        current=name,
-        table=shown,
-        rows=cells(shown, lang),
-        page=number,
-        pages=pages,
-        coordinator=await asyncio.to_thread(is_coordinator, engine, who[0]),
-    )
-
-
-def page_of(table: monitoring.Table, number: int) -> monitoring.Table:
-    """Rows `PAGE_ROWS` at a time, so a long table (the open threads of a district) stays light."""
-    start = (number - 1) * PAGE_ROWS
-    end = start + PAGE_ROWS
-    return replace(table, rows=table.rows[start:end], pupils=table.pupils[start:end])
-
-
-def _int(raw: str | None, default: int) -> int:
-    return int(raw) if raw is not None and raw.isdigit() and len(raw) < 7 else default
-
-
-@routes.get("/dashboard/export/{name}.{kind:xlsx|csv}")
-@login_required
-async def export(request: web.Request, who: Signed) -> web.Response:
-    name, kind = request.match_info["name"], request.match_info["kind"]
-    if name not in monitoring.TABLES:
-        raise web.HTTPNotFound()
-    site = request.app[SITE]
-    lang = page_language(request)
-    table = await asyncio.to_thread(load_table, site.engine, who[1], name, site.settings.zone, lang)
-    await asyncio.to_thread(request.app[AUTH].audit, who[0], "dashboard.export", table=name, format=kind)
-    if kind == "xlsx":
-        body = await asyncio.to_thread(to_xlsx, table, lang)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body, content_type = to_csv(table, lang), "text/csv"
-    today = to_local(utcnow(), site.settings.zone).date()
-    return web.Response(
-        body=body,
-        content_type=content_type,
-        headers={"Content-Disposition": f'attachment; filename="{file_name(table, kind, today)}"'},
-    )
-
-
 @routes.get("/dashboard/pupil/{pupil_id:\\d+}")
 @login_required
 async def pupil(request: web.Request, who: Signed) -> web.Response:
@@ -275,7 +206,7 @@ async def pupil(request: web.Request, who: Signed) -> web.Response:
     lang = page_language(request)
     labels = {subject: translate(lang, f"subject.{subject}") for subject in view.series}
     chart = score_chart(view.series, labels, translate(lang, "web.pupil.chart"))
-    return render(
+    return page(
         request,
         "pupil.html",
         view=view,

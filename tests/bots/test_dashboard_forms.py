@@ -5,6 +5,7 @@ https."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -30,12 +31,19 @@ Client = TestClient[web.Request, web.Application]
 EVIL = "https://evil.example"
 
 
-@pytest.fixture
-async def client(engine: Engine, settings: Settings) -> AsyncIterator[Client]:
+@contextlib.asynccontextmanager
+async def sample_school_dashboard(engine: Engine, settings: Settings) -> AsyncIterator[Client]:
+    """The dashboard of the sample school's roster, for a test client."""
     assert import_roster(engine, SAMPLE, dry_run=False, invite_ttl=timedelta(days=30)).ok
     app = web.Application()
     mount_web(app, engine, settings, lambda: None)
     async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def client(engine: Engine, settings: Settings) -> AsyncIterator[Client]:
+    async with sample_school_dashboard(engine, settings) as test_client:
         yield test_client
 
 
@@ -100,6 +108,8 @@ async def test_every_post_under_the_dashboard_needs_the_token(client: Client, en
         "/dashboard/plan/cancel",
         "/dashboard/plan/substitute",
         "/dashboard/plan/substitute/{row_id}/end",
+        "/dashboard/remind",
+        "/dashboard/pupil/{pupil_id}/paper",
     }
     for path in sorted(paths):
         response = await client.post(path, data={"who": "x", "code": "1"}, allow_redirects=False)

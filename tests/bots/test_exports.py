@@ -9,25 +9,18 @@ from datetime import date
 
 import pytest
 
-from bots.web.export import cell_text, file_name, to_csv
+from bots.web.export import cell_text, file_name
+from bots.web.streamed import csv_lines, csv_rows
 from locales import T
 from locales.formats import excel_date_format, format_day, format_number
 from locales.shorten import headline, shorten
-from monitoring import Table
 
 
-def _table() -> Table:
-    table = Table("grades", ("class", "pupil", "subject", "graded", "avg_score", "avg_mark", "latest"))
-    table.rows.append(("8А", "Сәрсенбаев Ерлан; мл.", T("subject.algebra"), 3, 7.5, None, 87.25))
-    return table
-
-
-def test_csv_is_semicolon_separated_utf8_with_a_bom_in_the_readers_language() -> None:
-    raw = to_csv(_table(), "ru")
-    assert raw.startswith(b"\xef\xbb\xbf")
-    text = raw.decode("utf-8-sig")
-    assert text.splitlines()[0].startswith("Класс;Ученик;Предмет;")
-    [row] = list(csv.reader(io.StringIO(text), delimiter=";"))[1:]
+def test_csv_is_semicolon_separated_in_the_readers_language() -> None:
+    """(The byte-order mark and the header: tests/bots/test_monitoring_web.py, over HTTP.)"""
+    rows = [("8А", "Сәрсенбаев Ерлан; мл.", T("subject.algebra"), 3, 7.5, None, 87.25)]
+    text = csv_lines(csv_rows(rows, "ru"))
+    [row] = list(csv.reader(io.StringIO(text), delimiter=";"))
     # a field holding the delimiter is quoted; numbers take the decimal comma; an empty mark stays empty
     assert row == ["8А", "Сәрсенбаев Ерлан; мл.", "Алгебра", "3", "7,5", "", "87,25"]
     assert '"Сәрсенбаев Ерлан; мл."' in text
@@ -50,8 +43,10 @@ def test_spreadsheet_dates_use_the_same_pattern() -> None:
     assert excel_date_format("kk") == excel_date_format("ru") == "dd.mm.yyyy"
 
 
-def test_the_file_name_says_which_table_and_which_day() -> None:
-    assert file_name(_table(), "csv", date(2026, 3, 9)) == "ustaz-grades-2026-03-09.csv"
+def test_the_file_name_says_which_table_and_which_period() -> None:
+    assert (
+        file_name("grades", "csv", date(2025, 9, 1), date(2026, 3, 9)) == "ustaz-grades-20250901-20260309.csv"
+    )
 
 
 @pytest.mark.parametrize(

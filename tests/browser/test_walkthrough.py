@@ -142,6 +142,25 @@ class Phone:
         self.bot_said("English it is")
 
 
+def coordinator_signed_in(sandbox: RunningSandbox, context: Any, phone: Phone, coordinator: str) -> Any:
+    """The coordinator joins in the sandbox's chat, then signs in to the dashboard with the code the
+    bot sends there: the dashboard's page, signed in."""
+    page = phone.page
+    phone.open(int(page.locator(".person[data-role=coordinator]").first.get_attribute("data-person")))
+    phone.bot_said(".")
+    dashboard = context.new_page()
+    dashboard.goto(sandbox.url + "/dashboard?lang=en")
+    assert dashboard.url.endswith("/dashboard/login")
+    dashboard.fill("#who", coordinator)
+    dashboard.click("button[type=submit]")
+    code = re.search(r"\b(\d{6})\b", phone.bot_said(r"\d{6}"))
+    assert code is not None
+    dashboard.fill("#code", code.group(1))
+    dashboard.click("button[type=submit]")
+    dashboard.wait_for_url(re.compile(r"/dashboard$"))
+    return dashboard
+
+
 def photo(tmp_path: Path, *, dark: bool = False) -> Path:
     """A photo of a written page; `dark`: taken in a dark room."""
     path = tmp_path / ("dark.jpg" if dark else "page.jpg")
@@ -205,18 +224,7 @@ def test_a_week_in_the_sandbox_and_the_dashboard(
     assert "score 8/10. Comment: Well done, check exercise 3." in graded
 
     # The coordinator joins, then signs in to the dashboard with the code the bot sends.
-    phone.open(int(page.locator(".person[data-role=coordinator]").first.get_attribute("data-person")))
-    phone.bot_said(".")
-    dashboard = context.new_page()
-    dashboard.goto(sandbox.url + "/dashboard?lang=en")
-    assert dashboard.url.endswith("/dashboard/login")
-    dashboard.fill("#who", cast.coordinator)
-    dashboard.click("button[type=submit]")
-    code = re.search(r"\b(\d{6})\b", phone.bot_said(r"\d{6}"))
-    assert code is not None
-    dashboard.fill("#code", code.group(1))
-    dashboard.click("button[type=submit]")
-    dashboard.wait_for_url(re.compile(r"/dashboard$"))
+    dashboard = coordinator_signed_in(sandbox, context, phone, cast.coordinator)
 
     dashboard.click("a[href='/dashboard?table=homework']")
     row = dashboard.locator("#table-homework tr", has_text=cast.group_code)

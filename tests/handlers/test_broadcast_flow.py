@@ -186,7 +186,8 @@ def test_a_chat_upgraded_to_a_supergroup_keeps_its_class_and_waiting_posts(staff
     assert [r.group_chat_id for r in staff.outbox("broadcast")] == [new_chat]
 
 
-def test_a_teacher_of_two_classes_chooses_the_class_first(staff: StaffWorld) -> None:
+def lead_8b_too(staff: StaffWorld) -> None:
+    """c1 becomes the class teacher of 8B as well as of 8A."""
     from models import Membership
 
     with session_scope(staff.engine) as session:
@@ -200,6 +201,10 @@ def test_a_teacher_of_two_classes_chooses_the_class_first(staff: StaffWorld) -> 
                 class_id=staff.classes["8B"],
             )
         )
+
+
+def test_a_teacher_of_two_classes_chooses_the_class_first(staff: StaffWorld) -> None:
+    lead_8b_too(staff)
     ask = staff.say("c1", "/link")
     assert [c.value for c in ask[0].choices] == [f"bc:linkclass:{staff.classes[k]}" for k in ("8A", "8B")]
     code = staff.press("c1", f"bc:linkclass:{staff.classes['8B']}")[0].text.params["code"]

@@ -30,6 +30,8 @@ LATIN_ALLOWED = frozenset(
         "en",
         "id",
         "english",
+        "kundelik",
+        "bilimclass",  # the e-journals a class teacher copies marks into
     }
 )
 # Keys written in every language on purpose: the language question is for someone who may not read

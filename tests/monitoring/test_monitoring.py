@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,8 +13,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 import monitoring
-from bots.web.export import to_csv, to_xlsx
+from bots.web.streamed import csv_lines, csv_rows, header, write_xlsx
 from locales import Text
+from models.clock import utcnow
 from models.enums import Role
 from models.homework import Feedback, Homework, Submission
 from models.outbox import DeliveryAttempt, Notification
@@ -23,7 +24,11 @@ from models.postal import PostalItem, PostalRound
 from models.school import GroupMember, SchoolClass, TutoringGroup
 from models.store import session_scope
 from models.timetable import Attendance, Lesson
-from monitoring import tables
+from monitoring import periods
+from monitoring.delivery import delivery
+from monitoring.figures import Reading
+from monitoring.table import Ask
+from monitoring.tables import LISTINGS
 from roster import import_roster
 from settings.environment import DEFAULT_TIME_ZONE
 
@@ -55,6 +60,11 @@ def _scope(engine: Engine, person_id: int) -> monitoring.Scope:
     return scope
 
 
+def _pupils(engine: Engine, scope: monitoring.Scope) -> set[int]:
+    with Session(engine) as session:
+        return set(session.execute(scope.pupils()).scalars())
+
+
 def _rendered(table: monitoring.Table) -> list[list[object]]:
     return [[c.render("en") if isinstance(c, Text) else c for c in row] for row in table.rows]
 
@@ -71,14 +81,25 @@ def test_a_coordinator_sees_the_school_a_class_teacher_only_their_class(school: 
                 .where(Membership.role == Role.PUPIL.value, SchoolClass.name == "8А")
             ).all()
         )
-        assert monitoring.scope_of(session, tutor) is None
+        group_pupils = set(
+            session.exec(
+                select(GroupMember.pupil_id)
+                .join(TutoringGroup, TutoringGroup.id == GroupMember.group_id)  # type: ignore[arg-type]
+                .where(TutoringGroup.tutor_id == tutor)
+            ).all()
+        )
+        parent = _person(session, Role.GUARDIAN)
+        assert monitoring.scope_of(session, parent) is None
     whole = _scope(school, coordinator)
     own = _scope(school, teacher_8a)
-    assert len(whole.pupil_ids) == 40
-    assert own.pupil_ids == pupils_8a
+    tutoring = _scope(school, tutor)
+    assert (whole.level, own.level, tutoring.level) == ("school", "class", "group")
+    assert len(_pupils(school, whole)) == 40
+    assert _pupils(school, own) == pupils_8a
+    assert _pupils(school, tutoring) == group_pupils and 0 < len(group_pupils) < 10
     assert len(own.class_ids) == 1
     with Session(school) as session:
-        classes = {row[0] for row in tables.consent_table(session, own, ZONE, NOW).rows}
+        classes = {row[0] for row in monitoring.table(session, own, "consent", ZONE, NOW).rows}
     assert classes == {"8А"}
 
 
@@ -110,7 +131,7 @@ def test_consent_is_given_withdrawn_or_missing_with_its_date(school: Engine) -> 
         coordinator = _person(session, Role.COORDINATOR)
         names = {p.id: p.full_name for p in session.exec(select(Person)).all()}
     with Session(school) as session:
-        table = tables.consent_table(session, _scope(school, coordinator), ZONE, NOW)
+        table = monitoring.table(session, _scope(school, coordinator), "consent", ZONE, NOW)
     by_name = {row[1]: row for row in _rendered(table)}
     assert by_name[names[given.pupil_id]][2:] == ["given", date(2026, 3, 20)]
     assert by_name[names[withdrawn.pupil_id]][2:] == ["withdrawn or refused", date(2026, 3, 19)]
@@ -179,8 +200,8 @@ def test_homework_counts_on_time_late_missing_and_reviewed_and_growth_per_subjec
         group_code, subject, size = group.code, group.subject, len(pupils)
     scope = _scope(school, coordinator)
     with Session(school) as session:
-        homework = {row[0]: row for row in _rendered(tables.homework_table(session, scope, ZONE, NOW))}
-        grades = _rendered(tables.grades_table(session, scope, ZONE, NOW))
+        homework = {row[0]: row for row in _rendered(monitoring.table(session, scope, "homework", ZONE, NOW))}
+        grades = _rendered(monitoring.table(session, scope, "grades", ZONE, NOW))
         view = monitoring.pupil_view(session, scope, pupils[0], ZONE)
         outsider = monitoring.pupil_view(session, scope, 10**6, ZONE)
     # set, submitted on time, late, missing (two past deadlines), reviewed
@@ -214,7 +235,9 @@ def test_attendance_is_counted_per_group_and_week(school: Engine) -> None:
     with Session(school) as session:
         rows = [
             r
-            for r in _rendered(tables.attendance_table(session, _scope(school, coordinator), ZONE, NOW))
+            for r in _rendered(
+                monitoring.table(session, _scope(school, coordinator), "attendance", ZONE, NOW)
+            )
             if r[0] == code
         ]
     # week, lessons, present, late, absent, excused (none was explained)
@@ -246,11 +269,15 @@ def test_delivery_health_by_channel_and_kazpost_lists(school: Engine) -> None:
         session.flush()
         session.add_all(
             [
-                DeliveryAttempt(notification_id=sent.id, channel="whatsapp", outcome="failed"),
+                DeliveryAttempt(
+                    notification_id=sent.id,
+                    channel="whatsapp",
+                    outcome="failed",
+                    error="no template outside the 24-hour window",
+                ),
                 DeliveryAttempt(notification_id=sent.id, channel="telegram", outcome="retry"),
                 DeliveryAttempt(notification_id=sent.id, channel="telegram", outcome="delivered"),
-                DeliveryAttempt(notification_id=lost.id, channel="sms", outcome="blocked"),
-                DeliveryAttempt(notification_id=lost.id, channel="sms", outcome="cut"),
+                DeliveryAttempt(notification_id=lost.id, channel="sms", outcome="blocked", error="400:21610"),
             ]
         )
         class_id = session.exec(select(SchoolClass.id).order_by(SchoolClass.name)).first()
@@ -259,37 +286,48 @@ def test_delivery_health_by_channel_and_kazpost_lists(school: Engine) -> None:
         session.flush()
         session.add(PostalItem(round_id=postal.id, pupil_id=guardian.pupil_id, status="received"))
     scope = _scope(school, coordinator)
+    now = utcnow()
+    reading = Reading(
+        scope, periods.current_quarter(now.astimezone(ZONE).date()), ZONE, now + timedelta(seconds=1)
+    )
     with Session(school) as session:
-        delivery = _rendered(tables.delivery_table(session, scope, ZONE, NOW))
-        rounds = _rendered(tables.postal_table(session, scope, ZONE, NOW))
-    assert delivery == [["SMS", 0, 1, 0, 1, 1], ["Telegram", 1, 0, 1, 0, 0], ["WhatsApp", 0, 0, 0, 1, 0]]
+        found = delivery(session, reading)
+        rounds = _rendered(monitoring.table(session, scope, "postal", ZONE, NOW))
+    assert dict(found.delivered) == {"telegram": 1} and found.not_reached == 1 and found.cut == 0
+    assert [
+        (f.channel, f.reason, f.messages, dict(f.then_delivered), f.not_reached) for f in found.failures
+    ] == [
+        ("sms", "stop", 1, {}, 1),
+        ("whatsapp", "window", 1, {"telegram": 1}, 0),
+    ]
     assert [r[0] for r in rounds] == [date(2026, 3, 27)] and rounds[0][4] == "received"
 
 
-def test_every_table_exports_to_xlsx_and_csv_with_translated_headers(school: Engine) -> None:
+def test_every_table_exports_to_xlsx_and_csv_with_translated_headers(school: Engine, tmp_path: Path) -> None:
+    """The exports as the dashboard streams them: a workbook written row by row, CSV lines in batches."""
     with Session(school) as session:
         scope = _scope(school, _person(session, Role.COORDINATOR))
-        for name in monitoring.TABLES:
+    first = {
+        "consent": "Класс",
+        "attendance": "Группа",
+        "homework": "Группа",
+        "grades": "Класс",
+        "postal": "Дата",
+        "threads": "Ждёт с",
+        "problems": "Дата",
+    }
+    for name in monitoring.TABLES:
+        ask = Ask(scope, ZONE, NOW, None)
+        with Session(school) as session:
             table = monitoring.table(session, scope, name, ZONE, NOW)
-            book = load_workbook(io.BytesIO(to_xlsx(table, "ru")))
-            rows = list(book.active.iter_rows(values_only=True))  # type: ignore[union-attr]
-            assert len(rows) == 1 + len(table.rows)
-            assert (
-                rows[0][0]
-                == {
-                    "consent": "Класс",
-                    "attendance": "Группа",
-                    "homework": "Группа",
-                    "grades": "Класс",
-                    "delivery": "Канал",
-                    "postal": "Дата",
-                    "threads": "Ждёт с",
-                    "problems": "Дата",
-                }[name]
-            )
-            text = to_csv(table, "kk").decode("utf-8")
-            assert text.startswith("\ufeff") and text.count("\n") == 1 + len(table.rows)
-    with Session(school) as session:
-        consent = tables.consent_table(session, scope, ZONE, NOW)
-    sheet = load_workbook(io.BytesIO(to_xlsx(consent, "en"))).active
-    assert sheet is not None and sheet.cell(2, 3).value == "missing"
+            listing = LISTINGS[name](session, ask)
+        path = tmp_path / f"{name}.xlsx"
+        write_xlsx(school, partial(LISTINGS[name], ask=ask), "ru", name, path)
+        rows = list(load_workbook(path).worksheets[0].iter_rows(values_only=True))
+        assert len(rows) == 1 + len(table.rows) and rows[0][0] == first[name]
+        text = csv_lines([header(listing, "kk"), *csv_rows(table.rows, "kk")])
+        assert text.count("\n") == 1 + len(table.rows)
+    consent = partial(LISTINGS["consent"], ask=Ask(scope, ZONE, NOW, None))
+    write_xlsx(school, consent, "en", "consent", tmp_path / "consent-en.xlsx")
+    sheet = load_workbook(tmp_path / "consent-en.xlsx").worksheets[0]
+    assert sheet.cell(2, 3).value == "missing"

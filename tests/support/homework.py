@@ -10,6 +10,7 @@ calendar, behave the same on a Sunday or a holiday; the calendar's own tests rem
 from __future__ import annotations
 
 import io
+import random
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -105,15 +106,17 @@ def keys(replies: list[Reply]) -> list[str]:
 
 
 def page_image(colour: str = "white", size: tuple[int, int] = (720, 960), gps: bool = True) -> bytes:
-    """A JPEG "photo of a page" a tutor can read — lines of dark strokes on paper tinted by `colour`
-    (so pages of different colours differ) — with a phone's EXIF (maker, GPS) unless told otherwise."""
+    """A JPEG "photo of a page" a tutor can read — lines of dark strokes on paper tinted by `colour`,
+    written differently for each colour (so pages of different colours differ, and are not taken for
+    copies of each other) — with a phone's EXIF (maker, GPS) unless told otherwise."""
+    writing = random.Random(colour)
     image = Image.new("RGB", size, ImageColor.getrgb(colour))
     image = Image.blend(image, Image.new("RGB", size, "white"), 0.7)
     draw = ImageDraw.Draw(image)
     width, height = size
-    for row, top in enumerate(range(height // 12, height - height // 12, max(height // 16, 4))):
+    for top in range(height // 12, height - height // 12, max(height // 16, 4)):
         for left in range(width // 12, width - width // 12, max(width // 24, 4)):
-            if (left // 7 + row) % 5:
+            if writing.random() < 0.7:
                 draw.rectangle(
                     (left, top, left + max(width // 60, 1), top + max(height // 40, 1)), fill=(20, 20, 40)
                 )

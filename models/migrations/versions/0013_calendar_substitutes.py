@@ -1,8 +1,8 @@
 """the school calendar's own entries per school, substitutes for a group and a date range, and the
 batch and reason of lessons cancelled together
 
-Revision ID: 0011_calendar
-Revises: 0010_voice
+Revision ID: 0013_calendar
+Revises: 0012_staff2
 Create Date: 2026-12-03 14:20:00
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0011_calendar"
-down_revision: str | None = "0010_voice"
+revision: str = "0013_calendar"
+down_revision: str | None = "0012_staff2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,326 @@
+"""Dashboard pages at district scale: the server time of every monitoring page, export and report, and
+of an assistant teacher's `/status`, in three worlds written in bulk (`sandbox.world`) with a school
+year so far in them (`sandbox.term`):
+
+* a district of 100 schools of 40 pupils (4,000), read by its district coordinator;
+* one school of 4,000 pupils, read by its coordinator;
+* one school of 12,000 pupils, read by its coordinator.
+
+Each page is served by the real dashboard (`bots.web.mount_web`) in a process of its own and asked
+for over loopback by this one, one request at a time; a page's time is from the request to the last
+byte. With `--before PATH` the same pages are also served, in another process, by the code at PATH
+(say a checkout of main), and the two are asked alternately, page by page, so the machine's drift
+falls on both alike (in the worlds of one school up to 4,000 pupils, two rounds: its pages take
+seconds there). `/status` is a turn through the handlers' router, timed in a process of each.
+
+Targets (issue 21): every page and /status ≤ 300 ms for the district and for one school of 4,000,
+≤ 500 ms for one school of 12,000; the programme report's PDF ≤ 2 s.
+
+    uv run --frozen python -m bench.dashboard_pages [--quick] [--before ../main]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from bench.common import engine_name, free_port, machine, scratch_database, temporary_folder
+from models.clock import utcnow
+from models.dashboard import DashboardSession
+from models.migrate import upgrade
+from models.school import GroupMember
+from models.store import make_engine, session_scope
+from sandbox.term import fill_term
+from sandbox.world import build_district
+
+HERE = Path(__file__).resolve().parent.parent
+SESSION = "bench-dashboard-session"
+SERVE = """
+import sys
+from pathlib import Path
+from aiohttp import web
+from bots.web import mount_web
+from models.store import make_engine
+from settings import load_settings
+url, port, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+engine = make_engine(url)
+app = web.Application()
+mount_web(app, engine, load_settings(data_dir=folder, database_url=url), lambda: None)
+web.run_app(app, host="127.0.0.1", port=port, print=None)
+"""
+STATUS = """
+import json, sys, time
+from pathlib import Path
+from handlers.context import Config
+from handlers.router import process
+from handlers.types import Chat, Identity, Inbound
+from models.store import make_engine
+from settings import load_settings
+url, address, rounds, folder = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+engine = make_engine(url)
+config = Config.from_settings(load_settings(data_dir=folder, database_url=url))
+inbound = Inbound(identity=Identity("telegram", address), chat=Chat(address), text="/status")
+took = []
+for _ in range(rounds + 1):
+    started = time.perf_counter()
+    replies = process(engine, inbound, config)
+    took.append(time.perf_counter() - started)
+print(json.dumps({"ms": [1000 * t for t in took[1:]], "replies": len(replies)}))
+"""
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    schools: int
+    pupils: int  # per school
+    target_ms: float
+
+
+SHAPES = [
+    Shape("district: 100 schools × 40 pupils", 100, 40, 300),
+    Shape("one school of 4,000 pupils", 1, 4_000, 300),
+    Shape("one school of 12,000 pupils", 1, 12_000, 500),
+]
+QUICK = [
+    Shape("district: 10 schools × 40 pupils", 10, 40, 300),
+    Shape("one school of 1,200 pupils", 1, 1_200, 300),
+]
+
+
+@dataclass
+class Server:
+    name: str
+    tree: Path
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    took: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def env_for(tree: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(tree), "LOG_LEVEL": "WARNING"}
+
+
+def start(server: Server, db_url: str, folder: Path) -> None:
+    server.port = free_port()
+    server.process = subprocess.Popen(
+        [sys.executable, "-c", SERVE, db_url, str(server.port), str(folder)],
+        env=env_for(server.tree),
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(server: Server) -> None:
+    if server.process is not None:
+        server.process.terminate()
+        server.process.wait(timeout=30)
+
+
+async def ready(session: aiohttp.ClientSession, server: Server) -> None:
+    for _ in range(600):
+        try:
+            async with session.get(server.url + "/dashboard/login") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"the {server.name} dashboard did not start")
+
+
+async def timed(session: aiohttp.ClientSession, url: str) -> tuple[float, int, int]:
+    started = time.perf_counter()
+    async with session.get(url, allow_redirects=False) as response:
+        body = await response.read()
+    return time.perf_counter() - started, response.status, len(body)
+
+
+def pages(reader_level: str, pupil: int, school: int) -> dict[str, str]:
+    found = {
+        "overview": "/dashboard",
+        "overview, year": "/dashboard?period=year",
+        "attention: missing work": "/dashboard?need=missing",
+        "attention: absences": "/dashboard?need=absent",
+        "consent table": "/dashboard?table=consent",
+        "attendance table": "/dashboard?table=attendance",
+        "homework table": "/dashboard?table=homework",
+        "grades table": "/dashboard?table=grades",
+        "Kazpost table": "/dashboard?table=postal",
+        "threads table": "/dashboard?table=threads",
+        "problems table": "/dashboard?table=problems",
+        "delivery": "/dashboard/delivery",
+        "reports page": "/dashboard/reports",
+        "pupil page": f"/dashboard/pupil/{pupil}",
+        "consent export, XLSX": "/dashboard/export/consent.xlsx",
+        "grades export, CSV": "/dashboard/export/grades.csv",
+        "e-journal, CSV": "/dashboard/reports/journal.csv",
+        "hours, XLSX": "/dashboard/reports/hours.xlsx",
+        "pupil summary, PDF": f"/dashboard/pupil/{pupil}/summary.pdf",
+        "programme report, PDF": "/dashboard/reports/programme.pdf",
+    }
+    if reader_level == "district":
+        found["drill-down: one school"] = f"/dashboard?school={school}"
+    return found
+
+
+BEFORE_ROUNDS = 2  # each of its pages takes seconds there
+BEFORE_UP_TO = 4_000  # the code before takes minutes a page above this; it is timed up to here
+
+# What the code before this work served at the same addresses (its tables, the pupil page, exports).
+BEFORE = {
+    "consent table": "/dashboard?table=consent",
+    "attendance table": "/dashboard?table=attendance",
+    "homework table": "/dashboard?table=homework",
+    "grades table": "/dashboard?table=grades",
+    "delivery": "/dashboard?table=delivery",
+    "Kazpost table": "/dashboard?table=postal",
+    "pupil page": "/dashboard/pupil/{pupil}",
+    "consent export, XLSX": "/dashboard/export/consent.xlsx",
+    "grades export, CSV": "/dashboard/export/grades.csv",
+}
+
+
+def sign_in(db_url: str, person_id: int) -> None:
+    engine = make_engine(db_url)
+    with session_scope(engine) as session:
+        session.add(
+            DashboardSession(
+                session_hash=hashlib.sha256(SESSION.encode()).hexdigest(),
+                person_id=person_id,
+                created_at=utcnow(),
+                expires_at=utcnow() + timedelta(hours=8),
+            )
+        )
+    engine.dispose()
+
+
+def status_ms(tree: Path, db_url: str, address: str, rounds: int, folder: Path) -> list[float]:
+    done = subprocess.run(
+        [sys.executable, "-c", STATUS, db_url, address, str(rounds), str(folder)],
+        env=env_for(tree),
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return list(json.loads(done.stdout.strip().splitlines()[-1])["ms"])
+
+
+async def measure(shape: Shape, rounds: int, before: Path | None) -> None:
+    with temporary_folder() as folder, scratch_database(folder) as db_url:
+        engine = make_engine(db_url)
+        upgrade(engine)
+        started = time.perf_counter()
+        world = build_district(engine, shape.schools, shape.pupils)
+        built = time.perf_counter() - started
+        fill_term(engine, date.today())
+        filled = time.perf_counter() - started - built
+        with Session(engine) as session:
+            pupil = session.execute(select(col(GroupMember.pupil_id)).limit(1)).scalar_one()
+        engine.dispose()
+        reader = world.district if shape.schools > 1 else world.coordinators[0]
+        sign_in(db_url, reader)
+        print(
+            f"\n{shape.name} ({engine_name(db_url)}): {world.pupils:,} pupils; "
+            f"roster written in {built:.1f} s, the year so far in {filled:.1f} s",
+            flush=True,
+        )
+        servers = [Server("after", HERE)]
+        if before is not None and shape.schools == 1 and shape.pupils <= BEFORE_UP_TO:
+            servers.append(Server("before", before))
+        for server in servers:
+            start(server, db_url, folder)
+        level = "district" if shape.schools > 1 else "school"
+        addresses = pages(level, pupil, world.schools[0])
+        try:
+            cookies = {"ustaz_session": SESSION}
+            async with aiohttp.ClientSession(
+                cookies=cookies, timeout=aiohttp.ClientTimeout(total=600)
+            ) as client:
+                for server in servers:
+                    await ready(client, server)
+                for name, path in addresses.items():
+                    for server in servers:
+                        old = BEFORE.get(name, "").format(pupil=pupil)
+                        url = server.url + (path if server.name == "after" else old)
+                        if server.name == "before" and not old:
+                            continue
+                        _first, status, _size = await timed(client, url)  # warm: templates, statement cache
+                        if status != 200:
+                            raise RuntimeError(f"{server.name} {url}: {status}")
+                        server.took[name] = []
+                for round_number in range(rounds):
+                    for name, path in addresses.items():
+                        for server in servers:
+                            if name not in server.took or (
+                                server.name == "before" and round_number >= BEFORE_ROUNDS
+                            ):
+                                continue
+                            old = BEFORE.get(name, "").format(pupil=pupil)
+                            url = server.url + (path if server.name == "after" else old)
+                            took, _status, _size = await timed(client, url)
+                            server.took[name].append(1000 * took)
+        finally:
+            for server in servers:
+                stop(server)
+        header = f"  {'page':32s} {'median ms':>10s} {'max ms':>8s}"
+        if len(servers) > 1:
+            header += f" {'before: median ms':>18s}"
+        print(header)
+        after = servers[0]
+        for name in addresses:
+            values = after.took[name]
+            target = 2000.0 if name.startswith("programme") else shape.target_ms
+            line = f"  {name:32s} {statistics.median(values):10.0f} {max(values):8.0f}"
+            if len(servers) > 1 and name in servers[1].took:
+                line += f" {statistics.median(servers[1].took[name]):18.0f}"
+            elif len(servers) > 1:
+                line += f" {'—':>18s}"
+            print(
+                line + ("" if statistics.median(values) <= target else f"   over the {target:.0f} ms target")
+            )
+        assistant, address = next(iter(world.assistants.items()))
+        trees = [(s.name, s.tree) for s in servers]
+        for name, tree in trees:
+            turns = status_ms(tree, db_url, address, rounds, folder)
+            median, most = statistics.median(turns), max(turns)
+            print(f"  /status of assistant {assistant} ({name}): median {median:.0f} ms, max {most:.0f} ms")
+        sys.stdout.flush()
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    options.add_argument("--quick", action="store_true", help="smaller worlds, fewer rounds")
+    options.add_argument("--before", type=Path, help="a checkout of the code to compare with (say main)")
+    options.add_argument("--rounds", type=int, default=0)
+    args = options.parse_args()
+    print(f"Dashboard pages on {machine()}", flush=True)
+    rounds = args.rounds or (3 if args.quick else 7)
+    for shape in QUICK if args.quick else SHAPES:
+        asyncio.run(measure(shape, rounds, args.before.resolve() if args.before else None))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The delivery page (`/dashboard/delivery`): per channel, what was delivered and what failed and
+why, and where a failed message went next; the families no channel reached, with their numbers
+("call these families"); and for the families on post, what goes in their class's next Kazpost
+round. Read through `monitoring.delivery` over the chosen period and narrowing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bots.web.dashboard import Signed, login_required
+from bots.web.i18n import render
+from bots.web.overview import page_context, searched, the_view
+from bots.web.site import SITE
+from bots.web.view import View, remember_period
+from monitoring.delivery import Delivery, PostFamily, Unreached, delivery, on_post, unreached
+from monitoring.paging import Page, page_number
+from monitoring.scope import GROUP
+
+routes = web.RouteTableDef()
+LIST_PAGE = 25
+
+
+def mount(app: web.Application) -> None:
+    app.add_routes(routes)
+
+
+def load(
+    engine: Engine, view: View, typed: str, call_page: int, post_page: int
+) -> tuple[Delivery, Page[Unreached], Page[PostFamily]]:
+    with Session(engine) as session:
+        return (
+            delivery(session, view.reading),
+            unreached(session, view.reading, search=typed, page=call_page, size=LIST_PAGE),
+            on_post(session, view.reading, search=typed, page=post_page, size=LIST_PAGE),
+        )
+
+
+@routes.get("/dashboard/delivery")
+@login_required
+async def delivery_page(request: web.Request, who: Signed) -> web.StreamResponse:
+    view = await the_view(request, who)
+    if view.full.level == GROUP:
+        raise web.HTTPNotFound()
+    site = request.app[SITE]
+    typed = searched(request, "find")
+    summary, to_call, post = await asyncio.to_thread(
+        load,
+        site.engine,
+        view,
+        typed,
+        page_number(request.query.get("call_page")),
+        page_number(request.query.get("post_page")),
+    )
+    context = await asyncio.to_thread(page_context, request, view, site.engine)
+    response = render(
+        request,
+        "delivery.html",
+        **context,
+        current="delivery",
+        summary=summary,
+        to_call=to_call,
+        post=post,
+        find=typed,
+    )
+    remember_period(request, response, view)
+    return response

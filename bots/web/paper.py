@@ -1,0 +1,178 @@
+"""A signed paper application recorded from the dashboard (`/dashboard/pupil/{id}/paper`): the
+coordinator or class teacher who holds the paper picks the parent who signed it, consent or
+withdrawal, the day of signing (not in the future) and a photo of the paper, and saves it.
+
+The photo goes through the photo pipeline (checked, re-oriented, every metadata block dropped: our
+own JPEG, pixels only) and is kept under `applications/`, as the chat's /paper keeps it. The
+decision itself is written by `handlers.paper_record`, the one place for both: the audit names who
+recorded it and that it was the dashboard; a withdrawal stops the pupil's pending messages; the
+parent is told through the outbox. The form is a POST of the dashboard's own pages (form token and
+Origin, `bots.web.forms`); a pupil outside the reader's classes or schools is not found. Saving the
+same paper twice (a double click) records it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+
+from aiohttp import web
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bots.posted import posted_form
+from bots.web.dashboard import Signed, login_required, page
+from bots.web.site import SITE
+from handlers.dates import parse_day
+from handlers.family import guardians_of
+from handlers.paper_record import Application, record
+from models.clock import to_local, utcnow
+from models.consent_rules import has_consent
+from models.people import Consent, Person
+from models.store import session_scope, stored_id
+from monitoring import Scope
+from photos.pipeline import PhotoRejected, normalise, store
+from settings import Settings
+
+FOLDER = "applications"
+KINDS = {"given": True, "withdrawn": False}
+routes = web.RouteTableDef()
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """What the form shows about the pupil: their parents and whether consent is in force."""
+
+    pupil: Person
+    guardians: list[Person]
+    consented: bool
+
+
+def load_sheet(engine: Engine, scope: Scope, pupil_id: int) -> Sheet | None:
+    """The pupil's sheet, or None for a pupil outside the reader's classes or schools."""
+    with Session(engine) as session:
+        pupil = session.get(Person, pupil_id)
+        if pupil is None or not scope.sees_pupil(session, pupil_id):
+            return None
+        return Sheet(pupil, guardians_of(session, pupil_id), has_consent(session, pupil_id))
+
+
+def load_saved(engine: Engine, pupil_id: int, raw: str) -> tuple[Consent, Person] | None:
+    """The decision just saved (for the confirmation), if it is this pupil's."""
+    if not raw.isdigit():
+        return None
+    with Session(engine) as session:
+        decision = session.get(Consent, int(raw))
+        if decision is None or decision.pupil_id != pupil_id:
+            return None
+        guardian = session.get(Person, decision.guardian_id)
+        return (decision, guardian) if guardian else None
+
+
+def keep_photo(data: bytes, settings: Settings) -> str:
+    """Our own copy of the paper's photo (pixels only), or PhotoRejected."""
+    paper = normalise(data, max_bytes=settings.max_photo_bytes, max_pixels=settings.max_photo_pixels)
+    return str(store(paper, settings.media_dir / FOLDER).path)
+
+
+def save(engine: Engine, settings: Settings, actor: int, pupil_id: int, fields: dict[str, object]) -> int:
+    """Record the application; the decision's id."""
+    with session_scope(engine) as session:
+        pupil = session.get(Person, pupil_id)
+        guardian = session.get(Person, int(str(fields["guardian"])))
+        if pupil is None or guardian is None:  # the form was checked against this sheet a moment ago
+            raise LookupError(f"pupil {pupil_id} or the parent chosen is no longer in the store")
+        application = Application(
+            pupil,
+            guardian,
+            bool(fields["given"]),
+            date.fromisoformat(str(fields["signed_on"])),
+            str(fields["document"]),
+        )
+        decision, _new = record(
+            session, application, recorded_by=actor, zone=settings.zone, where="dashboard"
+        )
+        return stored_id(decision)
+
+
+async def sheet_of(request: web.Request, who: Signed) -> Sheet:
+    pupil_id = int(request.match_info["pupil_id"])
+    sheet = await asyncio.to_thread(load_sheet, request.app[SITE].engine, who[1], pupil_id)
+    if sheet is None:
+        raise web.HTTPNotFound()
+    return sheet
+
+
+def today(settings: Settings) -> date:
+    return to_local(utcnow(), settings.zone).date()
+
+
+def form_page(request: web.Request, sheet: Sheet, status: int = 200, **context: object) -> web.Response:
+    return page(
+        request, "paper.html", status, sheet=sheet, today=today(request.app[SITE].settings), **context
+    )
+
+
+@routes.get("/dashboard/pupil/{pupil_id:\\d+}/paper")
+@login_required
+async def paper_form(request: web.Request, who: Signed) -> web.Response:
+    sheet = await sheet_of(request, who)
+    saved = await asyncio.to_thread(
+        load_saved, request.app[SITE].engine, sheet.pupil.id or 0, request.query.get("saved", "")
+    )
+    return form_page(request, sheet, saved=saved)
+
+
+@routes.post("/dashboard/pupil/{pupil_id:\\d+}/paper")
+@login_required
+async def paper_save(request: web.Request, who: Signed) -> web.StreamResponse:
+    site = request.app[SITE]
+    sheet = await sheet_of(request, who)
+    form = await posted_form(request)
+    if form is None:
+        raise web.HTTPBadRequest()
+    chosen = {
+        "guardian": str(form.get("guardian", "")),
+        "kind": str(form.get("kind", "")),
+        "date": str(form.get("signed_on", "")),
+    }
+    problem = problem_with(sheet, chosen, today(site.settings))
+    photo = form.get("photo")
+    if problem is None and not (isinstance(photo, web.FileField) and photo.filename):
+        problem = "web.paper.photo_missing"
+    if problem is not None or not isinstance(photo, web.FileField):
+        return form_page(request, sheet, 400, problem=problem or "web.paper.photo_missing", chosen=chosen)
+    data = photo.file.read(site.settings.max_photo_bytes + 1)
+    try:
+        document = await asyncio.to_thread(keep_photo, data, site.settings)
+    except PhotoRejected as rejected:
+        return form_page(request, sheet, 400, problem=f"web.paper.photo.{rejected.reason}", chosen=chosen)
+    signed_on = parse_day(chosen["date"], today(site.settings))
+    if signed_on is None:  # problem_with has read it already; kept for the type
+        return form_page(request, sheet, 400, problem="web.paper.date_invalid", chosen=chosen)
+    fields = {
+        "guardian": chosen["guardian"],
+        "given": KINDS[chosen["kind"]],
+        "signed_on": signed_on.isoformat(),
+        "document": document,
+    }
+    decision_id = await asyncio.to_thread(
+        save, site.engine, site.settings, who[0], sheet.pupil.id or 0, fields
+    )
+    site.wake_outbox()
+    raise web.HTTPSeeOther(f"/dashboard/pupil/{sheet.pupil.id}/paper?saved={decision_id}")
+
+
+def problem_with(sheet: Sheet, chosen: dict[str, str], today_: date) -> str | None:
+    """What is wrong with the form's choices (a catalogue key), or None."""
+    if chosen["guardian"] not in {str(g.id) for g in sheet.guardians}:
+        return "web.paper.choose_guardian"
+    if chosen["kind"] not in KINDS:
+        return "web.paper.choose_kind"
+    signed_on = parse_day(chosen["date"], today_)
+    if signed_on is None:
+        return "web.paper.date_invalid"
+    if signed_on > today_:
+        return "web.paper.date_future"
+    return None

@@ -1,0 +1,421 @@
+"""The overview's figures, counted by the database: consent, attendance, work handed in on time,
+the average formative score and knowledge growth, over a period, for a scope.
+
+Each measure is one `GROUP BY` query whose rows are per school (the pupil's) and group; those few
+hundred or thousand rows are added up in Python into the figures per school, group, tutor and in
+all (`Figures.add`). Counts of pupils are not additive (a pupil sits in two groups), so they are
+counted per school, group and tutor by three small queries of their own.
+
+What each figure counts:
+
+* consent: pupils with a parent's consent standing at the end of the period (or now) / pupils;
+* attendance: marks present or late / every mark, on lessons in the period; absences by the reason
+  the pupil or a parent reported, and how many of them the tutor or assistant excused;
+* on time: works handed in before the deadline / works due in the period (and already due), one
+  per pupil of the group and homework;
+* average score: the formative scores (1–10) of the works due in the period, each work's latest
+  grade (the same works the e-journal export lists);
+* growth: `monitoring.growth`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlmodel import Session, col
+
+from models.enums import AttendanceStatus, Role, SubmissionStatus
+from models.homework import Feedback, Homework, Submission
+from models.people import Membership
+from models.school import GroupMember, TutoringGroup
+from models.timetable import Attendance, Lesson
+from monitoring.growth import growth_by_group
+from monitoring.periods import Period
+from monitoring.scope import Scope
+from monitoring.sql import Rows, consented, latest_feedback, local_day, monday_of, pupil_membership, unindexed
+
+COUNTED = (SubmissionStatus.SUBMITTED.value, SubmissionStatus.GRADED.value, SubmissionStatus.RETURNED.value)
+SCORES = range(1, 11)
+Key = tuple[int | None, int | None]  # (the pupil's school, the group)
+
+
+def percent_of(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+@dataclass
+class Figures:
+    """What the overview shows for one school, group, tutor, or all of a scope."""
+
+    pupils: int = 0
+    consented: int = 0
+    present: int = 0
+    late: int = 0
+    absent: int = 0
+    excused: int = 0  # absences a family explained and the tutor or assistant excused
+    expected: int = 0
+    on_time: int = 0
+    handed_late: int = 0
+    score_total: int = 0
+    scored: int = 0
+    growth_total: float = 0.0
+    grown: int = 0
+    entered: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: Figures) -> None:
+        for name in (
+            "pupils", "consented", "present", "late", "absent", "excused", "expected", "on_time",
+            "handed_late", "score_total", "scored", "growth_total", "grown", "entered",
+        ):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.reasons.update(other.reasons)
+
+    @property
+    def marks(self) -> int:
+        return self.present + self.late + self.absent
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.on_time - self.handed_late
+
+    @property
+    def consent_pct(self) -> float | None:
+        return percent_of(self.consented, self.pupils)
+
+    @property
+    def attendance_pct(self) -> float | None:
+        return percent_of(self.present + self.late, self.marks)
+
+    @property
+    def on_time_pct(self) -> float | None:
+        return percent_of(self.on_time, self.expected)
+
+    @property
+    def avg_score(self) -> float | None:
+        return round(self.score_total / self.scored, 1) if self.scored else None
+
+    @property
+    def growth(self) -> float | None:
+        return round(self.growth_total / self.grown, 1) if self.grown else None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a figure is read over: a scope, a period, the school's time zone, and now."""
+
+    scope: Scope
+    period: Period
+    zone: ZoneInfo
+    now: datetime
+
+    @property
+    def begin(self) -> datetime:
+        return self.period.moments(self.zone)[0]
+
+    @property
+    def after(self) -> datetime:
+        """The end of the period, or now when it has not ended yet: nothing after now is due."""
+        return min(self.period.moments(self.zone)[1], self.now)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    def pupils(self) -> Rows:
+        return self.scope.pupils()
+
+    def groups(self) -> Rows:
+        return self.scope.groups()
+
+
+def _status_sums() -> list[Any]:
+    return [
+        *(
+            func.sum(case((col(Attendance.status) == status.value, 1), else_=0))
+            for status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.ABSENT)
+        ),
+        func.sum(case((col(Attendance.excused).is_(True), 1), else_=0)),
+    ]
+
+
+def attendance_rows(session: Session, reading: Reading) -> Rows:
+    """Per (the pupil's school, group, week, reason given): marks present, late and absent, and the
+    absences excused."""
+    week = monday_of(session, col(Attendance.on_date))
+    keys = [col(Membership.school_id), col(Lesson.group_id), week, col(Attendance.reason)]
+    return (
+        select(*keys, *_status_sums())
+        .select_from(Attendance)
+        .join(Lesson, col(Lesson.id) == col(Attendance.lesson_id))
+        .join(Membership, pupil_membership(col(Attendance.pupil_id)))
+        .where(
+            col(Attendance.on_date) >= reading.period.start,
+            col(Attendance.on_date) <= min(reading.period.end, reading.today),
+            reading.scope.covers(Attendance.pupil_id),
+            *reading.scope.in_groups(Lesson.group_id),
+        )
+        .group_by(*keys)
+    )
+
+
+def in_period(reading: Reading) -> list[Any]:
+    """Homework due in the period, and already due."""
+    return [
+        col(Homework.due_at) >= reading.begin,
+        col(Homework.due_at) < reading.after,
+        *reading.scope.in_groups(Homework.group_id),
+    ]
+
+
+def handed(reading: Reading) -> Any:
+    """Per homework due in the period and pupil of its group in scope who handed it in: its group,
+    deadline and 0 when handed in on time, 1 when only late."""
+    return (
+        select(
+            col(Submission.homework_id).label("homework_id"),
+            col(Homework.group_id).label("group_id"),
+            col(Submission.pupil_id).label("pupil_id"),
+            col(Membership.school_id).label("school_id"),
+            col(Homework.due_at).label("due_at"),
+            func.min(case((col(Submission.late).is_(True), 1), else_=0)).label("late"),
+        )
+        .select_from(Homework)
+        .join(Submission, col(Submission.homework_id) == col(Homework.id))
+        .join(
+            GroupMember,
+            (col(GroupMember.group_id) == col(Homework.group_id))
+            & (col(GroupMember.pupil_id) == col(Submission.pupil_id)),
+        )
+        .join(Membership, pupil_membership(col(Submission.pupil_id)))
+        .where(
+            *in_period(reading),
+            unindexed(Submission.status).in_(COUNTED),
+            reading.scope.covers(Submission.pupil_id),
+        )
+        .group_by(
+            col(Submission.homework_id),
+            col(Homework.group_id),
+            col(Submission.pupil_id),
+            col(Membership.school_id),
+            col(Homework.due_at),
+        )
+        .subquery()
+    )
+
+
+def homework_by_week(session: Session, reading: Reading) -> Rows:
+    """Per group and week: how many homework fell due."""
+    week = _due_week(session, reading, col(Homework.due_at))
+    return (
+        select(col(Homework.group_id), week, func.count())
+        .where(*in_period(reading))
+        .group_by(col(Homework.group_id), week)
+    )
+
+
+def members_rows(reading: Reading) -> Rows:
+    """Per (the pupil's school, group): the group's pupils in scope."""
+    return (
+        select(col(Membership.school_id), col(GroupMember.group_id), func.count())
+        .select_from(GroupMember)
+        .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
+        .where(reading.scope.covers(GroupMember.pupil_id), *reading.scope.in_groups(GroupMember.group_id))
+        .group_by(col(Membership.school_id), col(GroupMember.group_id))
+    )
+
+
+def _due_week(session: Session, reading: Reading, moment: Any) -> Any:
+    return monday_of(session, local_day(session, moment, reading.zone))
+
+
+def handed_rows(session: Session, reading: Reading) -> Rows:
+    """Per (the pupil's school, group, week due): works handed in on time, and late."""
+    works = handed(reading)
+    week = _due_week(session, reading, works.c.due_at)
+    return (
+        select(
+            works.c.school_id,
+            works.c.group_id,
+            week,
+            func.sum(case((works.c.late == 0, 1), else_=0)),
+            func.sum(case((works.c.late == 1, 1), else_=0)),
+        )
+        .select_from(works)
+        .group_by(works.c.school_id, works.c.group_id, week)
+    )
+
+
+def graded(reading: Reading, *columns: Any) -> Rows:
+    """Works due in the period and graded, each with its latest feedback."""
+    return (
+        select(*columns)
+        .select_from(Homework)
+        .join(Submission, col(Submission.homework_id) == col(Homework.id))
+        .join(Feedback, col(Feedback.submission_id) == col(Submission.id))
+        .join(Membership, pupil_membership(col(Submission.pupil_id)))
+        .where(
+            *in_period(reading),
+            unindexed(Submission.status) == SubmissionStatus.GRADED.value,
+            latest_feedback(Feedback),
+            reading.scope.covers(Submission.pupil_id),
+        )
+    )
+
+
+def score_rows(reading: Reading) -> Rows:
+    """Per (the pupil's school, group, formative score): how many works got it."""
+    score = col(Feedback.formative_score)
+    return (
+        graded(reading, col(Membership.school_id), col(Homework.group_id), score, func.count())
+        .where(score.is_not(None))
+        .group_by(col(Membership.school_id), col(Homework.group_id), score)
+    )
+
+
+@dataclass(frozen=True)
+class Week:
+    monday: date
+    attendance: float | None
+    on_time: float | None
+
+
+@dataclass
+class Measured:
+    """The additive figures per (the pupil's school, group), and the charts' series, from one pass
+    over each kind of row."""
+
+    cells: dict[Key, Figures] = field(default_factory=dict)
+    weeks: dict[str, Figures] = field(default_factory=dict)  # by Monday, 'YYYY-MM-DD'
+    scores: list[int] = field(default_factory=lambda: [0] * len(SCORES))
+
+    def at(self, school: int | None, group: int | None) -> Figures:
+        return self.cells.setdefault((school, group), Figures())
+
+    def week(self, monday: Any) -> Figures:
+        return self.weeks.setdefault(str(monday), Figures())
+
+    def series(self, period: Period) -> list[Week]:
+        """Attendance and work on time per week of the period (a week with neither is left out)."""
+        found = []
+        for monday in period.weeks():
+            figures = self.weeks.get(monday.isoformat())
+            if figures is not None and (figures.marks or figures.expected):
+                found.append(Week(monday, figures.attendance_pct, figures.on_time_pct))
+        return found
+
+
+def measure(session: Session, reading: Reading) -> Measured:
+    """Every additive figure per (the pupil's school, group), with the weekly trend and the scores'
+    spread added up from the same rows."""
+    found = Measured()
+    for school, group, week, reason, present, late, absent, excused in session.execute(
+        attendance_rows(session, reading)
+    ).all():
+        for figures in (found.at(school, group), found.week(week)):
+            figures.present += int(present or 0)
+            figures.late += int(late or 0)
+            figures.absent += int(absent or 0)
+            figures.excused += int(excused or 0)
+            if reason and absent:
+                figures.reasons[reason] += int(absent)
+    members: dict[int, list[tuple[int | None, int]]] = {}
+    for school, group, count in session.execute(members_rows(reading)).all():
+        members.setdefault(group, []).append((school, int(count)))
+    for group, week, homework in session.execute(homework_by_week(session, reading)).all():
+        for school, count in members.get(group, []):  # works due: homework × the group's pupils
+            found.at(school, group).expected += int(homework) * count
+            found.week(week).expected += int(homework) * count
+    for school, group, week, on_time, late in session.execute(handed_rows(session, reading)).all():
+        for figures in (found.at(school, group), found.week(week)):
+            figures.on_time += int(on_time or 0)
+            figures.handed_late += int(late or 0)
+    for school, group, score, count in session.execute(score_rows(reading)).all():
+        figures = found.at(school, group)
+        figures.score_total += int(score) * int(count)
+        figures.scored += int(count)
+        if 1 <= int(score) <= len(SCORES):
+            found.scores[int(score) - 1] += int(count)
+    for school, group, total, grown, entered in session.execute(
+        growth_by_group(reading.scope, reading.after)
+    ).all():
+        figures = found.at(school, group)
+        figures.growth_total += float(total or 0.0)
+        figures.grown += int(grown or 0)
+        figures.entered += int(entered or 0)
+    return found
+
+
+def rollup(cells: dict[Key, Figures], key: Callable[[Key], Hashable]) -> dict[Hashable, Figures]:
+    """The cells added up by `key` (a school, a group, a tutor; `None` drops the cell)."""
+    found: dict[Hashable, Figures] = {}
+    for cell_key, figures in cells.items():
+        unit = key(cell_key)
+        if unit is not None:
+            found.setdefault(unit, Figures()).add(figures)
+    return found
+
+
+@dataclass(frozen=True)
+class PupilCount:
+    pupils: int
+    consented: int
+
+
+def pupils_by_school(session: Session, reading: Reading) -> dict[int, PupilCount]:
+    has = consented(col(Membership.person_id), reading.after)
+    rows = session.execute(
+        select(col(Membership.school_id), func.count(), func.sum(case((has, 1), else_=0)))
+        .where(col(Membership.role) == Role.PUPIL.value, reading.scope.covers(Membership.person_id))
+        .group_by(col(Membership.school_id))
+    ).all()
+    return {school: PupilCount(count, int(yes or 0)) for school, count, yes in rows}
+
+
+def pupils_by_group(session: Session, reading: Reading) -> dict[int, PupilCount]:
+    has = consented(col(GroupMember.pupil_id), reading.after)
+    rows = session.execute(
+        select(col(GroupMember.group_id), func.count(), func.sum(case((has, 1), else_=0)))
+        .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
+        .where(reading.scope.covers(GroupMember.pupil_id), *reading.scope.in_groups(GroupMember.group_id))
+        .group_by(col(GroupMember.group_id))
+    ).all()
+    return {group: PupilCount(count, int(yes or 0)) for group, count, yes in rows}
+
+
+def pupils_by_tutor(session: Session, reading: Reading) -> dict[int, PupilCount]:
+    has = consented(col(GroupMember.pupil_id), reading.after)
+    rows = session.execute(
+        select(
+            col(TutoringGroup.tutor_id),
+            func.count(func.distinct(col(GroupMember.pupil_id))),
+            func.count(func.distinct(case((has, col(GroupMember.pupil_id)), else_=None))),
+        )
+        .join(TutoringGroup, col(TutoringGroup.id) == col(GroupMember.group_id))
+        .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
+        .where(reading.scope.covers(GroupMember.pupil_id), *reading.scope.in_groups(GroupMember.group_id))
+        .where(col(TutoringGroup.tutor_id).is_not(None))
+        .group_by(col(TutoringGroup.tutor_id))
+    ).all()
+    return {tutor: PupilCount(count, int(yes or 0)) for tutor, count, yes in rows}
+
+
+def with_pupils(figures: dict[Hashable, Figures], counts: dict[int, PupilCount]) -> dict[Hashable, Figures]:
+    """The figures with their pupils' counts; a unit with pupils but nothing else yet is kept."""
+    for key, count in counts.items():
+        unit = figures.setdefault(key, Figures())
+        unit.pupils, unit.consented = count.pupils, count.consented
+    return figures
+
+
+def total_of(units: Iterable[Figures]) -> Figures:
+    total = Figures()
+    for figures in units:
+        total.add(figures)
+    return total

@@ -1,0 +1,179 @@
+"""A signed paper application recorded from the dashboard: the parent's consent or withdrawal, with
+the day of signing and a photo of the paper kept as pixels only; the audit names who recorded it;
+the same paper saved twice is one decision; bad input is answered on the form and stores nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import pytest
+from aiohttp import FormData, web
+from PIL import Image
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from locales import T
+from models.consent_rules import has_consent
+from models.enums import Role
+from models.journal import AuditLog
+from models.outbox import Notification
+from models.people import Consent, Person
+from outbox.write import enqueue
+from settings import Settings
+from tests.bots.test_dashboard_forms import Client, sample_school_dashboard
+from tests.bots.test_monitoring_web import _sign_in, _staff
+from tests.support.homework import page_image
+
+pytestmark = pytest.mark.flow
+
+
+@pytest.fixture
+async def client(engine: Engine, settings: Settings) -> AsyncIterator[Client]:
+    async with sample_school_dashboard(engine, settings) as test_client:
+        yield test_client
+
+
+def person(engine: Engine, external_id: str) -> Person:
+    with Session(engine) as session:
+        return session.exec(select(Person).where(Person.external_id == external_id)).one()
+
+
+def paper_form(token: str, guardian: int | str, kind: str, day: str, photo: bytes | None) -> FormData:
+    form = FormData()
+    form.add_field("form_token", token)
+    form.add_field("guardian", str(guardian))
+    form.add_field("kind", kind)
+    form.add_field("signed_on", day)
+    if photo is not None:
+        form.add_field("photo", photo, filename="paper.jpg", content_type="image/jpeg")
+    return form
+
+
+def decisions(engine: Engine, pupil_id: int) -> list[Consent]:
+    with Session(engine) as session:
+        return list(
+            session.exec(select(Consent).where(Consent.pupil_id == pupil_id).order_by(col(Consent.id)))
+        )
+
+
+async def post(client: Client, pupil_id: int, form: FormData) -> web.StreamResponse:
+    origin = str(client.make_url("")).rstrip("/")
+    return await client.post(
+        f"/dashboard/pupil/{pupil_id}/paper?lang=en",
+        data=form,
+        headers={"Origin": origin},
+        allow_redirects=False,
+    )
+
+
+async def test_a_class_teacher_records_a_signed_consent_and_then_a_withdrawal(
+    client: Client, engine: Engine, settings: Settings
+) -> None:
+    teacher = _staff(engine, Role.CLASS_TEACHER, "8А")
+    token = await _sign_in(client, engine, teacher)
+    pupil, guardian = person(engine, "SH2-P01"), person(engine, "SH2-G01")
+    assert pupil.id and guardian.id and teacher.id
+    before = decisions(engine, pupil.id)
+
+    pupil_page = await (await client.get(f"/dashboard/pupil/{pupil.id}?lang=en")).text()
+    assert f'/dashboard/pupil/{pupil.id}/paper"' in pupil_page
+    form_page = await (await client.get(f"/dashboard/pupil/{pupil.id}/paper?lang=en")).text()
+    assert guardian.full_name in form_page and 'name="form_token"' in form_page
+
+    signed = (date.today() - timedelta(days=2)).isoformat()
+    photo = page_image("white", gps=True)
+    response = await post(client, pupil.id, paper_form(token, guardian.id, "given", signed, photo))
+    assert response.status == 303
+    saved = await (await client.get(response.headers["Location"])).text()
+    assert "Saved:" in saved and guardian.full_name in saved and "gave consent" in saved
+
+    [decision] = decisions(engine, pupil.id)[len(before) :]
+    assert decision.given and decision.channel == "paper" and decision.recorded_by_id == teacher.id
+    assert decision.document_path and decision.document_path.startswith(
+        str(settings.media_dir / "applications")
+    )
+    with Image.open(decision.document_path) as kept:
+        assert not kept.getexif() and "exif" not in kept.info  # pixels only: no GPS, no maker
+    with Session(engine) as session:
+        assert has_consent(session, pupil.id)
+        entry = session.exec(select(AuditLog).where(AuditLog.action == "consent.paper_given")).one()
+        assert entry.actor_id == teacher.id and entry.entity_id == decision.id
+        assert entry.detail["where"] == "dashboard" and entry.detail["signed_on"] == signed
+        [told] = session.exec(select(Notification).where(Notification.kind == "consent.paper")).all()
+        assert told.person_id == guardian.id and told.key == "paper.notify.given"
+
+    # a double click sends the same form twice: one decision, one message
+    again = await post(client, pupil.id, paper_form(token, guardian.id, "given", signed, photo))
+    assert again.status == 303
+    assert len(decisions(engine, pupil.id)) == len(before) + 1
+    with Session(engine) as session:
+        assert len(session.exec(select(Notification).where(Notification.kind == "consent.paper")).all()) == 1
+        waiting = enqueue(
+            session, kind="reminder", text=T("paper.now_given"), idempotency_key="r:1", person_id=pupil.id
+        )
+        session.commit()
+        waiting_id = waiting.id
+
+    withdrawn = await post(
+        client,
+        pupil.id,
+        paper_form(token, guardian.id, "withdrawn", date.today().isoformat(), page_image("gray")),
+    )
+    assert withdrawn.status == 303
+    page = await (await client.get(withdrawn.headers["Location"])).text()
+    assert "withdrew consent" in page
+    with Session(engine) as session:
+        assert not has_consent(session, pupil.id)
+        assert session.get(Notification, waiting_id).status != "pending"  # type: ignore[union-attr]
+        assert session.exec(
+            select(AuditLog).where(AuditLog.action == "consent.paper_withdrawn")
+        ).one().actor_id == (teacher.id)
+
+
+@pytest.mark.parametrize(
+    ("kind", "day", "photo", "answer"),
+    [
+        ("given", "future", "page", "That day has not come yet"),
+        ("given", "31.02.2026", "page", "That date could not be read"),
+        ("maybe", "past", "page", "Choose what the paper says"),
+        ("given", "past", None, "Add a photo of the signed application"),
+        ("given", "past", "text", "This is not a photo"),
+    ],
+)
+async def test_bad_input_is_answered_on_the_form_and_stores_nothing(
+    client: Client, engine: Engine, kind: str, day: str, photo: str | None, answer: str
+) -> None:
+    token = await _sign_in(client, engine, _staff(engine, Role.COORDINATOR))
+    pupil, guardian = person(engine, "SH2-P02"), person(engine, "SH2-G02")
+    assert pupil.id and guardian.id
+    before = decisions(engine, pupil.id)
+    days = {"future": (date.today() + timedelta(days=3)).isoformat(), "past": date.today().isoformat()}
+    data = {"page": page_image(), "text": b"not a picture at all", None: None}[photo]
+    response = await post(client, pupil.id, paper_form(token, guardian.id, kind, days.get(day, day), data))
+    assert response.status == 400
+    assert answer in await response.text()
+    assert decisions(engine, pupil.id) == before
+
+
+async def test_a_pupil_outside_the_readers_classes_is_not_found(client: Client, engine: Engine) -> None:
+    token = await _sign_in(client, engine, _staff(engine, Role.CLASS_TEACHER, "9Б"))
+    pupil, guardian = person(engine, "SH2-P01"), person(engine, "SH2-G01")  # of 8А
+    assert pupil.id and guardian.id
+    before = decisions(engine, pupil.id)
+    assert (await client.get(f"/dashboard/pupil/{pupil.id}/paper")).status == 404
+    form = paper_form(token, guardian.id, "withdrawn", date.today().isoformat(), page_image())
+    assert (await post(client, pupil.id, form)).status == 404
+    assert decisions(engine, pupil.id) == before
+
+
+async def test_another_parent_of_the_roster_cannot_be_named(client: Client, engine: Engine) -> None:
+    token = await _sign_in(client, engine, _staff(engine, Role.COORDINATOR))
+    pupil, stranger = person(engine, "SH2-P01"), person(engine, "SH2-G02")
+    assert pupil.id and stranger.id
+    before = decisions(engine, pupil.id)
+    response = await post(
+        client, pupil.id, paper_form(token, stranger.id, "given", date.today().isoformat(), page_image())
+    )
+    assert response.status == 400 and "Choose the parent who signed" in await response.text()
+    assert decisions(engine, pupil.id) == before
