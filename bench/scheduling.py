@@ -5,7 +5,10 @@ late a reminder leaves against its due time.
    assistant; two lessons a week each, Monday to Friday between 15:00 and 18:50) on a scratch SQLite
    store. The process "restarts" at 15:55 on a Monday: its first run derives everything due from 30
    minutes ago to 2 minutes ahead (the scheduler's own window), with the rows a previous run already
-   wrote in place, as after a crash; then the same run with none written yet. Target < 10 s.
+   wrote in place, as after a crash; then the same run with none written yet. Target < 10 s. Then
+   the same on a Monday two days before a public holiday (Independence Day, Wednesday 16 December
+   2026): the first run also tells every group with a Wednesday lesson that it is cancelled, and
+   every run after looks at the three days ahead for days off.
 2. Firing lag: the real APScheduler job and the outbox dispatcher run together; 60 lessons start in
    the next 10–11 minutes at scattered seconds, so their 10-minute reminders fall due over the next
    minute. Lag = the moment the sender is called minus the row's due time. Target p99 < 2 s.
@@ -49,7 +52,8 @@ from settings import Settings, load_settings
 
 LESSONS = 50_000
 PUPILS_PER_GROUP = 3
-RESTART = datetime(2025, 3, 3, 15, 55)  # a Monday, local time
+RESTART = datetime(2025, 3, 3, 15, 55)  # a Monday, local time (no calendar data: no days off near)
+BEFORE_HOLIDAY = datetime(2026, 12, 14, 15, 55)  # a Monday; Wednesday is Independence Day
 SLOTS = [clock_time(15 + m // 60, m % 60) for m in range(0, 240, 10)]  # 15:00 … 18:50
 
 
@@ -152,15 +156,15 @@ def count_rows(engine: Engine) -> int:
         return int(session.execute(select(func.count()).select_from(Notification)).scalar_one())
 
 
-def rederive(folder: Path) -> None:
-    engine, settings = scratch(folder, "region")
+def rederive(folder: Path, name: str = "region", local_restart: datetime = RESTART) -> None:
+    engine, settings = scratch(folder, name)
     started = time.monotonic()
     seed_region(engine, LESSONS)
     seeded = time.monotonic() - started
-    restart = RESTART.replace(tzinfo=settings.zone).astimezone(UTC)
+    restart = local_restart.replace(tzinfo=settings.zone).astimezone(UTC)
     with Session(engine) as session:
         lessons = int(session.execute(select(func.count()).select_from(Lesson)).scalar_one())
-    print(f"\n[re-derivation] {lessons} lessons seeded in {seeded:.1f} s")
+    print(f"\n[re-derivation, {local_restart:%a %d.%m.%Y %H:%M}] {lessons} lessons seeded in {seeded:.1f} s")
 
     started = time.monotonic()
     offered = derive_once(engine, settings, clock=lambda: restart)
@@ -170,7 +174,7 @@ def rederive(folder: Path) -> None:
     again = derive_once(engine, settings, clock=lambda: restart)
     collapsed = time.monotonic() - started
     print(
-        f"  first run after start, nothing derived yet   {first:6.2f} s ({offered} reminders, {written} rows)"
+        f"  first run after start, nothing derived yet   {first:6.2f} s ({offered} offered, {written} rows)"
     )
     print(f"  run after a restart, rows already there      {collapsed:6.2f} s ({again} offered, "
           f"{count_rows(engine) - written} new rows)  (target < 10 s)")  # fmt: skip
@@ -256,6 +260,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="ustaz-scheduling-") as tmp:
         rederive(Path(tmp))
+        rederive(Path(tmp), "holiday", BEFORE_HOLIDAY)
         asyncio.run(firing_lag(Path(tmp)))
 
 

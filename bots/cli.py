@@ -38,16 +38,22 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     if settings.sandbox:
-        return _run_sandbox(settings)
+        return _run_sandbox(settings, fresh=args.fresh)
+    if args.fresh:
+        print(
+            "ustaz: --fresh starts the sandbox clean; with tokens configured there is no sandbox",
+            file=sys.stderr,
+        )
+        return 2
     asyncio.run(serve(settings, announce=_started, roles=roles))
     return 0
 
 
-def _run_sandbox(settings: Settings) -> int:
+def _run_sandbox(settings: Settings, *, fresh: bool = False) -> int:
     """The one place the product meets its sandbox: imported only here, when no tokens are set, so
     the emulators load only when they run and an installed wheel (which leaves them out) still runs."""
     try:
-        from sandbox.runtime import run_sandbox
+        from sandbox.runtime import CannotStartClean, run_sandbox
     except ModuleNotFoundError as error:
         if error.name not in ("sandbox", "sandbox.runtime"):
             raise
@@ -57,7 +63,11 @@ def _run_sandbox(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    asyncio.run(run_sandbox(settings))
+    try:
+        asyncio.run(run_sandbox(settings, fresh=fresh))
+    except CannotStartClean as refused:
+        print(f"ustaz: {refused}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -112,6 +122,11 @@ def parser() -> argparse.ArgumentParser:
         choices=["all", *ROLES],
         help="what this process runs (repeatable; default all): bot = webhooks, polling and pages, "
         "dispatcher = the outbox, scheduler = the timetable job. Several processes need PostgreSQL",
+    )
+    running.add_argument(
+        "--fresh",
+        action="store_true",
+        help="sandbox only: start clean (forget the last run's store, chats and clock)",
     )
     running.set_defaults(func=_run)
     importing = commands.add_parser("import", help="import a roster and timetable (.xlsx or .csv)")

@@ -1,5 +1,6 @@
-"""Attendance: after a lesson the tutor, or the group's assistant teacher (whose job the programme makes
-it that pupils join on time), marks each pupil present, late or absent with one tap.
+"""Attendance: after a lesson the tutor (the substitute, on the days one has the group), or the group's
+assistant teacher (whose job the programme makes it that pupils join on time), marks each pupil
+present, late or absent with one tap; the group's own tutor reads while a substitute has it.
 
 `/attendance` (or the scheduler's "lesson ended" prompt, which points at it) lists the tutor's
 lessons of the last week; choosing one shows the group list, one message per pupil with three
@@ -15,11 +16,11 @@ from datetime import date, datetime, time
 
 from sqlmodel import col, select
 
-from handlers import lessons
+from handlers import lessons, substitutes
 from handlers.audit import audit
 from handlers.context import Turn
 from handlers.family import guardians_of
-from handlers.groups import staff_groups
+from handlers.groups import acts_for, staff_groups
 from handlers.lessons import Occurrence
 from handlers.problems import excuse, streak
 from handlers.refusals import not_allowed
@@ -166,6 +167,8 @@ def on_choice(turn: Turn) -> list[Reply]:
     occ, group = found
     if action == "l" and len(args) == 2:
         return sheet(turn, occ, group)
+    if not marks_for(turn, group, occ.on_date):
+        return substitutes.refusal(turn, group, occ.on_date)  # its own tutor reads; the substitute marks
     if action == "all" and len(args) == 2:
         return _all_present(turn, occ, group)
     if action == "m" and len(args) == 4 and args[3] in CODES:
@@ -176,8 +179,16 @@ def on_choice(turn: Turn) -> list[Reply]:
     return [Reply(T("common.not_understood"))]
 
 
+def marks_for(turn: Turn, group: TutoringGroup, day: date) -> bool:
+    """Whether this person marks the group's attendance on `day`: its assistant teacher always, its
+    acting tutor (the substitute of the day, else its own tutor)."""
+    assisting = turn.person is not None and turn.person.id == group.assistant_id
+    return assisting or acts_for(turn, group, day)
+
+
 def _owned_occurrence(turn: Turn, raw_lesson: str, raw_date: str) -> tuple[Occurrence, TutoringGroup] | None:
-    """The occurrence, if it is a lesson of a group this person tutors or assists that has begun."""
+    """The occurrence, if it is a lesson of a group this person tutors, assists or substitutes for
+    that day, and has begun."""
     if turn.person is None or not raw_lesson.isdigit():
         return None
     try:
@@ -186,7 +197,9 @@ def _owned_occurrence(turn: Turn, raw_lesson: str, raw_date: str) -> tuple[Occur
         return None
     lesson = turn.session.get(Lesson, int(raw_lesson))
     group = turn.session.get(TutoringGroup, lesson.group_id) if lesson else None
-    if lesson is None or group is None or turn.person.id not in (group.tutor_id, group.assistant_id):
+    if lesson is None or group is None:
+        return None
+    if turn.person.id not in (group.tutor_id, group.assistant_id) and not acts_for(turn, group, on_date):
         return None
     occ = lessons.occurrence(turn.session, lesson, on_date, turn.config.time_zone)
     if occ is None or occ.start > turn.now:

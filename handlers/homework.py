@@ -62,9 +62,16 @@ def notice_key(homework_id: int, pupil_id: int) -> str:
 
 
 def tell_pupil(
-    session: Session, homework: Homework, subject: str, pupil_id: int, zone: ZoneInfo
+    session: Session,
+    homework: Homework,
+    subject: str,
+    pupil_id: int,
+    zone: ZoneInfo,
+    due: Text | str | None = None,
 ) -> Notification | None:
-    """The notice of new homework to one pupil, with its file (None: the consent gate refused)."""
+    """The notice of new homework to one pupil, with its file (None: the consent gate refused);
+    `due` is the deadline as the tutor's summary showed it (with the note when the school calendar
+    moved it), else the stored deadline."""
     return enqueue(
         session,
         kind=NOTICE_KIND,
@@ -72,7 +79,7 @@ def tell_pupil(
             "homework.notify.new",
             subject=subject_name(subject),
             text=homework.text,
-            due=_due(homework, zone),
+            due=_due(homework, zone) if due is None else due,
             grading=grading_text(grading_of(homework), homework.max_points),
         ),
         idempotency_key=notice_key(stored_id(homework), pupil_id),

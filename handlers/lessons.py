@@ -1,5 +1,6 @@
 """Lesson occurrences of a group as the handlers see them: the weekly timetable with its one-off
-changes applied (a cancelled occurrence is gone, a moved one starts at its new time).
+changes applied (a cancelled occurrence is gone, a moved one starts at its new time) and the school
+calendar's days off (no lesson on a holiday, unless the coordinator moved one there).
 
 An occurrence is named by its lesson and its timetabled date (`on_date`), as attendance rows are.
 """
@@ -13,7 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from models.clock import to_local, to_utc
+from models.school import TutoringGroup
 from models.timetable import Attendance, Lesson, LessonChange
+from schoolyear import Calendars
 
 LOOK_BACK = timedelta(days=7)
 
@@ -35,8 +38,10 @@ def _change(session: Session, lesson_id: int, on_date: date) -> LessonChange | N
     ).first()
 
 
-def occurrence(session: Session, lesson: Lesson, on_date: date, zone: ZoneInfo) -> Occurrence | None:
-    """The occurrence of `lesson` timetabled on `on_date`, or None (wrong weekday, cancelled)."""
+def occurrence(
+    session: Session, lesson: Lesson, on_date: date, zone: ZoneInfo, calendars: Calendars | None = None
+) -> Occurrence | None:
+    """The occurrence of `lesson` timetabled on `on_date`, or None (wrong weekday, cancelled, a day off)."""
     if lesson.id is None or not lesson.active or on_date.weekday() != lesson.weekday:
         return None
     change = _change(session, lesson.id, on_date)
@@ -44,6 +49,10 @@ def occurrence(session: Session, lesson: Lesson, on_date: date, zone: ZoneInfo) 
         return None
     if change is not None and change.moved_to is not None:
         return Occurrence(lesson, on_date, change.moved_to)
+    group = session.get(TutoringGroup, lesson.group_id)
+    school_id = group.school_id if group is not None else None
+    if (calendars or Calendars(session)).day_off(school_id, lesson.group_id, on_date) is not None:
+        return None
     return Occurrence(lesson, on_date, to_utc(datetime.combine(on_date, lesson.start_time), zone))
 
 
@@ -55,11 +64,12 @@ def recent(
         select(Lesson).where(Lesson.group_id == group_id, col(Lesson.active).is_(True))
     ).all()
     today = to_local(now, zone).date()
+    calendars = Calendars(session)
     found: list[Occurrence] = []
     for lesson in lessons:
         day = to_local(now - look_back, zone).date()
         while day <= today:
-            occ = occurrence(session, lesson, day, zone)
+            occ = occurrence(session, lesson, day, zone, calendars)
             if occ is not None and now - look_back <= occ.start <= now:
                 found.append(occ)
             day += timedelta(days=1)

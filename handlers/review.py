@@ -17,13 +17,13 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from handlers import conversation, grades
+from handlers import conversation, grades, substitutes
 from handlers.audit import audit
 from handlers.context import Turn
 from handlers.copies import look_alikes, warning
 from handlers.corrections import recorded
 from handlers.family import guardians_of
-from handlers.groups import tutor_groups
+from handlers.groups import acts_for, tutor_groups
 from handlers.refusals import not_allowed, not_understood, tutors_only
 from handlers.types import Choice, Reply
 from locales import N, T, Text, subject_name
@@ -77,22 +77,23 @@ Work = tuple[Submission, Homework, TutoringGroup]
 
 
 def queue(turn: Turn) -> list[Work]:
-    """Submitted, not yet graded work of the tutor's groups, oldest first."""
+    """Submitted, not yet graded work of the tutor's groups (their own, and those they substitute
+    for today), oldest first."""
+    group_ids = [group.id for group in tutor_groups(turn)]
     return list(
         turn.session.exec(
             select(Submission, Homework, TutoringGroup)
             .join(Homework, col(Homework.id) == Submission.homework_id)
             .join(TutoringGroup, col(TutoringGroup.id) == Homework.group_id)
-            .where(
-                TutoringGroup.tutor_id == turn.person_id(), Submission.status == SubmissionStatus.SUBMITTED
-            )
+            .where(col(TutoringGroup.id).in_(group_ids), Submission.status == SubmissionStatus.SUBMITTED)
             .order_by(col(Submission.submitted_at), col(Submission.id))
         ).all()
     )
 
 
 def _owned(turn: Turn, raw_id: object) -> Work | None:
-    """The submission, if it belongs to a group this tutor teaches."""
+    """The submission, if it belongs to a group this tutor has (their own, or one they substitute
+    for today)."""
     if turn.person is None or not str(raw_id).isdigit():
         return None
     submission = turn.session.get(Submission, int(str(raw_id)))
@@ -100,7 +101,9 @@ def _owned(turn: Turn, raw_id: object) -> Work | None:
         return None
     homework = turn.session.get(Homework, submission.homework_id)
     group = turn.session.get(TutoringGroup, homework.group_id) if homework else None
-    if homework is None or group is None or group.tutor_id is None or group.tutor_id != turn.person.id:
+    if homework is None or group is None:
+        return None
+    if group.tutor_id != turn.person.id and not acts_for(turn, group):
         return None
     return submission, homework, group
 
@@ -189,12 +192,14 @@ def _on_choice(turn: Turn, value: str) -> list[Reply]:
             turn.person and turn.person.id,
         )
         return not_allowed()
-    submission, homework, _group = owned
+    submission, homework, group = owned
     if action == "next":
         conversation.clear(turn)
         return show_next(turn, stored_id(submission))
     if action == "pdf":
         return [_pdf(turn, submission)]
+    if not acts_for(turn, group):
+        return substitutes.refusal(turn, group)  # its own tutor reads; the substitute grades
     if submission.status != SubmissionStatus.SUBMITTED:
         return _no_longer_waiting(turn, submission)
     if action == "grade":

@@ -1,6 +1,8 @@
 """A tutor sets homework for one of their groups (/homework).
 
-Group → task text (optionally with a photo or file) → due date and time (the school's time zone) →
+Group → task text (optionally with a photo or file) → due date and time (the school's time zone; a
+day that is not a working day of the group's school moves to the next one, and the summary and the
+pupils' notice say so, `handlers.school_days`) →
 how it is graded (formative 1–10, summative with points, no grade) → maximum points for summative →
 a summary to confirm. On confirm the homework is stored and every pupil of the group gets a
 notification through the outbox (pupils without consent are skipped by the consent gate).
@@ -14,15 +16,16 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from handlers import conversation
+from handlers import conversation, substitutes
 from handlers.attachments import store_attachment
 from handlers.audit import audit
 from handlers.context import Turn
 from handlers.dates import parse_due
 from handlers.grades import parse_max_points
-from handlers.groups import tutor_groups
-from handlers.homework import PREFIX, grading_text, tell_pupil
+from handlers.groups import acts_for, tutor_groups
+from handlers.homework import PREFIX, due_text, grading_text, tell_pupil
 from handlers.refusals import not_allowed, tutors_only
+from handlers.school_days import remember, shown_deadline, working_deadline
 from handlers.types import Choice, Reply
 from locales import Lines, T, Text, subject_name
 from models.clock import to_local, to_utc
@@ -61,20 +64,24 @@ def start(turn: Turn) -> list[Reply]:
     ]
 
 
-def _own_group(turn: Turn, raw_id: object) -> TutoringGroup | None:
+def _group(turn: Turn, raw_id: object) -> TutoringGroup | None:
     if turn.person is None or not str(raw_id).isdigit():
         return None
-    group = turn.session.get(TutoringGroup, int(str(raw_id)))
-    if group is None or group.tutor_id is None or group.tutor_id != turn.person.id:
-        return None
-    return group
+    return turn.session.get(TutoringGroup, int(str(raw_id)))
+
+
+def _own_group(turn: Turn, raw_id: object) -> TutoringGroup | None:
+    """The group, if this person tutors it today (its own tutor, or its substitute)."""
+    group = _group(turn, raw_id)
+    return group if group is not None and acts_for(turn, group) else None
 
 
 def on_group(turn: Turn) -> list[Reply]:
     """The group chosen: ask for the task."""
-    group = _own_group(turn, (turn.inbound.choice or "").removeprefix(GROUP))
+    raw_id = (turn.inbound.choice or "").removeprefix(GROUP)
+    group = _own_group(turn, raw_id)
     if group is None:
-        return not_allowed()
+        return substitutes.refusal(turn, _group(turn, raw_id))
     conversation.enter(turn, FLOW, "text", group_id=group.id)
     return [Reply(T("homework.ask_text", group=group.code, subject=subject_name(group.subject)))]
 
@@ -99,7 +106,7 @@ def on_answer(turn: Turn) -> list[Reply]:
     if turn.inbound.uploads:
         return _late_attachment(turn, group, step, data)
     if step == "due":
-        return _set_due(turn, data, text)
+        return _set_due(turn, group, data, text)
     if step == "max":
         max_points = parse_max_points(text)
         if max_points is None:
@@ -143,13 +150,15 @@ def _late_attachment(turn: Turn, group: TutoringGroup, step: str, data: dict[str
     return [Reply(T("homework.attachment_added")), question.get(step) or _grading_question()]
 
 
-def _set_due(turn: Turn, data: dict[str, Any], text: str) -> list[Reply]:
+def _set_due(turn: Turn, group: TutoringGroup, data: dict[str, Any], text: str) -> list[Reply]:
     local_now = to_local(turn.now, turn.config.time_zone).replace(tzinfo=None)
     due_local = parse_due(text, local_now)
     if due_local is None:
         return [Reply(T("homework.due_invalid"))]
     if due_local <= local_now:
         return [Reply(T("homework.due_past"))]
+    due_local, shift = working_deadline(turn, group, due_local)
+    remember(data, shift)
     data["due"] = to_utc(due_local, turn.config.time_zone).isoformat()
     conversation.enter(turn, FLOW, "kind", **data)
     return [_grading_question()]
@@ -214,7 +223,7 @@ def _summary(turn: Turn, group: TutoringGroup, data: dict[str, Any]) -> list[Rep
                 group=group.code,
                 subject=subject_name(group.subject),
                 text=data.get("text", ""),
-                due=due,
+                due=shown_deadline(turn, group, data, due),
                 grading=_grading_text(data),
                 attachment=attachment,
             ),
@@ -263,10 +272,12 @@ def on_confirm(turn: Turn) -> list[Reply]:
             .order_by(col(GroupMember.pupil_id))
         ).all()
     )
+    due = shown_deadline(turn, group, data, due_text(turn, homework))
+    zone = turn.config.time_zone
     told = [
         pupil_id
         for pupil_id in pupils
-        if tell_pupil(turn.session, homework, group.subject, pupil_id, turn.config.time_zone) is not None
+        if tell_pupil(turn.session, homework, group.subject, pupil_id, zone, due) is not None
     ]
     in_chat = in_a_chat(turn.session, told)
     audit(turn, "homework.created", "homework", homework_id, group_id=group.id, notified=len(told))

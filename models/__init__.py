@@ -1,5 +1,6 @@
 """The store: SQLModel tables, the engine and sessions, and the invariants the store enforces."""
 
+from models.calendar import CalendarEntry
 from models.dashboard import DashboardAttempt, DashboardChallenge, DashboardSession
 from models.district import DistrictCoordinator
 from models.homework import Feedback, Homework, Submission, SubmissionPage
@@ -8,6 +9,7 @@ from models.outbox import Broadcast, DeliveryAttempt, Notification, SendBudget
 from models.people import ChannelIdentity, Consent, Guardianship, Invite, Membership, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, Programme, School, SchoolClass, TutoringGroup
+from models.substitutes import Substitution
 from models.templates import BroadcastTemplate
 from models.threads import Thread, ThreadMessage, ThreadNotice
 from models.timetable import Attendance, Lesson, LessonChange
@@ -17,6 +19,7 @@ __all__ = [
     "AuditLog",
     "Broadcast",
     "BroadcastTemplate",
+    "CalendarEntry",
     "ChannelIdentity",
     "Consent",
     "Conversation",
@@ -45,6 +48,7 @@ __all__ = [
     "SendBudget",
     "Submission",
     "SubmissionPage",
+    "Substitution",
     "Thread",
     "ThreadMessage",
     "ThreadNotice",

@@ -25,7 +25,10 @@ class Lesson(SQLModel, table=True):
 
 
 class LessonChange(SQLModel, table=True):
-    """One occurrence of a lesson cancelled or moved by the coordinator."""
+    """One occurrence of a lesson cancelled or moved by the coordinator.
+
+    Occurrences cancelled together (a range of dates, say a quarantine week) share a `batch`, so the
+    group is told once about all of them, with the coordinator's `reason`."""
 
     __tablename__ = "lesson_change"
     __table_args__ = (UniqueConstraint("lesson_id", "on_date"),)
@@ -38,6 +41,8 @@ class LessonChange(SQLModel, table=True):
     link: str | None = Field(default=None, max_length=500)
     changed_by: int | None = Field(default=None, foreign_key="person.id")
     changed_at: datetime = Field(default_factory=utcnow)
+    batch: str | None = Field(default=None, max_length=40, index=True)
+    reason: str = Field(default="", max_length=200)
 
 
 class Attendance(SQLModel, table=True):

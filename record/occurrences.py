@@ -1,5 +1,6 @@
 """The lessons ahead as families see them: the weekly timetable with its one-off changes applied —
-a cancelled occurrence stays in the list, marked, so nobody waits for it; a moved one shows at its
+a cancelled occurrence stays in the list, marked, so nobody waits for it (as does one on a day off of
+the school calendar, `schoolyear`, unless the coordinator moved it there); a moved one shows at its
 new time, with the time it had; a changed link replaces the timetable's — for many groups at once.
 """
 
@@ -15,6 +16,7 @@ from sqlmodel import Session, col, or_, select
 from models.clock import to_local, to_utc
 from models.school import TutoringGroup
 from models.timetable import Lesson, LessonChange
+from schoolyear import Calendars
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ def between(
     for change in changes:
         if change.moved_to is not None and not change.cancelled:
             moved.setdefault(change.lesson_id, []).append(change)
+    calendars = Calendars(session)
     slots: list[Slot] = []
     for lesson, group in rows:
         lesson_id, group_id = lesson.id or 0, group.id or 0
@@ -68,7 +71,9 @@ def between(
                 on_day = by_day.get((lesson_id, day))
                 if start <= begins < end and (on_day is None or on_day.moved_to is None or on_day.cancelled):
                     link = (on_day.link if on_day is not None else None) or lesson.link
-                    cancelled = on_day is not None and on_day.cancelled
+                    cancelled = (on_day is not None and on_day.cancelled) or calendars.day_off(
+                        group.school_id, group_id, day
+                    ) is not None
                     slots.append(Slot(group_id, group.subject, lesson_id, day, begins, link, cancelled))
             day += timedelta(days=1)
         for change in moved.get(lesson_id, []):

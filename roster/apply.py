@@ -22,6 +22,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models import (
+    CalendarEntry,
     ChannelIdentity,
     GroupMember,
     Guardianship,
@@ -134,6 +135,7 @@ class Applier:
         self.group_rows()
         self.group_members()
         self.lesson_rows()
+        self.calendar_rows()
         self.invite_rows()
 
     def tally(self, kind: str, **counts: int) -> None:
@@ -523,6 +525,45 @@ class Applier:
         unchanged = len(wanted) - len(new) - len(changed)
         self.tally("lesson", created=len(new), updated=len(changed), unchanged=unchanged, removed=len(ended))
         self.tally("group", removed=len(self.emptied_groups))
+
+    # -- the schools' own calendar --------------------------------------------------------------
+
+    def calendar_rows(self) -> None:
+        """The schools' own calendar entries, when the file has the sheet: its rows are all of them."""
+        if not self.roster.calendar_given:
+            return
+        existing = rows_where_in(
+            self.session,
+            [
+                CalendarEntry.id,
+                CalendarEntry.school_id,
+                CalendarEntry.kind,
+                CalendarEntry.starts,
+                CalendarEntry.ends,
+                CalendarEntry.name,
+                CalendarEntry.grades,
+            ],
+            CalendarEntry.school_id,
+            self.school_ids(),
+        )
+        by_key = {(x.school_id, x.kind, x.starts): x for x in existing}
+        new: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        for (code, kind, start), entry in self.roster.calendar.items():
+            key = (self.sid(code), kind, start)
+            values: dict[str, Any] = {"ends": entry.end, "name": entry.name, "grades": list(entry.grades)}
+            found = by_key.pop(key, None)
+            if found is None:
+                new.append({"school_id": key[0], "kind": kind, "starts": start, **values})
+            elif diff := differing(found, values):
+                changed.append({"id": found.id, **diff})
+        insert_rows(self.session, CalendarEntry, new)
+        update_rows(self.session, CalendarEntry, changed)
+        delete_ids(self.session, CalendarEntry, [x.id for x in by_key.values()])
+        unchanged = len(self.roster.calendar) - len(new) - len(changed)
+        self.tally(
+            "calendar", created=len(new), updated=len(changed), unchanged=unchanged, removed=len(by_key)
+        )
 
     # -- invites ---------------------------------------------------------------------------------
 

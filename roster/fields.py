@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 
 from locales import T, Text
 from models.phones import BadPhone, normalize_phone
 from roster.schema import (
+    CALENDAR_KIND_ALIASES,
     FALSE_WORDS,
     LANGUAGE_ALIASES,
     ROLE_ALIASES,
@@ -32,6 +33,35 @@ def parse_time(raw: str) -> time:
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         raise BadField(T("roster.error.bad_time", value=raw))
     return time(int(match[1]), int(match[2]))
+
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")  # a spreadsheet date cell too
+_DOTTED_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+
+
+def parse_date(raw: str) -> date:
+    """2026-12-07 or 07.12.2026 (a date cell of a spreadsheet reads as the first)."""
+    text = raw.strip()
+    try:
+        if match := _ISO_DATE.match(text):
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        if match := _DOTTED_DATE.match(text):
+            return date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        pass
+    raise BadField(T("roster.error.bad_date", value=raw))
+
+
+def parse_calendar_kind(raw: str) -> str:
+    word = " ".join(raw.strip().lower().replace("_", " ").split())
+    kind = CALENDAR_KIND_ALIASES.get(word) or CALENDAR_KIND_ALIASES.get(word.replace(" ", "_"))
+    if kind is None:
+        raise BadField(T("roster.error.bad_calendar_kind", value=raw))
+    return kind
+
+
+def parse_grades(raw: str) -> tuple[int, ...]:
+    return tuple(sorted({parse_int(part, 1, 12) for part in parse_ids(raw)}))
 
 
 def parse_int(raw: str, low: int, high: int) -> int:

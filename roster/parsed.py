@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,17 @@ class LessonRow:
 
 
 @dataclass(frozen=True)
+class CalendarRow:
+    at: At
+    school: str
+    kind: str
+    start: date
+    end: date
+    name: str
+    grades: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Rules:
     """A programme's rules as the importer needs them (from the Programme row, or its defaults)."""
 
@@ -94,6 +105,8 @@ class Roster:
     guardianships: dict[tuple[str, str], At] = field(default_factory=dict)  # (guardian, pupil)
     groups: dict[str, GroupRow] = field(default_factory=dict)
     lessons: dict[tuple[str, int, time], LessonRow] = field(default_factory=dict)
+    calendar: dict[tuple[str, str, date], CalendarRow] = field(default_factory=dict)  # (school, kind, start)
+    calendar_given: bool = False  # the optional sheet was in the file: it is the schools' whole calendar
 
     def guardian_schools(self) -> dict[str, set[str]]:
         """Guardian's external id → the codes of their pupils' schools, in one pass over the links."""

@@ -78,6 +78,7 @@ KIND_NAMES: dict[str, Text] = {
     "group": T("roster.kind.group"),
     "group_member": T("roster.kind.group_member"),
     "lesson": T("roster.kind.lesson"),
+    "calendar": T("roster.kind.calendar"),
     "invite": T("roster.kind.invite"),
 }
 

@@ -10,6 +10,9 @@ One schema for both formats.
 
 All six sheets must be present (they may be empty): the file is the whole roster of the schools it
 lists, so something absent from it is removed (memberships, group members) or deactivated (lessons).
+A seventh, ``calendar``, is optional: when present it is the whole of its schools' own calendar
+entries (an empty sheet clears them; in csv, present means at least one ``calendar`` row); when
+absent, the schools' entries stay as they are.
 
 Columns (``*`` required):
 
@@ -24,6 +27,9 @@ groups     code*, programme (default digital-tutor), subject*, school, tutor*, a
            pupils* (person ids separated by commas, semicolons or spaces)
 lessons    group*, weekday* (Mon…Sun, 1–7 with Monday 1, or Kazakh/Russian names), start* (HH:MM,
            Asia/Almaty), minutes (default: the programme's lesson length), link (https://…)
+calendar   school, kind* (day_off, working_day, break, quarter, year; or Kazakh/Russian words),
+           start* (YYYY-MM-DD or DD.MM.YYYY), end (default: start), name, grades (e.g. 1 or 1, 2;
+           default: every grade)
 =========  ==================================================================================
 
 A blank ``school`` means the only school of the file (and, for a guardian, their pupils' schools).
@@ -41,6 +47,7 @@ PEOPLE: Final = "people"
 GUARDIANS: Final = "guardians"
 GROUPS: Final = "groups"
 LESSONS: Final = "lessons"
+CALENDAR: Final = "calendar"
 
 SHEET_COLUMN: Final = "sheet"
 
@@ -62,6 +69,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     GUARDIANS: ("guardian", "pupil"),
     GROUPS: ("code", "programme", "subject", "school", "tutor", "assistant", "pupils"),
     LESSONS: ("group", "weekday", "start", "minutes", "link"),
+    CALENDAR: ("school", "kind", "start", "end", "name", "grades"),
 }
 
 REQUIRED: Final[dict[str, tuple[str, ...]]] = {
@@ -71,9 +79,11 @@ REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     GUARDIANS: ("guardian", "pupil"),
     GROUPS: ("code", "subject", "tutor", "pupils"),
     LESSONS: ("group", "weekday", "start"),
+    CALENDAR: ("kind", "start"),
 }
 
 SHEETS: Final = tuple(COLUMNS)
+OPTIONAL_SHEETS: Final = (CALENDAR,)
 
 
 def csv_header() -> list[str]:
@@ -103,6 +113,9 @@ SHEET_ALIASES: Final[dict[str, str]] = {
     "кесте": LESSONS,
     "уроки": LESSONS,
     "расписание": LESSONS,
+    "күнтізбе": CALENDAR,
+    "оқу_күнтізбесі": CALENDAR,
+    "календарь": CALENDAR,
 }
 
 COLUMN_ALIASES: Final[dict[str, str]] = {
@@ -170,6 +183,13 @@ COLUMN_ALIASES: Final[dict[str, str]] = {
     "минуты": "minutes",
     "сілтеме": "link",
     "ссылка": "link",
+    "түрі": "kind",
+    "тип": "kind",
+    "аяқталуы": "end",
+    "окончание": "end",
+    "конец": "end",
+    "параллельдер": "grades",
+    "параллели": "grades",
 }
 
 ROLE_ALIASES: Final[dict[str, str]] = {
@@ -254,6 +274,32 @@ SUBJECT_ALIASES: Final[dict[str, str]] = {
     "математика": "mathematics",
     "ағылшын тілі": "english",
     "английский язык": "english",
+}
+
+# The calendar sheet's kinds (models.calendar.CalendarKind), in the words schools use. Public holidays
+# are the law's and come with the national calendar: a school adds its own days off instead.
+CALENDAR_KIND_ALIASES: Final[dict[str, str]] = {
+    "day_off": "day_off",
+    "day off": "day_off",
+    "quarantine": "day_off",
+    "демалыс күні": "day_off",
+    "карантин": "day_off",
+    "выходной": "day_off",
+    "выходной день": "day_off",
+    "working_day": "working_day",
+    "working day": "working_day",
+    "жұмыс күні": "working_day",
+    "рабочий день": "working_day",
+    "break": "break",
+    "holidays": "break",
+    "каникул": "break",
+    "каникулы": "break",
+    "quarter": "quarter",
+    "тоқсан": "quarter",
+    "четверть": "quarter",
+    "year": "year",
+    "оқу жылы": "year",
+    "учебный год": "year",
 }
 
 DEFAULT_PROGRAMME: Final = "digital-tutor"

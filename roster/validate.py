@@ -20,7 +20,10 @@ from roster.fields import (
     BadField,
     check_length,
     class_name,
+    parse_calendar_kind,
+    parse_date,
     parse_flag,
+    parse_grades,
     parse_ids,
     parse_int,
     parse_language,
@@ -33,6 +36,7 @@ from roster.fields import (
 )
 from roster.parsed import (
     At,
+    CalendarRow,
     ClassRow,
     GroupRow,
     LessonRow,
@@ -44,6 +48,7 @@ from roster.parsed import (
 from roster.reader import RawRoster, RawRow
 from roster.report import RowError
 from roster.schema import (
+    CALENDAR,
     CLASSES,
     DEFAULT_PROGRAMME,
     DEFAULT_PROGRAMME_NAME,
@@ -69,7 +74,9 @@ LIMITS: dict[tuple[str, str], int] = {
     (GROUPS, "code"): 40,
     (GROUPS, "subject"): 40,
     (LESSONS, "link"): 500,
+    (CALENDAR, "name"): 200,
 }
+CALENDAR_MAX_DAYS = 400  # an academic year and its summer: longer is a typing error
 
 
 def rules_of(programme: Programme) -> Rules:
@@ -212,6 +219,7 @@ class _Validator:
         self.subjects_per_pupil()
         self.pupils_in_groups()
         self.lessons()
+        self.calendar()
 
     def schools(self) -> None:
         for row in self.rows(SCHOOLS):
@@ -484,6 +492,29 @@ class _Validator:
                 self.error(row, "start", T("roster.error.duplicate", value=f"{code} {start:%H:%M}"))
                 continue
             self.roster.lessons[key] = LessonRow(At(row.sheet, row.row), code, weekday, start, minutes, link)
+
+    def calendar(self) -> None:
+        """The schools' own calendar entries: days off, working days, their year, quarters, holidays."""
+        self.roster.calendar_given = CALENDAR in self.raw.rows
+        for row in self.rows(CALENDAR):
+            school = self.school_ref(row)
+            kind = self.value(row, "kind", parse_calendar_kind, "", required=True)
+            start = self.value(row, "start", parse_date, None, required=True)
+            end = self.value(row, "end", parse_date, start) if start is not None else None
+            grades: tuple[int, ...] = self.value(row, "grades", parse_grades, ())
+            if start is not None and end is not None and not 0 <= (end - start).days < CALENDAR_MAX_DAYS:
+                self.error(row, "end", T("roster.error.calendar_span", days=CALENDAR_MAX_DAYS))
+                continue
+            if school is None or not kind or start is None or end is None:
+                continue
+            key = (school, kind, start)
+            if key in self.roster.calendar:
+                self.error(row, "start", T("roster.error.duplicate", value=f"{kind} {start:%d.%m.%Y}"))
+                continue
+            name = self.text(row, "name")
+            self.roster.calendar[key] = CalendarRow(
+                At(row.sheet, row.row), school, kind, start, end, name, grades
+            )
 
     def outside_school_hours(self, row: RawRow, group: GroupRow, start: time, minutes: int) -> None:
         schools = {group.school} | {

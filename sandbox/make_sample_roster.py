@@ -245,6 +245,11 @@ def build() -> dict[str, list[dict[str, Any]]]:
             {"group": group, "weekday": weekday, "start": start, "minutes": 60,
              "link": f"https://meet.jit.si/Ustaz-SH2-{group}"}
         )  # fmt: skip
+    # The school's own calendar entries; Kazakhstan's calendar (schoolyear/years) is its default.
+    rows["calendar"].append(
+        {"school": SCHOOL, "kind": "day_off", "start": "2027-02-05", "end": "2027-02-05",
+         "name": "Аудандық пән олимпиадасы (мектеп — өткізу орны)"}
+    )  # fmt: skip
     return rows
 
 

@@ -1,7 +1,9 @@
 """The sandbox: what `make run` starts when no tokens are configured.
 
 Both emulators on loopback, the demo school imported once into the SQLite store, and the real
-process (`bots.app`) talking to the emulators exactly as it would talk to Telegram and Twilio.
+process (`bots.app`) talking to the emulators exactly as it would talk to Telegram and Twilio. A
+restart goes on where the last run stopped — chats, clock, store (`sandbox.keeping`) — unless run
+with `--fresh`, which starts clean.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from models.store import make_engine, session_scope
 from roster import import_roster
 from sandbox import page
 from sandbox.clock import OffsetClock
+from sandbox.keeping import CLOCK, CannotStartClean, Keeper, folder_of, forget, stop_keeping
 from sandbox.page.state import SandboxLink
 from sandbox.telegram_emulator import TelegramEmulator
 from sandbox.twilio_emulator import TwilioEmulator
@@ -33,6 +36,8 @@ from scheduler.coordinator import set_postal_schedule
 from settings import Settings
 
 log = logging.getLogger("ustaz.sandbox")
+
+__all__ = ["CannotStartClean", "run_sandbox"]
 
 SAMPLE_ROSTER = Path(__file__).resolve().parent / "sample_roster.xlsx"
 SANDBOX_TOKEN = "700000001:SandboxTokenForTheDemoSchool0000000"
@@ -44,17 +49,26 @@ class Sandbox:
     settings: Settings
     telegram: TelegramEmulator
     twilio: TwilioEmulator
+    keeper: Keeper
+    kept: bool  # the emulators went on from the last run's world
+    keeping: asyncio.Task[None] | None = None
 
     async def stop(self) -> None:
+        if self.keeping is not None:
+            await stop_keeping(self.keeping, self.keeper)
         await self.telegram.stop()
         await self.twilio.stop()
 
 
-async def start_sandbox(settings: Settings) -> Sandbox:
-    """Start the emulators and return settings that point the system at them."""
+async def start_sandbox(settings: Settings, clock: OffsetClock | None = None) -> Sandbox:
+    """Start the emulators (with the last run's world, if one was kept) and return settings that
+    point the system at them. Twilio's emulator keeps `clock`'s time: a WhatsApp window closes when
+    the visitor moves the sandbox a day on, as it would."""
     telegram = TelegramEmulator(SANDBOX_TOKEN, bot_username=BOT_USERNAME)
+    twilio = TwilioEmulator(clock=clock)
+    keeper = Keeper(folder_of(settings), telegram, twilio)
+    kept = keeper.restore()
     telegram_url = await telegram.start(settings.http_host, 0)
-    twilio = TwilioEmulator()
     twilio_url = await twilio.start(settings.http_host, 0)
     live = settings.model_copy(
         update={
@@ -67,7 +81,9 @@ async def start_sandbox(settings: Settings) -> Sandbox:
             "twilio_sms_from": twilio.senders["sms"][0],
         }
     )
-    return Sandbox(settings=live, telegram=telegram, twilio=twilio)
+    sandbox = Sandbox(settings=live, telegram=telegram, twilio=twilio, keeper=keeper, kept=kept)
+    sandbox.keeping = asyncio.get_running_loop().create_task(keeper.keep())
+    return sandbox
 
 
 def seed_demo_school(settings: Settings) -> int:
@@ -111,18 +127,38 @@ def schedule_demo_rounds(session: Session, today: date) -> None:
         )
 
 
-def open_invites(settings: Settings, limit: int = 5) -> list[str]:
-    """A few unused invite codes of the demo school, to try joining with."""
+@dataclass(frozen=True)
+class OpenInvite:
+    code: str
+    name: str
+    role: str
+
+
+def open_invites(settings: Settings) -> list[OpenInvite]:
+    """One unused invite code of the demo school per role (coordinator first), to try joining with
+    as that person: whoever it is, and as what."""
     engine = make_engine(settings.db_url)
     try:
         with Session(engine) as session:
-            query = select(Invite.code).where(col(Invite.used_at).is_(None)).order_by(col(Invite.id))
-            return list(session.exec(query.limit(limit)).all())
+            rows = session.exec(
+                select(Invite.code, Person.full_name, Membership.role)
+                .join(Person, col(Person.id) == col(Invite.person_id))
+                .join(Membership, col(Membership.person_id) == col(Person.id))
+                .where(col(Invite.used_at).is_(None))
+                .order_by(col(Invite.id))
+            ).all()
     finally:
         engine.dispose()
+    first: dict[str, OpenInvite] = {}
+    for code, name, role in rows:
+        first.setdefault(role, OpenInvite(code, name, role))
+    return [first[role.value] for role in INVITE_ORDER if role.value in first]
 
 
-def announce(sandbox: Sandbox, people: int, invites: list[str], running: Running) -> None:
+INVITE_ORDER = (Role.COORDINATOR, Role.CLASS_TEACHER, Role.TUTOR, Role.ASSISTANT, Role.GUARDIAN, Role.PUPIL)
+
+
+def announce(sandbox: Sandbox, people: int, invites: list[OpenInvite], running: Running) -> None:
     # The Twilio emulator calls the process's webhooks, whose address is known once it listens.
     sandbox.twilio.set_webhook("whatsapp", running.web_url + WHATSAPP_PATH)
     sandbox.twilio.set_webhook("sms", running.web_url + SMS_PATH)
@@ -137,17 +173,26 @@ def announce(sandbox: Sandbox, people: int, invites: list[str], running: Running
         flush=True,
     )
     print(f"  demo school:       {people} people in {settings.db_url}", flush=True)
-    for code in invites:
-        print(f"  invite: https://t.me/{BOT_USERNAME}?start={code}", flush=True)
+    kept = "went on from the last run's chats and clock" if sandbox.kept else "a clean start"
+    print(
+        f"  emulators:         {kept} ({folder_of(settings)}; `ustaz run --fresh` starts clean)", flush=True
+    )
+    for invite in invites:
+        link = f"https://t.me/{BOT_USERNAME}?start={invite.code}"
+        print(f"  invite: {link}  {invite.name} ({invite.role.replace('_', ' ')})", flush=True)
 
 
-async def run_sandbox(settings: Settings) -> None:
-    """The emulators, the demo school, and the process with the sandbox page on a movable clock."""
-    sandbox = await start_sandbox(settings)
+async def run_sandbox(settings: Settings, *, fresh: bool = False) -> None:
+    """The emulators, the demo school, and the process with the sandbox page on a movable clock;
+    `fresh` forgets what earlier runs kept first."""
+    if fresh:
+        for path in forget(settings):
+            print(f"  removed {path}", flush=True)
+    clock = OffsetClock(folder_of(settings) / CLOCK)
+    sandbox = await start_sandbox(settings, clock)
     try:
         people = await asyncio.to_thread(seed_demo_school, sandbox.settings)
         invites = await asyncio.to_thread(open_invites, sandbox.settings)
-        clock = OffsetClock()
         link = SandboxLink(
             emulator_url=sandbox.settings.telegram_api_url,
             clock=clock,

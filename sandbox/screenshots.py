@@ -1,14 +1,14 @@
-"""Screenshots of the sandbox page, the dashboard's overview and a district's view, at phone (390 px)
-and desktop (1280 px) width, and of WhatsApp conversations with buttons, for the README:
+"""Screenshots of the sandbox page, the dashboard's overview, its plan page and a district's view, at
+phone (390 px) and desktop (1280 px) width, and of WhatsApp conversations with buttons, for the README:
 `.venv/bin/python -m sandbox.screenshots [docs]`.
 
 Starts the sandbox (`python -m bots` with no configuration) in a temporary folder, lets a parent
 join and consent in the sandbox page, signs the coordinator in to the dashboard with the code the
-bot sends, writes the school year so far into its store (`sandbox.term`), and saves the sandbox and
-the overview; a second parent answers on WhatsApp with its quick-reply buttons, and a class teacher
-on WhatsApp opens the list of an announcement's audiences. Then writes a district of twelve schools
-(`sandbox.world`), serves the dashboard over it with its district coordinator signed in, and saves
-the district's view. Needs Debian's
+bot sends, writes the school year so far into its store (`sandbox.term`), and saves the sandbox, the
+overview and the coordinator's plan page; a second parent answers on WhatsApp with its quick-reply
+buttons, and a class teacher on WhatsApp opens the list of an announcement's audiences. Then writes a
+district of twelve schools (`sandbox.world`), serves the dashboard over it with its district
+coordinator signed in, and saves the district's view. Needs Debian's
 chromium (`apt-get install chromium`).
 """
 
@@ -240,6 +240,8 @@ def main(folder: Path) -> None:
             shoot(page, "sandbox", folder)
             dashboard.goto(url + "/dashboard?lang=en")
             shoot(dashboard, "dashboard", folder)
+            dashboard.goto(url + "/dashboard/plan?lang=en")
+            shoot(dashboard, "plan", folder)
             whatsapp(browser, url, folder)
         finally:
             process.send_signal(signal.SIGTERM)

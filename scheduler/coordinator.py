@@ -116,6 +116,7 @@ def change_lesson(
     change.moved_to = to_utc(moved_to, zone) if moved_to is not None else None
     change.link = link or change.link
     change.changed_by = author
+    change.batch, change.reason = None, ""  # this date is decided on its own now
     # The version of a change is its time in whole seconds: a second change in the same second still
     # needs a new one.
     change.changed_at = max(moment, previous + timedelta(seconds=1)) if previous is not None else moment

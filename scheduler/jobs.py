@@ -13,8 +13,16 @@ after a restart, after a timetable re-import) and never writes a row twice:
   (`lesson-change:{change_id}:{version}:{person_id}:`), and the parents of its pupils with consent,
   one message each naming their children (`lesson-change-family:{change_id}:{version}:{guardian_id}:`);
   a moved one gets reminders of its own (`lesson:{lesson_id}:{date}:m{version}:{offset}:{person_id}:`).
+* lessons cancelled together (a range of dates, one `batch`) are told once per group, with every
+  date and the coordinator's reason (`scheduler.days_off`).
+* no occurrence on a day off of the school calendar (`schoolyear`: holidays, school holidays, the
+  school's own days off, unless it marked the day as a working day): no reminders, no attendance
+  prompt; the group's families and staff are told once, `day_off_notice` before the first lesson a
+  run of days off cancels, with every cancelled date and why (`scheduler.days_off`).
 * an attendance prompt to the tutor when an occurrence has ended
   (`attendance-prompt:{lesson_id}:{date}:{tutor_id}:`), pointing at /attendance.
+* a group with a substitute for the day (`models.substitutes`): the substitute gets the tutor's
+  reminders, prompts and lists instead of the group's own tutor, and the pupils' reminders name them.
 * homework reminders `homework:{homework_id}:{pupil_id}:{offset}:` 24 h and 2 h before the deadline
   to pupils who have not submitted (one that falls in quiet hours is brought forward to just before
   they start, so it still comes before the deadline); at the deadline, once it has passed, a notice to
@@ -34,22 +42,26 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, false, func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from locales import N, T, Text, subject_name
 from locales.collation import Names
-from models.clock import to_utc, utcnow
+from models.clock import utcnow
 from models.consent_rules import has_consent, with_consent
 from models.homework import Homework, Submission
-from models.outbox import Notification
 from models.people import Guardianship, Person
 from models.school import GroupMember, TutoringGroup
 from models.store import stored_id
+from models.substitutes import Substitution, active_between, covering, substitution_on
 from models.timetable import Lesson, LessonChange
-from outbox.write import cancel, enqueue, homework_key_prefix, lesson_key_prefix
+from outbox.write import cancel, homework_key_prefix, lesson_key_prefix
+from scheduler.days_off import days_off, tell_range
 from scheduler.digest import DigestOptions, derive_digests
+from scheduler.offers import KEY_CHUNK, Offer, group_pupils, group_staff, offer, offer_all
 from scheduler.postal import PostalOptions, derive_rounds
+from scheduler.slots import lesson_start, local_time, timetabled
+from schoolyear import Calendars
 from settings import Settings
 
 
@@ -65,6 +77,7 @@ class DeriveOptions:
     lesson_offsets: Sequence[timedelta] = (timedelta(minutes=60), timedelta(minutes=10))
     homework_offsets: Sequence[timedelta] = (timedelta(hours=24), timedelta(hours=2))
     change_horizon: timedelta = timedelta(days=14)
+    day_off_notice: timedelta = timedelta(days=3)  # families hear of a holiday's cancelled lessons
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> DeriveOptions:
@@ -88,12 +101,16 @@ def derive_due(
     """Write the notifications due in [window_start, window_end); returns how many were offered
     (rows already there count too: they collapse)."""
     moment = now or utcnow()
+    calendars = Calendars(session)
     written = _lesson_changes(session, moment, options)
-    written += _lesson_reminders(session, window_start, window_end, moment, options)
-    written += _attendance_prompts(session, window_start, window_end, moment, options)
+    written += days_off(
+        session, window_start, window_end, moment, options.day_off_notice, options.zone, calendars
+    )
+    written += _lesson_reminders(session, window_start, window_end, moment, options, calendars)
+    written += _attendance_prompts(session, window_start, window_end, moment, options, calendars)
     written += _homework(session, window_start, window_end, moment, options)
     if options.postal is not None:
-        written += derive_rounds(session, options.postal, moment)
+        written += derive_rounds(session, options.postal, moment, calendars)
     if options.digest is not None:
         written += derive_digests(session, options.digest, moment)
     return written
@@ -116,55 +133,16 @@ def _version(change: LessonChange) -> int:
     return int(change.changed_at.timestamp())
 
 
-def _local(moment: datetime, zone: ZoneInfo) -> datetime:
-    return moment.astimezone(zone)
-
-
-def _lesson_start(lesson: Lesson, on_date: date, zone: ZoneInfo) -> datetime:
-    return to_utc(datetime.combine(on_date, lesson.start_time), zone)
-
-
-def _starting_between(start: datetime, end: datetime, zone: ZoneInfo) -> ColumnElement[bool]:
-    """Weekly slots whose (weekday, local start time) falls in [start, end): a large timetable is
-    read a window at a time."""
-    local_start, local_end = _local(start, zone), _local(end, zone)
-    slots: list[ColumnElement[bool]] = []
-    day = local_start.date()
-    while day <= local_end.date():
-        begins = max(local_start, datetime.combine(day, time(0), zone))
-        part = [col(Lesson.weekday) == day.weekday(), col(Lesson.start_time) >= begins.time()]
-        if local_end.date() == day:
-            part.append(col(Lesson.start_time) < local_end.time())
-        slots.append(and_(*part))
-        day += timedelta(days=1)
-    return or_(*slots) if slots else false()
-
-
-def _occurrences(session: Session, start: datetime, end: datetime, zone: ZoneInfo) -> Iterable[_Occurrence]:
-    """Lesson occurrences starting in [start, end), the timetable's changes applied."""
-    rows = session.exec(
-        select(Lesson, TutoringGroup)
-        .join(TutoringGroup, col(TutoringGroup.id) == Lesson.group_id)
-        .where(col(Lesson.active).is_(True), _starting_between(start, end, zone))
-    ).all()
-    first, last = _local(start, zone).date() - timedelta(days=1), _local(end, zone).date() + timedelta(days=1)
-    changes = {
-        (c.lesson_id, c.on_date): c
-        for c in session.exec(
-            select(LessonChange).where(col(LessonChange.on_date) >= first, col(LessonChange.on_date) <= last)
-        ).all()
-    }
-    for lesson, group in rows:
-        day = first
-        while day <= last:
-            if day.weekday() == lesson.weekday:
-                change = changes.get((lesson.id or 0, day))
-                begins = _lesson_start(lesson, day, zone)
-                moved_or_off = change is not None and (change.cancelled or change.moved_to is not None)
-                if not moved_or_off and start <= begins < end:
-                    link = (change.link if change and change.link else None) or lesson.link
-                    yield _Occurrence(lesson, group, day, begins, link, day.isoformat())
-            day += timedelta(days=1)
+def _occurrences(
+    session: Session, start: datetime, end: datetime, zone: ZoneInfo, calendars: Calendars
+) -> Iterable[_Occurrence]:
+    """Lesson occurrences starting in [start, end), the timetable's changes and days off applied (a
+    lesson the coordinator moved onto a day off still takes place: that was their choice)."""
+    for slot in timetabled(session, start, end, zone):
+        if slot.changed or calendars.day_off(slot.group.school_id, stored_id(slot.group), slot.on_date):
+            continue
+        link = (slot.change.link if slot.change and slot.change.link else None) or slot.lesson.link
+        yield _Occurrence(slot.lesson, slot.group, slot.on_date, slot.start, link, slot.on_date.isoformat())
     moved = session.exec(
         select(LessonChange, Lesson, TutoringGroup)
         .join(Lesson, col(Lesson.id) == LessonChange.lesson_id)
@@ -183,38 +161,38 @@ def _occurrences(session: Session, start: datetime, end: datetime, zone: ZoneInf
         yield _Occurrence(lesson, group, change.on_date, change.moved_to, link, part)
 
 
-def _pupils(session: Session, group_id: int) -> list[Person]:
-    return list(
-        session.exec(
-            select(Person)
-            .join(GroupMember, col(GroupMember.pupil_id) == Person.id)
-            .where(GroupMember.group_id == group_id)
-            .order_by(col(Person.full_name), col(Person.id))
-        ).all()
-    )
-
-
-def _staff(group: TutoringGroup) -> list[int]:
-    return [p for p in dict.fromkeys((group.tutor_id, group.assistant_id)) if p is not None]
+def _substitutes(session: Session, occurrences: list[_Occurrence]) -> dict[int, list[Substitution]]:
+    """The substitutions that may cover these occurrences, by group, read at once."""
+    if not occurrences:
+        return {}
+    days = [occ.on_date for occ in occurrences]
+    return active_between(session, min(days), max(days))  # a few rows: every group's, not an IN list
 
 
 def _lesson_reminders(
-    session: Session, window_start: datetime, window_end: datetime, now: datetime, opts: DeriveOptions
+    session: Session,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    opts: DeriveOptions,
+    calendars: Calendars,
 ) -> int:
     longest = max(opts.lesson_offsets, default=timedelta(0))
     shortest = min(opts.lesson_offsets, default=timedelta(0))
     due_now = [
         (occ, [o for o in opts.lesson_offsets if window_start <= occ.start - o < window_end])
-        for occ in _occurrences(session, window_start + shortest, window_end + longest, opts.zone)
+        for occ in _occurrences(session, window_start + shortest, window_end + longest, opts.zone, calendars)
         if occ.start > now
     ]
     due_now = [(occ, offsets) for occ, offsets in due_now if offsets]
     pupils_of = _consenting_pupils(session, {occ.group.id for occ, _ in due_now if occ.group.id is not None})
-    offers: list[_Offer] = []
+    substitutes = _substitutes(session, [occ for occ, _ in due_now])
+    offers: list[Offer] = []
     for occ, offsets in due_now:
         lesson_id = stored_id(occ.lesson)
-        local = _local(occ.start, opts.zone)
+        local = local_time(occ.start, opts.zone)
         pupils = pupils_of.get(stored_id(occ.group), [])
+        substitute = covering(substitutes.get(stored_id(occ.group), []), occ.on_date)
         common: dict[str, object] = {
             "subject": subject_name(occ.group.subject),
             "time": local.strftime("%H:%M"),
@@ -225,16 +203,16 @@ def _lesson_reminders(
             due = occ.start - offset
             for pupil in pupils:
                 offers.append(
-                    _Offer(
+                    Offer(
                         pupil.id,
                         "lesson.reminder",
-                        T("notify.lesson.reminder", link=occ.link, **common),
+                        _pupil_reminder(session, occ, substitute, common),
                         f"lesson:{lesson_id}:{occ.key_part}:{minutes}:{pupil.id}:",
                         due,
                     )
                 )
             names = Names(tuple(p.full_name for p in pupils))
-            for staff_id in _staff(occ.group):
+            for staff_id in group_staff(occ.group, substitute):
                 text = N(
                     "notify.lesson.reminder_tutor",
                     "count",
@@ -244,44 +222,19 @@ def _lesson_reminders(
                     **common,
                 )
                 key = f"lesson:{lesson_id}:{occ.key_part}:{minutes}:{staff_id}:"
-                offers.append(_Offer(staff_id, "lesson.reminder.staff", text, key, due))
-    return _offer_all(session, offers)
+                offers.append(Offer(staff_id, "lesson.reminder.staff", text, key, due))
+    return offer_all(session, offers)
 
 
-@dataclass(frozen=True)
-class _Offer:
-    person_id: int | None
-    kind: str
-    text: Text
-    key: str
-    due: datetime
-    urgent: bool = True
-
-
-KEY_CHUNK = 500
-
-
-def _offer_all(session: Session, offers: list[_Offer]) -> int:
-    """Enqueue the offers whose key is not in the outbox yet (looked up a chunk at a time, so a
-    re-derivation after a restart reads instead of writing); those already there count as offered."""
-    written = 0
-    for start in range(0, len(offers), KEY_CHUNK):
-        chunk = offers[start : start + KEY_CHUNK]
-        known = set(
-            session.exec(
-                select(Notification.idempotency_key).where(
-                    col(Notification.idempotency_key).in_([o.key for o in chunk])
-                )
-            ).all()
-        )
-        for offer in chunk:
-            if offer.key in known:
-                written += 1
-                continue
-            written += _offer(
-                session, offer.person_id, offer.kind, offer.text, offer.key, offer.due, urgent=offer.urgent
-            )
-    return written
+def _pupil_reminder(
+    session: Session, occ: _Occurrence, substitute: Substitution | None, common: dict[str, object]
+) -> Text:
+    """The pupils' reminder; on a substitute's day it names who teaches."""
+    if substitute is None:
+        return T("notify.lesson.reminder", link=occ.link, **common)
+    person = session.get(Person, substitute.substitute_id)
+    name = person.full_name if person is not None else ""
+    return T("substitute.lesson.reminder", link=occ.link, substitute=name, **common)
 
 
 def _consenting_pupils(session: Session, group_ids: set[int]) -> dict[int, list[Person]]:
@@ -302,39 +255,51 @@ def _consenting_pupils(session: Session, group_ids: set[int]) -> dict[int, list[
 
 
 def _attendance_prompts(
-    session: Session, window_start: datetime, window_end: datetime, now: datetime, opts: DeriveOptions
+    session: Session,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    opts: DeriveOptions,
+    calendars: Calendars,
 ) -> int:
-    """Ask the tutor to mark attendance once an occurrence with someone to mark has ended (within the
-    window)."""
+    """Ask the acting tutor to mark attendance once an occurrence with someone to mark has ended
+    (within the window)."""
     longest = session.exec(select(func.max(Lesson.minutes))).one() or 0
-    offers: list[_Offer] = []
     ended = [
         occ
-        for occ in _occurrences(session, window_start - timedelta(minutes=longest), window_end, opts.zone)
+        for occ in _occurrences(
+            session, window_start - timedelta(minutes=longest), window_end, opts.zone, calendars
+        )
         if window_start <= occ.start + timedelta(minutes=occ.lesson.minutes) < window_end
         and occ.start + timedelta(minutes=occ.lesson.minutes) <= now
-        and occ.group.tutor_id is not None
     ]
     pupils_of = _consenting_pupils(session, {stored_id(occ.group) for occ in ended})
+    substitutes = _substitutes(session, ended)
+    offers: list[Offer] = []
     for occ in ended:
         if not pupils_of.get(stored_id(occ.group)):
             continue  # nobody to mark: no pupil of the group has a parent's consent
-        ends = occ.start + timedelta(minutes=occ.lesson.minutes)
+        substitute = covering(substitutes.get(stored_id(occ.group), []), occ.on_date)
+        tutor = substitute.substitute_id if substitute is not None else occ.group.tutor_id
+        if tutor is None:
+            continue
         text = T(
             "attendance.prompt",
             group=occ.group.code,
             subject=subject_name(occ.group.subject),
-            time=_local(occ.start, opts.zone).strftime("%H:%M"),
+            time=local_time(occ.start, opts.zone).strftime("%H:%M"),
         )
-        key = f"attendance-prompt:{occ.lesson.id}:{occ.key_part}:{occ.group.tutor_id}:"
-        offers.append(_Offer(occ.group.tutor_id, "attendance.prompt", text, key, ends))
-    return _offer_all(session, offers)
+        key = f"attendance-prompt:{occ.lesson.id}:{occ.key_part}:{tutor}:"
+        offers.append(
+            Offer(tutor, "attendance.prompt", text, key, occ.start + timedelta(minutes=occ.lesson.minutes))
+        )
+    return offer_all(session, offers)
 
 
 def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int:
     """Withdraw reminders of changed occurrences and tell the group, once per version of a change."""
-    today = _local(now, opts.zone).date()
-    horizon = _local(now + opts.change_horizon, opts.zone).date()
+    today = local_time(now, opts.zone).date()
+    horizon = local_time(now + opts.change_horizon, opts.zone).date()
     rows = session.exec(
         select(LessonChange, Lesson, TutoringGroup)
         .join(Lesson, col(Lesson.id) == LessonChange.lesson_id)
@@ -342,6 +307,7 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
         .where(col(LessonChange.on_date) >= today - timedelta(days=1), col(LessonChange.on_date) <= horizon)
     ).all()
     written = 0
+    batches: dict[tuple[str, int], TutoringGroup] = {}
     for change, lesson, group in rows:
         if not change.cancelled and change.moved_to is None:
             continue  # only the link changed: reminders not yet written carry the new one
@@ -349,10 +315,13 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
         version = _version(change)
         keep = None if change.cancelled else f"{prefix}m{version}:"
         cancel(session, prefix, keep_prefix=keep)
-        original = _lesson_start(lesson, change.on_date, opts.zone)
+        original = lesson_start(lesson, change.on_date, opts.zone)
         if original <= now and (change.cancelled or (change.moved_to or now) <= now):
             continue  # all in the past: nothing to tell
-        local = _local(original, opts.zone)
+        if change.batch and change.cancelled:
+            batches[(change.batch, stored_id(group))] = group  # told once for the whole range, below
+            continue
+        local = local_time(original, opts.zone)
         params: dict[str, object] = {
             "subject": subject_name(group.subject),
             "date": local.strftime("%d.%m"),
@@ -361,7 +330,7 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
         if change.cancelled or change.moved_to is None:
             text = T("notify.lesson.cancelled", **params)
         else:
-            moved = _local(change.moved_to, opts.zone)
+            moved = local_time(change.moved_to, opts.zone)
             text = T(
                 "notify.lesson.moved",
                 new_date=moved.strftime("%d.%m"),
@@ -369,9 +338,9 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
                 link=change.link or lesson.link,
                 **params,
             )
-        pupils = _pupils(session, stored_id(group))
-        for person_id in [p.id for p in pupils] + _staff(group):
-            written += _offer(
+        pupils = group_pupils(session, stored_id(group))
+        for person_id in [p.id for p in pupils] + group_staff(group):
+            written += offer(
                 session,
                 person_id,
                 "lesson.changed",
@@ -381,6 +350,8 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
                 urgent=True,
             )
         written += _tell_families(session, change, version, pupils, text, now)
+    for (batch, _group_id), group in batches.items():
+        written += tell_range(session, batch, group, now, opts.zone)
     return written
 
 
@@ -400,7 +371,7 @@ def _tell_families(
     written = 0
     for guardian_id, theirs in children.items():
         names = ", ".join(p.full_name for p in theirs)
-        written += _offer(
+        written += offer(
             session,
             guardian_id,
             "lesson.changed.family",
@@ -419,13 +390,15 @@ def _not_submitted(session: Session, homework: Homework) -> list[Person]:
     submitted = select(Submission.pupil_id).where(
         Submission.homework_id == homework.id, Submission.status != "replaced"
     )
-    return [p for p in _pupils(session, homework.group_id) if p.id not in set(session.exec(submitted).all())]
+    return [
+        p for p in group_pupils(session, homework.group_id) if p.id not in set(session.exec(submitted).all())
+    ]
 
 
 def _before_quiet(due: datetime, opts: DeriveOptions) -> datetime:
     """A reminder that would fall in quiet hours moves to one minute before they begin."""
     start, end = opts.quiet
-    local = _local(due, opts.zone)
+    local = local_time(due, opts.zone)
     clock = local.time()
     quiet = (start <= clock < end) if start < end else (clock >= start or clock < end)
     if start == end or not quiet:
@@ -451,7 +424,7 @@ def _homework(
     written = 0
     for homework, group in rows:
         homework_id = stored_id(homework)
-        due_local = _local(homework.due_at, opts.zone)
+        due_local = local_time(homework.due_at, opts.zone)
         params: dict[str, object] = {
             "subject": subject_name(group.subject),
             "due": due_local.strftime("%d.%m %H:%M"),
@@ -472,7 +445,7 @@ def _homework(
             minutes = int(offset.total_seconds() // 60)
             for pupil in missing:
                 pupil_id = stored_id(pupil)
-                written += _offer(
+                written += offer(
                     session,
                     pupil_id,
                     "homework.reminder",
@@ -481,7 +454,7 @@ def _homework(
                     at,
                 )
         if deadline and missing:
-            written += _deadline(session, homework, group, missing, params, now)
+            written += _deadline(session, homework, group, missing, params, now, due_local.date())
     return written
 
 
@@ -492,6 +465,7 @@ def _deadline(
     missing: list[Person],
     params: dict[str, object],
     now: datetime,
+    due_day: date,
 ) -> int:
     homework_id = stored_id(homework)
     written = 0
@@ -501,7 +475,7 @@ def _deadline(
             select(Guardianship.guardian_id).where(Guardianship.pupil_id == pupil_id)
         ).all()
         for guardian_id in guardians:
-            written += _offer(
+            written += offer(
                 session,
                 guardian_id,
                 "homework.missed",
@@ -511,9 +485,10 @@ def _deadline(
                 about_pupil_id=pupil_id,
             )
     consenting = [p for p in missing if has_consent(session, p.id or 0)]
-    tutor = homework.tutor_id or group.tutor_id
+    substitute = substitution_on(session, stored_id(group), due_day)
+    tutor = substitute.substitute_id if substitute is not None else homework.tutor_id or group.tutor_id
     if tutor is not None and consenting:
-        written += _offer(
+        written += offer(
             session,
             tutor,
             "homework.missed.staff",
@@ -529,29 +504,3 @@ def _deadline(
             now,
         )
     return written
-
-
-def _offer(
-    session: Session,
-    person_id: int | None,
-    kind: str,
-    text: Text,
-    key: str,
-    due: datetime,
-    *,
-    urgent: bool = False,
-    about_pupil_id: int | None = None,
-) -> int:
-    if person_id is None:
-        return 0
-    row = enqueue(
-        session,
-        person_id=person_id,
-        kind=kind,
-        text=text,
-        idempotency_key=key,
-        due_at=due,
-        urgent=urgent,
-        about_pupil_id=about_pupil_id,
-    )
-    return 0 if row is None else 1

@@ -1,8 +1,10 @@
 """Kazpost rounds: paper work of families without internet, collected every N days per class.
 
 Each class with a `PostalSchedule` has a collection day every `interval_days` (default 14, the
-programme's "at least once every two weeks") from its anchor date. `notice_days` before it (default
-2, at `notice_time` local), `derive_rounds` opens the round once:
+programme's "at least once every two weeks") from its anchor date. One that falls on a Sunday or a
+day off of the school's calendar (`schoolyear`) moves to the next working day, and the notices say
+so. `notice_days` before the (moved) day (default 2, at `notice_time` local), `derive_rounds` opens
+the round once:
 
 * the round's items: for each pupil of the class whose family is "by post" (a `post` channel
   identity or the roster's by-post mark in the family, or no other channel at all), the items
@@ -41,6 +43,7 @@ from models.school import GroupMember, School, SchoolClass, TutoringGroup
 from models.store import stored_id
 from outbox.write import enqueue
 from scheduler.postal_sheets import Sheet, pdf_bytes, xlsx_bytes
+from schoolyear import Calendars, Shift, class_grades, moved_date
 from settings import Settings
 
 TITLE_CHARS = 60
@@ -72,19 +75,36 @@ class Family:
     address: str
 
 
-def derive_rounds(session: Session, options: PostalOptions, now: datetime | None = None) -> int:
+def derive_rounds(
+    session: Session, options: PostalOptions, now: datetime | None = None, calendars: Calendars | None = None
+) -> int:
     """Open every round whose notice time has come; returns the notifications written."""
     moment = now or utcnow()
+    calendars = calendars or Calendars(session)
     today = moment.astimezone(options.zone).date()
     written = 0
     for schedule in session.exec(select(PostalSchedule).order_by(col(PostalSchedule.id))).all():
-        day = schedule.collection_on_or_after(today)
-        opens = to_utc(
-            datetime.combine(day - timedelta(days=options.notice_days), options.notice_time), options.zone
+        school_class = session.get(SchoolClass, schedule.class_id)
+        calendar = calendars.of(school_class.school_id if school_class is not None else None)
+        grades = class_grades(session, schedule.class_id)
+        # The collection day before today's may have moved past today (a holiday week): look at both.
+        planned = dict.fromkeys(
+            schedule.collection_on_or_after(day)
+            for day in (today - timedelta(days=schedule.interval_days), today)
         )
-        if moment < opens or _round_exists(session, schedule.class_id, day):
-            continue
-        written += open_round(session, schedule, day, moment, options)
+        for nominal in planned:
+            day = calendar.next_working_day(nominal, grades)
+            opens = to_utc(
+                datetime.combine(day - timedelta(days=options.notice_days), options.notice_time), options.zone
+            )
+            if day < today or moment < opens:
+                continue
+            if _round_exists(session, schedule.class_id, day) or _round_exists(
+                session, schedule.class_id, nominal
+            ):
+                continue
+            shift = calendar.shift(nominal, grades)
+            written += open_round(session, schedule, day, moment, options, shift)
     return written
 
 
@@ -96,9 +116,15 @@ def _round_exists(session: Session, class_id: int, day: date) -> bool:
 
 
 def open_round(
-    session: Session, schedule: PostalSchedule, day: date, now: datetime, opts: PostalOptions
+    session: Session,
+    schedule: PostalSchedule,
+    day: date,
+    now: datetime,
+    opts: PostalOptions,
+    shift: Shift | None = None,
 ) -> int:
-    """Create the round, its items, the families' notices and the teacher's list."""
+    """Create the round, its items, the families' notices and the teacher's list; `shift` says the
+    day was moved off a Sunday or a holiday, and the messages say so."""
     round_ = PostalRound(class_id=schedule.class_id, teacher_id=schedule.teacher_id, collection_date=day)
     session.add(round_)
     session.flush()
@@ -108,9 +134,10 @@ def open_round(
     session.flush()
     point = _point(session, schedule)
     written = 0
+    when = moved_date(day.strftime("%d.%m.%Y"), shift)
     for family in families:
-        written += _notify_family(session, round_, family, point, now)
-    written += _send_list(session, round_, families, point, now, opts)
+        written += _notify_family(session, round_, family, point, now, when)
+    written += _send_list(session, round_, families, point, now, opts, when)
     return written
 
 
@@ -249,7 +276,9 @@ def work_title(session: Session, item: PostalItem, locale: str) -> str:
 # -- messages --------------------------------------------------------------------------------------
 
 
-def _notify_family(session: Session, round_: PostalRound, family: Family, point: str, now: datetime) -> int:
+def _notify_family(
+    session: Session, round_: PostalRound, family: Family, point: str, now: datetime, when: Text | str
+) -> int:
     round_id, pupil_id = stored_id(round_), stored_id(family.pupil)
     recipients = family.guardians or [family.pupil]
     written = 0
@@ -264,7 +293,7 @@ def _notify_family(session: Session, round_: PostalRound, family: Family, point:
             text=T(
                 "postal.notice",
                 pupil=family.pupil.full_name,
-                date=round_.collection_date.strftime("%d.%m.%Y"),
+                date=when,
                 works=works,
                 point=point or family.address,
             ),
@@ -320,6 +349,7 @@ def _send_list(
     point: str,
     now: datetime,
     opts: PostalOptions,
+    when: Text | str,
 ) -> int:
     teacher = session.get(Person, round_.teacher_id)
     if teacher is None:
@@ -344,7 +374,11 @@ def _send_list(
     pdf.write_bytes(pdf_bytes(sheet))
     xlsx.write_bytes(xlsx_bytes(sheet))
     parts = [
-        ("text", T("postal.list", families=len(families), lines=lines, point=point, **common), None),
+        (
+            "text",
+            T("postal.list", families=len(families), lines=lines, point=point, **{**common, "date": when}),
+            None,
+        ),
         ("pdf", T("postal.list.document", **common), str(pdf)),
         ("xlsx", T("postal.list.document", **common), str(xlsx)),
     ]

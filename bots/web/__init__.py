@@ -1,5 +1,6 @@
-"""The web pages the process serves: the dashboard, with the templates and static files the pages
-share. A caller may add pages of its own through `mount_web`'s `pages` (the sandbox adds its page)."""
+"""The web pages the process serves: the dashboard and its plan page, with the templates and static
+files the pages share. A caller may add pages of its own through `mount_web`'s `pages` (the sandbox
+adds its page)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bots.web import dashboard, delivery, invites, overview, paper, reports
+from bots.web import dashboard, delivery, invites, overview, paper, plan, reports
 from bots.web.site import SITE, Site
 from settings import Settings
 
@@ -33,6 +34,7 @@ def mount_web(
     overview.mount(app)
     delivery.mount(app)
     reports.mount(app)
+    plan.mount(app)
     app.add_routes(invites.routes)
     app.add_routes(paper.routes)
     if pages is not None:

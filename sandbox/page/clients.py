@@ -51,20 +51,30 @@ class TelegramControl:
 
 
 class TwilioControl:
-    """The Twilio emulator: what a number writes on WhatsApp, and the messages to and from it."""
+    """The Twilio emulator: what a number writes on WhatsApp or by SMS, and the messages to and from it."""
 
     def __init__(self, base_url: str, session: ControlSession) -> None:
         self.base = base_url.rstrip("/") + "/_emulator"
         self.session = session
 
-    async def conversation(self, phone: str) -> list[dict[str, Any]]:
-        params = {"channel": "whatsapp"}
-        async with self.session.http.get(f"{self.base}/messages", params=params) as response:
-            records = await response.json()
-        return [r for r in records if r.get("number") == phone]
+    async def all_of(self, channel: str) -> list[dict[str, Any]]:
+        """Every message of the channel, both ways, oldest first."""
+        async with self.session.http.get(f"{self.base}/messages", params={"channel": channel}) as response:
+            records: list[dict[str, Any]] = await response.json()
+        return sorted(records, key=lambda r: str(r.get("date_created", "")))
 
-    async def send(self, phone: str, body: str, media: list[tuple[bytes, str]] | None = None) -> None:
-        payload: dict[str, Any] = {"channel": "whatsapp", "from": phone, "body": body}
+    async def conversation(self, phone: str, channel: str = "whatsapp") -> list[dict[str, Any]]:
+        return [r for r in await self.all_of(channel) if r.get("number") == phone]
+
+    async def send(
+        self,
+        phone: str,
+        body: str,
+        media: list[tuple[bytes, str]] | None = None,
+        *,
+        channel: str = "whatsapp",
+    ) -> None:
+        payload: dict[str, Any] = {"channel": channel, "from": phone, "body": body}
         if media:
             payload["media"] = [
                 {"content_type": kind, "data_base64": base64.b64encode(data).decode()} for data, kind in media

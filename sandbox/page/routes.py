@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 from bots.web.i18n import render
 from bots.web.site import SITE
 from sandbox.page.people import USER_BASE, class_chats, join_info, people_by_role
+from sandbox.page.phone_chats import MEDIA_PREFIX
 from sandbox.page.state import PAGE, SandboxPage
 from sandbox.page.uploads import read_photo
-from sandbox.page.whatsapp import MEDIA_PREFIX
 from scheduler.app import derive_once
 
 log = logging.getLogger("ustaz.web.sandbox")
@@ -85,6 +85,7 @@ async def open_person(request: web.Request) -> web.Response:
             "user_id": user_id,
             "groups": list(info.class_chats),
             "whatsapp": bool(page.twilio is not None and info.phone),
+            "sms": bool(page.twilio is not None and info.phone),
         }
     )
 

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import copy
 import hashlib
-import itertools
 import logging
 import mimetypes
 import re
@@ -25,6 +24,7 @@ from .params import ApiError, read_method_answer
 from .state import (
     Chat,
     ChatMessage,
+    Counter,
     Json,
     StoredFile,
     User,
@@ -120,6 +120,7 @@ class TelegramEmulator:
         self._webhook_task: asyncio.Task[None] | None = None
         self._closing = False
         self._tick = asyncio.Event()
+        self.version = 0  # grows with every change of the world: a saver knows when to save
         # Called with each message the bot sends, as it is recorded (benchmarks time replies with it).
         self.on_bot_message: list[Callable[[ChatMessage], None]] = []
         self._clear()
@@ -191,14 +192,14 @@ class TelegramEmulator:
         self._paths: dict[str, StoredFile] = {}
         self._photo_sets: dict[str, list[StoredFile]] = {}
         self._updates: list[Json] = []
-        self._update_ids = itertools.count(1)
+        self._update_ids = Counter()
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self._webhook: Webhook | None = None
         self._webhook_error: tuple[int, str] | None = None
-        self._seq = itertools.count(1)
-        self._file_counter = itertools.count(1)
-        self._query_ids = itertools.count(1)
-        self._poll_ids = itertools.count(1)
+        self._seq = Counter()
+        self._file_counter = Counter()
+        self._query_ids = Counter()
+        self._poll_ids = Counter()
         self._active_poll: int | None = None
         self._terminated_polls: set[int] = set()
         self._callback_queries: dict[str, Json] = {}
@@ -217,6 +218,7 @@ class TelegramEmulator:
         self._notify()
 
     def _notify(self) -> None:
+        self.version += 1
         self._tick.set()
         self._tick = asyncio.Event()
 
@@ -290,6 +292,10 @@ class TelegramEmulator:
             members=statuses,
             bot_status="member" if bot_is_member else "left",
         )
+        old = self._chats.get(chat_id)
+        if old is not None:  # made again (a restarted page): its messages keep their numbers
+            chat.next_message_id = old.next_message_id
+            chat.members = {**old.members, **statuses}
         self._chats[chat_id] = chat
         self._messages.setdefault(chat_id, [])
         return chat
@@ -831,10 +837,13 @@ class TelegramEmulator:
     def confirm_updates(self, offset: int | None) -> None:
         if offset is None or offset == 0:
             return
+        pending = len(self._updates)
         if offset < 0:
             self._updates = self._updates[offset:]
         else:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if len(self._updates) != pending:
+            self.version += 1  # a saved world forgets what the bot has confirmed
 
     async def poll_updates(self, limit: int, timeout: float) -> list[Json]:
         """One getUpdates wait; raises 409 if another getUpdates call takes over meanwhile."""

@@ -21,6 +21,23 @@ _COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,64})?")
 _MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{3,64}")
 
 
+class Counter:
+    """A sequence like `itertools.count` whose next value can be read and set, so a restarted
+    emulator goes on from where it stopped (`snapshot`): Telegram never numbers an update or a
+    chat's message twice."""
+
+    def __init__(self, start: int = 1) -> None:
+        self.value = start
+
+    def __next__(self) -> int:
+        value = self.value
+        self.value += 1
+        return value
+
+    def __iter__(self) -> Counter:
+        return self
+
+
 def now_ts() -> int:
     """Wall-clock Unix time, as Telegram puts in ``date``."""
     return int(time.time())

@@ -188,6 +188,7 @@ class TwilioEmulator:
         self._hits: dict[str, deque[float]] = {}
 
         self._changed = asyncio.Event()
+        self.version = 0  # grows with every change: a saver knows when to save
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -418,6 +419,7 @@ class TwilioEmulator:
         await self._wait(lambda: all(m.settled for m in self.messages), timeout, "all messages settled")
 
     def _notify(self) -> None:
+        self.version += 1
         event, self._changed = self._changed, asyncio.Event()
         event.set()
 

@@ -105,6 +105,9 @@ async def test_every_post_under_the_dashboard_needs_the_token(client: Client, en
         "/dashboard/logout",
         "/dashboard/roster",
         "/dashboard/invites/{person_id}/reissue",
+        "/dashboard/plan/cancel",
+        "/dashboard/plan/substitute",
+        "/dashboard/plan/substitute/{row_id}/end",
         "/dashboard/remind",
         "/dashboard/pupil/{pupil_id}/paper",
     }

@@ -2,7 +2,9 @@
 
 Two tutors, each with a group of three pupils; pupils p1 and p2 of group A1 have a parent's consent
 (p1's parent chats in Russian), p3 has none. Everyone has a Telegram identity whose address is their
-name here ("t1", "p1", "g1", …) and has chosen a language already.
+name here ("t1", "p1", "g1", …) and has chosen a language already. The school marks the four weeks
+around today as working days (its own calendar entry), so these tests, which are not about the
+calendar, behave the same on a Sunday or a holiday; the calendar's own tests remove it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from handlers.context import Config
 from handlers.router import process
 from handlers.types import Chat, Identity, Inbound, Reply, Upload
 from models import (
+    CalendarEntry,
     ChannelIdentity,
     Consent,
     GroupMember,
@@ -33,6 +36,7 @@ from models import (
     School,
     TutoringGroup,
 )
+from models.calendar import CalendarKind
 from models.clock import utcnow
 from models.enums import HomeworkKind
 from models.store import session_scope
@@ -160,6 +164,16 @@ def build_world(engine: Engine, media_dir: Path, telegram_ids: dict[str, int] | 
         session.add_all([programme, school])
         session.flush()
         assert programme.id is not None and school.id is not None
+        today = utcnow().date()
+        session.add(
+            CalendarEntry(
+                school_id=school.id,
+                kind=CalendarKind.WORKING_DAY,
+                starts=today - timedelta(days=14),
+                ends=today + timedelta(days=14),
+                name="test weeks",
+            )
+        )
         for name, (full_name, locale, role) in PEOPLE.items():
             person = Person(external_id=name, full_name=full_name, locale=locale, locale_chosen=True)
             session.add(person)

@@ -1,11 +1,13 @@
 // The sandbox page: a chat pane that talks to the bot through the server's /sandbox/* routes.
 "use strict";
 (function () {
-  // chatId: a Telegram chat id, or "whatsapp" for the person's WhatsApp conversation.
-  const state = { userId: null, personId: null, chatId: null, signature: "", timer: null, replyTo: null };
-  const onWhatsApp = () => state.chatId === "whatsapp";
+  // chatId: a Telegram chat id, or "whatsapp" / "sms" for the person's conversation on their phone.
+  const state = {
+    userId: null, personId: null, chatId: null, signature: "", timer: null, sms: "", replyTo: null,
+  };
+  const onPhone = () => state.chatId === "whatsapp" || state.chatId === "sms";
   const chatUrl = () =>
-    onWhatsApp() ? "/sandbox/whatsapp/" + state.personId : "/sandbox/chats/" + state.chatId;
+    onPhone() ? "/sandbox/" + state.chatId + "/" + state.personId : "/sandbox/chats/" + state.chatId;
   const $ = (id) => document.getElementById(id);
 
   async function post(url, body) {
@@ -47,7 +49,7 @@
     if (message.message && message.message.contact) {
       item.appendChild(document.createTextNode("📞 " + message.message.contact.phone_number));
     }
-    if (message.from_bot && !onWhatsApp() && state.chatId === state.userId) {
+    if (message.from_bot && !onPhone() && state.chatId === state.userId) {
       // Telegram's "Reply": the next message answers this one (a thread's message goes to its thread).
       const reply = document.createElement("button");
       reply.type = "button";
@@ -161,6 +163,7 @@
     replyTo(null);
     state.chatId = chatId;
     state.signature = "";
+    $("attach").hidden = chatId === "sms"; // photos go by WhatsApp or Telegram
     $("messages").replaceChildren();
     refresh();
   }
@@ -178,6 +181,7 @@
     for (const option of select.options) {
       option.hidden =
         option.value === "whatsapp" ? !opened.whatsapp
+        : option.value === "sms" ? !opened.sms
         : option.value !== "private" && !opened.groups.includes(Number(option.value));
     }
     select.value = "private";
@@ -191,7 +195,7 @@
 
   $("chat-select").addEventListener("change", (event) => {
     const value = event.target.value;
-    showChat(value === "private" ? state.userId : value === "whatsapp" ? value : Number(value));
+    showChat(value === "private" ? state.userId : value === "whatsapp" || value === "sms" ? value : Number(value));
   });
 
   $("composer").addEventListener("submit", async (event) => {
@@ -200,8 +204,8 @@
     const text = field.value.trim();
     if (!text) return;
     field.value = "";
-    if (onWhatsApp()) {
-      await post("/sandbox/whatsapp/" + state.personId + "/text", { text });
+    if (onPhone()) {
+      await post("/sandbox/" + state.chatId + "/" + state.personId + "/text", { text });
     } else {
       const body = { user_id: state.userId, text };
       if (state.chatId !== state.userId) body.chat_id = state.chatId;
@@ -218,7 +222,7 @@
     const form = new FormData();
     form.append("user_id", state.userId);
     form.append("file", file);
-    const url = onWhatsApp() ? "/sandbox/whatsapp/" + state.personId + "/photo" : "/sandbox/photo";
+    const url = onPhone() ? "/sandbox/whatsapp/" + state.personId + "/photo" : "/sandbox/photo";
     await fetch(url, { method: "POST", body: form });
     event.target.value = "";
     refresh();
@@ -238,5 +242,34 @@
     })
   );
 
-  state.timer = setInterval(refresh, 700);
+  // The SMS inbox: every SMS the emulator carried, newest first, while the panel is open.
+  async function refreshInbox() {
+    if (!$("sms-inbox").open) return;
+    const response = await fetch("/sandbox/sms");
+    if (!response.ok) return;
+    const messages = (await response.json()).messages;
+    const signature = JSON.stringify(messages.map((m) => [m.at, m.status, m.text.length]));
+    if (signature === state.sms || !messages.length) return;
+    state.sms = signature;
+    $("sms-list").replaceChildren(
+      ...messages.map((m) => {
+        const item = document.createElement("li");
+        item.className = "sms " + (m.inbound ? "in" : "out");
+        const head = document.createElement("div");
+        head.className = "sms-head";
+        head.textContent = (m.inbound ? "← " : "→ ") + (m.name ? m.name + " · " : "") + m.number + " · " + m.at + " · " + m.status;
+        const text = document.createElement("div");
+        text.className = "text";
+        text.textContent = m.text;
+        item.append(head, text);
+        return item;
+      })
+    );
+  }
+  $("sms-inbox").addEventListener("toggle", refreshInbox);
+
+  state.timer = setInterval(() => {
+    refresh();
+    refreshInbox();
+  }, 700);
 })();

@@ -1,0 +1,1 @@
+"""Tests of the school calendar's data and rules."""
