@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from handlers import programmes
 from handlers.context import Turn
 from handlers.family import children_of, guardians_of, subjects_of
 from handlers.types import Choice, Reply
@@ -16,7 +17,8 @@ from models.journal import AuditLog
 from models.people import Consent, Person
 from outbox.write import cancel_about_pupil, enqueue
 
-TEXT_VERSION = "2026-12"  # the text says how long data is kept
+# The text says how long data is kept; since 2027-01 it names the pupil's programme and its rules.
+TEXT_VERSION = "2027-01"
 PREFIX = "consent:"
 
 
@@ -36,10 +38,12 @@ def _subjects(turn: Turn, pupil: Person) -> Text:
 
 
 def ask(turn: Turn, pupil: Person) -> Reply:
+    assert pupil.id is not None
     return Reply(
         T(
             "consent.request",
             pupil=pupil.full_name,
+            programme=programmes.names(programmes.programmes_of(turn.session, pupil.id), turn.locale),
             subjects=_subjects(turn, pupil),
             days=turn.config.retention_days,
         ),
@@ -96,7 +100,8 @@ def answer(turn: Turn, value: str) -> list[Reply]:
     if child is None or child.id is None:
         return [Reply(T("common.not_allowed"))]
     if action == "more":
-        return [Reply(T("consent.details", pupil=child.full_name)), ask(turn, child)]
+        lessons = programmes.lessons_text(programmes.programmes_of(turn.session, child.id)[0])
+        return [Reply(T("consent.details", pupil=child.full_name, lessons=lessons)), ask(turn, child)]
     if action in ("yes", "no"):
         decision = current(turn, turn.person.id, child.id)
         if decision is not None and decision.given == (action == "yes") and decision.withdrawn_at is None:

@@ -8,8 +8,10 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.clock import utcnow
+from models.enums import HomeworkKind
 
 TITLE_CHARS = 40
+POINTS_KINDS = (HomeworkKind.SUMMATIVE.value, HomeworkKind.DIAGNOSTIC.value)
 
 
 class Homework(SQLModel, table=True):
@@ -19,10 +21,17 @@ class Homework(SQLModel, table=True):
     text: str = Field(max_length=4000)
     attachment_path: str | None = Field(default=None, max_length=300)
     kind: str = Field(default="formative", max_length=10)
+    # `models.enums.WorkLabel`: section or term for summative work, entry or final for a diagnostic.
+    label: str | None = Field(default=None, max_length=10)
     scored: bool = False
     max_points: int | None = None
     due_at: datetime
     created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def by_points(self) -> bool:
+        """Graded in points out of a maximum (summative work and diagnostics), not with a score of 1–10."""
+        return self.kind in POINTS_KINDS and bool(self.max_points)
 
     @property
     def title(self) -> str:

@@ -35,13 +35,35 @@ from models.invariants import check_group_size, check_subjects_per_pupil
 from models.invites import new_code
 from models.phones import masked, takes_messages
 from models.store import stored_id
-from roster.parsed import Roster, Rules
+from roster.parsed import ProgrammeRow, Roster, Rules
 from roster.report import Changes, IssuedInvite
 from roster.schema import DEFAULT_PROGRAMME
 from roster.validate import StoreFacts, default_programme, rules_of
 
 MANAGED_CHANNELS = (Channel.WHATSAPP, Channel.SMS, Channel.POST)
 PRIORITY = {Channel.WHATSAPP: 1, Channel.SMS: 2, Channel.POST: 3}
+
+
+def programme_values(row: ProgrammeRow) -> dict[str, Any]:
+    """A Programme's fields from the file's programmes sheet."""
+    rules = row.rules
+    return {
+        "name": row.name,
+        "min_group_size": rules.min_group_size,
+        "max_group_size": rules.max_group_size,
+        "subjects": list(rules.subjects),
+        "subjects_per_pupil": rules.subjects_per_pupil,
+        "lessons_per_week": rules.lessons_per_week,
+        "lesson_minutes": rules.lesson_minutes,
+        "outside_school_hours": rules.outside_school_hours,
+        "postal_interval_days": row.postal_interval_days,
+        "min_grade": rules.min_grade,
+        "max_grade": rules.max_grade,
+        "mixed_grades": rules.mixed_grades,
+        "low_income_only": rules.low_income_only,
+        "consent_names": dict(row.consent_names),
+        "weights": dict(row.weights),
+    }
 
 
 def read_facts(session: Session) -> StoreFacts:
@@ -115,6 +137,7 @@ class Applier:
         self.changes = Changes()
         self.invites: list[IssuedInvite] = []
         self.programmes: dict[str, Programme] = {}
+        self.changed_programmes: list[Programme] = []  # stored before, their rules changed now
         self.schools: dict[str, School] = {}
         self.classes: dict[tuple[str, str], SchoolClass] = {}
         self.people: dict[str, Person] = {}
@@ -144,15 +167,32 @@ class Applier:
     # -- programmes, schools, classes ------------------------------------------------------------
 
     def programme_rows(self) -> None:
-        codes = {group.programme for group in self.roster.groups.values()}
-        for programme in self.session.exec(select(Programme).where(col(Programme.code).in_(codes))):
-            self.programmes[programme.code] = programme
-            self.changes.add("programme", "unchanged")  # rules are the coordinator's data, not the file's
-        if DEFAULT_PROGRAMME in codes and DEFAULT_PROGRAMME not in self.programmes:
-            programme = default_programme()
-            self.session.add(programme)
-            self.programmes[DEFAULT_PROGRAMME] = programme
-            self.changes.add("programme", "created")
+        """The file's programmes created or their rules updated; the others its groups name are the
+        store's (the Digital Tutor's created with its defaults when absent)."""
+        codes = {group.programme for group in self.roster.groups.values()} | set(self.roster.programmes)
+        found = {
+            p.code: p for p in self.session.exec(select(Programme).where(col(Programme.code).in_(codes)))
+        }
+        for code, row in self.roster.programmes.items():
+            values = programme_values(row)
+            programme = found.get(code)
+            if programme is None:
+                programme = Programme(code=code, **values)
+                self.session.add(programme)
+            changed = _sync(programme, values)
+            self.count("programme", code not in found, changed)
+            if changed and code in found:
+                self.changed_programmes.append(programme)
+            self.programmes[code] = programme
+        for code in sorted(codes - set(self.roster.programmes)):
+            if code in found:
+                self.programmes[code] = found[code]
+                self.changes.add("programme", "unchanged")
+            elif code == DEFAULT_PROGRAMME:
+                programme = default_programme()
+                self.session.add(programme)
+                self.programmes[code] = programme
+                self.changes.add("programme", "created")
         self.session.flush()
 
     def rules(self, code: str) -> Rules:
@@ -170,6 +210,7 @@ class Applier:
                 "postal_point": row.postal_point,
                 "day_start": row.day_start,
                 "day_end": row.day_end,
+                "school_days": list(row.days),
             }
             school = found.get(code)
             if school is None:
@@ -487,10 +528,21 @@ class Applier:
     # -- the store's own rules -------------------------------------------------------------------
 
     def check_store_rules(self) -> None:
-        """The commit-time rules, run now so that a dry run meets them too (raises InvariantViolation)."""
+        """The commit-time rules, run now so that a dry run meets them too (raises InvariantViolation).
+        A programme whose rules the file changed is checked in every group of it, the file's or not."""
         self.session.flush()
-        for group_id in self.all_group_ids():
-            check_group_size(self.session, group_id)
+        group_ids = set(self.all_group_ids())
         pupils = {self.pid(p) for row in self.roster.groups.values() for p in row.pupils}
+        changed = [p.id for p in self.changed_programmes]
+        if changed:
+            for group_id, pupil_id in self.session.exec(
+                select(GroupMember.group_id, GroupMember.pupil_id)
+                .join(TutoringGroup, col(TutoringGroup.id) == GroupMember.group_id)
+                .where(col(TutoringGroup.programme_id).in_(changed))
+            ):
+                group_ids.add(group_id)
+                pupils.add(pupil_id)
+        for group_id in sorted(group_ids):
+            check_group_size(self.session, group_id)
         for pupil_id in sorted(pupils):
             check_subjects_per_pupil(self.session, pupil_id)

@@ -20,6 +20,7 @@ from locales import T, Text
 from roster.report import RowError
 from roster.schema import (
     COLUMN_ALIASES,
+    OPTIONAL_SHEETS,
     REQUIRED,
     SHEET_ALIASES,
     SHEET_COLUMN,
@@ -97,7 +98,7 @@ def read_roster(path: Path) -> RawRoster:
         return roster
     if not roster.errors:
         for sheet in SHEETS:
-            if sheet not in roster.rows:
+            if sheet not in roster.rows and sheet not in OPTIONAL_SHEETS:
                 roster.error(sheet, 0, "", T("roster.error.missing_sheet", sheet=sheet))
     return roster
 
@@ -174,4 +175,5 @@ def _read_csv(path: Path, roster: RawRoster) -> None:
             continue
         per_sheet[sheet].append((number, cells))
     for sheet, rows in per_sheet.items():
-        _take_table(roster, sheet, header, rows)
+        if rows or sheet not in OPTIONAL_SHEETS:  # a file of before the sheet has none of its columns
+            _take_table(roster, sheet, header, rows)

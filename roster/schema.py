@@ -2,19 +2,30 @@
 
 One schema for both formats.
 
-* **xlsx** — one sheet per kind, named ``schools``, ``classes``, ``people``, ``guardians``, ``groups``,
-  ``lessons``; the first row of each sheet holds the column names.
+* **xlsx** — one sheet per kind, named ``programmes``, ``schools``, ``classes``, ``people``,
+  ``guardians``, ``groups``, ``lessons``; the first row of each sheet holds the column names.
 * **csv** — one table (UTF-8, a BOM is tolerated, ``;`` or ``,`` as delimiter) whose first column is
   ``sheet`` and says which kind each row is; the header is the union of every sheet's columns and a row
   fills only its own. Row numbers in error reports are spreadsheet rows (the header is row 1).
 
-All six sheets must be present (they may be empty): the file is the whole roster of the schools it
-lists, so something absent from it is removed (memberships, group members) or deactivated (lessons).
+The six sheets from ``schools`` on must be present (they may be empty): the file is the whole roster
+of the schools it lists, so something absent from it is removed (memberships, group members) or
+deactivated (lessons). ``programmes`` is optional: a programme it defines is created or its rules
+updated; a group's programme not in it must be in the store already (``digital-tutor`` is created
+with the Digital Tutor's rules when absent).
 
 Columns (``*`` required):
 
 =========  ==================================================================================
-schools    code*, name*, locality, postal_point, day_start (HH:MM, default 08:00), day_end (14:00)
+programmes code*, name*, grades (8-11; blank: any), subjects* (separated by commas),
+           subjects_per_pupil (2), lessons_per_week (2, per group), lesson_minutes (60, at least),
+           group_min (3), group_max (5), mixed_grades (no: a group's classes are of one grade),
+           outside_school_hours (yes), low_income_only (yes: a warning for pupils not marked so),
+           postal_interval_days (14), consent_name (how the consent request names the programme,
+           Kazakh; default: name), consent_name_ru, consent_name_en, weight_formative (25),
+           weight_section (25), weight_term (50): the quarter mark's parts, in per cent, adding to 100
+schools    code*, name*, locality, postal_point, day_start (HH:MM, default 08:00), day_end (14:00),
+           school_days (Mon-Fri; a six-day school: Mon-Sat)
 classes    school, name* (8А), grade* (1–12), class_teacher (a person id)
 people     id*, full_name*, role* (pupil, guardian, tutor, assistant, class_teacher, coordinator;
            several separated by commas), school, class (pupils), phone, language (kk, ru, en;
@@ -35,6 +46,9 @@ from __future__ import annotations
 
 from typing import Final
 
+from models.school import DIGITAL_TUTOR
+
+PROGRAMMES: Final = "programmes"
 SCHOOLS: Final = "schools"
 CLASSES: Final = "classes"
 PEOPLE: Final = "people"
@@ -45,7 +59,28 @@ LESSONS: Final = "lessons"
 SHEET_COLUMN: Final = "sheet"
 
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
-    SCHOOLS: ("code", "name", "locality", "postal_point", "day_start", "day_end"),
+    PROGRAMMES: (
+        "code",
+        "name",
+        "grades",
+        "subjects",
+        "subjects_per_pupil",
+        "lessons_per_week",
+        "lesson_minutes",
+        "group_min",
+        "group_max",
+        "mixed_grades",
+        "outside_school_hours",
+        "low_income_only",
+        "postal_interval_days",
+        "consent_name",
+        "consent_name_ru",
+        "consent_name_en",
+        "weight_formative",
+        "weight_section",
+        "weight_term",
+    ),
+    SCHOOLS: ("code", "name", "locality", "postal_point", "day_start", "day_end", "school_days"),
     CLASSES: ("school", "name", "grade", "class_teacher"),
     PEOPLE: (
         "id",
@@ -65,6 +100,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 REQUIRED: Final[dict[str, tuple[str, ...]]] = {
+    PROGRAMMES: ("code", "name", "subjects"),
     SCHOOLS: ("code", "name"),
     CLASSES: ("name", "grade"),
     PEOPLE: ("id", "full_name", "role"),
@@ -74,6 +110,7 @@ REQUIRED: Final[dict[str, tuple[str, ...]]] = {
 }
 
 SHEETS: Final = tuple(COLUMNS)
+OPTIONAL_SHEETS: Final = frozenset({PROGRAMMES})  # a file without it keeps the store's programmes
 
 
 def csv_header() -> list[str]:
@@ -85,6 +122,8 @@ def csv_header() -> list[str]:
 
 
 SHEET_ALIASES: Final[dict[str, str]] = {
+    "бағдарламалар": PROGRAMMES,
+    "программы": PROGRAMMES,
     "мектептер": SCHOOLS,
     "школы": SCHOOLS,
     "сыныптар": CLASSES,
@@ -122,6 +161,12 @@ COLUMN_ALIASES: Final[dict[str, str]] = {
     "начало_дня": "day_start",
     "сабақ_аяқталуы": "day_end",
     "конец_дня": "day_end",
+    "оқу_күндері": "school_days",
+    "учебные_дни": "school_days",
+    "сынып_деңгейлері": "grades",
+    "параллели": "grades",
+    "пәндер": "subjects",
+    "предметы": "subjects",
     "мектеп": "school",
     "школа": "school",
     "параллель": "grade",
@@ -256,5 +301,5 @@ SUBJECT_ALIASES: Final[dict[str, str]] = {
     "английский язык": "english",
 }
 
-DEFAULT_PROGRAMME: Final = "digital-tutor"
+DEFAULT_PROGRAMME: Final = DIGITAL_TUTOR
 DEFAULT_PROGRAMME_NAME: Final = "Цифрлық ұстаз"
