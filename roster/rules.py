@@ -39,7 +39,7 @@ from datetime import time
 from locales import T, Text
 from roster.parsed import At, GroupRow, LessonRow, Roster, Rules, SchoolRow
 from roster.report import RowError
-from roster.schema import LESSONS, PEOPLE, SHEETS
+from roster.schema import LESSONS, PEOPLE, PROGRAMMES, SHEETS
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class Facts:
         # Sheets with a row validation could not read ("": a row of no known sheet): what a rule
         # counts there may be short by that row, so a counting rule waits for the row to be fixed.
         self.unread = unread
+        # A programme row with a bad cell holds a default in its place: its groups wait for the fix.
+        self.unsure = set(roster.programmes) if PROGRAMMES in unread else set()
         self.class_of: dict[str, tuple[str, int]] = {}  # pupil → (class name, grade)
         for person in roster.people.values():
             klass = roster.classes.get((person.school or "", person.class_name or ""))
@@ -72,10 +74,11 @@ class Facts:
                 self.groups_of[pupil].append(group)
 
     def groups(self) -> Iterator[tuple[GroupRow, Rules]]:
-        """The groups whose programme is known (an unknown one is reported by validation)."""
+        """The groups whose programme is known (an unknown one is reported by validation) and read
+        whole."""
         for group in self.roster.groups.values():
             rules = self.rules.get(group.programme)
-            if rules is not None:
+            if rules is not None and group.programme not in self.unsure:
                 yield group, rules
 
     def schools_of(self, group: GroupRow) -> list[SchoolRow]:
