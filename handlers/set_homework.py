@@ -1,7 +1,8 @@
 """A tutor sets homework for one of their groups (/homework).
 
 Group → task text (optionally with a photo or file) → due date and time (the school's time zone) →
-how it is graded (formative 1–10, summative with points, no grade) → maximum points for summative →
+how it is graded (formative 1–10; summative for a section — БЖБ — or for the term — ТЖБ; the entry or
+the final diagnostic, for knowledge growth; no grade) → maximum points for work graded in points →
 a summary to confirm. On confirm the homework is stored and every pupil of the group gets a
 notification through the outbox (pupils without consent are skipped by the consent gate).
 """
@@ -9,6 +10,7 @@ notification through the outbox (pupils without consent are skipped by the conse
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +28,7 @@ from handlers.refusals import not_allowed, tutors_only
 from handlers.types import Choice, Reply
 from locales import T, Text, subject_name
 from models.clock import to_local, to_utc
-from models.enums import HomeworkKind
+from models.enums import HomeworkKind, WorkLabel
 from models.homework import Homework
 from models.school import GroupMember, TutoringGroup
 from models.store import stored_id
@@ -38,7 +40,34 @@ FLOW = "hw_set"
 GROUP = f"{PREFIX}group:"
 GRADING = f"{PREFIX}kind:"
 CONFIRM = f"{PREFIX}confirm:"
-GRADINGS = ("formative", "summative", "none")
+
+
+@dataclass(frozen=True)
+class Grading:
+    """A choice of how the work is graded: what the homework stores, and its names."""
+
+    kind: HomeworkKind
+    label: WorkLabel | None
+    scored: bool
+    choice: str  # the button's text key
+    summary: str  # the key naming it in the summary and the pupils' notice (with {max} for points)
+
+    @property
+    def in_points(self) -> bool:
+        return self.kind != FORMATIVE
+
+
+FORMATIVE, SUMMATIVE, DIAGNOSTIC = HomeworkKind.FORMATIVE, HomeworkKind.SUMMATIVE, HomeworkKind.DIAGNOSTIC
+GRADINGS: dict[str, Grading] = {
+    "formative": Grading(FORMATIVE, None, True, "homework.choice.formative", "homework.grading.formative"),
+    "section": Grading(
+        SUMMATIVE, WorkLabel.SECTION, True, "homework.choice.summative", "homework.grading.summative"
+    ),
+    "term": Grading(SUMMATIVE, WorkLabel.TERM, True, "work.choice.term", "work.grading.term"),
+    "entry": Grading(DIAGNOSTIC, WorkLabel.ENTRY, True, "work.choice.entry", "work.grading.entry"),
+    "final": Grading(DIAGNOSTIC, WorkLabel.FINAL, True, "work.choice.final", "work.grading.final"),
+    "none": Grading(FORMATIVE, None, False, "homework.choice.no_grade", "homework.grading.none"),
+}
 MAX_TEXT = 4000
 
 
@@ -158,11 +187,7 @@ def _set_due(turn: Turn, data: dict[str, Any], text: str) -> list[Reply]:
 def _grading_question() -> Reply:
     return Reply(
         T("homework.ask_grading"),
-        choices=(
-            Choice(f"{GRADING}formative", T("homework.choice.formative")),
-            Choice(f"{GRADING}summative", T("homework.choice.summative")),
-            Choice(f"{GRADING}none", T("homework.choice.no_grade")),
-        ),
+        choices=tuple(Choice(f"{GRADING}{name}", T(grading.choice)) for name, grading in GRADINGS.items()),
     )
 
 
@@ -191,18 +216,15 @@ def on_grading(turn: Turn) -> list[Reply]:
         return [_grading_question()]
     data["grading"] = grading
     data.pop("max_points", None)
-    if grading == "summative":
+    if GRADINGS[grading].in_points:
         conversation.enter(turn, FLOW, "max", **data)
         return [Reply(T("homework.ask_max"))]
     return _summary(turn, group, data)
 
 
 def _grading_text(data: dict[str, Any]) -> Text:
-    if data.get("grading") == "summative":
-        return T("homework.grading.summative", max=data.get("max_points"))
-    if data.get("grading") == "formative":
-        return T("homework.grading.formative")
-    return T("homework.grading.none")
+    grading = GRADINGS.get(str(data.get("grading")), GRADINGS["none"])
+    return T(grading.summary, max=data.get("max_points")) if grading.in_points else T(grading.summary)
 
 
 def _summary(turn: Turn, group: TutoringGroup, data: dict[str, Any]) -> list[Reply]:
@@ -245,15 +267,16 @@ def on_confirm(turn: Turn) -> list[Reply]:
     conversation.clear(turn)
     if not yes:
         return [Reply(T("homework.cancelled"))]
-    grading = data.get("grading", "none")
+    grading = GRADINGS.get(str(data.get("grading")), GRADINGS["none"])
     homework = Homework(
         group_id=group.id,
         tutor_id=turn.person.id,
         text=str(data.get("text", "")),
         attachment_path=data.get("attachment"),
-        kind=HomeworkKind.SUMMATIVE if grading == "summative" else HomeworkKind.FORMATIVE,
-        scored=grading != "none",
-        max_points=data.get("max_points") if grading == "summative" else None,
+        kind=grading.kind,
+        label=grading.label,
+        scored=grading.scored,
+        max_points=data.get("max_points") if grading.in_points else None,
         due_at=datetime.fromisoformat(data["due"]),
         created_at=turn.now,
     )

@@ -29,9 +29,10 @@ class Homework(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
     @property
-    def by_points(self) -> bool:
-        """Graded in points out of a maximum (summative work and diagnostics), not with a score of 1–10."""
-        return self.kind in POINTS_KINDS and bool(self.max_points)
+    def out_of(self) -> int | None:
+        """The maximum points of work graded in points (summative work, diagnostics); None for work
+        scored 1–10 or not graded."""
+        return self.max_points if self.kind in POINTS_KINDS and self.max_points else None
 
     @property
     def title(self) -> str:

@@ -14,7 +14,17 @@ from babel.messages.pofile import read_po
 from locales import LANGUAGES, catalogue, catalogue_files, translate
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ["bots", "handlers", "models", "scheduler", "sandbox"]
+SOURCE_DIRS = [
+    "assessment",
+    "bots",
+    "handlers",
+    "models",
+    "monitoring",
+    "outbox",
+    "roster",
+    "scheduler",
+    "sandbox",
+]
 
 
 def _keys_in_code() -> dict[str, str]:

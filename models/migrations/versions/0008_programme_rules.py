@@ -27,9 +27,7 @@ def upgrade() -> None:
     with op.batch_alter_table("programme") as batch:
         batch.add_column(sa.Column("mixed_grades", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.add_column(sa.Column("low_income_only", sa.Boolean(), nullable=False, server_default=sa.true()))
-        batch.add_column(
-            sa.Column("consent_names", sa.JSON(), nullable=False, server_default="{}")
-        )
+        batch.add_column(sa.Column("consent_names", sa.JSON(), nullable=False, server_default="{}"))
         batch.add_column(sa.Column("weights", sa.JSON(), nullable=False, server_default=QUARTER_WEIGHTS))
     with op.batch_alter_table("school") as batch:
         batch.add_column(sa.Column("school_days", sa.JSON(), nullable=False, server_default=SCHOOL_DAYS))
