@@ -159,8 +159,8 @@ async def test_a_round_from_the_coordinators_setting_to_the_teachers_marks(
     assert sorted(n.person_id or 0 for n in notices) == [c.guardians[0], c.guardians[2]]
     assert notices[0].params["date"] == "07.03.2025"
     assert notices[0].params["point"] == "Шортанды пошта бөлімшесі"
-    lists = _rows(engine, "postal.list")
-    assert len(lists) == 3 and {n.person_id for n in lists} == {c.teacher_id}
+    lists = _rows(engine, "postal.list")  # the list as text, PDF and XLSX, and the paper packs
+    assert len(lists) == 4 and {n.person_id for n in lists} == {c.teacher_id}
 
     # delivery: family 0 by SMS (the post address is skipped), family 2 onto the phone/paper list
     out = senders("telegram", "sms")
@@ -172,10 +172,10 @@ async def test_a_round_from_the_coordinators_setting_to_the_teachers_marks(
     statuses = {n.person_id: n.status for n in _rows(engine, "postal.notice")}
     assert statuses == {c.guardians[0]: "sent", c.guardians[2]: "no_channel"}
     to_teacher = [m.message for m in out["telegram"].sent if m.message.address == TEACHER_CHAT]
-    assert len(to_teacher) == 3
+    assert len(to_teacher) == 4
     (text,) = [m for m in to_teacher if m.media_path is None]
     assert "Шортанды, Бейбітшілік 12" in text.text and "Абай көшесі 5" in text.text
-    pdf = Path(next(m.media_path for m in to_teacher if (m.media_path or "").endswith(".pdf")))
+    pdf = Path(next(m.media_path for m in to_teacher if "postal-round" in (m.media_path or "")))
     xlsx = Path(next(m.media_path for m in to_teacher if (m.media_path or "").endswith(".xlsx")))
     assert pdf.read_bytes().startswith(b"%PDF") and b"FontFile2" in pdf.read_bytes()  # the font is embedded
     sheet = load_workbook(xlsx).active
