@@ -170,5 +170,5 @@ def test_attendance_and_messages_go_with_the_work_as_the_consent_text_says(
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_consent_text_says_how_long_the_data_is_kept(language: str) -> None:
-    text = translate(language, "consent.request", pupil="X", subjects="", days=400)
+    text = translate(language, "consent.request", pupil="X", programme="P", subjects="", days=400)
     assert "400" in text and "/forget" in text
