@@ -59,7 +59,9 @@ class Class8A:
     homework_id: int
 
 
-def _setup(engine: Engine) -> Class8A:
+def class_8a(engine: Engine) -> Class8A:
+    """Class 8А of a group of three: families 0 and 2 on post (0 with an SMS phone, 2 with no
+    channel at all), family 1 on Telegram; its responsible teacher; a homework due 6 March 2025."""
     with session_scope(engine) as session:
         s = school(session)
         row = SchoolRow(code="SH2", name="№2", postal_point="Шортанды пошта бөлімшесі")
@@ -133,7 +135,7 @@ def _photo(colour: str = "white") -> bytes:
 async def test_a_round_from_the_coordinators_setting_to_the_teachers_marks(
     engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    c = _setup(engine)
+    c = class_8a(engine)
     assert _ustaz(monkeypatch, settings, "postal", "set", "--class", "8А", "--teacher", "T-01",
                   "--anchor", ANCHOR.isoformat(), "--interval", "20") == 1  # fmt: skip
     assert "1–14" in capsys.readouterr().out

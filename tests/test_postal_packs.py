@@ -11,23 +11,19 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 from PIL import Image
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from locales import T
 from models import (
     Broadcast,
-    ChannelIdentity,
     Homework,
     Membership,
     Notification,
-    Person,
     PostalRound,
     PostalSchedule,
-    School,
     SchoolClass,
 )
-from models.enums import HomeworkKind, WorkLabel
 from models.store import session_scope
 from outbox.write import enqueue
 from scheduler.app import derive_once
@@ -35,7 +31,8 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.postal import by_post_families, next_packs
 from scheduler.postal_packs import round_packs
 from settings import Settings
-from tests.outbox_support import identity, person, school, senders
+from tests.outbox_support import identity, person, senders
+from tests.test_postal import class_8a
 
 ALMATY = ZoneInfo("Asia/Almaty")
 ANCHOR = date(2025, 3, 7)  # a Friday; a collection every 14 days
@@ -52,77 +49,53 @@ def _photo(path: Path) -> str:
 
 
 def _setup(engine: Engine, media: Path) -> dict[str, int]:
-    """8А: pupil 0's family by post with an SMS phone, pupil 1's on Telegram, pupil 2's with no
-    channel at all; a round teacher and a class teacher; homework set three weeks and five days
-    before the collection, a tutor's post with a photo, and a grade no channel can carry."""
+    """`class_8a` (families 0 and 2 on post, homework due 6 March), with a class teacher, a Kazpost
+    schedule, a homework set three weeks before the collection, a tutor's post with a photo, and
+    the notices that reach family 2 by no channel: the homework's, a grade and two announcements."""
+    c = class_8a(engine)
     with session_scope(engine) as session:
-        s = school(session)
-        row = School(code="SH2", name="№2 мектеп", postal_point="Шортанды пошта бөлімшесі")
-        session.add(row)
-        session.flush()
-        klass = SchoolClass(school_id=row.id or 0, name="8А", grade=8)
-        session.add(klass)
-        session.flush()
-        teacher, class_teacher = person(session, "T-01"), person(session, "CT-01")
-        identity(session, teacher.id or 0, "telegram", "7001")
+        klass = session.get(SchoolClass, c.class_id)
+        assert klass is not None
+        class_teacher = person(session, "CT-01")
         identity(session, class_teacher.id or 0, "telegram", "7002")
         session.add(
             Membership(
                 person_id=class_teacher.id or 0,
                 role="class_teacher",
-                school_id=row.id or 0,
+                school_id=klass.school_id,
                 class_id=klass.id,
             )
         )
-        for pupil in s.pupils:
-            session.add(Membership(person_id=pupil, role="pupil", school_id=row.id or 0, class_id=klass.id))
-        gone = (s.pupils[0], s.guardians[0], s.pupils[2], s.guardians[2])
-        session.execute(delete(ChannelIdentity).where(col(ChannelIdentity.person_id).in_(gone)))
-        identity(session, s.guardians[0], "post", "Шортанды, Абай көшесі 5", priority=0)
-        identity(session, s.guardians[0], "sms", "+77015550001", priority=1)
-        pupil2 = session.get(Person, s.pupils[2])
-        assert pupil2 is not None
-        pupil2.postal_address = "Шортанды, Бейбітшілік 12"
         session.add(
-            PostalSchedule(
-                class_id=klass.id or 0, teacher_id=teacher.id or 0, anchor=ANCHOR, interval_days=14
-            )
+            PostalSchedule(class_id=c.class_id, teacher_id=c.teacher_id, anchor=ANCHOR, interval_days=14)
         )
+        homework = session.get(Homework, c.homework_id)
+        assert homework is not None
+        group_id, tutor_id = homework.group_id, homework.tutor_id or 0
         old = Homework(
-            group_id=s.group_id,
-            tutor_id=s.tutor_id,
+            group_id=group_id,
+            tutor_id=tutor_id,
             text="Ескі тапсырма",
             created_at=_at(date(2025, 2, 14), 9),
             due_at=_at(date(2025, 2, 17), 18),
         )
-        new = Homework(
-            group_id=s.group_id,
-            tutor_id=s.tutor_id,
-            text="№ 12 есептер, 45-бет",
-            kind=HomeworkKind.SUMMATIVE,
-            label=WorkLabel.SECTION,
-            scored=True,
-            max_points=20,
-            created_at=_at(date(2025, 3, 2), 9),
-            due_at=_at(date(2025, 3, 10), 18),
-        )
         post = Broadcast(
-            group_id=s.group_id,
-            author_id=s.tutor_id,
+            group_id=group_id,
+            author_id=tutor_id,
             audience="pupils",
             text="Сабақтың жазбасы және кесте",
             attachment_path=_photo(media / "table.jpg"),
             created_at=_at(date(2025, 3, 3), 9),
             confirmed_at=_at(date(2025, 3, 3), 9),
         )
-        session.add_all([old, new, post])
+        session.add_all([old, post])
         session.flush()
-        for pupil in s.pupils:  # the notices set_homework writes
+        for pupil in c.pupils:  # the notices set_homework writes
             enqueue(
                 session,
                 kind="homework.new",
                 text=T("homework.notify.new", subject="", text="", due="", grading=""),
-                idempotency_key=f"homework-new:{new.id}:{pupil}:",
+                idempotency_key=f"homework-new:{c.homework_id}:{pupil}:",
                 person_id=pupil,
             )
         enqueue(
@@ -140,17 +113,17 @@ def _setup(engine: Engine, media: Path) -> dict[str, int]:
                 mark=5,
             ),
             idempotency_key="grade:1:",
-            person_id=s.guardians[2],
-            about_pupil_id=s.pupils[2],
+            person_id=c.guardians[2],
+            about_pupil_id=c.pupils[2],
         )
         # the tutor's post reached pupil 2's parent by no channel: in the pack once, as material
         enqueue(
             session,
             kind="broadcast",
             text=T("post.message", group="ALG-1", subject="", tutor="", text=post.text),
-            idempotency_key=f"broadcast:{post.id}:{s.guardians[2]}:",
-            person_id=s.guardians[2],
-            about_pupil_id=s.pupils[2],
+            idempotency_key=f"broadcast:{post.id}:{c.guardians[2]}:",
+            person_id=c.guardians[2],
+            about_pupil_id=c.pupils[2],
             broadcast_id=post.id,
         )
         # the class teacher's announcement reached neither pupil 2 nor the parent: one message
@@ -159,20 +132,24 @@ def _setup(engine: Engine, media: Path) -> dict[str, int]:
         )
         session.add(notice)
         session.flush()
-        for someone in (s.pupils[2], s.guardians[2]):
+        for someone in (c.pupils[2], c.guardians[2]):
             enqueue(
                 session,
                 kind="broadcast",
                 text=T("broadcast.message", class_name="8А", teacher="", text="Жиналыс"),
                 idempotency_key=f"broadcast:{notice.id}:{someone}:",
                 person_id=someone,
-                about_pupil_id=None if someone == s.pupils[2] else s.pupils[2],
+                about_pupil_id=None if someone == c.pupils[2] else c.pupils[2],
                 broadcast_id=notice.id,
             )
         return {
-            "class": klass.id or 0, "teacher": teacher.id or 0, "class_teacher": class_teacher.id or 0,
-            "pupil0": s.pupils[0], "pupil2": s.pupils[2], "old": old.id or 0, "new": new.id or 0,
-        }  # fmt: skip
+            "class": c.class_id,
+            "teacher": c.teacher_id,
+            "class_teacher": class_teacher.id or 0,
+            "pupil0": c.pupils[0],
+            "pupil2": c.pupils[2],
+            "group": group_id,
+        }
 
 
 async def test_a_notice_no_channel_carried_lands_in_the_familys_paper_pack(
@@ -212,8 +189,8 @@ async def test_a_notice_no_channel_carried_lands_in_the_familys_paper_pack(
     assert set(packs) == {ids["pupil0"], ids["pupil2"]}  # the families on post
     pack = packs[ids["pupil2"]]
     [task] = pack.tasks  # the homework set since one interval back, not the older one
-    assert task.text == "№ 12 есептер, 45-бет" and task.hand_in_on == date(2025, 3, 21)
-    assert task.due.date() == date(2025, 3, 10) and task.max_points == 20
+    assert task.text == "№ 12 есептер, 45-бет" and task.due.date() == date(2025, 3, 6)
+    assert task.hand_in_on == date(2025, 3, 21)  # the pack arrives on the 7th: back with the next round
     [material] = pack.materials
     assert material.text == "Сабақтың жазбасы және кесте" and material.attachment
     # the grade and the announcement (once); the tutor's post is in the pack as material only
@@ -244,7 +221,7 @@ async def test_the_next_pack_starts_where_the_last_one_ended(
     derive_once(engine, settings, clock=lambda: OPENS)
     with session_scope(engine) as session:
         later = Homework(
-            group_id=session.get(Homework, ids["new"]).group_id,  # type: ignore[union-attr]
+            group_id=ids["group"],
             text="Келесі тапсырма",
             created_at=OPENS + timedelta(hours=1),
             due_at=_at(date(2025, 3, 12), 18),
