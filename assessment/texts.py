@@ -1,6 +1,8 @@
 """What a parent or a journal reads of the scheme, as `Text` in the reader's language: a work's kind
-(ҚБ, БЖБ, ТЖБ, diagnostics) and a pupil's quarter mark per subject with its parts. The parents'
-grades view shows `quarter_texts`."""
+(ҚБ, БЖБ, ТЖБ, diagnostics) and a pupil's quarter mark per subject with its parts. Every grade line
+a family reads names its work with `work_label` (`record.lines`); `quarter_texts` gives the quarter
+line for a period its caller bounds — no chat view shows it yet, as the store holds no school
+calendar to bound a quarter by."""
 
 from __future__ import annotations
 

@@ -9,9 +9,10 @@ here and timestamps every injected update and every reply. Three runs:
   also read the person, their roles and conversation, and a chat answered under a second ago gets
   its reply as a request of its own rather than in the webhook's answer;
 * latency: `/start` paced well below capacity; p50/p99 from injection to reply;
-* photos: pupils of the sample school (consent given, one open homework each) send photos; each is
-  downloaded, checked, normalised (in the bot's photo worker processes), stored and answered with a
-  receipt. One photo each first, unmeasured, so the workers are running, as in a bot that has run.
+* photos: pupils of the sample school (consent given, one open homework each) send photos of a
+  written page; each is downloaded, checked, normalised and judged legible (in the bot's photo
+  worker processes), stored and answered with a receipt. One photo each first, unmeasured, so the
+  workers are running, as in a bot that has run.
 
 Then the resident size of the bot process with the sample school loaded, and of its photo workers.
 Targets (issue 3): >= 300 updates/s, p99 < 50 ms, >= 50 photo submissions/s, RSS < 200 MB.
@@ -27,7 +28,7 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -143,9 +144,17 @@ def seed_school(engine: Engine) -> tuple[list[tuple[int, int]], list[int]]:
 
 
 def phone_photo(width: int = 1600, height: int = 1200) -> bytes:
-    image = Image.radial_gradient("L").resize((width, height)).convert("RGB")
+    """A photo of a written page, as a phone sends it: lines of dark strokes on light paper under
+    uneven light (a tutor could read it, so the hand-in goes through)."""
+    light = Image.radial_gradient("L").resize((width, height)).point(lambda v: 255 - v // 4)
+    page = Image.merge("RGB", (light, light, light))
+    draw = ImageDraw.Draw(page)
+    for row, top in enumerate(range(80, height - 80, 48)):
+        for left in range(80, width - 80, 36):
+            if (left // 36 + row) % 6:
+                draw.rectangle((left, top, left + 22, top + 26), fill=(30, 30, 60))
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=85)
+    page.save(out, "JPEG", quality=85)
     return out.getvalue()
 
 

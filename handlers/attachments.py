@@ -42,10 +42,10 @@ def store_uploads(
     refused: list[Reply] = []
     for upload in uploads:
         try:
-            jpeg, width, height = normalise_upload(
+            page = normalise_upload(
                 upload, max_bytes=turn.config.max_photo_bytes, max_pixels=turn.config.max_photo_pixels
             )
-            stored.append(store(jpeg, turn.config.media_dir / folder, width, height))
+            stored.append(store(page, turn.config.media_dir / folder))
         except PhotoRejected as rejected:
             log.info(
                 "upload refused: %s (person %s)", rejected.reason, turn.person.id if turn.person else None

@@ -21,6 +21,7 @@ from handlers.context import Turn
 from handlers.family import guardians_of
 from handlers.groups import staff_groups
 from handlers.lessons import Occurrence
+from handlers.problems import excuse, streak
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
 from locales import T, Text, subject_name
@@ -127,13 +128,21 @@ def sheet(turn: Turn, occ: Occurrence, group: TutoringGroup) -> list[Reply]:
         ),
         choices=(Choice(f"{PREFIX}all:{key}", T("attendance.mark.all_present")),),
     )
+    reported = excuse.reported(turn.session, occ)  # absences the family explained, and the decision
     rows = [
         Reply(
-            T("attendance.pupil", pupil=pupil.full_name, status=status_text(marked.get(pupil.id or 0))),
+            T(
+                "attendance.pupil",
+                pupil=pupil.full_name,
+                status=excuse.shown_status(
+                    status_text(marked.get(pupil.id or 0)), reported.get(pupil.id or 0)
+                ),
+            ),
             choices=tuple(
                 Choice(f"{PREFIX}m:{key}:{pupil.id}:{code}", T(f"attendance.mark.{status.value}"))
                 for code, status in CODES.items()
-            ),
+            )
+            + (excuse.choices(reported[pupil.id]) if pupil.id in reported else ()),
         )
         for pupil in pupils
     ]
@@ -210,19 +219,15 @@ def mark(
     if status == AttendanceStatus.ABSENT and row is not None:
         notified = _notify_guardians(turn, occ, group, pupil, row)
         replies = [Reply(T("attendance.marked_absent", pupil=pupil.full_name, notified=notified))]
+    if status == AttendanceStatus.ABSENT:  # also when the family reported it before the lesson
+        streak.check(turn.session, stored_id(pupil), turn.now, turn.config.time_zone)
     return [*replies, *_summary_if_complete(turn, occ, group)]
 
 
 def _write(turn: Turn, occ: Occurrence, pupil: Person, status: AttendanceStatus) -> Attendance | None:
     """Store the mark; returns the row when the status changed, None when it was already so."""
     pupil_id, lesson_id = stored_id(pupil), stored_id(occ.lesson)
-    row = turn.session.exec(
-        select(Attendance).where(
-            Attendance.lesson_id == lesson_id,
-            Attendance.on_date == occ.on_date,
-            Attendance.pupil_id == pupil_id,
-        )
-    ).first()
+    row = lessons.attendance_row(turn.session, occ, pupil_id)
     if row is not None and row.status == status:
         return None
     if row is None:
@@ -260,6 +265,8 @@ def _notify_guardians(
     version = int(row.marked_at.timestamp() * 1_000_000)  # a re-marked absence is a new notice
     written = 0
     for guardian in guardians_of(turn.session, pupil_id):
+        if guardian.id == row.reported_by:
+            continue  # they told us why
         notice = enqueue(
             turn.session,
             kind="attendance.absent",

@@ -28,8 +28,8 @@ def _plain(text: str) -> str:
 def match(text: str, offered: list[Choice]) -> str | None:
     """The value of the offered choice this text names, or None."""
     answer = _plain(text)
-    if not answer or not offered:
-        return None
+    if not answer or not offered or text.lstrip().startswith("#"):
+        return None  # "#12" names a thread, never the twelfth choice
     if answer.isdigit():
         index = int(answer) - 1
         return offered[index].value if 0 <= index < len(offered) else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from handlers import programmes
+from handlers import catch_up, programmes
 from handlers.context import Turn
 from handlers.family import children_of, guardians_of, subjects_of
 from handlers.types import Choice, Reply
@@ -15,6 +15,7 @@ from models.consent_rules import has_consent
 from models.enums import Role
 from models.journal import AuditLog
 from models.people import Consent, Person
+from models.store import stored_id
 from outbox.write import cancel_about_pupil, enqueue
 
 # The text says how long data is kept; since 2027-01 it names the pupil's programme and its rules.
@@ -103,14 +104,18 @@ def answer(turn: Turn, value: str) -> list[Reply]:
         lessons = programmes.lessons_text(programmes.programmes_of(turn.session, child.id)[0])
         return [Reply(T("consent.details", pupil=child.full_name, lessons=lessons)), ask(turn, child)]
     if action in ("yes", "no"):
-        decision = current(turn, turn.person.id, child.id)
-        if decision is not None and decision.given == (action == "yes") and decision.withdrawn_at is None:
+        earlier = current(turn, turn.person.id, child.id)
+        if earlier is not None and earlier.given == (action == "yes") and earlier.withdrawn_at is None:
             return [Reply(T("consent.unchanged", pupil=child.full_name))]  # asked twice, answered twice
-        _decide(turn, child.id, given=action == "yes")
-        thanks = T("consent.thanks_yes", pupil=child.full_name)
-        if action == "no":
-            thanks = T("consent.thanks_no", pupil=child.full_name)
-        return [Reply(thanks)]
+    if action == "yes":
+        decision = _decide(turn, child.id, given=True)
+        return [
+            Reply(T("consent.thanks_yes", pupil=child.full_name)),
+            *catch_up.consent_given(turn, child, decision),
+        ]
+    if action == "no":
+        _decide(turn, child.id, given=False)
+        return [Reply(T("consent.thanks_no", pupil=child.full_name))]
     if action == "withdraw":
         withdraw(turn, child.id)
         return [Reply(T("consent.withdrawn", pupil=child.full_name))]
@@ -133,7 +138,8 @@ def pupil_waits_for_parent(turn: Turn) -> list[Reply]:
     return [Reply(T("consent.pupil_needs_parent"))]
 
 
-def _decide(turn: Turn, pupil_id: int, *, given: bool) -> None:
+def _decide(turn: Turn, pupil_id: int, *, given: bool) -> int:
+    """Store the decision; its id."""
     assert turn.person is not None and turn.person.id is not None
     decision = Consent(
         guardian_id=turn.person.id,
@@ -146,6 +152,7 @@ def _decide(turn: Turn, pupil_id: int, *, given: bool) -> None:
     turn.session.add(decision)
     turn.session.flush()
     _audit(turn, "consent.given" if given else "consent.refused", decision.id, pupil_id)
+    return stored_id(decision)
 
 
 def withdraw(turn: Turn, pupil_id: int) -> None:

@@ -39,9 +39,13 @@ class Config:
     # How long work, grades, attendance and messages are kept (RETENTION_DAYS): the consent text says it.
     retention_days: int
     bot_username: str = ""
-    # The default quiet hours (local start, end): a message that is not urgent waits them out, and
-    # a confirmation says when it will go.
+    # Everyone's quiet hours unless they have their own (local start, end): a message that is not
+    # urgent waits them out, a confirmation says when it will go, and a family writing then is told
+    # when to expect an answer.
     quiet: tuple[time, time] = (time(21, 0), time(8, 0))
+    # When the weekly digest is made (`settings`: DIGEST_WEEKDAY, Monday 0; DIGEST_TIME, local).
+    digest_weekday: int = 6
+    digest_time: time = time(19, 0)
     # What "now" is for a turn: the wall clock, or the sandbox's clock that a visitor moves forward.
     clock: Callable[[], datetime] = utcnow
     # Called where the turn ran (the event loop, or a turn thread on PostgreSQL) after a turn that
@@ -68,6 +72,8 @@ class Config:
             retention_days=settings.retention_days,
             bot_username=bot_username,
             quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
+            digest_weekday=settings.digest_weekday,
+            digest_time=settings.digest_time,
             clock=clock,
             on_enqueued=on_enqueued,
         )

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam
 from sqlmodel import col, select
 
-from handlers import conversation
+from handlers import conversation, photo_check
 from handlers.attachments import store_uploads
 from handlers.audit import audit
 from handlers.context import Turn
 from handlers.groups import pupil_group_ids
 from handlers.homework import PREFIX, due_text
-from handlers.refusals import not_allowed
-from handlers.submissions import add_pages, current_submission
+from handlers.refusals import not_allowed, not_understood
+from handlers.submissions import add_pages, current_submission, photo_from_json, photo_json
 from handlers.types import Choice, Reply
 from locales import T, subject_name
 from models.clock import to_local
@@ -83,16 +82,58 @@ def open_homeworks(turn: Turn) -> list[Homework]:
 
 
 def submit(turn: Turn) -> list[Reply] | None:
-    """Photos from a pupil: stored and attached, or held while the pupil says which homework they are for."""
+    """Photos from a pupil: stored and attached, or held while the pupil says which homework they are
+    for, or whether to send a page a tutor could not read (`photo_check`); None when no homework is
+    open, so they go on as a message (`handlers.threads`)."""
     if not is_ready_pupil(turn):
         return None
+    state = conversation.load(turn)
+    picking = state.flow == FLOW_PICK and not conversation.is_stale(turn, state.updated_at)
+    if not picking and photo_check.held(turn) is None and not open_homeworks(turn):
+        return None  # no homework to hand in: the photos are a message to a teacher (handlers.threads)
     stored, refused = store_uploads(turn, turn.inbound.uploads, "pages")
     if not stored:
         return refused
+    album = turn.inbound.album_id
+    held = photo_check.held(turn)
+    if held is not None and album and album == held.album:
+        photo_check.hold_more(turn, stored)  # the rest of an album whose question is asked already
+        return refused
+    # Photos sent while a page waits for "send it anyway?" are the page taken again.
+    if not picking and open_homeworks(turn) and photo_check.unreadable(stored):
+        return [photo_check.ask(turn, stored), *refused]
+    return hand_in(turn, stored, refused)
+
+
+def on_check(turn: Turn) -> list[Reply] | None:
+    """The answer to "send it anyway?": the held photos handed in, or dropped for new ones."""
+    if not is_ready_pupil(turn):
+        return None if turn.person is not None and pupil_group_ids(turn) else not_allowed()
+    value = turn.inbound.choice or ""
+    held = photo_check.held(turn)
+    if held is None:
+        return [Reply(T("homework.expired"))]
+    if value == photo_check.RETAKE:
+        conversation.clear(turn)
+        return [Reply(T("photo_check.send_new"))]
+    if value != photo_check.SEND:
+        return not_understood()
+    audit(turn, "submission.unreadable_sent", "person", turn.person_id(), reason=held.reason)
+    return hand_in(turn, held.photos, [])
+
+
+def check_again(turn: Turn) -> list[Reply] | None:
+    """Text while a page waits for "send it anyway?": the question again."""
+    held = photo_check.held(turn) if is_ready_pupil(turn) else None
+    return None if held is None else [photo_check.ask(turn, held.photos)]
+
+
+def hand_in(turn: Turn, stored: list[StoredPhoto], refused: list[Reply]) -> list[Reply]:
+    """Checked photos attached to the homework they are for, or held while the pupil says which."""
     state = conversation.load(turn)
     album = turn.inbound.album_id
     if state.flow == FLOW_PICK and not conversation.is_stale(turn, state.updated_at):
-        pending = [*list(state.data.get("pending") or []), *(_photo_json(p) for p in stored)]
+        pending = [*list(state.data.get("pending") or []), *(photo_json(p) for p in stored)]
         if album and album == state.data.get("album"):
             # The rest of an album whose question is already asked (and its choices stay offered).
             offered = state.data.get("offered") or []
@@ -107,7 +148,7 @@ def submit(turn: Turn) -> list[Reply] | None:
     if homework is None and len(open_) == 1:
         homework = open_[0]
     if homework is None:
-        pending = [_photo_json(p) for p in stored]
+        pending = [photo_json(p) for p in stored]
         conversation.enter(turn, FLOW_PICK, "choose", pending=pending, album=album)
         return [_pick_question(turn, pending), *refused]
     return [_attach(turn, homework, stored), *refused]
@@ -130,26 +171,6 @@ def _continuing(turn: Turn, data: dict[str, Any], open_: list[Homework]) -> Home
     at = data.get("at")
     recent = bool(at) and turn.now - datetime.fromisoformat(str(at)) <= ALBUM_WINDOW
     return homework if same_album or recent else None
-
-
-def _photo_json(photo: StoredPhoto) -> dict[str, Any]:
-    return {
-        "path": str(photo.path),
-        "sha256": photo.sha256,
-        "size": photo.size,
-        "width": photo.width,
-        "height": photo.height,
-    }
-
-
-def _photo_from_json(item: dict[str, Any]) -> StoredPhoto:
-    return StoredPhoto(
-        path=Path(str(item["path"])),
-        sha256=str(item["sha256"]),
-        size=int(item["size"]),
-        width=int(item["width"]),
-        height=int(item["height"]),
-    )
 
 
 def _pick_question(turn: Turn, pending: list[Any]) -> Reply:
@@ -183,7 +204,7 @@ def on_pick(turn: Turn) -> list[Reply] | None:
     pending = list(state.data.get("pending") or []) if state.flow == FLOW_PICK else []
     if not pending:
         return [Reply(T("homework.expired"))]
-    return [_attach(turn, homework, [_photo_from_json(item) for item in pending])]
+    return [_attach(turn, homework, [photo_from_json(item) for item in pending])]
 
 
 def _attach(turn: Turn, homework: Homework, photos: list[StoredPhoto]) -> Reply:

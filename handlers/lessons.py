@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from models.clock import to_local, to_utc
-from models.timetable import Lesson, LessonChange
+from models.timetable import Attendance, Lesson, LessonChange
 
 LOOK_BACK = timedelta(days=7)
 
@@ -69,3 +69,14 @@ def recent(
 def last(session: Session, group_id: int, now: datetime, zone: ZoneInfo) -> Occurrence | None:
     occurrences = recent(session, group_id, now, zone)
     return occurrences[0] if occurrences else None
+
+
+def attendance_row(session: Session, occ: Occurrence, pupil_id: int) -> Attendance | None:
+    """The pupil's attendance row for this occurrence, if one is written (marked, or explained ahead)."""
+    return session.exec(
+        select(Attendance).where(
+            Attendance.lesson_id == occ.lesson.id,
+            Attendance.on_date == occ.on_date,
+            Attendance.pupil_id == pupil_id,
+        )
+    ).first()

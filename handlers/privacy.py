@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from handlers.context import Turn
 from handlers.refusals import not_allowed
+from handlers.threads import store as threads
 from handlers.types import Choice, Reply
 from locales import T
 from models.enums import Role
@@ -158,6 +159,7 @@ def _everything(session: Session, pupil: Person) -> dict[str, Any]:
         "feedback": [_row(f) for f in feedback],
         "postal_items": [_row(p) for p in session.exec(select(PostalItem).where(PostalItem.pupil_id == pid))],
         "messages": [_row(n, "params", "idempotency_key") for n in about],
+        "threads": threads.export(session, pid or 0),
     }
 
 
@@ -240,7 +242,9 @@ def confirm(turn: Turn) -> list[Reply]:
         return [Reply(T("privacy.forget_unknown"))]
     if coordinator not in _coordinators(turn.session, row.entity_id):
         return not_allowed()
-    files = erase(turn.session, row.entity_id, turn.config.media_dir, _request_key(row.id))
+    files = threads.erase(turn.session, row.entity_id) + erase(
+        turn.session, row.entity_id, turn.config.media_dir, _request_key(row.id)
+    )
     turn.session.add(
         AuditLog(at=turn.now, actor_id=coordinator, action=CONFIRMED, entity="audit_log", entity_id=row.id)
     )
@@ -365,6 +369,7 @@ def _release_erased(session: Session) -> None:
 
 
 def _unlink_unless_named(session: Session, path: str) -> None:
-    """Remove a page file no remaining page names (files are content-addressed and may be shared)."""
-    if session.exec(select(SubmissionPage.id).where(SubmissionPage.path == path)).first() is None:
+    """Remove a file no remaining page or message names (files are content-addressed and may be shared)."""
+    named = session.exec(select(SubmissionPage.id).where(SubmissionPage.path == path)).first() is not None
+    if not named and not threads.still_named(session, path):
         Path(path).unlink(missing_ok=True)

@@ -23,11 +23,13 @@ from handlers import (
     broadcast,
     broadcast_report,
     broadcast_schedule,
+    catch_up,
     channels,
     choices,
     consent,
     conversation,
     corrections,
+    family_news,
     group_post,
     hand_in,
     homework,
@@ -37,7 +39,9 @@ from handlers import (
     leaving,
     menu,
     optout,
+    own_record,
     paper,
+    photo_check,
     postal,
     privacy,
     review,
@@ -47,8 +51,11 @@ from handlers import (
     uploads,
 )
 from handlers.context import Config, Turn, roles_of
+from handlers.problems import excuse, report
 from handlers.routes import (
     PASS,
+    Answer,
+    Anything,
     Button,
     Command,
     CommandInForm,
@@ -60,8 +67,10 @@ from handlers.routes import (
     Words,
     button_owners,
     owner_prefix,
+    plain_word,
     walk,
 )
+from handlers.threads import answer, listing, write
 from handlers.types import Inbound, Reply
 from locales import T
 from models.consent_rules import has_consent
@@ -72,6 +81,8 @@ from models.store import session_scope
 from outbox.write import wrote_outbox
 
 TEXT, PHOTOS = Takes.TEXT, Takes.PHOTOS
+FAMILY = frozenset({Role.PUPIL, Role.GUARDIAN})
+STAFF = frozenset({Role.TUTOR, Role.ASSISTANT, Role.CLASS_TEACHER, Role.COORDINATOR})
 
 
 def process(engine: Engine, inbound: Inbound, config: Config) -> list[Reply]:
@@ -198,8 +209,13 @@ def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> 
 
 
 def _language_chosen(turn: Turn) -> list[Reply]:
-    """The language button: set, then the consent questions a parent has not answered yet."""
-    return language.choose(turn, turn.inbound.choice or "") + consent.pending(turn)
+    """The language button: set, then the consent questions a parent has not answered yet; the first
+    time (just joined), what still matters (`catch_up`)."""
+    person = turn.person
+    joining = person is not None and not person.locale_chosen
+    chosen = language.choose(turn, turn.inbound.choice or "")
+    caught_up = catch_up.joined(turn) if joining and person is not None and person.locale_chosen else []
+    return chosen + consent.pending(turn) + caught_up
 
 
 def _consent_answer(turn: Turn) -> list[Reply]:
@@ -233,10 +249,13 @@ BEFORE_LANGUAGE: tuple[Route, ...] = (
 # unless named; PASS: not theirs, the turn goes on down the table). Conversations (Flow) are entered
 # only through the entries above them, and their handlers check again.
 ROUTES: tuple[Route, ...] = (
+    # A reply to a thread's message, or "#12 …": the thread's, whatever else is open.
+    Route(Answer(), answer.on_answer),
     Route(Command("/consent"), consent.status, {Role.GUARDIAN}, PASS),
     Route(Command("/channels"), channels.start),
     Route(Button(channels.PREFIX), channels.on_choice),
-    Route(Command("/attendance"), attendance.start, {Role.TUTOR, Role.ASSISTANT}),
+    Route(Command("/attendance"), attendance.start, {Role.TUTOR, Role.ASSISTANT}, PASS),
+    Route(Command("/attendance"), own_record.attendance, FAMILY),
     Route(Button(attendance.PREFIX), attendance.on_choice, {Role.TUTOR, Role.ASSISTANT}),
     Route(Command("/status"), status.show, {Role.TUTOR, Role.ASSISTANT}),
     Route(Button(status.PREFIX), status.nudge, {Role.TUTOR, Role.ASSISTANT}),
@@ -254,12 +273,15 @@ ROUTES: tuple[Route, ...] = (
     Route(Command("/post"), postal.start),
     Route(Button(postal.PREFIX), postal.on_choice),
     Route(Flow(postal.FLOW_SCAN, PHOTOS), postal.on_scan),
-    Route(Command("/homework"), set_homework.start, {Role.TUTOR}, T("homework.only_tutor")),
+    # /homework sets homework for a tutor; for a pupil or a parent it shows theirs.
+    Route(Command("/homework"), set_homework.start, {Role.TUTOR}, PASS),
+    Route(Command("/homework"), own_record.homework, FAMILY, T("homework.only_tutor")),
     Route(Button(set_homework.GROUP), set_homework.on_group, {Role.TUTOR}),
     Route(Button(set_homework.GRADING), set_homework.on_grading, {Role.TUTOR}),
     Route(Button(set_homework.CONFIRM), set_homework.on_confirm, {Role.TUTOR}),
     Route(Button(hand_in.PICK), hand_in.on_pick, {Role.PUPIL}),
     Route(Button(hand_in.REPLACE), hand_in.on_replace, {Role.PUPIL}),
+    Route(Button(photo_check.CHECK), hand_in.on_check, {Role.PUPIL}),
     Route(Button(homework.PREFIX), homework.unknown_choice),
     Route(Command("/replace"), hand_in.replace_latest, {Role.PUPIL}),
     Route(Flow(set_homework.FLOW, TEXT | PHOTOS), set_homework.on_answer),
@@ -271,18 +293,51 @@ ROUTES: tuple[Route, ...] = (
     Route(Flow(paper.FLOW, TEXT | PHOTOS), paper.on_text, {Role.COORDINATOR, Role.CLASS_TEACHER}),
     # A pupil's photos are homework whatever their caption, unless a command above took the turn.
     Route(Photos(), hand_in.submit, {Role.PUPIL}, PASS),
-    Route(Flow(hand_in.FLOW_PICK, TEXT), hand_in.ask_again),
+    Route(Flow(hand_in.FLOW_PICK, TEXT), write.half_done),
+    Route(Flow(photo_check.FLOW, TEXT), hand_in.check_again),
     Route(Command("/review"), review.start, {Role.TUTOR}, T("review.only_tutor")),
     Route(Button(review.PREFIX), review.on_choice, {Role.TUTOR}),
     Route(Flow(review.FLOW_GRADE, TEXT), review.on_text),
     Route(Flow(review.FLOW_REDO, TEXT), review.on_text),
-    Route(Command("/grades"), corrections.start, {Role.TUTOR}, T("review.only_tutor")),
+    Route(Command("/grades"), corrections.start, {Role.TUTOR}, PASS),
     Route(Button(corrections.PREFIX), corrections.on_choice, {Role.TUTOR}),
     Route(Flow(corrections.FLOW, TEXT), corrections.on_text, {Role.TUTOR}),
     Route(Command("/confirm_forget"), privacy.confirm, {Role.COORDINATOR}),
     Route(Command("/mydata"), privacy.my_data, {Role.GUARDIAN}),
     Route(Command("/forget"), privacy.forget, {Role.GUARDIAN}),
     Route(Button(privacy.PREFIX), privacy.on_choice, {Role.GUARDIAN}),
+    # Problems: reported by a pupil or parent, decided excused or not by the tutor or assistant.
+    Route(Command("/problem"), report.start, FAMILY),
+    Route(Words(report.WORDS), report.start, FAMILY, PASS),
+    Route(Button(report.START), report.start, FAMILY),
+    Route(Button(report.CHILD), report.on_child, FAMILY),
+    Route(Button(report.KIND), report.on_kind, FAMILY),
+    Route(Button(report.LESSON), report.on_lesson, FAMILY),
+    Route(Flow(report.FLOW_NOTE, TEXT), report.on_note, FAMILY, PASS),
+    Route(Command("/absences"), excuse.pending, {Role.TUTOR, Role.ASSISTANT}),
+    Route(Button(excuse.PREFIX), excuse.on_decide, {Role.TUTOR, Role.ASSISTANT}),
+    # Threads: a staff member's open ones; a family's message, whom it is for, a form left half done.
+    Route(Command("/threads"), listing.start, STAFF),
+    Route(Button(listing.LIST), listing.on_more, STAFF),
+    Route(Button(listing.DONE), listing.on_done, STAFF),
+    Route(Button(listing.SHOW), listing.on_show),
+    Route(Button(write.TO), write.on_whom, FAMILY),
+    Route(Button(write.NEW), write.new_message, FAMILY),
+    Route(Button(write.FORM), write.on_back_to_form, FAMILY),
+    Route(Button(write.LEAVE), write.on_leave_form, FAMILY),
+    Route(Command("/digest"), family_news.start, {Role.GUARDIAN}),
+    Route(Button(family_news.PREFIX), family_news.on_choice, {Role.GUARDIAN}),
+    Route(Command("/timetable"), own_record.timetable, FAMILY, PASS),
+    Route(Command("/grades"), own_record.grades_view, FAMILY),
+    Route(Button(own_record.PREFIX), own_record.on_choice, FAMILY),
+    # The same views by a word typed alone (SMS has no commands), outside any conversation.
+    Route(Words(own_record.WORDS[own_record.HOMEWORK]), own_record.homework, FAMILY, PASS),
+    Route(Words(own_record.WORDS[own_record.TIMETABLE]), own_record.timetable, FAMILY, PASS),
+    Route(Words(own_record.WORDS[own_record.GRADES]), own_record.grades_view, FAMILY, PASS),
+    Route(Words(own_record.WORDS[own_record.ATTENDANCE]), own_record.attendance, FAMILY, PASS),
+    Route(Words(menu.WORDS), menu.show),
+    # Whatever a pupil or parent writes that nothing above took goes to a person, never to the menu.
+    Route(Anything(), write.write, FAMILY, PASS),
 )
 _BUTTONS = button_owners(BEFORE_LANGUAGE, ROUTES)
 
@@ -301,8 +356,9 @@ def route(turn: Turn) -> list[Reply]:
         button=owner_prefix(inbound.choice, _BUTTONS),
         flow=conversation.load(turn).flow,
         text=bool(inbound.text.strip()),
-        photos=bool(inbound.uploads),
-        word=optout.keyword(inbound.text) if not inbound.choice else "",
+        photos=any(not upload.is_sound for upload in inbound.uploads),
+        answers=bool(inbound.reply_to) or answer.starts_with_reference(inbound.text),
+        word=plain_word(inbound.text) if not inbound.choice else "",
     )
     replies = walk(turn, BEFORE_LANGUAGE, seen)
     if replies is not None:

@@ -1,6 +1,6 @@
 """The words of the router's table (`handlers.router.ROUTES`): what a turn carries that an entry
-answers — a command, a button, a message inside an open conversation, photos — and how a turn walks
-the table.
+answers — a command, a button, a message inside an open conversation, photos, a plain word typed
+alone — and how a turn walks the table.
 
 A turn walks the entries in order. The first entry that matches it and whose handler answers (a
 handler may answer None: "not mine after all") gives the turn its replies. An entry may name the
@@ -11,6 +11,8 @@ with the longest prefix of its value.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -42,8 +44,9 @@ class Seen:
     button: str | None  # the prefix of the entry that owns the pressed button
     flow: str  # the person's open conversation, "" for none
     text: bool
-    photos: bool
-    word: str = ""  # the whole message as one folded word ("Отмена!" → "отмена"), "" otherwise
+    photos: bool  # photos or files other than sound
+    answers: bool = False  # a reply to one of the bot's messages, or a typed reference "#12 …"
+    word: str = ""  # the message as a plain word or short phrase (`plain_word`), "" for anything else
 
 
 @dataclass(frozen=True)
@@ -81,12 +84,14 @@ class Flow:
 
 @dataclass(frozen=True)
 class Words:
-    """A message that is one of `words` and nothing else, in any case, punctuation around it ignored."""
+    """A message that is one of `words` alone, whatever its case and punctuation ("Бағалар!",
+    "Отмена"): what a person types where there are no commands (SMS). A conversation waiting for
+    text takes it first where such entries stand below the conversations in the table."""
 
     words: frozenset[str]
 
     def matches(self, seen: Seen) -> bool:
-        return bool(seen.word) and seen.word in self.words
+        return not seen.command and bool(seen.word) and seen.word in self.words
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,18 @@ class CommandInForm:
         return bool(seen.command) and seen.command not in self.but and seen.flow in self.forms
 
 
+WORD_CHARS = 40  # a longer message is not a word
+_SPACES = re.compile(r"\s+")
+
+
+def plain_word(text: str) -> str:
+    """The text as a plain word or short phrase: case folded, letters and spaces only; "" if long."""
+    if len(text) > WORD_CHARS:
+        return ""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _SPACES.sub(" ", "".join(ch if ch.isalpha() else " " for ch in folded)).strip()
+
+
 @dataclass(frozen=True)
 class Photos:
     """Photos or files, with any caption, in any conversation."""
@@ -109,11 +126,27 @@ class Photos:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A message that answers an earlier one: a reply to a message of the bot's, or "#12 …"."""
+
+    def matches(self, seen: Seen) -> bool:
+        return seen.answers
+
+
+@dataclass(frozen=True)
+class Anything:
+    """Whatever is left without a command: words, photos, a voice note, a sticker, an empty message."""
+
+    def matches(self, seen: Seen) -> bool:
+        return not seen.command
+
+
+@dataclass(frozen=True)
 class Route:
     """One entry of the table: what the turn carries, the module function that answers it, who may
     use it (empty: anyone), and what the others hear (None: not theirs, the turn goes on)."""
 
-    on: Command | Button | Flow | Photos | Words | CommandInForm
+    on: Command | Button | Flow | Photos | Words | CommandInForm | Answer | Anything
     handler: Handler
     roles: AbstractSet[Role] = ANYONE
     others: Text | None = NOT_ALLOWED

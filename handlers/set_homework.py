@@ -10,7 +10,6 @@ notification through the outbox (pupils without consent are skipped by the conse
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,17 +21,17 @@ from handlers.audit import audit
 from handlers.context import Turn
 from handlers.dates import parse_due
 from handlers.grades import parse_max_points
+from handlers.gradings import GRADINGS, NONE, grading_text
 from handlers.groups import tutor_groups
-from handlers.homework import PREFIX, due_text
+from handlers.homework import PREFIX, tell_pupil
 from handlers.refusals import not_allowed, tutors_only
 from handlers.types import Choice, Reply
-from locales import T, Text, subject_name
+from locales import Lines, T, Text, subject_name
 from models.clock import to_local, to_utc
-from models.enums import HomeworkKind, WorkLabel
 from models.homework import Homework
 from models.school import GroupMember, TutoringGroup
 from models.store import stored_id
-from outbox.write import enqueue
+from outbox.route import in_a_chat
 
 log = logging.getLogger(__name__)
 
@@ -42,32 +41,6 @@ GRADING = f"{PREFIX}kind:"
 CONFIRM = f"{PREFIX}confirm:"
 
 
-@dataclass(frozen=True)
-class Grading:
-    """A choice of how the work is graded: what the homework stores, and its names."""
-
-    kind: HomeworkKind
-    label: WorkLabel | None
-    scored: bool
-    choice: str  # the button's text key
-    summary: str  # the key naming it in the summary and the pupils' notice (with {max} for points)
-
-    @property
-    def in_points(self) -> bool:
-        return self.kind != FORMATIVE
-
-
-FORMATIVE, SUMMATIVE, DIAGNOSTIC = HomeworkKind.FORMATIVE, HomeworkKind.SUMMATIVE, HomeworkKind.DIAGNOSTIC
-GRADINGS: dict[str, Grading] = {
-    "formative": Grading(FORMATIVE, None, True, "homework.choice.formative", "homework.grading.formative"),
-    "section": Grading(
-        SUMMATIVE, WorkLabel.SECTION, True, "homework.choice.summative", "homework.grading.summative"
-    ),
-    "term": Grading(SUMMATIVE, WorkLabel.TERM, True, "work.choice.term", "work.grading.term"),
-    "entry": Grading(DIAGNOSTIC, WorkLabel.ENTRY, True, "work.choice.entry", "work.grading.entry"),
-    "final": Grading(DIAGNOSTIC, WorkLabel.FINAL, True, "work.choice.final", "work.grading.final"),
-    "none": Grading(FORMATIVE, None, False, "homework.choice.no_grade", "homework.grading.none"),
-}
 MAX_TEXT = 4000
 
 
@@ -223,8 +196,7 @@ def on_grading(turn: Turn) -> list[Reply]:
 
 
 def _grading_text(data: dict[str, Any]) -> Text:
-    grading = GRADINGS.get(str(data.get("grading")), GRADINGS["none"])
-    return T(grading.summary, max=data.get("max_points")) if grading.in_points else T(grading.summary)
+    return grading_text(GRADINGS.get(str(data.get("grading")), NONE), data.get("max_points"))
 
 
 def _summary(turn: Turn, group: TutoringGroup, data: dict[str, Any]) -> list[Reply]:
@@ -267,7 +239,7 @@ def on_confirm(turn: Turn) -> list[Reply]:
     conversation.clear(turn)
     if not yes:
         return [Reply(T("homework.cancelled"))]
-    grading = GRADINGS.get(str(data.get("grading")), GRADINGS["none"])
+    grading = GRADINGS.get(str(data.get("grading")), NONE)
     homework = Homework(
         group_id=group.id,
         tutor_id=turn.person.id,
@@ -290,29 +262,32 @@ def on_confirm(turn: Turn) -> list[Reply]:
             .order_by(col(GroupMember.pupil_id))
         ).all()
     )
-    notified = 0
-    for pupil_id in pupils:
-        row = enqueue(
-            turn.session,
-            kind="homework.new",
-            text=T(
-                "homework.notify.new",
-                subject=subject_name(group.subject),
-                text=homework.text,
-                due=due_text(turn, homework),
-                grading=_grading_text(data),
-            ),
-            idempotency_key=f"homework-new:{homework_id}:{pupil_id}:",
-            person_id=pupil_id,
-            media_path=homework.attachment_path,
-        )
-        notified += row is not None
-    audit(turn, "homework.created", "homework", homework_id, group_id=group.id, notified=notified)
+    told = [
+        pupil_id
+        for pupil_id in pupils
+        if tell_pupil(turn.session, homework, group.subject, pupil_id, turn.config.time_zone) is not None
+    ]
+    in_chat = in_a_chat(turn.session, told)
+    audit(turn, "homework.created", "homework", homework_id, group_id=group.id, notified=len(told))
     log.info(
-        "homework %s set for group %s by %s; %s pupils notified",
+        "homework %s set for group %s by %s; %s pupils notified, %s of them in a chat",
         homework_id,
         group.id,
         turn.person.id,
-        notified,
+        len(told),
+        len(in_chat),
     )
-    return [Reply(T("homework.created", group=group.code, notified=notified, total=len(pupils)))]
+    return [Reply(created_text(group.code, len(pupils), len(in_chat), len(told) - len(in_chat)))]
+
+
+def created_text(group: str, total: int, reached: int, waiting: int) -> Text:
+    """What the tutor is told: how many pupils the notice reaches now, how many get it when they join
+    the chat, and how many get nothing until a parent agrees."""
+    if reached == total:
+        return T("homework.created", group=group, reached=reached, total=total)
+    rest: list[Text] = []
+    if waiting:
+        rest.append(T("homework.created_waiting", count=waiting))
+    if total - reached - waiting:
+        rest.append(T("homework.created_no_consent", count=total - reached - waiting))
+    return T("homework.created_partly", group=group, reached=reached, total=total, rest=Lines(tuple(rest)))

@@ -3,6 +3,9 @@ whether a pupil sends photos or a teacher scans paper work that came by post."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
@@ -57,3 +60,26 @@ def add_pages(session: Session, submission_id: int, photos: list[StoredPhoto]) -
             )
         )
     return number
+
+
+def photo_json(photo: StoredPhoto) -> dict[str, Any]:
+    """A stored page as JSON, to wait in the conversation state for the pupil's answer."""
+    return {
+        "path": str(photo.path),
+        "sha256": photo.sha256,
+        "size": photo.size,
+        "width": photo.width,
+        "height": photo.height,
+        "unreadable": photo.unreadable,
+    }
+
+
+def photo_from_json(item: dict[str, Any]) -> StoredPhoto:
+    return StoredPhoto(
+        path=Path(str(item["path"])),
+        sha256=str(item["sha256"]),
+        size=int(item["size"]),
+        width=int(item["width"]),
+        height=int(item["height"]),
+        unreadable=item.get("unreadable"),
+    )

@@ -7,8 +7,12 @@ and renders each `Reply` in its own way (inline keyboard, quick replies, numbere
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from locales import Text
+
+if TYPE_CHECKING:
+    from photos.pipeline import Page
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,14 @@ class Upload:
     as_document: bool = False
     size: int = 0
     # The photo pipeline's outcome, worked out before the turn's transaction (`handlers.uploads.prepare`):
-    # the normalised page (JPEG, width, height), or why the file is refused as a page.
-    page: tuple[bytes, int, int] | None = None
+    # the normalised page (with its legibility), or why the file is refused as a page.
+    page: Page | None = None
     refused: str | None = None
+
+    @property
+    def is_sound(self) -> bool:
+        """A voice note or an audio file: a message to a person, never a page of homework."""
+        return self.content_type.startswith("audio/")
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,15 @@ class Inbound:
     # The bot's message whose button this is ("chat:message"), where the messenger says: a message's
     # buttons are answered once (a second tap on them changes nothing, `handlers.router`).
     answers: str | None = None
+    # The messenger's id of the bot's message this one replies to (Telegram's reply_to_message),
+    # so an answer finds the thread of the message it answers.
+    reply_to: str | None = None
+    # The start of that message as the messenger quotes it (only the bot's own): a thread's message
+    # begins with its reference, "#12 · …", which finds the thread while the outbox is still
+    # recording the delivery.
+    quoted: str = ""
+    # Something sent that no message can carry on (a sticker, a location, a poll): its kind.
+    unsupported: str = ""
 
 
 @dataclass(frozen=True)

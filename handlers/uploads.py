@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from handlers.types import Inbound, Upload
-from photos.pipeline import PhotoRejected, normalise
+from photos.pipeline import Page, PhotoRejected, normalise
 
 
-def normalise_upload(upload: Upload, *, max_bytes: int, max_pixels: int) -> tuple[bytes, int, int]:
+def normalise_upload(upload: Upload, *, max_bytes: int, max_pixels: int) -> Page:
     """The clean page of an upload (worked out already by `prepare`, or now), or PhotoRejected."""
     if upload.refused:
         raise PhotoRejected(upload.refused)
@@ -34,8 +34,8 @@ def prepare(inbound: Inbound, *, max_bytes: int, max_pixels: int) -> Inbound:
         return inbound
     prepared = []
     for upload in inbound.uploads:
-        if upload.page is not None or upload.refused is not None:
-            prepared.append(upload)  # the adapter has run the pipeline already
+        if upload.page is not None or upload.refused is not None or upload.is_sound:
+            prepared.append(upload)  # the adapter has run the pipeline already, or it is no picture
             continue
         try:
             page = normalise_upload(upload, max_bytes=max_bytes, max_pixels=max_pixels)

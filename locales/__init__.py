@@ -33,9 +33,10 @@ class Text:
 
 @dataclass(frozen=True)
 class Lines:
-    """Several messages shown one per line, each rendered in the reader's language."""
+    """Several messages shown one per line, each rendered in the reader's language (an entry may be
+    `Lines` itself: a block of lines inside a list)."""
 
-    texts: tuple[Text, ...]
+    texts: tuple[Text | Lines, ...]
 
     def render(self, locale: str) -> str:
         return "\n".join(text.render(locale) for text in self.texts)

@@ -7,6 +7,7 @@ from models.outbox import Broadcast, DeliveryAttempt, Notification, SendBudget
 from models.people import ChannelIdentity, Consent, Guardianship, Invite, Membership, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, Programme, School, SchoolClass, TutoringGroup
+from models.threads import Thread, ThreadMessage, ThreadNotice
 from models.timetable import Attendance, Lesson, LessonChange
 
 __all__ = [
@@ -40,5 +41,8 @@ __all__ = [
     "SendBudget",
     "Submission",
     "SubmissionPage",
+    "Thread",
+    "ThreadMessage",
+    "ThreadNotice",
     "TutoringGroup",
 ]

@@ -15,6 +15,8 @@ supersedes an earlier yes; another guardian's yes still counts.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, select
 
@@ -41,6 +43,26 @@ def has_consent(session: Session, pupil_id: int, scope: str = PROGRAMME_SCOPE) -
     for row in rows:
         latest[row.guardian_id] = row  # ordered, so the last one per guardian wins
     return any(row.given and row.withdrawn_at is None for row in latest.values())
+
+
+CHUNK = 500  # ids per IN (…) list
+
+
+def with_consent(session: Session, pupil_ids: Collection[int]) -> set[int]:
+    """The pupils with current consent, read in bulk a chunk at a time: the rule of `has_consent`
+    (some guardian's latest decision is a consent not withdrawn)."""
+    ids = sorted(pupil_ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), CHUNK):
+        latest: dict[tuple[int, int], Consent] = {}
+        for row in session.exec(
+            select(Consent)
+            .where(col(Consent.pupil_id).in_(ids[start : start + CHUNK]), Consent.scope == PROGRAMME_SCOPE)
+            .order_by(col(Consent.decided_at), col(Consent.id))
+        ).all():
+            latest[(row.pupil_id, row.guardian_id)] = row  # ordered: the last one per guardian wins
+        found.update(pupil for (pupil, _), row in latest.items() if row.given and row.withdrawn_at is None)
+    return found
 
 
 def is_pupil(session: Session, person_id: int) -> bool:

@@ -85,3 +85,31 @@ class PostalItemStatus(StrEnum):
     PENDING = "pending"
     RECEIVED = "received"
     MISSING = "missing"
+
+
+class Topic(StrEnum):
+    """Why a thread's staff member answers it."""
+
+    TUTOR = "tutor"  # the group's subject
+    CLASS_TEACHER = "class_teacher"  # anything else about the pupil
+    ASSISTANT = "assistant"  # joining a lesson, technical trouble
+    COORDINATOR = "coordinator"  # the one above left their role
+
+
+class Problem(StrEnum):
+    """What a pupil or parent reports (Online Mektep's list): the reason of an absence."""
+
+    NO_INTERNET = "no_internet"
+    DEVICE = "device"
+    ILL = "ill"
+    OTHER = "other"
+
+
+class FamilyNews(StrEnum):
+    """What a parent hears about their children's work: every event as it happens and the weekly
+    digest (the default), the digest instead of the events it sums up, or the events without it.
+    Absences and lesson changes come at once whatever the choice."""
+
+    BOTH = "both"
+    DIGEST = "digest"
+    EVENTS = "events"

@@ -17,7 +17,7 @@ class Broadcast(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     class_id: int | None = Field(default=None, foreign_key="class_.id", index=True)
     author_id: int = Field(foreign_key="person.id")
-    audience: str = Field(max_length=20)
+    audience: str = Field(max_length=40)  # one or two `Audience` values, comma-separated
     group_id: int | None = Field(default=None, foreign_key="group_.id")
     text: str = Field(max_length=4000)
     attachment_path: str | None = Field(default=None, max_length=300)
@@ -26,7 +26,6 @@ class Broadcast(SQLModel, table=True):
     confirmed_at: datetime | None = None
     send_at: datetime | None = None  # scheduled: its outbox rows are due then
     cancelled_at: datetime | None = None  # a scheduled one called off before it went
-    reported_at: datetime | None = None  # the author was sent the final delivery report
 
 
 class Notification(SQLModel, table=True):

@@ -23,6 +23,8 @@ class Person(SQLModel, table=True):
     postal_address: str = Field(default="", max_length=300)
     quiet_start: time | None = None
     quiet_end: time | None = None
+    # A parent's choice between per-event messages and the weekly digest (`models.enums.FamilyNews`).
+    family_news: str = Field(default="both", max_length=10)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -50,3 +50,11 @@ class Attendance(SQLModel, table=True):
     status: str = Field(max_length=10)
     marked_by: int | None = Field(default=None, foreign_key="person.id")
     marked_at: datetime = Field(default_factory=utcnow)
+    # A problem reported by the pupil or a parent (`models.enums.Problem`), before or after the lesson,
+    # and whether the tutor or assistant excused it (None: not decided yet).
+    reason: str | None = Field(default=None, max_length=20)
+    reason_note: str = Field(default="", max_length=500)
+    reported_by: int | None = Field(default=None, foreign_key="person.id")
+    reported_at: datetime | None = None
+    excused: bool | None = None
+    excused_by: int | None = Field(default=None, foreign_key="person.id")

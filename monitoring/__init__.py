@@ -2,6 +2,7 @@
 
 from monitoring.pupil import Point, PupilView, pupil_view
 from monitoring.scope import Scope, scope_of
-from monitoring.tables import TABLES, Cell, Table, table
+from monitoring.table import Cell, Table
+from monitoring.tables import TABLES, table
 
 __all__ = ["TABLES", "Cell", "Point", "PupilView", "Scope", "Table", "pupil_view", "scope_of", "table"]

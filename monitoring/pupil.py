@@ -17,9 +17,11 @@ from models.homework import Homework, Submission
 from models.people import Person
 from models.school import TutoringGroup
 from models.timetable import Attendance, Lesson
+from monitoring.problems import decision
 from monitoring.scope import Scope, class_of
 from monitoring.scores import scored
-from monitoring.tables import COUNTED, Table, local_day
+from monitoring.table import Table, local_day
+from monitoring.tables import COUNTED
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def pupil_view(session: Session, scope: Scope, pupil_id: int, zone: ZoneInfo) ->
     person = session.get(Person, pupil_id)
     if person is None:
         return None
-    attendance = Table("pupil_attendance", ("date", "subject", "status"))
+    attendance = Table("pupil_attendance", ("date", "subject", "status", "reason", "excused"))
     for row, group in session.exec(
         select(Attendance, TutoringGroup)
         .where(col(Attendance.lesson_id) == col(Lesson.id))
@@ -54,7 +56,11 @@ def pupil_view(session: Session, scope: Scope, pupil_id: int, zone: ZoneInfo) ->
         .where(Attendance.pupil_id == pupil_id)
         .order_by(col(Attendance.on_date))
     ).all():
-        attendance.rows.append((row.on_date, subject_name(group.subject), T(f"web.attendance.{row.status}")))
+        reason = T(f"problems.reason.{row.reason}") if row.reason else None
+        excused = None if row.reason is None else T(f"problems.excused.{decision(row.excused)}")
+        attendance.rows.append(
+            (row.on_date, subject_name(group.subject), T(f"web.attendance.{row.status}"), reason, excused)
+        )
     submissions = Table("pupil_submissions", ("date", "subject", "homework", "late", "status"))
     for submission, homework, group in session.exec(
         select(Submission, Homework, TutoringGroup)

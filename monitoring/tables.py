@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from locales import T, Text, subject_name
+from locales import T, subject_name
 from models.clock import utcnow
 from models.enums import AttemptOutcome, NotificationStatus, SubmissionStatus
 from models.homework import Homework, Submission
@@ -25,21 +24,14 @@ from models.people import Consent
 from models.postal import PostalItem, PostalRound
 from models.school import SchoolClass
 from models.timetable import Attendance, Lesson
+from monitoring.problems import problems_table
 from monitoring.scope import Scope, audience, groups, members, names, pupils_sorted
 from monitoring.scores import Scored, scored
+from monitoring.table import Table, local_day
+from monitoring.threads import threads_table
 
-Cell = str | int | float | date | Text | None
 COUNTED = (SubmissionStatus.SUBMITTED.value, SubmissionStatus.GRADED.value, SubmissionStatus.RETURNED.value)
 REVIEWED = (SubmissionStatus.GRADED.value, SubmissionStatus.RETURNED.value)
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    columns: tuple[str, ...]
-    rows: list[tuple[Cell, ...]] = field(default_factory=list)
-    # The pupil each row is about, when there is one (the page links it to the pupil's page).
-    pupils: list[int | None] = field(default_factory=list)
 
 
 def consent_status(decisions: list[Consent]) -> tuple[str, datetime | None]:
@@ -68,13 +60,11 @@ def consent_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime)
     return table
 
 
-def local_day(moment: datetime | None, zone: ZoneInfo) -> date | None:
-    return moment.astimezone(zone).date() if moment is not None else None
-
-
 def attendance_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime) -> Table:
     """Per group and week (Monday): lessons marked, present, late, absent."""
-    table = Table("attendance", ("group", "subject", "week", "lessons", "present", "late", "absent"))
+    table = Table(
+        "attendance", ("group", "subject", "week", "lessons", "present", "late", "absent", "excused")
+    )
     for group in groups(session, scope):
         in_group = members(session, group.id or 0, scope)
         rows = session.exec(
@@ -87,6 +77,7 @@ def attendance_table(session: Session, scope: Scope, zone: ZoneInfo, now: dateti
         for row in rows:
             monday = row.on_date - timedelta(days=row.on_date.weekday())
             weeks[monday][row.status] += 1
+            weeks[monday]["excused"] += row.excused is True
             lessons[monday].add((row.lesson_id, row.on_date))
         for monday in sorted(weeks):
             counts = weeks[monday]
@@ -99,6 +90,7 @@ def attendance_table(session: Session, scope: Scope, zone: ZoneInfo, now: dateti
                     counts["present"],
                     counts["late"],
                     counts["absent"],
+                    counts["excused"],
                 )
             )
     return table
@@ -240,6 +232,8 @@ BUILDERS: dict[str, Callable[[Session, Scope, ZoneInfo, datetime], Table]] = {
     "grades": grades_table,
     "delivery": delivery_table,
     "postal": postal_table,
+    "threads": threads_table,
+    "problems": problems_table,
 }
 TABLES = tuple(BUILDERS)
 

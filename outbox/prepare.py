@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, insert, union, update
 from sqlmodel import Session, col, select
 
-from locales import DEFAULT_LANGUAGE, LANGUAGES, Text, catalogue, translate
+from locales import DEFAULT_LANGUAGE, LANGUAGES, Lines, Text, catalogue, translate
 from models.consent_rules import reachable
 from models.enums import AttemptOutcome, NotificationStatus, Role
 from models.outbox import DeliveryAttempt, Notification
@@ -72,7 +72,7 @@ def render(locale: str, key: str, params: Mapping[str, Any]) -> tuple[str, tuple
         if name and name in params and name not in ordered:
             ordered.append(name)
     values = tuple(
-        params[name].render(language) if isinstance(params[name], Text) else str(params[name])
+        params[name].render(language) if isinstance(params[name], Text | Lines) else str(params[name])
         for name in ordered
     )
     return text, values

@@ -11,7 +11,7 @@ A group chat is a Telegram chat, rendered in the default language.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -46,6 +46,25 @@ class Plan:
     quiet: tuple[time, time]
     targets: list[Target] = field(default_factory=list)
     ends_in_post: bool = False
+
+
+MESSENGERS = (Channel.TELEGRAM.value, Channel.WHATSAPP.value, Channel.SMS.value)
+
+
+def in_a_chat(session: Session, person_ids: Collection[int]) -> set[int]:
+    """Which of these people a message can reach in a chat now: a Telegram, WhatsApp or SMS
+    identity, not blocked and not stopped (someone not yet joined has none; post is not a chat)."""
+    if not person_ids:
+        return set()
+    found = session.exec(
+        select(ChannelIdentity.person_id).where(
+            col(ChannelIdentity.person_id).in_(sorted(person_ids)),
+            col(ChannelIdentity.channel).in_(MESSENGERS),
+            col(ChannelIdentity.blocked_at).is_(None),
+            col(ChannelIdentity.opted_out_at).is_(None),
+        )
+    ).all()
+    return {person_id for person_id in found if person_id is not None}
 
 
 def within_whatsapp_session(last_inbound_at: datetime | None, now: datetime) -> bool:

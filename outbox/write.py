@@ -8,8 +8,11 @@ committed; `cancel`, `cancel_about_pupil` and `follow_group_chat` change rows no
   racing on one key never fail and never duplicate.
 * The consent gate (`models.consent_rules`) runs first: a message to a pupil without current consent,
   or to a guardian about such a pupil, is not written and `enqueue` returns None.
+* A parent who takes the weekly digest instead of per-event messages (`models.news_rules`) gets no
+  row of the kinds the digest sums up: `enqueue` returns None for those too.
 * The text is stored as its key and parameters and rendered in the recipient's language at send time.
-  A parameter may itself be a `Text` (say, a subject name); it is stored as ``{"$t": key, "$p": params}``.
+  A parameter may itself be a `Text` (say, a subject name); it is stored as ``{"$t": key, "$p": params}``,
+  and `Lines` (a list shown one per line, such as a weekly digest's) as ``{"$l": [texts]}``.
 
 Keys are built from ids only, with ``:`` after every part, so a prefix (`cancel`) never matches a
 longer id: ``lesson:12:2025-03-03:`` does not match ``lesson:123:…``.
@@ -24,29 +27,34 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from locales import Text
+from locales import Lines, Text
 from models.clock import utcnow
 from models.consent_rules import reachable
 from models.dialects import insert_for
 from models.enums import NotificationStatus
+from models.news_rules import wants_event
 from models.outbox import Notification
 from models.people import Membership
 
 _TEXT = "$t"
 _PARAMS = "$p"
+_LINES = "$l"
 
 
 _WROTE_OUTBOX = "ustaz_wrote_outbox"
 
 
 def params_to_json(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Text parameters as JSON: nested `Text` values become ``{"$t": key, "$p": {...}}``."""
+    """Text parameters as JSON: nested `Text` values become ``{"$t": key, "$p": {...}}``, `Lines`
+    ``{"$l": [...]}``."""
     return {name: _value_to_json(value) for name, value in params.items()}
 
 
 def _value_to_json(value: Any) -> Any:
     if isinstance(value, Text):
         return {_TEXT: value.key, _PARAMS: params_to_json(value.params)}
+    if isinstance(value, Lines):
+        return {_LINES: [_value_to_json(text) for text in value.texts]}
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
@@ -59,6 +67,8 @@ def params_from_json(params: Mapping[str, Any]) -> dict[str, Any]:
 def _value_from_json(value: Any) -> Any:
     if isinstance(value, dict) and _TEXT in value:
         return Text(str(value[_TEXT]), params_from_json(value.get(_PARAMS) or {}))
+    if isinstance(value, dict) and _LINES in value:
+        return Lines(tuple(_value_from_json(text) for text in value[_LINES]))
     return value
 
 
@@ -84,13 +94,16 @@ def enqueue(
     """Write one outbox row (or find the one already written under `idempotency_key`).
 
     Exactly one of `person_id` and `group_chat_id`. `about_pupil_id` names the pupil a message to a
-    guardian concerns, for the consent gate. Returns None when the consent gate refuses.
+    guardian concerns, for the consent gate. Returns None when the consent gate refuses, or when the
+    person reads this kind in the weekly digest instead.
     """
     if (person_id is None) == (group_chat_id is None):
         raise ValueError("enqueue needs exactly one of person_id and group_chat_id")
     if not idempotency_key or len(idempotency_key) > 200:
         raise ValueError("idempotency_key must be 1–200 characters")
     if person_id is not None and not reachable(session, person_id, kind=kind, about_pupil_id=about_pupil_id):
+        return None
+    if person_id is not None and not wants_event(session, person_id, kind):
         return None
     now = utcnow()
     values: dict[str, Any] = {
@@ -169,6 +182,37 @@ def cancel_about_pupil(session: Session, pupil_id: int) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# A row that never reached its person and may go again once they can be reached.
+UNDELIVERED = (NotificationStatus.NO_CHANNEL.value, NotificationStatus.CANCELLED.value)
+
+
+def send_again(session: Session, notification: Notification, due_at: datetime) -> bool:
+    """Send an undelivered row again: one that found no channel (the person had not joined) or was
+    withdrawn (consent was not in force). Its key stays, so it still goes at most once from here;
+    returns False when the row was delivered or is under way. The caller decides that the message
+    still matters (the homework is still open)."""
+    result = session.execute(
+        update(Notification)
+        .where(col(Notification.id) == notification.id, col(Notification.status).in_(UNDELIVERED))
+        .values(
+            status=NotificationStatus.PENDING.value,
+            due_at=due_at,
+            next_attempt_at=None,
+            attempts=0,
+            channel=None,
+            identity_id=None,
+            claimed_by=None,
+            claimed_at=None,
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    resent = bool(getattr(result, "rowcount", 0))
+    if resent:
+        session.info[_WROTE_OUTBOX] = True
+    return resent
 
 
 def follow_group_chat(session: Session, old_chat_id: int, new_chat_id: int) -> int:

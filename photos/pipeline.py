@@ -9,6 +9,9 @@ A JPEG that is already what a page should be (RGB, upright, no longer than MAX_S
 makes of every photo) keeps its compressed data: its metadata segments are dropped
 (`jpeg_markers`), and the result is decoded at an eighth of its size, which still reads every
 scan, to prove it whole. That is about a sixth of the work of decoding and re-encoding it.
+
+Either way the page's legibility is judged on an eighth-size image (`photos.legibility`): the one
+decoded to prove a kept JPEG whole, or the re-encoded page reduced to it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from photos.jpeg_markers import without_metadata
+from photos.legibility import SCALE, eighth, unreadable
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "MPO", "BMP", "TIFF", "GIF"}
 # Stored pages are scaled down to this long side: about 170 dpi on an A4 sheet, plenty for handwriting
@@ -42,16 +46,27 @@ class PhotoRejected(ValueError):
 
 
 @dataclass(frozen=True)
+class Page:
+    """A clean page: our own JPEG, its size, and why a tutor could not read it (None: they can)."""
+
+    jpeg: bytes
+    width: int
+    height: int
+    unreadable: str | None = None
+
+
+@dataclass(frozen=True)
 class StoredPhoto:
     path: Path
     sha256: str
     size: int
     width: int
     height: int
+    unreadable: str | None = None
 
 
-def normalise(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, int, int]:
-    """Return (jpeg bytes, width, height) of a clean page, or raise PhotoRejected."""
+def normalise(data: bytes, *, max_bytes: int, max_pixels: int) -> Page:
+    """The clean page of an upload, or PhotoRejected."""
     if len(data) > max_bytes:
         raise PhotoRejected("too_big")
     if not data:
@@ -72,7 +87,7 @@ def normalise(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, i
                 raise PhotoRejected("too_many_pixels")
             kept = _kept_as_sent(image, data)
             if kept is not None:
-                return kept, width, height
+                return kept
             try:
                 if max(width, height) > MAX_SIDE:  # JPEG only; a no-op for other formats
                     scale = MAX_SIDE / max(width, height)
@@ -88,10 +103,11 @@ def normalise(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, i
             out = io.BytesIO()
             # Pillow would carry a JPEG comment over from the original: write none, and no EXIF.
             page.save(out, "JPEG", quality=JPEG_QUALITY, optimize=False, exif=b"", comment=b"")
-            return out.getvalue(), page.width, page.height
+            reason = unreadable(eighth(page), page.width, page.height)
+            return Page(out.getvalue(), page.width, page.height, reason)
 
 
-def _kept_as_sent(image: Image.Image, data: bytes) -> bytes | None:
+def _kept_as_sent(image: Image.Image, data: bytes) -> Page | None:
     """The JPEG without its metadata if it needs nothing else and decodes whole, else None."""
     if image.format != "JPEG" or image.mode != "RGB" or max(image.size) > MAX_SIDE:
         return None
@@ -104,15 +120,17 @@ def _kept_as_sent(image: Image.Image, data: bytes) -> bytes | None:
         with Image.open(io.BytesIO(clean)) as stripped:
             if stripped.format != "JPEG" or stripped.size != image.size or stripped.mode != "RGB":
                 return None
-            stripped.draft("RGB", (math.ceil(image.width / 8), math.ceil(image.height / 8)))
+            stripped.draft("RGB", (math.ceil(image.width / SCALE), math.ceil(image.height / SCALE)))
             stripped.load()
+            reason = unreadable(stripped, image.width, image.height)
     except (OSError, ValueError, SyntaxError):
         return None  # decoded the long way, which tells a broken file from one this cannot follow
-    return clean
+    return Page(clean, image.width, image.height, reason)
 
 
-def store(jpeg: bytes, folder: Path, width: int, height: int) -> StoredPhoto:
+def store(page: Page, folder: Path) -> StoredPhoto:
     """Content-addressed: the same page stored twice is one file."""
+    jpeg = page.jpeg
     digest = hashlib.sha256(jpeg).hexdigest()
     path = folder / digest[:2] / f"{digest}.jpg"
     if not path.exists():
@@ -120,7 +138,14 @@ def store(jpeg: bytes, folder: Path, width: int, height: int) -> StoredPhoto:
         tmp = path.with_suffix(".part")
         tmp.write_bytes(jpeg)
         tmp.replace(path)
-    return StoredPhoto(path=path, sha256=digest, size=len(jpeg), width=width, height=height)
+    return StoredPhoto(
+        path=path,
+        sha256=digest,
+        size=len(jpeg),
+        width=page.width,
+        height=page.height,
+        unreadable=page.unreadable,
+    )
 
 
 def pages_to_pdf(paths: list[Path]) -> bytes:

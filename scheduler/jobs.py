@@ -9,7 +9,9 @@ after a restart, after a timetable re-import) and never writes a row twice:
   (with the group list). They are urgent: they concern a lesson the person attends at that hour,
   so quiet hours do not hold them back.
 * a moved or cancelled occurrence (`LessonChange`) withdraws the occurrence's pending reminders and
-  tells the group once per version of the change (`lesson-change:{change_id}:{version}:{person_id}:`);
+  tells the group — its pupils, tutor and assistant — once per version of the change
+  (`lesson-change:{change_id}:{version}:{person_id}:`), and the parents of its pupils with consent,
+  one message each naming their children (`lesson-change-family:{change_id}:{version}:{guardian_id}:`);
   a moved one gets reminders of its own (`lesson:{lesson_id}:{date}:m{version}:{offset}:{person_id}:`).
 * an attendance prompt to the tutor when an occurrence has ended
   (`attendance-prompt:{lesson_id}:{date}:{tutor_id}:`), pointing at /attendance.
@@ -19,6 +21,7 @@ after a restart, after a timetable re-import) and never writes a row twice:
   the guardians of each pupil who has not submitted (`homework:{homework_id}:{pupil_id}:due:{guardian_id}:`)
   and the list to the tutor. A handler cancels `homework_key_prefix(homework, pupil)` on submission.
 * Kazpost rounds (`scheduler.postal`), when the options carry postal settings.
+* the weekly digest to parents (`scheduler.digest`), when the options carry its settings.
 
 Every message goes through `enqueue`, so the consent gate applies.
 """
@@ -36,14 +39,15 @@ from sqlmodel import Session, col, select
 
 from locales import T, Text, subject_name
 from models.clock import to_utc, utcnow
-from models.consent_rules import PROGRAMME_SCOPE, has_consent
+from models.consent_rules import has_consent, with_consent
 from models.homework import Homework, Submission
 from models.outbox import Notification
-from models.people import Consent, Guardianship, Person
+from models.people import Guardianship, Person
 from models.school import GroupMember, TutoringGroup
 from models.store import stored_id
 from models.timetable import Lesson, LessonChange
 from outbox.write import cancel, enqueue, homework_key_prefix, lesson_key_prefix
+from scheduler.digest import DigestOptions, derive_digests
 from scheduler.postal import PostalOptions, derive_rounds
 from settings import Settings
 
@@ -56,6 +60,7 @@ class DeriveOptions:
     zone: ZoneInfo
     quiet: tuple[time, time]
     postal: PostalOptions | None = None  # Kazpost rounds are opened too when set
+    digest: DigestOptions | None = None  # the weekly digest is made too when set
     lesson_offsets: Sequence[timedelta] = (timedelta(minutes=60), timedelta(minutes=10))
     homework_offsets: Sequence[timedelta] = (timedelta(hours=24), timedelta(hours=2))
     change_horizon: timedelta = timedelta(days=14)
@@ -66,6 +71,7 @@ class DeriveOptions:
             zone=settings.zone,
             quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
             postal=PostalOptions.from_settings(settings),
+            digest=DigestOptions.from_settings(settings),
         )
         return replace(options, **overrides)
 
@@ -87,6 +93,8 @@ def derive_due(
     written += _homework(session, window_start, window_end, moment, options)
     if options.postal is not None:
         written += derive_rounds(session, options.postal, moment)
+    if options.digest is not None:
+        written += derive_digests(session, options.digest, moment)
     return written
 
 
@@ -283,27 +291,8 @@ def _consenting_pupils(session: Session, group_ids: set[int]) -> dict[int, list[
         ).all()
         for group_id, pupil in rows:
             members.setdefault(group_id, []).append(pupil)
-    consenting = _with_consent(session, [p.id for pupils in members.values() for p in pupils if p.id])
+    consenting = with_consent(session, [p.id for pupils in members.values() for p in pupils if p.id])
     return {group_id: [p for p in pupils if p.id in consenting] for group_id, pupils in members.items()}
-
-
-def _with_consent(session: Session, pupil_ids: list[int]) -> set[int]:
-    """The pupils with current consent, a chunk at a time: the rule of `has_consent` (some guardian's
-    latest decision is a consent not withdrawn), read in bulk."""
-    found: set[int] = set()
-    for start in range(0, len(pupil_ids), KEY_CHUNK):
-        latest: dict[tuple[int, int], Consent] = {}
-        for row in session.exec(
-            select(Consent)
-            .where(
-                col(Consent.pupil_id).in_(pupil_ids[start : start + KEY_CHUNK]),
-                Consent.scope == PROGRAMME_SCOPE,
-            )
-            .order_by(col(Consent.decided_at), col(Consent.id))
-        ).all():
-            latest[(row.pupil_id, row.guardian_id)] = row  # ordered: the last one per guardian wins
-        found.update(pupil for (pupil, _), row in latest.items() if row.given and row.withdrawn_at is None)
-    return found
 
 
 def _attendance_prompts(
@@ -374,8 +363,8 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
                 link=change.link or lesson.link,
                 **params,
             )
-        recipients = [p.id for p in _pupils(session, stored_id(group))] + _staff(group)
-        for person_id in recipients:
+        pupils = _pupils(session, stored_id(group))
+        for person_id in [p.id for p in pupils] + _staff(group):
             written += _offer(
                 session,
                 person_id,
@@ -385,6 +374,35 @@ def _lesson_changes(session: Session, now: datetime, opts: DeriveOptions) -> int
                 now,
                 urgent=True,
             )
+        written += _tell_families(session, change, version, pupils, text, now)
+    return written
+
+
+def _tell_families(
+    session: Session, change: LessonChange, version: int, pupils: list[Person], text: Text, now: datetime
+) -> int:
+    """The change to the parents of the group's pupils with consent: one message per parent, naming
+    their children in the group. Not urgent: a parent hears it at once, or when quiet hours end."""
+    consenting = with_consent(session, [p.id for p in pupils if p.id is not None])
+    children: dict[int, list[Person]] = {}
+    for guardian_id, pupil_id in session.exec(
+        select(Guardianship.guardian_id, Guardianship.pupil_id).where(
+            col(Guardianship.pupil_id).in_(consenting)
+        )
+    ).all():
+        children.setdefault(guardian_id, []).extend(p for p in pupils if p.id == pupil_id)
+    written = 0
+    for guardian_id, theirs in children.items():
+        names = ", ".join(p.full_name for p in theirs)
+        written += _offer(
+            session,
+            guardian_id,
+            "lesson.changed.family",
+            T("notify.lesson.changed_family", pupils=names, change=text),
+            f"lesson-change-family:{change.id}:{version}:{guardian_id}:",
+            now,
+            about_pupil_id=theirs[0].id,
+        )
     return written
 
 

@@ -399,6 +399,7 @@ def _send_packs(
         date=day.strftime("%d.%m.%Y"),
         pupils=len(packs),
         tasks=sum(len(p.tasks) for p in packs),
+        grades=sum(len(p.grades) for p in packs),
         messages=sum(len(p.messages) for p in packs),
     )
     class_teachers = session.exec(

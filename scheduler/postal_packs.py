@@ -2,10 +2,12 @@
 
 A pack holds what reached the family by no other channel since the class's previous round: the
 homework the pupil's groups were set (task, deadline, how it is graded, the day to hand it in at a
-collection), the material their tutors posted to the groups, and the messages about the pupil no
-channel could carry (a tutor's comments and grades, announcements) — the rows the outbox ended as
-`no_channel`. The window runs from the opening of the class's previous round (the first round: one
-interval back) to the opening of this one, so each thing goes in exactly one pack.
+collection), the material their tutors posted to the groups, the work returned for redo and the
+grades given — each line as the family's own record reads it (`record.lines`, the same words as
+/homework, /grades and the weekly digest) — and the announcements no channel could carry (the rows
+the outbox ended as `no_channel`). The window runs from the opening of the class's previous round
+(the first round: one interval back) to the opening of this one, so each thing goes in exactly one
+pack.
 
 `round_packs` builds them when a round opens (`scheduler.postal`); `postal_pack_pdf` prints them,
 one page or more per pupil with a return address label.
@@ -30,11 +32,13 @@ from models.postal import PostalRound, PostalSchedule
 from models.school import GroupMember, TutoringGroup
 from models.store import stored_id
 from outbox.write import stored_text
+from record import lines
+from record.work import State, grades, works
 
-# The messages worth a sheet of paper: a tutor's comments and grades, announcements. Reminders and
-# lesson links are of a moment that has passed by the collection; a new homework's notice is the
-# pack's task itself.
-PAPER_KINDS = ("feedback", "grade", "broadcast")
+# The messages worth a sheet of paper: announcements. Reminders and lesson links are of a moment
+# that has passed by the collection; a new homework's notice is the pack's task itself, and a
+# tutor's comments and grades are the pack's record lines (so a corrected grade prints as corrected).
+PAPER_KINDS = ("broadcast",)
 
 
 class Family(Protocol):
@@ -85,11 +89,13 @@ class Pack:
     locale: str  # the family's: the first guardian's, else the pupil's
     tasks: list[Task] = field(default_factory=list)
     materials: list[Material] = field(default_factory=list)
+    returned: list[Text] = field(default_factory=list)  # work returned for redo, as /homework reads it
+    grades: list[Text] = field(default_factory=list)  # grades given, as /grades reads them
     messages: list[Message] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.tasks or self.materials or self.messages)
+        return not (self.tasks or self.materials or self.returned or self.grades or self.messages)
 
 
 def window(session: Session, round_: PostalRound, schedule: PostalSchedule) -> tuple[datetime, datetime]:
@@ -178,8 +184,24 @@ def _pack(
             )
             for p in posts
         ],
+        returned=_returned(session, pupil_id, since, until, zone),
+        grades=[lines.grade(item, zone) for item in grades(session, [pupil_id], since=since, until=until)],
         messages=_unreached(session, family, {p.id for p in posts}, since, until, zone),
     )
+
+
+def _returned(
+    session: Session, pupil_id: int, since: datetime, until: datetime, zone: ZoneInfo
+) -> list[Text]:
+    """Work the tutor returned for redo within the window, still waiting for the pupil's new pages."""
+    found = works(session, [pupil_id], until).get(pupil_id, [])
+    return [
+        lines.work(item, zone)
+        for item in found
+        if item.state == State.REDO
+        and item.feedback is not None
+        and since <= item.feedback.created_at < until
+    ]
 
 
 def _unreached(

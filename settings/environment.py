@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(8, 0)
 
+    # The weekly digest to parents: made or not, the day (Monday is 0, Sunday 6), the local time.
+    digest_enabled: bool = True
+    digest_weekday: int = Field(default=6, ge=0, le=6)
+    digest_time: time = time(19, 0)
+
     telegram_rate_per_second: float = Field(default=30.0, gt=0)
     telegram_rate_per_chat_per_second: float = Field(default=1.0, gt=0)
     telegram_group_rate_per_minute: float = Field(default=20.0, gt=0)

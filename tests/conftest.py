@@ -24,10 +24,13 @@ BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 
 @pytest.fixture(autouse=True)
 def _no_stray_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Tests never pick up a developer's .env or real tokens."""
+    """Tests never pick up a developer's .env or real tokens, nor a digest by the wall clock."""
     for name in list(os.environ):
         if name.startswith(("TELEGRAM_", "TWILIO_")) or name in ("DATABASE_URL", "DATA_DIR"):
             monkeypatch.delenv(name, raising=False)
+    # The weekly digest is made on Sunday evenings: a flow test run then would find one in a chat
+    # it reads. The digest's own tests turn it on.
+    monkeypatch.setenv("DIGEST_ENABLED", "false")
     monkeypatch.chdir(tmp_path)
 
 

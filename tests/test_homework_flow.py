@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models import Homework, Submission, SubmissionPage, TutoringGroup
+from models import Homework, Submission, SubmissionPage, ThreadMessage, TutoringGroup
 from models.clock import utcnow
 from models.store import session_scope
 from outbox.write import stored_text
@@ -57,8 +57,10 @@ def test_tutor_sets_scored_homework_and_consenting_pupils_are_notified(world: Wo
     assert keys(summary) == ["homework.summary"]
     assert summary[0].text.params["text"] == "§12, exercises 1–5"
     done = world.say("t1", "1")  # the first offered choice, typed: "Send"
-    assert keys(done) == ["homework.created"]
-    assert done[0].text.params["notified"] == 2 and done[0].text.params["total"] == 3
+    # p1 and p2 are in a chat and are told; p3 has no consent and is not.
+    assert keys(done) == ["homework.created_partly"]
+    assert (done[0].text.params["reached"], done[0].text.params["total"]) == (2, 3)
+    assert [text.key for text in done[0].text.params["rest"].texts] == ["homework.created_no_consent"]
     with Session(world.engine) as session:
         homework = session.exec(select(Homework)).one()
         assert homework.kind == "summative" and homework.scored and homework.max_points == 20
@@ -77,7 +79,7 @@ def test_homework_with_a_photo_and_no_grade_carries_the_stripped_photo(world: Wo
     world.say("t1", "25.12.2099 09:30")
     summary = world.press("t1", "hw:kind:none")
     assert keys(summary) == ["homework.summary"]
-    assert keys(world.press("t1", "hw:confirm:yes")) == ["homework.created"]
+    assert keys(world.press("t1", "hw:confirm:yes")) == ["homework.created_partly"]  # p3: no consent
     with Session(world.engine) as session:
         homework = session.exec(select(Homework)).one()
         assert not homework.scored and homework.attachment_path
@@ -102,8 +104,8 @@ def test_homework_with_a_worksheet_file_keeps_the_file(world: World) -> None:
 
 
 @pytest.mark.parametrize("who", ["p1", "g1"])
-def test_a_pupil_or_parent_cannot_set_homework(world: World, who: str) -> None:
-    assert keys(world.say(who, "/homework")) == ["homework.only_tutor"]
+def test_a_pupil_or_parent_sees_their_homework_and_cannot_set_any(world: World, who: str) -> None:
+    assert keys(world.say(who, "/homework")) == ["record.hw.empty"]  # theirs (none yet), not the tutor's flow
     assert keys(world.press(who, f"hw:group:{world.groups['A1']}")) == ["common.not_allowed"]
 
 
@@ -181,7 +183,8 @@ def test_late_work_is_accepted_and_marked_late(world: World) -> None:
 
 def test_homework_long_past_its_deadline_is_no_longer_open(world: World) -> None:
     world.homework(due=utcnow() - timedelta(days=30))
-    assert keys(world.photos("p1", page_image())) == ["homework.no_open"]
+    assert keys(world.photos("p1", page_image())) == ["threads.photo_not_homework", "threads.sent.tutor"]
+    assert submissions(world) == []
 
 
 def test_replace_before_review_starts_a_new_submission(world: World) -> None:
@@ -210,7 +213,7 @@ def test_a_pupil_cannot_replace_another_pupils_work(world: World) -> None:
 def test_an_image_sent_as_a_file_is_accepted(world: World) -> None:
     world.homework()
     out = io.BytesIO()
-    Image.new("RGB", (800, 1000), "white").save(out, "PNG")
+    Image.open(io.BytesIO(page_image(size=(800, 1000)))).save(out, "PNG")
     replies = world.document("p2", out.getvalue(), "page1.png", "image/png")
     assert keys(replies) == ["homework.receipt"]
     assert replies[0].locale == "en"
@@ -248,8 +251,11 @@ def test_a_refusal_is_in_the_pupils_language(world: World) -> None:
     assert reply.locale == "en" and reply.text.key == "homework.photo.not_image"
 
 
-def test_a_photo_with_no_open_homework_is_answered(world: World) -> None:
-    assert keys(world.photos("p1", page_image())) == ["homework.no_open"]
+def test_a_photo_with_no_open_homework_goes_to_the_tutor_as_a_message(world: World) -> None:
+    assert keys(world.photos("p1", page_image())) == ["threads.photo_not_homework", "threads.sent.tutor"]
+    with Session(world.engine) as session:
+        [message] = session.exec(select(ThreadMessage)).all()
+    assert message.kind == "photo" and pages_of(world) == []
 
 
 def test_a_pupil_without_consent_is_told_a_parent_must_agree(world: World) -> None:
@@ -294,8 +300,11 @@ def test_the_tutors_steps_are_refused_to_others(world: World, who: str) -> None:
 
 def test_a_parent_sending_a_photo_is_not_taken_as_homework(world: World) -> None:
     world.homework()
-    assert keys(world.photos("g1", page_image())) == ["help.menu"]
+    assert keys(world.photos("g1", page_image())) == ["threads.sent.tutor"]  # the child's one tutor
     assert submissions(world) == []
+    with Session(world.engine) as session:
+        [message] = session.exec(select(ThreadMessage)).all()
+    assert message.kind == "photo" and message.media_path is not None
 
 
 def test_work_returned_for_redo_is_accepted_after_the_late_window(world: World) -> None:
@@ -335,8 +344,9 @@ def test_a_question_about_homework_closed_meanwhile_is_not_asked(world: World) -
     world.homework(text="Algebra: page 11")
     assert keys(world.photos("p1", page_image())) == ["homework.ask_which"]
     with time_machine.travel(utcnow() + timedelta(days=30)):
-        assert keys(world.say("p1", "which one?")) == ["homework.no_open"]
-        assert keys(world.say("p1", "hello")) == ["help.menu"]
+        # The question is long over: the words are a message to the tutor, not its answer.
+        assert keys(world.say("p1", "which one?")) == ["threads.sent.tutor"]
+        assert keys(world.photos("p1", page_image())) == ["threads.photo_not_homework", "threads.sent.tutor"]
 
 
 def test_a_photo_sent_after_the_task_text_is_attached_too(world: World) -> None:

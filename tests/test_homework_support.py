@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageColor, ImageDraw
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -100,9 +100,19 @@ def keys(replies: list[Reply]) -> list[str]:
     return [reply.text.key for reply in replies]
 
 
-def page_image(colour: str = "white", size: tuple[int, int] = (300, 400), gps: bool = True) -> bytes:
-    """A JPEG "photo of a page", with a phone's EXIF (maker, GPS) unless told otherwise."""
-    image = Image.new("RGB", size, colour)
+def page_image(colour: str = "white", size: tuple[int, int] = (720, 960), gps: bool = True) -> bytes:
+    """A JPEG "photo of a page" a tutor can read — lines of dark strokes on paper tinted by `colour`
+    (so pages of different colours differ) — with a phone's EXIF (maker, GPS) unless told otherwise."""
+    image = Image.new("RGB", size, ImageColor.getrgb(colour))
+    image = Image.blend(image, Image.new("RGB", size, "white"), 0.7)
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    for row, top in enumerate(range(height // 12, height - height // 12, max(height // 16, 4))):
+        for left in range(width // 12, width - width // 12, max(width // 24, 4)):
+            if (left // 7 + row) % 5:
+                draw.rectangle(
+                    (left, top, left + max(width // 60, 1), top + max(height // 40, 1)), fill=(20, 20, 40)
+                )
     exif = Image.Exif()
     if gps:
         exif[0x010F] = "PhoneMaker"

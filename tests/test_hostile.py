@@ -17,7 +17,7 @@ from handlers import throttle
 from handlers.context import Config
 from handlers.router import process
 from handlers.types import Chat, Identity, Inbound
-from models import ChannelIdentity, Homework, InboundReceipt, Invite, Person
+from models import ChannelIdentity, Homework, InboundReceipt, Invite, Person, ThreadMessage
 from models.clock import utcnow
 from models.invites import issue_invite
 from models.store import session_scope
@@ -123,8 +123,14 @@ def test_a_10000_character_message_from_a_stranger_is_answered_and_not_kept(worl
         assert all(len(i.address) < 100 for i in session.exec(select(ChannelIdentity)).all())
 
 
-def test_a_10000_character_message_from_a_parent_gets_the_menu(world: World) -> None:
-    assert keys(world.say("g1", LONG)) == ["help.menu"]
+def test_a_10000_character_message_from_a_parent_is_kept_whole_and_sent_in_parts(world: World) -> None:
+    assert keys(world.say("g1", LONG)) == ["threads.sent.tutor", "threads.sent_in_parts"]
+    with Session(world.engine) as session:
+        [message] = session.exec(select(ThreadMessage)).all()
+    assert message.text == LONG
+    parts = world.outbox("thread.to_staff")
+    assert len(parts) == 10 and all(n.person_id == world.ids["t1"] for n in parts)
+    assert "".join(str(n.params["body"]) for n in parts) == LONG
 
 
 def test_a_10000_character_homework_text_is_refused_with_the_limit(world: World) -> None:

@@ -138,7 +138,7 @@ def test_guardian_is_asked_consent_after_choosing_language(engine: Engine, famil
     values = [c.value for c in replies[1].choices]
     assert values == [f"consent:{a}:{family['pupil']}" for a in ("yes", "no", "more")]
     assert keys(say(engine, choice=values[2], user="g")) == ["consent.details", "consent.request"]
-    assert keys(say(engine, choice=values[0], user="g")) == ["consent.thanks_yes"]
+    assert keys(say(engine, choice=values[0], user="g")) == ["consent.thanks_yes", "catch_up.child"]
     with Session(engine) as session:
         decision = session.exec(select(Consent)).one()
         assert decision.given and decision.channel == "telegram" and decision.text_version
@@ -243,7 +243,10 @@ def test_a_typed_answer_picks_the_offered_choice(
 def test_yes_in_any_script_gives_consent(engine: Engine, family: dict[str, object], typed: str) -> None:
     say(engine, "Сәлем", user="+77011234567", channel="whatsapp")
     say(engine, "3", user="+77011234567", channel="whatsapp")
-    assert keys(say(engine, typed, user="+77011234567", channel="whatsapp")) == ["consent.thanks_yes"]
+    assert keys(say(engine, typed, user="+77011234567", channel="whatsapp")) == [
+        "consent.thanks_yes",
+        "catch_up.child",
+    ]
 
 
 def test_an_out_of_range_number_is_not_a_choice(engine: Engine, parent: tuple[int, str]) -> None:

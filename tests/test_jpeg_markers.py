@@ -54,7 +54,8 @@ def _with_everything(image: Image.Image) -> bytes:
 def test_an_upright_phone_jpeg_loses_every_metadata_block_and_keeps_its_pixels() -> None:
     image = _page()
     original = _with_everything(image)
-    clean, width, height = normalise(original, **LIMITS)
+    page = normalise(original, **LIMITS)
+    clean, width, height = page.jpeg, page.width, page.height
     assert (width, height) == (300, 200)
     for secret in (b"Exif", b"PhoneMaker", b"Abai", b"Almaty", b"ICCPROFILE", b"second picture"):
         assert secret in original and secret not in clean
@@ -69,10 +70,12 @@ def test_a_jpeg_that_needs_turning_or_shrinking_is_still_re_encoded() -> None:
     exif = Image.Exif()
     exif[0x0112] = 6
     turned = _jpeg(_page(), exif=exif.tobytes())
-    clean, width, height = normalise(turned, **LIMITS)
+    page = normalise(turned, **LIMITS)
+    clean, width, height = page.jpeg, page.width, page.height
     assert (width, height) == (200, 300)
     big = _jpeg(_page(2400, 1000))
-    clean, width, height = normalise(big, **LIMITS)
+    page = normalise(big, **LIMITS)
+    clean, width, height = page.jpeg, page.width, page.height
     assert (width, height) == (2000, 833) and _pixels(clean) != _pixels(big)
 
 
@@ -138,8 +141,9 @@ def test_bytes_carried_in_any_app_segment_or_comment_reach_no_stored_file(
         _segment(marker, APP_PREFIXES.get(marker, b"") + payload) for marker in range(0xE0, 0xF0)
     ) + _segment(0xFE, comment)
     data = plain[:2] + carried + plain[2:]
-    clean, width, height = normalise(data, **LIMITS)
-    assert (width, height) == (160, 120)
+    page = normalise(data, **LIMITS)
+    clean = page.jpeg
+    assert (page.width, page.height) == (160, 120)
     assert payload not in clean and comment not in clean
     assert _pixels(clean) == _pixels(plain)
 
@@ -154,4 +158,4 @@ def test_a_table_segment_longer_than_its_fields_is_not_kept_as_it_is() -> None:
     padded += hidden + plain[at + 2 + length :]
     assert without_metadata(padded) is None  # decoded and re-encoded, or refused if it does not decode
     with contextlib.suppress(PhotoRejected):
-        assert hidden not in normalise(padded, **LIMITS)[0]
+        assert hidden not in normalise(padded, **LIMITS).jpeg

@@ -21,6 +21,7 @@ SOURCE_DIRS = [
     "models",
     "monitoring",
     "outbox",
+    "record",
     "roster",
     "scheduler",
     "sandbox",

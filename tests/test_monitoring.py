@@ -218,7 +218,8 @@ def test_attendance_is_counted_per_group_and_week(school: Engine) -> None:
             for r in _rendered(tables.attendance_table(session, _scope(school, coordinator), ZONE, NOW))
             if r[0] == code
         ]
-    assert [r[2:] for r in rows] == [[monday, 1, 1, 1, 1], [monday + timedelta(days=7), 1, 1, 0, 0]]
+    # week, lessons, present, late, absent, excused (none was explained)
+    assert [r[2:] for r in rows] == [[monday, 1, 1, 1, 1, 0], [monday + timedelta(days=7), 1, 1, 0, 0, 0]]
 
 
 def test_delivery_health_by_channel_and_kazpost_lists(school: Engine) -> None:
@@ -282,6 +283,8 @@ def test_every_table_exports_to_xlsx_and_csv_with_translated_headers(school: Eng
                     "grades": "Класс",
                     "delivery": "Канал",
                     "postal": "Дата",
+                    "threads": "Ждёт с",
+                    "problems": "Дата",
                 }[name]
             )
             text = to_csv(table, "kk").decode("utf-8")

@@ -8,9 +8,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from photos.pipeline import PhotoRejected, normalise, pages_to_pdf, store
+from photos.pipeline import Page, PhotoRejected, normalise, pages_to_pdf, store
 
 LIMITS = {"max_bytes": 20 * 1024 * 1024, "max_pixels": 40_000_000}
+
+
+def astuple_page(page: Page) -> tuple[bytes, int, int]:
+    return page.jpeg, page.width, page.height
 
 
 def jpeg_with_gps_and_rotation(width: int = 400, height: int = 200) -> bytes:
@@ -28,7 +32,7 @@ def jpeg_with_gps_and_rotation(width: int = 400, height: int = 200) -> bytes:
 
 
 def test_orientation_applied_and_all_metadata_stripped() -> None:
-    clean, width, height = normalise(jpeg_with_gps_and_rotation(), **LIMITS)
+    clean, width, height = astuple_page(normalise(jpeg_with_gps_and_rotation(), **LIMITS))
     with Image.open(io.BytesIO(clean)) as image:
         assert (image.width, image.height) == (200, 400) == (width, height)
         exif = image.getexif()
@@ -41,7 +45,7 @@ def test_png_and_webp_are_accepted_as_jpeg() -> None:
     for fmt in ("PNG", "WEBP"):
         out = io.BytesIO()
         Image.new("RGBA", (50, 60), (0, 0, 0, 0)).save(out, fmt)
-        clean, width, height = normalise(out.getvalue(), **LIMITS)
+        clean, width, height = astuple_page(normalise(out.getvalue(), **LIMITS))
         assert clean[:3] == b"\xff\xd8\xff" and (width, height) == (50, 60)
 
 
@@ -82,9 +86,9 @@ def test_truncated_jpeg_is_broken() -> None:
 
 
 def test_store_is_content_addressed_and_pdf_joins_pages(tmp_path: Path) -> None:
-    clean, width, height = normalise(jpeg_with_gps_and_rotation(), **LIMITS)
-    first = store(clean, tmp_path, width, height)
-    again = store(clean, tmp_path, width, height)
+    clean, width, height = astuple_page(normalise(jpeg_with_gps_and_rotation(), **LIMITS))
+    first = store(Page(clean, width, height), tmp_path)
+    again = store(Page(clean, width, height), tmp_path)
     assert first.path == again.path and first.path.read_bytes() == clean
     assert len(first.sha256) == 64
     pdf = pages_to_pdf([first.path, again.path])
@@ -96,7 +100,7 @@ def test_a_jpeg_comment_and_xmp_do_not_survive() -> None:
     Image.new("RGB", (120, 80), "white").save(
         out, "JPEG", comment=b"Phone of A. Seitova", xmp=b"<x:xmpmeta>GPS 43.25 76.9</x:xmpmeta>"
     )
-    clean, _width, _height = normalise(out.getvalue(), **LIMITS)
+    clean, _width, _height = astuple_page(normalise(out.getvalue(), **LIMITS))
     assert b"Seitova" not in clean and b"xmpmeta" not in clean
     with Image.open(io.BytesIO(clean)) as image:
         assert "comment" not in image.info and "xmp" not in image.info
@@ -105,7 +109,7 @@ def test_a_jpeg_comment_and_xmp_do_not_survive() -> None:
 def test_a_palette_png_and_a_huge_page_are_normalised() -> None:
     out = io.BytesIO()
     Image.new("P", (5000, 2500)).save(out, "PNG")
-    clean, width, height = normalise(out.getvalue(), **LIMITS)
+    clean, width, height = astuple_page(normalise(out.getvalue(), **LIMITS))
     assert (width, height) == (2000, 1000)
     with Image.open(io.BytesIO(clean)) as image:
         assert image.mode == "RGB" and image.size == (2000, 1000)

@@ -1,7 +1,8 @@
 """Paper packs: a homework notice that no channel carries to a family on post no longer ends unseen —
 at the next Kazpost round it is a task in the family's printed pack (with the tutors' material and
-the comments and grades that did not reach them), and the pack goes to the responsible teacher and
-the class teacher with the collection list."""
+the work returned for redo and the grades given, as the family record reads them, and the
+announcements that did not reach them), and the pack goes to the responsible teacher and the class
+teacher with the collection list."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ from sqlmodel import Session, col, select
 from locales import T
 from models import (
     Broadcast,
+    Feedback,
     Homework,
     Membership,
     Notification,
     PostalRound,
     PostalSchedule,
     SchoolClass,
+    Submission,
 )
 from models.store import session_scope
 from outbox.write import enqueue
@@ -50,8 +53,9 @@ def _photo(path: Path) -> str:
 
 def _setup(engine: Engine, media: Path) -> dict[str, int]:
     """`class_8a` (families 0 and 2 on post, homework due 6 March), with a class teacher, a Kazpost
-    schedule, a homework set three weeks before the collection, a tutor's post with a photo, and
-    the notices that reach family 2 by no channel: the homework's, a grade and two announcements."""
+    schedule, a homework set three weeks before the collection, a tutor's post with a photo, pupil
+    2's work graded (8 of 10) and pupil 0's older work returned for redo within the window, and the
+    notices that reach family 2 by no channel: the homework's, the grade's and two announcements."""
     c = class_8a(engine)
     with session_scope(engine) as session:
         klass = session.get(SchoolClass, c.class_id)
@@ -90,6 +94,28 @@ def _setup(engine: Engine, media: Path) -> dict[str, int]:
         )
         session.add_all([old, post])
         session.flush()
+        handed = [
+            Submission(homework_id=c.homework_id, pupil_id=c.pupils[2], status="graded", channel="postal"),
+            Submission(homework_id=old.id or 0, pupil_id=c.pupils[0], status="returned", channel="postal"),
+        ]
+        session.add_all(handed)
+        session.flush()
+        session.add_all(
+            [
+                Feedback(
+                    submission_id=handed[0].id or 0,
+                    text="Жақсы",
+                    formative_score=8,
+                    created_at=_at(date(2025, 3, 4), 9),
+                ),
+                Feedback(
+                    submission_id=handed[1].id or 0,
+                    text="3-есепті қайта шығарыңыз",
+                    redo=True,
+                    created_at=_at(date(2025, 2, 25), 9),
+                ),
+            ]
+        )
         for pupil in c.pupils:  # the notices set_homework writes
             enqueue(
                 session,
@@ -170,9 +196,9 @@ async def test_a_notice_no_channel_carried_lands_in_the_familys_paper_pack(
 
     with Session(engine) as session:  # what the delivery page shows before the round opens
         ahead = next_packs(session, ids["class"], OPENS - timedelta(hours=1), ALMATY)
-    assert [(p.pupil_id, len(p.tasks), len(p.messages)) for p in ahead] == [
-        (ids["pupil0"], 1, 0),
-        (ids["pupil2"], 1, 2),
+    assert [(p.pupil_id, len(p.tasks), len(p.returned), len(p.grades), len(p.messages)) for p in ahead] == [
+        (ids["pupil0"], 1, 1, 0, 0),
+        (ids["pupil2"], 1, 0, 1, 1),
     ]
 
     assert derive_once(engine, settings, clock=lambda: OPENS) > 0
@@ -193,8 +219,15 @@ async def test_a_notice_no_channel_carried_lands_in_the_familys_paper_pack(
     assert task.hand_in_on == date(2025, 3, 21)  # the pack arrives on the 7th: back with the next round
     [material] = pack.materials
     assert material.text == "Сабақтың жазбасы және кесте" and material.attachment
-    # the grade and the announcement (once); the tutor's post is in the pack as material only
-    assert [m.text.key for m in pack.messages] == ["review.notify.grade_points", "broadcast.message"]
+    # the grade as /grades and the weekly digest read it; the announcement once; the tutor's post is
+    # in the pack as material only
+    [grade] = pack.grades
+    assert grade.render("ru") == (
+        "04.03 · Алгебра · № 12 есептер, 45-бет — ФО, балл: 8/10\nКомментарий наставника: Жақсы"
+    )
+    assert [m.text.key for m in pack.messages] == ["broadcast.message"]
+    [returned] = packs[ids["pupil0"]].returned
+    assert returned.key == "record.work.redo" and returned.params["comment"] == "3-есепті қайта шығарыңыз"
     assert (pack.address, pack.locale) == ("Шортанды, Бейбітшілік 12", "ru")
 
     assert {n.person_id for n in sent} == {ids["teacher"], ids["class_teacher"]}
@@ -206,7 +239,8 @@ async def test_a_notice_no_channel_carried_lands_in_the_familys_paper_pack(
         "date": "07.03.2025",
         "pupils": 2,
         "tasks": 2,
-        "messages": 2,
+        "grades": 1,
+        "messages": 1,
     }
     pdf = Path(sent[0].media_path or "").read_bytes()
     assert pdf.startswith(b"%PDF") and b"FontFile2" in pdf

@@ -24,7 +24,7 @@ def _down(engine: Engine, revision: str) -> None:
 
 
 def test_programmes_and_schools_stored_before_get_their_rules(engine: Engine) -> None:
-    _down(engine, "0007_staff")
+    _down(engine, "0009_record")
     assert "weights" not in {c["name"] for c in inspect(engine).get_columns("programme")}
     with engine.begin() as connection:
         for code, name in (("digital-tutor", "Цифрлық ұстаз"), ("night-school", "Кешкі мектеп")):

@@ -99,13 +99,18 @@ def _sent(route: Route) -> str:
 
 def _gated() -> list[tuple[str, str, str]]:
     """(who, what, refusal) for every command and button of the router's tables that names its roles
-    and a refusal, sent by each person of the world who holds none of those roles."""
+    and a refusal, sent by each person of the world who holds none of the roles of any entry for it
+    (/homework is the tutor's in one entry and the family's in the next)."""
+    tables = (*BEFORE_LANGUAGE, *ROUTES)
+    served: dict[object, set[Role]] = {}
+    for route in tables:
+        served.setdefault(route.on, set()).update(route.roles)
     return [
         (who, _sent(route), route.others.key)
-        for route in (*BEFORE_LANGUAGE, *ROUTES)
+        for route in tables
         if route.roles and route.others is not None and isinstance(route.on, Command | Button)
         for role, who in ONE_OF_EACH.items()
-        if role not in route.roles
+        if role not in served[route.on]
     ]
 
 
@@ -195,10 +200,19 @@ def test_the_roles_the_table_names_get_past_it(ids: Ids, who: str, command: str,
 
 
 def test_a_command_that_is_not_theirs_goes_on_to_the_menu(ids: Ids) -> None:
-    """/consent is a parent's; from anyone else it is not refused but answered as any unknown text."""
-    passing = [r.on.name for r in ROUTES if r.others is None and isinstance(r.on, Command)]
-    assert passing == ["/consent"]
+    """/consent is a parent's and /timetable a family's; from anyone else they are not refused but
+    answered as any unknown text. (/homework and /attendance pass a tutor's turn on to the family's
+    entry below, which refuses the others.)"""
+    commands = [r.on for r in ROUTES if isinstance(r.on, Command)]
+    last = {on: index for index, on in enumerate(commands)}
+    passing = [
+        r.on.name
+        for index, r in enumerate(r for r in ROUTES if isinstance(r.on, Command))
+        if r.others is None and last[r.on] == index
+    ]
+    assert passing == ["/consent", "/timetable"]
     assert _turn(ids, "t1", "/consent") == ["help.menu"]
+    assert _turn(ids, "t1", "/timetable") == ["help.menu"]
     assert _turn(ids, "g1", "/consent")[0].startswith("consent.")
 
 

@@ -79,6 +79,15 @@ def test_cancel_from_the_command_line_withdraws_reminders_and_tells_the_group(
     told = [r for r in rows if r.kind == "lesson.changed"]
     assert sorted(r.person_id or 0 for r in told) == sorted([*s.pupils, s.tutor_id, s.assistant_id])
     assert {r.key for r in told} == {"notify.lesson.cancelled"} and all(r.urgent for r in told)
+    # Each parent of a pupil with consent is told too, once, naming their child; not urgent, so it
+    # waits for the end of quiet hours.
+    families = [r for r in rows if r.kind == "lesson.changed.family"]
+    assert sorted(r.person_id or 0 for r in families) == sorted(s.guardians)
+    assert {r.key for r in families} == {"notify.lesson.changed_family"} and not any(
+        r.urgent for r in families
+    )
+    assert {r.params["change"]["$t"] for r in families} == {"notify.lesson.cancelled"}
+    assert sorted(r.about_pupil_id or 0 for r in families) == sorted(s.pupils)
 
 
 def test_move_twice_keeps_only_the_latest_reminders_and_tells_the_group_each_time(
@@ -115,6 +124,8 @@ def test_move_twice_keeps_only_the_latest_reminders_and_tells_the_group_each_tim
         ("05.03", "17:00"),
     ]
     assert len(told) == 2 * 5
+    families = [r for r in rows if r.kind == "lesson.changed.family"]
+    assert len(families) == 2 * 3  # each version of the move, to each of the three parents
     with Session(engine) as session:
         (change,) = session.exec(select(LessonChange)).all()
     assert change.moved_to == datetime(2025, 3, 5, 12, 0, tzinfo=UTC)

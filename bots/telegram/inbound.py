@@ -33,6 +33,19 @@ async def message_to_inbound(message: Message, bot: Bot, max_bytes: int) -> Inbo
         largest = message.photo[-1]
         data = await _download(bot, largest.file_id, largest.file_size, max_bytes)
         uploads.append(Upload(data=data, content_type="image/jpeg", size=largest.file_size or len(data)))
+    elif message.voice or message.audio:
+        sound = message.voice or message.audio
+        assert sound is not None
+        data = await _download(bot, sound.file_id, sound.file_size, max_bytes)
+        uploads.append(
+            Upload(
+                data=data,
+                content_type=sound.mime_type or "audio/ogg",
+                filename="voice.ogg" if message.voice else (getattr(sound, "file_name", None) or "audio"),
+                as_document=True,
+                size=sound.file_size or len(data),
+            )
+        )
     elif message.document:
         doc = message.document
         data = await _download(bot, doc.file_id, doc.file_size, max_bytes)
@@ -45,6 +58,7 @@ async def message_to_inbound(message: Message, bot: Bot, max_bytes: int) -> Inbo
                 size=doc.file_size or len(data),
             )
         )
+    replied = message.reply_to_message
     contact = message.contact
     own_contact = contact is not None and contact.user_id == user.id
     return Inbound(
@@ -60,7 +74,28 @@ async def message_to_inbound(message: Message, bot: Bot, max_bytes: int) -> Inbo
         album_id=message.media_group_id,
         contact_phone=contact.phone_number if contact is not None and own_contact else None,
         external_id=f"m{message.chat.id}:{message.message_id}",
+        reply_to=str(replied.message_id) if replied is not None else None,
+        quoted=_quoted(replied),
+        unsupported=_unsupported(message) if not uploads and not message.text and contact is None else "",
     )
+
+
+QUOTED = 40  # characters of a replied message kept: enough for its reference
+
+
+def _quoted(replied: Message | None) -> str:
+    """The start of the bot's message being replied to (a person's own messages prove nothing)."""
+    if replied is None or replied.from_user is None or not replied.from_user.is_bot:
+        return ""
+    return (replied.text or replied.caption or "")[:QUOTED]
+
+
+# Kinds of message nothing in the system carries on: the person is told so in words.
+UNSUPPORTED = ("sticker", "location", "venue", "poll", "dice", "video", "video_note", "animation", "game")
+
+
+def _unsupported(message: Message) -> str:
+    return next((kind for kind in UNSUPPORTED if getattr(message, kind, None) is not None), "")
 
 
 def callback_to_inbound(query: CallbackQuery) -> Inbound:

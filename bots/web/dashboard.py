@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from roster import import_roster
 from roster.report import ImportReport, RowError
 
 ROSTER_SUFFIXES = (".xlsx", ".csv")
+PAGE_ROWS = 50
 MAX_ROSTER_BYTES = 5 * 1024 * 1024
 Signed = tuple[int, monitoring.Scope]
 AUTH = web.AppKey("dashboard_auth", Auth)
@@ -209,15 +211,31 @@ async def overview(request: web.Request, who: Signed) -> web.Response:
     engine = site.engine
     table = await asyncio.to_thread(load_table, engine, who[1], name, site.settings.zone)
     lang = page_language(request)
+    pages = max(1, -(-len(table.rows) // PAGE_ROWS))
+    number = min(max(_int(request.query.get("page"), 1), 1), pages)
+    shown = page_of(table, number)
     return render(
         request,
         "dashboard.html",
         tables=monitoring.TABLES,
         current=name,
-        table=table,
-        rows=cells(table, lang),
+        table=shown,
+        rows=cells(shown, lang),
+        page=number,
+        pages=pages,
         coordinator=await asyncio.to_thread(is_coordinator, engine, who[0]),
     )
+
+
+def page_of(table: monitoring.Table, number: int) -> monitoring.Table:
+    """Rows `PAGE_ROWS` at a time, so a long table (the open threads of a district) stays light."""
+    start = (number - 1) * PAGE_ROWS
+    end = start + PAGE_ROWS
+    return replace(table, rows=table.rows[start:end], pupils=table.pupils[start:end])
+
+
+def _int(raw: str | None, default: int) -> int:
+    return int(raw) if raw is not None and raw.isdigit() and len(raw) < 7 else default
 
 
 @routes.get("/dashboard/export/{name}.{kind:xlsx|csv}")

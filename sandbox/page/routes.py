@@ -103,6 +103,8 @@ async def text(request: web.Request) -> web.Response:
     payload: dict[str, Any] = {"text": str(body["text"])[:4096]}
     if body.get("chat_id"):
         payload["chat_id"] = int(body["chat_id"])
+    if body.get("reply_to"):  # a reply to one of the bot's messages, as Telegram's "Reply" sends it
+        payload["reply_to"] = int(body["reply_to"])
     return web.json_response(await page.telegram.act(page.user_of(body), "text", json=payload))
 
 

@@ -216,6 +216,7 @@ async def inject_photo(request: web.Request) -> web.Response:
         chat_id=_int(p, "chat_id", required=False),
         caption=_str(p, "caption"),
         media_group_id=_str(p, "media_group_id"),
+        reply_to=_int(p, "reply_to", required=False),
     )
     return web.json_response({"message": message})
 
@@ -253,6 +254,32 @@ async def inject_document(request: web.Request) -> web.Response:
         mime_type=_str(p, "mime_type") or (upload.content_type if upload else None),
         chat_id=_int(p, "chat_id", required=False),
         caption=_str(p, "caption"),
+    )
+    return web.json_response({"message": message})
+
+
+@routes.post(PREFIX + "/users/{user_id}/voice")
+@_guard
+async def inject_voice(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    message = emu.inject_voice(
+        _user_id(request),
+        _bytes(p),
+        duration=_int(p, "duration", required=False) or 1,
+        chat_id=_int(p, "chat_id", required=False),
+        reply_to=_int(p, "reply_to", required=False),
+    )
+    return web.json_response({"message": message})
+
+
+@routes.post(PREFIX + "/users/{user_id}/sticker")
+@_guard
+async def inject_sticker(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    p = await read_request(request)
+    message = emu.inject_sticker(
+        _user_id(request), _str(p, "emoji") or "👍", chat_id=_int(p, "chat_id", required=False)
     )
     return web.json_response({"message": message})
 

@@ -449,7 +449,7 @@ class TelegramEmulator:
             suffix = "." + file_name.rsplit(".", 1)[1]
         elif kind == "photo":
             suffix = ".jpg"
-        folder = "photos" if kind == "photo" else "documents"
+        folder = {"photo": "photos", "voice": "voice", "sticker": "stickers"}.get(kind, "documents")
         stored = StoredFile(
             file_id=file_id,
             file_unique_id=unique,
@@ -720,6 +720,45 @@ class TelegramEmulator:
         if caption:
             fields["caption"] = caption
         return self._user_message(user, chat, fields, media=[stored])
+
+    def inject_voice(
+        self,
+        user_id: int,
+        data: bytes,
+        *,
+        duration: int = 1,
+        mime_type: str = "audio/ogg",
+        chat_id: int | None = None,
+        reply_to: int | None = None,
+    ) -> Json:
+        """The user records a voice note (OGG/Opus as Telegram's apps send it)."""
+        user, chat = self._chat_of(user_id, chat_id)
+        stored = self.store_file(data, "voice", file_name="voice.oga", mime_type=mime_type)
+        voice: Json = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "duration": duration,
+            "mime_type": mime_type,
+            "file_size": stored.size,
+        }
+        return self._user_message(user, chat, {"voice": voice}, reply_to=reply_to, media=[stored])
+
+    def inject_sticker(self, user_id: int, emoji: str = "👍", *, chat_id: int | None = None) -> Json:
+        """The user sends a sticker (a static WEBP one; the bot sees its emoji, not words)."""
+        user, chat = self._chat_of(user_id, chat_id)
+        stored = self.store_file(b"RIFF\x00\x00\x00\x00WEBP", "sticker", file_name="sticker.webp")
+        sticker: Json = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+            "file_size": stored.size,
+        }
+        return self._user_message(user, chat, {"sticker": sticker}, media=[stored])
 
     def inject_contact(
         self, user_id: int, phone_number: str, *, chat_id: int | None = None, own: bool = True

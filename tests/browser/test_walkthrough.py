@@ -1,7 +1,8 @@
 """A week in the sandbox, in a real browser: a tutor sets homework, a parent joins and consents, the
-pupil hands in a photo, the tutor grades it and the grade reaches the parent; then the coordinator
-signs in to the dashboard with a code sent through the bot, sees the submission counted and
-downloads the table as XLSX."""
+pupil's first photo is too dark and they take it again, the tutor grades it and the grade reaches
+the parent, who finds it under /grades as the pupil does under /homework; then the coordinator signs
+in to the dashboard with a code sent through the bot, sees the submission counted and downloads the
+table as XLSX."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from PIL import Image
+from PIL import Image, ImageEnhance
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlmodel import Session, col, select
 
@@ -23,6 +24,7 @@ from models.postal import PostalRound
 from models.school import GroupMember, TutoringGroup
 from models.store import make_engine
 from tests.browser.conftest import RunningSandbox
+from tests.test_homework_support import page_image
 
 pytestmark = pytest.mark.browser
 WAIT = 45_000  # ms (CI machines are shared)
@@ -72,8 +74,12 @@ class Phone:
         if details.get_attribute("open") is None:
             details.locator("summary").click()
         person.click()
+        # The page names the person once it has opened their chat (after a round trip), and only
+        # then is the chat chooser theirs to change.
         self.page.wait_for_function(
-            "id => document.querySelector('.person[aria-pressed]')?.dataset.person === String(id)",
+            "id => { const b = document.querySelector('.person[aria-pressed]');"
+            " return b?.dataset.person === String(id)"
+            " && document.getElementById('who').textContent === b.dataset.name; }",
             arg=person_id,
         )
 
@@ -136,9 +142,11 @@ class Phone:
         self.bot_said("English it is")
 
 
-def photo(tmp_path: Path) -> Path:
-    path = tmp_path / "page.jpg"
-    Image.new("RGB", (600, 800), "white").save(path, "JPEG")
+def photo(tmp_path: Path, *, dark: bool = False) -> Path:
+    """A photo of a written page; `dark`: taken in a dark room."""
+    path = tmp_path / ("dark.jpg" if dark else "page.jpg")
+    page = Image.open(io.BytesIO(page_image()))
+    (ImageEnhance.Brightness(page).enhance(0.15) if dark else page).save(path, "JPEG")
     return path
 
 
@@ -167,9 +175,12 @@ def test_a_week_in_the_sandbox_and_the_dashboard(
     phone.choose_english()
     phone.press(f"consent:yes:{cast.pupil}")
 
-    # The pupil joins and hands in a photo.
+    # The pupil joins and hands in a photo: the first is too dark, so they take it again.
     phone.open(cast.pupil)
     phone.choose_english()
+    page.set_input_files("#photo", str(photo(tmp_path, dark=True)))
+    phone.bot_said("The photo is too dark")
+    phone.press("hw:check:retake")
     page.set_input_files("#photo", str(photo(tmp_path)))
     page.locator("#messages li.msg.me img").last.wait_for(timeout=WAIT)
     phone.bot_said("Received ✓")
@@ -186,6 +197,12 @@ def test_a_week_in_the_sandbox_and_the_dashboard(
     phone.open(cast.parent)
     grade = phone.bot_said_by_morning("Well done, check exercise 3")
     assert "Exercises 1-5 on page 42" in grade and "8/10" in grade
+    phone.say("/grades")
+    assert "Exercises 1-5 on page 42 — score 8/10" in phone.bot_replied("score 8/10")
+    phone.open(cast.pupil)
+    phone.say("/homework")
+    graded = phone.bot_replied("✓ Algebra · Exercises 1-5 on page 42")
+    assert "score 8/10. Comment: Well done, check exercise 3." in graded
 
     # The coordinator joins, then signs in to the dashboard with the code the bot sends.
     phone.open(int(page.locator(".person[data-role=coordinator]").first.get_attribute("data-person")))

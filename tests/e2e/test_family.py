@@ -86,14 +86,18 @@ async def test_a_parent_joins_consents_changes_language_and_withdraws_over_http(
             details, asked_again = await parent.press(request, more, 2)
             digital_tutor = T("consent.rules.outside_hours", lessons=2, minutes=60, min=3, max=5)
             assert details.text == translate("ru", "consent.details", pupil=CHILD_NAME, lessons=digital_tutor)
-            [thanks] = await parent.press(asked_again, yes)
+            thanks, caught_up = await parent.press(asked_again, yes, 2)
             assert thanks.text == translate("ru", "consent.thanks_yes", pupil=CHILD_NAME)
+            assert caught_up.text is not None and caught_up.text.startswith(
+                f"Ученик: {CHILD_NAME}. Что сейчас важно"
+            )
 
             # The child types the code (no /start); the same code again, an expired and a mistyped
             # one each say which.
             joined, child_language = await child.text(codes["child"].lower(), 2)
             assert joined.text == translate("kk", "join.welcome", name=CHILD_NAME)
-            await child.press(child_language, "lang:kk")
+            _, child_caught_up = await child.press(child_language, "lang:kk", 2)
+            assert child_caught_up.text is not None and child_caught_up.text.startswith("Қазір маңыздысы")
             [used] = await stranger.text(f"/start {codes['child']}")
             [expired] = await stranger.text(codes["expired"])
             [unknown] = await stranger.text("/start ZZZZ9999")
@@ -103,8 +107,9 @@ async def test_a_parent_joins_consents_changes_language_and_withdraws_over_http(
             [english] = await parent.press(language_again, "lang:en")
             assert english.text == translate("en", "language.set")
 
-            # A parent may not set homework or see a group's status: refused in English.
-            [no_homework] = await parent.text("/homework")
+            # /homework shows a parent the child's homework (none yet), not the tutor's flow; a
+            # group's status is refused, in English.
+            [own_homework] = await parent.text("/homework")
             [no_status] = await parent.text("/status")
 
             # /consent shows the decision and withdraws it.
@@ -121,7 +126,7 @@ async def test_a_parent_joins_consents_changes_language_and_withdraws_over_http(
     assert used.text == translate("kk", "join.code_used")
     assert expired.text == translate("kk", "join.code_expired")
     assert unknown.text == translate("kk", "join.code_unknown")
-    assert no_homework.text == translate("en", "homework.only_tutor")
+    assert own_homework.text == translate("en", "record.hw.empty", pupil=CHILD_NAME)
     assert no_status.text == translate("en", "common.not_allowed")
     assert withdrawn.text == translate("en", "consent.withdrawn", pupil=CHILD_NAME)
     assert needs_parent.text == translate("kk", "consent.pupil_needs_parent")

@@ -67,7 +67,10 @@ async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_u
             assert ask_max.text == translate("kk", "homework.ask_max")
             [summary] = await tutor.text("20")
             [created] = await tutor.press(summary, "hw:confirm:yes")
-            assert created.text == translate("kk", "homework.created", group="A1", notified=2, total=3)
+            rest = translate("kk", "homework.created_no_consent", count=1)  # p3
+            assert created.text == translate(
+                "kk", "homework.created_partly", group="A1", reached=2, total=3, rest=rest
+            )
 
             # Both pupils with consent are told, through the outbox, with the task's photo.
             [notice] = await pupil.answers(1)
@@ -89,7 +92,7 @@ async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_u
             [refused] = await pupil.answers(1)
             assert refused.text == translate("kk", "homework.photo.not_image")
             out = io.BytesIO()
-            Image.new("RGB", (1200, 1600), "white").save(out, "PNG")
+            Image.open(io.BytesIO(page_image(size=(1200, 1600)))).save(out, "PNG")
             telegram.inject_document(PUPIL, out.getvalue(), "page4.png")
             [receipt4] = await pupil.answers(1)
             assert receipt_pages(receipt4) == 4

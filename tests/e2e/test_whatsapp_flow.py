@@ -202,8 +202,9 @@ async def test_a_roster_parent_is_recognised_by_number_and_gives_consent(system:
     replies = await system.say("2", expect=2)  # the second language offered: Russian
     assert replies[0] == translate("ru", "language.set")
     assert "\n1 " in replies[1] and translate("ru", "consent.choice.yes") in replies[1]
-    [thanks] = await system.say("да")
+    thanks, caught_up = await system.say("да", expect=2)
     assert thanks == translate("ru", "consent.thanks_yes", pupil="Ерлан")
+    assert caught_up.startswith("Ученик: Ерлан. Что сейчас важно")
     with Session(system.engine) as session:
         consent = session.exec(select(Consent)).one()
         assert consent.given and consent.pupil_id == system.ids["pupil"]
@@ -459,7 +460,9 @@ async def test_the_same_conversation_works_over_sms_with_typed_numbers(system: S
     assert question.startswith(translate("kk", "language.ask"))
     _set, consent_question = await sms("1", expect=2)
     assert f"\n1 {translate('kk', 'consent.choice.yes')}\n" in consent_question
-    assert await sms("ia") == [translate("kk", "consent.thanks_yes", pupil="Ерлан")]
+    thanks, caught_up = await sms("ia", expect=2)
+    assert thanks == translate("kk", "consent.thanks_yes", pupil="Ерлан")
+    assert caught_up.startswith("Ерлан — қазір маңыздысы")
     assert {m.channel for m in system.twilio.messages_to(PARENT)} == {"sms"}
     with Session(system.engine) as session:
         assert session.exec(select(Consent)).one().channel == "sms"

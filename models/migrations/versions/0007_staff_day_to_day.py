@@ -1,5 +1,5 @@
 """staff day to day: revoked invite codes, paper applications as consent, corrected feedback,
-scheduled broadcasts and tutors' posts (no class)
+scheduled broadcasts and tutors' posts (no class; two audiences)
 
 Revision ID: 0007_staff
 Revises: 0006_security
@@ -33,12 +33,21 @@ def upgrade() -> None:
         batch.alter_column("class_id", existing_type=sa.Integer(), nullable=True)
         batch.add_column(sa.Column("send_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("cancelled_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column("reported_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        # A tutor's post to pupils and parents names two audiences: "tutoring_group,guardians".
+        batch.alter_column(
+            "audience",
+            existing_type=sqlmodel.sql.sqltypes.AutoString(length=20),
+            type_=sqlmodel.sql.sqltypes.AutoString(length=40),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("broadcast") as batch:
-        batch.drop_column("reported_at")
+        batch.alter_column(
+            "audience",
+            existing_type=sqlmodel.sql.sqltypes.AutoString(length=40),
+            type_=sqlmodel.sql.sqltypes.AutoString(length=20),
+        )
         batch.drop_column("cancelled_at")
         batch.drop_column("send_at")
         batch.alter_column("class_id", existing_type=sa.Integer(), nullable=False)

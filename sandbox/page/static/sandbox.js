@@ -2,7 +2,7 @@
 "use strict";
 (function () {
   // chatId: a Telegram chat id, or "whatsapp" for the person's WhatsApp conversation.
-  const state = { userId: null, personId: null, chatId: null, signature: "", timer: null };
+  const state = { userId: null, personId: null, chatId: null, signature: "", timer: null, replyTo: null };
   const onWhatsApp = () => state.chatId === "whatsapp";
   const chatUrl = () =>
     onWhatsApp() ? "/sandbox/whatsapp/" + state.personId : "/sandbox/chats/" + state.chatId;
@@ -47,6 +47,16 @@
     if (message.message && message.message.contact) {
       item.appendChild(document.createTextNode("📞 " + message.message.contact.phone_number));
     }
+    if (message.from_bot && !onWhatsApp() && state.chatId === state.userId) {
+      // Telegram's "Reply": the next message answers this one (a thread's message goes to its thread).
+      const reply = document.createElement("button");
+      reply.type = "button";
+      reply.className = "reply";
+      reply.textContent = "↩";
+      reply.title = $("replying").dataset.label;
+      reply.addEventListener("click", () => replyTo(message));
+      item.appendChild(reply);
+    }
     const rows = (message.reply_markup && message.reply_markup.inline_keyboard) || [];
     if (rows.length) {
       const keyboard = document.createElement("div");
@@ -69,6 +79,14 @@
       item.appendChild(keyboard);
     }
     return item;
+  }
+
+  function replyTo(message) {
+    state.replyTo = message ? message.message_id : null;
+    const bar = $("replying");
+    bar.hidden = !message;
+    $("replying-text").textContent = message ? (message.text || message.caption || "").slice(0, 80) : "";
+    if (message) $("text").focus();
   }
 
   async function refresh() {
@@ -95,6 +113,7 @@
   }
 
   function showChat(chatId) {
+    replyTo(null);
     state.chatId = chatId;
     state.signature = "";
     $("messages").replaceChildren();
@@ -141,6 +160,8 @@
     } else {
       const body = { user_id: state.userId, text };
       if (state.chatId !== state.userId) body.chat_id = state.chatId;
+      if (state.replyTo !== null) body.reply_to = state.replyTo;
+      replyTo(null);
       await post("/sandbox/text", body);
     }
     refresh();
@@ -157,6 +178,8 @@
     event.target.value = "";
     refresh();
   });
+
+  $("replying-cancel").addEventListener("click", () => replyTo(null));
 
   $("share-phone").addEventListener("click", async () => {
     await post("/sandbox/contact", { user_id: state.userId });

@@ -2,8 +2,8 @@
 quarter mark's weights; a school's days; a work's label (section / term summative, entry / final
 diagnostic)
 
-Revision ID: 0008_programme
-Revises: 0007_staff
+Revision ID: 0010_programme
+Revises: 0009_record
 Create Date: 2026-12-04 10:00:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0008_programme"
-down_revision: str | None = "0007_staff"
+revision: str = "0010_programme"
+down_revision: str | None = "0009_record"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
