@@ -40,6 +40,14 @@ GRADINGS: dict[str, Grading] = {
     "none": Grading(FORMATIVE, None, False, "homework.choice.no_grade", "homework.grading.none"),
 }
 NONE = GRADINGS["none"]
+# A form begun before the choices were split keeps its earlier name: "summative" was a section's.
+EARLIER = {"summative": "section"}
+
+
+def chosen(name: object) -> Grading:
+    """The grading a form's stored choice names (not graded, when it names none)."""
+    text = str(name)
+    return GRADINGS.get(EARLIER.get(text, text), NONE)
 
 
 def grading_text(grading: Grading, max_points: int | None) -> Text:

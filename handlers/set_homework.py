@@ -21,7 +21,7 @@ from handlers.audit import audit
 from handlers.context import Turn
 from handlers.dates import parse_due
 from handlers.grades import parse_max_points
-from handlers.gradings import GRADINGS, NONE, grading_text
+from handlers.gradings import GRADINGS, chosen, grading_text
 from handlers.groups import tutor_groups
 from handlers.homework import PREFIX, tell_pupil
 from handlers.refusals import not_allowed, tutors_only
@@ -196,7 +196,7 @@ def on_grading(turn: Turn) -> list[Reply]:
 
 
 def _grading_text(data: dict[str, Any]) -> Text:
-    return grading_text(GRADINGS.get(str(data.get("grading")), NONE), data.get("max_points"))
+    return grading_text(chosen(data.get("grading")), data.get("max_points"))
 
 
 def _summary(turn: Turn, group: TutoringGroup, data: dict[str, Any]) -> list[Reply]:
@@ -239,7 +239,7 @@ def on_confirm(turn: Turn) -> list[Reply]:
     conversation.clear(turn)
     if not yes:
         return [Reply(T("homework.cancelled"))]
-    grading = GRADINGS.get(str(data.get("grading")), NONE)
+    grading = chosen(data.get("grading"))
     homework = Homework(
         group_id=group.id,
         tutor_id=turn.person.id,
