@@ -54,14 +54,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def scratch_database(folder: Path) -> Iterator[str]:
+def scratch_database(folder: Path, server: str | None = None) -> Iterator[str]:
     """A database for one run: a fresh SQLite file, or a fresh database on the PostgreSQL server
-    named by USTAZ_BENCH_DATABASE_URL (dropped afterwards)."""
-    server = os.environ.get(DATABASE_ENV, "")
+    named by `server` or else USTAZ_BENCH_DATABASE_URL (dropped afterwards)."""
+    server = os.environ.get(DATABASE_ENV, "") if server is None else server
     if not server.startswith("postgresql"):
         yield f"sqlite:///{folder / 'bench.db'}"
         return
-    name = f"ustaz_bench_{os.getpid()}"
+    name = f"ustaz_bench_{os.getpid()}_{len(list(folder.glob('.pg-*')))}"
+    (folder / f".pg-{name}").touch()  # a second database in the same run gets its own name
     # pre-ping: a benchmark may restart the server in between (bench.outbox_faults)
     admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:

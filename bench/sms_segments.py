@@ -1,6 +1,7 @@
 """SMS segments of the messages families get, in Kazakh and Russian: sent as they are (UCS-2, every
 letter kept) against a transliteration into GSM-7 Latin, which would fit more per segment but merges
-Kazakh letters (ә→a, ө→o, ү/ұ→u, қ→k, ғ→g, ң→n, і→i, һ→h) and so loses meaning. Ustaz sends UCS-2 and
+Kazakh letters (ә→a, ө→o, ү/ұ→u, қ→k, ғ→g, ң→n, і→i, һ→h) and so loses meaning. Ustaz sends UCS-2,
+each text as rendered for SMS (its `.via_sms` variant where there is one, commands as words), and
 cuts long texts to TWILIO_SMS_MAX_SEGMENTS (`bots.whatsapp.sms.shorten`); this shows what that costs.
 """
 
@@ -9,7 +10,8 @@ from __future__ import annotations
 import string
 
 from bots.whatsapp.sms import is_gsm7, segments, shorten
-from locales import catalogue
+from locales import T, template_of
+from locales.commands import command_of_placeholder
 from settings import Settings
 
 KEYS = (
@@ -32,15 +34,17 @@ SAMPLE = {
     "name": "Әлия Нұрланқызы",
     "subject": "Алгебра",
     "subjects": "Алгебра, Физика",
+    "programme": "Цифрлық ұстаз",
 }
 
 
-def sample_text(template: str) -> str:
+def sample_text(language: str, key: str) -> str:
+    """The text as an SMS carries it, with sample values (commands are the channel's words)."""
     values = {}
-    for _, name, _, _ in string.Formatter().parse(template):
-        if name:
+    for _, name, _, _ in string.Formatter().parse(template_of(language, key, "sms")):
+        if name and not command_of_placeholder(name):
             values[name] = SAMPLE.get(name, "12.03 18:00" if "at" in name or "time" in name else "А1")
-    return template.format_map(values)
+    return T(key, **values).render(language, "sms")
 
 
 def transliterate(text: str) -> str:
@@ -61,14 +65,12 @@ def main() -> None:
     print(f"  {'message':34} {'lang':4} {'chars':>5} {'UCS-2':>5} {'GSM-7':>5} {'kk lost':>7} {'sent':>5}")
     totals = {"ucs2": 0, "gsm": 0, "lost": 0, "cut": 0, "count": 0}
     for language in ("kk", "ru"):
-        texts = catalogue(language)
         for key in KEYS:
-            if key not in texts:
-                continue
-            text = sample_text(texts[key])
+            text = sample_text(language, key)
             latin = transliterate(text)
             assert is_gsm7(latin), key
-            own = "".join(literal for literal, _, _, _ in string.Formatter().parse(texts[key]))
+            template = template_of(language, key, "sms")
+            own = "".join(literal for literal, _, _, _ in string.Formatter().parse(template))
             lost = sum(1 for ch in own.lower() if ch in KAZAKH_LETTERS)
             sent = shorten(text, limit)
             totals["ucs2"] += segments(text)

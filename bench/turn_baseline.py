@@ -11,6 +11,9 @@ new users, all at once; per contender and round:
 * CPU per update: the bot process's user + system CPU over the burst / updates (its own work only;
   the emulator's is not counted).
 
+With USTAZ_BENCH_POSTGRES_URL naming a PostgreSQL server, Ustaz also runs on a fresh database there
+(its turns on its pool of threads), beside Ustaz on SQLite: how PostgreSQL's updates/s compare.
+
 The ratios are of the medians. python-telegram-bot runs only when the bench-baselines dependency
 group is installed (`make bench` installs it; `make test` does not):
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -50,14 +54,17 @@ FIRST_USER = 6_000_000
 class Contender:
     name: str
     module: str
+    on_postgres: bool = False  # on USTAZ_BENCH_POSTGRES_URL's server, beside the others' store
     rates: list[float] = field(default_factory=list)
     cpu_per_update: list[float] = field(default_factory=list)
     generator_cpu_per_update: list[float] = field(default_factory=list)
     resident_mb: float = 0.0
 
 
+POSTGRES_ENV = "USTAZ_BENCH_POSTGRES_URL"
 CONTENDERS = [
     Contender("Ustaz", "bots"),
+    Contender("Ustaz on PostgreSQL", "bots", on_postgres=True),
     Contender("aiogram, minimal", "bench.baselines.aiogram_bot"),
     Contender("python-telegram-bot, minimal", "bench.baselines.ptb_bot"),
 ]
@@ -128,7 +135,7 @@ def environment(emulator: TelegramEmulator, port: int, db_url: str) -> dict[str,
 async def start(contender: Contender, folder: Path, db_url: str) -> Running:
     emulator = TelegramEmulator(TOKEN, rate_limits=RateLimits.unlimited())
     await emulator.start()
-    data = folder / contender.module
+    data = folder / contender.name.replace(" ", "-").replace(",", "")
     data.mkdir()
     bot = BotProcess(environment(emulator, free_port(), db_url), data, module=contender.module)
     running = Running(contender, emulator, bot)
@@ -139,17 +146,29 @@ async def start(contender: Contender, folder: Path, db_url: str) -> Running:
 
 
 async def run(quick: bool) -> None:
-    contenders = [c for c in CONTENDERS if c.module != "bench.baselines.ptb_bot" or has_ptb()]
+    postgres = os.environ.get(POSTGRES_ENV, "")
+    contenders = [
+        c
+        for c in CONTENDERS
+        if (c.module != "bench.baselines.ptb_bot" or has_ptb()) and (not c.on_postgres or postgres)
+    ]
     count, rounds = (300, 3) if quick else (1000, 5)
     users = Users()
-    with temporary_folder() as folder, scratch_database(folder) as db_url:
-        engine = make_engine(db_url)
-        upgrade(engine)
-        engine.dispose()
+    with (
+        temporary_folder() as folder,
+        scratch_database(folder) as db_url,
+        scratch_database(folder, postgres if postgres else "") as postgres_url,
+    ):
+        for url in {db_url, postgres_url}:
+            engine = make_engine(url)
+            upgrade(engine)
+            engine.dispose()
         started: list[Running] = []
         try:
             for contender in contenders:
-                started.append(await start(contender, folder, db_url))
+                started.append(
+                    await start(contender, folder, postgres_url if contender.on_postgres else db_url)
+                )
             for running in started:
                 await burst(running, users.take(WARM_UP))
             for round_number in range(rounds):
@@ -197,6 +216,11 @@ def report(contenders: list[Contender], count: int, rounds: int, store: str) -> 
             f"CPU ×{cpu / ustaz_cpu:4.2f}   Ustaz's rate ×{ustaz_rate / rate:4.2f}   "
             f"generator {generator * 1000:4.2f} ms"
         )
+    if "Ustaz on PostgreSQL" in medians:
+        on_postgres = medians["Ustaz on PostgreSQL"][0] / ustaz_rate
+        print(f"  Ustaz's updates/s on PostgreSQL ÷ on {store}: {on_postgres:.2f}   (target ≥ 0.75)")
+    else:
+        print(f"  (set {POSTGRES_ENV} to run Ustaz on PostgreSQL beside it)")
     if "aiogram, minimal" in medians:
         ratio = ustaz_cpu / medians["aiogram, minimal"][1]
         print(f"  Ustaz's CPU per /start ÷ minimal aiogram's: {ratio:.2f}   (target ≤ 1.5)")

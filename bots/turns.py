@@ -2,7 +2,7 @@
 
 SQLite takes one writer at a time, so its turns run one after another whatever runs them: on a
 thread pool they would queue on its lock, whose busy handler sleeps in steps of up to 100 ms. They
-run on the event loop itself. A turn is a few statements on a local file, about 1.5 ms of CPU, and
+run on the event loop itself. A turn is a few statements on a local file, 0.2–0.3 ms of CPU, and
 handing each to a thread of its own cost more than the turn: the two threads took turns at the GIL
 for every statement, which made a `/start` burst use a third more CPU per update (176–180 against
 230–275 updates/s in bench/inbound.py). PostgreSQL takes several turns at once and answers over

@@ -15,6 +15,7 @@ rewritten, so the production setting `https://api.twilio.com` keeps every domain
 from __future__ import annotations
 
 import base64
+import json
 import os
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -126,11 +127,16 @@ class AsyncRewritingHttpClient(AsyncTwilioHttpClient):
         if auth is not None:
             # the parent would wrap it in aiohttp.BasicAuth, deprecated since aiohttp 3.14: same header
             headers = {**(headers or {}), "Authorization": basic_authorization(*auth)}
+        body: Any = data
+        if data is not None and (headers or {}).get("Content-Type") == "application/json":
+            # The Content API takes JSON; the parent hands the dict to aiohttp, which would send it
+            # form-encoded under a JSON header (the requests-based client encodes it as JSON).
+            body = json.dumps(data)
         return await super().request(
             method,
             self.rewrite(url),
             params=params,
-            data=data,
+            data=body,
             headers=headers,
             auth=None,
             timeout=timeout,

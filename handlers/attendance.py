@@ -24,7 +24,8 @@ from handlers.lessons import Occurrence
 from handlers.problems import excuse, streak
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
-from locales import T, Text, subject_name
+from locales import N, T, Text, subject_name
+from locales.collation import sort_key
 from models.clock import to_local, to_utc
 from models.enums import AttendanceStatus
 from models.people import Person
@@ -51,14 +52,14 @@ def status_text(status: str | None) -> Text:
 
 
 def pupils_of(turn: Turn, group_id: int) -> list[Person]:
-    return list(
-        turn.session.exec(
-            select(Person)
-            .join(GroupMember, col(GroupMember.pupil_id) == Person.id)
-            .where(GroupMember.group_id == group_id)
-            .order_by(col(Person.full_name), col(Person.id))
-        ).all()
-    )
+    """The group's pupils in the alphabetical order of the reader's language."""
+    pupils = turn.session.exec(
+        select(Person)
+        .join(GroupMember, col(GroupMember.pupil_id) == Person.id)
+        .where(GroupMember.group_id == group_id)
+        .order_by(col(Person.id))
+    ).all()
+    return sorted(pupils, key=lambda pupil: sort_key(turn.locale, pupil.full_name))
 
 
 def marks(turn: Turn, occ: Occurrence) -> dict[int, str]:
@@ -118,8 +119,9 @@ def sheet(turn: Turn, occ: Occurrence, group: TutoringGroup) -> list[Reply]:
     marked = marks(turn, occ)
     pupils = pupils_of(turn, group.id or 0)
     header = Reply(
-        T(
+        N(
             "attendance.sheet",
+            "count",
             group=group.code,
             subject=subject_name(group.subject),
             date=local.strftime("%d.%m"),

@@ -7,7 +7,9 @@ the class's. Anyone else, or a wrong or stale code, is refused and nothing chang
 Broadcasting (`/broadcast`, private chat): class (when the teacher has several) → the text, with an
 optional photo or file → the audience (the class group chat, all guardians, the chat and all
 guardians, all pupils, or the class's pupils of one tutoring group) → a preview of the message as
-families will see it → send, send as urgent (quiet hours do not hold it back; audited) or cancel.
+families will see it → send, send as urgent (quiet hours do not hold it back; audited), add a
+version in the other language (`handlers.broadcast_versions`: each family then reads its own),
+send later at a chosen moment (`handlers.broadcast_schedule`) or cancel.
 Sending writes the `Broadcast` and one outbox row per person (and one for the group chat); the
 teacher's delivery report is `/report` (the latest) or the button under the confirmation.
 
@@ -22,14 +24,16 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from handlers import broadcast_schedule, conversation
+from handlers import broadcast_schedule, broadcast_versions, conversation
 from handlers.attachments import store_attachment
 from handlers.audit import audit
 from handlers.context import Turn
 from handlers.dates import parse_due
+from handlers.group_names import group_name
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
-from locales import T, Text, subject_name
+from locales import N, T, Text
+from locales.versions import Versions
 from models.clock import to_local, to_utc
 from models.enums import Audience, Role
 from models.invites import new_code, normalise_code
@@ -129,6 +133,13 @@ def on_choice(turn: Turn) -> list[Reply]:
         return _choose_audience(turn, klass, data, argument)
     if action == "send" and state.step == "confirm":
         return _send(turn, klass, data, urgent=argument == "urgent")
+    if (
+        action == "version"
+        and state.step == "confirm"
+        and argument == broadcast_versions.missing_version(data)
+    ):
+        conversation.enter(turn, FLOW_SEND, "version", **data)
+        return [Reply(T(f"broadcast.ask_version.{argument}"))]
     if action == "later" and state.step == "confirm":
         conversation.enter(turn, FLOW_SEND, "when", **data)
         return [Reply(T("broadcast.schedule.ask"))]
@@ -156,7 +167,7 @@ def _link_code(turn: Turn, klass: SchoolClass) -> list[Reply]:
     expires = turn.now + LINK_TTL
     conversation.enter(turn, FLOW_LINK, "code", code=code, class_id=klass.id, expires=expires.isoformat())
     minutes = int(LINK_TTL.total_seconds() // 60)
-    return [Reply(T("broadcast.link.code", class_name=klass.name, code=code, minutes=minutes))]
+    return [Reply(N("broadcast.link.code", "minutes", class_name=klass.name, code=code, minutes=minutes))]
 
 
 # ---------------------------------------------------------------- writing and sending
@@ -179,11 +190,13 @@ def _ask_text(turn: Turn, klass: SchoolClass) -> list[Reply]:
 
 
 def on_text(turn: Turn) -> list[Reply] | None:
-    """The announcement's text (and a file) while it is asked for, or the moment it is to go; None at
-    another step."""
+    """The announcement's text (and a file) while it is asked for, its version in the other language,
+    or the moment it is to go; None at another step."""
     state = conversation.load(turn)
     if state.step == "when":
         return _when(turn, dict(state.data))
+    if state.step == "version":
+        return _on_version(turn, dict(state.data))
     if state.step != "text":
         return None
     data = dict(state.data)
@@ -205,6 +218,7 @@ def on_text(turn: Turn) -> list[Reply] | None:
         conversation.enter(turn, FLOW_SEND, "text", **data)
         return [*refused, Reply(T("broadcast.text_too_long", limit=limit))]
     data["text"] = text
+    data["language"] = broadcast_versions.language_of_text(text, turn.locale)
     conversation.enter(turn, FLOW_SEND, "audience", **data)
     return [*refused, _audience_question(turn, klass)]
 
@@ -238,7 +252,7 @@ def _audience_question(turn: Turn, klass: SchoolClass) -> Reply:
     choices += [
         Choice(
             f"{PREFIX}aud:group:{g.id}",
-            T("broadcast.audience.tutoring_group", group=g.code, subject=subject_name(g.subject)),
+            T("broadcast.audience.tutoring_group", group=group_name(turn.session, g), code=g.code),
         )
         for g in class_groups(turn, klass)
     ]
@@ -263,16 +277,33 @@ def _choose_audience(turn: Turn, klass: SchoolClass, data: dict[str, Any], value
     if "text" not in data:
         return [Reply(T("broadcast.expired"))]
     data.update(audience=audience, group_id=group_id)
+    return _preview(turn, klass, data)
+
+
+def _preview(turn: Turn, klass: SchoolClass, data: dict[str, Any]) -> list[Reply]:
+    """The message as families will read it (each version in its language), and the question."""
     conversation.enter(turn, FLOW_SEND, "confirm", **data)
+    audience, group_id = str(data["audience"]), data.get("group_id")
     people = recipients(turn, klass, audience, group_id)
     chat = Audience.GROUP_CHAT in audience.split(",")
+    text = broadcast_versions.versions(data)
+    shown = [
+        Reply(message_text(turn, klass, text), media_path=data.get("attachment"), locale=language)
+        for language in text.texts
+    ]
     return [
-        Reply(message_text(turn, klass, str(data["text"])), media_path=data.get("attachment")),
+        *shown,
         Reply(
-            T("broadcast.preview", audience=audience_text(audience, turn, group_id), people=len(people)),
+            N(
+                "broadcast.preview",
+                "people",
+                audience=audience_text(audience, turn, group_id),
+                people=len(people),
+            ),
             choices=(
                 Choice(f"{PREFIX}send:normal", T("broadcast.send")),
                 Choice(f"{PREFIX}send:urgent", T("broadcast.send_urgent")),
+                *broadcast_versions.offer(PREFIX, data),
                 Choice(f"{PREFIX}later", T("broadcast.schedule.choice")),
                 Choice(f"{PREFIX}cancel", T("broadcast.cancel")),
             ),
@@ -281,13 +312,30 @@ def _choose_audience(turn: Turn, klass: SchoolClass, data: dict[str, Any], value
     ]
 
 
+def _on_version(turn: Turn, data: dict[str, Any]) -> list[Reply]:
+    """The text of the announcement in the other language; then the preview again."""
+    language = broadcast_versions.missing_version(data)
+    klass = _own_class(turn, data.get("class_id"))
+    text = turn.inbound.text.strip()
+    if language is None or klass is None or "audience" not in data:
+        conversation.clear(turn)
+        return [Reply(T("broadcast.expired"))]
+    limit = MAX_CAPTION if data.get("attachment") else MAX_TEXT
+    if not text:  # a photo here: the version is text only
+        return [Reply(T(f"broadcast.ask_version.{language}"))]
+    if len(text) > limit:
+        return [Reply(T("broadcast.text_too_long", limit=limit))]
+    data["versions"] = {**dict(data.get("versions") or {}), language: text}
+    return _preview(turn, klass, data)
+
+
 def audience_text(audience: str, turn: Turn, group_id: int | None) -> Text:
     if audience == CHAT_AND_GUARDIANS:
         return T("broadcast.audience.chat_and_guardians")
     if audience == Audience.TUTORING_GROUP:
         group = turn.session.get(TutoringGroup, group_id) if group_id else None
-        code, subject = (group.code, subject_name(group.subject)) if group else ("?", "")
-        return T("broadcast.audience.tutoring_group", group=code, subject=subject)
+        name, code = (group_name(turn.session, group), group.code) if group else ("?", "?")
+        return T("broadcast.audience.tutoring_group", group=name, code=code)
     keys = {
         Audience.GROUP_CHAT: "broadcast.audience.group_chat",
         Audience.GUARDIANS: "broadcast.audience.guardians",
@@ -296,8 +344,9 @@ def audience_text(audience: str, turn: Turn, group_id: int | None) -> Text:
     return T(keys[Audience(audience)])
 
 
-def message_text(turn: Turn, klass: SchoolClass, text: str) -> Text:
-    """The announcement as everyone sees it: the class, the teacher, the text. Nothing about pupils."""
+def message_text(turn: Turn, klass: SchoolClass, text: str | Versions) -> Text:
+    """The announcement as everyone sees it: the class, the teacher, the text (in the reader's
+    language when it has versions). Nothing about pupils."""
     author = turn.person.full_name if turn.person else ""
     return T("broadcast.message", class_name=klass.name, teacher=author, text=text)
 
@@ -340,12 +389,15 @@ def _send(
 ) -> list[Reply]:
     audience = str(data["audience"])
     group_id = data.get("group_id")
+    versions = broadcast_versions.versions(data)
     broadcast = Broadcast(
         class_id=stored_id(klass),
         author_id=turn.person_id(),
         audience=audience,
         group_id=group_id,
         text=str(data["text"]),
+        language=versions.original,
+        translations={lang: text for lang, text in versions.texts.items() if lang != versions.original},
         attachment_path=data.get("attachment"),
         urgent=urgent,
         created_at=turn.now,
@@ -354,10 +406,9 @@ def _send(
     )
     turn.session.add(broadcast)
     turn.session.flush()
-    text = message_text(turn, klass, broadcast.text)
     common: dict[str, Any] = {
         "kind": "broadcast",
-        "text": text,
+        "text": message_text(turn, klass, versions),
         "urgent": urgent,
         "media_path": broadcast.attachment_path,
         "broadcast_id": broadcast.id,
@@ -369,7 +420,7 @@ def _send(
             turn.session,
             idempotency_key=f"broadcast:{broadcast.id}:chat:",
             group_chat_id=klass.telegram_chat_id,
-            **common,
+            **(common | {"text": message_text(turn, klass, versions.all())}),  # read by every family
         )
     people = recipients(turn, klass, audience, group_id)
     written = sum(
@@ -391,7 +442,7 @@ def _send(
         return [broadcast_schedule.scheduled(turn, broadcast, when, params)]
     return [
         Reply(
-            T("broadcast.sent", **params),
+            N("broadcast.sent", "people", **params),
             choices=(Choice(f"{REPORT}{broadcast.id}", T("broadcast.report_button")),),
         ),
         *broadcast_schedule.waiting_notice(turn, when),

@@ -1,6 +1,6 @@
-"""The class teacher's delivery report of a broadcast: delivered, still waiting, failed and reached
-by no channel (those two with names, so the teacher can call or hand over a paper copy), and how the
-class group chat post went."""
+"""The class teacher's delivery report of a broadcast: delivered, delivered cut short (an SMS over
+the segment cap), still waiting, failed and reached by no channel (the last three with names, so the
+teacher can call or hand over a paper copy), and how the class group chat post went."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from handlers.context import Turn
 from handlers.refusals import not_allowed
 from handlers.types import Reply
 from locales import T, Text
+from locales.collation import Names
+from locales.shorten import headline
 from models.clock import to_local
-from models.enums import NotificationStatus, Role
-from models.outbox import Broadcast, Notification
+from models.enums import AttemptOutcome, NotificationStatus, Role
+from models.outbox import Broadcast, DeliveryAttempt, Notification
 from models.people import Membership, Person
 
 NONE = "—"
+EXCERPT_CHARS = 40
 WAITING = (NotificationStatus.PENDING, NotificationStatus.SENDING)
 FAILED = (NotificationStatus.FAILED, NotificationStatus.CANCELLED)
 
@@ -63,10 +66,17 @@ def report(turn: Turn, broadcast: Broadcast) -> Reply:
     people = [(row, person) for row, person in rows if person is not None]
     chat = next((row for row, person in rows if row.group_chat_id is not None), None)
 
-    def having(*statuses: NotificationStatus) -> list[str]:
-        return [person.full_name for row, person in people if row.status in statuses]
+    cut_short = _cut_short(turn, broadcast)
+
+    def having(*statuses: NotificationStatus, cut: bool = False) -> list[str]:
+        return [
+            person.full_name
+            for row, person in people
+            if row.status in statuses and (row.id in cut_short) == cut
+        ]
 
     failed, unreached = having(*FAILED), having(NotificationStatus.NO_CHANNEL)
+    cut = having(NotificationStatus.SENT, cut=True)
     sent = to_local(
         broadcast.send_at or broadcast.confirmed_at or broadcast.created_at, turn.config.time_zone
     )
@@ -74,15 +84,31 @@ def report(turn: Turn, broadcast: Broadcast) -> Reply:
         T(
             "broadcast.report",
             when=sent.strftime("%d.%m %H:%M"),
-            excerpt=broadcast.text.strip().splitlines()[0][:40] if broadcast.text.strip() else "",
+            excerpt=headline(broadcast.text, EXCERPT_CHARS),
             delivered=len(having(NotificationStatus.SENT)),
+            cut=len(cut),
+            cut_names=Names(tuple(cut), NONE),
             waiting=len(having(*WAITING)),
             failed=len(failed),
-            failed_names=", ".join(failed) or NONE,
+            failed_names=Names(tuple(failed), NONE),
             no_channel=len(unreached),
-            no_channel_names=", ".join(unreached) or NONE,
+            no_channel_names=Names(tuple(unreached), NONE),
             chat=_chat_line(chat),
         )
+    )
+
+
+def _cut_short(turn: Turn, broadcast: Broadcast) -> set[int]:
+    """The broadcast's notifications delivered cut short (their last attempt says so)."""
+    return set(
+        turn.session.exec(
+            select(DeliveryAttempt.notification_id)
+            .join(Notification, col(Notification.id) == DeliveryAttempt.notification_id)
+            .where(
+                Notification.broadcast_id == broadcast.id,
+                DeliveryAttempt.outcome == AttemptOutcome.CUT.value,
+            )
+        ).all()
     )
 
 

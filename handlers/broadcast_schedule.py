@@ -18,7 +18,8 @@ from handlers.audit import audit
 from handlers.context import Turn
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
-from locales import T
+from locales import N, T
+from locales.shorten import headline
 from models.clock import to_local
 from models.outbox import Broadcast
 from outbox.route import in_quiet_hours, quiet_ends
@@ -26,6 +27,7 @@ from outbox.write import cancel
 
 PREFIX = "bc:drop:"
 LISTED = 10
+EXCERPT_CHARS = 60
 
 
 def goes_at(turn: Turn, due: datetime, *, urgent: bool) -> datetime:
@@ -46,7 +48,7 @@ def waiting_notice(turn: Turn, goes: datetime) -> list[Reply]:
 def scheduled(turn: Turn, broadcast: Broadcast, goes: datetime, params: dict[str, Any]) -> Reply:
     audit(turn, "broadcast.scheduled", "broadcast", broadcast.id, send_at=goes.isoformat())
     return Reply(
-        T("broadcast.schedule.done", when=goes.strftime("%d.%m %H:%M"), **params),
+        N("broadcast.schedule.done", "people", when=goes.strftime("%d.%m %H:%M"), **params),
         choices=(Choice(f"{PREFIX}{broadcast.id}", T("broadcast.schedule.drop")),),
     )
 
@@ -76,7 +78,7 @@ def listing(turn: Turn) -> list[Reply]:
             T(
                 "broadcast.schedule.item",
                 when=to_local(b.send_at, turn.config.time_zone).strftime("%d.%m %H:%M") if b.send_at else "",
-                excerpt=b.text.strip().splitlines()[0][:60] if b.text.strip() else "",
+                excerpt=headline(b.text, EXCERPT_CHARS),
             ),
             choices=(Choice(f"{PREFIX}{b.id}", T("broadcast.schedule.drop")),),
         )
@@ -97,4 +99,4 @@ def drop(turn: Turn) -> list[Reply]:
     broadcast.cancelled_at = turn.now
     turn.session.add(broadcast)
     audit(turn, "broadcast.called_off", "broadcast", broadcast.id, withdrawn=withdrawn)
-    return [Reply(T("broadcast.schedule.dropped", count=withdrawn))]
+    return [Reply(N("broadcast.schedule.dropped", "count", count=withdrawn))]

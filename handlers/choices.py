@@ -1,47 +1,39 @@
-"""Typed answers to offered choices: "1", "2", a label in any language, "иә" / "ia" / "да" / "yes".
+"""Typed answers to offered choices: "1", "2", a label in any language, or a word that says what the
+choice means: yes / no / cancel / more in Kazakh, Russian or English (`handlers.words`).
 
 Messengers without buttons (SMS, WhatsApp outside a template) show choices as a numbered list; the
 offered choices are remembered in the conversation state so the typed answer maps back to a value.
+A choice means "yes" (or no, cancel, more) when that word is one of the parts of its value
+("consent:yes:12", "bc:cancel").
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 from handlers.types import Choice
+from handlers.words import ACCEPTS, answer_of, plain
 from locales import LANGUAGES, Text
 from outbox.write import params_from_json, params_to_json
-
-YES = {"иә", "ия", "иа", "ie", "ia", "iа", "ya", "да", "da", "yes", "y", "ok", "ок", "жарайды", "келісемін"}
-NO = {"жоқ", "жок", "joq", "zhoq", "jok", "нет", "net", "no", "n"}
-_SPACE = re.compile(r"\s+")
-
-
-def _plain(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).casefold().strip()
-    folded = "".join(ch for ch in folded if ch.isalnum() or ch.isspace())
-    return _SPACE.sub(" ", folded)
 
 
 def match(text: str, offered: list[Choice]) -> str | None:
     """The value of the offered choice this text names, or None."""
-    answer = _plain(text)
+    answer = plain(text)
     if not answer or not offered or text.lstrip().startswith("#"):
         return None  # "#12" names a thread, never the twelfth choice
     if answer.isdigit():
         index = int(answer) - 1
         return offered[index].value if 0 <= index < len(offered) else None
     for choice in offered:
-        labels = {_plain(choice.label.render(language)) for language in LANGUAGES}
+        labels = {plain(choice.label.render(language)) for language in LANGUAGES}
         if answer in labels:
             return choice.value
-    for words, suffix in ((YES, ":yes"), (NO, ":no")):
-        if answer in words or answer.split(" ")[0] in words:
-            hit = [c.value for c in offered if c.value.endswith(suffix) or f"{suffix}:" in c.value]
-            if len(hit) == 1:
-                return hit[0]
+    meaning = answer_of(text)
+    for accepted in ACCEPTS.get(meaning or "", ()):
+        hit = [c.value for c in offered if accepted in c.value.split(":")]
+        if len(hit) == 1:
+            return hit[0]
     return None
 
 

@@ -11,6 +11,8 @@ from handlers.context import Turn
 from handlers.family import children_of, guardians_of, subjects_of
 from handlers.types import Choice, Reply
 from locales import T, Text
+from locales.formats import format_day
+from models.clock import to_local
 from models.consent_rules import has_consent
 from models.enums import Role
 from models.journal import AuditLog
@@ -33,18 +35,16 @@ def current(turn: Turn, guardian_id: int, pupil_id: int) -> Consent | None:
 
 
 def _subjects(turn: Turn, pupil: Person) -> Text:
-    assert pupil.id is not None
-    names = [T(f"subject.{code}").render(turn.locale) for code in subjects_of(turn.session, pupil.id)]
+    names = [T(f"subject.{code}").render(turn.locale) for code in subjects_of(turn.session, stored_id(pupil))]
     return T("consent.subjects_list", subjects=", ".join(names) or "—")
 
 
 def ask(turn: Turn, pupil: Person) -> Reply:
-    assert pupil.id is not None
     return Reply(
         T(
             "consent.request",
             pupil=pupil.full_name,
-            programme=programmes.names(programmes.programmes_of(turn.session, pupil.id), turn.locale),
+            programme=programmes.names(programmes.programmes_of(turn.session, stored_id(pupil)), turn.locale),
             subjects=_subjects(turn, pupil),
             days=turn.config.retention_days,
         ),
@@ -60,31 +60,32 @@ def pending(turn: Turn) -> list[Reply]:
     """Consent questions for every child of this guardian with no decision yet."""
     if turn.person is None or not turn.has_role(Role.GUARDIAN):
         return []
-    assert turn.person.id is not None
+    me = turn.person_id()
     return [
         ask(turn, child)
-        for child in children_of(turn.session, turn.person.id)
-        if child.id is not None and current(turn, turn.person.id, child.id) is None
+        for child in children_of(turn.session, me)
+        if current(turn, me, stored_id(child)) is None
     ]
 
 
 def status(turn: Turn) -> list[Reply]:
     """/consent: each child's current decision, with a button to withdraw or to give it."""
-    assert turn.person is not None and turn.person.id is not None
-    children = children_of(turn.session, turn.person.id)
+    me = turn.person_id()
+    children = children_of(turn.session, me)
     if not children:
         return [Reply(T("consent.no_children"))]
     replies = []
     for child in children:
-        assert child.id is not None
-        decision = current(turn, turn.person.id, child.id)
+        decision = current(turn, me, stored_id(child))
         if decision is not None and decision.given and decision.withdrawn_at is None:
             replies.append(
                 Reply(
                     T(
                         "consent.status.given",
                         pupil=child.full_name,
-                        date=decision.decided_at.date().isoformat(),
+                        date=format_day(
+                            to_local(decision.decided_at, turn.config.time_zone).date(), turn.locale
+                        ),
                     ),
                     choices=(Choice(f"{PREFIX}withdraw:{child.id}", T("consent.choice.withdraw")),),
                 )
@@ -96,15 +97,15 @@ def status(turn: Turn) -> list[Reply]:
 
 def answer(turn: Turn, value: str) -> list[Reply]:
     action, _, raw_id = value.removeprefix(PREFIX).partition(":")
-    assert turn.person is not None and turn.person.id is not None
-    child = next((c for c in children_of(turn.session, turn.person.id) if str(c.id) == raw_id), None)
+    me = turn.person_id()
+    child = next((c for c in children_of(turn.session, me) if str(c.id) == raw_id), None)
     if child is None or child.id is None:
         return [Reply(T("common.not_allowed"))]
     if action == "more":
         lessons = programmes.lessons_text(programmes.programmes_of(turn.session, child.id)[0])
         return [Reply(T("consent.details", pupil=child.full_name, lessons=lessons)), ask(turn, child)]
     if action in ("yes", "no"):
-        earlier = current(turn, turn.person.id, child.id)
+        earlier = current(turn, me, child.id)
         if earlier is not None and earlier.given == (action == "yes") and earlier.withdrawn_at is None:
             return [Reply(T("consent.unchanged", pupil=child.full_name))]  # asked twice, answered twice
     if action == "yes":
@@ -125,24 +126,24 @@ def answer(turn: Turn, value: str) -> list[Reply]:
 def pupil_waits_for_parent(turn: Turn) -> list[Reply]:
     """A pupil without consent who writes: told a parent must agree first; each guardian is
     reminded once (the idempotency key makes "once" hold however often the pupil writes)."""
-    assert turn.person is not None and turn.person.id is not None
-    for guardian in guardians_of(turn.session, turn.person.id):
+    me = turn.person_id()
+    name = turn.person.full_name if turn.person is not None else ""
+    for guardian in guardians_of(turn.session, me):
         enqueue(
             turn.session,
             kind="consent.reminder",
-            text=T("consent.reminder", pupil=turn.person.full_name),
-            idempotency_key=f"consent-reminder:{turn.person.id}:{guardian.id}:",
+            text=T("consent.reminder", pupil=name),
+            idempotency_key=f"consent-reminder:{me}:{guardian.id}:",
             person_id=guardian.id,
-            about_pupil_id=turn.person.id,
+            about_pupil_id=me,
         )
     return [Reply(T("consent.pupil_needs_parent"))]
 
 
 def _decide(turn: Turn, pupil_id: int, *, given: bool) -> int:
     """Store the decision; its id."""
-    assert turn.person is not None and turn.person.id is not None
     decision = Consent(
-        guardian_id=turn.person.id,
+        guardian_id=turn.person_id(),
         pupil_id=pupil_id,
         text_version=TEXT_VERSION,
         given=given,
@@ -156,8 +157,7 @@ def _decide(turn: Turn, pupil_id: int, *, given: bool) -> int:
 
 
 def withdraw(turn: Turn, pupil_id: int) -> None:
-    assert turn.person is not None
-    decision = current(turn, turn.person.id or 0, pupil_id)
+    decision = current(turn, turn.person_id(), pupil_id)
     if decision is not None and decision.withdrawn_at is None:
         decision.withdrawn_at = turn.now
         turn.session.add(decision)

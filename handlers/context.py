@@ -12,6 +12,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from handlers.types import Inbound
+from locales import LANGUAGES
 from models.clock import utcnow
 from models.enums import Role
 from models.journal import Conversation
@@ -38,14 +39,14 @@ class Config:
     time_zone: ZoneInfo
     # How long work, grades, attendance and messages are kept (RETENTION_DAYS): the consent text says it.
     retention_days: int
-    bot_username: str = ""
     # Everyone's quiet hours unless they have their own (local start, end): a message that is not
     # urgent waits them out, a confirmation says when it will go, and a family writing then is told
     # when to expect an answer.
-    quiet: tuple[time, time] = (time(21, 0), time(8, 0))
+    quiet: tuple[time, time]
     # When the weekly digest is made (`settings`: DIGEST_WEEKDAY, Monday 0; DIGEST_TIME, local).
-    digest_weekday: int = 6
-    digest_time: time = time(19, 0)
+    digest_weekday: int
+    digest_time: time
+    bot_username: str = ""
     # What "now" is for a turn: the wall clock, or the sandbox's clock that a visitor moves forward.
     clock: Callable[[], datetime] = utcnow
     # Called where the turn ran (the event loop, or a turn thread on PostgreSQL) after a turn that
@@ -102,7 +103,12 @@ class Turn:
 
     @property
     def locale(self) -> str:
-        return self.person.locale if self.person else self.config.default_locale
+        """The person's language; for a stranger, the language their app says it uses (Telegram's
+        `language_code`, a hint until they choose), else the default."""
+        if self.person is not None:
+            return self.person.locale
+        hint = self.inbound.locale_hint or ""
+        return hint if hint in LANGUAGES else self.config.default_locale
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
@@ -130,4 +136,4 @@ _ROLES_OF = select(Membership.role).where(Membership.person_id == bindparam("per
 
 
 def roles_of(session: Session, person_id: int) -> set[str]:
-    return set(session.exec(_ROLES_OF, params={"person": person_id}).all())
+    return set(session.connection().execute(_ROLES_OF, {"person": person_id}).scalars())

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from handlers.context import Turn
 from models.journal import Conversation
+from models.rows import new_row
 
 # A question left unanswered this long no longer takes the next message as its answer.
 FLOW_TIMEOUT = timedelta(hours=6)
@@ -33,7 +34,8 @@ def load(turn: Turn) -> Conversation:
     else:
         state = turn.session.exec(_BY_IDENTITY, params={"owner": turn.identity.id}).first()
     if state is None:
-        state = Conversation(
+        state = new_row(
+            Conversation,
             person_id=turn.person.id if turn.person else None,
             identity_id=None if turn.person else turn.identity.id,
             data={},

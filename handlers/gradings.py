@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from locales import T, Text
+from locales import N, T, Text
 from models.enums import HomeworkKind, WorkLabel
 from models.homework import Homework
 
@@ -22,7 +22,7 @@ class Grading:
     label: WorkLabel | None
     scored: bool
     choice: str  # the button's text key
-    summary: str  # the key naming it in the summary and the pupils' notice (with {max} for points)
+    summary: str  # the key naming it in the summary and the notice (in points: a plural entry on {max})
 
     @property
     def in_points(self) -> bool:
@@ -51,8 +51,8 @@ def chosen(name: object) -> Grading:
 
 
 def grading_text(grading: Grading, max_points: int | None) -> Text:
-    """How the work is graded, with its maximum when it is graded in points."""
-    return T(grading.summary, max=max_points) if grading.in_points else T(grading.summary)
+    """How the work is graded, with its maximum (a count of points) when it is graded in points."""
+    return N(grading.summary, "max", max=max_points) if grading.in_points else T(grading.summary)
 
 
 def grading_of(homework: Homework) -> Grading:

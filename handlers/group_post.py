@@ -21,7 +21,7 @@ from handlers.family import guardians_of
 from handlers.groups import tutor_groups
 from handlers.refusals import not_allowed, tutors_only
 from handlers.types import Choice, Reply
-from locales import T, Text, subject_name
+from locales import N, T, Text, subject_name
 from models.enums import Audience
 from models.outbox import Broadcast
 from models.school import TutoringGroup
@@ -135,9 +135,7 @@ def _audience_text(audience: str) -> Text:
 
 def _message(turn: Turn, group: TutoringGroup, text: str) -> Text:
     tutor = turn.person.full_name if turn.person else ""
-    return T(
-        "post.message", group=group.code, subject=subject_name(group.subject), tutor=tutor, text=text or "—"
-    )
+    return T("post.message", subject=subject_name(group.subject), tutor=tutor, text=text or "—")
 
 
 def _recipients(turn: Turn, group: TutoringGroup, audience: str) -> list[tuple[int, int | None]]:
@@ -190,7 +188,7 @@ def _send(turn: Turn, group: TutoringGroup, data: dict[str, Any]) -> list[Reply]
     goes = broadcast_schedule.goes_at(turn, turn.now, urgent=False)
     return [
         Reply(
-            T("post.sent", people=written, skipped=len(people) - written),
+            N("post.sent", "people", people=written, skipped=len(people) - written),
             choices=(Choice(f"{REPORT}{post.id}", T("broadcast.report_button")),),
         ),
         *broadcast_schedule.waiting_notice(turn, goes),

@@ -58,7 +58,7 @@ def on_choice(turn: Turn) -> list[Reply]:
 
 def _waiting(turn: Turn, klass: SchoolClass) -> list[tuple[Person, str, str]]:
     """(person, role, state) of the class's people who have not joined, in the class's order."""
-    people = class_people(turn.session, klass.id or 0)
+    people = class_people(turn.session, klass.id or 0, turn.locale)
     states = invite_states(turn.session, [pid for pid, _ in people], turn.now)
     by_id = {
         p.id: p

@@ -10,7 +10,7 @@ from sqlmodel import select
 from handlers import language
 from handlers.context import Turn, roles_of
 from handlers.types import Reply
-from locales import T
+from locales import InLanguages, T, Text
 from models.invites import CODE_LENGTH, InviteError, normalise_code, redeem_invite
 from models.journal import AuditLog
 from models.people import Person
@@ -18,6 +18,8 @@ from models.phones import BadPhone, normalize_phone
 from models.store import stored_id
 
 _CODE_LIKE = re.compile(r"^[A-Za-z0-9\- ]{6,24}$")
+# The languages a stranger is greeted in: most families read one of them.
+FIRST_CONTACT_LANGUAGES = ("kk", "ru")
 
 
 def start_argument(text: str) -> str | None:
@@ -74,4 +76,11 @@ def greet(turn: Turn) -> list[Reply]:
 
 
 def stranger(turn: Turn) -> list[Reply]:
-    return [Reply(T("join.stranger"))]
+    return first_contact(turn, T("join.stranger"))
+
+
+def first_contact(turn: Turn, text: Text, *, request_contact: bool = False) -> list[Reply]:
+    """An answer to someone whose language is not known yet: one message, in Kazakh and in Russian,
+    the language their app uses first (`Turn.locale`, which also labels Telegram's share button)."""
+    both = InLanguages(text.key, text.params, text.count, FIRST_CONTACT_LANGUAGES)
+    return [Reply(both, locale=turn.locale, request_contact=request_contact)]

@@ -11,9 +11,9 @@ The question "leave the form?" keeps the form as it was: "stay" offers its last 
 again (so a typed "7" still means the seventh), "leave" clears it and runs the command that was
 typed (the router does that: `handlers.router`).
 
-The cancel words are the button's word of each language (`locales/GLOSSARY.md`: Болдырмау /
-Отменить / Cancel) and the noun a Russian speaker types. «Бас тарту» is not one of them: it is the
-word for refusing consent, and a parent who types it means that.
+The cancel words are the one table of words typed instead of buttons (`handlers.words.CANCEL`: the
+button's word of each language, `locales/GLOSSARY.md`, and the nouns people type). «Бас тарту» is not
+one of them: it is the word for refusing consent, and a parent who types it means that.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ PREFIX = "out:"
 LEAVE = f"{PREFIX}leave"
 STAY = f"{PREFIX}stay"
 COMMAND = "/cancel"
-WORDS = frozenset({"болдырмау", "отмена", "отменить", "cancel"})
 MAX_COMMAND = 300
 
 # Each form's conversation and how the question names it.

@@ -1,6 +1,7 @@
 """The help menu: the commands this person may use, by their roles, in their language; for a pupil
 or a parent also their record's views, "write to a teacher" and "report a problem" as choices
-(numbered on WhatsApp and SMS, where the menu is also reached by typing «мәзір» / «меню» / "menu")."""
+(numbered on WhatsApp and SMS, where the menu is also reached by typing its word, КӨМЕК or МӘЗІР,
+«помощь» or «меню»: `handlers.words`)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,6 @@ BUTTONS: tuple[tuple[frozenset[Role], Choice], ...] = (
     (frozenset({Role.PUPIL, Role.GUARDIAN}), Choice(write.NEW, T("help.button.write"))),
     (frozenset({Role.PUPIL, Role.GUARDIAN}), Choice(report.START, T("help.button.problem"))),
 )
-WORDS = frozenset({"мәзір", "меню", "menu", "help", "көмек", "помощь"})
 
 
 def menu(turn: Turn) -> Reply:

@@ -23,7 +23,7 @@ from handlers.context import Turn
 from handlers.refusals import not_allowed, not_understood
 from handlers.submissions import add_pages
 from handlers.types import Choice, Reply
-from locales import T, Text, subject_name
+from locales import N, T, Text, subject_name
 from models.enums import PostalItemStatus, SubmissionStatus
 from models.homework import Homework, Submission
 from models.people import Guardianship, Person
@@ -223,4 +223,4 @@ def _scan(turn: Turn, item_id: int) -> list[Reply]:
     number = add_pages(turn.session, stored_id(submission), stored)
     audit(turn, "postal.scanned", "postal_item", item.id, submission_id=submission.id, pages=number)
     log.info("postal item %s: %s page(s) scanned into submission %s", item.id, len(stored), submission.id)
-    return [Reply(T("postal.scan.stored", item=_label(turn, item), pages=number)), *refused]
+    return [Reply(N("postal.scan.stored", "pages", item=_label(turn, item), pages=number)), *refused]

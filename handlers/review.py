@@ -25,7 +25,7 @@ from handlers.family import guardians_of
 from handlers.groups import tutor_groups
 from handlers.refusals import not_allowed, not_understood, tutors_only
 from handlers.types import Choice, Reply
-from locales import T, Text, subject_name
+from locales import N, T, Text, subject_name
 from models.enums import SubmissionStatus
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.people import Person
@@ -224,7 +224,7 @@ def _pdf(turn: Turn, submission: Submission) -> Reply:
         part.write_bytes(pages_to_pdf([Path(p.path) for p in pages]))
         part.replace(path)
     return Reply(
-        T("review.pdf", pupil=_pupil_name(turn, submission.pupil_id), pages=len(pages)),
+        N("review.pdf", "pages", pupil=_pupil_name(turn, submission.pupil_id), pages=len(pages)),
         media_path=str(path),
         choices=_actions(submission_id, pdf=False),
     )

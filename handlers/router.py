@@ -49,6 +49,7 @@ from handlers import (
     status,
     throttle,
     uploads,
+    words,
 )
 from handlers.context import Config, Turn, roles_of
 from handlers.problems import excuse, report
@@ -77,6 +78,7 @@ from models.consent_rules import has_consent
 from models.enums import Role
 from models.journal import InboundReceipt, record_receipt
 from models.people import ChannelIdentity, Person
+from models.rows import new_row, read_row
 from models.store import session_scope
 from outbox.write import wrote_outbox
 
@@ -173,22 +175,26 @@ def _seen_before(engine: Engine, inbound: Inbound) -> bool:
         )
 
 
-# Built once: the statements and their cache keys are reused by every turn.
-_IDENTITY_BY_ADDRESS = select(ChannelIdentity).where(
-    ChannelIdentity.channel == bindparam("channel"), ChannelIdentity.address == bindparam("address")
+# Built once: the statements and their cache keys are reused by every turn. Core statements over
+# the tables, read with models.rows.read_row: every turn runs them.
+_IDENTITIES = ChannelIdentity.__table__  # type: ignore[attr-defined]
+_IDENTITY_BY_ADDRESS = select(_IDENTITIES).where(
+    _IDENTITIES.c.channel == bindparam("channel"), _IDENTITIES.c.address == bindparam("address")
 )
-_PERSON = select(Person).where(Person.id == bindparam("id"))
+_PEOPLE = Person.__table__  # type: ignore[attr-defined]
+_PERSON = select(_PEOPLE).where(_PEOPLE.c.id == bindparam("id"))
 
 
 def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> Turn:
     address = {"channel": inbound.identity.channel, "address": inbound.identity.address}
-    identity = session.exec(_IDENTITY_BY_ADDRESS, params=address).first()
+    identity = read_row(session, ChannelIdentity, _IDENTITY_BY_ADDRESS, address)
     private_chat = (
         int(inbound.chat.id) if inbound.chat.id.lstrip("-").isdigit() and not inbound.chat.is_group else None
     )
     created = identity is None
     if identity is None:
-        identity = ChannelIdentity(
+        identity = new_row(
+            ChannelIdentity,
             channel=inbound.identity.channel,
             address=inbound.identity.address,
             chat_id=private_chat,
@@ -203,7 +209,7 @@ def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> 
         session=session, inbound=inbound, identity=identity, config=config, now=now, identity_is_new=created
     )
     if identity.person_id is not None:
-        turn.person = session.exec(_PERSON, params={"id": identity.person_id}).first()
+        turn.person = read_row(session, Person, _PERSON, {"id": identity.person_id})
         turn.roles = roles_of(session, identity.person_id)
     return turn
 
@@ -235,7 +241,7 @@ def _leave_or_stay(turn: Turn) -> list[Reply]:
 # the language, a parent's consent, /start and /language.
 BEFORE_LANGUAGE: tuple[Route, ...] = (
     Route(Command(leaving.COMMAND), leaving.cancel),
-    Route(Words(leaving.WORDS), leaving.cancel),
+    Route(Words(words.CANCEL), leaving.cancel),
     Route(CommandInForm(frozenset(leaving.FORMS), but=frozenset({leaving.COMMAND})), leaving.ask),
     Route(Button(leaving.PREFIX), _leave_or_stay),
     Route(Button(language.CHOICE_PREFIX), _language_chosen),
@@ -308,7 +314,6 @@ ROUTES: tuple[Route, ...] = (
     Route(Button(privacy.PREFIX), privacy.on_choice, {Role.GUARDIAN}),
     # Problems: reported by a pupil or parent, decided excused or not by the tutor or assistant.
     Route(Command("/problem"), report.start, FAMILY),
-    Route(Words(report.WORDS), report.start, FAMILY, PASS),
     Route(Button(report.START), report.start, FAMILY),
     Route(Button(report.CHILD), report.on_child, FAMILY),
     Route(Button(report.KIND), report.on_kind, FAMILY),
@@ -335,7 +340,7 @@ ROUTES: tuple[Route, ...] = (
     Route(Words(own_record.WORDS[own_record.TIMETABLE]), own_record.timetable, FAMILY, PASS),
     Route(Words(own_record.WORDS[own_record.GRADES]), own_record.grades_view, FAMILY, PASS),
     Route(Words(own_record.WORDS[own_record.ATTENDANCE]), own_record.attendance, FAMILY, PASS),
-    Route(Words(menu.WORDS), menu.show),
+    Route(Command("/help"), menu.show),
     # Whatever a pupil or parent writes that nothing above took goes to a person, never to the menu.
     Route(Anything(), write.write, FAMILY, PASS),
 )
@@ -385,7 +390,8 @@ def _route_stranger(turn: Turn) -> list[Reply]:
     if code:
         return throttle.too_many_wrong_codes(turn) or _join_by_code(turn, code)
     if _command(inbound.text) == "/start":
-        return [Reply(T("start.stranger"), request_contact=inbound.identity.channel == "telegram")]
+        telegram = inbound.identity.channel == "telegram"
+        return joining.first_contact(turn, T("start.stranger"), request_contact=telegram)
     return joining.stranger(turn)
 
 
@@ -397,5 +403,7 @@ def _join_by_code(turn: Turn, code: str) -> list[Reply]:
 
 
 def _command(text: str) -> str:
+    """The slash command of a message ("/consent@UstazBot x" → "/consent"), or the one its plain
+    word names (КЕЛІСІМ, СОГЛАСИЕ, CONSENT → "/consent": the way to ask by SMS)."""
     head = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-    return head.split("@")[0].lower() if head.startswith("/") else ""
+    return head.split("@")[0].lower() if head.startswith("/") else words.command_of(text)

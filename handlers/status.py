@@ -18,7 +18,8 @@ from handlers.homework import due_text
 from handlers.lessons import last
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
-from locales import T, Text, subject_name
+from locales import N, T, Text, subject_name
+from locales.collation import Names
 from models.clock import to_local
 from models.consent_rules import has_consent
 from models.enums import AttendanceStatus, SubmissionStatus
@@ -33,8 +34,8 @@ PREFIX = "st:"
 NONE = "—"
 
 
-def _names(people: list[Person]) -> str:
-    return ", ".join(p.full_name for p in people) or NONE
+def _names(people: list[Person]) -> Names:
+    return Names(tuple(p.full_name for p in people), NONE)
 
 
 def open_homework(turn: Turn, group_id: int) -> list[Homework]:
@@ -69,8 +70,9 @@ def show(turn: Turn) -> list[Reply]:
         consenting = [p for p in pupils if has_consent(turn.session, p.id or 0)]
         replies.append(
             Reply(
-                T(
+                N(
                     "status.group",
+                    "count",
                     group=group.code,
                     subject=subject_name(group.subject),
                     count=len(pupils),
@@ -91,7 +93,7 @@ def _last_lesson(turn: Turn, group: TutoringGroup, pupils: list[Person]) -> Text
         return T("status.no_lesson")
     marked = marks(turn, occ)
 
-    def having(*statuses: AttendanceStatus) -> str:
+    def having(*statuses: AttendanceStatus) -> Names:
         return _names([p for p in pupils if marked.get(p.id or 0) in statuses])
 
     local = to_local(occ.start, turn.config.time_zone)

@@ -24,7 +24,7 @@ from sqlmodel import col, select
 
 from handlers.context import Turn
 from handlers.types import Identity, Reply
-from locales import T
+from locales import N, T
 from models.journal import AuditLog
 
 BURST = 30
@@ -106,7 +106,7 @@ def too_many_wrong_codes(turn: Turn) -> list[Reply] | None:
     ).one()
     if wrong < MAX_WRONG_CODES:
         return None
-    return [Reply(T("throttle.codes_wait", minutes=int(WRONG_CODE_WINDOW.total_seconds() // 60)))]
+    return [Reply(N("throttle.codes_wait", "minutes", minutes=int(WRONG_CODE_WINDOW.total_seconds() // 60)))]
 
 
 def count_wrong_code(turn: Turn) -> None:

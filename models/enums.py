@@ -74,6 +74,7 @@ class NotificationStatus(StrEnum):
 
 class AttemptOutcome(StrEnum):
     DELIVERED = "delivered"
+    CUT = "cut"  # delivered shortened, to fit the channel (an SMS over its segment cap)
     RETRY = "retry"
     THROTTLED = "throttled"  # a 429: waited out, never counted as a failed try
     INTERRUPTED = "interrupted"  # the dispatcher stopped or died before the outcome was stored

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from locales.shorten import headline
 from models.clock import utcnow
 from models.enums import HomeworkKind
 
@@ -36,9 +37,8 @@ class Homework(SQLModel, table=True):
 
     @property
     def title(self) -> str:
-        """How messages and tables name it: the first line of its text, shortened."""
-        text = self.text.strip()
-        return text.splitlines()[0][:TITLE_CHARS] if text else ""
+        """How messages and tables name it: the first line of its text, cut at a word with «…»."""
+        return headline(self.text, TITLE_CHARS)
 
 
 class Submission(SQLModel, table=True):

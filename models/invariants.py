@@ -7,6 +7,7 @@ its limit, channel addresses in canonical form.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import event, func
@@ -19,6 +20,7 @@ from models.phones import is_e164
 from models.school import GroupMember, Programme, TutoringGroup
 
 _TOUCHED = "ustaz_touched"
+CHUNK = 500  # ids per IN (…) list, well under SQLite's and PostgreSQL's parameter limits
 
 
 class InvariantViolation(ValueError):
@@ -59,10 +61,8 @@ def _enforce(session: OrmSession) -> None:
     if not touched or not (touched["groups"] or touched["pupils"]):
         return
     try:
-        for group_id in touched["groups"]:
-            check_group_size(session, group_id)
-        for pupil_id in touched["pupils"]:
-            check_subjects_per_pupil(session, pupil_id)
+        check_group_sizes(session, list(touched["groups"]))
+        check_subjects_per_pupils(session, list(touched["pupils"]))
     finally:
         session.info.pop(_TOUCHED, None)
 
@@ -72,30 +72,58 @@ def _forget(session: OrmSession) -> None:
     session.info.pop(_TOUCHED, None)
 
 
-def check_group_size(session: OrmSession, group_id: int) -> None:
-    row = session.execute(
-        select(Programme.min_group_size, Programme.max_group_size, TutoringGroup.code)
-        .join(TutoringGroup, col(TutoringGroup.programme_id) == Programme.id)
-        .where(TutoringGroup.id == group_id)
-    ).first()
-    if row is None:
-        return
-    low, high, code = row
-    size = session.scalar(select(func.count()).where(GroupMember.group_id == group_id)) or 0
-    if size and not low <= size <= high:
-        raise InvariantViolation("group_size", group=code, size=size, min=low, max=high)
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
 
 
-def check_subjects_per_pupil(session: OrmSession, pupil_id: int) -> None:
-    rows = session.execute(
-        select(TutoringGroup.programme_id, Programme.subjects_per_pupil, TutoringGroup.subject)
-        .join(GroupMember, col(GroupMember.group_id) == TutoringGroup.id)
-        .join(Programme, col(Programme.id) == TutoringGroup.programme_id)
-        .where(GroupMember.pupil_id == pupil_id)
-    ).all()
-    per_programme: dict[int, tuple[int, set[str]]] = {}
-    for programme_id, limit, subject in rows:
-        per_programme.setdefault(programme_id, (limit, set()))[1].add(subject)
-    for limit, subjects in per_programme.values():
-        if len(subjects) > limit:
-            raise InvariantViolation("too_many_subjects", pupil=pupil_id, count=len(subjects), max=limit)
+def check_group_sizes(session: OrmSession, group_ids: Sequence[int]) -> None:
+    """Each group's size within its programme's bounds (an empty group is let be); raises for the
+    first group in `group_ids`'s order that is not. A few queries however many groups."""
+    bounds: dict[int, tuple[int, int, str]] = {}
+    sizes: dict[int, int] = {}
+    for chunk in _chunks(group_ids):
+        rows = session.execute(
+            select(TutoringGroup.id, Programme.min_group_size, Programme.max_group_size, TutoringGroup.code)
+            .join(TutoringGroup, col(TutoringGroup.programme_id) == Programme.id)
+            .where(col(TutoringGroup.id).in_(chunk))
+        )
+        bounds.update((group_id, (low, high, code)) for group_id, low, high, code in rows)
+        counted = session.execute(
+            select(GroupMember.group_id, func.count())
+            .where(col(GroupMember.group_id).in_(chunk))
+            .group_by(col(GroupMember.group_id))
+        )
+        sizes.update((group_id, size) for group_id, size in counted)
+    for group_id in group_ids:
+        size = sizes.get(group_id, 0)
+        if group_id not in bounds or not size:
+            continue
+        low, high, code = bounds[group_id]
+        if not low <= size <= high:
+            raise InvariantViolation("group_size", group=code, size=size, min=low, max=high)
+
+
+def check_subjects_per_pupils(session: OrmSession, pupil_ids: Sequence[int]) -> None:
+    """Each pupil's subjects per programme within its limit; raises for the first pupil in
+    `pupil_ids`'s order over it. A few queries however many pupils."""
+    taken: dict[int, dict[int, tuple[int, set[str]]]] = {}
+    for chunk in _chunks(pupil_ids):
+        rows = session.execute(
+            select(
+                GroupMember.pupil_id,
+                TutoringGroup.programme_id,
+                Programme.subjects_per_pupil,
+                TutoringGroup.subject,
+            )
+            .join(TutoringGroup, col(GroupMember.group_id) == TutoringGroup.id)
+            .join(Programme, col(Programme.id) == TutoringGroup.programme_id)
+            .where(col(GroupMember.pupil_id).in_(chunk))
+        )
+        for pupil_id, programme_id, limit, subject in rows:
+            per_programme = taken.setdefault(pupil_id, {})
+            per_programme.setdefault(programme_id, (limit, set()))[1].add(subject)
+    for pupil_id in pupil_ids:
+        for limit, subjects in taken.get(pupil_id, {}).values():
+            if len(subjects) > limit:
+                raise InvariantViolation("too_many_subjects", pupil=pupil_id, count=len(subjects), max=limit)

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from locales import DEFAULT_LANGUAGE
+from locales.collation import sort_key
 from models.clock import utcnow
 from models.enums import Role
 from models.people import ChannelIdentity, Guardianship, Invite, Membership, Person
@@ -38,7 +40,9 @@ def normalise_code(raw: str) -> str:
 
 
 def issue_invite(session: Session, person_id: int | None, ttl: timedelta) -> Invite:
-    assert person_id is not None
+    """A first code for a person just written (the id a flushed row has)."""
+    if person_id is None:
+        raise ValueError("an invite is for a person in the store: add and flush them first")
     invite = Invite(code=new_code(), person_id=person_id, expires_at=utcnow() + ttl)
     session.add(invite)
     session.flush()
@@ -69,7 +73,8 @@ def redeem_invite(
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         raise InviteError("used")
     person = session.get(Person, invite.person_id)
-    assert person is not None
+    if person is None:  # the foreign key forbids it; a store edited by hand could still
+        raise LookupError(f"invite {invite.id} names person {invite.person_id}, who is not in the store")
     return person
 
 
@@ -131,23 +136,26 @@ def invite_states(
     return found
 
 
-def class_people(session: Session, class_id: int) -> list[tuple[int, str]]:
-    """(person id, role) of a class: its class teacher, its pupils, then their parents, each once."""
+def class_people(session: Session, class_id: int, language: str = DEFAULT_LANGUAGE) -> list[tuple[int, str]]:
+    """(person id, role) of a class: its class teacher, its pupils, then their parents, each once,
+    each by name in the alphabetical order of `language` (`locales.collation`)."""
     members = session.exec(
         select(Membership.person_id, Membership.role, Person.full_name)
         .join(Person, col(Person.id) == Membership.person_id)
         .where(Membership.class_id == class_id)
-        .order_by(col(Person.full_name))
+        .order_by(col(Person.id))
     ).all()
+    members = sorted(members, key=lambda row: sort_key(language, row[2]))
     teachers = [(pid, role) for pid, role, _ in members if role == Role.CLASS_TEACHER.value]
     pupils = [(pid, role) for pid, role, _ in members if role == Role.PUPIL.value]
     parents = session.exec(
-        select(Guardianship.guardian_id)
+        select(Guardianship.guardian_id, Person.full_name)
         .join(Person, col(Person.id) == Guardianship.guardian_id)
         .where(col(Guardianship.pupil_id).in_([pid for pid, _ in pupils]))
-        .order_by(col(Person.full_name))
+        .order_by(col(Person.id))
     ).all()
-    return only_once([*teachers, *pupils, *((pid, Role.GUARDIAN.value) for pid in parents)])
+    parents = sorted(parents, key=lambda row: sort_key(language, row[1]))
+    return only_once([*teachers, *pupils, *((pid, Role.GUARDIAN.value) for pid, _ in parents)])
 
 
 def only_once(people: list[tuple[int, str]]) -> list[tuple[int, str]]:

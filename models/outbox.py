@@ -20,6 +20,9 @@ class Broadcast(SQLModel, table=True):
     audience: str = Field(max_length=40)  # one or two `Audience` values, comma-separated
     group_id: int | None = Field(default=None, foreign_key="group_.id")
     text: str = Field(max_length=4000)
+    # The language `text` is written in, and the versions in other languages the teacher added.
+    language: str | None = Field(default=None, max_length=2)
+    translations: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     attachment_path: str | None = Field(default=None, max_length=300)
     urgent: bool = False
     created_at: datetime = Field(default_factory=utcnow)

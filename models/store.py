@@ -8,12 +8,15 @@ and in its WAL segments until they are recycled: docs/security.md says what hold
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -39,10 +42,39 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     if kwargs.pop("no_pool", False):
         kwargs["poolclass"] = NullPool
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_size", POOL_SIZE)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine.pool, "checkin", _idle_from)
+    event.listen(engine.pool, "checkout", partial(_ping_if_idle, engine))
+    return engine
+
+
+# PostgreSQL connections kept open per process: the bot's turn threads (bots.turns), its outbox
+# dispatcher, scheduler and pages. Past the pool a connection is opened for one use and closed
+# again, which a burst of turns on the default 5 did for every third turn.
+POOL_SIZE = 12
+# A connection idle this long is pinged before use: the server may have restarted or dropped it
+# meanwhile. One in use a moment ago is not: a ping on every checkout (pool_pre_ping) was a round
+# trip more in each turn. A server lost under a burst fails the turn that meets it, and SQLAlchemy
+# then replaces every connection of the pool.
+PING_AFTER_IDLE = 1.0  # seconds
+
+
+def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_from"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    idle_from = record.info.get("idle_from")
+    if idle_from is None or time.monotonic() - idle_from < PING_AFTER_IDLE:
+        return  # new, or used a moment ago
+    try:
+        engine.dialect.do_ping(dbapi_connection)
+    except engine.dialect.loaded_dbapi.Error as lost:
+        raise DisconnectionError("the connection was lost while idle") from lost  # the pool reconnects
 
 
 def stored_id(row: SQLModel) -> int:

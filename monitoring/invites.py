@@ -12,6 +12,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from locales import DEFAULT_LANGUAGE
+from locales.collation import sort_key
 from models.enums import Role
 from models.invites import EXPIRED, SENT, class_people, invite_states, only_once
 from models.people import Person
@@ -39,15 +41,18 @@ class Section:
     people: list[Invitee]
 
 
-def sections(session: Session, scope: Scope, now: datetime) -> list[Section]:
-    """The classes in scope, then the groups, each with its people by role and name."""
+def sections(
+    session: Session, scope: Scope, now: datetime, language: str = DEFAULT_LANGUAGE
+) -> list[Section]:
+    """The classes in scope, then the groups, each with its people by role and name (in the
+    alphabetical order of the reader's language)."""
     wanted: list[tuple[str, int, str, list[tuple[int, str]]]] = []
     for klass in session.exec(
         select(SchoolClass).where(col(SchoolClass.id).in_(scope.class_ids)).order_by(col(SchoolClass.name))
     ).all():
-        wanted.append(("class", klass.id or 0, klass.name, class_people(session, klass.id or 0)))
+        wanted.append(("class", klass.id or 0, klass.name, class_people(session, klass.id or 0, language)))
     for group in groups(session, scope):
-        wanted.append(("group", group.id or 0, group.code, _group_people(session, group)))
+        wanted.append(("group", group.id or 0, group.code, _group_people(session, group, language)))
     ids = {person_id for *_, people in wanted for person_id, _ in people}
     by_id = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(ids))).all()}
     known = invite_states(session, ids, now)
@@ -69,20 +74,21 @@ def sections(session: Session, scope: Scope, now: datetime) -> list[Section]:
     return result
 
 
-def _group_people(session: Session, group: TutoringGroup) -> list[tuple[int, str]]:
+def _group_people(session: Session, group: TutoringGroup, language: str) -> list[tuple[int, str]]:
     staff = [
         (pid, role)
         for pid, role in ((group.tutor_id, Role.TUTOR), (group.assistant_id, Role.ASSISTANT))
         if pid
     ]
     pupils = session.exec(
-        select(GroupMember.pupil_id)
+        select(GroupMember.pupil_id, Person.full_name)
         .join(Person, col(Person.id) == GroupMember.pupil_id)
         .where(GroupMember.group_id == group.id)
-        .order_by(col(Person.full_name))
+        .order_by(col(Person.id))
     ).all()
+    by_name = sorted(pupils, key=lambda row: sort_key(language, row[1]))
     return only_once(
-        [*((pid, str(role)) for pid, role in staff), *((pid, Role.PUPIL.value) for pid in pupils)]
+        [*((pid, str(role)) for pid, role in staff), *((pid, Role.PUPIL.value) for pid, _ in by_name)]
     )
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from locales import T, subject_name
+from locales import DEFAULT_LANGUAGE, T, subject_name
 from models.school import TutoringGroup
 from models.timetable import Attendance, Lesson
 from monitoring.scope import Scope, class_of, names
@@ -20,7 +20,9 @@ def decision(excused: bool | None) -> str:
     return "pending" if excused is None else "yes" if excused else "no"
 
 
-def problems_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime) -> Table:
+def problems_table(
+    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
+) -> Table:
     table = Table(
         "problems",
         ("date", "class", "pupil", "subject", "status", "reason", "note", "excused", "reported_by"),

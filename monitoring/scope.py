@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from locales.collation import sort_key
 from models.enums import Role
 from models.people import Guardianship, Membership, Person
 from models.school import GroupMember, SchoolClass, TutoringGroup
@@ -66,12 +67,12 @@ def class_of(session: Session, scope: Scope) -> dict[int, str]:
     return {person_id: name for person_id, name in rows}
 
 
-def pupils_sorted(session: Session, scope: Scope) -> list[tuple[int, str, str]]:
-    """(id, class, name) of the pupils in scope, by class then name."""
+def pupils_sorted(session: Session, scope: Scope, language: str) -> list[tuple[int, str, str]]:
+    """(id, class, name) of the pupils in scope, by class then name, as the reader's alphabet has it."""
     found = names(session, scope.pupil_ids)
     classes = class_of(session, scope)
     rows = [(pid, classes.get(pid, ""), found.get(pid, "")) for pid in scope.pupil_ids]
-    return sorted(rows, key=lambda r: (r[1], r[2]))
+    return sorted(rows, key=lambda r: (sort_key(language, r[1]), sort_key(language, r[2]), r[0]))
 
 
 def groups(session: Session, scope: Scope) -> list[TutoringGroup]:

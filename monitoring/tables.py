@@ -3,7 +3,8 @@
 Pure functions over a Session. Every table is limited to a `Scope`: a coordinator sees their
 schools, a class teacher their classes. A table is a name, column keys (the header is
 `web.col.<key>` in the reader's language) and rows of plain values or `Text` (a status to render).
-Dates are days in the school's time zone (the `TZ_NAME` setting).
+Dates are days in the school's time zone (the `TZ_NAME` setting); rows of people are in the
+alphabetical order of the reader's language (`locales.collation`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from locales import T, subject_name
+from locales import DEFAULT_LANGUAGE, T, subject_name
+from locales.collation import sort_key
 from models.clock import utcnow
 from models.enums import AttemptOutcome, NotificationStatus, SubmissionStatus
 from models.homework import Homework, Submission
@@ -47,20 +49,24 @@ def consent_status(decisions: list[Consent]) -> tuple[str, datetime | None]:
     return "missing", None
 
 
-def consent_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime) -> Table:
+def consent_table(
+    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
+) -> Table:
     """Per pupil: the parents' decision (given, withdrawn, missing) and its day."""
     decisions: dict[int, list[Consent]] = defaultdict(list)
     for row in session.exec(select(Consent).where(col(Consent.pupil_id).in_(scope.pupil_ids))).all():
         decisions[row.pupil_id].append(row)
     table = Table("consent", ("class", "pupil", "consent", "date"))
-    for pupil_id, class_name, name in pupils_sorted(session, scope):
+    for pupil_id, class_name, name in pupils_sorted(session, scope, language):
         status, when = consent_status(decisions.get(pupil_id, []))
         table.rows.append((class_name, name, T(f"web.consent.{status}"), local_day(when, zone)))
         table.pupils.append(pupil_id)
     return table
 
 
-def attendance_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime) -> Table:
+def attendance_table(
+    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
+) -> Table:
     """Per group and week (Monday): lessons marked, present, late, absent."""
     table = Table(
         "attendance", ("group", "subject", "week", "lessons", "present", "late", "absent", "excused")
@@ -96,7 +102,9 @@ def attendance_table(session: Session, scope: Scope, zone: ZoneInfo, now: dateti
     return table
 
 
-def homework_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime) -> Table:
+def homework_table(
+    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
+) -> Table:
     """Per group: homework set, submitted on time, late, missing (past due), reviewed."""
     table = Table("homework", ("group", "subject", "set", "submitted", "late", "missing", "reviewed"))
     for group in groups(session, scope):
@@ -123,13 +131,15 @@ def homework_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime
     return table
 
 
-def grades_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime) -> Table:
+def grades_table(
+    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
+) -> Table:
     """Per pupil and subject: graded works, average formative score, average mark, latest percent."""
     table = Table("grades", ("class", "pupil", "subject", "graded", "avg_score", "avg_mark", "latest"))
     by_pupil: dict[tuple[int, str], list[Scored]] = defaultdict(list)
     for work in scored(session, scope.pupil_ids):
         by_pupil[(work.pupil_id, work.subject)].append(work)
-    for pupil_id, class_name, name in pupils_sorted(session, scope):
+    for pupil_id, class_name, name in pupils_sorted(session, scope, language):
         for (pid, subject), works in sorted(by_pupil.items(), key=lambda i: i[0][1]):
             if pid != pupil_id:
                 continue
@@ -154,9 +164,12 @@ def _mean(values: list[int]) -> float | None:
     return round(sum(values) / len(values), 1) if values else None
 
 
-def delivery_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime) -> Table:
-    """By channel: messages delivered, attempts retried or failed (blocked included), and messages
-    no channel could carry (the class teacher's phone-or-paper list)."""
+def delivery_table(
+    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
+) -> Table:
+    """By channel: messages delivered (whole, or cut short to fit an SMS), attempts retried or failed
+    (blocked included), and messages no channel could carry (the class teacher's phone-or-paper
+    list)."""
     people = audience(session, scope)
     notifications = select(Notification.id).where(col(Notification.person_id).in_(people))
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -168,6 +181,8 @@ def delivery_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime
     for channel, outcome in attempts:
         if outcome == AttemptOutcome.DELIVERED.value:
             counts[channel]["delivered"] += 1
+        elif outcome == AttemptOutcome.CUT.value:
+            counts[channel]["cut"] += 1
         elif outcome == AttemptOutcome.RETRY.value:
             counts[channel]["retried"] += 1
         elif outcome in (AttemptOutcome.FAILED.value, AttemptOutcome.BLOCKED.value):
@@ -180,16 +195,16 @@ def delivery_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime
     ).all()
     for last_channel in unreached:
         counts[last_channel or "none"]["no_channel"] += 1
-    table = Table("delivery", ("channel", "delivered", "retried", "failed", "no_channel"))
+    table = Table("delivery", ("channel", "delivered", "cut", "retried", "failed", "no_channel"))
     for channel in sorted(counts):
-        c = counts[channel]
-        table.rows.append(
-            (T(f"web.channel.{channel}"), c["delivered"], c["retried"], c["failed"], c["no_channel"])
-        )
+        numbers = tuple(counts[channel][column] for column in table.columns[1:])
+        table.rows.append((T(f"web.channel.{channel}"), *numbers))
     return table
 
 
-def postal_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime) -> Table:
+def postal_table(
+    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
+) -> Table:
     """Every Kazpost round of the classes in scope, one row per item."""
     table = Table("postal", ("date", "class", "pupil", "homework", "status"))
     rounds = session.exec(
@@ -202,7 +217,7 @@ def postal_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime) 
         items = session.exec(select(PostalItem).where(PostalItem.round_id == postal_round.id)).all()
         pupil_names = names(session, (i.pupil_id for i in items))
         titles = titles_of(session, (i.homework_id for i in items if i.homework_id is not None))
-        for item in sorted(items, key=lambda i: pupil_names.get(i.pupil_id, "")):
+        for item in sorted(items, key=lambda i: sort_key(language, pupil_names.get(i.pupil_id, ""))):
             table.rows.append(
                 (
                     postal_round.collection_date,
@@ -224,8 +239,9 @@ def titles_of(session: Session, ids: Iterable[int]) -> dict[int, str]:
 
 
 # Every table the dashboard offers, by name, in the order of its tabs. Each is built from the same
-# inputs: the scope, the school's time zone (for days) and the moment the table is read.
-BUILDERS: dict[str, Callable[[Session, Scope, ZoneInfo, datetime], Table]] = {
+# inputs: the scope, the school's time zone (for days), the moment the table is read and the reader's
+# language (for the order of names).
+BUILDERS: dict[str, Callable[[Session, Scope, ZoneInfo, datetime, str], Table]] = {
     "consent": consent_table,
     "attendance": attendance_table,
     "homework": homework_table,
@@ -238,6 +254,14 @@ BUILDERS: dict[str, Callable[[Session, Scope, ZoneInfo, datetime], Table]] = {
 TABLES = tuple(BUILDERS)
 
 
-def table(session: Session, scope: Scope, name: str, zone: ZoneInfo, now: datetime | None = None) -> Table:
-    """One of `TABLES` by name (KeyError for another), as read `now` (the wall clock by default)."""
-    return BUILDERS[name](session, scope, zone, now or utcnow())
+def table(
+    session: Session,
+    scope: Scope,
+    name: str,
+    zone: ZoneInfo,
+    now: datetime | None = None,
+    language: str = DEFAULT_LANGUAGE,
+) -> Table:
+    """One of `TABLES` by name (KeyError for another), as read `now` (the wall clock by default), its
+    people in the order of `language`'s alphabet."""
+    return BUILDERS[name](session, scope, zone, now or utcnow(), language)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from locales import T
+from locales import DEFAULT_LANGUAGE, T
 from models.threads import Thread, ThreadMessage
 from monitoring.scope import Scope, class_of, names
 from monitoring.table import Table
@@ -18,7 +18,9 @@ from monitoring.table import Table
 HOUR = 3600
 
 
-def threads_table(session: Session, scope: Scope, zone: ZoneInfo, now: datetime) -> Table:
+def threads_table(
+    session: Session, scope: Scope, zone: ZoneInfo, now: datetime, language: str = DEFAULT_LANGUAGE
+) -> Table:
     table = Table("threads", ("since", "hours", "family", "pupil", "class", "with", "role", "messages"))
     threads = session.exec(
         select(Thread)

@@ -1,5 +1,6 @@
 """Preparing claimed rows for their sends: the last consent check, quiet hours, the route, the text
-rendered in the recipient's language, and the attempt recorded as begun before anything is sent.
+to be rendered in the recipient's language for the channel it goes out on (`render`, once the
+channel is chosen), and the attempt recorded as begun before anything is sent.
 
 Quiet hours (the person's own, else the settings', in local time): a non-urgent row due then is
 deferred to their end; an urgent one goes and is logged. A row whose last attempt was interrupted
@@ -14,12 +15,11 @@ import string
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, insert, union, update
 from sqlmodel import Session, col, select
 
-from locales import DEFAULT_LANGUAGE, LANGUAGES, Lines, Text, catalogue, translate
+from locales import Text, language_of, render_value, template_of
 from models.consent_rules import reachable
 from models.enums import AttemptOutcome, NotificationStatus, Role
 from models.outbox import DeliveryAttempt, Notification
@@ -27,12 +27,13 @@ from models.people import Guardianship, Membership
 from models.school import GroupMember
 from outbox.route import Plan, Target, in_quiet_hours, plan_many, quiet_ends
 from outbox.settle import audit, unreached
-from outbox.write import params_from_json
+from outbox.write import stored_text
 from settings import Settings
 
 log = logging.getLogger("ustaz.outbox")
 
 _OUTBOX = Notification.__table__  # type: ignore[attr-defined]
+_ATTEMPTS = DeliveryAttempt.__table__  # type: ignore[attr-defined]
 BEGIN_ATTEMPT = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("nid"))
@@ -42,13 +43,12 @@ BEGIN_ATTEMPT = (
 
 @dataclass(frozen=True)
 class Prepared:
-    """A claimed row ready to send: its text rendered, its route planned."""
+    """A claimed row ready to send: its text read, its route planned."""
 
     notification_id: int
     person_id: int | None
     kind: str
-    text: str
-    template_params: tuple[str, ...]
+    message: Text
     media_path: str | None
     plan: Plan
     # The last attempt's channel, identity and start, when its outcome was never stored.
@@ -62,20 +62,18 @@ class Prepared:
         return started_at if (channel, identity_id) == (target.channel, target.identity_id) else None
 
 
-def render(locale: str, key: str, params: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
-    """The message in `locale`, and its parameters in the order the text uses them (for templates)."""
-    text = translate(locale, key, **params)
-    language = locale if locale in LANGUAGES else DEFAULT_LANGUAGE
-    template = catalogue(language).get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or ""
+def render(locale: str, message: Text, channel: str = "") -> tuple[str, tuple[str, ...]]:
+    """The message in `locale` for `channel`, and its parameters in the order the text uses them
+    (a WhatsApp template's variables)."""
+    language = language_of(locale)
+    number = message.params.get(message.count) if message.count else None
+    template = template_of(language, message.key, channel, number, plural=bool(message.count))
     ordered: list[str] = []
     for _literal, name, _spec, _conv in string.Formatter().parse(template):
-        if name and name in params and name not in ordered:
+        if name and name in message.params and name not in ordered:
             ordered.append(name)
-    values = tuple(
-        params[name].render(language) if isinstance(params[name], Text | Lines) else str(params[name])
-        for name in ordered
-    )
-    return text, values
+    values = tuple(str(render_value(message.params[name], language, channel)) for name in ordered)
+    return message.render(language, channel), values
 
 
 def prepare_many(
@@ -91,12 +89,7 @@ def prepare_many(
     (no longer this worker's, consent withdrawn, deferred for quiet hours, only reachable by post)."""
     now = clock()
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        rows = {
-            row.id: row
-            for row in session.exec(
-                select(Notification).where(col(Notification.id).in_(notification_ids))
-            ).all()
-        }
+        rows = {row.id: row for row in session.exec(_CLAIMED, params={"ids": notification_ids}).all()}
         routes = plan_many(session, list(rows.values()), settings, now)
         pupils = _pupils_among(session, {r.person_id for r in rows.values() if r.person_id is not None})
         unsettled = _unsettled(session, notification_ids)
@@ -112,24 +105,37 @@ def prepare_many(
         ]
 
 
+# Built once, with expanding IN parameters: building a statement anew every round cost as much as
+# running it.
+_LATEST = (
+    select(DeliveryAttempt.notification_id, func.max(DeliveryAttempt.id).label("last"))
+    .where(col(DeliveryAttempt.notification_id).in_(bindparam("ids", expanding=True)))
+    .group_by(col(DeliveryAttempt.notification_id))
+    .subquery()
+)
+_UNSETTLED = (
+    select(
+        col(DeliveryAttempt.notification_id),
+        col(DeliveryAttempt.channel),
+        col(DeliveryAttempt.identity_id),
+        col(DeliveryAttempt.started_at),
+    )
+    .join(_LATEST, col(DeliveryAttempt.id) == _LATEST.c.last)
+    .where(col(DeliveryAttempt.outcome) == AttemptOutcome.INTERRUPTED.value)
+)
+_CLAIMED = select(Notification).where(col(Notification.id).in_(bindparam("ids", expanding=True)))
+_PUPILS = union(
+    select(Membership.person_id).where(
+        col(Membership.person_id).in_(bindparam("ids", expanding=True)), Membership.role == Role.PUPIL.value
+    ),
+    select(Guardianship.pupil_id).where(col(Guardianship.pupil_id).in_(bindparam("ids", expanding=True))),
+    select(GroupMember.pupil_id).where(col(GroupMember.pupil_id).in_(bindparam("ids", expanding=True))),
+)
+
+
 def _unsettled(session: Session, notification_ids: list[int]) -> dict[int, tuple[str, int | None, datetime]]:
     """For each row whose latest attempt was interrupted: that attempt's channel, identity and start."""
-    latest = (
-        select(DeliveryAttempt.notification_id, func.max(DeliveryAttempt.id).label("last"))
-        .where(col(DeliveryAttempt.notification_id).in_(notification_ids))
-        .group_by(col(DeliveryAttempt.notification_id))
-        .subquery()
-    )
-    found = session.execute(
-        select(
-            col(DeliveryAttempt.notification_id),
-            col(DeliveryAttempt.channel),
-            col(DeliveryAttempt.identity_id),
-            col(DeliveryAttempt.started_at),
-        )
-        .join(latest, col(DeliveryAttempt.id) == latest.c.last)
-        .where(col(DeliveryAttempt.outcome) == AttemptOutcome.INTERRUPTED.value)
-    ).all()
+    found = session.execute(_UNSETTLED, {"ids": notification_ids}).all()
     return {int(nid): (str(channel), identity, started) for nid, channel, identity, started in found}
 
 
@@ -165,8 +171,7 @@ def _prepare_row(
     if route.ends_in_post and not [t for t in route.targets if t.channel in channels]:
         unreached(session, row, "post")
         return None
-    text, ordered = render(route.locale, row.key, params_from_json(row.params or {}))
-    return Prepared(row.id, row.person_id, row.kind, text, ordered, row.media_path, route)
+    return Prepared(row.id, row.person_id, row.kind, stored_text(row), row.media_path, route)
 
 
 def begin_attempts(
@@ -174,10 +179,14 @@ def begin_attempts(
 ) -> list[int]:
     """Record the attempts as begun (before any send), in one transaction; their ids in order."""
     now = clock()
+    if len({notification_id for notification_id, _ in starts}) != len(starts):
+        raise ValueError("one attempt at a time per notification")
     with Session(engine, expire_on_commit=False) as session, session.begin():
         # A bulk INSERT … RETURNING, not ORM objects: building those was most of the batch's time.
-        attempt_ids = session.execute(
-            insert(DeliveryAttempt).returning(col(DeliveryAttempt.id), sort_by_parameter_order=True),
+        # Matched back by notification (one attempt each): RETURNING in the rows' own order costs a
+        # statement a row on SQLite.
+        returned = session.execute(
+            insert(_ATTEMPTS).returning(_ATTEMPTS.c.notification_id, _ATTEMPTS.c.id),
             [
                 {
                     "notification_id": notification_id,
@@ -187,8 +196,9 @@ def begin_attempts(
                 }
                 for notification_id, target in starts
             ],
-        ).scalars()
-        ids = [int(attempt_id) for attempt_id in attempt_ids]
+        )
+        attempts = {int(notification_id): int(attempt_id) for notification_id, attempt_id in returned}
+        ids = [attempts[notification_id] for notification_id, _ in starts]
         session.execute(
             BEGIN_ATTEMPT,
             [
@@ -204,14 +214,5 @@ def _pupils_among(session: Session, person_ids: set[int]) -> set[int]:
     `models.consent_rules.is_pupil`): only they need the consent check before a send."""
     if not person_ids:
         return set()
-    ids = list(person_ids)
-    found = session.execute(
-        union(
-            select(Membership.person_id).where(
-                col(Membership.person_id).in_(ids), Membership.role == Role.PUPIL.value
-            ),
-            select(Guardianship.pupil_id).where(col(Guardianship.pupil_id).in_(ids)),
-            select(GroupMember.pupil_id).where(col(GroupMember.pupil_id).in_(ids)),
-        )
-    ).scalars()
+    found = session.execute(_PUPILS, {"ids": sorted(person_ids)}).scalars()
     return {int(person_id) for person_id in found}

@@ -14,7 +14,10 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 
+import sqlalchemy
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from models.enums import AttemptOutcome, Channel
@@ -72,31 +75,50 @@ def within_whatsapp_session(last_inbound_at: datetime | None, now: datetime) -> 
     return last_inbound_at is not None and now - last_inbound_at < WHATSAPP_SESSION
 
 
+_PEOPLE = Person.__table__  # type: ignore[attr-defined]
+_IDENTITIES = ChannelIdentity.__table__  # type: ignore[attr-defined]
+# What a plan reads of a person and of their identities: plain rows (Core, on the session's
+# connection), as building ORM objects for every recipient of a batch cost more than the reading.
+_PEOPLE_OF = sqlalchemy.select(
+    _PEOPLE.c.id, _PEOPLE.c.locale, _PEOPLE.c.quiet_start, _PEOPLE.c.quiet_end
+).where(_PEOPLE.c.id.in_(bindparam("ids", expanding=True)))
+_IDENTITIES_OF = (
+    sqlalchemy.select(
+        _IDENTITIES.c.id,
+        _IDENTITIES.c.person_id,
+        _IDENTITIES.c.channel,
+        _IDENTITIES.c.address,
+        _IDENTITIES.c.chat_id,
+        _IDENTITIES.c.blocked_at,
+        _IDENTITIES.c.opted_out_at,
+        _IDENTITIES.c.last_inbound_at,
+    )
+    .where(_IDENTITIES.c.person_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_IDENTITIES.c.priority, _IDENTITIES.c.id)
+)
+
+_FAILED = select(DeliveryAttempt.notification_id, DeliveryAttempt.identity_id).where(
+    col(DeliveryAttempt.notification_id).in_(bindparam("ids", expanding=True)),
+    DeliveryAttempt.outcome == AttemptOutcome.FAILED.value,
+)
+
+
 def plan_many(
     session: Session, notifications: Sequence[Notification], settings: Settings, now: datetime
 ) -> dict[int, Plan]:
     """The plan of each notification (by id), with one query per table for them all."""
-    person_ids = {n.person_id for n in notifications if n.person_id is not None and n.group_chat_id is None}
-    people = (
-        {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(person_ids))).all()}
-        if person_ids
-        else {}
+    person_ids = sorted(
+        {n.person_id for n in notifications if n.person_id is not None and n.group_chat_id is None}
     )
-    identities: dict[int | None, list[ChannelIdentity]] = defaultdict(list)
+    people: dict[int | None, Any] = {}  # rows of _PEOPLE_OF
+    identities: dict[int | None, list[Any]] = defaultdict(list)  # rows of _IDENTITIES_OF
     if person_ids:
-        for identity in session.exec(
-            select(ChannelIdentity)
-            .where(col(ChannelIdentity.person_id).in_(person_ids))
-            .order_by(col(ChannelIdentity.priority), col(ChannelIdentity.id))
-        ).all():
+        connection = session.connection()
+        people = {p.id: p for p in connection.execute(_PEOPLE_OF, {"ids": person_ids})}
+        for identity in connection.execute(_IDENTITIES_OF, {"ids": person_ids}):
             identities[identity.person_id].append(identity)
     failed: dict[int, set[int | None]] = defaultdict(set)
-    for notification_id, identity_id in session.exec(
-        select(DeliveryAttempt.notification_id, DeliveryAttempt.identity_id).where(
-            col(DeliveryAttempt.notification_id).in_([n.id for n in notifications]),
-            DeliveryAttempt.outcome == AttemptOutcome.FAILED.value,
-        )
-    ).all():
+    for notification_id, identity_id in session.execute(_FAILED, {"ids": [n.id for n in notifications]}):
         failed[notification_id].add(identity_id)
     return {
         n.id: _plan(n, people.get(n.person_id), identities[n.person_id], failed[n.id], settings, now)
@@ -107,8 +129,8 @@ def plan_many(
 
 def _plan(
     notification: Notification,
-    person: Person | None,
-    identities: list[ChannelIdentity],
+    person: Any,  # a row of _PEOPLE_OF, or None
+    identities: list[Any],  # rows of _IDENTITIES_OF
     failed: set[int | None],
     settings: Settings,
     now: datetime,

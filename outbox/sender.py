@@ -30,6 +30,7 @@ class SendResult:
     provider_id: str = ""
     # A throttle of the whole bot or sender number (Twilio's 429), not of one chat.
     whole_sender: bool = False
+    cut: bool = False  # delivered, but shortened to fit the channel (an SMS over its segment cap)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Settling a send: what an attempt's outcome does to its row, written once for the dispatcher and
 for the providers' later delivery reports.
 
-* delivered → the row is "sent";
+* delivered → the row is "sent" (its attempt "cut" when the channel had to shorten it);
 * retry → back to pending with exponential backoff (2 s, 4 s, … capped at 10 min); after
   `max_attempts` retries on one channel, that channel counts as failed;
 * throttled (HTTP 429) → back to pending after exactly the provider's `retry_after`; a throttle is
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, bindparam, func, update
 from sqlmodel import Session, select
 
 from models.clock import utcnow
@@ -83,6 +83,29 @@ def mark_blocked(session: Session, identity_id: int | None, now: datetime) -> No
         identity.blocked_at = now
 
 
+_ATTEMPTS = DeliveryAttempt.__table__  # type: ignore[attr-defined]
+_OUTBOX = Notification.__table__  # type: ignore[attr-defined]
+# Deliveries, the common outcome, are written as two executemany statements on the connection: the
+# ORM's bulk UPDATE by primary key cost more than the writing.
+_DELIVERED_ATTEMPT = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("attempt"))
+    .values(
+        finished_at=bindparam("at"),
+        outcome=bindparam("outcome"),
+        error=bindparam("problem"),
+        provider_id=bindparam("provider"),
+    )
+)
+_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row"))
+    .values(
+        status=NotificationStatus.SENT.value, sent_at=bindparam("at"), last_error=None, next_attempt_at=None
+    )
+)
+
+
 def record_many(
     engine: Engine, finished: list[Finished], policy: RetryPolicy, clock: Callable[[], datetime]
 ) -> list[bool]:
@@ -92,32 +115,22 @@ def record_many(
     delivered = [f for f in finished if f.result.outcome == Outcome.DELIVERED]
     with Session(engine, expire_on_commit=False) as session, session.begin():
         if delivered:
-            session.execute(
-                update(DeliveryAttempt),
+            connection = session.connection()
+            connection.execute(
+                _DELIVERED_ATTEMPT,
                 [
                     {
-                        "id": f.attempt_id,
-                        "finished_at": now,
-                        "outcome": AttemptOutcome.DELIVERED.value,
-                        "error": f.result.error[:300] or None,
-                        "provider_id": f.result.provider_id[:64] or None,
+                        "attempt": f.attempt_id,
+                        "at": now,
+                        # an SMS cut at the segment cap went, but not whole: the reports say so
+                        "outcome": (AttemptOutcome.CUT if f.result.cut else AttemptOutcome.DELIVERED).value,
+                        "problem": f.result.error[:300] or None,
+                        "provider": f.result.provider_id[:64] or None,
                     }
                     for f in delivered
                 ],
             )
-            session.execute(
-                update(Notification),
-                [
-                    {
-                        "id": f.notification_id,
-                        "status": NotificationStatus.SENT.value,
-                        "sent_at": now,
-                        "last_error": None,
-                        "next_attempt_at": None,
-                    }
-                    for f in delivered
-                ],
-            )
+            connection.execute(_SENT, [{"row": f.notification_id, "at": now} for f in delivered])
             for f in delivered:
                 log.info("outbox: notification %s sent on %s", f.notification_id, f.target.channel)
         return [

@@ -10,9 +10,14 @@ committed; `cancel`, `cancel_about_pupil` and `follow_group_chat` change rows no
   or to a guardian about such a pupil, is not written and `enqueue` returns None.
 * A parent who takes the weekly digest instead of per-event messages (`models.news_rules`) gets no
   row of the kinds the digest sums up: `enqueue` returns None for those too.
-* The text is stored as its key and parameters and rendered in the recipient's language at send time.
-  A parameter may itself be a `Text` (say, a subject name); it is stored as ``{"$t": key, "$p": params}``,
-  and `Lines` (a list shown one per line, such as a weekly digest's) as ``{"$l": [texts]}``.
+* The text is stored as its key and parameters and rendered in the recipient's language, for the
+  channel it goes out on, at send time. A parameter may itself be a `Text` (say, a subject name); it
+  is stored as ``{"$t": key, "$p": params}``, and `Lines` (a list shown one per line, such as a
+  weekly digest's) as ``{"$l": [texts]}``. A plural entry's count parameter is stored under
+  ``"$n"`` (beside the parameters of the row, or in the nested value); a list of names, sorted for
+  the reader when rendered (`locales.collation.Names`), as ``{"$names": [...]}``; a person's text
+  with versions in other languages (`locales.versions.Versions`) as ``{"$versions": {lang: text},
+  "original": lang, "note": key}``.
 
 Keys are built from ids only, with ``:`` after every part, so a prefix (`cancel`) never matches a
 longer id: ``lesson:12:2025-03-03:`` does not match ``lesson:123:…``.
@@ -28,6 +33,8 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from locales import Lines, Text
+from locales.collation import Names
+from locales.versions import Versions
 from models.clock import utcnow
 from models.consent_rules import reachable
 from models.dialects import insert_for
@@ -39,6 +46,9 @@ from models.people import Membership
 _TEXT = "$t"
 _PARAMS = "$p"
 _LINES = "$l"
+_COUNT = "$n"
+_NAMES = "$names"
+_VERSIONS = "$versions"
 
 
 _WROTE_OUTBOX = "ustaz_wrote_outbox"
@@ -52,29 +62,43 @@ def params_to_json(params: Mapping[str, Any]) -> dict[str, Any]:
 
 def _value_to_json(value: Any) -> Any:
     if isinstance(value, Text):
-        return {_TEXT: value.key, _PARAMS: params_to_json(value.params)}
+        return {_TEXT: value.key, _PARAMS: params_to_json(value.params)} | _count_json(value)
     if isinstance(value, Lines):
         return {_LINES: [_value_to_json(text) for text in value.texts]}
+    if isinstance(value, Names):
+        return {_NAMES: list(value.names)}
+    if isinstance(value, Versions):
+        return {_VERSIONS: dict(value.texts), "original": value.original, "note": value.note}
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
 
 
+def _count_json(text: Text) -> dict[str, str]:
+    return {_COUNT: text.count} if text.count else {}
+
+
 def params_from_json(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _value_from_json(value) for name, value in params.items()}
+    return {name: _value_from_json(value) for name, value in params.items() if name != _COUNT}
 
 
 def _value_from_json(value: Any) -> Any:
     if isinstance(value, dict) and _TEXT in value:
-        return Text(str(value[_TEXT]), params_from_json(value.get(_PARAMS) or {}))
+        return Text(str(value[_TEXT]), params_from_json(value.get(_PARAMS) or {}), str(value.get(_COUNT, "")))
     if isinstance(value, dict) and _LINES in value:
         return Lines(tuple(_value_from_json(text) for text in value[_LINES]))
+    if isinstance(value, dict) and _NAMES in value:
+        return Names(tuple(str(name) for name in value[_NAMES]))
+    if isinstance(value, dict) and _VERSIONS in value:
+        texts = {str(lang): str(text) for lang, text in value[_VERSIONS].items()}
+        return Versions(texts, str(value.get("original", "")), str(value.get("note", "")))
     return value
 
 
 def stored_text(notification: Notification) -> Text:
-    """The notification's message as a `Text`, ready for `render(locale)`."""
-    return Text(notification.key, params_from_json(notification.params or {}))
+    """The notification's message as a `Text`, ready for `render(locale, channel)`."""
+    params = notification.params or {}
+    return Text(notification.key, params_from_json(params), str(params.get(_COUNT, "")))
 
 
 def enqueue(
@@ -113,7 +137,7 @@ def enqueue(
         "about_pupil_id": about_pupil_id,
         "kind": kind,
         "key": text.key,
-        "params": params_to_json(text.params),
+        "params": params_to_json(text.params) | _count_json(text),
         "media_path": media_path,
         "urgent": urgent,
         "status": NotificationStatus.PENDING.value,

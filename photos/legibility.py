@@ -8,7 +8,7 @@ is re-encoded is reduced to it, a few milliseconds), so the photo path costs abo
   mean brightness (so a dim page is not taken for a soft one), is under `BLURRED_BELOW`. At an
   eighth of the size only a blur that smears strokes across several pixels shows, which is the blur
   that makes a page unreadable: sharp pages measure 0.21 (faint pencil) to 1.8 (bold type), the
-  same pages blurred over eight to ten pixels 0.04–0.15 (tests/test_legibility.py).
+  same pages blurred over eight to ten pixels 0.04–0.15 (tests/photos/test_legibility.py).
 
 A blank page has no edges and counts as blurred: there is nothing on it to read either.
 """

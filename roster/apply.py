@@ -1,10 +1,14 @@
 """Applying a validated roster to the store: the difference only, inside the caller's transaction.
 
-Keys are the file's own: school code, (school, class name), person external id, group code,
-(group, weekday, start) for lessons. Whatever the file no longer holds for its schools is removed
-(memberships, guardianships of its pupils, group members, a person's phone and post identities) or
-deactivated (lessons); people, schools, classes and groups themselves are never deleted, as history
-(homework, attendance, consent) refers to them.
+Keys are the file's own: programme code, school code, (school, class name), person external id,
+group code, (group, weekday, start) for lessons. Whatever the file no longer holds for its schools is
+removed (memberships, guardianships of its pupils, group members, a person's phone and post
+identities) or deactivated (lessons); programmes, people, schools, classes and groups themselves are
+never deleted, as history (homework, attendance, consent) refers to them.
+
+Each kind of row is read once, as plain rows of the columns compared (`roster.bulk`), diffed in
+memory, and only what differs is written, in batches: an unchanged file reads the store and writes
+nothing but its audit row.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from models import (
     ChannelIdentity,
@@ -31,17 +35,28 @@ from models import (
     TutoringGroup,
 )
 from models.enums import Channel, Role
-from models.invariants import check_group_size, check_subjects_per_pupil
+from models.invariants import check_group_sizes, check_subjects_per_pupils
 from models.invites import new_code
 from models.phones import masked, takes_messages
-from models.store import stored_id
-from roster.parsed import ProgrammeRow, Roster, Rules
+from roster.bulk import delete_ids, differing, insert_rows, rows_where_in, update_rows
+from roster.parsed import ClassRow, ProgrammeRow, Roster, SchoolRow
 from roster.report import Changes, IssuedInvite
 from roster.schema import DEFAULT_PROGRAMME
 from roster.validate import StoreFacts, default_programme, rules_of
 
 MANAGED_CHANNELS = (Channel.WHATSAPP, Channel.SMS, Channel.POST)
 PRIORITY = {Channel.WHATSAPP: 1, Channel.SMS: 2, Channel.POST: 3}
+
+MembershipKey = tuple[int, str, int, int | None]  # person, role, school, class
+
+
+def _set_by_file(model: type[SQLModel]) -> tuple[str, ...]:
+    """A keyed model's columns the file sets: all but its id and its code."""
+    return tuple(name for name in model.model_fields if name not in ("id", "code"))
+
+
+PROGRAMME_COLUMNS = _set_by_file(Programme)
+SCHOOL_COLUMNS = _set_by_file(School)
 
 
 def programme_values(row: ProgrammeRow) -> dict[str, Any]:
@@ -66,19 +81,23 @@ def programme_values(row: ProgrammeRow) -> dict[str, Any]:
     }
 
 
-def read_facts(session: Session) -> StoreFacts:
-    facts = StoreFacts()
-    for programme in session.exec(select(Programme)):
-        facts.programmes[programme.code] = rules_of(programme)
-    rows = session.exec(
-        select(ChannelIdentity.channel, ChannelIdentity.address, Person.external_id)
-        .select_from(ChannelIdentity)
-        .outerjoin(Person, col(Person.id) == ChannelIdentity.person_id)
-        .where(col(ChannelIdentity.channel).in_(list(MANAGED_CHANNELS)))
-    )
-    for channel, address, external_id in rows:
-        facts.owners[(channel, address)] = external_id
-    return facts
+def school_values(row: SchoolRow) -> dict[str, Any]:
+    """A School's fields from the file's schools sheet."""
+    return {
+        "name": row.name,
+        "locality": row.locality,
+        "postal_point": row.postal_point,
+        "day_start": row.day_start,
+        "day_end": row.day_end,
+        "school_days": list(row.days),
+    }
+
+
+def default_programme_values() -> dict[str, Any]:
+    """The Digital Tutor's row as the store first gets it, when a group names it before any file
+    defines it."""
+    programme = default_programme()
+    return {"code": programme.code, **{c: getattr(programme, c) for c in PROGRAMME_COLUMNS}}
 
 
 # What a person's audit row says of a changed field: a number masked, words and the low-income mark
@@ -109,21 +128,28 @@ def _as_is(value: Any) -> Any:
     return value
 
 
-def _sync(row: Any, values: dict[str, Any]) -> bool:
-    """Set the fields that differ; True when anything changed."""
-    changed = False
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    return changed
-
-
-def _channel_change(identity: ChannelIdentity, change: str) -> RecordChange:
+def _channel_change(
+    identity_id: int | None, person_id: int | None, channel: str, address: str, change: str
+) -> RecordChange:
     """A phone or postal channel given to or taken from a person: the address never shown whole."""
-    address = masked(identity.address) if identity.channel != Channel.POST else "changed"
-    fields = {"person_id": identity.person_id, "channel": identity.channel, "address": address}
-    return RecordChange("channel_identity", identity.id, change, fields)
+    shown = masked(address) if channel != Channel.POST else "changed"
+    fields = {"person_id": person_id, "channel": channel, "address": shown}
+    return RecordChange("channel_identity", identity_id, change, fields)
+
+
+def read_facts(session: Session) -> StoreFacts:
+    facts = StoreFacts()
+    for programme in session.exec(select(Programme)):
+        facts.programmes[programme.code] = rules_of(programme)
+    rows = session.exec(
+        select(ChannelIdentity.channel, ChannelIdentity.address, Person.external_id)
+        .select_from(ChannelIdentity)
+        .outerjoin(Person, col(Person.id) == ChannelIdentity.person_id)
+        .where(col(ChannelIdentity.channel).in_(list(MANAGED_CHANNELS)))
+    )
+    for channel, address, external_id in rows:
+        facts.owners[(channel, address)] = external_id
+    return facts
 
 
 class Applier:
@@ -136,16 +162,19 @@ class Applier:
         self.invite_ttl = invite_ttl
         self.changes = Changes()
         self.invites: list[IssuedInvite] = []
-        self.programmes: dict[str, Programme] = {}
-        self.changed_programmes: list[Programme] = []  # stored before, their rules changed now
-        self.schools: dict[str, School] = {}
-        self.classes: dict[tuple[str, str], SchoolClass] = {}
-        self.people: dict[str, Person] = {}
+        # The file's keys → the store's ids, in the file's order.
+        self.programmes: dict[str, int] = {}
+        self.schools: dict[str, int] = {}
+        self.classes: dict[tuple[str, str], int] = {}
+        self.people: dict[str, int] = {}
         self.new_people: list[str] = []
-        self.groups: dict[str, TutoringGroup] = {}
-        self.stale_groups: list[TutoringGroup] = []
+        self.groups: dict[str, int] = {}
+        self.stale_groups: list[int] = []
         self.emptied_groups: set[int] = set()
         self.seen_in_chat: set[int] = set()
+        # Kind → the store's ids of the rows `keyed_rows` updated (a programme's changed rules
+        # re-check all its groups).
+        self.updated_ids: dict[str, list[int]] = defaultdict(list)
 
     def run(self) -> None:
         self.programme_rows()
@@ -159,209 +188,236 @@ class Applier:
         self.group_members()
         self.lesson_rows()
         self.invite_rows()
-        self.session.flush()
 
-    def count(self, kind: str, created: bool, changed: bool) -> None:
-        self.changes.add(kind, "created" if created else "updated" if changed else "unchanged")
+    def tally(self, kind: str, **counts: int) -> None:
+        """Counts of one kind of row; a kind with no rows stays out of the report."""
+        for what, n in counts.items():
+            if n:
+                self.changes.add(kind, what, n)
+
+    def keyed_rows(
+        self,
+        kind: str,
+        model: Any,
+        read: Callable[[list[Any]], dict[Any, Any]],
+        desired: dict[Any, dict[str, Any]],
+        new_values: dict[Any, dict[str, Any]],
+    ) -> dict[Any, int]:
+        """Rows the file keys (school, class, group): `read(keys)` gives the stored rows by key;
+        insert the missing with `new_values`, update those whose `desired` values differ. The
+        store's id of every key, in the file's order."""
+        found = read(list(desired))
+        created = [key for key in desired if key not in found]
+        changed = [
+            {"id": found[key].id, **diff}
+            for key, values in desired.items()
+            if key in found and (diff := differing(found[key], values))
+        ]
+        kept = len(desired) - len(created)
+        insert_rows(self.session, model, [new_values[key] for key in created])
+        update_rows(self.session, model, changed)
+        self.updated_ids[kind].extend(row["id"] for row in changed)
+        if created:
+            found.update(read(created))
+        self.tally(kind, created=len(created), updated=len(changed), unchanged=kept - len(changed))
+        return {key: found[key].id for key in desired}
 
     # -- programmes, schools, classes ------------------------------------------------------------
 
     def programme_rows(self) -> None:
         """The file's programmes created or their rules updated; the others its groups name are the
         store's (the Digital Tutor's created with its defaults when absent)."""
-        codes = {group.programme for group in self.roster.groups.values()} | set(self.roster.programmes)
-        found = {
-            p.code: p for p in self.session.exec(select(Programme).where(col(Programme.code).in_(codes)))
-        }
-        for code, row in self.roster.programmes.items():
-            values = programme_values(row)
-            programme = found.get(code)
-            if programme is None:
-                programme = Programme(code=code, **values)
-                self.session.add(programme)
-            changed = _sync(programme, values)
-            self.count("programme", code not in found, changed)
-            if changed and code in found:
-                self.changed_programmes.append(programme)
-            self.programmes[code] = programme
-        for code in sorted(codes - set(self.roster.programmes)):
-            if code in found:
-                self.programmes[code] = found[code]
-                self.changes.add("programme", "unchanged")
-            elif code == DEFAULT_PROGRAMME:
-                programme = default_programme()
-                self.session.add(programme)
-                self.programmes[code] = programme
-                self.changes.add("programme", "created")
-        self.session.flush()
 
-    def rules(self, code: str) -> Rules:
-        return rules_of(self.programmes[code])
+        def read(codes: list[str]) -> dict[str, Any]:
+            selected = [Programme.id, Programme.code, *(getattr(Programme, c) for c in PROGRAMME_COLUMNS)]
+            return {row.code: row for row in rows_where_in(self.session, selected, Programme.code, codes)}
+
+        desired = {code: programme_values(row) for code, row in self.roster.programmes.items()}
+        new = {code: {"code": code, **values} for code, values in desired.items()}
+        self.programmes = self.keyed_rows("programme", Programme, read, desired, new)
+        named = sorted({group.programme for group in self.roster.groups.values()} - set(desired))
+        held = read(named)
+        missing = [code for code in named if code == DEFAULT_PROGRAMME and code not in held]
+        insert_rows(self.session, Programme, [default_programme_values() for _ in missing])
+        if missing:
+            held.update(read(missing))
+        self.tally("programme", created=len(missing), unchanged=len(held) - len(missing))
+        self.programmes.update((code, row.id) for code, row in held.items())
 
     def school_rows(self) -> None:
-        found = {
-            s.code: s
-            for s in self.session.exec(select(School).where(col(School.code).in_(list(self.roster.schools))))
-        }
-        for code, row in self.roster.schools.items():
-            values: dict[str, Any] = {
-                "name": row.name,
-                "locality": row.locality,
-                "postal_point": row.postal_point,
-                "day_start": row.day_start,
-                "day_end": row.day_end,
-                "school_days": list(row.days),
-            }
-            school = found.get(code)
-            if school is None:
-                school = School(code=code, **values)
-                self.session.add(school)
-            self.count("school", code not in found, _sync(school, values))
-            self.schools[code] = school
-        self.session.flush()
+        def read(codes: list[str]) -> dict[str, Any]:
+            selected = [School.id, School.code, *(getattr(School, c) for c in SCHOOL_COLUMNS)]
+            return {row.code: row for row in rows_where_in(self.session, selected, School.code, codes)}
+
+        desired = {code: school_values(row) for code, row in self.roster.schools.items()}
+        new = {code: {"code": code, **values} for code, values in desired.items()}
+        self.schools = self.keyed_rows("school", School, read, desired, new)
 
     def school_ids(self) -> list[int]:
-        return [s.id for s in self.schools.values() if s.id is not None]
+        return list(self.schools.values())
 
     def class_rows(self) -> None:
-        found: dict[tuple[int | None, str], SchoolClass] = {
-            (c.school_id, c.name): c
-            for c in self.session.exec(
-                select(SchoolClass).where(col(SchoolClass.school_id).in_(self.school_ids()))
-            )
+        def read(_keys: list[tuple[int, str]]) -> dict[tuple[int, str], Any]:
+            selected = [SchoolClass.id, SchoolClass.school_id, SchoolClass.name, SchoolClass.grade]
+            rows = rows_where_in(self.session, selected, SchoolClass.school_id, self.school_ids())
+            return {(row.school_id, row.name): row for row in rows}
+
+        by_key = {key: (self.sid(row.school), row) for key, row in self.roster.classes.items()}
+        desired = {(school_id, row.name): {"grade": row.grade} for school_id, row in by_key.values()}
+        new = {
+            (school_id, row.name): {"school_id": school_id, "name": row.name, "grade": row.grade}
+            for school_id, row in by_key.values()
         }
-        for key, row in self.roster.classes.items():
-            school_id = self.sid(row.school)
-            klass = found.get((school_id, row.name))
-            created = klass is None
-            if klass is None:
-                klass = SchoolClass(school_id=school_id, name=row.name, grade=row.grade)
-                self.session.add(klass)
-            self.count("class", created, _sync(klass, {"grade": row.grade}))
-            self.classes[key] = klass
-        self.session.flush()
+        ids = self.keyed_rows("class", SchoolClass, read, desired, new)
+        self.classes = {key: ids[(school_id, row.name)] for key, (school_id, row) in by_key.items()}
 
     # -- people ----------------------------------------------------------------------------------
 
     def person_rows(self) -> None:
-        ids = list(self.roster.people)
+        columns = ("full_name", "phone", "low_income", "by_post", "postal_address")
         found = {
-            p.external_id: p
-            for p in self.session.exec(select(Person).where(col(Person.external_id).in_(ids)))
+            row.external_id: row
+            for row in rows_where_in(
+                self.session,
+                [Person.id, Person.external_id, Person.locale, Person.locale_chosen]
+                + [getattr(Person, c) for c in columns],
+                Person.external_id,
+                self.roster.people,
+            )
         }
+        new: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
         for external_id, row in self.roster.people.items():
-            values: dict[str, Any] = {
-                "full_name": row.full_name,
-                "phone": row.phone,
-                "low_income": row.low_income,
-                "by_post": row.by_post,
-                "postal_address": row.postal_address,
-            }
-            person = found.get(external_id)
-            if person is None:
-                person = Person(external_id=external_id, locale=row.locale, created_at=self.now, **values)
-                self.session.add(person)
+            values = {c: getattr(row, c) for c in columns}
+            held = found.get(external_id)
+            if held is None:
+                new.append(
+                    {"external_id": external_id, "locale": row.locale, "created_at": self.now, **values}
+                )
                 self.new_people.append(external_id)
-            elif not person.locale_chosen:  # a language chosen in the chat wins over the file
+                continue
+            if not held.locale_chosen:  # a language chosen in the chat wins over the file
                 values["locale"] = row.locale
-            before = {name: getattr(person, name) for name in values}
-            self.count("person", person.id is None, _sync(person, values))
-            differ = {name: (before[name], value) for name, value in values.items() if before[name] != value}
-            if person.id is not None and differ:
-                self.record_changes.append(RecordChange("person", person.id, "updated", _shown(differ)))
-            self.people[external_id] = person
-        self.session.flush()
+            if diff := differing(held, values):
+                changed.append({"id": held.id, **diff})
+                before = {name: (getattr(held, name), value) for name, value in diff.items()}
+                self.record_changes.append(RecordChange("person", held.id, "updated", _shown(before)))
+        insert_rows(self.session, Person, new)
+        update_rows(self.session, Person, changed)
+        created = rows_where_in(
+            self.session, [Person.id, Person.external_id], Person.external_id, self.new_people
+        )
+        ids = {row.external_id: row.id for row in created} | {e: row.id for e, row in found.items()}
+        self.people = {external_id: ids[external_id] for external_id in self.roster.people}
+        self.tally("person", created=len(new), updated=len(changed), unchanged=len(found) - len(changed))
 
     def pid(self, external_id: str) -> int:
-        return stored_id(self.people[external_id])
+        return self.people[external_id]
 
     def sid(self, code: str) -> int:
-        return stored_id(self.schools[code])
+        return self.schools[code]
 
-    def memberships(self) -> None:
-        desired: set[tuple[int, str, int, int | None]] = set()
+    def desired_memberships(self) -> set[MembershipKey]:
+        led: dict[str, list[ClassRow]] = defaultdict(list)
+        for klass in self.roster.classes.values():
+            if klass.class_teacher is not None:
+                led[klass.class_teacher].append(klass)
+        guardian_schools = self.roster.guardian_schools()
+        desired: set[MembershipKey] = set()
         for external_id, row in self.roster.people.items():
             person_id = self.pid(external_id)
             for role in row.roles:
                 if role == Role.PUPIL and row.school and row.class_name:
-                    klass = self.classes[(row.school, row.class_name)]
-                    desired.add((person_id, role, self.sid(row.school), klass.id))
+                    klass_id = self.classes[(row.school, row.class_name)]
+                    desired.add((person_id, role, self.sid(row.school), klass_id))
                 elif role == Role.GUARDIAN:
-                    schools = ({row.school} if row.school else set()) | self.roster.guardian_schools(
-                        external_id
+                    schools = ({row.school} if row.school else set()) | guardian_schools.get(
+                        external_id, set()
                     )
                     desired.update((person_id, role, self.sid(s), None) for s in schools)
                 elif role == Role.CLASS_TEACHER:
-                    led = [c for c in self.roster.classes.values() if c.class_teacher == external_id]
                     desired.update(
-                        (person_id, role, self.sid(c.school), self.classes[(c.school, c.name)].id)
-                        for c in led
+                        (person_id, role, self.sid(c.school), self.classes[(c.school, c.name)])
+                        for c in led[external_id]
                     )
-                    if not led and row.school:
+                    if not led[external_id] and row.school:
                         desired.add((person_id, role, self.sid(row.school), None))
                 elif row.school:
                     desired.add((person_id, role, self.sid(row.school), None))
-        existing = self.session.exec(
-            select(Membership)
-            .where(col(Membership.school_id).in_(self.school_ids()))
-            .order_by(col(Membership.id))
-        ).all()
-        kept: set[tuple[int, str, int, int | None]] = set()
-        spare: dict[tuple[int, str, int], list[Membership]] = defaultdict(list)
-        for m in existing:
+        return desired
+
+    def memberships(self) -> None:
+        desired = self.desired_memberships()
+        existing = rows_where_in(
+            self.session,
+            [Membership.id, Membership.person_id, Membership.role, Membership.school_id, Membership.class_id],
+            Membership.school_id,
+            self.school_ids(),
+        )
+        kept: set[MembershipKey] = set()
+        spare: dict[tuple[int, str, int], list[Any]] = defaultdict(list)
+        for m in sorted(existing, key=lambda m: m.id):
             key = (m.person_id, m.role, m.school_id, m.class_id)
             if key in desired and key not in kept:
                 kept.add(key)
-                self.changes.add("membership", "unchanged")
             else:
                 spare[key[:3]].append(m)
+        moved: list[dict[str, Any]] = []
+        new: list[dict[str, Any]] = []
         for key in sorted(desired - kept, key=repr):
             reusable = spare.get(key[:3])
             if reusable:  # same person, role and school: a pupil moved to another class
-                moved = reusable.pop(0)
-                fields = {"person_id": moved.person_id, "class_id": [moved.class_id, key[3]]}
-                self.record_changes.append(RecordChange("membership", moved.id, "updated", fields))
-                moved.class_id = key[3]
-                self.changes.add("membership", "updated")
+                m = reusable.pop(0)
+                fields = {"person_id": m.person_id, "class_id": [m.class_id, key[3]]}
+                self.record_changes.append(RecordChange("membership", m.id, "updated", fields))
+                moved.append({"id": m.id, "class_id": key[3]})
             else:
                 person_id, role, school_id, class_id = key
-                self.session.add(
-                    Membership(person_id=person_id, role=role, school_id=school_id, class_id=class_id)
+                new.append(
+                    {"person_id": person_id, "role": role, "school_id": school_id, "class_id": class_id}
                 )
-                self.changes.add("membership", "created")
+        removed: list[int] = []
         for rows in spare.values():
             for m in rows:
                 fields = {"person_id": m.person_id, "role": m.role, "school_id": m.school_id}
                 self.record_changes.append(RecordChange("membership", m.id, "removed", fields))
-                self.session.delete(m)
-                self.changes.add("membership", "removed")
-        self.session.flush()
+                removed.append(m.id)
+        update_rows(self.session, Membership, moved)
+        insert_rows(self.session, Membership, new)
+        delete_ids(self.session, Membership, removed)
+        self.tally(
+            "membership", unchanged=len(kept), updated=len(moved), created=len(new), removed=len(removed)
+        )
 
     def guardianships(self) -> None:
         pupils = [self.pid(i) for i, row in self.roster.people.items() if Role.PUPIL in row.roles]
         desired = {(self.pid(g), self.pid(p)) for g, p in self.roster.guardianships}
-        existing = self.session.exec(select(Guardianship).where(col(Guardianship.pupil_id).in_(pupils))).all()
-        have = set()
+        existing = rows_where_in(
+            self.session,
+            [Guardianship.id, Guardianship.guardian_id, Guardianship.pupil_id],
+            Guardianship.pupil_id,
+            pupils,
+        )
+        have = {(link.guardian_id, link.pupil_id) for link in existing} & desired
+        removed: list[int] = []
         for link in existing:
-            key = (link.guardian_id, link.pupil_id)
-            if key in desired:
-                have.add(key)
-                self.changes.add("guardianship", "unchanged")
-            else:
+            if (link.guardian_id, link.pupil_id) not in desired:
                 fields = {"guardian_id": link.guardian_id, "pupil_id": link.pupil_id}
                 self.record_changes.append(RecordChange("guardianship", link.id, "removed", fields))
-                self.session.delete(link)
-                self.changes.add("guardianship", "removed")
-        for guardian_id, pupil_id in sorted(desired - have):
-            self.session.add(Guardianship(guardian_id=guardian_id, pupil_id=pupil_id))
-            self.changes.add("guardianship", "created")
-        self.session.flush()
+                removed.append(link.id)
+        delete_ids(self.session, Guardianship, removed)
+        new = [{"guardian_id": g, "pupil_id": p} for g, p in sorted(desired - have)]
+        insert_rows(self.session, Guardianship, new)
+        self.tally(
+            "guardianship", unchanged=len(existing) - len(removed), removed=len(removed), created=len(new)
+        )
 
     def identities(self) -> None:
         """WhatsApp and SMS at the person's phone if it is a mobile one (a landline takes neither: its
         family is on the class teacher's call or paper list), post at the postal address; Telegram
         is left alone (it is bound when the person joins). An address no longer theirs is detached,
-        not deleted, as delivery history refers to it."""
+        not deleted, as delivery history refers to it. The store's rule that phones are E.164 is met by
+        construction: they are `normalize_phone`'s output (roster.fields.parse_phone)."""
         desired: dict[tuple[str, str], tuple[int, int]] = {}
         channel: str
         for external_id, row in self.roster.people.items():
@@ -371,178 +427,199 @@ class Applier:
                     desired[(channel, row.phone)] = (person_id, PRIORITY[channel])
             if row.by_post and row.postal_address:
                 desired[(Channel.POST, row.postal_address)] = (person_id, PRIORITY[Channel.POST])
-        person_ids = [self.pid(i) for i in self.roster.people]
+        current = rows_where_in(
+            self.session,
+            [ChannelIdentity.id, ChannelIdentity.person_id, ChannelIdentity.channel, ChannelIdentity.address],
+            ChannelIdentity.person_id,
+            self.people.values(),
+            col(ChannelIdentity.channel).in_(list(MANAGED_CHANNELS)),
+        )
+        detached: list[dict[str, Any]] = []
+        for i in current:
+            if (wanted := desired.get((i.channel, i.address))) is None or wanted[0] != i.person_id:
+                self.record_changes.append(
+                    _channel_change(i.id, i.person_id, i.channel, i.address, "removed")
+                )
+                detached.append({"id": i.id, "person_id": None})
         new_ids = {self.pid(i) for i in self.new_people}
-        current = self.session.exec(
-            select(ChannelIdentity).where(
-                col(ChannelIdentity.person_id).in_(person_ids),
-                col(ChannelIdentity.channel).in_(list(MANAGED_CHANNELS)),
-            )
-        ).all()
-        for identity in current:
-            wanted = desired.get((identity.channel, identity.address))
-            if wanted is None or wanted[0] != identity.person_id:
-                self.record_changes.append(_channel_change(identity, "removed"))
-                identity.person_id = None
-                self.changes.add("channel", "removed")
-        self.session.flush()
-        addresses = sorted({address for _, address in desired})
+        update_rows(self.session, ChannelIdentity, detached)
         found = {
             (i.channel, i.address): i
-            for i in self.session.exec(
-                select(ChannelIdentity).where(col(ChannelIdentity.address).in_(addresses))
+            for i in rows_where_in(
+                self.session,
+                [
+                    ChannelIdentity.id,
+                    ChannelIdentity.person_id,
+                    ChannelIdentity.channel,
+                    ChannelIdentity.address,
+                    ChannelIdentity.priority,
+                    ChannelIdentity.last_inbound_at,
+                ],
+                ChannelIdentity.address,
+                sorted({address for _, address in desired}),
+                col(ChannelIdentity.channel).in_(list(MANAGED_CHANNELS)),  # (channel, address) is indexed
             )
         }
+        new: list[dict[str, Any]] = []
+        claimed: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        unchanged = 0
         for (channel, address), (person_id, priority) in desired.items():
             held = found.get((channel, address))
+            values = {"person_id": person_id, "priority": priority}
             if held is None:
-                identity = ChannelIdentity(
-                    person_id=person_id, channel=channel, address=address, priority=priority
-                )
-                self.session.add(identity)
-                self.changes.add("channel", "created")
+                new.append({"channel": channel, "address": address, **values})
                 if person_id not in new_ids:  # a new person's channels are the import's counts
-                    self.record_changes.append(_channel_change(identity, "created"))
+                    self.record_changes.append(_channel_change(None, person_id, channel, address, "created"))
                 continue
-            identity = held
-            if identity.person_id != person_id:  # unclaimed (written to us before the roster) or detached
-                identity.person_id = person_id
-                identity.priority = priority
-                self.changes.add("channel", "created")
-                self.record_changes.append(_channel_change(identity, "created"))
+            if held.person_id != person_id:  # unclaimed (written to us before the roster) or detached
+                claimed.append({"id": held.id, **values})
+                self.record_changes.append(_channel_change(held.id, person_id, channel, address, "created"))
+            elif held.priority != priority:
+                changed.append({"id": held.id, "priority": priority})
             else:
-                self.count("channel", False, _sync(identity, {"priority": priority}))
-            if identity.last_inbound_at is not None:
+                unchanged += 1
+            if held.last_inbound_at is not None:
                 self.seen_in_chat.add(person_id)
-        self.session.flush()
+        insert_rows(self.session, ChannelIdentity, new)
+        update_rows(self.session, ChannelIdentity, claimed + changed)
+        self.tally(
+            "channel",
+            removed=len(detached),
+            created=len(new) + len(claimed),
+            updated=len(changed),
+            unchanged=unchanged,
+        )
 
     # -- groups and lessons ----------------------------------------------------------------------
 
     def group_rows(self) -> None:
-        codes = list(self.roster.groups)
-        found = {
-            g.code: g
-            for g in self.session.exec(select(TutoringGroup).where(col(TutoringGroup.code).in_(codes)))
-        }
-        for code, row in self.roster.groups.items():
-            values: dict[str, Any] = {
-                "programme_id": self.programmes[row.programme].id,
+        columns = ("programme_id", "school_id", "subject", "tutor_id", "assistant_id")
+
+        def read(codes: list[str]) -> dict[str, Any]:
+            selected = [TutoringGroup.id, TutoringGroup.code, *(getattr(TutoringGroup, c) for c in columns)]
+            return {row.code: row for row in rows_where_in(self.session, selected, TutoringGroup.code, codes)}
+
+        desired = {
+            code: {
+                "programme_id": self.programmes[row.programme],
                 "school_id": self.sid(row.school) if row.school else None,
                 "subject": row.subject,
                 "tutor_id": self.pid(row.tutor),
                 "assistant_id": self.pid(row.assistant) if row.assistant else None,
             }
-            group = found.get(code)
-            if group is None:
-                group = TutoringGroup(code=code, **values)
-                self.session.add(group)
-            self.count("group", code not in found, _sync(group, values))
-            self.groups[code] = group
-        self.session.flush()
-        self.stale_groups = list(
-            self.session.exec(
-                select(TutoringGroup).where(
-                    col(TutoringGroup.school_id).in_(self.school_ids()),
-                    col(TutoringGroup.code).not_in(codes),
-                )
-            )
+            for code, row in self.roster.groups.items()
+        }
+        new = {code: {"code": code, **values} for code, values in desired.items()}
+        self.groups = self.keyed_rows("group", TutoringGroup, read, desired, new)
+        owned = rows_where_in(
+            self.session, [TutoringGroup.id, TutoringGroup.code], TutoringGroup.school_id, self.school_ids()
         )
+        self.stale_groups = sorted(g.id for g in owned if g.code not in self.roster.groups)
 
     def gid(self, code: str) -> int:
-        return stored_id(self.groups[code])
+        return self.groups[code]
 
     def all_group_ids(self) -> list[int]:
-        groups = list(self.groups.values()) + self.stale_groups
-        return [g.id for g in groups if g.id is not None]
+        return list(self.groups.values()) + self.stale_groups
 
     def group_members(self) -> None:
         desired = {
             (self.gid(code), self.pid(p)) for code, row in self.roster.groups.items() for p in row.pupils
         }
-        existing = self.session.exec(
-            select(GroupMember).where(col(GroupMember.group_id).in_(self.all_group_ids()))
-        ).all()
-        have = set()
-        stale = {g.id for g in self.stale_groups}
-        for member in existing:
-            key = (member.group_id, member.pupil_id)
-            if key in desired:
-                have.add(key)
-                self.changes.add("group_member", "unchanged")
-            else:
-                self.session.delete(member)
-                self.changes.add("group_member", "removed")
-                if member.group_id in stale:
-                    self.emptied_groups.add(member.group_id)
-        for group_id, pupil_id in sorted(desired - have):
-            self.session.add(GroupMember(group_id=group_id, pupil_id=pupil_id))
-            self.changes.add("group_member", "created")
-        self.session.flush()
+        existing = rows_where_in(
+            self.session,
+            [GroupMember.id, GroupMember.group_id, GroupMember.pupil_id],
+            GroupMember.group_id,
+            self.all_group_ids(),
+        )
+        stale = set(self.stale_groups)
+        have = {(m.group_id, m.pupil_id) for m in existing} & desired
+        removed = [m for m in existing if (m.group_id, m.pupil_id) not in desired]
+        self.emptied_groups.update(m.group_id for m in removed if m.group_id in stale)
+        delete_ids(self.session, GroupMember, [m.id for m in removed])
+        new = [{"group_id": g, "pupil_id": p} for g, p in sorted(desired - have)]
+        insert_rows(self.session, GroupMember, new)
+        self.tally(
+            "group_member", unchanged=len(existing) - len(removed), removed=len(removed), created=len(new)
+        )
 
     def lesson_rows(self) -> None:
-        existing = self.session.exec(
-            select(Lesson).where(col(Lesson.group_id).in_(self.all_group_ids()))
-        ).all()
-        by_key = {(lesson.group_id, lesson.weekday, lesson.start_time): lesson for lesson in existing}
+        existing = rows_where_in(
+            self.session,
+            [
+                Lesson.id,
+                Lesson.group_id,
+                Lesson.weekday,
+                Lesson.start_time,
+                Lesson.minutes,
+                Lesson.link,
+                Lesson.active,
+            ],
+            Lesson.group_id,
+            self.all_group_ids(),
+        )
+        by_key = {(x.group_id, x.weekday, x.start_time): x for x in sorted(existing, key=lambda x: x.id)}
         wanted = set()
+        new: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
         for (code, weekday, start), row in self.roster.lessons.items():
             key = (self.gid(code), weekday, start)
             wanted.add(key)
             values: dict[str, Any] = {"minutes": row.minutes, "link": row.link, "active": True}
             lesson = by_key.get(key)
             if lesson is None:
-                self.session.add(Lesson(group_id=key[0], weekday=weekday, start_time=start, **values))
-                self.changes.add("lesson", "created")
-            else:
-                self.count("lesson", False, _sync(lesson, values))
-        stale = {g.id for g in self.stale_groups}
-        for key, lesson in by_key.items():
-            if key not in wanted and lesson.active:
-                lesson.active = False
-                self.changes.add("lesson", "removed")
-                if lesson.group_id in stale:
-                    self.emptied_groups.add(lesson.group_id)
-        for _ in self.emptied_groups:
-            self.changes.add("group", "removed")
-        self.session.flush()
+                new.append({"group_id": key[0], "weekday": weekday, "start_time": start, **values})
+            elif diff := differing(lesson, values):
+                changed.append({"id": lesson.id, **diff})
+        stale = set(self.stale_groups)
+        ended = [x for key, x in by_key.items() if key not in wanted and x.active]
+        self.emptied_groups.update(x.group_id for x in ended if x.group_id in stale)
+        insert_rows(self.session, Lesson, new)
+        update_rows(self.session, Lesson, changed + [{"id": x.id, "active": False} for x in ended])
+        unchanged = len(wanted) - len(new) - len(changed)
+        self.tally("lesson", created=len(new), updated=len(changed), unchanged=unchanged, removed=len(ended))
+        self.tally("group", removed=len(self.emptied_groups))
 
     # -- invites ---------------------------------------------------------------------------------
 
     def invite_rows(self) -> None:
         """One invite per person created by this import who has not been seen in a chat yet."""
+        rows: list[dict[str, Any]] = []
         for external_id in self.new_people:
             person_id = self.pid(external_id)
             if person_id in self.seen_in_chat:
                 continue
-            invite = Invite(
-                code=new_code(),
-                person_id=person_id,
-                created_at=self.now,
-                expires_at=self.now + self.invite_ttl,
+            code = new_code()
+            rows.append(
+                {
+                    "code": code,
+                    "person_id": person_id,
+                    "created_at": self.now,
+                    "expires_at": self.now + self.invite_ttl,
+                }
             )
-            self.session.add(invite)
             row = self.roster.people[external_id]
-            self.invites.append(IssuedInvite(external_id, row.roles[0], invite.code, row.full_name))
-            self.changes.add("invite", "created")
+            self.invites.append(IssuedInvite(external_id, row.roles[0], code, row.full_name))
+        insert_rows(self.session, Invite, rows)
+        self.tally("invite", created=len(rows))
 
     # -- the store's own rules -------------------------------------------------------------------
 
     def check_store_rules(self) -> None:
         """The commit-time rules, run now so that a dry run meets them too (raises InvariantViolation).
-        A programme whose rules the file changed is checked in every group of it, the file's or not."""
+        The rows above were written without ORM objects, so the commit-time check would not see them. A
+        programme whose rules the file changed is checked in every group of it, the file's or not."""
         self.session.flush()
-        group_ids = set(self.all_group_ids())
+        group_ids = self.all_group_ids()
         pupils = {self.pid(p) for row in self.roster.groups.values() for p in row.pupils}
-        changed = [p.id for p in self.changed_programmes]
-        if changed:
-            for group_id, pupil_id in self.session.exec(
-                select(GroupMember.group_id, GroupMember.pupil_id)
-                .join(TutoringGroup, col(TutoringGroup.id) == GroupMember.group_id)
-                .where(col(TutoringGroup.programme_id).in_(changed))
-            ):
-                group_ids.add(group_id)
-                pupils.add(pupil_id)
-        for group_id in sorted(group_ids):
-            check_group_size(self.session, group_id)
-        for pupil_id in sorted(pupils):
-            check_subjects_per_pupil(self.session, pupil_id)
+        if changed := self.updated_ids["programme"]:
+            known = set(group_ids)
+            others = rows_where_in(self.session, [TutoringGroup.id], TutoringGroup.programme_id, changed)
+            group_ids = group_ids + sorted(g.id for g in others if g.id not in known)
+            members = rows_where_in(
+                self.session, [GroupMember.pupil_id], GroupMember.group_id, [g.id for g in others]
+            )
+            pupils.update(m.pupil_id for m in members)
+        check_group_sizes(self.session, group_ids)
+        check_subjects_per_pupils(self.session, sorted(pupils))

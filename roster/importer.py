@@ -140,7 +140,7 @@ def _store_rule_error(file: str, exc: InvariantViolation, roster: Roster, applie
         reason = T("roster.error.group_size", size=params["size"], min=params["min"], max=params["max"])
         return RowError(file, GROUPS, row, "pupils", reason)
     if exc.code == "too_many_subjects":
-        pupil = next((i for i, p in applier.people.items() if p.id == params.get("pupil")), "?")
+        pupil = next((i for i, p in applier.people.items() if p == params.get("pupil")), "?")
         reason = T("roster.error.too_many_subjects", id=pupil, max=params["max"])
         return RowError(file, GROUPS, 0, "pupils", reason)
     return RowError(file, "", 0, "", T("roster.error.store_rule", rule=exc.code))

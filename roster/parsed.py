@@ -113,10 +113,11 @@ class Roster:
     groups: dict[str, GroupRow] = field(default_factory=dict)
     lessons: dict[tuple[str, int, time], LessonRow] = field(default_factory=dict)
 
-    def guardian_schools(self, guardian: str) -> set[str]:
-        schools: set[str] = set()
-        for g, pupil in self.guardianships:
+    def guardian_schools(self) -> dict[str, set[str]]:
+        """Guardian's external id → the codes of their pupils' schools, in one pass over the links."""
+        schools: dict[str, set[str]] = {}
+        for guardian, pupil in self.guardianships:
             person = self.people.get(pupil)
-            if g == guardian and person is not None and person.school:
-                schools.add(person.school)
+            if person is not None and person.school:
+                schools.setdefault(guardian, set()).add(person.school)
         return schools

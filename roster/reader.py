@@ -51,6 +51,8 @@ class RawRoster:
 def clean_text(value: str) -> str:
     """Drop control and format characters (Cc, Cf: RTL marks, zero-width spaces, BOM); turn line
     breaks and tabs into spaces; collapse runs of spaces."""
+    if value.isprintable():  # no Cc, Cf, line break or tab: the common case, at C speed
+        return " ".join(value.split())
     kept = []
     for ch in value:
         if ch in "\t\n\r\v\f\u2028\u2029":
@@ -61,6 +63,8 @@ def clean_text(value: str) -> str:
 
 
 def cell_text(value: object) -> str:
+    if isinstance(value, str):
+        return clean_text(value) if value else ""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -73,7 +77,7 @@ def cell_text(value: object) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, time):
         return value.strftime("%H:%M")
-    return clean_text(str(value))
+    return clean_text(str(value))  # numbers and anything else openpyxl hands over
 
 
 def header_name(value: object) -> str:

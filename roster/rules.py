@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import time
 
-from locales import T, Text
+from locales import N, T, Text
 from roster.parsed import At, GroupRow, LessonRow, Roster, Rules, SchoolRow
 from roster.report import RowError
 from roster.schema import LESSONS, PEOPLE, PROGRAMMES, SHEETS
@@ -233,7 +233,11 @@ def lesson_length(facts: Facts) -> Iterator[Finding]:
     for group, rules in facts.groups():
         for lesson in facts.lessons.get(group.code, []):
             if lesson.minutes < rules.lesson_minutes:
-                reason = T("roster.error.lesson_too_short", minutes=lesson.minutes, min=rules.lesson_minutes)
+                reason = T(
+                    "roster.error.lesson_too_short",
+                    length=N("common.minutes", "minutes", minutes=lesson.minutes),
+                    min=N("common.minutes", "minutes", minutes=rules.lesson_minutes),
+                )
                 yield Finding(lesson.at, "minutes", reason)
 
 

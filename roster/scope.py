@@ -12,17 +12,16 @@ one as it is stored, not change its rules. The command line imports without a li
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
 from locales import T, Text
 from models import Membership, Person, Programme, School, TutoringGroup
-from roster.apply import programme_values
+from roster.apply import PROGRAMME_COLUMNS, programme_values
+from roster.bulk import chunks, differing, rows_where_in
 from roster.parsed import At, Roster
 from roster.report import RowError
-
-CHUNK = 500  # ids per IN (…) list, well under SQLite's and PostgreSQL's parameter limits
 
 
 def outside_schools(session: Session, file: str, roster: Roster, only: frozenset[str]) -> list[RowError]:
@@ -43,28 +42,18 @@ def outside_schools(session: Session, file: str, roster: Roster, only: frozenset
     for code, owner in _owners_of_groups(session, list(roster.groups)).items():
         if owner not in only:
             error(roster.groups[code].at, "code", T("roster.error.group_of_other_school", code=code))
-    stored = {
-        p.code: p
-        for p in session.exec(select(Programme).where(col(Programme.code).in_(list(roster.programmes))))
-    }
+    columns = [Programme.code, *(getattr(Programme, c) for c in PROGRAMME_COLUMNS)]
+    stored = {p.code: p for p in rows_where_in(session, columns, Programme.code, roster.programmes)}
     for code, row in roster.programmes.items():
-        programme = stored.get(code)
-        if programme is not None and any(
-            getattr(programme, name) != value for name, value in programme_values(row).items()
-        ):
+        if code in stored and differing(stored[code], programme_values(row)):
             error(row.at, "code", T("roster.error.programme_of_everyone", code=code))
     return errors
-
-
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
 
 
 def _schools_of_people(session: Session, external_ids: Sequence[str]) -> dict[str, set[str]]:
     """External id → codes of the schools the person has a role in (people without one are absent)."""
     found: dict[str, set[str]] = defaultdict(set)
-    for chunk in _chunks(external_ids):
+    for chunk in chunks(external_ids):
         rows = session.exec(
             select(Person.external_id, School.code)
             .join(Membership, col(Membership.person_id) == col(Person.id))
@@ -79,7 +68,7 @@ def _schools_of_people(session: Session, external_ids: Sequence[str]) -> dict[st
 def _owners_of_groups(session: Session, codes: Sequence[str]) -> dict[str, str]:
     """Group code → code of the school owning it, for the groups already stored with an owner."""
     found: dict[str, str] = {}
-    for chunk in _chunks(codes):
+    for chunk in chunks(codes):
         rows = session.exec(
             select(TutoringGroup.code, School.code)
             .join(School, col(School.id) == col(TutoringGroup.school_id))

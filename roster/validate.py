@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from typing import Any, TypeVar
 
 from locales import T, Text
@@ -124,6 +124,13 @@ def default_programme() -> Programme:
     return Programme(code=DEFAULT_PROGRAMME, name=DEFAULT_PROGRAMME_NAME)
 
 
+@cache
+def default_rules() -> Rules:
+    """The default programme's rules, before the store has its row (made once: a row per group
+    or lesson asks)."""
+    return rules_of(default_programme())
+
+
 @dataclass
 class StoreFacts:
     """What validation needs to know of the store (read in the import's own transaction)."""
@@ -143,7 +150,7 @@ def validate(raw: RawRoster, facts: StoreFacts) -> tuple[Roster, list[RowError]]
 def programme_rules(roster: Roster, facts: StoreFacts) -> dict[str, Rules]:
     """Every programme's rules by code: the file's own, else the store's, else (for `digital-tutor`)
     the Digital Tutor's defaults."""
-    found = {DEFAULT_PROGRAMME: rules_of(default_programme())}
+    found = {DEFAULT_PROGRAMME: default_rules()}
     found.update(facts.programmes)
     found.update((code, row.rules) for code, row in roster.programmes.items())
     return found
@@ -403,11 +410,10 @@ class _Validator:
             self.error(row, column, T(key, id=other))
 
     def class_teachers(self) -> None:
+        rows = {r.row: r for r in self.rows(CLASSES)}
         for klass in self.roster.classes.values():
-            if klass.class_teacher is None:
-                continue
-            row = next(r for r in self.rows(CLASSES) if r.row == klass.at.row)
-            self.person_ref(row, "class_teacher", klass.class_teacher, Role.CLASS_TEACHER)
+            if klass.class_teacher is not None:
+                self.person_ref(rows[klass.at.row], "class_teacher", klass.class_teacher, Role.CLASS_TEACHER)
 
     def guardians(self) -> None:
         for row in self.rows(GUARDIANS):
@@ -419,8 +425,9 @@ class _Validator:
                 self.roster.guardianships.setdefault((guardian, pupil), At(row.sheet, row.row))
 
     def guardian_schools(self) -> None:
+        schools = self.roster.guardian_schools()
         for person in self.roster.people.values():
-            lost = person.school is None and not self.roster.guardian_schools(person.external_id)
+            lost = person.school is None and not schools.get(person.external_id)
             if lost and Role.GUARDIAN in person.roles:
                 row = RawRow(person.at.sheet, person.at.row, {})
                 self.error(row, "school", T("roster.error.missing_field", field="school"))
@@ -431,7 +438,7 @@ class _Validator:
             return file_row.rules
         rules = self.facts.programmes.get(code)
         if rules is None and code == DEFAULT_PROGRAMME:
-            rules = rules_of(default_programme())
+            rules = default_rules()
         return rules
 
     def groups(self) -> None:

@@ -1,9 +1,12 @@
 """Screenshots of the sandbox page and the dashboard, at phone (390 px) and desktop (1280 px) width,
-for the README: `.venv/bin/python -m sandbox.screenshots [docs]`.
+and of WhatsApp conversations with buttons, for the README:
+`.venv/bin/python -m sandbox.screenshots [docs]`.
 
 Starts the sandbox (`python -m bots` with no configuration) in a temporary folder, lets a parent
 join and consent in the sandbox page, signs the coordinator in to the dashboard with the code the
-bot sends, and saves four PNG files. Needs Debian's chromium (`apt-get install chromium`).
+bot sends; then a second parent answers on WhatsApp with its quick-reply buttons, and a class teacher
+on WhatsApp opens the list of an announcement's audiences. Saves six PNG files. Needs Debian's
+chromium (`apt-get install chromium`).
 """
 
 from __future__ import annotations
@@ -95,8 +98,53 @@ def prepare(browser: Any, url: str) -> tuple[Page, Page]:
     return page, dashboard
 
 
-def shoot(page: Page, name: str, folder: Path) -> None:
-    for label, (width, height) in WIDTHS.items():
+def on_whatsapp(page: Page, role: str, nth: int, text: str) -> None:
+    """Someone of `role` writes `text` from their phone number, in the WhatsApp chat pane."""
+    person = page.locator(f".person[data-role={role}]").nth(nth)
+    details = page.locator("details", has=person).first
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    person.click()
+    page.wait_for_selector(".person[aria-pressed]")
+    page.select_option("#chat-select", "whatsapp")
+    say(page, text)
+
+
+def say(page: Page, text: str) -> None:
+    page.fill("#text", text)
+    page.press("#text", "Enter")
+    page.locator("#messages li.msg.me", has_text=text).last.wait_for(timeout=WAIT)
+
+
+def tap(page: Page, title: str) -> None:
+    """Tap the latest WhatsApp button (or list item) with this title."""
+    button = page.locator("#messages .wa-buttons button, #messages .wa-list li button", has_text=title).last
+    button.wait_for(timeout=WAIT)
+    button.click()
+
+
+def whatsapp(browser: Any, url: str, folder: Path) -> None:
+    """A parent answering with WhatsApp's buttons; a class teacher's list of audiences, opened."""
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.goto(url + "/?lang=ru")
+    on_whatsapp(page, "guardian", 1, "Сәлеметсіз бе")
+    tap(page, "Русский")
+    page.locator("#messages .wa-buttons button", has_text="Да, даю согласие").last.wait_for(timeout=WAIT)
+    shoot(page, "whatsapp-buttons", folder, ("phone",))
+    on_whatsapp(page, "class_teacher", 0, "Сәлеметсіз бе")
+    tap(page, "Русский")
+    say(page, "/broadcast")
+    bot_said(page, "Пришлите текст")
+    say(page, "Родительское собрание в пятницу в 18:00, кабинет 12.")
+    opener = page.locator("#messages .wa-list > div button").last
+    opener.wait_for(timeout=WAIT)
+    opener.click()
+    shoot(page, "whatsapp-list", folder, ("phone",))
+
+
+def shoot(page: Page, name: str, folder: Path, sizes: tuple[str, ...] = tuple(WIDTHS)) -> None:
+    for label in sizes:
+        width, height = WIDTHS[label]
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(500)
         page.evaluate("window.scrollTo(0, 0)")
@@ -118,6 +166,7 @@ def main(folder: Path) -> None:
                 shoot(page, "sandbox", folder)
                 dashboard.goto(url + "/dashboard?table=consent")
                 shoot(dashboard, "dashboard", folder)
+                whatsapp(browser, url, folder)
                 browser.close()
         finally:
             process.send_signal(signal.SIGTERM)

@@ -15,7 +15,6 @@ import argparse
 from datetime import date, datetime, time
 from typing import Any
 
-from locales import translate
 from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from scheduler.coordinator import Refused, change_lesson, set_postal_schedule
@@ -110,5 +109,5 @@ def _apply(args: argparse.Namespace, change: Any) -> int:
         return 1
     finally:
         engine.dispose()
-    print(translate(language, text.key, **text.params))
+    print(text.render(language))
     return 0

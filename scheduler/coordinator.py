@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from locales import T, Text
+from locales import N, T, Text
 from models.clock import to_utc, utcnow
 from models.people import Person
 from models.postal import PostalSchedule
@@ -62,8 +62,9 @@ def set_postal_schedule(
         schedule.point = point
     session.add(schedule)
     next_day = schedule.collection_on_or_after(today or utcnow().date())
-    return T(
+    return N(
         "postal.cli.set",
+        "interval",
         class_name=school_class.name,
         teacher=person.external_id,
         interval=interval_days,

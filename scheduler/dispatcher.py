@@ -44,7 +44,7 @@ from models.store import is_postgres
 from outbox.budget import Budget, LocalBudget, Reservation, SharedBudget
 from outbox.claim import claim, reconcile, release, still_waiting
 from outbox.pacing import Pacer
-from outbox.prepare import Prepared, begin_attempts, prepare_many
+from outbox.prepare import Prepared, begin_attempts, prepare_many, render
 from outbox.route import Target
 from outbox.sender import Lookup, Outcome, Outgoing, Sender, SendResult
 from outbox.settle import (
@@ -276,12 +276,13 @@ class Dispatcher:
         to the next channel."""
         if attempt_id is None:
             attempt_id = (await self._begin([(prepared.notification_id, target)]))[0]
+        text, template_params = render(prepared.plan.locale, prepared.message, target.channel)
         message = Outgoing(
             address=target.address,
-            text=prepared.text,
+            text=text,
             media_path=prepared.media_path,
             template_key=prepared.kind,
-            template_params=prepared.template_params,
+            template_params=template_params,
             within_session=target.within_session,
             locale=prepared.plan.locale,
         )

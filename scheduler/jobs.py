@@ -37,7 +37,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, false, func, or_
 from sqlmodel import Session, col, select
 
-from locales import T, Text, subject_name
+from locales import N, T, Text, subject_name
+from locales.collation import Names
 from models.clock import to_utc, utcnow
 from models.consent_rules import has_consent, with_consent
 from models.homework import Homework, Submission
@@ -232,10 +233,15 @@ def _lesson_reminders(
                         due,
                     )
                 )
-            names = ", ".join(p.full_name for p in pupils)
+            names = Names(tuple(p.full_name for p in pupils))
             for staff_id in _staff(occ.group):
-                text = T(
-                    "notify.lesson.reminder_tutor", link=occ.link, pupils=names, count=len(pupils), **common
+                text = N(
+                    "notify.lesson.reminder_tutor",
+                    "count",
+                    link=occ.link,
+                    pupils=names,
+                    count=len(pupils),
+                    **common,
                 )
                 key = f"lesson:{lesson_id}:{occ.key_part}:{minutes}:{staff_id}:"
                 offers.append(_Offer(staff_id, "lesson.reminder.staff", text, key, due))
@@ -511,10 +517,11 @@ def _deadline(
             session,
             tutor,
             "homework.missed.staff",
-            T(
+            N(
                 "notify.homework.missed_tutor",
+                "count",
                 group=group.code,
-                pupils=", ".join(p.full_name for p in consenting),
+                pupils=Names(tuple(p.full_name for p in consenting)),
                 count=len(consenting),
                 **params,
             ),

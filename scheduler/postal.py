@@ -33,7 +33,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from locales import T, Text, subject_name, translate
+from locales import N, T, Text, subject_name, translate
+from locales.collation import sort_key
+from locales.shorten import shorten
 from models.clock import to_utc, utcnow
 from models.enums import Channel, PostalItemStatus, Role
 from models.homework import Homework, Submission
@@ -251,9 +253,7 @@ def work_title(session: Session, item: PostalItem, locale: str) -> str:
         return translate(locale, "postal.work.general")
     name = subject_name(group.subject)
     subject = name.render(locale) if isinstance(name, Text) else name
-    text = " ".join(homework.text.split())
-    title = text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
-    return f"{subject}: {title}"
+    return f"{subject}: {shorten(homework.text, TITLE_CHARS)}"
 
 
 # -- messages --------------------------------------------------------------------------------------
@@ -291,8 +291,13 @@ def collection_sheet(session: Session, round_: PostalRound, locale: str) -> Shee
     school_class = session.get(SchoolClass, round_.class_id)
     addresses = {f.pupil.id: f.address for f in by_post_families(session, round_.class_id)}
     rows: list[tuple[str, ...]] = []
-    for item in items_of(session, stored_id(round_)):
-        pupil = session.get(Person, item.pupil_id)
+    items = items_of(session, stored_id(round_))
+    wanted = {item.pupil_id for item in items}
+    pupils = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(wanted))).all()}
+    names = {pupil_id: pupil.full_name for pupil_id, pupil in pupils.items()}
+    items.sort(key=lambda item: sort_key(locale, names.get(item.pupil_id, "")))  # stable: works in order
+    for item in items:
+        pupil = pupils.get(item.pupil_id)
         work = work_title(session, item, locale)
         if item.carried_from_id is not None:
             work += " " + translate(locale, "postal.work.carried")
@@ -343,8 +348,9 @@ def _send_list(
         "class_name": school_class.name if school_class else "",
     }
     opts.out_dir.mkdir(parents=True, exist_ok=True)
-    pdf = opts.out_dir / f"postal-round-{round_.id}.pdf"
-    xlsx = opts.out_dir / f"postal-round-{round_.id}.xlsx"
+    name = f"kazpost-{round_.collection_date.isoformat()}-round-{round_.id}"  # the day, then which round
+    pdf = opts.out_dir / f"{name}.pdf"
+    xlsx = opts.out_dir / f"{name}.xlsx"
     pdf.write_bytes(pdf_bytes(sheet))
     xlsx.write_bytes(xlsx_bytes(sheet))
     parts = [
@@ -391,10 +397,11 @@ def _send_packs(
         next_collection=schedule.collection_on_or_after(day + timedelta(days=1)),
     )
     opts.out_dir.mkdir(parents=True, exist_ok=True)
-    pdf = opts.out_dir / f"postal-packs-{round_.id}.pdf"
+    pdf = opts.out_dir / f"kazpost-{day.isoformat()}-packs-{round_.id}.pdf"  # as the round's list is named
     pdf.write_bytes(packs_pdf(packs, sheet))
-    text = T(
+    text = N(
         "postal.packs",
+        "pupils",
         class_name=school_class.name,
         date=day.strftime("%d.%m.%Y"),
         pupils=len(packs),

@@ -33,9 +33,7 @@ async def message_to_inbound(message: Message, bot: Bot, max_bytes: int) -> Inbo
         largest = message.photo[-1]
         data = await _download(bot, largest.file_id, largest.file_size, max_bytes)
         uploads.append(Upload(data=data, content_type="image/jpeg", size=largest.file_size or len(data)))
-    elif message.voice or message.audio:
-        sound = message.voice or message.audio
-        assert sound is not None
+    elif sound := message.voice or message.audio:
         data = await _download(bot, sound.file_id, sound.file_size, max_bytes)
         uploads.append(
             Upload(

@@ -22,6 +22,7 @@ from handlers.types import Reply
 from locales import T
 from models.enums import Channel
 
+CHANNEL = "telegram"  # texts name slash commands here (`locales.commands`)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 # A direct reply waits out Telegram's per-chat flood control (a turn may answer with several
@@ -54,7 +55,7 @@ def markup(reply: Reply, locale: str) -> Markup:
 
 async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, fallback_locale: str) -> None:
     locale = reply.locale or fallback_locale
-    text = reply.text.render(locale)
+    text = reply.text.render(locale, CHANNEL)
     buttons = markup(reply, locale)
     if reply.media_path:
         path = Path(reply.media_path)

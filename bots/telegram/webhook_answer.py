@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bots.telegram.render import keyboard
+from bots.telegram.render import CHANNEL, keyboard
 from handlers.types import Reply
 
 # Telegram lets a bot send about one message per second to one chat, with short bursts.
@@ -72,7 +72,7 @@ def send_message_call(chat_id: int, reply: Reply, fallback_locale: str) -> Call 
     if reply.media_path:
         return None
     locale = reply.locale or fallback_locale
-    call: Call = {"method": "sendMessage", "chat_id": chat_id, "text": reply.text.render(locale)}
+    call: Call = {"method": "sendMessage", "chat_id": chat_id, "text": reply.text.render(locale, CHANNEL)}
     buttons = keyboard(reply, locale)
     if buttons is not None:
         call["reply_markup"] = buttons

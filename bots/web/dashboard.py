@@ -24,12 +24,13 @@ from sqlmodel import Session, col, select
 import monitoring
 from bots.web.auth import CHALLENGE_COOKIE, CODE_TTL, SESSION_COOKIE, SESSION_TTL, Auth
 from bots.web.chart import score_chart
-from bots.web.export import cell_text, to_csv, to_xlsx
+from bots.web.export import cell_text, file_name, to_csv, to_xlsx
 from bots.web.forms import form_token, guard_forms
 from bots.web.i18n import page_language, render
 from bots.web.sign_in_limits import EXPIRED, WRONG, Refusal, client_address
 from bots.web.site import SITE
 from locales import translate
+from models.clock import to_local, utcnow
 from models.enums import Role
 from models.people import Membership
 from models.school import School
@@ -99,9 +100,11 @@ def cells(table: monitoring.Table, lang: str) -> list[list[str]]:
     return [[cell_text(cell, lang) for cell in row] for row in table.rows]
 
 
-def load_table(engine: Engine, scope: monitoring.Scope, name: str, zone: ZoneInfo) -> monitoring.Table:
+def load_table(
+    engine: Engine, scope: monitoring.Scope, name: str, zone: ZoneInfo, language: str
+) -> monitoring.Table:
     with Session(engine) as session:
-        return monitoring.table(session, scope, name, zone)
+        return monitoring.table(session, scope, name, zone, language=language)
 
 
 def load_pupil(
@@ -209,8 +212,8 @@ async def overview(request: web.Request, who: Signed) -> web.Response:
         raise web.HTTPNotFound()
     site = request.app[SITE]
     engine = site.engine
-    table = await asyncio.to_thread(load_table, engine, who[1], name, site.settings.zone)
     lang = page_language(request)
+    table = await asyncio.to_thread(load_table, engine, who[1], name, site.settings.zone, lang)
     pages = max(1, -(-len(table.rows) // PAGE_ROWS))
     number = min(max(_int(request.query.get("page"), 1), 1), pages)
     shown = page_of(table, number)
@@ -245,18 +248,19 @@ async def export(request: web.Request, who: Signed) -> web.Response:
     if name not in monitoring.TABLES:
         raise web.HTTPNotFound()
     site = request.app[SITE]
-    table = await asyncio.to_thread(load_table, site.engine, who[1], name, site.settings.zone)
     lang = page_language(request)
+    table = await asyncio.to_thread(load_table, site.engine, who[1], name, site.settings.zone, lang)
     await asyncio.to_thread(request.app[AUTH].audit, who[0], "dashboard.export", table=name, format=kind)
     if kind == "xlsx":
         body = await asyncio.to_thread(to_xlsx, table, lang)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         body, content_type = to_csv(table, lang), "text/csv"
+    today = to_local(utcnow(), site.settings.zone).date()
     return web.Response(
         body=body,
         content_type=content_type,
-        headers={"Content-Disposition": f'attachment; filename="ustaz-{name}.{kind}"'},
+        headers={"Content-Disposition": f'attachment; filename="{file_name(table, kind, today)}"'},
     )
 
 

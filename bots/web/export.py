@@ -1,5 +1,10 @@
-"""A monitoring table as a spreadsheet (XLSX, openpyxl) or CSV, headers in the reader's language;
-every text cell goes through `models.spreadsheet.as_text`, so no value is read as a formula.
+"""A monitoring table as a spreadsheet (XLSX, openpyxl) or CSV, for the Excel of a Kazakh or Russian
+school: headers in the reader's language, numbers and dates as that language writes them, and a
+file name with the day it was taken. Every text cell goes through `models.spreadsheet.as_text`, so
+no value is read as a formula.
+
+CSV: `;` between fields (a Kazakh or Russian Excel takes `,` as the decimal sign and splits on `;`),
+UTF-8 with a byte-order mark (else Excel reads Cyrillic and Kazakh letters as another encoding).
 
 openpyxl is imported when a spreadsheet is asked for, not with the bot process (7 MB resident)."""
 
@@ -10,8 +15,11 @@ import io
 from datetime import date
 
 from locales import Text, translate
+from locales.formats import excel_date_format, format_day, format_number
 from models.spreadsheet import as_text
 from monitoring import Cell, Table
+
+CSV_DELIMITER = ";"
 
 
 def cell_value(cell: Cell, lang: str) -> str | int | float | date | None:
@@ -23,7 +31,9 @@ def cell_text(cell: Cell, lang: str) -> str:
     if value is None:
         return ""
     if isinstance(value, date):
-        return value.isoformat()
+        return format_day(value, lang)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_number(value, lang)
     return str(value)
 
 
@@ -33,8 +43,20 @@ def exported(cell: Cell, lang: str) -> str | int | float | date | None:
     return as_text(value) if isinstance(value, str) else value
 
 
+def csv_text(cell: Cell, lang: str) -> str:
+    """The cell as the CSV writes it: text marked as `exported` marks it, a number or a date as the
+    reader's language writes it (a negative number stays a number)."""
+    value = exported(cell, lang)
+    return value if isinstance(value, str) else cell_text(value, lang)
+
+
 def headers(table: Table, lang: str) -> list[str]:
     return [translate(lang, f"web.col.{column}") for column in table.columns]
+
+
+def file_name(table: Table, kind: str, day: date) -> str:
+    """`ustaz-consent-2026-03-09.csv`: the table and the day (sorts by date in a folder)."""
+    return f"ustaz-{table.name}-{day.isoformat()}.{kind}"
 
 
 def to_xlsx(table: Table, lang: str) -> bytes:
@@ -42,8 +64,8 @@ def to_xlsx(table: Table, lang: str) -> bytes:
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    sheet = book.create_sheet(index=0)  # a new book's active sheet is typed Optional; make our own
+    book.remove(book.worksheets[1])
     sheet.title = translate(lang, f"web.table.{table.name}")[:31]
     sheet.append([as_text(header) for header in headers(table, lang)])
     for row in table.rows:
@@ -57,7 +79,7 @@ def to_xlsx(table: Table, lang: str) -> bytes:
         for cells in sheet.iter_cols(min_col=index, max_col=index, min_row=2):
             for item in cells:
                 if isinstance(item.value, date):
-                    item.number_format = "yyyy-mm-dd"
+                    item.number_format = excel_date_format(lang)
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
@@ -65,10 +87,9 @@ def to_xlsx(table: Table, lang: str) -> bytes:
 
 
 def to_csv(table: Table, lang: str) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel opens Cyrillic and Kazakh letters correctly."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=CSV_DELIMITER)
     writer.writerow([as_text(header) for header in headers(table, lang)])
     for row in table.rows:
-        writer.writerow([as_text(cell_text(cell, lang)) for cell in row])
+        writer.writerow([csv_text(cell, lang) for cell in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

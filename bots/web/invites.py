@@ -32,9 +32,9 @@ PAGE_SIZE = 40
 routes = web.RouteTableDef()
 
 
-def load_sections(engine: Engine, scope: Scope, now: datetime) -> list[Section]:
+def load_sections(engine: Engine, scope: Scope, now: datetime, language: str) -> list[Section]:
     with Session(engine) as session:
-        return sections(session, scope, now)
+        return sections(session, scope, now, language)
 
 
 def page_of(found: list[Section], page: int) -> tuple[list[tuple[Section, list[Invitee]]], int]:
@@ -76,7 +76,7 @@ def reissue(
 async def invite_list(request: web.Request, who: Signed) -> web.Response:
     site = request.app[SITE]
     now = utcnow()
-    found = await asyncio.to_thread(load_sections, site.engine, who[1], now)
+    found = await asyncio.to_thread(load_sections, site.engine, who[1], now, page_language(request))
     raw_page = request.query.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
     grouped, pages = page_of(found, page)
@@ -115,7 +115,7 @@ async def invite_sheet(request: web.Request, who: Signed) -> web.Response:
     site = request.app[SITE]
     class_id = int(request.match_info["class_id"])
     now = utcnow()
-    found = await asyncio.to_thread(load_sections, site.engine, who[1], now)
+    found = await asyncio.to_thread(load_sections, site.engine, who[1], now, page_language(request))
     chosen = next((s for s in found if s.kind == "class" and s.id == class_id), None)
     if chosen is None:
         raise web.HTTPNotFound()

@@ -2,8 +2,9 @@
 
 From is `whatsapp:+7…` on WhatsApp and `+7…` on SMS; the identity's address is the bare E.164 number,
 the form the roster stores, so a known parent is recognised at once. MessageSid is the idempotency key
-(`external_id`): a retried webhook is recorded once by the handlers. A quick-reply button's payload
-comes back as the choice it was rendered from.
+(`external_id`): a retried webhook is recorded once by the handlers. A tapped quick-reply button
+(`ButtonPayload`) or a picked list item (`ListId`) comes back as the choice it was rendered from
+(`bots.whatsapp.content`), the same value the typed number of that choice maps to.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Parsed:
     message_sid: str
     body: str
     media: tuple[Media, ...] = ()
-    button_payload: str = ""
+    choice: str = ""  # the tapped button's payload or the picked list item's id
     profile_name: str = ""
 
 
@@ -61,7 +62,7 @@ def parse_form(channel: str, form: Mapping[str, str]) -> Parsed | None:
         message_sid=sid,
         body=form.get("Body", ""),
         media=media,
-        button_payload=form.get("ButtonPayload", "").strip(),
+        choice=(form.get("ButtonPayload") or form.get("ListId") or "").strip(),
         profile_name=form.get("ProfileName", ""),
     )
 
@@ -77,9 +78,9 @@ async def to_inbound(parsed: Parsed, fetch: Fetch, max_bytes: int) -> Inbound:
     return Inbound(
         identity=Identity(channel=parsed.channel, address=parsed.number, display_name=parsed.profile_name),
         chat=Chat(id=parsed.number),
-        text="" if parsed.button_payload else parsed.body,
+        text="" if parsed.choice else parsed.body,
         uploads=tuple(uploads),
-        choice=parsed.button_payload or None,
+        choice=parsed.choice or None,
         album_id=parsed.message_sid if len(uploads) > 1 else None,
         external_id=parsed.message_sid,
     )

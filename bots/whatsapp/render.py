@@ -1,5 +1,7 @@
-"""A `Reply` as WhatsApp / SMS text: choices become a numbered list ("1 Иә", "2 Жоқ") that the
-handlers understand when the number (or the label, "иә", "да", "yes") is typed back."""
+"""A `Reply` as WhatsApp / SMS text: the text rendered for the channel (`{cmd_consent}` becomes the
+word КЕЛІСІМ, an SMS variant is taken where there is one), choices as a numbered list ("1 Иә",
+"2 Жоқ") that the handlers understand when the number (or the label, "иә", "да", "yes") is typed
+back. On WhatsApp a reply whose choices fit goes as buttons instead (`bots.whatsapp.content`)."""
 
 from __future__ import annotations
 
@@ -7,16 +9,18 @@ from handlers.types import Reply
 from locales import T
 
 MAX_BODY = 1600  # Twilio's limit for one message body
+# SMS is paid by the segment: no blank lines between the text, the list and the hint.
+SEPARATORS = {"sms": "\n"}
 
 
-def render(reply: Reply, fallback_locale: str) -> str:
+def render(reply: Reply, fallback_locale: str, channel: str = "whatsapp") -> str:
     locale = reply.locale or fallback_locale
-    text = reply.text.render(locale)
+    text = reply.text.render(locale, channel)
     if reply.choices:
         lines = [
-            f"{reply.first_number + offset} {choice.label.render(locale)}"
+            f"{reply.first_number + offset} {choice.label.render(locale, channel)}"
             for offset, choice in enumerate(reply.choices)
         ]
-        hint = T("whatsapp.answer_with_number").render(locale)
-        text = "\n\n".join([text, "\n".join(lines), hint])
+        hint = T("whatsapp.answer_with_number").render(locale, channel)
+        text = SEPARATORS.get(channel, "\n\n").join([text, "\n".join(lines), hint])
     return text[:MAX_BODY]

@@ -5,7 +5,13 @@ so in `Outgoing.within_session`); outside it only an approved template goes, cho
 kind and the person's language (settings.twilio_templates, "<kind>:<language>" → Content SID), with
 the text's parameters as its variables. No template means this channel cannot carry the message:
 a permanent failure, so the dispatcher moves on to the next channel. SMS is the last channel and is
-cut to a few segments (`sms.shorten`), never transliterated.
+cut to a few segments (`sms.shorten`), never transliterated; a cut message is reported as cut, so the
+outbox records it as such rather than as delivered whole.
+
+A direct reply to a person who just wrote is rendered here for the channel: on WhatsApp its choices
+go as buttons or a list when they fit (`bots.whatsapp.content`), else as a numbered list; by SMS a
+long answer goes as several messages, each within the segment cap, so nothing the person asked for
+is lost.
 
 Twilio accepting a message is reported as delivered; what happens after (sent, delivered, read,
 failed with 63016 …) arrives as a status callback (`bots.whatsapp.status`). Twilio's 429 (20429) is
@@ -19,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,9 +33,11 @@ import aiohttp
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
+from bots.whatsapp.content import ContentTemplates, Interactive, interactive
 from bots.whatsapp.media import PublicFiles
-from bots.whatsapp.render import MAX_BODY
-from bots.whatsapp.sms import shorten
+from bots.whatsapp.render import MAX_BODY, render
+from bots.whatsapp.sms import shorten, split
+from handlers.types import Reply
 from models.enums import Channel
 from outbox.sender import Outcome, Outgoing, SendResult
 
@@ -52,6 +61,7 @@ class TwilioSender:
         files: PublicFiles,
         templates: Mapping[str, str],
         sms_max_segments: int,
+        contents: ContentTemplates | None = None,
     ) -> None:
         self.channel = channel.value
         self.client = client
@@ -59,6 +69,7 @@ class TwilioSender:
         self.files = files
         self.templates = dict(templates)
         self.sms_max_segments = sms_max_segments
+        self.contents = contents  # WhatsApp buttons; None: numbered lists only
 
     def to_address(self, number: str) -> str:
         return f"whatsapp:{number}" if self.channel == Channel.WHATSAPP else number
@@ -68,8 +79,10 @@ class TwilioSender:
         if self.files.base_url:  # a process without a public address learns no delivery status
             fields["status_callback"] = self.files.base_url + STATUS_PATH
         body = self._body(message)
+        cut = False
         if self.channel == Channel.SMS:
             fields["body"] = body
+            cut = body != message.text.strip()
         elif body is not None:
             fields |= self._free_form(body, message.media_path)
         else:
@@ -78,7 +91,8 @@ class TwilioSender:
                 return SendResult(Outcome.FAILED, error="no template outside the 24-hour window")
             variables = {str(n): value for n, value in enumerate(message.template_params, start=1)}
             fields |= {"content_sid": content_sid, "content_variables": json.dumps(variables)}
-        return await self._create(message.address, fields)
+        result = await self._create(message.address, fields)
+        return replace(result, cut=True) if cut and result.outcome == Outcome.DELIVERED else result
 
     def _body(self, message: Outgoing) -> str | None:
         """The free text this message goes as; None for a template (outside the 24-hour window)."""
@@ -106,15 +120,31 @@ class TwilioSender:
                 return SendResult(Outcome.DELIVERED, provider_id=found.sid)
         return None
 
-    async def reply(
-        self, number: str, text: str, media_path: str | None = None, *, once: bool = False
-    ) -> SendResult:
-        """A direct answer to the person who just wrote (inside the session by definition); `once`:
-        the file may be fetched once, then it is deleted (a data export)."""
-        if self.channel == Channel.WHATSAPP:
-            fields = self._free_form(text, media_path, once=once)
-        else:
-            fields = {"body": text[:MAX_BODY]}
+    async def reply(self, number: str, reply: Reply, fallback_locale: str) -> list[SendResult]:
+        """A direct answer to the person who just wrote (inside the session by definition); a file
+        sent `media_once` may be fetched once, then it is deleted (a data export)."""
+        if self.channel == Channel.SMS:
+            parts = split(render(reply, fallback_locale, self.channel), self.sms_max_segments)
+            return [await self._reply(number, {"body": part}) for part in parts]
+        buttons = await self._buttons(reply, reply.locale or fallback_locale)
+        if buttons is not None:
+            return [await self._reply(number, buttons)]
+        text = render(reply, fallback_locale, self.channel)
+        return [await self._reply(number, self._free_form(text, reply.media_path, once=reply.media_once))]
+
+    async def _buttons(self, reply: Reply, locale: str) -> dict[str, Any] | None:
+        """The reply's choices as a Content message (buttons or a list), when they fit one."""
+        message: Interactive | None = interactive(reply, locale, self.channel) if self.contents else None
+        if message is None or self.contents is None:
+            return None
+        try:
+            content_sid = await self.contents.sid_for(message)
+        except (TwilioException, aiohttp.ClientError, TimeoutError) as error:
+            log.warning("twilio: no buttons (%s), a numbered list instead", type(error).__name__)
+            return None
+        return {"content_sid": content_sid, "content_variables": json.dumps(message.variables())}
+
+    async def _reply(self, number: str, fields: dict[str, Any]) -> SendResult:
         result = await self._create(number, fields)
         if result.outcome != Outcome.DELIVERED:
             log.warning("twilio %s reply not accepted: %s", self.channel, result.error)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from twilio.rest import Client
 
 from bots.twilio_http import make_twilio_client
+from bots.whatsapp.content import ContentTemplates
 from bots.whatsapp.media import MediaFetcher, PublicFiles
 from bots.whatsapp.sender import TwilioSender
 from bots.whatsapp.webhook import TwilioWebhooks
@@ -52,6 +53,7 @@ def register(
         settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url, asynchronous=True
     )
     files = PublicFiles(settings.data_dir, settings.twilio_auth_token)
+    contents = ContentTemplates(client)
     senders: dict[str, TwilioSender] = {}
     for channel, from_address in (
         (Channel.WHATSAPP, settings.twilio_whatsapp_from),
@@ -65,6 +67,7 @@ def register(
                 files,
                 settings.twilio_templates,
                 settings.twilio_sms_max_segments,
+                contents if channel == Channel.WHATSAPP else None,
             )
     fetcher = MediaFetcher(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url)
     webhooks = TwilioWebhooks(

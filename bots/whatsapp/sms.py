@@ -53,3 +53,50 @@ def shorten(text: str, max_segments: int) -> str:
     cut = text[:low]
     at_word = cut.rsplit(maxsplit=1)[0] if " " in cut.strip() else cut
     return at_word.rstrip(" ,;:-") + ELLIPSIS
+
+
+def fits(text: str, max_segments: int) -> bool:
+    return segments(text) <= max_segments
+
+
+def split(text: str, max_segments: int) -> list[str]:
+    """The text as several SMS, each within `max_segments`, cut between lines where it can and
+    between words where a line alone is too long: nothing is lost (for a direct answer, which the
+    person asked for; the outbox cuts instead, and records the cut)."""
+    text = text.strip()
+    if fits(text, max_segments):
+        return [text] if text else []
+    units: list[tuple[str, str]] = []  # (what joins it to the unit before, the unit)
+    for line in text.split("\n"):
+        chunks = [line] if fits(line, max_segments) else _chunks(line, max_segments)
+        units += [("\n" if index == 0 else " ", chunk) for index, chunk in enumerate(chunks)]
+    parts: list[str] = []
+    current = ""
+    for joiner, unit in units:
+        candidate = f"{current}{joiner}{unit}" if current else unit
+        if current and not fits(candidate.strip(), max_segments):
+            parts.append(current.strip())
+            current = unit
+        else:
+            current = candidate
+    if current.strip():
+        parts.append(current.strip())
+    return [part for part in parts if part]
+
+
+def _chunks(line: str, max_segments: int) -> list[str]:
+    """One over-long line as chunks of whole words (a word longer than an SMS is cut)."""
+    chunks: list[str] = []
+    current = ""
+    for word in line.split():
+        while not fits(word, max_segments):
+            head = shorten(word, max_segments).removesuffix(ELLIPSIS) or word[:1]  # fits, with room
+            chunks += [current, head] if current else [head]
+            current, word = "", word[len(head) :]
+        candidate = f"{current} {word}" if current else word
+        if current and not fits(candidate, max_segments):
+            chunks.append(current)
+            current = word
+        else:
+            current = candidate
+    return [*chunks, current] if current else chunks

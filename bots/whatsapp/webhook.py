@@ -33,7 +33,6 @@ from bots.posted import posted_form
 from bots.turns import run_turn
 from bots.whatsapp.inbound import Parsed, parse_form, to_inbound
 from bots.whatsapp.media import MediaFetcher
-from bots.whatsapp.render import render
 from bots.whatsapp.sender import STATUS_PATH, TwilioSender
 from bots.whatsapp.status import apply_when_known, parse_status
 from handlers.context import Config
@@ -120,8 +119,7 @@ class TwilioWebhooks:
                 replies = await run_turn(self.engine, inbound, self.config)
                 sender = self.senders[parsed.channel]
                 for reply in replies:
-                    text = render(reply, self.config.default_locale)
-                    await sender.reply(parsed.number, text, reply.media_path, once=reply.media_once)
+                    await sender.reply(parsed.number, reply, self.config.default_locale)
                 for item in parsed.media:
                     await self.fetcher.delete(item.url)
         except Exception:

@@ -45,7 +45,6 @@ LESSON = "prb:lesson:"
 FLOW = "prb"
 FLOW_NOTE = "prb_note"
 NO_LESSON = "none"
-WORDS = frozenset({"мәселе", "проблема", "problem"})
 WINDOW = timedelta(days=2)  # lessons this close before or after now are offered
 MAX_LESSONS = 6
 URGENT_BEFORE = timedelta(hours=2)  # a report this close before the lesson reaches the tutor at once

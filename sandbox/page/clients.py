@@ -73,6 +73,16 @@ class TwilioControl:
             if response.status >= 400:
                 raise web.HTTPBadRequest(text=str((await response.json()).get("error", "emulator error")))
 
+    async def tap(self, phone: str, sid: str, option: str) -> None:
+        """Tap a button (or a list item) of a message the bot sent to this phone."""
+        async with self.session.http.get(f"{self.base}/messages/{sid}") as response:
+            if response.status != 200 or (await response.json()).get("number") != phone:
+                raise web.HTTPNotFound()
+        payload = {"message_sid": sid, "id": option}
+        async with self.session.http.post(f"{self.base}/tap", json=payload) as response:
+            if response.status >= 400:
+                raise web.HTTPBadRequest(text=str((await response.json()).get("error", "emulator error")))
+
     async def media(self, sid: str) -> tuple[bytes, str]:
         async with self.session.http.get(f"{self.base}/media/{sid}") as response:
             if response.status != 200:

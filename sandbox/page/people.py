@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from models.enums import Channel, Role
 from models.people import ChannelIdentity, Guardianship, Invite, Membership, Person
 from models.school import SchoolClass
-from models.store import session_scope
+from models.store import session_scope, stored_id
 
 USER_BASE = 880_000_000  # emulator user id = USER_BASE + person id
 GROUP_BASE = -1_000_000_000_000  # emulator group id = GROUP_BASE - class id
@@ -47,13 +47,13 @@ def people_by_role(engine: Engine) -> dict[str, list[Someone]]:
         ).all()
     grouped: dict[str, dict[int, Someone]] = {role.value: {} for role in ROLE_ORDER}
     for membership, person in rows:
-        assert person.id is not None
+        person_id = stored_id(person)
         bucket = grouped.setdefault(membership.role, {})
-        known = bucket.get(person.id)
+        known = bucket.get(person_id)
         names = known.classes if known else ()
         if membership.class_id in classes and classes[membership.class_id] not in names:
             names = (*names, classes[membership.class_id])
-        bucket[person.id] = Someone(person.id, person.full_name, person.locale, names)
+        bucket[person_id] = Someone(person_id, person.full_name, person.locale, names)
     return {role: list(people.values()) for role, people in grouped.items() if people}
 
 
@@ -62,9 +62,8 @@ def class_chats(engine: Engine) -> list[tuple[int, str]]:
     with session_scope(engine) as session:
         found = []
         for school_class in session.exec(select(SchoolClass).order_by(col(SchoolClass.name))).all():
-            assert school_class.id is not None
             if school_class.telegram_chat_id is None:
-                school_class.telegram_chat_id = GROUP_BASE - school_class.id
+                school_class.telegram_chat_id = GROUP_BASE - stored_id(school_class)
             found.append((school_class.telegram_chat_id, school_class.name))
         return found
 

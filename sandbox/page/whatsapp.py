@@ -1,6 +1,7 @@
 """The sandbox chat pane over WhatsApp: a person writes from the phone number the roster holds,
-through the Twilio emulator's control API, and reads what the bot sent to that number (choices come
-as numbered lists: the visitor types the number).
+through the Twilio emulator's control API, and reads what the bot sent to that number. Choices come
+as WhatsApp shows them: quick-reply buttons or a list to tap (a tap goes through the emulator as
+WhatsApp's would), or a numbered list when they do not fit, answered by typing the number.
 
 Messages are given to the page in the same shape as the Telegram emulator's, so one chat pane shows
 both; a photo's `file_id` is `wa:<media sid>`, served by the sandbox's file route.
@@ -33,6 +34,7 @@ def as_chat_message(record: dict[str, Any], seq: int, user_id: int) -> dict[str,
         "text": record.get("text") or record.get("body") or "",
         "caption": None,
         "reply_markup": None,
+        "whatsapp": _buttons(record),
         "media": [
             {"kind": "photo", "file_id": MEDIA_PREFIX + str(item["sid"])}
             for item in record.get("media") or []
@@ -40,6 +42,12 @@ def as_chat_message(record: dict[str, Any], seq: int, user_id: int) -> dict[str,
         ],
         "message": {},
     }
+
+
+def _buttons(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The message's quick-reply buttons or list as the emulator shows them, with its sid to tap."""
+    shown = record.get("interactive")
+    return {"sid": record.get("sid"), **shown} if shown else None
 
 
 async def person_on_whatsapp(request: web.Request) -> tuple[str, TwilioControl]:
@@ -58,6 +66,14 @@ async def messages(request: web.Request) -> web.Response:
     user_id = USER_BASE + int(request.match_info["person_id"])
     found = [as_chat_message(r, i, user_id) for i, r in enumerate(records, start=1)]
     return web.json_response({"messages": found})
+
+
+@routes.post("/sandbox/whatsapp/{person_id:\\d+}/tap")
+async def tap(request: web.Request) -> web.Response:
+    body = await request.json()
+    phone, twilio = await person_on_whatsapp(request)
+    await twilio.tap(phone, str(body["sid"]), str(body["id"]))
+    return web.json_response({"ok": True})
 
 
 @routes.post("/sandbox/whatsapp/{person_id:\\d+}/text")

@@ -35,6 +35,8 @@ REST API (HTTP Basic auth: account sid + auth token; Twilio's JSON error shape
     GET    …/Messages/{SM}/Media.json, …/Media/{ME}.json    media list / metadata
     DELETE …/Messages/{SM}/Media/{ME}.json                  delete stored media (204)
     GET    …/Messages/{SM}/Media/{ME}                       307 → /cdn/<token> (bytes, expires)
+    POST|GET /v1/Content, GET|DELETE /v1/Content/{HX}       the Content API: quick replies and lists
+           (`sandbox.twilio_emulator.content`), sent by ContentSid as WhatsApp shows them
   Errors: 20003 (401 bad credentials), 20404, 20429 (rate limit, Retry-After), 21211 bad To,
   21212 bad From, 21602 no body, 21603 no From, 21604 no To, 21606 SMS From not owned, 21610 SMS
   recipient opted out (sent STOP), 21617 body > 1600, 21655 unknown ContentSid, 21656 bad or missing
@@ -60,8 +62,10 @@ Python control API (call on the loop the emulator runs on):
     await wait_for_status(sid, statuses=FINAL_STATUSES, timeout=5.0)
     await wait_until_settled(sid, timeout=5.0)    await settle(timeout=5.0)
     await inject_inbound(channel="whatsapp", from_number="+7701…", body="", media=[(bytes, ctype)], *,
-                         button_payload=None, button_text=None, profile_name="Sandbox User", to=None,
-                         forge_signature=False, extra_fields=None) -> InboundResult
+                         button_payload=None, button_text=None, list_id=None, list_title=None,
+                         profile_name="Sandbox User", to=None, forge_signature=False,
+                         extra_fields=None) -> InboundResult
+    await tap(message_sid, option_id) -> InboundResult   # a tap on a button or list item of a message
     await retry_inbound(result_or_message_sid) -> InboundResult   # the same signed request again
   An EmulatedMessage has sid, channel, direction ("outbound-api", "outbound-reply", "inbound"), from_,
   to, number, body, text (rendered template or body), content_sid, content_variables, rendered_text,
@@ -86,8 +90,10 @@ JSON control endpoints (no auth, CORS open) — same operations for other proces
     POST /_emulator/opt_out       {"number", "opted_out"?}
     POST /_emulator/rate_limit    {"max_messages", "per_seconds"?, "sender"?};  DELETE ?sender=
     GET  /_emulator/inbound;      POST {"from", "channel"?, "body"?, "media"?: [{"content_type",
-                                  "data_base64"}], "button_payload"?, "button_text"?, "profile_name"?,
-                                  "to"?, "forge_signature"?, "extra_fields"?} → inbound JSON (201)
+                                  "data_base64"}], "button_payload"?, "button_text"?, "list_id"?,
+                                  "list_title"?, "profile_name"?, "to"?, "forge_signature"?,
+                                  "extra_fields"?} → inbound JSON (201)
+    POST /_emulator/tap           {"message_sid", "id"} → inbound JSON (201): the person taps an option
     POST /_emulator/inbound/{SM}/retry
     POST /_emulator/reset         {"keep_config"?}
 

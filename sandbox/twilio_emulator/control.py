@@ -295,11 +295,24 @@ async def inbound(request: web.Request) -> web.Response:
         files,
         button_payload=data.get("button_payload"),
         button_text=data.get("button_text"),
+        list_id=data.get("list_id"),
+        list_title=data.get("list_title"),
         profile_name=data.get("profile_name", "Sandbox User"),
         to=data.get("to"),
         forge_signature=bool(data.get("forge_signature", False)),
         extra_fields={str(k): str(v) for k, v in (data.get("extra_fields") or {}).items()},
     )
+    return _json(result.to_json(), status=201)
+
+
+@routes.post(PREFIX + "/tap")
+@_guarded
+async def tap(request: web.Request) -> web.Response:
+    """A tap on a quick-reply button or list item of a message sent to the number, answered by
+    WhatsApp's inbound webhook with ButtonPayload (or ListId) as its own client would send it."""
+    emu = request.app[EMULATOR]
+    data = await _body(request)
+    result = await emu.tap(str(_required(data, "message_sid")), str(_required(data, "id")))
     return _json(result.to_json(), status=201)
 
 

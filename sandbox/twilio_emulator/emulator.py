@@ -28,11 +28,12 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from twilio.request_validator import RequestValidator
 
+from sandbox.twilio_emulator import content
+from sandbox.twilio_emulator.content import ContentError, Shown, show, tap_fields
 from sandbox.twilio_emulator.records import (
     API_VERSION,
     DELIVERY_ERRORS,
     FINAL_STATUSES,
-    REST_ERRORS,
     CallbackRecord,
     Channel,
     EmulatedMessage,
@@ -40,6 +41,7 @@ from sandbox.twilio_emulator.records import (
     MediaItem,
     NumberState,
     Template,
+    TwilioApiError,
     address_of,
     bare_number,
     channel_of,
@@ -57,7 +59,6 @@ DEFAULT_SMS_NUMBER = "+15005550006"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
-PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -69,32 +70,6 @@ Step = tuple[str, int | None]
 
 def new_sid(prefix: str) -> str:
     return prefix + uuid.uuid4().hex
-
-
-class TwilioApiError(Exception):
-    """An error answered by the REST API in Twilio's JSON shape."""
-
-    def __init__(self, code: int, *, retry_after: float | None = None, **fmt: str) -> None:
-        self.status, template = REST_ERRORS[code]
-        self.code = code
-        self.message = template.format(**fmt)
-        self.retry_after = retry_after
-        super().__init__(f"{code}: {self.message}")
-
-    def response(self) -> web.Response:
-        body: dict[str, Any] = {
-            "code": self.code,
-            "message": self.message,
-            "more_info": f"https://www.twilio.com/docs/errors/{self.code}",
-            "status": self.status,
-        }
-        headers: dict[str, str] = {}
-        if self.code == 20003:
-            body["detail"] = "Your AccountSid or AuthToken was incorrect."
-            headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
-        if self.retry_after is not None:
-            headers["Retry-After"] = str(max(1, round(self.retry_after + 0.5)))
-        return web.json_response(body, status=self.status, headers=headers)
 
 
 @dataclass
@@ -227,6 +202,7 @@ class TwilioEmulator:
         app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self._errors])
         self._add_rest_routes(app)
         app[control.EMULATOR] = self
+        app.add_routes(content.routes)
         app.add_routes(control.routes)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         self._runner = web.AppRunner(app, access_log=None)
@@ -483,7 +459,11 @@ class TwilioEmulator:
     async def _not_found(self, request: web.Request) -> web.Response:
         raise TwilioApiError(20404, uri=request.path)
 
-    def _authenticate(self, request: web.Request) -> None:
+    def authenticate(self, request: web.Request) -> None:
+        """HTTP Basic auth with the account's credentials (and its SID in the path, where there is one)."""
+        self._authenticate(request, account_in_path=False)
+
+    def _authenticate(self, request: web.Request, *, account_in_path: bool = True) -> None:
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
         try:
             login, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
@@ -496,7 +476,7 @@ class TwilioEmulator:
             and hmac.compare_digest(password.encode(), self.auth_token.encode())
         ):
             raise TwilioApiError(20003)
-        if request.match_info.get("account") != self.account_sid:
+        if account_in_path and request.match_info.get("account") != self.account_sid:
             raise TwilioApiError(20404, uri=request.path)
 
     def _message_or_404(self, request: web.Request) -> EmulatedMessage:
@@ -685,12 +665,17 @@ class TwilioEmulator:
         variables: dict[str, str] = {}
         rendered: str | None = None
         template: Template | None = None
+        shown: Shown | None = None
         if content_sid is not None:
             template = self.templates.get(content_sid)
             if template is None:
                 raise TwilioApiError(21655)
             variables = _parse_variables(one("ContentVariables"))
-            rendered = _render(template, variables)
+            try:
+                shown = show(template, variables, channel)
+            except ContentError as error:
+                raise TwilioApiError(error.code) from None
+            rendered = shown.text
         elif not body and not media_urls:
             raise TwilioApiError(21602)
         if len(rendered if rendered is not None else body) > MAX_BODY:
@@ -715,6 +700,7 @@ class TwilioEmulator:
             content_sid=content_sid,
             content_variables=variables,
             rendered_text=rendered,
+            interactive=shown.to_json() if shown is not None and shown.options else None,
             num_segments=(count_segments(text) if channel == "sms" else 1) if from_ else 0,
             status_callback=one("StatusCallback") or None,
             messaging_service_sid=service,
@@ -896,6 +882,8 @@ class TwilioEmulator:
         *,
         button_payload: str | None = None,
         button_text: str | None = None,
+        list_id: str | None = None,
+        list_title: str | None = None,
         profile_name: str | None = "Sandbox User",
         to: str | None = None,
         forge_signature: bool = False,
@@ -913,6 +901,8 @@ class TwilioEmulator:
         sid = new_sid("SM")
         if button_payload is not None and not body:
             body = button_text or button_payload
+        if list_id is not None and not body:
+            body = list_title or list_id
         items = [
             MediaItem(sid=new_sid("ME"), message_sid=sid, content_type=ct, data=data, date_created=now)
             for data, ct in media
@@ -945,7 +935,13 @@ class TwilioEmulator:
                 self._opted_out.discard(number)
         self._record(msg)
 
-        form = self.inbound_form(msg, button_payload=button_payload, button_text=button_text)
+        form = self.inbound_form(
+            msg,
+            button_payload=button_payload,
+            button_text=button_text,
+            list_id=list_id,
+            list_title=list_title,
+        )
         if channel == "whatsapp" and profile_name is not None:
             form["ProfileName"] = profile_name
         form |= extra_fields or {}
@@ -973,7 +969,13 @@ class TwilioEmulator:
         return result
 
     def inbound_form(
-        self, msg: EmulatedMessage, *, button_payload: str | None = None, button_text: str | None = None
+        self,
+        msg: EmulatedMessage,
+        *,
+        button_payload: str | None = None,
+        button_text: str | None = None,
+        list_id: str | None = None,
+        list_title: str | None = None,
     ) -> dict[str, str]:
         """Twilio's inbound-message webhook form for a recorded inbound message."""
         number, own = bare_number(msg.from_ or ""), bare_number(msg.to)
@@ -1000,6 +1002,10 @@ class TwilioEmulator:
                 message_type = "button"
                 form["ButtonPayload"] = button_payload or ""
                 form["ButtonText"] = button_text or msg.body
+            elif list_id is not None:
+                message_type = "interactive"
+                form["ListId"] = list_id
+                form["ListTitle"] = list_title or msg.body
             elif msg.media:
                 message_type = _whatsapp_message_type(msg.media[0].content_type)
             else:
@@ -1017,6 +1023,22 @@ class TwilioEmulator:
                 "ToZip": "",
             }
         return form
+
+    async def tap(self, message_sid: str, option_id: str, **kw: Any) -> InboundResult:
+        """The person taps a button (or picks a list item) of a WhatsApp message sent to them: the
+        inbound message that follows carries ButtonPayload/ButtonText or ListId/ListTitle."""
+        sent = self._by_sid[message_sid]
+        if sent.direction == "inbound" or sent.channel != "whatsapp" or not sent.interactive:
+            raise ValueError(f"{message_sid} is no WhatsApp message with buttons")
+        shown = Shown(
+            sent.interactive["type"], sent.text, sent.interactive["button"], sent.interactive["options"]
+        )
+        body, fields = tap_fields(shown, option_id)
+        if "ButtonPayload" in fields:
+            kw |= {"button_payload": fields["ButtonPayload"], "button_text": fields["ButtonText"]}
+        else:
+            kw |= {"list_id": fields["ListId"], "list_title": fields["ListTitle"]}
+        return await self.inject_inbound("whatsapp", sent.number, body, **kw)
 
     async def retry_inbound(self, previous: InboundResult | str) -> InboundResult:
         """Send the very same signed request again, as Twilio does when it retries a webhook."""
@@ -1147,15 +1169,3 @@ def _parse_variables(raw: str | None) -> dict[str, str]:
     if not isinstance(parsed, dict):
         raise TwilioApiError(21656)
     return {str(k): str(v) for k, v in parsed.items()}
-
-
-def _render(template: Template, variables: dict[str, str]) -> str:
-    def fill(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key in variables:
-            return variables[key]
-        if key in template.defaults:
-            return template.defaults[key]
-        raise TwilioApiError(21656)
-
-    return PLACEHOLDER.sub(fill, template.body)

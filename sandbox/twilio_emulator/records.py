@@ -8,6 +8,8 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any, Literal
 
+from aiohttp import web
+
 Channel = Literal["whatsapp", "sms"]
 Direction = Literal["inbound", "outbound-api", "outbound-reply"]
 NumberState = Literal["ok", "blocked", "unreachable", "unknown"]
@@ -37,10 +39,39 @@ REST_ERRORS: dict[int, tuple[int, str]] = {
     21617: (400, "The concatenated message body exceeds the 1600 character limit."),
     21655: (400, "The ContentSid is Invalid."),
     21656: (400, "The ContentVariables Parameter is invalid."),
+    21658: (400, "Parameter exceeded character limit"),
     21701: (400, "The Messaging Service Sid {value} is invalid."),
     21910: (400, "Invalid From and To pair. From and To should be of the same channel."),
     63007: (400, "Twilio could not find a Channel with the specified From address"),
+    92001: (400, "'types' Parameter Required"),
 }
+
+
+class TwilioApiError(Exception):
+    """An error answered by the REST API in Twilio's JSON shape."""
+
+    def __init__(self, code: int, *, retry_after: float | None = None, **fmt: str) -> None:
+        self.status, template = REST_ERRORS[code]
+        self.code = code
+        self.message = template.format(**fmt)
+        self.retry_after = retry_after
+        super().__init__(f"{code}: {self.message}")
+
+    def response(self) -> web.Response:
+        body: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "more_info": f"https://www.twilio.com/docs/errors/{self.code}",
+            "status": self.status,
+        }
+        headers: dict[str, str] = {}
+        if self.code == 20003:
+            body["detail"] = "Your AccountSid or AuthToken was incorrect."
+            headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+        if self.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(self.retry_after + 0.5)))
+        return web.json_response(body, status=self.status, headers=headers)
+
 
 # code -> message for errors a message ends with (status "failed" or "undelivered")
 DELIVERY_ERRORS: dict[int, str] = {
@@ -137,6 +168,8 @@ class EmulatedMessage:
     content_sid: str | None = None
     content_variables: dict[str, str] = field(default_factory=dict)
     rendered_text: str | None = None  # template text with the variables filled in
+    # A content message's buttons or list as the person sees them ({"type", "button", "options"}).
+    interactive: dict[str, Any] | None = None
     media: list[MediaItem] = field(default_factory=list)
     error_code: int | None = None
     error_message: str | None = None
@@ -208,6 +241,7 @@ class EmulatedMessage:
             "content_sid": self.content_sid,
             "content_variables": self.content_variables,
             "rendered_text": self.rendered_text,
+            "interactive": self.interactive,
             "media": [m.to_json() for m in self.media],
             "status": self.status,
             "status_history": self.status_history,
@@ -231,6 +265,8 @@ class Template:
     friendly_name: str | None = None
     defaults: dict[str, str] = field(default_factory=dict)  # values used when a variable is not given
     approved: bool = True  # approved for WhatsApp business-initiated use
+    types: dict[str, Any] = field(default_factory=dict)  # Content API types; empty: twilio/text of `body`
+    date_created: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -240,6 +276,7 @@ class Template:
             "friendly_name": self.friendly_name,
             "defaults": self.defaults,
             "approved": self.approved,
+            "types": self.types,
         }
 
 

@@ -24,7 +24,7 @@ from models.postal import PostalRound
 from models.school import GroupMember, TutoringGroup
 from models.store import make_engine
 from tests.browser.conftest import RunningSandbox
-from tests.test_homework_support import page_image
+from tests.support.homework import page_image
 
 pytestmark = pytest.mark.browser
 WAIT = 45_000  # ms (CI machines are shared)
@@ -259,12 +259,16 @@ def test_the_page_speaks_russian_and_the_clock_brings_the_lesson_reminders(
     phone.open(cast.pupil)
     assert "lesson starts soon" in phone.bot_said("Reminder: your .* lesson starts soon")
 
-    # The parent writes on WhatsApp from the number the roster holds: choices come numbered.
+    # The parent writes on WhatsApp from the number the roster holds: the choices are WhatsApp's
+    # quick-reply buttons, and a tap answers (a typed number would too).
     phone.open(cast.parent)
     page.select_option("#chat-select", "whatsapp")
     phone.say("/language")
-    assert re.search(r"\n1 Қазақша\n2 Русский\n3 English", phone.bot_replied("English"))
-    phone.say("3")
+    phone.bot_replied("Choose your language")
+    choices = page.locator("#messages li.msg.bot .wa-buttons").last
+    assert choices.locator("button").all_inner_texts() == ["Қазақша", "Русский", "English"]
+    choices.locator("button", has_text="English").click()
+    page.locator("#messages li.msg.me", has_text="English").last.wait_for(timeout=WAIT)
     phone.bot_replied("English it is")
 
     # Days later a Kazpost round has opened for each class (the demo school collects every 14 days).

@@ -12,13 +12,13 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bots.app import start
-from locales import T, translate
+from locales import T
 from models import Consent, Guardianship, Membership, Person, School
 from models.invites import issue_invite
 from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
-from tests.e2e.chatting import Chatting, choices, emulator_settings
+from tests.support.chatting import Chatting, choices, emulator_settings, on_telegram
 
 pytestmark = pytest.mark.flow
 PARENT, CHILD, STRANGER = 801, 802, 803
@@ -69,12 +69,12 @@ async def test_a_parent_joins_consents_changes_language_and_withdraws_over_http(
             assert greeting.reply_markup["keyboard"][0][0]["request_contact"]
             telegram.inject_contact(PARENT, "87011234567")
             welcome, language = await parent.answers(2)
-            assert welcome.text == translate("kk", "join.welcome", name="Айгүл Сейітова")
+            assert welcome.text == on_telegram("kk", "join.welcome", name="Айгүл Сейітова")
             assert choices(language) == ["lang:kk", "lang:ru", "lang:en"]
 
             # Russian; then the consent request, its longer text, and yes.
             chosen, request = await parent.press(language, "lang:ru", 2)
-            assert chosen.text == translate("ru", "language.set")
+            assert chosen.text == on_telegram("ru", "language.set")
             assert request.text is not None and CHILD_NAME in request.text
             assert "«Цифровой наставник»" in request.text  # the programme, named in the parent's language
             yes, no, more = choices(request)
@@ -85,9 +85,11 @@ async def test_a_parent_joins_consents_changes_language_and_withdraws_over_http(
             )
             details, asked_again = await parent.press(request, more, 2)
             digital_tutor = T("consent.rules.outside_hours", lessons=2, minutes=60, min=3, max=5)
-            assert details.text == translate("ru", "consent.details", pupil=CHILD_NAME, lessons=digital_tutor)
+            assert details.text == on_telegram(
+                "ru", "consent.details", pupil=CHILD_NAME, lessons=digital_tutor
+            )
             thanks, caught_up = await parent.press(asked_again, yes, 2)
-            assert thanks.text == translate("ru", "consent.thanks_yes", pupil=CHILD_NAME)
+            assert thanks.text == on_telegram("ru", "consent.thanks_yes", pupil=CHILD_NAME)
             assert caught_up.text is not None and caught_up.text.startswith(
                 f"Ученик: {CHILD_NAME}. Что сейчас важно"
             )
@@ -95,7 +97,7 @@ async def test_a_parent_joins_consents_changes_language_and_withdraws_over_http(
             # The child types the code (no /start); the same code again, an expired and a mistyped
             # one each say which.
             joined, child_language = await child.text(codes["child"].lower(), 2)
-            assert joined.text == translate("kk", "join.welcome", name=CHILD_NAME)
+            assert joined.text == on_telegram("kk", "join.welcome", name=CHILD_NAME)
             _, child_caught_up = await child.press(child_language, "lang:kk", 2)
             assert child_caught_up.text is not None and child_caught_up.text.startswith("Қазір маңыздысы")
             [used] = await stranger.text(f"/start {codes['child']}")
@@ -105,7 +107,7 @@ async def test_a_parent_joins_consents_changes_language_and_withdraws_over_http(
             # The parent switches to English at any time.
             [language_again] = await parent.text("/language")
             [english] = await parent.press(language_again, "lang:en")
-            assert english.text == translate("en", "language.set")
+            assert english.text == on_telegram("en", "language.set")
 
             # /homework shows a parent the child's homework (none yet), not the tutor's flow; a
             # group's status is refused, in English.
@@ -123,13 +125,13 @@ async def test_a_parent_joins_consents_changes_language_and_withdraws_over_http(
         finally:
             await running.stop()
 
-    assert used.text == translate("kk", "join.code_used")
-    assert expired.text == translate("kk", "join.code_expired")
-    assert unknown.text == translate("kk", "join.code_unknown")
-    assert own_homework.text == translate("en", "record.hw.empty", pupil=CHILD_NAME)
-    assert no_status.text == translate("en", "common.not_allowed")
-    assert withdrawn.text == translate("en", "consent.withdrawn", pupil=CHILD_NAME)
-    assert needs_parent.text == translate("kk", "consent.pupil_needs_parent")
+    assert used.text == on_telegram("kk", "join.code_used")
+    assert expired.text == on_telegram("kk", "join.code_expired")
+    assert unknown.text == on_telegram("kk", "join.code_unknown")
+    assert own_homework.text == on_telegram("en", "record.hw.empty", pupil=CHILD_NAME)
+    assert no_status.text == on_telegram("en", "common.not_allowed")
+    assert withdrawn.text == on_telegram("en", "consent.withdrawn", pupil=CHILD_NAME)
+    assert needs_parent.text == on_telegram("kk", "consent.pupil_needs_parent")
 
     engine = make_engine(db_url)
     with Session(engine) as session:

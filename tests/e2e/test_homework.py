@@ -12,14 +12,13 @@ from PIL import Image
 from sqlmodel import Session, col, select
 
 from bots.app import start
-from locales import translate
 from models import Submission, SubmissionPage
 from models.migrate import upgrade
 from models.store import make_engine
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from sandbox.telegram_emulator.state import ChatMessage
-from tests.e2e.chatting import Chatting, emulator_settings
-from tests.test_homework_support import PEOPLE, World, build_world, page_image, pixel_bomb
+from tests.support.chatting import Chatting, emulator_settings, on_telegram
+from tests.support.homework import PEOPLE, World, build_world, page_image, pixel_bomb
 
 pytestmark = pytest.mark.flow
 
@@ -38,7 +37,7 @@ def homework_world(db_url: str, tmp_path: Path) -> World:
 def receipt_pages(message: ChatMessage) -> int:
     """The page count a Kazakh receipt states (its first line names the homework)."""
     title, counts = (message.text or "").split("\n")[:2]
-    expected = translate("kk", "homework.receipt", title=TASK, pages=0, time="", hash="")
+    expected = on_telegram("kk", "homework.receipt", title=TASK, pages=0, time="", hash="")
     assert title == expected.split("\n")[0]
     return int(re.findall(r"\d+", counts)[0])
 
@@ -57,18 +56,18 @@ async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_u
             # The tutor sets summative homework with a photo of the task.
             [ask_group] = await tutor.text("/homework")
             [ask_text] = await tutor.press(ask_group, "hw:group:")
-            assert ask_text.text == translate(
-                "kk", "homework.ask_text", group="A1", subject=translate("kk", "subject.algebra")
+            assert ask_text.text == on_telegram(
+                "kk", "homework.ask_text", group="A1", subject=on_telegram("kk", "subject.algebra")
             )
             telegram.inject_photo(TUTOR, page_image("yellow"), caption=TASK)
             await tutor.answers(1)
             [grading] = await tutor.text("ертең 18:00")
             [ask_max] = await tutor.press(grading, "hw:kind:section")
-            assert ask_max.text == translate("kk", "homework.ask_max")
+            assert ask_max.text == on_telegram("kk", "homework.ask_max")
             [summary] = await tutor.text("20")
             [created] = await tutor.press(summary, "hw:confirm:yes")
-            rest = translate("kk", "homework.created_no_consent", count=1)  # p3
-            assert created.text == translate(
+            rest = on_telegram("kk", "homework.created_no_consent", count=1)  # p3
+            assert created.text == on_telegram(
                 "kk", "homework.created_partly", group="A1", reached=2, total=3, rest=rest
             )
 
@@ -80,7 +79,7 @@ async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_u
 
             # A pupil may not review: a clear refusal in her language (English).
             [refusal] = await other.text("/review")
-            assert refusal.text == translate("en", "review.only_tutor")
+            assert refusal.text == on_telegram("en", "review.only_tutor")
 
             # An album of three pages: one receipt for all three.
             telegram.inject_album(PUPIL, [page_image(c) for c in ("white", "gray", "black")])
@@ -90,7 +89,7 @@ async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_u
             # A PDF is refused in the pupil's language; a full-resolution page sent as a file is kept.
             telegram.inject_document(PUPIL, b"%PDF-1.4 essay", "essay.pdf")
             [refused] = await pupil.answers(1)
-            assert refused.text == translate("kk", "homework.photo.not_image")
+            assert refused.text == on_telegram("kk", "homework.photo.not_image")
             out = io.BytesIO()
             Image.open(io.BytesIO(page_image(size=(1200, 1600)))).save(out, "PNG")
             telegram.inject_document(PUPIL, out.getvalue(), "page4.png")
@@ -104,11 +103,11 @@ async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_u
             [pdf] = await tutor.press(pages[-1], "rv:pdf:", 1)
             assert pdf.media and pdf.media[0].data.startswith(b"%PDF")
             [ask_points] = await tutor.press(pdf, "rv:grade:")
-            assert ask_points.text == translate("kk", "review.ask_points", pupil="Нұрлан Сейітов", max=20)
+            assert ask_points.text == on_telegram("kk", "review.ask_points", pupil="Нұрлан Сейітов", max=20)
             [ask_comment] = await tutor.text("17")
-            assert ask_comment.text == translate("kk", "review.ask_comment", pupil="Нұрлан Сейітов")
+            assert ask_comment.text == on_telegram("kk", "review.ask_comment", pupil="Нұрлан Сейітов")
             done = await tutor.text("Жақсы! 4-есепті тексер.", 2)
-            assert done[-1].text == translate("kk", "review.empty")
+            assert done[-1].text == on_telegram("kk", "review.empty")
 
             # The pupil gets the feedback; the guardian (in Russian) the grade with percent and mark.
             [feedback] = await pupil.answers(1)
@@ -117,11 +116,11 @@ async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_u
             await running.stop()
 
     assert feedback.text is not None and "17/20" in feedback.text and "Жақсы!" in feedback.text
-    assert grade.text == translate(
+    assert grade.text == on_telegram(
         "ru",
         "review.notify.grade_points",
         pupil="Нұрлан Сейітов",
-        subject=translate("ru", "subject.algebra"),
+        subject=on_telegram("ru", "subject.algebra"),
         title=TASK,
         comment="Жақсы! 4-есепті тексер.",
         points="17",
@@ -199,10 +198,10 @@ async def test_webhook_mode_handing_in_with_a_question_late_work_and_refusals(
             # Two open homeworks: an album is asked about once, then goes where the pupil says.
             telegram.inject_album(PUPIL, [page_image("white"), page_image("gray")])
             [question] = await pupil.answers(1)
-            assert question.text == translate("kk", "homework.ask_which", pages=2)
+            assert question.text == on_telegram("kk", "homework.ask_which", pages=2)
             [receipt] = await pupil.press(question, "hw:pick:")
             assert receipt.text is not None and "10-бет" in receipt.text
-            late_line = translate("kk", "homework.receipt_late", title="", pages=0, time="", hash="")
+            late_line = on_telegram("kk", "homework.receipt_late", title="", pages=0, time="", hash="")
             assert receipt.text.endswith(late_line.split("\n")[-1])
 
             # Too big (not even downloaded), broken, and a pixel bomb: each said plainly.
@@ -215,9 +214,9 @@ async def test_webhook_mode_handing_in_with_a_question_late_work_and_refusals(
             answers = {m.text for m in await pupil.answers(3)}  # handled side by side: any order
         finally:
             await running.stop()
-    assert translate("kk", "homework.photo.too_big", limit=0) in answers  # a limit under 1 MB here
-    assert translate("kk", "homework.photo.too_many_pixels") in answers
-    broken = {translate("kk", "homework.photo.broken"), translate("kk", "homework.photo.not_image")}
+    assert on_telegram("kk", "homework.photo.too_big", limit=0) in answers  # a limit under 1 MB here
+    assert on_telegram("kk", "homework.photo.too_many_pixels") in answers
+    broken = {on_telegram("kk", "homework.photo.broken"), on_telegram("kk", "homework.photo.not_image")}
     assert len(answers & broken) == 1
     check = make_engine(db_url)
     with Session(check) as session:
@@ -263,12 +262,12 @@ async def test_work_handed_in_twice_replaced_and_returned_for_a_redo_over_http(
             await running.stop()
 
     assert [receipt_pages(m) for m in (first, second, fresh, again)] == [1, 2, 1, 1]
-    assert replaced.text == translate("kk", "homework.replaced", title=TASK)
-    assert ask_comment.text == translate("kk", "review.ask_redo_comment", pupil="Нұрлан Сейітов")
-    assert returned.text == translate(
+    assert replaced.text == on_telegram("kk", "homework.replaced", title=TASK)
+    assert ask_comment.text == on_telegram("kk", "review.ask_redo_comment", pupil="Нұрлан Сейітов")
+    assert returned.text == on_telegram(
         "kk", "review.returned_with", pupil="Нұрлан Сейітов", comment="3-есептің шешуін көрсет"
     )
-    assert empty.text == translate("kk", "review.empty")
+    assert empty.text == on_telegram("kk", "review.empty")
     assert redo.text is not None and "3-есептің шешуін көрсет" in redo.text
     check = make_engine(db_url)
     with Session(check) as session:

@@ -25,7 +25,7 @@ from models.clock import utcnow
 from models.store import session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from settings import SettingsError
-from tests.e2e.chatting import a_pupil_and_a_parent, emulator_settings
+from tests.support.chatting import a_pupil_and_a_parent, emulator_settings
 
 pytestmark = pytest.mark.flow
 

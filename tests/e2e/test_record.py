@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bots.app import Running, start
-from locales import translate
 from models import Guardianship, Lesson, LessonChange, Notification
 from models.clock import to_local, utcnow
 from models.migrate import upgrade
@@ -24,9 +23,9 @@ from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from scheduler.app import derive_once
 from scheduler.digest import DigestOptions, latest_moment
-from tests.e2e.chatting import Chatting, choices, emulator_settings
-from tests.test_catch_up import newcomer as joins_later
-from tests.test_homework_support import PEOPLE, World, build_world, page_image
+from tests.handlers.test_catch_up import newcomer as joins_later
+from tests.support.chatting import Chatting, choices, emulator_settings, on_telegram
+from tests.support.homework import PEOPLE, World, build_world, page_image
 
 pytestmark = pytest.mark.flow
 
@@ -89,13 +88,13 @@ async def test_a_pupil_and_a_parent_read_their_own_record_page_by_page(tmp_path:
             )
 
             [which] = await parent.text("/grades")
-            assert which.text == translate("ru", "record.which_child")
+            assert which.text == on_telegram("ru", "record.which_child")
             [none_yet] = await parent.press(which, f"rec:child:gr:{world.ids['p1']}")
-            assert none_yet.text == translate("ru", "record.gr.empty", pupil="Нұрлан Сейітов")
+            assert none_yet.text == on_telegram("ru", "record.gr.empty", pupil="Нұрлан Сейітов")
             [menu] = await parent.text("меню")
             [again] = await parent.press(menu, "rec:view:tt")
             [other_child] = await parent.press(again, f"rec:child:tt:{world.ids['p4']}")
-            assert other_child.text == translate("ru", "record.tt.empty", pupil="Мадина Нурова")
+            assert other_child.text == on_telegram("ru", "record.tt.empty", pupil="Мадина Нурова")
         finally:
             await running.stop()
 
@@ -118,14 +117,14 @@ async def test_homework_set_before_a_pupil_joined_reaches_them_when_they_join(
             [summary] = await tutor.press(grading, "hw:kind:formative")
             [created] = await tutor.press(summary, "hw:confirm:yes")
             # Two pupils have it now, one when he joins, one has no consent: the tutor is told so.
-            assert created.text == translate(
+            assert created.text == on_telegram(
                 "kk",
                 "homework.created_partly",
                 group="A1",
                 reached=2,
                 total=4,
                 rest="\n".join(
-                    translate("kk", key, count=1)
+                    on_telegram("kk", key, count=1)
                     for key in ("homework.created_waiting", "homework.created_no_consent")
                 ),
             )
@@ -134,7 +133,7 @@ async def test_homework_set_before_a_pupil_joined_reaches_them_when_they_join(
 
             _welcome, language = await newcomer.text(f"/start {code}", 2)
             language_set, caught_up, notice = await newcomer.press(language, "lang:ru", 3)
-            assert language_set.text == translate("ru", "language.set")
+            assert language_set.text == on_telegram("ru", "language.set")
             assert caught_up.text is not None and caught_up.text.startswith("Что сейчас важно")
             assert "§9, 1–3 есептер" in caught_up.text and "Ближайшие занятия" in caught_up.text
             assert notice.text is not None and notice.text.startswith("Новое домашнее задание")
@@ -204,10 +203,10 @@ async def test_a_cancelled_lesson_is_told_to_the_parents_at_once(tmp_path: Path,
             derive_once(running.engine, running.settings)
             running.wake_outbox()
             [told] = await parent.answers(1)
-            expected = translate(
+            expected = on_telegram(
                 "ru",
                 "notify.lesson.cancelled",
-                subject=translate("ru", "subject.algebra"),
+                subject=on_telegram("ru", "subject.algebra"),
                 date=start_at.strftime("%d.%m"),
                 time="18:00",
             )

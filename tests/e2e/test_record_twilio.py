@@ -16,7 +16,7 @@ from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.twilio_emulator import TwilioEmulator
 from tests.e2e.test_whatsapp_flow import System, launch
-from tests.test_homework_support import build_world
+from tests.support.homework import build_world
 
 pytestmark = pytest.mark.flow
 
@@ -38,23 +38,29 @@ async def test_homework_over_whatsapp_and_the_parents_views_by_sms(tmp_path: Pat
         running, engine = await launch(tmp_path, db_url, twilio)
         system = System(twilio, running, engine, world.ids)
         try:
-            # WhatsApp: /homework, five lines and "1 Тағы"; the number typed turns the page.
+            # WhatsApp: /homework, five lines and a «Тағы» button; pressing it turns the page.
             [first] = await system.say("/homework", number=PUPIL)
             assert first.startswith("Үй тапсырмалары — Нұрлан Сейітов (1/2)\n\n○ Алгебра · Есеп 1")
-            more = translate("kk", "record.more")
-            assert first.endswith(f"\n\n1 {more}\n\n{translate('kk', 'whatsapp.answer_with_number')}")
-            [second] = await system.say("1", number=PUPIL)
+            shown = twilio.messages_to(PUPIL)[-1].interactive
+            assert shown is not None and "\n1 " not in first
+            [(more_id, more)] = [(option["id"], option["title"]) for option in shown["options"]]
+            assert more == translate("kk", "record.more")
+            before = len(twilio.messages_to(PUPIL))
+            pressed = await twilio.inject_inbound("whatsapp", PUPIL, button_payload=more_id, button_text=more)
+            assert pressed.http_status == 200
+            [second] = await system.replies(PUPIL, before)
             assert second.startswith("Үй тапсырмалары — Нұрлан Сейітов (2/2)\n\n○ Алгебра · Есеп 6")
 
             # SMS: the menu word brings the numbered views; "3" is homework; pages of three.
-            async def sms(text: str) -> str:
+            async def sms(text: str, parts: int = 1) -> str:
                 before = len(twilio.messages_to(PARENT))
                 result = await twilio.inject_inbound("sms", PARENT, text)
                 assert result.http_status == 200
-                [reply] = await system.replies(PARENT, before)
-                return reply
+                replies = await system.replies(PARENT, before, parts)
+                assert len(replies) == parts, replies
+                return "\n".join(replies)
 
-            menu = await sms("Меню")
+            menu = await sms("Меню", 5)  # each SMS within the cap of three segments
             assert (
                 "\n1 Оценки\n2 Посещаемость\n3 Домашние задания\n4 Расписание\n5 Еженедельная сводка\n"
                 in menu
@@ -66,6 +72,7 @@ async def test_homework_over_whatsapp_and_the_parents_views_by_sms(tmp_path: Pat
             assert page.count("○") == 3
             assert await sms("ОЦЕНКИ") == translate("ru", "record.gr.empty", pupil="Нұрлан Сейітов")
             assert {m.channel for m in twilio.messages_to(PARENT)} == {"sms"}
+            assert all(m.num_segments <= 3 for m in twilio.messages_to(PARENT))
         finally:
             await running.stop()
             engine.dispose()

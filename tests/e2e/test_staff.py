@@ -10,13 +10,12 @@ import pytest
 from sqlmodel import Session, select
 
 from bots.app import start
-from locales import translate
 from models import Attendance
 from models.migrate import upgrade
 from models.store import make_engine
 from sandbox.telegram_emulator.emulator import TelegramEmulator
-from tests.e2e.chatting import Chatting, choices, emulator_settings
-from tests.test_attendance_support import build_staff_world, chat_from
+from tests.support.attendance import build_staff_world, chat_from
+from tests.support.chatting import Chatting, choices, emulator_settings, on_telegram
 
 pytestmark = pytest.mark.flow
 USERS = {"t1": 901, "a1": 902, "c1": 903, "p1": 911, "p2": 912, "g1": 921}
@@ -75,22 +74,22 @@ async def test_attendance_status_nudge_and_refusals_over_http(tmp_path: Path, db
             await running.stop()
 
     assert marked_absent.text is not None and marked_absent.text.startswith("Ерлан Касымов")
-    assert complete.text == translate("kk", "attendance.complete", group="A1", present=1, late=1, absent=1)
+    assert complete.text == on_telegram("kk", "attendance.complete", group="A1", present=1, late=1, absent=1)
     assert group.text is not None
     assert "Parent's consent: Аружан Бекова, Нұрлан Сейітов" in group.text
     assert "No consent: Ерлан Касымов" in group.text
     assert "joined Аружан Бекова, Нұрлан Сейітов; absent Ерлан Касымов" in group.text
     assert homework.text.endswith("Not handed in: Аружан Бекова, Нұрлан Сейітов")
-    assert nudged.text == translate("en", "status.nudged", sent=1, already=0)
+    assert nudged.text == on_telegram("en", "status.nudged", sent=1, already=0)
     assert nudge.text is not None and TASK in nudge.text
-    reminder = translate("kk", "status.nudge_pupil", subject="Алгебра", title=TASK, due="{due}")
+    reminder = on_telegram("kk", "status.nudge_pupil", subject="Алгебра", title=TASK, due="{due}")
     before_due = reminder.split("{due}")[0]
     assert nudge.text.startswith(before_due)
-    assert not_tutor.text == translate("en", "homework.only_tutor")
-    assert not_class_teacher.text == translate("kk", "common.not_allowed")
-    assert not_attendance.text == translate("en", "common.not_allowed")
-    assert not_review.text == translate("kk", "review.only_tutor")
-    assert not_status.text == translate("ru", "common.not_allowed")
+    assert not_tutor.text == on_telegram("en", "homework.only_tutor")
+    assert not_class_teacher.text == on_telegram("kk", "common.not_allowed")
+    assert not_attendance.text == on_telegram("en", "common.not_allowed")
+    assert not_review.text == on_telegram("kk", "review.only_tutor")
+    assert not_status.text == on_telegram("ru", "common.not_allowed")
 
     check = make_engine(db_url)
     with Session(check) as session:

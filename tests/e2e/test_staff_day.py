@@ -16,8 +16,8 @@ from models import Consent
 from models.migrate import upgrade
 from models.store import make_engine
 from sandbox.telegram_emulator.emulator import TelegramEmulator
-from tests.e2e.chatting import Chatting, button, emulator_settings
-from tests.test_attendance_support import build_staff_world, chat_from
+from tests.support.attendance import build_staff_world, chat_from
+from tests.support.chatting import Chatting, button, emulator_settings
 
 pytestmark = pytest.mark.flow
 USERS = {"t1": 1901, "c1": 1903, "p1": 1911, "g3": 1923}

@@ -7,15 +7,18 @@ from pathlib import Path
 import pytest
 
 from bots.app import start
-from locales import translate
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from settings import load_settings
-from tests.e2e.chatting import a_pupil_and_a_parent
+from tests.support.chatting import a_pupil_and_a_parent, on_telegram
 
 pytestmark = pytest.mark.flow
 
 
-async def test_start_gets_the_kazakh_greeting_over_http(tmp_path: Path, db_url: str) -> None:
+async def test_a_russian_speaking_stranger_is_greeted_in_russian_then_kazakh(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Telegram says the app speaks Russian: that is a hint, the greeting comes in Russian first, then
+    in Kazakh, with the share-my-number button labelled in Russian."""
     async with TelegramEmulator() as telegram:
         settings = load_settings(
             telegram_bot_token=telegram.token,
@@ -28,11 +31,15 @@ async def test_start_gets_the_kazakh_greeting_over_http(tmp_path: Path, db_url: 
         try:
             telegram.add_user(501, "Асқар", language_code="ru")
             telegram.inject_text(501, "/start")
-            [reply] = await telegram.wait_for_messages(501, 1, timeout=10)
+            [greeting] = await telegram.wait_for_messages(501, 1, timeout=10)
         finally:
             await running.stop()
-    assert reply.text == translate("kk", "start.stranger")
-    assert reply.reply_markup is not None and reply.reply_markup["keyboard"][0][0]["request_contact"]
+    russian, kazakh = greeting.text.split("\n\n")
+    assert russian == on_telegram("ru", "start.stranger") and russian.startswith("Здравствуйте!")
+    assert kazakh == on_telegram("kk", "start.stranger") and kazakh.startswith("Сәлеметсіз бе!")
+    assert "«Поделиться номером»" in russian and "«Нөмірімді бөлісу»" in kazakh
+    assert greeting.reply_markup is not None
+    assert greeting.reply_markup["keyboard"][0][0] == {"text": "Поделиться номером", "request_contact": True}
 
 
 @pytest.mark.usefixtures("daytime")  # the reminder goes at once, outside quiet hours
@@ -62,5 +69,5 @@ async def test_a_pupil_without_consent_gets_the_parent_reminded_through_the_outb
             [reminder] = await telegram.wait_for_messages(601, 1, timeout=10)
         finally:
             await running.stop()
-    assert answer[-1].text == translate("kk", "consent.pupil_needs_parent")
-    assert reminder.text == translate("ru", "consent.reminder", pupil="Ерлан")
+    assert answer[-1].text == on_telegram("kk", "consent.pupil_needs_parent")
+    assert reminder.text == on_telegram("ru", "consent.reminder", pupil="Ерлан")

@@ -14,14 +14,13 @@ import time_machine
 from sqlmodel import Session, col, select
 
 from bots.app import start
-from locales import translate
 from models import ChannelIdentity, DeliveryAttempt, ThreadNotice
 from models.migrate import upgrade
 from models.store import make_engine
 from sandbox.telegram_emulator.emulator import TelegramEmulator
-from tests.e2e.chatting import Chatting, choices, emulator_settings
-from tests.test_homework_support import PEOPLE
-from tests.test_threads_support import STAFF, WEDNESDAY, build_school
+from tests.support.chatting import Chatting, choices, emulator_settings, on_telegram
+from tests.support.homework import PEOPLE
+from tests.support.threads import STAFF, WEDNESDAY, build_school
 
 pytestmark = pytest.mark.flow
 
@@ -50,7 +49,7 @@ async def test_a_parent_and_the_tutor_talk_by_telegram_replies(tmp_path: Path, d
 
             # The parent (Russian) writes; the bot asks whom, she picks the tutor.
             [whom] = await parent.text("Здравствуйте! Как у Нурлана успехи?")
-            assert whom.text == translate("ru", "threads.ask_whom")
+            assert whom.text == on_telegram("ru", "threads.ask_whom")
             assert len(choices(whom)) == 3
             [sent] = await parent.press(whom, "thr:to:")
             assert sent.text is not None and sent.text.startswith(
@@ -80,7 +79,7 @@ async def test_a_parent_and_the_tutor_talk_by_telegram_replies(tmp_path: Path, d
             # A sticker is answered in words; a voice note goes to the class teacher as a file.
             telegram.inject_sticker(PARENT, "👍")
             [sticker] = await parent.answers(1)
-            assert sticker.text == translate("ru", "threads.unsupported")
+            assert sticker.text == on_telegram("ru", "threads.unsupported")
             telegram.inject_voice(PARENT, b"OggS\x00\x02voice-bytes", duration=3)
             [whom_voice] = await parent.answers(1)
             await parent.press(whom_voice, next(v for v in choices(whom_voice) if ":c:" in v))

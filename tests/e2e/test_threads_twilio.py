@@ -19,10 +19,10 @@ from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from sandbox.twilio_emulator import TwilioEmulator
-from tests.e2e.chatting import Chatting
 from tests.e2e.test_whatsapp_flow import launch
-from tests.test_homework_support import PEOPLE
-from tests.test_threads_support import STAFF, WEDNESDAY, build_school
+from tests.support.chatting import Chatting
+from tests.support.homework import PEOPLE
+from tests.support.threads import STAFF, WEDNESDAY, build_school
 
 pytestmark = pytest.mark.flow
 
@@ -87,9 +87,10 @@ async def test_a_thread_on_whatsapp_and_sms_by_its_reference(tmp_path: Path, db_
         try:
             tutor = Chatting(telegram, TUTOR)
 
-            # WhatsApp: the question whom comes as a numbered list, answered with its number.
+            # WhatsApp: the question whom comes with its choices as buttons; the number typed works too.
             [whom] = await say(twilio, "whatsapp", WHATSAPP_PARENT, "Добрый день, есть вопрос о занятиях")
-            assert "1 " in whom and "2 " in whom and "3 " in whom
+            shown = twilio.messages_to(WHATSAPP_PARENT)[-1].interactive
+            assert shown is not None and len(shown["options"]) == 3 and "1 " not in whom
             [sent] = await say(twilio, "whatsapp", WHATSAPP_PARENT, "1")
             ref = re.search(r"#(\d+)", sent)
             assert ref is not None and "цифровому наставнику" in sent

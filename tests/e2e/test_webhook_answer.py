@@ -13,13 +13,13 @@ import pytest
 
 from bots.app import start
 from bots.telegram.webhook_answer import CHAT_QUIET_SECONDS, RecentChats, WebhookAnswer
-from locales import translate
 from models import Membership, Person, School
 from models.invites import issue_invite
 from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from settings import load_settings
+from tests.support.chatting import on_telegram
 
 pytestmark = pytest.mark.flow
 
@@ -85,12 +85,12 @@ async def test_quiet_chats_are_answered_in_the_webhook_and_busy_ones_directly(
         finally:
             await running.stop()
 
-    assert greeting.text == translate("kk", "start.stranger")
+    assert greeting.text == on_telegram("kk", "start.stranger") + "\n\n" + on_telegram("ru", "start.stranger")
     assert greeting.reply_markup is not None and greeting.reply_markup["keyboard"][0][0]["request_contact"]
     assert [d.method for d in first] == ["sendMessage"]
 
-    assert welcome.text == translate("kk", "join.welcome", name="Гүлнар")
-    assert question.text == translate("kk", "language.ask")
+    assert welcome.text == on_telegram("kk", "join.welcome", name="Гүлнар")
+    assert question.text == on_telegram("kk", "language.ask")
     assert [b["callback_data"] for row in question.inline_keyboard for b in row] == [
         "lang:kk",
         "lang:ru",
@@ -98,10 +98,10 @@ async def test_quiet_chats_are_answered_in_the_webhook_and_busy_ones_directly(
     ]
     assert joined[1].method == "sendMessage"
 
-    assert again.text == translate("kk", "language.ask")
+    assert again.text == on_telegram("kk", "language.ask")
     assert busy[2].method is None and busy[2].status == 200
 
-    assert chosen.text == translate("ru", "language.set")
+    assert chosen.text == on_telegram("ru", "language.set")
     assert pressed[3].method == "sendMessage"
     assert all(d.method_error is None and d.error is None for d in pressed)
 

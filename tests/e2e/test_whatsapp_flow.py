@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -19,8 +21,9 @@ from sqlmodel import Session, col, select
 from bots.app import Running, start
 from bots.twilio_http import basic_authorization
 from locales import T, catalogue, translate
+from locales.formats import format_day
 from models import ChannelIdentity, Consent, Guardianship, Membership, Person, School
-from models.clock import utcnow
+from models.clock import to_local, utcnow
 from models.invites import issue_invite
 from models.journal import InboundReceipt
 from models.migrate import upgrade
@@ -28,9 +31,11 @@ from models.outbox import DeliveryAttempt, Notification
 from models.store import make_engine, session_scope
 from outbox.write import enqueue
 from sandbox.twilio_emulator import DEFAULT_SMS_NUMBER, DEFAULT_WHATSAPP_NUMBER, TwilioEmulator
-from tests.test_homework_support import build_world, page_image
+from sandbox.twilio_emulator.records import EmulatedMessage
+from tests.support.homework import build_world, page_image
 
 pytestmark = pytest.mark.flow
+ALMATY = ZoneInfo("Asia/Almaty")  # the default TZ_NAME
 
 PARENT = "+77011234567"
 STRANGER = "+77019876543"
@@ -50,6 +55,26 @@ class System:
         result = await self.twilio.inject_inbound("whatsapp", number, text, **kw)
         assert result.http_status == 200, result.error
         return await self.replies(number, before, expect)
+
+    async def sms(self, text: str, number: str = PARENT, expect: int = 1) -> list[EmulatedMessage]:
+        """Write by SMS; the SMS that answer."""
+        before = len(self.twilio.messages_to(number, "sms"))
+        result = await self.twilio.inject_inbound("sms", number, text)
+        assert result.http_status == 200, result.error
+        await self.twilio.wait_for_messages(number, before + expect, channel="sms", timeout=15)
+        with contextlib.suppress(TimeoutError):
+            await self.twilio.wait_for_messages(number, before + expect + 1, channel="sms", timeout=0.5)
+        return self.twilio.messages_to(number, "sms")[before:]
+
+    async def tap(self, message: EmulatedMessage, option: str, expect: int = 1) -> list[str]:
+        """Tap one of a message's buttons (or list items); the texts of the replies that follow."""
+        before = len(self.twilio.messages_to(message.number))
+        result = await self.twilio.tap(message.sid, option)
+        assert result.http_status == 200, result.error
+        return await self.replies(message.number, before, expect)
+
+    def last(self, number: str = PARENT) -> EmulatedMessage:
+        return self.twilio.messages_to(number)[-1]
 
     async def replies(self, number: str, before: int, expect: int = 1) -> list[str]:
         """The replies after the first `before`: `expect` of them, and any that follow at once."""
@@ -195,13 +220,26 @@ def attempts(engine: Engine, notification_id: int) -> list[DeliveryAttempt]:
 # ---------------------------------------------------------------- joining and consent
 
 
+def buttons(message: EmulatedMessage) -> list[tuple[str, str]]:
+    """(id, title) of a WhatsApp message's quick-reply buttons or list items."""
+    assert message.interactive is not None, message.text
+    return [(option["id"], option["title"]) for option in message.interactive["options"]]
+
+
 async def test_a_roster_parent_is_recognised_by_number_and_gives_consent(system: System) -> None:
     [question] = await system.say("Сәлеметсіз бе")
-    assert question.startswith(translate("kk", "language.ask"))
-    assert "\n1 " in question and "\n3 " in question
-    replies = await system.say("2", expect=2)  # the second language offered: Russian
+    assert question == translate("kk", "language.ask")  # the choices are buttons, not a list
+    asked = system.last()
+    assert asked.interactive is not None and asked.interactive["type"] == "twilio/quick-reply"
+    assert buttons(asked) == [("lang:kk", "Қазақша"), ("lang:ru", "Русский"), ("lang:en", "English")]
+    replies = await system.tap(asked, "lang:ru", expect=2)
     assert replies[0] == translate("ru", "language.set")
-    assert "\n1 " in replies[1] and translate("ru", "consent.choice.yes") in replies[1]
+    consent = system.last()
+    assert replies[1] == consent.text and "\n1 " not in consent.text
+    assert [title for _id, title in buttons(consent)] == [
+        translate("ru", f"consent.choice.{answer}") for answer in ("yes", "no", "more")
+    ]
+    # typed, as by SMS: the same choice as the "yes" button; the catch-up on the child follows
     thanks, caught_up = await system.say("да", expect=2)
     assert thanks == translate("ru", "consent.thanks_yes", pupil="Ерлан")
     assert caught_up.startswith("Ученик: Ерлан. Что сейчас важно")
@@ -211,9 +249,43 @@ async def test_a_roster_parent_is_recognised_by_number_and_gives_consent(system:
         assert consent.channel == "whatsapp"
 
 
+async def test_by_sms_a_parent_consents_with_words_and_numbers_each_sms_within_the_cap(
+    system: System,
+) -> None:
+    """SMS has no buttons and no command menu: the choices are numbered, answered with a number or a
+    word (да, подробнее); the consent question is the short SMS text, its details one SMS behind a
+    choice; СОГЛАСИЕ opens the consent menu; no SMS names a slash command or needs more segments than
+    the cap (3)."""
+    [question] = await system.sms("Сәлем")
+    assert question.text.startswith(translate("kk", "language.ask") + "\n1 ")
+    chosen, consent = await system.sms("2", expect=2)  # Russian
+    assert chosen.text == translate("ru", "language.set") and "ЯЗЫК" in chosen.text
+    subjects = T("consent.subjects_list", subjects="—")
+    short = T("consent.request", pupil="Ерлан", programme="Цифровой наставник", subjects=subjects)
+    assert consent.text.startswith(short.render("ru", "sms"))
+    assert consent.text.startswith("«Цифровой наставник»:")  # the pupil's programme, in Russian
+    assert consent.text.endswith(translate("ru", "whatsapp.answer_with_number.via_sms"))
+    assert "\n3 " + translate("ru", "consent.choice.more") in consent.text
+    details, again = await system.sms("подробнее", expect=2)
+    assert details.text == T("consent.details", pupil="Ерлан").render("ru", "sms")
+    assert "СОГЛАСИЕ" in details.text and again.text == consent.text
+    thanks, caught_up = await system.sms("Да", expect=2)  # and what matters now about the child
+    assert thanks.text == translate("ru", "consent.thanks_yes", pupil="Ерлан")
+    assert caught_up.text.startswith("Ученик: Ерлан. Что сейчас важно")
+    [status] = await system.sms("согласие")  # the command word, in any case
+    today = format_day(to_local(utcnow(), ALMATY).date(), "ru")
+    assert status.text.startswith(translate("ru", "consent.status.given", pupil="Ерлан", date=today))
+    assert "1 " + translate("ru", "consent.choice.withdraw") in status.text
+    sent = system.twilio.messages_to(PARENT, "sms")
+    assert len(sent) == 8 and all(m.num_segments <= 3 for m in sent), [m.num_segments for m in sent]
+    assert not any(re.search(r"(?<![\w/])/[a-z]", m.text) for m in sent)
+    with Session(system.engine) as session:
+        assert session.exec(select(Consent)).one().channel == "sms"
+
+
 async def test_a_stranger_joins_with_an_invite_code(system: System) -> None:
     [stranger] = await system.say("hello", number=STRANGER)
-    assert stranger == translate("kk", "join.stranger")
+    assert stranger == translate("kk", "join.stranger") + "\n\n" + translate("ru", "join.stranger")
     welcome, _language = await system.say(system.code, number=STRANGER, expect=2)
     assert welcome == translate("kk", "join.welcome", name="Бота")
     with Session(system.engine) as session:

@@ -78,7 +78,52 @@
       }
       item.appendChild(keyboard);
     }
+    if (message.whatsapp) item.appendChild(whatsappChoices(message.whatsapp));
     return item;
+  }
+
+  // WhatsApp's quick-reply buttons under the message, or its list behind one button; a tap goes
+  // through the Twilio emulator as WhatsApp's would (ButtonPayload / ListId).
+  function whatsappChoices(shown) {
+    const tap = (option) =>
+      post("/sandbox/whatsapp/" + state.personId + "/tap", { sid: shown.sid, id: option.id }).then(refresh);
+    const box = document.createElement("div");
+    box.className = "keyboard wa-" + (shown.type === "twilio/list-picker" ? "list" : "buttons");
+    const line = document.createElement("div");
+    box.appendChild(line);
+    if (shown.type !== "twilio/list-picker") {
+      for (const option of shown.options) {
+        const press = document.createElement("button");
+        press.type = "button";
+        press.textContent = option.title;
+        press.addEventListener("click", () => tap(option));
+        line.appendChild(press);
+      }
+      return box;
+    }
+    const open = document.createElement("button");
+    open.type = "button";
+    open.textContent = "☰ " + shown.button;
+    const items = document.createElement("ul");
+    items.hidden = true;
+    open.addEventListener("click", () => (items.hidden = !items.hidden));
+    line.appendChild(open);
+    for (const option of shown.options) {
+      const entry = document.createElement("li");
+      const pick = document.createElement("button");
+      pick.type = "button";
+      pick.textContent = option.title;
+      if (option.description) {
+        const more = document.createElement("small");
+        more.textContent = option.description;
+        pick.appendChild(more);
+      }
+      pick.addEventListener("click", () => tap(option));
+      entry.appendChild(pick);
+      items.appendChild(entry);
+    }
+    box.appendChild(items);
+    return box;
   }
 
   function replyTo(message) {

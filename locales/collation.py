@@ -1,0 +1,71 @@
+"""Alphabetical order as a Kazakh or Russian reader expects it, for names, classes and titles.
+
+Python compares strings by code point, which puts every Kazakh letter (ә ғ қ ң ө ұ ү һ і: U+0493 and
+up) after я: «Сәрсенбаев» after «Соколова», and every «Қ…» and «Ә…» name last. `sort_key` orders by
+the alphabet of the reader's language instead, from a table; no ICU is needed (PyICU needs a
+compiler and libicu, and these two alphabets are all a school list holds):
+
+* kk — the Kazakh alphabet: а ә б в г ғ д е ё ж з и й к қ л м н ң о ө п р с т у ұ ү ф х һ ц ч ш щ ъ
+  ы і ь э ю я;
+* ru (and en) — the Russian alphabet, «ё» sorted as «е» (as Russian dictionaries do), and the Kazakh
+  letters each after the Russian letter it is built on (ә after а, і after и, қ after к …), as
+  Unicode's default order places them.
+
+Case is ignored, then decides ties; a space or hyphen sorts before any letter («Иванов Пётр» before
+«Иванова Анна»); numbers inside a text sort by value («8А» before «10Б»); Latin letters come after
+Cyrillic ones, anything else after both.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+KAZAKH = "а ә б в г ғ д е ё ж з и й к қ л м н ң о ө п р с т у ұ ү ф х һ ц ч ш щ ъ ы і ь э ю я"
+# Letters written together share a place in the order («её»: ё is е until the tie-break).
+RUSSIAN = "а ә б в г ғ д её ж з и і й к қ л м н ң о ө п р с т у ұ ү ф х һ ц ч ш щ ъ ы ь э ю я"
+ALPHABETS = {"kk": KAZAKH, "ru": RUSSIAN, "en": RUSSIAN}
+_PIECES = re.compile(r"\d+|[\s\-‐–—]+|.", re.DOTALL)
+
+Key = tuple[tuple[tuple[int, int], ...], str, str]
+
+
+@cache
+def _ranks(language: str) -> dict[str, int]:
+    alphabet = ALPHABETS.get(language, KAZAKH)
+    return {letter: rank for rank, group in enumerate(alphabet.split(), start=1) for letter in group}
+
+
+def sort_key(language: str, text: str) -> Key:
+    """A key that orders texts as the reader of `language` expects: `sorted(names, key=…)`."""
+    ranks = _ranks(language)
+    folded = unicodedata.normalize("NFC", text).strip().casefold()
+    weights: list[tuple[int, int]] = []
+    for piece in _PIECES.findall(folded):
+        if piece.isdigit():
+            weights.append((1, int(piece)))
+        elif piece.isspace() or piece[0] in "-‐–—":
+            weights.append((0, 0))
+        elif piece in ranks:
+            weights.append((2, ranks[piece]))
+        elif "a" <= piece <= "z":
+            weights.append((3, ord(piece)))
+        elif piece.isalnum():
+            weights.append((4, ord(piece)))
+        # other punctuation (quotes, dots) does not take part in the order
+    return tuple(weights), folded, text
+
+
+@dataclass(frozen=True)
+class Names:
+    """People's names as one placeholder value, listed in the reader's alphabetical order when the
+    text is rendered (a message may be written before anyone knows who reads it, in which language)."""
+
+    names: tuple[str, ...]
+    empty: str = "—"
+
+    def render(self, locale: str, channel: str = "") -> str:
+        ordered = sorted(self.names, key=lambda name: sort_key(locale, name))
+        return ", ".join(ordered) or self.empty

@@ -1,0 +1,42 @@
+"""Numbers and dates as the reader's language writes them (Babel's CLDR data), for exports that a
+Kazakh or Russian Excel opens as numbers and dates: «87,5» and «09.03.2026», not «87.5» and
+«2026-03-09».
+
+Dates take the language's short pattern with the year in full (Kazakh's short pattern has a two-digit
+year); numbers have the language's decimal sign and no group separator (a space inside a number is
+read as text).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cache
+
+from babel.dates import format_date, get_date_format
+from babel.numbers import format_decimal
+
+_YEAR = re.compile(r"y+")
+
+
+@cache
+def date_pattern(language: str) -> str:
+    """The language's short date pattern with a four-digit year (kk, ru: dd.MM.y; en: M/d/y)."""
+    return _YEAR.sub("y", get_date_format("short", locale=language).pattern)
+
+
+def format_day(value: date, language: str) -> str:
+    return format_date(value, date_pattern(language), locale=language)
+
+
+def format_number(value: float | int, language: str) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return format_decimal(value, locale=language, group_separator=False)
+
+
+@cache
+def excel_date_format(language: str) -> str:
+    """The same date pattern as an Excel number format (dd.mm.yyyy), for spreadsheet cells."""
+    pattern = _YEAR.sub("yyyy", date_pattern(language))
+    return re.sub(r"M+", lambda m: m.group(0).lower(), pattern)

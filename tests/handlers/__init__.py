@@ -1,0 +1,1 @@
+"""Tests of conversations through the handlers' entry point."""

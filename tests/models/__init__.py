@@ -1,0 +1,1 @@
+"""Tests of the store: rows, retention, erasure, backup."""

@@ -1,0 +1,1 @@
+"""Tests of the outbox: writing, claiming, sending, settling, under faults."""
