@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
@@ -222,16 +223,18 @@ class Applier:
         self.tally(kind, created=len(created), updated=len(changed), unchanged=kept - len(changed))
         return {key: found[key].id for key in desired}
 
+    def by_code(self, model: Any, columns: tuple[str, ...], codes: list[str]) -> dict[str, Any]:
+        """The stored rows of `model` (programme, school, group) with these codes: id, code and
+        `columns`, by code."""
+        selected = [model.id, model.code, *(getattr(model, c) for c in columns)]
+        return {row.code: row for row in rows_where_in(self.session, selected, model.code, codes)}
+
     # -- programmes, schools, classes ------------------------------------------------------------
 
     def programme_rows(self) -> None:
         """The file's programmes created or their rules updated; the others its groups name are the
         store's (the Digital Tutor's created with its defaults when absent)."""
-
-        def read(codes: list[str]) -> dict[str, Any]:
-            selected = [Programme.id, Programme.code, *(getattr(Programme, c) for c in PROGRAMME_COLUMNS)]
-            return {row.code: row for row in rows_where_in(self.session, selected, Programme.code, codes)}
-
+        read = partial(self.by_code, Programme, PROGRAMME_COLUMNS)
         desired = {code: programme_values(row) for code, row in self.roster.programmes.items()}
         new = {code: {"code": code, **values} for code, values in desired.items()}
         self.programmes = self.keyed_rows("programme", Programme, read, desired, new)
@@ -245,10 +248,7 @@ class Applier:
         self.programmes.update((code, row.id) for code, row in held.items())
 
     def school_rows(self) -> None:
-        def read(codes: list[str]) -> dict[str, Any]:
-            selected = [School.id, School.code, *(getattr(School, c) for c in SCHOOL_COLUMNS)]
-            return {row.code: row for row in rows_where_in(self.session, selected, School.code, codes)}
-
+        read = partial(self.by_code, School, SCHOOL_COLUMNS)
         desired = {code: school_values(row) for code, row in self.roster.schools.items()}
         new = {code: {"code": code, **values} for code, values in desired.items()}
         self.schools = self.keyed_rows("school", School, read, desired, new)
@@ -495,11 +495,7 @@ class Applier:
 
     def group_rows(self) -> None:
         columns = ("programme_id", "school_id", "subject", "tutor_id", "assistant_id")
-
-        def read(codes: list[str]) -> dict[str, Any]:
-            selected = [TutoringGroup.id, TutoringGroup.code, *(getattr(TutoringGroup, c) for c in columns)]
-            return {row.code: row for row in rows_where_in(self.session, selected, TutoringGroup.code, codes)}
-
+        read = partial(self.by_code, TutoringGroup, columns)
         desired = {
             code: {
                 "programme_id": self.programmes[row.programme],

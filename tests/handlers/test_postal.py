@@ -6,6 +6,7 @@ queue, and a missing item is carried into the next round with the family told.""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -177,7 +178,7 @@ async def test_a_round_from_the_coordinators_setting_to_the_teachers_marks(
     assert len(to_teacher) == 4
     (text,) = [m for m in to_teacher if m.media_path is None]
     assert "Шортанды, Бейбітшілік 12" in text.text and "Абай көшесі 5" in text.text
-    pdf = Path(next(m.media_path for m in to_teacher if "-round-" in (m.media_path or "")))
+    pdf = Path(next(m.media_path for m in to_teacher if re.search(r"-round-\d+\.pdf$", m.media_path or "")))
     xlsx = Path(next(m.media_path for m in to_teacher if (m.media_path or "").endswith(".xlsx")))
     assert pdf.read_bytes().startswith(b"%PDF") and b"FontFile2" in pdf.read_bytes()  # the font is embedded
     sheet = load_workbook(xlsx).active

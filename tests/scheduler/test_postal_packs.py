@@ -15,7 +15,7 @@ from PIL import Image
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from locales import T
+from locales import N, T
 from models import (
     Broadcast,
     Feedback,
@@ -28,7 +28,7 @@ from models import (
     Submission,
 )
 from models.store import session_scope
-from outbox.write import enqueue
+from outbox.write import enqueue, stored_text
 from scheduler.app import derive_once
 from scheduler.dispatcher import Dispatcher
 from scheduler.postal import by_post_families, next_packs
@@ -234,14 +234,10 @@ async def test_a_notice_no_channel_carried_lands_in_the_familys_paper_pack(
     assert {n.media_path for n in sent} == {
         str(settings.data_dir / "postal" / f"kazpost-2025-03-07-packs-{round_.id}.pdf")
     }
-    assert sent[0].params == {
-        "class_name": "8А",
-        "date": "07.03.2025",
-        "pupils": 2,
-        "tasks": 2,
-        "grades": 1,
-        "messages": 1,
-    }
+    assert stored_text(sent[0]) == N(
+        "postal.packs", "pupils", class_name="8А", date="07.03.2025", pupils=2, tasks=2, grades=1, messages=1
+    )
+    assert "для 2 учеников" in stored_text(sent[0]).render("ru")  # a count of pupils in its plural form
     pdf = Path(sent[0].media_path or "").read_bytes()
     assert pdf.startswith(b"%PDF") and b"FontFile2" in pdf
     assert pdf.count(b"/Subtype /Image") == 1  # the tutor's photo, printed once (shared by both packs)
