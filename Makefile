@@ -23,8 +23,8 @@ run: setup
 test: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy bots handlers models outbox scheduler sandbox bench locales metrics monitoring photos record roster schoolyear settings
-	$(UV) run --frozen mypy --strict outbox monitoring photos record roster schoolyear settings
+	$(UV) run --frozen mypy assessment bots handlers models outbox scheduler sandbox bench locales metrics monitoring photos record roster schoolyear settings
+	$(UV) run --frozen mypy --strict assessment outbox monitoring photos record roster schoolyear settings
 	$(UV) run --frozen pytest -q
 
 bench: setup

@@ -3,7 +3,8 @@
 Made-up rosters (`district`) of a given number of schools and pupils per school, each pupil with a
 guardian (one in ten with a second, one in ten sharing a brother's or sister's), two tutoring groups
 of 3–5 pupils (two subjects), two lessons a group, a class teacher per class of 25, a tutor per ten
-groups. Every import runs in a process of its own on a fresh store, so its peak resident size is its
+groups; it keeps the programme's rules (`roster.rules`: no tutor or pupil has two lessons at a
+time). Every import runs in a process of its own on a fresh store, so its peak resident size is its
 own; each imports the file, then the same file again (nothing changes: the re-import).
 
 Shapes, alternated in rounds so the machine's drift (its speed varies up to 3×) falls on all alike:
@@ -122,11 +123,14 @@ def school(code: str, pupils: int, phones: Phones, rows: dict[str, list[dict[str
                     }
                 )
                 for lesson in range(2):
+                    # A tutor's ten groups × two lessons fill five afternoons × four hours once: no
+                    # tutor or pupil (in two consecutive groups of one tutor) has two at a time.
+                    slot = 2 * (index % 10) + lesson
                     rows["lessons"].append(
                         {
                             "group": group,
-                            "weekday": WEEKDAYS[(index + 2 * lesson) % 5],
-                            "start": f"{15 + (index + s) % 4}:00",
+                            "weekday": WEEKDAYS[slot % 5],
+                            "start": f"{15 + slot // 5}:00",
                             "minutes": 60,
                         }
                     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from handlers import catch_up
+from handlers import catch_up, programmes
 from handlers.context import Turn
 from handlers.family import children_of, guardians_of, subjects_of
 from handlers.types import Choice, Reply
@@ -20,7 +20,8 @@ from models.people import Consent, Person
 from models.store import stored_id
 from outbox.write import cancel_about_pupil, enqueue
 
-TEXT_VERSION = "2026-12"  # the text says how long data is kept
+# The text says how long data is kept; since 2027-01 it names the pupil's programme and its rules.
+TEXT_VERSION = "2027-01"
 PREFIX = "consent:"
 
 
@@ -43,6 +44,7 @@ def ask(turn: Turn, pupil: Person) -> Reply:
         T(
             "consent.request",
             pupil=pupil.full_name,
+            programme=programmes.names(programmes.programmes_of(turn.session, stored_id(pupil)), turn.locale),
             subjects=_subjects(turn, pupil),
             days=turn.config.retention_days,
         ),
@@ -100,7 +102,8 @@ def answer(turn: Turn, value: str) -> list[Reply]:
     if child is None or child.id is None:
         return [Reply(T("common.not_allowed"))]
     if action == "more":
-        return [Reply(T("consent.details", pupil=child.full_name)), ask(turn, child)]
+        lessons = programmes.lessons_text(programmes.programmes_of(turn.session, child.id)[0])
+        return [Reply(T("consent.details", pupil=child.full_name, lessons=lessons)), ask(turn, child)]
     if action in ("yes", "no"):
         earlier = current(turn, me, child.id)
         if earlier is not None and earlier.given == (action == "yes") and earlier.withdrawn_at is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from assessment import marks
 from handlers import conversation, grades
 from handlers.audit import audit
 from handlers.context import Turn
@@ -21,7 +22,6 @@ from handlers.groups import tutor_groups
 from handlers.refusals import not_allowed, tutors_only
 from handlers.types import Choice, Reply
 from locales import T, Text, subject_name
-from models.enums import HomeworkKind
 from models.homework import Feedback, Homework, Submission
 from models.people import Person
 from models.school import TutoringGroup
@@ -43,7 +43,7 @@ def recorded(feedback: Feedback) -> Text:
             "grade.result.points",
             points=grades.format_points(feedback.points),
             max=feedback.max_points,
-            percent=grades.format_points(grades.percentage(feedback.points, feedback.max_points)),
+            percent=grades.format_points(marks.percentage(feedback.points, feedback.max_points)),
             mark=feedback.mark,
         )
     if feedback.formative_score is not None:
@@ -157,7 +157,7 @@ def _ask_first(turn: Turn, reviewed: Reviewed) -> list[Reply]:
     feedback, submission, homework, _group = reviewed
     data: dict[str, Any] = {"feedback_id": feedback.id}
     pupil = _name(turn, submission.pupil_id)
-    if homework.kind == HomeworkKind.SUMMATIVE and homework.max_points and not feedback.redo:
+    if homework.out_of and not feedback.redo:
         conversation.enter(turn, FLOW, "points", **data)
         return [Reply(T("fix.ask_points", pupil=pupil, was=recorded(feedback), max=homework.max_points))]
     if homework.scored and not feedback.redo:
@@ -200,7 +200,7 @@ def _apply(turn: Turn, reviewed: Reviewed, data: dict[str, Any], comment: str) -
     if data.get("points") is not None and homework.max_points:
         feedback.points = float(data["points"])
         feedback.max_points = homework.max_points
-        feedback.mark = grades.mark_for(feedback.points, homework.max_points)
+        feedback.mark = marks.mark_for(feedback.points, homework.max_points)
     elif "score" in data:
         feedback.formative_score = data["score"]
     feedback.text, feedback.corrected_at = comment, turn.now

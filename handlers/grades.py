@@ -1,56 +1,19 @@
-"""Grades, as pure functions: the national percentage bands for the 5-point mark, and the checks on
-what a tutor types (summative points, the formative score of 1–10).
+"""Grades, as pure functions: the checks on what a tutor types (summative points, the formative
+score of 1–10). The 5-point mark of the national percentage bands is `assessment.marks`.
 
-Summative work keeps points and a maximum; its 5-point mark follows the bands 85–100 % → 5,
-65–84 % → 4, 40–64 % → 3, below 40 % → 2. Formative work may carry a score of 1–10.
+Summative work and diagnostics keep points and a maximum; their 5-point mark follows the bands
+85–100 % → 5, 65–84 % → 4, 40–64 % → 3, below 40 % → 2. Formative work may carry a score of 1–10.
 """
 
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 
 FORMATIVE_MIN = 1
 FORMATIVE_MAX = 10
 MAX_POINTS_LIMIT = 1000
-# (lowest percentage, mark), highest band first
-BANDS: tuple[tuple[float, int], ...] = ((85.0, 5), (65.0, 4), (40.0, 3))
-LOWEST_MARK = 2
 
 _NUMBER = re.compile(r"^\s*(\d{1,4}(?:[.,]\d{1,2})?)\s*$")
-
-
-def _exact_percentage(points: float, max_points: int) -> Fraction:
-    if max_points <= 0:
-        raise ValueError("max_points must be positive")
-    if not 0 <= points <= max_points:
-        raise ValueError("points must lie between 0 and max_points")
-    # From the decimal text, so 16.9 is 169/10 and not the nearest binary fraction.
-    return Fraction(str(points)) * 100 / max_points
-
-
-def percentage(points: float, max_points: int) -> float:
-    """Points as a percentage of the maximum, for showing (rounded to hundredths)."""
-    return round(float(_exact_percentage(points, max_points)), 2)
-
-
-def mark_for_percentage(percent: float) -> int:
-    """The 5-point mark for a percentage by the national bands."""
-    if not 0 <= percent <= 100:
-        raise ValueError("percentage must lie between 0 and 100")
-    for lowest, mark in BANDS:
-        if Fraction(str(percent)) >= Fraction(str(lowest)):
-            return mark
-    return LOWEST_MARK
-
-
-def mark_for(points: float, max_points: int) -> int:
-    """The mark from the exact share, so a rounded display never lifts 84.996 % into the top band."""
-    exact = _exact_percentage(points, max_points)
-    for lowest, mark in BANDS:
-        if exact >= Fraction(str(lowest)):
-            return mark
-    return LOWEST_MARK
 
 
 def _number(text: str) -> float | None:

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from handlers.context import Turn
+from handlers.gradings import grading_of, grading_text
 from handlers.refusals import not_understood
 from handlers.types import Reply
-from locales import N, T, Text, subject_name
+from locales import T, Text, subject_name
 from models.clock import to_local
-from models.enums import HomeworkKind
 from models.homework import Homework
 from models.outbox import Notification
 from models.store import stored_id
@@ -40,21 +40,6 @@ def _due(homework: Homework, zone: ZoneInfo) -> str:
 def unknown_choice(turn: Turn) -> list[Reply]:
     """A homework button of neither flow."""
     return not_understood()
-
-
-def grading_text(grading: str, max_points: int | None) -> Text:
-    """How the work is graded: "summative" (with its maximum), "formative" or "none"."""
-    if grading == "summative":
-        return N("homework.grading.summative", "max", max=max_points)
-    if grading == "formative":
-        return T("homework.grading.formative")
-    return T("homework.grading.none")
-
-
-def grading_of(homework: Homework) -> str:
-    if homework.kind == HomeworkKind.SUMMATIVE and homework.max_points:
-        return "summative"
-    return "formative" if homework.scored else "none"
 
 
 def notice_key(homework_id: int, pupil_id: int) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from assessment import marks
 from handlers import conversation, grades, substitutes
 from handlers.audit import audit
 from handlers.context import Turn
@@ -27,7 +28,7 @@ from handlers.groups import acts_for, tutor_groups
 from handlers.refusals import not_allowed, not_understood, tutors_only
 from handlers.types import Choice, Reply
 from locales import N, T, Text, subject_name
-from models.enums import HomeworkKind, SubmissionStatus
+from models.enums import SubmissionStatus
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.people import Person
 from models.school import TutoringGroup
@@ -241,7 +242,7 @@ def _pdf(turn: Turn, submission: Submission) -> Reply:
 
 def _start_grading(turn: Turn, submission: Submission, homework: Homework) -> list[Reply]:
     pupil = _pupil_name(turn, submission.pupil_id)
-    if homework.kind == HomeworkKind.SUMMATIVE and homework.max_points:
+    if homework.out_of:
         conversation.enter(turn, FLOW_GRADE, "points", submission_id=submission.id)
         return [Reply(T("review.ask_points", pupil=pupil, max=homework.max_points))]
     if homework.scored:
@@ -322,11 +323,12 @@ def _grade(turn: Turn, work: Work, data: dict[str, Any], comment: str) -> list[R
     feedback = Feedback(
         submission_id=stored_id(submission), tutor_id=turn.person_id(), text=comment, created_at=turn.now
     )
-    if homework.kind == HomeworkKind.SUMMATIVE and homework.max_points and raw_points is not None:
+    out_of = homework.out_of
+    if out_of and raw_points is not None:
         points = float(raw_points)
         feedback.points = points
-        feedback.max_points = homework.max_points
-        feedback.mark = grades.mark_for(points, homework.max_points)
+        feedback.max_points = out_of
+        feedback.mark = marks.mark_for(points, out_of)
     elif data.get("score") is not None:
         feedback.formative_score = int(data["score"])
     submission.status = SubmissionStatus.GRADED
@@ -343,7 +345,7 @@ def _grade(turn: Turn, work: Work, data: dict[str, Any], comment: str) -> list[R
         scores = {
             "points": grades.format_points(feedback.points),
             "max": feedback.max_points,
-            "percent": grades.format_points(grades.percentage(feedback.points, feedback.max_points)),
+            "percent": grades.format_points(marks.percentage(feedback.points, feedback.max_points)),
             "mark": feedback.mark,
         }
         to_pupil = T("review.notify.feedback_points", **common, **scores)

@@ -3,7 +3,8 @@
 Group → task text (optionally with a photo or file) → due date and time (the school's time zone; a
 day that is not a working day of the group's school moves to the next one, and the summary and the
 pupils' notice say so, `handlers.school_days`) →
-how it is graded (formative 1–10, summative with points, no grade) → maximum points for summative →
+how it is graded (formative 1–10; summative for a section — БЖБ — or for the term — ТЖБ; the entry or
+the final diagnostic, for knowledge growth; no grade) → maximum points for work graded in points →
 a summary to confirm. On confirm the homework is stored and every pupil of the group gets a
 notification through the outbox (pupils without consent are skipped by the consent gate).
 """
@@ -22,14 +23,14 @@ from handlers.audit import audit
 from handlers.context import Turn
 from handlers.dates import parse_due
 from handlers.grades import parse_max_points
+from handlers.gradings import GRADINGS, chosen, grading_text
 from handlers.groups import acts_for, tutor_groups
-from handlers.homework import PREFIX, due_text, grading_text, tell_pupil
+from handlers.homework import PREFIX, due_text, tell_pupil
 from handlers.refusals import not_allowed, tutors_only
 from handlers.school_days import remember, shown_deadline, working_deadline
 from handlers.types import Choice, Reply
 from locales import Lines, T, Text, subject_name
 from models.clock import to_local, to_utc
-from models.enums import HomeworkKind
 from models.homework import Homework
 from models.school import GroupMember, TutoringGroup
 from models.store import stored_id
@@ -41,7 +42,8 @@ FLOW = "hw_set"
 GROUP = f"{PREFIX}group:"
 GRADING = f"{PREFIX}kind:"
 CONFIRM = f"{PREFIX}confirm:"
-GRADINGS = ("formative", "summative", "none")
+
+
 MAX_TEXT = 4000
 
 
@@ -167,11 +169,7 @@ def _set_due(turn: Turn, group: TutoringGroup, data: dict[str, Any], text: str) 
 def _grading_question() -> Reply:
     return Reply(
         T("homework.ask_grading"),
-        choices=(
-            Choice(f"{GRADING}formative", T("homework.choice.formative")),
-            Choice(f"{GRADING}summative", T("homework.choice.summative")),
-            Choice(f"{GRADING}none", T("homework.choice.no_grade")),
-        ),
+        choices=tuple(Choice(f"{GRADING}{name}", T(grading.choice)) for name, grading in GRADINGS.items()),
     )
 
 
@@ -200,14 +198,14 @@ def on_grading(turn: Turn) -> list[Reply]:
         return [_grading_question()]
     data["grading"] = grading
     data.pop("max_points", None)
-    if grading == "summative":
+    if GRADINGS[grading].in_points:
         conversation.enter(turn, FLOW, "max", **data)
         return [Reply(T("homework.ask_max"))]
     return _summary(turn, group, data)
 
 
 def _grading_text(data: dict[str, Any]) -> Text:
-    return grading_text(str(data.get("grading", "none")), data.get("max_points"))
+    return grading_text(chosen(data.get("grading")), data.get("max_points"))
 
 
 def _summary(turn: Turn, group: TutoringGroup, data: dict[str, Any]) -> list[Reply]:
@@ -250,15 +248,16 @@ def on_confirm(turn: Turn) -> list[Reply]:
     conversation.clear(turn)
     if not yes:
         return [Reply(T("homework.cancelled"))]
-    grading = data.get("grading", "none")
+    grading = chosen(data.get("grading"))
     homework = Homework(
         group_id=group.id,
         tutor_id=turn.person.id,
         text=str(data.get("text", "")),
         attachment_path=data.get("attachment"),
-        kind=HomeworkKind.SUMMATIVE if grading == "summative" else HomeworkKind.FORMATIVE,
-        scored=grading != "none",
-        max_points=data.get("max_points") if grading == "summative" else None,
+        kind=grading.kind,
+        label=grading.label,
+        scored=grading.scored,
+        max_points=data.get("max_points") if grading.in_points else None,
         due_at=datetime.fromisoformat(data["due"]),
         created_at=turn.now,
     )

@@ -43,7 +43,15 @@ class SubmissionStatus(StrEnum):
 class HomeworkKind(StrEnum):
     FORMATIVE = "formative"
     SUMMATIVE = "summative"
-    # The entry and final diagnostics of a subject: knowledge growth is final − entry (`monitoring.growth`).
+    DIAGNOSTIC = "diagnostic"  # the entry or final test of a pupil's knowledge, for growth
+
+
+class WorkLabel(StrEnum):
+    """What a summative or diagnostic work is: a section's (БЖБ / СОр) or the term's (ТЖБ / СОч)
+    summative assessment; the entry or the final diagnostic."""
+
+    SECTION = "section"
+    TERM = "term"
     ENTRY = "entry"
     FINAL = "final"
 

@@ -9,8 +9,10 @@ from sqlmodel import Field, SQLModel
 
 from locales.shorten import headline
 from models.clock import utcnow
+from models.enums import HomeworkKind
 
 TITLE_CHARS = 40
+POINTS_KINDS = (HomeworkKind.SUMMATIVE.value, HomeworkKind.DIAGNOSTIC.value)
 
 
 class Homework(SQLModel, table=True):
@@ -20,10 +22,18 @@ class Homework(SQLModel, table=True):
     text: str = Field(max_length=4000)
     attachment_path: str | None = Field(default=None, max_length=300)
     kind: str = Field(default="formative", max_length=10)
+    # `models.enums.WorkLabel`: section or term for summative work, entry or final for a diagnostic.
+    label: str | None = Field(default=None, max_length=10)
     scored: bool = False
     max_points: int | None = None
     due_at: datetime = Field(index=True)  # the monitoring counts homework by when it falls due
     created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def out_of(self) -> int | None:
+        """The maximum points of work graded in points (summative work, diagnostics); None for work
+        scored 1–10 or not graded."""
+        return self.max_points if self.kind in POINTS_KINDS and self.max_points else None
 
     @property
     def title(self) -> str:

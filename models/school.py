@@ -7,7 +7,17 @@ from datetime import time
 from sqlalchemy import JSON, BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+DIGITAL_TUTOR = "digital-tutor"  # the default programme's code
 DIGITAL_TUTOR_SUBJECTS = ["algebra", "geometry", "chemistry", "physics", "biology", "history_kz"]
+# How the consent request names the programme, per language (a programme defined in a roster brings its own).
+DIGITAL_TUTOR_NAMES = {"kk": "Цифрлық ұстаз", "ru": "Цифровой наставник", "en": "Digital Tutor"}
+# The quarter mark's parts, in per cent: formative work (1–10), summative work for a section (БЖБ /
+# СОр) and for the term (ТЖБ / СОч). The national criteria-based assessment rules' split (the Typical
+# rules of ongoing monitoring, Order No. 125 of the Minister of Education and Science of 18 March 2008,
+# as amended); a school that weighs otherwise sets its own on the programme.
+QUARTER_WEIGHTS = {"formative": 25, "section": 25, "term": 50}
+# Monday is 0. A school working six days a week lists Saturday too (the roster's `school_days`).
+SCHOOL_DAYS = [0, 1, 2, 3, 4]
 
 
 class Programme(SQLModel, table=True):
@@ -20,13 +30,23 @@ class Programme(SQLModel, table=True):
     max_group_size: int = 5
     subjects: list[str] = Field(default_factory=lambda: list(DIGITAL_TUTOR_SUBJECTS), sa_type=JSON)
     subjects_per_pupil: int = 2
-    lessons_per_week: int = 2
+    lessons_per_week: int = 2  # per group, each at least `lesson_minutes` long
     lesson_minutes: int = 60
-    outside_school_hours: bool = True
+    outside_school_hours: bool = True  # on the pupils' school days; any time on their days off
     postal_interval_days: int = 14
     # The grades a pupil of the programme may be in (None: any): «Цифрлық ұстаз» is for grades 8–11.
     min_grade: int | None = 8
     max_grade: int | None = 11
+    # A group is drawn from one grade's classes (8А with 8Б, not with 9Б) unless this allows mixing.
+    mixed_grades: bool = False
+    # For pupils of low-income families (ТТО): the importer warns of pupils not marked so.
+    low_income_only: bool = True
+    consent_names: dict[str, str] = Field(default_factory=lambda: dict(DIGITAL_TUTOR_NAMES), sa_type=JSON)
+    weights: dict[str, int] = Field(default_factory=lambda: dict(QUARTER_WEIGHTS), sa_type=JSON)
+
+    def consent_name(self, locale: str) -> str:
+        """The programme's name as the consent request says it in `locale`."""
+        return self.consent_names.get(locale) or self.consent_names.get("kk") or self.name
 
 
 class School(SQLModel, table=True):
@@ -36,6 +56,7 @@ class School(SQLModel, table=True):
     locality: str = Field(default="", max_length=200)
     day_start: time = time(8, 0)
     day_end: time = time(14, 0)
+    school_days: list[int] = Field(default_factory=lambda: list(SCHOOL_DAYS), sa_type=JSON)
     postal_point: str = Field(default="", max_length=300)
     # Where the school is, for the coordinators above schools (`models.district`).
     region: str = Field(default="", max_length=200, index=True)

@@ -2,8 +2,9 @@
 
 A pupil's growth in a subject is their final diagnostic's score minus their entry diagnostic's, in
 percentage points; a group's, a tutor's, a school's and a district's is the mean over their pupils
-who sat both. A diagnostic is a work (`Homework`) of kind `entry` or `final` (`DIAGNOSTIC_KINDS`):
-where none have been set and graded yet, growth is shown as not measured, never as zero.
+who sat both. A diagnostic is a work (`Homework`) of kind `diagnostic`, labelled `entry` or `final`
+(`models.enums.WorkLabel`, as the assessment scheme labels works: `assessment`): where none have been
+set and graded yet, growth is shown as not measured, never as zero.
 
 Growth is read as known at the end of a period: both diagnostics graded by then.
 """
@@ -15,15 +16,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlmodel import col
 
-from models.enums import HomeworkKind, Role, SubmissionStatus
+from models.enums import HomeworkKind, Role, SubmissionStatus, WorkLabel
 from models.homework import Feedback, Homework, Submission
 from models.people import Membership
 from monitoring.scope import Scope
 from monitoring.sql import Rows, latest_feedback, percent, unindexed
 
-ENTRY = HomeworkKind.ENTRY.value
-FINAL = HomeworkKind.FINAL.value
-DIAGNOSTIC_KINDS = (ENTRY, FINAL)
+ENTRY = WorkLabel.ENTRY.value
+FINAL = WorkLabel.FINAL.value
 
 
 def diagnostics(scope: Scope, until: Any) -> Rows:
@@ -35,8 +35,8 @@ def diagnostics(scope: Scope, until: Any) -> Rows:
             col(Membership.school_id).label("school_id"),
             col(Homework.group_id).label("group_id"),
             col(Submission.pupil_id).label("pupil_id"),
-            func.max(_when(col(Homework.kind) == ENTRY, score)).label("entry"),
-            func.max(_when(col(Homework.kind) == FINAL, score)).label("final"),
+            func.max(_when(col(Homework.label) == ENTRY, score)).label("entry"),
+            func.max(_when(col(Homework.label) == FINAL, score)).label("final"),
         )
         .select_from(Feedback)
         .join(Submission, col(Submission.id) == col(Feedback.submission_id))
@@ -47,7 +47,7 @@ def diagnostics(scope: Scope, until: Any) -> Rows:
             & (col(Membership.role) == Role.PUPIL.value),
         )
         .where(
-            col(Homework.kind).in_(DIAGNOSTIC_KINDS),
+            col(Homework.kind) == HomeworkKind.DIAGNOSTIC.value,
             unindexed(Submission.status) == SubmissionStatus.GRADED.value,
             col(Feedback.created_at) < until,
             latest_feedback(Feedback),

@@ -1,4 +1,6 @@
-"""A pupil's monitoring page: their attendance, their work and how their scores grew, by subject."""
+"""A pupil's monitoring page: their attendance, their work, and by subject their knowledge growth as
+the programme measures it (final − entry diagnostic, `assessment.growth`) beside the chart of every
+graded work."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from assessment.growth import pupil_growth
 from locales import T, subject_name
 from models.enums import Role
 from models.homework import Homework, Submission
@@ -80,10 +83,14 @@ def pupil_view(session: Session, scope: Scope, pupil_id: int, zone: ZoneInfo) ->
     for work in scored(session, [pupil_id]):
         if work.percent is not None:
             series[work.subject].append(Point(work.at.astimezone(zone).date(), work.percent))
-    growth = Table("pupil_growth", ("subject", "first", "latest", "growth"))
-    for subject, points in sorted(series.items()):
-        first, latest = points[0].percent, points[-1].percent
-        growth.rows.append((subject_name(subject), first, latest, round(latest - first, 1)))
+    growth = Table("pupil_growth", ("subject", "entry", "final", "growth"))
+    diagnosed = {row.subject: row for row in pupil_growth(session, [pupil_id])}
+    for subject in sorted(set(series) | set(diagnosed)):
+        tested = diagnosed.get(subject)
+        if tested is None:
+            growth.rows.append((subject_name(subject), None, None, None))
+        else:
+            growth.rows.append((subject_name(subject), tested.entry, tested.final, tested.growth))
     return PupilView(
         pupil_id=pupil_id,
         name=person.full_name,

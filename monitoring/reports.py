@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Row, func, literal, select
 from sqlmodel import Session, col
 
+from assessment.texts import work_label
 from locales import DEFAULT_LANGUAGE, Text, subject_name
 from locales.collation import sort_key
 from models.enums import Role, SubmissionStatus
@@ -54,6 +55,7 @@ def journal_listing(session: Session, ask: Ask) -> Listing:
             percent(Feedback),
             col(Feedback.mark),
             col(Person.id),
+            col(Homework.label),
         )
         .select_from(Feedback)
         .join(Submission, col(Submission.id) == col(Feedback.submission_id))
@@ -86,7 +88,7 @@ def journal_listing(session: Session, ask: Ask) -> Listing:
             row[2],
             subject_name(row[3]),
             _title(row[4]),
-            Text(f"overview.kind.{row[5]}"),
+            work_label(row[5], row[12]),  # ҚБ / БЖБ / ТЖБ / a diagnostic, as the e-journal names it
             _plain(row[6]),
             maximum,
             round(float(row[9]), 1) if row[9] is not None else None,

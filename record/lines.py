@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from assessment.texts import work_label
 from locales import T, Text, subject_name
 from models.clock import to_local
-from models.homework import Feedback
+from models.homework import Feedback, Homework
 from record.attendance import Mark
 from record.occurrences import Slot
 from record.work import Grade, State, Work
@@ -58,18 +59,22 @@ def _comment(feedback: Feedback | None) -> str:
     return text if len(text) <= COMMENT_CHARS else text[: COMMENT_CHARS - 1].rstrip() + "…"
 
 
-def result(feedback: Feedback) -> Text:
-    """What a grade says: the 5-point mark with the points, the formative score, or neither."""
+def result(feedback: Feedback, homework: Homework) -> Text:
+    """What a grade says: the 5-point mark with the points, the formative score, or neither; a graded
+    one names its work (ҚБ, БЖБ, ТЖБ, a diagnostic) in the words of the quarter line, so a family
+    reading it sees which part of the quarter mark it counts in, and that a diagnostic counts in none."""
+    label = work_label(homework.kind, homework.label)
     if feedback.mark is not None and feedback.points is not None and feedback.max_points:
         return T(
             "record.result.points",
+            label=label,
             mark=feedback.mark,
             points=f"{feedback.points:g}",
             max=feedback.max_points,
             percent=round(feedback.points * 100 / feedback.max_points),
         )
     if feedback.formative_score is not None:
-        return T("record.result.score", score=feedback.formative_score)
+        return T("record.result.score", label=label, score=feedback.formative_score)
     return T("record.result.none")
 
 
@@ -88,7 +93,7 @@ def work(item: Work, zone: ZoneInfo) -> Text:
     if item.state == State.GRADED and item.feedback is not None:
         late = item.submission is not None and item.submission.late
         key = "record.work.graded_late" if late else WORK_KEYS[item.state]
-        return T(key, result=result(item.feedback), **params)
+        return T(key, result=result(item.feedback, item.homework), **params)
     return T(WORK_KEYS[item.state], **params)
 
 
@@ -99,7 +104,7 @@ def grade(item: Grade, zone: ZoneInfo) -> Text:
         date=to_local(item.feedback.created_at, zone).strftime("%d.%m"),
         subject=subject_name(item.subject),
         title=item.homework.title,
-        result=result(item.feedback),
+        result=result(item.feedback, item.homework),
         comment=_comment(item.feedback),
     )
 

@@ -1,10 +1,10 @@
 """Applying a validated roster to the store: the difference only, inside the caller's transaction.
 
-Keys are the file's own: school code, (school, class name), person external id, group code,
-(group, weekday, start) for lessons. Whatever the file no longer holds for its schools is removed
-(memberships, guardianships of its pupils, group members, a person's phone and post identities) or
-deactivated (lessons); people, schools, classes and groups themselves are never deleted, as history
-(homework, attendance, consent) refers to them.
+Keys are the file's own: programme code, school code, (school, class name), person external id,
+group code, (group, weekday, start) for lessons. Whatever the file no longer holds for its schools is
+removed (memberships, guardianships of its pupils, group members, a person's phone and post
+identities) or deactivated (lessons); programmes, people, schools, classes and groups themselves are
+never deleted, as history (homework, attendance, consent) refers to them.
 
 Each kind of row is read once, as plain rows of the columns compared (`roster.bulk`), diffed in
 memory, and only what differs is written, in batches: an unchanged file reads the store and writes
@@ -17,9 +17,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from models import (
     CalendarEntry,
@@ -39,9 +40,8 @@ from models.enums import Channel, Role
 from models.invariants import check_group_sizes, check_subjects_per_pupils
 from models.invites import new_code
 from models.phones import masked, takes_messages
-from models.store import stored_id
 from roster.bulk import delete_ids, differing, insert_rows, rows_where_in, update_rows
-from roster.parsed import ClassRow, Roster, Rules
+from roster.parsed import ClassRow, ProgrammeRow, Roster, SchoolRow
 from roster.report import Changes, IssuedInvite
 from roster.schema import DEFAULT_PROGRAMME
 from roster.validate import StoreFacts, default_programme, rules_of
@@ -50,6 +50,57 @@ MANAGED_CHANNELS = (Channel.WHATSAPP, Channel.SMS, Channel.POST)
 PRIORITY = {Channel.WHATSAPP: 1, Channel.SMS: 2, Channel.POST: 3}
 
 MembershipKey = tuple[int, str, int, int | None]  # person, role, school, class
+
+
+def _set_by_file(model: type[SQLModel]) -> tuple[str, ...]:
+    """A keyed model's columns the file sets: all but its id and its code."""
+    return tuple(name for name in model.model_fields if name not in ("id", "code"))
+
+
+PROGRAMME_COLUMNS = _set_by_file(Programme)
+SCHOOL_COLUMNS = _set_by_file(School)
+
+
+def programme_values(row: ProgrammeRow) -> dict[str, Any]:
+    """A Programme's fields from the file's programmes sheet."""
+    rules = row.rules
+    return {
+        "name": row.name,
+        "min_group_size": rules.min_group_size,
+        "max_group_size": rules.max_group_size,
+        "subjects": list(rules.subjects),
+        "subjects_per_pupil": rules.subjects_per_pupil,
+        "lessons_per_week": rules.lessons_per_week,
+        "lesson_minutes": rules.lesson_minutes,
+        "outside_school_hours": rules.outside_school_hours,
+        "postal_interval_days": row.postal_interval_days,
+        "min_grade": rules.min_grade,
+        "max_grade": rules.max_grade,
+        "mixed_grades": rules.mixed_grades,
+        "low_income_only": rules.low_income_only,
+        "consent_names": dict(row.consent_names),
+        "weights": dict(row.weights),
+    }
+
+
+def school_values(row: SchoolRow) -> dict[str, Any]:
+    """A School's fields from the file's schools sheet."""
+    return {
+        "name": row.name,
+        "locality": row.locality,
+        "postal_point": row.postal_point,
+        "day_start": row.day_start,
+        "day_end": row.day_end,
+        "school_days": list(row.days),
+    }
+
+
+def default_programme_values() -> dict[str, Any]:
+    """The Digital Tutor's row as the store first gets it, when a group names it before any file
+    defines it."""
+    programme = default_programme()
+    return {"code": programme.code, **{c: getattr(programme, c) for c in PROGRAMME_COLUMNS}}
+
 
 # What a person's audit row says of a changed field: a number masked, words and the low-income mark
 # only "changed" (audit rows carry no names, addresses or status); the rest as they are.
@@ -113,8 +164,8 @@ class Applier:
         self.invite_ttl = invite_ttl
         self.changes = Changes()
         self.invites: list[IssuedInvite] = []
-        self.programmes: dict[str, Programme] = {}
         # The file's keys → the store's ids, in the file's order.
+        self.programmes: dict[str, int] = {}
         self.schools: dict[str, int] = {}
         self.classes: dict[tuple[str, str], int] = {}
         self.people: dict[str, int] = {}
@@ -123,6 +174,9 @@ class Applier:
         self.stale_groups: list[int] = []
         self.emptied_groups: set[int] = set()
         self.seen_in_chat: set[int] = set()
+        # Kind → the store's ids of the rows `keyed_rows` updated (a programme's changed rules
+        # re-check all its groups).
+        self.updated_ids: dict[str, list[int]] = defaultdict(list)
 
     def run(self) -> None:
         self.programme_rows()
@@ -165,36 +219,39 @@ class Applier:
         kept = len(desired) - len(created)
         insert_rows(self.session, model, [new_values[key] for key in created])
         update_rows(self.session, model, changed)
+        self.updated_ids[kind].extend(row["id"] for row in changed)
         if created:
             found.update(read(created))
         self.tally(kind, created=len(created), updated=len(changed), unchanged=kept - len(changed))
         return {key: found[key].id for key in desired}
 
+    def by_code(self, model: Any, columns: tuple[str, ...], codes: list[str]) -> dict[str, Any]:
+        """The stored rows of `model` (programme, school, group) with these codes: id, code and
+        `columns`, by code."""
+        selected = [model.id, model.code, *(getattr(model, c) for c in columns)]
+        return {row.code: row for row in rows_where_in(self.session, selected, model.code, codes)}
+
     # -- programmes, schools, classes ------------------------------------------------------------
 
     def programme_rows(self) -> None:
-        codes = {group.programme for group in self.roster.groups.values()}
-        for programme in self.session.exec(select(Programme).where(col(Programme.code).in_(codes))):
-            self.programmes[programme.code] = programme
-            self.changes.add("programme", "unchanged")  # rules are the coordinator's data, not the file's
-        if DEFAULT_PROGRAMME in codes and DEFAULT_PROGRAMME not in self.programmes:
-            programme = default_programme()
-            self.session.add(programme)
-            self.programmes[DEFAULT_PROGRAMME] = programme
-            self.changes.add("programme", "created")
-        self.session.flush()
-
-    def rules(self, code: str) -> Rules:
-        return rules_of(self.programmes[code])
+        """The file's programmes created or their rules updated; the others its groups name are the
+        store's (the Digital Tutor's created with its defaults when absent)."""
+        read = partial(self.by_code, Programme, PROGRAMME_COLUMNS)
+        desired = {code: programme_values(row) for code, row in self.roster.programmes.items()}
+        new = {code: {"code": code, **values} for code, values in desired.items()}
+        self.programmes = self.keyed_rows("programme", Programme, read, desired, new)
+        named = sorted({group.programme for group in self.roster.groups.values()} - set(desired))
+        held = read(named)
+        missing = [code for code in named if code == DEFAULT_PROGRAMME and code not in held]
+        insert_rows(self.session, Programme, [default_programme_values() for _ in missing])
+        if missing:
+            held.update(read(missing))
+        self.tally("programme", created=len(missing), unchanged=len(held) - len(missing))
+        self.programmes.update((code, row.id) for code, row in held.items())
 
     def school_rows(self) -> None:
-        columns = ("name", "locality", "postal_point", "day_start", "day_end")
-
-        def read(codes: list[str]) -> dict[str, Any]:
-            selected = [School.id, School.code, *(getattr(School, c) for c in columns)]
-            return {row.code: row for row in rows_where_in(self.session, selected, School.code, codes)}
-
-        desired = {code: {c: getattr(row, c) for c in columns} for code, row in self.roster.schools.items()}
+        read = partial(self.by_code, School, SCHOOL_COLUMNS)
+        desired = {code: school_values(row) for code, row in self.roster.schools.items()}
         new = {code: {"code": code, **values} for code, values in desired.items()}
         self.schools = self.keyed_rows("school", School, read, desired, new)
 
@@ -440,14 +497,10 @@ class Applier:
 
     def group_rows(self) -> None:
         columns = ("programme_id", "school_id", "subject", "tutor_id", "assistant_id")
-
-        def read(codes: list[str]) -> dict[str, Any]:
-            selected = [TutoringGroup.id, TutoringGroup.code, *(getattr(TutoringGroup, c) for c in columns)]
-            return {row.code: row for row in rows_where_in(self.session, selected, TutoringGroup.code, codes)}
-
+        read = partial(self.by_code, TutoringGroup, columns)
         desired = {
             code: {
-                "programme_id": stored_id(self.programmes[row.programme]),
+                "programme_id": self.programmes[row.programme],
                 "school_id": self.sid(row.school) if row.school else None,
                 "subject": row.subject,
                 "tutor_id": self.pid(row.tutor),
@@ -592,8 +645,18 @@ class Applier:
 
     def check_store_rules(self) -> None:
         """The commit-time rules, run now so that a dry run meets them too (raises InvariantViolation).
-        The rows above were written without ORM objects, so the commit-time check would not see them."""
+        The rows above were written without ORM objects, so the commit-time check would not see them. A
+        programme whose rules the file changed is checked in every group of it, the file's or not."""
         self.session.flush()
-        check_group_sizes(self.session, self.all_group_ids())
+        group_ids = self.all_group_ids()
         pupils = {self.pid(p) for row in self.roster.groups.values() for p in row.pupils}
+        if changed := self.updated_ids["programme"]:
+            known = set(group_ids)
+            others = rows_where_in(self.session, [TutoringGroup.id], TutoringGroup.programme_id, changed)
+            group_ids = group_ids + sorted(g.id for g in others if g.id not in known)
+            members = rows_where_in(
+                self.session, [GroupMember.pupil_id], GroupMember.group_id, [g.id for g in others]
+            )
+            pupils.update(m.pupil_id for m in members)
+        check_group_sizes(self.session, group_ids)
         check_subjects_per_pupils(self.session, sorted(pupils))

@@ -26,6 +26,8 @@ class BadField(ValueError):
 
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::\d{2})?$")
 _SEPARATORS = re.compile(r"[,;\s]+")
+_LIST = re.compile(r"[,;]")
+_RANGE = re.compile(r"\s*[-–—]\s*")
 
 
 def parse_time(raw: str) -> time:
@@ -60,7 +62,8 @@ def parse_calendar_kind(raw: str) -> str:
     return kind
 
 
-def parse_grades(raw: str) -> tuple[int, ...]:
+def parse_grade_list(raw: str) -> tuple[int, ...]:
+    """Grades listed, "8, 9" (a calendar entry for some grades only)."""
     return tuple(sorted({parse_int(part, 1, 12) for part in parse_ids(raw)}))
 
 
@@ -110,6 +113,37 @@ def parse_weekday(raw: str) -> int:
     if day is None:
         raise BadField(T("roster.error.bad_weekday", value=raw))
     return day
+
+
+def parse_days(raw: str) -> tuple[int, ...]:
+    """School days: "Mon-Fri", "дс-сн", "1-6" or a list ("Mon, Tue, Thu"); Monday is 0."""
+    days: set[int] = set()
+    for part in _LIST.split(raw):
+        if not part.strip():
+            continue
+        ends = [parse_weekday(end) for end in _RANGE.split(part.strip(), maxsplit=1)]
+        if ends[-1] < ends[0]:
+            raise BadField(T("roster.error.bad_days", value=raw))
+        days.update(range(ends[0], ends[-1] + 1))
+    return tuple(sorted(days))
+
+
+def parse_grades(raw: str) -> tuple[int, int]:
+    """A range of grades, "8-11" or "8–11", or one grade "9"."""
+    ends = [parse_int(end, 1, 12) for end in _RANGE.split(raw.strip(), maxsplit=1)]
+    if ends[-1] < ends[0]:
+        raise BadField(T("roster.error.bad_grades", value=raw))
+    return ends[0], ends[-1]
+
+
+def parse_subjects(raw: str) -> tuple[str, ...]:
+    """Subjects separated by commas or semicolons (a name may have spaces: «Қазақстан тарихы»)."""
+    found: list[str] = []
+    for part in _LIST.split(raw):
+        subject = parse_subject(part) if part.strip() else ""
+        if subject and subject not in found:
+            found.append(subject)
+    return tuple(found)
 
 
 def parse_phone(raw: str) -> str:

@@ -25,9 +25,10 @@ from roster.apply import Applier, read_facts
 from roster.parsed import Roster
 from roster.reader import read_roster
 from roster.report import ImportReport, RowError, landline_notes
+from roster.rules import check
 from roster.schema import GROUPS
 from roster.scope import outside_schools
-from roster.validate import sort_errors, validate
+from roster.validate import programme_rules, sort_errors, validate
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,10 @@ def import_roster(
     report = ImportReport(file=path.name, dry_run=dry_run)
     raw = read_roster(path)
     with Session(engine, expire_on_commit=False) as session:
-        roster, errors = validate(raw, read_facts(session))
+        facts = read_facts(session)
+        roster, errors = validate(raw, facts)
+        broken, warnings = check(raw.file, roster, programme_rules(roster, facts), errors)
+        errors = sort_errors(errors + broken)
         if only_schools is not None:
             errors = sort_errors(errors + outside_schools(session, raw.file, roster, only_schools))
         if errors:
@@ -82,7 +86,7 @@ def import_roster(
             log.warning("roster import refused: integrity error", exc_info=True)
             return report
     report.changes = applier.changes.counts
-    report.notes = landline_notes(raw.file, roster.people.values())
+    report.notes = sort_errors(warnings + landline_notes(raw.file, roster.people.values()))
     if not dry_run:
         report.invites = applier.invites
     log.info(

@@ -23,6 +23,7 @@ class SchoolRow:
     postal_point: str
     day_start: time
     day_end: time
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)  # school days, Monday 0
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ class CalendarRow:
 
 @dataclass(frozen=True)
 class Rules:
-    """A programme's rules as the importer needs them (from the Programme row, or its defaults)."""
+    """A programme's rules as the importer checks them (from the file's programmes sheet, the
+    Programme row, or the Digital Tutor's defaults); `roster.rules` holds the checks."""
 
     code: str
     min_group_size: int
@@ -95,10 +97,26 @@ class Rules:
     outside_school_hours: bool
     min_grade: int | None = None
     max_grade: int | None = None
+    lessons_per_week: int = 2
+    mixed_grades: bool = False
+    low_income_only: bool = False
+
+
+@dataclass(frozen=True)
+class ProgrammeRow:
+    """A programme the file defines: its rules and what else the store keeps of it."""
+
+    at: At
+    name: str
+    rules: Rules
+    postal_interval_days: int
+    consent_names: dict[str, str]
+    weights: dict[str, int]
 
 
 @dataclass
 class Roster:
+    programmes: dict[str, ProgrammeRow] = field(default_factory=dict)
     schools: dict[str, SchoolRow] = field(default_factory=dict)
     classes: dict[tuple[str, str], ClassRow] = field(default_factory=dict)
     people: dict[str, PersonRow] = field(default_factory=dict)

@@ -2,22 +2,32 @@
 
 One schema for both formats.
 
-* **xlsx** — one sheet per kind, named ``schools``, ``classes``, ``people``, ``guardians``, ``groups``,
-  ``lessons``; the first row of each sheet holds the column names.
+* **xlsx** — one sheet per kind, named ``programmes``, ``schools``, ``classes``, ``people``,
+  ``guardians``, ``groups``, ``lessons``; the first row of each sheet holds the column names.
 * **csv** — one table (UTF-8, a BOM is tolerated, ``;`` or ``,`` as delimiter) whose first column is
   ``sheet`` and says which kind each row is; the header is the union of every sheet's columns and a row
   fills only its own. Row numbers in error reports are spreadsheet rows (the header is row 1).
 
-All six sheets must be present (they may be empty): the file is the whole roster of the schools it
-lists, so something absent from it is removed (memberships, group members) or deactivated (lessons).
-A seventh, ``calendar``, is optional: when present it is the whole of its schools' own calendar
-entries (an empty sheet clears them; in csv, present means at least one ``calendar`` row); when
-absent, the schools' entries stay as they are.
+The six sheets from ``schools`` on must be present (they may be empty): the file is the whole roster
+of the schools it lists, so something absent from it is removed (memberships, group members) or
+deactivated (lessons). Two are optional. ``programmes``: a programme it defines is created or its
+rules updated; a group's programme not in it must be in the store already (``digital-tutor`` is
+created with the Digital Tutor's rules when absent). ``calendar``: when present it is the whole of
+its schools' own calendar entries (an empty sheet clears them; in csv, present means at least one
+``calendar`` row); when absent, the schools' entries stay as they are.
 
 Columns (``*`` required):
 
 =========  ==================================================================================
-schools    code*, name*, locality, postal_point, day_start (HH:MM, default 08:00), day_end (14:00)
+programmes code*, name*, grades (8-11; blank: any), subjects* (separated by commas),
+           subjects_per_pupil (2), lessons_per_week (2, per group), lesson_minutes (60, at least),
+           group_min (3), group_max (5), mixed_grades (no: a group's classes are of one grade),
+           outside_school_hours (yes), low_income_only (yes: a warning for pupils not marked so),
+           postal_interval_days (14), consent_name (how the consent request names the programme,
+           Kazakh; default: name), consent_name_ru, consent_name_en, weight_formative (25),
+           weight_section (25), weight_term (50): the quarter mark's parts, in per cent, adding to 100
+schools    code*, name*, locality, postal_point, day_start (HH:MM, default 08:00), day_end (14:00),
+           school_days (Mon-Fri; a six-day school: Mon-Sat)
 classes    school, name* (8А), grade* (1–12), class_teacher (a person id)
 people     id*, full_name*, role* (pupil, guardian, tutor, assistant, class_teacher, coordinator;
            several separated by commas), school, class (pupils), phone, language (kk, ru, en;
@@ -41,6 +51,9 @@ from __future__ import annotations
 
 from typing import Final
 
+from models.school import DIGITAL_TUTOR
+
+PROGRAMMES: Final = "programmes"
 SCHOOLS: Final = "schools"
 CLASSES: Final = "classes"
 PEOPLE: Final = "people"
@@ -52,7 +65,28 @@ CALENDAR: Final = "calendar"
 SHEET_COLUMN: Final = "sheet"
 
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
-    SCHOOLS: ("code", "name", "locality", "postal_point", "day_start", "day_end"),
+    PROGRAMMES: (
+        "code",
+        "name",
+        "grades",
+        "subjects",
+        "subjects_per_pupil",
+        "lessons_per_week",
+        "lesson_minutes",
+        "group_min",
+        "group_max",
+        "mixed_grades",
+        "outside_school_hours",
+        "low_income_only",
+        "postal_interval_days",
+        "consent_name",
+        "consent_name_ru",
+        "consent_name_en",
+        "weight_formative",
+        "weight_section",
+        "weight_term",
+    ),
+    SCHOOLS: ("code", "name", "locality", "postal_point", "day_start", "day_end", "school_days"),
     CLASSES: ("school", "name", "grade", "class_teacher"),
     PEOPLE: (
         "id",
@@ -73,6 +107,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 REQUIRED: Final[dict[str, tuple[str, ...]]] = {
+    PROGRAMMES: ("code", "name", "subjects"),
     SCHOOLS: ("code", "name"),
     CLASSES: ("name", "grade"),
     PEOPLE: ("id", "full_name", "role"),
@@ -83,7 +118,8 @@ REQUIRED: Final[dict[str, tuple[str, ...]]] = {
 }
 
 SHEETS: Final = tuple(COLUMNS)
-OPTIONAL_SHEETS: Final = (CALENDAR,)
+# A file without one of these keeps what the store has: its programmes, its schools' calendar entries.
+OPTIONAL_SHEETS: Final = frozenset({PROGRAMMES, CALENDAR})
 
 
 def csv_header() -> list[str]:
@@ -95,6 +131,8 @@ def csv_header() -> list[str]:
 
 
 SHEET_ALIASES: Final[dict[str, str]] = {
+    "бағдарламалар": PROGRAMMES,
+    "программы": PROGRAMMES,
     "мектептер": SCHOOLS,
     "школы": SCHOOLS,
     "сыныптар": CLASSES,
@@ -135,6 +173,12 @@ COLUMN_ALIASES: Final[dict[str, str]] = {
     "начало_дня": "day_start",
     "сабақ_аяқталуы": "day_end",
     "конец_дня": "day_end",
+    "оқу_күндері": "school_days",
+    "учебные_дни": "school_days",
+    "сынып_деңгейлері": "grades",
+    "параллели": "grades",
+    "пәндер": "subjects",
+    "предметы": "subjects",
     "мектеп": "school",
     "школа": "school",
     "параллель": "grade",
@@ -189,7 +233,6 @@ COLUMN_ALIASES: Final[dict[str, str]] = {
     "окончание": "end",
     "конец": "end",
     "параллельдер": "grades",
-    "параллели": "grades",
 }
 
 ROLE_ALIASES: Final[dict[str, str]] = {
@@ -302,5 +345,5 @@ CALENDAR_KIND_ALIASES: Final[dict[str, str]] = {
     "учебный год": "year",
 }
 
-DEFAULT_PROGRAMME: Final = "digital-tutor"
+DEFAULT_PROGRAMME: Final = DIGITAL_TUTOR
 DEFAULT_PROGRAMME_NAME: Final = "Цифрлық ұстаз"

@@ -5,7 +5,8 @@ groups it names. So a limited import refuses, as row errors, every school of the
 outside the limit, every person already in the store whose roles are all in other schools, and every
 group already owned by another school: otherwise one school's file could change another school's
 classes, people's phones or groups. People with no role anywhere yet, and groups owned by no school,
-are anyone's to name. The command line imports without a limit.
+are anyone's to name. A programme is every school's: a limited upload may define a new one or repeat
+one as it is stored, not change its rules. The command line imports without a limit.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from locales import T, Text
-from models import Membership, Person, School, TutoringGroup
-from roster.bulk import chunks
+from models import Membership, Person, Programme, School, TutoringGroup
+from roster.apply import PROGRAMME_COLUMNS, programme_values
+from roster.bulk import chunks, differing, rows_where_in
 from roster.parsed import At, Roster
 from roster.report import RowError
 
@@ -40,6 +42,11 @@ def outside_schools(session: Session, file: str, roster: Roster, only: frozenset
     for code, owner in _owners_of_groups(session, list(roster.groups)).items():
         if owner not in only:
             error(roster.groups[code].at, "code", T("roster.error.group_of_other_school", code=code))
+    columns = [Programme.code, *(getattr(Programme, c) for c in PROGRAMME_COLUMNS)]
+    stored = {p.code: p for p in rows_where_in(session, columns, Programme.code, roster.programmes)}
+    for code, row in roster.programmes.items():
+        if code in stored and differing(stored[code], programme_values(row)):
+            error(row.at, "code", T("roster.error.programme_of_everyone", code=code))
     return errors
 
 

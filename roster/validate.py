@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import time
-from functools import cache
-from typing import TypeVar
+from functools import cache, partial
+from typing import Any, TypeVar
 
-from locales import N, T, Text
+from locales import T, Text
 from models.enums import Channel, Role
-from models.school import Programme, School
+from models.school import SCHOOL_DAYS, Programme, School
 from roster.fields import (
     BadField,
     check_length,
     class_name,
     parse_calendar_kind,
     parse_date,
+    parse_days,
     parse_flag,
+    parse_grade_list,
     parse_grades,
     parse_ids,
     parse_int,
@@ -31,6 +32,7 @@ from roster.fields import (
     parse_phone,
     parse_roles,
     parse_subject,
+    parse_subjects,
     parse_time,
     parse_weekday,
 )
@@ -41,6 +43,7 @@ from roster.parsed import (
     GroupRow,
     LessonRow,
     PersonRow,
+    ProgrammeRow,
     Roster,
     Rules,
     SchoolRow,
@@ -56,6 +59,7 @@ from roster.schema import (
     GUARDIANS,
     LESSONS,
     PEOPLE,
+    PROGRAMMES,
     SCHOOLS,
     SHEETS,
 )
@@ -63,6 +67,11 @@ from roster.schema import (
 V = TypeVar("V")
 
 LIMITS: dict[tuple[str, str], int] = {
+    (PROGRAMMES, "code"): 40,
+    (PROGRAMMES, "name"): 200,
+    (PROGRAMMES, "consent_name"): 200,
+    (PROGRAMMES, "consent_name_ru"): 200,
+    (PROGRAMMES, "consent_name_en"): 200,
     (SCHOOLS, "code"): 40,
     (SCHOOLS, "name"): 200,
     (SCHOOLS, "locality"): 200,
@@ -79,6 +88,22 @@ LIMITS: dict[tuple[str, str], int] = {
 CALENDAR_MAX_DAYS = 400  # an academic year and its summer: longer is a typing error
 
 
+# The programmes sheet's whole numbers: column → (lowest, highest, the Programme field it sets).
+PROGRAMME_NUMBERS: dict[str, tuple[int, int, str]] = {
+    "subjects_per_pupil": (1, 12, "subjects_per_pupil"),
+    "lessons_per_week": (1, 14, "lessons_per_week"),
+    "lesson_minutes": (10, 600, "lesson_minutes"),
+    "group_min": (1, 100, "min_group_size"),
+    "group_max": (1, 100, "max_group_size"),
+    "postal_interval_days": (1, 14, "postal_interval_days"),  # "at least once every two weeks"
+}
+# Its yes/no columns, each the Programme field of the same name.
+PROGRAMME_FLAGS = ("mixed_grades", "outside_school_hours", "low_income_only")
+# The quarter mark's parts: column → key of `Programme.weights`.
+WEIGHT_COLUMNS = {"weight_formative": "formative", "weight_section": "section", "weight_term": "term"}
+CONSENT_NAME_COLUMNS = {"kk": "consent_name", "ru": "consent_name_ru", "en": "consent_name_en"}
+
+
 def rules_of(programme: Programme) -> Rules:
     return Rules(
         code=programme.code,
@@ -90,7 +115,16 @@ def rules_of(programme: Programme) -> Rules:
         outside_school_hours=programme.outside_school_hours,
         min_grade=programme.min_grade,
         max_grade=programme.max_grade,
+        lessons_per_week=programme.lessons_per_week,
+        mixed_grades=programme.mixed_grades,
+        low_income_only=programme.low_income_only,
     )
+
+
+def _default(name: str) -> Any:
+    """A Programme field's default (the Digital Tutor's rule)."""
+    info = Programme.model_fields[name]
+    return info.default_factory() if info.default_factory is not None else info.default  # type: ignore[call-arg]
 
 
 def default_programme() -> Programme:
@@ -114,29 +148,25 @@ class StoreFacts:
 
 
 def validate(raw: RawRoster, facts: StoreFacts) -> tuple[Roster, list[RowError]]:
+    """The rows parsed and their references checked; the programmes' rules are `roster.rules`'."""
     checker = _Validator(raw, facts)
     checker.run()
     return checker.roster, sort_errors(checker.errors)
+
+
+def programme_rules(roster: Roster, facts: StoreFacts) -> dict[str, Rules]:
+    """Every programme's rules by code: the file's own, else the store's, else (for `digital-tutor`)
+    the Digital Tutor's defaults."""
+    found = {DEFAULT_PROGRAMME: default_rules()}
+    found.update(facts.programmes)
+    found.update((code, row.rules) for code, row in roster.programmes.items())
+    return found
 
 
 def sort_errors(errors: list[RowError]) -> list[RowError]:
     """In the file's order: by sheet (file-wide errors first), then by row."""
     order = {sheet: i for i, sheet in enumerate(SHEETS)}
     return sorted(errors, key=lambda e: (order.get(e.sheet, -1), e.row))
-
-
-def _in_grades(grade: int, rules: Rules) -> bool:
-    return (rules.min_grade is None or grade >= rules.min_grade) and (
-        rules.max_grade is None or grade <= rules.max_grade
-    )
-
-
-def _minutes(moment: time) -> int:
-    return moment.hour * 60 + moment.minute
-
-
-def _hhmm(total: int) -> str:
-    return f"{total // 60:02d}:{total % 60:02d}"
 
 
 class _Validator:
@@ -209,6 +239,7 @@ class _Validator:
     # -- sheets ----------------------------------------------------------------------------------
 
     def run(self) -> None:
+        self.programmes()
         self.schools()
         self.classes()
         self.people()
@@ -216,10 +247,65 @@ class _Validator:
         self.guardians()
         self.guardian_schools()
         self.groups()
-        self.subjects_per_pupil()
-        self.pupils_in_groups()
         self.lessons()
         self.calendar()
+
+    def programmes(self) -> None:
+        for row in self.rows(PROGRAMMES):
+            code = self.text(row, "code", required=True)
+            programme = self.programme(row, code)
+            if not code:
+                continue
+            if code in self.roster.programmes:
+                self.error(row, "code", T("roster.error.duplicate", value=code))
+                continue
+            self.roster.programmes[code] = programme
+
+    def number(self, row: RawRow, column: str) -> int:
+        """One of `PROGRAMME_NUMBERS`: the cell's whole number in its bounds, else the default."""
+        low, high, field_name = PROGRAMME_NUMBERS[column]
+        default: int = _default(field_name)
+        return self.value(row, column, partial(parse_int, low=low, high=high), default)
+
+    def programme(self, row: RawRow, code: str) -> ProgrammeRow:
+        name = self.text(row, "name", required=True)
+        group_min, group_max = self.number(row, "group_min"), self.number(row, "group_max")
+        per_pupil = self.number(row, "subjects_per_pupil")
+        flags = {flag: self.value(row, flag, parse_flag, bool(_default(flag))) for flag in PROGRAMME_FLAGS}
+        no_grades: tuple[int | None, int | None] = (None, None)
+        grades = self.value(row, "grades", parse_grades, no_grades)
+        subjects = self.value(row, "subjects", parse_subjects, tuple[str, ...](), required=True)
+        defaults: dict[str, int] = _default("weights")
+        weights = {
+            part: self.value(row, column, partial(parse_int, low=0, high=100), defaults[part])
+            for column, part in WEIGHT_COLUMNS.items()
+        }
+        if group_min > group_max:
+            self.error(row, "group_max", T("roster.error.group_bounds", min=group_min, max=group_max))
+        if subjects and per_pupil > len(subjects):
+            reason = T("roster.error.more_subjects_than_offered", count=len(subjects))
+            self.error(row, "subjects_per_pupil", reason)
+        if sum(weights.values()) != 100:
+            self.error(row, "weight_term", T("roster.error.weights_sum", total=sum(weights.values())))
+        rules = Rules(
+            code=code,
+            min_group_size=group_min,
+            max_group_size=group_max,
+            subjects=subjects,
+            subjects_per_pupil=per_pupil,
+            lesson_minutes=self.number(row, "lesson_minutes"),
+            outside_school_hours=flags["outside_school_hours"],
+            min_grade=grades[0],
+            max_grade=grades[1],
+            lessons_per_week=self.number(row, "lessons_per_week"),
+            mixed_grades=flags["mixed_grades"],
+            low_income_only=flags["low_income_only"],
+        )
+        names = {lang: self.text(row, column) for lang, column in CONSENT_NAME_COLUMNS.items()}
+        kk = names["kk"] or name
+        consent_names = {"kk": kk, "ru": names["ru"] or kk, "en": names["en"] or kk}
+        interval = self.number(row, "postal_interval_days")
+        return ProgrammeRow(At(row.sheet, row.row), name, rules, interval, consent_names, weights)
 
     def schools(self) -> None:
         for row in self.rows(SCHOOLS):
@@ -229,6 +315,7 @@ class _Validator:
             end = self.value(row, "day_end", parse_time, School.model_fields["day_end"].default)
             if start >= end:
                 self.error(row, "day_end", T("roster.error.day_order"))
+            days = self.value(row, "school_days", parse_days, tuple(SCHOOL_DAYS))
             if not code:
                 continue
             if code in self.roster.schools:
@@ -242,6 +329,7 @@ class _Validator:
                 self.text(row, "postal_point"),
                 start,
                 end,
+                days,
             )
 
     def classes(self) -> None:
@@ -353,6 +441,9 @@ class _Validator:
                 self.error(row, "school", T("roster.error.missing_field", field="school"))
 
     def rules(self, code: str) -> Rules | None:
+        file_row = self.roster.programmes.get(code)
+        if file_row is not None:
+            return file_row.rules
         rules = self.facts.programmes.get(code)
         if rules is None and code == DEFAULT_PROGRAMME:
             rules = default_rules()
@@ -362,14 +453,9 @@ class _Validator:
         for row in self.rows(GROUPS):
             code = self.text(row, "code", required=True)
             programme = row.get("programme") or DEFAULT_PROGRAMME
-            rules = self.rules(programme)
-            if rules is None:
+            if self.rules(programme) is None:
                 self.error(row, "programme", T("roster.error.unknown_programme", code=programme))
             subject = self.value(row, "subject", parse_subject, "", required=True)
-            if subject and rules is not None and subject not in rules.subjects:
-                self.error(
-                    row, "subject", T("roster.error.unknown_subject", subject=subject, programme=programme)
-                )
             tutor = self.text(row, "tutor", required=True)
             if tutor:
                 self.person_ref(row, "tutor", tutor, Role.TUTOR)
@@ -379,21 +465,6 @@ class _Validator:
             pupils: tuple[str, ...] = self.value(row, "pupils", parse_ids, (), required=True)
             for pupil in pupils:
                 self.person_ref(row, "pupils", pupil, Role.PUPIL)
-            if (
-                pupils
-                and rules is not None
-                and not (rules.min_group_size <= len(pupils) <= rules.max_group_size)
-            ):
-                self.error(
-                    row,
-                    "pupils",
-                    T(
-                        "roster.error.group_size",
-                        size=len(pupils),
-                        min=rules.min_group_size,
-                        max=rules.max_group_size,
-                    ),
-                )
             school = self.group_school(row, pupils)
             if not code:
                 continue
@@ -410,57 +481,6 @@ class _Validator:
         schools = {p.school for p in (self.roster.people.get(i) for i in pupils) if p and p.school}
         return schools.pop() if len(schools) == 1 else None
 
-    def subjects_per_pupil(self) -> None:
-        taken: dict[tuple[str, str], list[str]] = {}
-        rows = {r.row: r for r in self.rows(GROUPS)}
-        for group in self.roster.groups.values():
-            rules = self.rules(group.programme)
-            if rules is None or not group.subject:
-                continue
-            for pupil in group.pupils:
-                subjects = taken.setdefault((pupil, group.programme), [])
-                if group.subject in subjects:
-                    continue
-                subjects.append(group.subject)
-                if len(subjects) > rules.subjects_per_pupil:
-                    self.error(
-                        rows[group.at.row],
-                        "pupils",
-                        T("roster.error.too_many_subjects", id=pupil, max=rules.subjects_per_pupil),
-                    )
-
-    def pupils_in_groups(self) -> None:
-        """A pupil is in the grades their group's programme is for, and in one group a subject:
-        otherwise the roster puts a child where consent and the programme do not expect them."""
-        rows = {r.row: r for r in self.rows(GROUPS)}
-        first_group: dict[tuple[str, str], str] = {}
-        for group in self.roster.groups.values():
-            rules = self.rules(group.programme)
-            for pupil in group.pupils:
-                grade = self.grade_of(pupil)
-                if rules is not None and grade is not None and not _in_grades(grade, rules):
-                    reason = T(
-                        "roster.error.grade_outside_programme",
-                        id=pupil,
-                        grade=grade,
-                        min=rules.min_grade or 1,
-                        max=rules.max_grade or 12,
-                    )
-                    self.error(rows[group.at.row], "pupils", reason)
-                if not group.subject:
-                    continue
-                other = first_group.setdefault((pupil, group.subject), group.code)
-                if other != group.code:
-                    reason = T("roster.error.same_subject_twice", id=pupil, group=other)
-                    self.error(rows[group.at.row], "pupils", reason)
-
-    def grade_of(self, pupil: str) -> int | None:
-        row = self.roster.people.get(pupil)
-        if row is None or row.school is None or row.class_name is None:
-            return None
-        klass = self.roster.classes.get((row.school, row.class_name))
-        return klass.grade if klass and klass.grade > 0 else None  # 0: reported already as bad
-
     def lessons(self) -> None:
         for row in self.rows(LESSONS):
             code = self.text(row, "group", required=True)
@@ -472,21 +492,9 @@ class _Validator:
             start = self.value(row, "start", parse_time, None, required=True)
             least = rules.lesson_minutes if rules else 1
             minutes = self.value(row, "minutes", lambda raw: parse_int(raw, 1, 600), least)
-            if rules is not None and minutes < rules.lesson_minutes:
-                self.error(
-                    row,
-                    "minutes",
-                    T(
-                        "roster.error.lesson_too_short",
-                        length=N("common.minutes", "minutes", minutes=minutes),
-                        min=N("common.minutes", "minutes", minutes=rules.lesson_minutes),
-                    ),
-                )
             link = self.value(row, "link", parse_link, "")
-            if group is None or rules is None or start is None or weekday < 0:
+            if group is None or start is None or weekday < 0:
                 continue
-            if rules.outside_school_hours:
-                self.outside_school_hours(row, group, start, minutes)
             key = (code, weekday, start)
             if key in self.roster.lessons:
                 self.error(row, "start", T("roster.error.duplicate", value=f"{code} {start:%H:%M}"))
@@ -501,7 +509,7 @@ class _Validator:
             kind = self.value(row, "kind", parse_calendar_kind, "", required=True)
             start = self.value(row, "start", parse_date, None, required=True)
             end = self.value(row, "end", parse_date, start) if start is not None else None
-            grades: tuple[int, ...] = self.value(row, "grades", parse_grades, ())
+            grades: tuple[int, ...] = self.value(row, "grades", parse_grade_list, ())
             if start is not None and end is not None and not 0 <= (end - start).days < CALENDAR_MAX_DAYS:
                 self.error(row, "end", T("roster.error.calendar_span", days=CALENDAR_MAX_DAYS))
                 continue
@@ -515,24 +523,3 @@ class _Validator:
             self.roster.calendar[key] = CalendarRow(
                 At(row.sheet, row.row), school, kind, start, end, name, grades
             )
-
-    def outside_school_hours(self, row: RawRow, group: GroupRow, start: time, minutes: int) -> None:
-        schools = {group.school} | {
-            p.school for p in (self.roster.people.get(i) for i in group.pupils) if p is not None
-        }
-        begin, end = _minutes(start), _minutes(start) + minutes
-        for code in sorted(s for s in schools if s):
-            school = self.roster.schools[code]
-            if begin < _minutes(school.day_end) and _minutes(school.day_start) < end:
-                self.error(
-                    row,
-                    "start",
-                    T(
-                        "roster.error.lesson_in_school_hours",
-                        start=_hhmm(begin),
-                        end=_hhmm(end),
-                        day_start=f"{school.day_start:%H:%M}",
-                        day_end=f"{school.day_end:%H:%M}",
-                    ),
-                )
-                return

@@ -134,6 +134,29 @@ def russian_pupil(i: int) -> tuple[str, str, str]:
 
 def build() -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {sheet: [] for sheet in COLUMNS}
+    rows["programmes"].append(  # the Digital Tutor's rules, written out (the same as its defaults)
+        {
+            "code": "digital-tutor",
+            "name": "Цифрлық ұстаз",
+            "grades": "8-11",
+            "subjects": "алгебра, геометрия, химия, физика, биология, Қазақстан тарихы",
+            "subjects_per_pupil": 2,
+            "lessons_per_week": 2,
+            "lesson_minutes": 60,
+            "group_min": 3,
+            "group_max": 5,
+            "mixed_grades": "no",
+            "outside_school_hours": "yes",
+            "low_income_only": "yes",
+            "postal_interval_days": 14,
+            "consent_name": "Цифрлық ұстаз",
+            "consent_name_ru": "Цифровой наставник",
+            "consent_name_en": "Digital Tutor",
+            "weight_formative": 25,
+            "weight_section": 25,
+            "weight_term": 50,
+        }
+    )
     rows["schools"].append(
         {
             "code": SCHOOL,
@@ -142,6 +165,7 @@ def build() -> dict[str, list[dict[str, Any]]]:
             "postal_point": "Қазпошта, Шортанды бөлімшесі",
             "day_start": time(8, 0),
             "day_end": time(14, 30),
+            "school_days": "Mon-Fri",
         }
     )
     rows["classes"] += [

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, insert, select
 from sqlmodel import col
 
-from handlers.grades import mark_for
+from assessment.marks import mark_for
 from models import (
     Attendance,
     ChannelIdentity,
@@ -39,7 +39,7 @@ from models import (
     Submission,
     TutoringGroup,
 )
-from models.enums import HomeworkKind, Problem
+from models.enums import HomeworkKind, Problem, WorkLabel
 from models.store import make_engine, session_scope
 from monitoring.periods import academic_year, first_year_of
 from monitoring.reports import teaching_days
@@ -205,7 +205,8 @@ def _homework(
                     "text": "Кіріс диагностикасы"
                     if entry
                     else f"{week}-апта: №{3 * week + 1}–{3 * week + 5} есептер",
-                    "kind": HomeworkKind.ENTRY.value if entry else HomeworkKind.FORMATIVE.value,
+                    "kind": HomeworkKind.DIAGNOSTIC.value if entry else HomeworkKind.FORMATIVE.value,
+                    "label": WorkLabel.ENTRY.value if entry else None,
                     "scored": True,
                     "max_points": ENTRY_POINTS if entry else None,
                     "due_at": _at(due_day, 18),

@@ -14,9 +14,14 @@ the round once:
 * the notice to each family (the guardians, else the pupil): what to prepare, the date and the
   point, through any channel the family has — SMS included (`postal.` kinds skip the `post`
   identity in routing instead of ending there);
-* the collection list to the responsible teacher: a message, a printable PDF and an XLSX.
+* the collection list to the responsible teacher: a message, a printable PDF and an XLSX;
+* the paper packs (`scheduler.postal_packs`): what each family on post was sent since the previous
+  round and no channel carried — homework, the tutors' material, comments and grades — as one
+  printable PDF with a return address label per pupil, to the responsible teacher and the class
+  teacher, who hand them out at the collection.
 
-Keys: `postal:{round_id}:notice:{person_id}:`, `postal:{round_id}:list:{teacher_id}:{part}:`.
+Keys: `postal:{round_id}:notice:{person_id}:`, `postal:{round_id}:list:{teacher_id}:{part}:`,
+`postal:{round_id}:packs:{person_id}:`.
 A round is opened once (unique per class and day), so a re-derivation after a restart writes
 nothing new. Marking items received or missing is the teacher's conversation (`handlers.postal`).
 """
@@ -30,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from locales import T, Text, subject_name, translate
+from locales import N, T, Text, subject_name, translate
 from locales.collation import sort_key
 from locales.shorten import shorten
 from models.clock import to_utc, utcnow
@@ -42,6 +47,8 @@ from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import GroupMember, School, SchoolClass, TutoringGroup
 from models.store import stored_id
 from outbox.write import enqueue
+from scheduler.postal_pack_pdf import Round, packs_pdf
+from scheduler.postal_packs import Pack, round_packs
 from scheduler.postal_sheets import Sheet, pdf_bytes, xlsx_bytes
 from schoolyear import Calendars, Shift, class_grades, moved_date
 from settings import Settings
@@ -125,7 +132,9 @@ def open_round(
 ) -> int:
     """Create the round, its items, the families' notices and the teacher's list; `shift` says the
     day was moved off a Sunday or a holiday, and the messages say so."""
-    round_ = PostalRound(class_id=schedule.class_id, teacher_id=schedule.teacher_id, collection_date=day)
+    round_ = PostalRound(
+        class_id=schedule.class_id, teacher_id=schedule.teacher_id, collection_date=day, created_at=now
+    )
     session.add(round_)
     session.flush()
     families = by_post_families(session, schedule.class_id)
@@ -138,6 +147,7 @@ def open_round(
     for family in families:
         written += _notify_family(session, round_, family, point, now, when)
     written += _send_list(session, round_, families, point, now, opts, when)
+    written += _send_packs(session, round_, schedule, families, point, now, opts)
     return written
 
 
@@ -395,3 +405,72 @@ def _send_list(
         )
         written += row is not None
     return written
+
+
+def _send_packs(
+    session: Session,
+    round_: PostalRound,
+    schedule: PostalSchedule,
+    families: list[Family],
+    point: str,
+    now: datetime,
+    opts: PostalOptions,
+) -> int:
+    """The round's paper packs, one PDF, to the responsible teacher and the class's class teachers."""
+    packs = round_packs(session, round_, schedule, families, opts.zone)
+    school_class = session.get(SchoolClass, round_.class_id)
+    school = session.get(School, school_class.school_id) if school_class is not None else None
+    if not packs or school_class is None or school is None:
+        return 0
+    day = round_.collection_date
+    sheet = Round(
+        class_name=school_class.name,
+        school=school.name,
+        point=point or school.postal_point,
+        collection=day,
+        next_collection=schedule.collection_on_or_after(day + timedelta(days=1)),
+    )
+    opts.out_dir.mkdir(parents=True, exist_ok=True)
+    pdf = opts.out_dir / f"kazpost-{day.isoformat()}-packs-{round_.id}.pdf"  # as the round's list is named
+    pdf.write_bytes(packs_pdf(packs, sheet))
+    text = N(
+        "postal.packs",
+        "pupils",
+        class_name=school_class.name,
+        date=day.strftime("%d.%m.%Y"),
+        pupils=len(packs),
+        tasks=sum(len(p.tasks) for p in packs),
+        grades=sum(len(p.grades) for p in packs),
+        messages=sum(len(p.messages) for p in packs),
+    )
+    class_teachers = session.exec(
+        select(Membership.person_id)
+        .where(Membership.class_id == round_.class_id, Membership.role == Role.CLASS_TEACHER.value)
+        .order_by(col(Membership.person_id))
+    ).all()
+    written = 0
+    for person_id in dict.fromkeys([round_.teacher_id, *class_teachers]):
+        row = enqueue(
+            session,
+            person_id=person_id,
+            kind="postal.list",
+            text=text,
+            idempotency_key=f"postal:{round_.id}:packs:{person_id}:",
+            due_at=now,
+            media_path=str(pdf),
+        )
+        written += row is not None
+    return written
+
+
+def next_packs(session: Session, class_id: int, now: datetime, zone: ZoneInfo) -> list[Pack]:
+    """What the class's next Kazpost round would carry on paper if it opened `now`: for the delivery
+    page's "families on post" list. Writes nothing."""
+    schedule = session.exec(select(PostalSchedule).where(PostalSchedule.class_id == class_id)).first()
+    if schedule is None:
+        return []
+    day = schedule.collection_on_or_after(now.astimezone(zone).date())
+    preview = PostalRound(
+        class_id=class_id, teacher_id=schedule.teacher_id, collection_date=day, created_at=now
+    )
+    return round_packs(session, preview, schedule, by_post_families(session, class_id), zone)

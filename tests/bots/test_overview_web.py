@@ -239,7 +239,7 @@ async def test_reports_leave_the_building_with_the_period_in_them(as_person, ter
         p1,
         "Алгебра",
         "Қорытынды диагностика",
-        "Итоговая диагностика",
+        "итоговая диагностика",
         "16",
         "20",
         "80",

@@ -304,7 +304,8 @@ async def test_sms_is_kept_short_and_reported_cut(tmp_path: Path) -> None:
 
 async def test_a_long_direct_answer_by_sms_goes_in_parts_without_slash_commands(tmp_path: Path) -> None:
     sms, client = sender(Channel.SMS, tmp_path)
-    results = await sms.reply(PARENT, Reply(T("consent.request", pupil="Ерлан", subjects="—")), "ru")
+    request = T("consent.request", pupil="Ерлан", programme="Цифровой наставник", subjects="—")
+    results = await sms.reply(PARENT, Reply(request), "ru")
     bodies = [call["body"] for call in client.messages.calls]
     assert len(results) == len(bodies) == 1 and segments(bodies[0]) <= 2  # the short SMS variant
     client.messages.calls.clear()

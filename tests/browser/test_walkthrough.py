@@ -217,11 +217,11 @@ def test_a_week_in_the_sandbox_and_the_dashboard(
     grade = phone.bot_said_by_morning("Well done, check exercise 3")
     assert "Exercises 1-5 on page 42" in grade and "8/10" in grade
     phone.say("/grades")
-    assert "Exercises 1-5 on page 42 — score 8/10" in phone.bot_replied("score 8/10")
+    assert "Exercises 1-5 on page 42 — formative, score 8/10" in phone.bot_replied("score 8/10")
     phone.open(cast.pupil)
     phone.say("/homework")
     graded = phone.bot_replied("✓ Algebra · Exercises 1-5 on page 42")
-    assert "score 8/10. Comment: Well done, check exercise 3." in graded
+    assert "formative, score 8/10. Comment: Well done, check exercise 3." in graded
 
     # The coordinator joins, then signs in to the dashboard with the code the bot sends.
     dashboard = coordinator_signed_in(sandbox, context, phone, cast.coordinator)

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bots.app import start
+from locales import T
 from models import Consent, Guardianship, Membership, Person, School
 from models.invites import issue_invite
 from models.migrate import upgrade
@@ -75,6 +76,7 @@ async def test_a_parent_joins_consents_changes_language_and_withdraws_over_http(
             chosen, request = await parent.press(language, "lang:ru", 2)
             assert chosen.text == on_telegram("ru", "language.set")
             assert request.text is not None and CHILD_NAME in request.text
+            assert "«Цифровой наставник»" in request.text  # the programme, named in the parent's language
             yes, no, more = choices(request)
             assert (yes.split(":")[:2], no.split(":")[:2], more.split(":")[:2]) == (
                 ["consent", "yes"],
@@ -82,7 +84,10 @@ async def test_a_parent_joins_consents_changes_language_and_withdraws_over_http(
                 ["consent", "more"],
             )
             details, asked_again = await parent.press(request, more, 2)
-            assert details.text == on_telegram("ru", "consent.details", pupil=CHILD_NAME)
+            digital_tutor = T("consent.rules.outside_hours", lessons=2, minutes=60, min=3, max=5)
+            assert details.text == on_telegram(
+                "ru", "consent.details", pupil=CHILD_NAME, lessons=digital_tutor
+            )
             thanks, caught_up = await parent.press(asked_again, yes, 2)
             assert thanks.text == on_telegram("ru", "consent.thanks_yes", pupil=CHILD_NAME)
             assert caught_up.text is not None and caught_up.text.startswith(

@@ -62,7 +62,7 @@ async def test_homework_from_setting_to_the_guardians_grade(tmp_path: Path, db_u
             telegram.inject_photo(TUTOR, page_image("yellow"), caption=TASK)
             await tutor.answers(1)
             [grading] = await tutor.text("ертең 18:00")
-            [ask_max] = await tutor.press(grading, "hw:kind:summative")
+            [ask_max] = await tutor.press(grading, "hw:kind:section")
             assert ask_max.text == on_telegram("kk", "homework.ask_max")
             [summary] = await tutor.text("20")
             [created] = await tutor.press(summary, "hw:confirm:yes")

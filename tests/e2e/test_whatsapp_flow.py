@@ -260,8 +260,10 @@ async def test_by_sms_a_parent_consents_with_words_and_numbers_each_sms_within_t
     assert question.text.startswith(translate("kk", "language.ask") + "\n1 ")
     chosen, consent = await system.sms("2", expect=2)  # Russian
     assert chosen.text == translate("ru", "language.set") and "ЯЗЫК" in chosen.text
-    short = T("consent.request", pupil="Ерлан", subjects=T("consent.subjects_list", subjects="—"))
+    subjects = T("consent.subjects_list", subjects="—")
+    short = T("consent.request", pupil="Ерлан", programme="Цифровой наставник", subjects=subjects)
     assert consent.text.startswith(short.render("ru", "sms"))
+    assert consent.text.startswith("«Цифровой наставник»:")  # the pupil's programme, in Russian
     assert consent.text.endswith(translate("ru", "whatsapp.answer_with_number.via_sms"))
     assert "\n3 " + translate("ru", "consent.choice.more") in consent.text
     details, again = await system.sms("подробнее", expect=2)

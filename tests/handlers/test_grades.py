@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assessment import marks
 from handlers import grades
 
 
@@ -12,7 +13,7 @@ from handlers import grades
     [(100, 5), (85, 5), (84.9, 4), (65, 4), (64.9, 3), (40, 3), (39.9, 2), (0, 2)],
 )
 def test_band_edges(percent: float, mark: int) -> None:
-    assert grades.mark_for_percentage(percent) == mark
+    assert marks.mark_for_percentage(percent) == mark
 
 
 @pytest.mark.parametrize(
@@ -31,26 +32,26 @@ def test_band_edges(percent: float, mark: int) -> None:
     ],
 )
 def test_points_to_mark(points: float, max_points: int, mark: int) -> None:
-    assert grades.mark_for(points, max_points) == mark
+    assert marks.mark_for(points, max_points) == mark
 
 
 def test_percentage_is_exact_at_the_edges() -> None:
-    assert grades.percentage(17, 20) == 85.0
-    assert grades.percentage(13, 20) == 65.0
-    assert grades.percentage(1, 3) == 33.33
+    assert marks.percentage(17, 20) == 85.0
+    assert marks.percentage(13, 20) == 65.0
+    assert marks.percentage(1, 3) == 33.33
 
 
 @pytest.mark.parametrize("bad", [-1, 100.1])
 def test_percentage_out_of_range_is_refused(bad: float) -> None:
     with pytest.raises(ValueError):
-        grades.mark_for_percentage(bad)
+        marks.mark_for_percentage(bad)
 
 
 def test_points_beyond_the_maximum_are_refused() -> None:
     with pytest.raises(ValueError):
-        grades.percentage(21, 20)
+        marks.percentage(21, 20)
     with pytest.raises(ValueError):
-        grades.percentage(1, 0)
+        marks.percentage(1, 0)
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ def test_tutor_sets_scored_homework_and_consenting_pupils_are_notified(world: Wo
     assert keys(world.say("t1", "01.01.2020 10:00")) == ["homework.due_past"]
     grading = world.say("t1", "tomorrow 18:00")
     assert keys(grading) == ["homework.ask_grading"]
-    assert keys(world.press("t1", "hw:kind:summative")) == ["homework.ask_max"]
+    assert keys(world.press("t1", "hw:kind:section")) == ["homework.ask_max"]
     assert keys(world.say("t1", "0")) == ["homework.max_invalid"]
     summary = world.say("t1", "20")
     assert keys(summary) == ["homework.summary"]
@@ -292,7 +292,7 @@ def test_only_the_pupil_can_pick_or_replace_their_work(world: World, who: str) -
 
 @pytest.mark.parametrize("who", ["p1", "g1"])
 def test_the_tutors_steps_are_refused_to_others(world: World, who: str) -> None:
-    for value in ("hw:kind:summative", "hw:confirm:yes"):
+    for value in ("hw:kind:section", "hw:confirm:yes"):
         assert keys(world.press(who, value)) == ["common.not_allowed"]
     with Session(world.engine) as session:
         assert session.exec(select(Homework)).all() == []

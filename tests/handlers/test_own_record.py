@@ -74,7 +74,10 @@ def test_a_pupil_sees_to_do_late_under_review_and_graded_with_comment_and_score(
     assert lines[0].startswith("⚠ Algebra · Late one — past due")
     assert lines[1].startswith("○ Algebra · Open one — due")
     assert lines[2].startswith("◷ Algebra · Handed in — handed in late, ")
-    assert lines[3] == "✓ Algebra · Graded one — mark 5 (17/20 points, 85 %). Comment: Check task 4."
+    assert (
+        lines[3]
+        == "✓ Algebra · Graded one — unit summative, mark 5 (17/20 points, 85 %). Comment: Check task 4."
+    )
     assert not page.choices  # four lines: one page
 
 
@@ -134,7 +137,7 @@ def test_a_parent_sees_grades_with_the_mark_and_attendance_newest_first(world: W
     lesson_day = _add_lessons(world)
     [grades] = world.say("g1", "/grades")
     [line] = shown(grades, "ru")
-    assert "Алгебра · Summative — оценка: 3 (баллы: 12/20, 60 %)" in line
+    assert "Алгебра · Summative — СОр, оценка: 3 (баллы: 12/20, 60 %)" in line
     assert line.endswith("Комментарий наставника: Молодец")
     with session_scope(world.engine) as session:
         lesson = session.exec(select(Lesson)).first()

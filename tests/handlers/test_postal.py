@@ -6,6 +6,7 @@ queue, and a missing item is carried into the next round with the family told.""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -59,7 +60,9 @@ class Class8A:
     homework_id: int
 
 
-def _setup(engine: Engine) -> Class8A:
+def class_8a(engine: Engine) -> Class8A:
+    """Class 8А of a group of three: families 0 and 2 on post (0 with an SMS phone, 2 with no
+    channel at all), family 1 on Telegram; its responsible teacher; a homework due 6 March 2025."""
     with session_scope(engine) as session:
         s = school(session)
         row = SchoolRow(code="SH2", name="№2", postal_point="Шортанды пошта бөлімшесі")
@@ -133,7 +136,7 @@ def _photo(colour: str = "white") -> bytes:
 async def test_a_round_from_the_coordinators_setting_to_the_teachers_marks(
     engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    c = _setup(engine)
+    c = class_8a(engine)
     assert _ustaz(monkeypatch, settings, "postal", "set", "--class", "8А", "--teacher", "T-01",
                   "--anchor", ANCHOR.isoformat(), "--interval", "20") == 1  # fmt: skip
     assert "1–14" in capsys.readouterr().out
@@ -159,8 +162,8 @@ async def test_a_round_from_the_coordinators_setting_to_the_teachers_marks(
     assert sorted(n.person_id or 0 for n in notices) == [c.guardians[0], c.guardians[2]]
     assert notices[0].params["date"] == "07.03.2025"
     assert notices[0].params["point"] == "Шортанды пошта бөлімшесі"
-    lists = _rows(engine, "postal.list")
-    assert len(lists) == 3 and {n.person_id for n in lists} == {c.teacher_id}
+    lists = _rows(engine, "postal.list")  # the list as text, PDF and XLSX, and the paper packs
+    assert len(lists) == 4 and {n.person_id for n in lists} == {c.teacher_id}
 
     # delivery: family 0 by SMS (the post address is skipped), family 2 onto the phone/paper list
     out = senders("telegram", "sms")
@@ -172,10 +175,10 @@ async def test_a_round_from_the_coordinators_setting_to_the_teachers_marks(
     statuses = {n.person_id: n.status for n in _rows(engine, "postal.notice")}
     assert statuses == {c.guardians[0]: "sent", c.guardians[2]: "no_channel"}
     to_teacher = [m.message for m in out["telegram"].sent if m.message.address == TEACHER_CHAT]
-    assert len(to_teacher) == 3
+    assert len(to_teacher) == 4
     (text,) = [m for m in to_teacher if m.media_path is None]
     assert "Шортанды, Бейбітшілік 12" in text.text and "Абай көшесі 5" in text.text
-    pdf = Path(next(m.media_path for m in to_teacher if (m.media_path or "").endswith(".pdf")))
+    pdf = Path(next(m.media_path for m in to_teacher if re.search(r"-round-\d+\.pdf$", m.media_path or "")))
     xlsx = Path(next(m.media_path for m in to_teacher if (m.media_path or "").endswith(".xlsx")))
     assert pdf.read_bytes().startswith(b"%PDF") and b"FontFile2" in pdf.read_bytes()  # the font is embedded
     sheet = load_workbook(xlsx).active

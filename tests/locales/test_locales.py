@@ -16,7 +16,18 @@ from locales.commands import COMMANDS, command_of_placeholder, word_key
 from models.enums import Channel
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE_DIRS = ["bots", "handlers", "models", "record", "scheduler", "sandbox"]
+SOURCE_DIRS = [
+    "assessment",
+    "bots",
+    "handlers",
+    "models",
+    "monitoring",
+    "outbox",
+    "record",
+    "roster",
+    "scheduler",
+    "sandbox",
+]
 CHANNELS = {channel.value for channel in Channel}
 
 

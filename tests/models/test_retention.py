@@ -171,7 +171,7 @@ def test_attendance_and_messages_go_with_the_work_as_the_consent_text_says(
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_consent_text_says_how_long_the_data_is_kept(language: str) -> None:
     """On Telegram the way to ask is the slash command; elsewhere its word (`{cmd_forget}`)."""
-    text = T("consent.request", pupil="X", subjects="", days=400)
+    text = T("consent.request", pupil="X", programme="P", subjects="", days=400)
     assert "400" in text.render(language, "telegram") and "/forget" in text.render(language, "telegram")
     word = translate(language, "command.forget")
     assert "400" in text.render(language, "whatsapp") and word in text.render(language, "whatsapp")

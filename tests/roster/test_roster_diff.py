@@ -20,9 +20,9 @@ def test_an_edited_file_applies_just_the_difference(engine: Engine, tmp_path: Pa
     table = Table()
     table.find("people", id="SH2-P15")["class"] = "9Б"  # a moved pupil
     table.find("people", id="SH2-G01")["phone"] = "+7 701 555 09 99"  # a changed phone
-    table.append(sheet="lessons", group="ALG-8", weekday="Fri", start="15:00", minutes="60",
-                 link="https://meet.jit.si/Ustaz-SH2-ALG-8")  # fmt: skip
-    table.remove("lessons", group="HIST-9", weekday="Fri")
+    table.append(sheet="lessons", group="HIST-9", weekday="Wed", start="16:00", minutes="60",
+                 link="https://meet.jit.si/Ustaz-SH2-HIST-9")  # fmt: skip
+    table.remove("lessons", group="HIST-9", weekday="Fri")  # moved to Wednesday
     report = run(engine, table.write(tmp_path / "edited.csv"))
     assert report.ok, format_report(report, "en")
 
@@ -53,7 +53,9 @@ def test_an_edited_file_applies_just_the_difference(engine: Engine, tmp_path: Pa
     again = run(engine, tmp_path / "edited.csv")
     assert again.ok and again.changed == 0
 
-    back = run(engine, SAMPLE_CSV)  # the original again: the Friday history lesson comes back
+    back = run(
+        engine, SAMPLE_CSV
+    )  # the original again: the Friday history lesson comes back, Wednesday's goes
     assert back.ok
     assert back.count("lesson", "updated") == 1 and back.count("lesson", "removed") == 1
     with Session(engine) as session:

@@ -43,6 +43,20 @@ def _shared_phone(table: Table) -> tuple[str, int, str]:
     return "people", max(first, second), "phone"
 
 
+def _third_subject(table: Table) -> tuple[str, int, str]:
+    """SH2-P03 already takes algebra and chemistry."""
+    row = table.append(
+        sheet="groups",
+        code="GEO-8",
+        programme="digital-tutor",
+        subject="geometry",
+        school="SH2",
+        tutor="SH2-S06",
+        pupils="SH2-P03, SH2-P15, SH2-P17",
+    )
+    return "groups", row, "pupils"
+
+
 CASES: dict[str, tuple[Edit, str]] = {
     "unknown class": (_set("people", {"id": "SH2-P05"}, "class", "8В"), "roster.error.unknown_class"),
     "unknown school": (_set("classes", {"name": "9Б"}, "school", "SH9"), "roster.error.unknown_school"),
@@ -63,10 +77,7 @@ CASES: dict[str, tuple[Edit, str]] = {
         _set("groups", {"code": "HIST-9"}, "pupils", "SH2-P21 SH2-P29"),
         "roster.error.group_size",
     ),
-    "third subject": (
-        _set("groups", {"code": "HIST-9"}, "pupils", "SH2-P21; SH2-P29; SH2-P31; SH2-P03"),
-        "roster.error.too_many_subjects",
-    ),
+    "third subject": (_third_subject, "roster.error.too_many_subjects"),
     "lesson in school hours": (
         _set("lessons", {"group": "ALG-8", "weekday": "Wed"}, "start", "13:30"),
         "roster.error.lesson_in_school_hours",

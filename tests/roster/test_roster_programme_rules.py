@@ -32,7 +32,10 @@ def test_a_grade_7_pupil_in_a_digital_tutor_group_is_refused_where_it_is(
     table.find("people", id="SH2-P01")["class"] = "7В"
     errors, report = _refused(engine, table, tmp_path / "grade7.csv")
     row = table.line("groups", code="ALG-8")
-    assert errors == [("groups", row, "pupils", "roster.error.grade_outside_programme")]
+    assert errors == [  # and 7В is not a class of the group's grade
+        ("groups", row, "pupils", "roster.error.grade_outside_programme"),
+        ("groups", row, "pupils", "roster.error.mixed_grades"),
+    ]
     lines = {lang: format_report(report, lang)[1] for lang in ("kk", "ru", "en")}
     assert lines["en"] == (
         f"sheet groups, row {row}, pupils: “SH2-P01” is in grade 7; this group's programme is for grades 8–11"

@@ -24,7 +24,7 @@ from record.occurrences import between
 from scheduler.app import derive_once
 from scheduler.coordinator import set_postal_schedule
 from settings import Settings
-from tests.handlers.test_postal import _setup, _ustaz
+from tests.handlers.test_postal import _ustaz, class_8a
 from tests.support.homework import build_world
 from tests.support.outbox import school
 
@@ -128,7 +128,7 @@ def test_a_school_marked_working_day_keeps_its_lessons(engine: Engine, settings:
 def test_a_kazpost_round_on_a_sunday_opens_for_monday_and_the_notice_says_so(
     engine: Engine, settings: Settings
 ) -> None:
-    c = _setup(engine)
+    c = class_8a(engine)
     sunday = date(2026, 12, 6)
     with session_scope(engine) as session:
         set_postal_schedule(session, class_name="8А", teacher="T-01", anchor=sunday, interval_days=14)

@@ -120,14 +120,16 @@ def build_term(engine: Engine) -> Term:
             "E": Homework(
                 group_id=group.id or 0,
                 text="Кіріс диагностикасы",
-                kind="entry",
+                kind="diagnostic",
+                label="entry",
                 max_points=20,
                 due_at=local(date(2026, 9, 10)),
             ),
             "F": Homework(
                 group_id=group.id or 0,
                 text="Қорытынды диагностика",
-                kind="final",
+                kind="diagnostic",
+                label="final",
                 max_points=20,
                 due_at=local(date(2026, 11, 25)),
             ),

@@ -1,0 +1,58 @@
+"""What a parent or a journal reads of the scheme, as `Text` in the reader's language: a work's kind
+(ҚБ, БЖБ, ТЖБ, diagnostics) and a pupil's quarter mark per subject with its parts. Every grade line
+a family reads names its work with `work_label` (`record.lines`); `quarter_texts` gives the quarter
+line for a period its caller bounds — no chat view shows it yet, as the store holds no school
+calendar to bound a quarter by."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from assessment.quarter import QuarterMark, quarter_marks
+from locales import T, Text, subject_name
+from models.enums import HomeworkKind, WorkLabel
+
+NONE = "—"
+
+# (kind, label) → the name of such a work; a summative work set before labels counts as a section's.
+LABELS: dict[tuple[str, str | None], str] = {
+    (HomeworkKind.FORMATIVE.value, None): "work.label.formative",
+    (HomeworkKind.SUMMATIVE.value, None): "work.label.section",
+    (HomeworkKind.SUMMATIVE.value, WorkLabel.SECTION.value): "work.label.section",
+    (HomeworkKind.SUMMATIVE.value, WorkLabel.TERM.value): "work.label.term",
+    (HomeworkKind.DIAGNOSTIC.value, WorkLabel.ENTRY.value): "work.label.entry",
+    (HomeworkKind.DIAGNOSTIC.value, WorkLabel.FINAL.value): "work.label.final",
+}
+
+
+def work_label(kind: str, label: str | None) -> Text:
+    return T(LABELS.get((kind, label), "work.label.formative"))
+
+
+def _number(value: float | None) -> str:
+    return NONE if value is None else f"{value:g}"
+
+
+def quarter_text(mark: QuarterMark) -> Text:
+    """One subject's line: the mark, its percentage and each part (— for a part with no work)."""
+    subject = subject_name(mark.subject)
+    if mark.mark is None:
+        return T("quarter.line_none", subject=subject)
+    return T(
+        "quarter.line",
+        subject=subject,
+        mark=mark.mark,
+        percent=_number(mark.percent),
+        formative=_number(mark.formative),
+        section=_number(mark.section),
+        term=_number(mark.term),
+    )
+
+
+def quarter_texts(
+    session: Session, pupil_id: int, since: datetime | None = None, until: datetime | None = None
+) -> list[Text]:
+    """A pupil's quarter marks, one line a subject, for the period [since, until)."""
+    return [quarter_text(mark) for mark in quarter_marks(session, [pupil_id], since, until)]
