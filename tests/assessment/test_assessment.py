@@ -14,12 +14,14 @@ from sqlmodel import Session, select
 
 from assessment import marks
 from assessment.growth import LEVELS, Growth, growth, pupil_growth
-from assessment.journal import journal_rows
 from assessment.quarter import quarter_marks
 from assessment.texts import quarter_texts
 from models import Feedback, Homework, Programme, School, Submission, TutoringGroup
 from models.enums import HomeworkKind, WorkLabel
 from models.store import session_scope, stored_id
+from monitoring.reports import journal_listing
+from monitoring.scope import SCHOOL, Scope
+from monitoring.table import Ask
 from outbox.write import stored_text
 from tests.support.homework import World, build_world, keys, page_image
 
@@ -195,7 +197,6 @@ def world_name(world: World, person_id: int) -> str:
 
 def test_the_pupil_page_shows_entry_final_and_growth(world: World) -> None:
     from monitoring.pupil import pupil_view
-    from monitoring.scope import SCHOOL, Scope
 
     graded(world, "p1", kind=HomeworkKind.DIAGNOSTIC, label=WorkLabel.ENTRY, points=9, max_points=20)
     graded(world, "p1", kind=HomeworkKind.FORMATIVE, score=6, due=SEPT + timedelta(days=5))
@@ -292,10 +293,15 @@ def test_the_e_journal_gets_one_row_per_pupil_and_work(world: World) -> None:
         title="ТЖБ 1",
     )
     with Session(world.engine) as session:
-        rows = journal_rows(session, [world.ids["p1"]], ZONE)
-    assert [(r.on.isoformat(), r.work, r.kind.render("ru"), r.score, r.mark) for r in rows] == [
-        ("2026-09-10", "§3 tasks", "ФО", "7/10", None),
-        ("2026-09-10", "ТЖБ 1", "СОч", "16.5/20", 4),
+        school = session.exec(select(School)).one()
+        scope = Scope(
+            0, SCHOOL, school_ids=frozenset({stored_id(school)}), only_pupils=frozenset({world.ids["p1"]})
+        )
+        listing = journal_listing(session, Ask(scope, ZONE, datetime.now(UTC), language="ru"))
+        rows = [listing.cells(row) for row in session.execute(listing.statement).all()]
+    assert [(r[0].isoformat(), r[4], r[5].render("ru"), r[6], r[7], r[9]) for r in rows] == [  # type: ignore[union-attr]
+        ("2026-09-10", "§3 tasks", "ФО", 7, 10, None),
+        ("2026-09-10", "ТЖБ 1", "СОч", 16.5, 20, 4),
     ]
 
 
