@@ -13,8 +13,7 @@ from bots import heap, logs
 from bots.app import ROLES, Running, announce, serve
 from bots.backup import BackupError, backup, restore
 from bots.district_cli import add_commands as add_district_commands
-from models.migrate import upgrade
-from models.store import make_engine
+from models.migrate import ready_store
 from roster import format_report, import_roster
 from scheduler.cli import add_commands as add_plan_commands
 from settings import Settings, SettingsError, get_settings
@@ -73,9 +72,7 @@ def _run_sandbox(settings: Settings, *, fresh: bool = False) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.db_url)
-    upgrade(engine)
+    engine = ready_store(settings.data_dir, settings.db_url)
     report = import_roster(
         engine, Path(args.path), dry_run=args.dry_run, invite_ttl=timedelta(days=settings.invite_ttl_days)
     )
@@ -106,8 +103,7 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _migrate(_args: argparse.Namespace) -> int:
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(make_engine(settings.db_url))
+    ready_store(settings.data_dir, settings.db_url).dispose()
     print("ok")
     return 0
 

@@ -26,11 +26,11 @@ from locales import Text
 from models.district import DistrictCoordinator
 from models.invites import issue_invite
 from models.journal import AuditLog
-from models.migrate import upgrade
+from models.migrate import ready_store
 from models.people import Person
 from models.phones import BadPhone, normalize_phone
 from models.school import School
-from models.store import make_engine, session_scope
+from models.store import session_scope
 from settings import get_settings
 
 LANGUAGES = ["kk", "ru", "en"]
@@ -74,9 +74,7 @@ def _area(parser: argparse.ArgumentParser, *, district_required: bool) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.db_url)
-    upgrade(engine)
+    engine = ready_store(settings.data_dir, settings.db_url)
     language = args.lang or settings.default_locale
     try:
         with session_scope(engine) as session:

@@ -11,6 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
+from models.store import make_engine
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -27,6 +29,15 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def ready_store(data_dir: Path, db_url: str) -> Engine:
+    """The store a command works on: its data folder made (SQLite's file and the photos live there),
+    the schema brought to the newest revision."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(db_url)
+    upgrade(engine)
+    return engine
 
 
 @lru_cache(maxsize=1)

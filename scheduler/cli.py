@@ -22,10 +22,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from locales import T, Text, translate
-from models.migrate import upgrade
+from models.migrate import ready_store
 from models.people import Person
 from models.school import School, TutoringGroup
-from models.store import make_engine, session_scope
+from models.store import session_scope
 from models.substitutes import Substitution
 from scheduler.coordinator import Refused, change_lesson, set_postal_schedule
 from scheduler.lesson_ranges import cancel_range
@@ -216,9 +216,7 @@ def _substitute_end(args: argparse.Namespace) -> int:
 
 def _apply(args: argparse.Namespace, change: Any) -> int:
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.db_url)
-    upgrade(engine)
+    engine = ready_store(settings.data_dir, settings.db_url)
     language = args.lang or settings.default_locale
     try:
         with session_scope(engine) as session:
