@@ -4,7 +4,7 @@ page's writing, and the distance between two such hashes.
 A plain difference hash of the whole photo does not tell written pages apart: lines of writing
 spread ink evenly, so neighbouring cells of a coarse grid are nearly equal and their comparison is
 noise, and a copy turned by a degree and a half moves every line across the cells (on the pages of
-tests/test_likeness.py copies measured farther apart than different pages). So before hashing, the
+tests/photos/test_likeness.py copies measured farther apart than different pages). So before hashing, the
 page is put the way it was written:
 
 * grey, its contrast stretched (a brighter or darker photo reads the same), and the ink found
@@ -19,7 +19,7 @@ page is put the way it was written:
 It works on the eighth-size image the pipeline decodes anyway (`photos.legibility`), so it costs a
 few milliseconds a page (2.3 ms on a 160 × 120 image). The hash is a bit pattern; Hamming distance
 counts the bits that differ.
-On tests/test_likeness.py's pages, copies photographed again (rescaled, recompressed, turned up to
+On tests/photos/test_likeness.py's pages, copies photographed again (rescaled, recompressed, turned up to
 2.5°, cropped, lighter or darker) measured up to 61 bits from their original, different pages
 of the same look (the same worksheet heading, lines of the same length) at least 102, so
 `SAME_BELOW` is 80.
