@@ -181,6 +181,7 @@ def test_late_work_is_accepted_and_marked_late(world: World) -> None:
     assert submissions(world)[0].late
 
 
+@pytest.mark.usefixtures("daytime")  # a family writing in quiet hours is told when to expect an answer
 def test_homework_long_past_its_deadline_is_no_longer_open(world: World) -> None:
     world.homework(due=utcnow() - timedelta(days=30))
     assert keys(world.photos("p1", page_image())) == ["threads.photo_not_homework", "threads.sent.tutor"]
@@ -251,6 +252,7 @@ def test_a_refusal_is_in_the_pupils_language(world: World) -> None:
     assert reply.locale == "en" and reply.text.key == "homework.photo.not_image"
 
 
+@pytest.mark.usefixtures("daytime")  # a family writing in quiet hours is told when to expect an answer
 def test_a_photo_with_no_open_homework_goes_to_the_tutor_as_a_message(world: World) -> None:
     assert keys(world.photos("p1", page_image())) == ["threads.photo_not_homework", "threads.sent.tutor"]
     with Session(world.engine) as session:
@@ -298,6 +300,7 @@ def test_the_tutors_steps_are_refused_to_others(world: World, who: str) -> None:
         assert session.exec(select(Homework)).all() == []
 
 
+@pytest.mark.usefixtures("daytime")  # a family writing in quiet hours is told when to expect an answer
 def test_a_parent_sending_a_photo_is_not_taken_as_homework(world: World) -> None:
     world.homework()
     assert keys(world.photos("g1", page_image())) == ["threads.sent.tutor"]  # the child's one tutor
@@ -339,6 +342,7 @@ def test_album_photos_handled_side_by_side_make_one_submission(world: World) -> 
     assert sorted(p.number for p in pages_of(world)) == [1, 2, 3, 4, 5, 6]
 
 
+@pytest.mark.usefixtures("daytime")  # a family writing in quiet hours is told when to expect an answer
 def test_a_question_about_homework_closed_meanwhile_is_not_asked(world: World) -> None:
     world.homework(text="Algebra: page 10")
     world.homework(text="Algebra: page 11")

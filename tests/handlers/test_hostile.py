@@ -124,6 +124,7 @@ def test_a_10000_character_message_from_a_stranger_is_answered_and_not_kept(worl
         assert all(len(i.address) < 100 for i in session.exec(select(ChannelIdentity)).all())
 
 
+@pytest.mark.usefixtures("daytime")  # a family writing in quiet hours is told when to expect an answer
 def test_a_10000_character_message_from_a_parent_is_kept_whole_and_sent_in_parts(world: World) -> None:
     assert keys(world.say("g1", LONG)) == ["threads.sent.tutor", "threads.sent_in_parts"]
     with Session(world.engine) as session:

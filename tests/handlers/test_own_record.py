@@ -3,7 +3,8 @@ handlers' entry point: what each sees, page by page, and what the consent and fa
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -136,7 +137,7 @@ def test_a_parent_sees_grades_with_the_mark_and_attendance_newest_first(world: W
     grade(world, "p1", summative, "Молодец", "12")
     lesson_day = _add_lessons(world)
     [grades] = world.say("g1", "/grades")
-    [line] = shown(grades, "ru")
+    [line] = [text for text in shown(grades, "ru") if "четвертная" not in text]  # the quarter's: below
     assert "Алгебра · Summative — СОр, оценка: 3 (баллы: 12/20, 60 %)" in line
     assert line.endswith("Комментарий наставника: Молодец")
     with session_scope(world.engine) as session:
@@ -234,3 +235,28 @@ def test_plain_words_and_the_menu_open_the_views(world: World) -> None:
 def test_staff_are_refused_a_familys_views(world: World) -> None:
     assert keys(world.say("t2", "/grades")) == ["fix.none"]  # a tutor's /grades corrects their own grades
     assert keys(world.press("t2", f"rec:child:gr:{world.ids['p4']}")) == ["common.not_allowed"]
+
+
+def test_a_parent_reads_the_quarter_mark_so_far_above_the_grades(world: World) -> None:
+    """In a quarter of the school calendar (the 2nd of 2026–2027: from 02.11, its winter holidays
+    included), /grades opens with each subject's quarter mark from the work due in it, by the
+    programme's weights (Digital Tutor: ФО 25, СОр 25, СОч 50; a part with no work yet is left out of
+    the total). In the summer, in no quarter, there is no such line."""
+    now = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+    world.config = replace(world.config, clock=lambda: now)
+    summative = world.homework(
+        text="Summative",
+        kind=HomeworkKind.SUMMATIVE,
+        max_points=20,
+        due=datetime(2026, 11, 25, 13, 0, tzinfo=UTC),
+    )
+    world.photos("p1", page_image())
+    grade(world, "p1", summative, "Молодец", "12")
+    [grades] = world.say("g1", "/grades")
+    quarter, line = shown(grades, "ru")
+    assert quarter == "Алгебра: четвертная оценка — 3 (60 %); ФО —/10, СОр 60 %, СОч — %"
+    assert "Алгебра · Summative — СОр, оценка: 3 (баллы: 12/20, 60 %)" in line
+    summer = datetime(2027, 7, 15, 6, 0, tzinfo=UTC)  # in no quarter: no quarter line
+    world.config = replace(world.config, clock=lambda: summer)
+    [in_summer] = world.say("g1", "/grades")
+    assert [text for text in shown(in_summer, "ru") if "четвертная" in text] == []
