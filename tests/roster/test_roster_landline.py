@@ -32,6 +32,7 @@ def test_the_number_type_tells_a_landline_from_a_mobile() -> None:
     assert takes_messages("+77012345678") and takes_messages("+77712345678")
 
 
+@pytest.mark.usefixtures("daytime")  # in quiet hours the notice would wait for the morning
 async def test_a_landline_gets_no_messenger_channel_and_its_family_is_on_the_call_list(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
