@@ -16,6 +16,7 @@ from assessment import marks
 from assessment.growth import LEVELS, Growth, growth, pupil_growth
 from assessment.quarter import quarter_marks
 from assessment.texts import quarter_texts
+from locales import T
 from models import Feedback, Homework, Programme, School, Submission, TutoringGroup
 from models.enums import HomeworkKind, WorkLabel
 from models.store import session_scope, stored_id
@@ -299,9 +300,10 @@ def test_the_e_journal_gets_one_row_per_pupil_and_work(world: World) -> None:
         )
         listing = journal_listing(session, Ask(scope, ZONE, datetime.now(UTC), language="ru"))
         rows = [listing.cells(row) for row in session.execute(listing.statement).all()]
-    assert [(r[0].isoformat(), r[4], r[5].render("ru"), r[6], r[7], r[9]) for r in rows] == [  # type: ignore[union-attr]
-        ("2026-09-10", "§3 tasks", "ФО", 7, 10, None),
-        ("2026-09-10", "ТЖБ 1", "СОч", 16.5, 20, 4),
+    # and the 1st quarter's mark: ФО 70 %, СОч 82.5 %, no СОр: (25 × 70 + 50 × 82.5) / 75 = 78.3 % → 4
+    assert [(r[0].isoformat(), r[4], r[5].render("ru"), r[6], r[7], r[9], *r[10:]) for r in rows] == [  # type: ignore[union-attr]
+        ("2026-09-10", "§3 tasks", "ФО", 7, 10, None, T("quarter.name", number=1), 78.3, 4),
+        ("2026-09-10", "ТЖБ 1", "СОч", 16.5, 20, 4, T("quarter.name", number=1), 78.3, 4),
     ]
 
 
