@@ -163,4 +163,3 @@ class Quarters:
         if quarter is None:
             return None
         return QuarterOf(quarter, self.marks.get((pupil_id, group_id, quarter)))
-
