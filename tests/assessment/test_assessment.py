@@ -313,3 +313,47 @@ def test_works_set_before_labels_count_as_a_sections_summative(world: World) -> 
         [mark] = quarter_marks(session, [world.ids["p1"]])
         group = session.exec(select(TutoringGroup).where(TutoringGroup.code == "A1")).one()
     assert (mark.group_id, mark.section, mark.term, mark.mark) == (group.id, 90.0, None, 5)
+
+
+def test_the_pupil_page_and_the_dashboard_read_growth_by_one_definition(world: World) -> None:
+    """p1 sat the entry diagnostic twice (8, then 12 of 20) and the final twice (14, then 16): the
+    first entry and the last final count, 40 → 80 %, +40, on the pupil's page and in the dashboard's
+    sums alike. p2 sat only the entry: not measured — None, never 0 — though counted as entered."""
+    from assessment.growth import growth_of
+    from monitoring.growth import growth_by_group
+
+    for points, label, days in ((8, WorkLabel.ENTRY, 0), (12, WorkLabel.ENTRY, 10)):
+        graded(
+            world,
+            "p1",
+            kind=HomeworkKind.DIAGNOSTIC,
+            label=label,
+            points=points,
+            max_points=20,
+            due=SEPT + timedelta(days=days),
+        )
+    for points, days in ((14, 200), (16, 210)):
+        graded(
+            world,
+            "p1",
+            kind=HomeworkKind.DIAGNOSTIC,
+            label=WorkLabel.FINAL,
+            points=points,
+            max_points=20,
+            due=SEPT + timedelta(days=days),
+        )
+    graded(world, "p2", kind=HomeworkKind.DIAGNOSTIC, label=WorkLabel.ENTRY, points=10, max_points=20)
+    p1, p2 = world.ids["p1"], world.ids["p2"]
+    with Session(world.engine) as session:
+        rows = {r.pupil_id: (r.entry, r.final, r.growth) for r in pupil_growth(session, [p1, p2])}
+        school = session.exec(select(School)).one()
+        scope = Scope(0, SCHOOL, school_ids=frozenset({stored_id(school)}))
+        [(_school, group, total, grown, entered)] = session.execute(
+            growth_by_group(scope, SEPT + timedelta(days=400))
+        ).all()
+        before_the_final = session.execute(growth_by_group(scope, SEPT + timedelta(days=100))).all()
+    assert rows == {p1: (40.0, 80.0, 40.0), p2: (50.0, None, None)}
+    assert (group, round(float(total), 1), grown, entered) == (world.groups["A1"], 40.0, 1, 2)
+    [(_school, _group, nothing, none_grown, both_entered)] = before_the_final  # known at day 100
+    assert (nothing, none_grown, both_entered) == (None, 0, 2)  # a sum of nothing: not 0
+    assert growth_of(50.0, None) is None and growth_of(40.0, 40.0) == 0.0  # no growth ≠ not measured
