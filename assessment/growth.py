@@ -182,11 +182,12 @@ def _by_group(session: Session, rows: list[PupilGrowth]) -> Key:
 
 def _by_tutor(session: Session, rows: list[PupilGrowth]) -> Key:
     ids = {row.group_id for row in rows}
-    tutors = dict(
-        session.exec(
-            select(TutoringGroup.id, TutoringGroup.tutor_id).where(col(TutoringGroup.id).in_(ids))
+    tutors: dict[int, int | None] = {
+        group: tutor
+        for group, tutor in session.execute(
+            select(col(TutoringGroup.id), col(TutoringGroup.tutor_id)).where(col(TutoringGroup.id).in_(ids))
         ).all()
-    )
+    }
     return lambda row: tutors.get(row.group_id)
 
 

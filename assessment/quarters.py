@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select
-from sqlmodel import Session, col
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, select
 
 from assessment.quarter import QuarterMark, Span, marks_by_span
 from models.calendar import CalendarEntry, CalendarKind
