@@ -89,8 +89,8 @@ def _shown(share: Fraction | None, scale: int = 1) -> float | None:
 
 
 def _part() -> ColumnElement[Any]:
-    """Which part a work counts in (`assessment.works.GradedWork.part`, in SQL): a summative work
-    set before works were labelled counts for its section; a diagnostic counts in none."""
+    """Which part a work counts in: formative, a section's or the term's summative (a summative work
+    set before works were labelled counts for its section); a diagnostic counts in none."""
     summative = col(Homework.kind) == HomeworkKind.SUMMATIVE.value
     return case(
         (col(Homework.kind) == HomeworkKind.FORMATIVE.value, literal("formative")),
