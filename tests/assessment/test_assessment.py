@@ -4,7 +4,7 @@ e-journal's rows; and what a parent reads — in kk, ru and en."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from models.store import session_scope, stored_id
 from monitoring.reports import journal_listing
 from monitoring.scope import SCHOOL, Scope
 from monitoring.table import Ask
+from monitoring.tables import stream
 from outbox.write import stored_text
 from tests.support.homework import World, build_world, keys, page_image
 
@@ -357,3 +358,49 @@ def test_the_pupil_page_and_the_dashboard_read_growth_by_one_definition(world: W
     [(_school, _group, nothing, none_grown, both_entered)] = before_the_final  # known at day 100
     assert (nothing, none_grown, both_entered) == (None, 0, 2)  # a sum of nothing: not 0
     assert growth_of(50.0, None) is None and growth_of(40.0, 40.0) == 0.0  # no growth ≠ not measured
+
+
+def test_the_e_journal_gives_each_quarter_its_own_mark_and_the_summer_none(world: World) -> None:
+    """A period from 1 July to 30 November 2026 spans the summer (in no quarter), the 1st quarter of
+    2026–2027 (to 1 November, its holidays included) and the 2nd. p1's algebra: in the summer a ФО of
+    8; in the 1st quarter a ФО of 7 (70 % → 4); in the 2nd a ФО of 9 and a СОч of 18/20, and on
+    10 December, after the period but in the same quarter, a ФО of 2: the quarter mark is the whole
+    quarter's so far, ФО (9 + 2) / 2 = 55 %, СОч 90 % → (25 × 55 + 50 × 90) / 75 = 78.3 % → 4, though
+    the December row itself is not listed. Each row carries its own quarter's mark, as the CSV writes
+    it in Russian."""
+    from bots.web.export import csv_text
+    from monitoring.periods import dates
+
+    def at(day: int, month: int) -> datetime:
+        return datetime(2026, month, day, 13, 0, tzinfo=UTC)
+
+    graded(world, "p1", kind=HomeworkKind.FORMATIVE, score=8, due=at(10, 7), title="Summer")
+    graded(world, "p1", kind=HomeworkKind.FORMATIVE, score=7, due=at(20, 10), title="October")
+    graded(world, "p1", kind=HomeworkKind.FORMATIVE, score=9, due=at(10, 11), title="November")
+    graded(
+        world,
+        "p1",
+        kind=HomeworkKind.SUMMATIVE,
+        label=WorkLabel.TERM,
+        points=18,
+        max_points=20,
+        due=at(20, 11),
+        title="СОч",
+    )
+    graded(world, "p1", kind=HomeworkKind.FORMATIVE, score=2, due=at(10, 12), title="December")
+    now = datetime(2026, 12, 20, 6, 0, tzinfo=UTC)
+    with Session(world.engine) as session:
+        school = session.exec(select(School)).one()
+        scope = Scope(
+            0, SCHOOL, school_ids=frozenset({stored_id(school)}), only_pupils=frozenset({world.ids["p1"]})
+        )
+        period = dates(date(2026, 7, 1), date(2026, 11, 30))
+        listing = journal_listing(session, Ask(scope, ZONE, now, period, language="ru"))
+        rows = [[csv_text(cell, "ru") for cell in cells] for cells in stream(session, listing)]
+    assert listing.columns[-3:] == ("quarter", "quarter_percent", "quarter_mark")
+    assert [(row[0], row[4], *row[-3:]) for row in rows] == [
+        ("10.07.2026", "Summer", "", "", ""),
+        ("20.10.2026", "October", "1-я четверть", "70", "4"),
+        ("10.11.2026", "November", "2-я четверть", "78,3", "4"),
+        ("20.11.2026", "СОч", "2-я четверть", "78,3", "4"),
+    ]
