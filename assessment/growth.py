@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlmodel import Session, col
 
-from models.enums import HomeworkKind, SubmissionStatus, WorkLabel
+from models.enums import HomeworkKind, WorkLabel
 from models.homework import Feedback, Homework, Submission
 from models.people import Membership
 from models.school import TutoringGroup
@@ -44,7 +44,7 @@ def diagnostic_scores(
     some pupils (conditions on `Submission.pupil_id`, `Homework.group_id` and the pupil's
     `Membership`, as `monitoring.scope.Scope.covers` says them)."""
     # Read when called: the monitoring package, on import, loads the pupil page, which reads this one.
-    from monitoring.sql import latest_feedback, percent, pupil_membership, unindexed
+    from monitoring.sql import latest_grades, percent
 
     pupil, group, label = col(Submission.pupil_id), col(Homework.group_id), col(Homework.label)
     earliest = func.row_number().over(
@@ -58,7 +58,7 @@ def diagnostic_scores(
         *([col(Homework.due_at) >= since] if since is not None else []),
     ]
     ranked = (
-        select(
+        latest_grades(
             col(Membership.school_id).label("school_id"),
             group.label("group_id"),
             pupil.label("pupil_id"),
@@ -68,16 +68,9 @@ def diagnostic_scores(
             earliest.label("earliest"),
             latest.label("latest"),
         )
-        .select_from(Feedback)
-        .join(Submission, col(Submission.id) == col(Feedback.submission_id))
-        .join(Homework, col(Homework.id) == col(Submission.homework_id))
-        .join(TutoringGroup, col(TutoringGroup.id) == group)
-        .join(Membership, pupil_membership(pupil))
         .where(
             col(Homework.kind) == HomeworkKind.DIAGNOSTIC.value,
             label.in_((ENTRY, FINAL)),
-            unindexed(Submission.status) == SubmissionStatus.GRADED.value,
-            latest_feedback(Feedback),
             percent(Feedback).is_not(None),
             *bounds,
             *whose,

@@ -22,15 +22,14 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true
 from sqlmodel import Session, col
 
 from assessment.marks import mark_of
-from models.enums import HomeworkKind, SubmissionStatus, WorkLabel
+from models.enums import HomeworkKind, WorkLabel
 from models.homework import Feedback, Homework, Submission
-from models.people import Membership
 from models.school import Programme, TutoringGroup
-from monitoring.sql import latest_feedback, pupil_membership
+from monitoring.sql import latest_grades
 
 PARTS = ("formative", "section", "term")
 # A span of due moments [since, until); None leaves that side open.
@@ -122,7 +121,7 @@ def part_sums(whose: Sequence[ColumnElement[bool]], spans: Sequence[Span]) -> An
     counted = and_(col(Feedback.points).is_not(None), col(Feedback.max_points) > 0)
     span, part = _span_index(spans), _part()
     return (
-        select(
+        latest_grades(
             col(Submission.pupil_id),
             col(Homework.group_id),
             col(TutoringGroup.subject),
@@ -133,18 +132,7 @@ def part_sums(whose: Sequence[ColumnElement[bool]], spans: Sequence[Span]) -> An
             func.sum(case((counted, col(Feedback.points)), else_=None)),
             func.sum(case((counted, col(Feedback.max_points)), else_=None)),
         )
-        .select_from(Feedback)
-        .join(Submission, col(Submission.id) == col(Feedback.submission_id))
-        .join(Homework, col(Homework.id) == col(Submission.homework_id))
-        .join(TutoringGroup, col(TutoringGroup.id) == col(Homework.group_id))
-        .join(Membership, pupil_membership(col(Submission.pupil_id)))
-        .where(
-            col(Submission.status) == SubmissionStatus.GRADED.value,
-            latest_feedback(Feedback),
-            part.is_not(None),
-            or_(*(and_(literal(True), *_within(s)) for s in spans)),
-            *whose,
-        )
+        .where(part.is_not(None), or_(*(and_(true(), *_within(s)) for s in spans)), *whose)
         .group_by(col(Submission.pupil_id), col(Homework.group_id), col(TutoringGroup.subject), span, part)
     )
 
