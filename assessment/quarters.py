@@ -39,7 +39,6 @@ class QuarterCalendars:
     every school without a year or quarters of its own."""
 
     def __init__(self, session: Session, school_ids: Iterable[int | None]) -> None:
-        self.session = session
         wanted = {school for school in school_ids if school is not None}
         own = set()
         for part in chunks(wanted):
