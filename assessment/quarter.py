@@ -113,6 +113,14 @@ def _span_index(spans: Sequence[Span]) -> ColumnElement[Any]:
     return case(*((and_(*_within(span)), literal(i)) for i, span in enumerate(spans)), else_=None)
 
 
+def _in_spans(spans: Sequence[Span]) -> ColumnElement[bool]:
+    """Due in one of the spans; a single span said as plain bounds, which an index on the deadline
+    serves."""
+    if len(spans) == 1:
+        return and_(true(), *_within(spans[0]))
+    return or_(*(and_(true(), *_within(span)) for span in spans))
+
+
 def part_sums(whose: Sequence[ColumnElement[bool]], spans: Sequence[Span]) -> Any:
     """Per pupil, group, span (its index in `spans`) and part: the formative scores' sum and count,
     and the summative points and maxima, of the latest grade of each graded work due in a span.
@@ -132,8 +140,14 @@ def part_sums(whose: Sequence[ColumnElement[bool]], spans: Sequence[Span]) -> An
             func.sum(case((counted, col(Feedback.points)), else_=None)),
             func.sum(case((counted, col(Feedback.max_points)), else_=None)),
         )
-        .where(part.is_not(None), or_(*(and_(true(), *_within(s)) for s in spans)), *whose)
-        .group_by(col(Submission.pupil_id), col(Homework.group_id), col(TutoringGroup.subject), span, part)
+        .where(part.is_not(None), _in_spans(spans), *whose)
+        .group_by(
+            col(Submission.pupil_id),
+            col(Homework.group_id),
+            col(TutoringGroup.subject),
+            *([span] if len(spans) > 1 else []),  # one span is a constant: nothing to group by
+            part,
+        )
     )
 
 
