@@ -1,16 +1,19 @@
 """What a parent or a journal reads of the scheme, as `Text` in the reader's language: a work's kind
-(ҚБ, БЖБ, ТЖБ, diagnostics) and a pupil's quarter mark per subject with its parts. Every grade line
-a family reads names its work with `work_label` (`record.lines`); `quarter_texts` gives the quarter
-line for a period its caller bounds — no chat view shows it yet, as the store holds no school
-calendar to bound a quarter by."""
+(ҚБ, БЖБ, ТЖБ, diagnostics), a quarter's name, and a pupil's quarter mark per subject with its parts.
+Every grade line a family reads names its work with `work_label` (`record.lines`); `quarter_texts`
+gives the quarter line for a period its caller bounds, `lines_so_far` the lines of the quarter the
+pupils are in now (their school's calendar, `assessment.quarters`) — what /grades, the weekly digest
+and the paper packs open with, and nothing in the summer."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from assessment.quarter import QuarterMark, quarter_marks
+from assessment.quarters import marks_so_far
 from locales import T, Text, subject_name
 from models.enums import HomeworkKind, WorkLabel
 
@@ -56,3 +59,19 @@ def quarter_texts(
 ) -> list[Text]:
     """A pupil's quarter marks, one line a subject, for the period [since, until)."""
     return [quarter_text(mark) for mark in quarter_marks(session, [pupil_id], since, until)]
+
+
+def quarter_name(number: int) -> Text:
+    """«2-тоқсан», «2-я четверть», «Quarter 2»."""
+    return T("quarter.name", number=number)
+
+
+def lines_so_far(
+    session: Session, pupil_ids: list[int], now: datetime, zone: ZoneInfo
+) -> dict[int, list[Text]]:
+    """Each pupil's quarter lines so far, one a subject with a mark; no entry for a pupil in no
+    quarter (the summer) or with nothing marked in this one yet."""
+    return {
+        pupil: [quarter_text(mark) for mark in marks]
+        for pupil, marks in marks_so_far(session, pupil_ids, now, zone).items()
+    }

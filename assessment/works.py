@@ -1,7 +1,8 @@
 """Every graded work of some pupils: the latest feedback of each graded submission, with what the
 work is (formative, a section's or the term's summative, an entry or final diagnostic), its group
-and subject, its deadline and its score as a comparable percentage. The one reading of feedback that
-growth, the quarter mark, the e-journal's rows and the monitoring tables share."""
+and subject, its deadline and its score as a comparable percentage, as a pupil's chart reads them
+(`monitoring.scores`). The quarter mark and growth read the same latest feedback in SQL
+(`assessment.quarter`, `assessment.growth`), summed by the database."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from models.enums import HomeworkKind, SubmissionStatus, WorkLabel
+from models.enums import SubmissionStatus
 from models.homework import Feedback, Homework, Submission
 from models.school import TutoringGroup
 
@@ -32,16 +33,6 @@ class GradedWork:
     max_points: int | None
     percent: float | None
     mark: int | None
-
-    @property
-    def part(self) -> str | None:
-        """Which part of the quarter mark it counts in: formative, section or term (a summative
-        work set before works were labelled counts for its section); a diagnostic counts in none."""
-        if self.kind == HomeworkKind.FORMATIVE:
-            return "formative" if self.score is not None else None
-        if self.kind == HomeworkKind.SUMMATIVE:
-            return WorkLabel.TERM.value if self.label == WorkLabel.TERM else WorkLabel.SECTION.value
-        return None
 
 
 def percent_of(feedback: Feedback) -> float | None:

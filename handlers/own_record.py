@@ -16,28 +16,24 @@ that fits a phone screen, with a "more" choice for the next one:
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
-from sqlmodel import select
-
-from assessment.quarter import quarter_marks
-from assessment.texts import quarter_text
+from assessment.texts import lines_so_far
 from handlers.consent import pupil_waits_for_parent
 from handlers.context import Turn
 from handlers.family import children_of
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
 from locales import Lines, T, Text
-from models.clock import to_local, to_utc
+from models.clock import to_local
 from models.consent_rules import has_consent
 from models.enums import Role
-from models.people import Membership, Person
+from models.people import Person
 from models.store import stored_id
 from record import lines
 from record.attendance import marks
 from record.occurrences import between
 from record.work import ORDER, State, Work, grades, groups_of, works
-from schoolyear.school import calendar_for
 
 PREFIX = "rec:"
 HOMEWORK, TIMETABLE, GRADES, ATTENDANCE = "hw", "tt", "gr", "at"
@@ -196,22 +192,9 @@ def _grades(turn: Turn, pupil: Person, own: bool) -> list[Text]:
 
 
 def _this_quarter(turn: Turn, pupil: Person) -> list[Text]:
-    """Each subject's quarter mark so far: the graded work due this quarter, by the programme's
-    weights. The holidays after a quarter are the quarter's (`schoolyear`); the summer is in none, and
-    then there is no line."""
-    zone = turn.config.time_zone
-    school_id = turn.session.exec(
-        select(Membership.school_id).where(
-            Membership.person_id == stored_id(pupil), Membership.role == Role.PUPIL.value
-        )
-    ).first()
-    quarter = calendar_for(turn.session, school_id).quarter_of(to_local(turn.now, zone).date())
-    if quarter is None:
-        return []
-    since = to_utc(datetime.combine(quarter.start, time()), zone)
-    until = to_utc(datetime.combine(quarter.end + timedelta(days=1), time()), zone)
-    marks_so_far = quarter_marks(turn.session, [stored_id(pupil)], since, until)
-    return [quarter_text(mark) for mark in marks_so_far if mark.mark is not None]
+    """Each subject's quarter mark so far (`assessment.texts.lines_so_far`); none in the summer."""
+    pupil_id = stored_id(pupil)
+    return lines_so_far(turn.session, [pupil_id], turn.now, turn.config.time_zone).get(pupil_id, [])
 
 
 def _attendance(turn: Turn, pupil: Person, own: bool) -> list[Text]:

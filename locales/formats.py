@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 from babel.dates import format_date, get_date_format
 from babel.numbers import format_decimal
 
 _YEAR = re.compile(r"y+")
+# An export writes the same few dozen days and scores thousands of times, and Babel's formatting
+# costs tens of microseconds a call: each (value, language) is formatted once.
+REMEMBERED = 4096
 
 
 @cache
@@ -25,10 +28,12 @@ def date_pattern(language: str) -> str:
     return _YEAR.sub("y", get_date_format("short", locale=language).pattern)
 
 
+@lru_cache(maxsize=REMEMBERED, typed=True)
 def format_day(value: date, language: str) -> str:
     return format_date(value, date_pattern(language), locale=language)
 
 
+@lru_cache(maxsize=REMEMBERED, typed=True)
 def format_number(value: float | int, language: str) -> str:
     if isinstance(value, int):
         return str(value)

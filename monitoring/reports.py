@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import Row, func, literal, select
 from sqlmodel import Session, col
 
-from assessment.texts import work_label
+from assessment.quarters import Quarters
+from assessment.texts import quarter_name, work_label
 from locales import DEFAULT_LANGUAGE, Text, subject_name
 from locales.collation import sort_key
 from models.enums import Role, SubmissionStatus
@@ -25,7 +26,7 @@ from monitoring.figures import Figures, Reading, measure, rollup
 from monitoring.growth import diagnostics
 from monitoring.periods import academic_year
 from monitoring.scores import scored
-from monitoring.sql import alphabetical, latest_feedback, local_day, percent, pupil_membership
+from monitoring.sql import alphabetical, latest_feedback, local_day, percent, pupil_membership, unindexed
 from monitoring.table import Ask, Cell, Listing, searched
 from monitoring.tables import _title
 
@@ -35,7 +36,17 @@ from monitoring.tables import _title
 def journal_listing(session: Session, ask: Ask) -> Listing:
     """One row per pupil and graded work of the period, as a class teacher copies it into Kundelik
     or BilimClass: the work's day (its deadline's), class, pupil, subject, work, kind, score and its
-    maximum (a formative score out of 10, or a summative work's points), % and the 5-point mark."""
+    maximum (a formative score out of 10, or a summative work's points), % and the 5-point mark —
+    then the work's quarter (of the pupil's school calendar), and the pupil's quarter mark so far in
+    that subject and quarter, with its %.
+
+    The quarter mark is three columns on every row, not a closing row of its own: every row stays
+    one work, so the sheet sorts, filters and pivots as a table (a closing row would put a weighted
+    total among the works' scores and break "one row per pupil × work"), and a teacher filling the
+    e-journal's quarter column filters on a subject and reads the mark beside that pupil's works of
+    the quarter. A period across two quarters gives each row its own quarter's mark; a work due in
+    the summer (no quarter) leaves the three empty. The marks are read before the rows, in one
+    grouped query per calendar layout (`assessment.quarters.Quarters`), never per pupil."""
     begin, after = ask.moments()
     due_day = local_day(session, col(Homework.due_at), ask.zone)
     class_name = func.coalesce(col(SchoolClass.name), literal(""))
@@ -56,6 +67,8 @@ def journal_listing(session: Session, ask: Ask) -> Listing:
             col(Feedback.mark),
             col(Person.id),
             col(Homework.label),
+            col(Membership.school_id),
+            col(Homework.group_id),
         )
         .select_from(Feedback)
         .join(Submission, col(Submission.id) == col(Feedback.submission_id))
@@ -68,7 +81,8 @@ def journal_listing(session: Session, ask: Ask) -> Listing:
         )
         .outerjoin(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
         .where(
-            col(Submission.status) == SubmissionStatus.GRADED.value,
+            unindexed(Submission.status)
+            == SubmissionStatus.GRADED.value,  # from the pupils, not every graded work
             latest_feedback(Feedback),
             ask.scope.covers(Submission.pupil_id),
             *ask.scope.in_groups(Homework.group_id),
@@ -78,10 +92,13 @@ def journal_listing(session: Session, ask: Ask) -> Listing:
     if begin is not None:
         statement = statement.where(col(Homework.due_at) >= begin)
     statement = searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
+    quarters = _journal_quarters(session, ask)
 
     def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
         day = row[0] if isinstance(row[0], date) else date.fromisoformat(str(row[0]))
         maximum = row[7] if row[7] is not None else (10 if row[8] is not None else None)
+        found = quarters.of(row[13], int(row[11]), int(row[14]), day)
+        mark = found.mark if found is not None else None
         return (
             day,
             row[1],
@@ -93,11 +110,14 @@ def journal_listing(session: Session, ask: Ask) -> Listing:
             maximum,
             round(float(row[9]), 1) if row[9] is not None else None,
             row[10],
+            quarter_name(found.quarter.number) if found is not None else None,
+            mark.percent if mark is not None else None,
+            mark.mark if mark is not None else None,
         )
 
     return Listing(
         "journal",
-        ("date", "class", "pupil", "subject", "work", "kind", "score", "out_of", "percent", "mark"),
+        JOURNAL_COLUMNS,
         statement.order_by(
             alphabetical(session, class_name, ask.language),
             alphabetical(session, col(Person.full_name), ask.language),
@@ -108,6 +128,31 @@ def journal_listing(session: Session, ask: Ask) -> Listing:
         cells,
         lambda row: int(row[11]),
     )
+
+
+JOURNAL_COLUMNS = (
+    *("date", "class", "pupil", "subject", "work", "kind", "score", "out_of", "percent", "mark"),
+    *("quarter", "quarter_percent", "quarter_mark"),
+)
+
+
+def _journal_quarters(session: Session, ask: Ask) -> Quarters:
+    """The quarters the period touches in the calendars of the schools in scope, with every
+    pupil-subject's mark in each (all of it: a quarter half in the period is still marked whole)."""
+    start, end = ask.days()
+    if start is None or end is None:  # no period: every work up to now, of this year and the two before
+        end = ask.now.astimezone(ask.zone).date()
+        start = date(end.year - UNBOUNDED_YEARS, 9, 1)
+    schools = session.execute(
+        select(col(Membership.school_id))
+        .where(col(Membership.role) == Role.PUPIL.value, ask.scope.covers(Membership.person_id))
+        .distinct()
+    ).scalars()
+    whose = [ask.scope.covers(Submission.pupil_id), *ask.scope.in_groups(Homework.group_id)]
+    return Quarters(session, list(schools), whose, start, end, ask.zone)
+
+
+UNBOUNDED_YEARS = 2
 
 
 def _plain(value: Any) -> int | float | None:

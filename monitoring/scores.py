@@ -1,5 +1,5 @@
 """Scores made comparable: each reviewed work's latest feedback as a percentage, for the grades table
-and a pupil's chart (read by `assessment.works`, which the quarter mark and growth share)."""
+and a pupil's chart (read by `assessment.works`)."""
 
 from __future__ import annotations
 

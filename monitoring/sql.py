@@ -30,9 +30,10 @@ from sqlmodel import Session, col
 
 from locales.collation import collation
 from models.consent_rules import PROGRAMME_SCOPE
-from models.enums import Role
-from models.homework import Feedback
+from models.enums import Role, SubmissionStatus
+from models.homework import Feedback, Homework, Submission
 from models.people import Consent, Membership
+from models.school import TutoringGroup
 
 # A statement of any columns, as the listings and measures pass them around.
 Rows = Select[*tuple[Any, ...]]
@@ -162,4 +163,18 @@ def latest_feedback(feedback: Any = Feedback) -> ColumnElement[bool]:
     newer = aliased(Feedback)
     return ~exists().where(
         col(newer.submission_id) == col(feedback.submission_id), col(newer.id) > col(feedback.id)
+    )
+
+
+def latest_grades(*columns: Any) -> Rows:
+    """`columns` over every graded work's latest grade, joined to its submission, homework, group and
+    the pupil's membership (for `Scope.covers`): what the quarter mark and knowledge growth sum."""
+    return (
+        select(*columns)
+        .select_from(Feedback)
+        .join(Submission, col(Submission.id) == col(Feedback.submission_id))
+        .join(Homework, col(Homework.id) == col(Submission.homework_id))
+        .join(TutoringGroup, col(TutoringGroup.id) == col(Homework.group_id))
+        .join(Membership, pupil_membership(col(Submission.pupil_id)))
+        .where(unindexed(Submission.status) == SubmissionStatus.GRADED.value, latest_feedback(Feedback))
     )

@@ -2,11 +2,13 @@
 (DIGEST_WEEKDAY, DIGEST_TIME: Sunday 19:00 local by default) and sent through the outbox.
 
 For each child with consent in force: the week's lessons attended and missed, the work handed in and
-the work missing at its deadline, new grades, then next week's lessons and deadlines. A child with
-nothing from the week and no deadline ahead is left out, and a family with nothing at all gets no
-message. A parent who chose the messages without the digest (/digest) gets none, nor does one with
-no chat to read it in (not joined, no number, stopped): a weekly row for them would only fill the
-class teacher's list of people to reach by phone or paper.
+the work missing at its deadline, new grades and each subject's quarter mark so far (the quarter of
+the school's calendar; none in the summer, `assessment.texts.lines_so_far`), then next week's
+lessons and deadlines. The quarter marks alone make no message: they go with a week that has
+something to say. A child with nothing from the week and no deadline ahead is left out, and a family
+with nothing at all gets no message. A parent who chose the messages without the digest (/digest)
+gets none, nor does one with no chat to read it in (not joined, no number, stopped): a weekly row
+for them would only fill the class teacher's list of people to reach by phone or paper.
 
 `derive_digests` runs with every derivation (`scheduler.jobs.derive_due`) and makes the week's
 digests once: within `grace` after the moment (a scheduler that was down at 19:00 still makes them
@@ -25,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from assessment.texts import lines_so_far
 from locales import Lines, T, Text, subject_name
 from models.clock import to_local, to_utc
 from models.consent_rules import with_consent
@@ -116,6 +119,7 @@ class _Week:
     grades: dict[int, list[Grade]]
     lessons: dict[int, list[Slot]]
     deadlines: dict[int, list[Work]]
+    quarter: dict[int, Text]  # the quarter marks so far, a section ready to show
 
 
 def build(session: Session, moment: datetime, zone: ZoneInfo) -> list[Digest]:
@@ -183,6 +187,10 @@ def _read_week(session: Session, pupil_ids: set[int], moment: datetime, zone: Zo
         grades=_by_pupil(grades(session, pupil_ids, since=start, until=moment)),
         lessons={p: [s for s in slots if s.group_id in ids] for p, ids in groups.items()},
         deadlines={p: [w for w in found if w.state == State.TODO] for p, found in due_next_week.items()},
+        quarter={
+            pupil: T("digest.quarter", date=last.strftime("%d.%m"), items=Lines(tuple(found)))
+            for pupil, found in lines_so_far(session, list(pupil_ids), moment, zone).items()
+        },
     )
 
 
@@ -239,6 +247,8 @@ def _child(week: _Week, pupil_id: int, name: str, zone: ZoneInfo) -> Text | None
         sections.append(T("digest.missing", items=Lines(tuple(lines.work(item, zone) for item in missing))))
     if graded:
         sections.append(T("digest.grades", items=Lines(tuple(lines.grade(item, zone) for item in graded))))
+    if pupil_id in week.quarter:
+        sections.append(week.quarter[pupil_id])
     ahead = week.lessons.get(pupil_id, [])
     if ahead:
         shown = tuple(lines.lesson(slot, zone, link=False) for slot in ahead)

@@ -1,7 +1,8 @@
 """The paper packs of a Kazpost round as one printable PDF (fpdf2, the embedded Cyrillic/Kazakh font of
 `postal_sheets`): a pupil per page or more, in the family's language — the homework with deadlines
 and the collection to hand each in at, the tutors' material (photos printed, other files named),
-the work returned for redo and the grades given (the family record's lines), the announcements that
+the work returned for redo, the grades given and each subject's quarter mark so far (the family
+record's lines), the announcements that
 reached the family by no channel, and a return address label to cut out and stick
 on the envelope the work comes back in."""
 
@@ -108,16 +109,17 @@ class _Writer:
             self.attachment(material.attachment)
         self.record("pack.returned", pack.returned)
         self.record("pack.grades", pack.grades)
+        self.record("pack.quarter", pack.quarter, date=_day(round_.collection))
         if pack.messages:
             self.say("pack.messages", 12, "B")
         for message in pack.messages:
             self.say("pack.message", date=_day(message.on), text=message.text)
         self.label(pack, round_)
 
-    def record(self, heading: str, items: list[Text]) -> None:
+    def record(self, heading: str, items: list[Text], **params: object) -> None:
         """A section of the family's record lines, under its heading; nothing when it is empty."""
         if items:
-            self.say(heading, 12, "B")
+            self.say(heading, 12, "B", **params)
         for item in items:
             self.line(item.render(self.locale))
 

@@ -3,11 +3,12 @@
 A pack holds what reached the family by no other channel since the class's previous round: the
 homework the pupil's groups were set (task, deadline, how it is graded, the day to hand it in at a
 collection), the material their tutors posted to the groups, the work returned for redo and the
-grades given — each line as the family's own record reads it (`record.lines`, the same words as
-/homework, /grades and the weekly digest) — and the announcements no channel could carry (the rows
-the outbox ended as `no_channel`). The window runs from the opening of the class's previous round
-(the first round: one interval back) to the opening of this one, so each thing goes in exactly one
-pack.
+grades given, each subject's quarter mark so far (as the round opens, in the quarter of the school's
+calendar; none in the summer) — each line as the family's own record reads it (`record.lines`, the
+same words as /homework, /grades and the weekly digest) — and the announcements no channel could
+carry (the rows the outbox ended as `no_channel`). The window runs from the opening of the class's
+previous round (the first round: one interval back) to the opening of this one, so each thing goes
+in exactly one pack.
 
 `round_packs` builds them when a round opens (`scheduler.postal`); `postal_pack_pdf` prints them,
 one page or more per pupil with a return address label.
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from assessment.texts import lines_so_far
 from locales import Text, subject_name
 from models.enums import NotificationStatus
 from models.homework import Homework
@@ -91,6 +93,7 @@ class Pack:
     materials: list[Material] = field(default_factory=list)
     returned: list[Text] = field(default_factory=list)  # work returned for redo, as /homework reads it
     grades: list[Text] = field(default_factory=list)  # grades given, as /grades reads them
+    quarter: list[Text] = field(default_factory=list)  # the quarter marks so far, as /grades opens
     messages: list[Message] = field(default_factory=list)
 
     @property
@@ -186,6 +189,7 @@ def _pack(
         ],
         returned=_returned(session, pupil_id, since, until, zone),
         grades=[lines.grade(item, zone) for item in grades(session, [pupil_id], since=since, until=until)],
+        quarter=lines_so_far(session, [pupil_id], until, zone).get(pupil_id, []),
         messages=_unreached(session, family, {p.id for p in posts}, since, until, zone),
     )
 

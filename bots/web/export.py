@@ -8,9 +8,10 @@ byte-order mark (else Excel reads Cyrillic and Kazakh letters as another encodin
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from locales import Text
-from locales.formats import format_day, format_number
+from locales.formats import REMEMBERED, format_day, format_number
 from models.spreadsheet import as_text
 from monitoring import Cell
 
@@ -18,7 +19,20 @@ CSV_DELIMITER = ";"
 
 
 def cell_value(cell: Cell, lang: str) -> str | int | float | date | None:
-    return cell.render(lang) if isinstance(cell, Text) else cell
+    return rendered(cell, lang) if isinstance(cell, Text) else cell
+
+
+def rendered(text: Text, lang: str) -> str:
+    """A text in the reader's language. One of plain values (a subject, a work's kind, a quarter)
+    recurs on thousands of an export's rows: it is rendered once per language."""
+    if type(text) is Text and all(isinstance(value, str | int | float) for value in text.params.values()):
+        return _plain(text.key, tuple(text.params.items()), text.count, lang)
+    return text.render(lang)
+
+
+@lru_cache(maxsize=REMEMBERED, typed=True)
+def _plain(key: str, params: tuple[tuple[str, str | int | float], ...], count: str, lang: str) -> str:
+    return Text(key, dict(params), count).render(lang)
 
 
 def cell_text(cell: Cell, lang: str) -> str:

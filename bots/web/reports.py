@@ -2,7 +2,8 @@
 
 * `/dashboard/export/<table>.xlsx|csv` — a monitoring table, all of it, streamed;
 * `/dashboard/reports/journal.xlsx|csv` — the e-journal's rows (pupil × graded work: day, work,
-  score, mark), to copy into Kundelik or BilimClass;
+  score, mark, and the pupil's quarter mark in that subject and quarter), to copy into Kundelik or
+  BilimClass;
 * `/dashboard/reports/hours.xlsx` — lessons scheduled and held and hours delivered, per group and
   per tutor (for pay);
 * `/dashboard/reports/programme.pdf?lang=kk|ru` — the programme report of the period: participation,

@@ -4,7 +4,7 @@ e-journal's rows; and what a parent reads — in kk, ru and en."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,12 +16,14 @@ from assessment import marks
 from assessment.growth import LEVELS, Growth, growth, pupil_growth
 from assessment.quarter import quarter_marks
 from assessment.texts import quarter_texts
+from locales import T
 from models import Feedback, Homework, Programme, School, Submission, TutoringGroup
 from models.enums import HomeworkKind, WorkLabel
 from models.store import session_scope, stored_id
 from monitoring.reports import journal_listing
 from monitoring.scope import SCHOOL, Scope
 from monitoring.table import Ask
+from monitoring.tables import stream
 from outbox.write import stored_text
 from tests.support.homework import World, build_world, keys, page_image
 
@@ -299,9 +301,10 @@ def test_the_e_journal_gets_one_row_per_pupil_and_work(world: World) -> None:
         )
         listing = journal_listing(session, Ask(scope, ZONE, datetime.now(UTC), language="ru"))
         rows = [listing.cells(row) for row in session.execute(listing.statement).all()]
-    assert [(r[0].isoformat(), r[4], r[5].render("ru"), r[6], r[7], r[9]) for r in rows] == [  # type: ignore[union-attr]
-        ("2026-09-10", "§3 tasks", "ФО", 7, 10, None),
-        ("2026-09-10", "ТЖБ 1", "СОч", 16.5, 20, 4),
+    # and the 1st quarter's mark: ФО 70 %, СОч 82.5 %, no СОр: (25 × 70 + 50 × 82.5) / 75 = 78.3 % → 4
+    assert [(r[0].isoformat(), r[4], r[5].render("ru"), r[6], r[7], r[9], *r[10:]) for r in rows] == [  # type: ignore[union-attr]
+        ("2026-09-10", "§3 tasks", "ФО", 7, 10, None, T("quarter.name", number=1), 78.3, 4),
+        ("2026-09-10", "ТЖБ 1", "СОч", 16.5, 20, 4, T("quarter.name", number=1), 78.3, 4),
     ]
 
 
@@ -311,3 +314,93 @@ def test_works_set_before_labels_count_as_a_sections_summative(world: World) -> 
         [mark] = quarter_marks(session, [world.ids["p1"]])
         group = session.exec(select(TutoringGroup).where(TutoringGroup.code == "A1")).one()
     assert (mark.group_id, mark.section, mark.term, mark.mark) == (group.id, 90.0, None, 5)
+
+
+def test_the_pupil_page_and_the_dashboard_read_growth_by_one_definition(world: World) -> None:
+    """p1 sat the entry diagnostic twice (8, then 12 of 20) and the final twice (14, then 16): the
+    first entry and the last final count, 40 → 80 %, +40, on the pupil's page and in the dashboard's
+    sums alike. p2 sat only the entry: not measured — None, never 0 — though counted as entered."""
+    from assessment.growth import growth_of
+    from monitoring.growth import growth_by_group
+
+    for points, label, days in ((8, WorkLabel.ENTRY, 0), (12, WorkLabel.ENTRY, 10)):
+        graded(
+            world,
+            "p1",
+            kind=HomeworkKind.DIAGNOSTIC,
+            label=label,
+            points=points,
+            max_points=20,
+            due=SEPT + timedelta(days=days),
+        )
+    for points, days in ((14, 200), (16, 210)):
+        graded(
+            world,
+            "p1",
+            kind=HomeworkKind.DIAGNOSTIC,
+            label=WorkLabel.FINAL,
+            points=points,
+            max_points=20,
+            due=SEPT + timedelta(days=days),
+        )
+    graded(world, "p2", kind=HomeworkKind.DIAGNOSTIC, label=WorkLabel.ENTRY, points=10, max_points=20)
+    p1, p2 = world.ids["p1"], world.ids["p2"]
+    with Session(world.engine) as session:
+        rows = {r.pupil_id: (r.entry, r.final, r.growth) for r in pupil_growth(session, [p1, p2])}
+        school = session.exec(select(School)).one()
+        scope = Scope(0, SCHOOL, school_ids=frozenset({stored_id(school)}))
+        [(_school, group, total, grown, entered)] = session.execute(
+            growth_by_group(scope, SEPT + timedelta(days=400))
+        ).all()
+        before_the_final = session.execute(growth_by_group(scope, SEPT + timedelta(days=100))).all()
+    assert rows == {p1: (40.0, 80.0, 40.0), p2: (50.0, None, None)}
+    assert (group, round(float(total), 1), grown, entered) == (world.groups["A1"], 40.0, 1, 2)
+    [(_school, _group, nothing, none_grown, both_entered)] = before_the_final  # known at day 100
+    assert (nothing, none_grown, both_entered) == (None, 0, 2)  # a sum of nothing: not 0
+    assert growth_of(50.0, None) is None and growth_of(40.0, 40.0) == 0.0  # no growth ≠ not measured
+
+
+def test_the_e_journal_gives_each_quarter_its_own_mark_and_the_summer_none(world: World) -> None:
+    """A period from 1 July to 30 November 2026 spans the summer (in no quarter), the 1st quarter of
+    2026–2027 (to 1 November, its holidays included) and the 2nd. p1's algebra: in the summer a ФО of
+    8; in the 1st quarter a ФО of 7 (70 % → 4); in the 2nd a ФО of 9 and a СОч of 18/20, and on
+    10 December, after the period but in the same quarter, a ФО of 2: the quarter mark is the whole
+    quarter's so far, ФО (9 + 2) / 2 = 55 %, СОч 90 % → (25 × 55 + 50 × 90) / 75 = 78.3 % → 4, though
+    the December row itself is not listed. Each row carries its own quarter's mark, as the CSV writes
+    it in Russian."""
+    from bots.web.export import csv_text
+    from monitoring.periods import dates
+
+    def at(day: int, month: int) -> datetime:
+        return datetime(2026, month, day, 13, 0, tzinfo=UTC)
+
+    graded(world, "p1", kind=HomeworkKind.FORMATIVE, score=8, due=at(10, 7), title="Summer")
+    graded(world, "p1", kind=HomeworkKind.FORMATIVE, score=7, due=at(20, 10), title="October")
+    graded(world, "p1", kind=HomeworkKind.FORMATIVE, score=9, due=at(10, 11), title="November")
+    graded(
+        world,
+        "p1",
+        kind=HomeworkKind.SUMMATIVE,
+        label=WorkLabel.TERM,
+        points=18,
+        max_points=20,
+        due=at(20, 11),
+        title="СОч",
+    )
+    graded(world, "p1", kind=HomeworkKind.FORMATIVE, score=2, due=at(10, 12), title="December")
+    now = datetime(2026, 12, 20, 6, 0, tzinfo=UTC)
+    with Session(world.engine) as session:
+        school = session.exec(select(School)).one()
+        scope = Scope(
+            0, SCHOOL, school_ids=frozenset({stored_id(school)}), only_pupils=frozenset({world.ids["p1"]})
+        )
+        period = dates(date(2026, 7, 1), date(2026, 11, 30))
+        listing = journal_listing(session, Ask(scope, ZONE, now, period, language="ru"))
+        rows = [[csv_text(cell, "ru") for cell in cells] for cells in stream(session, listing)]
+    assert listing.columns[-3:] == ("quarter", "quarter_percent", "quarter_mark")
+    assert [(row[0], row[4], *row[-3:]) for row in rows] == [
+        ("10.07.2026", "Summer", "", "", ""),
+        ("20.10.2026", "October", "1-я четверть", "70", "4"),
+        ("10.11.2026", "November", "2-я четверть", "78,3", "4"),
+        ("20.11.2026", "СОч", "2-я четверть", "78,3", "4"),
+    ]

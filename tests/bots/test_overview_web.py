@@ -231,7 +231,21 @@ async def test_reports_leave_the_building_with_the_period_in_them(as_person, ter
     client = await as_person(term.coordinator)
     journal = (await (await client.get("/dashboard/reports/journal.csv?lang=ru")).read()).decode("utf-8")
     rows = list(csv.reader(io.StringIO(journal.removeprefix("\ufeff")), delimiter=";"))
-    assert rows[0] == ["Дата", "Класс", "Ученик", "Предмет", "Работа", "Вид", "Балл", "Из", "%", "Оценка"]
+    assert rows[0] == [
+        "Дата",
+        "Класс",
+        "Ученик",
+        "Предмет",
+        "Работа",
+        "Вид",
+        "Балл",
+        "Из",
+        "%",
+        "Оценка",
+        "Четверть",
+        "Четвертная, %",
+        "Четвертная оценка",
+    ]
     p1 = name_of(term.engine, term.pupils["p1"])
     assert [  # dates and numbers as Russian writes them
         "25.11.2026",
@@ -244,6 +258,9 @@ async def test_reports_leave_the_building_with_the_period_in_them(as_person, ter
         "20",
         "80",
         "4",
+        "2-я четверть",  # the quarter of the school calendar, and p1's algebra mark in it so far
+        "90",
+        "5",
     ] in rows
     assert len(rows) == 7
     hours = load_workbook(

@@ -6,12 +6,14 @@ teacher with the collection list."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import time_machine
 from PIL import Image
+from pypdf import PdfReader
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -32,6 +34,7 @@ from outbox.write import enqueue, stored_text
 from scheduler.app import derive_once
 from scheduler.dispatcher import Dispatcher
 from scheduler.postal import by_post_families, next_packs
+from scheduler.postal_pack_pdf import Round, packs_pdf
 from scheduler.postal_packs import round_packs
 from settings import Settings
 from tests.handlers.test_postal import class_8a
@@ -242,6 +245,47 @@ async def test_a_notice_no_channel_carried_lands_in_the_familys_paper_pack(
     assert pdf.startswith(b"%PDF") and b"FontFile2" in pdf
     assert pdf.count(b"/Subtype /Image") == 1  # the tutor's photo, printed once (shared by both packs)
     assert pdf.count(b"/Type /Page\n") >= 2  # a page or more per family
+
+
+def test_a_pack_prints_the_quarter_mark_so_far_and_none_in_the_summer(engine: Engine, tmp_path: Path) -> None:
+    """Pupil 2's algebra in the 2nd quarter of 2026–2027 (from 2 November): a formative 8/10 and a
+    СОр of 15/20 → (25 × 80 + 25 × 75) / 50 = 77.5 % → 4. The pack of a round opening on 25 November
+    prints it under its heading, in the family's Russian; one in the summer, in no quarter, does not;
+    nor does the next quarter's, with nothing graded in it yet."""
+    ids = _setup(engine, tmp_path)
+    with session_scope(engine) as session:
+        for text, kind, due, grade in (
+            ("Тапсырма 7", "formative", _at(date(2026, 11, 13), 18), {"formative_score": 8}),
+            ("БЖБ 2", "summative", _at(date(2026, 11, 20), 18), {"points": 15, "max_points": 20, "mark": 4}),
+        ):
+            work = Homework(
+                group_id=ids["group"], text=text, kind=kind, max_points=grade.get("max_points"), due_at=due
+            )
+            session.add(work)
+            session.flush()
+            handed = Submission(
+                homework_id=work.id or 0, pupil_id=ids["pupil2"], status="graded", channel="postal"
+            )
+            session.add(handed)
+            session.flush()
+            session.add(Feedback(submission_id=handed.id or 0, created_at=due + timedelta(days=1), **grade))
+    opens = datetime(2026, 11, 25, 10, tzinfo=ALMATY).astimezone(UTC)
+    with Session(engine) as session:
+        packs = {p.pupil_id: p for p in next_packs(session, ids["class"], opens, ALMATY)}
+        summer = next_packs(session, ids["class"], datetime(2027, 7, 10, 5, tzinfo=UTC), ALMATY)
+        fourth = next_packs(session, ids["class"], datetime(2027, 4, 10, 5, tzinfo=UTC), ALMATY)
+    line = "Алгебра: четвертная оценка — 4 (77.5 %); ФО 8/10, СОр 75 %, СОч — %"
+    assert [text.render("ru") for text in packs[ids["pupil2"]].quarter] == [line]
+    assert packs[ids["pupil0"]].quarter == []  # nothing graded this quarter: no line
+    assert summer and fourth and all(pack.quarter == [] for pack in (*summer, *fourth))
+    paper = Round("8А", "№ 1 мектеп", "Шортанды", date(2026, 11, 27), date(2026, 12, 11))
+    pdf = packs_pdf(list(packs.values()), paper)
+    printed = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Четвертные оценки на 27.11.2026" in printed and line in printed
+    summer_pdf = packs_pdf(summer, paper)
+    assert "Четвертные" not in " ".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(summer_pdf)).pages
+    )
 
 
 async def test_the_next_pack_starts_where_the_last_one_ended(
