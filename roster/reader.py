@@ -116,7 +116,7 @@ def _take_table(roster: RawRoster, sheet: str, header: list[str], rows: list[tup
     if missing:
         return
     for number, cells in rows:
-        values = {name: cells[i] for i, name in enumerate(header) if name and i < len(cells) and cells[i]}
+        values = {name: cell for name, cell in zip(header, cells) if cell and name}
         if values:
             bucket.append(RawRow(sheet, number, values))
 
@@ -170,7 +170,7 @@ def _read_csv(path: Path, roster: RawRoster) -> None:
     at = header.index(SHEET_COLUMN)
     per_sheet: dict[str, list[tuple[int, list[str]]]] = {sheet: [] for sheet in SHEETS}
     for number, record in enumerate(records[1:], start=2):
-        cells = [cell_text(c) for c in record]
+        cells = [clean_text(c) if c else c for c in record]  # a csv cell is text: most are empty
         if not any(cells):
             continue
         sheet = sheet_name(cells[at]) if at < len(cells) else ""
