@@ -87,12 +87,13 @@ def remember(
         for kind, c in counts.items()
         if kind != "invite" and (total := c["created"] + c["updated"] + c["unchanged"])
     }
+    version, schema = session.execute(text(COUNTER)).scalar_one(), revision(session)
     memory = session.get(RosterMemory, recall.scope) or RosterMemory(
         scope=recall.scope, digest="", version=0, revision=""
     )
     memory.digest = recall.digest
-    memory.version = session.execute(text(COUNTER)).scalar_one()
-    memory.revision = revision(session)
+    memory.version = version
+    memory.revision = schema
     memory.school_ids = sorted(school_ids)
     memory.counts = kept
     memory.applied_at = utcnow()
