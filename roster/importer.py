@@ -8,8 +8,11 @@ row carries ids and counts, never names or phone numbers.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -52,7 +55,33 @@ def import_roster(
     `only_schools`: the codes of the schools the uploader may change (None: no limit, as from the
     command line). `actor_id`: who uploaded it (the dashboard's signed-in coordinator), named in
     the audit rows."""
-    moment = now or utcnow()
+    with _collector_paused():
+        return _import(engine, path, dry_run, invite_ttl, now or utcnow(), only_schools, actor_id)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a roster is read, checked and applied: a file of 12,000
+    pupils makes a million small objects (cells, rows, parsed rows), none of them in a cycle, and the
+    collector walked them all again and again — a third of the time of reading and checking."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _import(
+    engine: Engine,
+    path: Path,
+    dry_run: bool,
+    invite_ttl: timedelta,
+    moment: datetime,
+    only_schools: frozenset[str] | None,
+    actor_id: int | None,
+) -> ImportReport:
     report = ImportReport(file=path.name, dry_run=dry_run)
     raw = read_roster(path)
     with Session(engine, expire_on_commit=False) as session:

@@ -14,7 +14,9 @@ The file is still read and checked in full every time: its findings are reported
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
+from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
@@ -22,7 +24,17 @@ from sqlmodel import Session
 
 from models.clock import utcnow
 from models.roster_memory import RosterMemory
-from roster.parsed import Roster
+from roster.parsed import (
+    At,
+    CalendarRow,
+    ClassRow,
+    GroupRow,
+    LessonRow,
+    PersonRow,
+    ProgrammeRow,
+    Roster,
+    SchoolRow,
+)
 
 COUNTER = "SELECT n FROM roster_store_version WHERE id = 1"
 # Taken before the store is read for an apply that will be remembered: a write to the importer's
@@ -47,9 +59,30 @@ def scope_of(roster: Roster) -> str:
 
 
 def digest(roster: Roster) -> str:
-    """The validated roster's digest: every row and where it stands in the file (a file reordered
-    is compared with the store, which is correct, only slower)."""
-    return hashlib.sha256(repr(roster).encode()).hexdigest()
+    """The validated roster's digest: every row's values in the file's order, without the row
+    numbers (a row moved down by one inserted above it is the same row)."""
+    found = hashlib.sha256()
+    for table in fields(roster):
+        rows = getattr(roster, table.name)
+        if isinstance(rows, dict):
+            rows = [(key, _values(row)) for key, row in rows.items()]
+        found.update(repr((table.name, rows)).encode())
+    return found.hexdigest()
+
+
+def _values(row: object) -> object:
+    """A parsed row's values but where it stands (`At`: the guardians sheet's rows are only that)."""
+    return None if isinstance(row, At) else VALUES[type(row)](row)
+
+
+def _values_of(kind: type) -> attrgetter[Any]:
+    return attrgetter(*(f.name for f in fields(kind) if f.name != "at"))
+
+
+VALUES: dict[type, attrgetter[Any]] = {
+    kind: _values_of(kind)
+    for kind in (ProgrammeRow, SchoolRow, ClassRow, PersonRow, GroupRow, LessonRow, CalendarRow)
+}
 
 
 def revision(session: Session) -> str:

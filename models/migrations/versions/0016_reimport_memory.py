@@ -70,8 +70,10 @@ def _sqlite_triggers() -> list[str]:
         insert_when = f" WHEN NEW.channel IN {MANAGED_CHANNELS}" if table == "channel_identity" else ""
         delete_when = f" WHEN OLD.channel IN {MANAGED_CHANNELS}" if table == "channel_identity" else ""
         statements += [
-            f"CREATE TRIGGER roster_count_{table}_insert AFTER INSERT ON {table}{insert_when} BEGIN {BUMP}; END",
-            f"CREATE TRIGGER roster_count_{table}_delete AFTER DELETE ON {table}{delete_when} BEGIN {BUMP}; END",
+            f"CREATE TRIGGER roster_count_{table}_insert AFTER INSERT ON {table}{insert_when} "
+            f"BEGIN {BUMP}; END",
+            f"CREATE TRIGGER roster_count_{table}_delete AFTER DELETE ON {table}{delete_when} "
+            f"BEGIN {BUMP}; END",
             f"CREATE TRIGGER roster_count_{table}_update AFTER UPDATE OF {', '.join(columns)} ON {table} "
             f"BEGIN {BUMP}; END",
         ]
@@ -81,7 +83,8 @@ def _sqlite_triggers() -> list[str]:
 def _postgresql_triggers() -> list[str]:
     """Statement triggers: one bump per statement, however many rows a bulk write holds."""
     statements = [
-        f"CREATE FUNCTION roster_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {BUMP}; RETURN NULL; END $$",
+        "CREATE FUNCTION roster_count() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN {BUMP}; RETURN NULL; END $$",
         "CREATE FUNCTION roster_count_identities() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         f"IF EXISTS (SELECT 1 FROM changed WHERE channel IN {MANAGED_CHANNELS}) THEN {BUMP}; END IF; "
         "RETURN NULL; END $$",
