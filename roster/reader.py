@@ -173,13 +173,15 @@ def _read_csv(path: Path, roster: RawRoster) -> None:
         return
     per_sheet: dict[str, list[tuple[int, dict[str, str]]]] = {sheet: [] for sheet in SHEETS}
     width = len(header)
+    sheets: dict[str, str] = {}  # the sheet column as written → the sheet (a handful of values)
     for number, record in enumerate(records[1:], start=2):
         # A csv cell is text and most are empty: only the others are cleaned, in one pass.
         named = zip(header, record, strict=False)
         values = {name: cell for name, c in named if c and (cell := clean_text(c))}
         if not values and not any(clean_text(c) for c in record[width:]):
             continue
-        sheet = sheet_name(values.get(SHEET_COLUMN, ""))
+        named_sheet = values.get(SHEET_COLUMN, "")
+        sheet = sheets.get(named_sheet) or sheets.setdefault(named_sheet, sheet_name(named_sheet))
         if sheet not in per_sheet:
             roster.error(sheet, number, SHEET_COLUMN, T("roster.error.unknown_sheet", sheet=sheet))
             continue
