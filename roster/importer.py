@@ -3,7 +3,9 @@
 A file with any error writes nothing; a dry run goes through the same steps (so its counts are the
 real ones) and rolls back. An upload may be limited to the uploader's schools (`only_schools`, see
 `roster.scope`); what reaches beyond them is reported like any other row error. The audit
-row carries ids and counts, never names or phone numbers.
+row carries ids and counts, never names or phone numbers. A file that is the roster last applied,
+with nothing changed in the store since (`roster.memory`), is checked as always and then writes only
+its audit row.
 """
 
 from __future__ import annotations
