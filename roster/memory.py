@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from models.clock import utcnow
+from models.dialects import dialect_of
 from models.roster_memory import RosterMemory
 from roster.parsed import (
     At,
@@ -41,6 +42,9 @@ COUNTER = "SELECT n FROM roster_store_version WHERE id = 1"
 # tables by anyone else now waits for this transaction (PostgreSQL: the counter's row lock; SQLite:
 # its one writer), so the counter remembered after the apply has counted nothing it did not see.
 HOLD = "UPDATE roster_store_version SET n = n + 1 WHERE id = 1"
+# PostgreSQL's triggers then skip this transaction's own writes (a bulk insert is a statement a row
+# there): the counter is remembered after them. SQLite's row triggers cost a one-row update each.
+HELD = "SELECT set_config('ustaz.roster_held', 'on', true)"
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ def recall(session: Session, roster: Roster) -> Recall:
 
 def hold(session: Session) -> None:
     session.execute(text(HOLD))
+    if dialect_of(session) == "postgresql":
+        session.execute(text(HELD))
 
 
 def remember(

@@ -80,6 +80,11 @@ def _sqlite_triggers() -> list[str]:
     return statements
 
 
+# The importer's own transaction, once it holds the counter (roster.memory.hold), counts nothing more:
+# it remembers the counter after its writes, and psycopg sends a batch of rows as a statement each.
+NOT_HELD = "WHEN (current_setting('ustaz.roster_held', true) IS DISTINCT FROM 'on')"
+
+
 def _postgresql_triggers() -> list[str]:
     """Statement triggers: one bump per statement, however many rows a bulk write holds."""
     statements = [
@@ -92,20 +97,20 @@ def _postgresql_triggers() -> list[str]:
     for table, columns in WATCHED.items():
         update = (
             f"CREATE TRIGGER roster_count_{table}_update AFTER UPDATE OF {', '.join(columns)} ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION roster_count()"
+            f"FOR EACH STATEMENT {NOT_HELD} EXECUTE FUNCTION roster_count()"
         )
         if table == "channel_identity":
             statements += [
                 f"CREATE TRIGGER roster_count_{table}_insert AFTER INSERT ON {table} REFERENCING NEW TABLE "
-                "AS changed FOR EACH STATEMENT EXECUTE FUNCTION roster_count_identities()",
+                f"AS changed FOR EACH STATEMENT {NOT_HELD} EXECUTE FUNCTION roster_count_identities()",
                 f"CREATE TRIGGER roster_count_{table}_delete AFTER DELETE ON {table} REFERENCING OLD TABLE "
-                "AS changed FOR EACH STATEMENT EXECUTE FUNCTION roster_count_identities()",
+                f"AS changed FOR EACH STATEMENT {NOT_HELD} EXECUTE FUNCTION roster_count_identities()",
                 update,
             ]
         else:
             statements += [
                 f"CREATE TRIGGER roster_count_{table}_write AFTER INSERT OR DELETE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION roster_count()",
+                f"FOR EACH STATEMENT {NOT_HELD} EXECUTE FUNCTION roster_count()",
                 update,
             ]
     return statements
