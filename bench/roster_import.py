@@ -16,12 +16,14 @@ Shapes, alternated in rounds so the machine's drift (its speed varies up to 3×)
 
     uv run --frozen python -m bench.roster_import            # 3 rounds, then the region
     uv run --frozen python -m bench.roster_import --quick    # a tenth of the pupils, 1 round
+    uv run --frozen python -m bench.roster_import --before main   # and main's importer beside it
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -151,8 +153,6 @@ def district(schools: int, pupils: int) -> dict[str, list[dict[str, Any]]]:
 
 def import_twice(path: Path, db_url: str) -> dict[str, Any]:
     """Fresh import, then the same file again; times, what changed, and this process's peak size."""
-    import os
-
     from roster import import_roster
 
     engine = make_engine(db_url)
@@ -200,43 +200,72 @@ class Shape:
         return statistics.median(r[key] for r in self.results)
 
 
-def measure(shape: Shape) -> None:
+def measure(shape: Shape, code: Path | None = None) -> None:
+    """One import of the shape in a process of its own: this code's, or (`code`) another revision's
+    source tree run with this environment."""
     assert shape.file is not None
+    env = dict(os.environ, PYTHONPATH=str(code)) if code else None
     done = subprocess.run(
         [sys.executable, "-m", "bench.roster_import", "--child", str(shape.file)],
         capture_output=True,
         text=True,
         check=False,
+        cwd=code,
+        env=env,
     )
     if done.returncode != 0:
         raise SystemExit(f"{shape.name}: {done.stderr[-3000:]}")
     shape.results.append(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def run(quick: bool, rounds: int) -> None:
+def shapes_of(quick: bool) -> tuple[list[tuple[Shape, Shape]], Shape]:
     scale = 10 if quick else 1
     pairs = [
         (Shape("1 school", 1, 1_200 // scale), Shape("1 school", 1, 12_000 // scale)),
         (Shape("10 schools", 10, 120 // scale), Shape("100 schools", 100, 120 // scale)),
     ]
-    region = Shape("region", 1_000 // scale, 40)
-    shapes = [s for pair in pairs for s in pair] + [region]
+    return pairs, Shape("region", 1_000 // scale, 40)
+
+
+def source_of(revision: str, folder: Path) -> Path:
+    """The tree of a git revision (the code before a change), to run beside this one."""
+    tree = folder / f"code-{revision}"
+    tree.mkdir()
+    archive = subprocess.run(["git", "archive", revision], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def run(quick: bool, rounds: int, before: str | None) -> None:
+    contenders: list[tuple[str, Path | None, list[tuple[Shape, Shape]], Shape]] = []
     with temporary_folder() as folder:
-        for n, shape in enumerate(shapes):
-            shape.file = folder / f"shape{n}.csv"
-            write_csv(district(shape.schools, shape.pupils), shape.file)
+        for label in ([f"before ({before})"] if before else []) + ["this code"]:
+            code = source_of(before, folder) if before and label.startswith("before") else None
+            contenders.append((label, code, *shapes_of(quick)))
+        files: dict[tuple[int, int], Path] = {}
+        for _, _, pairs, region in contenders:
+            for shape in [s for pair in pairs for s in pair] + [region]:
+                key = (shape.schools, shape.pupils)
+                if key not in files:
+                    files[key] = folder / f"shape{len(files)}.csv"
+                    write_csv(district(shape.schools, shape.pupils), files[key])
+                shape.file = files[key]
         for round_number in range(rounds):
-            order = shapes[:-1] if round_number % 2 == 0 else shapes[-2::-1]
-            for shape in order:
-                measure(shape)
-        measure(region)
-    report(pairs, region, rounds, quick)
+            order = contenders if round_number % 2 == 0 else contenders[::-1]
+            for index in range(4):
+                for _, code, pairs, _ in order:
+                    shapes = [s for pair in pairs for s in pair]
+                    measure(shapes[index if round_number % 2 == 0 else 3 - index], code)
+        for _, code, _, region in contenders:
+            measure(region, code)
+    for label, _, pairs, region in contenders:
+        report(label, pairs, region, rounds, quick)
 
 
-def report(pairs: list[tuple[Shape, Shape]], region: Shape, rounds: int, quick: bool) -> None:
+def report(label: str, pairs: list[tuple[Shape, Shape]], region: Shape, rounds: int, quick: bool) -> None:
     with temporary_folder() as folder, scratch_database(folder) as db_url:
         store = engine_name(db_url)
-    print(f"roster import, csv, {store}; {rounds} rounds alternating the shapes; {machine()}")
+    print(f"{label}: roster import, csv, {store}; {rounds} rounds alternating the shapes; {machine()}")
     print(f"  {'shape':28} {'rows':>8} {'fresh s, each round':>26} {'again s':>22} {'peak MB':>8}")
     for shape in [s for pair in pairs for s in pair] + [region]:
         label = f"{shape.name} of {shape.pupils:,}"
@@ -270,12 +299,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the pupils, one round")
     parser.add_argument("--rounds", type=int, help="rounds of the four shapes (default 3; quick 1)")
+    parser.add_argument("--before", help="a git revision whose importer runs beside this one, alternating")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return
-    run(args.quick, args.rounds or (1 if args.quick else 3))
+    run(args.quick, args.rounds or (1 if args.quick else 3), args.before)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from models.journal import AuditLog, Conversation, InboundReceipt
 from models.outbox import Broadcast, DeliveryAttempt, Notification, SendBudget
 from models.people import ChannelIdentity, Consent, Guardianship, Invite, Membership, Person
 from models.postal import PostalItem, PostalRound, PostalSchedule
+from models.roster_memory import RosterMemory, RosterStoreVersion
 from models.school import GroupMember, Programme, School, SchoolClass, TutoringGroup
 from models.substitutes import Substitution
 from models.templates import BroadcastTemplate
@@ -43,6 +44,8 @@ __all__ = [
     "PostalRound",
     "PostalSchedule",
     "Programme",
+    "RosterMemory",
+    "RosterStoreVersion",
     "School",
     "SchoolClass",
     "SendBudget",

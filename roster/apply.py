@@ -39,7 +39,7 @@ from models import (
 from models.enums import Channel, Role
 from models.invariants import check_group_sizes, check_subjects_per_pupils
 from models.invites import new_code
-from models.phones import masked, takes_messages
+from models.phones import masked
 from roster.bulk import delete_ids, differing, insert_rows, rows_where_in, update_rows
 from roster.parsed import ClassRow, ProgrammeRow, Roster, SchoolRow
 from roster.report import Changes, IssuedInvite
@@ -419,25 +419,28 @@ class Applier:
         family is on the class teacher's call or paper list), post at the postal address; Telegram
         is left alone (it is bound when the person joins). An address no longer theirs is detached,
         not deleted, as delivery history refers to it. The store's rule that phones are E.164 is met by
-        construction: they are `normalize_phone`'s output (roster.fields.parse_phone)."""
+        construction: they are `checked_phone`'s output (roster.fields.parse_phone), as is `mobile`."""
         desired: dict[tuple[str, str], tuple[int, int]] = {}
         channel: str
         for external_id, row in self.roster.people.items():
             person_id = self.pid(external_id)
-            if row.phone and takes_messages(row.phone):
+            if row.phone and row.mobile:
                 for channel in (Channel.WHATSAPP, Channel.SMS):
                     desired[(channel, row.phone)] = (person_id, PRIORITY[channel])
             if row.by_post and row.postal_address:
                 desired[(Channel.POST, row.postal_address)] = (person_id, PRIORITY[Channel.POST])
+        # By person only: with the channels in the query too, SQLite (without statistics) walks the
+        # (channel, address) index by channel, every identity once per chunk of people.
         current = rows_where_in(
             self.session,
             [ChannelIdentity.id, ChannelIdentity.person_id, ChannelIdentity.channel, ChannelIdentity.address],
             ChannelIdentity.person_id,
             self.people.values(),
-            col(ChannelIdentity.channel).in_(list(MANAGED_CHANNELS)),
         )
         detached: list[dict[str, Any]] = []
         for i in current:
+            if i.channel not in MANAGED_CHANNELS:
+                continue
             if (wanted := desired.get((i.channel, i.address))) is None or wanted[0] != i.person_id:
                 self.record_changes.append(
                     _channel_change(i.id, i.person_id, i.channel, i.address, "removed")

@@ -6,7 +6,7 @@ import re
 from datetime import date, time
 
 from locales import T, Text
-from models.phones import BadPhone, normalize_phone
+from models.phones import BadPhone, checked_phone
 from roster.schema import (
     CALENDAR_KIND_ALIASES,
     FALSE_WORDS,
@@ -146,9 +146,10 @@ def parse_subjects(raw: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def parse_phone(raw: str) -> str:
+def parse_phone(raw: str) -> tuple[str, bool]:
+    """The number in E.164, and whether WhatsApp and SMS reach it (not a landline)."""
     try:
-        return normalize_phone(raw)
+        return checked_phone(raw)
     except BadPhone:
         raise BadField(T("roster.error.bad_phone")) from None
 

@@ -48,6 +48,7 @@ class PersonRow:
     low_income: bool
     by_post: bool
     postal_address: str
+    mobile: bool = False  # the phone takes WhatsApp and SMS (models.phones.takes_messages)
 
 
 @dataclass(frozen=True)

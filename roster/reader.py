@@ -107,7 +107,9 @@ def read_roster(path: Path) -> RawRoster:
     return roster
 
 
-def _take_table(roster: RawRoster, sheet: str, header: list[str], rows: list[tuple[int, list[str]]]) -> None:
+def _take_table(
+    roster: RawRoster, sheet: str, header: list[str], rows: list[tuple[int, dict[str, str]]]
+) -> None:
     """One sheet's header and data rows (with their spreadsheet row numbers) into RawRows."""
     missing = [c for c in REQUIRED[sheet] if c not in header]
     for column in missing:
@@ -115,10 +117,12 @@ def _take_table(roster: RawRoster, sheet: str, header: list[str], rows: list[tup
     bucket = roster.rows.setdefault(sheet, [])
     if missing:
         return
-    for number, cells in rows:
-        values = {name: cells[i] for i, name in enumerate(header) if name and i < len(cells) and cells[i]}
-        if values:
-            bucket.append(RawRow(sheet, number, values))
+    bucket.extend(RawRow(sheet, number, values) for number, values in rows if values)
+
+
+def _named(header: list[str], cells: list[str]) -> dict[str, str]:
+    """A row's non-empty cells under their column's name (cells under no name are left out)."""
+    return {name: cell for name, cell in zip(header, cells, strict=False) if cell and name}
 
 
 def _read_xlsx(path: Path, roster: RawRoster) -> None:
@@ -135,14 +139,14 @@ def _read_xlsx(path: Path, roster: RawRoster) -> None:
             if sheet not in SHEETS:
                 continue  # notes, instructions: not ours
             header: list[str] = []
-            rows: list[tuple[int, list[str]]] = []
+            rows: list[tuple[int, dict[str, str]]] = []
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
                 cells = [cell_text(v) for v in values]
                 if not header:
                     if any(cells):
                         header = [header_name(c) for c in cells]
                     continue
-                rows.append((number, cells))
+                rows.append((number, _named(header, cells)))
             _take_table(roster, sheet, header, rows)
     finally:
         workbook.close()
@@ -167,17 +171,22 @@ def _read_csv(path: Path, roster: RawRoster) -> None:
     if SHEET_COLUMN not in header:
         roster.error("", 1, SHEET_COLUMN, T("roster.error.missing_column", column=SHEET_COLUMN))
         return
-    at = header.index(SHEET_COLUMN)
-    per_sheet: dict[str, list[tuple[int, list[str]]]] = {sheet: [] for sheet in SHEETS}
+    per_sheet: dict[str, list[tuple[int, dict[str, str]]]] = {sheet: [] for sheet in SHEETS}
+    width = len(header)
+    sheets: dict[str, str] = {}  # the sheet column as written → the sheet (a handful of values)
     for number, record in enumerate(records[1:], start=2):
-        cells = [cell_text(c) for c in record]
-        if not any(cells):
+        # A csv cell is text and most are empty: only the others are cleaned, in one pass.
+        named = zip(header, record, strict=False)
+        values = {name: cell for name, c in named if c and (cell := clean_text(c))}
+        if not values and not any(clean_text(c) for c in record[width:]):
             continue
-        sheet = sheet_name(cells[at]) if at < len(cells) else ""
+        named_sheet = values.get(SHEET_COLUMN, "")
+        sheet = sheets.get(named_sheet) or sheets.setdefault(named_sheet, sheet_name(named_sheet))
         if sheet not in per_sheet:
             roster.error(sheet, number, SHEET_COLUMN, T("roster.error.unknown_sheet", sheet=sheet))
             continue
-        per_sheet[sheet].append((number, cells))
+        values.pop("", None)
+        per_sheet[sheet].append((number, values))
     for sheet, rows in per_sheet.items():
         if rows or sheet not in OPTIONAL_SHEETS:  # an optional sheet is there when it has rows
             _take_table(roster, sheet, header, rows)

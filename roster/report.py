@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from locales import T, Text
-from models.phones import takes_messages
 from roster.parsed import PersonRow
 
 CHANGE_KINDS = ("created", "updated", "removed", "unchanged")
@@ -40,6 +39,8 @@ class ImportReport:
     notes: list[RowError] = field(default_factory=list)
     changes: dict[str, dict[str, int]] = field(default_factory=dict)
     invites: list[IssuedInvite] = field(default_factory=list)
+    # The file is the roster last applied and the store is as that left it: nothing was compared.
+    unchanged: bool = False
 
     @property
     def ok(self) -> bool:
@@ -86,6 +87,8 @@ KIND_NAMES: dict[str, Text] = {
 def report_texts(report: ImportReport) -> list[Text]:
     if not report.ok:
         head = T("roster.report.failed", file=report.file, errors=len(report.errors))
+    elif report.unchanged:
+        head = T("roster.report.unchanged", file=report.file)
     elif report.dry_run:
         head = T("roster.report.dry_run", file=report.file, changes=report.changed)
     else:
@@ -144,7 +147,7 @@ def landline_notes(file: str, people: Iterable[PersonRow]) -> list[RowError]:
     return [
         RowError(file, row.at.sheet, row.at.row, "phone", T("roster.note.landline", phone=row.phone))
         for row in people
-        if row.phone and not takes_messages(row.phone)
+        if row.phone and not row.mobile
     ]
 
 

@@ -367,7 +367,7 @@ class _Validator:
                 known = (school, klass) in self.roster.classes or klass in self.unsure_classes
                 if klass and school and not known:
                     self.error(row, "class", T("roster.error.unknown_class", name=klass, school=school))
-            phone = self.value(row, "phone", parse_phone, "") or None
+            phone, mobile = self.value(row, "phone", parse_phone, ("", False))
             locale = self.value(row, "language", parse_language, "kk")
             low_income = self.value(row, "low_income", parse_flag, False)
             by_post = self.value(row, "by_post", parse_flag, False)
@@ -388,11 +388,12 @@ class _Validator:
                 roles,
                 school,
                 klass,
-                phone,
+                phone or None,
                 locale,
                 low_income,
                 by_post,
                 address if by_post else "",
+                mobile,
             )
 
     def unique_address(

@@ -351,3 +351,9 @@ async def test_a_coordinator_uploads_the_roster_of_their_own_school_only(
         ).one()
     assert parent.phone == "+77015550999"
     assert changed.actor_id == coordinator.id and changed.detail["fields"]["phone"][1] == "+7701*****99"
+
+    form = FormData({"form_token": token})  # the same file again: checked, and nothing written
+    form.add_field("file", (tmp_path / "sh2.csv").read_bytes(), filename="sh2.csv")
+    form.add_field("apply", "1")
+    page = await (await client.post("/dashboard/roster?lang=en", data=form)).text()
+    assert "nothing has changed the data since: nothing was written" in page

@@ -1,0 +1,197 @@
+"""A file imported again unchanged writes nothing but its audit row; whatever changed the store in
+between (an erasure, a phone edited, a migration) sends it through the row-by-row comparison again."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, text, update
+from sqlmodel import Session, select
+
+from handlers.privacy import erase
+from models import AuditLog, Consent, GroupMember, Person, RosterMemory
+from roster import format_report
+from roster.importer import AUDIT_ACTION
+from tests.support.roster import SAMPLE_CSV, Table, run, snapshot
+
+pytestmark = pytest.mark.store
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@contextmanager
+def written(engine: Engine) -> Iterator[Counter[str]]:
+    """Rows written per table while the block runs, as the statements sent say: one a statement, or
+    one a parameter set of an executemany (a trigger's own writes are the store's, not sent)."""
+    rows: Counter[str] = Counter()
+
+    def count(_conn: Any, _cursor: Any, statement: str, params: Any, _context: Any, many: bool) -> None:
+        words = statement.split()
+        if words[0].upper() in WRITES:
+            table = words[2] if words[0].upper() != "UPDATE" else words[1]
+            rows[table.strip('"')] += len(params) if many and isinstance(params, list) else 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield rows
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _person(session: Session, external_id: str) -> Person:
+    return session.exec(select(Person).where(Person.external_id == external_id)).one()
+
+
+def test_an_unchanged_file_writes_only_its_audit_row(engine: Engine) -> None:
+    assert run(engine, SAMPLE_CSV).ok
+    before = snapshot(engine)
+    with written(engine) as rows:
+        again = run(engine, SAMPLE_CSV)
+    assert again.ok and again.unchanged and again.changed == 0
+    assert rows == {"audit_log": 1}
+    assert again.count("person", "unchanged") > 0 and again.count("lesson", "unchanged") > 0
+    assert snapshot(engine) == before
+    assert "nothing has changed" in format_report(again, "en")[0]
+    assert "ештеңе жазылмады" in format_report(again, "kk")[0]
+    with Session(engine) as session:
+        audit = session.exec(
+            select(AuditLog).where(AuditLog.action == AUDIT_ACTION).order_by(AuditLog.id)
+        ).all()
+    assert len(audit) == 2 and audit[-1].detail["nothing_changed"] is True
+    assert audit[-1].detail["school_ids"] == audit[0].detail["school_ids"]
+
+    with written(engine) as rows:
+        checked = run(engine, SAMPLE_CSV, dry_run=True)
+    assert checked.unchanged and rows == {}
+
+
+def test_the_checks_still_run_on_an_unchanged_file(engine: Engine, tmp_path: Path) -> None:
+    """The landline note comes back each time, and a file with an error is refused as before."""
+    table = Table()
+    table.find("people", id="SH2-G01")["phone"] = "8 727 250 00 00"  # a city landline
+    landline = table.write(tmp_path / "landline.csv")
+    first = run(engine, landline)
+    again = run(engine, landline)
+    assert again.unchanged and len(again.notes) == len(first.notes) >= 1
+    table.find("people", id="SH2-G01")["phone"] = "not a phone"
+    refused = run(engine, table.write(tmp_path / "bad.csv"))
+    assert not refused.ok and not refused.unchanged
+
+
+def test_one_changed_row_writes_that_row(engine: Engine, tmp_path: Path) -> None:
+    assert run(engine, SAMPLE_CSV).ok
+    table = Table()
+    table.find("people", id="SH2-P15")["full_name"] = "Жаңа Есім"
+    with written(engine) as rows:
+        report = run(engine, table.write(tmp_path / "renamed.csv"))
+    assert report.ok and not report.unchanged
+    assert report.changed == 1 and report.count("person", "updated") == 1
+    # the person, the audit rows (the import's and the person's: one statement on PostgreSQL), and
+    # what the importer remembers
+    assert set(rows) == {"person", "audit_log", "roster_store_version", "roster_memory"}
+    assert rows["person"] == 1 and rows["roster_memory"] == 1
+    with Session(engine) as session:
+        assert _person(session, "SH2-P15").full_name == "Жаңа Есім"
+    with written(engine) as rows:
+        assert run(engine, tmp_path / "renamed.csv").unchanged
+    assert rows == {"audit_log": 1}
+
+
+def test_an_erased_pupil_comes_back_from_the_file(engine: Engine, tmp_path: Path) -> None:
+    """The file names the pupil still: compared with the store, as a first import would be."""
+    assert run(engine, SAMPLE_CSV).ok
+    before = snapshot(engine)
+    with Session(engine) as session:
+        erase(session, _person(session, "SH2-P15").id or 0, tmp_path)
+        session.commit()
+    report = run(engine, SAMPLE_CSV)
+    assert report.ok and not report.unchanged
+    assert report.count("person", "created") == 1 and report.count("membership", "created") == 1
+    after = snapshot(engine)
+    assert [p for p in after["people"] if p[0] == "SH2-P15"] == [
+        p for p in before["people"] if p[0] == "SH2-P15"
+    ]
+    for kind in ("memberships", "guardianships", "members", "identities"):
+        assert after[kind] == before[kind], kind
+    assert run(engine, SAMPLE_CSV).unchanged
+
+
+def test_consent_recorded_in_between_is_kept(engine: Engine) -> None:
+    """Consent is not the roster's: the file is still unchanged, and the decision stays."""
+    assert run(engine, SAMPLE_CSV).ok
+    with Session(engine) as session:
+        guardian, pupil = _person(session, "SH2-G01"), _person(session, "SH2-P01")
+        session.add(
+            Consent(
+                guardian_id=guardian.id or 0,
+                pupil_id=pupil.id or 0,
+                text_version="v1",
+                given=True,
+                channel="paper",
+            )
+        )
+        session.commit()
+    assert run(engine, SAMPLE_CSV).unchanged
+    with Session(engine) as session:
+        assert len(session.exec(select(Consent)).all()) == 1
+
+
+@pytest.mark.parametrize("how", ["orm", "sql"])
+def test_a_phone_changed_by_other_means_is_set_back(engine: Engine, how: str) -> None:
+    """An edit through the models (as a page would) or a hand-typed statement: the file wins again,
+    as it does when compared row by row."""
+    assert run(engine, SAMPLE_CSV).ok
+    with Session(engine) as session:
+        parent = _person(session, "SH2-G01")
+        filed = parent.phone
+        if how == "orm":
+            parent.phone = "+77015550999"
+            session.add(parent)
+        else:
+            session.execute(
+                text("UPDATE person SET phone = '+77015550999' WHERE id = :id"), {"id": parent.id}
+            )
+        session.commit()
+    report = run(engine, SAMPLE_CSV)
+    assert report.ok and not report.unchanged and report.count("person", "updated") == 1
+    with Session(engine) as session:
+        assert _person(session, "SH2-G01").phone == filed
+
+
+def test_a_group_member_removed_by_other_means_comes_back(engine: Engine) -> None:
+    assert run(engine, SAMPLE_CSV).ok
+    before = snapshot(engine)
+    with Session(engine) as session:
+        member = session.exec(select(GroupMember)).first()
+        assert member is not None
+        session.delete(member)
+        session.commit()
+    report = run(engine, SAMPLE_CSV)
+    assert not report.unchanged and report.count("group_member", "created") == 1
+    assert snapshot(engine) == before
+
+
+def test_a_telegram_chat_joining_does_not_count(engine: Engine) -> None:
+    """A new chat's identity is the bot's, not the roster's: the file stays unchanged."""
+    assert run(engine, SAMPLE_CSV).ok
+    with Session(engine) as session:
+        session.execute(text("INSERT INTO channel_identity (channel, address, priority, created_at) "
+                             "VALUES ('telegram', '555001', 0, CURRENT_TIMESTAMP)"))  # fmt: skip
+        session.commit()
+    assert run(engine, SAMPLE_CSV).unchanged
+
+
+def test_another_schema_revision_compares_again(engine: Engine) -> None:
+    """A migration may change what the importer writes for the same file."""
+    assert run(engine, SAMPLE_CSV).ok
+    with Session(engine) as session:
+        session.execute(update(RosterMemory).values(revision="0015_programme"))
+        session.commit()
+    report = run(engine, SAMPLE_CSV)
+    assert report.ok and not report.unchanged and report.changed == 0
+    assert run(engine, SAMPLE_CSV).unchanged
