@@ -87,42 +87,33 @@ class Delivery:
     cut: int = 0  # SMS that went cut short at the segment cap (sent, but not whole)
 
 
-def _messages(reading: Reading) -> Any:
-    return select(col(Notification.id)).where(
+def _messages(reading: Reading) -> list[Any]:
+    """Conditions on `Notification` keeping the period's messages to the scope's people; said on
+    the row itself, so its index (person, moment, status, channel) answers without the table."""
+    return [
         col(Notification.person_id).in_(reading.scope.audience()),
         col(Notification.created_at) >= reading.begin,
         col(Notification.created_at) < reading.after,
-    )
+    ]
 
 
 def delivery(session: Session, reading: Reading) -> Delivery:
     """Messages delivered per channel; failures per channel and reason with what became of the
-    message; how many were never reached."""
+    message; how many were never reached. Two passes over the period's messages: their outcomes,
+    then their attempts that failed or were cut."""
     messages = _messages(reading)
     found = Delivery()
-    for channel, count in session.execute(
-        select(col(Notification.channel), func.count())
-        .where(col(Notification.id).in_(messages), col(Notification.status) == NotificationStatus.SENT.value)
-        .group_by(col(Notification.channel))
+    for status, channel, count in session.execute(
+        select(col(Notification.status), col(Notification.channel), func.count())
+        .where(*messages)
+        .group_by(col(Notification.status), col(Notification.channel))
     ).all():
-        found.delivered[channel or "none"] += count
-    found.not_reached = int(
-        session.execute(
-            select(func.count()).where(
-                col(Notification.id).in_(messages), col(Notification.status).in_(UNREACHED)
-            )
-        ).scalar_one()
-    )
-    found.cut = int(
-        session.execute(
-            select(func.count()).where(
-                col(DeliveryAttempt.notification_id).in_(messages),
-                col(DeliveryAttempt.outcome) == AttemptOutcome.CUT.value,
-            )
-        ).scalar_one()
-    )
+        if status == NotificationStatus.SENT.value:
+            found.delivered[channel or "none"] += count
+        elif status in UNREACHED:
+            found.not_reached += count
     grouped: dict[tuple[str, str], dict[str, Any]] = {}
-    for channel, error, outcome, status, final_channel, count in session.execute(
+    for channel, error, outcome, status, final_channel, count, attempts in session.execute(
         select(
             col(DeliveryAttempt.channel),
             col(DeliveryAttempt.error),
@@ -130,9 +121,13 @@ def delivery(session: Session, reading: Reading) -> Delivery:
             col(Notification.status),
             col(Notification.channel),
             func.count(func.distinct(col(DeliveryAttempt.notification_id))),
+            func.count(),
         )
         .join(Notification, col(Notification.id) == col(DeliveryAttempt.notification_id))
-        .where(col(DeliveryAttempt.notification_id).in_(messages), col(DeliveryAttempt.outcome).in_(FAILED))
+        .where(
+            *messages,
+            col(DeliveryAttempt.outcome).in_((*FAILED, AttemptOutcome.CUT.value)),
+        )
         .group_by(
             col(DeliveryAttempt.channel),
             col(DeliveryAttempt.error),
@@ -141,6 +136,9 @@ def delivery(session: Session, reading: Reading) -> Delivery:
             col(Notification.channel),
         )
     ).all():
+        if outcome == AttemptOutcome.CUT.value:
+            found.cut += int(attempts)
+            continue
         entry = grouped.setdefault(
             (channel, reason_of(error, outcome)), {"messages": 0, "then": Counter(), "lost": 0, "waiting": 0}
         )
@@ -186,7 +184,7 @@ def unreached(
             func.count().label("messages"),
             func.max(col(Notification.created_at)).label("last"),
         )
-        .where(col(Notification.id).in_(_messages(reading)), col(Notification.status).in_(UNREACHED))
+        .where(*_messages(reading), col(Notification.status).in_(UNREACHED))
         .group_by(col(Notification.person_id))
         .subquery()
     )
