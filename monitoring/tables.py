@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, and_, case, func, literal, select
+from sqlalchemy import Row, and_, case, func, literal, select, tuple_
 from sqlmodel import Session, col
 
 from locales import DEFAULT_LANGUAGE, T, subject_name
@@ -213,7 +213,7 @@ def homework_listing(session: Session, ask: Ask) -> Listing:
         of_groups(groups),
         cells,
         keys=groups.order_by(*order),
-        of_keys=of_groups,
+        of_keys=lambda found: of_groups([row[0] for row in found]),
     )
 
 
@@ -290,49 +290,8 @@ def _homework_counts(ask: Ask, groups: Any) -> Rows:
 
 def grades_listing(session: Session, ask: Ask) -> Listing:
     """Per pupil and subject: works graded (in the period), average formative score, average mark,
-    and the latest work's score in %."""
-    order = func.row_number().over(
-        partition_by=(col(Submission.pupil_id), col(TutoringGroup.subject)),
-        order_by=(col(Feedback.created_at).desc(), col(Feedback.id).desc()),
-    )
-    works = (
-        select(
-            col(Submission.pupil_id).label("pupil_id"),
-            col(TutoringGroup.subject).label("subject"),
-            col(Feedback.formative_score).label("score"),
-            col(Feedback.mark).label("mark"),
-            percent(Feedback).label("percent"),
-            order.label("newest"),
-        )
-        .join(Submission, col(Submission.id) == col(Feedback.submission_id))
-        .join(Homework, col(Homework.id) == col(Submission.homework_id))
-        .join(TutoringGroup, col(TutoringGroup.id) == col(Homework.group_id))
-        .where(
-            col(Submission.status) == SubmissionStatus.GRADED.value,
-            latest_feedback(Feedback),
-            col(Submission.pupil_id).in_(ask.scope.pupils()),
-            *in_moments(col(Feedback.created_at), ask),
-        )
-        .subquery()
-    )
-    class_name = func.coalesce(col(SchoolClass.name), literal(""))
-    statement = (
-        select(
-            class_name,
-            col(Person.full_name),
-            works.c.subject,
-            func.count(),
-            func.avg(works.c.score),
-            func.avg(works.c.mark),
-            func.max(case((works.c.newest == 1, works.c.percent), else_=None)),
-            col(Person.id),
-        )
-        .join(Person, col(Person.id) == works.c.pupil_id)
-        .join(Membership, _class_of_pupil())
-        .outerjoin(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
-        .group_by(col(Person.id), col(Person.full_name), class_name, works.c.subject)
-    )
-    statement = searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
+    and the latest work's score in %. A page finds its pupils and subjects first, then reads the
+    figures of those only (the latest work is a window over each pupil's works)."""
 
     def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
         return (
@@ -348,14 +307,103 @@ def grades_listing(session: Session, ask: Ask) -> Listing:
     return Listing(
         "grades",
         ("class", "pupil", "subject", "graded", "avg_score", "avg_mark", "latest"),
-        statement.order_by(
-            alphabetical(session, class_name, ask.language),
-            alphabetical(session, col(Person.full_name), ask.language),
-            col(Person.id),
-            works.c.subject,
-        ),
+        _grades(session, ask),
         cells,
         lambda row: int(row[7]),
+        keys=_grades(session, ask, keys=True),
+        of_keys=lambda found: _grades(session, ask, pairs=[(row[0], row[1]) for row in found]),
+    )
+
+
+def _grades(
+    session: Session, ask: Ask, *, keys: bool = False, pairs: list[tuple[int, str]] | None = None
+) -> Rows:
+    """The grades table in its order: whole; or its keys only (pupil, subject); or whole for some
+    keys (`pairs`, which are in scope and searched already)."""
+    newest = func.row_number().over(
+        partition_by=(col(Submission.pupil_id), col(TutoringGroup.subject)),
+        order_by=(col(Feedback.created_at).desc(), col(Feedback.id).desc()),
+    )
+    figures = [
+        col(Feedback.formative_score).label("score"),
+        col(Feedback.mark).label("mark"),
+        percent(Feedback).label("percent"),
+        newest.label("newest"),
+    ]
+    if pairs is None:
+        chosen = [col(Submission.pupil_id).in_(ask.scope.pupils())]
+    else:
+        chosen = [
+            col(Submission.pupil_id).in_({pupil for pupil, _subject in pairs}),
+            tuple_(col(Submission.pupil_id), col(TutoringGroup.subject)).in_(pairs),
+        ]
+    works = (
+        select(
+            col(Submission.pupil_id).label("pupil_id"),
+            col(TutoringGroup.subject).label("subject"),
+            *([] if keys else figures),
+        )
+        .select_from(Feedback)
+        .join(Submission, col(Submission.id) == col(Feedback.submission_id))
+        .join(Homework, col(Homework.id) == col(Submission.homework_id))
+        .join(TutoringGroup, col(TutoringGroup.id) == col(Homework.group_id))
+        .where(
+            col(Submission.status) == SubmissionStatus.GRADED.value,
+            latest_feedback(Feedback),
+            *chosen,
+            *in_moments(col(Feedback.created_at), ask),
+        )
+        .subquery()
+    )
+    # Counted per pupil and subject before the pupil's name and class are joined: once a pair,
+    # not once a work.
+    counted = (
+        select(
+            works.c.pupil_id,
+            works.c.subject,
+            *(
+                []
+                if keys
+                else [
+                    func.count().label("graded"),
+                    func.avg(works.c.score).label("score"),
+                    func.avg(works.c.mark).label("mark"),
+                    func.max(case((works.c.newest == 1, works.c.percent), else_=None)).label("latest"),
+                ]
+            ),
+        )
+        .group_by(works.c.pupil_id, works.c.subject)
+        .subquery()
+    )
+    class_name = func.coalesce(col(SchoolClass.name), literal(""))
+    shown = (
+        [col(Person.id), counted.c.subject]
+        if keys
+        else [
+            class_name,
+            col(Person.full_name),
+            counted.c.subject,
+            counted.c.graded,
+            counted.c.score,
+            counted.c.mark,
+            counted.c.latest,
+            col(Person.id),
+        ]
+    )
+    statement = (
+        select(*shown)
+        .select_from(counted)
+        .join(Person, col(Person.id) == counted.c.pupil_id)
+        .join(Membership, _class_of_pupil())
+        .outerjoin(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
+    )
+    if pairs is None:
+        statement = searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
+    return statement.order_by(
+        alphabetical(session, class_name, ask.language),
+        alphabetical(session, col(Person.full_name), ask.language),
+        col(Person.id),
+        counted.c.subject,
     )
 
 
@@ -435,7 +483,7 @@ def page_of(session: Session, listing: Listing, number: int = 1, size: int = PAG
         found = _counted(session, source, page)
     rows: list[Any] = [row[:-1] for row in found]  # the count left off
     if listing.keys is not None and listing.of_keys is not None:
-        rows = list(session.execute(listing.of_keys([row[0] for row in found])).all()) if found else []
+        rows = list(session.execute(listing.of_keys([row[:-1] for row in found])).all()) if found else []
     return Table(
         listing.name,
         listing.columns,
