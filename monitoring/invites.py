@@ -74,13 +74,17 @@ def headings(session: Session, scope: Scope) -> list[Heading]:
         .join(Guardianship, col(Guardianship.pupil_id) == col(Membership.person_id))
         .where(in_classes, col(Membership.role) == Role.PUPIL.value),
     )
-    in_groups = col(TutoringGroup.id).in_(scope.groups())
+    in_scope = scope.groups().cte("in_scope")  # found once, read three times
     group_sizes = _sizes(
         session,
-        select(col(TutoringGroup.id), col(TutoringGroup.tutor_id)).where(in_groups),
-        select(col(TutoringGroup.id), col(TutoringGroup.assistant_id)).where(in_groups),
+        select(col(TutoringGroup.id), col(TutoringGroup.tutor_id)).where(
+            col(TutoringGroup.id).in_(select(in_scope.c.id))
+        ),
+        select(col(TutoringGroup.id), col(TutoringGroup.assistant_id)).where(
+            col(TutoringGroup.id).in_(select(in_scope.c.id))
+        ),
         select(col(GroupMember.group_id), col(GroupMember.pupil_id)).where(
-            col(GroupMember.group_id).in_(scope.groups())
+            col(GroupMember.group_id).in_(select(in_scope.c.id))
         ),
     )
     return [Heading("class", cid or 0, name, class_sizes.get(cid or 0, 0)) for cid, name in classes] + [
