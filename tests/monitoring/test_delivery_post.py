@@ -5,10 +5,8 @@ carried since the class's last round."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -21,27 +19,14 @@ from models.store import session_scope
 from monitoring import periods
 from monitoring.delivery import on_post
 from monitoring.figures import Reading
-from monitoring.scope import scope_of
-from roster import import_roster
+from monitoring.scope import Scope
 from settings.environment import DEFAULT_TIME_ZONE
+from tests.support.sample import sample_school
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sandbox" / "sample_roster.csv"
 ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 
 
-@pytest.fixture
-def school(engine: Engine) -> Engine:
-    assert import_roster(engine, SAMPLE, dry_run=False, invite_ttl=timedelta(days=30)).ok
-    return engine
-
-
-def _reading(engine: Engine) -> Reading:
-    with Session(engine) as session:
-        coordinator = session.exec(
-            select(Membership.person_id).where(Membership.role == Role.COORDINATOR.value)
-        ).first()
-        scope = scope_of(session, coordinator or 0)
-    assert scope is not None
+def _reading(scope: Scope) -> Reading:
     now = utcnow()
     return Reading(scope, periods.current_quarter(now.astimezone(ZONE).date()), ZONE, now)
 
@@ -54,8 +39,9 @@ def _lost(session: Session, person_id: int, key: str) -> None:
     )
 
 
-def test_each_family_on_post_gets_its_own_parents_address_and_counts(school: Engine) -> None:
-    reading = _reading(school)
+def test_each_family_on_post_gets_its_own_parents_address_and_counts(engine: Engine) -> None:
+    school, scope = engine, sample_school(engine)
+    reading = _reading(scope)
     with Session(school) as session:
         addresses = {
             pupil: address
@@ -108,7 +94,7 @@ def test_each_family_on_post_gets_its_own_parents_address_and_counts(school: Eng
         _lost(session, parent, "after the round")
         _lost(session, first.pupil_id, "to the pupil")
     with Session(school) as session:
-        again = {family.pupil_id: family for family in on_post(session, _reading(school)).items}
+        again = {family.pupil_id: family for family in on_post(session, _reading(scope)).items}
     # The pupil and their parent each have a message since the class's last round; the one before
     # it went in that round. One missing work waits to be carried, the other is carried already.
     assert again[first.pupil_id].notices == 2 and again[first.pupil_id].carried == 1

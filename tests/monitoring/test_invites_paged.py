@@ -3,31 +3,18 @@ pages, read section by section, hold every person of the whole list once, in its
 
 from __future__ import annotations
 
-from datetime import timedelta
-from pathlib import Path
-
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from models.clock import utcnow
-from models.enums import Role
-from models.people import Membership
 from monitoring.invites import class_section, headings, page_of, sections
-from monitoring.scope import scope_of
-from roster import import_roster
-
-SAMPLE = Path(__file__).resolve().parents[2] / "sandbox" / "sample_roster.csv"
+from tests.support.sample import sample_school
 
 
 def test_the_pages_of_the_invitation_list_are_the_whole_list_in_order(engine: Engine) -> None:
-    assert import_roster(engine, SAMPLE, dry_run=False, invite_ttl=timedelta(days=30)).ok
+    scope = sample_school(engine)
     now = utcnow()
     with Session(engine) as session:
-        coordinator = session.exec(
-            select(Membership.person_id).where(Membership.role == Role.COORDINATOR.value)
-        ).first()
-        scope = scope_of(session, coordinator or 0)
-        assert scope is not None
         whole = sections(session, scope, now, "kk")
         counted = headings(session, scope)
         everyone = [(s.kind, s.id, p.person_id) for s in whole for p in s.people]
