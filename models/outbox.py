@@ -36,7 +36,12 @@ class Notification(SQLModel, table=True):
     recipient's language at send time; `idempotency_key` collapses re-derived reminders."""
 
     # The claim's order (due_at, id) inside one status, so a claim reads the rows it takes and no more.
-    __table_args__ = (Index("ix_notification_due", "status", "due_at", "id"),)
+    # The delivery page's read: one person's messages of a period, by status and channel, from the
+    # index alone.
+    __table_args__ = (
+        Index("ix_notification_due", "status", "due_at", "id"),
+        Index("ix_notification_person_at", "person_id", "created_at", "status", "channel"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)

@@ -47,10 +47,10 @@ class LessonChange(SQLModel, table=True):
 
 class Attendance(SQLModel, table=True):
     # The monitoring reads a scope's pupils' marks over a period: by pupil, then by day, and counts
-    # them from the index alone (lesson and status ride along).
+    # them from the index alone (lesson, status and whether excused ride along).
     __table_args__ = (
         UniqueConstraint("lesson_id", "on_date", "pupil_id"),
-        Index("ix_attendance_pupil_day", "pupil_id", "on_date", "lesson_id", "status"),
+        Index("ix_attendance_pupil_day", "pupil_id", "on_date", "lesson_id", "status", "excused"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

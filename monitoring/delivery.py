@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, or_, select, union
 from sqlmodel import Session, col
 
 from models.clock import to_utc
@@ -29,7 +28,7 @@ from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import SchoolClass
 from monitoring.figures import Reading
 from monitoring.paging import Page
-from monitoring.sql import alphabetical, contains, pupil_membership
+from monitoring.sql import Rows, alphabetical, contains, pupil_membership
 from scheduler.postal import pending_homework
 
 # Twilio's and Telegram's error codes, as `DeliveryAttempt.error` holds them ("400:63016",
@@ -88,42 +87,33 @@ class Delivery:
     cut: int = 0  # SMS that went cut short at the segment cap (sent, but not whole)
 
 
-def _messages(reading: Reading) -> Any:
-    return select(col(Notification.id)).where(
+def _messages(reading: Reading) -> list[Any]:
+    """Conditions on `Notification` keeping the period's messages to the scope's people; said on
+    the row itself, so its index (person, moment, status, channel) answers without the table."""
+    return [
         col(Notification.person_id).in_(reading.scope.audience()),
         col(Notification.created_at) >= reading.begin,
         col(Notification.created_at) < reading.after,
-    )
+    ]
 
 
 def delivery(session: Session, reading: Reading) -> Delivery:
     """Messages delivered per channel; failures per channel and reason with what became of the
-    message; how many were never reached."""
+    message; how many were never reached. Two passes over the period's messages: their outcomes,
+    then their attempts that failed or were cut."""
     messages = _messages(reading)
     found = Delivery()
-    for channel, count in session.execute(
-        select(col(Notification.channel), func.count())
-        .where(col(Notification.id).in_(messages), col(Notification.status) == NotificationStatus.SENT.value)
-        .group_by(col(Notification.channel))
+    for status, channel, count in session.execute(
+        select(col(Notification.status), col(Notification.channel), func.count())
+        .where(*messages)
+        .group_by(col(Notification.status), col(Notification.channel))
     ).all():
-        found.delivered[channel or "none"] += count
-    found.not_reached = int(
-        session.execute(
-            select(func.count()).where(
-                col(Notification.id).in_(messages), col(Notification.status).in_(UNREACHED)
-            )
-        ).scalar_one()
-    )
-    found.cut = int(
-        session.execute(
-            select(func.count()).where(
-                col(DeliveryAttempt.notification_id).in_(messages),
-                col(DeliveryAttempt.outcome) == AttemptOutcome.CUT.value,
-            )
-        ).scalar_one()
-    )
+        if status == NotificationStatus.SENT.value:
+            found.delivered[channel or "none"] += count
+        elif status in UNREACHED:
+            found.not_reached += count
     grouped: dict[tuple[str, str], dict[str, Any]] = {}
-    for channel, error, outcome, status, final_channel, count in session.execute(
+    for channel, error, outcome, status, final_channel, count, attempts in session.execute(
         select(
             col(DeliveryAttempt.channel),
             col(DeliveryAttempt.error),
@@ -131,9 +121,13 @@ def delivery(session: Session, reading: Reading) -> Delivery:
             col(Notification.status),
             col(Notification.channel),
             func.count(func.distinct(col(DeliveryAttempt.notification_id))),
+            func.count(),
         )
         .join(Notification, col(Notification.id) == col(DeliveryAttempt.notification_id))
-        .where(col(DeliveryAttempt.notification_id).in_(messages), col(DeliveryAttempt.outcome).in_(FAILED))
+        .where(
+            *messages,
+            col(DeliveryAttempt.outcome).in_((*FAILED, AttemptOutcome.CUT.value)),
+        )
         .group_by(
             col(DeliveryAttempt.channel),
             col(DeliveryAttempt.error),
@@ -142,6 +136,9 @@ def delivery(session: Session, reading: Reading) -> Delivery:
             col(Notification.channel),
         )
     ).all():
+        if outcome == AttemptOutcome.CUT.value:
+            found.cut += int(attempts)
+            continue
         entry = grouped.setdefault(
             (channel, reason_of(error, outcome)), {"messages": 0, "then": Counter(), "lost": 0, "waiting": 0}
         )
@@ -187,7 +184,7 @@ def unreached(
             func.count().label("messages"),
             func.max(col(Notification.created_at)).label("last"),
         )
-        .where(col(Notification.id).in_(_messages(reading)), col(Notification.status).in_(UNREACHED))
+        .where(*_messages(reading), col(Notification.status).in_(UNREACHED))
         .group_by(col(Notification.person_id))
         .subquery()
     )
@@ -315,50 +312,36 @@ class PostFamily:
     notices: int  # messages no channel carried since the last round, to go on paper
 
 
+def on_post_pupils() -> Rows:
+    """The pupils whose family is on post: marked so themselves or through a parent, or with a
+    Kazpost address of their own or a parent's. A union of short lists (people marked by post, post
+    addresses, their children), so the database reads those few rows, not every pupil's family."""
+    on_post_people = union(
+        select(col(Person.id)).where(col(Person.by_post).is_(True)),
+        select(col(ChannelIdentity.person_id)).where(col(ChannelIdentity.channel) == Channel.POST.value),
+    ).subquery()
+    children = select(col(Guardianship.pupil_id)).where(
+        col(Guardianship.guardian_id).in_(select(on_post_people.c[0]))
+    )
+    return select(union(select(on_post_people.c[0]), children).subquery().c[0])
+
+
 def on_post(
     session: Session, reading: Reading, *, search: str = "", page: int = 1, size: int = 25
 ) -> Page[PostFamily]:
-    """The pupils of a scope whose families are on post, by class and name, with their next round."""
-    parent = aliased(Person)
-    parent_on_post = (
-        select(col(parent.id))
-        .join(Guardianship, col(Guardianship.guardian_id) == col(parent.id))
-        .where(col(Guardianship.pupil_id) == col(Person.id), col(parent.by_post).is_(True))
-        .exists()
-    )
-    own_post = select(col(ChannelIdentity.address)).where(
-        col(ChannelIdentity.person_id) == col(Person.id), col(ChannelIdentity.channel) == Channel.POST.value
-    )
-    on_post_people = select(col(ChannelIdentity.person_id)).where(
-        col(ChannelIdentity.channel) == Channel.POST.value
-    )  # one list for the query: a parent is looked up in it, not the other way round
-    parents = select(col(Guardianship.guardian_id)).where(col(Guardianship.pupil_id) == col(Person.id))
-    parents_post = select(col(ChannelIdentity.address)).where(
-        col(ChannelIdentity.person_id).in_(parents), col(ChannelIdentity.channel) == Channel.POST.value
-    )
-    parent_has_post = (
-        select(col(Guardianship.id))
-        .where(
-            col(Guardianship.pupil_id) == col(Person.id), col(Guardianship.guardian_id).in_(on_post_people)
-        )
-        .exists()
-    )
-    by_post = or_(col(Person.by_post).is_(True), parent_on_post, own_post.exists(), parent_has_post)
-    sent_to = func.coalesce(own_post.limit(1).scalar_subquery(), parents_post.limit(1).scalar_subquery())
+    """The pupils of a scope whose families are on post, by class and name, with their next round;
+    what a round carries is read for the page's pupils only, a few queries for all of them."""
     statement = (
         select(
             col(Person.id),
             col(Person.full_name),
-            func.coalesce(func.nullif(Person.postal_address, ""), sent_to, ""),
+            col(Person.postal_address),
             col(SchoolClass.name),
             col(SchoolClass.id),
         )
-        .join(
-            Membership,
-            pupil_membership(col(Person.id)),
-        )
+        .join(Membership, pupil_membership(col(Person.id)))
         .join(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
-        .where(col(Person.id).in_(reading.scope.pupils()), by_post)
+        .where(col(Person.id).in_(on_post_pupils()), reading.scope.covers(Person.id))
     )
     if search.strip():
         statement = statement.where(
@@ -367,7 +350,7 @@ def on_post(
                 contains(session, col(SchoolClass.name), search.strip()),
             )
         )
-    counted = statement.with_only_columns(col(Person.id))  # the address is looked up for a page only
+    counted = statement.with_only_columns(col(Person.id))
     total = int(session.execute(select(func.count()).select_from(counted.subquery())).scalar_one())
     found: Page[PostFamily] = Page(number=page, size=size, total=total)
     listed = session.execute(
@@ -379,12 +362,17 @@ def on_post(
         .limit(found.size)
         .offset(found.offset)
     ).all()
+    pupils = [row[0] for row in listed]
     schedules = {
         s.class_id: s
         for s in session.execute(
             select(PostalSchedule).where(col(PostalSchedule.class_id).in_({row[4] for row in listed}))
         ).scalars()
     }
+    families = _families(session, pupils)
+    addresses = _post_addresses(session, families)
+    carried = _carried(session, pupils)
+    notices = _notices(session, families, {row[0]: row[4] for row in listed})
     for pupil_id, name, address, class_name, class_id in listed:
         schedule = schedules.get(class_id)
         collection = schedule.collection_on_or_after(reading.today) if schedule is not None else None
@@ -393,14 +381,44 @@ def on_post(
                 pupil_id,
                 name,
                 class_name,
-                address,
+                address or addresses.get(pupil_id, ""),
                 collection,
                 _homework_for(session, pupil_id, collection, reading),
-                _carried(session, pupil_id),
-                _notices(session, pupil_id, class_id, reading),
+                carried.get(pupil_id, 0),
+                notices.get(pupil_id, 0),
             )
         )
     return found
+
+
+def _families(session: Session, pupils: list[int]) -> dict[int, list[int]]:
+    """Each pupil and their parents, the pupil first."""
+    found: dict[int, list[int]] = {pupil: [pupil] for pupil in pupils}
+    for pupil, guardian in session.execute(
+        select(col(Guardianship.pupil_id), col(Guardianship.guardian_id))
+        .where(col(Guardianship.pupil_id).in_(pupils))
+        .order_by(col(Guardianship.id))
+    ).all():
+        found[pupil].append(guardian)
+    return found
+
+
+def _post_addresses(session: Session, families: dict[int, list[int]]) -> dict[int, str]:
+    """Where a family's post goes: the pupil's own Kazpost address, else a parent's."""
+    people = {person for family in families.values() for person in family}
+    address = dict(
+        session.execute(
+            select(col(ChannelIdentity.person_id), col(ChannelIdentity.address))
+            .where(
+                col(ChannelIdentity.person_id).in_(people), col(ChannelIdentity.channel) == Channel.POST.value
+            )
+            .order_by(col(ChannelIdentity.id).desc())  # the first one written wins
+        ).all()
+    )
+    return {
+        pupil: next((address[person] for person in family if address.get(person)), "")
+        for pupil, family in families.items()
+    }
 
 
 def _homework_for(session: Session, pupil_id: int, collection: date | None, reading: Reading) -> list[str]:
@@ -410,33 +428,51 @@ def _homework_for(session: Session, pupil_id: int, collection: date | None, read
     return [homework.title for homework in pending_homework(session, pupil_id, due_before)]
 
 
-def _carried(session: Session, pupil_id: int) -> int:
+def _carried(session: Session, pupils: list[int]) -> dict[int, int]:
+    """Per pupil: work missing in an earlier round and not yet carried into a later one."""
     carried_again = select(col(PostalItem.carried_from_id)).where(
-        col(PostalItem.pupil_id) == pupil_id, col(PostalItem.carried_from_id).is_not(None)
+        col(PostalItem.pupil_id).in_(pupils), col(PostalItem.carried_from_id).is_not(None)
     )
-    return int(
+    return dict(
         session.execute(
-            select(func.count()).where(
-                col(PostalItem.pupil_id) == pupil_id,
+            select(col(PostalItem.pupil_id), func.count())
+            .where(
+                col(PostalItem.pupil_id).in_(pupils),
                 col(PostalItem.status) == PostalItemStatus.MISSING.value,
                 col(PostalItem.id).not_in(carried_again),
             )
-        ).scalar_one()
+            .group_by(col(PostalItem.pupil_id))
+        ).all()
     )
 
 
-def _notices(session: Session, pupil_id: int, class_id: int, reading: Reading) -> int:
-    """Messages to the family that no channel carried since the class's last round."""
-    last_round = session.execute(
-        select(func.max(col(PostalRound.created_at))).where(col(PostalRound.class_id) == class_id)
-    ).scalar_one()
-    family = [pupil_id, *session.execute(
-        select(col(Guardianship.guardian_id)).where(col(Guardianship.pupil_id) == pupil_id)
-    ).scalars()]  # fmt: skip
-    statement = select(func.count()).where(
-        col(Notification.person_id).in_(family),
-        col(Notification.status) == NotificationStatus.NO_CHANNEL.value,
+def _notices(session: Session, families: dict[int, list[int]], classes: dict[int, int]) -> dict[int, int]:
+    """Per pupil: messages to the family that no channel carried since the class's last round."""
+    last_rounds = dict(
+        session.execute(
+            select(col(PostalRound.class_id), func.max(col(PostalRound.created_at)))
+            .where(col(PostalRound.class_id).in_(set(classes.values())))
+            .group_by(col(PostalRound.class_id))
+        ).all()
     )
-    if last_round is not None:
-        statement = statement.where(col(Notification.created_at) > last_round)
-    return int(session.execute(statement).scalar_one())
+    found: dict[int, int] = {}
+    for class_id in set(classes.values()):
+        pupils_of: dict[int, list[int]] = {}  # a parent of two pupils counts for both
+        for pupil, family in families.items():
+            if classes[pupil] == class_id:
+                for person in family:
+                    pupils_of.setdefault(person, []).append(pupil)
+        statement = (
+            select(col(Notification.person_id), func.count())
+            .where(
+                col(Notification.person_id).in_(pupils_of),
+                col(Notification.status) == NotificationStatus.NO_CHANNEL.value,
+            )
+            .group_by(col(Notification.person_id))
+        )
+        if last_rounds.get(class_id) is not None:
+            statement = statement.where(col(Notification.created_at) > last_rounds[class_id])
+        for person, count in session.execute(statement).all():
+            for pupil in pupils_of[person]:
+                found[pupil] = found.get(pupil, 0) + int(count)
+    return found

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import func, union_all
 from sqlmodel import Session, col, select
 
 from locales import DEFAULT_LANGUAGE
 from locales.collation import sort_key
 from models.enums import Role
 from models.invites import EXPIRED, SENT, class_people, invite_states, only_once
-from models.people import Person
+from models.people import Guardianship, Membership, Person
 from models.school import GroupMember, SchoolClass, TutoringGroup
 from monitoring.scope import Scope, groups
 
@@ -41,21 +43,88 @@ class Section:
     people: list[Invitee]
 
 
-def sections(
-    session: Session, scope: Scope, now: datetime, language: str = DEFAULT_LANGUAGE
-) -> list[Section]:
-    """The classes in scope, then the groups, each with its people by role and name (in the
-    alphabetical order of the reader's language); none for a district's or region's coordinator,
-    who reads and sends nothing."""
+@dataclass(frozen=True)
+class Heading:
+    """A section before its people are read: what it is and how many people it lists."""
+
+    kind: str
+    id: int
+    title: str
+    size: int
+
+
+def headings(session: Session, scope: Scope) -> list[Heading]:
+    """The classes in scope by name, then the groups by code, each with the number of people its
+    section lists (`sections`: each once, the erased left out), counted by the database; none for a
+    district's or region's coordinator, who reads and sends nothing."""
     if not scope.reminds:
         return []
+    classes = session.exec(
+        select(SchoolClass.id, SchoolClass.name)
+        .where(col(SchoolClass.id).in_(scope.classes()))
+        .order_by(col(SchoolClass.name))
+    ).all()
+    in_classes = col(Membership.class_id).in_(scope.classes())
+    class_sizes = _sizes(
+        session,
+        select(col(Membership.class_id), col(Membership.person_id)).where(
+            in_classes, col(Membership.role).in_([Role.CLASS_TEACHER.value, Role.PUPIL.value])
+        ),
+        select(col(Membership.class_id), col(Guardianship.guardian_id))
+        .join(Guardianship, col(Guardianship.pupil_id) == col(Membership.person_id))
+        .where(in_classes, col(Membership.role) == Role.PUPIL.value),
+    )
+    in_scope = scope.groups().cte("in_scope")  # found once, read three times
+    group_sizes = _sizes(
+        session,
+        select(col(TutoringGroup.id), col(TutoringGroup.tutor_id)).where(
+            col(TutoringGroup.id).in_(select(in_scope.c.id))
+        ),
+        select(col(TutoringGroup.id), col(TutoringGroup.assistant_id)).where(
+            col(TutoringGroup.id).in_(select(in_scope.c.id))
+        ),
+        select(col(GroupMember.group_id), col(GroupMember.pupil_id)).where(
+            col(GroupMember.group_id).in_(select(in_scope.c.id))
+        ),
+    )
+    return [Heading("class", cid or 0, name, class_sizes.get(cid or 0, 0)) for cid, name in classes] + [
+        Heading("group", group.id or 0, group.code, group_sizes.get(group.id or 0, 0))
+        for group in groups(session, scope)
+    ]
+
+
+def _sizes(session: Session, *listed: Any) -> dict[int, int]:
+    """How many people, each once and not erased, each section of `listed` (section, person) has."""
+    rows = union_all(*listed).subquery()
+    section, person = rows.c[0], rows.c[1]
+    return {
+        int(key): int(count)
+        for key, count in session.execute(
+            select(section, func.count(func.distinct(person)))
+            .join(Person, col(Person.id) == person)
+            .where(func.coalesce(col(Person.full_name), "") != "")
+            .group_by(section)
+        ).all()
+    }
+
+
+def sections(
+    session: Session,
+    scope: Scope,
+    now: datetime,
+    language: str = DEFAULT_LANGUAGE,
+    chosen: list[Heading] | None = None,
+) -> list[Section]:
+    """The classes in scope, then the groups (or the `chosen` ones), each with its people by role and
+    name (in the alphabetical order of the reader's language)."""
     wanted: list[tuple[str, int, str, list[tuple[int, str]]]] = []
-    for klass in session.exec(
-        select(SchoolClass).where(col(SchoolClass.id).in_(scope.classes())).order_by(col(SchoolClass.name))
-    ).all():
-        wanted.append(("class", klass.id or 0, klass.name, class_people(session, klass.id or 0, language)))
-    for group in groups(session, scope):
-        wanted.append(("group", group.id or 0, group.code, _group_people(session, group, language)))
+    for heading in headings(session, scope) if chosen is None else chosen:
+        if heading.kind == "class":
+            people = class_people(session, heading.id, language)
+        else:
+            group = session.get(TutoringGroup, heading.id)
+            people = _group_people(session, group, language) if group is not None else []
+        wanted.append((heading.kind, heading.id, heading.title, people))
     ids = {person_id for *_, people in wanted for person_id, _ in people}
     by_id = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(ids))).all()}
     known = invite_states(session, ids, now)
@@ -75,6 +144,45 @@ def sections(
             rows.append(Invitee(person_id, person.full_name, role, state, code, expires))
         result.append(Section(kind, section_id, title, rows))
     return result
+
+
+def page_of(
+    session: Session, scope: Scope, now: datetime, language: str, number: int, size: int
+) -> tuple[list[tuple[Section, list[Invitee]]], int, list[Heading]]:
+    """The people of page `number` (1-based) grouped by section, the number of pages, and every
+    section's heading: only the sections the page shows are read person by person."""
+    found = headings(session, scope)
+    pages = max(1, -(-sum(h.size for h in found) // size))
+    first = (min(number, pages) - 1) * size
+    shown: list[tuple[Heading, int]] = []  # a section and where the page starts in it
+    start = 0
+    for heading in found:
+        if start + heading.size > first and start < first + size and heading.size:
+            shown.append((heading, max(0, first - start)))
+        start += heading.size
+    read = sections(session, scope, now, language, [heading for heading, _ in shown])
+    grouped: list[tuple[Section, list[Invitee]]] = []
+    left = size
+    for section, (_heading, skip) in zip(read, shown, strict=True):
+        people = section.people[skip : skip + left]
+        if people:
+            grouped.append((section, people))
+            left -= len(people)
+    return grouped, pages, found
+
+
+def class_section(
+    session: Session, scope: Scope, now: datetime, language: str, class_id: int
+) -> Section | None:
+    """One class's section (its printed sheet), or None when the class is not the reader's."""
+    if not scope.reminds:
+        return None
+    klass = session.exec(
+        select(SchoolClass).where(SchoolClass.id == class_id, col(SchoolClass.id).in_(scope.classes()))
+    ).first()
+    if klass is None:
+        return None
+    return sections(session, scope, now, language, [Heading("class", class_id, klass.name, 0)])[0]
 
 
 def _group_people(session: Session, group: TutoringGroup, language: str) -> list[tuple[int, str]]:

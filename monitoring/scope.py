@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, union
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, union
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
@@ -84,6 +84,26 @@ class Scope:
             parts.append(col(Membership.school_id).in_(self.school_ids))
         if self.class_ids:
             parts.append(col(Membership.class_id).in_(self.class_ids))
+        if self.group_ids:
+            members = select(col(GroupMember.pupil_id)).where(col(GroupMember.group_id).in_(self.group_ids))
+            parts.append(col(pupil).in_(members))
+        found = or_(*parts) if parts else false()
+        return and_(found, col(pupil).in_(self.only_pupils)) if self.only_pupils else found
+
+    def holds(self, pupil: Any) -> ColumnElement[bool]:
+        """`pupil` (a column) is one of `pupils()`, asked of each row: their pupil membership in the
+        scope's schools or classes (a correlated EXISTS, one index lookup), or one of its groups.
+        For rows already narrowed by something else (a page's groups), where looking `pupils()` up
+        would have the database walk its thousands of ids for every row."""
+        parts: list[ColumnElement[bool]] = []
+        whole = [col(Membership.school_id).in_(self.school_ids)] if self.school_ids else []
+        whole += [col(Membership.class_id).in_(self.class_ids)] if self.class_ids else []
+        if whole:
+            parts.append(
+                exists().where(
+                    col(Membership.person_id) == pupil, col(Membership.role) == Role.PUPIL.value, or_(*whole)
+                )
+            )
         if self.group_ids:
             members = select(col(GroupMember.pupil_id)).where(col(GroupMember.group_id).in_(self.group_ids))
             parts.append(col(pupil).in_(members))

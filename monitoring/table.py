@@ -69,6 +69,11 @@ class Listing:
     statement: Rows  # ordered
     cells: Callable[[Row[*tuple[Any, ...]]], tuple[Cell, ...]]
     pupil: Callable[[Row[*tuple[Any, ...]]], int | None] | None = None
+    # A listing of one row per key (a group) may say so, for a page to read its keys first and
+    # count the rows of those keys only: `keys` in the listing's order (the key first), and
+    # `of_keys`, the listing's statement for some keys.
+    keys: Rows | None = None
+    of_keys: Callable[[list[Any]], Rows] | None = None
 
 
 def local_day(moment: datetime | str | None, zone: ZoneInfo) -> date | None:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, case, func, literal, select
+from sqlalchemy import Row, and_, case, func, literal, select, tuple_
 from sqlmodel import Session, col
 
 from locales import DEFAULT_LANGUAGE, T, subject_name
@@ -32,7 +32,15 @@ from monitoring.paging import PAGE_SIZE, Page
 from monitoring.periods import Period
 from monitoring.problems import problems_listing
 from monitoring.scope import GROUP, Scope
-from monitoring.sql import alphabetical, consented, latest_feedback, monday_of, percent, pupil_membership
+from monitoring.sql import (
+    Rows,
+    alphabetical,
+    consented,
+    latest_feedback,
+    monday_of,
+    percent,
+    pupil_membership,
+)
 from monitoring.table import Ask, Cell, Listing, Table, in_days, in_moments, local_day, searched
 from monitoring.threads import threads_listing
 
@@ -126,23 +134,25 @@ def attendance_listing(session: Session, ask: Ask) -> Listing:
     def counted(status: AttendanceStatus) -> Any:
         return func.sum(case((col(Attendance.status) == status.value, 1), else_=0))
 
+    # Each lesson held (a lesson on a day) counted from the attendance rows alone, which their index
+    # holds (`ix_attendance_pupil_day`); its group is looked up once per lesson held, after.
     week = monday_of(session, col(Attendance.on_date))
+    in_groups = ask.scope.in_groups(Lesson.group_id)
     lessons = (
         select(
-            col(Lesson.group_id).label("group_id"),
+            col(Attendance.lesson_id).label("lesson_id"),
             week.label("week"),
             counted(AttendanceStatus.PRESENT).label("present"),
             counted(AttendanceStatus.LATE).label("late"),
             counted(AttendanceStatus.ABSENT).label("absent"),
             func.sum(case((col(Attendance.excused).is_(True), 1), else_=0)).label("excused"),
         )
-        .join(Lesson, col(Lesson.id) == col(Attendance.lesson_id))
         .where(
             col(Attendance.pupil_id).in_(ask.scope.pupils()),
-            *ask.scope.in_groups(Lesson.group_id),
+            *([col(Attendance.lesson_id).in_(select(col(Lesson.id)).where(*in_groups))] if in_groups else []),
             *in_days(col(Attendance.on_date), ask),
         )
-        .group_by(col(Lesson.group_id), col(Attendance.lesson_id), col(Attendance.on_date))
+        .group_by(col(Attendance.lesson_id), col(Attendance.on_date))
         .subquery()
     )
     statement = (
@@ -156,7 +166,9 @@ def attendance_listing(session: Session, ask: Ask) -> Listing:
             func.sum(lessons.c.absent),
             func.sum(lessons.c.excused),
         )
-        .join(TutoringGroup, col(TutoringGroup.id) == lessons.c.group_id)
+        .select_from(lessons)
+        .join(Lesson, col(Lesson.id) == lessons.c.lesson_id)
+        .join(TutoringGroup, col(TutoringGroup.id) == col(Lesson.group_id))
         .group_by(col(TutoringGroup.code), col(TutoringGroup.subject), lessons.c.week)
     )
     statement = searched(session, ask, statement, col(TutoringGroup.code))
@@ -182,27 +194,55 @@ def attendance_listing(session: Session, ask: Ask) -> Listing:
 
 def homework_listing(session: Session, ask: Ask) -> Listing:
     """Per group: homework set (due in the period), handed in on time, late, missing (past the
-    deadline), reviewed."""
+    deadline), reviewed. A page reads its groups first and counts for those only."""
+    groups = searched(
+        session, ask, select(col(TutoringGroup.id)).where(col(TutoringGroup.id).in_(ask.scope.groups())),
+        col(TutoringGroup.code),
+    )  # fmt: skip
+    order = (alphabetical(session, col(TutoringGroup.code), ask.language), col(TutoringGroup.id))
+
+    def of_groups(chosen: Any) -> Rows:
+        return _homework_counts(ask, chosen).order_by(*order)
+
+    def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
+        return (row[0], subject_name(row[1]), *(int(value) for value in row[2:]))
+
+    return Listing(
+        "homework",
+        ("group", "subject", "set", "submitted", "late", "missing", "reviewed"),
+        of_groups(groups),
+        cells,
+        keys=groups.order_by(*order),
+        of_keys=lambda found: of_groups([row[0] for row in found]),
+    )
+
+
+def _homework_counts(ask: Ask, groups: Any) -> Rows:
+    """The homework table's counts for `groups` (a list of ids, or a statement of them)."""
     # Homework set for the period: due in it, the days still to come included.
     in_period = (
         list(_within(col(Homework.due_at), ask.period.moments(ask.zone))) if ask.period is not None else []
     )
-    pupils = ask.scope.pupils()
+    # The groups are few (a page's), so a row's pupil is asked about, not looked up in the school's.
+    in_scope = ask.scope.holds
     set_count = (
         select(col(Homework.group_id).label("group_id"), func.count().label("n"))
-        .where(*in_period)
+        .where(col(Homework.group_id).in_(groups), *in_period)
         .group_by(col(Homework.group_id))
         .subquery()
     )
+    # Whether a work counts is asked in the sums, not the WHERE: a condition on the status would
+    # have SQLite read every submission by status instead of the groups' homework's.
+    counts = col(Submission.status).in_(COUNTED)
     handed = (
         select(
             col(Homework.group_id).label("group_id"),
-            func.sum(case((col(Submission.late).is_(False), 1), else_=0)).label("on_time"),
-            func.sum(case((col(Submission.late).is_(True), 1), else_=0)).label("late"),
+            func.sum(case((and_(counts, col(Submission.late).is_(False)), 1), else_=0)).label("on_time"),
+            func.sum(case((and_(counts, col(Submission.late).is_(True)), 1), else_=0)).label("late"),
             func.sum(case((col(Submission.status).in_(REVIEWED), 1), else_=0)).label("reviewed"),
         )
         .join(Submission, col(Submission.homework_id) == col(Homework.id))
-        .where(col(Submission.status).in_(COUNTED), col(Submission.pupil_id).in_(pupils), *in_period)
+        .where(col(Homework.group_id).in_(groups), in_scope(col(Submission.pupil_id)), *in_period)
         .group_by(col(Homework.group_id))
         .subquery()
     )
@@ -218,11 +258,17 @@ def homework_listing(session: Session, ask: Ask) -> Listing:
     missing = (
         select(col(Homework.group_id).label("group_id"), func.count().label("n"))
         .join(GroupMember, col(GroupMember.group_id) == col(Homework.group_id))
-        .where(col(Homework.due_at) <= ask.now, col(GroupMember.pupil_id).in_(pupils), not_handed, *in_period)
+        .where(
+            col(Homework.group_id).in_(groups),
+            col(Homework.due_at) <= ask.now,
+            in_scope(col(GroupMember.pupil_id)),
+            not_handed,
+            *in_period,
+        )
         .group_by(col(Homework.group_id))
         .subquery()
     )
-    statement = (
+    return (
         select(
             col(TutoringGroup.code),
             col(TutoringGroup.subject),
@@ -235,20 +281,7 @@ def homework_listing(session: Session, ask: Ask) -> Listing:
         .outerjoin(set_count, set_count.c.group_id == col(TutoringGroup.id))
         .outerjoin(handed, handed.c.group_id == col(TutoringGroup.id))
         .outerjoin(missing, missing.c.group_id == col(TutoringGroup.id))
-        .where(col(TutoringGroup.id).in_(ask.scope.groups()))
-    )
-    statement = searched(session, ask, statement, col(TutoringGroup.code))
-
-    def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
-        return (row[0], subject_name(row[1]), *(int(value) for value in row[2:]))
-
-    return Listing(
-        "homework",
-        ("group", "subject", "set", "submitted", "late", "missing", "reviewed"),
-        statement.order_by(
-            alphabetical(session, col(TutoringGroup.code), ask.language), col(TutoringGroup.id)
-        ),
-        cells,
+        .where(col(TutoringGroup.id).in_(groups))
     )
 
 
@@ -257,49 +290,8 @@ def homework_listing(session: Session, ask: Ask) -> Listing:
 
 def grades_listing(session: Session, ask: Ask) -> Listing:
     """Per pupil and subject: works graded (in the period), average formative score, average mark,
-    and the latest work's score in %."""
-    order = func.row_number().over(
-        partition_by=(col(Submission.pupil_id), col(TutoringGroup.subject)),
-        order_by=(col(Feedback.created_at).desc(), col(Feedback.id).desc()),
-    )
-    works = (
-        select(
-            col(Submission.pupil_id).label("pupil_id"),
-            col(TutoringGroup.subject).label("subject"),
-            col(Feedback.formative_score).label("score"),
-            col(Feedback.mark).label("mark"),
-            percent(Feedback).label("percent"),
-            order.label("newest"),
-        )
-        .join(Submission, col(Submission.id) == col(Feedback.submission_id))
-        .join(Homework, col(Homework.id) == col(Submission.homework_id))
-        .join(TutoringGroup, col(TutoringGroup.id) == col(Homework.group_id))
-        .where(
-            col(Submission.status) == SubmissionStatus.GRADED.value,
-            latest_feedback(Feedback),
-            col(Submission.pupil_id).in_(ask.scope.pupils()),
-            *in_moments(col(Feedback.created_at), ask),
-        )
-        .subquery()
-    )
-    class_name = func.coalesce(col(SchoolClass.name), literal(""))
-    statement = (
-        select(
-            class_name,
-            col(Person.full_name),
-            works.c.subject,
-            func.count(),
-            func.avg(works.c.score),
-            func.avg(works.c.mark),
-            func.max(case((works.c.newest == 1, works.c.percent), else_=None)),
-            col(Person.id),
-        )
-        .join(Person, col(Person.id) == works.c.pupil_id)
-        .join(Membership, _class_of_pupil())
-        .outerjoin(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
-        .group_by(col(Person.id), col(Person.full_name), class_name, works.c.subject)
-    )
-    statement = searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
+    and the latest work's score in %. A page finds its pupils and subjects first, then reads the
+    figures of those only (the latest work is a window over each pupil's works)."""
 
     def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
         return (
@@ -315,14 +307,103 @@ def grades_listing(session: Session, ask: Ask) -> Listing:
     return Listing(
         "grades",
         ("class", "pupil", "subject", "graded", "avg_score", "avg_mark", "latest"),
-        statement.order_by(
-            alphabetical(session, class_name, ask.language),
-            alphabetical(session, col(Person.full_name), ask.language),
-            col(Person.id),
-            works.c.subject,
-        ),
+        _grades(session, ask),
         cells,
         lambda row: int(row[7]),
+        keys=_grades(session, ask, keys=True),
+        of_keys=lambda found: _grades(session, ask, pairs=[(row[0], row[1]) for row in found]),
+    )
+
+
+def _grades(
+    session: Session, ask: Ask, *, keys: bool = False, pairs: list[tuple[int, str]] | None = None
+) -> Rows:
+    """The grades table in its order: whole; or its keys only (pupil, subject); or whole for some
+    keys (`pairs`, which are in scope and searched already)."""
+    newest = func.row_number().over(
+        partition_by=(col(Submission.pupil_id), col(TutoringGroup.subject)),
+        order_by=(col(Feedback.created_at).desc(), col(Feedback.id).desc()),
+    )
+    figures = [
+        col(Feedback.formative_score).label("score"),
+        col(Feedback.mark).label("mark"),
+        percent(Feedback).label("percent"),
+        newest.label("newest"),
+    ]
+    if pairs is None:
+        chosen = [col(Submission.pupil_id).in_(ask.scope.pupils())]
+    else:
+        chosen = [
+            col(Submission.pupil_id).in_({pupil for pupil, _subject in pairs}),
+            tuple_(col(Submission.pupil_id), col(TutoringGroup.subject)).in_(pairs),
+        ]
+    works = (
+        select(
+            col(Submission.pupil_id).label("pupil_id"),
+            col(TutoringGroup.subject).label("subject"),
+            *([] if keys else figures),
+        )
+        .select_from(Feedback)
+        .join(Submission, col(Submission.id) == col(Feedback.submission_id))
+        .join(Homework, col(Homework.id) == col(Submission.homework_id))
+        .join(TutoringGroup, col(TutoringGroup.id) == col(Homework.group_id))
+        .where(
+            col(Submission.status) == SubmissionStatus.GRADED.value,
+            latest_feedback(Feedback),
+            *chosen,
+            *in_moments(col(Feedback.created_at), ask),
+        )
+        .subquery()
+    )
+    # Counted per pupil and subject before the pupil's name and class are joined: once a pair,
+    # not once a work.
+    counted = (
+        select(
+            works.c.pupil_id,
+            works.c.subject,
+            *(
+                []
+                if keys
+                else [
+                    func.count().label("graded"),
+                    func.avg(works.c.score).label("score"),
+                    func.avg(works.c.mark).label("mark"),
+                    func.max(case((works.c.newest == 1, works.c.percent), else_=None)).label("latest"),
+                ]
+            ),
+        )
+        .group_by(works.c.pupil_id, works.c.subject)
+        .subquery()
+    )
+    class_name = func.coalesce(col(SchoolClass.name), literal(""))
+    shown = (
+        [col(Person.id), counted.c.subject]
+        if keys
+        else [
+            class_name,
+            col(Person.full_name),
+            counted.c.subject,
+            counted.c.graded,
+            counted.c.score,
+            counted.c.mark,
+            counted.c.latest,
+            col(Person.id),
+        ]
+    )
+    statement = (
+        select(*shown)
+        .select_from(counted)
+        .join(Person, col(Person.id) == counted.c.pupil_id)
+        .join(Membership, _class_of_pupil())
+        .outerjoin(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
+    )
+    if pairs is None:
+        statement = searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
+    return statement.order_by(
+        alphabetical(session, class_name, ask.language),
+        alphabetical(session, col(Person.full_name), ask.language),
+        col(Person.id),
+        counted.c.subject,
     )
 
 
@@ -383,14 +464,26 @@ def _title(text: str | None) -> str:
 
 
 def page_of(session: Session, listing: Listing, number: int = 1, size: int = PAGE_SIZE) -> Table:
-    """One page of a listing, with how many rows it has in all."""
-    total = int(
-        session.execute(
-            select(func.count()).select_from(listing.statement.order_by(None).subquery())
-        ).scalar_one()
-    )
+    """One page of a listing, with how many rows it has in all. A listing of one row per key reads
+    the page's keys first and its rows for those keys only; any other is counted by the same query
+    as a window over its rows (`COUNT(*) OVER ()`), so its rows are found and grouped once, not
+    once to count them and again for the page. Only a page past the end (the list got shorter)
+    counts on its own, to show the last page instead."""
+    source = listing.keys if listing.keys is not None else listing.statement
+    asked: Page[Any] = Page(number=number, size=size, total=number * size)
+    found = _counted(session, source, asked)
+    if found:
+        total = int(found[0][-1])
+    else:
+        total = int(
+            session.execute(select(func.count()).select_from(source.order_by(None).subquery())).scalar_one()
+        )
     page: Page[Any] = Page(number=number, size=size, total=total)
-    rows = session.execute(listing.statement.limit(page.size).offset(page.offset)).all()
+    if not found and page.offset != asked.offset:
+        found = _counted(session, source, page)
+    rows: list[Any] = [row[:-1] for row in found]  # the count left off
+    if listing.keys is not None and listing.of_keys is not None:
+        rows = list(session.execute(listing.of_keys([row[:-1] for row in found])).all()) if found else []
     return Table(
         listing.name,
         listing.columns,
@@ -398,6 +491,12 @@ def page_of(session: Session, listing: Listing, number: int = 1, size: int = PAG
         [listing.pupil(row) for row in rows] if listing.pupil else [],
         page,
     )
+
+
+def _counted(session: Session, statement: Rows, page: Page[Any]) -> list[Row[Any]]:
+    """A page of `statement`'s rows, each with the number of rows of the whole statement last."""
+    counted = statement.add_columns(func.count().over()).limit(page.size).offset(page.offset)
+    return list(session.execute(counted).all())
 
 
 def stream(session: Session, listing: Listing) -> Iterator[tuple[Cell, ...]]:

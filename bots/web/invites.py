@@ -25,29 +25,23 @@ from models.invites import JOINED, SENT, reissue_invite
 from models.journal import AuditLog
 from models.store import session_scope
 from monitoring import Scope
-from monitoring.invites import Invitee, Section, in_scope, sections
+from monitoring.invites import Heading, Invitee, Section, class_section, in_scope, page_of
 from settings import Settings
 
 PAGE_SIZE = 40
 routes = web.RouteTableDef()
 
 
-def load_sections(engine: Engine, scope: Scope, now: datetime, language: str) -> list[Section]:
+def load_page(
+    engine: Engine, scope: Scope, now: datetime, language: str, page: int
+) -> tuple[list[tuple[Section, list[Invitee]]], int, list[Heading]]:
     with Session(engine) as session:
-        return sections(session, scope, now, language)
+        return page_of(session, scope, now, language, page, PAGE_SIZE)
 
 
-def page_of(found: list[Section], page: int) -> tuple[list[tuple[Section, list[Invitee]]], int]:
-    """The people of page `page` (1-based), grouped by their section, and the number of pages."""
-    flat = [(section, person) for section in found for person in section.people]
-    pages = max(1, -(-len(flat) // PAGE_SIZE))
-    chosen = flat[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    grouped: list[tuple[Section, list[Invitee]]] = []
-    for section, person in chosen:
-        if not grouped or grouped[-1][0] is not section:
-            grouped.append((section, []))
-        grouped[-1][1].append(person)
-    return grouped, pages
+def load_class(engine: Engine, scope: Scope, now: datetime, language: str, class_id: int) -> Section | None:
+    with Session(engine) as session:
+        return class_section(session, scope, now, language, class_id)
 
 
 def reissue(
@@ -76,10 +70,11 @@ def reissue(
 async def invite_list(request: web.Request, who: Signed) -> web.Response:
     site = request.app[SITE]
     now = utcnow()
-    found = await asyncio.to_thread(load_sections, site.engine, who[1], now, page_language(request))
     raw_page = request.query.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
-    grouped, pages = page_of(found, page)
+    grouped, pages, found = await asyncio.to_thread(
+        load_page, site.engine, who[1], now, page_language(request), page
+    )
     issued = request.query.get("issued", "")
     return dashboard_page(
         request,
@@ -115,8 +110,7 @@ async def invite_sheet(request: web.Request, who: Signed) -> web.Response:
     site = request.app[SITE]
     class_id = int(request.match_info["class_id"])
     now = utcnow()
-    found = await asyncio.to_thread(load_sections, site.engine, who[1], now, page_language(request))
-    chosen = next((s for s in found if s.kind == "class" and s.id == class_id), None)
+    chosen = await asyncio.to_thread(load_class, site.engine, who[1], now, page_language(request), class_id)
     if chosen is None:
         raise web.HTTPNotFound()
     sheet = ClassSheet(
