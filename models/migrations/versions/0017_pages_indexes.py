@@ -2,8 +2,8 @@
 delivery page counts a period's messages from the index alone), and whether an absence was excused
 in the attendance index (the attendance table counts from the index alone)
 
-Revision ID: 0016_pages
-Revises: 0015_programme
+Revision ID: 0017_pages
+Revises: 0016_reimport
 Create Date: 2026-12-04 12:00:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0016_pages"
-down_revision: str | None = "0015_programme"
+revision: str = "0017_pages"
+down_revision: str | None = "0016_reimport"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
