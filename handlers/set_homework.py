@@ -149,7 +149,10 @@ def _late_attachment(turn: Turn, group: TutoringGroup, step: str, data: dict[str
     if step == "confirm":
         return _summary(turn, group, data)
     conversation.enter(turn, FLOW, step, **data)
-    question = {"due": Reply(T("homework.ask_due", **example_dates(turn))), "max": Reply(T("homework.ask_max"))}
+    question = {
+        "due": Reply(T("homework.ask_due", **example_dates(turn))),
+        "max": Reply(T("homework.ask_max")),
+    }
     return [Reply(T("homework.attachment_added")), question.get(step) or _grading_question()]
 
 

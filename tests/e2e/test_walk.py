@@ -74,7 +74,8 @@ async def test_a_parent_by_sms_reads_what_is_stored_in_words_and_no_file_is_left
             line = T("walk.mydata.pupil", pupil=PEOPLE["p1"][0], **counts)
             expected = T("walk.mydata.sms", pupils=Lines((line,))).render("ru", "sms")
             assert [part.text for part in parts] == expected.split("\n\n")  # split between paragraphs
-            assert f"{PEOPLE['p1'][0]}: 1 сданная работа, 2 страницы на фото, 1 оценка с комментарием" in parts[0].text
+            counted = "1 сданная работа, 2 страницы на фото, 1 оценка с комментарием"
+            assert f"{PEOPLE['p1'][0]}: {counted}" in parts[0].text
             assert "ДАННЫЕ в WhatsApp" in parts[1].text and "напишите УДАЛИТЬ" in parts[1].text
             assert all(not part.media and part.num_segments <= 3 for part in parts)
             # Nothing was written for a file that could never be sent.
