@@ -19,7 +19,7 @@ from sandbox.telegram_emulator.emulator import TelegramEmulator
 from sandbox.twilio_emulator import TwilioEmulator
 from settings import Settings
 from tests.e2e.test_whatsapp_flow import System, launch
-from tests.support.chatting import Chatting, emulator_settings, on_telegram
+from tests.support.chatting import Chatting, a_pupil_and_a_parent, button, emulator_settings, on_telegram
 from tests.support.homework import PEOPLE, build_world
 
 pytestmark = pytest.mark.flow
@@ -121,3 +121,21 @@ async def test_a_tutor_who_types_the_deadlines_example_back_has_it_accepted(
             assert f"{ahead:%d.%m.%Y} 18:00" in (summary.text or "")
         finally:
             await running.stop()
+
+
+async def test_a_parent_of_a_child_in_no_group_yet_is_not_shown_subjects_dash(
+    tmp_path: Path, db_url: str
+) -> None:
+    a_pupil_and_a_parent(db_url)  # Ерлан, in no tutoring group; his Russian-speaking parent on chat 601
+    async with TelegramEmulator() as telegram:
+        telegram.add_user(601, "Гүлнар")
+        running = await start(emulator_settings(telegram, tmp_path, db_url))
+        try:
+            parent = Chatting(telegram, 601)
+            [question] = await parent.text("/consent")
+        finally:
+            await running.stop()
+    text = question.text or ""
+    assert "приглашают на дополнительные онлайн-занятия" in text
+    assert f"({translate('ru', 'walk.consent.no_subjects')})" in text and "—" not in text
+    assert button(question, "consent:yes:")
