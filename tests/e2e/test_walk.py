@@ -1,26 +1,33 @@
 """Dead ends found by walking the people's journeys in the sandbox, each driven end to end through the
-emulators: a parent asking by SMS for the family's data gets it in words (an SMS carries no file),
-and a tutor who types back the deadline the question gives as its example has it accepted."""
+emulators: a parent asking by SMS for the family's data gets it in words (an SMS carries no file);
+a tutor who types back the deadline the question gives as its example has it accepted; a child in
+no group yet is not offered with "subjects: —"; an illness told on a Thursday evening can be for
+Monday's lesson."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
+from sqlmodel import Session, select
 
 from bots.app import start
 from locales import Lines, N, T, translate
-from models import ChannelIdentity, Feedback, Submission, SubmissionPage
+from models import Attendance, ChannelIdentity, Feedback, Lesson, Person, Submission, SubmissionPage
 from models.clock import to_local, utcnow
 from models.migrate import upgrade
 from models.store import make_engine, session_scope
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from sandbox.twilio_emulator import TwilioEmulator
 from settings import Settings
+from tests.e2e.test_threads_twilio import WHATSAPP_PARENT
+from tests.e2e.test_threads_twilio import seed as seed_threads
 from tests.e2e.test_whatsapp_flow import System, launch
 from tests.support.chatting import Chatting, a_pupil_and_a_parent, button, emulator_settings, on_telegram
 from tests.support.homework import PEOPLE, build_world
+from tests.support.threads import ALMATY
 
 pytestmark = pytest.mark.flow
 
@@ -139,3 +146,47 @@ async def test_a_parent_of_a_child_in_no_group_yet_is_not_shown_subjects_dash(
     assert "приглашают на дополнительные онлайн-занятия" in text
     assert f"({translate('ru', 'walk.consent.no_subjects')})" in text and "—" not in text
     assert button(question, "consent:yes:")
+
+
+THURSDAY_EVENING = datetime(2026, 3, 19, 19, 0, tzinfo=ALMATY)  # A1 met on Monday and Wednesday
+NEXT_MONDAY = date(2026, 3, 23)
+
+
+async def tap(twilio: TwilioEmulator, number: str, option: str) -> list[str]:
+    """Tap the option of the newest WhatsApp message with choices; the texts of the replies."""
+    shown = [m for m in twilio.messages_to(number) if m.interactive][-1]
+    before = len(twilio.messages_to(number))
+    result = await twilio.tap(shown.sid, option)
+    assert result.http_status == 200, result.error
+    await twilio.wait_for_messages(number, before + 1, timeout=15)
+    return [m.text for m in twilio.messages_to(number)[before:]]
+
+
+async def test_on_a_thursday_evening_a_parent_reports_illness_for_mondays_lesson(
+    tmp_path: Path, db_url: str
+) -> None:
+    with time_machine.travel(THURSDAY_EVENING, tick=True):
+        seed_threads(db_url, tmp_path)  # g1 (Russian) on WhatsApp at WHATSAPP_PARENT
+        async with TwilioEmulator() as twilio:
+            running, engine = await launch(tmp_path, db_url, twilio)
+            try:
+                [ask_kind] = await System(twilio, running, engine, {}).say("ПРОБЛЕМА", number=WHATSAPP_PARENT)
+                assert ask_kind == translate("ru", "problems.ask_kind")
+                with Session(engine) as session:
+                    pupil = session.exec(select(Person.id).where(Person.external_id == "p1")).one()
+                    monday = session.exec(select(Lesson.id).where(Lesson.weekday == 0)).first()
+                [ask_lesson] = await tap(twilio, WHATSAPP_PARENT, f"prb:kind:{pupil}:ill")
+                shown = twilio.messages_to(WHATSAPP_PARENT)[-1].interactive
+                assert ask_lesson == translate("ru", "problems.ask_lesson") and shown is not None
+                ids = [option["id"] for option in shown["options"]]
+                assert f"prb:lesson:{pupil}:ill:{monday}:{NEXT_MONDAY.isoformat()}" in ids  # four days ahead
+                [recorded] = await tap(
+                    twilio, WHATSAPP_PARENT, f"prb:lesson:{pupil}:ill:{monday}:{NEXT_MONDAY}"
+                )
+                assert recorded.startswith("✅")
+                with Session(engine) as session:
+                    row = session.exec(select(Attendance).where(Attendance.pupil_id == pupil)).one()
+                assert (row.on_date, row.reason, row.excused) == (NEXT_MONDAY, "ill", None)
+            finally:
+                await running.stop()
+                engine.dispose()
