@@ -1,6 +1,7 @@
-"""The assistant teacher's (and tutor's) `/status`: per group, who has a parent's consent, who
-joined the last lesson, and who has not handed in the open homework; a nudge to one pupil or to all
-of them is one tap.
+"""The assistant teacher's (and tutor's) `/status`: per group, who has a parent's consent (and a
+reminder to the parents who have not decided), who has not joined the bot (`handlers.status_reach`),
+who joined the last lesson, and who has not handed in the open homework; a nudge to one pupil or to
+all of them is one tap.
 
 A nudge is a reminder to the pupil through the outbox (the consent gate applies), at most one per
 pupil, homework and day: a second tap the same day says it was already sent.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from handlers import status_reach
 from handlers.attendance import marks, pupils_of
 from handlers.audit import audit
 from handlers.context import Turn
@@ -79,9 +81,13 @@ def show(turn: Turn) -> list[Reply]:
                     consent=_names(consenting),
                     no_consent=_names([p for p in pupils if p not in consenting]),
                     lesson=_last_lesson(turn, group, pupils),
-                )
+                ),
+                choices=status_reach.consent_choices(
+                    stored_id(group), [p for p in pupils if p not in consenting]
+                ),
             )
         )
+        replies += filter(None, [status_reach.not_joined(turn, pupils)])
         for homework in open_homework(turn, stored_id(group)):
             replies.append(_homework_reply(turn, group, homework, consenting))
     return replies

@@ -2,7 +2,8 @@
 emulators: a parent asking by SMS for the family's data gets it in words (an SMS carries no file);
 a tutor who types back the deadline the question gives as its example has it accepted; a child in
 no group yet is not offered with "subjects: —"; an illness told on a Thursday evening can be for
-Monday's lesson."""
+Monday's lesson; the assistant teacher sees who has not joined and reminds the parents who have not
+decided on consent, who are told the word to send, not a slash command."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from tests.e2e.test_threads_twilio import seed as seed_threads
 from tests.e2e.test_whatsapp_flow import System, launch
 from tests.support.chatting import Chatting, a_pupil_and_a_parent, button, emulator_settings, on_telegram
 from tests.support.homework import PEOPLE, build_world
-from tests.support.threads import ALMATY
+from tests.support.threads import ALMATY, STAFF, build_school
 
 pytestmark = pytest.mark.flow
 
@@ -190,3 +191,44 @@ async def test_on_a_thursday_evening_a_parent_reports_illness_for_mondays_lesson
             finally:
                 await running.stop()
                 engine.dispose()
+
+
+ASSISTANT = 961
+UNDECIDED_PARENT = "+77015550103"  # g3, p3's parent, by SMS only; p3 has no consent
+
+
+async def test_the_assistant_reminds_an_undecided_parent_who_reads_the_word_to_send_by_sms(
+    tmp_path: Path, db_url: str
+) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    world = build_school(engine, tmp_path / "media", {"a1": ASSISTANT})
+    with session_scope(engine) as session:
+        for identity in session.exec(
+            select(ChannelIdentity).where(ChannelIdentity.person_id == world.ids["g3"])
+        ):
+            session.delete(identity)
+        session.add(ChannelIdentity(person_id=world.ids["g3"], channel="sms", address=UNDECIDED_PARENT))
+    engine.dispose()
+    async with TelegramEmulator() as telegram, TwilioEmulator() as twilio:
+        telegram.add_user(ASSISTANT, STAFF["a1"][0])
+        running, engine = await launch(
+            tmp_path,
+            db_url,
+            twilio,
+            telegram_bot_token=telegram.token,
+            telegram_api_url=telegram.base_url,
+        )
+        try:
+            assistant = Chatting(telegram, ASSISTANT)
+            telegram.inject_text(ASSISTANT, "/status")
+            group, not_joined, *_ = await assistant.answers(2)
+            assert not_joined.text and "Ерлан Касымов" in not_joined.text  # nobody has written yet
+            [done] = await assistant.press(group, "st:consent:")
+            assert done.text == on_telegram("ru", "status.nudged", sent=1, already=0)
+            [reminder] = await twilio.wait_for_messages(UNDECIDED_PARENT, 1, channel="sms", timeout=15)
+            assert "Ерлан Касымов" in reminder.text and "КЕЛІСІМ деп жазыңыз" in reminder.text
+            assert "/consent" not in reminder.text
+        finally:
+            await running.stop()
+            engine.dispose()
