@@ -26,11 +26,9 @@ from models.clock import to_local
 from models.consent_rules import has_consent
 from models.enums import AttendanceStatus, SubmissionStatus
 from models.homework import Homework, Submission
-from models.outbox import Notification
 from models.people import Person
 from models.school import TutoringGroup
 from models.store import stored_id
-from outbox.write import enqueue
 
 PREFIX = "st:"
 NONE = "—"
@@ -177,20 +175,11 @@ def _owned_homework(turn: Turn, raw_id: str) -> tuple[Homework, TutoringGroup] |
 def _send_nudge(turn: Turn, homework: Homework, group: TutoringGroup, pupil: Person) -> bool:
     """One reminder per pupil, homework and local day; False when it was already sent today."""
     day = to_local(turn.now, turn.config.time_zone).date().isoformat()
-    key = f"nudge:{homework.id}:{pupil.id}:{day}:"
-    if turn.session.exec(select(Notification.id).where(Notification.idempotency_key == key)).first():
-        return False
-    row = enqueue(
-        turn.session,
-        kind="homework.nudge",
-        text=T(
-            "status.nudge_pupil",
-            subject=subject_name(group.subject),
-            title=homework.title,
-            due=due_text(turn, homework),
-        ),
-        idempotency_key=key,
-        person_id=pupil.id,
-        about_pupil_id=pupil.id,
+    text = T(
+        "status.nudge_pupil",
+        subject=subject_name(group.subject),
+        title=homework.title,
+        due=due_text(turn, homework),
     )
-    return row is not None
+    key = f"nudge:{homework.id}:{pupil.id}:{day}:"
+    return status_reach.send_once(turn, "homework.nudge", text, key, stored_id(pupil), stored_id(pupil))

@@ -17,13 +17,14 @@ from handlers.context import Turn
 from handlers.groups import staff_groups
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
-from locales import N, T
+from locales import N, T, Text
 from locales.collation import Names
 from models.clock import to_local
 from models.consent_rules import has_consent
 from models.invites import JOINED, invite_states
 from models.outbox import Notification
 from models.people import Guardianship, Person
+from models.store import stored_id
 from outbox.write import enqueue
 
 PREFIX = "st:consent:"
@@ -72,16 +73,23 @@ def _parents(turn: Turn, pupil: Person) -> list[int]:
 
 
 def _remind(turn: Turn, pupil: Person, parent: int, day: str) -> bool:
-    """One reminder unless it went today (from here or the dashboard); False when it did."""
+    """One reminder unless it went today (from here or the dashboard)."""
+    text = T("overview.remind.consent", pupil=pupil.full_name)
     key = f"remind:consent:{pupil.id}:{parent}:{day}:"
+    return send_once(turn, "consent.school_reminder", text, key, parent, stored_id(pupil))
+
+
+def send_once(turn: Turn, kind: str, text: Text, key: str, person_id: int, about_pupil_id: int) -> bool:
+    """One outbox row, unless one with this key was written already (a reminder of today) or the
+    consent gate holds it: False then."""
     if turn.session.exec(select(Notification.id).where(Notification.idempotency_key == key)).first():
         return False
     row = enqueue(
         turn.session,
-        kind="consent.school_reminder",
-        text=T("overview.remind.consent", pupil=pupil.full_name),
+        kind=kind,
+        text=text,
         idempotency_key=key,
-        person_id=parent,
-        about_pupil_id=pupil.id,
+        person_id=person_id,
+        about_pupil_id=about_pupil_id,
     )
     return row is not None
