@@ -30,6 +30,7 @@ from handlers import broadcast_schedule, broadcast_versions, conversation
 from handlers.attachments import store_attachment
 from handlers.audit import audit
 from handlers.context import Turn
+from handlers.date_examples import example_dates
 from handlers.dates import parse_due
 from handlers.group_names import group_name
 from handlers.refusals import not_allowed
@@ -145,7 +146,7 @@ def on_choice(turn: Turn) -> list[Reply]:
         return [Reply(T(f"broadcast.ask_version.{argument}"))]
     if action == "later" and state.step == "confirm":
         conversation.enter(turn, FLOW_SEND, "when", **data)
-        return [Reply(T("broadcast.schedule.ask"))]
+        return [Reply(T("broadcast.schedule.ask", **example_dates(turn)))]
     if action == "cancel":
         conversation.clear(turn)
         return [Reply(T("broadcast.cancelled"))]
@@ -388,7 +389,7 @@ def _when(turn: Turn, data: dict[str, Any]) -> list[Reply]:
     local_now = to_local(turn.now, turn.config.time_zone).replace(tzinfo=None)
     moment = parse_due(turn.inbound.text.strip(), local_now)
     if moment is None:
-        return [Reply(T("homework.due_invalid"))]
+        return [Reply(T("homework.due_invalid", **example_dates(turn)))]
     if moment <= local_now:
         return [Reply(T("homework.due_past"))]
     return _send(turn, klass, data, urgent=False, send_at=to_utc(moment, turn.config.time_zone))

@@ -35,8 +35,9 @@ def current(turn: Turn, guardian_id: int, pupil_id: int) -> Consent | None:
 
 
 def _subjects(turn: Turn, pupil: Person) -> Text:
+    """The child's subjects; a child in no group yet is told so, not shown "subjects: —"."""
     names = [T(f"subject.{code}").render(turn.locale) for code in subjects_of(turn.session, stored_id(pupil))]
-    return T("consent.subjects_list", subjects=", ".join(names) or "—")
+    return T("consent.subjects_list", subjects=", ".join(names)) if names else T("walk.consent.no_subjects")
 
 
 def ask(turn: Turn, pupil: Person) -> Reply:

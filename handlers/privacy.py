@@ -27,12 +27,13 @@ from typing import Any
 from sqlalchemy import Engine, String, cast, delete, event, update
 from sqlmodel import Session, col, select
 
+from handlers import privacy_sms
 from handlers.context import Turn
 from handlers.refusals import not_allowed
 from handlers.threads import store as threads
 from handlers.types import Choice, Reply
 from locales import T
-from models.enums import Role
+from models.enums import Channel, Role
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.journal import AuditLog, Conversation
 from models.outbox import DeliveryAttempt, Notification
@@ -53,10 +54,13 @@ CONFIRMED = "privacy.forget_confirmed"
 
 
 def my_data(turn: Turn) -> list[Reply]:
-    """/mydata: everything stored about the parent's children, as a file."""
+    """/mydata: everything stored about the parent's children, as a file; by SMS, which carries no
+    file, what is stored in words (`handlers.privacy_sms`)."""
     children = _children(turn)
     if not children:
         return [Reply(T("privacy.no_children"))]
+    if turn.identity.channel == Channel.SMS:
+        return [privacy_sms.summary([(c, everything(turn.session, c)) for c in children])]
     return [export(turn, children)]
 
 
@@ -101,7 +105,7 @@ def export(turn: Turn, children: list[Person]) -> Reply:
     """Write everything stored about the children to one JSON file and send it as a document."""
     data = {
         "exported_at": _iso(turn.now),
-        "pupils": [_everything(turn.session, child) for child in children],
+        "pupils": [everything(turn.session, child) for child in children],
     }
     folder = turn.config.media_dir / EXPORTS
     folder.mkdir(parents=True, exist_ok=True)
@@ -126,7 +130,8 @@ def _row(model: Any, *skip: str) -> dict[str, Any]:
     return dict(model.model_dump(exclude=set(skip)))
 
 
-def _everything(session: Session, pupil: Person) -> dict[str, Any]:
+def everything(session: Session, pupil: Person) -> dict[str, Any]:
+    """Every row stored about one pupil, as the export file holds it."""
     pid = pupil.id
     submissions = session.exec(select(Submission).where(Submission.pupil_id == pid)).all()
     ids = [s.id for s in submissions]

@@ -21,6 +21,7 @@ from handlers import conversation, substitutes
 from handlers.attachments import store_attachment
 from handlers.audit import audit
 from handlers.context import Turn
+from handlers.date_examples import example_dates
 from handlers.dates import parse_due
 from handlers.grades import parse_max_points
 from handlers.gradings import GRADINGS, chosen, grading_text
@@ -136,7 +137,7 @@ def _set_text(turn: Turn, data: dict[str, Any], text: str) -> list[Reply]:
         return [Reply(T("homework.text_too_long", limit=MAX_TEXT))]
     data["text"] = text
     conversation.enter(turn, FLOW, "due", **data)
-    return [*refused, Reply(T("homework.ask_due"))]
+    return [*refused, Reply(T("homework.ask_due", **example_dates(turn)))]
 
 
 def _late_attachment(turn: Turn, group: TutoringGroup, step: str, data: dict[str, Any]) -> list[Reply]:
@@ -148,7 +149,10 @@ def _late_attachment(turn: Turn, group: TutoringGroup, step: str, data: dict[str
     if step == "confirm":
         return _summary(turn, group, data)
     conversation.enter(turn, FLOW, step, **data)
-    question = {"due": Reply(T("homework.ask_due")), "max": Reply(T("homework.ask_max"))}
+    question = {
+        "due": Reply(T("homework.ask_due", **example_dates(turn))),
+        "max": Reply(T("homework.ask_max")),
+    }
     return [Reply(T("homework.attachment_added")), question.get(step) or _grading_question()]
 
 
@@ -156,7 +160,7 @@ def _set_due(turn: Turn, group: TutoringGroup, data: dict[str, Any], text: str) 
     local_now = to_local(turn.now, turn.config.time_zone).replace(tzinfo=None)
     due_local = parse_due(text, local_now)
     if due_local is None:
-        return [Reply(T("homework.due_invalid"))]
+        return [Reply(T("homework.due_invalid", **example_dates(turn)))]
     if due_local <= local_now:
         return [Reply(T("homework.due_past"))]
     due_local, shift = working_deadline(turn, group, due_local)

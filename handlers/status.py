@@ -1,6 +1,7 @@
-"""The assistant teacher's (and tutor's) `/status`: per group, who has a parent's consent, who
-joined the last lesson, and who has not handed in the open homework; a nudge to one pupil or to all
-of them is one tap.
+"""The assistant teacher's (and tutor's) `/status`: per group, who has a parent's consent (and a
+reminder to the parents who have not decided), who has not joined the bot (`handlers.status_reach`),
+who joined the last lesson, and who has not handed in the open homework; a nudge to one pupil or to
+all of them is one tap.
 
 A nudge is a reminder to the pupil through the outbox (the consent gate applies), at most one per
 pupil, homework and day: a second tap the same day says it was already sent.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from handlers import status_reach
 from handlers.attendance import marks, pupils_of
 from handlers.audit import audit
 from handlers.context import Turn
@@ -24,11 +26,9 @@ from models.clock import to_local
 from models.consent_rules import has_consent
 from models.enums import AttendanceStatus, SubmissionStatus
 from models.homework import Homework, Submission
-from models.outbox import Notification
 from models.people import Person
 from models.school import TutoringGroup
 from models.store import stored_id
-from outbox.write import enqueue
 
 PREFIX = "st:"
 NONE = "—"
@@ -79,9 +79,13 @@ def show(turn: Turn) -> list[Reply]:
                     consent=_names(consenting),
                     no_consent=_names([p for p in pupils if p not in consenting]),
                     lesson=_last_lesson(turn, group, pupils),
-                )
+                ),
+                choices=status_reach.consent_choices(
+                    stored_id(group), [p for p in pupils if p not in consenting]
+                ),
             )
         )
+        replies += filter(None, [status_reach.not_joined(turn, pupils)])
         for homework in open_homework(turn, stored_id(group)):
             replies.append(_homework_reply(turn, group, homework, consenting))
     return replies
@@ -171,20 +175,11 @@ def _owned_homework(turn: Turn, raw_id: str) -> tuple[Homework, TutoringGroup] |
 def _send_nudge(turn: Turn, homework: Homework, group: TutoringGroup, pupil: Person) -> bool:
     """One reminder per pupil, homework and local day; False when it was already sent today."""
     day = to_local(turn.now, turn.config.time_zone).date().isoformat()
-    key = f"nudge:{homework.id}:{pupil.id}:{day}:"
-    if turn.session.exec(select(Notification.id).where(Notification.idempotency_key == key)).first():
-        return False
-    row = enqueue(
-        turn.session,
-        kind="homework.nudge",
-        text=T(
-            "status.nudge_pupil",
-            subject=subject_name(group.subject),
-            title=homework.title,
-            due=due_text(turn, homework),
-        ),
-        idempotency_key=key,
-        person_id=pupil.id,
-        about_pupil_id=pupil.id,
+    text = T(
+        "status.nudge_pupil",
+        subject=subject_name(group.subject),
+        title=homework.title,
+        due=due_text(turn, homework),
     )
-    return row is not None
+    key = f"nudge:{homework.id}:{pupil.id}:{day}:"
+    return status_reach.send_once(turn, "homework.nudge", text, key, stored_id(pupil), stored_id(pupil))

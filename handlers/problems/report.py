@@ -46,6 +46,7 @@ FLOW = "prb"
 FLOW_NOTE = "prb_note"
 NO_LESSON = "none"
 WINDOW = timedelta(days=2)  # lessons this close before or after now are offered
+AHEAD = timedelta(days=8)  # and each group's next lesson, if it comes within this
 MAX_LESSONS = 6
 URGENT_BEFORE = timedelta(hours=2)  # a report this close before the lesson reaches the tutor at once
 MAX_NOTE = 500
@@ -153,7 +154,9 @@ def _pupil(turn: Turn, raw: object) -> Person | None:
 
 
 def _around(turn: Turn, pupil_id: int) -> list[tuple[Occurrence, TutoringGroup]]:
-    """The pupil's lessons that start within `WINDOW` of now, soonest first."""
+    """The pupil's lessons that start within `WINDOW` of now, and each group's next lesson however
+    far ahead within `AHEAD` (an illness told on a Thursday evening is for Monday's lesson), soonest
+    first."""
     groups = turn.session.exec(
         select(TutoringGroup)
         .join(GroupMember, col(GroupMember.group_id) == TutoringGroup.id)
@@ -161,16 +164,19 @@ def _around(turn: Turn, pupil_id: int) -> list[tuple[Occurrence, TutoringGroup]]
     ).all()
     zone = turn.config.time_zone
     first = to_local(turn.now - WINDOW, zone).date()
-    days = [first + timedelta(days=n) for n in range((WINDOW * 2).days + 2)]
+    days = [first + timedelta(days=n) for n in range((WINDOW + AHEAD).days + 2)]
     found: list[tuple[Occurrence, TutoringGroup]] = []
     for group in groups:
-        for lesson in turn.session.exec(
-            select(Lesson).where(Lesson.group_id == group.id, col(Lesson.active).is_(True))
-        ).all():
-            for day in days:
-                occ = lessons.occurrence(turn.session, lesson, day, zone)
-                if occ is not None and abs(occ.start - turn.now) <= WINDOW:
-                    found.append((occ, group))
+        held = [
+            occ
+            for lesson in turn.session.exec(
+                select(Lesson).where(Lesson.group_id == group.id, col(Lesson.active).is_(True))
+            ).all()
+            for occ in (lessons.occurrence(turn.session, lesson, day, zone) for day in days)
+            if occ is not None and turn.now - WINDOW <= occ.start <= turn.now + AHEAD
+        ]
+        upcoming = min((occ for occ in held if occ.start > turn.now), key=lambda occ: occ.start, default=None)
+        found += [(occ, group) for occ in held if abs(occ.start - turn.now) <= WINDOW or occ is upcoming]
     found.sort(key=lambda pair: abs(pair[0].start - turn.now))
     return sorted(found[:MAX_LESSONS], key=lambda pair: pair[0].start)
 

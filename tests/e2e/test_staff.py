@@ -53,7 +53,8 @@ async def test_attendance_status_nudge_and_refusals_over_http(tmp_path: Path, db
 
             # The assistant's view of the group, then a nudge to one pupil who has not handed in
             # (Ерлан's parent has not consented: he is not offered).
-            group, homework = await assistant.text("/status", 2)
+            group, not_joined, homework = await assistant.text("/status", 3)
+            assert not_joined.text is not None and "Ерлан Касымов" in not_joined.text  # has not written
             assert homework.text is not None and TASK in homework.text
             offered = [v for v in choices(homework) if v.startswith("st:one:")]
             assert sorted(int(v.rsplit(":", 1)[1]) for v in offered) == sorted(

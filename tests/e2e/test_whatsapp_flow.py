@@ -260,7 +260,7 @@ async def test_by_sms_a_parent_consents_with_words_and_numbers_each_sms_within_t
     assert question.text.startswith(translate("kk", "language.ask") + "\n1 ")
     chosen, consent = await system.sms("2", expect=2)  # Russian
     assert chosen.text == translate("ru", "language.set") and "ЯЗЫК" in chosen.text
-    subjects = T("consent.subjects_list", subjects="—")
+    subjects = T("walk.consent.no_subjects")  # the child is in no group yet
     short = T("consent.request", pupil="Ерлан", programme="Цифровой наставник", subjects=subjects)
     assert consent.text.startswith(short.render("ru", "sms"))
     assert consent.text.startswith("«Цифровой наставник»:")  # the pupil's programme, in Russian
