@@ -4,6 +4,9 @@ order puts them, and numbers by value («8А» before «10Б»)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import fields
+
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -16,7 +19,7 @@ from models.school import SchoolClass, TutoringGroup
 from models.store import session_scope
 from monitoring import periods
 from monitoring.attention import attention
-from monitoring.figures import Reading
+from monitoring.figures import Figures, Reading
 from monitoring.overview import overview
 from monitoring.scope import CLASS, Scope
 from tests.support.overview import NOW, ZONE, Term, build_term
@@ -111,3 +114,16 @@ def test_the_headings_classes_are_in_the_readers_alphabet(term: Term) -> None:
     quarter = periods.current_quarter(NOW.astimezone(ZONE).date())
     view = View(term.teacher_9b, scope, scope, quarter, ZONE, NOW, language="kk")
     assert heading(term.engine, view) == "8Ә, 10Б"  # by value, not «10Б, 8Ә»
+
+
+def test_figures_add_up_every_count_they_hold() -> None:
+    """`Figures.add` names its fields one by one: a count added to `Figures` later must be added too."""
+    counts = [f.name for f in fields(Figures) if f.name != "reasons"]
+    one = Figures(**{name: n + 1 for n, name in enumerate(counts)}, reasons=Counter({"ill": 2}))
+    both = Figures()
+    both.add(one)
+    both.add(one)
+    assert {name: getattr(both, name) for name in counts} == {
+        name: 2 * (n + 1) for n, name in enumerate(counts)
+    }
+    assert both.reasons == Counter({"ill": 4})
