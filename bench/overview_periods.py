@@ -17,7 +17,6 @@ of 12,000 — for every period.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -27,7 +26,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bench.common import engine_name, machine, scratch_database, temporary_folder
+from bench.common import engine_name, machine, scratch_database, side_by_side_options, temporary_folder
 from bench.dashboard_pages import QUICK, SHAPES, Shape
 from models.migrate import upgrade
 from models.store import make_engine
@@ -126,13 +125,7 @@ def measure(shape: Shape, rounds: int, before: Path | None) -> None:
 
 
 def main() -> None:
-    options = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    options.add_argument("--quick", action="store_true", help="smaller worlds, fewer rounds")
-    options.add_argument("--before", type=Path, help="a checkout of the code to compare with (say main)")
-    options.add_argument("--rounds", type=int, default=0)
-    args = options.parse_args()
+    args = side_by_side_options(__doc__)
     print(f"The overview and who needs attention, per period, on {machine()}", flush=True)
     rounds = args.rounds or (2 if args.quick else 5)
     for shape in QUICK if args.quick else SHAPES:
