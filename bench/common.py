@@ -3,6 +3,7 @@ process started as a child against the emulators."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import platform
@@ -45,6 +46,18 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
     return ordered[index]
+
+
+def side_by_side_options(description: str | None) -> argparse.Namespace:
+    """The options of a benchmark that can time another checkout beside this one: --quick (smaller
+    worlds, fewer rounds), --before PATH (say a checkout of main), --rounds N."""
+    options = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    options.add_argument("--quick", action="store_true", help="smaller worlds, fewer rounds")
+    options.add_argument("--before", type=Path, help="a checkout of the code to compare with (say main)")
+    options.add_argument("--rounds", type=int, default=0)
+    return options.parse_args()
 
 
 def free_port() -> int:

@@ -59,11 +59,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs["poolclass"] = NullPool
     else:
         kwargs.setdefault("pool_size", POOL_SIZE)
-    engine = create_engine(url, **kwargs)
+    connect_args = kwargs.pop("connect_args", {})
+    engine = create_engine(url, connect_args={"options": POSTGRES_OPTIONS, **connect_args}, **kwargs)
     event.listen(engine.pool, "checkin", _idle_from)
     event.listen(engine.pool, "checkout", partial(_ping_if_idle, engine))
     return engine
 
+
+# Settings of every PostgreSQL connection. JIT off: PostgreSQL compiles a query to machine code when
+# its estimated cost passes `jit_above_cost`, and the dashboard's queries, whose correlated subqueries
+# the planner costs at hundreds of thousands, spent 2 s of 2.4 compiling for 0.3 s of work (who needs
+# attention, a school of 4,000; EXPLAIN ANALYZE). No query here runs long enough to win it back.
+POSTGRES_OPTIONS = "-c jit=off"
 
 # PostgreSQL connections kept open per process: the bot's turn threads (bots.turns), its outbox
 # dispatcher, scheduler and pages. Past the pool a connection is opened for one use and closed

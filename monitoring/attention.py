@@ -206,9 +206,10 @@ def attention(
     session: Session, reading: Reading, *, need: str = "", search: str = "", page: int = 1, size: int = 25
 ) -> Page[Attention]:
     """The pupils who need attention (`need`: only one kind of need), most reasons first, then by
-    class and name; one page of them, with their families' names and phones."""
+    class and name; one page of them, with their families' names and phones. One query gives the
+    page and the total; a second only when the page asked for is empty."""
     rows = candidates(session, reading).subquery()
-    statement = select(rows).where(_flagged(rows, need))
+    statement = select(rows, func.count().over().label("total")).where(_flagged(rows, need))
     if search.strip():
         statement = statement.where(
             or_(
@@ -216,27 +217,36 @@ def attention(
                 contains(session, rows.c.class_name, search.strip()),
             )
         )
-    total = int(session.execute(select(func.count()).select_from(statement.subquery())).scalar_one())
     reasons = (
         case((rows.c.absences >= MISSED_LESSONS, 1), else_=0)
         + case((rows.c.missing > 0, 1), else_=0)
         + (1 - rows.c.consent)
         + (1 - rows.c.reachable)
     )
+    ordered = statement.order_by(
+        reasons.desc(),
+        alphabetical(session, rows.c.class_name, reading.language),
+        alphabetical(session, rows.c.name, reading.language),
+        rows.c.pupil_id,
+    )
+    wanted: Page[Attention] = Page(number=page, size=size, total=page * size)
+    listed = _rows(session, ordered, wanted)
+    if listed:
+        total = int(listed[0].total)
+    else:  # none on that page: there may be none at all, or it is past the last page
+        total = int(session.execute(select(func.count()).select_from(statement.subquery())).scalar_one())
     found: Page[Attention] = Page(number=page, size=size, total=total)
-    listed = session.execute(
-        statement.order_by(
-            reasons.desc(),
-            alphabetical(session, rows.c.class_name, reading.language),
-            alphabetical(session, rows.c.name, reading.language),
-            rows.c.pupil_id,
-        )
-        .limit(size)
-        .offset(found.offset)
-    ).all()
+    if found.offset != wanted.offset:
+        listed = _rows(session, ordered, found)
     families = _families(session, [row.pupil_id for row in listed])
     found.items = [_listed(row, families.get(row.pupil_id, [])) for row in listed]
     return found
+
+
+def _rows(session: Session, ordered: Rows, page: Page[Attention]) -> list[Any]:
+    """One page of the ordered list; each row carries how many there are in all (`count(*) over ()`),
+    so the pupils' counts are worked out once for the total and the page alike."""
+    return list(session.execute(ordered.limit(page.size).offset(page.offset)).all())
 
 
 def _families(session: Session, pupils: list[int]) -> dict[int, list[Contact]]:

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
@@ -43,6 +43,7 @@ from monitoring.sql import Rows, consented, latest_feedback, local_day, monday_o
 
 COUNTED = (SubmissionStatus.SUBMITTED.value, SubmissionStatus.GRADED.value, SubmissionStatus.RETURNED.value)
 SCORES = range(1, 11)
+K = TypeVar("K")
 Key = tuple[int | None, int | None]  # (the pupil's school, the group)
 
 
@@ -71,12 +72,24 @@ class Figures:
     reasons: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Figures) -> None:
-        for name in (
-            "pupils", "consented", "present", "late", "absent", "excused", "expected", "on_time",
-            "handed_late", "score_total", "scored", "growth_total", "grown", "entered",
-        ):  # fmt: skip
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.reasons.update(other.reasons)
+        """Add `other`'s counts to these. Written out: a school's breakdowns add up thousands of
+        cells, and a loop over the fields' names by `getattr` / `setattr` cost twice as much."""
+        self.pupils += other.pupils
+        self.consented += other.consented
+        self.present += other.present
+        self.late += other.late
+        self.absent += other.absent
+        self.excused += other.excused
+        self.expected += other.expected
+        self.on_time += other.on_time
+        self.handed_late += other.handed_late
+        self.score_total += other.score_total
+        self.scored += other.scored
+        self.growth_total += other.growth_total
+        self.grown += other.grown
+        self.entered += other.entered
+        if other.reasons:
+            self.reasons.update(other.reasons)
 
     @property
     def marks(self) -> int:
@@ -299,10 +312,10 @@ class Measured:
     scores: list[int] = field(default_factory=lambda: [0] * len(SCORES))
 
     def at(self, school: int | None, group: int | None) -> Figures:
-        return self.cells.setdefault((school, group), Figures())
+        return _entry(self.cells, (school, group))
 
     def week(self, monday: Any) -> Figures:
-        return self.weeks.setdefault(str(monday), Figures())
+        return _entry(self.weeks, str(monday))
 
     def series(self, period: Period) -> list[Week]:
         """Attendance and work on time per week of the period (a week with neither is left out)."""
@@ -314,13 +327,28 @@ class Measured:
         return found
 
 
+def _entry(figures: dict[K, Figures], key: K) -> Figures:
+    """The figures under `key`, made on first use only: `setdefault(key, Figures())` would make (and
+    throw away) one, with its Counter, for each of the tens of thousands of rows a school adds up."""
+    found = figures.get(key)
+    if found is None:
+        found = figures[key] = Figures()
+    return found
+
+
+def _rows(session: Session, statement: Rows) -> list[Any]:
+    """A measure's rows as plain tuples, read through the session's connection: these are counts,
+    not objects, and the ORM's per-row work would cost a school of thousands a third of the page."""
+    return list(session.connection().execute(statement).all())
+
+
 def measure(session: Session, reading: Reading) -> Measured:
     """Every additive figure per (the pupil's school, group), with the weekly trend and the scores'
     spread added up from the same rows."""
     found = Measured()
-    for school, group, week, reason, present, late, absent, excused in session.execute(
-        attendance_rows(session, reading)
-    ).all():
+    for school, group, week, reason, present, late, absent, excused in _rows(
+        session, attendance_rows(session, reading)
+    ):
         for figures in (found.at(school, group), found.week(week)):
             figures.present += int(present or 0)
             figures.late += int(late or 0)
@@ -329,25 +357,23 @@ def measure(session: Session, reading: Reading) -> Measured:
             if reason and absent:
                 figures.reasons[reason] += int(absent)
     members: dict[int, list[tuple[int | None, int]]] = {}
-    for school, group, count in session.execute(members_rows(reading)).all():
+    for school, group, count in _rows(session, members_rows(reading)):
         members.setdefault(group, []).append((school, int(count)))
-    for group, week, homework in session.execute(homework_by_week(session, reading)).all():
+    for group, week, homework in _rows(session, homework_by_week(session, reading)):
         for school, count in members.get(group, []):  # works due: homework × the group's pupils
             found.at(school, group).expected += int(homework) * count
             found.week(week).expected += int(homework) * count
-    for school, group, week, on_time, late in session.execute(handed_rows(session, reading)).all():
+    for school, group, week, on_time, late in _rows(session, handed_rows(session, reading)):
         for figures in (found.at(school, group), found.week(week)):
             figures.on_time += int(on_time or 0)
             figures.handed_late += int(late or 0)
-    for school, group, score, count in session.execute(score_rows(reading)).all():
+    for school, group, score, count in _rows(session, score_rows(reading)):
         figures = found.at(school, group)
         figures.score_total += int(score) * int(count)
         figures.scored += int(count)
         if 1 <= int(score) <= len(SCORES):
             found.scores[int(score) - 1] += int(count)
-    for school, group, total, grown, entered in session.execute(
-        growth_by_group(reading.scope, reading.after)
-    ).all():
+    for school, group, total, grown, entered in _rows(session, growth_by_group(reading.scope, reading.after)):
         figures = found.at(school, group)
         figures.growth_total += float(total or 0.0)
         figures.grown += int(grown or 0)

@@ -7,7 +7,6 @@ class teacher see their groups and tutors; a tutor or an assistant teacher their
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from locales import Text, subject_name
+from locales.collation import sort_key
 from models.people import Person
 from models.school import School, TutoringGroup
 from monitoring.figures import (
@@ -38,11 +38,6 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     CLASS: ("group", "tutor"),
     GROUP: ("group",),
 }
-
-
-def natural(name: str) -> list[int | str]:
-    """A name as people order it: «№2 мектеп» before «№10 мектеп»."""
-    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
 
 
 @dataclass(frozen=True)
@@ -92,15 +87,15 @@ def overview(session: Session, reading: Reading) -> Overview:
     groups = _groups(session, reading) if {"group", "tutor"} & set(dimensions) else {}
     for kind in dimensions:
         if kind == "school":
-            result.units[kind] = _schools(session, by_school)
+            result.units[kind] = _schools(session, by_school, reading.language)
         elif kind == "group":
             per_group = with_pupils(rollup(cells, _group), dict(pupils_by_group(session, reading)))
-            result.units[kind] = _group_units(per_group, groups)
+            result.units[kind] = _group_units(per_group, groups, reading.language)
         else:
             per_tutor = with_pupils(
                 rollup(cells, _tutor_key(groups)), dict(pupils_by_tutor(session, reading))
             )
-            result.units[kind] = _tutor_units(session, per_tutor, groups)
+            result.units[kind] = _tutor_units(session, per_tutor, groups, reading.language)
     return result
 
 
@@ -134,7 +129,13 @@ def _groups(session: Session, reading: Reading) -> dict[int, GroupInfo]:
     return {gid: GroupInfo(code, subject, tutor) for gid, code, subject, tutor in rows if gid is not None}
 
 
-def _schools(session: Session, figures: dict[Hashable, Figures]) -> list[Unit]:
+def by_name(units: list[Unit], language: str) -> list[Unit]:
+    """Units in the alphabet of a reader of `language`, numbers by value: «8А» before «10Б», «Әсем»
+    after «Асан» and before «Бекзат» (`locales.collation`)."""
+    return sorted(units, key=lambda unit: sort_key(language, unit.name))
+
+
+def _schools(session: Session, figures: dict[Hashable, Figures], language: str) -> list[Unit]:
     ids = [key for key in figures if isinstance(key, int)]
     rows = session.execute(
         select(col(School.id), col(School.name), col(School.district)).where(col(School.id).in_(ids))
@@ -144,19 +145,19 @@ def _schools(session: Session, figures: dict[Hashable, Figures]) -> list[Unit]:
         Unit("school", key, named.get(key, ("", ""))[0], named.get(key, ("", ""))[1], figures[key])
         for key in ids
     ]
-    return sorted(units, key=lambda u: natural(u.name))
+    return by_name(units, language)
 
 
-def _group_units(figures: dict[Hashable, Figures], groups: dict[int, GroupInfo]) -> list[Unit]:
+def _group_units(figures: dict[Hashable, Figures], groups: dict[int, GroupInfo], language: str) -> list[Unit]:
     units = [
         Unit("group", gid, info.code, subject_name(info.subject), figures.get(gid, Figures()))
         for gid, info in groups.items()
     ]
-    return sorted(units, key=lambda u: natural(u.name))
+    return by_name(units, language)
 
 
 def _tutor_units(
-    session: Session, figures: dict[Hashable, Figures], groups: dict[int, GroupInfo]
+    session: Session, figures: dict[Hashable, Figures], groups: dict[int, GroupInfo], language: str
 ) -> list[Unit]:
     ids = [key for key in figures if isinstance(key, int)]
     names = dict(
@@ -167,7 +168,13 @@ def _tutor_units(
         if info.tutor_id is not None:
             codes.setdefault(info.tutor_id, []).append(info.code)
     units = [
-        Unit("tutor", key, names.get(key, ""), ", ".join(sorted(codes.get(key, []))), figures[key])
+        Unit(
+            "tutor",
+            key,
+            names.get(key, ""),
+            ", ".join(sorted(codes.get(key, []), key=lambda code: sort_key(language, code))),
+            figures[key],
+        )
         for key in ids
     ]
-    return sorted(units, key=lambda u: natural(u.name))
+    return by_name(units, language)

@@ -28,12 +28,13 @@ from bots.web.reminders import Sent, remind
 from bots.web.site import SITE
 from bots.web.view import View, remember_period, view_of
 from locales import Text, translate
+from locales.collation import sort_key
 from models.district import DistrictCoordinator
 from models.school import School, SchoolClass, TutoringGroup
 from monitoring import periods
 from monitoring.attention import NEEDS, Attention, attention
 from monitoring.figures import SCORES, Figures
-from monitoring.overview import Overview, Unit, natural, overview
+from monitoring.overview import Overview, Unit, by_name, overview
 from monitoring.paging import PAGE_SIZE, Page, page_number
 from monitoring.scope import DISTRICT, GROUP
 from monitoring.tables import LISTINGS, Table, page_of, tables_for
@@ -43,9 +44,10 @@ UNITS_PAGE = 25
 ATTENTION_PAGE = 20
 SEARCH_CHARS = 60
 
-# How a breakdown may be sorted: worst first for the percentages, so what lags is on top.
+# How a breakdown may be sorted: worst first for the percentages, so what lags is on top; units that
+# tie keep their order by name (`by_name`, in the reader's alphabet), as Python's sort is stable.
 SORTS: dict[str, Callable[[Unit], Any]] = {
-    "name": lambda u: natural(u.name),
+    "name": lambda u: 0,
     "pupils": lambda u: -u.figures.pupils,
     "consent": lambda u: _low_first(u.figures.consent_pct),
     "attendance": lambda u: _low_first(u.figures.attendance_pct),
@@ -144,9 +146,9 @@ def cards(total: Figures, lang: str) -> list[Card]:
     ]
 
 
-def units_page(units: list[Unit], typed: str, sort: str, number_: int) -> Page[Unit]:
+def units_page(units: list[Unit], typed: str, sort: str, number_: int, language: str) -> Page[Unit]:
     found = [u for u in units if typed.casefold() in u.name.casefold()] if typed else units
-    found = sorted(found, key=SORTS.get(sort, SORTS["name"]))
+    found = sorted(by_name(found, language), key=SORTS.get(sort, SORTS["name"]))
     page: Page[Unit] = Page(number=number_, size=UNITS_PAGE, total=len(found))
     page.items = found[page.offset : page.offset + page.size]
     return page
@@ -176,7 +178,7 @@ def heading(engine: Engine, view: View) -> str:
             names = session.execute(
                 select(col(SchoolClass.name)).where(col(SchoolClass.id).in_(scope.class_ids))
             )
-            return ", ".join(sorted(names.scalars()))
+            return ", ".join(sorted(names.scalars(), key=lambda name: sort_key(view.language, name)))
     return ""
 
 
@@ -243,7 +245,11 @@ async def overview_page(request: web.Request, who: Signed) -> web.StreamResponse
         (
             kind,
             units_page(
-                units, searched(request, "units"), sort, page_number(request.query.get(f"{kind}_page"))
+                units,
+                searched(request, "units"),
+                sort,
+                page_number(request.query.get(f"{kind}_page")),
+                view.language,
             ),
         )
         for kind, units in figures.units.items()

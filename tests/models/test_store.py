@@ -13,7 +13,7 @@ from models.clock import utcnow
 from models.invariants import InvariantViolation
 from models.invites import InviteError, issue_invite, redeem_invite
 from models.phones import BadPhone, normalize_phone
-from models.store import session_scope
+from models.store import is_postgres, session_scope
 
 pytestmark = pytest.mark.store
 
@@ -195,3 +195,11 @@ def test_unknown_invite_says_so(engine: Engine) -> None:
     with pytest.raises(InviteError) as caught, session_scope(engine) as session:
         redeem_invite(session, "NO-SUCH-CODE")
     assert caught.value.reason == "unknown"
+
+
+def test_postgres_connections_do_not_compile_queries_to_machine_code(engine: Engine) -> None:
+    """JIT compiling cost the attention list 2 s for 0.3 s of work (`models.store.POSTGRES_OPTIONS`)."""
+    if not is_postgres(engine):
+        pytest.skip("SQLite has no JIT")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW jit").scalar() == "off"

@@ -1,0 +1,136 @@
+"""The overview's figures and who needs attention, for every period a reader may choose (the current
+quarter, the first half-year, the whole year, and dates: the current month so far), in the worlds of
+`bench.dashboard_pages` (a district of 100 schools × 40 pupils read by its district coordinator; one
+school of 4,000 and one of 12,000 read by its coordinator), as the read model gives them
+(`monitoring.overview.overview`, `monitoring.attention.attention`: the page's database work, less
+the HTML).
+
+With `--before PATH` the same reading is also done by the code at PATH (say a checkout of main) on
+the same database, each in a process of its own started afresh per round, the two alternating round
+by round so the machine's drift falls on both alike.
+
+Targets (issue 21): ≤ 300 ms for the district and for one school of 4,000, ≤ 500 ms for one school
+of 12,000 — for every period.
+
+    uv run --frozen python -m bench.overview_periods [--quick] [--before ../main]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from bench.common import engine_name, machine, scratch_database, side_by_side_options, temporary_folder
+from bench.dashboard_pages import QUICK, SHAPES, Shape
+from models.migrate import upgrade
+from models.store import make_engine
+from sandbox.term import fill_term
+from sandbox.world import build_district
+
+HERE = Path(__file__).resolve().parent.parent
+PAGES = ("overview", "attention", "attention: missing work")
+READ = """
+import json, sys, time
+from datetime import date
+from zoneinfo import ZoneInfo
+from sqlmodel import Session
+import monitoring
+from models.clock import utcnow
+from models.store import make_engine
+from monitoring import periods
+from monitoring.attention import attention
+from monitoring.figures import Reading
+from monitoring.overview import overview
+url, reader = sys.argv[1], int(sys.argv[2])
+engine = make_engine(url)
+zone = ZoneInfo("Asia/Almaty")
+now = utcnow()
+today = now.astimezone(zone).date()
+year = periods.first_year_of(today)
+chosen = {
+    "quarter": periods.current_quarter(today),
+    "half-year": periods.half(year, 1),
+    "year": periods.whole_year(year),
+    "dates": periods.dates(today.replace(day=1), today),
+}
+pages = {
+    "overview": lambda s, r: overview(s, r),
+    "attention": lambda s, r: attention(s, r, page=1, size=20),
+    "attention: missing work": lambda s, r: attention(s, r, need="missing", page=1, size=20),
+}
+took = {}
+for period_name, period in chosen.items():
+    for page_name, read in pages.items():
+        for warm in (True, False):  # the first reading warms the statement cache and the pages
+            started = time.perf_counter()
+            with Session(engine) as session:
+                scope = monitoring.scope_of(session, reader)
+                read(session, Reading(scope, period, zone, now, "kk"))
+            if not warm:
+                took[f"{period_name}|{page_name}"] = 1000 * (time.perf_counter() - started)
+print(json.dumps(took))
+"""
+
+
+def read_once(tree: Path, db_url: str, reader: int, folder: Path) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", READ, db_url, str(reader)],
+        env={**os.environ, "PYTHONPATH": str(tree), "LOG_LEVEL": "WARNING"},
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def measure(shape: Shape, rounds: int, before: Path | None) -> None:
+    with temporary_folder() as folder, scratch_database(folder) as db_url:
+        engine = make_engine(db_url)
+        upgrade(engine)
+        started = time.perf_counter()
+        world = build_district(engine, shape.schools, shape.pupils)
+        fill_term(engine, date.today())
+        engine.dispose()
+        reader = world.district if shape.schools > 1 else world.coordinators[0]
+        print(
+            f"\n{shape.name} ({engine_name(db_url)}): {world.pupils:,} pupils, written in "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+        trees = {"after": HERE, **({"before": before} if before is not None else {})}
+        took: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
+        for _ in range(rounds):
+            for name, tree in trees.items():
+                for key, ms in read_once(tree, db_url, reader, folder).items():
+                    took[name].setdefault(key, []).append(ms)
+        header = f"  {'period':10s} {'page':24s} {'median ms':>10s} {'max ms':>8s}"
+        print(header + (f" {'before: median ms':>18s}" if before is not None else ""))
+        for key, values in took["after"].items():
+            period, page = key.split("|")
+            median = statistics.median(values)
+            line = f"  {period:10s} {page:24s} {median:10.0f} {max(values):8.0f}"
+            if before is not None:
+                line += f" {statistics.median(took['before'][key]):18.0f}"
+            print(
+                line + ("" if median <= shape.target_ms else f"   over the {shape.target_ms:.0f} ms target")
+            )
+        sys.stdout.flush()
+
+
+def main() -> None:
+    args = side_by_side_options(__doc__)
+    print(f"The overview and who needs attention, per period, on {machine()}", flush=True)
+    rounds = args.rounds or (2 if args.quick else 5)
+    for shape in QUICK if args.quick else SHAPES:
+        measure(shape, rounds, args.before.resolve() if args.before else None)
+
+
+if __name__ == "__main__":
+    main()
