@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -92,14 +93,14 @@ def cards(total: Figures, lang: str) -> list[Card]:
     return [
         Card(
             "consent",
-            percent(total.consent_pct),
+            percent(total.consent_pct, lang),
             Text("overview.card.consent_detail", {"consented": total.consented, "pupils": total.pupils}),
             "consent",
             tone(total.consent_pct, 90, 70),
         ),
         Card(
             "attendance",
-            percent(total.attendance_pct),
+            percent(total.attendance_pct, lang),
             Text(
                 "overview.card.attendance_detail",
                 {"marks": total.marks, "late": total.late, "absent": total.absent},
@@ -114,7 +115,7 @@ def cards(total: Figures, lang: str) -> list[Card]:
         ),
         Card(
             "on_time",
-            percent(total.on_time_pct),
+            percent(total.on_time_pct, lang),
             Text(
                 "overview.card.on_time_detail",
                 {
@@ -129,14 +130,14 @@ def cards(total: Figures, lang: str) -> list[Card]:
         ),
         Card(
             "score",
-            number(total.avg_score),
+            number(total.avg_score, lang),
             Text("overview.card.score_detail", {"works": total.scored}),
             "",
             tone(total.avg_score, 7, 5),
         ),
         Card(
             "growth",
-            number(total.growth, signed=True),
+            number(total.growth, lang, signed=True),
             Text("overview.card.growth_detail", {"pupils": total.grown})
             if total.grown
             else Text("overview.card.growth_none", {"entered": total.entered}),
@@ -280,8 +281,8 @@ async def overview_page(request: web.Request, who: Signed) -> web.StreamResponse
         need=need,
         needs=NEEDS,
         find=typed,
-        percent=percent,
-        number=number,
+        percent=partial(percent, lang=lang),
+        number=partial(number, lang=lang),
         reminded=request.query.get("reminded", ""),
         field=FIELD,
     )

@@ -204,23 +204,27 @@ def _figures_row(report: Report, total: Figures) -> list[tuple[str, str, str]]:
     return [
         (
             t("overview.card.consent"),
-            percent(total.consent_pct),
+            percent(total.consent_pct, report.lang),
             t("overview.pdf.of_pupils", n=total.pupils),
         ),
         (
             t("overview.card.attendance"),
-            percent(total.attendance_pct),
+            percent(total.attendance_pct, report.lang),
             t("overview.pdf.marks", n=total.marks),
         ),
         (
             t("overview.card.on_time"),
-            percent(total.on_time_pct),
+            percent(total.on_time_pct, report.lang),
             t("overview.pdf.works_due", n=total.expected),
         ),
-        (t("overview.card.score"), number(total.avg_score), t("overview.pdf.works_graded", n=total.scored)),
+        (
+            t("overview.card.score"),
+            number(total.avg_score, report.lang),
+            t("overview.pdf.works_graded", n=total.scored),
+        ),
         (
             t("overview.card.growth"),
-            number(total.growth, signed=True),
+            number(total.growth, report.lang, signed=True),
             t("overview.pdf.grown", n=total.grown) if total.grown else t("overview.pdf.not_measured"),
         ),
     ]
@@ -268,7 +272,9 @@ def programme_pdf(figures: Overview, lang: str, heading: str) -> bytes:
         report.bars([str(n) for n in SCORES], figures.scores)
     report.heading(report.t("overview.card.growth"))
     report.paragraph(
-        report.t("overview.pdf.growth", growth=number(total.growth, signed=True), pupils=total.grown)
+        report.t(
+            "overview.pdf.growth", growth=number(total.growth, report.lang, signed=True), pupils=total.grown
+        )
         if total.grown
         else report.t("overview.pdf.growth_none", entered=total.entered)
     )
@@ -288,11 +294,11 @@ def programme_pdf(figures: Overview, lang: str, heading: str) -> bytes:
             [
                 u.name + (f" ({_text(u.detail, lang)})" if u.detail else ""),
                 str(u.figures.pupils),
-                percent(u.figures.consent_pct),
-                percent(u.figures.attendance_pct),
-                percent(u.figures.on_time_pct),
-                number(u.figures.avg_score),
-                number(u.figures.growth, signed=True),
+                percent(u.figures.consent_pct, report.lang),
+                percent(u.figures.attendance_pct, report.lang),
+                percent(u.figures.on_time_pct, report.lang),
+                number(u.figures.avg_score, report.lang),
+                number(u.figures.growth, report.lang, signed=True),
             ]
             for u in units
         ]
@@ -329,18 +335,17 @@ def pupil_pdf(summary: PupilSummary, period: Period, lang: str) -> bytes:
     rows = []
     for subject in summary.subjects:
         f = subject.figures
+        entry, final = number(subject.entry, report.lang), number(subject.final, report.lang)
         diagnostics = (
-            f"{number(subject.entry)} → {number(subject.final)} ({number(f.growth, signed=True)})"
+            f"{entry} → {final} ({number(f.growth, report.lang, signed=True)})"
             if subject.entry is not None and subject.final is not None
-            else number(subject.entry)
-            if subject.entry is not None
-            else "—"
+            else entry
         )
         rows.append(
             [
                 f"{_text(subject.subject, lang)} ({subject.group})",
                 subject.tutor,
-                f"{percent(f.attendance_pct)} ({f.present + f.late}/{f.marks})",
+                f"{percent(f.attendance_pct, report.lang)} ({f.present + f.late}/{f.marks})",
                 report.t(
                     "overview.pdf.works_line",
                     on_time=f.on_time,
@@ -348,7 +353,7 @@ def pupil_pdf(summary: PupilSummary, period: Period, lang: str) -> bytes:
                     late=f.handed_late,
                     missing=f.missing,
                 ),
-                number(f.avg_score),
+                number(f.avg_score, report.lang),
                 diagnostics,
             ]
         )
