@@ -26,7 +26,6 @@ from sqlmodel import Session, col
 from models.clock import utcnow
 from models.enums import AttemptOutcome, NotificationStatus
 from models.outbox import DeliveryAttempt, Notification
-from models.store import is_postgres
 
 INTERRUPTED = AttemptOutcome.INTERRUPTED.value
 
@@ -43,7 +42,14 @@ def claim(engine: Engine, worker: str, limit: int, now: datetime | None = None) 
     """Mark up to `limit` due rows "sending" for `worker` and return their ids, oldest due first."""
     if limit <= 0:
         return []
-    moment = now or utcnow()
+    with Session(engine) as session, session.begin():
+        return claim_in(session, worker, limit, now or utcnow())
+
+
+def claim_in(session: Session, worker: str, limit: int, moment: datetime) -> list[int]:
+    """`claim` inside the caller's transaction (the dispatcher prepares the rows in the same one)."""
+    if limit <= 0:
+        return []
     pick = (
         select(col(Notification.id))
         .where(*_due(moment))
@@ -51,25 +57,24 @@ def claim(engine: Engine, worker: str, limit: int, now: datetime | None = None) 
         .limit(limit)
     )
     mark = {"status": NotificationStatus.SENDING.value, "claimed_by": worker, "claimed_at": moment}
-    with Session(engine) as session, session.begin():
-        if is_postgres(engine):
-            ids = list(session.execute(pick.with_for_update(skip_locked=True)).scalars())
-            if ids:
-                session.execute(
-                    update(Notification)
-                    .where(col(Notification.id).in_(ids))
-                    .values(**mark)
-                    .execution_options(synchronize_session=False)
-                )
-        else:
-            rows = session.execute(
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.execute(pick.with_for_update(skip_locked=True)).scalars())
+        if ids:
+            session.execute(
                 update(Notification)
-                .where(col(Notification.id).in_(pick.scalar_subquery()))
+                .where(col(Notification.id).in_(ids))
                 .values(**mark)
-                .returning(col(Notification.id), col(Notification.due_at))
                 .execution_options(synchronize_session=False)
-            ).all()
-            ids = [row_id for row_id, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
+            )
+    else:
+        rows = session.execute(
+            update(Notification)
+            .where(col(Notification.id).in_(pick.scalar_subquery()))
+            .values(**mark)
+            .returning(col(Notification.id), col(Notification.due_at))
+            .execution_options(synchronize_session=False)
+        ).all()
+        ids = [row_id for row_id, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
     return [int(i) for i in ids]
 
 
