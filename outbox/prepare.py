@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 
 import sqlalchemy
 from sqlalchemy import Engine, bindparam, insert, union, update
@@ -71,12 +72,16 @@ def render(locale: str, message: Text, channel: str = "") -> tuple[str, tuple[st
     language = language_of(locale)
     number = message.params.get(message.count) if message.count else None
     template = template_of(language, message.key, channel, number, plural=bool(message.count))
-    ordered: list[str] = []
-    for _literal, name, _spec, _conv in string.Formatter().parse(template):
-        if name and name in message.params and name not in ordered:
-            ordered.append(name)
+    ordered = [name for name in placeholders(template) if name in message.params]
     values = tuple(str(render_value(message.params[name], language, channel)) for name in ordered)
     return message.render(language, channel), values
+
+
+@lru_cache(maxsize=1024)
+def placeholders(template: str) -> tuple[str, ...]:
+    """The names a catalogue text uses, each once, in order (parsed once per text, not per send)."""
+    names = (name for _literal, name, _spec, _conv in string.Formatter().parse(template) if name)
+    return tuple(dict.fromkeys(names))
 
 
 def claim_and_prepare(

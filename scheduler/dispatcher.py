@@ -108,6 +108,8 @@ class Dispatcher:
         self._tasks: dict[asyncio.Task[None], int] = {}  # each send's task and its row
         # Rows claimed and prepared ahead, waiting for room in flight (no attempt begun yet).
         self._ready: deque[tuple[Prepared, list[Target]]] = deque()
+        self._claiming: asyncio.Task[int] | None = None  # a claim running beside the sends
+        self._found_nothing = False  # the last claim beside the sends found no due row
         self._on_air: set[int] = set()  # rows whose send has started and whose outcome is not stored
         self._paced: set[int] = set()
         self._wake: asyncio.Event | None = None
@@ -136,6 +138,8 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         taken = 0
+        if self._wake is None:
+            self._wake = asyncio.Event()
         while True:
             if loop.time() > deadline:
                 raise TimeoutError("outbox not idle in time")
@@ -143,8 +147,8 @@ class Dispatcher:
             taken += claimed
             if claimed or started:
                 continue
-            if self._tasks:
-                await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+            if self._tasks or self._claiming is not None:
+                await self._woken(max(deadline - loop.time(), 0.0))
                 continue
             wait = await self._paced_wait()
             if wait is None:
@@ -160,6 +164,14 @@ class Dispatcher:
         )
         if returned:
             log.warning("outbox: %d rows left sending were returned to pending", returned)
+        stopping = asyncio.create_task(self._wake_when(stop))
+        try:
+            await self._deliver_until(stop)
+        finally:
+            stopping.cancel()
+        await self._drain()
+
+    async def _deliver_until(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         next_reconcile = loop.time() + self.lease.total_seconds() / 2
         while not stop.is_set():
@@ -178,31 +190,50 @@ class Dispatcher:
                     await self.budget.tidy()
             if started or (claimed and len(self._ready) < self.in_flight):
                 continue
-            await self._idle_wait(stop)
-        await self._drain()
+            await self._woken(self.poll_interval)
 
     # -- rounds ---------------------------------------------------------------------------------
 
-    async def _idle_wait(self, stop: asyncio.Event) -> None:
+    async def _woken(self, timeout: float) -> None:
+        """Until a send finishes, `notify()` is called, the dispatcher is stopped, or `timeout`
+        seconds pass. One event for all of them: waiting on every send's task at once cost a
+        callback per task, per wait."""
         if self._wake is None:
             raise RuntimeError("the dispatcher is not running")
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        wake = self._wake
+        timer = asyncio.get_running_loop().call_later(timeout, wake.set)
         try:
-            await asyncio.wait(
-                [*waiters, *self._tasks], timeout=self.poll_interval, return_when="FIRST_COMPLETED"
-            )
+            await wake.wait()
         finally:
-            for waiter in waiters:
-                waiter.cancel()
-            self._wake.clear()
+            timer.cancel()
+            wake.clear()
+
+    async def _wake_when(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self.notify()
 
     async def _step(self) -> tuple[int, int]:
-        """One turn of the loop: claim and prepare more rows when few are ready (while the sends
-        under way go on), then start as many ready rows as there is room in flight. Returns how many
-        rows were claimed and how many were taken off the ready queue."""
+        """One turn of the loop: claim and prepare more rows when few are ready, then start as many
+        ready rows as there is room in flight. Returns how many rows were claimed and how many were
+        taken off the ready queue.
+
+        While sends are under way the claim runs beside them (its outcome is taken up at a later
+        turn), so the loop keeps starting sends while the store answers; with nothing under way the
+        turn waits for it. A claim beside the sends that finds nothing due is not repeated until
+        they are done."""
         claimed = 0
-        if len(self._ready) < self.in_flight:
-            claimed = await self._claim(self.ahead - len(self._ready))
+        if self._claiming is not None and self._claiming.done():
+            claiming, self._claiming = self._claiming, None
+            claimed = claiming.result()
+            self._found_nothing = claimed == 0
+        if self._claiming is None and len(self._ready) < self.in_flight:
+            limit = self.ahead - len(self._ready)
+            if not self._tasks and not self._ready:
+                claimed += await self._claim(limit)
+                self._found_nothing = False
+            elif not self._found_nothing:
+                self._claiming = asyncio.create_task(self._claim(limit))
+                self._claiming.add_done_callback(self._wake_on_done)
         room = min(self.in_flight - len(self._tasks), len(self._ready))
         if room > 0:
             await self._start([self._ready.popleft() for _ in range(room)])
@@ -247,6 +278,10 @@ class Dispatcher:
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)
+        self.notify()
+
+    def _wake_on_done(self, _: asyncio.Task[int]) -> None:
+        self.notify()
 
     async def _reserve_or_defer(self, sends: list[tuple[Prepared, Target]]) -> list[Reservation | None]:
         """The sends' slots from the budget; a send whose chat may not go yet is put back until it may
@@ -393,6 +428,10 @@ class Dispatcher:
     async def _drain(self) -> None:
         """Stop: cancel the sends still waiting for their slot, give the sends under way `drain`
         seconds to finish and store their outcomes, then give back every row not finished."""
+        if self._claiming is not None:  # its rows join the ready ones, given back below
+            with contextlib.suppress(Exception):
+                await self._claiming
+            self._claiming = None
         waiting = {task: row for task, row in self._tasks.items() if row not in self._on_air}
         for task in waiting:
             task.cancel()
