@@ -215,7 +215,7 @@ def main() -> None:
         print("  CPU a message, dispatcher " + " ".join(f"{s.cpu * 1e6:5.0f}" for s in outbox) + "  µs")
         print("  CPU a message, plain loop " + " ".join(f"{s.cpu * 1e6:5.0f}" for s in plain) + "  µs")
         cpu = statistics.median(s.cpu for s in plain) / statistics.median(s.cpu for s in outbox)
-        print(f"  plain loop's CPU ÷ dispatcher's, medians: {cpu:.2f}   (the rate ratio were each held by its CPU alone)")
+        print(f"  plain loop's CPU ÷ dispatcher's, medians: {cpu:.2f}   (the rate ratio if CPU-bound)")
         asyncio.run(dispatcher_alone(folder, lifted))
 
 
