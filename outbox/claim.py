@@ -20,18 +20,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Engine, bindparam, or_, select, update
 from sqlmodel import Session, col
 
 from models.clock import utcnow
 from models.enums import AttemptOutcome, NotificationStatus
 from models.outbox import DeliveryAttempt, Notification
-from models.store import is_postgres
 
 INTERRUPTED = AttemptOutcome.INTERRUPTED.value
 
 
-def _due(now: datetime) -> list[ColumnElement[bool]]:
+def _due(now: BindParameter[datetime]) -> list[ColumnElement[bool]]:
     return [
         col(Notification.status) == NotificationStatus.PENDING.value,
         col(Notification.due_at) <= now,
@@ -43,33 +42,47 @@ def claim(engine: Engine, worker: str, limit: int, now: datetime | None = None) 
     """Mark up to `limit` due rows "sending" for `worker` and return their ids, oldest due first."""
     if limit <= 0:
         return []
-    moment = now or utcnow()
-    pick = (
-        select(col(Notification.id))
-        .where(*_due(moment))
-        .order_by(col(Notification.due_at), col(Notification.id))
-        .limit(limit)
-    )
-    mark = {"status": NotificationStatus.SENDING.value, "claimed_by": worker, "claimed_at": moment}
     with Session(engine) as session, session.begin():
-        if is_postgres(engine):
-            ids = list(session.execute(pick.with_for_update(skip_locked=True)).scalars())
-            if ids:
-                session.execute(
-                    update(Notification)
-                    .where(col(Notification.id).in_(ids))
-                    .values(**mark)
-                    .execution_options(synchronize_session=False)
-                )
-        else:
-            rows = session.execute(
-                update(Notification)
-                .where(col(Notification.id).in_(pick.scalar_subquery()))
-                .values(**mark)
-                .returning(col(Notification.id), col(Notification.due_at))
-                .execution_options(synchronize_session=False)
-            ).all()
-            ids = [row_id for row_id, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
+        return claim_in(session, worker, limit, now or utcnow())
+
+
+# Built once: building the statements anew at every claim cost as much as running them.
+_NOW: BindParameter[datetime] = bindparam("now")
+_PICK = (
+    select(col(Notification.id))
+    .where(*_due(_NOW))
+    .order_by(col(Notification.due_at), col(Notification.id))
+    .limit(bindparam("limit"))
+)
+_MARK = {"status": NotificationStatus.SENDING.value, "claimed_by": bindparam("worker"), "claimed_at": _NOW}
+_PICK_LOCKED = _PICK.with_for_update(skip_locked=True)  # PostgreSQL: peers skip what this one took
+_MARK_PICKED = (
+    update(Notification)
+    .where(col(Notification.id).in_(bindparam("ids", expanding=True)))
+    .values(**_MARK)
+    .execution_options(synchronize_session=False)
+)
+_MARK_DUE = (  # SQLite: one writer at a time, so the statement is the claim
+    update(Notification)
+    .where(col(Notification.id).in_(_PICK.scalar_subquery()))
+    .values(**_MARK)
+    .returning(col(Notification.id), col(Notification.due_at))
+    .execution_options(synchronize_session=False)
+)
+
+
+def claim_in(session: Session, worker: str, limit: int, moment: datetime) -> list[int]:
+    """`claim` inside the caller's transaction (the dispatcher prepares the rows in the same one)."""
+    if limit <= 0:
+        return []
+    params = {"now": moment, "limit": limit, "worker": worker}
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.execute(_PICK_LOCKED, params).scalars())
+        if ids:
+            session.execute(_MARK_PICKED, {**params, "ids": ids})
+    else:
+        rows = session.execute(_MARK_DUE, params).all()
+        ids = [row_id for row_id, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
     return [int(i) for i in ids]
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import logging
 import string
+from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import Engine, bindparam, func, insert, union, update
+import sqlalchemy
+from sqlalchemy import Engine, bindparam, insert, union, update
 from sqlmodel import Session, col, select
 
 from locales import Text, language_of, render_value, template_of
@@ -25,7 +28,8 @@ from models.enums import AttemptOutcome, NotificationStatus, Role
 from models.outbox import DeliveryAttempt, Notification
 from models.people import Guardianship, Membership
 from models.school import GroupMember
-from outbox.route import Plan, Target, in_quiet_hours, plan_many, quiet_ends
+from outbox.claim import claim_in
+from outbox.route import Plan, Target, in_quiet_hours, plan_many, quiet_ends, recipients_of
 from outbox.settle import audit, unreached
 from outbox.write import stored_text
 from settings import Settings
@@ -68,12 +72,34 @@ def render(locale: str, message: Text, channel: str = "") -> tuple[str, tuple[st
     language = language_of(locale)
     number = message.params.get(message.count) if message.count else None
     template = template_of(language, message.key, channel, number, plural=bool(message.count))
-    ordered: list[str] = []
-    for _literal, name, _spec, _conv in string.Formatter().parse(template):
-        if name and name in message.params and name not in ordered:
-            ordered.append(name)
+    ordered = [name for name in placeholders(template) if name in message.params]
     values = tuple(str(render_value(message.params[name], language, channel)) for name in ordered)
     return message.render(language, channel), values
+
+
+@lru_cache(maxsize=1024)
+def placeholders(template: str) -> tuple[str, ...]:
+    """The names a catalogue text uses, each once, in order (parsed once per text, not per send)."""
+    names = (name for _literal, name, _spec, _conv in string.Formatter().parse(template) if name)
+    return tuple(dict.fromkeys(names))
+
+
+def claim_and_prepare(
+    engine: Engine,
+    worker: str,
+    limit: int,
+    *,
+    settings: Settings,
+    channels: Collection[str],
+    clock: Callable[[], datetime],
+) -> tuple[int, list[Prepared]]:
+    """Claim up to `limit` due rows for `worker` (`outbox.claim`) and prepare them, in one
+    transaction; how many were claimed, and those to send now (see `prepare_many`)."""
+    now = clock()
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        ids = claim_in(session, worker, limit, now)
+        prepared = _prepare_in(session, ids, worker, settings, channels, now) if ids else []
+    return len(ids), [p for p in prepared if p is not None]
 
 
 def prepare_many(
@@ -89,39 +115,45 @@ def prepare_many(
     (no longer this worker's, consent withdrawn, deferred for quiet hours, only reachable by post)."""
     now = clock()
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        rows = {row.id: row for row in session.exec(_CLAIMED, params={"ids": notification_ids}).all()}
-        routes = plan_many(session, list(rows.values()), settings, now)
-        pupils = _pupils_among(session, {r.person_id for r in rows.values() if r.person_id is not None})
-        unsettled = _unsettled(session, notification_ids)
-        prepared = [
-            _prepare_row(session, rows.get(i), routes, pupils, now, worker, settings, channels)
-            for i in notification_ids
-        ]
-        return [
-            replace(p, unsettled=unsettled[p.notification_id])
-            if p is not None and p.notification_id in unsettled
-            else p
-            for p in prepared
-        ]
+        return _prepare_in(session, notification_ids, worker, settings, channels, now)
+
+
+def _prepare_in(
+    session: Session,
+    notification_ids: list[int],
+    worker: str,
+    settings: Settings,
+    channels: Collection[str],
+    now: datetime,
+) -> list[Prepared | None]:
+    rows = {row.id: row for row in session.exec(_CLAIMED, params={"ids": notification_ids}).all()}
+    failed, unsettled = _earlier_attempts(session, notification_ids)
+    routes = plan_many(list(rows.values()), recipients_of(session, rows.values()), failed, settings, now)
+    pupils = _pupils_among(session, {r.person_id for r in rows.values() if r.person_id is not None})
+    prepared = [
+        _prepare_row(session, rows.get(i), routes, pupils, now, worker, settings, channels)
+        for i in notification_ids
+    ]
+    return [
+        replace(p, unsettled=unsettled[p.notification_id])
+        if p is not None and p.notification_id in unsettled
+        else p
+        for p in prepared
+    ]
 
 
 # Built once, with expanding IN parameters: building a statement anew every round cost as much as
-# running it.
-_LATEST = (
-    select(DeliveryAttempt.notification_id, func.max(DeliveryAttempt.id).label("last"))
-    .where(col(DeliveryAttempt.notification_id).in_(bindparam("ids", expanding=True)))
-    .group_by(col(DeliveryAttempt.notification_id))
-    .subquery()
-)
-_UNSETTLED = (
-    select(
+# running it. Every earlier attempt of the rows, oldest first (a fresh row has none).
+_EARLIER = (
+    sqlalchemy.select(
         col(DeliveryAttempt.notification_id),
         col(DeliveryAttempt.channel),
         col(DeliveryAttempt.identity_id),
         col(DeliveryAttempt.started_at),
+        col(DeliveryAttempt.outcome),
     )
-    .join(_LATEST, col(DeliveryAttempt.id) == _LATEST.c.last)
-    .where(col(DeliveryAttempt.outcome) == AttemptOutcome.INTERRUPTED.value)
+    .where(col(DeliveryAttempt.notification_id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(DeliveryAttempt.id))
 )
 _CLAIMED = select(Notification).where(col(Notification.id).in_(bindparam("ids", expanding=True)))
 _PUPILS = union(
@@ -133,10 +165,24 @@ _PUPILS = union(
 )
 
 
-def _unsettled(session: Session, notification_ids: list[int]) -> dict[int, tuple[str, int | None, datetime]]:
-    """For each row whose latest attempt was interrupted: that attempt's channel, identity and start."""
-    found = session.execute(_UNSETTLED, {"ids": notification_ids}).all()
-    return {int(nid): (str(channel), identity, started) for nid, channel, identity, started in found}
+def _earlier_attempts(
+    session: Session, notification_ids: list[int]
+) -> tuple[dict[int, set[int | None]], dict[int, tuple[str, int | None, datetime]]]:
+    """From the rows' earlier attempts, in one query: the identities that failed for each row (its
+    route skips them), and for each row whose latest attempt was interrupted, that attempt's
+    channel, identity and start."""
+    failed: dict[int, set[int | None]] = defaultdict(set)
+    latest: dict[int, tuple[str, int | None, datetime, str | None]] = {}
+    for nid, channel, identity, started, outcome in session.execute(_EARLIER, {"ids": notification_ids}):
+        if outcome == AttemptOutcome.FAILED.value:
+            failed[int(nid)].add(identity)
+        latest[int(nid)] = (str(channel), identity, started, outcome)
+    unsettled = {
+        nid: (channel, identity, started)
+        for nid, (channel, identity, started, outcome) in latest.items()
+        if outcome == AttemptOutcome.INTERRUPTED.value
+    }
+    return failed, unsettled
 
 
 def _prepare_row(

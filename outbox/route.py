@@ -11,7 +11,7 @@ A group chat is a Telegram chat, rendered in the default language.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -20,8 +20,8 @@ import sqlalchemy
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from models.enums import AttemptOutcome, Channel
-from models.outbox import DeliveryAttempt, Notification
+from models.enums import Channel
+from models.outbox import Notification
 from models.people import ChannelIdentity, Person
 from settings import Settings
 
@@ -97,31 +97,47 @@ _IDENTITIES_OF = (
     .order_by(_IDENTITIES.c.priority, _IDENTITIES.c.id)
 )
 
-_FAILED = select(DeliveryAttempt.notification_id, DeliveryAttempt.identity_id).where(
-    col(DeliveryAttempt.notification_id).in_(bindparam("ids", expanding=True)),
-    DeliveryAttempt.outcome == AttemptOutcome.FAILED.value,
-)
+
+@dataclass(frozen=True)
+class Recipients:
+    """What plans read of the recipients of a batch: their people and identities (plain rows)."""
+
+    people: dict[int | None, Any]  # rows of _PEOPLE_OF by id
+    identities: dict[int | None, list[Any]]  # rows of _IDENTITIES_OF by person, in priority order
 
 
-def plan_many(
-    session: Session, notifications: Sequence[Notification], settings: Settings, now: datetime
-) -> dict[int, Plan]:
-    """The plan of each notification (by id), with one query per table for them all."""
+def recipients_of(session: Session, notifications: Iterable[Notification]) -> Recipients:
+    """The people the notifications go to, and their identities, with one query per table."""
     person_ids = sorted(
         {n.person_id for n in notifications if n.person_id is not None and n.group_chat_id is None}
     )
-    people: dict[int | None, Any] = {}  # rows of _PEOPLE_OF
-    identities: dict[int | None, list[Any]] = defaultdict(list)  # rows of _IDENTITIES_OF
+    people: dict[int | None, Any] = {}
+    identities: dict[int | None, list[Any]] = defaultdict(list)
     if person_ids:
         connection = session.connection()
         people = {p.id: p for p in connection.execute(_PEOPLE_OF, {"ids": person_ids})}
         for identity in connection.execute(_IDENTITIES_OF, {"ids": person_ids}):
             identities[identity.person_id].append(identity)
-    failed: dict[int, set[int | None]] = defaultdict(set)
-    for notification_id, identity_id in session.execute(_FAILED, {"ids": [n.id for n in notifications]}):
-        failed[notification_id].add(identity_id)
+    return Recipients(people, identities)
+
+
+def plan_many(
+    notifications: Sequence[Notification],
+    recipients: Recipients,
+    failed: Mapping[int, set[int | None]],
+    settings: Settings,
+    now: datetime,
+) -> dict[int, Plan]:
+    """The plan of each notification (by id); `failed`: the identities that failed for each."""
     return {
-        n.id: _plan(n, people.get(n.person_id), identities[n.person_id], failed[n.id], settings, now)
+        n.id: _plan(
+            n,
+            recipients.people.get(n.person_id),
+            recipients.identities.get(n.person_id, []),
+            failed.get(n.id, set()),
+            settings,
+            now,
+        )
         for n in notifications
         if n.id is not None
     }

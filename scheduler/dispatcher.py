@@ -29,6 +29,7 @@ import logging
 import os
 import socket
 import time as _time
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -42,9 +43,9 @@ import metrics
 from models.clock import utcnow
 from models.store import is_postgres
 from outbox.budget import Budget, LocalBudget, Reservation, SharedBudget
-from outbox.claim import claim, reconcile, release, still_waiting
+from outbox.claim import reconcile, release, still_waiting
 from outbox.pacing import Pacer
-from outbox.prepare import Prepared, begin_attempts, prepare_many, render
+from outbox.prepare import Prepared, begin_attempts, claim_and_prepare, render
 from outbox.route import Target
 from outbox.sender import Lookup, Outcome, Outgoing, Sender, SendResult
 from outbox.settle import (
@@ -94,6 +95,7 @@ class Dispatcher:
         self.clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:60]
         self.in_flight = max(1, in_flight)
+        self.ahead = 2 * self.in_flight  # rows claimed ahead of the sends, at most
         self.poll_interval = poll_interval
         self.lease = lease
         self.single_process = single_process
@@ -104,6 +106,10 @@ class Dispatcher:
             budget = SharedBudget(engine, settings) if shared else LocalBudget(Pacer(settings, monotonic))
         self.budget = budget
         self._tasks: dict[asyncio.Task[None], int] = {}  # each send's task and its row
+        # Rows claimed and prepared ahead, waiting for room in flight (no attempt begun yet).
+        self._ready: deque[tuple[Prepared, list[Target]]] = deque()
+        self._claiming: asyncio.Task[int] | None = None  # a claim running beside the sends
+        self._found_nothing = False  # the last claim beside the sends found no due row
         self._on_air: set[int] = set()  # rows whose send has started and whose outcome is not stored
         self._paced: set[int] = set()
         self._wake: asyncio.Event | None = None
@@ -132,18 +138,17 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         taken = 0
+        if self._wake is None:
+            self._wake = asyncio.Event()
         while True:
             if loop.time() > deadline:
                 raise TimeoutError("outbox not idle in time")
-            if len(self._tasks) >= self.in_flight:
-                await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            claimed = await self._round()
+            claimed, started = await self._step()
             taken += claimed
-            if claimed:
+            if claimed or started:
                 continue
-            if self._tasks:
-                await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+            if self._tasks or self._claiming is not None:
+                await self._woken(max(deadline - loop.time(), 0.0))
                 continue
             wait = await self._paced_wait()
             if wait is None:
@@ -159,75 +164,124 @@ class Dispatcher:
         )
         if returned:
             log.warning("outbox: %d rows left sending were returned to pending", returned)
+        stopping = asyncio.create_task(self._wake_when(stop))
+        try:
+            await self._deliver_until(stop)
+        finally:
+            stopping.cancel()
+        await self._drain()
+
+    async def _deliver_until(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         next_reconcile = loop.time() + self.lease.total_seconds() / 2
         while not stop.is_set():
-            claimed = 0
-            if len(self._tasks) < self.in_flight:
-                try:
-                    claimed = await self._round()
-                    self._store_down_logged = False
-                except STORE_DOWN:
-                    self._store_down(None)
-                except Exception:
-                    log.exception("outbox: claim round failed")
+            claimed = started = 0
+            try:
+                claimed, started = await self._step()
+                self._store_down_logged = False
+            except STORE_DOWN:
+                self._store_down(None)
+            except Exception:
+                log.exception("outbox: claim round failed")
             if not self.single_process and loop.time() >= next_reconcile:
                 next_reconcile = loop.time() + self.lease.total_seconds() / 2
                 with contextlib.suppress(*STORE_DOWN):
                     await self._db(reconcile, self.engine, lease=self.lease, now=self.clock())
                     await self.budget.tidy()
-            if claimed and len(self._tasks) < self.in_flight:
+            if started or (claimed and len(self._ready) < self.in_flight):
                 continue
-            await self._idle_wait(stop)
-        await self._drain()
+            await self._woken(self.poll_interval)
 
     # -- rounds ---------------------------------------------------------------------------------
 
-    async def _idle_wait(self, stop: asyncio.Event) -> None:
+    async def _woken(self, timeout: float) -> None:
+        """Until a send finishes, `notify()` is called, the dispatcher is stopped, or `timeout`
+        seconds pass. One event for all of them: waiting on every send's task at once cost a
+        callback per task, per wait."""
         if self._wake is None:
             raise RuntimeError("the dispatcher is not running")
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        wake = self._wake
+        timer = asyncio.get_running_loop().call_later(timeout, wake.set)
         try:
-            await asyncio.wait(
-                [*waiters, *self._tasks], timeout=self.poll_interval, return_when="FIRST_COMPLETED"
-            )
+            await wake.wait()
         finally:
-            for waiter in waiters:
-                waiter.cancel()
-            self._wake.clear()
+            timer.cancel()
+            wake.clear()
 
-    async def _round(self) -> int:
-        capacity = self.in_flight - len(self._tasks)
-        ids = await self._db(claim, self.engine, self.worker_id, capacity, self.clock())
-        if not ids:
-            return 0
-        candidates: list[tuple[Prepared, list[Target]]] = []
-        for prepared in await self._prepare_many(ids):
-            if prepared is None:
-                continue
+    async def _wake_when(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self.notify()
+
+    async def _step(self) -> tuple[int, int]:
+        """One turn of the loop: claim and prepare more rows when few are ready, then start as many
+        ready rows as there is room in flight. Returns how many rows were claimed and how many were
+        taken off the ready queue.
+
+        While sends are under way the claim runs beside them (its outcome is taken up at a later
+        turn), so the loop keeps starting sends while the store answers; with nothing under way the
+        turn waits for it. A claim beside the sends that finds nothing due is not repeated until
+        they are done."""
+        claimed = 0
+        if self._claiming is not None and self._claiming.done():
+            claiming, self._claiming = self._claiming, None
+            claimed = claiming.result()
+            self._found_nothing = claimed == 0
+        if self._claiming is None and len(self._ready) < self.in_flight:
+            limit = self.ahead - len(self._ready)
+            if not self._tasks and not self._ready:
+                claimed += await self._claim(limit)
+                self._found_nothing = False
+            elif not self._found_nothing:
+                self._claiming = asyncio.create_task(self._claim(limit))
+                self._claiming.add_done_callback(self._wake_on_done)
+        room = min(self.in_flight - len(self._tasks), len(self._ready))
+        if room > 0:
+            await self._start([self._ready.popleft() for _ in range(room)])
+        return claimed, max(room, 0)
+
+    async def _claim(self, limit: int) -> int:
+        """Claim up to `limit` due rows and queue the ones to send as ready; returns how many were
+        claimed."""
+        claimed, prepared_rows = await self._db(
+            claim_and_prepare,
+            self.engine,
+            self.worker_id,
+            limit,
+            settings=self.settings,
+            channels=self.senders.keys(),
+            clock=self.clock,
+        )
+        for prepared in prepared_rows:
             targets = [t for t in prepared.plan.targets if t.channel in self.senders]
             if not targets:
                 await self._db(finish_unreached, self.engine, prepared.notification_id, "no_channel")
                 continue
-            candidates.append((prepared, targets))
-        if not candidates:
-            return len(ids)
+            self._ready.append((prepared, targets))
+        return claimed
+
+    async def _start(self, candidates: list[tuple[Prepared, list[Target]]]) -> None:
+        """Take the sends' slots from the budget, record their attempts as begun (one transaction)
+        and start a task for each; a send whose chat may not go yet is put back."""
         reservations = await self._reserve_or_defer([(p, t[0]) for p, t in candidates])
         ready = [
             (prepared, targets, reservation)
             for (prepared, targets), reservation in zip(candidates, reservations, strict=True)
             if reservation is not None
         ]
-        if ready:
-            attempts = await self._begin([(p.notification_id, t[0]) for p, t, _ in ready])
-            for (prepared, targets, reservation), attempt_id in zip(ready, attempts, strict=True):
-                task = asyncio.create_task(self._deliver(prepared, targets, attempt_id, reservation))
-                self._tasks[task] = prepared.notification_id
-                task.add_done_callback(self._forget)
-        return len(ids)
+        if not ready:
+            return
+        attempts = await self._begin([(p.notification_id, t[0]) for p, t, _ in ready])
+        for (prepared, targets, reservation), attempt_id in zip(ready, attempts, strict=True):
+            task = asyncio.create_task(self._deliver(prepared, targets, attempt_id, reservation))
+            self._tasks[task] = prepared.notification_id
+            task.add_done_callback(self._forget)
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)
+        self.notify()
+
+    def _wake_on_done(self, _: asyncio.Task[int]) -> None:
+        self.notify()
 
     async def _reserve_or_defer(self, sends: list[tuple[Prepared, Target]]) -> list[Reservation | None]:
         """The sends' slots from the budget; a send whose chat may not go yet is put back until it may
@@ -374,6 +428,10 @@ class Dispatcher:
     async def _drain(self) -> None:
         """Stop: cancel the sends still waiting for their slot, give the sends under way `drain`
         seconds to finish and store their outcomes, then give back every row not finished."""
+        if self._claiming is not None:  # its rows join the ready ones, given back below
+            with contextlib.suppress(Exception):
+                await self._claiming
+            self._claiming = None
         waiting = {task: row for task, row in self._tasks.items() if row not in self._on_air}
         for task in waiting:
             task.cancel()
@@ -385,11 +443,13 @@ class Dispatcher:
             task.cancel()
         stopped = {**waiting, **cut_off}
         await asyncio.gather(*stopped, return_exceptions=True)
+        unsent = [*stopped.values(), *(prepared.notification_id for prepared, _ in self._ready)]
+        self._ready.clear()
         given_back = 0
         try:
-            given_back = await self._db(release, self.engine, self.worker_id, list(stopped.values()))
+            given_back = await self._db(release, self.engine, self.worker_id, unsent)
         except STORE_DOWN:
-            log.warning("outbox: store unreachable at stop; %d rows wait for the lease", len(stopped))
+            log.warning("outbox: store unreachable at stop; %d rows wait for the lease", len(unsent))
         log.info(
             "outbox: stopped; %d sends under way finished, %d cut off; %d rows given back",
             under_way - len(cut_off),
@@ -398,17 +458,6 @@ class Dispatcher:
         )
 
     # -- store work (in threads) ----------------------------------------------------------------
-
-    async def _prepare_many(self, notification_ids: list[int]) -> list[Prepared | None]:
-        return await self._db(
-            prepare_many,
-            self.engine,
-            notification_ids,
-            worker=self.worker_id,
-            settings=self.settings,
-            channels=self.senders.keys(),
-            clock=self.clock,
-        )
 
     async def _begin(self, starts: list[tuple[int, Target]]) -> list[int]:
         return await self._db(begin_attempts, self.engine, starts, self.clock)
