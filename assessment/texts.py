@@ -15,9 +15,8 @@ from sqlmodel import Session
 from assessment.quarter import QuarterMark, quarter_marks
 from assessment.quarters import marks_so_far
 from locales import T, Text, subject_name
+from locales.formats import Number
 from models.enums import HomeworkKind, WorkLabel
-
-NONE = "—"
 
 # (kind, label) → the name of such a work; a summative work set before labels counts as a section's.
 LABELS: dict[tuple[str, str | None], str] = {
@@ -34,8 +33,8 @@ def work_label(kind: str, label: str | None) -> Text:
     return T(LABELS.get((kind, label), "work.label.formative"))
 
 
-def _number(value: float | None) -> str:
-    return NONE if value is None else f"{value:g}"
+def _number(value: float | None) -> Number:
+    return Number(value)
 
 
 def quarter_text(mark: QuarterMark) -> Text:

@@ -10,11 +10,14 @@ read as text).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
 
 from babel.dates import format_date, get_date_format
 from babel.numbers import format_decimal
+
+from locales import language_of
 
 _YEAR = re.compile(r"y+")
 # An export writes the same few dozen days and scores thousands of times, and Babel's formatting
@@ -38,6 +41,17 @@ def format_number(value: float | int, language: str) -> str:
     if isinstance(value, int):
         return str(value)
     return format_decimal(value, locale=language, group_separator=False)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number inside a message, written as its reader's language writes it when the message is
+    rendered (late, like the message): «77,5» in Kazakh and Russian, «77.5» in English; none is «—»."""
+
+    value: float | int | None
+
+    def render(self, locale: str, channel: str = "") -> str:
+        return "—" if self.value is None else format_number(self.value, language_of(locale))
 
 
 @cache

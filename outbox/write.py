@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 
 from locales import Lines, Text
 from locales.collation import Names
+from locales.formats import Number
 from locales.versions import Versions
 from models.clock import utcnow
 from models.consent_rules import reachable
@@ -49,6 +50,7 @@ _LINES = "$l"
 _COUNT = "$n"
 _NAMES = "$names"
 _VERSIONS = "$versions"
+_NUMBER = "$num"
 
 
 _WROTE_OUTBOX = "ustaz_wrote_outbox"
@@ -56,7 +58,7 @@ _WROTE_OUTBOX = "ustaz_wrote_outbox"
 
 def params_to_json(params: Mapping[str, Any]) -> dict[str, Any]:
     """Text parameters as JSON: nested `Text` values become ``{"$t": key, "$p": {...}}``, `Lines`
-    ``{"$l": [...]}``."""
+    ``{"$l": [...]}``, a `Number` (written in the reader's language when sent) ``{"$num": 77.5}``."""
     return {name: _value_to_json(value) for name, value in params.items()}
 
 
@@ -69,6 +71,8 @@ def _value_to_json(value: Any) -> Any:
         return {_NAMES: list(value.names)}
     if isinstance(value, Versions):
         return {_VERSIONS: dict(value.texts), "original": value.original, "note": value.note}
+    if isinstance(value, Number):
+        return {_NUMBER: value.value}
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
@@ -92,6 +96,8 @@ def _value_from_json(value: Any) -> Any:
     if isinstance(value, dict) and _VERSIONS in value:
         texts = {str(lang): str(text) for lang, text in value[_VERSIONS].items()}
         return Versions(texts, str(value.get("original", "")), str(value.get("note", "")))
+    if isinstance(value, dict) and _NUMBER in value:
+        return Number(value[_NUMBER])
     return value
 
 

@@ -275,8 +275,8 @@ def test_a_parent_reads_the_quarter_mark_in_their_language(world: World) -> None
     with Session(world.engine) as session:
         [line] = quarter_texts(session, world.ids["p1"])
         [nothing] = quarter_texts(session, world.ids["p2"]) or [None]  # p2 has no graded work
-    assert line.render("kk") == "Алгебра: тоқсандық баға — 4 (76.9 %); ҚБ 8/10 балл, БЖБ 67.5 %, ТЖБ 80 %"
-    assert line.render("ru") == "Алгебра: четвертная оценка — 4 (76.9 %); ФО 8/10, СОр 67.5 %, СОч 80 %"
+    assert line.render("kk") == "Алгебра: тоқсандық баға — 4 (76,9 %); ҚБ 8/10 балл, БЖБ 67,5 %, ТЖБ 80 %"
+    assert line.render("ru") == "Алгебра: четвертная оценка — 4 (76,9 %); ФО 8/10, СОр 67,5 %, СОч 80 %"
     assert line.render("en") == (
         "Algebra: quarter mark 4 (76.9 %); formative 8/10, unit summative 67.5 %, term summative 80 %"
     )

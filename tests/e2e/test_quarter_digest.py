@@ -73,7 +73,7 @@ async def test_the_weekly_digest_carries_the_quarter_mark_so_far(tmp_path: Path,
         graded(world, "БЖБ 2", "summative", sunday - timedelta(days=3), points=15, max_points=20, mark=4)
         text = await digest_on(tmp_path, db_url, world, sunday)
     assert "Жаңа бағалар:" in text  # the week's grade (БЖБ 2), then the quarter so far
-    line = "Алгебра: тоқсандық баға — 4 (77.5 %); ҚБ 8/10 балл, БЖБ 75 %, ТЖБ — %"
+    line = "Алгебра: тоқсандық баға — 4 (77,5 %); ҚБ 8/10 балл, БЖБ 75 %, ТЖБ — %"
     assert f"22.11 күнгі тоқсандық бағалар:\n{line}" in text
 
 

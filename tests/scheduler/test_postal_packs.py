@@ -274,7 +274,7 @@ def test_a_pack_prints_the_quarter_mark_so_far_and_none_in_the_summer(engine: En
         packs = {p.pupil_id: p for p in next_packs(session, ids["class"], opens, ALMATY)}
         summer = next_packs(session, ids["class"], datetime(2027, 7, 10, 5, tzinfo=UTC), ALMATY)
         fourth = next_packs(session, ids["class"], datetime(2027, 4, 10, 5, tzinfo=UTC), ALMATY)
-    line = "Алгебра: четвертная оценка — 4 (77.5 %); ФО 8/10, СОр 75 %, СОч — %"
+    line = "Алгебра: четвертная оценка — 4 (77,5 %); ФО 8/10, СОр 75 %, СОч — %"
     assert [text.render("ru") for text in packs[ids["pupil2"]].quarter] == [line]
     assert packs[ids["pupil0"]].quarter == []  # nothing graded this quarter: no line
     assert summer and fourth and all(pack.quarter == [] for pack in (*summer, *fourth))
