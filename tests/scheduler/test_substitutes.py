@@ -138,9 +138,10 @@ def test_the_coordinator_names_a_substitute_and_their_days_go_to_them(
 
 
 @pytest.fixture
-def staff(engine: Engine, tmp_path: Path) -> StaffWorld:
+def staff(daytime: None, engine: Engine, tmp_path: Path) -> StaffWorld:
     """The staff world (A1 tutored by t1, a lesson two hours ago) with t2, the tutor of F1,
-    substituting for A1 today."""
+    substituting for A1 today. At 11:00 in Almaty: just after midnight there, the lesson two hours
+    ago was yesterday's, outside the substitution."""
     world = build_staff_world(engine, tmp_path / "media")
     today = (utcnow() + timedelta(hours=5)).date()
     with session_scope(engine) as session:
