@@ -12,12 +12,14 @@ byte. With `--before PATH` the same pages are also served, in another process, b
 (say a checkout of main), and the two are asked alternately, page by page, so the machine's drift
 falls on both alike (the code before for two rounds: its slowest pages take seconds); a page the
 code before does not serve is left out of its column. `/status` is a turn through the handlers'
-router, timed in a process of each.
+router, timed in a process of each. After building, the store gets the planner upkeep a real store
+gets after its import (`models.upkeep.gather_statistics`); `--no-statistics` leaves it out, to
+compare a store without planner statistics in a second run.
 
 Targets (issue 21): every page and /status ≤ 300 ms for the district and for one school of 4,000,
 ≤ 500 ms for one school of 12,000; the programme report's PDF ≤ 2 s.
 
-    uv run --frozen python -m bench.dashboard_pages [--quick] [--before ../main]
+    uv run --frozen python -m bench.dashboard_pages [--quick] [--before ../main] [--no-statistics]
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from models.dashboard import DashboardSession
 from models.migrate import upgrade
 from models.school import GroupMember
 from models.store import make_engine, session_scope
+from models.upkeep import gather_statistics
 from sandbox.term import fill_term
 from sandbox.world import build_district
 
@@ -222,7 +225,7 @@ def status_ms(tree: Path, db_url: str, address: str, rounds: int, folder: Path) 
     return list(json.loads(done.stdout.strip().splitlines()[-1])["ms"])
 
 
-async def measure(shape: Shape, rounds: int, before: Path | None) -> None:
+async def measure(shape: Shape, rounds: int, before: Path | None, upkeep: bool = True) -> None:
     with temporary_folder() as folder, scratch_database(folder) as db_url:
         engine = make_engine(db_url)
         upgrade(engine)
@@ -230,6 +233,8 @@ async def measure(shape: Shape, rounds: int, before: Path | None) -> None:
         world = build_district(engine, shape.schools, shape.pupils)
         built = time.perf_counter() - started
         fill_term(engine, date.today())
+        if upkeep:  # what the store gets after its import (models.upkeep)
+            gather_statistics(engine)
         filled = time.perf_counter() - started - built
         with Session(engine) as session:
             pupil = session.execute(select(col(GroupMember.pupil_id)).limit(1)).scalar_one()
@@ -307,11 +312,15 @@ def main() -> None:
     options.add_argument("--quick", action="store_true", help="smaller worlds, fewer rounds")
     options.add_argument("--before", type=Path, help="a checkout of the code to compare with (say main)")
     options.add_argument("--rounds", type=int, default=0)
+    options.add_argument(
+        "--no-statistics", action="store_true", help="skip the planner upkeep after building the store"
+    )
     args = options.parse_args()
     print(f"Dashboard pages on {machine()}", flush=True)
     rounds = args.rounds or (3 if args.quick else 7)
     for shape in QUICK if args.quick else SHAPES:
-        asyncio.run(measure(shape, rounds, args.before.resolve() if args.before else None))
+        before = args.before.resolve() if args.before else None
+        asyncio.run(measure(shape, rounds, before, upkeep=not args.no_statistics))
 
 
 if __name__ == "__main__":
