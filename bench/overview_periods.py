@@ -8,9 +8,9 @@ the HTML).
 The store is built in bulk and then gets the planner upkeep a real store gets after its import
 (`models.upkeep.gather_statistics`). On SQLite the same code also reads the same store with its
 statistics hidden (the rows of `sqlite_stat1` taken out for that reading and put back), the column
-"no statistics": what the store was like before it had upkeep. With `--before PATH` the same
-reading is also done by the code at PATH (say a checkout of main) on the same database (with
-statistics). Each reading runs in a process of its own started afresh per round, the contenders
+"after, no statistics": what the store was like before it had upkeep. With `--before PATH` the same
+readings are also done by the code at PATH (say a checkout of main) on the same database, with
+statistics and without ("before, no statistics": main's code on main's store). Each reading runs in a process of its own started afresh per round, the contenders
 alternating round by round so the machine's drift falls on all alike.
 
 Targets (issue 21): ≤ 300 ms for the district and for one school of 4,000, ≤ 500 ms for one school
@@ -134,23 +134,24 @@ def measure(shape: Shape, rounds: int, before: Path | None) -> None:
             f"{time.perf_counter() - started:.0f} s",
             flush=True,
         )
-        trees = {"after": HERE, **({"no statistics": HERE} if hidable else {})}
-        trees |= {"before": before} if before is not None else {}
-        took: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
+        trees = {"after": HERE, **({"before": before} if before is not None else {})}
+        contenders = [(name, tree, False) for name, tree in trees.items()]
+        contenders += [(f"{name}, no statistics", tree, True) for name, tree in trees.items() if hidable]
+        took: dict[str, dict[str, list[float]]] = {name: {} for name, _tree, _hidden in contenders}
         for _ in range(rounds):
-            for name, tree in trees.items():
-                with statistics_hidden(db_url, name == "no statistics"):
+            for name, tree, hidden in contenders:
+                with statistics_hidden(db_url, hidden):
                     read = read_once(tree, db_url, reader, folder)
                 for key, ms in read.items():
                     took[name].setdefault(key, []).append(ms)
-        others = [name for name in trees if name != "after"]
+        others = [name for name in took if name != "after"]
         header = f"  {'period':10s} {'page':24s} {'median ms':>10s} {'max ms':>8s}"
-        print(header + "".join(f" {name + ': median ms':>24s}" for name in others))
+        print(header + "".join(f" {name + ': median':>26s}" for name in others))
         for key, values in took["after"].items():
             period, page = key.split("|")
             median = statistics.median(values)
             line = f"  {period:10s} {page:24s} {median:10.0f} {max(values):8.0f}"
-            line += "".join(f" {statistics.median(took[name][key]):24.0f}" for name in others)
+            line += "".join(f" {statistics.median(took[name][key]):26.0f}" for name in others)
             print(
                 line + ("" if median <= shape.target_ms else f"   over the {shape.target_ms:.0f} ms target")
             )
