@@ -10,8 +10,9 @@ The store is built in bulk and then gets the planner upkeep a real store gets af
 statistics hidden (the rows of `sqlite_stat1` taken out for that reading and put back), the column
 "after, no statistics": what the store was like before it had upkeep. With `--before PATH` the same
 readings are also done by the code at PATH (say a checkout of main) on the same database, with
-statistics and without ("before, no statistics": main's code on main's store). Each reading runs in a process of its own started afresh per round, the contenders
-alternating round by round so the machine's drift falls on all alike.
+statistics and without ("before, no statistics": main's code on main's store). Each reading runs
+in a process of its own started afresh per round, the contenders alternating round by round so the
+machine's drift falls on all alike.
 
 Targets (issue 21): ≤ 300 ms for the district and for one school of 4,000, ≤ 500 ms for one school
 of 12,000 — for every period.
