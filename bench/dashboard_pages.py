@@ -12,12 +12,15 @@ byte. With `--before PATH` the same pages are also served, in another process, b
 (say a checkout of main), and the two are asked alternately, page by page, so the machine's drift
 falls on both alike (the code before for two rounds: its slowest pages take seconds); a page the
 code before does not serve is left out of its column. `/status` is a turn through the handlers'
-router, timed in a process of each.
+router, timed in a process of each. After building, the store gets the planner upkeep a real store
+gets after its import (`models.upkeep.gather_statistics`); with `--no-statistics` a copy of the store
+taken just before that upkeep is served too, by this code, as one more contender alternating with
+the others ("no statistics": a store as it was before it had upkeep; SQLite).
 
 Targets (issue 21): every page and /status ≤ 300 ms for the district and for one school of 4,000,
 ≤ 500 ms for one school of 12,000; the programme report's PDF ≤ 2 s.
 
-    uv run --frozen python -m bench.dashboard_pages [--quick] [--before ../main]
+    uv run --frozen python -m bench.dashboard_pages [--quick] [--before ../main] [--no-statistics]
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import asyncio
 import hashlib
 import json
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -45,6 +49,7 @@ from models.dashboard import DashboardSession
 from models.migrate import upgrade
 from models.school import GroupMember
 from models.store import make_engine, session_scope
+from models.upkeep import gather_statistics
 from sandbox.term import fill_term
 from sandbox.world import build_district
 
@@ -107,6 +112,7 @@ QUICK = [
 class Server:
     name: str
     tree: Path
+    db_url: str
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     took: dict[str, list[float]] = field(default_factory=dict)
@@ -120,10 +126,10 @@ def env_for(tree: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(tree), "LOG_LEVEL": "WARNING"}
 
 
-def start(server: Server, db_url: str, folder: Path) -> None:
+def start(server: Server, folder: Path) -> None:
     server.port = free_port()
     server.process = subprocess.Popen(
-        [sys.executable, "-c", SERVE, db_url, str(server.port), str(folder)],
+        [sys.executable, "-c", SERVE, server.db_url, str(server.port), str(folder)],
         env=env_for(server.tree),
         cwd=folder,
         stdout=subprocess.DEVNULL,
@@ -196,6 +202,17 @@ def pages(reader_level: str, pupil: int, school: int) -> dict[str, str]:
 BEFORE_ROUNDS = 2  # its slowest pages take seconds
 
 
+def copy_without_statistics(db_url: str, folder: Path) -> str:
+    """A copy of the SQLite store at `db_url` as it is now (before its planner upkeep), for the
+    contender "no statistics"; its address."""
+    if not db_url.startswith("sqlite"):
+        raise SystemExit("--no-statistics compares two SQLite stores: leave USTAZ_BENCH_DATABASE_URL unset")
+    copy = folder / "no-statistics.db"
+    with sqlite3.connect(db_url.split("///", 1)[-1]) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    return f"sqlite:///{copy}"
+
+
 def sign_in(db_url: str, person_id: int) -> None:
     engine = make_engine(db_url)
     with session_scope(engine) as session:
@@ -222,7 +239,7 @@ def status_ms(tree: Path, db_url: str, address: str, rounds: int, folder: Path) 
     return list(json.loads(done.stdout.strip().splitlines()[-1])["ms"])
 
 
-async def measure(shape: Shape, rounds: int, before: Path | None) -> None:
+async def measure(shape: Shape, rounds: int, before: Path | None, unanalysed: bool = False) -> None:
     with temporary_folder() as folder, scratch_database(folder) as db_url:
         engine = make_engine(db_url)
         upgrade(engine)
@@ -230,22 +247,28 @@ async def measure(shape: Shape, rounds: int, before: Path | None) -> None:
         world = build_district(engine, shape.schools, shape.pupils)
         built = time.perf_counter() - started
         fill_term(engine, date.today())
+        bare = copy_without_statistics(db_url, folder) if unanalysed else None
+        gather_statistics(engine)  # what the store gets after its import (models.upkeep)
         filled = time.perf_counter() - started - built
         with Session(engine) as session:
             pupil = session.execute(select(col(GroupMember.pupil_id)).limit(1)).scalar_one()
         engine.dispose()
         reader = world.district if shape.schools > 1 else world.coordinators[0]
-        sign_in(db_url, reader)
+        for store in (db_url, bare):
+            if store is not None:
+                sign_in(store, reader)
         print(
             f"\n{shape.name} ({engine_name(db_url)}): {world.pupils:,} pupils; "
             f"roster written in {built:.1f} s, the year so far in {filled:.1f} s",
             flush=True,
         )
-        servers = [Server("after", HERE)]
+        servers = [Server("after", HERE, db_url)]
         if before is not None:
-            servers.append(Server("before", before))
+            servers.append(Server("before", before, db_url))
+        if bare is not None:
+            servers.append(Server("no statistics", HERE, bare))
         for server in servers:
-            start(server, db_url, folder)
+            start(server, folder)
         level = "district" if shape.schools > 1 else "school"
         addresses = pages(level, pupil, world.schools[0])
         try:
@@ -276,27 +299,25 @@ async def measure(shape: Shape, rounds: int, before: Path | None) -> None:
             for server in servers:
                 stop(server)
         header = f"  {'page':32s} {'median ms':>10s} {'max ms':>8s}"
-        if len(servers) > 1:
-            header += f" {'before: median ms':>18s}"
-        print(header)
+        print(header + "".join(f" {other.name + ': median ms':>24s}" for other in servers[1:]))
         after = servers[0]
         for name in addresses:
             values = after.took[name]
             target = 2000.0 if name.startswith("programme") else shape.target_ms
             line = f"  {name:32s} {statistics.median(values):10.0f} {max(values):8.0f}"
-            if len(servers) > 1 and name in servers[1].took:
-                line += f" {statistics.median(servers[1].took[name]):18.0f}"
-            elif len(servers) > 1:
-                line += f" {'—':>18s}"
+            for other in servers[1:]:
+                line += (
+                    f" {statistics.median(other.took[name]):24.0f}" if name in other.took else f" {'—':>24s}"
+                )
             print(
                 line + ("" if statistics.median(values) <= target else f"   over the {target:.0f} ms target")
             )
         assistant, address = next(iter(world.assistants.items()))
-        trees = [(s.name, s.tree) for s in servers]
-        for name, tree in trees:
-            turns = status_ms(tree, db_url, address, rounds, folder)
+        for server in servers:
+            turns = status_ms(server.tree, server.db_url, address, rounds, folder)
             median, most = statistics.median(turns), max(turns)
-            print(f"  /status of assistant {assistant} ({name}): median {median:.0f} ms, max {most:.0f} ms")
+            whose = f"/status of assistant {assistant} ({server.name})"
+            print(f"  {whose}: median {median:.0f} ms, max {most:.0f} ms")
         sys.stdout.flush()
 
 
@@ -307,11 +328,17 @@ def main() -> None:
     options.add_argument("--quick", action="store_true", help="smaller worlds, fewer rounds")
     options.add_argument("--before", type=Path, help="a checkout of the code to compare with (say main)")
     options.add_argument("--rounds", type=int, default=0)
+    options.add_argument(
+        "--no-statistics",
+        action="store_true",
+        help="also serve a copy of the store without planner statistics, side by side (SQLite)",
+    )
     args = options.parse_args()
     print(f"Dashboard pages on {machine()}", flush=True)
     rounds = args.rounds or (3 if args.quick else 7)
     for shape in QUICK if args.quick else SHAPES:
-        asyncio.run(measure(shape, rounds, args.before.resolve() if args.before else None))
+        before = args.before.resolve() if args.before else None
+        asyncio.run(measure(shape, rounds, before, unanalysed=args.no_statistics))
 
 
 if __name__ == "__main__":

@@ -5,9 +5,14 @@ school of 4,000 and one of 12,000 read by its coordinator), as the read model gi
 (`monitoring.overview.overview`, `monitoring.attention.attention`: the page's database work, less
 the HTML).
 
-With `--before PATH` the same reading is also done by the code at PATH (say a checkout of main) on
-the same database, each in a process of its own started afresh per round, the two alternating round
-by round so the machine's drift falls on both alike.
+The store is built in bulk and then gets the planner upkeep a real store gets after its import
+(`models.upkeep.gather_statistics`). On SQLite the same code also reads the same store with its
+statistics hidden (the rows of `sqlite_stat1` taken out for that reading and put back), the column
+"after, no statistics": what the store was like before it had upkeep. With `--before PATH` the same
+readings are also done by the code at PATH (say a checkout of main) on the same database, with
+statistics and without ("before, no statistics": main's code on main's store). Each reading runs
+in a process of its own started afresh per round, the contenders alternating round by round so the
+machine's drift falls on all alike.
 
 Targets (issue 21): ≤ 300 ms for the district and for one school of 4,000, ≤ 500 ms for one school
 of 12,000 — for every period.
@@ -19,17 +24,21 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from bench.common import engine_name, machine, scratch_database, side_by_side_options, temporary_folder
 from bench.dashboard_pages import QUICK, SHAPES, Shape
 from models.migrate import upgrade
-from models.store import make_engine
+from models.store import is_postgres, make_engine
+from models.upkeep import gather_statistics
 from sandbox.term import fill_term
 from sandbox.world import build_district
 
@@ -90,6 +99,26 @@ def read_once(tree: Path, db_url: str, reader: int, folder: Path) -> dict[str, f
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+@contextmanager
+def statistics_hidden(db_url: str, hide: bool) -> Iterator[None]:
+    """While open (when `hide`), the SQLite store at `db_url` has no planner statistics: the rows of
+    `sqlite_stat1` are taken out, and put back on leaving. A connection reads them as it opens, so a
+    reading in a fresh process plans as on a store that never had upkeep."""
+    if not hide:
+        yield
+        return
+    store = sqlite3.connect(db_url.split("///", 1)[-1])
+    try:
+        with store:
+            rows = store.execute("SELECT tbl, idx, stat FROM sqlite_stat1").fetchall()
+            store.execute("DELETE FROM sqlite_stat1")
+        yield
+    finally:
+        with store:
+            store.executemany("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)", rows)
+        store.close()
+
+
 def measure(shape: Shape, rounds: int, before: Path | None) -> None:
     with temporary_folder() as folder, scratch_database(folder) as db_url:
         engine = make_engine(db_url)
@@ -97,6 +126,8 @@ def measure(shape: Shape, rounds: int, before: Path | None) -> None:
         started = time.perf_counter()
         world = build_district(engine, shape.schools, shape.pupils)
         fill_term(engine, date.today())
+        gather_statistics(engine)
+        hidable = not is_postgres(engine)
         engine.dispose()
         reader = world.district if shape.schools > 1 else world.coordinators[0]
         print(
@@ -105,19 +136,23 @@ def measure(shape: Shape, rounds: int, before: Path | None) -> None:
             flush=True,
         )
         trees = {"after": HERE, **({"before": before} if before is not None else {})}
-        took: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
+        contenders = [(name, tree, False) for name, tree in trees.items()]
+        contenders += [(f"{name}, no statistics", tree, True) for name, tree in trees.items() if hidable]
+        took: dict[str, dict[str, list[float]]] = {name: {} for name, _tree, _hidden in contenders}
         for _ in range(rounds):
-            for name, tree in trees.items():
-                for key, ms in read_once(tree, db_url, reader, folder).items():
+            for name, tree, hidden in contenders:
+                with statistics_hidden(db_url, hidden):
+                    read = read_once(tree, db_url, reader, folder)
+                for key, ms in read.items():
                     took[name].setdefault(key, []).append(ms)
+        others = [name for name in took if name != "after"]
         header = f"  {'period':10s} {'page':24s} {'median ms':>10s} {'max ms':>8s}"
-        print(header + (f" {'before: median ms':>18s}" if before is not None else ""))
+        print(header + "".join(f" {name + ': median':>26s}" for name in others))
         for key, values in took["after"].items():
             period, page = key.split("|")
             median = statistics.median(values)
             line = f"  {period:10s} {page:24s} {median:10.0f} {max(values):8.0f}"
-            if before is not None:
-                line += f" {statistics.median(took['before'][key]):18.0f}"
+            line += "".join(f" {statistics.median(took[name][key]):26.0f}" for name in others)
             print(
                 line + ("" if median <= shape.target_ms else f"   over the {shape.target_ms:.0f} ms target")
             )

@@ -25,7 +25,7 @@ from models.district import DistrictCoordinator
 from models.enums import Role
 from models.people import Guardianship, Membership, Person
 from models.school import GroupMember, School, SchoolClass, TutoringGroup
-from monitoring.sql import Rows
+from monitoring.sql import Rows, unprobed
 
 DISTRICT = "district"
 SCHOOL = "school"
@@ -81,7 +81,7 @@ class Scope:
         row once instead of looking every row up in a list of thousands of pupils."""
         parts: list[ColumnElement[bool]] = []
         if self.school_ids:
-            parts.append(col(Membership.school_id).in_(self.school_ids))
+            parts.append(unprobed(Membership.school_id).in_(self.school_ids))
         if self.class_ids:
             parts.append(col(Membership.class_id).in_(self.class_ids))
         if self.group_ids:

@@ -26,6 +26,7 @@ from locales import T
 from models import AuditLog, RosterMemory
 from models.clock import utcnow
 from models.invariants import InvariantViolation
+from models.upkeep import after_import
 from roster.apply import Applier, read_facts
 from roster.memory import hold, recall, remember
 from roster.parsed import Roster
@@ -128,6 +129,7 @@ def _import(
     report.notes = notes
     if not dry_run:
         report.invites = applier.invites
+        after_import(engine)  # planner statistics: bulk writes change the tables' shape the most
     log.info(
         "roster import %s: %s",
         "checked" if dry_run else "applied",

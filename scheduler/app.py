@@ -1,5 +1,6 @@
 """The scheduler process: APScheduler 3 (AsyncIOScheduler, in the school's time zone, `TZ_NAME`)
-running one job that derives outbox rows from our tables every minute.
+running one job that derives outbox rows from our tables every minute, and the nightly ones: the
+retention purge (`scheduler.retention`) and the planner upkeep (`models.upkeep`).
 
 There is no persistent APScheduler job store: schedules live in our tables (timetable, homework),
 the job only inserts outbox rows idempotently (`scheduler.jobs.derive_due`), so a restart simply
@@ -16,16 +17,20 @@ import logging
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
+from functools import partial
 
 from apscheduler.events import EVENT_JOB_SUBMITTED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 import metrics
+from models import upkeep
 from models.clock import utcnow
 from models.store import is_postgres, session_scope
+from models.upkeep import UPKEEP_JOB
 from scheduler import retention
 from scheduler.jobs import DeriveOptions, derive_due
 from scheduler.leadership import Leadership, leader_lock
@@ -100,8 +105,24 @@ def build_scheduler(
         replace_existing=True,
     )
     retention.add_job(scheduler, engine, settings, clock, leading)
+    scheduler.add_job(
+        partial(_upkeep, engine, leading),
+        CronTrigger(hour=4, minute=0, timezone=settings.tz_name),  # after the purge at 03:30
+        id=UPKEEP_JOB,
+        replace_existing=True,
+    )
     scheduler.add_listener(metrics.job_started, EVENT_JOB_SUBMITTED)
     return scheduler
+
+
+async def _upkeep(engine: Engine, leading: Callable[[], bool]) -> None:
+    """The nightly planner upkeep (`models.upkeep`), only while this process leads."""
+    if not leading():
+        return
+    try:
+        await asyncio.to_thread(upkeep.nightly, engine)
+    except DBAPIError:
+        log.exception("scheduler: planner upkeep failed")
 
 
 async def run_scheduler(
