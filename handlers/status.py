@@ -29,6 +29,7 @@ from models.homework import Homework, Submission
 from models.people import Person
 from models.school import TutoringGroup
 from models.store import stored_id
+from outbox.reminders import enqueue_once
 
 PREFIX = "st:"
 NONE = "—"
@@ -182,4 +183,4 @@ def _send_nudge(turn: Turn, homework: Homework, group: TutoringGroup, pupil: Per
         due=due_text(turn, homework),
     )
     key = f"nudge:{homework.id}:{pupil.id}:{day}:"
-    return status_reach.send_once(turn, "homework.nudge", text, key, stored_id(pupil), stored_id(pupil))
+    return enqueue_once(turn.session, "homework.nudge", text, key, stored_id(pupil), stored_id(pupil))

@@ -20,14 +20,12 @@ from sqlmodel import Session, col, select
 from locales import T, Text
 from models.homework import Homework, Submission
 from models.journal import AuditLog
-from models.outbox import Notification
-from models.people import Guardianship
 from models.school import GroupMember
 from models.store import session_scope
 from monitoring.attention import Attention, one
 from monitoring.figures import COUNTED, Reading
 from monitoring.scope import scope_of
-from outbox.write import enqueue
+from outbox.reminders import enqueue_once, remind_parents
 
 TITLES_SHOWN = 3
 
@@ -66,29 +64,10 @@ def remind(engine: Engine, reading: Reading, actor_id: int, pupil_id: int) -> Se
         return Sent(written, len(outcomes) - written)
 
 
-def _send(session: Session, person_id: int, kind: str, text: Text, key: str, about: int) -> bool:
-    """One outbox row, unless it went already (same key) or the consent gate holds it."""
-    if session.exec(select(Notification.id).where(Notification.idempotency_key == key)).first():
-        return False
-    return (
-        enqueue(session, kind=kind, text=text, idempotency_key=key, person_id=person_id, about_pupil_id=about)
-        is not None
-    )
-
-
-def _parents(session: Session, pupil_id: int) -> list[int]:
-    return list(session.exec(select(Guardianship.guardian_id).where(Guardianship.pupil_id == pupil_id)).all())
-
-
 def _to_parents(
     session: Session, listed: Attention, need: str, kind: str, text: Text, day: str
 ) -> list[bool]:
-    return [
-        _send(
-            session, parent, kind, text, f"remind:{need}:{listed.pupil_id}:{parent}:{day}:", listed.pupil_id
-        )
-        for parent in _parents(session, listed.pupil_id)
-    ]
+    return remind_parents(session, need, kind, text, listed.pupil_id, day)
 
 
 def _consent(session: Session, reading: Reading, listed: Attention, day: str) -> list[bool]:
@@ -123,7 +102,7 @@ def _missing(session: Session, reading: Reading, listed: Attention, day: str) ->
     shown = "; ".join(titles[:TITLES_SHOWN]) + ("…" if len(titles) > TITLES_SHOWN else "")
     text = T("overview.remind.missing", count=len(titles), works=shown)
     key = f"remind:missing:{listed.pupil_id}:{day}:"
-    return [_send(session, listed.pupil_id, "homework.missing", text, key, listed.pupil_id)]
+    return [enqueue_once(session, "homework.missing", text, key, listed.pupil_id, listed.pupil_id)]
 
 
 SENDERS: dict[str, Callable[[Session, Reading, Attention, str], list[bool]]] = {
