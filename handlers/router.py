@@ -49,6 +49,7 @@ from handlers import (
     set_homework,
     status,
     status_reach,
+    summary,
     throttle,
     uploads,
     words,
@@ -337,7 +338,9 @@ ROUTES: tuple[Route, ...] = (
     Route(Button(write.NEW), write.new_message, FAMILY),
     Route(Button(write.FORM), write.on_back_to_form, FAMILY),
     Route(Button(write.LEAVE), write.on_leave_form, FAMILY),
-    Route(Command("/digest"), family_news.start, {Role.GUARDIAN}),
+    # ШОЛУ / СВОДКА / SUMMARY: the week so far; the digest's settings one choice under it.
+    Route(Command("/digest"), summary.show, {Role.GUARDIAN}),
+    Route(Button(summary.PREFIX), summary.show, {Role.GUARDIAN}),
     Route(Button(family_news.PREFIX), family_news.on_choice, {Role.GUARDIAN}),
     Route(Command("/timetable"), own_record.timetable, FAMILY, PASS),
     Route(Command("/grades"), own_record.grades_view, FAMILY),
