@@ -150,4 +150,3 @@ async def test_by_sms_and_whatsapp_the_word_gives_the_week_so_far(tmp_path: Path
 
     with Session(make_engine(db_url)) as session:
         assert session.exec(select(Person).where(Person.id == world.ids["g2"])).one().family_news == "both"
-
