@@ -30,6 +30,7 @@ from handlers import (
     consent,
     conversation,
     corrections,
+    day_lessons,
     family_news,
     group_post,
     hand_in,
@@ -351,6 +352,9 @@ ROUTES: tuple[Route, ...] = (
     Route(Words(own_record.WORDS[own_record.GRADES]), own_record.grades_view, FAMILY, PASS),
     Route(Words(own_record.WORDS[own_record.ATTENDANCE]), own_record.attendance, FAMILY, PASS),
     Route(Command("/help"), menu.show),
+    # «What lessons today?» / «tomorrow?»: the day's lessons, not a message to a teacher.
+    Route(Button(day_lessons.SEND), day_lessons.on_send, FAMILY),
+    Route(Anything(), day_lessons.answer, FAMILY, PASS),
     # Whatever a pupil or parent writes that nothing above took goes to a person, never to the menu.
     Route(Anything(), write.write, FAMILY, PASS),
 )
