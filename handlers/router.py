@@ -28,6 +28,7 @@ from handlers import (
     channels,
     choices,
     consent,
+    consent_by_word,
     conversation,
     corrections,
     day_lessons,
@@ -196,6 +197,7 @@ def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> 
         int(inbound.chat.id) if inbound.chat.id.lstrip("-").isdigit() and not inbound.chat.is_group else None
     )
     created = identity is None
+    wrote_before = None if identity is None else identity.last_inbound_at
     if identity is None:
         identity = new_row(
             ChannelIdentity,
@@ -210,7 +212,13 @@ def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> 
         if private_chat is not None:
             identity.chat_id = private_chat
     turn = Turn(
-        session=session, inbound=inbound, identity=identity, config=config, now=now, identity_is_new=created
+        session=session,
+        inbound=inbound,
+        identity=identity,
+        config=config,
+        now=now,
+        identity_is_new=created,
+        wrote_before=wrote_before,
     )
     if identity.person_id is not None:
         turn.person = read_row(session, Person, _PERSON, {"id": identity.person_id})
@@ -250,6 +258,8 @@ BEFORE_LANGUAGE: tuple[Route, ...] = (
     Route(Button(leaving.PREFIX), _leave_or_stay),
     Route(Button(language.CHOICE_PREFIX), _language_chosen),
     Route(Button(consent.PREFIX), _consent_answer, {Role.GUARDIAN}, PASS),
+    # «иә» / «да» / "yes" to the school's request for consent (before the language is asked).
+    Route(Words(words.ANSWERS["yes"]), consent_by_word.answer, {Role.GUARDIAN}, PASS),
     Route(Command("/start"), joining.greet),
     Route(Command("/language"), language.start),
 )

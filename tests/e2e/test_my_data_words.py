@@ -34,6 +34,7 @@ def a_large_family(chat: System, language: str) -> list[str]:
         parent.locale, parent.locale_chosen = language, True
         session.add(parent)
         school_id = session.exec(select(Membership.school_id)).first()
+        assert school_id is not None
         for name in names:
             child = Person(external_id=name, full_name=name)
             session.add(child)
