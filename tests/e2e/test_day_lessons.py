@@ -5,11 +5,9 @@ lessons too, and goes to the teacher with one tap. On Telegram, WhatsApp and SMS
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import time_machine
 from sqlmodel import Session, select
 
 from bots.app import start
@@ -22,7 +20,7 @@ from sandbox.twilio_emulator import TwilioEmulator
 from tests.e2e.test_whatsapp_flow import System, launch
 from tests.support.chatting import Chatting, choices, emulator_settings, on_telegram
 from tests.support.homework import PEOPLE, World
-from tests.support.threads import STAFF, WEDNESDAY, build_school
+from tests.support.threads import STAFF, WEDNESDAY, all_on_telegram, build_school
 
 pytestmark = pytest.mark.flow
 
@@ -30,12 +28,6 @@ TELEGRAM_IDS = {name: 2300 + number for number, name in enumerate([*PEOPLE, *STA
 TODAY = WEDNESDAY.strftime("%d.%m")  # A1 meets today at 15:00
 TOMORROW = "19.03"  # a Thursday: no lesson for A1; the next is on Monday
 WHATSAPP, SMS = "+77015550301", "+77015550302"
-
-
-@pytest.fixture
-def wednesday() -> Iterator[None]:
-    with time_machine.travel(WEDNESDAY, tick=True):
-        yield
 
 
 def school(db_url: str, tmp_path: Path, telegram_ids: dict[str, int] | None = None) -> World:
@@ -70,8 +62,7 @@ async def test_a_question_about_todays_or_tomorrows_lessons_gets_the_lessons_on_
     world = school(db_url, tmp_path, TELEGRAM_IDS)
     world.engine.dispose()
     async with TelegramEmulator() as telegram:
-        for name, user_id in TELEGRAM_IDS.items():
-            telegram.add_user(user_id, {**PEOPLE, **STAFF}[name][0])
+        all_on_telegram(telegram, TELEGRAM_IDS)
         running = await start(emulator_settings(telegram, tmp_path, db_url))
         try:
             # Kazakh: a pupil asks about today.

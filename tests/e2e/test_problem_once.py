@@ -5,20 +5,17 @@ with her words as its note — not once more as a message of the same thread. In
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import time_machine
 
 from bots.app import start
-from models import Person
 from models.migrate import upgrade
-from models.store import make_engine, session_scope
+from models.store import make_engine
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from tests.support.chatting import Chatting, choices, emulator_settings
 from tests.support.homework import PEOPLE
-from tests.support.threads import STAFF, WEDNESDAY, build_school
+from tests.support.threads import STAFF, WEDNESDAY, all_on_telegram, build_school, speaks
 
 pytestmark = pytest.mark.flow
 
@@ -28,12 +25,6 @@ WORDS = {
     "ru": "Ребёнок заболел, температура",
     "en": "My son is sick, he has a temperature",
 }
-
-
-@pytest.fixture
-def wednesday() -> Iterator[None]:
-    with time_machine.travel(WEDNESDAY, tick=True):
-        yield
 
 
 async def nothing_more(telegram: TelegramEmulator, chat_id: int, seen: int) -> bool:
@@ -52,16 +43,10 @@ async def test_a_problem_told_in_the_parents_words_reaches_the_tutor_once(
 ) -> None:
     engine = make_engine(db_url)
     upgrade(engine)
-    world = build_school(engine, tmp_path / "media", TELEGRAM_IDS)
-    with session_scope(engine) as session:
-        parent = session.get(Person, world.ids["g1"])
-        assert parent is not None
-        parent.locale = language
-        session.add(parent)
+    speaks(build_school(engine, tmp_path / "media", TELEGRAM_IDS), "g1", language)
     engine.dispose()
     async with TelegramEmulator() as telegram:
-        for name, user_id in TELEGRAM_IDS.items():
-            telegram.add_user(user_id, {**PEOPLE, **STAFF}[name][0])
+        all_on_telegram(telegram, TELEGRAM_IDS)
         running = await start(emulator_settings(telegram, tmp_path, db_url))
         try:
             parent_chat = Chatting(telegram, TELEGRAM_IDS["g1"])

@@ -4,12 +4,10 @@ choice below it; on Telegram in each language, and by SMS and WhatsApp through t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from sqlmodel import Session, select
 
 from bots.app import Running, start
@@ -22,7 +20,7 @@ from sandbox.twilio_emulator import TwilioEmulator
 from tests.e2e.test_whatsapp_flow import System, launch
 from tests.support.chatting import Chatting, choices, emulator_settings, on_telegram
 from tests.support.homework import PEOPLE, World
-from tests.support.threads import ALMATY, STAFF, WEDNESDAY, build_school
+from tests.support.threads import ALMATY, STAFF, WEDNESDAY, all_on_telegram, build_school, speaks
 
 pytestmark = pytest.mark.flow
 
@@ -31,12 +29,6 @@ MONDAY = WEDNESDAY.date() - timedelta(days=2)
 FRIDAY = datetime.combine(WEDNESDAY.date() + timedelta(days=2), time(18), ALMATY)
 WORDS = {"kk": "ШОЛУ", "ru": "сводка", "en": "Summary"}
 SMS_PARENT = "+77015550202"
-
-
-@pytest.fixture
-def wednesday() -> Iterator[None]:
-    with time_machine.travel(WEDNESDAY, tick=True):
-        yield
 
 
 def the_week(db_url: str, tmp_path: Path, telegram_ids: dict[str, int] | None = None) -> World:
@@ -61,14 +53,6 @@ def the_week(db_url: str, tmp_path: Path, telegram_ids: dict[str, int] | None = 
     return world
 
 
-def speaks(world: World, who: str, language: str) -> None:
-    with session_scope(world.engine) as session:
-        person = session.get(Person, world.ids[who])
-        assert person is not None
-        person.locale = language
-        session.add(person)
-
-
 def expected_start(language: str) -> str:
     first, last = MONDAY.strftime("%d.%m"), WEDNESDAY.strftime("%d.%m")
     return translate(language, "summary.family", first=first, last=last, children="")
@@ -83,8 +67,7 @@ async def test_the_word_gives_the_week_so_far_and_the_settings_are_one_tap_away(
     speaks(world, "g2", language)
     world.engine.dispose()
     async with TelegramEmulator() as telegram:
-        for name, user_id in TELEGRAM_IDS.items():
-            telegram.add_user(user_id, {**PEOPLE, **STAFF}[name][0])
+        all_on_telegram(telegram, TELEGRAM_IDS)
         running = await start_bot(telegram, tmp_path, db_url)
         try:
             parent = Chatting(telegram, TELEGRAM_IDS["g2"])  # Бота Бекова, Аружан's parent
