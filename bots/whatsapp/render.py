@@ -16,17 +16,13 @@ MAX_BODY = 1600  # Twilio's limit for one message body
 SEPARATORS = {"sms": "\n"}
 
 
-def render(reply: Reply, fallback_locale: str, channel: str = "whatsapp") -> str:
-    """The reply as one message body (cut at Twilio's limit)."""
-    return whole(reply, fallback_locale, channel)[:MAX_BODY]
-
-
 def bodies(reply: Reply, fallback_locale: str, channel: str = "whatsapp") -> list[str]:
     """The reply as as many message bodies as its text needs, each within Twilio's limit."""
-    return parts(whole(reply, fallback_locale, channel), MAX_BODY)
+    return parts(render(reply, fallback_locale, channel), MAX_BODY)
 
 
-def whole(reply: Reply, fallback_locale: str, channel: str = "whatsapp") -> str:
+def render(reply: Reply, fallback_locale: str, channel: str = "whatsapp") -> str:
+    """The reply's whole text, its choices numbered below it (SMS splits it: `bots.whatsapp.sms`)."""
     locale = reply.locale or fallback_locale
     text = reply.text.render(locale, channel)
     if reply.choices:
