@@ -110,13 +110,13 @@ def answer(turn: Turn, value: str) -> list[Reply]:
         if earlier is not None and earlier.given == (action == "yes") and earlier.withdrawn_at is None:
             return [Reply(T("consent.unchanged", pupil=child.full_name))]  # asked twice, answered twice
     if action == "yes":
-        decision = _decide(turn, child.id, given=True)
+        decision = decide(turn, child.id, given=True)
         return [
             Reply(T("consent.thanks_yes", pupil=child.full_name)),
             *catch_up.consent_given(turn, child, decision),
         ]
     if action == "no":
-        _decide(turn, child.id, given=False)
+        decide(turn, child.id, given=False)
         return [Reply(T("consent.thanks_no", pupil=child.full_name))]
     if action == "withdraw":
         withdraw(turn, child.id)
@@ -141,8 +141,9 @@ def pupil_waits_for_parent(turn: Turn) -> list[Reply]:
     return [Reply(T("consent.pupil_needs_parent"))]
 
 
-def _decide(turn: Turn, pupil_id: int, *, given: bool) -> int:
-    """Store the decision; its id."""
+def decide(turn: Turn, pupil_id: int, *, given: bool, **how: object) -> int:
+    """Store the decision; its id. `how` goes into the audit row (a "yes" typed in answer to the
+    school's request, and which message asked: `handlers.consent_by_word`)."""
     decision = Consent(
         guardian_id=turn.person_id(),
         pupil_id=pupil_id,
@@ -153,7 +154,7 @@ def _decide(turn: Turn, pupil_id: int, *, given: bool) -> int:
     )
     turn.session.add(decision)
     turn.session.flush()
-    _audit(turn, "consent.given" if given else "consent.refused", decision.id, pupil_id)
+    _audit(turn, "consent.given" if given else "consent.refused", decision.id, pupil_id, **how)
     return stored_id(decision)
 
 
@@ -168,13 +169,13 @@ def withdraw(turn: Turn, pupil_id: int) -> None:
     _audit(turn, "consent.withdrawn", decision.id if decision else None, pupil_id)
 
 
-def _audit(turn: Turn, action: str, consent_id: int | None, pupil_id: int) -> None:
+def _audit(turn: Turn, action: str, consent_id: int | None, pupil_id: int, **how: object) -> None:
     turn.session.add(
         AuditLog(
             actor_id=turn.person.id if turn.person else None,
             action=action,
             entity="consent",
             entity_id=consent_id,
-            detail={"pupil_id": pupil_id, "channel": turn.identity.channel, "version": TEXT_VERSION},
+            detail={"pupil_id": pupil_id, "channel": turn.identity.channel, "version": TEXT_VERSION, **how},
         )
     )

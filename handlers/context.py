@@ -95,6 +95,9 @@ class Turn:
     roles: set[str] = field(default_factory=set)
     now: datetime = field(default_factory=utcnow)
     identity_is_new: bool = False  # first heard from in this turn: not stored unless it must be
+    # When this chat identity last wrote before this turn (None: never): what the bot said since
+    # is what a short answer such as "yes" answers (`handlers.consent_by_word`).
+    wrote_before: datetime | None = None
     # Conversation states read during this turn, by owner ("person"/"identity", id): a turn's
     # handlers look at the state several times, and it is one row in one transaction.
     states: dict[tuple[str, int | None], Conversation] = field(default_factory=dict)

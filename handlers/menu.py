@@ -5,7 +5,7 @@ or a parent also their record's views, "write to a teacher" and "report a proble
 
 from __future__ import annotations
 
-from handlers import family_news, own_record
+from handlers import own_record, summary
 from handlers.context import Turn
 from handlers.problems import report
 from handlers.threads import write
@@ -59,7 +59,7 @@ def menu(turn: Turn) -> Reply:
     lines = tuple(text for roles, text in COMMANDS if not roles or turn.has_role(*roles))
     choices = own_record.menu_choices(turn)
     if turn.has_role(Role.GUARDIAN):
-        choices += (Choice(family_news.ASK, T("news.menu")),)
+        choices += (Choice(summary.SHOW, T("summary.menu")),)
     choices += tuple(choice for roles, choice in BUTTONS if turn.has_role(*roles))
     return Reply(T("help.menu", commands=Lines(lines)), choices=choices)
 

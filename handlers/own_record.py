@@ -144,8 +144,9 @@ def _whose(turn: Turn, raw_id: str) -> Person | None:
 def page(turn: Turn, view: str, pupil: Person, number: int) -> list[Reply]:
     """Page `number` (from 0) of one pupil's view, with "more" when there is a next one."""
     own = pupil is turn.person
-    if pupil.id is None or not has_consent(turn.session, pupil.id):
-        return pupil_waits_for_parent(turn) if own else [Reply(T("record.no_consent", pupil=pupil.full_name))]
+    refused = without_consent(turn, pupil)
+    if refused is not None:
+        return refused
     found = BUILDERS[view](turn, pupil, own)
     if not found:
         return [Reply(T(f"record.{view}.empty", pupil=pupil.full_name))]
@@ -159,6 +160,23 @@ def page(turn: Turn, view: str, pupil: Person, number: int) -> list[Reply]:
         more = (Choice(f"{PREFIX}more:{view}:{pupil.id}:{number + 1}", T("record.more")),)
     title = T(f"record.{view}.title", pupil=pupil.full_name)
     return [Reply(T("record.page", title=title, counter=counter, lines=Lines(tuple(shown))), choices=more)]
+
+
+def without_consent(turn: Turn, pupil: Person) -> list[Reply] | None:
+    """What the family hears instead of the pupil's record while no consent is in force; None when
+    it is: a pupil, that a parent must agree first; a parent, that the child shows nothing."""
+    if pupil.id is not None and has_consent(turn.session, pupil.id):
+        return None
+    if pupil is turn.person:
+        return pupil_waits_for_parent(turn)
+    return [Reply(T("record.no_consent", pupil=pupil.full_name))]
+
+
+def lessons(turn: Turn, pupil: Person, start: datetime, end: datetime) -> list[Text]:
+    """The pupil's lessons beginning in [start, end), with their links, a cancelled one marked."""
+    zone = turn.config.time_zone
+    groups = groups_of(turn.session, [pupil.id or 0]).get(pupil.id or 0, [])
+    return [lines.lesson(slot, zone) for slot in between(turn.session, groups, start, end, zone)]
 
 
 def _homework(turn: Turn, pupil: Person, own: bool) -> list[Text]:
@@ -179,10 +197,7 @@ def _graded_at(item: Work) -> datetime:
 
 
 def _timetable(turn: Turn, pupil: Person, own: bool) -> list[Text]:
-    zone = turn.config.time_zone
-    groups = groups_of(turn.session, [pupil.id or 0]).get(pupil.id or 0, [])
-    ahead = between(turn.session, groups, turn.now, turn.now + timedelta(days=TIMETABLE_DAYS), zone)
-    return [lines.lesson(slot, zone) for slot in ahead]
+    return lessons(turn, pupil, turn.now, turn.now + timedelta(days=TIMETABLE_DAYS))
 
 
 def _grades(turn: Turn, pupil: Person, own: bool) -> list[Text]:

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Engine, String, cast, delete, event, update
 from sqlmodel import Session, col, select
 
-from handlers import privacy_sms
+from handlers import privacy_sms, privacy_words
 from handlers.context import Turn
 from handlers.refusals import not_allowed
 from handlers.threads import store as threads
@@ -54,14 +54,18 @@ CONFIRMED = "privacy.forget_confirmed"
 
 
 def my_data(turn: Turn) -> list[Reply]:
-    """/mydata: everything stored about the parent's children, as a file; by SMS, which carries no
-    file, what is stored in words (`handlers.privacy_sms`)."""
+    """/mydata: everything stored about the parent's children, as a file; on WhatsApp first in words
+    (`handlers.privacy_words`); by SMS, which carries no file, counted in words
+    (`handlers.privacy_sms`)."""
     children = _children(turn)
     if not children:
         return [Reply(T("privacy.no_children"))]
+    stored = [(child, everything(turn.session, child)) for child in children]
     if turn.identity.channel == Channel.SMS:
-        return [privacy_sms.summary([(c, everything(turn.session, c)) for c in children])]
-    return [export(turn, children)]
+        return [privacy_sms.summary(stored)]
+    if turn.identity.channel == Channel.WHATSAPP:
+        return [privacy_words.told(stored, turn.config.time_zone), export(turn, stored)]
+    return [export(turn, stored)]
 
 
 def forget(turn: Turn) -> list[Reply]:
@@ -101,12 +105,11 @@ def _children(turn: Turn) -> list[Person]:
 # -- export ---------------------------------------------------------------------------------------
 
 
-def export(turn: Turn, children: list[Person]) -> Reply:
-    """Write everything stored about the children to one JSON file and send it as a document."""
-    data = {
-        "exported_at": _iso(turn.now),
-        "pupils": [everything(turn.session, child) for child in children],
-    }
+def export(turn: Turn, stored: list[tuple[Person, dict[str, Any]]]) -> Reply:
+    """Write everything stored about the children (`everything`, each) to one JSON file and send it
+    as a document."""
+    children = [child for child, _ in stored]
+    data = {"exported_at": _iso(turn.now), "pupils": [found for _, found in stored]}
     folder = turn.config.media_dir / EXPORTS
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"ustaz-data-{secrets.token_hex(12)}.json"

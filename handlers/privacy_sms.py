@@ -29,5 +29,9 @@ def summary(children: list[tuple[Person, dict[str, Any]]]) -> Reply:
 
 
 def _line(pupil: Person, stored: dict[str, Any]) -> Text:
-    counts = {f"c{n}": N(key, "count", count=len(stored[part])) for n, (key, part) in enumerate(COUNTED)}
-    return T("walk.mydata.pupil", pupil=pupil.full_name, **counts)
+    return T("walk.mydata.pupil", pupil=pupil.full_name, **counts(stored))
+
+
+def counts(stored: dict[str, Any]) -> dict[str, Text]:
+    """The counted lists of one child's data, as the texts' {c0}…{c4} (WhatsApp's words read them too)."""
+    return {f"c{n}": N(key, "count", count=len(stored[part])) for n, (key, part) in enumerate(COUNTED)}

@@ -28,8 +28,10 @@ from handlers import (
     channels,
     choices,
     consent,
+    consent_by_word,
     conversation,
     corrections,
+    day_lessons,
     family_news,
     group_post,
     hand_in,
@@ -49,6 +51,7 @@ from handlers import (
     set_homework,
     status,
     status_reach,
+    summary,
     throttle,
     uploads,
     words,
@@ -194,6 +197,7 @@ def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> 
         int(inbound.chat.id) if inbound.chat.id.lstrip("-").isdigit() and not inbound.chat.is_group else None
     )
     created = identity is None
+    wrote_before = None if identity is None else identity.last_inbound_at
     if identity is None:
         identity = new_row(
             ChannelIdentity,
@@ -208,7 +212,13 @@ def _turn(session: Session, inbound: Inbound, config: Config, now: datetime) -> 
         if private_chat is not None:
             identity.chat_id = private_chat
     turn = Turn(
-        session=session, inbound=inbound, identity=identity, config=config, now=now, identity_is_new=created
+        session=session,
+        inbound=inbound,
+        identity=identity,
+        config=config,
+        now=now,
+        identity_is_new=created,
+        wrote_before=wrote_before,
     )
     if identity.person_id is not None:
         turn.person = read_row(session, Person, _PERSON, {"id": identity.person_id})
@@ -248,6 +258,8 @@ BEFORE_LANGUAGE: tuple[Route, ...] = (
     Route(Button(leaving.PREFIX), _leave_or_stay),
     Route(Button(language.CHOICE_PREFIX), _language_chosen),
     Route(Button(consent.PREFIX), _consent_answer, {Role.GUARDIAN}, PASS),
+    # «иә» / «да» / "yes" to the school's request for consent (before the language is asked).
+    Route(Words(words.ANSWERS["yes"]), consent_by_word.answer, {Role.GUARDIAN}, PASS),
     Route(Command("/start"), joining.greet),
     Route(Command("/language"), language.start),
 )
@@ -337,7 +349,9 @@ ROUTES: tuple[Route, ...] = (
     Route(Button(write.NEW), write.new_message, FAMILY),
     Route(Button(write.FORM), write.on_back_to_form, FAMILY),
     Route(Button(write.LEAVE), write.on_leave_form, FAMILY),
-    Route(Command("/digest"), family_news.start, {Role.GUARDIAN}),
+    # ШОЛУ / СВОДКА / SUMMARY: the week so far; the digest's settings one choice under it.
+    Route(Command("/digest"), summary.show, {Role.GUARDIAN}),
+    Route(Button(summary.PREFIX), summary.show, {Role.GUARDIAN}),
     Route(Button(family_news.PREFIX), family_news.on_choice, {Role.GUARDIAN}),
     Route(Command("/timetable"), own_record.timetable, FAMILY, PASS),
     Route(Command("/grades"), own_record.grades_view, FAMILY),
@@ -348,6 +362,9 @@ ROUTES: tuple[Route, ...] = (
     Route(Words(own_record.WORDS[own_record.GRADES]), own_record.grades_view, FAMILY, PASS),
     Route(Words(own_record.WORDS[own_record.ATTENDANCE]), own_record.attendance, FAMILY, PASS),
     Route(Command("/help"), menu.show),
+    # «What lessons today?» / «tomorrow?»: the day's lessons, not a message to a teacher.
+    Route(Button(day_lessons.SEND), day_lessons.on_send, FAMILY),
+    Route(Anything(), day_lessons.answer, FAMILY, PASS),
     # Whatever a pupil or parent writes that nothing above took goes to a person, never to the menu.
     Route(Anything(), write.write, FAMILY, PASS),
 )

@@ -4,7 +4,7 @@ any channel: by SMS there are no buttons and no command menu.
 * Command words: a message that is only КЕЛІСІМ, СОГЛАСИЕ or CONSENT (any case) is `/consent`; the
   words are the catalogues' `command.<name>` entries in every language, the same words the texts name
   on WhatsApp and SMS (`locales.commands`), and a few more people type for a command (`ALSO`: the
-  menu asked for by name, МӘЗІР / МЕНЮ / MENU, is `/help`).
+  menu asked for by name, МӘЗІР / МЕНЮ / MENU, is `/help`; SUMMARY, as well as DIGEST, is `/digest`).
 * Answer words: yes / no / cancel / more (иә / жоқ / болдырмау / толығырақ, да / нет / отмена /
   подробнее, yes / no / cancel / more) pick the offered choice that means that (`handlers.choices`).
   A cancel word with no cancel choice offered leaves the form under way (`handlers.leaving`, through
@@ -64,7 +64,10 @@ def answer_of(text: str) -> str | None:
 
 
 # Words for a command besides the catalogues' `command.<name>`, in any language.
-ALSO: dict[str, frozenset[str]] = {"help": frozenset({"мәзір", "меню", "menu"})}
+ALSO: dict[str, frozenset[str]] = {
+    "help": frozenset({"мәзір", "меню", "menu"}),
+    "digest": frozenset({"summary"}),  # the week so far, as people ask for it in English
+}
 
 
 @cache

@@ -35,7 +35,7 @@ from twilio.rest import Client
 
 from bots.whatsapp.content import ContentTemplates, Interactive, interactive
 from bots.whatsapp.media import PublicFiles
-from bots.whatsapp.render import MAX_BODY, render
+from bots.whatsapp.render import MAX_BODY, bodies, render
 from bots.whatsapp.sms import shorten, split
 from handlers.types import Reply
 from models.enums import Channel
@@ -121,16 +121,20 @@ class TwilioSender:
         return None
 
     async def reply(self, number: str, reply: Reply, fallback_locale: str) -> list[SendResult]:
-        """A direct answer to the person who just wrote (inside the session by definition); a file
-        sent `media_once` may be fetched once, then it is deleted (a data export)."""
+        """A direct answer to the person who just wrote (inside the session by definition), in as
+        many messages as its text needs; a file sent `media_once` may be fetched once, then it is
+        deleted (a data export)."""
         if self.channel == Channel.SMS:
             parts = split(render(reply, fallback_locale, self.channel), self.sms_max_segments)
             return [await self._reply(number, {"body": part}) for part in parts]
         buttons = await self._buttons(reply, reply.locale or fallback_locale)
         if buttons is not None:
             return [await self._reply(number, buttons)]
-        text = render(reply, fallback_locale, self.channel)
-        return [await self._reply(number, self._free_form(text, reply.media_path, once=reply.media_once))]
+        results = []
+        for number_of, text in enumerate(bodies(reply, fallback_locale, self.channel)):
+            media = reply.media_path if number_of == 0 else None  # the file once, with the first
+            results.append(await self._reply(number, self._free_form(text, media, once=reply.media_once)))
+        return results
 
     async def _buttons(self, reply: Reply, locale: str) -> dict[str, Any] | None:
         """The reply's choices as a Content message (buttons or a list), when they fit one."""

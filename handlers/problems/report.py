@@ -9,7 +9,8 @@ reaches them) — at once, quiet hours or not, when the lesson is about to start
 teacher through the outbox; a report after the lesson may complete two missed lessons in a row,
 which alerts the class teacher. A problem with no lesson goes as a message to the assistant
 (internet, device) or the class teacher (illness, anything else). "Something else" asks for a few
-words, unless the family's own message already says them.
+words, unless the family's own message already says them. A problem reported from a message the
+family typed carries that message as its note: the words reach the staff member once, in the problem.
 """
 
 from __future__ import annotations
@@ -307,6 +308,7 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
             school_id=_school(turn, report),
         )
         thread, _ = _problem_in_thread(turn, recipient, report)
+        beyond = _beyond_note(turn, report)
         urgent = turn.now <= occ.start <= turn.now + URGENT_BEFORE
         text = T("problems.to_tutor", ref=thread.id, who=people.family_label(turn.session, thread), **facts)
         deliver.tell(
@@ -318,7 +320,7 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
             f"problem:{row.id}:{version}:tutor:",
             urgent=urgent,
         )
-        for message in report.messages:
+        for message in beyond:
             store.attach(thread, [message], turn.now)
             deliver.to_staff(turn, thread, message)
     who = T("problems.by_pupil") if turn.person_id() == report.pupil.id else T("problems.by_guardian")
@@ -353,6 +355,21 @@ def _problem_in_thread(turn: Turn, recipient: Recipient, report: Report) -> tupl
     store.attach(thread, [problem], turn.now)
     thread.waiting_since = waiting
     return thread, problem
+
+
+def _beyond_note(turn: Turn, report: Report) -> list[ThreadMessage]:
+    """The family's messages the problem does not carry whole, which follow it to the staff member: a
+    photo, a voice note, words written before "something else" asked for its own, or cut short at
+    `MAX_NOTE`. A message of words the note holds whole is the problem itself: its row goes, so the
+    words reach the staff member once and stand once in the thread (the note keeps them)."""
+    beyond = []
+    for message in report.messages:
+        if message.media_path is None and message.text.strip() and message.text.strip() in report.note:
+            turn.session.delete(message)
+        else:
+            beyond.append(message)
+    turn.session.flush()
+    return beyond
 
 
 def _school(turn: Turn, report: Report) -> int | None:
@@ -390,7 +407,8 @@ def _without_lesson(turn: Turn, report: Report) -> list[Reply]:
     if recipient is None:
         return [Reply(T("threads.nobody"))]
     thread, problem = _problem_in_thread(turn, recipient, report)
-    store.attach(thread, report.messages, turn.now)
+    beyond = _beyond_note(turn, report)
+    store.attach(thread, beyond, turn.now)
     thread.waiting_since = thread.waiting_since or turn.now  # with no lesson, it is a question
     reason = T(f"problems.reason.{report.kind.value}")
     text = T(
@@ -403,7 +421,7 @@ def _without_lesson(turn: Turn, report: Report) -> list[Reply]:
     deliver.tell(
         turn.session, thread, thread.staff_id, "problem.reported", text, f"thread:{thread.id}:{problem.id}:1:"
     )
-    for message in report.messages:
+    for message in beyond:
         deliver.to_staff(turn, thread, message)
     audit(turn, "problem.reported", "thread", thread.id, pupil_id=report.pupil.id, reason=report.kind.value)
     replies = [Reply(T(f"threads.sent.{thread.topic}", ref=thread.id))]

@@ -173,7 +173,8 @@ async def test_the_weekly_digest_reaches_the_parent_and_the_parent_may_take_it_i
         try:
             parent = Chatting(telegram, TELEGRAM_IDS["g2"])  # Бота Бекова, kk; Аружан (p2) in A1
             # The parent takes the digest only: grades and missed work will wait for it.
-            [menu] = await parent.text("/digest")
+            [so_far] = await parent.text("/digest")  # the week so far, the settings under it
+            [menu] = await parent.press(so_far, "news:ask")
             assert choices(menu) == ["news:both", "news:digest", "news:events"]
             [chosen] = await parent.press(menu, "news:digest")
             assert chosen.text is not None and chosen.text.startswith("Жарайды: жаңа бағалар")

@@ -62,8 +62,7 @@ async def test_homework_over_whatsapp_and_the_parents_views_by_sms(tmp_path: Pat
 
             menu = await sms("Меню", 5)  # each SMS within the cap of three segments
             assert (
-                "\n1 Оценки\n2 Посещаемость\n3 Домашние задания\n4 Расписание\n5 Еженедельная сводка\n"
-                in menu
+                "\n1 Оценки\n2 Посещаемость\n3 Домашние задания\n4 Расписание\n5 Сводка за неделю\n" in menu
             )
             page = await sms("3")
             assert page.startswith(

@@ -6,11 +6,9 @@ class teacher; the parent reports an illness for today's lesson, the tutor excus
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import time_machine
 from sqlmodel import Session, col, select
 
 from bots.app import start
@@ -20,18 +18,12 @@ from models.store import make_engine
 from sandbox.telegram_emulator.emulator import TelegramEmulator
 from tests.support.chatting import Chatting, choices, emulator_settings, on_telegram
 from tests.support.homework import PEOPLE
-from tests.support.threads import STAFF, WEDNESDAY, build_school
+from tests.support.threads import STAFF, WEDNESDAY, all_on_telegram, build_school
 
 pytestmark = pytest.mark.flow
 
 TELEGRAM_IDS = {name: 900 + number for number, name in enumerate([*PEOPLE, *STAFF], start=1)}
 PARENT, TUTOR, CLASS_TEACHER = (TELEGRAM_IDS[n] for n in ("g1", "t1", "ct1"))
-
-
-@pytest.fixture
-def wednesday() -> Iterator[None]:
-    with time_machine.travel(WEDNESDAY, tick=True):
-        yield
 
 
 @pytest.mark.usefixtures("wednesday")
@@ -41,8 +33,7 @@ async def test_a_parent_and_the_tutor_talk_by_telegram_replies(tmp_path: Path, d
     build_school(engine, tmp_path / "media", TELEGRAM_IDS)
     engine.dispose()
     async with TelegramEmulator() as telegram:
-        for name, user_id in TELEGRAM_IDS.items():
-            telegram.add_user(user_id, {**PEOPLE, **STAFF}[name][0])
+        all_on_telegram(telegram, TELEGRAM_IDS)
         running = await start(emulator_settings(telegram, tmp_path, db_url))
         try:
             parent, tutor, teacher = (Chatting(telegram, uid) for uid in (PARENT, TUTOR, CLASS_TEACHER))

@@ -89,8 +89,9 @@ async def test_a_parent_by_sms_reads_what_is_stored_in_words_and_no_file_is_left
             # Nothing was written for a file that could never be sent.
             assert not list((tmp_path / "media").glob("exports/*"))
 
-            # On WhatsApp the same word still brings the whole file.
-            [file] = await system.say("ДАННЫЕ", number=PARENT)
+            # On WhatsApp the same word reads it in words, then brings the whole file.
+            words, file = await system.say("ДАННЫЕ", number=PARENT, expect=2)
+            assert words.startswith(translate("ru", "mydata.words", pupils="").split("\n")[0])
             assert file == translate("ru", "privacy.export_ready", count=1)
             assert twilio.messages_to(PARENT, "whatsapp")[-1].media
         finally:

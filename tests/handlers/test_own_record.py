@@ -225,7 +225,7 @@ def test_plain_words_and_the_menu_open_the_views(world: World) -> None:
         "rec:view:at",
         "rec:view:hw",
         "rec:view:tt",
-        "news:ask",
+        "sum:show",
         "thr:new:",
         "prb:start:",
     ]

@@ -157,8 +157,10 @@ def test_the_word_and_a_message_about_illness_lead_to_the_report(world: World) -
     world.press("g1", f"prb:kind:{pupil}:ill")
     world.press("g1", f"prb:lesson:{pupil}:ill:{a1_lesson(world, 2)}:{TODAY.isoformat()}")
     assert rows(world)[0].reason_note == "Ребёнок заболел, температура"
-    staff = to(world, "t1", "thread.to_staff")
-    assert len(staff) == 1 and "Ребёнок заболел" in rendered(staff[0], "ru")
+    # The words reach the tutor once: in the problem, not again as a message of the thread.
+    [problem] = to(world, "t1", "problem.reported")
+    assert "Ребёнок заболел, температура" in rendered(problem, "ru")
+    assert to(world, "t1", "thread.to_staff") == []
     assert keys(world.say("g1", "Проблема!")) == ["problems.ask_kind"]
     assert keys(world.say("g1", "мәселе")) == ["problems.ask_kind"]
 

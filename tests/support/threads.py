@@ -26,7 +26,8 @@ from models import (
 )
 from models.store import session_scope
 from outbox.write import stored_text
-from tests.support.homework import World, build_world
+from sandbox.telegram_emulator.emulator import TelegramEmulator
+from tests.support.homework import PEOPLE, World, build_world
 
 ALMATY = ZoneInfo("Asia/Almaty")
 STAFF = {
@@ -95,3 +96,18 @@ def to(world: World, who: str, kind: str | None = None) -> list[Notification]:
 
 def rendered(notification: Notification, locale: str = "en") -> str:
     return stored_text(notification).render(locale)
+
+
+def all_on_telegram(telegram: TelegramEmulator, telegram_ids: dict[str, int]) -> None:
+    """Everyone of the school a user of the emulator, by their full name."""
+    for name, user_id in telegram_ids.items():
+        telegram.add_user(user_id, {**PEOPLE, **STAFF}[name][0])
+
+
+def speaks(world: World, who: str, language: str) -> None:
+    """The person reads `language` (as the roster has it)."""
+    with session_scope(world.engine) as session:
+        person = session.get(Person, world.ids[who])
+        assert person is not None
+        person.locale = language
+        session.add(person)
