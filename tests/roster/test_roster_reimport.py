@@ -1,5 +1,6 @@
 """A file imported again unchanged writes nothing but its audit row; whatever changed the store in
-between (an erasure, a phone edited, a migration) sends it through the row-by-row comparison again."""
+between (an erasure, a phone edited, a migration, a new release of the importer) sends it through the
+row-by-row comparison again. The very same bytes are not read again: their findings are remembered."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from sqlalchemy import Engine, event, text, update
 from sqlmodel import Session, select
 
 from handlers.privacy import erase
+from locales import N, T
 from models import AuditLog, Consent, GroupMember, Person, RosterMemory
-from roster import format_report
+from roster import format_report, import_roster
 from roster.importer import AUDIT_ACTION
-from tests.support.roster import SAMPLE_CSV, Table, run, snapshot
+from roster.memory import remember_file, remembered_notes
+from roster.report import RowError
+from tests.support.roster import NOW, SAMPLE_CSV, TTL, Table, run, snapshot
 
 pytestmark = pytest.mark.store
 
@@ -195,3 +199,87 @@ def test_another_schema_revision_compares_again(engine: Engine) -> None:
     report = run(engine, SAMPLE_CSV)
     assert report.ok and not report.unchanged and report.changed == 0
     assert run(engine, SAMPLE_CSV).unchanged
+
+
+def test_another_release_of_the_importer_checks_again(engine: Engine) -> None:
+    """New code may check, or write, what the last release did not: the same bytes are read, checked
+    and compared with the store again."""
+    assert run(engine, SAMPLE_CSV).ok
+    with Session(engine) as session:
+        session.execute(update(RosterMemory).values(code="an earlier release"))
+        session.commit()
+    report = run(engine, SAMPLE_CSV)
+    assert report.ok and not report.unchanged and report.changed == 0
+    with written(engine) as rows:
+        assert run(engine, SAMPLE_CSV).unchanged
+    assert rows == {"audit_log": 1}
+
+
+def _findings(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("note:")]
+
+
+def test_the_same_bytes_report_the_findings_a_full_check_reports(engine: Engine, tmp_path: Path) -> None:
+    """Remembered findings against the same file's findings checked again (another file of the same
+    roster: a blank line more), in every language; under the name the file is uploaded with now."""
+    table = Table()
+    table.find("people", id="SH2-G01")["phone"] = "8 727 250 00 00"  # a landline
+    for _ in range(2):
+        table.remove("lessons", group="ALG-8")  # a group without lessons yet
+    assert table.find("programmes")["low_income_only"] == "yes"
+    table.find("people", id="SH2-P01")["low_income"] = ""  # a pupil not marked low-income
+    path = table.write(tmp_path / "notes.csv")
+    first = run(engine, path)
+    assert first.ok
+    keys = {"roster.note.landline", "roster.note.no_lessons", "roster.note.not_low_income"}
+    assert {note.reason.key for note in first.notes} == keys
+
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes())
+    with written(engine) as rows:
+        remembered = run(engine, copy)
+    assert remembered.unchanged and rows == {"audit_log": 1}
+    assert all(note.file == "copy.csv" for note in remembered.notes)
+
+    blank = tmp_path / "copy.csv"  # the same name: the same findings, to the letter
+    blank.write_bytes(path.read_bytes() + b";;;\r\n")
+    with written(engine) as rows:
+        checked = run(engine, blank)
+    assert checked.unchanged and rows == {"audit_log": 1, "roster_memory": 1}
+    for language in ("kk", "ru", "en"):
+        assert _findings(format_report(remembered, language)) == _findings(format_report(checked, language))
+        assert _findings(format_report(remembered, language)) == _findings(format_report(first, language))
+    assert remembered.notes == checked.notes
+
+    with written(engine) as rows:  # the blank line's bytes are now the remembered ones
+        assert run(engine, blank).unchanged
+    assert rows == {"audit_log": 1}
+
+
+def test_an_upload_limited_to_some_schools_is_checked_in_full(engine: Engine, tmp_path: Path) -> None:
+    """Whether a file reaches beyond the uploader's schools depends on the uploader, not the bytes."""
+    assert run(engine, SAMPLE_CSV).ok
+    kept = import_roster(
+        engine, SAMPLE_CSV, dry_run=False, invite_ttl=TTL, now=NOW, only_schools=frozenset({"SH2"})
+    )
+    assert kept.ok and kept.unchanged
+    other = import_roster(
+        engine, SAMPLE_CSV, dry_run=True, invite_ttl=TTL, now=NOW, only_schools=frozenset({"SH9"})
+    )
+    assert not other.ok and not other.unchanged
+    assert "roster.error.school_not_yours" in {e.reason.key for e in other.errors}
+
+
+def test_a_finding_is_remembered_as_it_was_found(engine: Engine) -> None:
+    """A reason's nested messages and plural forms come back from the store's JSON as they went in."""
+    reason = T("roster.error.lesson_length", group="ALG-8", length=N("common.minutes", "minutes", minutes=45),
+               min=N("common.minutes", "minutes", minutes=60), day=T("weekday.0"), share=0.5)  # fmt: skip
+    note = RowError("a.csv", "lessons", 7, "minutes", reason)
+    with Session(engine) as session:
+        memory = RosterMemory(scope="s", digest="d", version=0, revision="r")
+        remember_file(session, memory, "f", [note])
+        session.commit()
+    with Session(engine) as session:
+        stored = session.get(RosterMemory, "s")
+        assert stored is not None
+        assert remembered_notes(stored, "b.csv") == [RowError("b.csv", "lessons", 7, "minutes", reason)]
