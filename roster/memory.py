@@ -14,8 +14,12 @@ importer's own code. While the counter, the revision and the code are still the 
 
 Anything else — a pupil erased, a phone changed in a chat or by hand, another school's import, a
 migration, a new release of the importer — moves the counter, the revision or the code, and the file
-is checked and compared with the store row by row as before. An upload limited to the uploader's
-schools is always checked in full: whether it reaches beyond them depends on who uploads it.
+is checked and compared with the store row by row as before. Whether an upload limited to the
+uploader's schools reaches beyond them depends on who uploads it: the same bytes skip the checks only
+for an uploader whose schools include all of the file's. After an apply every person the file names
+holds a role in one of its schools (validation asks each for a school, a guardian gets their pupils'),
+every group it names is owned by one of them or by none, and its programmes are stored as it gives
+them: with the store unchanged, `roster.scope` would find nothing beyond them.
 """
 
 from __future__ import annotations
@@ -29,12 +33,13 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from locales import Text
 from models.clock import utcnow
 from models.dialects import dialect_of
 from models.roster_memory import RosterMemory
+from models.school import School
 from roster.parsed import (
     At,
     CalendarRow,
@@ -136,11 +141,17 @@ def _current(session: Session, memory: RosterMemory) -> bool:
 
 def recall_file(session: Session, file: str, only_schools: frozenset[str] | None) -> RosterMemory | None:
     """The memory of the last apply of these very bytes (`file_digest`), if the store is still as it
-    left it; None for an upload limited to some schools (checked in full, see the module's note)."""
-    if only_schools is not None:
-        return None
+    left it and the uploader may skip the checks (see the module's note)."""
     memory = session.exec(select(RosterMemory).where(RosterMemory.file == file)).first()
-    return memory if memory is not None and _current(session, memory) else None
+    if memory is None or not _current(session, memory):
+        return None
+    if only_schools is None or _codes(session, memory.school_ids) <= only_schools:
+        return memory
+    return None
+
+
+def _codes(session: Session, school_ids: list[int]) -> set[str]:
+    return set(session.exec(select(School.code).where(col(School.id).in_(school_ids))))
 
 
 def recall(session: Session, roster: Roster, file: str) -> Recall:

@@ -4,6 +4,7 @@ row-by-row comparison again. The very same bytes are not read again: their findi
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,10 +18,11 @@ from sqlmodel import Session, select
 from handlers.privacy import erase
 from locales import N, T
 from models import AuditLog, Consent, GroupMember, Person, RosterMemory
-from roster import format_report, import_roster
+from roster import ImportReport, format_report, import_roster
 from roster.importer import AUDIT_ACTION
 from roster.memory import remember_file, remembered_notes
 from roster.report import RowError
+from tests.roster.test_roster_scope import other_school
 from tests.support.roster import NOW, SAMPLE_CSV, TTL, Table, run, snapshot
 
 pytestmark = pytest.mark.store
@@ -45,6 +47,21 @@ def written(engine: Engine) -> Iterator[Counter[str]]:
         yield rows
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+@contextmanager
+def read(engine: Engine) -> Iterator[set[str]]:
+    """The tables the statements sent while the block runs read from."""
+    tables: set[str] = set()
+
+    def note(_conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
+        tables.update(name.strip('"') for name in re.findall(r"\b(?:FROM|JOIN)\s+(\S+)", statement))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield tables
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def _person(session: Session, external_id: str) -> Person:
@@ -215,6 +232,12 @@ def test_another_release_of_the_importer_checks_again(engine: Engine) -> None:
     assert rows == {"audit_log": 1}
 
 
+def limited(engine: Engine, path: Path, schools: set[str]) -> ImportReport:
+    return import_roster(
+        engine, path, dry_run=False, invite_ttl=TTL, now=NOW, only_schools=frozenset(schools)
+    )
+
+
 def _findings(lines: list[str]) -> list[str]:
     return [line for line in lines if line.startswith("note:")]
 
@@ -236,9 +259,10 @@ def test_the_same_bytes_report_the_findings_a_full_check_reports(engine: Engine,
 
     copy = tmp_path / "copy.csv"
     copy.write_bytes(path.read_bytes())
-    with written(engine) as rows:
+    with written(engine) as rows, read(engine) as tables:
         remembered = run(engine, copy)
     assert remembered.unchanged and rows == {"audit_log": 1}
+    assert tables == {"roster_memory", "roster_store_version", "alembic_version"}  # not even the phones
     assert all(note.file == "copy.csv" for note in remembered.notes)
 
     blank = tmp_path / "copy.csv"  # the same name: the same findings, to the letter
@@ -256,18 +280,40 @@ def test_the_same_bytes_report_the_findings_a_full_check_reports(engine: Engine,
     assert rows == {"audit_log": 1}
 
 
-def test_an_upload_limited_to_some_schools_is_checked_in_full(engine: Engine, tmp_path: Path) -> None:
+def test_an_upload_limited_to_other_schools_is_checked_in_full(engine: Engine) -> None:
     """Whether a file reaches beyond the uploader's schools depends on the uploader, not the bytes."""
     assert run(engine, SAMPLE_CSV).ok
-    kept = import_roster(
-        engine, SAMPLE_CSV, dry_run=False, invite_ttl=TTL, now=NOW, only_schools=frozenset({"SH2"})
-    )
-    assert kept.ok and kept.unchanged
-    other = import_roster(
-        engine, SAMPLE_CSV, dry_run=True, invite_ttl=TTL, now=NOW, only_schools=frozenset({"SH9"})
-    )
+    with written(engine) as rows:
+        kept = limited(engine, SAMPLE_CSV, {"SH2", "SH9"})
+    assert kept.ok and kept.unchanged and rows == {"audit_log": 1}
+    other = limited(engine, SAMPLE_CSV, {"SH9"})
     assert not other.ok and not other.unchanged
     assert "roster.error.school_not_yours" in {e.reason.key for e in other.errors}
+
+
+def test_a_limited_upload_of_the_same_bytes_answers_as_a_full_check(engine: Engine, tmp_path: Path) -> None:
+    """A file naming another school's tutor and pupil is refused to the coordinator of its own school;
+    applied from the command line, they hold a role in it too, and the coordinator's upload of the same
+    bytes is accepted, remembered or checked again."""
+    sh3 = other_school()
+    assert run(engine, sh3.write(tmp_path / "sh3.csv")).ok
+    table = Table()
+    table.append(**{**sh3.find("people", id="SH3-S04"), "school": ""})
+    table.append(**{**sh3.find("people", id="SH3-P01"), "school": "SH2", "class": "8А", "phone": ""})
+    path = table.write(tmp_path / "sh2.csv")
+    refused = limited(engine, path, {"SH2"})
+    assert {e.reason.key for e in refused.errors} == {"roster.error.person_of_other_school"}
+    assert len(refused.errors) == 2
+    assert run(engine, path).ok
+    with written(engine) as rows, read(engine) as tables:
+        remembered = limited(engine, path, {"SH2"})
+    assert remembered.ok and remembered.unchanged and rows == {"audit_log": 1}
+    assert tables == {"roster_memory", "roster_store_version", "alembic_version", "school"}
+    with Session(engine) as session:
+        session.execute(update(RosterMemory).values(code="an earlier release"))
+        session.commit()
+    checked = limited(engine, path, {"SH2"})
+    assert checked.ok and not checked.unchanged and checked.changed == 0
 
 
 def test_a_finding_is_remembered_as_it_was_found(engine: Engine) -> None:
