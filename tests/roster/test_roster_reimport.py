@@ -28,6 +28,7 @@ from tests.support.roster import NOW, SAMPLE_CSV, TTL, Table, run, snapshot
 pytestmark = pytest.mark.store
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
+CATALOGUES = ("pg_catalog.", "information_schema.", "sqlite_")
 
 
 @contextmanager
@@ -51,11 +52,13 @@ def written(engine: Engine) -> Iterator[Counter[str]]:
 
 @contextmanager
 def read(engine: Engine) -> Iterator[set[str]]:
-    """The tables the statements sent while the block runs read from."""
+    """The store's tables the statements sent while the block runs read from (not the catalogue's: the
+    schema's revision is looked up through it)."""
     tables: set[str] = set()
 
     def note(_conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
-        tables.update(name.strip('"') for name in re.findall(r"\b(?:FROM|JOIN)\s+(\S+)", statement))
+        names = (name.strip('"') for name in re.findall(r"\b(?:FROM|JOIN)\s+(\S+)", statement))
+        tables.update(name for name in names if not name.startswith(CATALOGUES))
 
     event.listen(engine, "before_cursor_execute", note)
     try:
@@ -207,24 +210,18 @@ def test_a_telegram_chat_joining_does_not_count(engine: Engine) -> None:
     assert run(engine, SAMPLE_CSV).unchanged
 
 
-def test_another_schema_revision_compares_again(engine: Engine) -> None:
-    """A migration may change what the importer writes for the same file."""
-    assert run(engine, SAMPLE_CSV).ok
+def _as_if_remembered_by(engine: Engine, **then: str) -> None:
     with Session(engine) as session:
-        session.execute(update(RosterMemory).values(revision="0015_programme"))
+        session.execute(update(RosterMemory).values(**then))
         session.commit()
-    report = run(engine, SAMPLE_CSV)
-    assert report.ok and not report.unchanged and report.changed == 0
-    assert run(engine, SAMPLE_CSV).unchanged
 
 
-def test_another_release_of_the_importer_checks_again(engine: Engine) -> None:
-    """New code may check, or write, what the last release did not: the same bytes are read, checked
-    and compared with the store again."""
+@pytest.mark.parametrize("then", [{"revision": "0015_programme"}, {"code": "an earlier release"}])
+def test_another_schema_or_release_compares_again(engine: Engine, then: dict[str, str]) -> None:
+    """A migration, or a new release of the importer, may check or write what the last did not: the
+    same bytes are read, checked and compared with the store again."""
     assert run(engine, SAMPLE_CSV).ok
-    with Session(engine) as session:
-        session.execute(update(RosterMemory).values(code="an earlier release"))
-        session.commit()
+    _as_if_remembered_by(engine, **then)
     report = run(engine, SAMPLE_CSV)
     assert report.ok and not report.unchanged and report.changed == 0
     with written(engine) as rows:
@@ -309,9 +306,7 @@ def test_a_limited_upload_of_the_same_bytes_answers_as_a_full_check(engine: Engi
         remembered = limited(engine, path, {"SH2"})
     assert remembered.ok and remembered.unchanged and rows == {"audit_log": 1}
     assert tables == {"roster_memory", "roster_store_version", "alembic_version", "school"}
-    with Session(engine) as session:
-        session.execute(update(RosterMemory).values(code="an earlier release"))
-        session.commit()
+    _as_if_remembered_by(engine, code="an earlier release")
     checked = limited(engine, path, {"SH2"})
     assert checked.ok and not checked.unchanged and checked.changed == 0
 
