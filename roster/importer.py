@@ -36,6 +36,7 @@ from roster.report import ImportReport, RowError, landline_notes
 from roster.rules import check
 from roster.schema import GROUPS
 from roster.scope import outside_schools
+from roster.untouched import Others, after_apply, before_apply
 from roster.validate import programme_rules, sort_errors, validate
 
 log = logging.getLogger(__name__)
@@ -111,8 +112,9 @@ def _import(
             if not dry_run:
                 remember_file(session, known.remembered, file, notes)
             return _unchanged(session, report, detail, known.remembered, notes, moment, actor_id)
+        others = Others([])
         if not dry_run:
-            hold(session)
+            others = before_apply(session, known.scope, hold(session), roster.groups)
         applier = Applier(session, roster, moment, invite_ttl)
         try:
             applier.run()
@@ -120,7 +122,9 @@ def _import(
             if dry_run:
                 session.rollback()
             else:
-                remember(session, known, applier.school_ids(), applier.changes.counts, notes)
+                counts = applier.changes.counts
+                version = remember(session, known, applier.school_ids(), counts, notes)
+                after_apply(session, others, counts, applier.school_ids(), applier.people.values(), version)
                 session.add(_audit(detail, applier, moment, actor_id))
                 session.add_all(_record_audits(applier, moment, actor_id))
                 session.commit()

@@ -161,10 +161,12 @@ def recall(session: Session, roster: Roster, file: str) -> Recall:
     return Recall(scope, roster_digest, file, memory if unchanged else None)
 
 
-def hold(session: Session) -> None:
+def hold(session: Session) -> int:
+    """Take the counter (see HOLD); its value just before, which memories current then hold."""
     session.execute(text(HOLD))
     if dialect_of(session) == "postgresql":
         session.execute(text(HELD))
+    return int(session.execute(text(COUNTER)).scalar_one()) - 1
 
 
 def remember(
@@ -173,11 +175,11 @@ def remember(
     school_ids: list[int],
     counts: dict[str, dict[str, int]],
     notes: list[RowError],
-) -> None:
+) -> int:
     """After an apply (and `hold`): the store now holds this roster; rows per kind as a re-import
     would count them, all unchanged; the file's findings, as its checks would report them again
     (they read of the store only the programmes and the phones' owners, which the apply made the
-    file's own)."""
+    file's own). The counter's value now."""
     session.flush()
     kept = {
         kind: {"created": 0, "updated": 0, "removed": 0, "unchanged": total}
@@ -195,6 +197,7 @@ def remember(
     memory.counts = kept
     memory.applied_at = utcnow()
     remember_file(session, memory, recall.file, notes)
+    return int(version)
 
 
 def remember_file(session: Session, memory: RosterMemory, file: str, notes: list[RowError]) -> None:

@@ -4,15 +4,10 @@ row-by-row comparison again. The very same bytes are not read again: their findi
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, text, update
+from sqlalchemy import Engine, text, update
 from sqlmodel import Session, select
 
 from handlers.privacy import erase
@@ -24,47 +19,9 @@ from roster.memory import remember_file, remembered_notes
 from roster.report import RowError
 from tests.roster.test_roster_scope import other_school
 from tests.support.roster import NOW, SAMPLE_CSV, TTL, Table, run, snapshot
+from tests.support.statements import read, written
 
 pytestmark = pytest.mark.store
-
-WRITES = ("INSERT", "UPDATE", "DELETE")
-CATALOGUES = ("pg_catalog.", "information_schema.", "sqlite_")
-
-
-@contextmanager
-def written(engine: Engine) -> Iterator[Counter[str]]:
-    """Rows written per table while the block runs, as the statements sent say: one a statement, or
-    one a parameter set of an executemany (a trigger's own writes are the store's, not sent)."""
-    rows: Counter[str] = Counter()
-
-    def count(_conn: Any, _cursor: Any, statement: str, params: Any, _context: Any, many: bool) -> None:
-        words = statement.split()
-        if words[0].upper() in WRITES:
-            table = words[2] if words[0].upper() != "UPDATE" else words[1]
-            rows[table.strip('"')] += len(params) if many and isinstance(params, list) else 1
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield rows
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-@contextmanager
-def read(engine: Engine) -> Iterator[set[str]]:
-    """The store's tables the statements sent while the block runs read from (not the catalogue's: the
-    schema's revision is looked up through it)."""
-    tables: set[str] = set()
-
-    def note(_conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
-        names = (name.strip('"') for name in re.findall(r"\b(?:FROM|JOIN)\s+(\S+)", statement))
-        tables.update(name for name in names if not name.startswith(CATALOGUES))
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield tables
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def _person(session: Session, external_id: str) -> Person:
