@@ -12,9 +12,10 @@ importer's own code. While the counter, the revision and the code are still the 
 * other bytes with the same validated roster (`recall`: a csv after an xlsx, a cell's spacing) are
   checked in full, and the store is skipped.
 
-Anything else — a pupil erased, a phone changed in a chat or by hand, another school's import, a
-migration, a new release of the importer — moves the counter, the revision or the code, and the file
-is checked and compared with the store row by row as before. Whether an upload limited to the
+Anything else — a pupil erased, a phone changed in a chat or by hand, a migration, a new release of
+the importer — moves the counter, the revision or the code, and the file is checked and compared
+with the store row by row as before. Another school's import moves the counter too, but keeps this
+memory current when it reached none of its schools, people, groups or programmes (`roster.untouched`). Whether an upload limited to the
 uploader's schools reaches beyond them depends on who uploads it: the same bytes skip the checks only
 for an uploader whose schools include all of the file's. After an apply every person the file names
 holds a role in one of its schools (validation asks each for a school, a guardian gets their pupils'),
