@@ -18,10 +18,10 @@ with the store row by row as before. Another school's import moves the counter t
 memory current when it reached none of its schools, people, groups or programmes
 (`roster.untouched`). Whether an upload limited to the uploader's schools reaches beyond them depends
 on who uploads it: the same bytes skip the checks only for an uploader whose schools include all of
-the file's. After an apply every person the file names
-holds a role in one of its schools (validation asks each for a school, a guardian gets their pupils'),
-every group it names is owned by one of them or by none, and its programmes are stored as it gives
-them: with the store unchanged, `roster.scope` would find nothing beyond them.
+the file's. After an apply every person the file names holds a role in one of its schools
+(validation asks each for a school, a guardian gets their pupils'), every group it names is owned by
+one of them or by none, and its programmes are stored as it gives them: with the store unchanged,
+`roster.scope` would find nothing beyond them.
 """
 
 from __future__ import annotations
