@@ -12,11 +12,17 @@ Shapes, alternated in rounds so the machine's drift (its speed varies up to 3×)
 * one school of 1,200 pupils and one of 12,000 — within one school (target: ≤ 12× the time);
 * 10 schools of 120 and 100 of 120 — across schools (target: ≤ 12×);
 * a region: 1,000 schools of 40, 40,000 pupils (target: < 60 s, < 500 MB peak);
-* every shape: the unchanged re-import against the fresh import (target: ≤ 0.2×).
+* every shape: the unchanged re-import against the fresh import (target: ≤ 0.2×);
+* with `--neighbour`: then another file of the same shape (other schools, other people) is imported
+  into the same store, and the first file again: the re-import after another school's import.
 
     uv run --frozen python -m bench.roster_import            # 3 rounds, then the region
     uv run --frozen python -m bench.roster_import --quick    # a tenth of the pupils, 1 round
     uv run --frozen python -m bench.roster_import --before main   # and main's importer beside it
+    uv run --frozen python -m bench.roster_import --quick --neighbour --before main
+
+Each contender's importer runs under this bench's own child (`--child`), its source tree first on the
+path, so both are timed by the same steps.
 """
 
 from __future__ import annotations
@@ -48,8 +54,8 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri")
 class Phones:
     """Distinct made-up mobile numbers (+7 7xx 55x xx xx), in the order asked for."""
 
-    def __init__(self) -> None:
-        self.issued = 0
+    def __init__(self, first: int = 0) -> None:
+        self.issued = first
 
     def next(self) -> str:
         n = self.issued
@@ -138,12 +144,15 @@ def school(code: str, pupils: int, phones: Phones, rows: dict[str, list[dict[str
                     )
 
 
-def district(schools: int, pupils: int) -> dict[str, list[dict[str, Any]]]:
+NEIGHBOUR = 5_000  # the other file's first school code and (× 100) first phone: none shared
+
+
+def district(schools: int, pupils: int, first: int = 0) -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {
         sheet: [] for sheet in ("schools", "classes", "people", "guardians", "groups", "lessons")
     }
-    phones = Phones()
-    for s in range(schools):
+    phones = Phones(first * 100)
+    for s in range(first, first + schools):
         school(f"S{s:04d}", pupils, phones, rows)
     return rows
 
@@ -151,8 +160,9 @@ def district(schools: int, pupils: int) -> dict[str, list[dict[str, Any]]]:
 # -- one import, in a process of its own ---------------------------------------------------------
 
 
-def import_twice(path: Path, db_url: str) -> dict[str, Any]:
-    """Fresh import, then the same file again; times, what changed, and this process's peak size."""
+def import_twice(path: Path, db_url: str, neighbour: Path | None = None) -> dict[str, Any]:
+    """Fresh import, then the same file again; times, what changed, and this process's peak size.
+    With `neighbour`: that file next, then the first again (`after_other_s`)."""
     from roster import import_roster
 
     engine = make_engine(db_url)
@@ -168,8 +178,22 @@ def import_twice(path: Path, db_url: str) -> dict[str, Any]:
     started = time.perf_counter()
     again = import_roster(engine, path, dry_run=False, invite_ttl=ttl)
     again_s = time.perf_counter() - started
+    after_other: dict[str, Any] = {}
+    if neighbour is not None:
+        started = time.perf_counter()
+        if not import_roster(engine, neighbour, dry_run=False, invite_ttl=ttl).ok:
+            raise SystemExit(f"{neighbour.name}: refused")
+        other_s = time.perf_counter() - started  # a fresh import into a store holding a memory
+        started = time.perf_counter()
+        last = import_roster(engine, path, dry_run=False, invite_ttl=ttl)
+        after_other = {
+            "other_s": other_s,
+            "after_other_s": time.perf_counter() - started,
+            "changed_after_other": last.changed,
+        }
     engine.dispose()
     return {
+        **after_other,
         "fresh_s": fresh_s,
         "again_s": again_s,
         "rows": sum(sum(c.values()) for c in fresh.changes.values()),
@@ -180,9 +204,9 @@ def import_twice(path: Path, db_url: str) -> dict[str, Any]:
     }
 
 
-def child(path: Path) -> None:
+def child(path: Path, neighbour: Path | None) -> None:
     with temporary_folder() as folder, scratch_database(folder) as db_url:
-        print(json.dumps(import_twice(path, db_url)))
+        print(json.dumps(import_twice(path, db_url, neighbour)))
 
 
 # -- the run -----------------------------------------------------------------------------------------
@@ -195,6 +219,7 @@ class Shape:
     pupils: int
     results: list[dict[str, Any]] = field(default_factory=list)
     file: Path | None = None
+    neighbour: Path | None = None
 
     def median(self, key: str) -> float:
         return statistics.median(r[key] for r in self.results)
@@ -204,9 +229,10 @@ def measure(shape: Shape, code: Path | None = None) -> None:
     """One import of the shape in a process of its own: this code's, or (`code`) another revision's
     source tree run with this environment."""
     assert shape.file is not None
-    env = dict(os.environ, PYTHONPATH=str(code)) if code else None
+    env = dict(os.environ, PYTHONPATH=str(code or Path(__file__).resolve().parents[1]))
+    neighbour = ["--neighbour-file", str(shape.neighbour)] if shape.neighbour else []
     done = subprocess.run(
-        [sys.executable, "-m", "bench.roster_import", "--child", str(shape.file)],
+        [sys.executable, __file__, "--child", str(shape.file), *neighbour],
         capture_output=True,
         text=True,
         check=False,
@@ -236,7 +262,7 @@ def source_of(revision: str, folder: Path) -> Path:
     return tree
 
 
-def run(quick: bool, rounds: int, before: str | None) -> None:
+def run(quick: bool, rounds: int, before: str | None, neighbour: bool) -> None:
     contenders: list[tuple[str, Path | None, list[tuple[Shape, Shape]], Shape]] = []
     with temporary_folder() as folder:
         for label in ([f"before ({before})"] if before else []) + ["this code"]:
@@ -249,7 +275,11 @@ def run(quick: bool, rounds: int, before: str | None) -> None:
                 if key not in files:
                     files[key] = folder / f"shape{len(files)}.csv"
                     write_csv(district(shape.schools, shape.pupils), files[key])
+                    if neighbour:
+                        other = files[key].with_suffix(".neighbour.csv")
+                        write_csv(district(shape.schools, shape.pupils, NEIGHBOUR), other)
                 shape.file = files[key]
+                shape.neighbour = files[key].with_suffix(".neighbour.csv") if neighbour else None
         for round_number in range(rounds):
             order = contenders if round_number % 2 == 0 else contenders[::-1]
             for index in range(4):
@@ -276,6 +306,12 @@ def report(label: str, pairs: list[tuple[Shape, Shape]], region: Shape, rounds: 
         print(f"  {label:28} {rows:8,} {fresh:>26} {again:>22} {peak:8.0f}")
         if any(r["changed_again"] for r in shape.results):
             print(f"    the re-import changed {shape.results[0]['changed_again']} rows (expected 0)")
+        if "after_other_s" in shape.results[0]:
+            other = " ".join(f"{r['other_s']:6.2f}" for r in shape.results)
+            after = " ".join(f"{r['after_other_s']:6.2f}" for r in shape.results)
+            changed = max(r["changed_after_other"] for r in shape.results)
+            print(f"    another file of its shape, fresh: {other} s; then this one again: {after} s", end="")
+            print(f", {changed} changed")
     print("  ratios of the medians:")
     for small, large in pairs:
         ratio = large.median("fresh_s") / small.median("fresh_s")
@@ -288,6 +324,9 @@ def report(label: str, pairs: list[tuple[Shape, Shape]], region: Shape, rounds: 
         ratio = shape.median("again_s") / shape.median("fresh_s")
         label = f"{shape.name} of {shape.pupils:,}"
         print(f"    unchanged re-import ÷ fresh, {label}: {ratio:4.2f}   (target ≤ 0.2)")
+        if "after_other_s" in shape.results[0]:
+            ratio = shape.median("after_other_s") / shape.median("fresh_s")
+            print(f"      the same after another file's import: {ratio:4.2f}")
     target = "" if quick else "   (target < 60 s, < 500 MB)"
     print(
         f"  region of {region.schools:,} schools, {region.schools * region.pupils:,} pupils: "
@@ -300,12 +339,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a tenth of the pupils, one round")
     parser.add_argument("--rounds", type=int, help="rounds of the four shapes (default 3; quick 1)")
     parser.add_argument("--before", help="a git revision whose importer runs beside this one, alternating")
+    parser.add_argument(
+        "--neighbour", action="store_true", help="then another file of the shape, then the first again"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--neighbour-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.neighbour_file)
         return
-    run(args.quick, args.rounds or (1 if args.quick else 3), args.before)
+    run(args.quick, args.rounds or (1 if args.quick else 3), args.before, args.neighbour)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ A file with any error writes nothing; a dry run goes through the same steps (so 
 real ones) and rolls back. An upload may be limited to the uploader's schools (`only_schools`, see
 `roster.scope`); what reaches beyond them is reported like any other row error. The audit
 row carries ids and counts, never names or phone numbers. A file that is the roster last applied,
-with nothing changed in the store since (`roster.memory`), is checked as always and then writes only
-its audit row.
+with nothing changed in the store since (`roster.memory`), writes only its audit row: the very same
+bytes are not even read again (their findings are the ones remembered), another file of the same
+roster is checked as always.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from models.clock import utcnow
 from models.invariants import InvariantViolation
 from models.upkeep import after_import
 from roster.apply import Applier, read_facts
-from roster.memory import hold, recall, remember
+from roster.memory import file_digest, hold, recall, recall_file, remember, remember_file, remembered_notes
 from roster.parsed import Roster
 from roster.reader import read_roster
 from roster.report import ImportReport, RowError, landline_notes
 from roster.rules import check
 from roster.schema import GROUPS
 from roster.scope import outside_schools
+from roster.untouched import Others, after_apply, before_apply
 from roster.validate import programme_rules, sort_errors, validate
 
 log = logging.getLogger(__name__)
@@ -86,8 +88,14 @@ def _import(
     actor_id: int | None,
 ) -> ImportReport:
     report = ImportReport(file=path.name, dry_run=dry_run)
-    raw = read_roster(path)
+    detail = _file_detail(path)
+    file = file_digest(detail["format"], detail["sha256"])
     with Session(engine, expire_on_commit=False) as session:
+        same_bytes = recall_file(session, file, only_schools)
+        if same_bytes is not None:
+            notes = remembered_notes(same_bytes, path.name)
+            return _unchanged(session, report, detail, same_bytes, notes, moment, actor_id)
+        raw = read_roster(path)
         facts = read_facts(session)
         roster, errors = validate(raw, facts)
         broken, warnings = check(raw.file, roster, programme_rules(roster, facts), errors)
@@ -99,11 +107,14 @@ def _import(
             log.info("roster import refused: %d errors", len(errors))
             return report
         notes = sort_errors(warnings + landline_notes(raw.file, roster.people.values()))
-        known = recall(session, roster)
+        known = recall(session, roster, file)
         if known.remembered is not None:
-            return _unchanged(session, report, path, known.remembered, notes, moment, actor_id)
+            if not dry_run:
+                remember_file(session, known.remembered, file, notes)
+            return _unchanged(session, report, detail, known.remembered, notes, moment, actor_id)
+        others = Others([])
         if not dry_run:
-            hold(session)
+            others = before_apply(session, known.scope, hold(session), roster.groups)
         applier = Applier(session, roster, moment, invite_ttl)
         try:
             applier.run()
@@ -111,8 +122,10 @@ def _import(
             if dry_run:
                 session.rollback()
             else:
-                remember(session, known, applier.school_ids(), applier.changes.counts)
-                session.add(_audit(path, applier, moment, actor_id))
+                counts = applier.changes.counts
+                version = remember(session, known, applier.school_ids(), counts, notes)
+                after_apply(session, others, counts, applier.school_ids(), applier.people.values(), version)
+                session.add(_audit(detail, applier, moment, actor_id))
                 session.add_all(_record_audits(applier, moment, actor_id))
                 session.commit()
         except InvariantViolation as exc:
@@ -141,7 +154,7 @@ def _import(
 def _unchanged(
     session: Session,
     report: ImportReport,
-    path: Path,
+    detail: dict[str, str],
     memory: RosterMemory,
     notes: list[RowError],
     moment: datetime,
@@ -161,7 +174,7 @@ def _unchanged(
                 action=AUDIT_ACTION,
                 entity="school",
                 entity_id=schools[0] if len(schools) == 1 else None,
-                detail={**_file_detail(path), "school_ids": schools, "nothing_changed": True},
+                detail={**detail, "school_ids": schools, "nothing_changed": True},
             )
         )
         session.commit()
@@ -170,9 +183,15 @@ def _unchanged(
 
 
 def _file_detail(path: Path) -> dict[str, str]:
+    """The file as the audit names it (its format and bytes' digest, never its rows); an unreadable
+    file's digest is empty (the reader reports why)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = b""
     return {
         "format": path.suffix.lower().lstrip("."),
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "sha256": hashlib.sha256(data).hexdigest(),
     }
 
 
@@ -192,7 +211,7 @@ def _record_audits(applier: Applier, moment: datetime, actor_id: int | None) -> 
     ]
 
 
-def _audit(path: Path, applier: Applier, moment: datetime, actor_id: int | None) -> AuditLog:
+def _audit(detail: dict[str, str], applier: Applier, moment: datetime, actor_id: int | None) -> AuditLog:
     schools = sorted(applier.school_ids())
     return AuditLog(
         at=moment,
@@ -201,7 +220,7 @@ def _audit(path: Path, applier: Applier, moment: datetime, actor_id: int | None)
         entity="school",
         entity_id=schools[0] if len(schools) == 1 else None,
         detail={
-            **_file_detail(path),
+            **detail,
             "school_ids": schools,
             "changes": applier.changes.counts,
             "invites": len(applier.invites),

@@ -1,46 +1,27 @@
 """A file imported again unchanged writes nothing but its audit row; whatever changed the store in
-between (an erasure, a phone edited, a migration) sends it through the row-by-row comparison again."""
+between (an erasure, a phone edited, a migration, a new release of the importer) sends it through the
+row-by-row comparison again. The very same bytes are not read again: their findings are remembered."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, text, update
+from sqlalchemy import Engine, text, update
 from sqlmodel import Session, select
 
 from handlers.privacy import erase
+from locales import N, T
 from models import AuditLog, Consent, GroupMember, Person, RosterMemory
-from roster import format_report
+from roster import ImportReport, format_report, import_roster
 from roster.importer import AUDIT_ACTION
-from tests.support.roster import SAMPLE_CSV, Table, run, snapshot
+from roster.memory import remember_file, remembered_notes
+from roster.report import RowError
+from tests.roster.test_roster_scope import other_school
+from tests.support.roster import NOW, SAMPLE_CSV, TTL, Table, run, snapshot
+from tests.support.statements import read, written
 
 pytestmark = pytest.mark.store
-
-WRITES = ("INSERT", "UPDATE", "DELETE")
-
-
-@contextmanager
-def written(engine: Engine) -> Iterator[Counter[str]]:
-    """Rows written per table while the block runs, as the statements sent say: one a statement, or
-    one a parameter set of an executemany (a trigger's own writes are the store's, not sent)."""
-    rows: Counter[str] = Counter()
-
-    def count(_conn: Any, _cursor: Any, statement: str, params: Any, _context: Any, many: bool) -> None:
-        words = statement.split()
-        if words[0].upper() in WRITES:
-            table = words[2] if words[0].upper() != "UPDATE" else words[1]
-            rows[table.strip('"')] += len(params) if many and isinstance(params, list) else 1
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield rows
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _person(session: Session, external_id: str) -> Person:
@@ -186,12 +167,117 @@ def test_a_telegram_chat_joining_does_not_count(engine: Engine) -> None:
     assert run(engine, SAMPLE_CSV).unchanged
 
 
-def test_another_schema_revision_compares_again(engine: Engine) -> None:
-    """A migration may change what the importer writes for the same file."""
-    assert run(engine, SAMPLE_CSV).ok
+def _as_if_remembered_by(engine: Engine, **then: str) -> None:
     with Session(engine) as session:
-        session.execute(update(RosterMemory).values(revision="0015_programme"))
+        session.execute(update(RosterMemory).values(**then))
         session.commit()
+
+
+@pytest.mark.parametrize("then", [{"revision": "0015_programme"}, {"code": "an earlier release"}])
+def test_another_schema_or_release_compares_again(engine: Engine, then: dict[str, str]) -> None:
+    """A migration, or a new release of the importer, may check or write what the last did not: the
+    same bytes are read, checked and compared with the store again."""
+    assert run(engine, SAMPLE_CSV).ok
+    _as_if_remembered_by(engine, **then)
     report = run(engine, SAMPLE_CSV)
     assert report.ok and not report.unchanged and report.changed == 0
-    assert run(engine, SAMPLE_CSV).unchanged
+    with written(engine) as rows:
+        assert run(engine, SAMPLE_CSV).unchanged
+    assert rows == {"audit_log": 1}
+
+
+def limited(engine: Engine, path: Path, schools: set[str]) -> ImportReport:
+    return import_roster(
+        engine, path, dry_run=False, invite_ttl=TTL, now=NOW, only_schools=frozenset(schools)
+    )
+
+
+def _findings(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("note:")]
+
+
+def test_the_same_bytes_report_the_findings_a_full_check_reports(engine: Engine, tmp_path: Path) -> None:
+    """Remembered findings against the same file's findings checked again (another file of the same
+    roster: a blank line more), in every language; under the name the file is uploaded with now."""
+    table = Table()
+    table.find("people", id="SH2-G01")["phone"] = "8 727 250 00 00"  # a landline
+    for _ in range(2):
+        table.remove("lessons", group="ALG-8")  # a group without lessons yet
+    assert table.find("programmes")["low_income_only"] == "yes"
+    table.find("people", id="SH2-P01")["low_income"] = ""  # a pupil not marked low-income
+    path = table.write(tmp_path / "notes.csv")
+    first = run(engine, path)
+    assert first.ok
+    keys = {"roster.note.landline", "roster.note.no_lessons", "roster.note.not_low_income"}
+    assert {note.reason.key for note in first.notes} == keys
+
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes())
+    with written(engine) as rows, read(engine) as tables:
+        remembered = run(engine, copy)
+    assert remembered.unchanged and rows == {"audit_log": 1}
+    assert tables == {"roster_memory", "roster_store_version", "alembic_version"}  # not even the phones
+    assert all(note.file == "copy.csv" for note in remembered.notes)
+
+    blank = tmp_path / "copy.csv"  # the same name: the same findings, to the letter
+    blank.write_bytes(path.read_bytes() + b";;;\r\n")
+    with written(engine) as rows:
+        checked = run(engine, blank)
+    assert checked.unchanged and rows == {"audit_log": 1, "roster_memory": 1}
+    for language in ("kk", "ru", "en"):
+        assert _findings(format_report(remembered, language)) == _findings(format_report(checked, language))
+        assert _findings(format_report(remembered, language)) == _findings(format_report(first, language))
+    assert remembered.notes == checked.notes
+
+    with written(engine) as rows:  # the blank line's bytes are now the remembered ones
+        assert run(engine, blank).unchanged
+    assert rows == {"audit_log": 1}
+
+
+def test_an_upload_limited_to_other_schools_is_checked_in_full(engine: Engine) -> None:
+    """Whether a file reaches beyond the uploader's schools depends on the uploader, not the bytes."""
+    assert run(engine, SAMPLE_CSV).ok
+    with written(engine) as rows:
+        kept = limited(engine, SAMPLE_CSV, {"SH2", "SH9"})
+    assert kept.ok and kept.unchanged and rows == {"audit_log": 1}
+    other = limited(engine, SAMPLE_CSV, {"SH9"})
+    assert not other.ok and not other.unchanged
+    assert "roster.error.school_not_yours" in {e.reason.key for e in other.errors}
+
+
+def test_a_limited_upload_of_the_same_bytes_answers_as_a_full_check(engine: Engine, tmp_path: Path) -> None:
+    """A file naming another school's tutor and pupil is refused to the coordinator of its own school;
+    applied from the command line, they hold a role in it too, and the coordinator's upload of the same
+    bytes is accepted, remembered or checked again."""
+    sh3 = other_school()
+    assert run(engine, sh3.write(tmp_path / "sh3.csv")).ok
+    table = Table()
+    table.append(**{**sh3.find("people", id="SH3-S04"), "school": ""})
+    table.append(**{**sh3.find("people", id="SH3-P01"), "school": "SH2", "class": "8А", "phone": ""})
+    path = table.write(tmp_path / "sh2.csv")
+    refused = limited(engine, path, {"SH2"})
+    assert {e.reason.key for e in refused.errors} == {"roster.error.person_of_other_school"}
+    assert len(refused.errors) == 2
+    assert run(engine, path).ok
+    with written(engine) as rows, read(engine) as tables:
+        remembered = limited(engine, path, {"SH2"})
+    assert remembered.ok and remembered.unchanged and rows == {"audit_log": 1}
+    assert tables == {"roster_memory", "roster_store_version", "alembic_version", "school"}
+    _as_if_remembered_by(engine, code="an earlier release")
+    checked = limited(engine, path, {"SH2"})
+    assert checked.ok and not checked.unchanged and checked.changed == 0
+
+
+def test_a_finding_is_remembered_as_it_was_found(engine: Engine) -> None:
+    """A reason's nested messages and plural forms come back from the store's JSON as they went in."""
+    reason = T("roster.error.lesson_length", group="ALG-8", length=N("common.minutes", "minutes", minutes=45),
+               min=N("common.minutes", "minutes", minutes=60), day=T("weekday.0"), share=0.5)  # fmt: skip
+    note = RowError("a.csv", "lessons", 7, "minutes", reason)
+    with Session(engine) as session:
+        memory = RosterMemory(scope="s", digest="d", version=0, revision="r")
+        remember_file(session, memory, "f", [note])
+        session.commit()
+    with Session(engine) as session:
+        stored = session.get(RosterMemory, "s")
+        assert stored is not None
+        assert remembered_notes(stored, "b.csv") == [RowError("b.csv", "lessons", 7, "minutes", reason)]
