@@ -305,6 +305,7 @@ class PostFamily:
     pupil_id: int
     name: str
     class_name: str
+    class_id: int
     address: str
     collection: date | None  # none: the class has no Kazpost schedule yet
     homework: list[str]
@@ -381,6 +382,7 @@ def on_post(
                 pupil_id,
                 name,
                 class_name,
+                class_id,
                 address or addresses.get(pupil_id, ""),
                 collection,
                 _homework_for(session, pupil_id, collection, reading),

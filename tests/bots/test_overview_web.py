@@ -28,7 +28,8 @@ from models.district import DistrictCoordinator
 from models.journal import AuditLog
 from models.outbox import DeliveryAttempt, Notification
 from models.people import ChannelIdentity, Person
-from models.school import School
+from models.postal import PostalSchedule
+from models.school import School, SchoolClass
 from models.store import session_scope
 from roster import import_roster
 from settings import Settings
@@ -366,6 +367,36 @@ async def test_delivery_names_who_was_not_reached_and_why(as_person, term: Term)
     assert call.count("<tr>") == 2  # the header and the one family
     post = page.split('id="post-list"')[1].split("</table>")[0]
     assert post.count("<tr>") == 5  # the header and the sample school's four families on post
+
+
+async def test_the_next_rounds_paper_packs_print_from_the_delivery_page_for_the_readers_classes(  # type: ignore[no-untyped-def]
+    as_person, term: Term, tmp_path: Path
+) -> None:
+    _official, sh3 = _two_schools(term.engine, tmp_path)
+    with session_scope(term.engine) as session:
+        other_class = session.exec(select(SchoolClass.id).where(SchoolClass.school_id == sh3)).first()
+        for class_id in session.exec(select(SchoolClass.id).where(SchoolClass.school_id != sh3)).all():
+            session.add(
+                PostalSchedule(class_id=int(class_id or 0), teacher_id=term.teacher_9b, anchor=NOW.date())
+            )
+    client = await as_person(term.coordinator)
+    page = await (await client.get("/dashboard/delivery?lang=en")).text()
+    links = re.findall(r'<a href="/dashboard/delivery/packs/(\d+)\.pdf">([^<]+)</a>', page)
+    assert links and all(label.endswith(": paper packs · PDF") for _id, label in links)
+    post = page.split('id="post-list"')[1].split("</table>")[0]
+    on_post = re.findall(r'<a href="/dashboard/pupil/\d+">([^<]+)</a>', post)
+    printed = ""
+    for class_id, _label in links:
+        answer = await client.get(f"/dashboard/delivery/packs/{class_id}.pdf")
+        assert answer.status == 200 and answer.content_type == "application/pdf"
+        printed += "".join(p.extract_text() for p in PdfReader(io.BytesIO(await answer.read())).pages)
+    assert on_post and all(name in printed for name in on_post)  # one pack for each family the list names
+    assert (await client.get(f"/dashboard/delivery/packs/{other_class}.pdf")).status == 404
+    tutor = await as_person(term.tutor)
+    assert (await tutor.get(f"/dashboard/delivery/packs/{links[0][0]}.pdf")).status == 404
+    with Session(term.engine) as session:
+        audits = session.exec(select(AuditLog).where(AuditLog.action == "dashboard.postal_packs")).all()
+    assert [a.detail["class_id"] for a in audits] == [int(class_id) for class_id, _ in links]
 
 
 async def test_threads_and_problems_are_tabs_a_page_at_a_time_and_the_list_says_what_was_explained(  # type: ignore[no-untyped-def]

@@ -1,7 +1,8 @@
 """A school coordinator's everyday round of the dashboard, in Kazakh, in a real browser: the one-click
 reminder from "needs attention" (a second click the same day sends nothing), a searched table and its
-pupil's page and summary, the families no channel reached, and the Kazpost ones — every page leads
-on to the next step and back, and two pages that count the same families agree."""
+pupil's page and summary, the families no channel reached, and the Kazpost ones with the next round's
+paper packs — every page leads on to the next step and back, and two pages that count the same
+families agree."""
 
 from __future__ import annotations
 
@@ -76,5 +77,9 @@ def test_the_coordinators_round_reminds_searches_and_finds_the_families_on_post(
     for pupil_on_post in on_paper.locator("td:nth-child(2)").all_inner_texts():
         assert pupil_on_post in on_post  # every post-only family the call list names is in the next round
     assert page.locator("#call-list tbody tr", has_text="—").count() == 0  # no number and no way on
-    page.locator("#post-list").wait_for(timeout=WAIT)
+    # The next round's paper packs print from here, a PDF per class.
+    packs = page.locator("#packs a")
+    assert packs.count() >= 1
+    printed = page.request.get(sandbox.url + str(packs.first.get_attribute("href")), timeout=WAIT)
+    assert printed.ok and printed.headers["content-type"] == "application/pdf"
     context.close()
