@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from models.enums import AttendanceStatus, Channel, Role
 from models.homework import Homework, Submission
 from models.people import ChannelIdentity, Guardianship, Membership, Person
-from models.school import GroupMember, SchoolClass
+from models.school import GroupMember, School, SchoolClass
 from models.timetable import Attendance, Lesson
 from monitoring.figures import COUNTED, Reading, in_period
 from monitoring.paging import Page
@@ -51,6 +51,7 @@ class Attention:
     reachable: bool
     by_post: bool
     family: list[Contact] = field(default_factory=list)
+    school: str = ""  # the pupil's school, for a district's list of many
 
     @property
     def needs(self) -> list[str]:
@@ -158,9 +159,11 @@ def candidates(session: Session, reading: Reading) -> Rows:
             case((consented(pupil, reading.now), 1), else_=0).label("consent"),
             case((family_reached(pupil), 1), else_=0).label("reachable"),
             col(Person.by_post).label("by_post"),
+            col(School.name).label("school"),
         )
         .select_from(Membership)
         .join(Person, pupil == col(Membership.person_id))
+        .join(School, col(School.id) == col(Membership.school_id))
         .outerjoin(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
         .where(col(Membership.role) == Role.PUPIL.value, reading.scope.covers(Membership.person_id))
     )
@@ -187,6 +190,7 @@ def _listed(row: Any, family: list[Contact]) -> Attention:
         bool(row.reachable),
         bool(row.by_post),
         family,
+        row.school,
     )
 
 
