@@ -159,11 +159,9 @@ def candidates(session: Session, reading: Reading) -> Rows:
             case((consented(pupil, reading.now), 1), else_=0).label("consent"),
             case((family_reached(pupil), 1), else_=0).label("reachable"),
             col(Person.by_post).label("by_post"),
-            col(School.name).label("school"),
         )
         .select_from(Membership)
         .join(Person, pupil == col(Membership.person_id))
-        .join(School, col(School.id) == col(Membership.school_id))
         .outerjoin(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
         .where(col(Membership.role) == Role.PUPIL.value, reading.scope.covers(Membership.person_id))
     )
@@ -176,7 +174,7 @@ def one(session: Session, reading: Reading, pupil_id: int) -> Attention | None:
     return _listed(row, []) if row is not None else None
 
 
-def _listed(row: Any, family: list[Contact]) -> Attention:
+def _listed(row: Any, family: list[Contact], school: str = "") -> Attention:
     """A row of `candidates` as the page shows it."""
     return Attention(
         row.pupil_id,
@@ -190,7 +188,7 @@ def _listed(row: Any, family: list[Contact]) -> Attention:
         bool(row.reachable),
         bool(row.by_post),
         family,
-        row.school,
+        school,
     )
 
 
@@ -242,9 +240,25 @@ def attention(
     found: Page[Attention] = Page(number=page, size=size, total=total)
     if found.offset != wanted.offset:
         listed = _rows(session, ordered, found)
-    families = _families(session, [row.pupil_id for row in listed])
-    found.items = [_listed(row, families.get(row.pupil_id, [])) for row in listed]
+    shown = [row.pupil_id for row in listed]
+    families, schools = _families(session, shown), _schools(session, shown)
+    found.items = [
+        _listed(row, families.get(row.pupil_id, []), schools.get(row.pupil_id, "")) for row in listed
+    ]
     return found
+
+
+def _schools(session: Session, pupils: list[int]) -> dict[int, str]:
+    """Each listed pupil's school, read for the page's pupils only (a district's list names it)."""
+    return {
+        pupil: name
+        for pupil, name in session.execute(
+            select(col(Membership.person_id), col(School.name))
+            .join(School, col(School.id) == col(Membership.school_id))
+            .where(col(Membership.person_id).in_(pupils), col(Membership.role) == Role.PUPIL.value)
+            .order_by(col(Membership.id).desc())  # the first written wins
+        ).all()
+    }
 
 
 def _rows(session: Session, ordered: Rows, page: Page[Attention]) -> list[Any]:

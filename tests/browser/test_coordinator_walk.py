@@ -27,7 +27,7 @@ def test_the_coordinators_round_reminds_searches_and_finds_the_families_on_post(
     sandbox: RunningSandbox, browser: Any
 ) -> None:
     school_year(sandbox)
-    context, page = coordinator_dashboard(sandbox, browser, "kk")
+    context, page = coordinator_dashboard(sandbox, browser)
     page.goto(sandbox.url + "/dashboard?lang=kk")
 
     # Needs attention: the one-click reminder, then the same pupil again the same day.

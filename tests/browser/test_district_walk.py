@@ -15,7 +15,7 @@ import pytest
 
 from bots.web.auth import SESSION_COOKIE
 from sandbox.screenshots import district, serve_dashboard
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM, chromium
 from tests.browser.test_walkthrough import WAIT
 
 pytestmark = pytest.mark.browser
@@ -39,22 +39,16 @@ def district_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
 
 
 @pytest.fixture(scope="module")
-def chromium(district_dashboard: tuple[str, str]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def district_browser(district_dashboard: tuple[str, str]) -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
 
 
 def test_a_district_compares_its_schools_drills_into_one_and_comes_back(
-    district_dashboard: tuple[str, str], chromium: Any
+    district_dashboard: tuple[str, str], district_browser: Any
 ) -> None:
     url, session_id = district_dashboard
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context = district_browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_cookies([{"name": SESSION_COOKIE, "value": session_id, "url": url}])
     page = context.new_page()
     page.goto(url + "/dashboard?lang=kk")
