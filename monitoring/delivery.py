@@ -13,6 +13,7 @@ Messages are those created in the period, to the people of a scope (`Scope.audie
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -332,18 +333,7 @@ def on_post(
 ) -> Page[PostFamily]:
     """The pupils of a scope whose families are on post, by class and name, with their next round;
     what a round carries is read for the page's pupils only, a few queries for all of them."""
-    statement = (
-        select(
-            col(Person.id),
-            col(Person.full_name),
-            col(Person.postal_address),
-            col(SchoolClass.name),
-            col(SchoolClass.id),
-        )
-        .join(Membership, pupil_membership(col(Person.id)))
-        .join(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
-        .where(col(Person.id).in_(on_post_pupils()), reading.scope.covers(Person.id))
-    )
+    statement = _on_post_rows(reading)
     if search.strip():
         statement = statement.where(
             or_(
@@ -363,6 +353,35 @@ def on_post(
         .limit(found.size)
         .offset(found.offset)
     ).all()
+    found.items = _next_rounds(session, reading, listed)
+    return found
+
+
+def post_family(session: Session, reading: Reading, pupil_id: int) -> PostFamily | None:
+    """One pupil's family on post and their next round, as the delivery page lists it; None when the
+    family is not on post (or the pupil not in the reader's scope)."""
+    listed = session.execute(_on_post_rows(reading).where(col(Person.id) == pupil_id)).all()
+    return next(iter(_next_rounds(session, reading, listed[:1])), None)
+
+
+def _on_post_rows(reading: Reading) -> Rows:
+    """(pupil, name, address, class name, class id) of the scope's pupils whose families are on post."""
+    return (
+        select(
+            col(Person.id),
+            col(Person.full_name),
+            col(Person.postal_address),
+            col(SchoolClass.name),
+            col(SchoolClass.id),
+        )
+        .join(Membership, pupil_membership(col(Person.id)))
+        .join(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
+        .where(col(Person.id).in_(on_post_pupils()), reading.scope.covers(Person.id))
+    )
+
+
+def _next_rounds(session: Session, reading: Reading, listed: Sequence[Any]) -> list[PostFamily]:
+    """What the next round of each listed pupil's class carries for them."""
     pupils = [row[0] for row in listed]
     schedules = {
         s.class_id: s
@@ -374,10 +393,11 @@ def on_post(
     addresses = _post_addresses(session, families)
     carried = _carried(session, pupils)
     notices = _notices(session, families, {row[0]: row[4] for row in listed})
+    found = []
     for pupil_id, name, address, class_name, class_id in listed:
         schedule = schedules.get(class_id)
         collection = schedule.collection_on_or_after(reading.today) if schedule is not None else None
-        found.items.append(
+        found.append(
             PostFamily(
                 pupil_id,
                 name,

@@ -392,6 +392,16 @@ async def test_the_next_rounds_paper_packs_print_from_the_delivery_page_for_the_
         printed += "".join(p.extract_text() for p in PdfReader(io.BytesIO(await answer.read())).pages)
     assert on_post and all(name in printed for name in on_post)  # one pack for each family the list names
     assert (await client.get(f"/dashboard/delivery/packs/{other_class}.pdf")).status == 404
+    # A family on post's pupil page says so, with the day the list gives, and leads to the list.
+    first_on_post = re.search(r'<a href="/dashboard/pupil/(\d+)">', post)
+    assert first_on_post is not None
+    collection = re.search(r"<td>(\d\d\.\d\d\.\d{4})</td>", post)
+    assert collection is not None
+    pupil_page = await (await client.get(f"/dashboard/pupil/{first_on_post.group(1)}?lang=en")).text()
+    assert f"next collection {collection.group(1)}" in pupil_page
+    assert '<a href="/dashboard/delivery#post">' in pupil_page
+    not_on_post = await (await client.get(f"/dashboard/pupil/{term.pupils['p1']}?lang=en")).text()
+    assert 'id="on-post"' not in not_on_post
     tutor = await as_person(term.tutor)
     assert (await tutor.get(f"/dashboard/delivery/packs/{links[0][0]}.pdf")).status == 404
     with Session(term.engine) as session:

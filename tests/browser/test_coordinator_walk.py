@@ -77,6 +77,13 @@ def test_the_coordinators_round_reminds_searches_and_finds_the_families_on_post(
     for pupil_on_post in on_paper.locator("td:nth-child(2)").all_inner_texts():
         assert pupil_on_post in on_post  # every post-only family the call list names is in the next round
     assert page.locator("#call-list tbody tr", has_text="—").count() == 0  # no number and no way on
+    # A family on post's own page says so and leads back to the collection.
+    page.locator("#post-list tbody tr a[href^='/dashboard/pupil/']").first.click()
+    page.wait_for_url(re.compile(r"/dashboard/pupil/\d+"))
+    assert page.locator("#on-post").count() == 1
+    page.click("#on-post a")
+    page.wait_for_url(re.compile(r"/dashboard/delivery#post$"))
+
     # The next round's paper packs print from here, a PDF per class.
     packs = page.locator("#packs a")
     assert packs.count() >= 1
