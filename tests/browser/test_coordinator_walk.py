@@ -77,6 +77,11 @@ def test_the_coordinators_round_reminds_searches_and_finds_the_families_on_post(
     for pupil_on_post in on_paper.locator("td:nth-child(2)").all_inner_texts():
         assert pupil_on_post in on_post  # every post-only family the call list names is in the next round
     assert page.locator("#call-list tbody tr", has_text="—").count() == 0  # no number and no way on
+    # The two lists count different things, and say which: a person's messages in the period; the
+    # family's since the last collection.
+    assert kk("ways.delivery.messages_in_period") in page.locator("#call-list thead").inner_text()
+    notices = page.locator("#post-list .chip").all_inner_texts()
+    assert any(text.startswith(kk("overview.delivery.notices", count=0)[:20]) for text in notices)
     # A family on post's own page says so and leads back to the collection.
     page.locator("#post-list tbody tr a[href^='/dashboard/pupil/']").first.click()
     page.wait_for_url(re.compile(r"/dashboard/pupil/\d+"))
