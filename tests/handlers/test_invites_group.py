@@ -1,8 +1,10 @@
 """The assistant teacher's /invite, in-process: the families of the groups they assist and no one
-else's, the class teacher's /invite as before, and someone who is both asked which list first."""
+else's, the class teacher's /invite as before, and someone who is both asked which list first; the
+dashboard's invitation list names the same families under the group."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ from sqlmodel import Session, select
 
 from models import AuditLog, Membership, TutoringGroup
 from models.store import session_scope
+from monitoring import scope_of
+from monitoring.invites import headings, sections
 from tests.support.attendance import StaffWorld, build_staff_world
 from tests.support.homework import keys
 
@@ -74,3 +78,15 @@ def test_an_assistant_whose_families_have_all_joined_is_told_so(staff: StaffWorl
     for name in ("p1", "p2", "p3", "g1", "g2", "g3"):
         staff.say(name, "/help")  # writing to the bot from their chat is joining
     assert keys(staff.say("a1", "/invite")) == ["invites.group.all_joined"]
+
+
+def test_the_dashboards_group_list_names_the_families_the_assistant_can_reissue_to(staff: StaffWorld) -> None:
+    with Session(staff.engine) as session:
+        scope = scope_of(session, staff.ids["c1"])
+        assert scope is not None
+        found = headings(session, scope)
+        listed = sections(session, scope, datetime.now(UTC), "en", found)
+    a1 = next(s for s in listed if s.kind == "group" and s.title == "A1")
+    family = {staff.ids[n] for n in ("p1", "p2", "p3", "g1", "g2", "g3")}
+    assert family <= {p.person_id for p in a1.people}
+    assert [h.size for h in found] == [len(s.people) for s in listed]  # the pages count what they list
