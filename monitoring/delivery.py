@@ -359,9 +359,28 @@ def on_post(
 
 def post_family(session: Session, reading: Reading, pupil_id: int) -> PostFamily | None:
     """One pupil's family on post and their next round, as the delivery page lists it; None when the
-    family is not on post (or the pupil not in the reader's scope)."""
+    family is not on post (or the pupil not in the reader's scope). Most families are not: two
+    look-ups by the pupil's family say so before the list's reading is made for one."""
+    if not _family_on_post(session, pupil_id):
+        return None
     listed = session.execute(_on_post_rows(reading).where(col(Person.id) == pupil_id)).all()
     return next(iter(_next_rounds(session, reading, listed[:1])), None)
+
+
+def _family_on_post(session: Session, pupil_id: int) -> bool:
+    """Whether the pupil is one of `on_post_pupils`: they or a parent marked by post, or with a
+    Kazpost address."""
+    family = [
+        pupil_id,
+        *session.execute(select(col(Guardianship.guardian_id)).where(col(Guardianship.pupil_id) == pupil_id))
+        .scalars()
+        .all(),
+    ]
+    marked = select(col(Person.id)).where(col(Person.id).in_(family), col(Person.by_post).is_(True))
+    posted = select(col(ChannelIdentity.person_id)).where(
+        col(ChannelIdentity.person_id).in_(family), col(ChannelIdentity.channel) == Channel.POST.value
+    )
+    return session.execute(union(marked, posted).limit(1)).first() is not None
 
 
 def _on_post_rows(reading: Reading) -> Rows:
