@@ -81,6 +81,19 @@ def staff_groups(turn: Turn) -> list[TutoringGroup]:
     )
 
 
+def assisted_groups(turn: Turn) -> list[TutoringGroup]:
+    """Groups this person is the assistant teacher of, by code."""
+    if turn.person is None or turn.person.id is None:
+        return []
+    return list(
+        turn.session.exec(
+            select(TutoringGroup)
+            .where(col(TutoringGroup.assistant_id) == turn.person.id)
+            .order_by(col(TutoringGroup.code))
+        ).all()
+    )
+
+
 def pupil_group_ids(turn: Turn) -> list[int]:
     """Ids of the groups this person is a pupil of, read once a turn."""
     if turn.person is None or turn.person.id is None:

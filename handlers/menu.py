@@ -41,7 +41,7 @@ COMMANDS: tuple[tuple[frozenset[Role], Text], ...] = (
     (frozenset({Role.CLASS_TEACHER}), T("help.cmd.report")),
     (frozenset({Role.CLASS_TEACHER}), T("help.cmd.scheduled")),
     (frozenset({Role.CLASS_TEACHER}), T("help.cmd.templates")),
-    (frozenset({Role.CLASS_TEACHER}), T("help.cmd.invite")),
+    (frozenset({Role.CLASS_TEACHER, Role.ASSISTANT}), T("help.cmd.invite")),
     (frozenset({Role.CLASS_TEACHER, Role.COORDINATOR}), T("help.cmd.post")),
     (frozenset({Role.CLASS_TEACHER, Role.COORDINATOR}), T("help.cmd.paper")),
     (frozenset({Role.COORDINATOR}), T("help.cmd.confirm_forget")),

@@ -14,6 +14,7 @@ from locales.collation import sort_key
 from models.clock import utcnow
 from models.enums import Role
 from models.people import ChannelIdentity, Guardianship, Invite, Membership, Person
+from models.school import GroupMember
 
 # No 0/O, 1/I/L: codes are read aloud and typed from paper.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -148,14 +149,35 @@ def class_people(session: Session, class_id: int, language: str = DEFAULT_LANGUA
     members = sorted(members, key=lambda row: sort_key(language, row[2]))
     teachers = [(pid, role) for pid, role, _ in members if role == Role.CLASS_TEACHER.value]
     pupils = [(pid, role) for pid, role, _ in members if role == Role.PUPIL.value]
+    return only_once([*teachers, *pupils, *_parents(session, [pid for pid, _ in pupils], language)])
+
+
+def group_families(
+    session: Session, group_id: int, language: str = DEFAULT_LANGUAGE
+) -> list[tuple[int, str]]:
+    """(person id, role) of a tutoring group's families: its pupils, then their parents, each once,
+    each by name in the alphabetical order of `language` — whom the group's assistant teacher
+    hands codes to (the group's staff join through the school)."""
+    members = session.exec(
+        select(GroupMember.pupil_id, Person.full_name)
+        .join(Person, col(Person.id) == GroupMember.pupil_id)
+        .where(GroupMember.group_id == group_id)
+        .order_by(col(Person.id))
+    ).all()
+    pupils = [pid for pid, _ in sorted(members, key=lambda row: sort_key(language, row[1]))]
+    return only_once([*((pid, Role.PUPIL.value) for pid in pupils), *_parents(session, pupils, language)])
+
+
+def _parents(session: Session, pupil_ids: list[int], language: str) -> list[tuple[int, str]]:
+    """(person id, role) of the pupils' parents, by name in the order of `language`."""
     parents = session.exec(
         select(Guardianship.guardian_id, Person.full_name)
         .join(Person, col(Person.id) == Guardianship.guardian_id)
-        .where(col(Guardianship.pupil_id).in_([pid for pid, _ in pupils]))
+        .where(col(Guardianship.pupil_id).in_(pupil_ids))
         .order_by(col(Person.id))
     ).all()
     parents = sorted(parents, key=lambda row: sort_key(language, row[1]))
-    return only_once([*teachers, *pupils, *((pid, Role.GUARDIAN.value) for pid, _ in parents)])
+    return [(pid, Role.GUARDIAN.value) for pid, _ in parents]
 
 
 def only_once(people: list[tuple[int, str]]) -> list[tuple[int, str]]:

@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from models.enums import AttendanceStatus, Channel, Role
 from models.homework import Homework, Submission
 from models.people import ChannelIdentity, Guardianship, Membership, Person
-from models.school import GroupMember, SchoolClass
+from models.school import GroupMember, School, SchoolClass
 from models.timetable import Attendance, Lesson
 from monitoring.figures import COUNTED, Reading, in_period
 from monitoring.paging import Page
@@ -51,6 +51,7 @@ class Attention:
     reachable: bool
     by_post: bool
     family: list[Contact] = field(default_factory=list)
+    school: str = ""  # the pupil's school, for a district's list of many
 
     @property
     def needs(self) -> list[str]:
@@ -173,7 +174,7 @@ def one(session: Session, reading: Reading, pupil_id: int) -> Attention | None:
     return _listed(row, []) if row is not None else None
 
 
-def _listed(row: Any, family: list[Contact]) -> Attention:
+def _listed(row: Any, family: list[Contact], school: str = "") -> Attention:
     """A row of `candidates` as the page shows it."""
     return Attention(
         row.pupil_id,
@@ -187,6 +188,7 @@ def _listed(row: Any, family: list[Contact]) -> Attention:
         bool(row.reachable),
         bool(row.by_post),
         family,
+        school,
     )
 
 
@@ -238,9 +240,25 @@ def attention(
     found: Page[Attention] = Page(number=page, size=size, total=total)
     if found.offset != wanted.offset:
         listed = _rows(session, ordered, found)
-    families = _families(session, [row.pupil_id for row in listed])
-    found.items = [_listed(row, families.get(row.pupil_id, [])) for row in listed]
+    shown = [row.pupil_id for row in listed]
+    families, schools = _families(session, shown), _schools(session, shown)
+    found.items = [
+        _listed(row, families.get(row.pupil_id, []), schools.get(row.pupil_id, "")) for row in listed
+    ]
     return found
+
+
+def _schools(session: Session, pupils: list[int]) -> dict[int, str]:
+    """Each listed pupil's school, read for the page's pupils only (a district's list names it)."""
+    return {
+        pupil: name
+        for pupil, name in session.execute(
+            select(col(Membership.person_id), col(School.name))
+            .join(School, col(School.id) == col(Membership.school_id))
+            .where(col(Membership.person_id).in_(pupils), col(Membership.role) == Role.PUPIL.value)
+            .order_by(col(Membership.id).desc())  # the first written wins
+        ).all()
+    }
 
 
 def _rows(session: Session, ordered: Rows, page: Page[Attention]) -> list[Any]:

@@ -13,6 +13,7 @@ Messages are those created in the period, to the people of a scope (`Scope.audie
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -305,6 +306,7 @@ class PostFamily:
     pupil_id: int
     name: str
     class_name: str
+    class_id: int
     address: str
     collection: date | None  # none: the class has no Kazpost schedule yet
     homework: list[str]
@@ -331,18 +333,7 @@ def on_post(
 ) -> Page[PostFamily]:
     """The pupils of a scope whose families are on post, by class and name, with their next round;
     what a round carries is read for the page's pupils only, a few queries for all of them."""
-    statement = (
-        select(
-            col(Person.id),
-            col(Person.full_name),
-            col(Person.postal_address),
-            col(SchoolClass.name),
-            col(SchoolClass.id),
-        )
-        .join(Membership, pupil_membership(col(Person.id)))
-        .join(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
-        .where(col(Person.id).in_(on_post_pupils()), reading.scope.covers(Person.id))
-    )
+    statement = _on_post_rows(reading)
     if search.strip():
         statement = statement.where(
             or_(
@@ -362,6 +353,54 @@ def on_post(
         .limit(found.size)
         .offset(found.offset)
     ).all()
+    found.items = _next_rounds(session, reading, listed)
+    return found
+
+
+def post_family(session: Session, reading: Reading, pupil_id: int) -> PostFamily | None:
+    """One pupil's family on post and their next round, as the delivery page lists it; None when the
+    family is not on post (or the pupil not in the reader's scope). Most families are not: two
+    look-ups by the pupil's family say so before the list's reading is made for one."""
+    if not _family_on_post(session, pupil_id):
+        return None
+    listed = session.execute(_on_post_rows(reading).where(col(Person.id) == pupil_id)).all()
+    return next(iter(_next_rounds(session, reading, listed[:1])), None)
+
+
+def _family_on_post(session: Session, pupil_id: int) -> bool:
+    """Whether the pupil is one of `on_post_pupils`: they or a parent marked by post, or with a
+    Kazpost address."""
+    family = [
+        pupil_id,
+        *session.execute(select(col(Guardianship.guardian_id)).where(col(Guardianship.pupil_id) == pupil_id))
+        .scalars()
+        .all(),
+    ]
+    marked = select(col(Person.id)).where(col(Person.id).in_(family), col(Person.by_post).is_(True))
+    posted = select(col(ChannelIdentity.person_id)).where(
+        col(ChannelIdentity.person_id).in_(family), col(ChannelIdentity.channel) == Channel.POST.value
+    )
+    return session.execute(union(marked, posted).limit(1)).first() is not None
+
+
+def _on_post_rows(reading: Reading) -> Rows:
+    """(pupil, name, address, class name, class id) of the scope's pupils whose families are on post."""
+    return (
+        select(
+            col(Person.id),
+            col(Person.full_name),
+            col(Person.postal_address),
+            col(SchoolClass.name),
+            col(SchoolClass.id),
+        )
+        .join(Membership, pupil_membership(col(Person.id)))
+        .join(SchoolClass, col(SchoolClass.id) == col(Membership.class_id))
+        .where(col(Person.id).in_(on_post_pupils()), reading.scope.covers(Person.id))
+    )
+
+
+def _next_rounds(session: Session, reading: Reading, listed: Sequence[Any]) -> list[PostFamily]:
+    """What the next round of each listed pupil's class carries for them."""
     pupils = [row[0] for row in listed]
     schedules = {
         s.class_id: s
@@ -373,14 +412,16 @@ def on_post(
     addresses = _post_addresses(session, families)
     carried = _carried(session, pupils)
     notices = _notices(session, families, {row[0]: row[4] for row in listed})
+    found = []
     for pupil_id, name, address, class_name, class_id in listed:
         schedule = schedules.get(class_id)
         collection = schedule.collection_on_or_after(reading.today) if schedule is not None else None
-        found.items.append(
+        found.append(
             PostFamily(
                 pupil_id,
                 name,
                 class_name,
+                class_id,
                 address or addresses.get(pupil_id, ""),
                 collection,
                 _homework_for(session, pupil_id, collection, reading),

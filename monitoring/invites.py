@@ -15,9 +15,8 @@ from sqlalchemy import func, union_all
 from sqlmodel import Session, col, select
 
 from locales import DEFAULT_LANGUAGE
-from locales.collation import sort_key
 from models.enums import Role
-from models.invites import EXPIRED, SENT, class_people, invite_states, only_once
+from models.invites import EXPIRED, SENT, class_people, group_families, invite_states, only_once
 from models.people import Guardianship, Membership, Person
 from models.school import GroupMember, SchoolClass, TutoringGroup
 from monitoring.scope import Scope, groups
@@ -35,7 +34,8 @@ class Invitee:
 
 @dataclass(frozen=True)
 class Section:
-    """A class (its class teacher, pupils and their parents) or a group (tutor, assistant, pupils)."""
+    """A class (its class teacher, pupils and their parents) or a group (tutor, assistant teacher,
+    pupils and their parents)."""
 
     kind: str  # "class" or "group"
     id: int
@@ -86,6 +86,9 @@ def headings(session: Session, scope: Scope) -> list[Heading]:
         select(col(GroupMember.group_id), col(GroupMember.pupil_id)).where(
             col(GroupMember.group_id).in_(select(in_scope.c.id))
         ),
+        select(col(GroupMember.group_id), col(Guardianship.guardian_id))
+        .join(Guardianship, col(Guardianship.pupil_id) == col(GroupMember.pupil_id))
+        .where(col(GroupMember.group_id).in_(select(in_scope.c.id))),
     )
     return [Heading("class", cid or 0, name, class_sizes.get(cid or 0, 0)) for cid, name in classes] + [
         Heading("group", group.id or 0, group.code, group_sizes.get(group.id or 0, 0))
@@ -186,21 +189,14 @@ def class_section(
 
 
 def _group_people(session: Session, group: TutoringGroup, language: str) -> list[tuple[int, str]]:
+    """A group's tutor and assistant teacher, then its families (`models.invites.group_families`,
+    whom the assistant's /invite lists too)."""
     staff = [
-        (pid, role)
+        (pid, str(role))
         for pid, role in ((group.tutor_id, Role.TUTOR), (group.assistant_id, Role.ASSISTANT))
         if pid
     ]
-    pupils = session.exec(
-        select(GroupMember.pupil_id, Person.full_name)
-        .join(Person, col(Person.id) == GroupMember.pupil_id)
-        .where(GroupMember.group_id == group.id)
-        .order_by(col(Person.id))
-    ).all()
-    by_name = sorted(pupils, key=lambda row: sort_key(language, row[1]))
-    return only_once(
-        [*((pid, str(role)) for pid, role in staff), *((pid, Role.PUPIL.value) for pid, _ in by_name)]
-    )
+    return only_once([*staff, *group_families(session, group.id or 0, language)])
 
 
 def in_scope(session: Session, scope: Scope, person_id: int, now: datetime) -> bool:

@@ -418,25 +418,17 @@ def _send_packs(
 ) -> int:
     """The round's paper packs, one PDF, to the responsible teacher and the class's class teachers."""
     packs = round_packs(session, round_, schedule, families, opts.zone)
-    school_class = session.get(SchoolClass, round_.class_id)
-    school = session.get(School, school_class.school_id) if school_class is not None else None
-    if not packs or school_class is None or school is None:
+    sheet = _round_header(session, schedule, round_.collection_date, point)
+    if not packs or sheet is None:
         return 0
     day = round_.collection_date
-    sheet = Round(
-        class_name=school_class.name,
-        school=school.name,
-        point=point or school.postal_point,
-        collection=day,
-        next_collection=schedule.collection_on_or_after(day + timedelta(days=1)),
-    )
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     pdf = opts.out_dir / f"kazpost-{day.isoformat()}-packs-{round_.id}.pdf"  # as the round's list is named
     pdf.write_bytes(packs_pdf(packs, sheet))
     text = N(
         "postal.packs",
         "pupils",
-        class_name=school_class.name,
+        class_name=sheet.class_name,
         date=day.strftime("%d.%m.%Y"),
         pupils=len(packs),
         tasks=sum(len(p.tasks) for p in packs),
@@ -461,6 +453,34 @@ def _send_packs(
         )
         written += row is not None
     return written
+
+
+def _round_header(session: Session, schedule: PostalSchedule, day: date, point: str) -> Round | None:
+    """What each pack says of its round: the class, the school, where the work goes back, the days."""
+    school_class = session.get(SchoolClass, schedule.class_id)
+    school = session.get(School, school_class.school_id) if school_class is not None else None
+    if school_class is None or school is None:
+        return None
+    return Round(
+        class_name=school_class.name,
+        school=school.name,
+        point=point or school.postal_point,
+        collection=day,
+        next_collection=schedule.collection_on_or_after(day + timedelta(days=1)),
+    )
+
+
+def next_packs_pdf(session: Session, class_id: int, now: datetime, zone: ZoneInfo) -> bytes | None:
+    """The paper packs of the class's next Kazpost round as they stand `now`, printable (the PDF the
+    round sends its teachers when it opens); None when the class has no Kazpost schedule or nobody
+    on post. Writes nothing."""
+    schedule = session.exec(select(PostalSchedule).where(PostalSchedule.class_id == class_id)).first()
+    packs = next_packs(session, class_id, now, zone)
+    if schedule is None or not packs:
+        return None
+    day = schedule.collection_on_or_after(now.astimezone(zone).date())
+    header = _round_header(session, schedule, day, _point(session, schedule))
+    return packs_pdf(packs, header) if header is not None else None
 
 
 def next_packs(session: Session, class_id: int, now: datetime, zone: ZoneInfo) -> list[Pack]:

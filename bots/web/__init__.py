@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bots.web import dashboard, delivery, invites, overview, paper, plan, reports
+from bots.web import dashboard, delivery, invites, overview, paper, plan, postal_packs, reports
 from bots.web.site import SITE, Site
 from settings import Settings
 
@@ -37,5 +37,6 @@ def mount_web(
     plan.mount(app)
     app.add_routes(invites.routes)
     app.add_routes(paper.routes)
+    app.add_routes(postal_packs.routes)
     if pages is not None:
         pages(app)

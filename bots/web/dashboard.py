@@ -30,9 +30,14 @@ from bots.web.i18n import page_language, render
 from bots.web.sign_in_limits import EXPIRED, WRONG, Refusal, client_address
 from bots.web.site import SITE
 from locales import translate
+from models.clock import utcnow
 from models.enums import Role
 from models.people import Membership
 from models.school import School
+from monitoring.delivery import PostFamily, post_family
+from monitoring.figures import Reading
+from monitoring.periods import current_quarter
+from monitoring.scope import GROUP
 from roster import import_roster
 from roster.report import ImportReport, RowError
 
@@ -99,10 +104,16 @@ def cells(table: monitoring.Table, lang: str) -> list[list[str]]:
 
 
 def load_pupil(
-    engine: Engine, scope: monitoring.Scope, pupil_id: int, zone: ZoneInfo
-) -> monitoring.PupilView | None:
+    engine: Engine, scope: monitoring.Scope, pupil_id: int, zone: ZoneInfo, language: str
+) -> tuple[monitoring.PupilView | None, PostFamily | None]:
+    """The pupil's page, and their family's next Kazpost round when the family is on post."""
     with Session(engine) as session:
-        return monitoring.pupil_view(session, scope, pupil_id, zone)
+        view = monitoring.pupil_view(session, scope, pupil_id, zone)
+        if view is None:
+            return None, None
+        now = utcnow()
+        reading = Reading(scope, current_quarter(now.astimezone(zone).date()), zone, now, language)
+        return view, post_family(session, reading, pupil_id)
 
 
 def is_coordinator(engine: Engine, person_id: int) -> bool:
@@ -200,16 +211,18 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
 async def pupil(request: web.Request, who: Signed) -> web.Response:
     site = request.app[SITE]
     pupil_id = int(request.match_info["pupil_id"])
-    view = await asyncio.to_thread(load_pupil, site.engine, who[1], pupil_id, site.settings.zone)
+    lang = page_language(request)
+    view, post = await asyncio.to_thread(load_pupil, site.engine, who[1], pupil_id, site.settings.zone, lang)
     if view is None:
         raise web.HTTPNotFound()
-    lang = page_language(request)
     labels = {subject: translate(lang, f"subject.{subject}") for subject in view.series}
     chart = score_chart(view.series, labels, translate(lang, "web.pupil.chart"))
     return page(
         request,
         "pupil.html",
         view=view,
+        post=post,
+        delivery=who[1].level != GROUP,  # a tutor's dashboard has no delivery page
         parts=[
             (view.attendance, cells(view.attendance, lang)),
             (view.submissions, cells(view.submissions, lang)),

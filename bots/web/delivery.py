@@ -40,6 +40,12 @@ def load(
         )
 
 
+def packed_classes(post: Page[PostFamily]) -> dict[int, str]:
+    """The classes of the listed families on post that have a next collection: whose paper packs
+    the page offers to print (`bots.web.postal_packs`), in the list's order."""
+    return {row.class_id: row.class_name for row in post.items if row.collection is not None}
+
+
 @routes.get("/dashboard/delivery")
 @login_required
 async def delivery_page(request: web.Request, who: Signed) -> web.StreamResponse:
@@ -65,6 +71,7 @@ async def delivery_page(request: web.Request, who: Signed) -> web.StreamResponse
         summary=summary,
         to_call=to_call,
         post=post,
+        pack_classes=packed_classes(post),
         find=typed,
     )
     remember_period(request, response, view)

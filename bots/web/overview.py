@@ -331,5 +331,9 @@ async def remind_pupil(request: web.Request, who: Signed) -> web.StreamResponse:
         site.wake_outbox()
     back = str(form.get("back", ""))
     target = back if back.startswith("/dashboard") and "//" not in back else "/dashboard"
-    joiner = "&" if "?" in target else "?"
-    raise web.HTTPSeeOther(f"{target}{joiner}reminded={raw}:{sent.written}:{sent.already}")
+    # The answer goes in the query, before the list's anchor: after it, the page would never read it.
+    path, _, anchor = target.partition("#")
+    joiner = "&" if "?" in path else "?"
+    raise web.HTTPSeeOther(
+        f"{path}{joiner}reminded={raw}:{sent.written}:{sent.already}" + (f"#{anchor}" if anchor else "")
+    )

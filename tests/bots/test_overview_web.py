@@ -22,12 +22,14 @@ from sqlmodel import Session, col, select
 
 from bots.web import mount_web
 from bots.web.auth import SESSION_COOKIE
+from locales import translate
 from models.dashboard import DashboardSession
 from models.district import DistrictCoordinator
 from models.journal import AuditLog
 from models.outbox import DeliveryAttempt, Notification
 from models.people import ChannelIdentity, Person
-from models.school import School
+from models.postal import PostalSchedule
+from models.school import School, SchoolClass
 from models.store import session_scope
 from roster import import_roster
 from settings import Settings
@@ -154,10 +156,13 @@ async def test_a_reminder_is_one_click_through_the_outbox_once_a_day(as_person, 
     data = {"pupil": str(three), "form_token": token.group(1), "back": "/dashboard?need=absent#attention"}
     sent = await client.post("/dashboard/remind", data=data, allow_redirects=False)
     parents = len(term.parents["p3"])
-    assert sent.status == 303 and sent.headers["Location"].startswith("/dashboard?need=absent#attention")
-    assert f"reminded={three}:{parents + 1}:0" in sent.headers["Location"]
+    # Back to the list, the answer in the query (read by the page), the list's anchor last.
+    assert sent.status == 303
+    assert sent.headers["Location"] == f"/dashboard?need=absent&reminded={three}:{parents + 1}:0#attention"
     again = await client.post("/dashboard/remind", data=data, allow_redirects=False)
-    assert f"reminded={three}:0:{parents + 1}" in again.headers["Location"]
+    assert again.headers["Location"] == f"/dashboard?need=absent&reminded={three}:0:{parents + 1}#attention"
+    shown = await (await client.get(again.headers["Location"].split("#")[0] + "&lang=en")).text()
+    assert translate("en", "overview.reminded_before") in shown
     data["pupil"] = str(four)
     await client.post("/dashboard/remind", data=data, allow_redirects=False)
     with Session(term.engine) as session:
@@ -362,6 +367,46 @@ async def test_delivery_names_who_was_not_reached_and_why(as_person, term: Term)
     assert call.count("<tr>") == 2  # the header and the one family
     post = page.split('id="post-list"')[1].split("</table>")[0]
     assert post.count("<tr>") == 5  # the header and the sample school's four families on post
+
+
+async def test_the_next_rounds_paper_packs_print_from_the_delivery_page_for_the_readers_classes(  # type: ignore[no-untyped-def]
+    as_person, term: Term, tmp_path: Path
+) -> None:
+    _official, sh3 = _two_schools(term.engine, tmp_path)
+    with session_scope(term.engine) as session:
+        other_class = session.exec(select(SchoolClass.id).where(SchoolClass.school_id == sh3)).first()
+        for class_id in session.exec(select(SchoolClass.id).where(SchoolClass.school_id != sh3)).all():
+            session.add(
+                PostalSchedule(class_id=int(class_id or 0), teacher_id=term.teacher_9b, anchor=NOW.date())
+            )
+    client = await as_person(term.coordinator)
+    page = await (await client.get("/dashboard/delivery?lang=en")).text()
+    links = re.findall(r'<a href="/dashboard/delivery/packs/(\d+)\.pdf">([^<]+)</a>', page)
+    assert links and all(label.endswith(": paper packs · PDF") for _id, label in links)
+    post = page.split('id="post-list"')[1].split("</table>")[0]
+    on_post = re.findall(r'<a href="/dashboard/pupil/\d+">([^<]+)</a>', post)
+    printed = ""
+    for class_id, _label in links:
+        answer = await client.get(f"/dashboard/delivery/packs/{class_id}.pdf")
+        assert answer.status == 200 and answer.content_type == "application/pdf"
+        printed += "".join(p.extract_text() for p in PdfReader(io.BytesIO(await answer.read())).pages)
+    assert on_post and all(name in printed for name in on_post)  # one pack for each family the list names
+    assert (await client.get(f"/dashboard/delivery/packs/{other_class}.pdf")).status == 404
+    # A family on post's pupil page says so, with the day the list gives, and leads to the list.
+    first_on_post = re.search(r'<a href="/dashboard/pupil/(\d+)">', post)
+    assert first_on_post is not None
+    collection = re.search(r"<td>(\d\d\.\d\d\.\d{4})</td>", post)
+    assert collection is not None
+    pupil_page = await (await client.get(f"/dashboard/pupil/{first_on_post.group(1)}?lang=en")).text()
+    assert f"next collection {collection.group(1)}" in pupil_page
+    assert '<a href="/dashboard/delivery#post">' in pupil_page
+    not_on_post = await (await client.get(f"/dashboard/pupil/{term.pupils['p1']}?lang=en")).text()
+    assert 'id="on-post"' not in not_on_post
+    tutor = await as_person(term.tutor)
+    assert (await tutor.get(f"/dashboard/delivery/packs/{links[0][0]}.pdf")).status == 404
+    with Session(term.engine) as session:
+        audits = session.exec(select(AuditLog).where(AuditLog.action == "dashboard.postal_packs")).all()
+    assert [a.detail["class_id"] for a in audits] == [int(class_id) for class_id, _ in links]
 
 
 async def test_threads_and_problems_are_tabs_a_page_at_a_time_and_the_list_says_what_was_explained(  # type: ignore[no-untyped-def]

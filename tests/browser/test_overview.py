@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
 
-from models.store import make_engine
-from sandbox.term import fill_term
 from tests.browser.conftest import RunningSandbox
-from tests.browser.test_walkthrough import WAIT, Phone, cast_of
+from tests.browser.signing import coordinator_dashboard, school_year
+from tests.browser.test_walkthrough import WAIT
 
 pytestmark = pytest.mark.browser
 
@@ -25,27 +22,8 @@ pytestmark = pytest.mark.browser
 def test_the_coordinator_opens_the_overview_filters_a_period_and_downloads_reports(
     sandbox: RunningSandbox, browser: Any, tmp_path: Path
 ) -> None:
-    engine = make_engine(f"sqlite:///{sandbox.data_dir / 'ustaz.sqlite3'}")
-    try:
-        fill_term(engine, datetime.now(ZoneInfo("Asia/Almaty")).date())
-    finally:
-        engine.dispose()
-    cast = cast_of(sandbox)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.goto(sandbox.url + "/?lang=en")
-    phone = Phone(page)
-    phone.open(int(page.locator(".person[data-role=coordinator]").first.get_attribute("data-person")))
-    phone.bot_said(".")
-    dashboard = context.new_page()
-    dashboard.goto(sandbox.url + "/dashboard/login?lang=en")
-    dashboard.fill("#who", cast.coordinator)
-    dashboard.click("button[type=submit]")
-    code = re.search(r"\b(\d{6})\b", phone.bot_said(r"\d{6}"))
-    assert code is not None
-    dashboard.fill("#code", code.group(1))
-    dashboard.click("button[type=submit]")
-    dashboard.wait_for_url(re.compile(r"/dashboard$"))
+    school_year(sandbox)
+    context, dashboard = coordinator_dashboard(sandbox, browser)
 
     # At a glance: five figures, the two charts, the groups, and who needs attention.
     assert dashboard.locator(".figure").count() == 5
