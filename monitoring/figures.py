@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session, col
 
 from locales import DEFAULT_LANGUAGE
@@ -36,6 +36,7 @@ from models.homework import Feedback, Homework, Submission
 from models.people import Membership
 from models.school import GroupMember, TutoringGroup
 from models.timetable import Attendance, Lesson
+from monitoring import tally
 from monitoring.growth import growth_by_group
 from monitoring.periods import Period
 from monitoring.scope import Scope
@@ -161,19 +162,19 @@ def _status_sums() -> list[Any]:
     ]
 
 
-def attendance_rows(session: Session, reading: Reading) -> Rows:
+def attendance_rows(session: Session, reading: Reading, days: Iterable[tuple[date, date]]) -> Rows:
     """Per (the pupil's school, group, week, reason given): marks present, late and absent, and the
-    absences excused."""
+    absences excused, on the spans of `days` (each `(low, high)`, both included)."""
     week = monday_of(session, col(Attendance.on_date))
     keys = [col(Membership.school_id), col(Lesson.group_id), week, col(Attendance.reason)]
+    on_days = [and_(col(Attendance.on_date) >= low, col(Attendance.on_date) <= high) for low, high in days]
     return (
         select(*keys, *_status_sums())
         .select_from(Attendance)
         .join(Lesson, col(Lesson.id) == col(Attendance.lesson_id))
         .join(Membership, pupil_membership(col(Attendance.pupil_id)))
         .where(
-            col(Attendance.on_date) >= reading.period.start,
-            col(Attendance.on_date) <= min(reading.period.end, reading.today),
+            or_(*on_days),
             reading.scope.covers(Attendance.pupil_id),
             *reading.scope.in_groups(Lesson.group_id),
         )
@@ -346,16 +347,7 @@ def measure(session: Session, reading: Reading) -> Measured:
     """Every additive figure per (the pupil's school, group), with the weekly trend and the scores'
     spread added up from the same rows."""
     found = Measured()
-    for school, group, week, reason, present, late, absent, excused in _rows(
-        session, attendance_rows(session, reading)
-    ):
-        for figures in (found.at(school, group), found.week(week)):
-            figures.present += int(present or 0)
-            figures.late += int(late or 0)
-            figures.absent += int(absent or 0)
-            figures.excused += int(excused or 0)
-            if reason and absent:
-                figures.reasons[reason] += int(absent)
+    _count_attendance(session, reading, found)
     members: dict[int, list[tuple[int | None, int]]] = {}
     for school, group, count in _rows(session, members_rows(reading)):
         members.setdefault(group, []).append((school, int(count)))
@@ -379,6 +371,33 @@ def measure(session: Session, reading: Reading) -> Measured:
         figures.grown += int(grown or 0)
         figures.entered += int(entered or 0)
     return found
+
+
+def _count_attendance(session: Session, reading: Reading, found: Measured) -> None:
+    """The attendance figures: the period's whole weeks from the tallies (`monitoring.tally`), the
+    days around them from the marks; for a scope the tallies do not key, every day from the marks."""
+    days = tally.split(reading.scope, reading.period.start, min(reading.period.end, reading.today))
+    marks = _rows(session, attendance_rows(session, reading, days.days)) if days.days else []
+    for school, group, week, reason, *counts in marks:
+        _add_marks(found.at(school, group), reason, counts)
+        _add_marks(found.week(week), reason, counts)
+    if days.first is None:
+        return
+    for school, group, reason, *counts in _rows(session, tally.attendance_cells(reading.scope, days)):
+        _add_marks(found.at(school, group), reason, counts)
+    for week, *counts in _rows(session, tally.attendance_weeks(reading.scope, days)):
+        _add_marks(found.week(week), None, counts)
+
+
+def _add_marks(figures: Figures, reason: str | None, counts: list[Any]) -> None:
+    """Marks present, late, absent and the absences excused, with the reason given for them."""
+    present, late, absent, excused = counts
+    figures.present += int(present or 0)
+    figures.late += int(late or 0)
+    figures.absent += int(absent or 0)
+    figures.excused += int(excused or 0)
+    if reason and absent:
+        figures.reasons[reason] += int(absent)
 
 
 def rollup(cells: dict[Key, Figures], key: Callable[[Key], Hashable]) -> dict[Hashable, Figures]:

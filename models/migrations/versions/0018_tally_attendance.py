@@ -1,0 +1,174 @@
+"""attendance tallies for the overview: marks counted per (the pupil's school, week, group, reason) by
+triggers on attendance, membership and lesson, filled from the marks already stored
+
+Every change to a row the overview's attendance count joins (a mark; a pupil's membership as a pupil,
+which names their school; a lesson's group) takes that row's share out of the tally and puts the new
+share in, in the same statement's transaction. The share is worked out against the other tables as
+they stand, so the tally stays the sum of the join whatever order rows come and go in. An update that
+leaves the counted columns alone fires nothing.
+
+Revision ID: 0018_tally
+Revises: 0017_pages
+Create Date: 2026-12-03 20:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0018_tally"
+down_revision: str | None = "0017_pages"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+KEY = "school_id, week, group_id, reason"
+COUNTS = ("present", "late", "absent", "excused")
+# The Monday of a day, as monitoring.sql.monday_of says it (a pure function of the date).
+MONDAY = {
+    "sqlite": "date({day}, 'weekday 0', '-6 days')",
+    "postgresql": "({day} - (extract(isodow from {day})::int - 1))",
+}
+
+
+def _counted(row: str) -> str:
+    """The four counts of one mark `row` (present, late, absent; excused), as SQL."""
+    return ", ".join(
+        [
+            *(f"CASE WHEN {row}.status = '{status}' THEN 1 ELSE 0 END" for status in COUNTS[:3]),
+            f"CASE WHEN {row}.excused THEN 1 ELSE 0 END",
+        ]
+    )
+
+
+def _upsert(select: str) -> str:
+    added = ", ".join(f"{name} = attendance_tally.{name} + excluded.{name}" for name in COUNTS)
+    return (
+        f"INSERT INTO attendance_tally ({KEY}, {', '.join(COUNTS)}) {select} "
+        f"ON CONFLICT ({KEY}) DO UPDATE SET {added}"
+    )
+
+
+def _summed(sign: str) -> str:
+    return ", ".join(f"{sign} * sum(counted.{name})" for name in COUNTS)
+
+
+def _of_mark(row: str, sign: str, monday: str) -> str:
+    """A mark's share: once per pupil membership of its pupil, under its lesson's group."""
+    week = monday.format(day=f"{row}.on_date")
+    counts = ", ".join(f"{sign} * count(*) * {part}" for part in _counted(row).split(", "))
+    return _upsert(
+        f"SELECT m.school_id, {week}, l.group_id, coalesce({row}.reason, ''), {counts} "
+        f"FROM lesson l JOIN membership m ON m.person_id = {row}.pupil_id AND m.role = 'pupil' "
+        f"WHERE l.id = {row}.lesson_id GROUP BY m.school_id, l.group_id"
+    )
+
+
+def _marks(monday: str) -> str:
+    """Every mark with its counts, the Monday of its day and its lesson's group, as `counted`."""
+    week = monday.format(day="a.on_date")
+    return (
+        f"(SELECT a.pupil_id, a.lesson_id, {week} AS week, l.group_id, coalesce(a.reason, '') AS reason, "
+        + ", ".join(f"{part} AS {name}" for part, name in zip(_counted("a").split(", "), COUNTS, strict=True))
+        + " FROM attendance a JOIN lesson l ON l.id = a.lesson_id) counted"
+    )
+
+
+def _of_membership(row: str, sign: str, monday: str) -> str:
+    """A pupil membership's share: every mark of the pupil, under the membership's school."""
+    return _upsert(
+        f"SELECT {row}.school_id, counted.week, counted.group_id, counted.reason, {_summed(sign)} "
+        f"FROM {_marks(monday)} WHERE counted.pupil_id = {row}.person_id AND {row}.role = 'pupil' "
+        "GROUP BY counted.week, counted.group_id, counted.reason"
+    )
+
+
+def _of_lesson(row: str, sign: str, monday: str) -> str:
+    """A lesson's share: its marks, per pupil membership, under the lesson's group."""
+    return _upsert(
+        f"SELECT m.school_id, counted.week, {row}.group_id, counted.reason, {_summed(sign)} "
+        f"FROM {_marks(monday)} JOIN membership m ON m.person_id = counted.pupil_id AND m.role = 'pupil' "
+        f"WHERE counted.lesson_id = {row}.id GROUP BY m.school_id, counted.week, counted.reason"
+    )
+
+
+# Per table: the columns whose change moves a share, and how to write a row's share.
+WATCHED = {
+    "attendance": (("lesson_id", "on_date", "pupil_id", "status", "reason", "excused"), _of_mark),
+    "membership": (("person_id", "role", "school_id"), _of_membership),
+    "lesson": (("group_id",), _of_lesson),
+}
+
+
+def _sqlite_triggers() -> list[str]:
+    monday = MONDAY["sqlite"]
+    found = []
+    for table, (columns, share) in WATCHED.items():
+        found += [
+            f"CREATE TRIGGER {table}_tally_insert AFTER INSERT ON {table} BEGIN "
+            f"{share('NEW', '1', monday)}; END",
+            f"CREATE TRIGGER {table}_tally_delete AFTER DELETE ON {table} BEGIN "
+            f"{share('OLD', '-1', monday)}; END",
+            f"CREATE TRIGGER {table}_tally_update AFTER UPDATE OF {', '.join(columns)} ON {table} BEGIN "
+            f"{share('OLD', '-1', monday)}; {share('NEW', '1', monday)}; END",
+        ]
+    return found
+
+
+def _postgresql_triggers() -> list[str]:
+    monday = MONDAY["postgresql"]
+    found = []
+    for table, (columns, share) in WATCHED.items():
+        found += [
+            f"CREATE FUNCTION {table}_tally() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {share('OLD', '-1', monday)}; END IF; "
+            f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {share('NEW', '1', monday)}; END IF; "
+            "RETURN NULL; END $$",
+            f"CREATE TRIGGER {table}_tally_change AFTER INSERT OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_tally()",
+            f"CREATE TRIGGER {table}_tally_update AFTER UPDATE OF {', '.join(columns)} ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_tally()",
+        ]
+    return found
+
+
+def _fill(monday: str) -> str:
+    """The tallies of the marks already stored."""
+    return (
+        f"INSERT INTO attendance_tally ({KEY}, {', '.join(COUNTS)}) "
+        f"SELECT m.school_id, counted.week, counted.group_id, counted.reason, {_summed('1')} "
+        f"FROM {_marks(monday)} JOIN membership m ON m.person_id = counted.pupil_id AND m.role = 'pupil' "
+        "GROUP BY m.school_id, counted.week, counted.group_id, counted.reason"
+    )
+
+
+def upgrade() -> None:
+    op.create_table(
+        "attendance_tally",
+        sa.Column("school_id", sa.Integer(), nullable=False),
+        sa.Column("week", sa.Date(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=20), nullable=False),
+        sa.Column("present", sa.Integer(), nullable=False),
+        sa.Column("late", sa.Integer(), nullable=False),
+        sa.Column("absent", sa.Integer(), nullable=False),
+        sa.Column("excused", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("school_id", "week", "group_id", "reason"),
+    )
+    name = op.get_bind().dialect.name
+    op.execute(_fill(MONDAY[name]))
+    for statement in _postgresql_triggers() if name == "postgresql" else _sqlite_triggers():
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for table in WATCHED:
+        if postgresql:
+            op.execute(f"DROP TRIGGER {table}_tally_change ON {table}")
+            op.execute(f"DROP TRIGGER {table}_tally_update ON {table}")
+            op.execute(f"DROP FUNCTION {table}_tally()")
+        else:
+            for event in ("insert", "delete", "update"):
+                op.execute(f"DROP TRIGGER {table}_tally_{event}")
+    op.drop_table("attendance_tally")

@@ -1,0 +1,35 @@
+"""Counts the dashboard's overview reads instead of the facts they count (docs/dashboard.md, "Speed").
+
+A year of a school of 4,000 is about 200,000 attendance marks; the overview adds them up per school
+and group, and per week for its trend. `AttendanceTally` holds those sums per (the pupil's school,
+the week's Monday, the lesson's group, the reason a family gave), so a period's whole weeks are read
+from a few tens of thousands of rows (`monitoring.tally`).
+
+The tallies are written by the database itself, by triggers in the same transaction as the rows they
+count (migration 0018_tally): whatever writes a mark — the bot, the importer's bulk inserts, a raw
+statement, PostgreSQL's COPY — keeps them exact, and so does a pupil moving to another school or a
+lesson moving to another group (the triggers on `membership` and `lesson` move the counts). No
+Python code writes them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Field, SQLModel
+
+
+class AttendanceTally(SQLModel, table=True):
+    """Attendance marks of one week, counted as `monitoring.figures.attendance_rows` counts them:
+    per pupil membership as a pupil (a pupil with none counts nowhere, one with two in both)."""
+
+    __tablename__ = "attendance_tally"
+
+    school_id: int = Field(primary_key=True)  # the pupil's school, not the lesson's
+    week: date = Field(primary_key=True)  # the Monday of the mark's day
+    group_id: int = Field(primary_key=True)
+    reason: str = Field(default="", primary_key=True, max_length=20)  # '' for none
+    present: int = 0
+    late: int = 0
+    absent: int = 0
+    excused: int = 0
