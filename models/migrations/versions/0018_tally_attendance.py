@@ -154,6 +154,7 @@ def upgrade() -> None:
         sa.Column("absent", sa.Integer(), nullable=False),
         sa.Column("excused", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("school_id", "week", "group_id", "reason"),
+        sqlite_with_rowid=False,
     )
     name = op.get_bind().dialect.name
     op.execute(_fill(MONDAY[name]))
