@@ -253,7 +253,12 @@ def _due_week(session: Session, reading: Reading, moment: Any) -> Any:
 
 
 def handed_rows(session: Session, reading: Reading) -> Rows:
-    """Per (the pupil's school, group, week due): works handed in on time, and late."""
+    """Per (the pupil's school, group, week due): works handed in on time, and late; from the
+    tallies for a scope they key (`monitoring.tally`)."""
+    if tally.tallied(reading.scope):
+        return tally.handed(
+            reading.scope, in_period(reading), _due_week(session, reading, col(Homework.due_at))
+        )
     works = handed(reading)
     week = _due_week(session, reading, works.c.due_at)
     return (
@@ -287,7 +292,10 @@ def graded(reading: Reading, *columns: Any) -> Rows:
 
 
 def score_rows(reading: Reading) -> Rows:
-    """Per (the pupil's school, group, formative score): how many works got it."""
+    """Per (the pupil's school, group, formative score): how many works got it; from the tallies for
+    a scope they key (`monitoring.tally`)."""
+    if tally.tallied(reading.scope):
+        return tally.scores(reading.scope, in_period(reading))
     score = col(Feedback.formative_score)
     return (
         graded(reading, col(Membership.school_id), col(Homework.group_id), score, func.count())

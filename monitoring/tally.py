@@ -4,6 +4,9 @@ A tally row holds one week (Monday to Sunday), so a period is read as its whole 
 tallies and the days at either end that only part of a week covers (at most six at each end) from
 the marks, as before: every period — a quarter, a year, two dates a reader chose — stays exact.
 
+The works handed in and their scores are tallied per homework (`handed`, `scores`): a period picks
+its homework by when they fall due, exactly as before, with no days around to count apart.
+
 The tallies are kept per the pupil's school. A scope of whole schools (a district's, a school
 coordinator's) is said on that column alone; a scope that names classes, groups or single pupils
 (a class teacher, a tutor, one pupil's summary) holds a few hundred marks a week at most and is
@@ -19,7 +22,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from models.tally import AttendanceTally
+from models.homework import Homework
+from models.tally import AttendanceTally, ScoreTally, WorkTally
 from monitoring.scope import Scope
 from monitoring.sql import Rows
 
@@ -81,3 +85,29 @@ def attendance_weeks(scope: Scope, found: Split) -> Rows:
     """Per week of the whole weeks: marks present, late and absent, and the absences excused."""
     week = col(AttendanceTally.week)
     return select(week, *_sums()).where(*_within(scope, found)).group_by(week)
+
+
+def handed(scope: Scope, due: list[Any], week: Any) -> Rows:
+    """Per (the pupil's school, group, `week` due) of the homework `due` picks: works handed in on
+    time, and late (a row per homework, not one per pupil's work)."""
+    keys = [col(WorkTally.school_id), col(Homework.group_id), week]
+    return (
+        select(*keys, func.sum(col(WorkTally.on_time)), func.sum(col(WorkTally.late)))
+        .select_from(Homework)
+        .join(WorkTally, col(WorkTally.homework_id) == col(Homework.id))
+        .where(*due, col(WorkTally.school_id).in_(scope.school_ids))
+        .group_by(*keys)
+    )
+
+
+def scores(scope: Scope, due: list[Any]) -> Rows:
+    """Per (the pupil's school, group, formative score) of the homework `due` picks: how many works
+    got it."""
+    keys = [col(ScoreTally.school_id), col(Homework.group_id), col(ScoreTally.score)]
+    return (
+        select(*keys, func.sum(col(ScoreTally.works)))
+        .select_from(Homework)
+        .join(ScoreTally, col(ScoreTally.homework_id) == col(Homework.id))
+        .where(*due, col(ScoreTally.school_id).in_(scope.school_ids))
+        .group_by(*keys)
+    )

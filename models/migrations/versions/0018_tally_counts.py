@@ -1,11 +1,14 @@
-"""attendance tallies for the overview: marks counted per (the pupil's school, week, group, reason) by
-triggers on attendance, membership and lesson, filled from the marks already stored
+"""tallies for the overview: attendance marks counted per (the pupil's school, week, group, reason),
+works handed in and formative scores per (homework, the pupil's school), by triggers, filled from the
+facts already stored
 
-Every change to a row the overview's attendance count joins (a mark; a pupil's membership as a pupil,
+The marks' tally is kept by difference:
+every change to a row the overview's attendance count joins (a mark; a pupil's membership as a pupil,
 which names their school; a lesson's group) takes that row's share out of the tally and puts the new
 share in, in the same statement's transaction. The share is worked out against the other tables as
 they stand, so the tally stays the sum of the join whatever order rows come and go in. An update that
-leaves the counted columns alone fires nothing.
+leaves the counted columns alone fires nothing. A homework's works and scores are counted again
+whole whenever one of its works, their grades, its group or a pupil's group or school changes.
 
 Revision ID: 0018_tally
 Revises: 0017_pages
@@ -100,6 +103,92 @@ WATCHED = {
 }
 
 
+COUNTED = "('submitted', 'graded', 'returned')"  # a work handed in, as monitoring.figures.COUNTED
+
+
+def _recount_works(which: str) -> list[str]:
+    """The statements that count again the works handed in and the scores of the homework `which`
+    names (a condition on a homework id: `= NEW.homework_id`, `IN (SELECT …)`). A homework's works
+    are a few dozen rows, and counting them whole from what is stored now is right however many rows
+    a statement changed and in whatever order PostgreSQL runs its row triggers at its end."""
+    return [
+        f"DELETE FROM work_tally WHERE homework_id {which}",
+        f"DELETE FROM score_tally WHERE homework_id {which}",
+        "INSERT INTO work_tally (homework_id, school_id, on_time, late) "
+        "SELECT homework_id, school_id, sum(1 - late), sum(late) FROM ("
+        "SELECT s.homework_id, m.school_id, s.pupil_id, min(CASE WHEN s.late THEN 1 ELSE 0 END) AS late "
+        "FROM submission s JOIN homework h ON h.id = s.homework_id "
+        "JOIN group_member g ON g.group_id = h.group_id AND g.pupil_id = s.pupil_id "
+        "JOIN membership m ON m.person_id = s.pupil_id AND m.role = 'pupil' "
+        f"WHERE s.homework_id {which} AND s.status IN {COUNTED} "
+        "GROUP BY s.homework_id, m.school_id, s.pupil_id) handed GROUP BY homework_id, school_id",
+        "INSERT INTO score_tally (homework_id, school_id, score, works) "
+        "SELECT s.homework_id, m.school_id, f.formative_score, count(*) FROM submission s "
+        "JOIN feedback f ON f.submission_id = s.id "
+        "JOIN membership m ON m.person_id = s.pupil_id AND m.role = 'pupil' "
+        f"WHERE s.homework_id {which} AND s.status = 'graded' AND f.formative_score IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM feedback n WHERE n.submission_id = f.submission_id AND n.id > f.id) "
+        "GROUP BY s.homework_id, m.school_id, f.formative_score",
+    ]
+
+
+def _submitted_by(row: str) -> str:
+    return f"IN (SELECT homework_id FROM submission WHERE pupil_id = {row}.person_id)"
+
+
+def _set_in_group(row: str) -> str:
+    return (
+        "IN (SELECT s.homework_id FROM submission s JOIN homework h ON h.id = s.homework_id "
+        f"WHERE s.pupil_id = {row}.pupil_id AND h.group_id = {row}.group_id)"
+    )
+
+
+# Per table: the columns whose change moves a work's count, and the homework to count again.
+WORKS_WATCHED = {
+    "submission": (("homework_id", "pupil_id", "status", "late"), lambda row: f"= {row}.homework_id"),
+    "feedback": (
+        ("submission_id", "formative_score"),
+        lambda row: f"IN (SELECT homework_id FROM submission WHERE id = {row}.submission_id)",
+    ),
+    "homework": (("group_id",), lambda row: f"= {row}.id"),
+    "group_member": (("group_id", "pupil_id"), _set_in_group),
+    "membership": (("person_id", "role", "school_id"), _submitted_by),
+}
+
+
+def _statements(*parts: list[str]) -> str:
+    return "; ".join(statement for part in parts for statement in part) + ";"
+
+
+def _sqlite_work_triggers() -> list[str]:
+    found = []
+    for table, (columns, which) in WORKS_WATCHED.items():
+        old, new = _recount_works(which("OLD")), _recount_works(which("NEW"))
+        found += [
+            f"CREATE TRIGGER {table}_work_tally_insert AFTER INSERT ON {table} BEGIN {_statements(new)} END",
+            f"CREATE TRIGGER {table}_work_tally_delete AFTER DELETE ON {table} BEGIN {_statements(old)} END",
+            f"CREATE TRIGGER {table}_work_tally_update AFTER UPDATE OF {', '.join(columns)} ON {table} "
+            f"BEGIN {_statements(old, new)} END",
+        ]
+    return found
+
+
+def _postgresql_work_triggers() -> list[str]:
+    found = []
+    for table, (columns, which) in WORKS_WATCHED.items():
+        found += [
+            f"CREATE FUNCTION {table}_work_tally() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {_statements(_recount_works(which('OLD')))} END IF; "
+            f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {_statements(_recount_works(which('NEW')))} END IF; "
+            "RETURN NULL; END $$",
+            f"CREATE TRIGGER {table}_work_tally_change AFTER INSERT OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_work_tally()",
+            f"CREATE TRIGGER {table}_work_tally_update AFTER UPDATE OF {', '.join(columns)} ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_work_tally()",
+        ]
+    return found
+
+
 def _sqlite_triggers() -> list[str]:
     monday = MONDAY["sqlite"]
     found = []
@@ -156,9 +245,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("school_id", "week", "group_id", "reason"),
         sqlite_with_rowid=False,
     )
+    for table, key in (("work_tally", ["school_id"]), ("score_tally", ["school_id", "score"])):
+        op.create_table(
+            table,
+            sa.Column("homework_id", sa.Integer(), nullable=False),
+            sa.Column("school_id", sa.Integer(), nullable=False),
+            *([sa.Column("score", sa.Integer(), nullable=False)] if "score" in key else []),
+            *(
+                [sa.Column("works", sa.Integer(), nullable=False)]
+                if "score" in key
+                else [
+                    sa.Column("on_time", sa.Integer(), nullable=False),
+                    sa.Column("late", sa.Integer(), nullable=False),
+                ]
+            ),
+            sa.PrimaryKeyConstraint("homework_id", *key),
+            sqlite_with_rowid=False,
+        )
     name = op.get_bind().dialect.name
     op.execute(_fill(MONDAY[name]))
-    for statement in _postgresql_triggers() if name == "postgresql" else _sqlite_triggers():
+    for statement in _recount_works("IS NOT NULL"):
+        op.execute(statement)
+    postgresql = name == "postgresql"
+    triggers = (
+        [*_postgresql_triggers(), *_postgresql_work_triggers()]
+        if postgresql
+        else [*_sqlite_triggers(), *_sqlite_work_triggers()]
+    )
+    for statement in triggers:
         op.execute(statement)
 
 
@@ -172,4 +286,14 @@ def downgrade() -> None:
         else:
             for event in ("insert", "delete", "update"):
                 op.execute(f"DROP TRIGGER {table}_tally_{event}")
+    for table in WORKS_WATCHED:
+        if postgresql:
+            op.execute(f"DROP TRIGGER {table}_work_tally_change ON {table}")
+            op.execute(f"DROP TRIGGER {table}_work_tally_update ON {table}")
+            op.execute(f"DROP FUNCTION {table}_work_tally()")
+        else:
+            for event in ("insert", "delete", "update"):
+                op.execute(f"DROP TRIGGER {table}_work_tally_{event}")
+    op.drop_table("score_tally")
+    op.drop_table("work_tally")
     op.drop_table("attendance_tally")
