@@ -227,13 +227,32 @@ def handed(reading: Reading) -> Any:
     )
 
 
-def homework_by_week(session: Session, reading: Reading) -> Rows:
-    """Per group and week: how many homework fell due."""
+def homework_by_group(reading: Reading) -> Rows:
+    """Per group: how many homework fell due."""
+    return (
+        select(col(Homework.group_id), func.count())
+        .where(*in_period(reading))
+        .group_by(col(Homework.group_id))
+    )
+
+
+def expected_by_week(session: Session, reading: Reading) -> Rows:
+    """Per week: works due, each homework due × the pupils of its group in scope. Summed by the
+    database: a row per group and week would be tens of thousands for a school of 4,000."""
+    pupils = (
+        select(col(GroupMember.group_id).label("group_id"), func.count().label("pupils"))
+        .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
+        .where(reading.scope.covers(GroupMember.pupil_id), *reading.scope.in_groups(GroupMember.group_id))
+        .group_by(col(GroupMember.group_id))
+        .subquery()
+    )
     week = _due_week(session, reading, col(Homework.due_at))
     return (
-        select(col(Homework.group_id), week, func.count())
+        select(week, func.sum(pupils.c.pupils))
+        .select_from(Homework)
+        .join(pupils, pupils.c.group_id == col(Homework.group_id))
         .where(*in_period(reading))
-        .group_by(col(Homework.group_id), week)
+        .group_by(week)
     )
 
 
@@ -253,12 +272,7 @@ def _due_week(session: Session, reading: Reading, moment: Any) -> Any:
 
 
 def handed_rows(session: Session, reading: Reading) -> Rows:
-    """Per (the pupil's school, group, week due): works handed in on time, and late; from the
-    tallies for a scope they key (`monitoring.tally`)."""
-    if tally.tallied(reading.scope):
-        return tally.handed(
-            reading.scope, in_period(reading), _due_week(session, reading, col(Homework.due_at))
-        )
+    """Per (the pupil's school, group, week due): works handed in on time, and late."""
     works = handed(reading)
     week = _due_week(session, reading, works.c.due_at)
     return (
@@ -356,29 +370,73 @@ def measure(session: Session, reading: Reading) -> Measured:
     spread added up from the same rows."""
     found = Measured()
     _count_attendance(session, reading, found)
-    members: dict[int, list[tuple[int | None, int]]] = {}
-    for school, group, count in _rows(session, members_rows(reading)):
-        members.setdefault(group, []).append((school, int(count)))
-    for group, week, homework in _rows(session, homework_by_week(session, reading)):
-        for school, count in members.get(group, []):  # works due: homework × the group's pupils
-            found.at(school, group).expected += int(homework) * count
-            found.week(week).expected += int(homework) * count
-    for school, group, week, on_time, late in _rows(session, handed_rows(session, reading)):
-        for figures in (found.at(school, group), found.week(week)):
-            figures.on_time += int(on_time or 0)
-            figures.handed_late += int(late or 0)
-    for school, group, score, count in _rows(session, score_rows(reading)):
-        figures = found.at(school, group)
-        figures.score_total += int(score) * int(count)
-        figures.scored += int(count)
-        if 1 <= int(score) <= len(SCORES):
-            found.scores[int(score) - 1] += int(count)
+    _count_expected(session, reading, found)
+    _count_handed(session, reading, found)
+    _count_scores(session, reading, found)
     for school, group, total, grown, entered in _rows(session, growth_by_group(reading.scope, reading.after)):
         figures = found.at(school, group)
         figures.growth_total += float(total or 0.0)
         figures.grown += int(grown or 0)
         figures.entered += int(entered or 0)
     return found
+
+
+def _count_expected(session: Session, reading: Reading, found: Measured) -> None:
+    """Works due: each homework due × the pupils of its group in scope, per school and group, and
+    per week."""
+    members: dict[int, list[tuple[int | None, int]]] = {}
+    for school, group, count in _rows(session, members_rows(reading)):
+        members.setdefault(group, []).append((school, int(count)))
+    for group, homework in _rows(session, homework_by_group(reading)):
+        for school, count in members.get(group, []):
+            found.at(school, group).expected += int(homework) * count
+    for week, expected in _rows(session, expected_by_week(session, reading)):
+        found.week(week).expected += int(expected or 0)
+
+
+def _count_scores(session: Session, reading: Reading, found: Measured) -> None:
+    """The formative scores: their sum and number per school and group, and how many got each;
+    from the tallies, as two short lists, for a scope they key."""
+    if not tally.tallied(reading.scope):
+        for school, group, score, count in _rows(session, score_rows(reading)):
+            figures = found.at(school, group)
+            figures.score_total += int(score) * int(count)
+            figures.scored += int(count)
+            _add_spread(found, score, count)
+        return
+    due = in_period(reading)
+    for school, group, total, count in _rows(session, tally.score_cells(reading.scope, due)):
+        figures = found.at(school, group)
+        figures.score_total += int(total)
+        figures.scored += int(count)
+    for score, count in _rows(session, tally.score_spread(reading.scope, due)):
+        _add_spread(found, score, count)
+
+
+def _add_spread(found: Measured, score: Any, count: Any) -> None:
+    if 1 <= int(score) <= len(SCORES):
+        found.scores[int(score) - 1] += int(count)
+
+
+def _count_handed(session: Session, reading: Reading, found: Measured) -> None:
+    """Works handed in on time and late: from the tallies, per school and group and per week apart
+    (two short lists, not their product), for a scope they key; else from the works."""
+    if not tally.tallied(reading.scope):
+        for school, group, week, on_time, late in _rows(session, handed_rows(session, reading)):
+            _add_handed(found.at(school, group), on_time, late)
+            _add_handed(found.week(week), on_time, late)
+        return
+    due = in_period(reading)
+    for school, group, on_time, late in _rows(session, tally.handed_cells(reading.scope, due)):
+        _add_handed(found.at(school, group), on_time, late)
+    week = _due_week(session, reading, col(Homework.due_at))
+    for monday, on_time, late in _rows(session, tally.handed_weeks(reading.scope, due, week)):
+        _add_handed(found.week(monday), on_time, late)
+
+
+def _add_handed(figures: Figures, on_time: Any, late: Any) -> None:
+    figures.on_time += int(on_time or 0)
+    figures.handed_late += int(late or 0)
 
 
 def _count_attendance(session: Session, reading: Reading, found: Measured) -> None:

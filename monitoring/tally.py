@@ -87,10 +87,7 @@ def attendance_weeks(scope: Scope, found: Split) -> Rows:
     return select(week, *_sums()).where(*_within(scope, found)).group_by(week)
 
 
-def handed(scope: Scope, due: list[Any], week: Any) -> Rows:
-    """Per (the pupil's school, group, `week` due) of the homework `due` picks: works handed in on
-    time, and late (a row per homework, not one per pupil's work)."""
-    keys = [col(WorkTally.school_id), col(Homework.group_id), week]
+def _handed(scope: Scope, due: list[Any], *keys: Any) -> Rows:
     return (
         select(*keys, func.sum(col(WorkTally.on_time)), func.sum(col(WorkTally.late)))
         .select_from(Homework)
@@ -100,14 +97,36 @@ def handed(scope: Scope, due: list[Any], week: Any) -> Rows:
     )
 
 
-def scores(scope: Scope, due: list[Any]) -> Rows:
-    """Per (the pupil's school, group, formative score) of the homework `due` picks: how many works
-    got it."""
-    keys = [col(ScoreTally.school_id), col(Homework.group_id), col(ScoreTally.score)]
+def handed_cells(scope: Scope, due: list[Any]) -> Rows:
+    """Per (the pupil's school, group) of the homework `due` picks: works handed in on time, and late
+    (a row per homework read, not one per pupil's work)."""
+    return _handed(scope, due, col(WorkTally.school_id), col(Homework.group_id))
+
+
+def handed_weeks(scope: Scope, due: list[Any], week: Any) -> Rows:
+    """Per `week` due of the homework `due` picks: works handed in on time, and late."""
+    return _handed(scope, due, week)
+
+
+def _scores(scope: Scope, due: list[Any], *columns: Any) -> Rows:
     return (
-        select(*keys, func.sum(col(ScoreTally.works)))
+        select(*columns)
         .select_from(Homework)
         .join(ScoreTally, col(ScoreTally.homework_id) == col(Homework.id))
         .where(*due, col(ScoreTally.school_id).in_(scope.school_ids))
-        .group_by(*keys)
     )
+
+
+def score_cells(scope: Scope, due: list[Any]) -> Rows:
+    """Per (the pupil's school, group) of the homework `due` picks: the sum of the formative scores
+    and how many works were scored."""
+    keys = [col(ScoreTally.school_id), col(Homework.group_id)]
+    works = col(ScoreTally.works)
+    total = func.sum(col(ScoreTally.score) * works)
+    return _scores(scope, due, *keys, total, func.sum(works)).group_by(*keys)
+
+
+def score_spread(scope: Scope, due: list[Any]) -> Rows:
+    """Per formative score, over the homework `due` picks: how many works got it."""
+    score = col(ScoreTally.score)
+    return _scores(scope, due, score, func.sum(col(ScoreTally.works))).group_by(score)

@@ -9,6 +9,8 @@ share in, in the same statement's transaction. The share is worked out against t
 they stand, so the tally stays the sum of the join whatever order rows come and go in. An update that
 leaves the counted columns alone fires nothing. A homework's works and scores are counted again
 whole whenever one of its works, their grades, its group or a pupil's group or school changes.
+The homework's index by when they fall due carries their group, so a period's homework per group
+are counted from the index alone.
 
 Revision ID: 0018_tally
 Revises: 0017_pages
@@ -262,6 +264,8 @@ def upgrade() -> None:
             sa.PrimaryKeyConstraint("homework_id", *key),
             sqlite_with_rowid=False,
         )
+    op.drop_index("ix_homework_due_at", table_name="homework")
+    op.create_index("ix_homework_due_group", "homework", ["due_at", "group_id"])
     name = op.get_bind().dialect.name
     op.execute(_fill(MONDAY[name]))
     for statement in _recount_works("IS NOT NULL"):
@@ -297,3 +301,5 @@ def downgrade() -> None:
     op.drop_table("score_tally")
     op.drop_table("work_tally")
     op.drop_table("attendance_tally")
+    op.drop_index("ix_homework_due_group", table_name="homework")
+    op.create_index("ix_homework_due_at", "homework", ["due_at"])
