@@ -306,10 +306,7 @@ def graded(reading: Reading, *columns: Any) -> Rows:
 
 
 def score_rows(reading: Reading) -> Rows:
-    """Per (the pupil's school, group, formative score): how many works got it; from the tallies for
-    a scope they key (`monitoring.tally`)."""
-    if tally.tallied(reading.scope):
-        return tally.scores(reading.scope, in_period(reading))
+    """Per (the pupil's school, group, formative score): how many works got it."""
     score = col(Feedback.formative_score)
     return (
         graded(reading, col(Membership.school_id), col(Homework.group_id), score, func.count())
