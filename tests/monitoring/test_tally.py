@@ -310,3 +310,26 @@ def test_a_period_is_its_whole_weeks_and_the_days_around_them(
 
 def monitoring_scope(**given: Any) -> Scope:
     return Scope(person_id=1, level=DISTRICT, **given)
+
+
+def test_the_migration_counts_the_facts_already_stored(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alembic import command
+
+    from models.migrate import alembic_config, upgrade
+
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0017_pages")
+    world = build_district(engine, 2, 10)
+    fill_term(engine, TODAY)
+    upgrade(engine)
+    with Session(engine) as session:
+        assert tallied(session) == recounted(session) != {}
+    from_tallies = read(engine, world.district, PERIODS["year"])
+    monkeypatch.setattr(tally, "tallied", lambda _scope: False)
+    from_facts = read(engine, world.district, PERIODS["year"])
+    assert from_tallies == from_facts
+    assert from_facts.total.marks and from_facts.total.on_time and from_facts.total.scored
