@@ -238,11 +238,17 @@ def homework_by_group(reading: Reading) -> Rows:
 
 def expected_by_week(session: Session, reading: Reading) -> Rows:
     """Per week: works due, each homework due × the pupils of its group in scope. Summed by the
-    database: a row per group and week would be tens of thousands for a school of 4,000."""
+    database: a row per group and week would be tens of thousands for a school of 4,000. Only the
+    groups with homework due are counted: a month's few, not the school's every group."""
+    due = select(col(Homework.group_id)).where(*in_period(reading))
     pupils = (
         select(col(GroupMember.group_id).label("group_id"), func.count().label("pupils"))
         .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
-        .where(reading.scope.covers(GroupMember.pupil_id), *reading.scope.in_groups(GroupMember.group_id))
+        .where(
+            col(GroupMember.group_id).in_(due),
+            reading.scope.covers(GroupMember.pupil_id),
+            *reading.scope.in_groups(GroupMember.group_id),
+        )
         .group_by(col(GroupMember.group_id))
         .subquery()
     )
