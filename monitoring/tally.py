@@ -25,7 +25,7 @@ from sqlmodel import col
 from models.homework import Homework
 from models.tally import AttendanceTally, ScoreTally, WorkTally
 from monitoring.scope import Scope
-from monitoring.sql import Rows
+from monitoring.sql import Rows, unprobed
 
 WEEK = timedelta(days=7)
 DAY = timedelta(days=1)
@@ -88,11 +88,13 @@ def attendance_weeks(scope: Scope, found: Split) -> Rows:
 
 
 def _handed(scope: Scope, due: list[Any], *keys: Any) -> Rows:
+    """The homework's tally rows tested against the scope's schools, not looked up once per school
+    (`unprobed`): a district's 100 schools made 100 lookups of each homework."""
     return (
         select(*keys, func.sum(col(WorkTally.on_time)), func.sum(col(WorkTally.late)))
         .select_from(Homework)
         .join(WorkTally, col(WorkTally.homework_id) == col(Homework.id))
-        .where(*due, col(WorkTally.school_id).in_(scope.school_ids))
+        .where(*due, unprobed(WorkTally.school_id).in_(scope.school_ids))
         .group_by(*keys)
     )
 
@@ -113,7 +115,7 @@ def _scores(scope: Scope, due: list[Any], *columns: Any) -> Rows:
         select(*columns)
         .select_from(Homework)
         .join(ScoreTally, col(ScoreTally.homework_id) == col(Homework.id))
-        .where(*due, col(ScoreTally.school_id).in_(scope.school_ids))
+        .where(*due, unprobed(ScoreTally.school_id).in_(scope.school_ids))
     )
 
 
