@@ -162,64 +162,59 @@ def _statements(*parts: list[str]) -> str:
     return "; ".join(statement for part in parts for statement in part) + ";"
 
 
-def _sqlite_work_triggers() -> list[str]:
-    found = []
+def _sqlite(name: str, table: str, columns: Sequence[str], old: str, new: str) -> list[str]:
+    """SQLite's triggers `name` on `table`: `old` takes a row's share out, `new` puts it in."""
+    return [
+        f"CREATE TRIGGER {name}_insert AFTER INSERT ON {table} BEGIN {new} END",
+        f"CREATE TRIGGER {name}_delete AFTER DELETE ON {table} BEGIN {old} END",
+        f"CREATE TRIGGER {name}_update AFTER UPDATE OF {', '.join(columns)} ON {table} BEGIN {old} {new} END",
+    ]
+
+
+def _postgresql(name: str, table: str, columns: Sequence[str], old: str, new: str) -> list[str]:
+    """PostgreSQL's function and triggers `name` on `table`, as `_sqlite`'s."""
+    return [
+        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {old} END IF; "
+        f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {new} END IF; "
+        "RETURN NULL; END $$",
+        f"CREATE TRIGGER {name}_change AFTER INSERT OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {name}()",
+        f"CREATE TRIGGER {name}_update AFTER UPDATE OF {', '.join(columns)} ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {name}()",
+    ]
+
+
+TRIGGERS = {"sqlite": _sqlite, "postgresql": _postgresql}
+DROPPED = {
+    "sqlite": lambda name, table: [
+        f"DROP TRIGGER {name}_{event}" for event in ("insert", "delete", "update")
+    ],
+    "postgresql": lambda name, table: [
+        f"DROP TRIGGER {name}_change ON {table}",
+        f"DROP TRIGGER {name}_update ON {table}",
+        f"DROP FUNCTION {name}()",
+    ],
+}
+
+
+def _kept(monday: str) -> list[tuple[str, str, Sequence[str], str, str]]:
+    """Every set of triggers: its name, table and watched columns, and the statements that take a
+    row's share out (`OLD`) and put it in (`NEW`), with the Mondays said as `monday` says them."""
+    found = [
+        (f"{table}_tally", table, columns, share("OLD", "-1", monday) + ";", share("NEW", "1", monday) + ";")
+        for table, (columns, share) in WATCHED.items()
+    ]
     for table, (columns, which) in WORKS_WATCHED.items():
-        old, new = _recount_works(which("OLD")), _recount_works(which("NEW"))
-        found += [
-            f"CREATE TRIGGER {table}_work_tally_insert AFTER INSERT ON {table} BEGIN {_statements(new)} END",
-            f"CREATE TRIGGER {table}_work_tally_delete AFTER DELETE ON {table} BEGIN {_statements(old)} END",
-            f"CREATE TRIGGER {table}_work_tally_update AFTER UPDATE OF {', '.join(columns)} ON {table} "
-            f"BEGIN {_statements(old, new)} END",
-        ]
+        old, new = (_statements(_recount_works(which(row))) for row in ("OLD", "NEW"))
+        found.append((f"{table}_work_tally", table, columns, old, new))
     return found
 
 
-def _postgresql_work_triggers() -> list[str]:
+def _triggers(dialect: str) -> list[str]:
     found = []
-    for table, (columns, which) in WORKS_WATCHED.items():
-        found += [
-            f"CREATE FUNCTION {table}_work_tally() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {_statements(_recount_works(which('OLD')))} END IF; "
-            f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {_statements(_recount_works(which('NEW')))} END IF; "
-            "RETURN NULL; END $$",
-            f"CREATE TRIGGER {table}_work_tally_change AFTER INSERT OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_work_tally()",
-            f"CREATE TRIGGER {table}_work_tally_update AFTER UPDATE OF {', '.join(columns)} ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_work_tally()",
-        ]
-    return found
-
-
-def _sqlite_triggers() -> list[str]:
-    monday = MONDAY["sqlite"]
-    found = []
-    for table, (columns, share) in WATCHED.items():
-        found += [
-            f"CREATE TRIGGER {table}_tally_insert AFTER INSERT ON {table} BEGIN "
-            f"{share('NEW', '1', monday)}; END",
-            f"CREATE TRIGGER {table}_tally_delete AFTER DELETE ON {table} BEGIN "
-            f"{share('OLD', '-1', monday)}; END",
-            f"CREATE TRIGGER {table}_tally_update AFTER UPDATE OF {', '.join(columns)} ON {table} BEGIN "
-            f"{share('OLD', '-1', monday)}; {share('NEW', '1', monday)}; END",
-        ]
-    return found
-
-
-def _postgresql_triggers() -> list[str]:
-    monday = MONDAY["postgresql"]
-    found = []
-    for table, (columns, share) in WATCHED.items():
-        found += [
-            f"CREATE FUNCTION {table}_tally() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {share('OLD', '-1', monday)}; END IF; "
-            f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {share('NEW', '1', monday)}; END IF; "
-            "RETURN NULL; END $$",
-            f"CREATE TRIGGER {table}_tally_change AFTER INSERT OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_tally()",
-            f"CREATE TRIGGER {table}_tally_update AFTER UPDATE OF {', '.join(columns)} ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_tally()",
-        ]
+    for name, table, columns, old, new in _kept(MONDAY[dialect]):
+        found += TRIGGERS[dialect](name, table, columns, old, new)
     return found
 
 
@@ -270,34 +265,15 @@ def upgrade() -> None:
     op.execute(_fill(MONDAY[name]))
     for statement in _recount_works("IS NOT NULL"):
         op.execute(statement)
-    postgresql = name == "postgresql"
-    triggers = (
-        [*_postgresql_triggers(), *_postgresql_work_triggers()]
-        if postgresql
-        else [*_sqlite_triggers(), *_sqlite_work_triggers()]
-    )
-    for statement in triggers:
+    for statement in _triggers(name):
         op.execute(statement)
 
 
 def downgrade() -> None:
-    postgresql = op.get_bind().dialect.name == "postgresql"
-    for table in WATCHED:
-        if postgresql:
-            op.execute(f"DROP TRIGGER {table}_tally_change ON {table}")
-            op.execute(f"DROP TRIGGER {table}_tally_update ON {table}")
-            op.execute(f"DROP FUNCTION {table}_tally()")
-        else:
-            for event in ("insert", "delete", "update"):
-                op.execute(f"DROP TRIGGER {table}_tally_{event}")
-    for table in WORKS_WATCHED:
-        if postgresql:
-            op.execute(f"DROP TRIGGER {table}_work_tally_change ON {table}")
-            op.execute(f"DROP TRIGGER {table}_work_tally_update ON {table}")
-            op.execute(f"DROP FUNCTION {table}_work_tally()")
-        else:
-            for event in ("insert", "delete", "update"):
-                op.execute(f"DROP TRIGGER {table}_work_tally_{event}")
+    dialect = op.get_bind().dialect.name
+    for name, table, *_shares in _kept(MONDAY[dialect]):
+        for statement in DROPPED[dialect](name, table):
+            op.execute(statement)
     op.drop_table("score_tally")
     op.drop_table("work_tally")
     op.drop_table("attendance_tally")
