@@ -11,12 +11,14 @@ from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.roster_memory import RosterMemory, RosterStoreVersion
 from models.school import GroupMember, Programme, School, SchoolClass, TutoringGroup
 from models.substitutes import Substitution
+from models.tally import AttendanceTally
 from models.templates import BroadcastTemplate
 from models.threads import Thread, ThreadMessage, ThreadNotice
 from models.timetable import Attendance, Lesson, LessonChange
 
 __all__ = [
     "Attendance",
+    "AttendanceTally",
     "AuditLog",
     "Broadcast",
     "BroadcastTemplate",

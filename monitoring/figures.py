@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session, col
 
 from locales import DEFAULT_LANGUAGE
@@ -36,6 +36,7 @@ from models.homework import Feedback, Homework, Submission
 from models.people import Membership
 from models.school import GroupMember, TutoringGroup
 from models.timetable import Attendance, Lesson
+from monitoring import tally
 from monitoring.growth import growth_by_group
 from monitoring.periods import Period
 from monitoring.scope import Scope
@@ -161,19 +162,19 @@ def _status_sums() -> list[Any]:
     ]
 
 
-def attendance_rows(session: Session, reading: Reading) -> Rows:
+def attendance_rows(session: Session, reading: Reading, days: Iterable[tuple[date, date]]) -> Rows:
     """Per (the pupil's school, group, week, reason given): marks present, late and absent, and the
-    absences excused."""
+    absences excused, on the spans of `days` (each `(low, high)`, both included)."""
     week = monday_of(session, col(Attendance.on_date))
     keys = [col(Membership.school_id), col(Lesson.group_id), week, col(Attendance.reason)]
+    on_days = [and_(col(Attendance.on_date) >= low, col(Attendance.on_date) <= high) for low, high in days]
     return (
         select(*keys, *_status_sums())
         .select_from(Attendance)
         .join(Lesson, col(Lesson.id) == col(Attendance.lesson_id))
         .join(Membership, pupil_membership(col(Attendance.pupil_id)))
         .where(
-            col(Attendance.on_date) >= reading.period.start,
-            col(Attendance.on_date) <= min(reading.period.end, reading.today),
+            or_(*on_days),
             reading.scope.covers(Attendance.pupil_id),
             *reading.scope.in_groups(Lesson.group_id),
         )
@@ -226,13 +227,38 @@ def handed(reading: Reading) -> Any:
     )
 
 
-def homework_by_week(session: Session, reading: Reading) -> Rows:
-    """Per group and week: how many homework fell due."""
+def homework_by_group(reading: Reading) -> Rows:
+    """Per group: how many homework fell due."""
+    return (
+        select(col(Homework.group_id), func.count())
+        .where(*in_period(reading))
+        .group_by(col(Homework.group_id))
+    )
+
+
+def expected_by_week(session: Session, reading: Reading) -> Rows:
+    """Per week: works due, each homework due × the pupils of its group in scope. Summed by the
+    database: a row per group and week would be tens of thousands for a school of 4,000. Only the
+    groups with homework due are counted: a month's few, not the school's every group."""
+    due = select(col(Homework.group_id)).where(*in_period(reading))
+    pupils = (
+        select(col(GroupMember.group_id).label("group_id"), func.count().label("pupils"))
+        .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
+        .where(
+            col(GroupMember.group_id).in_(due),
+            reading.scope.covers(GroupMember.pupil_id),
+            *reading.scope.in_groups(GroupMember.group_id),
+        )
+        .group_by(col(GroupMember.group_id))
+        .subquery()
+    )
     week = _due_week(session, reading, col(Homework.due_at))
     return (
-        select(col(Homework.group_id), week, func.count())
+        select(week, func.sum(pupils.c.pupils))
+        .select_from(Homework)
+        .join(pupils, pupils.c.group_id == col(Homework.group_id))
         .where(*in_period(reading))
-        .group_by(col(Homework.group_id), week)
+        .group_by(week)
     )
 
 
@@ -346,39 +372,101 @@ def measure(session: Session, reading: Reading) -> Measured:
     """Every additive figure per (the pupil's school, group), with the weekly trend and the scores'
     spread added up from the same rows."""
     found = Measured()
-    for school, group, week, reason, present, late, absent, excused in _rows(
-        session, attendance_rows(session, reading)
-    ):
-        for figures in (found.at(school, group), found.week(week)):
-            figures.present += int(present or 0)
-            figures.late += int(late or 0)
-            figures.absent += int(absent or 0)
-            figures.excused += int(excused or 0)
-            if reason and absent:
-                figures.reasons[reason] += int(absent)
-    members: dict[int, list[tuple[int | None, int]]] = {}
-    for school, group, count in _rows(session, members_rows(reading)):
-        members.setdefault(group, []).append((school, int(count)))
-    for group, week, homework in _rows(session, homework_by_week(session, reading)):
-        for school, count in members.get(group, []):  # works due: homework × the group's pupils
-            found.at(school, group).expected += int(homework) * count
-            found.week(week).expected += int(homework) * count
-    for school, group, week, on_time, late in _rows(session, handed_rows(session, reading)):
-        for figures in (found.at(school, group), found.week(week)):
-            figures.on_time += int(on_time or 0)
-            figures.handed_late += int(late or 0)
-    for school, group, score, count in _rows(session, score_rows(reading)):
-        figures = found.at(school, group)
-        figures.score_total += int(score) * int(count)
-        figures.scored += int(count)
-        if 1 <= int(score) <= len(SCORES):
-            found.scores[int(score) - 1] += int(count)
+    _count_attendance(session, reading, found)
+    _count_expected(session, reading, found)
+    _count_handed(session, reading, found)
+    _count_scores(session, reading, found)
     for school, group, total, grown, entered in _rows(session, growth_by_group(reading.scope, reading.after)):
         figures = found.at(school, group)
         figures.growth_total += float(total or 0.0)
         figures.grown += int(grown or 0)
         figures.entered += int(entered or 0)
     return found
+
+
+def _count_expected(session: Session, reading: Reading, found: Measured) -> None:
+    """Works due: each homework due × the pupils of its group in scope, per school and group, and
+    per week."""
+    members: dict[int, list[tuple[int | None, int]]] = {}
+    for school, group, count in _rows(session, members_rows(reading)):
+        members.setdefault(group, []).append((school, int(count)))
+    for group, homework in _rows(session, homework_by_group(reading)):
+        for school, count in members.get(group, []):
+            found.at(school, group).expected += int(homework) * count
+    for week, expected in _rows(session, expected_by_week(session, reading)):
+        found.week(week).expected += int(expected or 0)
+
+
+def _count_scores(session: Session, reading: Reading, found: Measured) -> None:
+    """The formative scores: their sum and number per school and group, and how many got each;
+    from the tallies, as two short lists, for a scope they key."""
+    if not tally.tallied(reading.scope):
+        for school, group, score, count in _rows(session, score_rows(reading)):
+            figures = found.at(school, group)
+            figures.score_total += int(score) * int(count)
+            figures.scored += int(count)
+            _add_spread(found, score, count)
+        return
+    due = in_period(reading)
+    for school, group, total, count in _rows(session, tally.score_cells(reading.scope, due)):
+        figures = found.at(school, group)
+        figures.score_total += int(total)
+        figures.scored += int(count)
+    for score, count in _rows(session, tally.score_spread(reading.scope, due)):
+        _add_spread(found, score, count)
+
+
+def _add_spread(found: Measured, score: Any, count: Any) -> None:
+    if 1 <= int(score) <= len(SCORES):
+        found.scores[int(score) - 1] += int(count)
+
+
+def _count_handed(session: Session, reading: Reading, found: Measured) -> None:
+    """Works handed in on time and late: from the tallies, per school and group and per week apart
+    (two short lists, not their product), for a scope they key; else from the works."""
+    if not tally.tallied(reading.scope):
+        for school, group, week, on_time, late in _rows(session, handed_rows(session, reading)):
+            _add_handed(found.at(school, group), on_time, late)
+            _add_handed(found.week(week), on_time, late)
+        return
+    due = in_period(reading)
+    for school, group, on_time, late in _rows(session, tally.handed_cells(reading.scope, due)):
+        _add_handed(found.at(school, group), on_time, late)
+    week = _due_week(session, reading, col(Homework.due_at))
+    for monday, on_time, late in _rows(session, tally.handed_weeks(reading.scope, due, week)):
+        _add_handed(found.week(monday), on_time, late)
+
+
+def _add_handed(figures: Figures, on_time: Any, late: Any) -> None:
+    figures.on_time += int(on_time or 0)
+    figures.handed_late += int(late or 0)
+
+
+def _count_attendance(session: Session, reading: Reading, found: Measured) -> None:
+    """The attendance figures: the period's whole weeks from the tallies (`monitoring.tally`), the
+    days around them from the marks; for a scope the tallies do not key, every day from the marks."""
+    days = tally.split(reading.scope, reading.period.start, min(reading.period.end, reading.today))
+    marks = _rows(session, attendance_rows(session, reading, days.days)) if days.days else []
+    for school, group, week, reason, *counts in marks:
+        _add_marks(found.at(school, group), reason, counts)
+        _add_marks(found.week(week), reason, counts)
+    if days.first is None:
+        return
+    for school, group, reason, *counts in _rows(session, tally.attendance_cells(reading.scope, days)):
+        _add_marks(found.at(school, group), reason, counts)
+    for week, *counts in _rows(session, tally.attendance_weeks(reading.scope, days)):
+        _add_marks(found.week(week), None, counts)
+
+
+def _add_marks(figures: Figures, reason: str | None, counts: list[Any]) -> None:
+    """Marks present, late, absent and the absences excused, with the reason given for them."""
+    present, late, absent, excused = counts
+    figures.present += int(present or 0)
+    figures.late += int(late or 0)
+    figures.absent += int(absent or 0)
+    figures.excused += int(excused or 0)
+    if reason and absent:
+        figures.reasons[reason] += int(absent)
 
 
 def rollup(cells: dict[Key, Figures], key: Callable[[Key], Hashable]) -> dict[Hashable, Figures]:

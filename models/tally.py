@@ -1,0 +1,65 @@
+"""Counts the dashboard's overview reads instead of the facts they count (docs/dashboard.md, "Speed").
+
+A year of a school of 4,000 is about 200,000 attendance marks; the overview adds them up per school
+and group, and per week for its trend. `AttendanceTally` holds those sums per (the pupil's school,
+the week's Monday, the lesson's group, the reason a family gave), so a period's whole weeks are read
+from a few tens of thousands of rows (`monitoring.tally`). The works handed in and their scores are
+counted per homework and the pupil's school (`WorkTally`, `ScoreTally`): a period picks its homework
+by when they fall due, as before, and reads a row per homework instead of one per pupil's work.
+
+The tallies are written by the database itself, by triggers in the same transaction as the rows they
+count (migration 0019_tally): whatever writes a mark, a work or a grade — the bot, the importer's
+bulk inserts, a raw statement, PostgreSQL's COPY — keeps them exact, and so does a pupil moving to
+another school or group, or a lesson or homework moving to another group. No Python code writes them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Field, SQLModel
+
+
+class AttendanceTally(SQLModel, table=True):
+    """Attendance marks of one week, counted as `monitoring.figures.attendance_rows` counts them:
+    per pupil membership as a pupil (a pupil with none counts nowhere, one with two in both)."""
+
+    __tablename__ = "attendance_tally"
+    # SQLite keeps the rows in the key's order: a period's weeks of a school are one stretch of the
+    # table, read without a second lookup per row from an index into the table (0.8 of the time).
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    school_id: int = Field(primary_key=True)  # the pupil's school, not the lesson's
+    week: date = Field(primary_key=True)  # the Monday of the mark's day
+    group_id: int = Field(primary_key=True)
+    reason: str = Field(default="", primary_key=True, max_length=20)  # '' for none
+    present: int = 0
+    late: int = 0
+    absent: int = 0
+    excused: int = 0
+
+
+class WorkTally(SQLModel, table=True):
+    """The works handed in for one homework, counted as `monitoring.figures.handed` counts them: one
+    per pupil of its group and school who handed it in, on time when any of their counted works was."""
+
+    __tablename__ = "work_tally"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    homework_id: int = Field(primary_key=True)
+    school_id: int = Field(primary_key=True)  # the pupil's school
+    on_time: int = 0
+    late: int = 0
+
+
+class ScoreTally(SQLModel, table=True):
+    """The formative scores of one homework's graded works (each work's latest grade), per score, as
+    `monitoring.figures.score_rows` counts them."""
+
+    __tablename__ = "score_tally"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    homework_id: int = Field(primary_key=True)
+    school_id: int = Field(primary_key=True)  # the pupil's school
+    score: int = Field(primary_key=True)
+    works: int = 0
