@@ -3,8 +3,9 @@
 cancelled one marked: `handlers.own_record.lessons`, as /timetable shows them), not sent to a
 teacher as a message.
 
-A question is recognised by its words (`DAYS`, `LESSON_STEMS`, `ASKING`, per language): it names
-one day (today or tomorrow) and lessons, and every other word is one that such a question is made
+A question is recognised by its words (`DAYS`, `WEEKDAYS`, `LESSON_STEMS`, `ASKING`, per
+language): it names one day (today, tomorrow, or a day of the week: the next one, today included)
+and lessons, and every other word is one that such a question is made
 of. A message with a few other words besides (`DOUBT_WORDS`: a child's name, "he is ill") may be
 either: it is answered with the day's lessons too, and the message is kept, with the choice to send
 it to a teacher (nothing a family writes is dropped). Anything longer is a message, as before
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from handlers import conversation
 from handlers.context import Turn
@@ -30,15 +31,48 @@ SEND = "dl:send:"
 FLOW = "dl_kept"
 MAX_CHARS = 160  # a longer message is a message
 DOUBT_WORDS = 2
-# The day a word names: 0 today, 1 tomorrow.
-DAYS: dict[str, int] = {
-    "бүгін": 0, "бүгінгі": 0, "бугин": 0, "бүгiн": 0,
-    "сегодня": 0, "сегодняшние": 0, "сегодняшний": 0, "седня": 0,
-    "today": 0, "todays": 0, "tonight": 0,
-    "ертең": 1, "ертеңгі": 1, "ертен": 1,
-    "завтра": 1, "завтрашние": 1, "завтрашний": 1,
-    "tomorrow": 1, "tomorrows": 1,
+
+
+@dataclass(frozen=True)
+class Day:
+    """The day a question names: so many days from today, or the next such day of the week."""
+
+    offset: int | None = None  # 0 today, 1 tomorrow
+    weekday: int | None = None  # Monday 0
+
+    def on(self, today: date) -> date:
+        if self.weekday is not None:
+            return today + timedelta(days=(self.weekday - today.weekday()) % 7)
+        return today + timedelta(days=self.offset or 0)
+
+    @property
+    def texts(self) -> str:
+        """Which texts name the day: «today» and «tomorrow» their own, a day of the week by name."""
+        return "on" if self.weekday is not None else str(self.offset)
+
+
+TODAY, TOMORROW = Day(offset=0), Day(offset=1)
+# The words for today and tomorrow, as families type them.
+DAYS: dict[str, Day] = {
+    "бүгін": TODAY, "бүгінгі": TODAY, "бугин": TODAY, "бүгiн": TODAY,
+    "сегодня": TODAY, "сегодняшние": TODAY, "сегодняшний": TODAY, "седня": TODAY,
+    "today": TODAY, "todays": TODAY, "tonight": TODAY,
+    "ертең": TOMORROW, "ертеңгі": TOMORROW, "ертен": TOMORROW,
+    "завтра": TOMORROW, "завтрашние": TOMORROW, "завтрашний": TOMORROW,
+    "tomorrow": TOMORROW, "tomorrows": TOMORROW,
 }  # fmt: skip
+# The days of the week (Monday 0): the beginnings of their words, which take the endings of the
+# cases («дүйсенбіде», «жұмадағы», «в пятницу», "Monday's"); typed with or without Kazakh letters.
+WEEKDAYS: dict[int, tuple[str, ...]] = {
+    0: ("дүйсенбі", "дуйсенби", "понедельник", "monday"),
+    1: ("сейсенбі", "сейсенби", "вторник", "tuesday"),
+    2: ("сәрсенбі", "сарсенби", "среда", "среду", "среде", "wednesday"),
+    3: ("бейсенбі", "бейсенби", "четверг", "thursday"),
+    4: ("жұма", "жума", "пятниц", "friday"),
+    5: ("сенбі", "сенби", "суббот", "saturday"),
+    6: ("жексенбі", "жексенби", "воскресен", "sunday"),
+}
+ENDING = 5  # letters a weekday's word may have after its beginning: «дүйсенбідегі»
 # The beginnings of the words for lessons and the timetable.
 LESSON_STEMS = (
     "сабақ", "сабағ", "сабак", "кесте",
@@ -64,7 +98,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 @dataclass(frozen=True)
 class Question:
-    day: int  # 0 today, 1 tomorrow
+    day: Day
     sure: bool  # nothing but the question's words: no message for a teacher in it
 
 
@@ -73,13 +107,24 @@ def question(text: str) -> Question | None:
     if len(text) > MAX_CHARS:
         return None
     words = _WORD.findall(text.casefold())
-    days = {DAYS[word] for word in words if word in DAYS}
+    named = {word: day for word in words if (day := day_of(word)) is not None}
+    days = set(named.values())
     if len(days) != 1 or not any(word.startswith(LESSON_STEMS) for word in words):
         return None
-    other = [w for w in words if w not in DAYS and w not in ASKING and not w.startswith(LESSON_STEMS)]
+    other = [w for w in words if w not in named and w not in ASKING and not w.startswith(LESSON_STEMS)]
     if len(other) > DOUBT_WORDS:
         return None
     return Question(days.pop(), sure=not other)
+
+
+def day_of(word: str) -> Day | None:
+    """The day a word names, if it names one."""
+    if word in DAYS:
+        return DAYS[word]
+    for weekday, beginnings in WEEKDAYS.items():
+        if any(word.startswith(b) and len(word) - len(b) <= ENDING for b in beginnings):
+            return Day(weekday=weekday)
+    return None
 
 
 def answer(turn: Turn) -> list[Reply] | None:
@@ -110,19 +155,23 @@ def on_send(turn: Turn) -> list[Reply]:
     return write.route(turn, ids)
 
 
-def _day(turn: Turn, pupil: Person, day: int) -> list[Reply]:
+def _day(turn: Turn, pupil: Person, day: Day) -> list[Reply]:
     refused = without_consent(turn, pupil)
     if refused is not None:
         return refused
     zone = turn.config.time_zone
-    date = to_local(turn.now, zone).date() + timedelta(days=day)
-    start = to_utc(datetime.combine(date, time(0)), zone)
+    asked = day.on(to_local(turn.now, zone).date())
+    start = to_utc(datetime.combine(asked, time(0)), zone)
     found = lessons(turn, pupil, start, start + timedelta(days=1))
-    facts = {"pupil": pupil.full_name, "date": date.strftime("%d.%m")}
+    facts = {
+        "pupil": pupil.full_name,
+        "date": asked.strftime("%d.%m"),
+        "weekday": T(f"weekday.{asked.weekday()}"),
+    }
     if found:
-        return [Reply(T(f"day_lessons.title.{day}", lines=Lines(tuple(found)), **facts))]
+        return [Reply(T(f"day_lessons.title.{day.texts}", lines=Lines(tuple(found)), **facts))]
     after = lessons(turn, pupil, start + timedelta(days=1), turn.now + timedelta(days=TIMETABLE_DAYS))
-    none: Text = T(f"day_lessons.none.{day}", **facts)
+    none: Text = T(f"day_lessons.none.{day.texts}", **facts)
     if after:
         none = T("day_lessons.none_then", none=none, next=after[0])
     return [Reply(none)]

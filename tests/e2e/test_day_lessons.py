@@ -27,6 +27,7 @@ pytestmark = pytest.mark.flow
 TELEGRAM_IDS = {name: 2300 + number for number, name in enumerate([*PEOPLE, *STAFF], start=1)}
 TODAY = WEDNESDAY.strftime("%d.%m")  # A1 meets today at 15:00
 TOMORROW = "19.03"  # a Thursday: no lesson for A1; the next is on Monday
+FRIDAY, MONDAY = "20.03", "23.03"
 WHATSAPP, SMS = "+77015550301", "+77015550302"
 
 
@@ -45,10 +46,14 @@ def to_staff(db_url: str) -> list[Notification]:
 
 
 def today_line(language: str) -> str:
+    return lesson_line(language, 2, TODAY)
+
+
+def lesson_line(language: str, weekday: int, day: str) -> str:
     return T(
         "record.lesson",
-        weekday=T("record.weekday.2"),
-        date=TODAY,
+        weekday=T(f"record.weekday.{weekday}"),
+        date=day,
         time="15:00",
         subject=T("subject.algebra"),
         link=T("record.lesson.link", link="https://x"),
@@ -76,12 +81,29 @@ async def test_a_question_about_todays_or_tomorrows_lessons_gets_the_lessons_on_
             assert english.text == translate(
                 "en", "day_lessons.title.0", date=TODAY, pupil="Аружан Бекова", lines=today_line("en")
             )
+            # A day of the week: the next Monday's lessons, in the case the question puts it in.
+            [monday] = await pupil.text("Дүйсенбіде қандай сабақтар бар?")
+            assert monday.text == translate(
+                "kk",
+                "day_lessons.title.on",
+                weekday=T("weekday.0"),
+                date=MONDAY,
+                pupil="Нұрлан Сейітов",
+                lines=lesson_line("kk", 0, MONDAY),
+            )
             # Russian: a parent asks about tomorrow, a day without lessons: and the next one.
             parent = Chatting(telegram, TELEGRAM_IDS["g1"])  # Айгүл, ru, Нұрлан's mother
             [tomorrow] = await parent.text("Какие завтра уроки?")
             none = translate("ru", "day_lessons.none.1", date=TOMORROW, pupil="Нұрлан Сейітов")
             assert tomorrow.text is not None and tomorrow.text.startswith(none + "\n")
             assert "Пн 23.03, 15:00" in tomorrow.text
+            # And about Friday, a day without lessons: the next one too.
+            [friday] = await parent.text("А в пятницу есть занятия?")
+            none = translate(
+                "ru", "day_lessons.none.on", weekday=T("weekday.4"), date=FRIDAY, pupil="Нұрлан Сейітов"
+            )
+            assert friday.text is not None and friday.text.startswith(none + "\n")
+            assert "Пн 23.03, 15:00" in friday.text
             # Nothing of that went to a teacher.
             assert to_staff(db_url) == []
 

@@ -3,11 +3,14 @@ families type in kk, ru and en, and the messages about lessons that are for a te
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from handlers.day_lessons import Question, question
+from handlers.day_lessons import Day, Question, day_of, question
 
-TODAY, TOMORROW = Question(0, sure=True), Question(1, sure=True)
+TODAY, TOMORROW = Question(Day(offset=0), sure=True), Question(Day(offset=1), sure=True)
+MONDAY, WEDNESDAY, FRIDAY, SUNDAY = (Question(Day(weekday=w), sure=True) for w in (0, 2, 4, 6))
 
 
 @pytest.mark.parametrize(
@@ -24,9 +27,18 @@ TODAY, TOMORROW = Question(0, sure=True), Question(1, sure=True)
         ("what lessons today?", TODAY),
         ("What lessons do we have tomorrow?", TOMORROW),
         ("Tomorrow's timetable please", TOMORROW),
+        # a day of the week, in the case the question puts it in, with or without Kazakh letters
+        ("дүйсенбіде қандай сабақ бар?", MONDAY),
+        ("Дуйсенбиде сабак бар ма", MONDAY),
+        ("жұмадағы сабақ кестесі", FRIDAY),
+        ("Жексенбіде сабақ бола ма?", SUNDAY),
+        ("Какие занятия в среду?", WEDNESDAY),
+        ("в пятницу есть уроки?", FRIDAY),
+        ("What lessons on Monday?", MONDAY),
+        ("Friday's timetable please", FRIDAY),
         # a name or two besides: the day's lessons, and the message kept to send on
-        ("Аружан сегодня на уроке?", Question(0, sure=False)),
-        ("Нұрланның бүгін сабағы бар ма?", Question(0, sure=False)),
+        ("Аружан сегодня на уроке?", Question(Day(offset=0), sure=False)),
+        ("Нұрланның бүгін сабағы бар ма?", Question(Day(offset=0), sure=False)),
         # messages for a teacher, which mention a day and lessons
         ("Нурлан сегодня не придёт на урок, он заболел", None),
         ("Ертең сабаққа келе алмаймыз, ауылға кетеміз", None),
@@ -35,8 +47,31 @@ TODAY, TOMORROW = Question(0, sure=True), Question(1, sure=True)
         ("какие уроки?", None),
         ("сегодня", None),
         ("сегодня или завтра урок?", None),
+        ("в понедельник или в среду урок?", None),
+        ("В пятницу Нурлан не придёт на урок, у него соревнования", None),
         ("Какие уроки сегодня? " + "очень " * 40, None),
     ],
 )
 def test_a_question_about_a_days_lessons_is_told_from_a_message(text: str, asked: Question | None) -> None:
     assert question(text) == asked
+
+
+@pytest.mark.parametrize(
+    ("day", "on"),
+    [
+        (Day(offset=0), date(2026, 3, 18)),
+        (Day(offset=1), date(2026, 3, 19)),
+        (Day(weekday=2), date(2026, 3, 18)),  # the day asked about is today
+        (Day(weekday=0), date(2026, 3, 23)),  # the next Monday, not the one gone
+        (Day(weekday=4), date(2026, 3, 20)),
+    ],
+)
+def test_the_day_asked_about_is_today_tomorrow_or_the_next_such_day_of_the_week(day: Day, on: date) -> None:
+    assert day.on(date(2026, 3, 18)) == on  # a Wednesday
+
+
+def test_words_that_begin_like_a_day_of_the_week_but_are_not_one_name_no_day() -> None:
+    assert day_of("среди") is None  # "among"
+    assert day_of("жұмыс") is None  # "work"
+    assert day_of("сенбідегі") == Day(weekday=5)
+    assert day_of("жексенбі") == Day(weekday=6)  # not Saturday's «сенбі» inside it
