@@ -99,7 +99,7 @@ class Dispatcher:
         self.clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:60]
         self.in_flight = max(1, in_flight)
-        self.ahead = 2 * self.in_flight  # rows claimed ahead of the sends, at most
+        self.ahead = 4 * self.in_flight  # rows claimed ahead of the sends, at most
         self.poll_interval = poll_interval
         self.lease = lease
         self.single_process = single_process
