@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, insert, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlmodel import Session
 
 from models.outbox import DeliveryAttempt, Notification
@@ -26,10 +26,22 @@ _OUTBOX = Notification.__table__  # type: ignore[attr-defined]
 _ATTEMPTS = DeliveryAttempt.__table__  # type: ignore[attr-defined]
 # A bulk INSERT … RETURNING, not ORM objects: building those was most of the batch's time.
 _NEW_ATTEMPTS = insert(_ATTEMPTS).returning(_ATTEMPTS.c.notification_id, _ATTEMPTS.c.id)
+# The rows take their new attempt's channel and identity from it: one statement for the round, not
+# one set of parameters per row.
+_LATEST = (
+    select(_ATTEMPTS.c.channel, _ATTEMPTS.c.identity_id)
+    .where(_ATTEMPTS.c.notification_id == _OUTBOX.c.id)
+    .order_by(_ATTEMPTS.c.id.desc())
+    .limit(1)
+)
 _BEGUN = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("nid"))
-    .values(attempts=_OUTBOX.c.attempts + 1, channel=bindparam("channel"), identity_id=bindparam("identity"))
+    .where(_OUTBOX.c.id.in_(bindparam("rows", expanding=True)))
+    .values(
+        attempts=_OUTBOX.c.attempts + 1,
+        channel=_LATEST.with_only_columns(_ATTEMPTS.c.channel).scalar_subquery(),
+        identity_id=_LATEST.with_only_columns(_ATTEMPTS.c.identity_id).scalar_subquery(),
+    )
 )
 
 
@@ -71,11 +83,5 @@ def begin_in(session: Session, starts: Sequence[tuple[int, Target]], now: dateti
     # Matched back by notification (one attempt each): RETURNING in the rows' own order costs a
     # statement a row on SQLite.
     attempts = {int(notification_id): int(attempt_id) for notification_id, attempt_id in returned}
-    connection.execute(
-        _BEGUN,
-        [
-            {"nid": notification_id, "channel": target.channel, "identity": target.identity_id}
-            for notification_id, target in starts
-        ],
-    )
+    connection.execute(_BEGUN, {"rows": [notification_id for notification_id, _ in starts]})
     return [attempts[notification_id] for notification_id, _ in starts]
