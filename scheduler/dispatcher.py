@@ -99,7 +99,10 @@ class Dispatcher:
         self.clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:60]
         self.in_flight = max(1, in_flight)
-        self.ahead = 4 * self.in_flight  # rows claimed ahead of the sends, at most
+        # Rows claimed ahead of the sends, at most: four times the limit for the only dispatcher (a
+        # claim's statements and commit spread over more rows); twice with peers, which take back a
+        # row not settled within the lease: a row claimed ahead must be sent well within it.
+        self.ahead = (4 if single_process else 2) * self.in_flight
         self.poll_interval = poll_interval
         self.lease = lease
         self.single_process = single_process
