@@ -60,6 +60,15 @@ def side_by_side_options(description: str | None) -> argparse.Namespace:
     return options.parse_args()
 
 
+def source_of(revision: str, folder: Path) -> Path:
+    """The tree of a git revision (the code before a change), to run beside this one."""
+    tree = folder / f"code-{revision}"
+    tree.mkdir()
+    archive = subprocess.run(["git", "archive", revision], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

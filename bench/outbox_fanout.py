@@ -8,19 +8,25 @@ and the real Telegram sender (aiogram) to the Telegram emulator, on a scratch SQ
    through the emulator, and with a sender that answers at once (the dispatcher and the store alone);
    target >= 1,000/s on SQLite. The contender: a plain aiohttp loop posting the same messages to the
    same emulator, as many at once as the dispatcher's in-flight limit, with no store, no retries and
-   no records (target: the dispatcher >= 0.5x its rate). They alternate, each on a fresh emulator.
+   no records (target: the dispatcher >= 0.5x its rate). They alternate, each in a process of its
+   own on a fresh emulator, after a warm-up of 200 messages in that process (loading the catalogues,
+   opening the connections); with `--before REV`, that revision's dispatcher runs beside them too.
 
     uv run --frozen python -m bench.outbox_fanout            # 10,000 recipients (the 30/s run: ~5.5 min)
     uv run --frozen python -m bench.outbox_fanout --quick    # 1,000 limited, 2,000 lifted
+    uv run --frozen python -m bench.outbox_fanout --quick --lifted-only --before main --rounds 5
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter, deque
@@ -32,6 +38,7 @@ import aiohttp
 from sqlalchemy import ColumnElement, Engine, func, select
 from sqlmodel import Session, col
 
+from bench.common import source_of
 from bots.app import make_bot
 from bots.telegram.sender import TelegramSender
 from models import DeliveryAttempt, Notification
@@ -46,6 +53,24 @@ from settings import Settings, load_settings
 FIRST_CHAT = 700_000
 LIMIT = 30.0
 IN_FLIGHT = 16  # the dispatcher's default in-flight limit
+WARM_UP = 200
+# One contender's run in a process of its own, in the source tree it is started in (this one, or a
+# revision's: the functions it calls have kept their names and arguments): a warm-up, then the run;
+# its rate and CPU a message on the last line.
+CONTENDER = """
+import asyncio, json, sys, tempfile
+from pathlib import Path
+from bench.outbox_fanout import plain_loop, through_emulator
+which, recipients, warm_up, in_flight = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+with tempfile.TemporaryDirectory() as folder:
+    if which == "plain":
+        asyncio.run(plain_loop(warm_up, in_flight))
+        speed = asyncio.run(plain_loop(recipients, in_flight))
+    else:
+        asyncio.run(through_emulator(Path(folder), warm_up, False, "warm"))
+        speed = asyncio.run(through_emulator(Path(folder), recipients, False, "measured"))
+print(json.dumps([speed.rate, speed.cpu]))
+"""
 
 
 def most_in_window(times: Sequence[float], seconds: float) -> int:
@@ -185,10 +210,55 @@ async def dispatcher_alone(folder: Path, recipients: int) -> None:
     engine.dispose()
 
 
+def contender(which: str, recipients: int, code: Path | None) -> Speed:
+    """One run of the dispatcher (this code's, or the source tree `code`) or of the plain loop, in a
+    process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-c", CONTENDER, which, str(recipients), str(WARM_UP), str(IN_FLIGHT)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=code or Path(__file__).resolve().parent.parent,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{which}: {done.stderr[-3000:]}")
+    rate, cpu = json.loads(done.stdout.strip().splitlines()[-1])
+    return Speed(rate, cpu)
+
+
+def side_by_side(recipients: int, rounds: int, before: str | None, folder: Path) -> None:
+    """The dispatcher against the plain loop (and the code of `before`), alternating round by round."""
+    code = source_of(before, folder) if before else None
+    names = ([f"dispatcher, {before}"] if before else []) + ["dispatcher", "plain aiohttp"]
+    runs: dict[str, list[Speed]] = {name: [] for name in names}
+    for round_number in range(rounds):
+        order = names if round_number % 2 == 0 else names[::-1]
+        for name in order:
+            which = "plain" if name == "plain aiohttp" else "dispatcher"
+            runs[name].append(contender(which, recipients, code if name != "dispatcher" else None))
+        print(f"  round {round_number + 1} done; load average {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"\n[limits lifted, alternating] {recipients} recipients, {IN_FLIGHT} at once, {rounds} rounds")
+    for name in names:
+        print(f"  {name:24} " + " ".join(f"{s.rate:6.0f}" for s in runs[name]) + "  msgs/s")
+    for name in names:
+        print(f"  CPU a message, {name:24} " + " ".join(f"{s.cpu * 1e6:5.0f}" for s in runs[name]) + "  µs")
+    plain = runs["plain aiohttp"]
+    for name in names[:-1]:
+        rate = statistics.median(s.rate for s in runs[name]) / statistics.median(s.rate for s in plain)
+        cpu = statistics.median(s.cpu for s in plain) / statistics.median(s.cpu for s in runs[name])
+        print(
+            f"  {name} ÷ plain loop, medians: rate {rate:.2f}, CPU a message (plain's ÷ its) {cpu:.2f}"
+            "   (target >= 0.5)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench.outbox_fanout", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 recipients limited, 2,000 lifted")
     parser.add_argument("--recipients", type=int, help="recipients in every run")
+    parser.add_argument("--lifted-only", action="store_true", help="leave out the run at 30/s")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds, limits lifted (default 3)")
+    parser.add_argument("--before", help="a git revision whose dispatcher runs beside, limits lifted")
     args = parser.parse_args()
     limited = args.recipients or (1_000 if args.quick else 10_000)
     lifted = args.recipients or (2_000 if args.quick else 10_000)
@@ -202,20 +272,9 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="ustaz-fanout-") as tmp:
         folder = Path(tmp)
-        asyncio.run(through_emulator(folder, limited, limited=True))
-        outbox, plain = [], []
-        for round_number in range(3):
-            outbox.append(asyncio.run(through_emulator(folder, lifted, False, f"lifted{round_number}")))
-            plain.append(asyncio.run(plain_loop(lifted, IN_FLIGHT)))
-        print(f"\n[limits lifted, alternating] {lifted} recipients, {IN_FLIGHT} at once, 3 rounds")
-        print("  dispatcher       " + " ".join(f"{s.rate:7.0f}" for s in outbox) + "  msgs/s")
-        print("  plain aiohttp    " + " ".join(f"{s.rate:7.0f}" for s in plain) + "  msgs/s")
-        ratio = statistics.median(s.rate for s in outbox) / statistics.median(s.rate for s in plain)
-        print(f"  dispatcher ÷ plain loop, medians: {ratio:.2f}   (target >= 0.5)")
-        print("  CPU a message, dispatcher " + " ".join(f"{s.cpu * 1e6:5.0f}" for s in outbox) + "  µs")
-        print("  CPU a message, plain loop " + " ".join(f"{s.cpu * 1e6:5.0f}" for s in plain) + "  µs")
-        cpu = statistics.median(s.cpu for s in plain) / statistics.median(s.cpu for s in outbox)
-        print(f"  plain loop's CPU ÷ dispatcher's, medians: {cpu:.2f}   (the rate ratio if CPU-bound)")
+        if not args.lifted_only:
+            asyncio.run(through_emulator(folder, limited, limited=True))
+        side_by_side(lifted, args.rounds, args.before, folder)
         asyncio.run(dispatcher_alone(folder, lifted))
 
 

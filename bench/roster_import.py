@@ -39,7 +39,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import engine_name, machine, resident_kib, scratch_database, temporary_folder
+from bench.common import engine_name, machine, resident_kib, scratch_database, source_of, temporary_folder
 from models.migrate import upgrade
 from models.store import make_engine
 from sandbox.make_sample_roster import write_csv
@@ -251,15 +251,6 @@ def shapes_of(quick: bool) -> tuple[list[tuple[Shape, Shape]], Shape]:
         (Shape("10 schools", 10, 120 // scale), Shape("100 schools", 100, 120 // scale)),
     ]
     return pairs, Shape("region", 1_000 // scale, 40)
-
-
-def source_of(revision: str, folder: Path) -> Path:
-    """The tree of a git revision (the code before a change), to run beside this one."""
-    tree = folder / f"code-{revision}"
-    tree.mkdir()
-    archive = subprocess.run(["git", "archive", revision], capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    return tree
 
 
 def run(quick: bool, rounds: int, before: str | None, neighbour: bool) -> None:

@@ -28,6 +28,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from apscheduler.events import JobSubmissionEvent
 from prometheus_client import Counter, Histogram, disable_created_metrics
@@ -98,9 +100,15 @@ def photo_worker_crashed() -> None:
     PHOTO_WORKER_CRASHES.inc()
 
 
+@cache
+def _sends(channel: str, outcome: str) -> Any:
+    """The counter of one channel and outcome, looked up once (the outbox counts every send)."""
+    return SENDS.labels(channel, outcome)
+
+
 def sent(channel: str, outcome: str, retry_after: float) -> None:
     """One outbox send and the provider's answer; a `retry_after` means it said 429."""
-    SENDS.labels(channel, outcome).inc()
+    _sends(channel, outcome).inc()
     if retry_after > 0:
         RETRY_AFTER.labels(channel, "outbox").observe(retry_after)
 

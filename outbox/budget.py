@@ -98,13 +98,19 @@ def sender_gaps(settings: Settings) -> dict[str, float]:
     }
 
 
-# Lock (creating when new) the rows of the keys, in key order, and read their next moments.
+# Lock (creating when new) the rows of the keys, in key order, and read their next moments and the
+# database's clock once each is locked. Every round trip of this transaction holds the bot's row
+# locked, so the clock comes with the rows and the new moments go back in one statement.
 _LOCK = text(
     "INSERT INTO send_budget (key, next_at) SELECT k, 0 FROM unnest(CAST(:keys AS varchar[])) AS k "
-    "ORDER BY k ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING key, next_at"
+    "ORDER BY k ON CONFLICT (key) DO UPDATE SET key = excluded.key "
+    "RETURNING key, next_at, extract(epoch FROM clock_timestamp())::float8"
 )
-_NOW = text("SELECT extract(epoch FROM clock_timestamp())::float8")
-_SET = text("UPDATE send_budget SET next_at = :next_at WHERE key = :key")
+_SET = text(
+    "UPDATE send_budget SET next_at = moment.next_at "
+    "FROM unnest(CAST(:keys AS varchar[]), CAST(:moments AS float8[])) AS moment (key, next_at) "
+    "WHERE send_budget.key = moment.key"
+)
 _HOLD = text(
     "INSERT INTO send_budget (key, next_at) VALUES (:key, extract(epoch FROM clock_timestamp()) + :seconds) "
     "ON CONFLICT (key) DO UPDATE SET next_at = greatest(send_budget.next_at, excluded.next_at)"
@@ -139,11 +145,10 @@ class SharedBudget:
             connection.execute(_UNFLUSHED)
             # Sender rows first, then chat rows: a chat belongs to one sender, so two rounds never
             # wait on each other's rows in opposite orders.
-            moments = {str(key): float(at) for key, at in connection.execute(_LOCK, {"keys": senders}).all()}
-            moments.update(
-                {str(key): float(at) for key, at in connection.execute(_LOCK, {"keys": chats}).all()}
-            )
-            now = float(connection.execute(_NOW).scalar_one())
+            locked = list(connection.execute(_LOCK, {"keys": senders}).all())
+            locked += connection.execute(_LOCK, {"keys": chats}).all()
+            moments = {str(key): float(at) for key, at, _ in locked}
+            now = max(float(clock) for _, _, clock in locked)
             arrived = time.monotonic()
             reservations = []
             for target in targets:
@@ -158,7 +163,8 @@ class SharedBudget:
             changed = {t.channel for t in targets} | {
                 t.chat for t, r in zip(targets, reservations, strict=True) if r.ok
             }
-            connection.execute(_SET, [{"key": key, "next_at": moments[key]} for key in sorted(changed)])
+            keys = sorted(changed)
+            connection.execute(_SET, {"keys": keys, "moments": [moments[key] for key in keys]})
         return reservations
 
     async def reserve(self, targets: Sequence[Target]) -> list[Reservation]:

@@ -4,10 +4,12 @@ crashed dispatcher left behind.
 A row is due when it is pending, its `due_at` has come and its `next_attempt_at` (retry, pacing or
 quiet-hours deferral) is unset or has come. Rows are taken oldest due first.
 
-* PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` then ``UPDATE … SET status='sending'`` in one
-  transaction, so concurrent dispatchers take disjoint rows without waiting on each other.
-* SQLite: one ``UPDATE … WHERE id IN (SELECT …) RETURNING id``; SQLite runs one writer at a time,
-  so the statement is the claim.
+One statement, one round trip: ``UPDATE … SET status='sending' WHERE id IN (SELECT … LIMIT n)
+RETURNING`` the columns the dispatcher prepares the rows from.
+
+* PostgreSQL: the inner ``SELECT`` locks with ``FOR UPDATE SKIP LOCKED``, so concurrent dispatchers
+  take disjoint rows without waiting on each other.
+* SQLite runs one writer at a time, so the statement is the claim.
 
 Delivery is effectively-once, not exactly-once: a row is marked "sending" before the send, and a row
 found "sending" after a crash goes back to pending (`reconcile`), so that one message may be sent
@@ -19,8 +21,9 @@ dispatcher that stops gives back what it has not sent at once (`release`), not a
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Engine, bindparam, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Engine, String, bindparam, cast, or_, select, update
 from sqlmodel import Session, col
 
 from models.clock import utcnow
@@ -43,9 +46,22 @@ def claim(engine: Engine, worker: str, limit: int, now: datetime | None = None) 
     if limit <= 0:
         return []
     with Session(engine) as session, session.begin():
-        return claim_in(session, worker, limit, now or utcnow())
+        return [int(row.id) for row in claim_in(session, worker, limit, now or utcnow())]
 
 
+# What a claim returns of each row: what the dispatcher prepares it from (`outbox.prepare`).
+CLAIMED = (
+    col(Notification.id),
+    col(Notification.person_id),
+    col(Notification.group_chat_id),
+    col(Notification.kind),
+    col(Notification.key),
+    # as stored (JSON text): equal messages are then equal strings, rendered once (`outbox.prepare`)
+    cast(col(Notification.params), String).label("stored"),
+    col(Notification.media_path),
+    col(Notification.urgent),
+    col(Notification.due_at),
+)
 # Built once: building the statements anew at every claim cost as much as running them.
 _NOW: BindParameter[datetime] = bindparam("now")
 _PICK = (
@@ -53,37 +69,24 @@ _PICK = (
     .where(*_due(_NOW))
     .order_by(col(Notification.due_at), col(Notification.id))
     .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)  # PostgreSQL: peers skip what this one took (SQLite: nothing)
 )
-_MARK = {"status": NotificationStatus.SENDING.value, "claimed_by": bindparam("worker"), "claimed_at": _NOW}
-_PICK_LOCKED = _PICK.with_for_update(skip_locked=True)  # PostgreSQL: peers skip what this one took
-_MARK_PICKED = (
-    update(Notification)
-    .where(col(Notification.id).in_(bindparam("ids", expanding=True)))
-    .values(**_MARK)
-    .execution_options(synchronize_session=False)
-)
-_MARK_DUE = (  # SQLite: one writer at a time, so the statement is the claim
+_MARK_DUE = (
     update(Notification)
     .where(col(Notification.id).in_(_PICK.scalar_subquery()))
-    .values(**_MARK)
-    .returning(col(Notification.id), col(Notification.due_at))
+    .values(status=NotificationStatus.SENDING.value, claimed_by=bindparam("worker"), claimed_at=_NOW)
+    .returning(*CLAIMED)
     .execution_options(synchronize_session=False)
 )
 
 
-def claim_in(session: Session, worker: str, limit: int, moment: datetime) -> list[int]:
-    """`claim` inside the caller's transaction (the dispatcher prepares the rows in the same one)."""
+def claim_in(session: Session, worker: str, limit: int, moment: datetime) -> list[Any]:
+    """`claim` inside the caller's transaction (the dispatcher prepares the rows in the same one): the
+    claimed rows (plain rows of `CLAIMED`), oldest due first."""
     if limit <= 0:
         return []
-    params = {"now": moment, "limit": limit, "worker": worker}
-    if session.get_bind().dialect.name == "postgresql":
-        ids = list(session.execute(_PICK_LOCKED, params).scalars())
-        if ids:
-            session.execute(_MARK_PICKED, {**params, "ids": ids})
-    else:
-        rows = session.execute(_MARK_DUE, params).all()
-        ids = [row_id for row_id, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
-    return [int(i) for i in ids]
+    rows = session.execute(_MARK_DUE, {"now": moment, "limit": limit, "worker": worker}).all()
+    return sorted(rows, key=lambda row: (row.due_at, row.id))
 
 
 def release(engine: Engine, worker: str, notification_ids: list[int], now: datetime | None = None) -> int:

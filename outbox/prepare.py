@@ -1,6 +1,6 @@
 """Preparing claimed rows for their sends: the last consent check, quiet hours, the route, the text
 to be rendered in the recipient's language for the channel it goes out on (`render`, once the
-channel is chosen), and the attempt recorded as begun before anything is sent.
+channel is chosen). The attempt is recorded as begun before anything is sent (`outbox.attempts`).
 
 Quiet hours (the person's own, else the settings', in local time): a non-urgent row due then is
 deferred to their end; an urgent one goes and is logged. A row whose last attempt was interrupted
@@ -10,16 +10,18 @@ deferred to their end; an urgent one goes and is logged. A row whose last attemp
 
 from __future__ import annotations
 
+import json
 import logging
 import string
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy
-from sqlalchemy import Engine, bindparam, insert, union, update
+from sqlalchemy import Engine, bindparam, union
 from sqlmodel import Session, col, select
 
 from locales import Text, language_of, render_value, template_of
@@ -31,18 +33,10 @@ from models.school import GroupMember
 from outbox.claim import claim_in
 from outbox.route import Plan, Target, in_quiet_hours, plan_many, quiet_ends, recipients_of
 from outbox.settle import audit, unreached
-from outbox.write import stored_text
+from outbox.write import text_of
 from settings import Settings
 
 log = logging.getLogger("ustaz.outbox")
-
-_OUTBOX = Notification.__table__  # type: ignore[attr-defined]
-_ATTEMPTS = DeliveryAttempt.__table__  # type: ignore[attr-defined]
-BEGIN_ATTEMPT = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("nid"))
-    .values(attempts=_OUTBOX.c.attempts + 1, channel=bindparam("channel"), identity_id=bindparam("identity"))
-)
 
 
 @dataclass(frozen=True)
@@ -52,7 +46,8 @@ class Prepared:
     notification_id: int
     person_id: int | None
     kind: str
-    message: Text
+    key: str
+    stored: str  # the message's params as stored: JSON text
     media_path: str | None
     plan: Plan
     # The last attempt's channel, identity and start, when its outcome was never stored.
@@ -65,6 +60,10 @@ class Prepared:
         channel, identity_id, started_at = self.unsettled
         return started_at if (channel, identity_id) == (target.channel, target.identity_id) else None
 
+    def rendered(self, channel: str) -> tuple[str, tuple[str, ...]]:
+        """The message in the recipient's language for `channel` (see `render`)."""
+        return rendered(self.plan.locale, channel, self.key, self.stored)
+
 
 def render(locale: str, message: Text, channel: str = "") -> tuple[str, tuple[str, ...]]:
     """The message in `locale` for `channel`, and its parameters in the order the text uses them
@@ -75,6 +74,15 @@ def render(locale: str, message: Text, channel: str = "") -> tuple[str, tuple[st
     ordered = [name for name in placeholders(template) if name in message.params]
     values = tuple(str(render_value(message.params[name], language, channel)) for name in ordered)
     return message.render(language, channel), values
+
+
+@lru_cache(maxsize=512)
+def rendered(locale: str, channel: str, key: str, stored: str) -> tuple[str, tuple[str, ...]]:
+    """`render` of a stored message, once per message, language and channel: all the recipients of a
+    broadcast or a reminder read the same text in their language, and rendering it anew for each
+    one cost more than the store work of the send. Rendering reads only the catalogues, loaded once
+    per process."""
+    return render(locale, text_of(key, json.loads(stored)), channel)
 
 
 @lru_cache(maxsize=1024)
@@ -94,52 +102,31 @@ def claim_and_prepare(
     clock: Callable[[], datetime],
 ) -> tuple[int, list[Prepared]]:
     """Claim up to `limit` due rows for `worker` (`outbox.claim`) and prepare them, in one
-    transaction; how many were claimed, and those to send now (see `prepare_many`)."""
+    transaction; how many were claimed, and those to send now (not those whose consent was withdrawn,
+    deferred for quiet hours, or only reachable by post)."""
     now = clock()
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        ids = claim_in(session, worker, limit, now)
-        prepared = _prepare_in(session, ids, worker, settings, channels, now) if ids else []
-    return len(ids), [p for p in prepared if p is not None]
-
-
-def prepare_many(
-    engine: Engine,
-    notification_ids: list[int],
-    *,
-    worker: str,
-    settings: Settings,
-    channels: Collection[str],
-    clock: Callable[[], datetime],
-) -> list[Prepared | None]:
-    """Route and render the rows `worker` claimed, in one transaction; None for a row not to send now
-    (no longer this worker's, consent withdrawn, deferred for quiet hours, only reachable by post)."""
-    now = clock()
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        return _prepare_in(session, notification_ids, worker, settings, channels, now)
+        rows = claim_in(session, worker, limit, now)
+        prepared = _prepare_in(session, rows, settings, channels, now) if rows else []
+    return len(rows), prepared
 
 
 def _prepare_in(
-    session: Session,
-    notification_ids: list[int],
-    worker: str,
-    settings: Settings,
-    channels: Collection[str],
-    now: datetime,
-) -> list[Prepared | None]:
-    rows = {row.id: row for row in session.exec(_CLAIMED, params={"ids": notification_ids}).all()}
-    failed, unsettled = _earlier_attempts(session, notification_ids)
-    routes = plan_many(list(rows.values()), recipients_of(session, rows.values()), failed, settings, now)
-    pupils = _pupils_among(session, {r.person_id for r in rows.values() if r.person_id is not None})
-    prepared = [
-        _prepare_row(session, rows.get(i), routes, pupils, now, worker, settings, channels)
-        for i in notification_ids
-    ]
-    return [
-        replace(p, unsettled=unsettled[p.notification_id])
-        if p is not None and p.notification_id in unsettled
-        else p
-        for p in prepared
-    ]
+    session: Session, rows: list[Any], settings: Settings, channels: Collection[str], now: datetime
+) -> list[Prepared]:
+    """Prepare the claimed rows (plain rows of `outbox.claim.CLAIMED`, as the claim returned them:
+    building ORM objects for a batch cost more than reading it)."""
+    ids = [row.id for row in rows]
+    failed, unsettled = _earlier_attempts(session, ids)
+    routes = plan_many(rows, recipients_of(session, rows), failed, settings, now)
+    pupils = _pupils_among(session, {row.person_id for row in rows if row.person_id is not None})
+    local = now.astimezone(settings.zone)
+    prepared = []
+    for row in rows:
+        ready = _prepare_row(session, row, routes[row.id], pupils, local, channels)
+        if ready is not None:
+            prepared.append(replace(ready, unsettled=unsettled[row.id]) if row.id in unsettled else ready)
+    return prepared
 
 
 # Built once, with expanding IN parameters: building a statement anew every round cost as much as
@@ -155,7 +142,6 @@ _EARLIER = (
     .where(col(DeliveryAttempt.notification_id).in_(bindparam("ids", expanding=True)))
     .order_by(col(DeliveryAttempt.id))
 )
-_CLAIMED = select(Notification).where(col(Notification.id).in_(bindparam("ids", expanding=True)))
 _PUPILS = union(
     select(Membership.person_id).where(
         col(Membership.person_id).in_(bindparam("ids", expanding=True)), Membership.role == Role.PUPIL.value
@@ -186,73 +172,48 @@ def _earlier_attempts(
 
 
 def _prepare_row(
-    session: Session,
-    row: Notification | None,
-    routes: Mapping[int, Plan],
-    pupils: set[int],
-    now: datetime,
-    worker: str,
-    settings: Settings,
-    channels: Collection[str],
+    session: Session, row: Any, route: Plan, pupils: set[int], local: datetime, channels: Collection[str]
 ) -> Prepared | None:
-    if row is None or row.id is None or row.status != NotificationStatus.SENDING or row.claimed_by != worker:
-        return None
+    """The row ready to send, or None after withdrawing it (no consent), deferring it to the end of
+    quiet hours, or putting it on the class teacher's list (only reachable by post). Those rare
+    changes load the row as an object; the common path reads the claim's plain row."""
     if row.person_id in pupils and not reachable(session, row.person_id, kind=row.kind):
-        row.status = NotificationStatus.CANCELLED.value
-        row.last_error = "no consent"
-        row.claimed_by = None
+        _change(
+            session,
+            row.id,
+            status=NotificationStatus.CANCELLED.value,
+            last_error="no consent",
+            claimed_by=None,
+        )
         log.info("outbox: notification %s withdrawn, no consent", row.id)
         return None
-    route = routes[row.id]
-    local = now.astimezone(settings.zone)
     if in_quiet_hours(local.time(), route.quiet):
         if not row.urgent:
-            row.status = NotificationStatus.PENDING.value
-            row.next_attempt_at = quiet_ends(local, route.quiet)
-            row.claimed_by = None
-            row.claimed_at = None
+            until = quiet_ends(local, route.quiet)
+            _change(
+                session,
+                row.id,
+                status=NotificationStatus.PENDING.value,
+                next_attempt_at=until,
+                claimed_by=None,
+                claimed_at=None,
+            )
             return None
         log.info("outbox: urgent notification %s sent in quiet hours", row.id)
         audit(session, "notification.urgent_in_quiet_hours", row.id, person_id=row.person_id, kind=row.kind)
     if route.ends_in_post and not [t for t in route.targets if t.channel in channels]:
-        unreached(session, row, "post")
+        stored = session.get(Notification, row.id)
+        if stored is not None:
+            unreached(session, stored, "post")
         return None
-    return Prepared(row.id, row.person_id, row.kind, stored_text(row), row.media_path, route)
+    return Prepared(row.id, row.person_id, row.kind, row.key, row.stored or "{}", row.media_path, route)
 
 
-def begin_attempts(
-    engine: Engine, starts: list[tuple[int, Target]], clock: Callable[[], datetime]
-) -> list[int]:
-    """Record the attempts as begun (before any send), in one transaction; their ids in order."""
-    now = clock()
-    if len({notification_id for notification_id, _ in starts}) != len(starts):
-        raise ValueError("one attempt at a time per notification")
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        # A bulk INSERT … RETURNING, not ORM objects: building those was most of the batch's time.
-        # Matched back by notification (one attempt each): RETURNING in the rows' own order costs a
-        # statement a row on SQLite.
-        returned = session.execute(
-            insert(_ATTEMPTS).returning(_ATTEMPTS.c.notification_id, _ATTEMPTS.c.id),
-            [
-                {
-                    "notification_id": notification_id,
-                    "channel": target.channel,
-                    "identity_id": target.identity_id,
-                    "started_at": now,
-                }
-                for notification_id, target in starts
-            ],
-        )
-        attempts = {int(notification_id): int(attempt_id) for notification_id, attempt_id in returned}
-        ids = [attempts[notification_id] for notification_id, _ in starts]
-        session.execute(
-            BEGIN_ATTEMPT,
-            [
-                {"nid": notification_id, "channel": target.channel, "identity": target.identity_id}
-                for notification_id, target in starts
-            ],
-        )
-        return ids
+def _change(session: Session, notification_id: int, **values: Any) -> None:
+    stored = session.get(Notification, notification_id)
+    if stored is not None:
+        for name, value in values.items():
+            setattr(stored, name, value)
 
 
 def _pupils_among(session: Session, person_ids: set[int]) -> set[int]:

@@ -21,7 +21,6 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from models.enums import Channel
-from models.outbox import Notification
 from models.people import ChannelIdentity, Person
 from settings import Settings
 
@@ -106,8 +105,9 @@ class Recipients:
     identities: dict[int | None, list[Any]]  # rows of _IDENTITIES_OF by person, in priority order
 
 
-def recipients_of(session: Session, notifications: Iterable[Notification]) -> Recipients:
-    """The people the notifications go to, and their identities, with one query per table."""
+def recipients_of(session: Session, notifications: Iterable[Any]) -> Recipients:
+    """The people the notifications go to, and their identities, with one query per table.
+    `notifications`: rows with `person_id` and `group_chat_id` (the claim's plain rows, or objects)."""
     person_ids = sorted(
         {n.person_id for n in notifications if n.person_id is not None and n.group_chat_id is None}
     )
@@ -122,7 +122,7 @@ def recipients_of(session: Session, notifications: Iterable[Notification]) -> Re
 
 
 def plan_many(
-    notifications: Sequence[Notification],
+    notifications: Sequence[Any],  # rows with id, person_id, group_chat_id and kind
     recipients: Recipients,
     failed: Mapping[int, set[int | None]],
     settings: Settings,
@@ -144,7 +144,7 @@ def plan_many(
 
 
 def _plan(
-    notification: Notification,
+    notification: Any,  # a row with person_id, group_chat_id and kind
     person: Any,  # a row of _PEOPLE_OF, or None
     identities: list[Any],  # rows of _IDENTITIES_OF
     failed: set[int | None],

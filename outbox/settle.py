@@ -20,7 +20,6 @@ messages. Logs carry ids only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,8 +84,8 @@ def mark_blocked(session: Session, identity_id: int | None, now: datetime) -> No
 
 _ATTEMPTS = DeliveryAttempt.__table__  # type: ignore[attr-defined]
 _OUTBOX = Notification.__table__  # type: ignore[attr-defined]
-# Deliveries, the common outcome, are written as two executemany statements on the connection: the
-# ORM's bulk UPDATE by primary key cost more than the writing.
+# Deliveries, the common outcome, are written as two statements on the connection (the attempts'
+# executemany, the rows' one UPDATE): the ORM's bulk UPDATE by primary key cost more than the writing.
 _DELIVERED_ATTEMPT = (
     update(_ATTEMPTS)
     .where(_ATTEMPTS.c.id == bindparam("attempt"))
@@ -97,46 +96,42 @@ _DELIVERED_ATTEMPT = (
         provider_id=bindparam("provider"),
     )
 )
-_SENT = (
+_SENT = (  # one statement for the round's deliveries: they share the moment
     update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("row"))
+    .where(_OUTBOX.c.id.in_(bindparam("rows", expanding=True)))
     .values(
         status=NotificationStatus.SENT.value, sent_at=bindparam("at"), last_error=None, next_attempt_at=None
     )
 )
 
 
-def record_many(
-    engine: Engine, finished: list[Finished], policy: RetryPolicy, clock: Callable[[], datetime]
-) -> list[bool]:
-    """Write the attempts' outcomes in one transaction: deliveries in bulk, the rest one by one.
-    True for a row that is settled (sent, or a retry scheduled); False when the next channel is due."""
-    now = clock()
+def record_in(session: Session, finished: list[Finished], policy: RetryPolicy, now: datetime) -> list[bool]:
+    """Write the attempts' outcomes in the caller's transaction: deliveries in bulk, the rest one by
+    one. True for a row that is settled (sent, or a retry scheduled); False when the next channel is
+    due."""
     delivered = [f for f in finished if f.result.outcome == Outcome.DELIVERED]
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        if delivered:
-            connection = session.connection()
-            connection.execute(
-                _DELIVERED_ATTEMPT,
-                [
-                    {
-                        "attempt": f.attempt_id,
-                        "at": now,
-                        # an SMS cut at the segment cap went, but not whole: the reports say so
-                        "outcome": (AttemptOutcome.CUT if f.result.cut else AttemptOutcome.DELIVERED).value,
-                        "problem": f.result.error[:300] or None,
-                        "provider": f.result.provider_id[:64] or None,
-                    }
-                    for f in delivered
-                ],
-            )
-            connection.execute(_SENT, [{"row": f.notification_id, "at": now} for f in delivered])
-            for f in delivered:
-                log.info("outbox: notification %s sent on %s", f.notification_id, f.target.channel)
-        return [
-            True if f.result.outcome == Outcome.DELIVERED else _record(session, f, policy, now)
-            for f in finished
-        ]
+    if delivered:
+        connection = session.connection()
+        connection.execute(
+            _DELIVERED_ATTEMPT,
+            [
+                {
+                    "attempt": f.attempt_id,
+                    "at": now,
+                    # an SMS cut at the segment cap went, but not whole: the reports say so
+                    "outcome": (AttemptOutcome.CUT if f.result.cut else AttemptOutcome.DELIVERED).value,
+                    "problem": f.result.error[:300] or None,
+                    "provider": f.result.provider_id[:64] or None,
+                }
+                for f in delivered
+            ],
+        )
+        connection.execute(_SENT, {"rows": [f.notification_id for f in delivered], "at": now})
+        for f in delivered:
+            log.info("outbox: notification %s sent on %s", f.notification_id, f.target.channel)
+    return [
+        True if f.result.outcome == Outcome.DELIVERED else _record(session, f, policy, now) for f in finished
+    ]
 
 
 def _record(session: Session, finished: Finished, policy: RetryPolicy, now: datetime) -> bool:

@@ -103,8 +103,12 @@ def _value_from_json(value: Any) -> Any:
 
 def stored_text(notification: Notification) -> Text:
     """The notification's message as a `Text`, ready for `render(locale, channel)`."""
-    params = notification.params or {}
-    return Text(notification.key, params_from_json(params), str(params.get(_COUNT, "")))
+    return text_of(notification.key, notification.params or {})
+
+
+def text_of(key: str, params: Mapping[str, Any]) -> Text:
+    """A stored message, its key and its params as stored (JSON), as a `Text`."""
+    return Text(key, params_from_json(params), str(params.get(_COUNT, "")))
 
 
 def enqueue(

@@ -3,10 +3,14 @@
 Each round it claims due rows (`outbox.claim`: marked "sending" before any send), prepares them
 (`outbox.prepare`: consent, quiet hours, route, text), takes their send slots from the budget
 (`outbox.budget`: per bot or sender number and per chat, shared by every dispatcher process on
-PostgreSQL) and starts a task per row up to the in-flight limit. A task records its attempt as begun
-before calling the sender, and its outcome after (`outbox.settle`, which says what each outcome does
-to the row). A chat not yet allowed to send is put back until it is, so a slow chat never holds up
-the queue; a 429 holds the chat (or the sender) for its `retry_after` in the budget.
+PostgreSQL) and starts a task per row up to the in-flight limit. Every attempt is recorded as begun
+before its send and its outcome after (`outbox.settle` says what each outcome does to the row); one
+writer stores both a round at a time, in one transaction (`outbox.attempts.write_round`): the
+outcomes of the sends that finished and the start of the sends that take their places. A delivered
+send gives its place in flight to the next as soon as its outcome is queued, since the next one
+begins in the same transaction that stores it (or a later one). A chat not yet allowed to send is
+put back until it is, so a slow chat never holds up the queue; a 429 holds the chat (or the sender)
+for its `retry_after` in the budget.
 
 Crash safety: `reconcile` returns rows left "sending" to pending at start-up (all of them when this is
 the only dispatcher, else those past the lease); such a message may be sent once more, unless its
@@ -30,7 +34,7 @@ import os
 import socket
 import time as _time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
@@ -42,10 +46,11 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 import metrics
 from models.clock import utcnow
 from models.store import is_postgres
+from outbox.attempts import write_round
 from outbox.budget import Budget, LocalBudget, Reservation, SharedBudget
 from outbox.claim import reconcile, release, still_waiting
 from outbox.pacing import Pacer
-from outbox.prepare import Prepared, begin_attempts, claim_and_prepare, render
+from outbox.prepare import Prepared, claim_and_prepare
 from outbox.route import Target
 from outbox.sender import Lookup, Outcome, Outgoing, Sender, SendResult
 from outbox.settle import (
@@ -56,7 +61,6 @@ from outbox.settle import (
     RetryPolicy,
     defer,
     finish_unreached,
-    record_many,
 )
 from settings import Settings
 
@@ -95,7 +99,10 @@ class Dispatcher:
         self.clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:60]
         self.in_flight = max(1, in_flight)
-        self.ahead = 2 * self.in_flight  # rows claimed ahead of the sends, at most
+        # Rows claimed ahead of the sends, at most: four times the limit for the only dispatcher (a
+        # claim's statements and commit spread over more rows); twice with peers, which take back a
+        # row not settled within the lease: a row claimed ahead must be sent well within it.
+        self.ahead = (4 if single_process else 2) * self.in_flight
         self.poll_interval = poll_interval
         self.lease = lease
         self.single_process = single_process
@@ -113,7 +120,11 @@ class Dispatcher:
         self._on_air: set[int] = set()  # rows whose send has started and whose outcome is not stored
         self._paced: set[int] = set()
         self._wake: asyncio.Event | None = None
+        # The sends whose place in flight went to another send while their outcome waits for the writer.
+        self._freed: set[asyncio.Task[None]] = set()
+        # What the writer stores at its next round: outcomes, and attempts to record as begun.
         self._outcomes: list[tuple[Finished, asyncio.Future[bool]]] = []
+        self._starts: list[tuple[list[tuple[int, Target]], asyncio.Future[list[int]]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._store_down_logged = False
         self._store = ThreadPoolExecutor(
@@ -234,7 +245,7 @@ class Dispatcher:
             elif not self._found_nothing:
                 self._claiming = asyncio.create_task(self._claim(limit))
                 self._claiming.add_done_callback(self._wake_on_done)
-        room = min(self.in_flight - len(self._tasks), len(self._ready))
+        room = min(self.in_flight - (len(self._tasks) - len(self._freed)), len(self._ready))
         if room > 0:
             await self._start([self._ready.popleft() for _ in range(room)])
         return claimed, max(room, 0)
@@ -278,6 +289,7 @@ class Dispatcher:
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)
+        self._freed.discard(task)
         self.notify()
 
     def _wake_on_done(self, _: asyncio.Task[int]) -> None:
@@ -330,7 +342,7 @@ class Dispatcher:
         to the next channel."""
         if attempt_id is None:
             attempt_id = (await self._begin([(prepared.notification_id, target)]))[0]
-        text, template_params = render(prepared.plan.locale, prepared.message, target.channel)
+        text, template_params = prepared.rendered(target.channel)
         message = Outgoing(
             address=target.address,
             text=text,
@@ -355,6 +367,8 @@ class Dispatcher:
         if result.outcome == Outcome.THROTTLED:
             with contextlib.suppress(*STORE_DOWN):
                 await self.budget.hold(target, result.retry_after, whole_sender=result.whole_sender)
+        if result.outcome == Outcome.DELIVERED:  # settled whatever else: its place goes to the next send
+            self._free_place()
         try:
             settled = await self._recorded(Finished(prepared.notification_id, target, attempt_id, result))
         finally:
@@ -377,44 +391,81 @@ class Dispatcher:
             log.info("outbox: notification %s had gone out before the interruption", prepared.notification_id)
         return found
 
+    def _free_place(self) -> None:
+        task = asyncio.current_task()
+        if task in self._tasks:
+            self._freed.add(task)  # type: ignore[arg-type]
+            self.notify()
+
     async def _recorded(self, finished: Finished) -> bool:
-        """Queue the outcome for the next batch write and wait for it (the send stays in flight until
-        its outcome is stored, which bounds what a crash can repeat)."""
+        """Queue the outcome for the writer's next round and wait for it (the send stays in flight
+        until its outcome is stored, or its place goes to a send begun in the same round)."""
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._outcomes.append((finished, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_outcomes())
+        self._write_soon()
         return await done
 
-    async def _write_outcomes(self) -> None:
-        """Write the queued outcomes in batches. While the store is unreachable they are kept and
-        written when it is back (the sends happened: forgetting them would repeat them)."""
+    async def _begin(self, starts: list[tuple[int, Target]]) -> list[int]:
+        """Record the attempts as begun at the writer's next round; their ids."""
+        done: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._starts.append((starts, done))
+        self._write_soon()
+        return await done
+
+    def _write_soon(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_rounds())
+
+    async def _write_rounds(self) -> None:
+        """Store the queued outcomes and starts, a round (one transaction) at a time. While the store
+        is unreachable the outcomes are kept and written when it is back (the sends happened:
+        forgetting them would repeat them); the starts fail, and their rows are not sent. A round
+        that fails otherwise is written again apart, outcomes first, so a bad start does not take
+        other rows' outcomes with it."""
         pause = 0.1
-        while self._outcomes:
-            batch = list(self._outcomes)
+        apart = False
+        while self._outcomes or self._starts:
+            outcomes = list(self._outcomes)
+            starts = list(self._starts) if not (apart and outcomes) else []
+            del self._outcomes[: len(outcomes)]
+            del self._starts[: len(starts)]
             try:
-                settled = await self._db(
-                    record_many, self.engine, [finished for finished, _ in batch], self.policy, self.clock
+                settled, begun = await self._db(
+                    write_round,
+                    self.engine,
+                    [finished for finished, _ in outcomes],
+                    [start for group, _ in starts for start in group],
+                    self.policy,
+                    self.clock,
                 )
-            except STORE_DOWN:
-                self._store_down(len(batch))
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 2.0)
+            except STORE_DOWN as exc:
+                _fail(starts, exc)
+                if outcomes:
+                    self._outcomes[:0] = outcomes
+                    self._store_down(len(outcomes))
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 2.0)
                 continue
             except Exception as exc:
-                del self._outcomes[: len(batch)]
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
+                if outcomes and starts:
+                    self._outcomes[:0] = outcomes
+                    self._starts[:0] = starts
+                    apart = True
+                    continue
+                _fail(outcomes, exc)
+                _fail(starts, exc)
                 continue
-            del self._outcomes[: len(batch)]
             pause = 0.1
-            if self._store_down_logged:
-                log.warning("outbox: store back; %d kept outcomes written", len(batch))
+            if self._store_down_logged and outcomes:
+                log.warning("outbox: store back; %d kept outcomes written", len(outcomes))
                 self._store_down_logged = False
-            for (_, done), value in zip(batch, settled, strict=True):
+            for (_, done), value in zip(outcomes, settled, strict=True):
                 if not done.done():
                     done.set_result(value)
+            for group, begun_done in starts:
+                ids, begun = begun[: len(group)], begun[len(group) :]
+                if not begun_done.done():
+                    begun_done.set_result(ids)
 
     def _store_down(self, kept: int | None) -> None:
         if self._store_down_logged:
@@ -459,9 +510,6 @@ class Dispatcher:
 
     # -- store work (in threads) ----------------------------------------------------------------
 
-    async def _begin(self, starts: list[tuple[int, Target]]) -> list[int]:
-        return await self._db(begin_attempts, self.engine, starts, self.clock)
-
     async def _defer(self, notification_id: int, wait: timedelta, error: str | None = None) -> None:
         await self._db(defer, self.engine, notification_id, self.clock() + wait, error)
 
@@ -473,3 +521,9 @@ class Dispatcher:
         if earliest is None:
             return None if not self._paced else 0.0
         return (earliest - self.clock()).total_seconds()
+
+
+def _fail(waiting: Sequence[tuple[Any, asyncio.Future[Any]]], error: BaseException) -> None:
+    for _, done in waiting:
+        if not done.done():
+            done.set_exception(error)

@@ -47,6 +47,7 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._send_message_url: URL | None = None
+        self._timeout: ClientTimeout | None = None
 
     async def send(self, message: Outgoing) -> SendResult:
         try:
@@ -86,29 +87,30 @@ class TelegramSender:
             return (await self.bot.send_message(chat_id, text)).message_id
         if self._send_message_url is None:
             self._send_message_url = URL(session.api.api_url(token=self.bot.token, method="sendMessage"))
+        if self._timeout is None or self._timeout.total != session.timeout:
+            self._timeout = ClientTimeout(total=session.timeout)
         http = await session.create_session()
-        body = session.json_dumps({"chat_id": chat_id, "text": text})
+        # Bytes, not a str: aiohttp then sends them as they are, without working out an encoding.
+        body = session.json_dumps({"chat_id": chat_id, "text": text}).encode()
         try:
             async with http.post(
-                self._send_message_url,
-                data=body,
-                headers=JSON_BODY,
-                timeout=ClientTimeout(total=session.timeout),
+                self._send_message_url, data=body, headers=JSON_BODY, timeout=self._timeout
             ) as answer:
-                status, content = answer.status, await answer.text()
+                status, raw = answer.status, await answer.read()
         except (TimeoutError, ClientError) as error:
             method = SendMessage(chat_id=chat_id, text=text)
             raise TelegramNetworkError(method, type(error).__name__) from error
         if status == 200:
-            sent = _message_id(content)
+            sent = _message_id(raw)
             if sent is not None:
                 return sent
         # Not a plain success: aiogram reads the answer and raises what it raises for any call.
+        content = raw.decode("utf-8", errors="replace")
         session.check_response(self.bot, SendMessage(chat_id=chat_id, text=text), status, content)
         raise TelegramServerError(SendMessage(chat_id=chat_id, text=text), f"unexpected answer {status}")
 
 
-def _message_id(content: str) -> int | None:
+def _message_id(content: bytes) -> int | None:
     """The message id of a successful `sendMessage` answer; None for anything else."""
     try:
         answer: Any = json.loads(content)

@@ -8,17 +8,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
 
 from locales import T
 from models import AuditLog, ChannelIdentity, DeliveryAttempt, Notification, Person
 from models.clock import utcnow
 from models.store import session_scope
 from outbox.claim import claim, reconcile
-from outbox.sender import Outcome, SendResult
+from outbox.sender import Outcome, Outgoing, SendResult
 from outbox.settle import backoff
 from outbox.write import enqueue, unreached
+from sandbox.recipients import seed_broadcast
 from scheduler.dispatcher import Dispatcher
 from settings import Settings
 from tests.support.outbox import RecordingSender, identity, person, school, senders
@@ -347,3 +348,38 @@ def test_recording_sender_is_a_sender() -> None:
 
     sender: Sender = RecordingSender("telegram")
     assert sender.channel == "telegram"
+
+
+class UnsettledCounter(RecordingSender):
+    """Counts, at every send, the attempts the store holds as begun and not settled."""
+
+    def __init__(self, engine: Engine, every: int) -> None:
+        super().__init__("telegram", delay=0.002)
+        self.engine = engine
+        self.every = every
+        self.most = 0
+
+    async def send(self, message: Outgoing) -> SendResult:
+        if len(self.sent) % self.every == 0:
+            with Session(self.engine) as session:
+                unsettled = session.exec(
+                    select(func.count())
+                    .select_from(DeliveryAttempt)
+                    .where(col(DeliveryAttempt.outcome).is_(None))
+                ).one()
+            self.most = max(self.most, int(unsettled))
+        return await super().send(message)
+
+
+async def test_the_store_never_holds_more_sends_begun_and_unsettled_than_the_in_flight_limit(
+    engine: Engine, settings: Settings
+) -> None:
+    """A delivered send gives its place to the next before its outcome is stored; the next one is
+    begun in the same transaction, so what a crash could repeat stays within the limit."""
+    seed_broadcast(engine, 300, first_chat=800_000)
+    sender = UnsettledCounter(engine, every=3)
+    dispatcher = Dispatcher(engine, {"telegram": sender}, _fast(settings), in_flight=4)
+    assert await dispatcher.run_until_idle(timeout=60) == 300
+    assert 1 <= sender.most <= 4, f"{sender.most} attempts begun and unsettled with 4 in flight"
+    assert {row.status for row in _rows(engine)} == {"sent"}
+    assert len(sender.sent) == 300
