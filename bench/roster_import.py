@@ -39,7 +39,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import engine_name, machine, resident_kib, scratch_database, source_of, temporary_folder
+from bench.common import engine_name, machine, resident_kib, scratch_database, temporary_folder
 from models.migrate import upgrade
 from models.store import make_engine
 from sandbox.make_sample_roster import write_csv
@@ -254,6 +254,10 @@ def shapes_of(quick: bool) -> tuple[list[tuple[Shape, Shape]], Shape]:
 
 
 def run(quick: bool, rounds: int, before: str | None, neighbour: bool) -> None:
+    # Imported here, in the parent only: a child measuring another revision runs this file with that
+    # revision's `bench.common`, which may not have it.
+    from bench.common import source_of
+
     contenders: list[tuple[str, Path | None, list[tuple[Shape, Shape]], Shape]] = []
     with temporary_folder() as folder:
         for label in ([f"before ({before})"] if before else []) + ["this code"]:
