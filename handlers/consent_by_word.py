@@ -16,8 +16,9 @@ and how to withdraw, and a parent who has not chosen a language is asked next.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 
 from handlers import catch_up, consent, language
@@ -59,6 +60,13 @@ def answer(turn: Turn) -> list[Reply] | None:
     return [*replies, language.ask(turn)]
 
 
+# When a message went: its send's time, or for one still "sending" (its send begun, its outcome not
+# yet written: the dispatcher writes a round's outcomes together) the moment it was claimed. The
+# parent may answer a message before its round is written down.
+def _went_at() -> ColumnElement[datetime]:
+    return func.coalesce(col(Notification.sent_at), col(Notification.claimed_at))
+
+
 def _requests(turn: Turn) -> list[Notification]:
     """The messages sent to this parent within `WINDOW`, the latest first, on any channel (a request
     that went by SMS may be answered on WhatsApp)."""
@@ -67,10 +75,11 @@ def _requests(turn: Turn) -> list[Notification]:
             select(Notification)
             .where(
                 Notification.person_id == turn.person_id(),
-                Notification.status == "sent",
-                col(Notification.sent_at) >= turn.now - WINDOW,
+                col(Notification.status).in_(("sent", "sending")),
+                Notification.attempts > 0,
+                _went_at() >= turn.now - WINDOW,
             )
-            .order_by(col(Notification.sent_at).desc(), col(Notification.id).desc())
+            .order_by(_went_at().desc(), col(Notification.id).desc())
         ).all()
     )
 
@@ -80,7 +89,8 @@ def _asked(turn: Turn) -> list[int]:
     sent = _requests(turn)
     if not sent or sent[0].kind not in ASKING:
         return []
-    if turn.wrote_before is not None and (sent[0].sent_at is None or sent[0].sent_at <= turn.wrote_before):
+    went = sent[0].sent_at or sent[0].claimed_at
+    if turn.wrote_before is not None and (went is None or went <= turn.wrote_before):
         return []  # the parent has written since: the bot's answer came after the request
     return [row.about_pupil_id for row in sent if row.kind in ASKING and row.about_pupil_id is not None]
 
