@@ -28,10 +28,11 @@ from models.district import DistrictCoordinator
 from models.journal import AuditLog
 from models.outbox import DeliveryAttempt, Notification
 from models.people import ChannelIdentity, Person
-from models.postal import PostalSchedule
+from models.postal import PostalRound, PostalSchedule
 from models.school import School, SchoolClass
 from models.store import session_scope
 from roster import import_roster
+from scheduler.postal import PostalOptions, open_round, round_documents
 from settings import Settings
 from tests.roster.test_roster_scope import other_school
 from tests.support.overview import NOW, Term, build_term, explain, name_of, open_threads
@@ -429,3 +430,48 @@ async def test_threads_and_problems_are_tabs_a_page_at_a_time_and_the_list_says_
     tutor = await as_person(term.tutor)
     tabs = await (await tutor.get("/dashboard?table=problems&lang=en")).text()
     assert "ill" in tabs and (await tutor.get("/dashboard?table=threads")).status == 200
+
+
+async def test_the_rounds_already_opened_list_on_the_delivery_page_with_their_documents_as_sent(  # type: ignore[no-untyped-def]
+    as_person, term: Term, settings: Settings
+) -> None:
+    options = PostalOptions.from_settings(settings)
+    with session_scope(term.engine) as session:
+        for class_id in session.exec(select(SchoolClass.id)).all():
+            schedule = PostalSchedule(
+                class_id=int(class_id or 0), teacher_id=term.teacher_9b, anchor=NOW.date()
+            )
+            session.add(schedule)
+            session.flush()
+            open_round(session, schedule, NOW.date() + timedelta(days=2), NOW, options)
+    with Session(term.engine) as session:
+        opened = session.exec(select(PostalRound).order_by(col(PostalRound.id))).all()
+        classes = {c.id: c.name for c in session.exec(select(SchoolClass)).all()}
+    client = await as_person(term.coordinator)
+    page = await (await client.get("/dashboard/delivery?lang=en")).text()
+    listed = page.split('id="round-list"')[1].split("</table>")[0]
+    assert listed.count("<tr>") == 1 + len(opened)  # the header and every class's round
+    with_packs = 0
+    for round_ in opened:
+        links = re.findall(
+            rf'<a href="(/dashboard/delivery/rounds/{round_.id}/([a-z.]+))">([^<]+)</a>', listed
+        )
+        names = [name for _href, name, _label in links]
+        assert names[:2] == ["list.pdf", "list.xlsx"] and set(names) <= {"list.pdf", "list.xlsx", "packs.pdf"}
+        sent = round_documents(options.out_dir, round_.id, round_.collection_date)
+        for href, name, _label in links:
+            answer = await client.get(href)
+            assert answer.status == 200 and await answer.read() == sent[name].read_bytes()
+        sheet = load_workbook(io.BytesIO(sent["list.xlsx"].read_bytes())).active
+        assert sheet is not None and classes[round_.class_id] in str(sheet["A1"].value)
+        with_packs += "packs.pdf" in names
+    assert with_packs  # the sample school's families on post get packs
+    assert "Collection list · PDF" in listed and "Paper packs · PDF" in listed
+    # Another's round, a document never written, or a reader without the class: not found.
+    assert (await client.get(f"/dashboard/delivery/rounds/{opened[0].id + 1000}/list.pdf")).status == 404
+    assert (await client.get(f"/dashboard/delivery/rounds/{opened[0].id}/other.pdf")).status == 404
+    tutor = await as_person(term.tutor)
+    assert (await tutor.get(f"/dashboard/delivery/rounds/{opened[0].id}/list.pdf")).status == 404
+    with Session(term.engine) as session:
+        audits = session.exec(select(AuditLog).where(AuditLog.action == "dashboard.postal_round")).all()
+    assert len(audits) == sum(listed.count(f"/dashboard/delivery/rounds/{r.id}/") for r in opened)
