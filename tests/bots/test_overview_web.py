@@ -126,6 +126,16 @@ async def test_the_overview_opens_on_the_quarter_and_filters_a_period(as_person,
     assert figure(dates, "attendance") == "60%" and "16.11.2026–22.11.2026" in dates
     refused = await (await client.get("/dashboard?period=dates&from=2026-12-01&to=2026-01-01&lang=en")).text()
     assert 'role="alert"' in refused and "Quarter 2 of 2026–2027" in refused
+    # The fields are dd.mm.yyyy in the page's language, whatever the browser's; read back that way.
+    typed = await (await client.get("/dashboard?period=dates&from=16.11.2026&to=22.11.2026&lang=en")).text()
+    assert figure(typed, "attendance") == "60%" and 'name="from"' in typed
+    assert re.search(r'name="from"[^>]*pattern="[^"]+"[^>]*placeholder="dd\.mm\.yyyy"', typed)
+    assert 'value="16.11.2026"' in typed and 'value="22.11.2026"' in typed
+    russian = await (await client.get("/dashboard?period=dates&from=16.11.2026&to=22.11.2026&lang=ru")).text()
+    assert 'placeholder="дд.мм.гггг"' in russian
+    us_order = "/dashboard?period=dates&from=11/16/2026&to=11/22/2026&lang=en"
+    american = await (await client.get(us_order)).text()
+    assert 'role="alert"' in american and "Give the dates as dd.mm.yyyy (01.09.2026)" in american
 
 
 async def test_the_attention_list_pages_filters_and_searches(as_person, term: Term) -> None:  # type: ignore[no-untyped-def]
