@@ -485,3 +485,25 @@ async def test_the_rounds_already_opened_list_on_the_delivery_page_with_their_do
     with Session(term.engine) as session:
         audits = session.exec(select(AuditLog).where(AuditLog.action == "dashboard.postal_round")).all()
     assert len(audits) == sum(listed.count(f"/dashboard/delivery/rounds/{r.id}/") for r in opened)
+
+
+async def test_back_on_a_pupils_page_leads_to_the_table_it_was_opened_from(  # type: ignore[no-untyped-def]
+    as_person, term: Term
+) -> None:
+    client = await as_person(term.coordinator)
+    table = await (await client.get("/dashboard?table=consent&period=year&lang=en")).text()
+    link = re.search(r'<a href="(/dashboard/pupil/\d+\?back=[^"]+)">', table)
+    assert link is not None, table[table.find("<tbody") :][:800]
+    pupil = await (await client.get(link.group(1).replace("&amp;", "&"))).text()
+    back = re.search(r'<a href="([^"]+)" id="back">', pupil)
+    assert back is not None
+    assert back.group(1).replace("&amp;", "&") == "/dashboard?table=consent&period=year&lang=en#table"
+    overview = await (await client.get("/dashboard?lang=en")).text()
+    attention = re.search(r'<td><a href="(/dashboard/pupil/\d+\?back=[^"]+)">', overview)
+    assert attention is not None
+    pupil = await (await client.get(attention.group(1).replace("&amp;", "&"))).text()
+    assert 'href="/dashboard?lang=en#attention" id="back"' in pupil
+    # A crafted link to another site leads to the overview.
+    pupil_id = term.pupils["p1"]
+    crafted = await (await client.get(f"/dashboard/pupil/{pupil_id}?back=//evil.example/dashboard")).text()
+    assert '<a href="/dashboard" id="back">' in crafted and "evil.example" not in crafted

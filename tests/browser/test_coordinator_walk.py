@@ -53,8 +53,9 @@ def test_the_coordinators_round_reminds_searches_and_finds_the_families_on_post(
     found.first.click()
     page.wait_for_url(re.compile(r"/dashboard/pupil/\d+"))
     assert page.locator("a[href*='summary.pdf']").count() == 1
-    page.click("a:has-text('←')")
-    page.wait_for_url(re.compile(r"/dashboard(\?|$)"))
+    page.click("#back")  # to the table it came from: the same tab, search and period
+    page.wait_for_url(re.compile(r"/dashboard\?(.*&)?table=consent&.*#table$"))
+    assert page.input_value("input[name=find]") == pupil.split()[0]
 
     # The reports page's pupil summary is reached from the page itself: it leads to the pupils' list.
     page.goto(sandbox.url + "/dashboard/reports?lang=kk")
