@@ -395,7 +395,7 @@ async def test_the_next_rounds_paper_packs_print_from_the_delivery_page_for_the_
     links = re.findall(r'<a href="/dashboard/delivery/packs/(\d+)\.pdf">([^<]+)</a>', page)
     assert links and all(label.endswith(": paper packs · PDF") for _id, label in links)
     post = page.split('id="post-list"')[1].split("</table>")[0]
-    on_post = re.findall(r'<a href="/dashboard/pupil/\d+">([^<]+)</a>', post)
+    on_post = re.findall(r'<a href="/dashboard/pupil/\d+(?:\?back=[^"]*)?">([^<]+)</a>', post)
     printed = ""
     for class_id, _label in links:
         answer = await client.get(f"/dashboard/delivery/packs/{class_id}.pdf")
@@ -404,7 +404,7 @@ async def test_the_next_rounds_paper_packs_print_from_the_delivery_page_for_the_
     assert on_post and all(name in printed for name in on_post)  # one pack for each family the list names
     assert (await client.get(f"/dashboard/delivery/packs/{other_class}.pdf")).status == 404
     # A family on post's pupil page says so, with the day the list gives, and leads to the list.
-    first_on_post = re.search(r'<a href="/dashboard/pupil/(\d+)">', post)
+    first_on_post = re.search(r'<a href="/dashboard/pupil/(\d+)[?"]', post)
     assert first_on_post is not None
     collection = re.search(r"<td>(\d\d\.\d\d\.\d{4})</td>", post)
     assert collection is not None
@@ -429,7 +429,7 @@ async def test_threads_and_problems_are_tabs_a_page_at_a_time_and_the_list_says_
     threads = await (await client.get("/dashboard?table=threads&lang=en")).text()
     assert ">Reported problems</a>" in threads and ">Waiting for an answer</a>" in threads
     assert "Waiting since" in threads
-    assert threads.count(f'href="/dashboard/pupil/{term.pupils["p3"]}"') >= 2
+    assert threads.count(f'href="/dashboard/pupil/{term.pupils["p3"]}?back=') >= 2
     parent = name_of(term.engine, term.parents["p3"][0]).split()[1]
     found = await (await client.get(f"/dashboard?table=threads&lang=en&find={parent}")).text()
     assert found.count("digital tutor") == 1 and "class teacher" not in found.split("<tbody>")[1]
