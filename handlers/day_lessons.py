@@ -8,10 +8,10 @@ and the months of `handlers.dates`): it names one day — today, tomorrow, a day
 next one, today included; «келесі аптада» / «на следующей неделе» / "next week": next week's), a
 date («15 желтоқсанда», «15.12», "December 15th"), or a day's number alone (this month's, or next
 month's once it has gone) — and lessons, and every other word is one that such a question is made
-of. A day alone with a question mark («ертең?», «15 декабря?») is asked too. A message with a few
-other words besides (`DOUBT_WORDS`: a child's name, "he is ill"), or a day with a question mark but
-no lessons named, may be either: it is answered with the day's lessons, and the message is kept,
-with the choice to send it to a teacher (nothing a family writes is dropped). Anything longer is a
+of. A day alone with a question mark («ертең?», «15 декабря?»: no other word) is asked too. A message
+with a few other words besides (`DOUBT_WORDS`: a child's name, "he is ill"), or a day alone with no
+lessons named, may be either: it is answered with the day's lessons, and the message is kept, with
+the choice to send it to a teacher (nothing a family writes is dropped). Anything longer is a
 message, as before (`handlers.threads.write`). A parent of several children hears each child's day.
 
 The day is read against the school calendar: a day off says which holiday it is, a day after the
@@ -160,8 +160,8 @@ def question(text: str) -> Question | None:
         and not word.startswith(LESSON_STEMS)
         and word not in next_week
     ]
-    if len(other) + len(leftover) > DOUBT_WORDS:
-        return None
+    if len(other) + len(leftover) > (DOUBT_WORDS if lessons_named else 0):
+        return None  # a day alone asks; with other words and no lessons named, it is a message
     return Question(days[0], sure=lessons_named and not other and not leftover)
 
 

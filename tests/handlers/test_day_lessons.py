@@ -112,6 +112,8 @@ def dated(number: int, month: int | None = None, year: int | None = None, *, sur
         ("15 декабря", None),
         ("15 или 16 декабря урок?", None),
         ("Нурлан 15 декабря не придёт на урок, он заболел", None),
+        ("Алгебра: сколько задач на завтра?", None),  # a question for the tutor, not about lessons
+        ("Нурлан 15 декабря?", None),
     ],
 )
 def test_a_question_about_a_date_is_told_from_a_message(text: str, asked: Question | None) -> None:
