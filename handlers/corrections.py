@@ -1,5 +1,6 @@
-"""A tutor corrects a grade or a comment (/grades): the work they reviewed lately, newest first; the
-chosen one is graded again (points, or a formative score, then the comment, which may be kept).
+"""A tutor corrects a grade or a comment (/grades): the work they reviewed lately, newest first (a
+substitute: what they graded in the group while it is theirs); the chosen one is graded again
+(points, or a formative score, then the comment, which may be kept).
 
 The feedback row is changed in place and marked corrected; the values it held go to the audit
 (`feedback.corrected`, with the old points, score, mark and comment), so nothing is lost. The pupil
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import and_, col, or_, select
 
 from assessment import marks
 from handlers import conversation, grades
@@ -78,12 +79,21 @@ def start(turn: Turn) -> list[Reply]:
 
 
 def _reviewed(turn: Turn, feedback_id: int | None = None) -> list[Reviewed]:
+    """The work of the tutor's own groups, and the work they graded themselves in a group they
+    substitute for today (a substitute corrects their own slip while the group is theirs)."""
+    me = turn.person_id()
+    substituting = [group.id for group in tutor_groups(turn) if group.tutor_id != me]
     statement = (
         select(Feedback, Submission, Homework, TutoringGroup)
         .join(Submission, col(Submission.id) == Feedback.submission_id)
         .join(Homework, col(Homework.id) == Submission.homework_id)
         .join(TutoringGroup, col(TutoringGroup.id) == Homework.group_id)
-        .where(TutoringGroup.tutor_id == turn.person_id())
+        .where(
+            or_(
+                TutoringGroup.tutor_id == me,
+                and_(col(TutoringGroup.id).in_(substituting), Feedback.tutor_id == me),
+            )
+        )
     )
     if feedback_id is not None:
         statement = statement.where(Feedback.id == feedback_id)

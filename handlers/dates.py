@@ -1,5 +1,6 @@
 """Dates and times typed by staff, read in the school's time zone: a homework deadline, the moment a
-scheduled announcement goes, the day a paper application was signed.
+scheduled announcement goes, the day a paper application was signed; and the months and days'
+numbers families write when they ask about a day («15 желтоқсанда?», "on the 15th?").
 
 Each function returns naive local time (or a day) or None when the text is not understood; whether
 it may lie in the past is the caller's rule, answered with the caller's own message.
@@ -93,3 +94,62 @@ def parse_due(text: str, local_now: datetime) -> datetime | None:
         return day.replace(hour=int(found["h"]), minute=int(found["mi"]))
     except ValueError:
         return None
+
+
+# The months as families write them beside a day's number: the beginnings of their words, which
+# take the endings of the cases («15 желтоқсанда», «желтоқсанның 15-і», «15 декабря», "December
+# 15th"), typed with or without Kazakh letters. May, short in every language, is listed whole.
+MONTHS: dict[int, tuple[str, ...]] = {
+    1: ("қаңтар", "кантар", "қантар", "январ", "january", "jan"),
+    2: ("ақпан", "акпан", "феврал", "february", "feb"),
+    3: ("наурыз", "науруз", "март", "march", "mar"),
+    4: ("сәуір", "сауир", "сәуир", "апрел", "april", "apr"),
+    5: ("мамыр",),
+    6: ("маусым", "июн", "june", "jun"),
+    7: ("шілде", "шилде", "июл", "july", "jul"),
+    8: ("тамыз", "август", "august", "aug"),
+    9: ("қыркүйек", "кыркуйек", "сентябр", "september", "sept", "sep"),
+    10: ("қазан", "казан", "октябр", "october", "oct"),
+    11: ("қараша", "караша", "ноябр", "november", "nov"),
+    12: ("желтоқсан", "желтоксан", "декабр", "december", "dec"),
+}
+MAY_WORDS = frozenset({"май", "мая", "мае", "may"})
+MONTH_ENDING = 4  # letters a month's word may have after its beginning: «желтоқсанның»
+PAST_DAYS = 7  # a day and month this recent is the one just gone («3 декабря» asked on the 5th)
+
+
+def month_of(word: str) -> int | None:
+    """The month a word names (any case of it), or None."""
+    if word in MAY_WORDS:
+        return 5
+    for month, beginnings in MONTHS.items():
+        if any(word.startswith(b) and len(word) - len(b) <= MONTH_ENDING for b in beginnings):
+            return month
+    return None
+
+
+def coming_day(number: int, month: int | None, today: date) -> date | None:
+    """The day a family means by a day's number and, perhaps, a month, or None when there is no
+    such day ("30 February", "the 31st" with no month of 31 days in the two ahead).
+
+    With a month: the coming such day, or the one just gone when it is at most `PAST_DAYS` back.
+    Without: this month's when it is still ahead (today included), else next month's."""
+    if month is not None:
+        for year in (today.year, today.year + 1):
+            try:
+                day = date(year, month, number)
+            except ValueError:
+                return None
+            if day >= today - timedelta(days=PAST_DAYS):
+                return day
+        return None
+    first = today.replace(day=1)
+    for ahead in (0, 1):
+        year, month_index = divmod(first.month - 1 + ahead, 12)
+        try:
+            day = date(first.year + year, month_index + 1, number)
+        except ValueError:
+            continue
+        if day >= today:
+            return day
+    return None

@@ -1,15 +1,21 @@
 """A pupil's or parent's question about a day's lessons — «бүгін қандай сабақ бар?», «какие завтра
-занятия?», "what lessons today?" — answered with that day's lessons (their times and links, a
-cancelled one marked: `handlers.own_record.lessons`, as /timetable shows them), not sent to a
+занятия?», "what lessons today?", «15 желтоқсанда?», "on the 15th?" — answered with that day's
+lessons (their times and links, a cancelled one marked, as /timetable shows them), not sent to a
 teacher as a message.
 
-A question is recognised by its words (`DAYS`, `WEEKDAYS`, `LESSON_STEMS`, `ASKING`, per
-language): it names one day (today, tomorrow, or a day of the week: the next one, today included)
-and lessons, and every other word is one that such a question is made
-of. A message with a few other words besides (`DOUBT_WORDS`: a child's name, "he is ill") may be
-either: it is answered with the day's lessons too, and the message is kept, with the choice to send
-it to a teacher (nothing a family writes is dropped). Anything longer is a message, as before
-(`handlers.threads.write`). A parent of several children hears each child's day.
+A question is recognised by its words (`DAYS`, `WEEKDAYS`, `LESSON_STEMS`, `ASKING`, per language,
+and the months of `handlers.dates`): it names one day — today, tomorrow, a day of the week (the
+next one, today included; «келесі аптада» / «на следующей неделе» / "next week": next week's), a
+date («15 желтоқсанда», «15.12», "December 15th"), or a day's number alone (this month's, or next
+month's once it has gone) — and lessons, and every other word is one that such a question is made
+of. A day alone with a question mark («ертең?», «15 декабря?»: no other word) is asked too. A message
+with a few other words besides (`DOUBT_WORDS`: a child's name, "he is ill"), or a day alone with no
+lessons named, may be either: it is answered with the day's lessons, and the message is kept, with
+the choice to send it to a teacher (nothing a family writes is dropped). Anything longer is a
+message, as before (`handlers.threads.write`). A parent of several children hears each child's day.
+
+The day is read against the school calendar: a day off says which holiday it is, a day after the
+school year says when the year ends, and a date that does not exist («30 ақпан») says so.
 """
 
 from __future__ import annotations
@@ -20,12 +26,18 @@ from datetime import date, datetime, time, timedelta
 
 from handlers import conversation
 from handlers.context import Turn
+from handlers.dates import coming_day, month_of
 from handlers.own_record import TIMETABLE_DAYS, lessons, without_consent
 from handlers.threads import content, forms, people, write
 from handlers.types import Choice, Reply
 from locales import Lines, T, Text
 from models.clock import to_local, to_utc
 from models.people import Person
+from models.school import TutoringGroup
+from record.lines import lesson as lesson_line
+from record.occurrences import Slot, between
+from record.work import groups_of
+from schoolyear import Calendars, span_name
 
 SEND = "dl:send:"
 FLOW = "dl_kept"
@@ -35,20 +47,35 @@ DOUBT_WORDS = 2
 
 @dataclass(frozen=True)
 class Day:
-    """The day a question names: so many days from today, or the next such day of the week."""
+    """The day a question names: so many days from today, the next such day of the week (or next
+    week's), or a date (a day's number, with its month or not)."""
 
     offset: int | None = None  # 0 today, 1 tomorrow
     weekday: int | None = None  # Monday 0
+    next_week: bool = False
+    number: int | None = None  # the day of the month
+    month: int | None = None
+    year: int | None = None
 
-    def on(self, today: date) -> date:
+    def on(self, today: date) -> date | None:
+        """The date meant, asked on `today`; None when there is no such date («30 ақпан»)."""
         if self.weekday is not None:
+            if self.next_week:
+                return today + timedelta(days=7 - today.weekday() + self.weekday)
             return today + timedelta(days=(self.weekday - today.weekday()) % 7)
+        if self.number is not None:
+            if self.year is not None and self.month is not None:
+                try:
+                    return date(self.year, self.month, self.number)
+                except ValueError:
+                    return None
+            return coming_day(self.number, self.month, today)
         return today + timedelta(days=self.offset or 0)
 
     @property
     def texts(self) -> str:
-        """Which texts name the day: «today» and «tomorrow» their own, a day of the week by name."""
-        return "on" if self.weekday is not None else str(self.offset)
+        """Which texts name the day: «today» and «tomorrow» their own, any other by its weekday."""
+        return str(self.offset) if self.offset is not None else "on"
 
 
 TODAY, TOMORROW = Day(offset=0), Day(offset=1)
@@ -93,7 +120,16 @@ ASKING = frozenset({
     "what", "which", "are", "is", "there", "do", "does", "i", "we", "have", "has", "my", "our", "the",
     "any", "for", "on", "s", "when", "time", "please", "got", "me", "tell", "whats",
 })  # fmt: skip
-_WORD = re.compile(r"[^\W\d_]+")
+# The words that go with a date: the ordinal's endings («15-і», «15-го», "15th"), "of the month".
+DATE_WORDS = frozenset({
+    "і", "ы", "ші", "шы", "нші", "ншы", "інші", "ыншы", "на", "не", "да", "де", "та", "те", "ға", "ге",
+    "інде", "ында", "ке", "қа", "күні", "айдың", "го", "е", "ое", "ого", "числа", "число", "st", "nd",
+    "rd", "th", "of", "day",
+})  # fmt: skip
+# «келесі аптаның дүйсенбісі», «в понедельник на следующей неделе», "Monday next week".
+NEXT_WEEK_STEMS = ("келесі", "келеси", "следующ", "next", "апта", "недел", "week")
+YEARS = range(2000, 2100)
+_TOKEN = re.compile(r"(?P<dotted>\d{1,2}\.\d{1,2}(?:\.\d{4})?)|(?P<number>\d+)|(?P<word>[^\W\d_]+)")
 
 
 @dataclass(frozen=True)
@@ -106,15 +142,79 @@ def question(text: str) -> Question | None:
     """The day the text asks the lessons of, or None when it is not such a question."""
     if len(text) > MAX_CHARS:
         return None
-    words = _WORD.findall(text.casefold())
-    named = {word: day for word in words if (day := day_of(word)) is not None}
-    days = set(named.values())
-    if len(days) != 1 or not any(word.startswith(LESSON_STEMS) for word in words):
+    tokens = [(found.lastgroup or "", found.group()) for found in _TOKEN.finditer(text.casefold())]
+    days, used = _days(tokens)
+    words = [value for index, (kind, value) in enumerate(tokens) if kind == "word" and index not in used]
+    lessons_named = any(word.startswith(LESSON_STEMS) for word in words)
+    next_week = [word for word in words if word.startswith(NEXT_WEEK_STEMS)]
+    if next_week and all(day.weekday is not None for day in days):
+        days = [Day(weekday=day.weekday, next_week=True) for day in days]
+    if len(set(days)) != 1 or not (lessons_named or "?" in text):
         return None
-    other = [w for w in words if w not in named and w not in ASKING and not w.startswith(LESSON_STEMS)]
-    if len(other) > DOUBT_WORDS:
-        return None
-    return Question(days.pop(), sure=not other)
+    leftover = [value for index, (kind, value) in enumerate(tokens) if index not in used and kind != "word"]
+    other = [
+        word
+        for word in words
+        if word not in ASKING
+        and word not in DATE_WORDS
+        and not word.startswith(LESSON_STEMS)
+        and word not in next_week
+    ]
+    if len(other) + len(leftover) > (DOUBT_WORDS if lessons_named else 0):
+        return None  # a day alone asks; with other words and no lessons named, it is a message
+    return Question(days[0], sure=lessons_named and not other and not leftover)
+
+
+def _days(tokens: list[tuple[str, str]]) -> tuple[list[Day], set[int]]:
+    """The days the tokens name, and which tokens name them: a word for a day, a dotted date, a
+    month beside a day's number (and perhaps a year), a day's number alone."""
+    days: list[Day] = []
+    used: set[int] = set()
+    for index, (kind, value) in enumerate(tokens):
+        if kind == "dotted":
+            parts = [int(part) for part in value.split(".")]
+            year = parts[2] if len(parts) == 3 else None
+            days.append(Day(number=parts[0], month=parts[1], year=year))
+            used.add(index)
+        elif kind == "word" and (day := day_of(value)) is not None:
+            days.append(day)
+            used.add(index)
+    for index, (kind, value) in enumerate(tokens):
+        month = month_of(value) if kind == "word" and index not in used else None
+        if month is None:
+            continue
+        for beside in (_beside(tokens, index, -1), _beside(tokens, index, 1)):
+            if 0 <= beside < len(tokens) and beside not in used and _day_number(tokens[beside]):
+                days.append(Day(number=int(tokens[beside][1]), month=month, year=_year(tokens, index)))
+                used.update({index, beside})
+                break
+    for index, token in enumerate(tokens):
+        if index not in used and _day_number(token):
+            days.append(Day(number=int(token[1])))
+            used.add(index)
+        elif index not in used and token[0] == "number" and int(token[1]) in YEARS and days:
+            used.add(index)  # «15 декабря 2026»: the year, read beside the month
+    return days, used
+
+
+def _beside(tokens: list[tuple[str, str]], index: int, step: int) -> int:
+    """The token next to `index` one way, past the words that go with a date ("the 15th of")."""
+    index += step
+    while 0 <= index < len(tokens) and tokens[index][0] == "word" and tokens[index][1] in DATE_WORDS:
+        index += step
+    return index
+
+
+def _day_number(token: tuple[str, str]) -> bool:
+    return token[0] == "number" and 1 <= int(token[1]) <= 31
+
+
+def _year(tokens: list[tuple[str, str]], month_at: int) -> int | None:
+    """A year written after the month («15 декабря 2026»), if one is."""
+    for after in (month_at + 1, month_at + 2):
+        if after < len(tokens) and tokens[after][0] == "number" and int(tokens[after][1]) in YEARS:
+            return int(tokens[after][1])
+    return None
 
 
 def day_of(word: str) -> Day | None:
@@ -137,7 +237,11 @@ def answer(turn: Turn) -> list[Reply] | None:
     pupils = people.writes_about(turn)
     if not pupils:
         return None
-    replies = [reply for pupil in pupils for reply in _day(turn, pupil, asked.day)]
+    on = asked.day.on(to_local(turn.now, turn.config.time_zone).date())
+    if on is None:
+        replies = [Reply(T("day_lessons.no_such_date"))]
+    else:
+        replies = [reply for pupil in pupils for reply in _day(turn, pupil, asked.day, on)]
     if asked.sure:
         return replies
     messages, refused = content.keep(turn, from_family=True)
@@ -155,23 +259,46 @@ def on_send(turn: Turn) -> list[Reply]:
     return write.route(turn, ids)
 
 
-def _day(turn: Turn, pupil: Person, day: Day) -> list[Reply]:
+def _day(turn: Turn, pupil: Person, day: Day, asked: date) -> list[Reply]:
     refused = without_consent(turn, pupil)
     if refused is not None:
         return refused
     zone = turn.config.time_zone
-    asked = day.on(to_local(turn.now, zone).date())
+    today = to_local(turn.now, zone).date()
     start = to_utc(datetime.combine(asked, time(0)), zone)
-    found = lessons(turn, pupil, start, start + timedelta(days=1))
+    shown = "%d.%m" if asked.year == today.year else "%d.%m.%Y"
     facts = {
         "pupil": pupil.full_name,
-        "date": asked.strftime("%d.%m"),
+        "date": asked.strftime(shown),
         "weekday": T(f"weekday.{asked.weekday()}"),
     }
-    if found:
+    groups = _groups(turn, pupil)
+    calendars = Calendars(turn.session)
+    year = next((y for g in groups if (y := calendars.of(g.school_id).year_of(today)) is not None), None)
+    if year is not None and asked > year.end:
+        return [Reply(T("day_lessons.after_year", end=year.end.strftime("%d.%m.%Y"), **facts))]
+    found = lessons(turn, pupil, start, start + timedelta(days=1))
+    off = [calendars.day_off(g.school_id, g.id or 0, asked) for g in groups]
+    none: Text
+    if groups and all(span is not None for span in off) and off[0] is not None:
+        none = T("day_lessons.day_off", name=span_name(off[0]), **facts)
+    elif found:
         return [Reply(T(f"day_lessons.title.{day.texts}", lines=Lines(tuple(found)), **facts))]
-    after = lessons(turn, pupil, start + timedelta(days=1), turn.now + timedelta(days=TIMETABLE_DAYS))
-    none: Text = T(f"day_lessons.none.{day.texts}", **facts)
-    if after:
-        none = T("day_lessons.none_then", none=none, next=after[0])
+    else:
+        none = T(f"day_lessons.none.{day.texts}", **facts)
+    after = _next(turn, groups, start + timedelta(days=1))
+    if after is not None:
+        none = T("day_lessons.none_then", none=none, next=lesson_line(after, zone))
     return [Reply(none)]
+
+
+def _groups(turn: Turn, pupil: Person) -> list[TutoringGroup]:
+    ids = groups_of(turn.session, [pupil.id or 0]).get(pupil.id or 0, [])
+    return [group for group_id in sorted(ids) if (group := turn.session.get(TutoringGroup, group_id))]
+
+
+def _next(turn: Turn, groups: list[TutoringGroup], start: datetime) -> Slot | None:
+    """The first lesson from `start` on that is not called off, within the timetable's two weeks."""
+    ids = [group.id or 0 for group in groups]
+    ahead = between(turn.session, ids, start, start + timedelta(days=TIMETABLE_DAYS), turn.config.time_zone)
+    return next((slot for slot in ahead if not slot.cancelled), None)

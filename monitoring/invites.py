@@ -15,11 +15,14 @@ from sqlalchemy import func, union_all
 from sqlmodel import Session, col, select
 
 from locales import DEFAULT_LANGUAGE
+from models.consent_rules import CHUNK, PROGRAMME_SCOPE
 from models.enums import Role
-from models.invites import EXPIRED, SENT, class_people, group_families, invite_states, only_once
-from models.people import Guardianship, Membership, Person
+from models.invites import EXPIRED, JOINED, SENT, class_people, group_families, invite_states, only_once
+from models.people import Consent, Guardianship, Membership, Person
 from models.school import GroupMember, SchoolClass, TutoringGroup
 from monitoring.scope import Scope, groups
+
+PAPER = "paper"  # a consent's channel when the school recorded a signed application (handlers.paper_record)
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,9 @@ class Invitee:
     state: str
     code: str = ""  # the code in force, while it is `SENT`
     expires_at: datetime | None = None
+    # A parent not joined whose consent is in force: "paper" (a signed application the school
+    # recorded) or "given" (through another way, such as data brought in); they may still join.
+    consent: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +137,7 @@ def sections(
     ids = {person_id for *_, people in wanted for person_id, _ in people}
     by_id = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(ids))).all()}
     known = invite_states(session, ids, now)
+    consented = consent_without_chat(session, {pid for pid, (state, _) in known.items() if state != JOINED})
     result = []
     for kind, section_id, title, people in wanted:
         rows = []
@@ -144,9 +151,31 @@ def sections(
             )
             if invite is not None and state == EXPIRED:
                 expires = invite.expires_at
-            rows.append(Invitee(person_id, person.full_name, role, state, code, expires))
+            rows.append(
+                Invitee(person_id, person.full_name, role, state, code, expires, consented.get(person_id, ""))
+            )
         result.append(Section(kind, section_id, title, rows))
     return result
+
+
+def consent_without_chat(session: Session, person_ids: set[int]) -> dict[int, str]:
+    """Of these people (parents who have not joined), those whose latest decision for some child is
+    a consent in force — the consent the overview counts —, by how it came: "paper" or "given"."""
+    latest: dict[tuple[int, int], Consent] = {}
+    wanted = sorted(person_ids)
+    for part in (wanted[at : at + CHUNK] for at in range(0, len(wanted), CHUNK)):
+        for row in session.exec(
+            select(Consent)
+            .where(col(Consent.guardian_id).in_(part), Consent.scope == PROGRAMME_SCOPE)
+            .order_by(col(Consent.decided_at), col(Consent.id))
+        ).all():
+            latest[(row.guardian_id, row.pupil_id)] = row
+    found: dict[int, str] = {}
+    for (guardian_id, _pupil_id), row in latest.items():
+        in_force = row.given and row.withdrawn_at is None
+        if in_force and (row.channel == PAPER or guardian_id not in found):  # paper, if any is
+            found[guardian_id] = PAPER if row.channel == PAPER else "given"
+    return found
 
 
 def page_of(

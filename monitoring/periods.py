@@ -14,6 +14,7 @@ quarter runs to 31 August). Its label still shows the teaching days.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -191,6 +192,22 @@ _NAMED = {
 }
 
 
+_TYPED = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})")
+
+
+def typed_date(text: str) -> date:
+    """A date as the page's field takes it, dd.mm.yyyy in every language (the browser's own date
+    field would follow its locale, mm/dd/yyyy in an English Chromium, not the page's language), or
+    as the page's links and the remembered period write it, yyyy-mm-dd. Anything else: `BadPeriod`."""
+    typed = text.strip()
+    try:
+        if found := _TYPED.fullmatch(typed):
+            return date(int(found["y"]), int(found["m"]), int(found["d"]))
+        return date.fromisoformat(typed)
+    except ValueError as error:
+        raise BadPeriod(typed) from error
+
+
 def from_query(query: Mapping[str, str], today: date) -> Period:
     """The period a page's query names; the current quarter when it names none. Bad values raise
     `BadPeriod`, so the page can say so instead of showing figures for something else."""
@@ -198,11 +215,7 @@ def from_query(query: Mapping[str, str], today: date) -> Period:
     if not name:
         return current_quarter(today)
     if name == DATES:
-        try:
-            start = date.fromisoformat(query.get("from", "").strip())
-            end = date.fromisoformat(query.get("to", "").strip())
-        except ValueError as error:
-            raise BadPeriod(name) from error
+        start, end = typed_date(query.get("from", "")), typed_date(query.get("to", ""))
         if end < start or end - start > LONGEST_RANGE:
             raise BadPeriod(name)
         return dates(start, end)

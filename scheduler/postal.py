@@ -352,6 +352,20 @@ def collection_sheet(session: Session, round_: PostalRound, locale: str) -> Shee
     )
 
 
+LIST_PDF, LIST_XLSX, PACKS_PDF = "list.pdf", "list.xlsx", "packs.pdf"
+
+
+def round_documents(out_dir: Path, round_id: int | None, day: date) -> dict[str, Path]:
+    """Where a round's documents are written when it opens, as they were sent: the collection list
+    (PDF, XLSX) and the paper packs (PDF); named by the day, then the round. The dashboard offers
+    them from here (`bots.web.postal_rounds`)."""
+    return {
+        LIST_PDF: out_dir / f"kazpost-{day.isoformat()}-round-{round_id}.pdf",
+        LIST_XLSX: out_dir / f"kazpost-{day.isoformat()}-round-{round_id}.xlsx",
+        PACKS_PDF: out_dir / f"kazpost-{day.isoformat()}-packs-{round_id}.pdf",
+    }
+
+
 def _send_list(
     session: Session,
     round_: PostalRound,
@@ -378,9 +392,8 @@ def _send_list(
         "class_name": school_class.name if school_class else "",
     }
     opts.out_dir.mkdir(parents=True, exist_ok=True)
-    name = f"kazpost-{round_.collection_date.isoformat()}-round-{round_.id}"  # the day, then which round
-    pdf = opts.out_dir / f"{name}.pdf"
-    xlsx = opts.out_dir / f"{name}.xlsx"
+    files = round_documents(opts.out_dir, round_.id, round_.collection_date)
+    pdf, xlsx = files[LIST_PDF], files[LIST_XLSX]
     pdf.write_bytes(pdf_bytes(sheet))
     xlsx.write_bytes(xlsx_bytes(sheet))
     parts = [
@@ -423,7 +436,7 @@ def _send_packs(
         return 0
     day = round_.collection_date
     opts.out_dir.mkdir(parents=True, exist_ok=True)
-    pdf = opts.out_dir / f"kazpost-{day.isoformat()}-packs-{round_.id}.pdf"  # as the round's list is named
+    pdf = round_documents(opts.out_dir, round_.id, day)[PACKS_PDF]
     pdf.write_bytes(packs_pdf(packs, sheet))
     text = N(
         "postal.packs",

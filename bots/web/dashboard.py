@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 import monitoring
 from bots.web.auth import CHALLENGE_COOKIE, CODE_TTL, SESSION_COOKIE, SESSION_TTL, Auth
+from bots.web.back import safe_back
 from bots.web.chart import score_chart
 from bots.web.export import cell_text
 from bots.web.forms import form_token, guard_forms
@@ -223,6 +224,7 @@ async def pupil(request: web.Request, who: Signed) -> web.Response:
         view=view,
         post=post,
         delivery=who[1].level != GROUP,  # a tutor's dashboard has no delivery page
+        back=safe_back(request.query.get("back")),
         parts=[
             (view.attendance, cells(view.attendance, lang)),
             (view.submissions, cells(view.submissions, lang)),

@@ -1,7 +1,9 @@
 """The delivery page (`/dashboard/delivery`): per channel, what was delivered and what failed and
 why, and where a failed message went next; the families no channel reached, with their numbers
 ("call these families"); and for the families on post, what goes in their class's next Kazpost
-round. Read through `monitoring.delivery` over the chosen period and narrowing.
+round, and the rounds already opened in the period with their documents as sent
+(`monitoring.rounds`, `bots.web.postal_rounds`). Read through `monitoring.delivery` over the chosen
+period and narrowing.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from sqlmodel import Session
 from bots.web.dashboard import Signed, login_required
 from bots.web.i18n import render
 from bots.web.overview import page_context, searched, the_view
+from bots.web.postal_rounds import documents
 from bots.web.site import SITE
 from bots.web.view import View, remember_period
 from monitoring.delivery import Delivery, PostFamily, Unreached, delivery, on_post, unreached
 from monitoring.paging import Page, page_number
+from monitoring.rounds import OpenedRound, opened_rounds
 from monitoring.scope import GROUP
+from scheduler.postal import PostalOptions
 
 routes = web.RouteTableDef()
 LIST_PAGE = 25
@@ -38,6 +43,11 @@ def load(
             unreached(session, view.reading, search=typed, page=call_page, size=LIST_PAGE),
             on_post(session, view.reading, search=typed, page=post_page, size=LIST_PAGE),
         )
+
+
+def load_rounds(engine: Engine, view: View, page: int) -> Page[OpenedRound]:
+    with Session(engine) as session:
+        return opened_rounds(session, view.reading, page=page, size=LIST_PAGE)
 
 
 def packed_classes(post: Page[PostFamily]) -> dict[int, str]:
@@ -62,6 +72,10 @@ async def delivery_page(request: web.Request, who: Signed) -> web.StreamResponse
         page_number(request.query.get("call_page")),
         page_number(request.query.get("post_page")),
     )
+    rounds = await asyncio.to_thread(
+        load_rounds, site.engine, view, page_number(request.query.get("rounds_page"))
+    )
+    out_dir = PostalOptions.from_settings(site.settings).out_dir
     context = await asyncio.to_thread(page_context, request, view, site.engine)
     response = render(
         request,
@@ -72,6 +86,8 @@ async def delivery_page(request: web.Request, who: Signed) -> web.StreamResponse
         to_call=to_call,
         post=post,
         pack_classes=packed_classes(post),
+        rounds=rounds,
+        round_documents=await asyncio.to_thread(documents, out_dir, rounds.items),
         find=typed,
     )
     remember_period(request, response, view)

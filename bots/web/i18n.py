@@ -43,7 +43,7 @@ def render(
     html = (
         environment(*folders)
         .get_template(name)
-        .render(t=t, lang=lang, languages=LANGUAGES, path=request.path, **context)
+        .render(t=t, lang=lang, languages=LANGUAGES, path=request.path, here=request.path_qs, **context)
     )
     response = web.Response(text=html, content_type="text/html", status=status)
     if request.query.get("lang") == lang:

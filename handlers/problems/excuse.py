@@ -4,12 +4,12 @@ The one who reported it hears the decision; the dashboard and the attendance she
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
 from handlers.context import Turn
-from handlers.groups import staff_groups
+from handlers.groups import acts_for, staff_groups
 from handlers.lessons import Occurrence
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
@@ -113,7 +113,7 @@ def on_decide(turn: Turn) -> list[Reply]:
     lesson = turn.session.get(Lesson, row.lesson_id) if row else None
     group = turn.session.get(TutoringGroup, lesson.group_id) if lesson else None
     me = turn.person_id()
-    if row is None or row.reason is None or group is None or me not in _staff(group):
+    if row is None or row.reason is None or group is None or not _decides(turn, group, row.on_date):
         return not_allowed()
     excused = DECISIONS[raw[0]]
     row.excused, row.excused_by = excused, me
@@ -137,5 +137,12 @@ def on_decide(turn: Turn) -> list[Reply]:
     return [Reply(T("problems.decided", pupil=name, excused=decision(excused)))]
 
 
-def _staff(group: TutoringGroup) -> set[int | None]:
-    return {group.tutor_id, group.assistant_id} - {None}
+def _decides(turn: Turn, group: TutoringGroup, day: date) -> bool:
+    """The group's tutor or assistant, or its substitute — of the lesson's day, or of today, whose
+    /absences lists the group's absences (as it lists them, the substitute decides them)."""
+    me = turn.person_id()
+    return (
+        me in {group.tutor_id, group.assistant_id} - {None}
+        or acts_for(turn, group, day)
+        or acts_for(turn, group)
+    )

@@ -35,6 +35,7 @@ from models.enums import AttendanceStatus, Problem, Topic
 from models.people import Person
 from models.school import GroupMember, TutoringGroup
 from models.store import stored_id
+from models.substitutes import acting_tutor
 from models.threads import Thread, ThreadMessage
 from models.timetable import Attendance, Lesson
 from outbox.write import enqueue
@@ -331,6 +332,16 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
             text=T("problems.to_class_teacher", who=who, **facts),
             idempotency_key=f"problem:{row.id}:{version}:ct:{teacher}:",
             person_id=teacher,
+            about_pupil_id=report.pupil.id,
+        )
+    substitute = acting_tutor(turn.session, group, occ.on_date)
+    if substitute is not None and substitute != group.tutor_id:  # who teaches it decides it too
+        enqueue(
+            turn.session,
+            kind="problem.reported",
+            text=T("problems.to_substitute", who=who, **facts),
+            idempotency_key=f"problem:{row.id}:{version}:sub:{substitute}:",
+            person_id=substitute,
             about_pupil_id=report.pupil.id,
         )
     if occ.start <= turn.now:

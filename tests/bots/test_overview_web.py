@@ -28,10 +28,11 @@ from models.district import DistrictCoordinator
 from models.journal import AuditLog
 from models.outbox import DeliveryAttempt, Notification
 from models.people import ChannelIdentity, Person
-from models.postal import PostalSchedule
+from models.postal import PostalRound, PostalSchedule
 from models.school import School, SchoolClass
 from models.store import session_scope
 from roster import import_roster
+from scheduler.postal import PostalOptions, open_round, round_documents
 from settings import Settings
 from tests.roster.test_roster_scope import other_school
 from tests.support.overview import NOW, Term, build_term, explain, name_of, open_threads
@@ -125,6 +126,16 @@ async def test_the_overview_opens_on_the_quarter_and_filters_a_period(as_person,
     assert figure(dates, "attendance") == "60%" and "16.11.2026–22.11.2026" in dates
     refused = await (await client.get("/dashboard?period=dates&from=2026-12-01&to=2026-01-01&lang=en")).text()
     assert 'role="alert"' in refused and "Quarter 2 of 2026–2027" in refused
+    # The fields are dd.mm.yyyy in the page's language, whatever the browser's; read back that way.
+    typed = await (await client.get("/dashboard?period=dates&from=16.11.2026&to=22.11.2026&lang=en")).text()
+    assert figure(typed, "attendance") == "60%" and 'name="from"' in typed
+    assert re.search(r'name="from"[^>]*pattern="[^"]+"[^>]*placeholder="dd\.mm\.yyyy"', typed)
+    assert 'value="16.11.2026"' in typed and 'value="22.11.2026"' in typed
+    russian = await (await client.get("/dashboard?period=dates&from=16.11.2026&to=22.11.2026&lang=ru")).text()
+    assert 'placeholder="дд.мм.гггг"' in russian
+    us_order = "/dashboard?period=dates&from=11/16/2026&to=11/22/2026&lang=en"
+    american = await (await client.get(us_order)).text()
+    assert 'role="alert"' in american and "Give the dates as dd.mm.yyyy (01.09.2026)" in american
 
 
 async def test_the_attention_list_pages_filters_and_searches(as_person, term: Term) -> None:  # type: ignore[no-untyped-def]
@@ -384,7 +395,7 @@ async def test_the_next_rounds_paper_packs_print_from_the_delivery_page_for_the_
     links = re.findall(r'<a href="/dashboard/delivery/packs/(\d+)\.pdf">([^<]+)</a>', page)
     assert links and all(label.endswith(": paper packs · PDF") for _id, label in links)
     post = page.split('id="post-list"')[1].split("</table>")[0]
-    on_post = re.findall(r'<a href="/dashboard/pupil/\d+">([^<]+)</a>', post)
+    on_post = re.findall(r'<a href="/dashboard/pupil/\d+(?:\?back=[^"]*)?">([^<]+)</a>', post)
     printed = ""
     for class_id, _label in links:
         answer = await client.get(f"/dashboard/delivery/packs/{class_id}.pdf")
@@ -393,7 +404,7 @@ async def test_the_next_rounds_paper_packs_print_from_the_delivery_page_for_the_
     assert on_post and all(name in printed for name in on_post)  # one pack for each family the list names
     assert (await client.get(f"/dashboard/delivery/packs/{other_class}.pdf")).status == 404
     # A family on post's pupil page says so, with the day the list gives, and leads to the list.
-    first_on_post = re.search(r'<a href="/dashboard/pupil/(\d+)">', post)
+    first_on_post = re.search(r'<a href="/dashboard/pupil/(\d+)[?"]', post)
     assert first_on_post is not None
     collection = re.search(r"<td>(\d\d\.\d\d\.\d{4})</td>", post)
     assert collection is not None
@@ -418,7 +429,7 @@ async def test_threads_and_problems_are_tabs_a_page_at_a_time_and_the_list_says_
     threads = await (await client.get("/dashboard?table=threads&lang=en")).text()
     assert ">Reported problems</a>" in threads and ">Waiting for an answer</a>" in threads
     assert "Waiting since" in threads
-    assert threads.count(f'href="/dashboard/pupil/{term.pupils["p3"]}"') >= 2
+    assert threads.count(f'href="/dashboard/pupil/{term.pupils["p3"]}?back=') >= 2
     parent = name_of(term.engine, term.parents["p3"][0]).split()[1]
     found = await (await client.get(f"/dashboard?table=threads&lang=en&find={parent}")).text()
     assert found.count("digital tutor") == 1 and "class teacher" not in found.split("<tbody>")[1]
@@ -429,3 +440,70 @@ async def test_threads_and_problems_are_tabs_a_page_at_a_time_and_the_list_says_
     tutor = await as_person(term.tutor)
     tabs = await (await tutor.get("/dashboard?table=problems&lang=en")).text()
     assert "ill" in tabs and (await tutor.get("/dashboard?table=threads")).status == 200
+
+
+async def test_the_rounds_already_opened_list_on_the_delivery_page_with_their_documents_as_sent(  # type: ignore[no-untyped-def]
+    as_person, term: Term, settings: Settings
+) -> None:
+    options = PostalOptions.from_settings(settings)
+    with session_scope(term.engine) as session:
+        for class_id in session.exec(select(SchoolClass.id)).all():
+            schedule = PostalSchedule(
+                class_id=int(class_id or 0), teacher_id=term.teacher_9b, anchor=NOW.date()
+            )
+            session.add(schedule)
+            session.flush()
+            open_round(session, schedule, NOW.date() + timedelta(days=2), NOW, options)
+    with Session(term.engine) as session:
+        opened = session.exec(select(PostalRound).order_by(col(PostalRound.id))).all()
+        classes = {c.id: c.name for c in session.exec(select(SchoolClass)).all()}
+    client = await as_person(term.coordinator)
+    page = await (await client.get("/dashboard/delivery?lang=en")).text()
+    listed = page.split('id="round-list"')[1].split("</table>")[0]
+    assert listed.count("<tr>") == 1 + len(opened)  # the header and every class's round
+    with_packs = 0
+    for round_ in opened:
+        links = re.findall(
+            rf'<a href="(/dashboard/delivery/rounds/{round_.id}/([a-z.]+))">([^<]+)</a>', listed
+        )
+        names = [name for _href, name, _label in links]
+        assert names[:2] == ["list.pdf", "list.xlsx"] and set(names) <= {"list.pdf", "list.xlsx", "packs.pdf"}
+        sent = round_documents(options.out_dir, round_.id, round_.collection_date)
+        for href, name, _label in links:
+            answer = await client.get(href)
+            assert answer.status == 200 and await answer.read() == sent[name].read_bytes()
+        sheet = load_workbook(io.BytesIO(sent["list.xlsx"].read_bytes())).active
+        assert sheet is not None and classes[round_.class_id] in str(sheet["A1"].value)
+        with_packs += "packs.pdf" in names
+    assert with_packs  # the sample school's families on post get packs
+    assert "Collection list · PDF" in listed and "Paper packs · PDF" in listed
+    # Another's round, a document never written, or a reader without the class: not found.
+    assert (await client.get(f"/dashboard/delivery/rounds/{opened[0].id + 1000}/list.pdf")).status == 404
+    assert (await client.get(f"/dashboard/delivery/rounds/{opened[0].id}/other.pdf")).status == 404
+    tutor = await as_person(term.tutor)
+    assert (await tutor.get(f"/dashboard/delivery/rounds/{opened[0].id}/list.pdf")).status == 404
+    with Session(term.engine) as session:
+        audits = session.exec(select(AuditLog).where(AuditLog.action == "dashboard.postal_round")).all()
+    assert len(audits) == sum(listed.count(f"/dashboard/delivery/rounds/{r.id}/") for r in opened)
+
+
+async def test_back_on_a_pupils_page_leads_to_the_table_it_was_opened_from(  # type: ignore[no-untyped-def]
+    as_person, term: Term
+) -> None:
+    client = await as_person(term.coordinator)
+    table = await (await client.get("/dashboard?table=consent&period=year&lang=en")).text()
+    link = re.search(r'<a href="(/dashboard/pupil/\d+\?back=[^"]+)">', table)
+    assert link is not None, table[table.find("<tbody") :][:800]
+    pupil = await (await client.get(link.group(1).replace("&amp;", "&"))).text()
+    back = re.search(r'<a href="([^"]+)" id="back">', pupil)
+    assert back is not None
+    assert back.group(1).replace("&amp;", "&") == "/dashboard?table=consent&period=year&lang=en#table"
+    overview = await (await client.get("/dashboard?lang=en")).text()
+    attention = re.search(r'<td><a href="(/dashboard/pupil/\d+\?back=[^"]+)">', overview)
+    assert attention is not None
+    pupil = await (await client.get(attention.group(1).replace("&amp;", "&"))).text()
+    assert 'href="/dashboard?lang=en#attention" id="back"' in pupil
+    # A crafted link to another site leads to the overview.
+    pupil_id = term.pupils["p1"]
+    crafted = await (await client.get(f"/dashboard/pupil/{pupil_id}?back=//evil.example/dashboard")).text()
+    assert '<a href="/dashboard" id="back">' in crafted and "evil.example" not in crafted

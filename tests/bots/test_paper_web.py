@@ -4,6 +4,7 @@ the same paper saved twice is one decision; bad input is answered on the form an
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
@@ -177,3 +178,33 @@ async def test_another_parent_of_the_roster_cannot_be_named(client: Client, engi
     )
     assert response.status == 400 and "Choose the parent who signed" in await response.text()
     assert decisions(engine, pupil.id) == before
+
+
+async def test_a_parent_whose_consent_is_on_paper_shows_so_on_the_invitation_list(
+    client: Client, engine: Engine
+) -> None:
+    teacher = _staff(engine, Role.CLASS_TEACHER, "8А")
+    token = await _sign_in(client, engine, teacher)
+    pupil, guardian = person(engine, "SH2-P01"), person(engine, "SH2-G01")
+    assert pupil.id and guardian.id
+
+    async def row() -> str:
+        """The parent's row on the invitation list, on whichever page it is."""
+        first = await (await client.get("/dashboard/invites?lang=en")).text()
+        pages = len(re.findall(r'href="/dashboard/invites\?page=\d+"', first)) or 1
+        for number in range(1, pages + 1):
+            page = await (await client.get(f"/dashboard/invites?lang=en&page={number}")).text()
+            if f'id="p{guardian.id}"' in page:
+                return page.split(f'id="p{guardian.id}"')[1].split("</tr>")[0]
+        raise AssertionError("the parent is not on the list")
+
+    before = await row()
+    assert "consent on paper" not in before and "joined" not in before
+    signed = (date.today() - timedelta(days=1)).isoformat()
+    response = await post(
+        client, pupil.id, paper_form(token, guardian.id, "given", signed, page_image("white"))
+    )
+    assert response.status == 303
+    after = await row()
+    assert "consent on paper; may still join the bot" in after
+    assert "/reissue" in after  # a new code may still be given: they may join

@@ -7,6 +7,7 @@ families agree."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from locales import translate
 from tests.browser.conftest import RunningSandbox
 from tests.browser.signing import coordinator_dashboard, school_year
-from tests.browser.test_walkthrough import WAIT
+from tests.browser.test_walkthrough import WAIT, rounds_opened
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +25,7 @@ def kk(key: str, **params: Any) -> str:
 
 
 def test_the_coordinators_round_reminds_searches_and_finds_the_families_on_post(
-    sandbox: RunningSandbox, browser: Any
+    sandbox: RunningSandbox, browser: Any, tmp_path: Path
 ) -> None:
     school_year(sandbox)
     context, page = coordinator_dashboard(sandbox, browser)
@@ -53,8 +54,9 @@ def test_the_coordinators_round_reminds_searches_and_finds_the_families_on_post(
     found.first.click()
     page.wait_for_url(re.compile(r"/dashboard/pupil/\d+"))
     assert page.locator("a[href*='summary.pdf']").count() == 1
-    page.click("a:has-text('←')")
-    page.wait_for_url(re.compile(r"/dashboard(\?|$)"))
+    page.click("#back")  # to the table it came from: the same tab, search and period
+    page.wait_for_url(re.compile(r"/dashboard\?(.*&)?table=consent&.*#table$"))
+    assert page.input_value("input[name=find]") == pupil.split()[0]
 
     # The reports page's pupil summary is reached from the page itself: it leads to the pupils' list.
     page.goto(sandbox.url + "/dashboard/reports?lang=kk")
@@ -94,4 +96,37 @@ def test_the_coordinators_round_reminds_searches_and_finds_the_families_on_post(
     assert packs.count() >= 1
     printed = page.request.get(sandbox.url + str(packs.first.get_attribute("href")), timeout=WAIT)
     assert printed.ok and printed.headers["content-type"] == "application/pdf"
+
+    # Days later the rounds open; the page lists each with its documents as they were sent.
+    assert page.locator("#round-list tbody tr").inner_text() == kk("ways.rounds.none")
+    sandbox_page = context.new_page()
+    sandbox_page.goto(sandbox.url + "/?lang=kk")
+    day = sandbox_page.locator(".clock button[data-step=day]")
+    for _ in range(14):  # the demo school collects every 14 days
+        if rounds_opened(sandbox):
+            break
+        before = sandbox_page.inner_text("#clock-now")
+        day.click()
+        sandbox_page.wait_for_function(
+            "t => document.getElementById('clock-now').textContent !== t", arg=before
+        )
+    opened = rounds_opened(sandbox)
+    assert opened
+    page.goto(sandbox.url + "/dashboard/delivery?lang=kk#rounds")
+    assert page.locator("#round-list tbody tr").count() == opened
+    documents = page.locator("#round-list tbody tr").first.locator("td.downloads a")
+    assert documents.all_inner_texts()[:2] == [
+        kk("ways.rounds.document.list_pdf"),
+        kk("ways.rounds.document.list_xlsx"),
+    ]
+    for href in (documents.nth(n).get_attribute("href") for n in range(documents.count())):
+        sent = page.request.get(sandbox.url + str(href), timeout=WAIT)
+        assert sent.ok and sent.body()[:4] in (b"%PDF", b"PK\x03\x04")
+    page.locator("#rounds").screenshot(path=str(tmp_path / "rounds.png"))
+
+    # The invitation list says which parents not joined yet have consent in force.
+    page.goto(sandbox.url + "/dashboard/invites?lang=kk")
+    consent = page.locator("table.invites .chip[class*=consent-]")
+    assert consent.count() >= 1
+    consent.first.locator("xpath=ancestor::table").screenshot(path=str(tmp_path / "invites.png"))
     context.close()

@@ -47,6 +47,20 @@ def test_the_coordinator_opens_the_overview_filters_a_period_and_downloads_repor
     assert dashboard.locator('[data-figure="growth"] .value').inner_text() == "—"  # no final yet
     attendance = dashboard.locator('[data-figure="attendance"] .value').inner_text()
 
+    # Two dates, typed as the page's language writes them (dd.mm.yyyy), not as the browser's
+    # locale would have its own date field do (mm/dd/yyyy in an English Chromium).
+    assert dashboard.evaluate("navigator.language").startswith("en")
+    assert dashboard.get_attribute("input[name=from]", "placeholder") == "dd.mm.yyyy"
+    dashboard.fill("input[name=from]", "02.11.2026")
+    dashboard.fill("input[name=to]", "27.11.2026")
+    assert dashboard.input_value("select[name=period]") == "dates"
+    dashboard.click(".period button[type=submit]")
+    dashboard.wait_for_url(re.compile(r"from=02\.11\.2026"))
+    assert "02.11.2026–27.11.2026" in dashboard.locator(".scopebar .hint").inner_text()
+    assert dashboard.input_value("input[name=from]") == "02.11.2026"
+    dashboard.screenshot(path=str(tmp_path / "period-dates.png"))
+    dashboard.goto(sandbox.url + "/dashboard?period=year&lang=en")
+
     # Reports of that period: the programme report in Kazakh and the e-journal's rows.
     dashboard.click("nav.tabs a[href^='/dashboard/reports']")
     with dashboard.expect_download(timeout=WAIT) as download:

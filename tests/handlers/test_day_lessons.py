@@ -75,3 +75,65 @@ def test_words_that_begin_like_a_day_of_the_week_but_are_not_one_name_no_day() -
     assert day_of("жұмыс") is None  # "work"
     assert day_of("сенбідегі") == Day(weekday=5)
     assert day_of("жексенбі") == Day(weekday=6)  # not Saturday's «сенбі» inside it
+
+
+def dated(number: int, month: int | None = None, year: int | None = None, *, sure: bool = True) -> Question:
+    return Question(Day(number=number, month=month, year=year), sure=sure)
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        # a month in the case the question puts it in, with or without Kazakh letters
+        ("15 желтоқсанда сабақ бар ма?", dated(15, 12)),
+        ("желтоқсанның 15-інде қандай сабақ бар?", dated(15, 12)),
+        ("15 желтоксан сабак бар ма", dated(15, 12)),
+        ("какие уроки 15 декабря?", dated(15, 12)),
+        ("расписание на 1 мая", dated(1, 5)),
+        ("15 декабря 2026 какие уроки?", dated(15, 12, 2026)),
+        ("Lessons on December 15th?", dated(15, 12)),
+        ("what lessons on the 15th of december", dated(15, 12)),
+        ("15.12 сабақ бар ма?", dated(15, 12)),
+        # a day's number alone
+        ("какие уроки 15 числа?", dated(15)),
+        ("15-і сабақ бар ма?", dated(15)),
+        ("Any lessons on the 15th?", dated(15)),
+        # a day alone with a question mark: maybe an answer to a teacher, so kept to send on
+        ("15 желтоқсанда?", dated(15, 12, sure=False)),
+        ("15 декабря?", dated(15, 12, sure=False)),
+        ("on the 15th?", dated(15, sure=False)),
+        ("ертең?", Question(Day(offset=1), sure=False)),
+        # next week's day
+        ("келесі аптаның сәрсенбісінде сабақ бар ма?", Question(Day(weekday=2, next_week=True), sure=True)),
+        ("в среду на следующей неделе какие уроки?", Question(Day(weekday=2, next_week=True), sure=True)),
+        ("What lessons next week on Friday?", Question(Day(weekday=4, next_week=True), sure=True)),
+        # without a question mark or lessons a day alone is not a question; two days are not one
+        ("ертең", None),
+        ("15 декабря", None),
+        ("15 или 16 декабря урок?", None),
+        ("Нурлан 15 декабря не придёт на урок, он заболел", None),
+        ("Алгебра: сколько задач на завтра?", None),  # a question for the tutor, not about lessons
+        ("Нурлан 15 декабря?", None),
+    ],
+)
+def test_a_question_about_a_date_is_told_from_a_message(text: str, asked: Question | None) -> None:
+    assert question(text) == asked
+
+
+@pytest.mark.parametrize(
+    ("day", "on"),
+    [
+        (Day(number=15, month=12), date(2026, 12, 15)),
+        (Day(number=15, month=3), date(2026, 3, 15)),  # three days ago: the one just gone
+        (Day(number=1, month=3), date(2027, 3, 1)),  # long gone: next year's
+        (Day(number=20), date(2026, 3, 20)),  # this month's, still ahead
+        (Day(number=15), date(2026, 4, 15)),  # gone this month: next month's
+        (Day(number=31), date(2026, 3, 31)),
+        (Day(number=30, month=2), None),
+        (Day(number=15, month=12, year=2026), date(2026, 12, 15)),
+        (Day(weekday=2, next_week=True), date(2026, 3, 25)),
+        (Day(weekday=0, next_week=True), date(2026, 3, 23)),
+    ],
+)
+def test_the_date_asked_about_is_the_coming_one(day: Day, on: date | None) -> None:
+    assert day.on(date(2026, 3, 18)) == on  # a Wednesday

@@ -61,7 +61,11 @@ def test_quarters_follow_the_school_year_and_keep_their_holidays() -> None:
     assert periods.from_query({"period": "q1", "year": "2025"}, today).start == date(2025, 9, 2)
     dates = periods.from_query({"period": "dates", "from": "2026-11-01", "to": "2026-11-30"}, today)
     assert (dates.kind, dates.start, dates.end) == ("dates", date(2026, 11, 1), date(2026, 11, 30))
+    typed = periods.from_query({"period": "dates", "from": "1.11.2026", "to": " 30.11.2026 "}, today)
+    assert typed == dates  # as the page's field takes them, in every language
     for bad in (
+        {"period": "dates", "from": "11/01/2026", "to": "11/30/2026"},  # an English browser's own order
+        {"period": "dates", "from": "31.11.2026", "to": "01.12.2026"},
         {"period": "q5"},
         {"period": "q1", "year": "20x6"},
         {"period": "dates", "from": "2026-12-01", "to": "2026-11-01"},

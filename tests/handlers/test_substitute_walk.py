@@ -1,0 +1,114 @@
+"""The substitute tutor's days, walked through the handlers' entry point: a tutor named for group A1
+this week sets its homework, grades a submission and corrects that grade, and decides a reported
+absence — the steps the group's own tutor does, with no "not allowed" on the way; the own tutor is
+told who has the group."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from models import Attendance, Lesson, Submission, Substitution
+from models.clock import to_local, utcnow
+from models.store import session_scope
+from tests.support.homework import World, build_world, keys, page_image
+
+pytestmark = pytest.mark.flow
+
+
+@pytest.fixture
+def world(engine: Engine, tmp_path: Path) -> World:
+    """The homework world with t2 substituting for t1 in group A1 from yesterday to three days on,
+    and A1 meeting today."""
+    world = build_world(engine, tmp_path / "media")
+    today = to_local(utcnow(), world.config.time_zone).date()
+    with session_scope(engine) as session:
+        session.add(
+            Substitution(
+                group_id=world.groups["A1"],
+                substitute_id=world.ids["t2"],
+                starts=today - timedelta(days=1),
+                ends=today + timedelta(days=3),
+            )
+        )
+        session.add(Lesson(group_id=world.groups["A1"], weekday=today.weekday(), start_time=time(0, 1)))
+    return world
+
+
+def reported_absence(world: World, day: date) -> int:
+    """p1's absence today, reported by the parent as an illness (as `/problem` writes it)."""
+    with session_scope(world.engine) as session:
+        lesson = session.exec(select(Lesson).where(Lesson.group_id == world.groups["A1"])).one()
+        row = Attendance(
+            lesson_id=lesson.id or 0,
+            on_date=day,
+            pupil_id=world.ids["p1"],
+            status="absent",
+            reason="ill",
+            reported_by=world.ids["g1"],
+        )
+        session.add(row)
+        session.flush()
+        return row.id or 0
+
+
+def test_the_substitute_sets_grades_corrects_and_decides_without_a_dead_end(world: World) -> None:
+    # Homework: A1 is offered beside the substitute's own group.
+    [ask_group] = world.say("t2", "/homework")
+    assert f"hw:group:{world.groups['A1']}" in [choice.value for choice in ask_group.choices]
+    world.say("t2", "/cancel")
+
+    # A submission in A1: the substitute grades it …
+    world.homework("A1")
+    world.photos("p1", page_image())
+    with Session(world.engine) as session:
+        submission = session.exec(select(Submission).where(Submission.pupil_id == world.ids["p1"])).one()
+    assert keys(world.say("t2", "/review"))[0] == "review.item"
+    assert keys(world.press("t2", f"rv:grade:{submission.id}")) == ["review.ask_score"]
+    assert keys(world.say("t2", "7")) == ["review.ask_comment"]
+    assert keys(world.say("t2", "-"))[0] == "review.graded_as"
+    # … and corrects a slip in it with /grades, as the own tutor would.
+    [listed] = world.say("t2", "/grades")
+    assert keys([listed]) == ["fix.ask"] and len(listed.choices) == 1
+    # The own tutor still reads, and is told who has the group when they try to grade.
+    assert keys(world.say("t1", "/review")) != ["common.not_allowed"]
+
+    # A reported absence: the substitute sees it in /absences and decides it.
+    today = to_local(utcnow(), world.config.time_zone).date()
+    row_id = reported_absence(world, today)
+    pending = world.say("t2", "/absences")
+    assert keys(pending) == ["problems.pending"]
+    assert [choice.value for choice in pending[0].choices] == [f"abs:yes:{row_id}", f"abs:no:{row_id}"]
+    assert keys(world.press("t2", f"abs:yes:{row_id}")) == ["problems.decided"]
+    with Session(world.engine) as session:
+        decided = session.get(Attendance, row_id)
+        assert decided is not None and decided.excused is True and decided.excused_by == world.ids["t2"]
+    [told] = world.outbox("problem.decided")
+    assert told.person_id == world.ids["g1"]
+
+
+def test_after_the_substitution_the_substitute_decides_nothing_of_the_group(world: World) -> None:
+    today = to_local(utcnow(), world.config.time_zone).date()
+    row_id = reported_absence(world, today)
+    with session_scope(world.engine) as session:
+        substitution = session.exec(select(Substitution)).one()
+        substitution.ended_at = utcnow()  # ended early by the coordinator
+    assert keys(world.press("t2", f"abs:yes:{row_id}")) == ["common.not_allowed"]
+    assert keys(world.say("t2", "/grades")) == ["fix.none"]
+
+
+def test_a_problem_the_family_reports_for_the_substitutes_lesson_reaches_the_substitute(world: World) -> None:
+    [ask_kind] = world.say("g1", "/problem")  # Нұрлан's mother, one child
+    kind = next(choice.value for choice in ask_kind.choices if choice.value.endswith(":ill"))
+    [ask_lesson] = world.press("g1", kind)
+    today = to_local(utcnow(), world.config.time_zone).date().isoformat()
+    lesson = next(choice.value for choice in ask_lesson.choices if choice.value.endswith(today))
+    assert keys(world.press("g1", lesson)) == ["problems.recorded"]
+    told = {n.person_id: n for n in world.outbox("problem.reported")}
+    assert world.ids["t2"] in told  # who teaches the lesson, beside the class teacher's notice
+    assert told[world.ids["t2"]].key == "problems.to_substitute"
+    assert keys(world.say("t2", "/absences")) == ["problems.pending"]
