@@ -21,6 +21,10 @@ Targets (issue 21): every page and /status ≤ 300 ms for the district and for o
 ≤ 500 ms for one school of 12,000; the programme report's PDF ≤ 2 s.
 
     uv run --frozen python -m bench.dashboard_pages [--quick] [--before ../main] [--no-statistics]
+        [--worlds district 12,000] [--pages export PDF delivery]
+
+`--worlds` and `--pages` keep the worlds and the pages whose names hold one of the words given (in
+any case; /status is timed whatever pages are kept).
 """
 
 from __future__ import annotations
@@ -239,7 +243,14 @@ def status_ms(tree: Path, db_url: str, address: str, rounds: int, folder: Path) 
     return list(json.loads(done.stdout.strip().splitlines()[-1])["ms"])
 
 
-async def measure(shape: Shape, rounds: int, before: Path | None, unanalysed: bool = False) -> None:
+def kept(name: str, words: list[str]) -> bool:
+    """Whether a world or page of this name is measured: every one when no words are given."""
+    return not words or any(word.lower() in name.lower() for word in words)
+
+
+async def measure(
+    shape: Shape, rounds: int, before: Path | None, unanalysed: bool = False, only: list[str] | None = None
+) -> None:
     with temporary_folder() as folder, scratch_database(folder) as db_url:
         engine = make_engine(db_url)
         upgrade(engine)
@@ -270,7 +281,11 @@ async def measure(shape: Shape, rounds: int, before: Path | None, unanalysed: bo
         for server in servers:
             start(server, folder)
         level = "district" if shape.schools > 1 else "school"
-        addresses = pages(level, pupil, world.schools[0])
+        addresses = {
+            name: path
+            for name, path in pages(level, pupil, world.schools[0]).items()
+            if kept(name, only or [])
+        }
         try:
             cookies = {"ustaz_session": SESSION}
             async with aiohttp.ClientSession(
@@ -329,6 +344,12 @@ def main() -> None:
     options.add_argument("--before", type=Path, help="a checkout of the code to compare with (say main)")
     options.add_argument("--rounds", type=int, default=0)
     options.add_argument(
+        "--worlds", nargs="+", default=[], help="only the worlds whose names hold one of these"
+    )
+    options.add_argument(
+        "--pages", nargs="+", default=[], help="only the pages whose names hold one of these"
+    )
+    options.add_argument(
         "--no-statistics",
         action="store_true",
         help="also serve a copy of the store without planner statistics, side by side (SQLite)",
@@ -337,8 +358,10 @@ def main() -> None:
     print(f"Dashboard pages on {machine()}", flush=True)
     rounds = args.rounds or (3 if args.quick else 7)
     for shape in QUICK if args.quick else SHAPES:
+        if not kept(shape.name, args.worlds):
+            continue
         before = args.before.resolve() if args.before else None
-        asyncio.run(measure(shape, rounds, before, unanalysed=args.no_statistics))
+        asyncio.run(measure(shape, rounds, before, unanalysed=args.no_statistics, only=args.pages))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ meeting. The programme report reads the overview (`monitoring.overview`).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -93,9 +94,11 @@ def journal_listing(session: Session, ask: Ask) -> Listing:
         statement = statement.where(col(Homework.due_at) >= begin)
     statement = searched(session, ask, statement, col(Person.full_name), col(SchoolClass.name))
     quarters = _journal_quarters(session, ask)
+    # a school's rows repeat a few subjects, kinds of work, quarters and days: each is made once
+    subjects, labels, names, days = Made(subject_name), Made(work_label), Made(quarter_name), Made(_day)
 
     def cells(row: Row[*tuple[Any, ...]]) -> tuple[Cell, ...]:
-        day = row[0] if isinstance(row[0], date) else date.fromisoformat(str(row[0]))
+        day = days(row[0])
         maximum = row[7] if row[7] is not None else (10 if row[8] is not None else None)
         found = quarters.of(row[13], int(row[11]), int(row[14]), day)
         mark = found.mark if found is not None else None
@@ -103,14 +106,14 @@ def journal_listing(session: Session, ask: Ask) -> Listing:
             day,
             row[1],
             row[2],
-            subject_name(row[3]),
+            subjects(row[3]),
             _title(row[4]),
-            work_label(row[5], row[12]),  # ҚБ / БЖБ / ТЖБ / a diagnostic, as the e-journal names it
+            labels(row[5], row[12]),  # ҚБ / БЖБ / ТЖБ / a diagnostic, as the e-journal names it
             _plain(row[6]),
             maximum,
             round(float(row[9]), 1) if row[9] is not None else None,
             row[10],
-            quarter_name(found.quarter.number) if found is not None else None,
+            names(found.quarter.number) if found is not None else None,
             mark.percent if mark is not None else None,
             mark.mark if mark is not None else None,
         )
@@ -153,6 +156,29 @@ def _journal_quarters(session: Session, ask: Ask) -> Quarters:
 
 
 UNBOUNDED_YEARS = 2
+
+
+class Made:
+    """`make`'s answers, each made once per set of arguments: a cell that recurs on thousands of
+    an export's rows (a subject, a kind of work, a quarter) is one object, not one per row."""
+
+    def __init__(self, make: Callable[..., Any]) -> None:
+        self.make = make
+        self.made: dict[tuple[Any, ...], Any] = {}
+
+    def __call__(self, *key: Any) -> Any:
+        found = self.made.get(key, MISSING)
+        if found is MISSING:
+            found = self.made[key] = self.make(*key)
+        return found
+
+
+MISSING = object()
+
+
+def _day(value: Any) -> date:
+    """A day as the database gives it: a date (PostgreSQL) or its ISO text (SQLite)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _plain(value: Any) -> int | float | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 from bots.web.formats import absences, number, percent
 from locales import Text, translate
@@ -26,6 +26,9 @@ AMBER = (214, 137, 16)
 GREY = (87, 96, 106)
 LIGHT = (217, 222, 227)
 MARGIN = 14
+LINE = 5  # a table's line height, mm
+HEADINGS_TEXT = (29, 35, 41)
+HEADINGS_FILL = (243, 245, 247)
 UNITS_PRINTED = 60  # a longer breakdown prints the units attending least
 
 
@@ -79,24 +82,70 @@ class Report:
         self.pdf.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float]) -> None:
-        self.pdf.set_font("body", "", 9)
+        """Rows under a heading row, each cell's text wrapped to its column; the heading row again at
+        the top of each new page. Drawn cell by cell: a line that fits its column (all but a long
+        name) is written as it is, and only a longer one is broken into lines. fpdf2's own table
+        breaks every cell's text character by character, which took most of a district's report."""
         total = sum(widths)
         columns = [self.pdf.epw * w / total for w in widths]
-        from fpdf.fonts import FontFace
-
-        heads = FontFace(emphasis="B", color=(29, 35, 41), fill_color=(243, 245, 247))
         self.pdf.set_draw_color(*LIGHT)
-        with self.pdf.table(
-            col_widths=columns, text_align="LEFT", line_height=5, headings_style=heads
-        ) as table:
-            top = table.row()
-            for text in headers:
-                top.cell(text)
-            for values in rows:
-                row = table.row()
-                for text in values:
-                    row.cell(text)
+        self._row(headers, columns, heading=True)
+        for values in rows:
+            if not self._row(values, columns, heading=False):
+                self.pdf.add_page()
+                self._row(headers, columns, heading=True)
+                self._row(values, columns, heading=False)
+        self.pdf.set_font("body", "", 10)
         self.pdf.ln(2)
+
+    def _row(self, values: Sequence[str], columns: Sequence[float], heading: bool) -> bool:
+        """One row of a table, its cells as high as its longest text; False, drawing nothing, when
+        it does not fit on what is left of the page."""
+        pdf = self.pdf
+        pdf.set_font("body", "B" if heading else "", 9)
+        lines = [self._lines(text, width) for text, width in zip(values, columns, strict=True)]
+        height = LINE * max(len(found) for found in lines)
+        if not heading and pdf.get_y() + height > pdf.page_break_trigger:
+            return False
+        x, top = pdf.l_margin, pdf.get_y()
+        pdf.set_fill_color(*HEADINGS_FILL)
+        pdf.set_text_color(*(HEADINGS_TEXT if heading else (0, 0, 0)))
+        for width, found in zip(columns, lines, strict=True):
+            pdf.rect(x, top, width, height, style="DF" if heading else "D")
+            y = top + (height - LINE * len(found)) / 2
+            for line in found:
+                pdf.set_xy(x, y)
+                pdf.cell(width, LINE, line)
+                y += LINE
+            x += width
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_xy(pdf.l_margin, top + height)
+        return True
+
+    def _lines(self, text: str, width: float) -> list[str]:
+        """`text` broken between words into lines that fit `width`, as a table cell shows it; a word
+        longer than the column is left to fpdf2 to break."""
+        room = width - 2 * self.pdf.c_margin
+        measure = self.pdf.get_string_width
+        if measure(text) <= room:
+            return [text]
+        space = measure(" ")
+        lines: list[str] = []
+        line, used = "", 0.0
+        for word in text.split(" "):
+            wide = measure(word)
+            if wide > room:
+                from fpdf.enums import MethodReturnValue
+
+                broken = self.pdf.multi_cell(width, LINE, text, dry_run=True, output=MethodReturnValue.LINES)
+                return cast(list[str], broken)
+            if line and used + space + wide > room:
+                lines.append(line)
+                line, used = word, wide
+            else:
+                line, used = (f"{line} {word}", used + space + wide) if line else (word, wide)
+        lines.append(line)
+        return lines
 
     def figures_box(self, items: Sequence[tuple[str, str, str]]) -> None:
         """Big figures side by side: (label, value, detail)."""

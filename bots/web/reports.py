@@ -16,8 +16,11 @@ Each download is written to the audit log (who, what, which period).
 from __future__ import annotations
 
 import asyncio
-import io
+import tempfile
+from collections.abc import Sequence
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -29,7 +32,7 @@ from bots.web.i18n import page_language, render
 from bots.web.overview import page_context, the_view
 from bots.web.pdf import programme_pdf, pupil_pdf
 from bots.web.site import SITE
-from bots.web.streamed import XLSX_TYPE, attachment, csv_response, xlsx_response
+from bots.web.streamed import XLSX_TYPE, attachment, csv_response, file_response, xlsx_response
 from bots.web.view import View
 from locales import translate
 from monitoring.overview import overview
@@ -95,34 +98,41 @@ async def journal(request: web.Request, who: Signed) -> web.StreamResponse:
     return await table_export(request, who, view, "journal", kind, partial(_journal, view))
 
 
-def hours_xlsx(engine: Engine, view: View, lang: str) -> bytes:
+def hours_xlsx(engine: Engine, view: View, lang: str, path: Path) -> None:
+    """The hours report as a workbook at `path`: a sheet per group and one per tutor, written row by
+    row (openpyxl's write-only workbook: a district's two thousand groups are not held as cells)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     with Session(engine) as session:
         groups = hours(session, view.reading)
-    book = Workbook()
-    by_group = book.worksheets[0]
-    by_group.title = translate(lang, "overview.hours.by_group")[:31]
-    columns = ("school", "group", "subject", "tutor", "scheduled", "held", "minutes", "hours")
-    by_group.append([translate(lang, f"overview.hours.{c}") for c in columns])
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def sheet(title: str, columns: Sequence[str]) -> Any:
+        made = book.create_sheet(translate(lang, title)[:31])
+        made.freeze_panes = "A2"
+        for letter in "ABCDEFGH":
+            made.column_dimensions[letter].width = 18
+        heads = []
+        for column in columns:
+            head = WriteOnlyCell(made, value=translate(lang, f"overview.hours.{column}"))
+            head.font = bold
+            heads.append(head)
+        made.append(heads)
+        return made
+
+    by_group = sheet(
+        "overview.hours.by_group",
+        ("school", "group", "subject", "tutor", "scheduled", "held", "minutes", "hours"),
+    )
     for row in groups:
         by_group.append(_group_row(row, lang))
-    by_tutor = book.create_sheet(translate(lang, "overview.hours.by_tutor")[:31])
-    by_tutor.append(
-        [translate(lang, f"overview.hours.{c}") for c in ("tutor", "groups", "held", "minutes", "hours")]
-    )
+    by_tutor = sheet("overview.hours.by_tutor", ("tutor", "groups", "held", "minutes", "hours"))
     for tutor in tutor_hours(groups, lang):
         by_tutor.append([tutor.tutor, tutor.groups, tutor.held, tutor.minutes, tutor.hours])
-    for sheet in (by_group, by_tutor):
-        sheet.freeze_panes = "A2"
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for letter in "ABCDEFGH":
-            sheet.column_dimensions[letter].width = 18
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    book.save(path)
 
 
 def _group_row(row: GroupHours, lang: str) -> list[object]:
@@ -132,13 +142,15 @@ def _group_row(row: GroupHours, lang: str) -> list[object]:
 
 @routes.get("/dashboard/reports/hours.xlsx")
 @login_required
-async def hours_report(request: web.Request, who: Signed) -> web.Response:
+async def hours_report(request: web.Request, who: Signed) -> web.StreamResponse:
     view = await the_view(request, who)
     lang = page_language(request)
     await asyncio.to_thread(audit, request, who, view, "hours", "xlsx")
-    body = await asyncio.to_thread(hours_xlsx, request.app[SITE].engine, view, lang)
     name = f"ustaz-hours-{view.period.start:%Y%m%d}-{view.period.end:%Y%m%d}.xlsx"
-    return web.Response(body=body, content_type=XLSX_TYPE, headers=attachment(name))
+    with tempfile.TemporaryDirectory(prefix="ustaz-export-") as folder:
+        path = Path(folder) / "hours.xlsx"
+        await asyncio.to_thread(hours_xlsx, request.app[SITE].engine, view, lang, path)
+        return await file_response(request, path, XLSX_TYPE, name)
 
 
 def _programme(engine: Engine, view: View, lang: str, heading: str) -> bytes:

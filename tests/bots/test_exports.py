@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from bots.web.export import cell_text, file_name
+from bots.web.export import cell_text, csv_text, exported, file_name
 from bots.web.streamed import csv_lines, csv_rows
 from locales import T
 from locales.formats import excel_date_format, format_day, format_number
@@ -67,3 +67,29 @@ def test_titles_are_shortened_at_a_word_with_an_ellipsis(text: str, limit: int, 
 def test_a_headline_is_the_first_line_that_says_something() -> None:
     assert headline("\n  \nТақырып: бөлшектер\nЕкінші жол", 40) == "Тақырып: бөлшектер"
     assert headline("", 40) == ""
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_every_kind_of_cell_is_written_as_the_general_path_writes_it(language: str) -> None:
+    """`csv_text` tells the common kinds of cell apart by type first; each must come out as the
+    general path (`exported`, then `cell_text`) writes it, formulas marked and negatives numbers."""
+    cells = [
+        "8А",
+        "=HYPERLINK(1)",
+        "-3 apples",
+        "",
+        None,
+        12,
+        -5,
+        0,
+        7.5,
+        -2.25,
+        date(2026, 3, 9),
+        T("subject.algebra"),
+        T("quarter.name", number=2),
+        True,
+    ]
+    for cell in cells:
+        value = exported(cell, language)
+        assert csv_text(cell, language) == (value if isinstance(value, str) else cell_text(value, language))
+    assert csv_text("=1+1", language) == "'=1+1" and csv_text(-5, language) == "-5"
