@@ -63,3 +63,56 @@ class ScoreTally(SQLModel, table=True):
     school_id: int = Field(primary_key=True)  # the pupil's school
     score: int = Field(primary_key=True)
     works: int = 0
+
+
+class AttendanceDayTally(SQLModel, table=True):
+    """Attendance marks of one day, counted as `AttendanceTally` counts a week's: what the triggers
+    on the marks write (migration 0020_overview). Each change to a row here is passed on to its
+    week (`AttendanceTally`), its block (`AttendanceBlockTally`) and its school's week
+    (`AttendanceWeekTotal`) by triggers on this table. The overview reads it for the days around a
+    period's whole weeks: a few hundred rows a day instead of the day's marks."""
+
+    __tablename__ = "attendance_day_tally"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    school_id: int = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    group_id: int = Field(primary_key=True)
+    reason: str = Field(default="", primary_key=True, max_length=20)
+    present: int = 0
+    late: int = 0
+    absent: int = 0
+    excused: int = 0
+
+
+class AttendanceBlockTally(SQLModel, table=True):
+    """Attendance marks of a block of four weeks (28 days from `block`, a Monday a multiple of four
+    weeks after Monday 1970-01-05: a pure function of the date, as the week is). A group has a
+    row or a few per reason in a block, as it has in a week: a year reads a quarter of the rows."""
+
+    __tablename__ = "attendance_block_tally"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    school_id: int = Field(primary_key=True)
+    block: date = Field(primary_key=True)
+    group_id: int = Field(primary_key=True)
+    reason: str = Field(default="", primary_key=True, max_length=20)
+    present: int = 0
+    late: int = 0
+    absent: int = 0
+    excused: int = 0
+
+
+class AttendanceWeekTotal(SQLModel, table=True):
+    """Attendance marks of one week of a school, every group and reason together: the overview's
+    weekly trend, a row per week instead of one per group and week."""
+
+    __tablename__ = "attendance_week_total"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    school_id: int = Field(primary_key=True)
+    week: date = Field(primary_key=True)
+    present: int = 0
+    late: int = 0
+    absent: int = 0
+    excused: int = 0

@@ -443,19 +443,27 @@ def _add_handed(figures: Figures, on_time: Any, late: Any) -> None:
 
 
 def _count_attendance(session: Session, reading: Reading, found: Measured) -> None:
-    """The attendance figures: the period's whole weeks from the tallies (`monitoring.tally`), the
-    days around them from the marks; for a scope the tallies do not key, every day from the marks."""
-    days = tally.split(reading.scope, reading.period.start, min(reading.period.end, reading.today))
-    marks = _rows(session, attendance_rows(session, reading, days.days)) if days.days else []
-    for school, group, week, reason, *counts in marks:
-        _add_marks(found.at(school, group), reason, counts)
-        _add_marks(found.week(week), reason, counts)
-    if days.first is None:
+    """The attendance figures: from the tallies by day, week and block (`monitoring.tally`) for a
+    scope of whole schools; else every day from the marks."""
+    start, stop = reading.period.start, min(reading.period.end, reading.today)
+    if start > stop:
         return
+    if not tally.tallied(reading.scope):
+        for school, group, week, reason, *counts in _rows(
+            session, attendance_rows(session, reading, [(start, stop)])
+        ):
+            _add_marks(found.at(school, group), reason, counts)
+            _add_marks(found.week(week), reason, counts)
+        return
+    days = tally.split(reading.scope, start, stop)
     for school, group, reason, *counts in _rows(session, tally.attendance_cells(reading.scope, days)):
         _add_marks(found.at(school, group), reason, counts)
-    for week, *counts in _rows(session, tally.attendance_weeks(reading.scope, days)):
-        _add_marks(found.week(week), None, counts)
+    if days.first is not None:
+        for week, *counts in _rows(session, tally.attendance_weeks(reading.scope, days)):
+            _add_marks(found.week(week), None, counts)
+    if days.days:
+        for day, *counts in _rows(session, tally.attendance_days(reading.scope, days)):
+            _add_marks(found.week(tally.monday(day)), None, counts)
 
 
 def _add_marks(figures: Figures, reason: str | None, counts: list[Any]) -> None:
