@@ -116,3 +116,18 @@ class AttendanceWeekTotal(SQLModel, table=True):
     late: int = 0
     absent: int = 0
     excused: int = 0
+
+
+class GrowthTally(SQLModel, table=True):
+    """A pupil's entry and final diagnostic in a group, in per cent, as `assessment.growth` defines
+    them and as known now (every grade so far): what the overview's knowledge growth sums, a row per
+    pupil and group instead of ranking every diagnostic's latest grade. Counted again by triggers
+    (migration 0020_overview) whenever a grade, a work or a diagnostic that decides them changes."""
+
+    __tablename__ = "growth_tally"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    pupil_id: int = Field(primary_key=True)
+    group_id: int = Field(primary_key=True)
+    entry: float | None = None
+    final: float | None = None

@@ -37,7 +37,7 @@ from models.people import Membership
 from models.school import GroupMember, TutoringGroup
 from models.timetable import Attendance, Lesson
 from monitoring import tally
-from monitoring.growth import growth_by_group
+from monitoring.growth import growth_rows
 from monitoring.periods import Period
 from monitoring.scope import Scope
 from monitoring.sql import Rows, consented, latest_feedback, local_day, monday_of, pupil_membership, unindexed
@@ -376,7 +376,9 @@ def measure(session: Session, reading: Reading) -> Measured:
     _count_expected(session, reading, found)
     _count_handed(session, reading, found)
     _count_scores(session, reading, found)
-    for school, group, total, grown, entered in _rows(session, growth_by_group(reading.scope, reading.after)):
+    for school, group, total, grown, entered in _rows(
+        session, growth_rows(session, reading.scope, reading.after)
+    ):
         figures = found.at(school, group)
         figures.growth_total += float(total or 0.0)
         figures.grown += int(grown or 0)

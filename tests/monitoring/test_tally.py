@@ -13,14 +13,21 @@ import pytest
 from sqlalchemy import Engine, case, delete, func, insert, select, text, update
 from sqlmodel import Session, col
 
+from assessment.growth import diagnostic_scores
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.people import Membership
 from models.postal import PostalItem
 from models.school import GroupMember
 from models.store import is_postgres, session_scope
-from models.tally import AttendanceBlockTally, AttendanceDayTally, AttendanceTally, AttendanceWeekTotal
+from models.tally import (
+    AttendanceBlockTally,
+    AttendanceDayTally,
+    AttendanceTally,
+    AttendanceWeekTotal,
+    GrowthTally,
+)
 from models.timetable import Attendance, Lesson
-from monitoring import periods, scope_of, tally
+from monitoring import growth, periods, scope_of, tally
 from monitoring.figures import Reading
 from monitoring.overview import Overview, overview
 from monitoring.scope import DISTRICT, Scope
@@ -103,6 +110,19 @@ def tallied(session: Session) -> dict[str, Counts]:
             if any(row[-4:])
         }
     return found
+
+
+def growth_recounted(session: Session) -> dict[tuple[int, int], tuple[Any, Any]]:
+    """Each pupil's entry and final diagnostic per group, ranked from every grade as known now."""
+    rows = session.execute(diagnostic_scores([])).all()
+    return {(row.pupil_id, row.group_id): (row.entry, row.final) for row in rows}
+
+
+def growth_tallied(session: Session) -> dict[tuple[int, int], tuple[Any, Any]]:
+    """The tally of the pupils with a school (the overview reads it joined to their membership)."""
+    pupils = select(col(Membership.person_id)).where(col(Membership.role) == "pupil")
+    rows = session.execute(select(GrowthTally).where(col(GrowthTally.pupil_id).in_(pupils))).scalars()
+    return {(row.pupil_id, row.group_id): (row.entry, row.final) for row in rows}
 
 
 def stored_marks(engine: Engine) -> set[tuple[Any, ...]]:
@@ -266,6 +286,17 @@ class Changes:
             )
             conn.execute(text("DELETE FROM feedback WHERE id % 17 = :k"), {"k": k})
             conn.execute(text("UPDATE submission SET late = NOT late WHERE id % 9 = :k"), {"k": k})
+            # diagnostics: a work becomes a final one, an entry is re-dated, a grade gets points
+            conn.execute(
+                text("UPDATE homework SET kind = 'diagnostic', label = 'final' WHERE id % 23 = :k"), {"k": k}
+            )
+            conn.execute(
+                text("UPDATE homework SET due_at = created_at WHERE label = 'entry' AND id % 3 = :k"),
+                {"k": k % 3},
+            )
+            conn.execute(
+                text("UPDATE feedback SET points = id % 7, max_points = 6 WHERE id % 19 = :k"), {"k": k}
+            )
             member = conn.execute(
                 text("SELECT id, pupil_id FROM group_member ORDER BY id LIMIT 1 OFFSET :k"), {"k": k}
             ).one()
@@ -277,6 +308,26 @@ class Changes:
             ).first()
             if taken is None:
                 conn.execute(insert(GroupMember).values(group_id=joined, pupil_id=member.pupil_id))
+
+
+def assert_growth_is_the_ranking(session: Session, reader: int) -> None:
+    """Knowledge growth from the tally is the growth ranked from every grade, once nothing is graded
+    after the moment it is read as of; a moment before the latest grade is ranked from the grades."""
+    scope = scope_of(session, reader)
+    assert scope is not None
+    later = datetime.now(UTC) + timedelta(days=1)
+
+    def rounded(statement: Any) -> list[tuple[Any, ...]]:
+        rows = session.execute(statement).all()
+        return sorted((s, g, round(float(total or 0), 6), int(n), int(e)) for s, g, total, n, e in rows)
+
+    from_tally = rounded(growth.growth_tallied(scope))
+    assert from_tally == rounded(growth.growth_by_group(scope, later))
+    assert sum(n for *_rest, n, _e in from_tally) > 0  # some pupils sat both diagnostics
+    assert rounded(growth.growth_rows(session, scope, later)) == from_tally
+    latest = session.execute(select(func.max(col(Feedback.created_at)))).scalar_one()
+    assert "growth_tally" not in str(growth.growth_rows(session, scope, latest))
+    assert "growth_tally" in str(growth.growth_rows(session, scope, later))
 
 
 def read(engine: Engine, reader: int, period: periods.Period) -> Overview:
@@ -297,8 +348,10 @@ def test_the_tallies_and_the_overview_stay_the_marks_whatever_writes_them(
         step()
         with Session(engine) as session:
             assert tallied(session) == recounted(session), step.__name__
+            assert growth_tallied(session) == growth_recounted(session), step.__name__
     with Session(engine) as session:
         assert tally.tallied(scope_of(session, world.district))  # type: ignore[arg-type]
+        assert_growth_is_the_ranking(session, world.district)
     from_tallies = {name: read(engine, world.district, period) for name, period in PERIODS.items()}
     monkeypatch.setattr(tally, "tallied", lambda _scope: False)
     for name, period in PERIODS.items():

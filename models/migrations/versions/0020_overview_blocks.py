@@ -173,6 +173,65 @@ DROPPED = {
 }
 
 
+# Knowledge growth (`assessment.growth`): each pupil's entry and final diagnostic per group, counted
+# again from what is stored whenever a grade, a work or a diagnostic that decides them changes.
+PERCENT = (
+    "CASE WHEN f.points IS NOT NULL AND f.max_points > 0 THEN 100.0 * CAST(f.points AS FLOAT) / f.max_points "
+    "WHEN f.formative_score IS NOT NULL THEN CAST(f.formative_score AS FLOAT) * 10.0 END"
+)
+
+
+def _recount_growth(pairs: str) -> list[str]:
+    """The statements that count again the entry and final diagnostic of the (pupil, group) pairs
+    `pairs` selects, as `assessment.growth.diagnostic_scores` defines them (read as known now).
+    The pairs lead the join (SQLite's CROSS JOIN keeps them the outer loop): a pupil's few works."""
+    rank = "PARTITION BY s.pupil_id, h.group_id, h.label ORDER BY h.due_at{desc}, f.id{desc}"
+    return [
+        "DELETE FROM growth_tally WHERE (pupil_id, group_id) IN "
+        f"(SELECT pupil_id, group_id FROM ({pairs}) p)",
+        "INSERT INTO growth_tally (pupil_id, group_id, entry, final) "
+        "SELECT pupil_id, group_id, max(CASE WHEN label = 'entry' AND earliest = 1 THEN score END), "
+        "max(CASE WHEN label = 'final' AND latest = 1 THEN score END) FROM ("
+        f"SELECT s.pupil_id, h.group_id, h.label, {PERCENT} AS score, "
+        f"row_number() OVER ({rank.format(desc='')}) AS earliest, "
+        f"row_number() OVER ({rank.format(desc=' DESC')}) AS latest "
+        f"FROM (SELECT DISTINCT pupil_id, group_id FROM ({pairs}) q) p CROSS JOIN submission s "
+        "JOIN homework h ON h.id = s.homework_id JOIN group_ t ON t.id = h.group_id "
+        "JOIN feedback f ON f.submission_id = s.id "
+        "WHERE s.pupil_id = p.pupil_id AND h.group_id = p.group_id AND s.status = 'graded' "
+        "AND h.kind = 'diagnostic' AND h.label IN ('entry', 'final') "
+        f"AND ({PERCENT}) IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM feedback n WHERE n.submission_id = f.submission_id AND n.id > f.id)"
+        ") ranked GROUP BY pupil_id, group_id",
+    ]
+
+
+# Per table: the columns whose change moves a pupil's diagnostics, and the (pupil, group) pairs.
+GROWTH_WATCHED = {
+    "feedback": (
+        ("submission_id", "points", "max_points", "formative_score"),
+        lambda row: (
+            "SELECT s.pupil_id, h.group_id FROM submission s JOIN homework h ON h.id = s.homework_id "
+            f"WHERE s.id = {row}.submission_id AND h.kind = 'diagnostic'"
+        ),
+    ),
+    "submission": (
+        ("homework_id", "pupil_id", "status"),
+        lambda row: (
+            f"SELECT {row}.pupil_id AS pupil_id, h.group_id FROM homework h "
+            f"WHERE h.id = {row}.homework_id AND h.kind = 'diagnostic'"
+        ),
+    ),
+    "homework": (
+        ("group_id", "kind", "label", "due_at"),
+        lambda row: (
+            f"SELECT pupil_id, {row}.group_id AS group_id FROM submission "
+            f"WHERE homework_id = {row}.id AND {row}.kind = 'diagnostic'"
+        ),
+    ),
+}
+
+
 def _kept(dialect: str) -> list[tuple[str, str, Sequence[str], str, str]]:
     """Every set of triggers this migration makes: name, table, watched columns, and the statements
     that take a row's share out (`OLD`) and put it in (`NEW`)."""
@@ -195,6 +254,9 @@ def _kept(dialect: str) -> list[tuple[str, str, Sequence[str], str, str]]:
             _passed_on("NEW", "1", dialect),
         )
     )
+    for table, (columns, pairs) in GROWTH_WATCHED.items():
+        old, new = ("; ".join(_recount_growth(pairs(row))) + ";" for row in ("OLD", "NEW"))
+        found.append((f"{table}_growth_tally", table, columns, old, new))
     return found
 
 
@@ -249,6 +311,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("school_id", "week"),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "growth_tally",
+        sa.Column("pupil_id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("entry", sa.Float(), nullable=True),
+        sa.Column("final", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("pupil_id", "group_id"),
+        sqlite_with_rowid=False,
+    )
+    op.create_index("ix_feedback_created_at", "feedback", ["created_at"])
+    every = "SELECT pupil_id, group_id FROM submission JOIN homework ON homework.id = homework_id"
+    for statement in _recount_growth(every + " WHERE kind = 'diagnostic'"):
+        op.execute(statement)
     for table in FACTS:
         for statement in DROPPED[dialect](f"{table}_tally", table):
             op.execute(statement)
@@ -272,6 +347,8 @@ def downgrade() -> None:
         if table in FACTS and name == f"{table}_tally":
             for statement in TRIGGERS[dialect](name, table, columns, old, new):
                 op.execute(statement)
+    op.drop_index("ix_feedback_created_at", table_name="feedback")
+    op.drop_table("growth_tally")
     op.drop_table("attendance_week_total")
     op.drop_table("attendance_block_tally")
     op.drop_table("attendance_day_tally")
