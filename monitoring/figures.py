@@ -497,28 +497,31 @@ class PupilCount:
 
 def pupils_by_school(session: Session, reading: Reading) -> dict[int, PupilCount]:
     has = consented(col(Membership.person_id), reading.after)
-    rows = session.execute(
+    rows = _rows(
+        session,
         select(col(Membership.school_id), func.count(), func.sum(case((has, 1), else_=0)))
         .where(col(Membership.role) == Role.PUPIL.value, reading.scope.covers(Membership.person_id))
-        .group_by(col(Membership.school_id))
-    ).all()
+        .group_by(col(Membership.school_id)),
+    )
     return {school: PupilCount(count, int(yes or 0)) for school, count, yes in rows}
 
 
 def pupils_by_group(session: Session, reading: Reading) -> dict[int, PupilCount]:
     has = consented(col(GroupMember.pupil_id), reading.after)
-    rows = session.execute(
+    rows = _rows(
+        session,
         select(col(GroupMember.group_id), func.count(), func.sum(case((has, 1), else_=0)))
         .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
         .where(reading.scope.covers(GroupMember.pupil_id), *reading.scope.in_groups(GroupMember.group_id))
-        .group_by(col(GroupMember.group_id))
-    ).all()
+        .group_by(col(GroupMember.group_id)),
+    )
     return {group: PupilCount(count, int(yes or 0)) for group, count, yes in rows}
 
 
 def pupils_by_tutor(session: Session, reading: Reading) -> dict[int, PupilCount]:
     has = consented(col(GroupMember.pupil_id), reading.after)
-    rows = session.execute(
+    rows = _rows(
+        session,
         select(
             col(TutoringGroup.tutor_id),
             func.count(func.distinct(col(GroupMember.pupil_id))),
@@ -528,8 +531,8 @@ def pupils_by_tutor(session: Session, reading: Reading) -> dict[int, PupilCount]
         .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
         .where(reading.scope.covers(GroupMember.pupil_id), *reading.scope.in_groups(GroupMember.group_id))
         .where(col(TutoringGroup.tutor_id).is_not(None))
-        .group_by(col(TutoringGroup.tutor_id))
-    ).all()
+        .group_by(col(TutoringGroup.tutor_id)),
+    )
     return {tutor: PupilCount(count, int(yes or 0)) for tutor, count, yes in rows}
 
 
