@@ -50,6 +50,10 @@ class WorkTally(SQLModel, table=True):
     school_id: int = Field(primary_key=True)  # the pupil's school
     on_time: int = 0
     late: int = 0
+    # The formative scores of its graded works (each work's latest grade), as `ScoreTally` spreads
+    # them: their sum and number (migration 0020_overview), read in the same pass as the works.
+    score_total: int = 0
+    scored: int = 0
 
 
 class ScoreTally(SQLModel, table=True):

@@ -400,8 +400,9 @@ def _count_expected(session: Session, reading: Reading, found: Measured) -> None
 
 
 def _count_scores(session: Session, reading: Reading, found: Measured) -> None:
-    """The formative scores: their sum and number per school and group, and how many got each;
-    from the tallies, as two short lists, for a scope they key."""
+    """The formative scores: their sum and number per school and group, and how many got each; for
+    a scope the tallies key, the sums come with the works handed in (`_count_handed`) and only
+    how many got each is read here."""
     if not tally.tallied(reading.scope):
         for school, group, score, count in _rows(session, score_rows(reading)):
             figures = found.at(school, group)
@@ -409,12 +410,7 @@ def _count_scores(session: Session, reading: Reading, found: Measured) -> None:
             figures.scored += int(count)
             _add_spread(found, score, count)
         return
-    due = in_period(reading)
-    for school, group, total, count in _rows(session, tally.score_cells(reading.scope, due)):
-        figures = found.at(school, group)
-        figures.score_total += int(total)
-        figures.scored += int(count)
-    for score, count in _rows(session, tally.score_spread(reading.scope, due)):
+    for score, count in _rows(session, tally.score_spread(reading.scope, in_period(reading))):
         _add_spread(found, score, count)
 
 
@@ -424,16 +420,20 @@ def _add_spread(found: Measured, score: Any, count: Any) -> None:
 
 
 def _count_handed(session: Session, reading: Reading, found: Measured) -> None:
-    """Works handed in on time and late: from the tallies, per school and group and per week apart
-    (two short lists, not their product), for a scope they key; else from the works."""
+    """Works handed in on time and late: from the tallies, per school and group (with the sum and
+    number of their scores) and per week apart (two short lists, not their product), for a scope
+    they key; else from the works."""
     if not tally.tallied(reading.scope):
         for school, group, week, on_time, late in _rows(session, handed_rows(session, reading)):
             _add_handed(found.at(school, group), on_time, late)
             _add_handed(found.week(week), on_time, late)
         return
     due = in_period(reading)
-    for school, group, on_time, late in _rows(session, tally.handed_cells(reading.scope, due)):
-        _add_handed(found.at(school, group), on_time, late)
+    for school, group, on_time, late, total, scored in _rows(session, tally.handed_cells(reading.scope, due)):
+        figures = found.at(school, group)
+        _add_handed(figures, on_time, late)
+        figures.score_total += int(total or 0)
+        figures.scored += int(scored or 0)
     week = _due_week(session, reading, col(Homework.due_at))
     for monday, on_time, late in _rows(session, tally.handed_weeks(reading.scope, due, week)):
         _add_handed(found.week(monday), on_time, late)

@@ -18,6 +18,7 @@ counted from the marks whole, as `Scope.covers` says it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -160,11 +161,11 @@ def attendance_days(scope: Scope, found: Split) -> Rows:
     )
 
 
-def _handed(scope: Scope, due: list[Any], *keys: Any) -> Rows:
+def _handed(scope: Scope, due: list[Any], sums: Sequence[Any], *keys: Any) -> Rows:
     """The homework's tally rows tested against the scope's schools, not looked up once per school
     (`unprobed`): a district's 100 schools made 100 lookups of each homework."""
     return (
-        select(*keys, func.sum(col(WorkTally.on_time)), func.sum(col(WorkTally.late)))
+        select(*keys, *(func.sum(column) for column in sums))
         .select_from(Homework)
         .join(WorkTally, col(WorkTally.homework_id) == col(Homework.id))
         .where(*due, unprobed(WorkTally.school_id).in_(scope.school_ids))
@@ -172,15 +173,24 @@ def _handed(scope: Scope, due: list[Any], *keys: Any) -> Rows:
     )
 
 
+HANDED = (
+    col(WorkTally.on_time),
+    col(WorkTally.late),
+    col(WorkTally.score_total),
+    col(WorkTally.scored),
+)
+
+
 def handed_cells(scope: Scope, due: list[Any]) -> Rows:
-    """Per (the pupil's school, group) of the homework `due` picks: works handed in on time, and late
-    (a row per homework read, not one per pupil's work)."""
-    return _handed(scope, due, col(WorkTally.school_id), col(Homework.group_id))
+    """Per (the pupil's school, group) of the homework `due` picks: works handed in on time, and
+    late, and the sum and number of their formative scores (a row per homework read, not one per
+    pupil's work)."""
+    return _handed(scope, due, HANDED, col(WorkTally.school_id), col(Homework.group_id))
 
 
 def handed_weeks(scope: Scope, due: list[Any], week: Any) -> Rows:
     """Per `week` due of the homework `due` picks: works handed in on time, and late."""
-    return _handed(scope, due, week)
+    return _handed(scope, due, HANDED[:2], week)
 
 
 def _scores(scope: Scope, due: list[Any], *columns: Any) -> Rows:
@@ -190,15 +200,6 @@ def _scores(scope: Scope, due: list[Any], *columns: Any) -> Rows:
         .join(ScoreTally, col(ScoreTally.homework_id) == col(Homework.id))
         .where(*due, unprobed(ScoreTally.school_id).in_(scope.school_ids))
     )
-
-
-def score_cells(scope: Scope, due: list[Any]) -> Rows:
-    """Per (the pupil's school, group) of the homework `due` picks: the sum of the formative scores
-    and how many works were scored."""
-    keys = [col(ScoreTally.school_id), col(Homework.group_id)]
-    works = col(ScoreTally.works)
-    total = func.sum(col(ScoreTally.score) * works)
-    return _scores(scope, due, *keys, total, func.sum(works)).group_by(*keys)
 
 
 def score_spread(scope: Scope, due: list[Any]) -> Rows:

@@ -14,7 +14,9 @@ Revises: 0019_tally
 Create Date: 2026-12-04 14:10:00
 """
 
+import importlib
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -257,6 +259,55 @@ def _kept(dialect: str) -> list[tuple[str, str, Sequence[str], str, str]]:
     for table, (columns, pairs) in GROWTH_WATCHED.items():
         old, new = ("; ".join(_recount_growth(pairs(row))) + ";" for row in ("OLD", "NEW"))
         found.append((f"{table}_growth_tally", table, columns, old, new))
+    return found + _works(_recount_works)
+
+
+def _before() -> Any:
+    """Migration 0019_tally, whose triggers this one replaces and whose tables it keeps."""
+    return importlib.import_module("models.migrations.versions.0019_tally_counts")
+
+
+COUNTED = "('submitted', 'graded', 'returned')"  # a work handed in, as monitoring.figures.COUNTED
+
+
+def _recount_works(which: str) -> list[str]:
+    """0019's recount of the works handed in and the scores of the homework `which` names, with the
+    sum and number of its formative scores per school beside the works handed in (`work_tally`): the
+    overview reads both in one pass over the period's homework. The works handed in count the
+    pupils of the homework's group; the scores every graded work, as the facts did."""
+    latest = "NOT EXISTS (SELECT 1 FROM feedback n WHERE n.submission_id = f.submission_id AND n.id > f.id)"
+    return [
+        f"DELETE FROM work_tally WHERE homework_id {which}",
+        f"DELETE FROM score_tally WHERE homework_id {which}",
+        "INSERT INTO work_tally (homework_id, school_id, on_time, late, score_total, scored) "
+        "SELECT homework_id, school_id, sum(on_time), sum(late), sum(score_total), sum(scored) FROM ("
+        "SELECT homework_id, school_id, 1 - late AS on_time, late, 0 AS score_total, 0 AS scored FROM ("
+        "SELECT s.homework_id, m.school_id, s.pupil_id, min(CASE WHEN s.late THEN 1 ELSE 0 END) AS late "
+        "FROM submission s JOIN homework h ON h.id = s.homework_id "
+        "JOIN group_member g ON g.group_id = h.group_id AND g.pupil_id = s.pupil_id "
+        "JOIN membership m ON m.person_id = s.pupil_id AND m.role = 'pupil' "
+        f"WHERE s.homework_id {which} AND s.status IN {COUNTED} "
+        "GROUP BY s.homework_id, m.school_id, s.pupil_id) handed "
+        "UNION ALL SELECT s.homework_id, m.school_id, 0, 0, f.formative_score, 1 FROM submission s "
+        "JOIN feedback f ON f.submission_id = s.id "
+        "JOIN membership m ON m.person_id = s.pupil_id AND m.role = 'pupil' "
+        f"WHERE s.homework_id {which} AND s.status = 'graded' AND f.formative_score IS NOT NULL AND {latest}"
+        ") works GROUP BY homework_id, school_id",
+        "INSERT INTO score_tally (homework_id, school_id, score, works) "
+        "SELECT s.homework_id, m.school_id, f.formative_score, count(*) FROM submission s "
+        "JOIN feedback f ON f.submission_id = s.id "
+        "JOIN membership m ON m.person_id = s.pupil_id AND m.role = 'pupil' "
+        f"WHERE s.homework_id {which} AND s.status = 'graded' AND f.formative_score IS NOT NULL AND {latest} "
+        "GROUP BY s.homework_id, m.school_id, f.formative_score",
+    ]
+
+
+def _works(recount: Any) -> list[tuple[str, str, Sequence[str], str, str]]:
+    """0019's triggers that count a homework's works again, with `recount` saying how."""
+    found = []
+    for table, (columns, which) in _before().WORKS_WATCHED.items():
+        old, new = ("; ".join(recount(which(row))) + ";" for row in ("OLD", "NEW"))
+        found.append((f"{table}_work_tally", table, columns, old, new))
     return found
 
 
@@ -327,6 +378,13 @@ def upgrade() -> None:
     for table in FACTS:
         for statement in DROPPED[dialect](f"{table}_tally", table):
             op.execute(statement)
+    for name, table, *_rest in _works(_before()._recount_works):
+        for statement in DROPPED[dialect](name, table):
+            op.execute(statement)
+    op.add_column("work_tally", sa.Column("score_total", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("work_tally", sa.Column("scored", sa.Integer(), nullable=False, server_default="0"))
+    for statement in _recount_works("IS NOT NULL"):
+        op.execute(statement)
     for statement in _fill(dialect):
         op.execute(statement)
     for name, table, columns, old, new in _kept(dialect):
@@ -335,18 +393,20 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to 0019's triggers on the facts, which write the weeks' tally (kept exact meanwhile)."""
-    import importlib
-
+    """Back to 0019's triggers on the facts, which write the weeks' tally (kept exact meanwhile)
+    and the works' tally without the scores."""
     dialect = op.get_bind().dialect.name
     for name, table, *_rest in _kept(dialect):
         for statement in DROPPED[dialect](name, table):
             op.execute(statement)
-    before = importlib.import_module("models.migrations.versions.0019_tally_counts")
+    before = _before()
+    replaced = {f"{table}_tally" for table in FACTS}
     for name, table, columns, old, new in before._kept(before.MONDAY[dialect]):
-        if table in FACTS and name == f"{table}_tally":
+        if name in replaced or name.endswith("_work_tally"):
             for statement in TRIGGERS[dialect](name, table, columns, old, new):
                 op.execute(statement)
+    op.execute("ALTER TABLE work_tally DROP COLUMN scored")
+    op.execute("ALTER TABLE work_tally DROP COLUMN score_total")
     op.drop_index("ix_feedback_created_at", table_name="feedback")
     op.drop_table("growth_tally")
     op.drop_table("attendance_week_total")
