@@ -1,16 +1,20 @@
 """Counts the dashboard's overview reads instead of the facts they count (docs/dashboard.md, "Speed").
 
 A year of a school of 4,000 is about 200,000 attendance marks; the overview adds them up per school
-and group, and per week for its trend. `AttendanceTally` holds those sums per (the pupil's school,
-the week's Monday, the lesson's group, the reason a family gave), so a period's whole weeks are read
-from a few tens of thousands of rows (`monitoring.tally`). The works handed in and their scores are
-counted per homework and the pupil's school (`WorkTally`, `ScoreTally`): a period picks its homework
-by when they fall due, as before, and reads a row per homework instead of one per pupil's work.
+and group, and per week for its trend. The marks are counted per (the pupil's school, the day, the
+lesson's group, the reason a family gave) in `AttendanceDayTally`, and from it per week
+(`AttendanceTally`), per block of four weeks (`AttendanceBlockTally`) and per school and week
+(`AttendanceWeekTotal`), so a period is read as a dozen ranges of a few thousand rows
+(`monitoring.tally`). The works handed in and their scores are counted per homework and the pupil's
+school (`WorkTally`, `ScoreTally`): a period picks its homework by when they fall due, as before, and
+reads a row per homework instead of one per pupil's work. Each pupil's entry and final diagnostic
+per group is kept in `GrowthTally` for knowledge growth.
 
 The tallies are written by the database itself, by triggers in the same transaction as the rows they
 count (migration 0019_tally): whatever writes a mark, a work or a grade — the bot, the importer's
 bulk inserts, a raw statement, PostgreSQL's COPY — keeps them exact, and so does a pupil moving to
-another school or group, or a lesson or homework moving to another group. No Python code writes them.
+another school or group, or a lesson or homework moving to another group (migrations 0019_tally and
+0020_overview). No Python code writes them.
 """
 
 from __future__ import annotations
