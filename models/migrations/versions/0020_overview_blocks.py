@@ -267,38 +267,19 @@ def _before() -> Any:
     return importlib.import_module("models.migrations.versions.0019_tally_counts")
 
 
-COUNTED = "('submitted', 'graded', 'returned')"  # a work handed in, as monitoring.figures.COUNTED
-
-
 def _recount_works(which: str) -> list[str]:
-    """0019's recount of the works handed in and the scores of the homework `which` names, with the
-    sum and number of its formative scores per school beside the works handed in (`work_tally`): the
-    overview reads both in one pass over the period's homework. The works handed in count the
-    pupils of the homework's group; the scores every graded work, as the facts did."""
-    latest = "NOT EXISTS (SELECT 1 FROM feedback n WHERE n.submission_id = f.submission_id AND n.id > f.id)"
+    """0019's recount of the works handed in and the scores of the homework `which` names, then the
+    sum and number of its formative scores per school put beside the works handed in (`work_tally`),
+    from the few score rows just counted: the overview reads both in one pass over the period's
+    homework. The works handed in count the pupils of the homework's group, the scores every graded
+    work, as the facts did, so a school may have scores and no work handed in."""
     return [
-        f"DELETE FROM work_tally WHERE homework_id {which}",
-        f"DELETE FROM score_tally WHERE homework_id {which}",
+        *_before()._recount_works(which),
         "INSERT INTO work_tally (homework_id, school_id, on_time, late, score_total, scored) "
-        "SELECT homework_id, school_id, sum(on_time), sum(late), sum(score_total), sum(scored) FROM ("
-        "SELECT homework_id, school_id, 1 - late AS on_time, late, 0 AS score_total, 0 AS scored FROM ("
-        "SELECT s.homework_id, m.school_id, s.pupil_id, min(CASE WHEN s.late THEN 1 ELSE 0 END) AS late "
-        "FROM submission s JOIN homework h ON h.id = s.homework_id "
-        "JOIN group_member g ON g.group_id = h.group_id AND g.pupil_id = s.pupil_id "
-        "JOIN membership m ON m.person_id = s.pupil_id AND m.role = 'pupil' "
-        f"WHERE s.homework_id {which} AND s.status IN {COUNTED} "
-        "GROUP BY s.homework_id, m.school_id, s.pupil_id) handed "
-        "UNION ALL SELECT s.homework_id, m.school_id, 0, 0, f.formative_score, 1 FROM submission s "
-        "JOIN feedback f ON f.submission_id = s.id "
-        "JOIN membership m ON m.person_id = s.pupil_id AND m.role = 'pupil' "
-        f"WHERE s.homework_id {which} AND s.status = 'graded' AND f.formative_score IS NOT NULL AND {latest}"
-        ") works GROUP BY homework_id, school_id",
-        "INSERT INTO score_tally (homework_id, school_id, score, works) "
-        "SELECT s.homework_id, m.school_id, f.formative_score, count(*) FROM submission s "
-        "JOIN feedback f ON f.submission_id = s.id "
-        "JOIN membership m ON m.person_id = s.pupil_id AND m.role = 'pupil' "
-        f"WHERE s.homework_id {which} AND s.status = 'graded' AND f.formative_score IS NOT NULL AND {latest} "
-        "GROUP BY s.homework_id, m.school_id, f.formative_score",
+        "SELECT homework_id, school_id, 0, 0, sum(score * works), sum(works) FROM score_tally "
+        f"WHERE homework_id {which} GROUP BY homework_id, school_id "
+        "ON CONFLICT (homework_id, school_id) DO UPDATE "
+        "SET score_total = excluded.score_total, scored = excluded.scored",
     ]
 
 
