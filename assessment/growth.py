@@ -47,11 +47,15 @@ def diagnostic_scores(
     from monitoring.sql import latest_grades, percent
 
     pupil, group, label = col(Submission.pupil_id), col(Homework.group_id), col(Homework.label)
+    # Ranked per pupil membership too: a pupil of two schools has their entry and final in each
+    # (as every other figure counts them in both), not in whichever the database met first.
+    school = col(Membership.school_id)
     earliest = func.row_number().over(
-        partition_by=(pupil, group, label), order_by=(col(Homework.due_at), col(Feedback.id))
+        partition_by=(school, pupil, group, label), order_by=(col(Homework.due_at), col(Feedback.id))
     )
     latest = func.row_number().over(
-        partition_by=(pupil, group, label), order_by=(col(Homework.due_at).desc(), col(Feedback.id).desc())
+        partition_by=(school, pupil, group, label),
+        order_by=(col(Homework.due_at).desc(), col(Feedback.id).desc()),
     )
     bounds = [
         *([col(Feedback.created_at) < until] if until is not None else []),

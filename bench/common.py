@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,15 +48,20 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[index]
 
 
-def side_by_side_options(description: str | None) -> argparse.Namespace:
+def side_by_side_options(
+    description: str | None, more: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.Namespace:
     """The options of a benchmark that can time another checkout beside this one: --quick (smaller
-    worlds, fewer rounds), --before PATH (say a checkout of main), --rounds N."""
+    worlds, fewer rounds), --before PATH (say a checkout of main), --rounds N; and those `more`
+    adds."""
     options = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     options.add_argument("--quick", action="store_true", help="smaller worlds, fewer rounds")
     options.add_argument("--before", type=Path, help="a checkout of the code to compare with (say main)")
     options.add_argument("--rounds", type=int, default=0)
+    if more is not None:
+        more(options)
     return options.parse_args()
 
 

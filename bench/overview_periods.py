@@ -17,11 +17,12 @@ machine's drift falls on all alike.
 Targets (issue 21): ≤ 300 ms for the district and for one school of 4,000, ≤ 500 ms for one school
 of 12,000 — for every period.
 
-    uv run --frozen python -m bench.overview_periods [--quick] [--before ../main]
+    uv run --frozen python -m bench.overview_periods [--quick] [--before ../main] [--worlds district,4000]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sqlite3
@@ -119,7 +120,7 @@ def statistics_hidden(db_url: str, hide: bool) -> Iterator[None]:
         store.close()
 
 
-def measure(shape: Shape, rounds: int, before: Path | None) -> None:
+def measure(shape: Shape, rounds: int, before: Path | None, hide: bool = True) -> None:
     with temporary_folder() as folder, scratch_database(folder) as db_url:
         engine = make_engine(db_url)
         upgrade(engine)
@@ -127,7 +128,7 @@ def measure(shape: Shape, rounds: int, before: Path | None) -> None:
         world = build_district(engine, shape.schools, shape.pupils)
         fill_term(engine, date.today())
         gather_statistics(engine)
-        hidable = not is_postgres(engine)
+        hidable = hide and not is_postgres(engine)
         engine.dispose()
         reader = world.district if shape.schools > 1 else world.coordinators[0]
         print(
@@ -159,12 +160,29 @@ def measure(shape: Shape, rounds: int, before: Path | None) -> None:
         sys.stdout.flush()
 
 
+def _worlds(options: argparse.ArgumentParser) -> None:
+    options.add_argument(
+        "--worlds",
+        default="",
+        help="only the worlds whose name (less its commas) holds one of these, comma-separated: "
+        "'district,4000' runs the district and the school of 4,000",
+    )
+    options.add_argument(
+        "--with-statistics-only",
+        action="store_true",
+        help="leave out the readings with the planner statistics hidden (half the time)",
+    )
+
+
 def main() -> None:
-    args = side_by_side_options(__doc__)
+    args = side_by_side_options(__doc__, _worlds)
     print(f"The overview and who needs attention, per period, on {machine()}", flush=True)
     rounds = args.rounds or (2 if args.quick else 5)
+    wanted = [part.strip() for part in args.worlds.split(",") if part.strip()]
     for shape in QUICK if args.quick else SHAPES:
-        measure(shape, rounds, args.before.resolve() if args.before else None)
+        if not wanted or any(part in shape.name.replace(",", "") for part in wanted):
+            before = args.before.resolve() if args.before else None
+            measure(shape, rounds, before, hide=not args.with_statistics_only)
 
 
 if __name__ == "__main__":

@@ -87,5 +87,7 @@ class Feedback(SQLModel, table=True):
     formative_score: int | None = Field(default=None, ge=1, le=10)
     mark: int | None = Field(default=None, ge=2, le=5)
     redo: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
+    # Indexed: whether any grade came after a moment decides if the overview may read knowledge
+    # growth from its tally (`monitoring.growth`).
+    created_at: datetime = Field(default_factory=utcnow, index=True)
     corrected_at: datetime | None = None  # the tutor changed it; the earlier values are in the audit

@@ -37,7 +37,7 @@ from models.people import Membership
 from models.school import GroupMember, TutoringGroup
 from models.timetable import Attendance, Lesson
 from monitoring import tally
-from monitoring.growth import growth_by_group
+from monitoring.growth import growth_rows
 from monitoring.periods import Period
 from monitoring.scope import Scope
 from monitoring.sql import Rows, consented, latest_feedback, local_day, monday_of, pupil_membership, unindexed
@@ -376,7 +376,9 @@ def measure(session: Session, reading: Reading) -> Measured:
     _count_expected(session, reading, found)
     _count_handed(session, reading, found)
     _count_scores(session, reading, found)
-    for school, group, total, grown, entered in _rows(session, growth_by_group(reading.scope, reading.after)):
+    for school, group, total, grown, entered in _rows(
+        session, growth_rows(session, reading.scope, reading.after)
+    ):
         figures = found.at(school, group)
         figures.growth_total += float(total or 0.0)
         figures.grown += int(grown or 0)
@@ -398,8 +400,9 @@ def _count_expected(session: Session, reading: Reading, found: Measured) -> None
 
 
 def _count_scores(session: Session, reading: Reading, found: Measured) -> None:
-    """The formative scores: their sum and number per school and group, and how many got each;
-    from the tallies, as two short lists, for a scope they key."""
+    """The formative scores: their sum and number per school and group, and how many got each; for
+    a scope the tallies key, the sums come with the works handed in (`_count_handed`) and only
+    how many got each is read here."""
     if not tally.tallied(reading.scope):
         for school, group, score, count in _rows(session, score_rows(reading)):
             figures = found.at(school, group)
@@ -407,12 +410,7 @@ def _count_scores(session: Session, reading: Reading, found: Measured) -> None:
             figures.scored += int(count)
             _add_spread(found, score, count)
         return
-    due = in_period(reading)
-    for school, group, total, count in _rows(session, tally.score_cells(reading.scope, due)):
-        figures = found.at(school, group)
-        figures.score_total += int(total)
-        figures.scored += int(count)
-    for score, count in _rows(session, tally.score_spread(reading.scope, due)):
+    for score, count in _rows(session, tally.score_spread(reading.scope, in_period(reading))):
         _add_spread(found, score, count)
 
 
@@ -422,16 +420,20 @@ def _add_spread(found: Measured, score: Any, count: Any) -> None:
 
 
 def _count_handed(session: Session, reading: Reading, found: Measured) -> None:
-    """Works handed in on time and late: from the tallies, per school and group and per week apart
-    (two short lists, not their product), for a scope they key; else from the works."""
+    """Works handed in on time and late: from the tallies, per school and group (with the sum and
+    number of their scores) and per week apart (two short lists, not their product), for a scope
+    they key; else from the works."""
     if not tally.tallied(reading.scope):
         for school, group, week, on_time, late in _rows(session, handed_rows(session, reading)):
             _add_handed(found.at(school, group), on_time, late)
             _add_handed(found.week(week), on_time, late)
         return
     due = in_period(reading)
-    for school, group, on_time, late in _rows(session, tally.handed_cells(reading.scope, due)):
-        _add_handed(found.at(school, group), on_time, late)
+    for school, group, on_time, late, total, scored in _rows(session, tally.handed_cells(reading.scope, due)):
+        figures = found.at(school, group)
+        _add_handed(figures, on_time, late)
+        figures.score_total += int(total or 0)
+        figures.scored += int(scored or 0)
     week = _due_week(session, reading, col(Homework.due_at))
     for monday, on_time, late in _rows(session, tally.handed_weeks(reading.scope, due, week)):
         _add_handed(found.week(monday), on_time, late)
@@ -443,19 +445,27 @@ def _add_handed(figures: Figures, on_time: Any, late: Any) -> None:
 
 
 def _count_attendance(session: Session, reading: Reading, found: Measured) -> None:
-    """The attendance figures: the period's whole weeks from the tallies (`monitoring.tally`), the
-    days around them from the marks; for a scope the tallies do not key, every day from the marks."""
-    days = tally.split(reading.scope, reading.period.start, min(reading.period.end, reading.today))
-    marks = _rows(session, attendance_rows(session, reading, days.days)) if days.days else []
-    for school, group, week, reason, *counts in marks:
-        _add_marks(found.at(school, group), reason, counts)
-        _add_marks(found.week(week), reason, counts)
-    if days.first is None:
+    """The attendance figures: from the tallies by day, week and block (`monitoring.tally`) for a
+    scope of whole schools; else every day from the marks."""
+    start, stop = reading.period.start, min(reading.period.end, reading.today)
+    if start > stop:
         return
+    if not tally.tallied(reading.scope):
+        for school, group, week, reason, *counts in _rows(
+            session, attendance_rows(session, reading, [(start, stop)])
+        ):
+            _add_marks(found.at(school, group), reason, counts)
+            _add_marks(found.week(week), reason, counts)
+        return
+    days = tally.split(reading.scope, start, stop)
     for school, group, reason, *counts in _rows(session, tally.attendance_cells(reading.scope, days)):
         _add_marks(found.at(school, group), reason, counts)
-    for week, *counts in _rows(session, tally.attendance_weeks(reading.scope, days)):
-        _add_marks(found.week(week), None, counts)
+    if days.first is not None:
+        for week, *counts in _rows(session, tally.attendance_weeks(reading.scope, days)):
+            _add_marks(found.week(week), None, counts)
+    if days.days:
+        for day, *counts in _rows(session, tally.attendance_days(reading.scope, days)):
+            _add_marks(found.week(tally.monday(day)), None, counts)
 
 
 def _add_marks(figures: Figures, reason: str | None, counts: list[Any]) -> None:
@@ -487,28 +497,31 @@ class PupilCount:
 
 def pupils_by_school(session: Session, reading: Reading) -> dict[int, PupilCount]:
     has = consented(col(Membership.person_id), reading.after)
-    rows = session.execute(
+    rows = _rows(
+        session,
         select(col(Membership.school_id), func.count(), func.sum(case((has, 1), else_=0)))
         .where(col(Membership.role) == Role.PUPIL.value, reading.scope.covers(Membership.person_id))
-        .group_by(col(Membership.school_id))
-    ).all()
+        .group_by(col(Membership.school_id)),
+    )
     return {school: PupilCount(count, int(yes or 0)) for school, count, yes in rows}
 
 
 def pupils_by_group(session: Session, reading: Reading) -> dict[int, PupilCount]:
     has = consented(col(GroupMember.pupil_id), reading.after)
-    rows = session.execute(
+    rows = _rows(
+        session,
         select(col(GroupMember.group_id), func.count(), func.sum(case((has, 1), else_=0)))
         .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
         .where(reading.scope.covers(GroupMember.pupil_id), *reading.scope.in_groups(GroupMember.group_id))
-        .group_by(col(GroupMember.group_id))
-    ).all()
+        .group_by(col(GroupMember.group_id)),
+    )
     return {group: PupilCount(count, int(yes or 0)) for group, count, yes in rows}
 
 
 def pupils_by_tutor(session: Session, reading: Reading) -> dict[int, PupilCount]:
     has = consented(col(GroupMember.pupil_id), reading.after)
-    rows = session.execute(
+    rows = _rows(
+        session,
         select(
             col(TutoringGroup.tutor_id),
             func.count(func.distinct(col(GroupMember.pupil_id))),
@@ -518,8 +531,8 @@ def pupils_by_tutor(session: Session, reading: Reading) -> dict[int, PupilCount]
         .join(Membership, pupil_membership(col(GroupMember.pupil_id)))
         .where(reading.scope.covers(GroupMember.pupil_id), *reading.scope.in_groups(GroupMember.group_id))
         .where(col(TutoringGroup.tutor_id).is_not(None))
-        .group_by(col(TutoringGroup.tutor_id))
-    ).all()
+        .group_by(col(TutoringGroup.tutor_id)),
+    )
     return {tutor: PupilCount(count, int(yes or 0)) for tutor, count, yes in rows}
 
 

@@ -13,18 +13,25 @@ import pytest
 from sqlalchemy import Engine, case, delete, func, insert, select, text, update
 from sqlmodel import Session, col
 
+from assessment.growth import diagnostic_scores
 from models.homework import Feedback, Homework, Submission, SubmissionPage
 from models.people import Membership
 from models.postal import PostalItem
 from models.school import GroupMember
 from models.store import is_postgres, session_scope
-from models.tally import AttendanceTally
+from models.tally import (
+    AttendanceBlockTally,
+    AttendanceDayTally,
+    AttendanceTally,
+    AttendanceWeekTotal,
+    GrowthTally,
+)
 from models.timetable import Attendance, Lesson
-from monitoring import periods, scope_of, tally
+from monitoring import growth, periods, scope_of, tally
 from monitoring.figures import Reading
 from monitoring.overview import Overview, overview
 from monitoring.scope import DISTRICT, Scope
-from monitoring.sql import monday_of, pupil_membership
+from monitoring.sql import pupil_membership
 from sandbox.term import fill_term
 from sandbox.world import build_district
 
@@ -49,11 +56,28 @@ PERIODS = {
 }
 
 
-def recounted(session: Session) -> dict[tuple[Any, ...], tuple[int, ...]]:
-    """The tallies as the marks say they should be, leaving out the weeks that count nothing."""
-    week = monday_of(session, col(Attendance.on_date))
+Counts = dict[tuple[Any, ...], tuple[int, ...]]
+# Each tally and the key a day's row counts under in it.
+UNITS = {
+    "day": (AttendanceDayTally, lambda school, day, group, reason: (school, day, group, reason)),
+    "week": (AttendanceTally, lambda school, day, group, reason: (school, tally.monday(day), group, reason)),
+    "block": (
+        AttendanceBlockTally,
+        lambda school, day, group, reason: (school, block_of(day), group, reason),
+    ),
+    "school's week": (AttendanceWeekTotal, lambda school, day, group, reason: (school, tally.monday(day))),
+}
+
+
+def block_of(day: date) -> date:
+    """The first day of `day`'s block of four weeks, counted from Monday 1970-01-05."""
+    return day - timedelta(days=(day - date(1970, 1, 5)).days % 28)
+
+
+def recounted(session: Session) -> dict[str, Counts]:
+    """The tallies as the marks say they should be, leaving out the keys that count nothing."""
     reason = func.coalesce(col(Attendance.reason), "")
-    keys = [col(Membership.school_id), week, col(Lesson.group_id), reason]
+    keys = [col(Membership.school_id), col(Attendance.on_date), col(Lesson.group_id), reason]
     sums = [
         *(func.sum(case((col(Attendance.status) == status, 1), else_=0)) for status in STATUSES),
         func.sum(case((col(Attendance.excused).is_(True), 1), else_=0)),
@@ -65,23 +89,40 @@ def recounted(session: Session) -> dict[tuple[Any, ...], tuple[int, ...]]:
         .join(Membership, pupil_membership(col(Attendance.pupil_id)))
         .group_by(*keys)
     ).all()
-    return {(s, str(w), g, r): tuple(int(n) for n in counts) for s, w, g, r, *counts in rows if any(counts)}
+    found: dict[str, Counts] = {}
+    for unit, (_table, key) in UNITS.items():
+        summed: dict[tuple[Any, ...], list[int]] = {}
+        for school, day, group, why, *counts in rows:
+            into = summed.setdefault(key(school, day, group, why), [0, 0, 0, 0])
+            for at, count in enumerate(counts):
+                into[at] += int(count)
+        found[unit] = {k: tuple(v) for k, v in summed.items() if any(v)}
+    return found
 
 
-def tallied(session: Session) -> dict[tuple[Any, ...], tuple[int, ...]]:
-    rows = session.execute(
-        select(
-            col(AttendanceTally.school_id),
-            col(AttendanceTally.week),
-            col(AttendanceTally.group_id),
-            col(AttendanceTally.reason),
-            col(AttendanceTally.present),
-            col(AttendanceTally.late),
-            col(AttendanceTally.absent),
-            col(AttendanceTally.excused),
-        )
-    ).all()
-    return {(s, str(w), g, r): tuple(counts) for s, w, g, r, *counts in rows if any(counts)}
+def tallied(session: Session) -> dict[str, Counts]:
+    found: dict[str, Counts] = {}
+    for unit, (table, _key) in UNITS.items():
+        columns = [column for column in table.__table__.columns]  # type: ignore[attr-defined]
+        found[unit] = {
+            tuple(row[:-4]): tuple(row[-4:])
+            for row in session.execute(select(*columns)).all()
+            if any(row[-4:])
+        }
+    return found
+
+
+def growth_recounted(session: Session) -> dict[tuple[int, int], tuple[Any, Any]]:
+    """Each pupil's entry and final diagnostic per group, ranked from every grade as known now."""
+    rows = session.execute(diagnostic_scores([])).all()
+    return {(row.pupil_id, row.group_id): (row.entry, row.final) for row in rows}
+
+
+def growth_tallied(session: Session) -> dict[tuple[int, int], tuple[Any, Any]]:
+    """The tally of the pupils with a school (the overview reads it joined to their membership)."""
+    pupils = select(col(Membership.person_id)).where(col(Membership.role) == "pupil")
+    rows = session.execute(select(GrowthTally).where(col(GrowthTally.pupil_id).in_(pupils))).scalars()
+    return {(row.pupil_id, row.group_id): (row.entry, row.final) for row in rows}
 
 
 def stored_marks(engine: Engine) -> set[tuple[Any, ...]]:
@@ -245,6 +286,17 @@ class Changes:
             )
             conn.execute(text("DELETE FROM feedback WHERE id % 17 = :k"), {"k": k})
             conn.execute(text("UPDATE submission SET late = NOT late WHERE id % 9 = :k"), {"k": k})
+            # diagnostics: a work becomes a final one, an entry is re-dated, a grade gets points
+            conn.execute(
+                text("UPDATE homework SET kind = 'diagnostic', label = 'final' WHERE id % 23 = :k"), {"k": k}
+            )
+            conn.execute(
+                text("UPDATE homework SET due_at = created_at WHERE label = 'entry' AND id % 3 = :k"),
+                {"k": k % 3},
+            )
+            conn.execute(
+                text("UPDATE feedback SET points = id % 7, max_points = 6 WHERE id % 19 = :k"), {"k": k}
+            )
             member = conn.execute(
                 text("SELECT id, pupil_id FROM group_member ORDER BY id LIMIT 1 OFFSET :k"), {"k": k}
             ).one()
@@ -256,6 +308,26 @@ class Changes:
             ).first()
             if taken is None:
                 conn.execute(insert(GroupMember).values(group_id=joined, pupil_id=member.pupil_id))
+
+
+def assert_growth_is_the_ranking(session: Session, reader: int) -> None:
+    """Knowledge growth from the tally is the growth ranked from every grade, once nothing is graded
+    after the moment it is read as of; a moment before the latest grade is ranked from the grades."""
+    scope = scope_of(session, reader)
+    assert scope is not None
+    later = datetime.now(UTC) + timedelta(days=1)
+
+    def rounded(statement: Any) -> list[tuple[Any, ...]]:
+        rows = session.execute(statement).all()
+        return sorted((s, g, round(float(total or 0), 6), int(n), int(e)) for s, g, total, n, e in rows)
+
+    from_tally = rounded(growth.growth_tallied(scope))
+    assert from_tally == rounded(growth.growth_by_group(scope, later))
+    assert sum(n for *_rest, n, _e in from_tally) > 0  # some pupils sat both diagnostics
+    assert rounded(growth.growth_rows(session, scope, later)) == from_tally
+    latest = session.execute(select(func.max(col(Feedback.created_at)))).scalar_one()
+    assert "growth_tally" not in str(growth.growth_rows(session, scope, latest))
+    assert "growth_tally" in str(growth.growth_rows(session, scope, later))
 
 
 def read(engine: Engine, reader: int, period: periods.Period) -> Overview:
@@ -276,8 +348,10 @@ def test_the_tallies_and_the_overview_stay_the_marks_whatever_writes_them(
         step()
         with Session(engine) as session:
             assert tallied(session) == recounted(session), step.__name__
+            assert growth_tallied(session) == growth_recounted(session), step.__name__
     with Session(engine) as session:
         assert tally.tallied(scope_of(session, world.district))  # type: ignore[arg-type]
+        assert_growth_is_the_ranking(session, world.district)
     from_tallies = {name: read(engine, world.district, period) for name, period in PERIODS.items()}
     monkeypatch.setattr(tally, "tallied", lambda _scope: False)
     for name, period in PERIODS.items():
@@ -308,6 +382,34 @@ def test_a_period_is_its_whole_weeks_and_the_days_around_them(
     assert tally.split(monitoring_scope(class_ids=frozenset({1})), start, stop).days == ((start, stop),)
 
 
+def test_a_period_is_read_as_whole_blocks_weeks_and_days_each_day_once() -> None:
+    """Any two dates: the split's blocks, weeks and days hold every day between them once, the
+    blocks and weeks start where their tallies do, and at most three weeks and six days are left at
+    each end of the blocks."""
+    district = monitoring_scope(school_ids=frozenset({1}))
+    rng = random.Random(4)
+    seen_blocks = 0
+    for _ in range(400):
+        start = date(2026, 8, 1) + timedelta(days=rng.randrange(120))
+        stop = start + timedelta(days=rng.randrange(300))
+        found = tally.split(district, start, stop)
+        counted: list[date] = []
+        for low, high in found.days:
+            counted += [low + timedelta(days=n) for n in range((high - low).days + 1)]
+        for low, high in found.weeks:
+            assert low.weekday() == high.weekday() == 0
+            counted += [low + timedelta(days=n) for n in range((high - low).days + 7)]
+        if found.blocks is not None:
+            seen_blocks += 1
+            low, high = found.blocks
+            assert block_of(low) == low and block_of(high) == high
+            counted += [low + timedelta(days=n) for n in range((high - low).days + 28)]
+            assert all(len(range(0, (b - a).days + 7, 7)) <= 3 for a, b in found.weeks)
+        assert sorted(counted) == [start + timedelta(days=n) for n in range((stop - start).days + 1)]
+        assert found.first is None or all((high - low).days < 6 for low, high in found.days)
+    assert seen_blocks > 300
+
+
 def monitoring_scope(**given: Any) -> Scope:
     return Scope(person_id=1, level=DISTRICT, **given)
 
@@ -327,7 +429,8 @@ def test_the_migration_counts_the_facts_already_stored(
     fill_term(engine, TODAY)
     upgrade(engine)
     with Session(engine) as session:
-        assert tallied(session) == recounted(session) != {}
+        assert tallied(session) == recounted(session)
+        assert all(recounted(session).values())
     from_tallies = read(engine, world.district, PERIODS["year"])
     monkeypatch.setattr(tally, "tallied", lambda _scope: False)
     from_facts = read(engine, world.district, PERIODS["year"])
