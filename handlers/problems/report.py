@@ -325,23 +325,20 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
             store.attach(thread, [message], turn.now)
             deliver.to_staff(turn, thread, message)
     who = T("problems.by_pupil") if turn.person_id() == report.pupil.id else T("problems.by_guardian")
-    for teacher in people.class_teachers_of(turn.session, stored_id(report.pupil)):
-        enqueue(
-            turn.session,
-            kind="problem.reported",
-            text=T("problems.to_class_teacher", who=who, **facts),
-            idempotency_key=f"problem:{row.id}:{version}:ct:{teacher}:",
-            person_id=teacher,
-            about_pupil_id=report.pupil.id,
-        )
+    told = [
+        (teacher, "problems.to_class_teacher", f"ct:{teacher}")
+        for teacher in people.class_teachers_of(turn.session, stored_id(report.pupil))
+    ]
     substitute = acting_tutor(turn.session, group, occ.on_date)
     if substitute is not None and substitute != group.tutor_id:  # who teaches it decides it too
+        told.append((substitute, "problems.to_substitute", f"sub:{substitute}"))
+    for person, key, whom in told:
         enqueue(
             turn.session,
             kind="problem.reported",
-            text=T("problems.to_substitute", who=who, **facts),
-            idempotency_key=f"problem:{row.id}:{version}:sub:{substitute}:",
-            person_id=substitute,
+            text=T(key, who=who, **facts),
+            idempotency_key=f"problem:{row.id}:{version}:{whom}:",
+            person_id=person,
             about_pupil_id=report.pupil.id,
         )
     if occ.start <= turn.now:
