@@ -183,6 +183,10 @@ async def test_a_dispatcher_alone_serves_health_and_is_not_ready_once_it_stops(
             [outbox] = [task for task in running.tasks if task.get_name() == "outbox"]
             outbox.cancel()
             await asyncio.gather(outbox, return_exceptions=True)
+            # A claim the task was awaiting goes on in the dispatcher's store thread; were it still
+            # under way, it could take the late row written next. Wait for the store work to end.
+            assert running.outbox is not None
+            await asyncio.to_thread(running.outbox._store.shutdown, wait=True)
             with session_scope(running.engine) as session:
                 session.add(Notification(idempotency_key="late", kind="k", key="k", due_at=utcnow() - LATE))
             await asyncio.sleep(1.1)

@@ -5,6 +5,7 @@ kind of period. On SQLite and (with USTAZ_TEST_POSTGRES_URL) PostgreSQL."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +29,7 @@ from models.tally import (
 )
 from models.timetable import Attendance, Lesson
 from monitoring import growth, periods, scope_of, tally
-from monitoring.figures import Reading
+from monitoring.figures import Figures, Reading
 from monitoring.overview import Overview, overview
 from monitoring.scope import DISTRICT, Scope
 from monitoring.sql import pupil_membership
@@ -337,6 +338,20 @@ def read(engine: Engine, reader: int, period: periods.Period) -> Overview:
         return overview(session, Reading(scope, period, ZONE, NOW, "kk"))
 
 
+def settled(seen: Overview) -> Overview:
+    """The overview with each knowledge growth total rounded to a billionth of a per cent. It is a
+    sum of floats whose order PostgreSQL's aggregation does not fix (289.99999999999994 against 290.0
+    from the same grades), while the page shows it to a tenth; every count is compared as it is."""
+
+    def fix(figures: Figures) -> Figures:
+        return replace(figures, growth_total=round(figures.growth_total, 9))
+
+    units = {
+        kind: [replace(unit, figures=fix(unit.figures)) for unit in rows] for kind, rows in seen.units.items()
+    }
+    return replace(seen, total=fix(seen.total), units=units)
+
+
 def test_the_tallies_and_the_overview_stay_the_marks_whatever_writes_them(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -358,7 +373,7 @@ def test_the_tallies_and_the_overview_stay_the_marks_whatever_writes_them(
         from_marks = read(engine, world.district, period)
         assert from_marks.total.marks, name
         assert from_marks.total.on_time + from_marks.total.scored or name == "this month", name
-        assert from_tallies[name] == from_marks, name
+        assert settled(from_tallies[name]) == settled(from_marks), name
 
 
 @pytest.mark.parametrize(
