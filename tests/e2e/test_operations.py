@@ -60,6 +60,18 @@ def photo() -> bytes:
     return out.getvalue()
 
 
+async def stored_outcome(running: Running, before: Samples) -> Samples:
+    """The samples once the reminder's delivery is counted: an outcome is counted when the dispatcher
+    stores it, with the round's others in one transaction, a moment after the chat has the message."""
+    delivered = ("ustaz_outbox_sends_total", frozenset({("channel", "telegram"), ("outcome", "delivered")}))
+    for _ in range(100):
+        after = await scrape(running)
+        if after.get(delivered, 0.0) > before.get(delivered, 0.0):
+            return after
+        await asyncio.sleep(0.05)
+    return after
+
+
 @pytest.mark.usefixtures("daytime")  # the parent's reminder goes at once, outside quiet hours
 async def test_metrics_move_with_a_conversation_and_an_outbox_send(tmp_path: Path, db_url: str) -> None:
     code = a_pupil_and_a_parent(db_url, PARENT)
@@ -79,8 +91,7 @@ async def test_metrics_move_with_a_conversation_and_an_outbox_send(tmp_path: Pat
             telegram.inject_photo(PUPIL, photo())
             await telegram.wait_for_messages(PUPIL, 5, timeout=30)
             [_reminder] = await telegram.wait_for_messages(PARENT, 1, timeout=20)
-            await asyncio.sleep(0.2)  # the delivery's outcome is counted once it is stored
-            after = await scrape(running)
+            after = await stored_outcome(running, before)
         finally:
             await running.stop()
 
