@@ -39,8 +39,9 @@ Control methods (call them on the loop the emulator runs on):
   ``add_group(id<0, title, members, *, creator_id, supergroup=False, bot_is_member=True)``,
   ``add_member``, ``add_bot_to_group(chat_id, by_user_id, *, as_admin)``,
   ``remove_bot_from_group(chat_id, by_user_id)``, ``migrate_group(chat_id, new_chat_id=None) -> new id``,
-  ``set_blocked(chat_id, blocked=True, *, notify=True)``, ``limit_chat(chat_id, retry_after)``,
-  ``set_rate_limits(RateLimits | None)``, ``reset()``.
+  ``set_blocked(chat_id, blocked=True, *, notify=True)``,
+  ``limit_chat(chat_id, retry_after, *, from_next_send)``, ``set_rate_limits(RateLimits | None)``,
+  ``reset()``.
 - a user acts (private chat unless ``chat_id``): ``inject_text(user_id, text, *, chat_id, reply_to)``,
   ``inject_photo(user_id, data, *, chat_id, caption, media_group_id)``, ``inject_album(user_id,
   [bytes, ...], *, caption)``, ``inject_document(user_id, data, file_name, *, mime_type, caption)``,
@@ -69,7 +70,7 @@ HTTP control API (JSON in and out; errors ``{"error": ...}`` with 400/404/408):
 - ``GET /_emulator/chats/{chat_id}/messages[?all=1&include_deleted=1]`` -> {messages: [ChatMessage]}
 - ``GET /_emulator/chats/{chat_id}/wait?count=N&timeout=S`` -> {messages} or 408
 - ``POST /_emulator/chats/{chat_id}/blocked`` {blocked: bool, notify?};
-  ``POST /_emulator/chats/{chat_id}/rate_limit`` {retry_after}
+  ``POST /_emulator/chats/{chat_id}/rate_limit`` {retry_after, from_next_send?}
 - ``GET /_emulator/changes?since=SEQ`` -> {messages, last_seq}: every message created or changed since
 - ``GET /_emulator/files/{file_id}`` -> the bytes
 - ``GET|PUT /_emulator/rate_limits`` (PUT {} or {"unlimited": true} lifts them; else RateLimits fields)

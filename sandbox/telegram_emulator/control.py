@@ -350,7 +350,11 @@ async def blocked(request: web.Request) -> web.Response:
 async def chat_rate_limit(request: web.Request) -> web.Response:
     emu = request.app[EMULATOR]
     p = await read_request(request)
-    emu.limit_chat(_chat_id(request), float(p.raw("retry_after") or 0))
+    emu.limit_chat(
+        _chat_id(request),
+        float(p.raw("retry_after") or 0),
+        from_next_send=p.flag("from_next_send", default=False),
+    )
     return web.json_response({"ok": True})
 
 

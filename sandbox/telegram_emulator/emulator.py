@@ -419,9 +419,13 @@ class TelegramEmulator:
         if notify and by_id is not None:
             self._member_update(chat, self.user(by_id), old, new)
 
-    def limit_chat(self, chat_id: int, retry_after: float) -> None:
-        """Answer sends to ``chat_id`` with 429 for ``retry_after`` seconds of the clock (0 lifts it)."""
-        self.flood.force(chat_id, retry_after)
+    def limit_chat(self, chat_id: int, retry_after: float, *, from_next_send: bool = False) -> None:
+        """Answer sends to ``chat_id`` with 429 for ``retry_after`` seconds of the clock (0 lifts it),
+        counted from now or, with ``from_next_send``, from the next send to the chat."""
+        if from_next_send:
+            self.flood.force_from_next_send(chat_id, retry_after)
+        else:
+            self.flood.force(chat_id, retry_after)
 
     @property
     def rate_limits(self) -> RateLimits:

@@ -63,6 +63,7 @@ class FloodControl:
         self._overall: TokenBucket | None = None
         self._chats: dict[int, TokenBucket] = {}
         self._forced: dict[int, float] = {}
+        self._armed: dict[int, float] = {}
 
     def reset(self, limits: RateLimits | None = None) -> None:
         if limits is not None:
@@ -70,6 +71,7 @@ class FloodControl:
         self._overall = None
         self._chats.clear()
         self._forced.clear()
+        self._armed.clear()
 
     def force(self, chat_id: int, retry_after: float) -> None:
         """Answer every send to ``chat_id`` with 429 for the next ``retry_after`` seconds (0 clears)."""
@@ -77,6 +79,15 @@ class FloodControl:
             self._forced.pop(chat_id, None)
         else:
             self._forced[chat_id] = self.clock() + retry_after
+
+    def force_from_next_send(self, chat_id: int, retry_after: float) -> None:
+        """Open the ``retry_after`` window at the next send to ``chat_id`` rather than now, so that a
+        test whose send comes after a slow conversation still meets its 429 (0 clears)."""
+        self._forced.pop(chat_id, None)
+        if retry_after <= 0:
+            self._armed.pop(chat_id, None)
+        else:
+            self._armed[chat_id] = retry_after
 
     def _chat_bucket(self, chat_id: int, private: bool, now: float) -> TokenBucket | None:
         if private:
@@ -96,6 +107,9 @@ class FloodControl:
     def acquire(self, chat_id: int, private: bool) -> int | None:
         """Take one message slot; return ``None`` if allowed, else the whole seconds to wait (>= 1)."""
         now = self.clock()
+        armed = self._armed.pop(chat_id, None)
+        if armed is not None:
+            self._forced[chat_id] = now + armed
         until = self._forced.get(chat_id)
         if until is not None:
             if now < until:

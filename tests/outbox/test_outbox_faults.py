@@ -99,7 +99,7 @@ async def test_a_429_waits_its_retry_after_and_never_uses_a_try(engine: Engine, 
     _rows_to_chats(engine, [chat])
     async with TelegramEmulator(rate_limits=RateLimits.unlimited()) as telegram:
         telegram.add_user(chat, "G")
-        telegram.limit_chat(chat, 2.0)  # three 429s in a row (retry_after 2, then 1, 1)
+        telegram.limit_chat(chat, 2.0, from_next_send=True)  # three 429s in a row (retry_after 2, then 1, 1)
         configured = settings.model_copy(
             update={"telegram_bot_token": telegram.token, "telegram_api_url": telegram.api_url}
         )

@@ -388,6 +388,37 @@ async def test_overall_limit_and_lifting_limits(clock: FakeClock) -> None:
             await bot.session.close()
 
 
+async def test_a_chat_limit_can_open_at_the_next_send(clock: FakeClock) -> None:
+    """A test whose send comes after a slow conversation still meets the 429 it set up."""
+    async with TelegramEmulator(clock=clock, rate_limits=RateLimits.unlimited()) as emu:
+        emu.add_user(PUPIL, "Ерлан")
+        bot = make_bot(emu)
+        try:
+            emu.limit_chat(PUPIL, 2, from_next_send=True)
+            clock.now += 60  # the window has not begun: a plain limit_chat would have passed by now
+            with pytest.raises(TelegramRetryAfter) as first:
+                await bot.send_message(PUPIL, "hi")
+            assert first.value.retry_after == 2
+            clock.now += 1
+            with pytest.raises(TelegramRetryAfter) as second:
+                await bot.send_message(PUPIL, "hi")
+            assert second.value.retry_after == 1
+            clock.now += 1
+            await bot.send_message(PUPIL, "hi")
+            assert [m.text for m in emu.sent(PUPIL)] == ["hi"]
+
+            async with aiohttp.ClientSession() as http:
+                url = f"{emu.api_url}/_emulator/chats/{PUPIL}/rate_limit"
+                async with http.post(url, json={"retry_after": 3, "from_next_send": True}) as resp:
+                    assert resp.status == 200
+            clock.now += 60
+            with pytest.raises(TelegramRetryAfter) as armed:
+                await bot.send_message(PUPIL, "hi")
+            assert armed.value.retry_after == 3
+        finally:
+            await bot.session.close()
+
+
 # ---------------------------------------------------------------------- updates
 
 
