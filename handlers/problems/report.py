@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from handlers import conversation, lessons
 from handlers.audit import audit
 from handlers.context import Turn
+from handlers.groups import local_today
 from handlers.lessons import Occurrence
 from handlers.problems import excuse, streak
 from handlers.refusals import not_understood
@@ -407,7 +408,7 @@ def _reason_on_attendance(turn: Turn, report: Report, occ: Occurrence) -> Attend
 
 def _without_lesson(turn: Turn, report: Report) -> list[Reply]:
     """No lesson: a message in the thread with the assistant or the class teacher."""
-    options = people.recipients(turn.session, stored_id(report.pupil))
+    options = people.recipients(turn.session, stored_id(report.pupil), local_today(turn))
     recipient = next(
         (r for topic in NO_LESSON_TOPICS[report.kind] for r in options if r.topic == topic),
         options[0] if options else None,
