@@ -1,8 +1,9 @@
 """A family's question to "the tutor" while a substitute tutor has the group, through the handlers'
 entry point on a real store: it reaches the substitute (the choice says so), a thread opened with the
 group's own tutor before stays theirs, and a message in the substitute's thread once the substitution
-is over goes on to whoever tutors the group then — nothing the family writes is left with someone no
-longer responsible."""
+is over goes on to whoever tutors the group then, as does a question still waiting for the
+substitute's answer when it ends — nothing the family writes is left with someone no longer
+responsible."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from sqlmodel import select
 from models import Substitution
 from models.clock import utcnow
 from models.store import session_scope
+from scheduler.jobs import DeriveOptions, derive_due
+from settings import Settings
 from tests.support.homework import World, keys
 from tests.support.threads import WEDNESDAY, build_school, rendered, threads, to
 
@@ -118,10 +121,52 @@ def test_after_the_substitution_the_family_writing_in_its_thread_reaches_the_own
     assert keys(world.say("t2", f"#{thread.id} Я ещё здесь")) == ["threads.unknown_ref"]
 
 
-def test_the_substitute_may_still_answer_until_the_family_writes_after_the_end(world: World) -> None:
+def derive(world: World) -> None:
+    """One run of the scheduler's derivation, now."""
+    now = utcnow()
+    with session_scope(world.engine) as session:
+        derive_due(
+            session,
+            now - timedelta(minutes=30),
+            now + timedelta(minutes=2),
+            now=now,
+            options=DeriveOptions.from_settings(Settings()),
+        )
+
+
+def test_a_question_waiting_when_the_substitution_ends_goes_on_to_the_own_tutor(world: World) -> None:
+    substitute(world)
+    world.say("g1", "Алгебра: ответа ещё нет")
+    [thread] = threads(world)
+    derive(world)  # while the substitution holds, nothing moves
+    assert threads(world)[0].staff_id == world.ids["t2"]
+    end_early(world)
+    for _ in range(2):  # derived again: told once
+        derive(world)
+    [moved] = threads(world)
+    assert (moved.staff_id, moved.topic) == (world.ids["t1"], "tutor")
+    [notice] = to(world, "t1", "thread.to_staff")
+    text = rendered(notice)
+    assert f"#{thread.id}" in text and "Айгүл Сейітова" in text and "Дана Омарова" in text
+    [told] = to(world, "g1", "thread.to_family")
+    assert rendered(told, "ru") == (
+        f"Замещение закончилось, поэтому ваш вопрос #{thread.id} передан тому, кто сейчас ведёт группу: "
+        "Тимур Ахметов, цифровой наставник (Алгебра). Ответ придёт в этот чат."
+    )
+    # The own tutor answers it in the same conversation; the former substitute no longer may.
+    assert keys(world.say("t1", f"#{thread.id} Отвечаю я")) == ["threads.answered"]
+    assert keys(world.say("t2", f"#{thread.id} И я")) == ["threads.unknown_ref"]
+
+
+def test_an_answered_conversation_stays_until_the_family_writes_again(world: World) -> None:
     substitute(world)
     world.say("g1", "Алгебра: вопрос")
     [thread] = threads(world)
+    assert keys(world.say("t2", f"#{thread.id} Ответ")) == ["threads.answered"]
     end_early(world)
-    assert keys(world.say("t2", f"#{thread.id} Отвечаю напоследок")) == ["threads.answered"]
-    assert len(to(world, "g1", "thread.to_family")) == 1
+    derive(world)
+    assert (threads(world)[0].staff_id, to(world, "t1")) == (world.ids["t2"], [])
+    assert keys(world.say("g1", f"#{thread.id} Спасибо, а ещё?")) == [
+        "threads.substitution_over",
+        "threads.sent.tutor",
+    ]
