@@ -21,8 +21,6 @@ from locales import T
 from models.clock import to_local
 from models.enums import Topic
 from models.people import Person
-from models.school import TutoringGroup
-from models.substitutes import acting_tutor
 from models.threads import Thread
 
 STAFF_KIND = "thread.to_staff"
@@ -42,15 +40,15 @@ def hand_on_waiting(session: Session, now: datetime, zone: ZoneInfo) -> int:
 
 
 def _hand_on(session: Session, thread: Thread, today: date, zone: ZoneInfo) -> int:
-    group = session.get(TutoringGroup, thread.group_id) if thread.group_id else None
-    tutor = acting_tutor(session, group, today) if group is not None else None
-    if group is None or tutor is None or tutor == thread.staff_id:
+    taken = (
+        None if people.still_responsible(session, thread, today) else people.successor(session, thread, today)
+    )
+    if taken is None:
         return 0  # still theirs, or nobody tutors the group: it stays where it is
     former = session.get(Person, thread.staff_id)
-    thread.staff_id = tutor
-    thread.topic = (Topic.TUTOR if tutor == group.tutor_id else Topic.SUBSTITUTE).value
+    thread.staff_id, thread.topic = taken[0], taken[1].value
     session.add(thread)
-    key = f"thread:{thread.id}:handed:{former.id if former else 0}:{tutor}:"
+    key = f"thread:{thread.id}:handed:{former.id if former else 0}:{thread.staff_id}:"
     since = to_local(thread.waiting_since or thread.last_message_at, zone).strftime("%d.%m %H:%M")
     to_staff = T(
         "threads.handed_on.staff",
@@ -60,6 +58,6 @@ def _hand_on(session: Session, thread: Thread, today: date, zone: ZoneInfo) -> i
         former=former.full_name if former else "",
     )
     to_family = T("threads.handed_on.family", ref=thread.id, who=people.staff_label(session, thread))
-    told_staff = deliver.tell(session, thread, tutor, STAFF_KIND, to_staff, f"{key}staff:")
+    told_staff = deliver.tell(session, thread, thread.staff_id, STAFF_KIND, to_staff, f"{key}staff:")
     told_family = deliver.tell(session, thread, thread.family_id, FAMILY_KIND, to_family, f"{key}family:")
     return int(told_staff) + int(told_family)
