@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from models import Attendance, Feedback, Lesson, Submission, Substitution
 from models.clock import to_local, utcnow
 from models.store import session_scope
+from outbox.write import stored_text
 from tests.support.homework import World, build_world, keys, page_image
 
 pytestmark = pytest.mark.flow
@@ -113,6 +114,9 @@ def test_a_problem_the_family_reports_for_the_substitutes_lesson_reaches_the_sub
     told = {n.person_id: n for n in world.outbox("problem.reported")}
     assert world.ids["t2"] in told  # who teaches the lesson, beside the class teacher's notice
     assert told[world.ids["t2"]].key == "problems.to_substitute"
+    # The own tutor hears of it too, and that the substitute decides it (not "mark it in /absences").
+    assert told[world.ids["t1"]].key == "problems.to_tutor_substituted"
+    assert "Дана Омарова" in stored_text(told[world.ids["t1"]]).render("en")
     assert keys(world.say("t2", "/absences")) == ["problems.pending"]
 
 
