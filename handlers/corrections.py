@@ -1,6 +1,8 @@
 """A tutor corrects a grade or a comment (/grades): the work they reviewed lately, newest first (a
 substitute: what they graded in the group while it is theirs); the chosen one is graded again
-(points, or a formative score, then the comment, which may be kept).
+(points, or a formative score, then the comment, which may be kept). A grade given on a day a
+substitute has the group is the substitute's to correct while the substitution lasts: the group's
+own tutor is told so, as on the attendance sheet, and corrects it once the group is theirs again.
 
 The feedback row is changed in place and marked corrected; the values it held go to the audit
 (`feedback.corrected`, with the old points, score, mark and comment), so nothing is lost. The pupil
@@ -15,14 +17,15 @@ from typing import Any
 from sqlmodel import and_, col, or_, select
 
 from assessment import marks
-from handlers import conversation, grades
+from handlers import conversation, grades, substitutes
 from handlers.audit import audit
 from handlers.context import Turn
 from handlers.family import guardians_of
-from handlers.groups import tutor_groups
+from handlers.groups import local_today, substitute_of, tutor_groups
 from handlers.refusals import not_allowed, tutors_only
 from handlers.types import Choice, Reply
 from locales import T, Text, subject_name
+from models.clock import to_local
 from models.homework import Feedback, Homework, Submission
 from models.people import Person
 from models.school import TutoringGroup
@@ -112,7 +115,9 @@ def on_choice(turn: Turn) -> list[Reply]:
     action, _, argument = (turn.inbound.choice or "").removeprefix(PREFIX).partition(":")
     if action == "pick" and argument.isdigit():
         picked = _reviewed(turn, int(argument))
-        return _ask_first(turn, picked[0]) if picked else not_allowed()
+        if not picked:
+            return not_allowed()
+        return _substitutes_grade(turn, picked[0]) or _ask_first(turn, picked[0])
     under_way = _under_way(turn)
     if isinstance(under_way, list):
         return under_way
@@ -135,10 +140,24 @@ def _under_way(turn: Turn) -> tuple[str, dict[str, Any], Reviewed] | list[Reply]
         return [Reply(T("review.expired"))]
     data = {k: v for k, v in state.data.items() if k != "offered"}
     found = _reviewed(turn, int(data.get("feedback_id") or 0))
-    if not found:
+    refused = _substitutes_grade(turn, found[0]) if found else not_allowed()
+    if refused:
         conversation.clear(turn)
-        return not_allowed()
+        return refused
     return state.step, data, found[0]
+
+
+def _substitutes_grade(turn: Turn, reviewed: Reviewed) -> list[Reply]:
+    """The refusal for the group's own tutor of a grade given on a day of the substitution that
+    holds today (the substitute corrects it meanwhile); nothing otherwise."""
+    feedback, _submission, _homework, group = reviewed
+    if turn.person_id() != group.tutor_id:
+        return []
+    graded_on = to_local(feedback.created_at, turn.config.time_zone).date()
+    found, today = substitute_of(turn, group, graded_on), substitute_of(turn, group, local_today(turn))
+    if found is None or today is None or found.id != today.id:
+        return []
+    return substitutes.refusal(turn, group, graded_on, "substitute.grade_theirs")
 
 
 def on_text(turn: Turn) -> list[Reply]:

@@ -1,5 +1,6 @@
-"""What a group's own tutor hears when they try to act (mark attendance, grade, set homework) on a
-day a substitute has the group: who has it and until when; they can still read."""
+"""What a group's own tutor hears when they try to act (mark attendance, grade, set homework, decide
+whether an absence is excused, correct a grade) on a day a substitute has the group: who has it and
+until when, and that it is the substitute's to do; they can still read."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from models.people import Person
 from models.school import TutoringGroup
 
 
-def refusal(turn: Turn, group: TutoringGroup | None, day: date | None = None) -> list[Reply]:
-    """The substitute's name and dates for the group's own tutor; the usual refusal for anyone else."""
+def refusal(
+    turn: Turn, group: TutoringGroup | None, day: date | None = None, key: str = "substitute.read_only"
+) -> list[Reply]:
+    """The substitute's name and dates for the group's own tutor (`key` says what is the
+    substitute's to do); the usual refusal for anyone else."""
     if group is None or turn.person is None or group.tutor_id != turn.person.id:
         return not_allowed()
     found = substitute_of(turn, group, day)
@@ -25,7 +29,7 @@ def refusal(turn: Turn, group: TutoringGroup | None, day: date | None = None) ->
     return [
         Reply(
             T(
-                "substitute.read_only",
+                key,
                 group=group.code,
                 person=substitute.full_name,
                 first=found.starts.strftime("%d.%m"),

@@ -92,6 +92,7 @@ class Topic(StrEnum):
     """Why a thread's staff member answers it."""
 
     TUTOR = "tutor"  # the group's subject
+    SUBSTITUTE = "substitute"  # the group's subject, while a substitute tutor has the group
     CLASS_TEACHER = "class_teacher"  # anything else about the pupil
     ASSISTANT = "assistant"  # joining a lesson, technical trouble
     COORDINATOR = "coordinator"  # the one above left their role

@@ -28,6 +28,9 @@ after a restart, after a timetable re-import) and never writes a row twice:
   they start, so it still comes before the deadline); at the deadline, once it has passed, a notice to
   the guardians of each pupil who has not submitted (`homework:{homework_id}:{pupil_id}:due:{guardian_id}:`)
   and the list to the tutor. A handler cancels `homework_key_prefix(homework, pupil)` on submission.
+* a family's question left waiting in a substitute tutor's conversation once the substitution is over
+  goes on to whoever tutors the group now (`scheduler.substitute_threads`,
+  `thread:{thread_id}:handed:{former_id}:{new_id}:staff:` and `…:family:`).
 * Kazpost rounds (`scheduler.postal`), when the options carry postal settings.
 * the weekly digest to parents (`scheduler.digest`), when the options carry its settings.
 
@@ -61,6 +64,7 @@ from scheduler.digest import DigestOptions, derive_digests
 from scheduler.offers import KEY_CHUNK, Offer, group_pupils, group_staff, offer, offer_all
 from scheduler.postal import PostalOptions, derive_rounds
 from scheduler.slots import lesson_start, local_time, timetabled
+from scheduler.substitute_threads import hand_on_waiting
 from schoolyear import Calendars
 from settings import Settings
 
@@ -109,6 +113,7 @@ def derive_due(
     written += _lesson_reminders(session, window_start, window_end, moment, options, calendars)
     written += _attendance_prompts(session, window_start, window_end, moment, options, calendars)
     written += _homework(session, window_start, window_end, moment, options)
+    written += hand_on_waiting(session, moment, options.zone)
     if options.postal is not None:
         written += derive_rounds(session, options.postal, moment, calendars)
     if options.digest is not None:

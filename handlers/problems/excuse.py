@@ -1,6 +1,8 @@
 """The tutor or assistant decides whether a reported absence is excused: from `/absences` (the
 reported absences of their groups not yet decided) or from the pupil's line on the attendance sheet.
-The one who reported it hears the decision; the dashboard and the attendance sheet show it."""
+The one who reported it hears the decision; the dashboard and the attendance sheet show it. An
+absence on a day a substitute tutor has the group is the substitute's to decide: the group's own
+tutor is told so, as on the attendance sheet."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
+from handlers import substitutes
 from handlers.context import Turn
-from handlers.groups import acts_for, staff_groups
+from handlers.groups import acts_for, staff_groups, substitute_of
 from handlers.lessons import Occurrence
 from handlers.refusals import not_allowed
 from handlers.types import Choice, Reply
@@ -115,6 +118,8 @@ def on_decide(turn: Turn) -> list[Reply]:
     me = turn.person_id()
     if row is None or row.reason is None or group is None or not _decides(turn, group, row.on_date):
         return not_allowed()
+    if _substitutes_day(turn, group, row.on_date):
+        return substitutes.refusal(turn, group, row.on_date, "substitute.absence_theirs")
     excused = DECISIONS[raw[0]]
     row.excused, row.excused_by = excused, me
     pupil = turn.session.get(Person, row.pupil_id)
@@ -135,6 +140,15 @@ def on_decide(turn: Turn) -> list[Reply]:
             about_pupil_id=row.pupil_id,
         )
     return [Reply(T("problems.decided", pupil=name, excused=decision(excused)))]
+
+
+def _substitutes_day(turn: Turn, group: TutoringGroup, day: date) -> bool:
+    """Whether the group's own tutor (not also its assistant) asks about a day its substitute has."""
+    me = turn.person_id()
+    if me != group.tutor_id or me == group.assistant_id:
+        return False
+    found = substitute_of(turn, group, day)
+    return found is not None and found.substitute_id != me
 
 
 def _decides(turn: Turn, group: TutoringGroup, day: date) -> bool:

@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from handlers import conversation, lessons
 from handlers.audit import audit
 from handlers.context import Turn
+from handlers.groups import local_today
 from handlers.lessons import Occurrence
 from handlers.problems import excuse, streak
 from handlers.refusals import not_understood
@@ -300,6 +301,8 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
         "note": excuse.note_line(report.note),
     }
     version = int(turn.now.timestamp())
+    acting = acting_tutor(turn.session, group, occ.on_date)
+    substitute = acting if acting != group.tutor_id else None  # who teaches it then decides it
     if group.tutor_id is not None:
         recipient = Recipient(
             stored_id(report.pupil),
@@ -311,7 +314,18 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
         thread, _ = _problem_in_thread(turn, recipient, report)
         beyond = _beyond_note(turn, report)
         urgent = turn.now <= occ.start <= turn.now + URGENT_BEFORE
-        text = T("problems.to_tutor", ref=thread.id, who=people.family_label(turn.session, thread), **facts)
+        family = people.family_label(turn.session, thread)
+        text = (
+            T("problems.to_tutor", ref=thread.id, who=family, **facts)
+            if substitute is None
+            else T(
+                "problems.to_tutor_substituted",
+                ref=thread.id,
+                who=family,
+                substitute=_name(turn, substitute),
+                **facts,
+            )
+        )
         deliver.tell(
             turn.session,
             thread,
@@ -329,8 +343,7 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
         (teacher, "problems.to_class_teacher", f"ct:{teacher}")
         for teacher in people.class_teachers_of(turn.session, stored_id(report.pupil))
     ]
-    substitute = acting_tutor(turn.session, group, occ.on_date)
-    if substitute is not None and substitute != group.tutor_id:  # who teaches it decides it too
+    if substitute is not None:
         told.append((substitute, "problems.to_substitute", f"sub:{substitute}"))
     for person, key, whom in told:
         enqueue(
@@ -345,6 +358,11 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
         streak.check(turn.session, stored_id(report.pupil), turn.now, turn.config.time_zone)
     audit(turn, "problem.reported", "attendance", row.id, pupil_id=report.pupil.id, reason=report.kind.value)
     return [Reply(T("problems.recorded", **{k: facts[k] for k in ("subject", "date", "time", "reason")}))]
+
+
+def _name(turn: Turn, person_id: int) -> str:
+    person = turn.session.get(Person, person_id)
+    return person.full_name if person else ""
 
 
 def _problem_in_thread(turn: Turn, recipient: Recipient, report: Report) -> tuple[Thread, ThreadMessage]:
@@ -407,7 +425,7 @@ def _reason_on_attendance(turn: Turn, report: Report, occ: Occurrence) -> Attend
 
 def _without_lesson(turn: Turn, report: Report) -> list[Reply]:
     """No lesson: a message in the thread with the assistant or the class teacher."""
-    options = people.recipients(turn.session, stored_id(report.pupil))
+    options = people.recipients(turn.session, stored_id(report.pupil), local_today(turn))
     recipient = next(
         (r for topic in NO_LESSON_TOPICS[report.kind] for r in options if r.topic == topic),
         options[0] if options else None,

@@ -1,15 +1,19 @@
 """Who answers a family's message, whether they still may, and how each side is named to the other.
 
 For each child a family member writes about: the tutor of each of the child's groups (the group's
-subject), the class teacher (anything else), the group's assistant teacher (joining a lesson,
+subject) — its substitute tutor on the days one has the group, so a question reaches the one who
+teaches now —, the class teacher (anything else), the group's assistant teacher (joining a lesson,
 technical trouble); the school's coordinator when the child has none of them, and whenever the one
-a thread was with no longer holds that role. Names are shown, contacts never: the family sees the
-staff member's name and role, the staff member sees the family's name, child and class.
+a thread was with no longer holds that role. A substitute's thread outlives the substitution: the
+family's next message in it goes on to whoever tutors the group then (`successor`). Names are shown,
+contacts never: the family sees the staff member's name and role, the staff member sees the
+family's name, child and class.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
@@ -21,11 +25,21 @@ from models.consent_rules import has_consent
 from models.enums import Role, Topic
 from models.people import Membership, Person
 from models.school import GroupMember, SchoolClass, TutoringGroup
+from models.substitutes import acting_tutor, active_between, covering
 from models.threads import Thread
 
-# A topic as one letter in a button's value (Telegram allows 64 bytes of callback data).
-CODES = {Topic.TUTOR: "t", Topic.CLASS_TEACHER: "c", Topic.ASSISTANT: "a", Topic.COORDINATOR: "d"}
-TOPICS = {code: topic for topic, code in CODES.items()}
+# A topic as one letter in a button's value (Telegram allows 64 bytes of callback data). The group's
+# tutor and its substitute share theirs: the choice means "who tutors the group", so a family that
+# answers the question after the substitution began or ended still reaches whoever tutors it then.
+CODES = {
+    Topic.TUTOR: "t",
+    Topic.SUBSTITUTE: "t",
+    Topic.CLASS_TEACHER: "c",
+    Topic.ASSISTANT: "a",
+    Topic.COORDINATOR: "d",
+}
+# The topics whose staff member tutors the group (its subject's questions).
+TUTORING = (Topic.TUTOR, Topic.SUBSTITUTE)
 
 
 @dataclass(frozen=True)
@@ -49,8 +63,8 @@ class Recipient:
 
     def label(self) -> Text:
         """How the family sees the choice: the role, and the subject or class."""
-        if self.topic == Topic.TUTOR:
-            return T("threads.whom.tutor", subject=subject_name(self.subject))
+        if self.topic in TUTORING:
+            return T(f"threads.whom.{self.topic.value}", subject=subject_name(self.subject))
         if self.topic == Topic.CLASS_TEACHER:
             return T("threads.whom.class_teacher", klass=self.class_name)
         return T(f"threads.whom.{self.topic.value}")
@@ -85,8 +99,9 @@ def school_and_class(session: Session, pupil_id: int) -> tuple[int | None, int |
     return (found[0], found[1]) if found else (None, None)
 
 
-def recipients(session: Session, pupil_id: int) -> list[Recipient]:
-    """Everyone a family may write to about this child, tutors by subject first."""
+def recipients(session: Session, pupil_id: int, day: date) -> list[Recipient]:
+    """Everyone a family may write to about this child on `day`, tutors by subject first (a group's
+    substitute tutor in place of its own while the substitution holds)."""
     school_id, class_id = school_and_class(session, pupil_id)
     groups = session.exec(
         select(TutoringGroup)
@@ -94,11 +109,19 @@ def recipients(session: Session, pupil_id: int) -> list[Recipient]:
         .where(GroupMember.pupil_id == pupil_id)
         .order_by(col(TutoringGroup.subject), col(TutoringGroup.id))
     ).all()
-    found = [
-        Recipient(pupil_id, Topic.TUTOR, g.tutor_id, group_id=g.id, school_id=school_id, subject=g.subject)
-        for g in groups
-        if g.tutor_id is not None
-    ]
+    substituted = active_between(session, day, day, [g.id for g in groups if g.id is not None])
+    found: list[Recipient] = []
+    for g in groups:
+        substitution = covering(substituted.get(g.id or 0, []), day)
+        topic, tutor = (
+            (Topic.SUBSTITUTE, substitution.substitute_id)
+            if substitution is not None
+            else (Topic.TUTOR, g.tutor_id)
+        )
+        if tutor is not None:
+            found.append(
+                Recipient(pupil_id, topic, tutor, group_id=g.id, school_id=school_id, subject=g.subject)
+            )
     klass = session.get(SchoolClass, class_id) if class_id is not None else None
     for teacher in class_teachers(session, class_id):
         name = klass.name if klass else ""
@@ -153,9 +176,13 @@ def coordinator_of(session: Session, school_id: int | None) -> int | None:
     ).first()
 
 
-def still_responsible(session: Session, thread: Thread) -> bool:
-    """Whether the thread's staff member still holds the role it was opened for."""
+def still_responsible(session: Session, thread: Thread, day: date) -> bool:
+    """Whether the thread's staff member still holds the role it was opened for on `day`: a
+    substitute's, while the substitution holds."""
     topic = Topic(thread.topic)
+    if topic == Topic.SUBSTITUTE:
+        group = session.get(TutoringGroup, thread.group_id) if thread.group_id else None
+        return group is not None and acting_tutor(session, group, day) == thread.staff_id != group.tutor_id
     if topic in (Topic.TUTOR, Topic.ASSISTANT):
         group = session.get(TutoringGroup, thread.group_id) if thread.group_id else None
         holder = None if group is None else group.tutor_id if topic == Topic.TUTOR else group.assistant_id
@@ -174,13 +201,27 @@ def still_responsible(session: Session, thread: Thread) -> bool:
     )
 
 
+def successor(session: Session, thread: Thread, day: date) -> tuple[int, Topic] | None:
+    """Who takes a substitute's thread once the substitution no longer holds: whoever tutors the
+    group on `day` (its own tutor, or another substitute), with the topic that names them; None for
+    any other thread, or a group with no tutor (the coordinator takes those)."""
+    if thread.topic != Topic.SUBSTITUTE:
+        return None
+    group = session.get(TutoringGroup, thread.group_id) if thread.group_id else None
+    tutor = acting_tutor(session, group, day) if group is not None else None
+    if group is None or tutor is None:
+        return None
+    return tutor, Topic.TUTOR if tutor == group.tutor_id else Topic.SUBSTITUTE
+
+
 def staff_label(session: Session, thread: Thread) -> Text:
     """The staff member as the family sees them: name and role (and subject)."""
     staff = session.get(Person, thread.staff_id)
     name = staff.full_name if staff else ""
-    if thread.topic == Topic.TUTOR:
+    if thread.topic in TUTORING:
         group = session.get(TutoringGroup, thread.group_id) if thread.group_id else None
-        return T("threads.staff.tutor", name=name, subject=subject_name(group.subject if group else ""))
+        subject = subject_name(group.subject if group else "")
+        return T(f"threads.staff.{thread.topic}", name=name, subject=subject)
     return T(f"threads.staff.{thread.topic}", name=name)
 
 

@@ -5,7 +5,8 @@ technical trouble), the only one there is, or the one the family chooses from a 
 Nothing a family writes is dropped: a sticker or an empty message is answered in words; a message
 written while a form is half done waits while the family chooses to go back to the form or send it;
 beyond `HOURLY_LIMIT` messages an hour they are kept in the thread (the staff member hears once that
-more wait) and the family is told; a message for someone who has left their role goes to the
+more wait) and the family is told; a message in a substitute tutor's thread once the substitution
+is over goes to whoever tutors the group now, and one for someone who has left their role to the
 coordinator, and the family is told that too. Out of the staff member's hours, the family is told
 when the answer may come.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from handlers import conversation
 from handlers.context import Turn
+from handlers.groups import local_today
 from handlers.problems import report
 from handlers.threads import content, deliver, drafts, forms, people, store
 from handlers.threads.people import Recipient
@@ -87,7 +89,7 @@ def route(turn: Turn, ids: list[int], refused: list[Reply] | None = None) -> lis
 def choices_for(turn: Turn) -> list[Recipient]:
     found: list[Recipient] = []
     for pupil in people.writes_about(turn):
-        found += people.recipients(turn.session, pupil.id or 0)
+        found += people.recipients(turn.session, pupil.id or 0, local_today(turn))
     return found
 
 
@@ -96,7 +98,7 @@ def obvious(options: list[Recipient], words: str) -> Recipient | None:
     if len(options) == 1:
         return options[0]
     tutors = [
-        r for r in options if r.topic == Topic.TUTOR and _names(words, SUBJECT_WORDS.get(r.subject, ()))
+        r for r in options if r.topic in people.TUTORING and _names(words, SUBJECT_WORDS.get(r.subject, ()))
     ]
     if len(tutors) == 1:
         return tutors[0]
@@ -142,14 +144,9 @@ def send(turn: Turn, messages: list[ThreadMessage], recipient: Recipient) -> lis
 
 
 def into_thread(turn: Turn, thread: Thread, messages: list[ThreadMessage]) -> list[Reply]:
-    """The family's messages into their thread and on to its staff member (or the coordinator, if
-    that person no longer holds the role); the confirmation, and whatever else the family should know."""
-    replies: list[Reply] = []
-    if not people.still_responsible(turn.session, thread):
-        coordinator = people.coordinator_of(turn.session, thread.school_id)
-        if coordinator is not None:
-            thread.staff_id, thread.topic = coordinator, Topic.COORDINATOR.value
-            replies.append(Reply(T("threads.redirected")))
+    """The family's messages into their thread and on to its staff member (or whoever took the
+    role over); the confirmation, and whatever else the family should know."""
+    replies = handed_on(turn, thread)
     store.attach(thread, messages, turn.now)
     over = store.sent_within_hour(turn.session, turn.person_id(), turn.now) > HOURLY_LIMIT
     written = 0
@@ -168,6 +165,24 @@ def into_thread(turn: Turn, thread: Thread, messages: list[ThreadMessage]) -> li
     if later is not None:
         replies.append(Reply(later))
     return replies
+
+
+def handed_on(turn: Turn, thread: Thread) -> list[Reply]:
+    """A thread whose staff member no longer holds its role goes on before the message does: a
+    substitute's, once the substitution is over, to whoever tutors the group now; any other (or one
+    with nobody to take it) to the coordinator. What the family is told of it."""
+    today = local_today(turn)
+    if people.still_responsible(turn.session, thread, today):
+        return []
+    taken = people.successor(turn.session, thread, today)
+    if taken is not None:
+        thread.staff_id, thread.topic = taken[0], taken[1].value
+        return [Reply(T("threads.substitution_over", who=people.staff_label(turn.session, thread)))]
+    coordinator = people.coordinator_of(turn.session, thread.school_id)
+    if coordinator is None:
+        return []
+    thread.staff_id, thread.topic = coordinator, Topic.COORDINATOR.value
+    return [Reply(T("threads.redirected"))]
 
 
 def new_message(turn: Turn) -> list[Reply]:

@@ -1,7 +1,8 @@
 """The substitute tutor's days, walked through the handlers' entry point: a tutor named for group A1
 this week sets its homework, grades a submission and corrects that grade, and decides a reported
 absence — the steps the group's own tutor does, with no "not allowed" on the way; the own tutor is
-told who has the group."""
+told who has the group, and that deciding the absences and correcting the grades of those days is
+the substitute's."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from models import Attendance, Lesson, Submission, Substitution
+from models import Attendance, Feedback, Lesson, Submission, Substitution
 from models.clock import to_local, utcnow
 from models.store import session_scope
+from outbox.write import stored_text
 from tests.support.homework import World, build_world, keys, page_image
 
 pytestmark = pytest.mark.flow
@@ -111,4 +114,68 @@ def test_a_problem_the_family_reports_for_the_substitutes_lesson_reaches_the_sub
     told = {n.person_id: n for n in world.outbox("problem.reported")}
     assert world.ids["t2"] in told  # who teaches the lesson, beside the class teacher's notice
     assert told[world.ids["t2"]].key == "problems.to_substitute"
+    # The own tutor hears of it too, and that the substitute decides it (not "mark it in /absences").
+    assert told[world.ids["t1"]].key == "problems.to_tutor_substituted"
+    assert "Дана Омарова" in stored_text(told[world.ids["t1"]]).render("en")
     assert keys(world.say("t2", "/absences")) == ["problems.pending"]
+
+
+def graded(world: World, tutor: str) -> int:
+    """p1's work in A1, handed in and graded 7 by `tutor` through /review; the feedback's id."""
+    world.homework("A1")
+    world.photos("p1", page_image())
+    with Session(world.engine) as session:
+        submission = session.exec(
+            select(Submission)
+            .where(Submission.pupil_id == world.ids["p1"])
+            .order_by(col(Submission.id).desc())
+        ).first()
+        assert submission is not None
+    world.say(tutor, "/review")
+    world.press(tutor, f"rv:grade:{submission.id}")
+    world.say(tutor, "7")
+    assert keys(world.say(tutor, "-"))[0] == "review.graded_as"
+    with Session(world.engine) as session:
+        feedback = session.exec(select(Feedback).where(Feedback.submission_id == submission.id)).one()
+        return feedback.id or 0
+
+
+def test_the_own_tutor_is_told_an_absence_of_the_substitutes_days_is_theirs(world: World) -> None:
+    today = to_local(utcnow(), world.config.time_zone).date()
+    theirs = reported_absence(world, today)
+    [refused] = world.press("t1", f"abs:yes:{theirs}")
+    assert refused.text.key == "substitute.absence_theirs"
+    assert refused.text.render("en").startswith(
+        f"From {(today - timedelta(days=1)):%d.%m} to {(today + timedelta(days=3)):%d.%m} group A1 is "
+        "taught by a substitute tutor, Дана Омарова: whether an absence"
+    )
+    with Session(world.engine) as session:
+        undecided = session.get(Attendance, theirs)
+        assert undecided is not None and undecided.excused is None
+    assert world.outbox("problem.decided") == []
+    # A day before the substitution is still the own tutor's to decide.
+    earlier = reported_absence(world, today - timedelta(days=3))
+    assert keys(world.press("t1", f"abs:no:{earlier}")) == ["problems.decided"]
+
+
+def test_the_own_tutor_is_told_a_grade_of_the_substitutes_days_is_theirs_until_it_ends(world: World) -> None:
+    today = to_local(utcnow(), world.config.time_zone).date()
+    with time_machine.travel(utcnow() - timedelta(days=3), tick=True):  # before the substitution
+        own = graded(world, "t1")
+    theirs = graded(world, "t2")
+    [listed] = world.say("t1", "/grades")
+    assert {f"fix:pick:{own}", f"fix:pick:{theirs}"} <= {choice.value for choice in listed.choices}
+    # The substitute's grade: the own tutor is told whose it is, and nothing changes.
+    [refused] = world.press("t1", f"fix:pick:{theirs}")
+    assert refused.text.key == "substitute.grade_theirs"
+    assert f"{today + timedelta(days=3):%d.%m}" in refused.text.render("en")
+    assert "Дана Омарова" in refused.text.render("en")
+    assert keys(world.press("t2", f"fix:pick:{theirs}")) == ["fix.ask_score"]
+    world.say("t2", "/cancel")
+    # The own tutor's grade of before stays theirs to correct.
+    assert keys(world.press("t1", f"fix:pick:{own}")) == ["fix.ask_score"]
+    world.say("t1", "/cancel")
+    # Once the substitution is over, the group's grades are the own tutor's again.
+    with session_scope(world.engine) as session:
+        session.exec(select(Substitution)).one().ended_at = utcnow()
+    assert keys(world.press("t1", f"fix:pick:{theirs}")) == ["fix.ask_score"]
