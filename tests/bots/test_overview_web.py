@@ -130,7 +130,7 @@ async def test_the_overview_opens_on_the_quarter_and_filters_a_period(as_person,
     # The fields are dd.mm.yyyy in the page's language, whatever the browser's; read back that way.
     typed = await (await client.get("/dashboard?period=dates&from=16.11.2026&to=22.11.2026&lang=en")).text()
     assert figure(typed, "attendance") == "60%" and 'name="from"' in typed
-    assert re.search(r'name="from"[^>]*pattern="[^"]+"[^>]*placeholder="dd\.mm\.yyyy"', typed)
+    assert re.search(r'name="from" class="day"[^>]*placeholder="dd\.mm\.yyyy"', typed)
     assert 'value="16.11.2026"' in typed and 'value="22.11.2026"' in typed
     russian = await (await client.get("/dashboard?period=dates&from=16.11.2026&to=22.11.2026&lang=ru")).text()
     assert 'placeholder="дд.мм.гггг"' in russian
