@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from bots.web.dashboard import Signed, login_required
 from bots.web.site import SITE
-from locales import Text
+from locales import T, Text
 from models.clock import utcnow
 from models.enums import PostalItemStatus
 from models.postal import PostalItem, PostalRound
@@ -42,6 +42,7 @@ class Answer:
     round_id: int
     text: Text
     already: bool
+    closed: Text | None  # the round, fully marked, closed
 
 
 def markable(session: Session, person_id: int, round_ids: list[int]) -> set[int]:
@@ -100,7 +101,14 @@ def marked_answer(engine: Engine, scope: Scope, raw: str) -> Answer | None:
         if found is None:
             return None
         item, round_ = found
-        return Answer(round_.id or 0, postal_marks.marked_text(session, item, round_), already == ALREADY)
+        closed = (
+            T("postal.round.closed", **postal_marks.round_params(session, round_))
+            if round_.closed_at
+            else None
+        )
+        return Answer(
+            round_.id or 0, postal_marks.marked_text(session, item, round_), already == ALREADY, closed
+        )
 
 
 @routes.post("/dashboard/delivery/rounds/{round_id:\\d+}/items/{item_id:\\d+}")
