@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from locales import T, Text, subject_name
@@ -46,18 +47,29 @@ def items(session: Session, round_id: int) -> list[PostalItem]:
 
 
 def waiting(session: Session, round_ids: Iterable[int]) -> dict[int, list[tuple[int, Text]]]:
-    """The items still to mark of each round: (item id, what it is), in the collection list's order."""
+    """The items still to mark of each round: (item id, what it is), in the collection list's order;
+    one query for a page of rounds."""
     found: dict[int, list[tuple[int, Text]]] = {}
-    rows = session.exec(
-        select(PostalItem)
+    rows = session.execute(
+        sql_select(
+            col(PostalItem.id),
+            col(PostalItem.round_id),
+            col(Person.full_name),
+            Homework,
+            col(TutoringGroup.subject),
+        )
+        .join(Person, col(Person.id) == col(PostalItem.pupil_id))
+        .outerjoin(Homework, col(Homework.id) == col(PostalItem.homework_id))
+        .outerjoin(TutoringGroup, col(TutoringGroup.id) == col(Homework.group_id))
         .where(
             col(PostalItem.round_id).in_(list(round_ids)),
-            PostalItem.status == PostalItemStatus.PENDING.value,
+            col(PostalItem.status) == PostalItemStatus.PENDING.value,
         )
         .order_by(col(PostalItem.round_id), col(PostalItem.id))
     ).all()
-    for item in rows:
-        found.setdefault(item.round_id, []).append((stored_id(item), label(session, item)))
+    for item_id, round_id, pupil, homework, subject in rows:
+        title = homework.title if homework else None
+        found.setdefault(round_id, []).append((item_id or 0, _label(pupil, title, subject)))
     return found
 
 
@@ -72,12 +84,19 @@ def round_params(session: Session, round_: PostalRound) -> dict[str, object]:
 def label(session: Session, item: PostalItem) -> Text:
     """The item as the teacher reads it: the pupil and the homework (or paper work in general)."""
     pupil = session.get(Person, item.pupil_id)
-    name = pupil.full_name if pupil else ""
     homework = session.get(Homework, item.homework_id) if item.homework_id else None
     group = session.get(TutoringGroup, homework.group_id) if homework else None
-    if homework is None or group is None:
-        return T("postal.item_general", pupil=name)
-    return T("postal.item", pupil=name, subject=subject_name(group.subject), title=homework.title)
+    return _label(
+        pupil.full_name if pupil else "",
+        homework.title if homework else None,
+        group.subject if group else None,
+    )
+
+
+def _label(pupil: str, title: str | None, subject: str | None) -> Text:
+    if title is None or subject is None:
+        return T("postal.item_general", pupil=pupil)
+    return T("postal.item", pupil=pupil, subject=subject_name(subject), title=title)
 
 
 def next_collection(session: Session, round_: PostalRound) -> str:

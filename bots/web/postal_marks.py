@@ -60,15 +60,16 @@ def markable(session: Session, person_id: int, round_ids: list[int]) -> set[int]
 
 
 def _found(
-    session: Session, scope: Scope, round_id: int, item_id: int
+    session: Session, scope: Scope, round_id: int, item_id: int, *, lock: bool = False
 ) -> tuple[PostalItem, PostalRound] | None:
-    """The item of the round, when the round is of a class the reader sees."""
+    """The item of the round, when the round is of a class the reader sees; `lock`: held until the
+    mark is written, so two presses at once (a double click, two readers) mark it once."""
     if scope.level == GROUP:
         return None
     round_ = session.exec(
         select(PostalRound).where(PostalRound.id == round_id, col(PostalRound.class_id).in_(scope.classes()))
     ).first()
-    item = session.get(PostalItem, item_id)
+    item = session.get(PostalItem, item_id, with_for_update=lock)
     if round_ is None or item is None or item.round_id != round_.id:
         return None
     return item, round_
@@ -78,7 +79,7 @@ def mark_item(engine: Engine, who: Signed, round_id: int, item_id: int, status: 
     """Mark the item: MARKED, ALREADY (marked before, left as it is), NOT_FOUND or READS_ONLY."""
     person_id, scope = who
     with session_scope(engine) as session:
-        found = _found(session, scope, round_id, item_id)
+        found = _found(session, scope, round_id, item_id, lock=True)
         if found is None:
             return NOT_FOUND
         item, round_ = found
