@@ -15,13 +15,15 @@ code before does not serve is left out of its column. `/status` is a turn throug
 router, timed in a process of each. After building, the store gets the planner upkeep a real store
 gets after its import (`models.upkeep.gather_statistics`); with `--no-statistics` a copy of the store
 taken just before that upkeep is served too, by this code, as one more contender alternating with
-the others ("no statistics": a store as it was before it had upkeep; SQLite).
+the others ("no statistics": a store as it was before it had upkeep; SQLite). With `--kazpost`,
+every class's Kazpost round is opened first (collection in two days, the first coordinator
+responsible), so the delivery page lists the rounds with their items still to mark.
 
 Targets (issue 21): every page and /status ≤ 300 ms for the district and for one school of 4,000,
 ≤ 500 ms for one school of 12,000; the programme report's PDF ≤ 2 s.
 
     uv run --frozen python -m bench.dashboard_pages [--quick] [--before ../main] [--no-statistics]
-        [--worlds district 12,000] [--pages export PDF delivery]
+        [--kazpost] [--worlds district 12,000] [--pages export PDF delivery]
 
 `--worlds` and `--pages` keep the worlds and the pages whose names hold one of the words given (in
 any case; /status is timed whatever pages are kept).
@@ -42,20 +44,23 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from bench.common import engine_name, free_port, machine, scratch_database, temporary_folder
 from models.clock import utcnow
 from models.dashboard import DashboardSession
 from models.migrate import upgrade
-from models.school import GroupMember
+from models.postal import PostalSchedule
+from models.school import GroupMember, SchoolClass
 from models.store import make_engine, session_scope
 from models.upkeep import gather_statistics
 from sandbox.term import fill_term
 from sandbox.world import build_district
+from scheduler.postal import PostalOptions, open_round
 
 HERE = Path(__file__).resolve().parent.parent
 SESSION = "bench-dashboard-session"
@@ -248,8 +253,27 @@ def kept(name: str, words: list[str]) -> bool:
     return not words or any(word.lower() in name.lower() for word in words)
 
 
+def open_every_round(engine: Engine, folder: Path, teacher: int) -> int:
+    """Each class's Kazpost round, opened now for a collection in two days; how many opened."""
+    now = utcnow()
+    options = PostalOptions(ZoneInfo("Asia/Almaty"), 2, folder / "postal")
+    with session_scope(engine) as session:
+        classes = session.execute(select(col(SchoolClass.id))).scalars().all()
+        for class_id in classes:
+            schedule = PostalSchedule(class_id=class_id, teacher_id=teacher, anchor=now.date())
+            session.add(schedule)
+            session.flush()
+            open_round(session, schedule, now.date() + timedelta(days=2), now, options)
+    return len(classes)
+
+
 async def measure(
-    shape: Shape, rounds: int, before: Path | None, unanalysed: bool = False, only: list[str] | None = None
+    shape: Shape,
+    rounds: int,
+    before: Path | None,
+    unanalysed: bool = False,
+    only: list[str] | None = None,
+    kazpost: bool = False,
 ) -> None:
     with temporary_folder() as folder, scratch_database(folder) as db_url:
         engine = make_engine(db_url)
@@ -258,6 +282,7 @@ async def measure(
         world = build_district(engine, shape.schools, shape.pupils)
         built = time.perf_counter() - started
         fill_term(engine, date.today())
+        opened = open_every_round(engine, folder, world.coordinators[0]) if kazpost else 0
         bare = copy_without_statistics(db_url, folder) if unanalysed else None
         gather_statistics(engine)  # what the store gets after its import (models.upkeep)
         filled = time.perf_counter() - started - built
@@ -270,7 +295,8 @@ async def measure(
                 sign_in(store, reader)
         print(
             f"\n{shape.name} ({engine_name(db_url)}): {world.pupils:,} pupils; "
-            f"roster written in {built:.1f} s, the year so far in {filled:.1f} s",
+            f"roster written in {built:.1f} s, the year so far in {filled:.1f} s"
+            + (f", {opened} Kazpost rounds opened" if kazpost else ""),
             flush=True,
         )
         servers = [Server("after", HERE, db_url)]
@@ -350,6 +376,9 @@ def main() -> None:
         "--pages", nargs="+", default=[], help="only the pages whose names hold one of these"
     )
     options.add_argument(
+        "--kazpost", action="store_true", help="open every class's Kazpost round before serving"
+    )
+    options.add_argument(
         "--no-statistics",
         action="store_true",
         help="also serve a copy of the store without planner statistics, side by side (SQLite)",
@@ -361,7 +390,11 @@ def main() -> None:
         if not kept(shape.name, args.worlds):
             continue
         before = args.before.resolve() if args.before else None
-        asyncio.run(measure(shape, rounds, before, unanalysed=args.no_statistics, only=args.pages))
+        asyncio.run(
+            measure(
+                shape, rounds, before, unanalysed=args.no_statistics, only=args.pages, kazpost=args.kazpost
+            )
+        )
 
 
 if __name__ == "__main__":

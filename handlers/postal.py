@@ -5,6 +5,7 @@
 then photos). The scan becomes the pupil's `Submission` (channel `post`), so it enters the tutor's
 review queue like any photo submission. A missing item tells the family through the outbox and is
 carried into the next round when that round opens. When every item is marked, the round closes.
+What a mark does is `scheduler.postal_marks`, shared with the dashboard's delivery page.
 
 The rounds themselves (items, notices, the collection list) are opened by the scheduler.
 """
@@ -12,7 +13,6 @@ The rounds themselves (items, notices, the collection list) are opened by the sc
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlmodel import col, select
 
@@ -23,14 +23,12 @@ from handlers.context import Turn
 from handlers.refusals import not_allowed, not_understood
 from handlers.submissions import add_pages
 from handlers.types import Choice, Reply
-from locales import N, T, Text, subject_name
+from locales import N, T
 from models.enums import PostalItemStatus, SubmissionStatus
-from models.homework import Homework, Submission
-from models.people import Guardianship, Person
-from models.postal import PostalItem, PostalRound, PostalSchedule
-from models.school import SchoolClass, TutoringGroup
+from models.homework import Submission
+from models.postal import PostalItem, PostalRound
 from models.store import stored_id
-from outbox.write import enqueue
+from scheduler import postal_marks
 
 log = logging.getLogger(__name__)
 
@@ -75,38 +73,16 @@ def overview(turn: Turn) -> list[Reply]:
         return [Reply(T("postal.none"))]
     replies: list[Reply] = []
     for round_ in rounds:
-        items = _items(turn, stored_id(round_))
-        waiting = [i for i in items if i.status == PostalItemStatus.PENDING]
-        replies.append(Reply(T("postal.round.header", **_round_params(turn, round_), pending=len(waiting))))
+        waiting = [
+            i
+            for i in postal_marks.items(turn.session, stored_id(round_))
+            if i.status == PostalItemStatus.PENDING
+        ]
+        params = postal_marks.round_params(turn.session, round_)
+        replies.append(Reply(T("postal.round.header", **params, pending=len(waiting))))
         for item in waiting:
-            replies.append(Reply(_label(turn, item), choices=_mark_choices(item)))
+            replies.append(Reply(postal_marks.label(turn.session, item), choices=_mark_choices(item)))
     return replies
-
-
-def _items(turn: Turn, round_id: int) -> list[PostalItem]:
-    return list(
-        turn.session.exec(
-            select(PostalItem).where(PostalItem.round_id == round_id).order_by(col(PostalItem.id))
-        ).all()
-    )
-
-
-def _round_params(turn: Turn, round_: PostalRound) -> dict[str, object]:
-    school_class = turn.session.get(SchoolClass, round_.class_id)
-    return {
-        "class_name": school_class.name if school_class else "",
-        "date": round_.collection_date.strftime("%d.%m.%Y"),
-    }
-
-
-def _label(turn: Turn, item: PostalItem) -> Text:
-    pupil = turn.session.get(Person, item.pupil_id)
-    name = pupil.full_name if pupil else ""
-    homework = turn.session.get(Homework, item.homework_id) if item.homework_id else None
-    group = turn.session.get(TutoringGroup, homework.group_id) if homework else None
-    if homework is None or group is None:
-        return T("postal.item_general", pupil=name)
-    return T("postal.item", pupil=name, subject=subject_name(group.subject), title=homework.title)
 
 
 def _mark_choices(item: PostalItem) -> tuple[Choice, ...]:
@@ -132,68 +108,27 @@ def _on_choice(turn: Turn, value: str) -> list[Reply]:
     if owned is None:
         return not_allowed()
     item, round_ = owned
-    if action == "received":
-        return _mark(turn, item, round_, PostalItemStatus.RECEIVED)
-    if action == "missing":
-        return _mark(turn, item, round_, PostalItemStatus.MISSING)
+    if action in postal_marks.MARKS:
+        return _mark(turn, item, round_, postal_marks.MARKS[action])
     if action == "scan":
         if item.homework_id is None:
             return [Reply(T("postal.scan.no_homework"))]
         conversation.enter(turn, FLOW_SCAN, "pages", item_id=item.id)
-        return [Reply(T("postal.scan.ask", item=_label(turn, item)))]
+        return [Reply(T("postal.scan.ask", item=postal_marks.label(turn.session, item)))]
     return not_understood()
 
 
 def _mark(turn: Turn, item: PostalItem, round_: PostalRound, status: PostalItemStatus) -> list[Reply]:
-    item.status, item.marked_at = status.value, turn.now
-    turn.session.add(item)
-    audit(turn, f"postal.{status.value}", "postal_item", item.id, round_id=round_.id)
-    replies: list[Reply]
-    if status == PostalItemStatus.RECEIVED:
-        scan = (Choice(f"{PREFIX}scan:{item.id}", T("postal.choice.scan")),) if item.homework_id else ()
-        replies = [Reply(T("postal.marked.received", item=_label(turn, item)), choices=scan)]
-    else:
-        next_date = _next_collection(turn, round_)
-        _tell_family(turn, item, round_, next_date)
-        replies = [Reply(T("postal.marked.missing", item=_label(turn, item), next_date=next_date))]
-    turn.session.flush()
-    if all(i.status != PostalItemStatus.PENDING for i in _items(turn, stored_id(round_))):
-        round_.closed_at = turn.now
-        turn.session.add(round_)
-        replies.append(Reply(T("postal.round.closed", **_round_params(turn, round_))))
+    marked = postal_marks.mark(
+        turn.session, item, round_, status, now=turn.now, actor_id=_teacher_id(turn), where="chat"
+    )
+    scan: tuple[Choice, ...] = ()
+    if status == PostalItemStatus.RECEIVED and item.homework_id:
+        scan = (Choice(f"{PREFIX}scan:{item.id}", T("postal.choice.scan")),)
+    replies = [Reply(marked.text, choices=scan)]
+    if marked.closed:
+        replies.append(Reply(T("postal.round.closed", **postal_marks.round_params(turn.session, round_))))
     return replies
-
-
-def _next_collection(turn: Turn, round_: PostalRound) -> str:
-    schedule = turn.session.exec(
-        select(PostalSchedule).where(PostalSchedule.class_id == round_.class_id)
-    ).first()
-    if schedule is None:
-        return ""
-    return schedule.collection_on_or_after(round_.collection_date + timedelta(days=1)).strftime("%d.%m.%Y")
-
-
-def _tell_family(turn: Turn, item: PostalItem, round_: PostalRound, next_date: str) -> None:
-    """The guardians (else the pupil) learn the work did not come and when it is collected next."""
-    guardians = turn.session.exec(
-        select(Guardianship.guardian_id).where(Guardianship.pupil_id == item.pupil_id)
-    ).all()
-    pupil = turn.session.get(Person, item.pupil_id)
-    for person_id in list(guardians) or [item.pupil_id]:
-        enqueue(
-            turn.session,
-            person_id=person_id,
-            kind="postal.missed",
-            text=T(
-                "postal.missed",
-                pupil=pupil.full_name if pupil else "",
-                item=_label(turn, item),
-                date=round_.collection_date.strftime("%d.%m.%Y"),
-                next_date=next_date,
-            ),
-            idempotency_key=f"postal:{round_.id}:missed:{item.id}:{person_id}:",
-            about_pupil_id=item.pupil_id if person_id != item.pupil_id else None,
-        )
 
 
 def _scan(turn: Turn, item_id: int) -> list[Reply]:
@@ -223,4 +158,7 @@ def _scan(turn: Turn, item_id: int) -> list[Reply]:
     number = add_pages(turn.session, stored_id(submission), stored)
     audit(turn, "postal.scanned", "postal_item", item.id, submission_id=submission.id, pages=number)
     log.info("postal item %s: %s page(s) scanned into submission %s", item.id, len(stored), submission.id)
-    return [Reply(N("postal.scan.stored", "pages", item=_label(turn, item), pages=number)), *refused]
+    return [
+        Reply(N("postal.scan.stored", "pages", item=postal_marks.label(turn.session, item), pages=number)),
+        *refused,
+    ]

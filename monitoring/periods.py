@@ -195,17 +195,23 @@ _NAMED = {
 _TYPED = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})")
 
 
+class BadDate(ValueError):
+    """A date typed otherwise than dd.mm.yyyy (or a day that does not exist, 31.02.2026)."""
+
+
 def typed_date(text: str) -> date:
-    """A date as the page's field takes it, dd.mm.yyyy in every language (the browser's own date
-    field would follow its locale, mm/dd/yyyy in an English Chromium, not the page's language), or
-    as the page's links and the remembered period write it, yyyy-mm-dd. Anything else: `BadPeriod`."""
+    """A date as the dashboard's day fields take it, dd.mm.yyyy in every language (the browser's own
+    date field would follow its locale, mm/dd/yyyy in an English Chromium, not the page's
+    language), or as the page's links and the remembered period write it, yyyy-mm-dd. The one
+    reader of every typed day: the period, the paper application's day of signing, the plan's
+    first and last days. Anything else: `BadDate`, for the page to say how to write it."""
     typed = text.strip()
     try:
         if found := _TYPED.fullmatch(typed):
             return date(int(found["y"]), int(found["m"]), int(found["d"]))
         return date.fromisoformat(typed)
     except ValueError as error:
-        raise BadPeriod(typed) from error
+        raise BadDate(typed) from error
 
 
 def from_query(query: Mapping[str, str], today: date) -> Period:
@@ -215,7 +221,10 @@ def from_query(query: Mapping[str, str], today: date) -> Period:
     if not name:
         return current_quarter(today)
     if name == DATES:
-        start, end = typed_date(query.get("from", "")), typed_date(query.get("to", ""))
+        try:
+            start, end = typed_date(query.get("from", "")), typed_date(query.get("to", ""))
+        except BadDate as error:
+            raise BadPeriod(name) from error
         if end < start or end - start > LONGEST_RANGE:
             raise BadPeriod(name)
         return dates(start, end)

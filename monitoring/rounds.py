@@ -1,8 +1,8 @@
 """The Kazpost rounds already opened, as the delivery page lists them: each class's collection in
-the chosen period, when it opened, whether it closed, and how many of its items the responsible
-teacher marked received or missing and how many wait. The round's own documents, as sent, are the
-web layer's to offer (`bots.web.postal_rounds`); this reads the rounds, a page at a time, for the
-reader's classes only.
+the chosen period, when it opened, whether it closed, and how many of its items were marked
+received or missing (in chat or on the delivery page) and how many wait. The round's own documents,
+as sent, are the web layer's to offer (`bots.web.postal_rounds`); this reads the rounds, a page at
+a time, for the reader's classes only.
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ the round once:
 Keys: `postal:{round_id}:notice:{person_id}:`, `postal:{round_id}:list:{teacher_id}:{part}:`,
 `postal:{round_id}:packs:{person_id}:`.
 A round is opened once (unique per class and day), so a re-derivation after a restart writes
-nothing new. Marking items received or missing is the teacher's conversation (`handlers.postal`).
+nothing new. Marking items received or missing is `scheduler.postal_marks`, from the teacher's
+/post (`handlers.postal`) or the dashboard's delivery page (`bots.web.postal_marks`).
 """
 
 from __future__ import annotations

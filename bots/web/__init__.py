@@ -10,7 +10,18 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bots.web import dashboard, delivery, invites, overview, paper, plan, postal_packs, postal_rounds, reports
+from bots.web import (
+    dashboard,
+    delivery,
+    invites,
+    overview,
+    paper,
+    plan,
+    postal_marks,
+    postal_packs,
+    postal_rounds,
+    reports,
+)
 from bots.web.site import SITE, Site
 from settings import Settings
 
@@ -39,5 +50,6 @@ def mount_web(
     app.add_routes(paper.routes)
     app.add_routes(postal_packs.routes)
     app.add_routes(postal_rounds.routes)
+    app.add_routes(postal_marks.routes)
     if pages is not None:
         pages(app)

@@ -2,13 +2,15 @@
 why, and where a failed message went next; the families no channel reached, with their numbers
 ("call these families"); and for the families on post, what goes in their class's next Kazpost
 round, and the rounds already opened in the period with their documents as sent
-(`monitoring.rounds`, `bots.web.postal_rounds`). Read through `monitoring.delivery` over the chosen
-period and narrowing.
+(`monitoring.rounds`, `bots.web.postal_rounds`) and, for a reader who acts on the class, each item
+still to mark received or missing (`bots.web.postal_marks`). Read through `monitoring.delivery`
+over the chosen period and narrowing.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -17,14 +19,17 @@ from sqlmodel import Session
 from bots.web.dashboard import Signed, login_required
 from bots.web.i18n import render
 from bots.web.overview import page_context, searched, the_view
+from bots.web.postal_marks import markable, marked_answer
 from bots.web.postal_rounds import documents
 from bots.web.site import SITE
 from bots.web.view import View, remember_period
+from locales import Text
 from monitoring.delivery import Delivery, PostFamily, Unreached, delivery, on_post, unreached
 from monitoring.paging import Page, page_number
 from monitoring.rounds import OpenedRound, opened_rounds
 from monitoring.scope import GROUP
 from scheduler.postal import PostalOptions
+from scheduler.postal_marks import waiting
 
 routes = web.RouteTableDef()
 LIST_PAGE = 25
@@ -45,9 +50,17 @@ def load(
         )
 
 
-def load_rounds(engine: Engine, view: View, page: int) -> Page[OpenedRound]:
+@dataclass(frozen=True)
+class Rounds:
+    listed: Page[OpenedRound]
+    waiting: dict[int, list[tuple[int, Text]]]  # per round the reader may mark: its items to mark
+
+
+def load_rounds(engine: Engine, view: View, page: int) -> Rounds:
     with Session(engine) as session:
-        return opened_rounds(session, view.reading, page=page, size=LIST_PAGE)
+        listed = opened_rounds(session, view.reading, page=page, size=LIST_PAGE)
+        mine = markable(session, view.person_id, [r.round_id for r in listed.items if not r.closed])
+        return Rounds(listed, waiting(session, mine))
 
 
 def packed_classes(post: Page[PostFamily]) -> dict[int, str]:
@@ -75,6 +88,7 @@ async def delivery_page(request: web.Request, who: Signed) -> web.StreamResponse
     rounds = await asyncio.to_thread(
         load_rounds, site.engine, view, page_number(request.query.get("rounds_page"))
     )
+    marked = await asyncio.to_thread(marked_answer, site.engine, view.full, request.query.get("marked", ""))
     out_dir = PostalOptions.from_settings(site.settings).out_dir
     context = await asyncio.to_thread(page_context, request, view, site.engine)
     response = render(
@@ -86,8 +100,10 @@ async def delivery_page(request: web.Request, who: Signed) -> web.StreamResponse
         to_call=to_call,
         post=post,
         pack_classes=packed_classes(post),
-        rounds=rounds,
-        round_documents=await asyncio.to_thread(documents, out_dir, rounds.items),
+        rounds=rounds.listed,
+        round_documents=await asyncio.to_thread(documents, out_dir, rounds.listed.items),
+        waiting=rounds.waiting,
+        marked=marked,
         find=typed,
     )
     remember_period(request, response, view)

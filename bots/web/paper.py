@@ -1,6 +1,7 @@
 """A signed paper application recorded from the dashboard (`/dashboard/pupil/{id}/paper`): the
 coordinator or class teacher who holds the paper picks the parent who signed it, consent or
-withdrawal, the day of signing (not in the future) and a photo of the paper, and saves it.
+withdrawal, the day of signing (typed dd.mm.yyyy, `monitoring.periods.typed_date`; not in the
+future) and a photo of the paper, and saves it.
 
 The photo goes through the photo pipeline (checked, re-oriented, every metadata block dropped: our
 own JPEG, pixels only) and is kept under `applications/`, as the chat's /paper keeps it. The
@@ -24,7 +25,6 @@ from sqlmodel import Session
 from bots.posted import posted_form
 from bots.web.dashboard import Signed, login_required, page
 from bots.web.site import SITE
-from handlers.dates import parse_day
 from handlers.family import guardians_of
 from handlers.paper_record import Application, record
 from models.clock import to_local, utcnow
@@ -32,6 +32,7 @@ from models.consent_rules import has_consent
 from models.people import Consent, Person
 from models.store import session_scope, stored_id
 from monitoring import Scope
+from monitoring.periods import BadDate, typed_date
 from photos.pipeline import PhotoRejected, normalise, store
 from settings import Settings
 
@@ -109,9 +110,7 @@ def today(settings: Settings) -> date:
 
 
 def form_page(request: web.Request, sheet: Sheet, status: int = 200, **context: object) -> web.Response:
-    return page(
-        request, "paper.html", status, sheet=sheet, today=today(request.app[SITE].settings), **context
-    )
+    return page(request, "paper.html", status, sheet=sheet, **context)
 
 
 @routes.get("/dashboard/pupil/{pupil_id:\\d+}/paper")
@@ -148,13 +147,10 @@ async def paper_save(request: web.Request, who: Signed) -> web.StreamResponse:
         document = await asyncio.to_thread(keep_photo, data, site.settings)
     except PhotoRejected as rejected:
         return form_page(request, sheet, 400, problem=f"web.paper.photo.{rejected.reason}", chosen=chosen)
-    signed_on = parse_day(chosen["date"], today(site.settings))
-    if signed_on is None:  # problem_with has read it already; kept for the type
-        return form_page(request, sheet, 400, problem="web.paper.date_invalid", chosen=chosen)
     fields = {
         "guardian": chosen["guardian"],
         "given": KINDS[chosen["kind"]],
-        "signed_on": signed_on.isoformat(),
+        "signed_on": typed_date(chosen["date"]).isoformat(),  # problem_with has read it already
         "document": document,
     }
     decision_id = await asyncio.to_thread(
@@ -170,8 +166,9 @@ def problem_with(sheet: Sheet, chosen: dict[str, str], today_: date) -> str | No
         return "web.paper.choose_guardian"
     if chosen["kind"] not in KINDS:
         return "web.paper.choose_kind"
-    signed_on = parse_day(chosen["date"], today_)
-    if signed_on is None:
+    try:
+        signed_on = typed_date(chosen["date"])
+    except BadDate:
         return "web.paper.date_invalid"
     if signed_on > today_:
         return "web.paper.date_future"

@@ -1,9 +1,10 @@
 """The coordinator's plan page (`/dashboard/plan`): where the school year stands and the days off
 ahead (`schoolyear`), lessons cancelled for a range of dates (a quarantine week) and substitute tutors
-named or ended — for the schools they coordinate only. Its forms are the dashboard's, guarded
-against other sites (`bots.web.forms`); the changes and their messages are the command line's
-(`scheduler.lesson_ranges`, `scheduler.substitutes`), written in one transaction, and the outbox is
-woken after.
+named or ended — for the schools they coordinate only. The first and last days are typed dd.mm.yyyy
+in every language (`monitoring.periods.typed_date`); a refused change keeps what was typed. Its
+forms are the dashboard's, guarded against other sites (`bots.web.forms`); the changes and their
+messages are the command line's (`scheduler.lesson_ranges`, `scheduler.substitutes`), written in
+one transaction, and the outbox is woken after.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from models.people import Person
 from models.school import TutoringGroup
 from models.store import session_scope
 from models.substitutes import Substitution
+from monitoring.periods import BadDate, typed_date
 from monitoring.plan import coordinated, period_text, plans
 from scheduler.coordinator import Refused
 from scheduler.lesson_ranges import MAX_REASON, cancel_range
@@ -54,8 +56,14 @@ def _shown(value: Text | str | None, lang: str) -> str:
 
 
 async def _page(
-    request: web.Request, who: Signed, outcome: Text | None = None, failed: bool = False
+    request: web.Request,
+    who: Signed,
+    outcome: Text | None = None,
+    failed: bool = False,
+    kept: dict[str, str] | None = None,
 ) -> web.Response:
+    """The page; after a refused change, `kept` holds what was typed into that form (its name under
+    "form"), so nothing has to be typed again."""
     site = request.app[SITE]
     school_ids = await asyncio.to_thread(_schools, site.engine, who[0])
     if not school_ids:
@@ -75,9 +83,9 @@ async def _page(
         plans=found,
         shown=lambda value: _shown(value, lang),
         period=lambda plan: _shown(period_text(plan), lang),
-        today=today.isoformat(),
         outcome=_shown(outcome, lang),
         failed=failed,
+        kept=kept or {},
         max_reason=MAX_REASON,
     )
 
@@ -104,10 +112,10 @@ async def _change(request: web.Request, who: Signed, change: Any) -> web.Respons
 
     try:
         outcome = await asyncio.to_thread(apply)
-    except Refused as refused:
-        return await _page(request, who, refused.text, failed=True)
-    except ValueError:
-        return await _page(request, who, T("web.plan.bad_form"), failed=True)
+    except (Refused, ValueError) as refused:
+        said = refused.text if isinstance(refused, Refused) else T("web.plan.bad_form")
+        kept = {**fields, "form": request.path.rsplit("/", 1)[-1]}
+        return await _page(request, who, said, failed=True, kept=kept)
     # What changed, by ids and dates (the reason's words stay in the change itself).
     detail = {name: fields[name] for name in ("group", "substitute", "first", "last") if name in fields}
     await asyncio.to_thread(request.app[AUTH].audit, who[0], "dashboard.plan", path=request.path, **detail)
@@ -127,7 +135,11 @@ def _groups(session: Session, school_ids: list[int], chosen: str) -> list[Tutori
 
 
 def _dates(fields: dict[str, str]) -> tuple[date, date]:
-    return date.fromisoformat(fields.get("first", "")), date.fromisoformat(fields.get("last", ""))
+    """The first and last days as typed, dd.mm.yyyy (`typed_date`); refused with how to write them."""
+    try:
+        return typed_date(fields.get("first", "")), typed_date(fields.get("last", ""))
+    except BadDate as error:
+        raise Refused(T("web.plan.date_invalid")) from error
 
 
 @routes.post("/dashboard/plan/cancel")

@@ -110,6 +110,7 @@ async def test_every_post_under_the_dashboard_needs_the_token(client: Client, en
         "/dashboard/plan/substitute/{row_id}/end",
         "/dashboard/remind",
         "/dashboard/pupil/{pupil_id}/paper",
+        "/dashboard/delivery/rounds/{round_id}/items/{item_id}",
     }
     for path in sorted(paths):
         response = await client.post(path, data={"who": "x", "code": "1"}, allow_redirects=False)

@@ -10,6 +10,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 import time_machine
@@ -27,8 +28,8 @@ from models.dashboard import DashboardSession
 from models.district import DistrictCoordinator
 from models.journal import AuditLog
 from models.outbox import DeliveryAttempt, Notification
-from models.people import ChannelIdentity, Person
-from models.postal import PostalRound, PostalSchedule
+from models.people import ChannelIdentity, Consent, Guardianship, Person
+from models.postal import PostalItem, PostalRound, PostalSchedule
 from models.school import School, SchoolClass
 from models.store import session_scope
 from roster import import_roster
@@ -129,7 +130,7 @@ async def test_the_overview_opens_on_the_quarter_and_filters_a_period(as_person,
     # The fields are dd.mm.yyyy in the page's language, whatever the browser's; read back that way.
     typed = await (await client.get("/dashboard?period=dates&from=16.11.2026&to=22.11.2026&lang=en")).text()
     assert figure(typed, "attendance") == "60%" and 'name="from"' in typed
-    assert re.search(r'name="from"[^>]*pattern="[^"]+"[^>]*placeholder="dd\.mm\.yyyy"', typed)
+    assert re.search(r'name="from" class="day"[^>]*placeholder="dd\.mm\.yyyy"', typed)
     assert 'value="16.11.2026"' in typed and 'value="22.11.2026"' in typed
     russian = await (await client.get("/dashboard?period=dates&from=16.11.2026&to=22.11.2026&lang=ru")).text()
     assert 'placeholder="дд.мм.гггг"' in russian
@@ -442,9 +443,8 @@ async def test_threads_and_problems_are_tabs_a_page_at_a_time_and_the_list_says_
     assert "ill" in tabs and (await tutor.get("/dashboard?table=threads")).status == 200
 
 
-async def test_the_rounds_already_opened_list_on_the_delivery_page_with_their_documents_as_sent(  # type: ignore[no-untyped-def]
-    as_person, term: Term, settings: Settings
-) -> None:
+def _rounds_of_every_class(term: Term, settings: Settings) -> list[PostalRound]:
+    """Each class's Kazpost round, opened two days before its collection, the 9Б teacher responsible."""
     options = PostalOptions.from_settings(settings)
     with session_scope(term.engine) as session:
         for class_id in session.exec(select(SchoolClass.id)).all():
@@ -455,7 +455,15 @@ async def test_the_rounds_already_opened_list_on_the_delivery_page_with_their_do
             session.flush()
             open_round(session, schedule, NOW.date() + timedelta(days=2), NOW, options)
     with Session(term.engine) as session:
-        opened = session.exec(select(PostalRound).order_by(col(PostalRound.id))).all()
+        return list(session.exec(select(PostalRound).order_by(col(PostalRound.id))).all())
+
+
+async def test_the_rounds_already_opened_list_on_the_delivery_page_with_their_documents_as_sent(  # type: ignore[no-untyped-def]
+    as_person, term: Term, settings: Settings
+) -> None:
+    options = PostalOptions.from_settings(settings)
+    opened = _rounds_of_every_class(term, settings)
+    with Session(term.engine) as session:
         classes = {c.id: c.name for c in session.exec(select(SchoolClass)).all()}
     client = await as_person(term.coordinator)
     page = await (await client.get("/dashboard/delivery?lang=en")).text()
@@ -484,7 +492,7 @@ async def test_the_rounds_already_opened_list_on_the_delivery_page_with_their_do
     assert (await tutor.get(f"/dashboard/delivery/rounds/{opened[0].id}/list.pdf")).status == 404
     with Session(term.engine) as session:
         audits = session.exec(select(AuditLog).where(AuditLog.action == "dashboard.postal_round")).all()
-    assert len(audits) == sum(listed.count(f"/dashboard/delivery/rounds/{r.id}/") for r in opened)
+    assert len(audits) == len(re.findall(r'<a href="/dashboard/delivery/rounds/\d+/', listed))
 
 
 async def test_back_on_a_pupils_page_leads_to_the_table_it_was_opened_from(  # type: ignore[no-untyped-def]
@@ -507,3 +515,109 @@ async def test_back_on_a_pupils_page_leads_to_the_table_it_was_opened_from(  # t
     pupil_id = term.pupils["p1"]
     crafted = await (await client.get(f"/dashboard/pupil/{pupil_id}?back=//evil.example/dashboard")).text()
     assert '<a href="/dashboard" id="back">' in crafted and "evil.example" not in crafted
+
+
+def _item(engine: Engine, item_id: int) -> PostalItem:
+    with Session(engine) as session:
+        found = session.get(PostalItem, item_id)
+        assert found is not None
+        return found
+
+
+async def test_a_rounds_items_are_marked_received_or_missing_from_the_delivery_page(  # type: ignore[no-untyped-def]
+    as_person, term: Term, settings: Settings, tmp_path: Path
+) -> None:
+    official, sh3 = _two_schools(term.engine, tmp_path)
+    rounds = _rounds_of_every_class(term, settings)
+    with Session(term.engine) as session:
+        sh3_classes = set(session.exec(select(SchoolClass.id).where(SchoolClass.school_id == sh3)).all())
+    other = next(r for r in rounds if r.class_id in sh3_classes)
+    client = await as_person(term.coordinator)
+    page = await (await client.get("/dashboard/delivery?lang=en")).text()
+    listed = page.split('id="round-list"')[1].split("</table>")[0]
+    forms = re.findall(r'<form method="post" action="/dashboard/delivery/rounds/(\d+)/items/(\d+)">', listed)
+    assert forms and "Mark received / missing" in listed and "Received</button>" in listed
+    assert all(int(round_id) != other.id for round_id, _ in forms)  # the reader's own school only
+    token = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert token is not None
+    round_id, first = forms[0]
+    same_round = [item for rid, item in forms if rid == round_id]
+    url = f"/dashboard/delivery/rounds/{round_id}/items/{first}"
+    back = "/dashboard/delivery?lang=en&marked=1#rounds"
+
+    # Without the form's token, nothing changes.
+    refused = await client.post(url, data={"mark": "received"}, allow_redirects=False)
+    assert refused.status == 403 and _item(term.engine, int(first)).status == "pending"
+    data = {"mark": "received", "form_token": token.group(1), "back": back}
+    marked = await client.post(url, data=data, allow_redirects=False)
+    assert marked.status == 303
+    assert marked.headers["Location"] == f"/dashboard/delivery?lang=en&marked={first}#rounds"
+    shown = await (await client.get(marked.headers["Location"].split("#")[0])).text()
+    said = re.search(r'<p class="ok" role="status" id="marked">([^<]+)</p>', shown)
+    assert said is not None and said.group(1).startswith("Marked received: ")
+    assert f'id="marks-{round_id}" open' in shown
+    assert _item(term.engine, int(first)).status == "received"
+    # A second press leaves the mark as it was, and says so.
+    again = await client.post(url, data={**data, "mark": "missing"}, allow_redirects=False)
+    assert unquote(again.headers["Location"]).endswith(f"marked={first}:already#rounds")
+    assert _item(term.engine, int(first)).status == "received"
+    before = await (await client.get(again.headers["Location"].split("#")[0])).text()
+    assert "This item was marked before and is left as it was: Marked received: " in before
+
+    # Missing: the family is told, through the outbox, when the work is collected next (the parents
+    # gave consent on paper).
+    missing = {_item(term.engine, int(i)).pupil_id for i in same_round[1:]}
+    with session_scope(term.engine) as session:
+        for pupil_id in missing:
+            for guardian_id in session.exec(
+                select(Guardianship.guardian_id).where(Guardianship.pupil_id == pupil_id)
+            ).all():
+                session.add(
+                    Consent(
+                        guardian_id=guardian_id,
+                        pupil_id=pupil_id,
+                        text_version="v1",
+                        given=True,
+                        decided_at=NOW,
+                        channel="paper",
+                    )
+                )
+    for item_id in same_round[1:]:
+        answer = await client.post(
+            f"/dashboard/delivery/rounds/{round_id}/items/{item_id}",
+            data={**data, "mark": "missing"},
+            allow_redirects=False,
+        )
+        assert answer.status == 303
+    with Session(term.engine) as session:
+        told = session.exec(select(Notification).where(Notification.kind == "postal.missed")).all()
+        audits = session.exec(select(AuditLog).where(col(AuditLog.action).startswith("postal."))).all()
+        closed = session.get(PostalRound, int(round_id))
+    assert missing and {n.about_pupil_id or n.person_id for n in told} == missing
+    assert sorted(a.entity_id for a in audits) == sorted(int(i) for i in same_round)
+    assert {(a.actor_id, a.detail["where"]) for a in audits} == {(term.coordinator, "dashboard")}
+    assert closed is not None and closed.closed_at is not None  # the last mark closed the round
+
+    # Another school's round, an item under a round not its own, or a tutor: not found.
+    other_own, pending = next((rid, item) for rid, item in forms if rid != round_id)
+    assert (
+        await client.post(f"/dashboard/delivery/rounds/{other.id}/items/{pending}", data=data)
+    ).status == 404
+    assert (
+        await client.post(f"/dashboard/delivery/rounds/{other_own}/items/{first}", data=data)
+    ).status == 404
+    tutor = await as_person(term.tutor)
+    tutor_page = await (await tutor.get("/dashboard?lang=en")).text()
+    tutor_token = re.search(r'name="form_token" value="([^"]+)"', tutor_page)
+    assert tutor_token is not None
+    tutor_data = {"mark": "received", "form_token": tutor_token.group(1)}
+    target = f"/dashboard/delivery/rounds/{other_own}/items/{pending}"
+    assert (await tutor.post(target, data=tutor_data)).status == 404
+    # A district coordinator reads the rounds of its schools and marks none.
+    district = await as_person(official)
+    read = await (await district.get("/dashboard/delivery?lang=en")).text()
+    assert 'id="round-list"' in read and "/items/" not in read
+    district_token = re.search(r'name="form_token" value="([^"]+)"', read)
+    assert district_token is not None
+    answer = await district.post(target, data={"mark": "missing", "form_token": district_token.group(1)})
+    assert answer.status == 403 and _item(term.engine, int(pending)).status == "pending"

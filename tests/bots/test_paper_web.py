@@ -82,9 +82,13 @@ async def test_a_class_teacher_records_a_signed_consent_and_then_a_withdrawal(
     form_page = await (await client.get(f"/dashboard/pupil/{pupil.id}/paper?lang=en")).text()
     assert guardian.full_name in form_page and 'name="form_token"' in form_page
 
-    signed = (date.today() - timedelta(days=2)).isoformat()
+    assert 'name="signed_on" class="day"' in form_page and 'placeholder="dd.mm.yyyy"' in form_page
+    assert 'type="date"' not in form_page  # not the browser's own field, which follows its locale
+    signed_day = date.today() - timedelta(days=2)
+    signed = signed_day.isoformat()
     photo = page_image("white", gps=True)
-    response = await post(client, pupil.id, paper_form(token, guardian.id, "given", signed, photo))
+    typed = signed_day.strftime("%d.%m.%Y")  # as the field asks, in every language
+    response = await post(client, pupil.id, paper_form(token, guardian.id, "given", typed, photo))
     assert response.status == 303
     saved = await (await client.get(response.headers["Location"])).text()
     assert "Saved:" in saved and guardian.full_name in saved and "gave consent" in saved
@@ -136,7 +140,8 @@ async def test_a_class_teacher_records_a_signed_consent_and_then_a_withdrawal(
     ("kind", "day", "photo", "answer"),
     [
         ("given", "future", "page", "That day has not come yet"),
-        ("given", "31.02.2026", "page", "That date could not be read"),
+        ("given", "31.02.2026", "page", "Write the date as dd.mm.yyyy, for example 03.12.2026."),
+        ("given", "12/03/2026", "page", "Write the date as dd.mm.yyyy, for example 03.12.2026."),
         ("maybe", "past", "page", "Choose what the paper says"),
         ("given", "past", None, "Add a photo of the signed application"),
         ("given", "past", "text", "This is not a photo"),
@@ -153,7 +158,9 @@ async def test_bad_input_is_answered_on_the_form_and_stores_nothing(
     data = {"page": page_image(), "text": b"not a picture at all", None: None}[photo]
     response = await post(client, pupil.id, paper_form(token, guardian.id, kind, days.get(day, day), data))
     assert response.status == 400
-    assert answer in await response.text()
+    text = await response.text()
+    assert answer in text
+    assert f'value="{days.get(day, day)}"' in text  # what was typed stays in the field
     assert decisions(engine, pupil.id) == before
 
 

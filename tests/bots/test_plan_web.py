@@ -71,8 +71,8 @@ async def test_the_coordinator_sees_the_year_and_cancels_a_quarantine_week(
 
     form = {
         "group": str(group_id(engine, "ALG-8")),
-        "first": "2026-12-07",
-        "last": "2026-12-11",
+        "first": "07.12.2026",
+        "last": "11.12.2026",
         "reason": "Карантин",
     }
     refused = await client.post("/dashboard/plan/cancel", data=form)
@@ -100,9 +100,20 @@ async def test_the_coordinator_sees_the_year_and_cancels_a_quarantine_week(
 
     backwards = await client.post(
         "/dashboard/plan/cancel",
-        data={**form, "first": "2026-12-11", "last": "2026-12-07", "form_token": token(page)},
+        data={**form, "first": "11.12.2026", "last": "07.12.2026", "form_token": token(page)},
     )
     assert backwards.status == 400 and translate("kk", "calendar.range.order") in await backwards.text()
+    # A day typed in the browser's own order is answered in the page's language, what was typed kept.
+    us_order = await client.post(
+        "/dashboard/plan/cancel?lang=ru",
+        data={**form, "first": "12/07/2026", "form_token": token(page)},
+    )
+    answer = await us_order.text()
+    assert us_order.status == 400 and translate("ru", "web.plan.date_invalid") in answer
+    assert 'value="12/07/2026"' in answer and 'value="11.12.2026"' in answer and 'value="Карантин"' in answer
+    assert 'placeholder="дд.мм.гггг"' in answer and 'type="date"' not in answer
+    with Session(engine) as session:
+        assert len(session.exec(select(LessonChange)).all()) == 2  # nothing more cancelled
 
 
 async def test_the_coordinator_names_and_ends_a_substitute(client: Client, engine: Engine) -> None:
@@ -122,8 +133,8 @@ async def test_the_coordinator_names_and_ends_a_substitute(client: Client, engin
     form = {
         "group": str(algebra),
         "substitute": str(other.id),
-        "first": "2026-12-07",
-        "last": "2026-12-11",
+        "first": "07.12.2026",
+        "last": "11.12.2026",
         "form_token": token(page),
     }
     named = await client.post("/dashboard/plan/substitute", data=form)

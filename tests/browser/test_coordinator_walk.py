@@ -1,8 +1,9 @@
 """A school coordinator's everyday round of the dashboard, in Kazakh, in a real browser: the one-click
 reminder from "needs attention" (a second click the same day sends nothing), a searched table and its
 pupil's page and summary, the families no channel reached, and the Kazpost ones with the next round's
-paper packs — every page leads on to the next step and back, and two pages that count the same
-families agree."""
+paper packs, and the rounds once opened, their items marked received or missing as the paper comes
+in — every page leads on to the next step and back, and two pages that count the same families
+agree."""
 
 from __future__ import annotations
 
@@ -122,6 +123,29 @@ def test_the_coordinators_round_reminds_searches_and_finds_the_families_on_post(
     for href in (documents.nth(n).get_attribute("href") for n in range(documents.count())):
         sent = page.request.get(sandbox.url + str(href), timeout=WAIT)
         assert sent.ok and sent.body()[:4] in (b"%PDF", b"PK\x03\x04")
+    # As the paper comes in, the coordinator marks each item received or missing, as /post does.
+    marking = page.locator("#round-list tbody tr", has=page.locator("details.marks")).first
+    marking.locator("details.marks summary").click()
+    assert marking.locator("details.marks summary").inner_text() == kk("ways.rounds.mark")
+    page.locator("#rounds").screenshot(path=str(tmp_path / "marks.png"))
+    items = marking.locator("ul.marks li")
+    assert items.count() == 2  # the sample school's 8А: two families on post
+    received = items.first.locator("span").inner_text()
+    items.first.locator("button[value=received]").click()
+    page.wait_for_url(re.compile(r"marked=\d+#rounds$"))
+    assert page.inner_text("#marked") == kk("postal.marked.received", item=received)
+    marking = page.locator("#round-list tbody tr", has=page.locator("details.marks[open]"))
+    assert kk("web.postal.received") + ": 1" in marking.inner_text()
+    class_name = marking.locator("td").first.inner_text()
+    items = marking.locator("ul.marks li")
+    assert items.count() == 1 and received not in items.all_inner_texts()
+    missing = items.first.locator("span").inner_text()
+    items.first.locator("button[value=missing]").click()
+    page.wait_for_url(re.compile(r"marked=\d+#rounds$"))
+    said = page.inner_text("#marked")
+    assert said.startswith(kk("postal.marked.missing", item=missing, next_date="")[:40])
+    closed = page.locator("#round-list tbody tr", has_text=kk("ways.rounds.closed")).first
+    assert closed.locator("td").first.inner_text() == class_name and closed.locator("details").count() == 0
     page.locator("#rounds").screenshot(path=str(tmp_path / "rounds.png"))
 
     # The invitation list says which parents not joined yet have consent in force.

@@ -1,7 +1,9 @@
-"""A coordinator records a parent's signed paper application from the dashboard, in a real browser:
-signs in with the code the bot sends, opens the pupil's page, fills in the form with a photo of the
-paper, and saves it twice over with a double click; one decision is kept and the page repeats what
-was recorded."""
+"""A coordinator records a parent's signed paper application from the dashboard, in a real browser,
+in Russian: signs in with the code the bot sends, opens the pupil's page, types the day of signing
+in the browser's own order first (answered in Russian, the day kept), then dd.mm.yyyy with a photo
+of the paper, and saves it twice over with a double click; one decision is kept and the page repeats
+what was recorded. On the plan page, in Kazakh, the days of a quarantine week are typed the same
+way. The browser itself is an English one, whose own date field would want mm/dd/yyyy."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from locales import translate
 from models.journal import AuditLog
 from models.people import Consent, Person
 from models.store import make_engine
@@ -55,32 +58,73 @@ def coordinator_id(sandbox: RunningSandbox, external_id: str) -> int:
         engine.dispose()
 
 
-def test_a_paper_application_recorded_from_the_dashboard(
+def test_a_paper_application_and_the_plans_days_typed_in_the_pages_language(
     sandbox: RunningSandbox, browser: Any, tmp_path: Path
 ) -> None:
     cast = cast_of(sandbox)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = context.new_page()
     page.goto(sandbox.url + "/?lang=en")
     dashboard = coordinator_signed_in(sandbox, context, Phone(page), cast.coordinator)
 
-    dashboard.goto(f"{sandbox.url}/dashboard/pupil/{cast.pupil}?lang=en")
+    dashboard.goto(f"{sandbox.url}/dashboard/pupil/{cast.pupil}?lang=ru")
     dashboard.click("#paper-link")
     dashboard.wait_for_url(re.compile(rf"/dashboard/pupil/{cast.pupil}/paper"))
     signed = date.today() - timedelta(days=1)
+    field = dashboard.locator("input[name=signed_on]")
+    assert field.get_attribute("type") == "text" and field.get_attribute("placeholder") == "дд.мм.гггг"
     dashboard.check(f"input[name=guardian][value='{cast.parent}']")
     dashboard.check("input[name=kind][value=given]")
-    dashboard.fill("input[name=signed_on]", signed.isoformat())
+    # The day in the browser's own order: answered in Russian, with how to write it, the day kept.
+    us_order = signed.strftime("%m/%d/%Y")
+    field.fill(us_order)
+    dashboard.set_input_files("input[name=photo]", str(photo(tmp_path)))
+    dashboard.click("form.paper button[type=submit]")
+    problem = dashboard.locator("#paper-problem")
+    problem.wait_for(timeout=WAIT)
+    assert problem.inner_text() == translate("ru", "web.paper.date_invalid")
+    assert dashboard.input_value("input[name=signed_on]") == us_order
+    dashboard.locator("main").screenshot(path=str(tmp_path / "paper-ru.png"))
+    assert paper_decisions(sandbox, cast.pupil) == []
+    dashboard.fill("input[name=signed_on]", signed.strftime("%d.%m.%Y"))
     dashboard.set_input_files("input[name=photo]", str(photo(tmp_path)))
     dashboard.dblclick("form.paper button[type=submit]")
     saved = dashboard.locator("#paper-saved")
     saved.wait_for(timeout=WAIT)
-    assert "gave consent" in saved.inner_text() and signed.strftime("%d.%m.%Y") in saved.inner_text()
-    assert "has consent" in dashboard.inner_text("#paper-now")
+    assert saved.inner_text().startswith(
+        translate("ru", "web.paper.saved_given", pupil="", guardian="", date="")[:10]
+    )
+    assert signed.strftime("%d.%m.%Y") in saved.inner_text()
 
     [(decision, audit)] = paper_decisions(sandbox, cast.pupil)
     assert decision.given and decision.guardian_id == cast.parent
     assert decision.recorded_by_id == coordinator_id(sandbox, cast.coordinator)
     assert audit is not None and audit.actor_id == decision.recorded_by_id
     assert audit.detail["where"] == "dashboard"
+
+    # The plan's days, in Kazakh, typed the same way whatever the browser's own order.
+    dashboard.goto(sandbox.url + "/dashboard/plan?lang=kk")
+    form = dashboard.locator("form[action='/dashboard/plan/cancel']").first
+    first, last = form.locator("input[name=first]"), form.locator("input[name=last]")
+    assert first.get_attribute("placeholder") == translate("kk", "overview.period.date_format")
+    week = date.today() + timedelta(days=(7 - date.today().weekday()) % 7 or 7)  # next Monday
+    friday = week + timedelta(days=4)
+    first.fill(week.strftime("%m/%d/%Y"))  # as an English browser's own date field would write it
+    last.fill(friday.strftime("%d.%m.%Y"))
+    form.locator("input[name=reason]").fill("Карантин")
+    form.locator("button[type=submit]").click()
+    refused = dashboard.locator("p.error[role=alert]")
+    refused.wait_for(timeout=WAIT)
+    assert refused.inner_text() == translate("kk", "web.plan.date_invalid")
+    form = dashboard.locator("form[action='/dashboard/plan/cancel']").first
+    assert form.locator("input[name=first]").input_value() == week.strftime("%m/%d/%Y")
+    assert form.locator("input[name=last]").input_value() == friday.strftime("%d.%m.%Y")
+    assert form.locator("input[name=reason]").input_value() == "Карантин"
+    form.screenshot(path=str(tmp_path / "plan-kk.png"))
+    form.locator("input[name=first]").fill(week.strftime("%d.%m.%Y"))
+    form.locator("button[type=submit]").click()
+    done = dashboard.locator("p.ok[role=status]")
+    done.wait_for(timeout=WAIT)
+    span = f"{week:%d.%m.%Y}–{friday:%d.%m.%Y}"
+    assert span in done.inner_text()
     context.close()
