@@ -3,6 +3,11 @@ coordinator or class teacher who holds the paper picks the parent who signed it,
 withdrawal, the day of signing (typed dd.mm.yyyy, `monitoring.periods.typed_date`; not in the
 future) and a photo of the paper, and saves it.
 
+The browser checks nothing itself (`novalidate`: it would answer in its own language, not the
+page's): every field left out or wrong is answered next to it, the rest kept as chosen. A photo sent
+with a form refused for another field is kept (`bots.web.unsaved_photo`) and used when the form,
+which then says so, is sent again without one, so it need not be chosen again.
+
 The photo goes through the photo pipeline (checked, re-oriented, every metadata block dropped: our
 own JPEG, pixels only) and is kept under `applications/`, as the chat's /paper keeps it. The
 decision itself is written by `handlers.paper_record`, the one place for both: the audit names who
