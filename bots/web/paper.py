@@ -3,6 +3,11 @@ coordinator or class teacher who holds the paper picks the parent who signed it,
 withdrawal, the day of signing (typed dd.mm.yyyy, `monitoring.periods.typed_date`; not in the
 future) and a photo of the paper, and saves it.
 
+The browser checks nothing itself (`novalidate`: it would answer in its own language, not the
+page's): every field left out or wrong is answered next to it, the rest kept as chosen. A photo sent
+with a form refused for another field is kept (`bots.web.unsaved_photo`) and used when the form,
+which then says so, is sent again without one, so it need not be chosen again.
+
 The photo goes through the photo pipeline (checked, re-oriented, every metadata block dropped: our
 own JPEG, pixels only) and is kept under `applications/`, as the chat's /paper keeps it. The
 decision itself is written by `handlers.paper_record`, the one place for both: the audit names who
@@ -23,8 +28,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bots.posted import posted_form
+from bots.web import unsaved_photo
 from bots.web.dashboard import Signed, login_required, page
+from bots.web.forms import FORM_COOKIE
 from bots.web.site import SITE
+from bots.web.unsaved_photo import Place
 from handlers.family import guardians_of
 from handlers.paper_record import Application, record
 from models.clock import to_local, utcnow
@@ -33,7 +41,7 @@ from models.people import Consent, Person
 from models.store import session_scope, stored_id
 from monitoring import Scope
 from monitoring.periods import BadDate, typed_date
-from photos.pipeline import PhotoRejected, normalise, store
+from photos.pipeline import Page, PhotoRejected, normalise, store
 from settings import Settings
 
 FOLDER = "applications"
@@ -71,9 +79,8 @@ def load_saved(engine: Engine, pupil_id: int, raw: str) -> tuple[Consent, Person
         return (decision, guardian) if guardian else None
 
 
-def keep_photo(data: bytes, settings: Settings) -> str:
-    """Our own copy of the paper's photo (pixels only), or PhotoRejected."""
-    paper = normalise(data, max_bytes=settings.max_photo_bytes, max_pixels=settings.max_photo_pixels)
+def keep_photo(paper: Page, settings: Settings) -> str:
+    """Our own copy of the paper's photo (pixels only): where it is kept."""
     return str(store(paper, settings.media_dir / FOLDER).path)
 
 
@@ -136,22 +143,24 @@ async def paper_save(request: web.Request, who: Signed) -> web.StreamResponse:
         "kind": str(form.get("kind", "")),
         "date": str(form.get("signed_on", "")),
     }
-    problem = problem_with(sheet, chosen, today(site.settings))
-    photo = form.get("photo")
-    if problem is None and not (isinstance(photo, web.FileField) and photo.filename):
-        problem = "web.paper.photo_missing"
-    if problem is not None or not isinstance(photo, web.FileField):
-        return form_page(request, sheet, 400, problem=problem or "web.paper.photo_missing", chosen=chosen)
-    data = photo.file.read(site.settings.max_photo_bytes + 1)
-    try:
-        document = await asyncio.to_thread(keep_photo, data, site.settings)
-    except PhotoRejected as rejected:
-        return form_page(request, sheet, 400, problem=f"web.paper.photo.{rejected.reason}", chosen=chosen)
+    problems = problems_with(sheet, chosen, today(site.settings))
+    place = Place(site.settings, request.cookies.get(FORM_COOKIE, ""), who[0], sheet.pupil.id or 0)
+    sent = form.get("photo")
+    upload = sent if isinstance(sent, web.FileField) and sent.filename else None
+    paper, refused = await asyncio.to_thread(photo_of, place, upload, form.get("photo_kept") == "1")
+    if refused is not None:
+        problems["photo"] = refused
+    if problems:
+        if paper is not None:
+            await asyncio.to_thread(unsaved_photo.keep, place, paper.jpeg)
+        context = {"problems": problems, "chosen": chosen, "photo_kept": paper is not None}
+        return form_page(request, sheet, 400, **context)
+    assert paper is not None  # no problems: a photo was sent or kept
     fields = {
         "guardian": chosen["guardian"],
         "given": KINDS[chosen["kind"]],
-        "signed_on": typed_date(chosen["date"]).isoformat(),  # problem_with has read it already
-        "document": document,
+        "signed_on": typed_date(chosen["date"]).isoformat(),  # problems_with has read it already
+        "document": await asyncio.to_thread(keep_photo, paper, site.settings),
     }
     decision_id = await asyncio.to_thread(
         save, site.engine, site.settings, who[0], sheet.pupil.id or 0, fields
@@ -160,16 +169,41 @@ async def paper_save(request: web.Request, who: Signed) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/dashboard/pupil/{sheet.pupil.id}/paper?saved={decision_id}")
 
 
-def problem_with(sheet: Sheet, chosen: dict[str, str], today_: date) -> str | None:
-    """What is wrong with the form's choices (a catalogue key), or None."""
+def photo_of(place: Place, upload: web.FileField | None, use_kept: bool) -> tuple[Page | None, str | None]:
+    """The form's photo as the pipeline's page, or why there is none (a catalogue key): the file
+    chosen now, else the one kept from a refused save when the form says it shows it. A form sent
+    without either forgets a kept photo, so a later refusal never offers an old one."""
+    settings = place.settings
+    unsaved_photo.sweep(settings)
+    if upload is not None:
+        data = upload.file.read(settings.max_photo_bytes + 1)
+    elif use_kept and (kept := unsaved_photo.kept(place)) is not None:
+        data = kept
+    else:
+        unsaved_photo.drop(place)
+        return None, "web.paper.photo_missing"
+    try:
+        return normalise(data, max_bytes=settings.max_photo_bytes, max_pixels=settings.max_photo_pixels), None
+    except PhotoRejected as rejected:
+        unsaved_photo.drop(place)
+        return None, f"web.paper.photo.{rejected.reason}"
+
+
+def problems_with(sheet: Sheet, chosen: dict[str, str], today_: date) -> dict[str, str]:
+    """What is wrong with each of the form's choices (field: catalogue key); empty when nothing."""
+    problems: dict[str, str] = {}
     if chosen["guardian"] not in {str(g.id) for g in sheet.guardians}:
-        return "web.paper.choose_guardian"
+        problems["guardian"] = "web.paper.choose_guardian"
     if chosen["kind"] not in KINDS:
-        return "web.paper.choose_kind"
+        problems["kind"] = "web.paper.choose_kind"
+    if not chosen["date"].strip():
+        problems["date"] = "web.paper.date_missing"
+        return problems
     try:
         signed_on = typed_date(chosen["date"])
     except BadDate:
-        return "web.paper.date_invalid"
+        problems["date"] = "web.paper.date_invalid"
+        return problems
     if signed_on > today_:
-        return "web.paper.date_future"
-    return None
+        problems["date"] = "web.paper.date_future"
+    return problems

@@ -1,8 +1,10 @@
 """A coordinator records a parent's signed paper application from the dashboard, in a real browser,
-in Russian: signs in with the code the bot sends, opens the pupil's page, types the day of signing
-in the browser's own order first (answered in Russian, the day kept), then dd.mm.yyyy with a photo
-of the paper, and saves it twice over with a double click; one decision is kept and the page repeats
-what was recorded. On the plan page, in Kazakh, the days of a quarantine week are typed the same
+in Russian: signs in with the code the bot sends, opens the pupil's page, chooses a photo of the
+paper with the page's own «Выбрать фото», leaves what the paper says unchosen and types the day of
+signing in the browser's own order (each answered in Russian next to its field, what was typed and
+the photo kept), then chooses the kind, types dd.mm.yyyy and saves it twice over with a double
+click, without choosing the photo again; one decision is kept and the page repeats what was
+recorded. On the plan page, in Kazakh, the days of a quarantine week are typed the same
 way. The browser itself is an English one, whose own date field would want mm/dd/yyyy."""
 
 from __future__ import annotations
@@ -73,21 +75,34 @@ def test_a_paper_application_and_the_plans_days_typed_in_the_pages_language(
     signed = date.today() - timedelta(days=1)
     field = dashboard.locator("input[name=signed_on]")
     assert field.get_attribute("type") == "text" and field.get_attribute("placeholder") == "дд.мм.гггг"
+    # Nothing the browser checks itself (it would answer in English): the page's own answers only.
+    assert dashboard.locator("form.paper[novalidate] [required]").count() == 0
+    choose = dashboard.locator("label[for=paper-photo]")
+    assert choose.is_visible() and choose.inner_text() == translate("ru", "web.paper.photo_choose")
+    chosen_name = dashboard.locator("#paper-photo-name")
+    assert chosen_name.inner_text() == translate("ru", "web.paper.photo_none")
     dashboard.check(f"input[name=guardian][value='{cast.parent}']")
-    dashboard.check("input[name=kind][value=given]")
-    # The day in the browser's own order: answered in Russian, with how to write it, the day kept.
+    # What the paper says is left unchosen, and the day typed in the browser's own order.
     us_order = signed.strftime("%m/%d/%Y")
     field.fill(us_order)
     dashboard.set_input_files("input[name=photo]", str(photo(tmp_path)))
+    assert chosen_name.inner_text() == "page.jpg"  # the page names the file chosen
     dashboard.click("form.paper button[type=submit]")
     problem = dashboard.locator("#paper-problem")
     problem.wait_for(timeout=WAIT)
-    assert problem.inner_text() == translate("ru", "web.paper.date_invalid")
+    assert problem.inner_text() == translate("ru", "web.paper.not_saved")
+    assert dashboard.locator("#paper-problem-kind").inner_text() == translate("ru", "web.paper.choose_kind")
+    assert dashboard.locator("#paper-problem-date").inner_text() == translate("ru", "web.paper.date_invalid")
+    assert dashboard.locator("#paper-problem-guardian").count() == 0
+    # What was typed and chosen is kept, the photo too: it need not be chosen again.
     assert dashboard.input_value("input[name=signed_on]") == us_order
+    assert dashboard.is_checked(f"input[name=guardian][value='{cast.parent}']")
+    assert chosen_name.inner_text() == translate("ru", "web.paper.photo_kept")
+    assert choose.inner_text() == translate("ru", "web.paper.photo_choose_other")
     dashboard.locator("main").screenshot(path=str(tmp_path / "paper-ru.png"))
     assert paper_decisions(sandbox, cast.pupil) == []
+    dashboard.check("input[name=kind][value=given]")
     dashboard.fill("input[name=signed_on]", signed.strftime("%d.%m.%Y"))
-    dashboard.set_input_files("input[name=photo]", str(photo(tmp_path)))
     dashboard.dblclick("form.paper button[type=submit]")
     saved = dashboard.locator("#paper-saved")
     saved.wait_for(timeout=WAIT)
