@@ -12,10 +12,12 @@ statistics hidden (the rows of `sqlite_stat1` taken out for that reading and put
 readings are also done by the code at PATH (say a checkout of main) on the same database, with
 statistics and without ("before, no statistics": main's code on main's store). Each reading runs
 in a process of its own started afresh per round, the contenders alternating round by round so the
-machine's drift falls on all alike. With `--own-schema` (SQLite, with `--before`) each checkout reads
-the store at its own schema: the store is made by the migrations of the code at PATH, written and
-given its upkeep, and a copy of it is brought to this code's migrations (and upkeep): the same rows,
-the indexes each code has (migration 0021_speed's, say).
+machine's drift falls on all alike; beside the time on the clock, each reading's CPU time (the
+process's, which the load of a shared machine moves less; on PostgreSQL the server's share is not in
+it). With `--own-schema` (SQLite, with `--before`) each checkout reads the store at its own schema:
+the store is made by the migrations of the code at PATH, written and given its upkeep, and a copy of
+it is brought to this code's migrations (and upkeep): the same rows, the indexes each code has
+(migration 0021_speed's, say).
 
 Targets (issue 21): ≤ 300 ms for the district and for one school of 4,000, ≤ 500 ms for one school
 of 12,000 — for every period.
@@ -82,12 +84,13 @@ took = {}
 for period_name, period in chosen.items():
     for page_name, read in pages.items():
         for warm in (True, False):  # the first reading warms the statement cache and the pages
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             with Session(engine) as session:
                 scope = monitoring.scope_of(session, reader)
                 read(session, Reading(scope, period, zone, now, "kk"))
             if not warm:
                 took[f"{period_name}|{page_name}"] = 1000 * (time.perf_counter() - started)
+                took[f"{period_name}|{page_name}|cpu"] = 1000 * (time.process_time() - cpu)
 print(json.dumps(took))
 """
 
@@ -183,13 +186,17 @@ def measure(
                 for key, ms in read.items():
                     took[name].setdefault(key, []).append(ms)
         others = [name for name in took if name != "after"]
-        header = f"  {'period':10s} {'page':24s} {'median ms':>10s} {'max ms':>8s}"
-        print(header + "".join(f" {name + ': median':>26s}" for name in others))
+        header = f"  {'period':10s} {'page':24s} {'median ms':>10s} {'max ms':>8s} {'CPU ms':>7s}"
+        print(header + "".join(f" {name + ': median, CPU':>32s}" for name in others))
         for key, values in took["after"].items():
+            if key.endswith("|cpu"):
+                continue
             period, page = key.split("|")
-            median = statistics.median(values)
-            line = f"  {period:10s} {page:24s} {median:10.0f} {max(values):8.0f}"
-            line += "".join(f" {statistics.median(took[name][key]):26.0f}" for name in others)
+            median, cpu = statistics.median(values), statistics.median(took["after"][key + "|cpu"])
+            line = f"  {period:10s} {page:24s} {median:10.0f} {max(values):8.0f} {cpu:7.0f}"
+            for name in others:
+                theirs = statistics.median(took[name][key]), statistics.median(took[name][key + "|cpu"])
+                line += f" {theirs[0]:24.0f}, {theirs[1]:6.0f}"
             print(
                 line + ("" if median <= shape.target_ms else f"   over the {shape.target_ms:.0f} ms target")
             )
