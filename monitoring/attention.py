@@ -210,8 +210,10 @@ def attention(
 ) -> Page[Attention]:
     """The pupils who need attention (`need`: only one kind of need), most reasons first, then by
     class and name; one page of them, with their families' names and phones. One query gives the
-    page and the total; a second only when the page asked for is empty."""
-    rows = candidates(session, reading).subquery()
+    page and the total; a second only when the page asked for is empty. The candidates are worked
+    out once (a materialised CTE): as a subquery, both databases copied each count into the filter
+    and the order too, and worked it out there again for every pupil."""
+    rows = candidates(session, reading).cte("candidates").prefix_with("MATERIALIZED")
     statement = select(rows, func.count().over().label("total")).where(_flagged(rows, need))
     if search.strip():
         statement = statement.where(
