@@ -12,12 +12,18 @@ statistics hidden (the rows of `sqlite_stat1` taken out for that reading and put
 readings are also done by the code at PATH (say a checkout of main) on the same database, with
 statistics and without ("before, no statistics": main's code on main's store). Each reading runs
 in a process of its own started afresh per round, the contenders alternating round by round so the
-machine's drift falls on all alike.
+machine's drift falls on all alike; beside the time on the clock, each reading's CPU time (the
+process's, which the load of a shared machine moves less; on PostgreSQL the server's share is not in
+it). With `--own-schema` (SQLite, with `--before`) each checkout reads the store at its own schema:
+the store is made by the migrations of the code at PATH, written and given its upkeep, and a copy of
+it is brought to this code's migrations (and upkeep): the same rows, the indexes each code has
+(migration 0021_speed's, say).
 
 Targets (issue 21): ≤ 300 ms for the district and for one school of 4,000, ≤ 500 ms for one school
 of 12,000 — for every period.
 
     uv run --frozen python -m bench.overview_periods [--quick] [--before ../main] [--worlds district,4000]
+        [--own-schema]
 """
 
 from __future__ import annotations
@@ -78,12 +84,13 @@ took = {}
 for period_name, period in chosen.items():
     for page_name, read in pages.items():
         for warm in (True, False):  # the first reading warms the statement cache and the pages
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             with Session(engine) as session:
                 scope = monitoring.scope_of(session, reader)
                 read(session, Reading(scope, period, zone, now, "kk"))
             if not warm:
                 took[f"{period_name}|{page_name}"] = 1000 * (time.perf_counter() - started)
+                took[f"{period_name}|{page_name}|cpu"] = 1000 * (time.process_time() - cpu)
 print(json.dumps(took))
 """
 
@@ -120,20 +127,51 @@ def statistics_hidden(db_url: str, hide: bool) -> Iterator[None]:
         store.close()
 
 
-def measure(shape: Shape, rounds: int, before: Path | None, hide: bool = True) -> None:
+MIGRATE = "import sys; from models.migrate import upgrade; from models.store import make_engine; "
+MIGRATE += "upgrade(make_engine(sys.argv[1]))"
+
+
+def migrate(tree: Path, db_url: str) -> None:
+    """The store at `db_url` brought to the migrations of the code at `tree`."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "LOG_LEVEL": "WARNING"}
+    subprocess.run([sys.executable, "-c", MIGRATE, db_url], env=env, check=True)
+
+
+def own_schema_copy(db_url: str, folder: Path) -> str:
+    """A copy of the SQLite store at `db_url` brought to this code's migrations, with its upkeep."""
+    copy = folder / "after.db"
+    with sqlite3.connect(db_url.split("///", 1)[-1]) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    url = f"sqlite:///{copy}"
+    engine = make_engine(url)
+    upgrade(engine)
+    gather_statistics(engine)
+    engine.dispose()
+    return url
+
+
+def measure(
+    shape: Shape, rounds: int, before: Path | None, hide: bool = True, own_schema: bool = False
+) -> None:
     with temporary_folder() as folder, scratch_database(folder) as db_url:
         engine = make_engine(db_url)
-        upgrade(engine)
+        own_schema = own_schema and before is not None and not is_postgres(engine)
+        if own_schema and before is not None:
+            migrate(before, db_url)
+        else:
+            upgrade(engine)
         started = time.perf_counter()
         world = build_district(engine, shape.schools, shape.pupils)
         fill_term(engine, date.today())
         gather_statistics(engine)
         hidable = hide and not is_postgres(engine)
         engine.dispose()
+        urls = {HERE: own_schema_copy(db_url, folder) if own_schema else db_url}
         reader = world.district if shape.schools > 1 else world.coordinators[0]
         print(
             f"\n{shape.name} ({engine_name(db_url)}): {world.pupils:,} pupils, written in "
-            f"{time.perf_counter() - started:.0f} s",
+            f"{time.perf_counter() - started:.0f} s"
+            + (", each checkout at its own schema" if own_schema else ""),
             flush=True,
         )
         trees = {"after": HERE, **({"before": before} if before is not None else {})}
@@ -142,18 +180,23 @@ def measure(shape: Shape, rounds: int, before: Path | None, hide: bool = True) -
         took: dict[str, dict[str, list[float]]] = {name: {} for name, _tree, _hidden in contenders}
         for _ in range(rounds):
             for name, tree, hidden in contenders:
-                with statistics_hidden(db_url, hidden):
-                    read = read_once(tree, db_url, reader, folder)
+                url = urls.get(tree, db_url)
+                with statistics_hidden(url, hidden):
+                    read = read_once(tree, url, reader, folder)
                 for key, ms in read.items():
                     took[name].setdefault(key, []).append(ms)
         others = [name for name in took if name != "after"]
-        header = f"  {'period':10s} {'page':24s} {'median ms':>10s} {'max ms':>8s}"
-        print(header + "".join(f" {name + ': median':>26s}" for name in others))
+        header = f"  {'period':10s} {'page':24s} {'median ms':>10s} {'max ms':>8s} {'CPU ms':>7s}"
+        print(header + "".join(f" {name + ': median, CPU':>32s}" for name in others))
         for key, values in took["after"].items():
+            if key.endswith("|cpu"):
+                continue
             period, page = key.split("|")
-            median = statistics.median(values)
-            line = f"  {period:10s} {page:24s} {median:10.0f} {max(values):8.0f}"
-            line += "".join(f" {statistics.median(took[name][key]):26.0f}" for name in others)
+            median, cpu = statistics.median(values), statistics.median(took["after"][key + "|cpu"])
+            line = f"  {period:10s} {page:24s} {median:10.0f} {max(values):8.0f} {cpu:7.0f}"
+            for name in others:
+                theirs = statistics.median(took[name][key]), statistics.median(took[name][key + "|cpu"])
+                line += f" {theirs[0]:24.0f}, {theirs[1]:6.0f}"
             print(
                 line + ("" if median <= shape.target_ms else f"   over the {shape.target_ms:.0f} ms target")
             )
@@ -166,6 +209,11 @@ def _worlds(options: argparse.ArgumentParser) -> None:
         default="",
         help="only the worlds whose name (less its commas) holds one of these, comma-separated: "
         "'district,4000' runs the district and the school of 4,000",
+    )
+    options.add_argument(
+        "--own-schema",
+        action="store_true",
+        help="with --before, on SQLite: each checkout reads the store at its own migrations",
     )
     options.add_argument(
         "--with-statistics-only",
@@ -182,7 +230,7 @@ def main() -> None:
     for shape in QUICK if args.quick else SHAPES:
         if not wanted or any(part in shape.name.replace(",", "") for part in wanted):
             before = args.before.resolve() if args.before else None
-            measure(shape, rounds, before, hide=not args.with_statistics_only)
+            measure(shape, rounds, before, hide=not args.with_statistics_only, own_schema=args.own_schema)
 
 
 if __name__ == "__main__":

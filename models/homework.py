@@ -17,8 +17,12 @@ POINTS_KINDS = (HomeworkKind.SUMMATIVE.value, HomeworkKind.DIAGNOSTIC.value)
 
 class Homework(SQLModel, table=True):
     # The monitoring counts homework by when they fall due, per group: the group rides along in the
-    # index, so a period's homework per group are counted from the index alone.
-    __table_args__ = (Index("ix_homework_due_group", "due_at", "group_id"),)
+    # index, so a period's homework per group are counted from the index alone. Who needs attention
+    # counts each pupil's works due from their groups' homework by deadline (`ix_homework_group_due`).
+    __table_args__ = (
+        Index("ix_homework_due_group", "due_at", "group_id"),
+        Index("ix_homework_group_due", "group_id", "due_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="group_.id", index=True)
@@ -46,8 +50,12 @@ class Homework(SQLModel, table=True):
 
 
 class Submission(SQLModel, table=True):
-    # A pupil's work for one homework, looked up for every pupil and homework the monitoring counts.
-    __table_args__ = (Index("ix_submission_homework_pupil", "homework_id", "pupil_id"),)
+    # A pupil's work for one homework, looked up for every pupil and homework the monitoring counts;
+    # who needs attention reads a pupil's own works handed in from the index alone, status with them.
+    __table_args__ = (
+        Index("ix_submission_homework_pupil", "homework_id", "pupil_id"),
+        Index("ix_submission_pupil_homework", "pupil_id", "homework_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     homework_id: int = Field(foreign_key="homework.id", index=True)

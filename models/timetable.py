@@ -47,10 +47,14 @@ class LessonChange(SQLModel, table=True):
 
 class Attendance(SQLModel, table=True):
     # The monitoring reads a scope's pupils' marks over a period: by pupil, then by day, and counts
-    # them from the index alone (lesson, status and whether excused ride along).
+    # them from the index alone (lesson, status and whether excused ride along). Who needs attention
+    # counts each pupil's absences, explained and excused: by pupil, then status, from the index alone.
     __table_args__ = (
         UniqueConstraint("lesson_id", "on_date", "pupil_id"),
         Index("ix_attendance_pupil_day", "pupil_id", "on_date", "lesson_id", "status", "excused"),
+        Index(
+            "ix_attendance_pupil_status", "pupil_id", "status", "on_date", "lesson_id", "excused", "reason"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

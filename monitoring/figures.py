@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -40,7 +40,7 @@ from monitoring import tally
 from monitoring.growth import growth_rows
 from monitoring.periods import Period
 from monitoring.scope import Scope
-from monitoring.sql import Rows, consented, latest_feedback, local_day, monday_of, pupil_membership, unindexed
+from monitoring.sql import Rows, consented, latest_feedback, monday_of, pupil_membership, unindexed
 
 COUNTED = (SubmissionStatus.SUBMITTED.value, SubmissionStatus.GRADED.value, SubmissionStatus.RETURNED.value)
 SCORES = range(1, 11)
@@ -236,10 +236,12 @@ def homework_by_group(reading: Reading) -> Rows:
     )
 
 
-def expected_by_week(session: Session, reading: Reading) -> Rows:
-    """Per week: works due, each homework due × the pupils of its group in scope. Summed by the
-    database: a row per group and week would be tens of thousands for a school of 4,000. Only the
-    groups with homework due are counted: a month's few, not the school's every group."""
+def expected_by_deadline(reading: Reading) -> Rows:
+    """Per deadline: works due, each homework due × the pupils of its group in scope. Summed by the
+    database per deadline (a row per group and week would be tens of thousands for a school of
+    4,000); the few hundred deadlines are put in their weeks by `Measured.due_week`, which is cheaper
+    than the database working out the week of each homework. Only the groups with homework due are
+    counted: a month's few, not the school's every group."""
     due = select(col(Homework.group_id)).where(*in_period(reading))
     pupils = (
         select(col(GroupMember.group_id).label("group_id"), func.count().label("pupils"))
@@ -252,13 +254,12 @@ def expected_by_week(session: Session, reading: Reading) -> Rows:
         .group_by(col(GroupMember.group_id))
         .subquery()
     )
-    week = _due_week(session, reading, col(Homework.due_at))
     return (
-        select(week, func.sum(pupils.c.pupils))
+        select(col(Homework.due_at), func.sum(pupils.c.pupils))
         .select_from(Homework)
         .join(pupils, pupils.c.group_id == col(Homework.group_id))
         .where(*in_period(reading))
-        .group_by(week)
+        .group_by(col(Homework.due_at))
     )
 
 
@@ -273,24 +274,19 @@ def members_rows(reading: Reading) -> Rows:
     )
 
 
-def _due_week(session: Session, reading: Reading, moment: Any) -> Any:
-    return monday_of(session, local_day(session, moment, reading.zone))
-
-
-def handed_rows(session: Session, reading: Reading) -> Rows:
-    """Per (the pupil's school, group, week due): works handed in on time, and late."""
+def handed_rows(reading: Reading) -> Rows:
+    """Per (the pupil's school, group, deadline): works handed in on time, and late."""
     works = handed(reading)
-    week = _due_week(session, reading, works.c.due_at)
     return (
         select(
             works.c.school_id,
             works.c.group_id,
-            week,
+            works.c.due_at,
             func.sum(case((works.c.late == 0, 1), else_=0)),
             func.sum(case((works.c.late == 1, 1), else_=0)),
         )
         .select_from(works)
-        .group_by(works.c.school_id, works.c.group_id, week)
+        .group_by(works.c.school_id, works.c.group_id, works.c.due_at)
     )
 
 
@@ -336,12 +332,22 @@ class Measured:
     cells: dict[Key, Figures] = field(default_factory=dict)
     weeks: dict[str, Figures] = field(default_factory=dict)  # by Monday, 'YYYY-MM-DD'
     scores: list[int] = field(default_factory=lambda: [0] * len(SCORES))
+    mondays: dict[datetime, str] = field(default_factory=dict)  # a deadline's week, by `due_week`
 
     def at(self, school: int | None, group: int | None) -> Figures:
         return _entry(self.cells, (school, group))
 
     def week(self, monday: Any) -> Figures:
         return _entry(self.weeks, str(monday))
+
+    def due_week(self, deadline: datetime, zone: ZoneInfo) -> Figures:
+        """The figures of the week a deadline (a stored UTC moment) falls in, in `zone`; each deadline
+        worked out once (a scope's rows repeat them per school and group)."""
+        monday = self.mondays.get(deadline)
+        if monday is None:
+            aware = deadline if deadline.tzinfo else deadline.replace(tzinfo=UTC)
+            monday = self.mondays[deadline] = tally.monday(aware.astimezone(zone).date()).isoformat()
+        return _entry(self.weeks, monday)
 
     def series(self, period: Period) -> list[Week]:
         """Attendance and work on time per week of the period (a week with neither is left out)."""
@@ -395,8 +401,8 @@ def _count_expected(session: Session, reading: Reading, found: Measured) -> None
     for group, homework in _rows(session, homework_by_group(reading)):
         for school, count in members.get(group, []):
             found.at(school, group).expected += int(homework) * count
-    for week, expected in _rows(session, expected_by_week(session, reading)):
-        found.week(week).expected += int(expected or 0)
+    for deadline, expected in _rows(session, expected_by_deadline(reading)):
+        found.due_week(deadline, reading.zone).expected += int(expected or 0)
 
 
 def _count_scores(session: Session, reading: Reading, found: Measured) -> None:
@@ -424,9 +430,9 @@ def _count_handed(session: Session, reading: Reading, found: Measured) -> None:
     number of their scores) and per week apart (two short lists, not their product), for a scope
     they key; else from the works."""
     if not tally.tallied(reading.scope):
-        for school, group, week, on_time, late in _rows(session, handed_rows(session, reading)):
+        for school, group, deadline, on_time, late in _rows(session, handed_rows(reading)):
             _add_handed(found.at(school, group), on_time, late)
-            _add_handed(found.week(week), on_time, late)
+            _add_handed(found.due_week(deadline, reading.zone), on_time, late)
         return
     due = in_period(reading)
     for school, group, on_time, late, total, scored in _rows(session, tally.handed_cells(reading.scope, due)):
@@ -434,9 +440,8 @@ def _count_handed(session: Session, reading: Reading, found: Measured) -> None:
         _add_handed(figures, on_time, late)
         figures.score_total += int(total or 0)
         figures.scored += int(scored or 0)
-    week = _due_week(session, reading, col(Homework.due_at))
-    for monday, on_time, late in _rows(session, tally.handed_weeks(reading.scope, due, week)):
-        _add_handed(found.week(monday), on_time, late)
+    for deadline, on_time, late in _rows(session, tally.handed_deadlines(reading.scope, due)):
+        _add_handed(found.due_week(deadline, reading.zone), on_time, late)
 
 
 def _add_handed(figures: Figures, on_time: Any, late: Any) -> None:

@@ -111,10 +111,20 @@ def plan_of(session: Session, school: School, today: date) -> SchoolPlan:
             estimate = any(reason.estimate for reason in reasons)
             plan.days_off.append(DaysOff(first, day - timedelta(days=1), named, estimate))
         day += timedelta(days=1)
-    names = _names(session)
     groups = session.exec(
         select(TutoringGroup).where(TutoringGroup.school_id == school_id).order_by(col(TutoringGroup.code))
     ).all()
+    by_id = {g.id or 0: g for g in groups}
+    substitutions = session.exec(
+        select(Substitution)
+        .where(
+            col(Substitution.group_id).in_(list(by_id)),
+            col(Substitution.ended_at).is_(None),
+            Substitution.ends >= today,
+        )
+        .order_by(col(Substitution.starts))
+    ).all()
+    names = _names(session, {g.tutor_id or 0 for g in groups} | {s.substitute_id for s in substitutions})
     plan.groups = [
         GroupRow(g.id or 0, g.code, subject_name(g.subject), names.get(g.tutor_id or 0, "")) for g in groups
     ]
@@ -126,16 +136,7 @@ def plan_of(session: Session, school: School, today: date) -> SchoolPlan:
         .distinct()
     ).all()
     plan.tutors = [(person_id or 0, name) for person_id, name in tutors]
-    by_id = {g.id or 0: g for g in groups}
-    for row in session.exec(
-        select(Substitution)
-        .where(
-            col(Substitution.group_id).in_(list(by_id)),
-            col(Substitution.ended_at).is_(None),
-            Substitution.ends >= today,
-        )
-        .order_by(col(Substitution.starts))
-    ).all():
+    for row in substitutions:
         group = by_id[row.group_id]
         plan.substitutions.append(
             SubstitutionRow(
@@ -151,9 +152,14 @@ def plan_of(session: Session, school: School, today: date) -> SchoolPlan:
     return plan
 
 
-def _names(session: Session) -> dict[int, str]:
+def _names(session: Session, person_ids: set[int]) -> dict[int, str]:
+    """The names of the tutors and substitutes the page shows, not of every person in the store (a
+    school of 4,000 pupils has some 12,000 people with its parents, a district many times that)."""
     return {
-        person_id or 0: name for person_id, name in session.exec(select(Person.id, Person.full_name)).all()
+        person_id or 0: name
+        for person_id, name in session.exec(
+            select(Person.id, Person.full_name).where(col(Person.id).in_(sorted(person_ids)))
+        ).all()
     }
 
 

@@ -188,9 +188,10 @@ def handed_cells(scope: Scope, due: list[Any]) -> Rows:
     return _handed(scope, due, HANDED, col(WorkTally.school_id), col(Homework.group_id))
 
 
-def handed_weeks(scope: Scope, due: list[Any], week: Any) -> Rows:
-    """Per `week` due of the homework `due` picks: works handed in on time, and late."""
-    return _handed(scope, due, HANDED[:2], week)
+def handed_deadlines(scope: Scope, due: list[Any]) -> Rows:
+    """Per deadline of the homework `due` picks: works handed in on time, and late (put in their
+    weeks by the caller: a few hundred deadlines, not a week worked out per homework)."""
+    return _handed(scope, due, HANDED[:2], col(Homework.due_at))
 
 
 def _scores(scope: Scope, due: list[Any], *columns: Any) -> Rows:
