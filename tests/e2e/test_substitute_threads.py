@@ -83,7 +83,9 @@ async def test_the_parent_talks_to_the_substitute_who_decides_the_absence(
             assert notice.text is not None and "#" not in notice.text and not choices(notice)
             assert "Себепті ме, жоқ па — алмастырушы ұстаз Дана Омарова шешеді" in notice.text
             [problem] = await substitute.answers(1)
-            assert problem.text is not None and "Алмастырушы ұстаз ретінде жүргізетін сабағыңыз" in problem.text
+            assert (
+                problem.text is not None and "Алмастырушы ұстаз ретінде жүргізетін сабағыңыз" in problem.text
+            )
 
             # She answers it with Reply; the parent reads it.
             telegram.inject_text(SUBSTITUTE, "Жазылып кетсін!", reply_to=problem.message_id)
