@@ -127,7 +127,7 @@ def on_decide(turn: Turn) -> list[Reply]:
     me = turn.person_id()
     if row is None or row.reason is None or group is None or not _decides(turn, group, row.on_date):
         return not_allowed()
-    if _substitutes_day(turn, group, row.on_date):  # a sheet or list shown before the substitution
+    if _substitutes_day(turn, group, row.on_date):  # a button shown before it was named
         return substitutes.refusal(turn, group, row.on_date, "substitute.absence_theirs")
     excused = DECISIONS[raw[0]]
     row.excused, row.excused_by = excused, me
