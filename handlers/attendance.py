@@ -132,20 +132,21 @@ def sheet(turn: Turn, occ: Occurrence, group: TutoringGroup) -> list[Reply]:
         choices=(Choice(f"{PREFIX}all:{key}", T("attendance.mark.all_present")),),
     )
     reported = excuse.reported(turn.session, occ)  # absences the family explained, and the decision
+    decider = excuse.deciding_substitute(turn, group, occ.on_date)  # for the own tutor: who decides
     rows = [
         Reply(
             T(
                 "attendance.pupil",
                 pupil=pupil.full_name,
                 status=excuse.shown_status(
-                    status_text(marked.get(pupil.id or 0)), reported.get(pupil.id or 0)
+                    status_text(marked.get(pupil.id or 0)), reported.get(pupil.id or 0), decider
                 ),
             ),
             choices=tuple(
                 Choice(f"{PREFIX}m:{key}:{pupil.id}:{code}", T(f"attendance.mark.{status.value}"))
                 for code, status in CODES.items()
             )
-            + (excuse.choices(reported[pupil.id]) if pupil.id in reported else ()),
+            + (excuse.choices(reported[pupil.id], decider) if pupil.id in reported else ()),
         )
         for pupil in pupils
     ]

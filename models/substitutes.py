@@ -58,3 +58,17 @@ def acting_tutor(session: Session, group: TutoringGroup, day: date) -> int | Non
     """Who tutors the group on `day`: its substitute for that day, else its own tutor."""
     found = substitution_on(session, group.id or 0, day)
     return found.substitute_id if found is not None else group.tutor_id
+
+
+def named_ahead(session: Session, group_id: int, person_id: int, day: date) -> bool:
+    """Whether `person_id` is named the group's substitute for days that begin after `day` (a
+    problem reported for one of their lessons is theirs before the first of them)."""
+    found = session.exec(
+        select(Substitution.id).where(
+            Substitution.group_id == group_id,
+            Substitution.substitute_id == person_id,
+            col(Substitution.ended_at).is_(None),
+            Substitution.starts > day,
+        )
+    ).first()
+    return found is not None

@@ -2,7 +2,9 @@
 reported absences of their groups not yet decided) or from the pupil's line on the attendance sheet.
 The one who reported it hears the decision; the dashboard and the attendance sheet show it. An
 absence on a day a substitute tutor has the group is the substitute's to decide: the group's own
-tutor is told so, as on the attendance sheet."""
+tutor is told so when they try, and sees those absences in `/absences` and on the sheet without the
+buttons, with a line that says who decides them (a button that only leads to a refusal is a dead
+end)."""
 
 from __future__ import annotations
 
@@ -39,9 +41,10 @@ def decision(excused: bool | None) -> Text:
     return T(f"problems.excused.{state}")
 
 
-def choices(row: Attendance) -> tuple[Choice, ...]:
-    """The two buttons of an undecided reported absence."""
-    if row.reason is None or row.excused is not None:
+def choices(row: Attendance, decider: Person | None = None) -> tuple[Choice, ...]:
+    """The two buttons of an undecided reported absence; none for the group's own tutor when its
+    substitute (`decider`) decides it."""
+    if row.reason is None or row.excused is not None or decider is not None:
         return ()
     return (
         Choice(f"{PREFIX}yes:{row.id}", T("problems.choice.excused")),
@@ -49,15 +52,19 @@ def choices(row: Attendance) -> tuple[Choice, ...]:
     )
 
 
-def shown_status(status: Text, row: Attendance | None) -> Text:
-    """A pupil's mark on the attendance sheet, with the reported reason and the decision."""
+def shown_status(status: Text, row: Attendance | None, decider: Person | None = None) -> Text:
+    """A pupil's mark on the attendance sheet, with the reported reason and the decision (still to
+    take: who takes it, when it is the substitute's)."""
     if row is None or row.reason is None:
         return status
+    excused = decision(row.excused)
+    if row.excused is None and decider is not None:
+        excused = T("problems.excused.substitute", person=decider.full_name)
     return T(
         "problems.status_with_reason",
         status=status,
         reason=T(f"problems.reason.{row.reason}"),
-        excused=decision(row.excused),
+        excused=excused,
     )
 
 
@@ -92,6 +99,7 @@ def pending(turn: Turn) -> list[Reply]:
     replies = []
     for row, lesson in rows:
         pupil = turn.session.get(Person, row.pupil_id)
+        decider = deciding_substitute(turn, groups[lesson.group_id], row.on_date)
         replies.append(
             Reply(
                 T(
@@ -101,8 +109,9 @@ def pending(turn: Turn) -> list[Reply]:
                     date=row.on_date.strftime("%d.%m"),
                     reason=T(f"problems.reason.{row.reason}"),
                     note=note_line(row.reason_note),
+                    decides=T("problems.substitute_decides", person=decider.full_name) if decider else "",
                 ),
-                choices=choices(row),
+                choices=choices(row, decider),
             )
         )
     return replies
@@ -118,7 +127,7 @@ def on_decide(turn: Turn) -> list[Reply]:
     me = turn.person_id()
     if row is None or row.reason is None or group is None or not _decides(turn, group, row.on_date):
         return not_allowed()
-    if _substitutes_day(turn, group, row.on_date):
+    if _substitutes_day(turn, group, row.on_date):  # a button shown before it was named
         return substitutes.refusal(turn, group, row.on_date, "substitute.absence_theirs")
     excused = DECISIONS[raw[0]]
     row.excused, row.excused_by = excused, me
@@ -149,6 +158,15 @@ def _substitutes_day(turn: Turn, group: TutoringGroup, day: date) -> bool:
         return False
     found = substitute_of(turn, group, day)
     return found is not None and found.substitute_id != me
+
+
+def deciding_substitute(turn: Turn, group: TutoringGroup, day: date) -> Person | None:
+    """The substitute who decides the group's absences of `day`, when I am its own tutor and the
+    decision is not mine; None when it is (or I am someone else)."""
+    if not _substitutes_day(turn, group, day):
+        return None
+    found = substitute_of(turn, group, day)
+    return turn.session.get(Person, found.substitute_id) if found is not None else None
 
 
 def _decides(turn: Turn, group: TutoringGroup, day: date) -> bool:

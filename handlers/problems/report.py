@@ -6,7 +6,9 @@ concerns a lesson shortly before or after (`WINDOW`), chosen from a list, it bec
 the pupil's absence from that lesson (stored on the attendance row, undecided until the tutor or
 assistant marks it excused or not); the tutor hears of it in the thread with the family (so a reply
 reaches them) — at once, quiet hours or not, when the lesson is about to start — and the class
-teacher through the outbox; a report after the lesson may complete two missed lessons in a row,
+teacher through the outbox. For a lesson a substitute tutor teaches, the thread is with the
+substitute, who decides it and answers; the group's own tutor reads a notice that says so, with
+nothing to press or answer. A report after the lesson may complete two missed lessons in a row,
 which alerts the class teacher. A problem with no lesson goes as a message to the assistant
 (internet, device) or the class teacher (illness, anything else). "Something else" asks for a few
 words, unless the family's own message already says them. A problem reported from a message the
@@ -303,35 +305,25 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
     version = int(turn.now.timestamp())
     acting = acting_tutor(turn.session, group, occ.on_date)
     substitute = acting if acting != group.tutor_id else None  # who teaches it then decides it
-    if group.tutor_id is not None:
+    answering = substitute if substitute is not None else group.tutor_id
+    if answering is not None:
         recipient = Recipient(
             stored_id(report.pupil),
-            Topic.TUTOR,
-            group.tutor_id,
+            Topic.TUTOR if substitute is None else Topic.SUBSTITUTE,
+            answering,
             group_id=group.id,
             school_id=_school(turn, report),
         )
         thread, _ = _problem_in_thread(turn, recipient, report)
         beyond = _beyond_note(turn, report)
         urgent = turn.now <= occ.start <= turn.now + URGENT_BEFORE
-        family = people.family_label(turn.session, thread)
-        text = (
-            T("problems.to_tutor", ref=thread.id, who=family, **facts)
-            if substitute is None
-            else T(
-                "problems.to_tutor_substituted",
-                ref=thread.id,
-                who=family,
-                substitute=_name(turn, substitute),
-                **facts,
-            )
-        )
+        key = "problems.to_tutor" if substitute is None else "problems.to_substitute"
         deliver.tell(
             turn.session,
             thread,
-            group.tutor_id,
+            answering,
             "problem.reported",
-            text,
+            T(key, ref=thread.id, who=people.family_label(turn.session, thread), **facts),
             f"problem:{row.id}:{version}:tutor:",
             urgent=urgent,
         )
@@ -339,18 +331,19 @@ def finish(turn: Turn, report: Report) -> list[Reply]:
             store.attach(thread, [message], turn.now)
             deliver.to_staff(turn, thread, message)
     who = T("problems.by_pupil") if turn.person_id() == report.pupil.id else T("problems.by_guardian")
-    told = [
-        (teacher, "problems.to_class_teacher", f"ct:{teacher}")
+    told: list[tuple[int, Text]] = [
+        (teacher, T("problems.to_class_teacher", who=who, **facts))
         for teacher in people.class_teachers_of(turn.session, stored_id(report.pupil))
     ]
-    if substitute is not None:
-        told.append((substitute, "problems.to_substitute", f"sub:{substitute}"))
-    for person, key, whom in told:
+    if substitute is not None and group.tutor_id is not None:  # the own tutor reads; nothing to press
+        substituted = T("problems.to_tutor_substituted", who=who, substitute=_name(turn, substitute), **facts)
+        told.append((group.tutor_id, substituted))
+    for person, text in told:
         enqueue(
             turn.session,
             kind="problem.reported",
-            text=T(key, who=who, **facts),
-            idempotency_key=f"problem:{row.id}:{version}:{whom}:",
+            text=text,
+            idempotency_key=f"problem:{row.id}:{version}:to:{person}:",
             person_id=person,
             about_pupil_id=report.pupil.id,
         )

@@ -25,7 +25,8 @@ from models.consent_rules import has_consent
 from models.enums import Role, Topic
 from models.people import Membership, Person
 from models.school import GroupMember, SchoolClass, TutoringGroup
-from models.substitutes import acting_tutor, active_between, covering
+from models.store import stored_id
+from models.substitutes import acting_tutor, active_between, covering, named_ahead
 from models.threads import Thread
 
 # A topic as one letter in a button's value (Telegram allows 64 bytes of callback data). The group's
@@ -178,11 +179,17 @@ def coordinator_of(session: Session, school_id: int | None) -> int | None:
 
 def still_responsible(session: Session, thread: Thread, day: date) -> bool:
     """Whether the thread's staff member still holds the role it was opened for on `day`: a
-    substitute's, while the substitution holds."""
+    substitute's, while the substitution holds — or before it begins, while the group is its own
+    tutor's (a problem reported ahead for one of the substitute's lessons opens their thread)."""
     topic = Topic(thread.topic)
     if topic == Topic.SUBSTITUTE:
         group = session.get(TutoringGroup, thread.group_id) if thread.group_id else None
-        return group is not None and acting_tutor(session, group, day) == thread.staff_id != group.tutor_id
+        if group is None:
+            return False
+        acting = acting_tutor(session, group, day)
+        if acting == group.tutor_id:
+            return named_ahead(session, stored_id(group), thread.staff_id, day)
+        return acting == thread.staff_id
     if topic in (Topic.TUTOR, Topic.ASSISTANT):
         group = session.get(TutoringGroup, thread.group_id) if thread.group_id else None
         holder = None if group is None else group.tutor_id if topic == Topic.TUTOR else group.assistant_id

@@ -1,7 +1,8 @@
 """End to end over HTTP through the Telegram emulator, while a substitute tutor (Дана Омарова) has
 group A1: the parent's question to "the tutor" is offered as the substitute's and reaches her; she
 answers with Telegram's "Reply" and the parent reads who answered; an illness the parent reports for
-today's lesson is the substitute's to excuse — the group's own tutor is told so when he tries."""
+today's lesson opens its conversation with her, who answers and excuses it — the group's own tutor
+reads a notice of it and sees it in /absences without buttons, told that she decides it."""
 
 from __future__ import annotations
 
@@ -68,7 +69,8 @@ async def test_the_parent_talks_to_the_substitute_who_decides_the_absence(
             assert answer.text is not None and "Жақсы, бүгін екі есеп шығарды." in answer.text
             assert "Дана Омарова, замещающий наставник (Алгебра)" in answer.text
 
-            # An illness for today's lesson: the own tutor and the substitute both hear of it.
+            # An illness for today's lesson: the substitute hears of it in the family's conversation,
+            # the own tutor by a notice that says she decides it and answers.
             [ask_kind] = await parent.text("/problem")
             [ask_lesson] = await parent.press(
                 ask_kind, next(v for v in choices(ask_kind) if v.endswith(":ill"))
@@ -77,15 +79,26 @@ async def test_the_parent_talks_to_the_substitute_who_decides_the_absence(
             telegram.press_button(PARENT, ask_lesson.message_id, today[0])
             [recorded] = await parent.answers(1)
             assert recorded.text is not None and recorded.text.startswith("✅ Записано")
-            await tutor.answers(1)
-            await substitute.answers(1)
+            [notice] = await tutor.answers(1)
+            assert notice.text is not None and "#" not in notice.text and not choices(notice)
+            assert "Себепті ме, жоқ па — алмастырушы ұстаз Дана Омарова шешеді" in notice.text
+            [problem] = await substitute.answers(1)
+            assert (
+                problem.text is not None and "Алмастырушы ұстаз ретінде жүргізетін сабағыңыз" in problem.text
+            )
 
-            # The own tutor may not excuse it: he is told who has the group.
+            # She answers it with Reply; the parent reads it.
+            telegram.inject_text(SUBSTITUTE, "Жазылып кетсін!", reply_to=problem.message_id)
+            [answered] = await substitute.answers(1)
+            assert answered.text is not None and answered.text.startswith("✅")
+            [get_well] = await parent.answers(1)
+            assert get_well.text is not None and "Жазылып кетсін!" in get_well.text
+
+            # The own tutor's /absences shows it without buttons, saying who decides it.
             [pending] = await tutor.text("/absences")
-            [refused] = await tutor.press(pending, "abs:yes:")
-            assert refused.text is not None and refused.text.startswith(
-                f"{WEDNESDAY.date() - timedelta(days=1):%d.%m}–{WEDNESDAY.date() + timedelta(days=2):%d.%m} "
-                "аралығында A1 тобын алмастырушы ұстаз Дана Омарова жүргізеді"
+            assert pending.text is not None and not choices(pending)
+            assert pending.text.endswith(
+                "Бұл сабақты алмастырушы ұстаз Дана Омарова жүргізеді: себепті ме, жоқ па — сол шешеді."
             )
             # The substitute does, and the parent hears so.
             [theirs] = await substitute.text("/absences")

@@ -170,3 +170,32 @@ def test_an_answered_conversation_stays_until_the_family_writes_again(world: Wor
         "threads.substitution_over",
         "threads.sent.tutor",
     ]
+
+
+def test_a_problem_reported_ahead_for_the_substitutes_lesson_stays_with_them_before_it_begins(
+    world: World,
+) -> None:
+    """On Friday the mother reports Нұрлан ill for the next lesson, which falls in Дана Омарова's
+    substitution from Saturday: the conversation is hers, and so is the mother's next message in it,
+    though the group is still its own tutor's that day."""
+    friday = WEDNESDAY + timedelta(days=2)
+    with session_scope(world.engine) as session:
+        session.add(
+            Substitution(
+                group_id=world.groups["A1"],
+                substitute_id=world.ids["t2"],
+                starts=friday.date() + timedelta(days=1),
+                ends=friday.date() + timedelta(days=7),
+            )
+        )
+    with time_machine.travel(friday, tick=True):
+        [ask_kind] = world.say("g1", "/problem")
+        [ask_lesson] = world.press("g1", next(c.value for c in ask_kind.choices if c.value.endswith(":ill")))
+        ahead = [c.value for c in ask_lesson.choices if c.value[-10:] > friday.date().isoformat()]
+        assert keys(world.press("g1", ahead[0])) == ["problems.recorded"]
+        [thread] = threads(world)
+        assert (thread.staff_id, thread.topic) == (world.ids["t2"], "substitute")
+        assert keys(world.say("g1", f"#{thread.id} Врач сказал, до среды")) == ["threads.sent.substitute"]
+        derive(world)  # waiting for her answer, it is not handed on either
+    assert threads(world)[0].staff_id == world.ids["t2"]
+    assert [n.key for n in to(world, "t1", "problem.reported")] == ["problems.to_tutor_substituted"]

@@ -14,7 +14,7 @@ import time_machine
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from models import Attendance, Feedback, Lesson, Submission, Substitution
+from models import Attendance, Feedback, Lesson, Submission, Substitution, Thread
 from models.clock import to_local, utcnow
 from models.store import session_scope
 from outbox.write import stored_text
@@ -104,20 +104,74 @@ def test_after_the_substitution_the_substitute_decides_nothing_of_the_group(worl
     assert keys(world.say("t2", "/grades")) == ["fix.none"]
 
 
-def test_a_problem_the_family_reports_for_the_substitutes_lesson_reaches_the_substitute(world: World) -> None:
-    [ask_kind] = world.say("g1", "/problem")  # Нұрлан's mother, one child
+def report_ill_today(world: World) -> None:
+    """Нұрлан's mother reports him ill for today's A1 lesson with /problem (one child)."""
+    [ask_kind] = world.say("g1", "/problem")
     kind = next(choice.value for choice in ask_kind.choices if choice.value.endswith(":ill"))
     [ask_lesson] = world.press("g1", kind)
     today = to_local(utcnow(), world.config.time_zone).date().isoformat()
     lesson = next(choice.value for choice in ask_lesson.choices if choice.value.endswith(today))
     assert keys(world.press("g1", lesson)) == ["problems.recorded"]
+
+
+def test_a_problem_the_family_reports_for_the_substitutes_lesson_opens_its_thread_with_them(
+    world: World,
+) -> None:
+    report_ill_today(world)
+    with Session(world.engine) as session:
+        [thread] = session.exec(select(Thread)).all()
+    assert (thread.staff_id, thread.topic) == (world.ids["t2"], "substitute")
     told = {n.person_id: n for n in world.outbox("problem.reported")}
-    assert world.ids["t2"] in told  # who teaches the lesson, beside the class teacher's notice
+    # Who teaches the lesson hears of it in the family's thread, to decide it and answer …
     assert told[world.ids["t2"]].key == "problems.to_substitute"
-    # The own tutor hears of it too, and that the substitute decides it (not "mark it in /absences").
-    assert told[world.ids["t1"]].key == "problems.to_tutor_substituted"
-    assert "Дана Омарова" in stored_text(told[world.ids["t1"]]).render("en")
+    assert stored_text(told[world.ids["t2"]]).render("en").startswith(f"#{thread.id} · ⚠️ ")
+    # … the own tutor reads that the substitute decides it and answers, with no reference to answer.
+    own = stored_text(told[world.ids["t1"]]).render("en")
+    assert told[world.ids["t1"]].key == "problems.to_tutor_substituted" and "#" not in own
+    assert "The substitute tutor, Дана Омарова, decides whether the absence is excused" in own
     assert keys(world.say("t2", "/absences")) == ["problems.pending"]
+    # The substitute answers the family in the problem's thread; the own tutor has none to answer in.
+    assert keys(world.say("t2", f"#{thread.id} Жазылып кетсін!")) == ["threads.answered"]
+    [answer] = world.outbox("thread.to_family")
+    assert answer.person_id == world.ids["g1"] and "Жазылып кетсін!" in stored_text(answer).render("kk")
+    assert keys(world.say("t1", f"#{thread.id} Мен де жазамын")) == ["threads.unknown_ref"]
+
+
+def test_a_problem_for_the_own_tutors_lesson_stays_with_them(world: World) -> None:
+    with session_scope(world.engine) as session:
+        session.exec(select(Substitution)).one().ended_at = utcnow()
+    report_ill_today(world)
+    with Session(world.engine) as session:
+        [thread] = session.exec(select(Thread)).all()
+    assert (thread.staff_id, thread.topic) == (world.ids["t1"], "tutor")
+    told = {n.person_id: n.key for n in world.outbox("problem.reported")}
+    assert told[world.ids["t1"]] == "problems.to_tutor" and world.ids["t2"] not in told
+
+
+def test_the_own_tutor_sees_the_substitutes_absences_without_buttons(world: World) -> None:
+    today = to_local(utcnow(), world.config.time_zone).date()
+    reported_absence(world, today)
+    earlier = reported_absence(world, today - timedelta(days=3))  # before the substitution: theirs
+    own, theirs = world.say("t1", "/absences")  # by day
+    assert (theirs.choices, [choice.value for choice in own.choices]) == (
+        (),
+        [f"abs:yes:{earlier}", f"abs:no:{earlier}"],
+    )
+    assert theirs.text.render("en").endswith(
+        "The substitute tutor, Дана Омарова, teaches this lesson and decides whether the absence is excused."
+    )
+    assert "Дана Омарова" not in own.text.render("en")
+    # The sheet of today's lesson: the pupil's line says who decides, and carries no «excused» button.
+    with Session(world.engine) as session:
+        lesson = session.exec(select(Lesson).where(Lesson.group_id == world.groups["A1"])).one()
+    sheet = world.press("t1", f"att:l:{lesson.id}:{today.isoformat()}")
+    line = next(reply for reply in sheet if "Нұрлан" in reply.text.render("en"))
+    assert "decided by the substitute tutor, Дана Омарова" in line.text.render("en")
+    assert not [choice for choice in line.choices if choice.value.startswith("abs:")]
+    # The substitute's list keeps the buttons, with no such line.
+    listed = world.say("t2", "/absences")
+    assert [len(reply.choices) for reply in listed] == [2, 2]
+    assert not [reply for reply in listed if "Дана Омарова" in reply.text.render("en")]
 
 
 def graded(world: World, tutor: str) -> int:
