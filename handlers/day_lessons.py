@@ -295,22 +295,31 @@ def on_send(turn: Turn) -> list[Reply]:
 
 
 def _pupils_days(turn: Turn, pupil: Person, dates: dict[date, Day]) -> list[Reply]:
-    """One pupil's answer: each date asked, in order, in one reply."""
+    """One pupil's answer: each date asked, in order, in one reply. A day without lessons names the
+    next lesson, unless that is on a later date asked or a later day without names it too («в
+    понедельник или вторник?» over a holiday: once, under Tuesday)."""
     refused = without_consent(turn, pupil)
     if refused is not None:
         return refused
+    zone = turn.config.time_zone
     groups = pupil_groups(turn.session, pupil)
-    texts = [_day(turn, pupil, groups, day, on, set(dates)) for on, day in dates.items()]
-    text = texts[0]
+    days = [_day(turn, pupil, groups, day, on) for on, day in dates.items()]
+    texts: list[Text] = []
+    for index, (text, after) in enumerate(days):
+        later = {slot for _, slot in days[index + 1 :]}
+        if after is not None and to_local(after.start, zone).date() not in dates and after not in later:
+            text = T("day_lessons.none_then", none=text, next=lesson_line(after, zone))
+        texts.append(text)
+    answer = texts[0]
     for then in texts[1:]:
-        text = T("day_lessons.and_then", first=text, then=then)
-    return [Reply(text)]
+        answer = T("day_lessons.and_then", first=answer, then=then)
+    return [Reply(answer)]
 
 
 def _day(
-    turn: Turn, pupil: Person, groups: list[TutoringGroup], day: Day, asked: date, dates: set[date]
-) -> Text:
-    """One date's lessons; a day without: why, and the next lesson (unless it is on a date asked)."""
+    turn: Turn, pupil: Person, groups: list[TutoringGroup], day: Day, asked: date
+) -> tuple[Text, Slot | None]:
+    """One date's lessons; a day without: why, and the next lesson after it."""
     zone = turn.config.time_zone
     today = to_local(turn.now, zone).date()
     start = to_utc(datetime.combine(asked, time(0)), zone)
@@ -322,7 +331,7 @@ def _day(
     }
     end = year_end(turn.session, groups, today)
     if end is not None and asked > end:
-        return T("day_lessons.after_year", end=end.strftime("%d.%m.%Y"), **facts)
+        return T("day_lessons.after_year", end=end.strftime("%d.%m.%Y"), **facts), None
     found = lessons(turn, pupil, start, start + timedelta(days=1))
     calendars = Calendars(turn.session)
     off = [calendars.day_off(g.school_id, g.id or 0, asked) for g in groups]
@@ -330,13 +339,10 @@ def _day(
     if groups and all(span is not None for span in off) and off[0] is not None:
         none = T("day_lessons.day_off", name=span_name(off[0]), **facts)
     elif found:
-        return T(f"day_lessons.title.{day.texts}", lines=Lines(tuple(found)), **facts)
+        return T(f"day_lessons.title.{day.texts}", lines=Lines(tuple(found)), **facts), None
     else:
         none = T(f"day_lessons.none.{day.texts}", **facts)
-    after = _next(turn, groups, start + timedelta(days=1))
-    if after is not None and to_local(after.start, zone).date() not in dates:
-        none = T("day_lessons.none_then", none=none, next=lesson_line(after, zone))
-    return none
+    return none, _next(turn, groups, start + timedelta(days=1))
 
 
 def _next(turn: Turn, groups: list[TutoringGroup], start: datetime) -> Slot | None:
