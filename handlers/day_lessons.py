@@ -9,12 +9,12 @@ today, tomorrow, a day of the week (the next one, today included; «келесі
 неделе» / "next week": next week's), a date («15 желтоқсанда», «15.12», "December 15th"; «15 или 16
 декабря»: both December's), or a day's number alone (this month's, or next month's once it has gone)
 — and lessons, and every other word is one that such a question is made of. Several days are
-answered in one reply, day by day (more than `MAX_DAYS` is a list, for a teacher). A day alone
-with a question mark («ертең?», «15 декабря?»: no other word) is asked too. A message with a few other words besides (`DOUBT_WORDS`: a child's name,
-"he is ill"), or a day alone with no lessons named, may be either: it is answered with the day's
-lessons, and the message is kept, with the choice to send it to a teacher (nothing a family writes
-is dropped). Anything longer is a message, as before (`handlers.threads.write`). A parent of several
-children hears each child's day.
+answered in one reply, day by day (more than `MAX_DAYS` is a list, for a teacher). A day alone with
+a question mark («ертең?», «15 декабря?»: no other word) is asked too. A message with a few other
+words besides (`DOUBT_WORDS`: a child's name, "he is ill"), or a day alone with no lessons named,
+may be either: it is answered with the day's lessons, and the message is kept, with the choice to
+send it to a teacher (nothing a family writes is dropped). Anything longer is a message, as before
+(`handlers.threads.write`). A parent of several children hears each child's day.
 
 The day is read against the school calendar: a day off says which holiday it is, a day after the
 school year says when the year ends, and a date that does not exist («30 ақпан») says so.
