@@ -4,15 +4,17 @@ lessons (their times and links, a cancelled one marked, as /timetable shows them
 teacher as a message.
 
 A question is recognised by its words (`DAYS`, `WEEKDAYS`, `LESSON_STEMS`, `ASKING`, per language,
-and the months of `handlers.dates`): it names one day — today, tomorrow, a day of the week (the
-next one, today included; «келесі аптада» / «на следующей неделе» / "next week": next week's), a
-date («15 желтоқсанда», «15.12», "December 15th"), or a day's number alone (this month's, or next
-month's once it has gone) — and lessons, and every other word is one that such a question is made
-of. A day alone with a question mark («ертең?», «15 декабря?»: no other word) is asked too. A message
-with a few other words besides (`DOUBT_WORDS`: a child's name, "he is ill"), or a day alone with no
-lessons named, may be either: it is answered with the day's lessons, and the message is kept, with
-the choice to send it to a teacher (nothing a family writes is dropped). Anything longer is a
-message, as before (`handlers.threads.write`). A parent of several children hears each child's day.
+and the months of `handlers.dates`): it names a day, or a few joined by «или» / «және» / "or" —
+today, tomorrow, a day of the week (the next one, today included; «келесі аптада» / «на следующей
+неделе» / "next week": next week's), a date («15 желтоқсанда», «15.12», "December 15th"; «15 или 16
+декабря»: both December's), or a day's number alone (this month's, or next month's once it has gone)
+— and lessons, and every other word is one that such a question is made of. Several days are
+answered in one reply, day by day (more than `MAX_DAYS` is a list, for a teacher). A day alone with
+a question mark («ертең?», «15 декабря?»: no other word) is asked too. A message with a few other
+words besides (`DOUBT_WORDS`: a child's name, "he is ill"), or a day alone with no lessons named,
+may be either: it is answered with the day's lessons, and the message is kept, with the choice to
+send it to a teacher (nothing a family writes is dropped). Anything longer is a message, as before
+(`handlers.threads.write`). A parent of several children hears each child's day.
 
 The day is read against the school calendar: a day off says which holiday it is, a day after the
 school year says when the year ends, and a date that does not exist («30 ақпан») says so.
@@ -27,8 +29,9 @@ from datetime import date, datetime, time, timedelta
 from handlers import conversation
 from handlers.context import Turn
 from handlers.dates import coming_day, month_of
-from handlers.own_record import TIMETABLE_DAYS, lessons, without_consent
+from handlers.own_record import lessons, without_consent
 from handlers.threads import content, forms, people, write
+from handlers.timetable_weeks import TIMETABLE_DAYS, pupil_groups, year_end
 from handlers.types import Choice, Reply
 from locales import Lines, T, Text
 from models.clock import to_local, to_utc
@@ -36,13 +39,13 @@ from models.people import Person
 from models.school import TutoringGroup
 from record.lines import lesson as lesson_line
 from record.occurrences import Slot, between
-from record.work import groups_of
 from schoolyear import Calendars, span_name
 
 SEND = "dl:send:"
 FLOW = "dl_kept"
 MAX_CHARS = 160  # a longer message is a message
 DOUBT_WORDS = 2
+MAX_DAYS = 5  # a school week's days in one question; more is a list, written for a teacher
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,12 @@ ASKING = frozenset({
 DATE_WORDS = frozenset({
     "і", "ы", "ші", "шы", "нші", "ншы", "інші", "ыншы", "на", "не", "да", "де", "та", "те", "ға", "ге",
     "інде", "ында", "ке", "қа", "күні", "айдың", "го", "е", "ое", "ого", "числа", "число", "st", "nd",
-    "rd", "th", "of", "day",
+    "rd", "th", "of", "day", "сы", "сі",
+})  # fmt: skip
+# The words that join the days of one question: «15 или 16», «дүйсенбі мен сейсенбі», "Monday or
+# Tuesday".
+JOINING = frozenset({
+    "және", "жане", "мен", "пен", "бен", "немесе", "әлде", "алде", "или", "и", "либо", "and", "or",
 })  # fmt: skip
 # «келесі аптаның дүйсенбісі», «в понедельник на следующей неделе», "Monday next week".
 NEXT_WEEK_STEMS = ("келесі", "келеси", "следующ", "next", "апта", "недел", "week")
@@ -134,12 +142,12 @@ _TOKEN = re.compile(r"(?P<dotted>\d{1,2}\.\d{1,2}(?:\.\d{4})?)|(?P<number>\d+)|(
 
 @dataclass(frozen=True)
 class Question:
-    day: Day
+    days: tuple[Day, ...]  # in the order written, each once
     sure: bool  # nothing but the question's words: no message for a teacher in it
 
 
 def question(text: str) -> Question | None:
-    """The day the text asks the lessons of, or None when it is not such a question."""
+    """The days the text asks the lessons of, or None when it is not such a question."""
     if len(text) > MAX_CHARS:
         return None
     tokens = [(found.lastgroup or "", found.group()) for found in _TOKEN.finditer(text.casefold())]
@@ -149,7 +157,8 @@ def question(text: str) -> Question | None:
     next_week = [word for word in words if word.startswith(NEXT_WEEK_STEMS)]
     if next_week and all(day.weekday is not None for day in days):
         days = [Day(weekday=day.weekday, next_week=True) for day in days]
-    if len(set(days)) != 1 or not (lessons_named or "?" in text):
+    days = list(dict.fromkeys(days))
+    if not 1 <= len(days) <= MAX_DAYS or not (lessons_named or "?" in text):
         return None
     leftover = [value for index, (kind, value) in enumerate(tokens) if index not in used and kind != "word"]
     other = [
@@ -157,27 +166,29 @@ def question(text: str) -> Question | None:
         for word in words
         if word not in ASKING
         and word not in DATE_WORDS
+        and word not in JOINING
         and not word.startswith(LESSON_STEMS)
         and word not in next_week
     ]
     if len(other) + len(leftover) > (DOUBT_WORDS if lessons_named else 0):
         return None  # a day alone asks; with other words and no lessons named, it is a message
-    return Question(days[0], sure=lessons_named and not other and not leftover)
+    return Question(tuple(days), sure=lessons_named and not other and not leftover)
 
 
 def _days(tokens: list[tuple[str, str]]) -> tuple[list[Day], set[int]]:
     """The days the tokens name, and which tokens name them: a word for a day, a dotted date, a
-    month beside a day's number (and perhaps a year), a day's number alone."""
-    days: list[Day] = []
+    month beside a day's number (and perhaps a year) and the numbers joined to that one («15 или 16
+    декабря», "December 15th or 16th"), a day's number alone. The days come in the order written."""
+    days: dict[int, Day] = {}  # by the token that names the day (its number, beside a month)
     used: set[int] = set()
     for index, (kind, value) in enumerate(tokens):
         if kind == "dotted":
             parts = [int(part) for part in value.split(".")]
             year = parts[2] if len(parts) == 3 else None
-            days.append(Day(number=parts[0], month=parts[1], year=year))
+            days[index] = Day(number=parts[0], month=parts[1], year=year)
             used.add(index)
         elif kind == "word" and (day := day_of(value)) is not None:
-            days.append(day)
+            days[index] = day
             used.add(index)
     for index, (kind, value) in enumerate(tokens):
         month = month_of(value) if kind == "word" and index not in used else None
@@ -185,16 +196,18 @@ def _days(tokens: list[tuple[str, str]]) -> tuple[list[Day], set[int]]:
             continue
         for beside in (_beside(tokens, index, -1), _beside(tokens, index, 1)):
             if 0 <= beside < len(tokens) and beside not in used and _day_number(tokens[beside]):
-                days.append(Day(number=int(tokens[beside][1]), month=month, year=_year(tokens, index)))
-                used.update({index, beside})
+                year = _year(tokens, index)
+                for number_at in (beside, *_joined(tokens, beside, 1 if beside > index else -1, used)):
+                    days[number_at] = Day(number=int(tokens[number_at][1]), month=month, year=year)
+                    used.update({index, number_at})
                 break
     for index, token in enumerate(tokens):
         if index not in used and _day_number(token):
-            days.append(Day(number=int(token[1])))
+            days[index] = Day(number=int(token[1]))
             used.add(index)
         elif index not in used and token[0] == "number" and int(token[1]) in YEARS and days:
             used.add(index)  # «15 декабря 2026»: the year, read beside the month
-    return days, used
+    return [days[index] for index in sorted(days)], used
 
 
 def _beside(tokens: list[tuple[str, str]], index: int, step: int) -> int:
@@ -203,6 +216,26 @@ def _beside(tokens: list[tuple[str, str]], index: int, step: int) -> int:
     while 0 <= index < len(tokens) and tokens[index][0] == "word" and tokens[index][1] in DATE_WORDS:
         index += step
     return index
+
+
+def _joined(tokens: list[tuple[str, str]], at: int, step: int, used: set[int]) -> list[int]:
+    """The days' numbers joined to the one at `at`, going away from its month («15 или 16 декабря»:
+    15), up to one that has a month of its own on the far side («декабря 15 и 16 января»: none)."""
+    found: list[int] = []
+    index = at + step
+    while 0 <= index < len(tokens):
+        kind, value = tokens[index]
+        if kind == "word" and (value in DATE_WORDS or value in JOINING):
+            index += step
+            continue
+        if index in used or not _day_number(tokens[index]):
+            break
+        far = _beside(tokens, index, step)
+        if 0 <= far < len(tokens) and tokens[far][0] == "word" and month_of(tokens[far][1]) is not None:
+            break
+        found.append(index)
+        index += step
+    return found
 
 
 def _day_number(token: tuple[str, str]) -> bool:
@@ -228,7 +261,8 @@ def day_of(word: str) -> Day | None:
 
 
 def answer(turn: Turn) -> list[Reply] | None:
-    """A question about a day's lessons: that day; None for anything else (it goes to a teacher)."""
+    """A question about a day's lessons (or a few days'): those days; None for anything else (it goes
+    to a teacher)."""
     if turn.inbound.uploads or not turn.inbound.text or forms.open_form(turn) is not None:
         return None  # a message written in the middle of a form is the form's to ask about
     asked = question(turn.inbound.text)
@@ -237,11 +271,12 @@ def answer(turn: Turn) -> list[Reply] | None:
     pupils = people.writes_about(turn)
     if not pupils:
         return None
-    on = asked.day.on(to_local(turn.now, turn.config.time_zone).date())
-    if on is None:
-        replies = [Reply(T("day_lessons.no_such_date"))]
-    else:
-        replies = [reply for pupil in pupils for reply in _day(turn, pupil, asked.day, on)]
+    today = to_local(turn.now, turn.config.time_zone).date()
+    on = {day.on(today): day for day in reversed(asked.days)}  # a date named twice: its first words
+    dates = {found: day for found, day in sorted((d, day) for d, day in on.items() if d is not None)}
+    replies = [reply for pupil in pupils for reply in _pupils_days(turn, pupil, dates)] if dates else []
+    if None in on:
+        replies.append(Reply(T("day_lessons.no_such_date")))
     if asked.sure:
         return replies
     messages, refused = content.keep(turn, from_family=True)
@@ -259,10 +294,32 @@ def on_send(turn: Turn) -> list[Reply]:
     return write.route(turn, ids)
 
 
-def _day(turn: Turn, pupil: Person, day: Day, asked: date) -> list[Reply]:
+def _pupils_days(turn: Turn, pupil: Person, dates: dict[date, Day]) -> list[Reply]:
+    """One pupil's answer: each date asked, in order, in one reply. A day without lessons names the
+    next lesson, unless that is on a later date asked or a later day without names it too («в
+    понедельник или вторник?» over a holiday: once, under Tuesday)."""
     refused = without_consent(turn, pupil)
     if refused is not None:
         return refused
+    zone = turn.config.time_zone
+    groups = pupil_groups(turn.session, pupil)
+    days = [_day(turn, pupil, groups, day, on) for on, day in dates.items()]
+    texts: list[Text] = []
+    for index, (text, after) in enumerate(days):
+        later = {slot for _, slot in days[index + 1 :]}
+        if after is not None and to_local(after.start, zone).date() not in dates and after not in later:
+            text = T("day_lessons.none_then", none=text, next=lesson_line(after, zone))
+        texts.append(text)
+    answer = texts[0]
+    for then in texts[1:]:
+        answer = T("day_lessons.and_then", first=answer, then=then)
+    return [Reply(answer)]
+
+
+def _day(
+    turn: Turn, pupil: Person, groups: list[TutoringGroup], day: Day, asked: date
+) -> tuple[Text, Slot | None]:
+    """One date's lessons; a day without: why, and the next lesson after it."""
     zone = turn.config.time_zone
     today = to_local(turn.now, zone).date()
     start = to_utc(datetime.combine(asked, time(0)), zone)
@@ -272,29 +329,20 @@ def _day(turn: Turn, pupil: Person, day: Day, asked: date) -> list[Reply]:
         "date": asked.strftime(shown),
         "weekday": T(f"weekday.{asked.weekday()}"),
     }
-    groups = _groups(turn, pupil)
-    calendars = Calendars(turn.session)
-    year = next((y for g in groups if (y := calendars.of(g.school_id).year_of(today)) is not None), None)
-    if year is not None and asked > year.end:
-        return [Reply(T("day_lessons.after_year", end=year.end.strftime("%d.%m.%Y"), **facts))]
+    end = year_end(turn.session, groups, today)
+    if end is not None and asked > end:
+        return T("day_lessons.after_year", end=end.strftime("%d.%m.%Y"), **facts), None
     found = lessons(turn, pupil, start, start + timedelta(days=1))
+    calendars = Calendars(turn.session)
     off = [calendars.day_off(g.school_id, g.id or 0, asked) for g in groups]
     none: Text
     if groups and all(span is not None for span in off) and off[0] is not None:
         none = T("day_lessons.day_off", name=span_name(off[0]), **facts)
     elif found:
-        return [Reply(T(f"day_lessons.title.{day.texts}", lines=Lines(tuple(found)), **facts))]
+        return T(f"day_lessons.title.{day.texts}", lines=Lines(tuple(found)), **facts), None
     else:
         none = T(f"day_lessons.none.{day.texts}", **facts)
-    after = _next(turn, groups, start + timedelta(days=1))
-    if after is not None:
-        none = T("day_lessons.none_then", none=none, next=lesson_line(after, zone))
-    return [Reply(none)]
-
-
-def _groups(turn: Turn, pupil: Person) -> list[TutoringGroup]:
-    ids = groups_of(turn.session, [pupil.id or 0]).get(pupil.id or 0, [])
-    return [group for group_id in sorted(ids) if (group := turn.session.get(TutoringGroup, group_id))]
+    return none, _next(turn, groups, start + timedelta(days=1))
 
 
 def _next(turn: Turn, groups: list[TutoringGroup], start: datetime) -> Slot | None:

@@ -8,7 +8,9 @@ that fits a phone screen, with a "more" choice for the next one:
 
 * homework — a pupil: to do, returned for redo, under review and graded (deadlines, the late flag,
   the tutor's comment and score); a parent: what is due, what is late, what waits for the tutor;
-* timetable — the lessons of the next two weeks with their links, cancelled and moved ones marked;
+* timetable — the lessons of the next two weeks with their links, cancelled and moved ones marked
+  (a lesson on a holiday too); after its last page, "next two weeks", on to the end of the academic
+  year, where it says when the year ends (`handlers.timetable_weeks`);
 * grades — each graded work, newest first, with the 5-point mark or the formative score;
 * attendance — the marks of the last two months, newest first.
 """
@@ -23,6 +25,7 @@ from handlers.consent import pupil_waits_for_parent
 from handlers.context import Turn
 from handlers.family import children_of
 from handlers.refusals import not_allowed
+from handlers.timetable_weeks import Fortnight, fortnight, pupil_groups
 from handlers.types import Choice, Reply
 from locales import Lines, T, Text
 from models.clock import to_local
@@ -41,7 +44,6 @@ PAGE_LINES = 5
 # SMS shows no more than a few lines on a screen: its pages are shorter.
 PAGE_LINES_BY_CHANNEL = {"sms": 3}
 HOMEWORK_DAYS = 60  # homework due this long ago still shows (older work is in the grades)
-TIMETABLE_DAYS = 14
 ATTENDANCE_DAYS = 60
 # What a parent's homework view leaves out: graded work is under /grades.
 PARENT_LEAVES_OUT = frozenset({State.GRADED})
@@ -95,11 +97,12 @@ def menu_choices(turn: Turn) -> tuple[Choice, ...]:
 
 
 def on_choice(turn: Turn) -> list[Reply]:
-    """A view chosen from the menu, a child chosen, or the next page."""
+    """A view chosen from the menu, a child chosen, or the next page (the timetable's: of which
+    fortnight, `rec:more:tt:<pupil>:<page>:<fortnight>`)."""
     action, _, rest = (turn.inbound.choice or "").removeprefix(PREFIX).partition(":")
     parts = rest.split(":")
     view = parts[0]
-    if view not in BUILDERS:
+    if view not in VIEWS:
         return not_allowed()
     if action == "view" and len(parts) == 1:
         return open_view(turn, view)
@@ -110,6 +113,8 @@ def on_choice(turn: Turn) -> list[Reply]:
         return page(turn, view, pupil, 0)
     if action == "more" and len(parts) == 3 and parts[2].isdigit():
         return page(turn, view, pupil, int(parts[2]))
+    if action == "more" and view == TIMETABLE and len(parts) == 4 and "".join(parts[2:]).isdigit():
+        return page(turn, view, pupil, int(parts[2]), int(parts[3]))
     return not_allowed()
 
 
@@ -141,25 +146,70 @@ def _whose(turn: Turn, raw_id: str) -> Person | None:
     return next((c for c in children_of(turn.session, turn.person_id()) if str(c.id) == raw_id), None)
 
 
-def page(turn: Turn, view: str, pupil: Person, number: int) -> list[Reply]:
-    """Page `number` (from 0) of one pupil's view, with "more" when there is a next one."""
-    own = pupil is turn.person
+def page(turn: Turn, view: str, pupil: Person, number: int, weeks: int = 0) -> list[Reply]:
+    """Page `number` (from 0) of one pupil's view (the timetable's: of its `weeks`th fortnight)."""
     refused = without_consent(turn, pupil)
     if refused is not None:
         return refused
-    found = BUILDERS[view](turn, pupil, own)
+    if view == TIMETABLE:
+        return _timetable_page(turn, pupil, number, fortnight(turn, pupil_groups(turn.session, pupil), weeks))
+    found = BUILDERS[view](turn, pupil, pupil is turn.person)
     if not found:
         return [Reply(T(f"record.{view}.empty", pupil=pupil.full_name))]
+    return _paged(turn, view, pupil, found, number, T(f"record.{view}.title", pupil=pupil.full_name))
+
+
+def _paged(
+    turn: Turn,
+    view: str,
+    pupil: Person,
+    found: list[Text],
+    number: int,
+    title: Text,
+    *,
+    weeks: str = "",
+    then: tuple[Choice, ...] = (),
+    end: tuple[Text, ...] = (),
+) -> list[Reply]:
+    """One page of `found`, with "more" when there is a next one; the last page offers `then` and
+    ends with the lines `end`. `weeks` (":<fortnight>") goes with the timetable's "more"."""
     size = PAGE_LINES_BY_CHANNEL.get(turn.identity.channel, PAGE_LINES)
     pages = -(-len(found) // size)
     number = min(max(number, 0), pages - 1)
     shown = found[number * size : (number + 1) * size]
     counter = f" ({number + 1}/{pages})" if pages > 1 else ""
-    more: tuple[Choice, ...] = ()
+    more = then
     if number + 1 < pages:
-        more = (Choice(f"{PREFIX}more:{view}:{pupil.id}:{number + 1}", T("record.more")),)
-    title = T(f"record.{view}.title", pupil=pupil.full_name)
+        more = (Choice(f"{PREFIX}more:{view}:{pupil.id}:{number + 1}{weeks}", T("record.more")),)
+    else:
+        shown = [*shown, *end]
     return [Reply(T("record.page", title=title, counter=counter, lines=Lines(tuple(shown))), choices=more)]
+
+
+def _timetable_page(turn: Turn, pupil: Person, number: int, weeks: Fortnight) -> list[Reply]:
+    """A page of one fortnight's lessons; its last page offers the next fortnight, or, in the last
+    one, says when the academic year ends."""
+    found = lessons(turn, pupil, weeks.start, weeks.end)
+    then: tuple[Choice, ...] = ()
+    end: tuple[Text, ...] = ()
+    if weeks.final and weeks.year_end is not None:
+        end = (T("record.tt.year_ends", end=weeks.year_end.strftime("%d.%m.%Y")),)
+    elif not weeks.final and weeks.timetabled:
+        later = f"{PREFIX}more:{TIMETABLE}:{pupil.id}:0:{weeks.number + 1}"
+        then = (Choice(later, T("record.tt.later")),)
+    dates = {"first": weeks.first.strftime("%d.%m"), "last": weeks.last.strftime("%d.%m")}
+    if not found:
+        empty = T("record.tt.empty", pupil=pupil.full_name)
+        if weeks.number > 0:
+            empty = T("record.tt.empty_weeks", pupil=pupil.full_name, **dates)
+        if end:
+            empty = T("record.page", title=empty, counter="", lines=Lines(end))
+        return [Reply(empty, choices=then)]
+    title = T("record.tt.title", pupil=pupil.full_name)
+    if weeks.number > 0:
+        title = T("record.tt.title_weeks", pupil=pupil.full_name, **dates)
+    suffix = f":{weeks.number}"
+    return _paged(turn, TIMETABLE, pupil, found, number, title, weeks=suffix, then=then, end=end)
 
 
 def without_consent(turn: Turn, pupil: Person) -> list[Reply] | None:
@@ -196,10 +246,6 @@ def _graded_at(item: Work) -> datetime:
     return item.feedback.created_at if item.feedback is not None else item.homework.due_at
 
 
-def _timetable(turn: Turn, pupil: Person, own: bool) -> list[Text]:
-    return lessons(turn, pupil, turn.now, turn.now + timedelta(days=TIMETABLE_DAYS))
-
-
 def _grades(turn: Turn, pupil: Person, own: bool) -> list[Text]:
     """The quarter marks so far (this quarter of the pupil's school calendar), then every graded work."""
     found = [lines.grade(item, turn.config.time_zone) for item in grades(turn.session, [pupil.id or 0])]
@@ -220,7 +266,7 @@ def _attendance(turn: Turn, pupil: Person, own: bool) -> list[Text]:
 
 BUILDERS: dict[str, Callable[[Turn, Person, bool], list[Text]]] = {
     HOMEWORK: _homework,
-    TIMETABLE: _timetable,
     GRADES: _grades,
     ATTENDANCE: _attendance,
 }
+VIEWS = frozenset({*BUILDERS, TIMETABLE})

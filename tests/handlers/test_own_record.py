@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from handlers.router import process
 from handlers.types import Chat, Identity, Inbound, Reply
-from locales import Lines
+from locales import Lines, T
 from models import Attendance, ChannelIdentity, Guardianship, Lesson, LessonChange, Submission
 from models.clock import to_local, utcnow
 from models.enums import HomeworkKind
@@ -210,6 +211,33 @@ def test_the_timetable_shows_the_next_lessons_with_links_cancelled_and_moved_one
     )
     assert lines[1].endswith("\nLink: https://meet/b")
     assert len(lines) == 2  # two weeks ahead: the third occurrence is beyond
+
+
+def test_the_timetable_pages_on_by_fortnights_and_stops_at_the_years_end(world: World) -> None:
+    with session_scope(world.engine) as session:
+        session.add(
+            Lesson(group_id=world.groups["A1"], weekday=0, start_time=time(15), link="https://meet/a1")
+        )
+    with time_machine.travel(datetime(2026, 12, 7, 4, tzinfo=UTC), tick=True):  # a Monday, 09:00 in Almaty
+        [now] = world.say("p1", "/timetable")
+        [later] = now.choices
+        assert later.label.key == "record.tt.later" and later.value == f"rec:more:tt:{world.ids['p1']}:0:1"
+        [fortnight] = world.press("p1", later.value)
+        assert fortnight.text.params["title"] == T(
+            "record.tt.title_weeks", pupil="Нұрлан Сейітов", first="21.12", last="03.01"
+        )
+        assert [line.split(",")[0] for line in shown(fortnight)] == ["Mon 21.12", "Mon 28.12"]
+        [winter] = world.press("p1", fortnight.choices[0].value)
+        assert winter.text.params["title"].params["first"] == "04.01"
+        assert shown(winter)[0].endswith("cancelled ✗")  # the winter holidays
+        assert shown(winter)[1].startswith("Mon 11.01, 15:00 · Algebra\n")
+        # A fortnight past the year's end (a button kept from the year before): the year's last one.
+        [last] = world.press("p1", f"rec:more:tt:{world.ids['p1']}:0:99")
+        assert last.text.params["title"].params["last"] == "25.05"
+        assert shown(last)[-1] == "The academic year ends on 25.05.2027: there is no timetable beyond it yet."
+        assert not last.choices
+        # Another family's child, by a forged button, is refused.
+        assert keys(world.press("g1", f"rec:more:tt:{world.ids['p2']}:0:1")) == ["common.not_allowed"]
 
 
 def test_plain_words_and_the_menu_open_the_views(world: World) -> None:
